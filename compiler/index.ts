@@ -13,7 +13,8 @@ import { check, pickModel } from './pipeline.js';
 
 export { Model, optimize } from './api/model.js';
 export { Trainer, type StepResult } from './api/trainer.js';
-export { fit, evaluate, type FitOptions, type EpochReport } from './api/fit.js';
+export { fit, fitAsync, evaluate, type FitOptions, type FitResult, type EpochReport } from './api/fit.js';
+export { accuracy, confusionMatrix } from './api/metrics.js';
 export { RunError } from './api/errors.js';
 export type { Diagnostic, Result } from './diagnostics/diagnostic.js';
 export { DiagnosticError } from './diagnostics/diagnostic.js';

@@ -27,13 +27,13 @@ export const confusionMatrix = (logits: ArrayLike<number>, labels: ArrayLike<num
 };
 
 /** The output used for accuracy: the first one with one entry (or one score per class) per example. */
-export const classOutput = (model: Model): string | undefined => !model.ir.inputs.some((i) => i.role === 'target') ? undefined : model.ir.outputs.find((o) => {
-  const n = model.ir.fn.nodes.find((x) => x.id === model.ir.fn.outputs.find((q) => q.name === o)?.id);
-  return n !== undefined && n.type.shape.length === 2;
-});
+export const classOutput = (model: Model): string | undefined =>
+  !model.ir.inputs.some((i) => i.role === 'target') ? undefined : model.ir.outputs.find((o) => outputRank(model, o) === 2);
 
 /** Scalar outputs other than the loss (the named terms of a composite loss, e.g. reconstruction and KL). */
-export const scalarOutputs = (model: Model): string[] => model.ir.outputs.filter((o) => {
-  const n = model.ir.fn.nodes.find((x) => x.id === model.ir.fn.outputs.find((q) => q.name === o)?.id);
-  return n !== undefined && n.type.shape.length === 0;
-});
+export const scalarOutputs = (model: Model): string[] => model.ir.outputs.filter((o) => outputRank(model, o) === 0);
+
+const outputRank = (model: Model, name: string): number | undefined => {
+  const id = model.ir.fn.outputs.find((q) => q.name === name)?.id;
+  return model.ir.fn.nodes.find((x) => x.id === id)?.type.shape.length;
+};

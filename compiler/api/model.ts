@@ -5,7 +5,7 @@ import { Rng } from '../../runtime/random.js';
 import { initialize } from '../../runtime/init.js';
 import type { FloatArray, Tensor, TensorData } from '../../runtime/tensor.js';
 import type { Precision } from '../../runtime/compiled.js';
-import { vjp, zerosLike } from '../autodiff/grad.js';
+import { gradientsOf } from '../autodiff/grad.js';
 import type { ModelIR } from '../check/model.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { IrBuilder } from '../ir/builder.js';
@@ -113,7 +113,7 @@ export class Model {
     })];
     const b = new IrBuilder(this.ir.fn.nodes);
     const ids = targets.map((t) => t.id);
-    const grads = b.at(b.node(loss.id).span, () => vjp(b, { from: 0, out: loss.id, wrt: ids }).map((g, i) => g ?? zerosLike(b, ids[i]!)));
+    const grads = gradientsOf(b, loss.id, ids);
     const fn = b.finish(`${this.name}_grad`, [loss, ...targets.map((t, i) => ({ name: `grad:${t.name}`, id: grads[i]! }))]);
     this.gradFns.set(key, fn);
     return fn;

@@ -56,6 +56,10 @@ export const vjp = (b: IrBuilder, req: VjpRequest): (Value | null)[] => {
   return req.wrt.map((w) => cts.get(w) ?? null);
 };
 
+/** Cotangents of a scalar `out` with respect to `wrt`, a zero tensor where there is none (training steps). */
+export const gradientsOf = (b: IrBuilder, out: Value, wrt: readonly Value[]): Value[] =>
+  b.at(b.node(out).span, () => vjp(b, { from: 0, out, wrt }).map((g, i) => g ?? zerosLike(b, wrt[i]!)));
+
 /** A materialized zero of the given value's type, for callers that need a tensor where the gradient is zero. */
 export const zerosLike = (b: IrBuilder, like: Value): Value => {
   const t = b.type(like);

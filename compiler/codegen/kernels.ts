@@ -111,4 +111,3 @@ export const fillKernel = (out: string, size: number, value: number, fresh: (h: 
   return [loop(i, size, [store(out, v(i), num(value))])];
 };
 
-export { add, mul, let_ };

@@ -240,8 +240,10 @@ export const schedule = (f: IrFunction, env: DimEnv): Schedule => {
       case 'scalar': {
         const cs = consumers.get(n.id) ?? [];
         const only = cs.length === 1 ? cs[0]! : undefined;
-        const fusable = only !== undefined && !escapes.has(n.id) && ['scalar', 'reduce'].includes(opDef(only.op)?.emit.kind ?? '')
-          && size(concreteShape(only.op === n.op || opDef(only.op)?.emit.kind === 'scalar' ? only.type.shape : n.type.shape, env)) === size(shape);
+        // The consumer's loop runs over its own output (elementwise) or over this node's shape (reduction).
+        const onlyKind = only === undefined ? undefined : opDef(only.op)?.emit.kind;
+        const fusable = only !== undefined && !escapes.has(n.id) && (onlyKind === 'scalar' || onlyKind === 'reduce')
+          && size(onlyKind === 'scalar' ? concreteShape(only.type.shape, env) : shape) === size(shape);
         const allConst = n.inputs.length > 0 && n.inputs.every((i) => vals.get(i)!.k === 'const');
         if (allConst && n.inputs.every((i) => shapes.get(i)!.length === 0) && shape.length === 0) {
           // Fold scalar constant arithmetic right here.

@@ -50,6 +50,13 @@ export const inputRole = (n: Node): InputRole => n.attrs['role'] as InputRole;
 
 export const nodeMap = (f: IrFunction): Map<number, Node> => new Map(f.nodes.map((n) => [n.id, n]));
 
+/** The nodes the given roots depend on (roots included), by a backward walk over the SSA list. */
+export const neededFrom = (f: IrFunction, roots: Iterable<number>): Set<number> => {
+  const needed = new Set<number>(roots);
+  for (let i = f.nodes.length - 1; i >= 0; i--) if (needed.has(f.nodes[i]!.id)) f.nodes[i]!.inputs.forEach((x) => needed.add(x));
+  return needed;
+};
+
 /** How many times each node is used (by nodes, outputs and updates). */
 export const useCounts = (f: IrFunction): Map<number, number> => {
   const uses = new Map<number, number>();

@@ -1,6 +1,6 @@
 // Movement primitives: they only rearrange elements. reshape/transpose/broadcast_to/slice are strided
 // views (no copy unless a producer must be materialized); pad and concat copy pieces into a filled output.
-import { dimAdd, dimEval, dimSub, fmtDim } from '../types/dims.js';
+import { dimAdd, dimSub, fmtDim } from '../types/dims.js';
 import { isShapeError, normAxis, numel, shapeError } from '../types/shapes.js';
 import { type Dim, type Shape, fmtShape } from '../types/types.js';
 import { contiguousStrides, forEachIndex, nd, broadcastStrides, at } from './ndarray.js';
@@ -190,10 +190,3 @@ const concat: OpDef = {
 };
 
 export const MOVEMENT = { reshape, transpose, broadcast_to: broadcastTo, slice, pad, concat } satisfies Record<string, OpDef>;
-
-export const evalDims = (s: Shape, env: ReadonlyMap<string, number>): number[] | undefined => {
-  const out: number[] = [];
-  for (const d of s) { const v = dimEval(d, env); if (v === undefined) return undefined; out.push(v); }
-  return out;
-};
-export { isShapeError };

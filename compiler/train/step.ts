@@ -1,12 +1,12 @@
 // Builds the training step of a model as ONE IR function: forward, reverse-mode gradient of the loss
 // with respect to every parameter, optional clipping, and the optimizer update. Parameters and optimizer
 // state are inputs that the step updates in place (IrFunction.updates).
-import { vjp, zerosLike } from '../autodiff/grad.js';
+import { gradientsOf } from '../autodiff/grad.js';
 import type { LossGroup, ModelIR } from '../check/model.js';
 import { error, note } from '../diagnostics/codes.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { IrBuilder } from '../ir/builder.js';
-import { INPUT, type IrFunction, type Output, type Update } from '../ir/ir.js';
+import { INPUT, neededFrom, type IrFunction, type Output, type Update } from '../ir/ir.js';
 import type { Value } from '../ops/op.js';
 import { OPTIMIZERS } from './optimizers.js';
 import { dimNames } from '../types/dims.js';
@@ -49,11 +49,10 @@ export const buildTrainStep = (m: ModelIR, cfg: TrainConfig, group: LossGroup = 
   const rule = OPTIMIZERS[cfg.optimizer]!;
   const b = new IrBuilder(m.fn.nodes);
   const loss = { name: 'loss', id: group.id };
-  const lossNode = b.node(loss.id);
   const trained = m.params.filter((p) => group.params.includes(p.id));
   const prefix = m.losses.length > 1 ? `${group.name}/` : '';
   const params = trained.map((p) => p.id);
-  let grads: Value[] = b.at(lossNode.span, () => vjp(b, { from: 0, out: loss.id, wrt: params }).map((g, i) => g ?? zerosLike(b, params[i]!)));
+  let grads: Value[] = gradientsOf(b, loss.id, params);
   const outputs: Output[] = [...m.fn.outputs.filter((o) => o.name !== 'loss'), loss];
   b.at(m.span, () => {
     if (cfg.clipValue !== undefined) {
@@ -95,8 +94,7 @@ export const buildTrainStep = (m: ModelIR, cfg: TrainConfig, group: LossGroup = 
  */
 export const selectOutputs = (f: IrFunction, names: readonly string[]): IrFunction => {
   const outputs = f.outputs.filter((o) => names.includes(o.name));
-  const needed = new Set<number>(outputs.map((o) => o.id));
-  for (let i = f.nodes.length - 1; i >= 0; i--) if (needed.has(f.nodes[i]!.id)) f.nodes[i]!.inputs.forEach((x) => needed.add(x));
+  const needed = neededFrom(f, outputs.map((o) => o.id));
   const dims = new Set(f.nodes.filter((n) => needed.has(n.id)).flatMap((n) => n.type.shape.flatMap(dimNames)));
   const keep = (n: IrFunction['nodes'][number]) => needed.has(n.id)
     || (n.op === INPUT && (n.attrs['role'] === 'param' || (n.attrs['role'] === 'input' && n.type.shape.some((d) => dimNames(d).some((x) => dims.has(x))))));
