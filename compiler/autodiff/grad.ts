@@ -4,6 +4,8 @@
 import { InternalError } from '../diagnostics/diagnostic.js';
 import type { IrBuilder } from '../ir/builder.js';
 import { CONST, INPUT, type Node } from '../ir/ir.js';
+import { SCAN, SCAN_OUT } from '../ir/scan.js';
+import { scanVjp } from './scan.js';
 import { unbroadcast } from '../ops/movement.js';
 import type { Value } from '../ops/op.js';
 import { opDef } from '../ops/registry.js';
@@ -12,9 +14,11 @@ import { sameShape } from '../types/types.js';
 export interface VjpRequest {
   /** Index into b.nodes where the differentiated region starts (earlier nodes are constants to it). */
   readonly from: number;
-  /** The value being differentiated and its cotangent (defaults to 1 for a scalar). */
-  readonly out: Value;
+  /** The value being differentiated and its cotangent (defaults to 1 for a scalar)... */
+  readonly out?: Value;
   readonly seed?: Value;
+  /** ...or several values with their cotangents (a loop body's outputs). */
+  readonly seeds?: readonly { readonly out: Value; readonly seed: Value }[];
   /** Values to differentiate with respect to. */
   readonly wrt: readonly Value[];
 }
@@ -22,7 +26,6 @@ export interface VjpRequest {
 /** Appends the backward program to `b`; returns one cotangent per `wrt` (null = identically zero). */
 export const vjp = (b: IrBuilder, req: VjpRequest): (Value | null)[] => {
   const region = b.nodes.slice(req.from);
-  const outNode = b.node(req.out);
   // Only nodes that depend on a wrt value need cotangents.
   const live = new Set<number>(req.wrt);
   for (const n of region) if (n.inputs.some((i) => live.has(i))) live.add(n.id);
@@ -33,12 +36,24 @@ export const vjp = (b: IrBuilder, req: VjpRequest): (Value | null)[] => {
     const prev = cts.get(target.id);
     cts.set(target.id, prev === undefined ? c : b.op('add', [prev, c]));
   };
-  b.at(outNode.span, () => {
-    const seed = req.seed ?? (outNode.type.shape.length === 0 ? b.num(1) : b.op('broadcast_to', [b.num(1)], { shape: outNode.type.shape }));
-    cts.set(req.out, seed);
-  }, true);
+  if (req.out !== undefined) {
+    const outNode = b.node(req.out);
+    b.at(outNode.span, () => {
+      const seed = req.seed ?? (outNode.type.shape.length === 0 ? b.num(1) : b.op('broadcast_to', [b.num(1)], { shape: outNode.type.shape }));
+      cts.set(outNode.id, seed);
+    }, true);
+  }
+  for (const s of req.seeds ?? []) if (live.has(s.out)) b.at(b.node(s.out).span, () => accumulate(b.node(s.out), s.seed), true);
   for (let k = region.length - 1; k >= 0; k--) {
     const n = region[k]!;
+    if (n.op === SCAN && live.has(n.id)) {
+      const outs = region.filter((m) => m.op === SCAN_OUT && m.inputs[0] === n.id && cts.has(m.id)).map((m) => ({ out: m, ct: cts.get(m.id)! }));
+      if (outs.length === 0) continue;
+      const grads = b.at(n.span, () => scanVjp(b, n, outs, vjp, (i) => live.has(n.inputs[i]!)), true);
+      b.at(n.span, () => grads.forEach((g, i) => { const x = b.node(n.inputs[i]!); if (g !== null && live.has(x.id)) accumulate(x, g); }), true);
+      continue;
+    }
+    if (n.op === SCAN_OUT) continue;
     const ct = cts.get(n.id);
     if (ct === undefined || !live.has(n.id) || n.op === INPUT || n.op === CONST) continue;
     if (n.type.dtype !== 'f32') continue; // integer and boolean results carry no gradient

@@ -7,6 +7,7 @@ import type { Dim, DType } from '../types/types.js';
 import { ERROR, describe, type Binding, type Scope } from './scope.js';
 import type { ExprElab } from './expr.js';
 import { conv2d, convTranspose2d, pool } from './convs.js';
+import { scanBuiltin } from './scan.js';
 
 /** Names of the run-time scalars random ops read; '@' keeps them apart from every user name. */
 export const RANDOM_KEY = '@key';
@@ -73,6 +74,7 @@ const reduction = (prim: string): Builtin => (x, a, span) => {
 };
 
 export const BUILTINS: Readonly<Record<string, Builtin>> = {
+  scan: scanBuiltin,
   conv2d,
   conv_transpose2d: convTranspose2d,
   max_pool2d: pool('max'),

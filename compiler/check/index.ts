@@ -15,7 +15,8 @@ export const indexTensor = (c: Elab, id: number, e: Expr & { kind: 'Index' }, ev
     const v = c.staticInt(ev(x), x.span, 'an index');
     if (v === undefined) return undefined;
     const d = shape[axis]!;
-    return v < 0 ? dimAdd(d, v) : v;
+    // On a symbolic axis a negative position stays negative (the slice counts it from the end).
+    return v < 0 && typeof d === 'number' ? d + v : v;
   };
   for (let axis = 0; axis < shape.length; axis++) {
     const it = e.indices[axis];
@@ -24,15 +25,15 @@ export const indexTensor = (c: Elab, id: number, e: Expr & { kind: 'Index' }, ev
     if (it.kind === 'At') {
       const p = bound(it.value, axis, 0);
       if (p === undefined) return ERROR;
-      if (typeof p !== 'number') return c.err('E0203', it.span, `index on axis ${axis} of symbolic size needs a non-negative position`);
+      if (typeof p !== 'number') return ERROR;
       if (typeof d === 'number' && (p < 0 || p >= d)) return c.err('E0203', it.span, `index ${p} is out of range for axis ${axis} of size ${d}`);
-      begin.push(p); end.push(p + 1); drop.push(axis);
+      begin.push(p); end.push(p < 0 ? dimAdd(d, p + 1) : p + 1); drop.push(axis);
       continue;
     }
     const b = bound(it.start, axis, 0), en = bound(it.end, axis, d);
     if (b === undefined || en === undefined) return ERROR;
-    if (typeof b !== 'number') return c.err('E0203', it.span, 'a slice start on a symbolic axis must be a non-negative number');
-    begin.push(b); end.push(en);
+    if (typeof b !== 'number') return ERROR;
+    begin.push(b); end.push(typeof en === 'number' && en < 0 ? dimAdd(d, en) : en);
   }
   const sliced = c.op('slice', [id], { begin, end }, e.span);
   if (sliced.k !== 'tensor' || drop.length === 0) return sliced;

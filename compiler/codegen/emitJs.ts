@@ -65,6 +65,7 @@ export const stmts = (ss: readonly Stmt[], indent: string): string[] => {
   for (const s of ss) {
     switch (s.k) {
       case 'comment': out.push(`${indent}// ${safeComment(s.text)}`); break;
+      case 'call': out.push(`${indent}${ident(s.fn)}(${s.args.map(ident).join(', ')});`); break;
       case 'let': out.push(`${indent}${s.mutable ? 'let' : 'const'} ${ident(s.name)} = ${top(s.e)};`); break;
       case 'set': {
         // acc = acc + x  →  acc += x

@@ -11,8 +11,14 @@ export interface ModuleInfo {
   readonly locate?: (note: string) => string;
 }
 
-export const emitModule = (s: Schedule, plan: MemoryPlan, info: ModuleInfo): string => {
-  const lines: string[] = [`// ${safeComment(info.title)}`, ...PRELUDE, ''];
+/** Kernel functions and arena views of a schedule and, first, of the loop bodies it calls. */
+const emitKernels = (s: Schedule, plan: MemoryPlan, base: number, info: ModuleInfo, lines: string[]): void => {
+  for (const sub of s.subs) {
+    const at = plan.placements.find((p) => p.name === sub.arena);
+    if (!at) throw new InternalError(`codegen: no placement for loop body arena ${sub.arena}`);
+    lines.push(`// ---- loop body ${sub.prefix.slice(0, -1)}: its buffers live in ${sub.arena}`);
+    emitKernels(sub.schedule, sub.plan, base + at.offset, info, lines);
+  }
   for (const k of s.kernels) {
     const params = [...k.writes, ...k.reads].map(ident);
     lines.push(`// ${k.name}: ${safeComment(info.locate ? info.locate(k.note) : k.note)}`);
@@ -20,11 +26,17 @@ export const emitModule = (s: Schedule, plan: MemoryPlan, info: ModuleInfo): str
     lines.push(...stmts(k.body.filter((s, i) => !(i === 0 && s.k === 'comment' && s.text === k.note)), '  '));
     lines.push('}', '');
   }
-  lines.push(`// arena: ${plan.arenaSize} elements (${plan.unplannedSize} without reuse)`);
+  lines.push(`// arena${base ? ` region at ${base}` : ''}: ${plan.arenaSize} elements (${plan.unplannedSize} without reuse)`);
   for (const p of plan.placements) {
     if (!Number.isInteger(p.offset) || !Number.isInteger(p.size)) throw new InternalError('codegen: bad placement');
-    lines.push(`const ${ident(p.name)} = arena.subarray(${lit(p.offset)}, ${lit(p.offset + p.size)});`);
+    lines.push(`const ${ident(p.name)} = arena.subarray(${lit(base + p.offset)}, ${lit(base + p.offset + p.size)});`);
   }
+  lines.push('');
+};
+
+export const emitModule = (s: Schedule, plan: MemoryPlan, info: ModuleInfo): string => {
+  const lines: string[] = [`// ${safeComment(info.title)}`, ...PRELUDE, ''];
+  emitKernels(s, plan, 0, info, lines);
   lines.push('', 'function run(ins) {');
   s.inputs.forEach((inp, i) => lines.push(`  const ${ident(inp.buf)} = ins[${lit(i)}];`));
   for (const k of s.kernels) lines.push(`  ${ident(k.name)}(${[...k.writes, ...k.reads].map(ident).join(', ')});`);

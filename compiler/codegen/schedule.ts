@@ -12,6 +12,8 @@ import { opDef } from '../ops/registry.js';
 import { dimEval } from '../types/dims.js';
 import { fmtType } from '../types/types.js';
 import { copyKernel, fillKernel, mapKernel, reduceKernel, type ExprBuilder, type Leaf } from './kernels.js';
+import { SCAN, SCAN_OUT, scanInfo } from '../ir/scan.js';
+import { scheduleScan, type SubSchedule } from './scanKernel.js';
 
 export interface Kernel {
   readonly name: string;
@@ -32,6 +34,8 @@ export interface Schedule {
   readonly outputs: readonly { readonly name: string; readonly buf: string; readonly shape: readonly number[] }[];
   readonly updates: readonly { readonly input: number; readonly buf: string }[];
   readonly guards: readonly string[];
+  /** Loop bodies (scan), each scheduled on its own and called from its scan's kernel. */
+  readonly subs: readonly SubSchedule[];
 }
 
 type Val =
@@ -63,8 +67,10 @@ const axisGroups = (shape: readonly number[], target: readonly number[]): number
 /** Fusing elementwise consumers into matmul kernels (DLM_EPILOGUE=0 turns it off, for measuring). */
 const EPILOGUE_FUSION = process.env['DLM_EPILOGUE'] !== '0';
 
-export const schedule = (f: IrFunction, env: DimEnv): Schedule => {
+/** `prefix` names the kernels and buffers of a loop body apart from its parent's. */
+export const schedule = (f: IrFunction, env: DimEnv, prefix = ''): Schedule => {
   const kernels: Kernel[] = [];
+  const subs: SubSchedule[] = [];
   const temps: TempBuffer[] = [];
   const vals = new Map<number, Val>();
   const shapes = new Map<number, number[]>();
@@ -75,7 +81,7 @@ export const schedule = (f: IrFunction, env: DimEnv): Schedule => {
   const fresh = (h: string) => `${h}_${counter++}`;
 
   const newTemp = (shape: readonly number[], note: string): string => {
-    const name = `t${temps.length}`;
+    const name = `${prefix}t${temps.length}`;
     temps.push({ name, size: Math.max(1, size(shape)), note });
     return name;
   };
@@ -96,7 +102,7 @@ export const schedule = (f: IrFunction, env: DimEnv): Schedule => {
     });
     walk(body);
     reads.delete(writes);
-    kernels.push({ name: `k${kernels.length}`, body, writes: [writes], reads: [...reads], note });
+    kernels.push({ name: `${prefix}k${kernels.length}`, body, writes: [writes], reads: [...reads], note });
   };
 
   const leafOf = (val: Val & { k: 'view' }, loopShape: readonly number[]): Leaf => {
@@ -232,6 +238,19 @@ export const schedule = (f: IrFunction, env: DimEnv): Schedule => {
       vals.set(n.id, { k: 'const', value, shape });
       continue;
     }
+    if (n.op === SCAN_OUT) continue; // set by its scan
+    if (n.op === SCAN) {
+      subs.push(scheduleScan({
+        env, prefix, consumers: consumers.get(n.id) ?? [], fresh,
+        shape: (id) => shapes.get(id)!,
+        contiguous: (id) => materialize(id, true).buf,
+        newTemp,
+        pushKernel: (body, writes, reads, note) => kernels.push({ name: `${prefix}k${kernels.length}`, body, writes: [...writes], reads: [...reads], note }),
+        setView: (id, buf, offset, shape) => vals.set(id, { k: 'view', buf, view: { offset, strides: contiguousStrides(shape) }, shape }),
+        scheduleBody: (scan, p) => schedule(scanInfo(scan).body, env, p),
+      }, n, where(n), subs.length));
+      continue;
+    }
     const def = opDef(n.op);
     if (!def) throw new InternalError(`codegen: unknown op ${n.op}`);
     const emit = def.emit;
@@ -323,5 +342,5 @@ export const schedule = (f: IrFunction, env: DimEnv): Schedule => {
   const outputs = f.outputs.map((o) => ({ name: o.name, buf: own(o.id), shape: shapes.get(o.id)! }));
   const updates = f.updates.map((u) => ({ input: inputs.findIndex((s) => s.node.id === u.target), buf: own(u.value) }));
   const guards = (f.guards ?? []).map((g) => outputs.find((o) => o.name === g)!.buf);
-  return { kernels, temps, inputs, outputs, updates, guards };
+  return { kernels, temps, inputs, outputs, updates, guards, subs };
 };

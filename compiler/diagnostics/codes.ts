@@ -27,6 +27,7 @@ export const CODES = {
   E0206: 'a static (compile-time) value is required',
   E0207: 'invalid dimension',
   E0208: 'loss must be a scalar f32',
+  E0209: 'scan step does not return its carries',
   E0301: 'not differentiable',
   E0302: 'gradient of a non-scalar',
   E0401: 'input has the wrong shape',

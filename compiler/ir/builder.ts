@@ -72,6 +72,28 @@ export class IrBuilder implements GradBuilder {
     return this.push({ id: this.nextId, op: CONST, inputs: [], attrs: { value, dtype }, type: { dtype, shape: [] }, span: this.span, ...(this.backward ? { backward: true } : {}) });
   }
 
+  /** A structural node (scan, scan_out): typed by its constructor, not by an op's shape rule. */
+  structural(op: string, inputs: readonly Value[], attrs: Attrs, type: TensorType): Value {
+    return this.push({ id: this.nextId, op, inputs: [...inputs], attrs, type, span: this.span, ...(this.backward ? { backward: true } : {}) });
+  }
+
+  /** Removes and returns the nodes from position `from` on (a loop body being split off). Ids are not reused. */
+  cut(from: number): Node[] {
+    const removed = this.nodes.splice(from);
+    for (const n of removed) this.byId.delete(n.id);
+    return removed;
+  }
+
+  /** Re-adds a node made elsewhere (an input hoisted out of a loop body). */
+  adopt(n: Node): Value {
+    return this.push(n);
+  }
+
+  /** An id no node of this builder has or will have. */
+  freshId(): Value {
+    return this.nextId++;
+  }
+
   input(name: string, role: InputRole, type: TensorType, span: Span): Value {
     return this.push({ id: this.nextId, op: INPUT, inputs: [], attrs: { name, role }, type, span, label: name });
   }

@@ -8,6 +8,8 @@ import { opDef } from '../ops/registry.js';
 import { dimEval } from '../types/dims.js';
 import { concreteShape, type DimEnv } from './bind.js';
 import { CONST, INPUT, inputName, type IrFunction } from './ir.js';
+import { readWindow, runScan } from './interpScan.js';
+import { SCAN, SCAN_OUT, SCAN_TYPE, scanInfo } from './scan.js';
 
 export interface InterpResult {
   readonly outputs: Record<string, NdArray>;
@@ -18,7 +20,18 @@ export interface InterpResult {
 /** Round to float32 after every node when emulating the compiled f32 code. */
 export const interpret = (f: IrFunction, inputs: Readonly<Record<string, NdArray>>, env: DimEnv): InterpResult => {
   const values = new Map<number, NdArray>();
+  const scans = new Map<number, NdArray[][]>();
   for (const n of f.nodes) {
+    if (n.op === SCAN) {
+      scans.set(n.id, runScan(n, n.inputs.map((i) => values.get(i)!), env, interpret));
+      values.set(n.id, nd([...SCAN_TYPE.shape] as number[]));
+      continue;
+    }
+    if (n.op === SCAN_OUT) {
+      const scan = f.nodes.find((m) => m.id === n.inputs[0])!;
+      values.set(n.id, readWindow(n, scans.get(scan.id)!, scanInfo(scan).reverse));
+      continue;
+    }
     if (n.op === INPUT) {
       const x = inputs[inputName(n)];
       if (!x) throw new InternalError(`interpreter: missing input '${inputName(n)}'`);

@@ -3,6 +3,7 @@ import type { Attrs } from '../ops/op.js';
 import { fmtDim } from '../types/dims.js';
 import { fmtType } from '../types/types.js';
 import { CONST, INPUT, type IrFunction, type Node } from './ir.js';
+import { SCAN, scanInfo } from './scan.js';
 
 const fmtAttr = (v: Attrs[string]): string =>
   Array.isArray(v) ? `[${v.map((d) => (typeof d === 'number' || typeof d === 'string' ? fmtDim(d) : String(d))).join(',')}]` : String(v);
@@ -18,6 +19,12 @@ export const printNode = (n: Node): string => {
   const tag = `${n.backward ? ' (bwd)' : ''}${n.label ? ` ${n.label}` : ''}`;
   if (n.op === INPUT) return `${lhs} = input ${n.attrs['role']} ${n.attrs['name']}`;
   if (n.op === CONST) return `${lhs} = const ${fmtDim(n.attrs['value'] as number | string)}${tag}`;
+  if (n.op === SCAN) {
+    const s = scanInfo(n);
+    const head = `%${n.id} = scan${s.reverse ? ' reverse' : ''} over ${fmtDim(s.length)} steps: carries ${n.inputs.slice(0, s.carries).map((i) => `%${i}`).join(' ')} (keep ${s.keep.join(',')})`
+      + `, sequences ${n.inputs.slice(s.carries, s.carries + s.xs).map((i) => `%${i}`).join(' ') || '-'}, captures ${n.inputs.slice(s.carries + s.xs).map((i) => `%${i}`).join(' ') || '-'}${tag ? `  #${tag}` : ''}${where}`;
+    return [head, ...printFunction(s.body).split('\n').map((l) => `    ${l}`)].join('\n');
+  }
   return `${lhs} = ${n.op} ${n.inputs.map((i) => `%${i}`).join(' ')}${fmtAttrs(n.attrs)}${tag ? `  #${tag}` : ''}${where}`;
 };
 

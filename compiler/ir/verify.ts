@@ -6,6 +6,8 @@ import { isShapeError } from '../types/shapes.js';
 import { fmtType, sameType } from '../types/types.js';
 import { CONST, INPUT, type IrFunction } from './ir.js';
 import { printNodes } from './print.js';
+import { scanProblem } from './verifyScan.js';
+import { SCAN, SCAN_OUT } from './scan.js';
 
 export const verify = (f: IrFunction): IrFunction => {
   const seen = new Map<number, number>();
@@ -16,7 +18,10 @@ export const verify = (f: IrFunction): IrFunction => {
   f.nodes.forEach((n, i) => {
     if (seen.has(n.id)) fail(`%${n.id} defined twice`, i);
     for (const inp of n.inputs) if (!seen.has(inp)) fail(`%${n.id} uses %${inp} before its definition`, i);
-    if (n.op !== INPUT && n.op !== CONST) {
+    if (n.op === SCAN || n.op === SCAN_OUT) {
+      const problem = scanProblem(n, (id) => f.nodes[seen.get(id)!]!, verify);
+      if (problem) fail(`%${n.id}: ${problem}`, i);
+    } else if (n.op !== INPUT && n.op !== CONST) {
       const def = opDef(n.op);
       if (!def) fail(`unknown op ${n.op}`, i);
       if (def!.arity !== 'variadic' && def!.arity !== n.inputs.length) fail(`${n.op} takes ${def!.arity} inputs, has ${n.inputs.length}`, i);

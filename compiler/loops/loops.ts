@@ -26,7 +26,9 @@ export type Stmt =
   | { readonly k: 'store'; readonly buf: string; readonly index: Expr; readonly e: Expr }
   | { readonly k: 'for'; readonly v: string; readonly from: Expr; readonly to: Expr; readonly step: number; readonly body: readonly Stmt[] }
   | { readonly k: 'if'; readonly conds: readonly Expr[]; readonly body: readonly Stmt[] }
-  | { readonly k: 'comment'; readonly text: string };
+  | { readonly k: 'comment'; readonly text: string }
+  /** A call of another generated kernel with buffer arguments (a loop body's kernels). */
+  | { readonly k: 'call'; readonly fn: string; readonly args: readonly string[] };
 
 // ---- smart constructors with light constant folding of index arithmetic -------------------------
 
@@ -71,5 +73,6 @@ export const loop = (name: string, n: number | Expr, body: readonly Stmt[], from
   k: 'for', v: name, from: typeof from === 'number' ? num(from) : from, to: typeof n === 'number' ? num(n) : n, step, body,
 });
 export const comment = (text: string): Stmt => ({ k: 'comment', text });
+export const callKernel = (fn: string, args: readonly string[]): Stmt => ({ k: 'call', fn, args });
 /** Runs body when every condition holds (a conjunction). */
 export const when = (conds: readonly Expr[], body: readonly Stmt[]): Stmt => ({ k: 'if', conds, body });

@@ -87,32 +87,46 @@ const broadcastTo = viewOp('broadcast_to', 'stretch size-1 axes and add leading 
   (k) => { const s = k.shape(1, 3, 4); return { shapes: [s.map((d) => (k.bool() ? 1 : d))], attrs: { shape: [k.int(1, 3), ...s] } }; },
   { collapse: (_inner, outer) => outer, noop: (t, a) => sameDims(t.shape, dims(a, 'shape')) });
 
-// slice: begin (ints) and end (dims, so `x[:, 0:B]`-style full ranges of symbolic axes work), step 1.
+// slice: begin (ints; a negative begin counts from the end of its axis, so `x[-1]` works on a symbolic
+// axis T) and end (dims, so `x[:, 0:B]`-style full ranges of symbolic axes work), step 1.
+const beginDim = (d: Dim, b: number): Dim => (b < 0 ? dimAdd(d, b) : b);
 const slice = viewOp('slice', 'contiguous sub-range begin ≤ i < end on every axis',
   ([x], a) => {
     const beg = ints(a, 'begin'), end = dims(a, 'end');
     if (beg.length !== x!.shape.length || end.length !== x!.shape.length) return shapeError(`slice needs a range per axis of ${fmtShape(x!.shape)}`, 0);
     const out: Dim[] = [];
     for (let i = 0; i < beg.length; i++) {
-      const d = x!.shape[i]!, e = end[i]!;
-      const len = dimSub(e, beg[i]!);
-      if (beg[i]! < 0 || (typeof len === 'number' && len < 0) || (typeof d === 'number' && typeof e === 'number' && e > d) || (typeof e !== 'number' && e !== d && typeof d === 'number')) {
-        return shapeError(`slice ${beg[i]}:${fmtDim(e)} is out of range for axis ${i} of size ${fmtDim(d)}`, 0);
+      const d = x!.shape[i]!, e = end[i]!, b = beginDim(d, beg[i]!);
+      const len = dimSub(e, b);
+      if ((typeof b === 'number' && b < 0) || (typeof len === 'number' && len < 0) || (typeof d === 'number' && typeof e === 'number' && e > d) || (typeof e !== 'number' && e !== d && typeof d === 'number')) {
+        return shapeError(`slice ${fmtDim(b)}:${fmtDim(e)} is out of range for axis ${i} of size ${fmtDim(d)}`, 0);
       }
       out.push(len);
     }
     return { dtype: x!.dtype, shape: out };
   },
-  (_i, _o, a, v) => ({ offset: v.offset + ints(a, 'begin').reduce((s, bgn, i) => s + bgn * v.strides[i]!, 0), strides: v.strides }),
+  (inShape, _o, a, v) => ({ offset: v.offset + ints(a, 'begin').reduce((s, bgn, i) => s + (bgn < 0 ? inShape[i]! + bgn : bgn) * v.strides[i]!, 0), strides: v.strides }),
   (b, ct, n) => {
+    // The cotangent is zero outside the window: pad it back (from-the-end axes: concat zero blocks).
     const inShape = n.inTypes[0]!.shape;
     const beg = ints(n.attrs, 'begin'), end = dims(n.attrs, 'end');
-    return [b.op('pad', [ct], { before: beg, after: inShape.map((d, i) => dimSub(d, end[i]!)) })];
+    const after = inShape.map((d, i) => (beg[i]! < 0 ? 0 : dimSub(d, end[i]!)));
+    let g = b.op('pad', [ct], { before: beg.map((x) => Math.max(0, x)), after });
+    beg.forEach((x, i) => {
+      if (x >= 0) return;
+      const shape = b.type(g).shape;
+      const zeros = (len: Dim) => b.op('broadcast_to', [b.num(0)], { shape: shape.map((d, j) => (j === i ? len : d)) });
+      const tail = dimSub(inShape[i]!, end[i]!);
+      const parts = [zeros(beginDim(inShape[i]!, x)), g, ...(tail === 0 ? [] : [zeros(tail)])];
+      g = b.op('concat', parts, { axis: i });
+    });
+    return [g];
   },
   (k) => {
     const s = k.shape(1, 3, 4);
     const begin = s.map((d) => k.int(0, d - 1));
-    return { shapes: [s], attrs: { begin, end: s.map((d, i) => k.int(begin[i]! + 1, d)) } };
+    const fromEnd = k.bool();
+    return { shapes: [s], attrs: { begin: fromEnd ? begin.map((x, i) => x - s[i]!) : begin, end: s.map((d, i) => k.int(begin[i]! + 1, d)) } };
   });
 
 const piecesEval = (fill: number, pieces: (inShapes: readonly (readonly number[])[], a: Attrs) => readonly (readonly number[])[]): OpDef['eval'] => (ins, a, out) => {

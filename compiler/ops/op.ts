@@ -4,7 +4,9 @@ import type { Expr, Stmt } from '../loops/loops.js';
 import type { ShapeError } from '../types/shapes.js';
 import type { Dim, DType, TensorType } from '../types/types.js';
 
-export type AttrValue = number | boolean | string | readonly number[] | readonly Dim[];
+/** A nested IR function (the body of a loop); ops/ only carries it, ir/scan.ts gives it its type. */
+export interface SubFunction { readonly name: string; readonly nodes: readonly unknown[] }
+export type AttrValue = number | boolean | string | readonly number[] | readonly Dim[] | SubFunction;
 export type Attrs = Readonly<Record<string, AttrValue>>;
 
 /** A dense float64 array: the reference interpreter's value. */

@@ -2,6 +2,7 @@
 // switch on op names: they use the registry's fields (kind, eval) and structural tags only.
 import type { IrFunction, Node } from '../ir/ir.js';
 import { verify } from '../ir/verify.js';
+import { mapBodies } from '../ir/scan.js';
 
 export interface Pass {
   readonly name: string;
@@ -23,7 +24,8 @@ export const runPasses = (passes: readonly Pass[], f: IrFunction, opts: PassOpti
   for (const p of passes) {
     if (opts.disable?.includes(p.name)) continue;
     const t0 = performance.now();
-    cur = p.run(cur);
+    // Loop bodies first (innermost first), then the function itself.
+    cur = p.run(mapBodies(cur, (body) => p.run(body)));
     if (opts.verify) verify(cur);
     opts.onPass?.(p.name, cur, performance.now() - t0);
   }

@@ -1,0 +1,116 @@
+// The derivative of `scan` is another scan, run in the opposite direction (backpropagation through
+// time). With cᵗ⁺¹ = f(cᵗ, xᵗ, k) and cotangents ḡᵗ for the carry after step t (window 'after'), ǧᵗ for
+// the carry before it ('before') and ḡ for the final carry ('last'):
+//   a ← ḡ (zero if none)                               the cotangent of the carry after the last step
+//   for t from the last step back to the first:
+//     (āᶜ, x̄ᵗ, k̄ᵗ) = vjp of f at (cᵗ, xᵗ, k) applied to a + ḡᵗ
+//     a ← āᶜ + ǧᵗ;   K ← K + k̄ᵗ                          K accumulates the captures' cotangents
+//   c̄⁰ = a,  x̄s = stacked x̄ᵗ,  k̄ = K
+// The backward body re-evaluates f from the stored carries cᵗ (the forward keeps them: window 'before'),
+// so the only per-step residuals are the carries: memory grows linearly with T.
+import { InternalError } from '../diagnostics/diagnostic.js';
+import type { IrBuilder } from '../ir/builder.js';
+import { IrBuilder as Builder } from '../ir/builder.js';
+import { inlineFunction } from '../ir/inline.js';
+import type { Node } from '../ir/ir.js';
+import { SCAN, SCAN_OUT, SCAN_TYPE, bodyInputName, outWindow, scanAttrs, scanInfo, windowType, type Keep } from '../ir/scan.js';
+import type { Value } from '../ops/op.js';
+import type { TensorType } from '../types/types.js';
+
+export interface ScanCotangent { readonly out: Node; readonly ct: Value }
+
+type Vjp = (b: IrBuilder, req: { from: number; seeds: readonly { out: Value; seed: Value }[]; wrt: readonly Value[] }) => (Value | null)[];
+
+const zeros = (b: IrBuilder, t: TensorType): Value => (t.shape.length === 0 ? b.num(0) : b.op('broadcast_to', [b.num(0)], { shape: t.shape }));
+
+/** Cotangents of the scan's inputs (carries, sequences, captures), null where there is none. */
+export const scanVjp = (b: IrBuilder, n: Node, cts: readonly ScanCotangent[], vjp: Vjp, wanted: (input: number) => boolean): (Value | null)[] => {
+  const s = scanInfo(n);
+  const inTypes = n.inputs.map((i) => b.type(i));
+  const isF32 = (t: TensorType) => t.dtype === 'f32';
+  // Sum the cotangents arriving through each window of each carry.
+  const byWindow = new Map<string, Value>();
+  for (const { out, ct } of cts) {
+    const { index, window } = outWindow(out);
+    const key = `${window}${index}`;
+    const prev = byWindow.get(key);
+    byWindow.set(key, prev === undefined ? ct : b.op('add', [prev, ct]));
+  }
+  for (let k = 0; k < s.carries; k++) {
+    if (isF32(inTypes[k]!) && s.keep[k] !== 'all') throw new InternalError('differentiating a scan through a carry it does not keep (a second derivative of a loop) is not supported');
+  }
+  const carryT = inTypes.slice(0, s.carries);
+  const xT = inTypes.slice(s.carries, s.carries + s.xs);
+  const capT = inTypes.slice(s.carries + s.xs);
+  const fC = carryT.map((t, k) => (isF32(t) ? k : -1)).filter((k) => k >= 0);
+  const fX = xT.map((t, i) => (isF32(t) && wanted(s.carries + i) ? i : -1)).filter((i) => i >= 0);
+  const fK = capT.map((t, j) => (isF32(t) && wanted(s.carries + s.xs + j) ? j : -1)).filter((j) => j >= 0);
+  const after = fC.filter((k) => byWindow.has(`after${k}`));
+  const before = fC.filter((k) => byWindow.has(`before${k}`));
+
+  // The backward body. Carries: a (per f32 carry), K (per f32 capture), x̄ (per f32 sequence).
+  // Per-step inputs: ḡᵗ, ǧᵗ, the forward carries cᵗ, the forward slices xᵗ. Captures: the forward's.
+  const bb = new Builder();
+  const span = n.span;
+  const body = bb.at(span, () => {
+    let ci = 0, xi = 0, ki = 0;
+    const carryIn = (t: TensorType) => bb.input(bodyInputName('c', ci++), 'input', t, span);
+    const stepIn = (t: TensorType) => bb.input(bodyInputName('x', xi++), 'input', t, span);
+    const a = fC.map((k) => carryIn(carryT[k]!));
+    const acc = fK.map((j) => carryIn(capT[j]!));
+    fX.forEach((i) => carryIn(stepType(xT[i]!)));
+    const gAfter = after.map((k) => stepIn(carryT[k]!));
+    const gBefore = before.map((k) => stepIn(carryT[k]!));
+    const cPrev = carryT.map((t) => stepIn(t));
+    const xNow = xT.map((t) => stepIn(stepType(t)));
+    const caps = capT.map((t) => bb.input(bodyInputName('k', ki++), 'input', t, span));
+    const from = bb.nodes.length;
+    const args = new Map<string, Value>();
+    cPrev.forEach((v, k) => args.set(bodyInputName('c', k), v));
+    xNow.forEach((v, i) => args.set(bodyInputName('x', i), v));
+    caps.forEach((v, j) => args.set(bodyInputName('k', j), v));
+    const outs = inlineFunction(bb, s.body, args);
+    return bb.at(span, () => {
+      const seeds = fC.map((k, q) => {
+        const g = after.indexOf(k);
+        return { out: outs[k]!, seed: g < 0 ? a[q]! : bb.op('add', [a[q]!, gAfter[g]!]) };
+      });
+      const wrt = [...fC.map((k) => cPrev[k]!), ...fX.map((i) => xNow[i]!), ...fK.map((j) => caps[j]!)];
+      const grads = vjp(bb, { from, seeds, wrt });
+      const newA = fC.map((k, q) => {
+        const g = grads[q] ?? zeros(bb, carryT[k]!);
+        const gb = before.indexOf(k);
+        return gb < 0 ? g : bb.op('add', [g, gBefore[gb]!]);
+      });
+      const newAcc = fK.map((j, q) => { const g = grads[fC.length + fX.length + q]; return g ? bb.op('add', [acc[q]!, g]) : acc[q]!; });
+      const dx = fX.map((i, q) => grads[fC.length + q] ?? zeros(bb, stepType(xT[i]!)));
+      const results = [...newA, ...newAcc, ...dx];
+      return bb.finish(`${s.body.name}_vjp`, results.map((id, q) => ({ name: `out${q}`, id })));
+    }, true);
+  }, true);
+
+  // The backward scan node and its inputs.
+  const seedLast = (k: number) => byWindow.get(`last${k}`) ?? zeros(b, carryT[k]!);
+  const fwdBefore = (k: number) => b.structural(SCAN_OUT, [n.id], { index: k, window: 'before' }, windowType(carryT[k]!, 'before', s.length));
+  const inits = [...fC.map(seedLast), ...fK.map((j) => zeros(b, capT[j]!)), ...fX.map((i) => zeros(b, stepType(xT[i]!)))];
+  const seqs = [
+    ...after.map((k) => byWindow.get(`after${k}`)!), ...before.map((k) => byWindow.get(`before${k}`)!),
+    ...carryT.map((_, k) => (s.keep[k] === 'all' ? fwdBefore(k) : missingCarry())),
+    ...n.inputs.slice(s.carries, s.carries + s.xs),
+  ];
+  const keep: Keep[] = [...fC.map((): Keep => 'last'), ...fK.map((): Keep => 'last'), ...fX.map((): Keep => 'all')];
+  const bwd = b.structural(SCAN, [...inits, ...seqs, ...n.inputs.slice(s.carries + s.xs)],
+    scanAttrs({ body, carries: keep.length, xs: seqs.length, keep, reverse: !s.reverse, length: s.length }), SCAN_TYPE);
+  const read = (index: number, window: 'after' | 'last', t: TensorType) => b.structural(SCAN_OUT, [bwd], { index, window }, windowType(t, window, s.length));
+  const result: (Value | null)[] = n.inputs.map(() => null);
+  fC.forEach((k, q) => { result[k] = read(q, 'last', carryT[k]!); });
+  fK.forEach((j, q) => { result[s.carries + s.xs + j] = read(fC.length + q, 'last', capT[j]!); });
+  fX.forEach((i, q) => { result[s.carries + i] = read(fC.length + fK.length + q, 'after', stepType(xT[i]!)); });
+  return result;
+};
+
+const stepType = (t: TensorType): TensorType => ({ dtype: t.dtype, shape: t.shape.slice(1) });
+
+const missingCarry = (): never => {
+  throw new InternalError('scan: a carry needed by backpropagation is not kept');
+};

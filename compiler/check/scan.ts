@@ -1,0 +1,123 @@
+// `scan(step, init, xs, reverse = false, axis = 0, length = T)`: a loop over a sequence axis.
+//   step(c₁…cₙ, x₁ᵗ…xₘᵗ) returns the new carries (one tensor, or a list of n); the result is each carry
+//   stacked over the steps ([T, …], or along `axis`), a list when `init` is a list.
+// The step is elaborated once, into a region of IR that is then split off as the loop's body: outer
+// values it reads (weights, other tensors) become captures, constants are copied in.
+import { note } from '../diagnostics/codes.js';
+import type { Span } from '../diagnostics/span.js';
+import { CONST, INPUT, type IrFunction, type Node } from '../ir/ir.js';
+import { SCAN, SCAN_OUT, SCAN_TYPE, bodyInputName, scanAttrs, windowType, type Keep } from '../ir/scan.js';
+import { normAxis } from '../types/shapes.js';
+import type { Dim, TensorType } from '../types/types.js';
+import { fmtType, sameType } from '../types/types.js';
+import type { CallArgs } from './builtins.js';
+import type { ExprElab } from './expr.js';
+import { ERROR, type Binding, type Scope } from './scope.js';
+
+const NAMES = ['step', 'init', 'xs', 'reverse', 'axis', 'length'];
+
+const tensors = (x: ExprElab, g: { v: Binding; span: Span }): { ids: number[]; list: boolean } | undefined => {
+  const items = g.v.k === 'list' ? g.v.items : [g.v];
+  const ids = items.map((it) => x.c.tensor(it, g.span));
+  return ids.some((i) => i === undefined) ? undefined : { ids: ids as number[], list: g.v.k === 'list' };
+};
+
+export const scanBuiltin = (x: ExprElab, a: CallArgs, span: Span, scope: Scope): Binding => {
+  const get = (i: number) => a.pos[i] ?? a.kw.get(NAMES[i]!);
+  for (const [k, v] of a.kw) if (!NAMES.includes(k)) return x.c.err('E0104', v.span, `scan has no argument '${k}' (it takes ${NAMES.join(', ')})`);
+  if (a.pos.length > 3) return x.c.err('E0104', span, 'scan takes at most 3 positional arguments: scan(step, init, xs)');
+  const stepArg = get(0), initArg = get(1), xsArg = get(2);
+  if (!stepArg || !initArg) return x.c.err('E0104', span, 'scan needs a step function and initial carries: scan(step, init, xs)');
+  const reverse = get(3) ? x.c.staticValue(get(3)!.v, get(3)!.span, 'reverse') : 0;
+  const axisArg = get(4) ? x.c.staticInt(get(4)!.v, get(4)!.span, 'axis') : 0;
+  const init = tensors(x, initArg);
+  const xsRaw = xsArg ? tensors(x, xsArg) : { ids: [], list: true };
+  if (!init || !xsRaw || reverse === undefined || axisArg === undefined) return ERROR;
+  if (init.ids.length === 0) return x.c.err('E0105', initArg.span, 'scan needs at least one carry');
+
+  // Sequences are scanned along `axis`: move it to the front.
+  const xs: number[] = [];
+  for (const id of xsRaw.ids) {
+    const t = x.c.type(id);
+    const ax = normAxis(axisArg, t.shape.length);
+    if (t.shape.length === 0 || ax === undefined) return x.c.err('E0203', xsArg!.span, `scan axis ${axisArg} is out of range for a sequence of type ${fmtType(t)}`);
+    if (ax === 0) { xs.push(id); continue; }
+    const perm = [ax, ...t.shape.map((_, i) => i).filter((i) => i !== ax)];
+    const r = x.c.op('transpose', [id], { perm }, span);
+    if (r.k !== 'tensor') return ERROR;
+    xs.push(r.id);
+  }
+  let length: Dim | undefined;
+  if (xs.length) {
+    length = x.c.type(xs[0]!).shape[0]!;
+    const bad = xs.find((id) => String(x.c.type(id).shape[0]) !== String(length));
+    if (bad !== undefined) return x.c.err('E0203', xsArg!.span, `the sequences of a scan must have the same length along axis ${axisArg}: ${xs.map((id) => fmtType(x.c.type(id))).join(', ')}`);
+  }
+  if (get(5)) {
+    const n = x.c.staticValue(get(5)!.v, get(5)!.span, 'scan length');
+    if (n === undefined) return ERROR;
+    if (length !== undefined && String(n) !== String(length)) return x.c.err('E0203', get(5)!.span, `length = ${String(n)} but the sequences have ${String(length)} steps`);
+    length = n;
+  }
+  if (length === undefined) return x.c.err('E0104', span, 'scan without sequences needs its number of steps: scan(step, init, length = T)');
+
+  // Elaborate one step into a fresh region of the builder.
+  const b = x.c.b;
+  const from = b.nodes.length;
+  const updatesBefore = x.c.stateUpdates.size;
+  const carryTypes = init.ids.map((id) => x.c.type(id));
+  const stepTypes = xs.map((id) => { const t = x.c.type(id); return { dtype: t.dtype, shape: t.shape.slice(1) }; });
+  const placeholders = b.at(span, () => [
+    ...carryTypes.map((t, i) => b.input(bodyInputName('c', i), 'input', t, span)),
+    ...stepTypes.map((t, i) => b.input(bodyInputName('x', i), 'input', t, span)),
+  ]);
+  const result = x.apply(stepArg.v, { pos: placeholders.map((id) => ({ v: { k: 'tensor', id }, span: stepArg.span })), kw: new Map() }, span, scope);
+  const outs = result.k === 'error' ? undefined : tensors(x, { v: result, span });
+  const region = b.cut(from);
+  // Inputs created while elaborating the step (the training flag, the random key) belong to the model.
+  const placeholderSet = new Set(placeholders);
+  for (const n of region) if (n.op === INPUT && !placeholderSet.has(n.id)) b.adopt(n);
+  if (!outs) return ERROR;
+  if (x.c.stateUpdates.size !== updatesBefore) return x.c.err('E0209', span, "a scan step cannot 'update' a state (the update would happen once per step)");
+  const shapeList = (ts: readonly TensorType[]) => ts.map(fmtType).join(', ');
+  const outTypes = outs.ids.map((id) => (placeholderSet.has(id) || region.some((n) => n.id === id) ? region.find((n) => n.id === id)!.type : x.c.type(id)));
+  if (outs.ids.length !== init.ids.length || outTypes.some((t, i) => !sameType(t, carryTypes[i]!))) {
+    return x.c.err('E0209', stepArg.span, `the scan step must return its carries with their types (${shapeList(carryTypes)}), but it returns ${shapeList(outTypes)}`,
+      [note('the initial carries are given here', initArg.span)]);
+  }
+
+  // Split the region off as the body: captured outer values become inputs k0…, outer constants are copied.
+  const inRegion = new Set(region.filter((n) => n.op !== INPUT || placeholderSet.has(n.id)).map((n) => n.id));
+  const captures: number[] = [];
+  const capId = new Map<number, number>();
+  const copied: Node[] = [];
+  const bodyRef = (id: number): number => {
+    if (inRegion.has(id)) return id;
+    let r = capId.get(id);
+    if (r !== undefined) return r;
+    const outer = b.node(id);
+    r = b.freshId();
+    if (outer.op === CONST) copied.push({ ...outer, id: r });
+    else { copied.push({ id: r, op: INPUT, inputs: [], attrs: { name: bodyInputName('k', captures.length), role: 'input' }, type: outer.type, span: outer.span }); captures.push(id); }
+    capId.set(id, r);
+    return r;
+  };
+  const bodyNodes = region.filter((n) => inRegion.has(n.id)).map((n) => (n.inputs.some((i) => !inRegion.has(i)) ? { ...n, inputs: n.inputs.map(bodyRef) } : n));
+  const outputs = outs.ids.map((id, i) => ({ name: `c${i}`, id: bodyRef(id) }));
+  const body: IrFunction = { name: 'scan_step', nodes: [...bodyNodes.filter((n) => n.op === INPUT), ...copied, ...bodyNodes.filter((n) => n.op !== INPUT)], outputs, updates: [] };
+
+  const keep: Keep[] = carryTypes.map(() => 'all');
+  const scan = b.at(span, () => b.structural(SCAN, [...init.ids, ...xs, ...captures], scanAttrs({ body, carries: init.ids.length, xs: xs.length, keep, reverse: reverse !== 0, length: length! }), SCAN_TYPE));
+  const stacked = carryTypes.map((t, i) => {
+    const out = b.at(span, () => b.structural(SCAN_OUT, [scan], { index: i, window: 'after' }, windowType(t, 'after', length!)));
+    if (axisArg === 0) return out;
+    // Put the sequence axis back where the inputs had it.
+    const rank = t.shape.length + 1;
+    const ax = normAxis(axisArg, rank) ?? 0;
+    const perm = [...Array(rank).keys()].slice(1);
+    perm.splice(ax, 0, 0);
+    const r = x.c.op('transpose', [out], { perm }, span);
+    return r.k === 'tensor' ? r.id : out;
+  });
+  return init.list ? { k: 'list', items: stacked.map((id) => ({ k: 'tensor', id })) } : { k: 'tensor', id: stacked[0]! };
+};

@@ -1,0 +1,98 @@
+// Code for `scan`: the body is scheduled as a program of its own (its kernels become module-level
+// functions with a name prefix, its buffers a region of the arena), and the scan becomes one kernel:
+//   copy the initial carries in; for each step: copy the step's slices in, call the body's kernels,
+//   copy the new carries back (and into their stacked output when kept).
+// Carries and slices are small next to the body's work (a matmul per step), so copies are cheap.
+import { InternalError } from '../diagnostics/diagnostic.js';
+import type { DimEnv } from '../ir/bind.js';
+import type { Node } from '../ir/ir.js';
+import { SCAN_OUT, bodyInputName, outWindow, scanInfo, scanLength, windowStart } from '../ir/scan.js';
+import { add, bin, callKernel, comment, let_, load, loop, mul, num, store, v, type Expr, type Stmt } from '../loops/loops.js';
+import { size } from '../ops/ndarray.js';
+import { planMemory, type MemoryPlan } from './plan.js';
+import type { Schedule } from './schedule.js';
+
+export interface SubSchedule {
+  readonly prefix: string;
+  readonly schedule: Schedule;
+  readonly plan: MemoryPlan;
+  /** The parent temp that holds the body's arena. */
+  readonly arena: string;
+}
+
+export interface ScanContext {
+  readonly env: DimEnv;
+  readonly prefix: string;
+  readonly consumers: readonly Node[];
+  shape(id: number): readonly number[];
+  /** The value in a contiguous buffer at offset 0. */
+  contiguous(id: number): string;
+  newTemp(shape: readonly number[], note: string): string;
+  pushKernel(body: Stmt[], writes: readonly string[], reads: readonly string[], note: string): void;
+  setView(id: number, buf: string, offset: number, shape: readonly number[]): void;
+  fresh(hint: string): string;
+  scheduleBody(n: Node, prefix: string): Schedule;
+}
+
+/** dst[dstOff + i] = src[srcOff + i] for i < n */
+const copy = (fresh: (h: string) => string, dst: string, dstOff: Expr, src: string, srcOff: Expr, n: number): Stmt => {
+  const i = fresh('i');
+  return loop(i, n, [store(dst, add(dstOff, v(i)), load(src, add(srcOff, v(i))))]);
+};
+
+export const scheduleScan = (ctx: ScanContext, n: Node, note: string, subIndex: number): SubSchedule => {
+  const s = scanInfo(n);
+  const T = scanLength(s, ctx.env);
+  const prefix = `${ctx.prefix}s${subIndex}_`;
+  const sub = ctx.scheduleBody(n, prefix);
+  const plan = planMemory(sub);
+  const arena = ctx.newTemp([plan.arenaSize], `arena of the body of ${note}`);
+  const carryIds = n.inputs.slice(0, s.carries), xsIds = n.inputs.slice(s.carries, s.carries + s.xs), capIds = n.inputs.slice(s.carries + s.xs);
+  const carrySizes = carryIds.map((id) => size(ctx.shape(id)));
+  const stepSizes = xsIds.map((id) => size(ctx.shape(id).slice(1)));
+  const inits = carryIds.map((id) => ctx.contiguous(id));
+  const seqs = xsIds.map((id) => ctx.contiguous(id));
+  const caps = capIds.map((id) => ctx.contiguous(id));
+  const carry = carryIds.map((id, k) => ctx.newTemp(ctx.shape(id), `carry ${k} of ${note}`));
+  const slice = xsIds.map((id, i) => ctx.newTemp(ctx.shape(id).slice(1), `step slice ${i} of ${note}`));
+  const reads = (k: number) => ctx.consumers.filter((c) => c.op === SCAN_OUT && outWindow(c).index === k);
+  const stacked = carryIds.map((id, k) => (s.keep[k] === 'all' && reads(k).some((c) => outWindow(c).window !== 'last')
+    ? ctx.newTemp([T + 1, ...ctx.shape(id)], `stacked carry ${k} of ${note}`) : undefined));
+
+  // Body input buffers → the buffers the scan kernel passes.
+  const bind = new Map<string, string>();
+  for (const inp of sub.inputs) {
+    const group = inp.name[0] as 'c' | 'x' | 'k', i = Number(inp.name.slice(1));
+    const buf = group === 'c' ? carry[i] : group === 'x' ? slice[i] : caps[i];
+    if (buf === undefined || inp.name !== bodyInputName(group, i)) throw new InternalError(`scan body input ${inp.name} has no buffer`);
+    bind.set(inp.buf, buf);
+  }
+  const body: Stmt[] = [comment(note)];
+  const f = ctx.fresh;
+  carry.forEach((c, k) => {
+    body.push(copy(f, c, num(0), inits[k]!, num(0), carrySizes[k]!));
+    if (stacked[k]) body.push(copy(f, stacked[k]!, num((s.reverse ? T : 0) * carrySizes[k]!), inits[k]!, num(0), carrySizes[k]!));
+  });
+  const step = f('step'), t = f('t');
+  const inner: Stmt[] = [let_(t, s.reverse ? bin('-', num(T - 1), v(step)) : v(step))];
+  slice.forEach((x, i) => inner.push(copy(f, x, num(0), seqs[i]!, mul(v(t), num(stepSizes[i]!)), stepSizes[i]!)));
+  for (const k of sub.kernels) inner.push(callKernel(k.name, [...k.writes, ...k.reads].map((b) => bind.get(b) ?? b)));
+  sub.outputs.forEach((o, k) => {
+    inner.push(copy(f, carry[k]!, num(0), o.buf, num(0), carrySizes[k]!));
+    if (stacked[k]) inner.push(copy(f, stacked[k]!, mul(s.reverse ? v(t) : add(v(t), num(1)), num(carrySizes[k]!)), o.buf, num(0), carrySizes[k]!));
+  });
+  body.push(loop(step, T, inner));
+  ctx.pushKernel(body, [...stacked.filter((x): x is string => x !== undefined), ...carry, ...slice, arena], [...inits, ...seqs, ...caps], note);
+
+  // The results, as views: a window of the stacked carry, or the running carry for 'last'.
+  for (const c of ctx.consumers) {
+    if (c.op !== SCAN_OUT) continue;
+    const { index, window } = outWindow(c);
+    const shape = ctx.shape(carryIds[index]!);
+    if (window === 'last' || !stacked[index]) {
+      if (window !== 'last') throw new InternalError('scan: a window of an unstacked carry');
+      ctx.setView(c.id, carry[index]!, 0, shape);
+    } else ctx.setView(c.id, stacked[index]!, windowStart(s.reverse, window) * carrySizes[index]!, [T, ...shape]);
+  }
+  return { prefix, schedule: sub, plan, arena };
+};
