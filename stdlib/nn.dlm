@@ -68,6 +68,12 @@ layer Conv1d(c_in, c_out, k, stride = 1, padding = 0, init = he_uniform) {
   fn forward(x) = conv1d(x, W, stride = stride, padding = padding) + reshape(b, [1, c_out, 1])
 }
 
+// Embedding lookup: integer ids [...] → vectors [..., d]; the gradient adds into the rows that were used.
+layer Embedding(vocab, d, init = normal(std = 0.1)) {
+  param W: f32[vocab, d] = init
+  fn forward(ids) = gather(W, ids)
+}
+
 // [N, C, H, W] → [N, C·H·W], for the dense layers after the convolutions
 fn flatten(x) = reshape(x, [dim(x, 0), -1])
 // the mean of every channel: [N, C, H, W] → [N, C]

@@ -36,6 +36,16 @@ fn log_softmax(x, axis = -1) {
 
 fn one_hot(labels, n) = cast(expand_dims(labels, -1) == iota(n), f32)
 
+// Softmax over `axis` where mask is true, exactly 0 elsewhere (a row with nothing allowed is all 0).
+// Masked logits are moved far below the row's max before exp, so they underflow to exactly 0.
+fn masked_softmax(x, mask, axis = -1) {
+  let z = where(mask, x, -1e30)
+  let e = where(mask, exp(z - stop_gradient(max(z, axis, true))), 0)
+  e / maximum(sum(e, axis, true), 1e-30)
+}
+// causal_mask(T)[i, j] = (j ≤ i): position i may attend to itself and earlier positions
+fn causal_mask(n) = expand_dims(iota(n), 1) >= expand_dims(iota(n), 0)
+
 // Random draws (fresh every training step, fixed for a given seed when evaluating). Each call site has
 // its own stream. Standard normals by Box–Muller: √(−2 ln u₁)·cos(2π u₂) with u₁ ∈ (0, 1].
 fn randn_like(x) = sqrt(-2 * log(1 - rand_like(x))) * cos(2 * pi * rand_like(x))

@@ -126,6 +126,35 @@ export const BUILTINS: Readonly<Record<string, Builtin>> = {
     const perm = g ? dimsArg(x, g, 'perm')?.map((d) => (Number(d) < 0 ? Number(d) + rank : Number(d))) : [...Array(rank).keys()].reverse();
     return perm ? x.c.op('transpose', [id], { perm }, span) : ERROR;
   },
+  /** The last two axes swapped (batched transpose, as for K in Q·Kᵀ). */
+  matrix_transpose: (x, a, span) => {
+    if (!checkArity(x, a, span, 'matrix_transpose', ['x'], 1)) return ERROR;
+    const id = tensorArg(x, a, 0, 'x', span);
+    if (id === undefined) return ERROR;
+    const rank = x.c.type(id).shape.length;
+    if (rank < 2) return x.c.err('E0203', span, `matrix_transpose needs rank ≥ 2, got rank ${rank}`);
+    const perm = [...Array(rank).keys()];
+    [perm[rank - 2], perm[rank - 1]] = [perm[rank - 1]!, perm[rank - 2]!];
+    return x.c.op('transpose', [id], { perm }, span);
+  },
+  /** take(x, idx, axis): entries of x at integer positions along one axis (NumPy's take). */
+  take: (x, a, span) => {
+    if (!checkArity(x, a, span, 'take', ['x', 'idx', 'axis'], 2)) return ERROR;
+    const id = tensorArg(x, a, 0, 'x', span), ig = arg(a, 1, 'idx');
+    const idx = ig ? x.c.tensor(ig.v, ig.span, 'i32') : undefined;
+    const ax0 = arg(a, 2, 'axis') ? x.c.staticInt(arg(a, 2, 'axis')!.v, span, 'axis') : 0;
+    if (id === undefined || idx === undefined || ax0 === undefined) return ERROR;
+    const rank = x.c.type(id).shape.length, ni = x.c.type(idx).shape.length;
+    const ax = normAxis(ax0, rank);
+    if (ax === undefined) return x.c.err('E0203', span, `axis ${ax0} is out of range for rank ${rank}`);
+    const front = ax === 0 ? { k: 'tensor' as const, id } : x.c.op('transpose', [id], { perm: [ax, ...[...Array(rank).keys()].filter((i) => i !== ax)] }, span);
+    if (front.k !== 'tensor') return ERROR;
+    const g = x.c.op('gather', [front.id, idx], {}, span);
+    if (g.k !== 'tensor' || ax === 0) return g;
+    // [idx…, x₀…x_{ax−1}, x_{ax+1}…] → [x₀…x_{ax−1}, idx…, x_{ax+1}…]
+    const perm = [...[...Array(ax).keys()].map((i) => ni + i), ...[...Array(ni).keys()], ...[...Array(rank - 1 - ax).keys()].map((i) => ni + ax + i)];
+    return x.c.op('transpose', [g.id], { perm }, span);
+  },
   broadcast_to: (x, a, span) => {
     if (!checkArity(x, a, span, 'broadcast_to', ['x', 'shape'], 2)) return ERROR;
     const id = tensorArg(x, a, 0, 'x', span);

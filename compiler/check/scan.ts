@@ -16,10 +16,14 @@ import { ERROR, type Binding, type Scope } from './scope.js';
 
 const NAMES = ['step', 'init', 'xs', 'reverse', 'axis', 'length'];
 
+/** A list literal of numbers is one tensor; a list of tensors is several carries or sequences. */
+const isLiteral = (v: Binding): boolean => v.k === 'static' || (v.k === 'list' && v.items.every(isLiteral));
+
 const tensors = (x: ExprElab, g: { v: Binding; span: Span }): { ids: number[]; list: boolean } | undefined => {
-  const items = g.v.k === 'list' ? g.v.items : [g.v];
+  const many = g.v.k === 'list' && !isLiteral(g.v);
+  const items = many && g.v.k === 'list' ? g.v.items : [g.v];
   const ids = items.map((it) => x.c.tensor(it, g.span));
-  return ids.some((i) => i === undefined) ? undefined : { ids: ids as number[], list: g.v.k === 'list' };
+  return ids.some((i) => i === undefined) ? undefined : { ids: ids as number[], list: many };
 };
 
 export const scanBuiltin = (x: ExprElab, a: CallArgs, span: Span, scope: Scope): Binding => {

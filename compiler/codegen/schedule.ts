@@ -245,7 +245,7 @@ export const schedule = (f: IrFunction, env: DimEnv, prefix = ''): Schedule => {
         shape: (id) => shapes.get(id)!,
         contiguous: (id) => materialize(id, true).buf,
         newTemp,
-        pushKernel: (body, writes, reads, note) => kernels.push({ name: `${prefix}k${kernels.length}`, body, writes: [...writes], reads: [...reads], note }),
+        pushKernel: (body, writes, reads, note) => kernels.push({ name: `${prefix}k${kernels.length}`, body, writes: [...new Set(writes)], reads: [...new Set(reads)].filter((r) => !writes.includes(r)), note }),
         setView: (id, buf, offset, shape) => vals.set(id, { k: 'view', buf, view: { offset, strides: contiguousStrides(shape) }, shape }),
         scheduleBody: (scan, p) => schedule(scanInfo(scan).body, env, p),
       }, n, where(n), subs.length));
@@ -330,7 +330,8 @@ export const schedule = (f: IrFunction, env: DimEnv, prefix = ''): Schedule => {
   const owned = new Set<string>();
   const own = (id: number): string => {
     let val = materialize(id, true);
-    if (val.buf.startsWith('in') || owned.has(val.buf)) {
+    const whole = temps.find((t) => t.name === val.buf)?.size === Math.max(1, size(shapes.get(id)!));
+    if (val.buf.startsWith('in') || owned.has(val.buf) || !whole) {
       const shape = shapes.get(id)!;
       const buf = newTemp(shape, `copy of %${id}`);
       addKernel(copyKernel(buf, shape, shape.map(() => 0), shape, leafOf(val, shape), fresh), buf, `copy of %${id}`);

@@ -1,5 +1,5 @@
 // THE list of primitives. Nothing outside compiler/ops/ switches on op names: passes, codegen and
-// autodiff look entries up here and use their fields. Structural IR nodes (input, const) are not ops.
+// autodiff look entries up here and use their fields. Structural IR nodes (input, const, scan, scan_out: ir/ir.ts, ir/scan.ts) are not ops.
 import { BINARY, WHERE } from './binary.js';
 import { MATMUL } from './matmul.js';
 import { MOVEMENT } from './movement.js';
@@ -11,6 +11,7 @@ import { CONV } from './conv.js';
 import { COL2IM, IM2COL } from './im2col.js';
 import { MAXPOOL2D, MAXPOOL2D_GRAD } from './pool.js';
 import { UNARY } from './unary.js';
+import { GATHER, SCATTER_ADD } from './gather.js';
 
 export const OPS: Readonly<Record<string, OpDef>> = {
   ...UNARY,
@@ -26,6 +27,8 @@ export const OPS: Readonly<Record<string, OpDef>> = {
   col2im: COL2IM,
   maxpool2d: MAXPOOL2D,
   maxpool2d_grad: MAXPOOL2D_GRAD,
+  gather: GATHER,
+  scatter_add: SCATTER_ADD,
 };
 
 export type OpName = keyof typeof OPS;

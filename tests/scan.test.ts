@@ -1,0 +1,148 @@
+// `scan`: loops over sequences and their derivative (backpropagation through time). Gradients are checked
+// against float64 central differences (gradcheck also checks the compiled float32 code against float64),
+// on random loop bodies, long sequences, several carries, reversed and nested loops and masks.
+import fc from 'fast-check';
+import { describe, expect, test } from 'vitest';
+import { gradcheck } from '../compiler/api/gradcheck.js';
+import { specialize } from '../compiler/jit/jit.js';
+import { optimize } from '../compiler/api/model.js';
+import { compileOk } from './helpers/compile.js';
+
+const check = (src: string, dims: Record<string, number>, seed = 0) => {
+  const m = compileOk(src).model(undefined, { seed });
+  const r = gradcheck(m, { dims, seed, directions: 2, elementwiseUpTo: 8 });
+  const bad = r.params.filter((p) => !p.ok).map((p) => `${p.name}: rel ${p.maxRelError.toExponential(2)}, f32 ${p.f32RelError.toExponential(2)}`);
+  if (!r.ok) throw new Error(`gradient mismatch in\n${src}\n${bad.join('\n')}`);
+  return r;
+};
+
+// A random loop body: a few lets over the carries h, c, the step input and captured weights; the new
+// carries are bounded (tanh) so long and random loops stay finite.
+const TERMS = ['h', 'c', '(xt @ W)', '(h @ U)', 'v', '(c * v)', 'ctx'];
+const UNARY = ['tanh', 'sigmoid', 'sin', 'softplus'];
+const bodyArb = fc.record({
+  lets: fc.array(fc.record({ op: fc.nat(5), a: fc.nat(20), b: fc.nat(20), u: fc.nat(3) }), { minLength: 1, maxLength: 6 }),
+  outH: fc.nat(20), outC: fc.nat(20), reverse: fc.boolean(), axis1: fc.boolean(), T: fc.integer({ min: 1, max: 5 }),
+});
+interface Body { lets: { op: number; a: number; b: number; u: number }[]; outH: number; outC: number; reverse: boolean; axis1: boolean }
+const bodySource = (g: Body): string => {
+  const names = [...TERMS];
+  const lets = g.lets.map((l, i) => {
+    const a = names[l.a % names.length]!, b = names[l.b % names.length]!;
+    const e = [`${UNARY[l.u]}(${a})`, `${a} + ${b}`, `${a} * ${b}`, `${a} - 0.5 * ${b}`, `${a} / (1 + square(${b}))`, `tanh(${a}) * sigmoid(${b})`][l.op]!;
+    names.push(`a${i}`);
+    return `    let a${i} = ${e}`;
+  });
+  const pick = (k: number) => names[k % names.length]!;
+  return `model L {
+  input x: f32[${g.axis1 ? 'B, T' : 'T, B'}, 3]
+  param W: f32[3, 4] = normal(std = 0.7)
+  param U: f32[4, 4] = normal(std = 0.7)
+  param v: f32[4] = normal(std = 0.7)
+  param h0: f32[4] = normal(std = 0.7)
+  param r: f32[4] = normal(std = 1.0)
+  let ctx = tanh(mean(x, [0, 1]) @ W)
+  fn step(h, c, xt) {
+${lets.join('\n')}
+    [tanh(${pick(g.outH)} + 0.5 * h), tanh(${pick(g.outC)} + c)]
+  }
+  let s = scan(step, [broadcast_to(h0, [B, 4]), broadcast_to(0, [B, 4])], x, reverse = ${g.reverse}, axis = ${g.axis1 ? 1 : 0})
+  loss mean(square(s[0] @ r - 0.3)) + mean(s[1] * s[1][${g.axis1 ? ':, -1:' : '-1:'}])
+}`;
+};
+
+describe('scan gradients', () => {
+  test('random loop bodies agree with finite differences (float64) and the compiled float32 code', () => {
+    fc.assert(fc.property(bodyArb, fc.nat(100), (g, seed) => { check(bodySource(g), { T: g.T, B: 2 }, seed); }), { numRuns: 60, seed: 20261129 });
+  }, 120_000);
+
+  test('a long sequence (T = 100) with exploding gradients still agrees in float64', () => {
+    const src = `model Long {
+  input x: f32[T, B, 2]
+  param W: f32[2, 3] = normal(std = 0.5)
+  param U: f32[3, 3] = normal(std = 1.2)
+  fn step(h, xt) = tanh(xt @ W + h @ U)
+  let hs = scan(step, broadcast_to(0, [B, 3]), x)
+  loss sum(hs[-1]) + 0.01 * mean(hs)
+}`;
+    const r = check(src, { T: 100, B: 2 }, 3);
+    expect(r.params.every((p) => p.maxRelError < 1e-5)).toBe(true);
+  }, 60_000);
+
+  test('nested loops (a scan inside the step of another), with a mask for variable lengths', () => {
+    check(`model Nested {
+  input x: f32[T, B, 2]
+  input m: f32[T, B]
+  param W: f32[2, 3] = normal(std = 0.6)
+  param U: f32[3, 3] = normal(std = 0.6)
+  fn inner(g, xt) = tanh(g + xt @ W)
+  fn step(h, xt, mt) {
+    let refined = scan(inner, h, broadcast_to(expand_dims(xt, 0), [2, B, 2]))
+    let hn = tanh(refined[-1] @ U + xt @ W)
+    // padded positions (m = 0) keep the previous state
+    where(expand_dims(mt, 1) > 0.5, hn, h)
+  }
+  let hs = scan(step, broadcast_to(0, [B, 3]), [x, m])
+  loss mean(square(hs - 0.2))
+}`, { T: 4, B: 2 });
+  });
+
+  test('a scan without sequences runs for `length` steps', () => {
+    check(`model Gen {
+  param a: f32[3] = normal(std = 0.5)
+  param U: f32[3, 3] = normal(std = 0.5)
+  fn step(h) = tanh(h @ U + a)
+  let hs = scan(step, a, length = 6)
+  loss sum(square(hs))
+}`, {});
+  });
+});
+
+describe('scan semantics', () => {
+  const run = (src: string, inputs: Record<string, { data: Float32Array; shape: number[] }>) => compileOk(src).model().evaluate(inputs, 'f64');
+  test('a running sum, forward and reversed, with stacked carries', () => {
+    const src = `model S {
+  input x: f32[T, 2]
+  fn add(c, xt) = c + xt
+  output fwd = scan(add, [0, 0], x)
+  output rev = scan(add, [0, 0], x, reverse = true)
+}`;
+    const out = run(src, { x: { data: Float32Array.from([1, 10, 2, 20, 3, 30]), shape: [3, 2] } });
+    expect(Array.from(out['fwd']!.data)).toEqual([1, 10, 3, 30, 6, 60]);
+    expect(Array.from(out['rev']!.data)).toEqual([6, 60, 5, 50, 3, 30]);
+  });
+
+  test('a step that returns the wrong carries is a diagnostic naming both types', async () => {
+    const { compileErr } = await import('./helpers/compile.js');
+    const ds = compileErr(`model S {
+  input x: f32[T, 2]
+  fn bad(c, xt) = sum(c + xt)
+  output y = scan(bad, [0, 0], x)
+}`);
+    expect(ds[0]!.code).toBe('E0209');
+    expect(ds[0]!.message).toContain('f32[2]');
+  });
+});
+
+describe('backpropagation through time memory', () => {
+  test('the training step arena grows linearly with T', () => {
+    const src = `import nn
+model M {
+  input x: f32[T, B, 8]
+  target y: f32[B, 16]
+  param W: f32[8, 16] = glorot_uniform
+  param U: f32[16, 16] = glorot_uniform
+  fn step(h, xt) = tanh(xt @ W + h @ U)
+  let hs = scan(step, broadcast_to(0, [B, 16]), x)
+  loss mean(square(hs[-1] - y))
+  optimizer sgd(lr = 0.1)
+}`;
+    const m = compileOk(src).model();
+    const bytes = (T: number) => specialize(optimize(m.gradProgram()), new Map([['T', T], ['B', 4]])).plan.arenaSize;
+    const [a, b, c] = [32, 128, 512].map(bytes) as [number, number, number];
+    // Per step: the stored carry (B·16) and the step input (B·8), in the forward and its cotangent.
+    const perStep = (b - a) / 96;
+    expect((c - b) / 384).toBeCloseTo(perStep, 5);
+    expect(perStep).toBeLessThanOrEqual(4 * (4 * 16 + 4 * 8));
+  });
+});
