@@ -11,6 +11,7 @@ import { matmul, mlpForward } from './plainjs.js';
 import { jaxTrainStep } from './jaxjs.js';
 import { convnetLenetStep } from './convnetjs.js';
 import { median, pass } from './timing.js';
+import { BLOCK, BLOCK_SOURCE, LSTM, LSTM_SOURCE, dlmSequenceStep, tfBlockStep, tfLstmStep } from './sequence.js';
 
 type Sys = 'dlm' | 'tfjs-cpu' | 'tfjs-wasm' | 'jax-js' | 'convnetjs' | 'plain-js';
 interface Row { workload: string; unit: string; values: Partial<Record<Sys, number>>; note?: string }
@@ -135,8 +136,22 @@ const main = async () => {
   for (const r of passes) console.log(`  ${r.passes.padEnd(20)} ${r.compileMs.toFixed(1).padStart(10)} ${String(r.kernels).padStart(8)} ${(r.arenaBytes / 1024).toFixed(0).padStart(10)} ${Math.round(r.samplesPerSecond).toLocaleString('en-US').padStart(10)}`);
   passRows = passes;
 
+
+  // 8. sequences: LSTM through time and a transformer encoder block
+  const lstm = dlmSequenceStep(LSTM_SOURCE, 'LstmBench', LSTM, true);
+  const tfL: Partial<Record<Sys, () => void>> = {};
+  for (const s of ['tfjs-cpu', 'tfjs-wasm'] as const) { await useBackend(s === 'tfjs-cpu' ? 'cpu' : 'wasm'); tfL[s] = tfLstmStep(); }
+  const ls = await measure({ 'dlm': () => lstm.run, 'tfjs-cpu': () => tfL['tfjs-cpu']!, 'tfjs-wasm': () => tfL['tfjs-wasm']! });
+  rows.push({ workload: `LSTM training (V ${LSTM.V}, H ${LSTM.H}, T ${LSTM.T}, B ${LSTM.B}), SGD`, unit: 'tokens/s', values: map(ls, (s) => (LSTM.T * LSTM.B) / s), note: `dlm compile ${lstm.compileMs.toFixed(0)} ms` });
+  const block = dlmSequenceStep(BLOCK_SOURCE, 'BlockBench', BLOCK, false, BLOCK.d);
+  const tfB: Partial<Record<Sys, () => void>> = {};
+  for (const s of ['tfjs-cpu', 'tfjs-wasm'] as const) { await useBackend(s === 'tfjs-cpu' ? 'cpu' : 'wasm'); tfB[s] = tfBlockStep(); }
+  const bs = await measure({ 'dlm': () => block.run, 'tfjs-cpu': () => tfB['tfjs-cpu']!, 'tfjs-wasm': () => tfB['tfjs-wasm']! });
+  rows.push({ workload: `transformer block (d ${BLOCK.d}, ${BLOCK.heads} heads, T ${BLOCK.T}, B ${BLOCK.B}) training`, unit: 'tokens/s', values: map(bs, (s) => (BLOCK.T * BLOCK.B) / s), note: `dlm compile ${block.compileMs.toFixed(0)} ms (target ≤ 250 ms)` });
+  blockCompileMs = block.compileMs;
   report(g.dlm! / f.dlm!);
 };
+let blockCompileMs = Infinity;
 
 const map = (t: Partial<Record<Sys, number>>, f: (s: number) => number): Partial<Record<Sys, number>> =>
   Object.fromEntries(Object.entries(t).map(([k, v]) => [k, f(v!)]));
@@ -165,6 +180,8 @@ const report = (fwdBwdRatio: number) => {
     ['training 784-128-64-10 ≥ 1.5× tfjs-wasm', get('MLP training step (SGD), batch 64', 'dlm') >= 1.5 * get('MLP training step (SGD), batch 64', 'tfjs-wasm')],
     ['training 784-16-16-10 ≥ 4× tfjs-wasm', get('MLP 784-16-16-10', 'dlm') >= 4 * get('MLP 784-16-16-10', 'tfjs-wasm')],
     ['MNIST training step compiles in ≤ 50 ms', (passRows[0]?.compileMs ?? Infinity) <= 50],
+    ['LSTM training ≥ 2× tfjs-wasm', get('LSTM training', 'dlm') >= 2 * get('LSTM training', 'tfjs-wasm')],
+    ['transformer block compiles in ≤ 250 ms', blockCompileMs <= 250],
     ['LeNet-5 training ≥ 1,000 samples/s and ≥ 5× the best peer', get('LeNet-5 training', 'dlm') >= Math.max(1000, 5 * get('LeNet-5 training', 'convnetjs'), 5 * get('LeNet-5 training', 'tfjs-cpu'))],
   ] as const;
   console.log('\ntargets:');

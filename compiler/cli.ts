@@ -52,9 +52,10 @@ commands:
       Ctrl-C stops after the current batch and saves a checkpoint
   eval FILE --checkpoint FILE.safetensors     loss and accuracy on the held-out data
   predict FILE --checkpoint FILE --input NAME=FILE   outputs of a trained model (like run)
-  sample FILE [--checkpoint FILE] [--output NAME] [--n 64] [-o grid.png]
+  sample FILE [--checkpoint FILE] [--output NAME] [--n 64] [-o grid.png] [--temperature 1]
                         write an output as a PNG grid of images (generated samples, or reconstructions
-                        of held-out digits when the output reads the input)
+                        of held-out digits when the output reads the input); for a character-level
+                        language model, n generated words (--temperature τ scales the logits by 1/τ)
   gradcheck FILE        compare the symbolic gradient with finite differences; exit 1 on mismatch
       --seed N  --dim NAME=N
   summary FILE          parameters per layer, counts and shapes
@@ -72,6 +73,7 @@ const OPTIONS = {
   'val-fraction': { type: 'string' }, limit: { type: 'string' }, seed: { type: 'string' }, resume: { type: 'string' }, log: { type: 'string' },
   'label-column': { type: 'string' }, classes: { type: 'string' }, checkpoint: { type: 'string' },
   'early-stopping': { type: 'string' }, 'init-from': { type: 'string' }, 'augment-shift': { type: 'string' }, output: { type: 'string' }, n: { type: 'string' },
+  temperature: { type: 'string' },
 } as const;
 
 const num = (v: string | undefined, flag: string, int = false): number | undefined => {
@@ -145,7 +147,7 @@ export const main = async (argv: readonly string[], out: Out = consoleOut()): Pr
       }
       case 'train': await trainCommand(out, model, file, trainFlags(o)); return EXIT.ok;
       case 'sample':
-        sampleCommand(out, model, { ...(o.output ? { output: o.output } : {}), ...(o.checkpoint ? { checkpoint: o.checkpoint } : {}), n: num(o.n, 'n', true) ?? 64, out: o.out ?? 'samples.png', seed });
+        sampleCommand(out, model, { ...(o.output ? { output: o.output } : {}), ...(o.checkpoint ? { checkpoint: o.checkpoint } : {}), n: num(o.n, 'n', true) ?? (o.temperature !== undefined ? 10 : 64), ...(o.out ? { out: o.out } : {}), seed, ...(o.temperature !== undefined ? { temperature: num(o.temperature, 'temperature')! } : {}) });
         return EXIT.ok;
       case 'eval': {
         if (!o.checkpoint) throw new UsageError('eval needs --checkpoint FILE.safetensors');

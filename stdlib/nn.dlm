@@ -96,6 +96,12 @@ fn mae(pred, truth) = mean(abs(pred - truth))
 
 // Softmax cross-entropy with integer class labels, through log-softmax (stable at any logit size).
 fn cross_entropy(logits, labels) = -mean(sum(log_softmax(logits) * one_hot(labels, dim(logits, -1)), -1))
+// Cross-entropy averaged over the labelled positions of sequences: logits [B, T, V], labels i32[B, T]
+// where −1 marks padding (it contributes nothing, to the sum or to the count).
+fn sequence_cross_entropy(logits, labels) {
+  let nll = -sum(log_softmax(logits) * one_hot(labels, dim(logits, -1)), -1)
+  sum(nll) / maximum(sum(cast(labels >= 0, f32)), 1)
+}
 // Softmax cross-entropy with one-hot or soft target distributions.
 fn softmax_cross_entropy(logits, targets) = -mean(sum(targets * log_softmax(logits), -1))
 

@@ -5,7 +5,7 @@ import { augmentShift, batches } from '../../runtime/data/batches.js';
 import type { Dataset } from '../../runtime/data/dataset.js';
 import { Rng } from '../../runtime/random.js';
 import type { Tensor } from '../../runtime/tensor.js';
-import { accuracyCount, classOutput, scalarOutputs } from './metrics.js';
+import { accuracyCount, classOutput, labelledCount, scalarOutputs } from './metrics.js';
 import type { Model } from './model.js';
 import type { Trainer } from './trainer.js';
 
@@ -50,30 +50,37 @@ export const batchFeeder = (model: Model) => {
   const oneHot = target && target.type.dtype === 'f32' && width > 1 ? width : 0;
   const floatTarget = target && target.type.dtype === 'f32' && !oneHot;
   let hot = new Float32Array(0);
+  let ids = new Int32Array(0);
   return (x: Float32Array, y: Int32Array, count: number): Record<string, Tensor> => {
-    const feed: Record<string, Tensor> = { [input.name]: { data: x, shape: [count, ...featureShape] } };
+    // token ids are stored as floats in the dataset; an i32 input gets them as integers
+    if (input.type.dtype === 'i32') { if (ids.length !== x.length) ids = new Int32Array(x.length); ids.set(x); }
+    const feed: Record<string, Tensor> = { [input.name]: { data: input.type.dtype === 'i32' ? ids : x, shape: [count, ...featureShape] } };
     if (target) {
       if (oneHot) {
         if (hot.length !== count * oneHot) hot = new Float32Array(count * oneHot); else hot.fill(0);
         for (let i = 0; i < count; i++) hot[i * oneHot + y[i]!] = 1;
         feed[target.name] = { data: hot, shape: [count, oneHot] };
       } else if (floatTarget) feed[target.name] = { data: Float32Array.from(y), shape: target.type.shape.length === 2 ? [count, 1] : [count] };
-      else feed[target.name] = { data: y, shape: [count] };
+      else feed[target.name] = { data: y, shape: [count, ...target.type.shape.slice(1).map(Number)] };
     }
     return feed;
   };
 };
 
-export const evaluate = (model: Model, ds: Dataset, batchSize: number): { loss: number; accuracy: number | undefined } => {
+/** Mean loss, accuracy (over labelled positions) and the mean of every other scalar output (metrics). */
+export const evaluate = (model: Model, ds: Dataset, batchSize: number): { loss: number; accuracy: number | undefined; terms: Record<string, number> } => {
   const feed = batchFeeder(model);
   const out = classOutput(model);
-  let loss = 0, correct = 0;
+  const scalars = scalarOutputs(model);
+  const terms: Record<string, number> = Object.fromEntries(scalars.map((k) => [k, 0]));
+  let loss = 0, correct = 0, labelled = 0;
   for (const b of batches(ds, { batchSize, shuffle: false })) {
     const r = model.run(model.ir.fn, feed(b.x, b.y, b.count));
     loss += r.outputs['loss']![0]! * b.count;
-    if (out) correct += accuracyCount(r.outputs[out]!, b.y, b.count);
+    for (const k of scalars) terms[k] = terms[k]! + r.outputs[k]![0]! * b.count / ds.count;
+    if (out) { correct += accuracyCount(r.outputs[out]!, b.y, b.y.length); labelled += labelledCount(b.y); }
   }
-  return { loss: loss / ds.count, accuracy: out ? correct / ds.count : undefined };
+  return { loss: loss / ds.count, accuracy: out ? correct / Math.max(1, labelled) : undefined, terms };
 };
 
 /** Yields after every batch, so the async driver can let signals and timers run. */
@@ -90,7 +97,7 @@ function* training(trainer: Trainer, train: Dataset, val: Dataset | undefined, o
   let bestParams: Record<string, Float32Array> | undefined;
   for (let epoch = 0; epoch < opts.epochs; epoch++) {
     const t0 = performance.now();
-    let loss = 0, correct = 0, seen = 0, step = 0;
+    let loss = 0, correct = 0, labelled = 0, seen = 0, step = 0;
     const sums: Record<string, number> = Object.fromEntries(scalars.map((k) => [k, 0]));
     const means: Record<string, number> = {};
     for (const b of batches(train, { batchSize: opts.batchSize, shuffle: true, rng })) {
@@ -99,11 +106,11 @@ function* training(trainer: Trainer, train: Dataset, val: Dataset | undefined, o
       if (opts.augmentShift && h) augmentShift(b.x, b.count, h, w, opts.augmentShift, augRng);
       const r = trainer.step(feed(b.x, b.y, b.count));
       loss += r.loss * b.count;
-      if (out) correct += accuracyCount(r.outputs[out]!, b.y, b.count);
+      if (out) { correct += accuracyCount(r.outputs[out]!, b.y, b.y.length); labelled += labelledCount(b.y); }
       seen += b.count;
       step++;
       for (const k of scalars) { sums[k] = (sums[k] ?? 0) + (r.losses?.[k] ?? r.outputs[k]![0]!) * b.count; means[k] = sums[k]! / seen; }
-      opts.onBatch?.({ epoch, done: seen, total: train.count, loss: loss / seen, accuracy: out ? correct / seen : undefined, terms: means });
+      opts.onBatch?.({ epoch, done: seen, total: train.count, loss: loss / seen, accuracy: out ? correct / Math.max(1, labelled) : undefined, terms: means });
       yield;
     }
     const seconds = (performance.now() - t0) / 1000;
@@ -111,7 +118,7 @@ function* training(trainer: Trainer, train: Dataset, val: Dataset | undefined, o
     const report: EpochReport = {
       epoch: epoch + 1, trainLoss: loss / seen, seconds, samplesPerSecond: seen / seconds, lr: trainer.lr,
       ...(scalars.length ? { terms: { ...means } } : {}),
-      ...(out ? { trainAccuracy: correct / seen } : {}),
+      ...(out ? { trainAccuracy: correct / Math.max(1, labelled) } : {}),
       ...(v ? { valLoss: v.loss, ...(v.accuracy !== undefined ? { valAccuracy: v.accuracy } : {}) } : {}),
     };
     result.epochs.push(report);

@@ -2,11 +2,19 @@
 import type { Model } from './model.js';
 
 /** How many rows' arg-max over the last axis equals the label. */
+/** Rows whose argmax is the label, over `count` rows (a negative label is padding and never counts). */
 export const accuracyCount = (logits: ArrayLike<number>, labels: ArrayLike<number>, count: number): number => {
   const k = logits.length / count;
   let correct = 0;
-  for (let i = 0; i < count; i++) if (argmaxRow(logits, i, k) === labels[i]) correct++;
+  for (let i = 0; i < count; i++) if (labels[i]! >= 0 && argmaxRow(logits, i, k) === labels[i]) correct++;
   return correct;
+};
+
+/** How many labels are real (not −1 padding). */
+export const labelledCount = (labels: ArrayLike<number>): number => {
+  let n = 0;
+  for (let i = 0; i < labels.length; i++) if (labels[i]! >= 0) n++;
+  return n;
 };
 
 const argmaxRow = (logits: ArrayLike<number>, row: number, k: number): number => {
@@ -27,8 +35,13 @@ export const confusionMatrix = (logits: ArrayLike<number>, labels: ArrayLike<num
 };
 
 /** The output used for accuracy: the first one with one entry (or one score per class) per example. */
-export const classOutput = (model: Model): string | undefined =>
-  !model.ir.inputs.some((i) => i.role === 'target') ? undefined : model.ir.outputs.find((o) => outputRank(model, o) === 2);
+export const classOutput = (model: Model): string | undefined => {
+  const target = model.ir.inputs.find((i) => i.role === 'target');
+  if (!target) return undefined;
+  // integer labels [B, …] are scored by an output [B, …, classes]; anything else by a [B, K] output
+  const rank = target.type.dtype === 'i32' ? target.type.shape.length + 1 : 2;
+  return model.ir.outputs.find((o) => outputRank(model, o) === rank);
+};
 
 /** Scalar outputs other than the loss (the named terms of a composite loss, e.g. reconstruction and KL). */
 export const scalarOutputs = (model: Model): string[] => model.ir.outputs.filter((o) => outputRank(model, o) === 0);

@@ -13,7 +13,7 @@ import { ERROR, describe, type Binding, type Scope } from './scope.js';
 /** Settings of a model's `train { … }` block and the kind of value each takes. */
 export const TRAIN_SETTINGS: Readonly<Record<string, 'int' | 'positive' | 'fraction' | 'name'>> = {
   epochs: 'int', batch: 'int', lr: 'positive', schedule: 'name', warmup: 'int', early_stopping: 'int',
-  clip_norm: 'positive', clip_value: 'positive', val_fraction: 'fraction', seed: 'int', augment_shift: 'int',
+  clip_norm: 'positive', clip_value: 'positive', val_fraction: 'fraction', seed: 'int', augment_shift: 'int', data: 'name',
 };
 export interface TrainSpec { readonly settings: Readonly<Record<string, number | string>>; readonly span: Span }
 

