@@ -59,11 +59,11 @@ layer GRUCell(d_in, d_hidden) {
 // The input projection runs once for the whole sequence; only the recurrent part is in the loop.
 
 fn rnn(cell, x, h0, reverse = false) = scan(cell.step, h0, cell.project(x), axis = 1, reverse = reverse)
-fn gru(cell, x, h0, reverse = false) = scan(cell.step, h0, cell.project(x), axis = 1, reverse = reverse)
+fn gru(cell, x, h0, reverse = false) = rnn(cell, x, h0, reverse)
 // [hs, cs]: the hidden and cell states of every step
 fn lstm(cell, x, h0, c0, reverse = false) = scan(cell.step, [h0, c0], cell.project(x), axis = 1, reverse = reverse)
 // An RNN or GRU over x with a zero initial state (width from the cell's recurrent weights)
-fn rnn_like(cell, x, reverse = false) = scan(cell.step, zeros_state(x, dim(cell.Wh, 0)), cell.project(x), axis = 1, reverse = reverse)
+fn rnn_like(cell, x, reverse = false) = rnn(cell, x, zeros_state(x, dim(cell.Wh, 0)), reverse)
 // The state after the last step, [B, d_hidden]
 fn last(states) = states[:, -1]
 // Zeros for the initial state of a batch like x: [B, d]

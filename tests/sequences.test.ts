@@ -15,6 +15,12 @@ const run = async (...args: string[]) => {
   const out: Out = { log: (s) => o.push(s), err: (s) => e.push(s), color: false, stderrIsTTY: false };
   return { code: await main(args, out), stdout: o.join('\n'), stderr: e.join('\n') };
 };
+/** Trains an example briefly, checks it ran, and returns its test loss and a checkpoint path. */
+const trainBriefly = async (example: string, limit: number, ck: string): Promise<number> => {
+  const r = await run('train', `examples/${example}.dlm`, '--epochs', '1', '--limit', String(limit), '-o', ck);
+  expect(r.code).toBe(0);
+  return metric(r.stdout, 'loss');
+};
 const metric = (s: string, name: string) => Number(new RegExp(`${name} ([\\d.]+)`).exec(s)?.[1]);
 
 describe('text datasets', () => {
@@ -46,10 +52,8 @@ describe('sequence examples from the CLI', () => {
 
   test('char_lstm learns English spelling better than letter frequencies, then samples words', async () => {
     const ck = join(dir, 'lstm.safetensors');
-    const r = await run('train', 'examples/char_lstm.dlm', '--epochs', '1', '--limit', '2500', '-o', ck);
-    expect(r.code).toBe(0);
     // a unigram model of letters and word ends scores about 2.9 nats per character
-    expect(metric(r.stdout, 'loss')).toBeLessThan(2.7);
+    expect(await trainBriefly('char_lstm', 2500, ck)).toBeLessThan(2.7);
     const s1 = await run('sample', 'examples/char_lstm.dlm', '--checkpoint', ck, '--n', '8', '--temperature', '0.8', '--seed', '3');
     const s2 = await run('sample', 'examples/char_lstm.dlm', '--checkpoint', ck, '--n', '8', '--temperature', '0.8', '--seed', '3');
     expect(s1.code).toBe(0);
@@ -61,9 +65,7 @@ describe('sequence examples from the CLI', () => {
 
   test('tiny_gpt trains and samples', async () => {
     const ck = join(dir, 'gpt.safetensors');
-    const r = await run('train', 'examples/tiny_gpt.dlm', '--epochs', '1', '--limit', '1500', '-o', ck);
-    expect(r.code).toBe(0);
-    expect(metric(r.stdout, 'loss')).toBeLessThan(3.0);
+    expect(await trainBriefly('tiny_gpt', 1500, ck)).toBeLessThan(3.0);
     const s = await run('sample', 'examples/tiny_gpt.dlm', '--checkpoint', ck, '--n', '4');
     expect(s.stdout.split('\n')).toHaveLength(4);
   }, 120_000);

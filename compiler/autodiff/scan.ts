@@ -9,8 +9,7 @@
 // The backward body re-evaluates f from the stored carries cᵗ (the forward keeps them: window 'before'),
 // so the only per-step residuals are the carries: memory grows linearly with T.
 import { InternalError } from '../diagnostics/diagnostic.js';
-import type { IrBuilder } from '../ir/builder.js';
-import { IrBuilder as Builder } from '../ir/builder.js';
+import { IrBuilder } from '../ir/builder.js';
 import { inlineFunction } from '../ir/inline.js';
 import type { Node } from '../ir/ir.js';
 import { SCAN, SCAN_OUT, SCAN_TYPE, bodyInputName, outWindow, scanAttrs, scanInfo, windowType, type Keep } from '../ir/scan.js';
@@ -50,7 +49,7 @@ export const scanVjp = (b: IrBuilder, n: Node, cts: readonly ScanCotangent[], vj
 
   // The backward body. Carries: a (per f32 carry), K (per f32 capture), x̄ (per f32 sequence).
   // Per-step inputs: ḡᵗ, ǧᵗ, the forward carries cᵗ, the forward slices xᵗ. Captures: the forward's.
-  const bb = new Builder();
+  const bb = new IrBuilder();
   const span = n.span;
   const body = bb.at(span, () => {
     let ci = 0, xi = 0, ki = 0;

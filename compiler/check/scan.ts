@@ -84,7 +84,9 @@ export const scanBuiltin = (x: ExprElab, a: CallArgs, span: Span, scope: Scope):
   if (!outs) return ERROR;
   if (x.c.stateUpdates.size !== updatesBefore) return x.c.err('E0209', span, "a scan step cannot 'update' a state (the update would happen once per step)");
   const shapeList = (ts: readonly TensorType[]) => ts.map(fmtType).join(', ');
-  const outTypes = outs.ids.map((id) => (placeholderSet.has(id) || region.some((n) => n.id === id) ? region.find((n) => n.id === id)!.type : x.c.type(id)));
+  // the step's results live in the region just cut off, or outside it (an outer value returned as is)
+  const regionTypes = new Map(region.map((n) => [n.id, n.type]));
+  const outTypes = outs.ids.map((id) => regionTypes.get(id) ?? x.c.type(id));
   if (outs.ids.length !== init.ids.length || outTypes.some((t, i) => !sameType(t, carryTypes[i]!))) {
     return x.c.err('E0209', stepArg.span, `the scan step must return its carries with their types (${shapeList(carryTypes)}), but it returns ${shapeList(outTypes)}`,
       [note('the initial carries are given here', initArg.span)]);

@@ -20,16 +20,16 @@ export interface InterpResult {
 /** Round to float32 after every node when emulating the compiled f32 code. */
 export const interpret = (f: IrFunction, inputs: Readonly<Record<string, NdArray>>, env: DimEnv): InterpResult => {
   const values = new Map<number, NdArray>();
-  const scans = new Map<number, NdArray[][]>();
+  const scans = new Map<number, { results: NdArray[][]; reverse: boolean }>();
   for (const n of f.nodes) {
     if (n.op === SCAN) {
-      scans.set(n.id, runScan(n, n.inputs.map((i) => values.get(i)!), env, interpret));
+      scans.set(n.id, { results: runScan(n, n.inputs.map((i) => values.get(i)!), env, interpret), reverse: scanInfo(n).reverse });
       values.set(n.id, nd([...SCAN_TYPE.shape] as number[]));
       continue;
     }
     if (n.op === SCAN_OUT) {
-      const scan = f.nodes.find((m) => m.id === n.inputs[0])!;
-      values.set(n.id, readWindow(n, scans.get(scan.id)!, scanInfo(scan).reverse));
+      const scan = scans.get(n.inputs[0]!)!;
+      values.set(n.id, readWindow(n, scan.results, scan.reverse));
       continue;
     }
     if (n.op === INPUT) {

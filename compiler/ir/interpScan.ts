@@ -38,7 +38,8 @@ export const runScan = (n: Node, ins: readonly NdArray[], env: DimEnv, interpret
 export const readWindow = (out: Node, results: readonly NdArray[][], reverse: boolean): NdArray => {
   const { index, window } = outWindow(out);
   const slots = results[index]!;
-  if (window === 'last') return slots[slots.length - 1 === 0 ? 0 : reverse ? 0 : slots.length - 1]!;
+  // the final carry: the only slot of a 'last' carry, else slot T (forward) or 0 (reversed)
+  if (window === 'last') return slots[reverse ? 0 : slots.length - 1]!;
   const T = slots.length - 1;
   const start = windowStart(reverse, window);
   const inner = slots[0]!.shape;
