@@ -12,7 +12,7 @@ import { IrBuilder } from '../ir/builder.js';
 import { INPUT, type IrFunction } from '../ir/ir.js';
 import { error } from '../diagnostics/codes.js';
 import { fmtType } from '../types/types.js';
-import { PIPELINE } from '../passes/index.js';
+import { PIPELINE, PRE_GRAD } from '../passes/index.js';
 import { runPasses, type PassOptions } from '../passes/pass.js';
 import { bindInputs, specialize, type Specialized } from '../jit/jit.js';
 import { selectOutputs } from '../train/step.js';
@@ -29,6 +29,22 @@ export const optimize = (f: IrFunction, opts: PassOptions = {}): IrFunction => {
   return o;
 };
 
+/**
+ * The PRE_GRAD passes on a model's forward program. Losses and state updates are carried through as
+ * extra outputs, so their ids follow whatever a rewrite replaced.
+ */
+const preGrad = (ir: ModelIR, opts: PassOptions = {}): ModelIR => {
+  const extra = [...ir.losses.map((l, i) => ({ name: `\0loss${i}`, id: l.id })), ...ir.stateUpdates.map((u, i) => ({ name: `\0state${i}`, id: u.value }))];
+  const f = runPasses(PRE_GRAD, { ...ir.fn, outputs: [...ir.fn.outputs, ...extra] }, opts);
+  const idOf = new Map(f.outputs.map((o) => [o.name, o.id]));
+  return {
+    ...ir,
+    fn: { ...f, outputs: f.outputs.slice(0, ir.fn.outputs.length) },
+    losses: ir.losses.map((l, i) => ({ ...l, id: idOf.get(`\0loss${i}`)! })),
+    stateUpdates: ir.stateUpdates.map((u, i) => ({ ...u, value: idOf.get(`\0state${i}`)! })),
+  };
+};
+
 export class Model {
   /** Parameter name (e.g. `l1.W`) → its values, row-major. Mutated in place by training. */
   readonly params: Record<string, Float32Array> = {};
@@ -37,7 +53,11 @@ export class Model {
   private predictFn?: IrFunction;
   private readonly gradFns = new Map<string, IrFunction>();
 
-  constructor(readonly ir: ModelIR, readonly opts: ModelOptions = {}) {
+  /** The checked model, its forward program already through the PRE_GRAD passes. */
+  readonly ir: ModelIR;
+
+  constructor(ir: ModelIR, readonly opts: ModelOptions = {}) {
+    this.ir = preGrad(ir, opts.passes);
     this.init(opts.seed ?? 0);
   }
 

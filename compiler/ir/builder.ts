@@ -89,6 +89,11 @@ export class IrBuilder implements GradBuilder {
     return this.push(n);
   }
 
+  /** New nodes get ids from `next` on (rebuilding a function whose nodes are adopted one by one). */
+  reserveIdsBelow(next: number): void {
+    this.nextId = Math.max(this.nextId, next);
+  }
+
   /** An id no node of this builder has or will have. */
   freshId(): Value {
     return this.nextId++;

@@ -6,7 +6,7 @@ import { isShapeError } from '../types/shapes.js';
 import type { DType, TensorType } from '../types/types.js';
 import { add, broadcastablePair, broadcastType, maskedDiv, maskedMul, mul, neg, promote, sub, toF32, where } from './helpers.js';
 import { mapBroadcast } from './ndarray.js';
-import type { GradBuilder, NodeView, OpDef, Value } from './op.js';
+import type { GradBuilder, NodeView, OpDef, Rewriter, Value } from './op.js';
 
 interface BinarySpec {
   readonly doc: string;
@@ -46,20 +46,38 @@ const compare = (name: string, op: BinOp, f: (x: number, y: number) => boolean):
 
 const f32 = (): DType => 'f32';
 
+/** log(x·y) = log x + log y and log(x/y) = log x − log y, for positive x, y one of which has a stable log. */
+const splitLog = (r: Rewriter, combine: 'add' | 'sub', x: Value, y: Value): Value | undefined => {
+  if (!r.positive(x) || !r.positive(y)) return undefined;
+  const [lx, ly] = [r.stableLog(x), r.stableLog(y)];
+  if (lx === undefined && ly === undefined) return undefined;
+  return r.op(combine, [lx ?? r.op('log', [x]), ly ?? r.op('log', [y])]);
+};
+
+/** f(where(c, a, b)) = where(c, f(a), f(b)) for f = log or 1 − ·, when each branch is a constant or has a stable form. */
+const throughBranches = (r: Rewriter, [c, x, y]: readonly Value[], ofConst: (k: Value) => Value | undefined, stable: (v: Value) => Value | undefined): Value | undefined => {
+  const branch = (v: Value) => (r.constant(v) !== undefined ? ofConst(v) : stable(v));
+  if (r.constant(x!) !== undefined && r.constant(y!) !== undefined) return undefined;
+  const [fx, fy] = [branch(x!), branch(y!)];
+  return fx === undefined || fy === undefined ? undefined : r.op('where', [c!, fx, fy]);
+};
+
 // ½ at ties: d max(a,b)/da = [a > b] + ½[a = b]
 const tieWeight = (b: GradBuilder, win: string, x: Value, y: Value): Value =>
   add(b, toF32(b, b.op(win, [x, y])), mul(b, b.num(0.5), toF32(b, b.op('eq', [x, y]))));
 
 export const BINARY = {
-  add: binary('add', { doc: 'sum x + y', eval: (x, y) => x + y, emit: (x, y) => bin('+', x, y), vjp: (_b, ct) => [ct, ct], algebra: { identity: { left: 0, right: 0 } } }),
-  sub: binary('sub', { doc: 'difference x − y', eval: (x, y) => x - y, emit: (x, y) => bin('-', x, y), vjp: (b, ct) => [ct, neg(b, ct)], algebra: { identity: { right: 0 } } }),
+  add: binary('add', { doc: 'sum x + y', eval: (x, y) => x + y, emit: (x, y) => bin('+', x, y), vjp: (_b, ct) => [ct, ct], algebra: { identity: { left: 0, right: 0 }, positive: ([x, y]) => x! && y! } }),
+  sub: binary('sub', { doc: 'difference x − y', eval: (x, y) => x - y, emit: (x, y) => bin('-', x, y), vjp: (b, ct) => [ct, neg(b, ct)],
+    algebra: { identity: { right: 0 }, stabilize: (r, n) => (r.constant(n.inputs[0]!) === 1 ? r.stableComplement(n.inputs[1]!) : undefined) } }),
   mul: binary('mul', {
-    doc: 'product x · y', eval: (x, y) => x * y, emit: (x, y) => bin('*', x, y), algebra: { identity: { left: 1, right: 1 } },
+    doc: 'product x · y', eval: (x, y) => x * y, emit: (x, y) => bin('*', x, y),
+    algebra: { identity: { left: 1, right: 1 }, positive: ([x, y]) => x! && y!, logOf: (r, [x, y]) => splitLog(r, 'add', x!, y!) },
     vjp: (b, ct, n) => [mul(b, ct, n.inputs[1]!), mul(b, ct, n.inputs[0]!)],
   }),
   div: binary('div', {
-    doc: 'x / y (true division: integers give f32)', eval: (x, y) => x / y, emit: (x, y) => bin('/', x, y), dtype: f32, algebra: { identity: { right: 1 } },
-    domain: 'nonzero',
+    doc: 'x / y (true division: integers give f32)', eval: (x, y) => x / y, emit: (x, y) => bin('/', x, y), dtype: f32, domain: 'nonzero',
+    algebra: { identity: { right: 1 }, positive: ([x, y]) => x! && y!, logOf: (r, [x, y]) => splitLog(r, 'sub', x!, y!) },
     // d(x/y) = dx/y − x·dy/y²
     vjp: (b, ct, n) => [maskedDiv(b, ct, n.inputs[1]!), neg(b, maskedDiv(b, mul(b, ct, n.out), n.inputs[1]!))],
   }),
@@ -116,5 +134,11 @@ export const WHERE: OpDef = {
   gen: (k) => {
     const [x, y] = broadcastablePair(k);
     return { shapes: [k.bool() ? x : y, x, y], attrs: {}, dtypes: ['bool', 'f32', 'f32'] };
+  },
+  algebra: {
+    positive: ([, x, y]) => x! && y!,
+    // Through a clip of probabilities: log(where(c, ε, p)) = where(c, log ε, log p), 1 − where(…) likewise.
+    logOf: (r, ins) => throughBranches(r, ins, (k) => (r.constant(k)! > 0 ? r.op('log', [k]) : undefined), (v) => r.stableLog(v)),
+    complementOf: (r, ins) => throughBranches(r, ins, (k) => sub(r, r.num(1), k), (v) => r.stableComplement(v)),
   },
 };

@@ -37,7 +37,8 @@ const viewOp = (name: string, doc: string, shape: OpDef['shape'], view: (inShape
   vjp: OpDef['vjp'], gen: (k: GenKit) => { shapes: number[][]; attrs: Attrs }, algebra?: OpDef['algebra']): OpDef => {
   const emit = { kind: 'view', view } as const;
   // slice is reached through indexing syntax; the others through built-ins that validate their attributes.
-  return { name, arity: 1, kind: 'movement', doc, shape, eval: evalView(emit), emit, vjp, differentiable: true, gen, internal: name === 'slice', ...(algebra ? { algebra } : {}) };
+  const positive = { positive: ([x]: readonly boolean[]) => x! };
+  return { name, arity: 1, kind: 'movement', doc, shape, eval: evalView(emit), emit, vjp, differentiable: true, gen, internal: name === 'slice', algebra: { ...positive, ...algebra } };
 };
 
 const sameDims = (a: Shape, b: Shape): boolean => a.length === b.length && a.every((d, i) => d === b[i]);

@@ -123,4 +123,25 @@ export interface Algebra {
   readonly identity_eval?: boolean;
   /** f(x, attrs) = x when this holds for the input type. */
   readonly noop?: (input: TensorType, attrs: Attrs) => boolean;
+  // ---- numerically stable forms, applied before differentiation (passes/stabilize.ts) ----
+  /** A rewrite of this node into a stabler equivalent (it may ask its operands for their forms below). */
+  readonly stabilize?: (r: Rewriter, n: NodeView) => Value | undefined;
+  /** log(f(x…)) written without forming f first, e.g. log(σ(z)) = −softplus(−z). */
+  readonly logOf?: (r: Rewriter, inputs: readonly Value[]) => Value | undefined;
+  /** 1 − f(x…) written without cancellation, e.g. 1 − σ(z) = σ(−z). */
+  readonly complementOf?: (r: Rewriter, inputs: readonly Value[]) => Value | undefined;
+  /** Whether f(x…) > 0 everywhere, given which inputs are known positive. */
+  readonly positive?: (inputsPositive: readonly boolean[]) => boolean;
+}
+
+/** What a stabilizing rewrite may ask about values and build (passes/stabilize.ts implements it). */
+export interface Rewriter extends GradBuilder {
+  /** The value of a scalar constant (seen through broadcasts and reshapes), if it is one. */
+  constant(v: Value): number | undefined;
+  /** Whether v > 0 everywhere, as far as the ops' `positive` facts tell. */
+  positive(v: Value): boolean;
+  /** log(v) in a stable form offered by v's op (logOf), if it has one. */
+  stableLog(v: Value): Value | undefined;
+  /** 1 − v in a stable form offered by v's op (complementOf), if it has one. */
+  stableComplement(v: Value): Value | undefined;
 }

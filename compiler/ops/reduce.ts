@@ -53,6 +53,7 @@ const reduce = (name: string, doc: string, identity: number, f: (acc: number, v:
   vjp,
   differentiable: true,
   gen: genReduce,
+  algebra: { positive: ([x]) => x! },
   ...(name === 'max' ? { domain: 'away-from-ties' as const } : {}),
 });
 

@@ -3,7 +3,7 @@
 import { call, neg as eneg, type Expr, type Intrinsic } from '../loops/loops.js';
 import { isShapeError } from '../types/shapes.js';
 import type { DType, TensorType } from '../types/types.js';
-import { maskedDiv, mul, needFloat, neg, smallShape, sub } from './helpers.js';
+import { add, maskedDiv, mul, needFloat, neg, smallShape, sub } from './helpers.js';
 import { mapBroadcast } from './ndarray.js';
 import type { Attrs, GradBuilder, NodeView, OpDef, Value } from './op.js';
 
@@ -50,9 +50,13 @@ export const UNARY = {
     outDtype: (d) => (d === 'bool' ? 'i32' : d),
     vjp: (b, ct) => neg(b, ct),
   }),
-  exp: unary('exp', { doc: 'exponential eˣ', eval: Math.exp, emit: intrinsic('exp'), vjp: (b, ct, n) => mul(b, ct, n.out) }),
+  exp: unary('exp', {
+    doc: 'exponential eˣ', eval: Math.exp, emit: intrinsic('exp'), vjp: (b, ct, n) => mul(b, ct, n.out),
+    algebra: { positive: () => true, logOf: (_r, [u]) => u },
+  }),
   log: unary('log', {
     doc: 'natural logarithm', eval: Math.log, emit: intrinsic('log'), domain: 'positive',
+    algebra: { stabilize: (r, n) => r.stableLog(n.inputs[0]!) },
     vjp: (b, ct, n) => maskedDiv(b, ct, n.inputs[0]!),
   }),
   sqrt: unary('sqrt', {
@@ -76,6 +80,12 @@ export const UNARY = {
   sigmoid: unary('sigmoid', {
     doc: 'σ(x) = 1/(1+e⁻ˣ), evaluated without overflow for large |x|; σ′ = σ(1−σ)', eval: sigmoid, emit: intrinsic('sigmoid'),
     vjp: (b, ct, n) => mul(b, ct, mul(b, n.out, sub(b, b.num(1), n.out))),
+    algebra: {
+      positive: () => true,
+      // log σ(z) = −softplus(−z) = min(z, 0) − log(1 + e^−|z|)
+      logOf: (r, [z]) => sub(r, r.op('minimum', [z!, r.num(0)]), r.op('log', [add(r, r.num(1), r.op('exp', [neg(r, r.op('abs', [z!]))]))])),
+      complementOf: (r, [z]) => r.op('sigmoid', [neg(r, z!)]),
+    },
   }),
   sin: unary('sin', { doc: 'sine', eval: Math.sin, emit: intrinsic('sin'), vjp: (b, ct, n) => mul(b, ct, b.op('cos', [n.inputs[0]!])) }),
   cos: unary('cos', { doc: 'cosine', eval: Math.cos, emit: intrinsic('cos'), vjp: (b, ct, n) => neg(b, mul(b, ct, b.op('sin', [n.inputs[0]!]))) }),

@@ -11,6 +11,8 @@ const UNARY = [
   (v: string) => `tanh(${v})`, (v: string) => `sigmoid(${v})`, (v: string) => `softplus(${v})`, (v: string) => `square(${v})`,
   (v: string) => `exp(tanh(${v}))`, (v: string) => `log(1 + square(${v}))`, (v: string) => `sqrt(1 + square(${v}))`,
   (v: string) => `sin(${v})`, (v: string) => `gelu(${v})`, (v: string) => `-${v}`, (v: string) => `${v} * 0.5`,
+  // naive forms the stabilize pass rewrites
+  (v: string) => `log(sigmoid(${v}))`, (v: string) => `log(1 - sigmoid(${v}))`,
 ];
 
 const broadcasts = (a: readonly number[], b: readonly number[]): boolean => {
@@ -67,7 +69,8 @@ export const programFromRecipe = (dims: readonly [number, number], recipe: reado
       }
       case 6:
         if (r === 0) emit(`square(${v.name})`, v.shape);
-        else if (s.k % 2) emit(`softmax(${v.name})`, v.shape);
+        else if (s.k % 3 === 1) emit(`softmax(${v.name})`, v.shape);
+        else if (s.k % 3 === 2) emit(`log(softmax(${v.name}))`, v.shape);
         else emit(`logsumexp(${v.name})`, v.shape.slice(0, -1));
         break;
       case 7: if (r === 2) emit(`transpose(${v.name})`, [v.shape[1]!, v.shape[0]!]); else emit(`exp(tanh(${v.name}))`, v.shape); break;
