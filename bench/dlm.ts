@@ -50,23 +50,3 @@ export const trainStep = (model: Model, batch: Record<string, Tensor>, lr: numbe
   trainer.step(batch);
   return () => { trainer.step(batch); };
 };
-
-/** Compile time (source → ready step function) and speed of the MNIST training step with passes on/off. */
-export const passReport = (batch: Record<string, Tensor>, passes: readonly string[]) => {
-  const rows: { passes: string; compileMs: number; kernels: number; arenaBytes: number; samplesPerSecond: number }[] = [];
-  // The first configuration runs twice and only its second run counts: the compiler itself warms up.
-  for (const [k, disable] of ([[], [], ...passes.map((p) => [p]), [...passes]] as string[][]).entries()) {
-    const t0 = performance.now();
-    const model = compileOrThrow(SMALL_SOURCE).model('Small', { seed: 0, passes: { disable } });
-    const trainer = new Trainer(model, { optimizer: 'sgd', hyper: { lr: 0.1 } });
-    trainer.step(batch);
-    const compileMs = performance.now() - t0;
-    const spec = (trainer as unknown as { groups: { last: { spec: { schedule: { kernels: unknown[] }; plan: { arenaSize: number } } } }[] }).groups[0]!.last.spec;
-    const n = 1000;
-    const t1 = performance.now();
-    for (let i = 0; i < n; i++) trainer.step(batch);
-    if (k === 0) continue;
-    rows.push({ passes: disable.length === 0 ? 'all passes' : disable.length === passes.length ? 'no passes' : `without ${disable[0]}`, compileMs, kernels: spec.schedule.kernels.length, arenaBytes: spec.plan.arenaSize * 4, samplesPerSecond: (n * batch['x']!.shape[0]!) / ((performance.now() - t1) / 1000) });
-  }
-  return rows;
-};

@@ -44,14 +44,21 @@ const data = (B: number, T: number, V: number, oneHot: boolean, d = V) => {
   return { x, y };
 };
 
+/** The seeded batch both systems train on: x one-hot [B, T, V] or normal [B, T, d], labels [B, T]. */
+export const sequenceBatch = (sizes: { B: number; T: number; V: number }, oneHot: boolean, d?: number): Record<string, Tensor> => {
+  const { x, y } = data(sizes.B, sizes.T, sizes.V, oneHot, d);
+  return { x: { data: x, shape: [sizes.B, sizes.T, oneHot ? sizes.V : d!] }, y: { data: y, shape: [sizes.B, sizes.T] } };
+};
+
+/** A ready training step; compileMs is source → compiled step, before its first run. */
 export const dlmSequenceStep = (source: string, name: string, sizes: { B: number; T: number; V: number }, oneHot: boolean, d?: number) => {
   const t0 = performance.now();
   const model: Model = compileOrThrow(source).model(name, { seed: 0 });
-  const { x, y } = data(sizes.B, sizes.T, sizes.V, oneHot, d);
-  const batch: Record<string, Tensor> = { x: { data: x, shape: [sizes.B, sizes.T, oneHot ? sizes.V : d!] }, y: { data: y, shape: [sizes.B, sizes.T] } };
+  const batch = sequenceBatch(sizes, oneHot, d);
   const trainer = new Trainer(model);
-  trainer.step(batch);
+  trainer.compile(batch);
   const compileMs = performance.now() - t0;
+  trainer.step(batch);
   return { run: () => { trainer.step(batch); }, compileMs, model };
 };
 

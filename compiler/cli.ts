@@ -8,7 +8,7 @@ import { DataError } from '../runtime/data/errors.js';
 import { RunError } from './api/errors.js';
 import { gradcheck } from './api/gradcheck.js';
 import { Model } from './api/model.js';
-import { compileCommand, printShapes, summary } from './cli/inspect.js';
+import { checkPassNames, compileCommand, printShapes, summary } from './cli/inspect.js';
 import { EXIT, UsageError, consoleOut, printDiagnostics, readTensorFile, tensorsToJson, writeAtomic, type Out } from './cli/io.js';
 import { evalCommand, trainCommand, type TrainSettings } from './cli/train.js';
 import { sampleCommand } from './cli/sample.js';
@@ -114,7 +114,7 @@ export const main = async (argv: readonly string[], out: Out = consoleOut()): Pr
       out.err(`${file}: ok (${program.modelNames.length} model${program.modelNames.length === 1 ? '' : 's'}: ${program.modelNames.join(', ')})`);
       return EXIT.ok;
     }
-    const model: Model = program.model(o.model, { seed });
+    const model: Model = program.model(o.model, { seed, passes: { disable: checkPassNames(o['no-pass'] ?? []) } });
     switch (cmd) {
       case 'summary': summary(out, model); return EXIT.ok;
       case 'compile': {

@@ -80,6 +80,22 @@ describe('dlm CLI', () => {
     expect(r.stdout).toContain('grad:l1.W=');
   });
 
+  test('compile --stats reports FLOPs and peak memory against the minimum; in-place updates keep it near 1', async () => {
+    const stats = async (...extra: string[]) => (await run('compile', 'examples/mnist_mlp.dlm', '--train', '--stats', '--dim', 'B=64', '-o', join(tmp, 'step.js'), ...extra)).stderr;
+    const on = await stats(), off = await stats('--no-pass', 'inplace');
+    expect(on).toMatch(/kernels \d+, loops \d+, [\d.]+ MFLOP per call/);
+    const ratio = (s: string) => Number(/peak \/ minimum = ([\d.]+)/.exec(s)![1]);
+    expect(ratio(on)).toBeLessThanOrEqual(1.25);
+    expect(ratio(off)).toBeGreaterThan(ratio(on));
+  });
+
+  test('--no-pass names an unknown pass: usage error listing the passes', async () => {
+    const r = await run('compile', 'examples/mnist_mlp.dlm', '--no-pass', 'fusoin');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("unknown pass 'fusoin'");
+    expect(r.stderr).toContain('fusion');
+  });
+
   test('run prints outputs that match the library', async () => {
     const out = join(tmp, 'xor.json');
     const r = (await run('run', 'examples/xor.dlm', '--input', 'x=examples/data/xor_x.json', '-o', out));

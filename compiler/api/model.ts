@@ -99,7 +99,7 @@ export class Model {
     for (const p of this.ir.states) setOwn(all, p.name, { data: this.states[p.name]!, shape: p.type.shape as number[] });
     const { env, errors } = bindInputs(f, all);
     if (errors.length) throw new RunError(errors);
-    const spec = specialize(optimize(f, this.opts.passes), env, precision);
+    const spec = specialize(optimize(f, this.opts.passes), env, precision, this.opts.passes?.disable);
     spec.module.run(spec.schedule.inputs.map((s) => all[s.name]!.data as TensorData));
     return spec;
   }

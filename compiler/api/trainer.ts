@@ -72,7 +72,7 @@ export class Trainer {
     for (const s of g.program.slots) setOwn(all, s.name, { data: this.state[s.name]!, shape: this.model.ir.params.find((p) => p.name === s.param)!.type.shape as number[] });
     const { env, errors } = bindInputs(g.optimized, all);
     if (errors.length) throw new RunError(errors);
-    const spec = specialize(g.optimized, env, 'f32');
+    const spec = specialize(g.optimized, env, 'f32', this.model.opts.passes?.disable);
     const ins = spec.schedule.inputs.map((s) => all[s.name]!.data);
     const slotOf = new Map(spec.schedule.inputs.map((s, i) => [s.name, i]));
     const shapeList = this.model.ir.inputs.filter((i) => batch[i.name]).map((i) => ({ name: i.name, shape: [...batch[i.name]!.shape] }));
@@ -84,6 +84,14 @@ export class Trainer {
    * One optimizer step on a batch (inputs and targets by name): every loss group's step in declaration
    * order (repeated as `repeat_<loss>` says). Throws RunError E0404 on a non-finite loss.
    */
+  /**
+   * Compiles the step of every loss for this batch's shapes without running it (the first `step`
+   * would otherwise do it). Returns the specialized programs, with their code and memory plans.
+   */
+  compile(batch: Readonly<Record<string, Tensor>>): Specialized[] {
+    return this.groups.map((g) => this.prepare(g, batch).spec);
+  }
+
   step(batch: Readonly<Record<string, Tensor>>): StepResult {
     this.t += 1;
     let result: StepResult | undefined;

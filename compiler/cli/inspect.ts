@@ -2,6 +2,9 @@
 import { printFunction } from '../ir/print.js';
 import type { IrFunction } from '../ir/ir.js';
 import { specialize } from '../jit/jit.js';
+import { CODEGEN_STEPS } from '../codegen/schedule.js';
+import { PIPELINE, PRE_GRAD } from '../passes/index.js';
+import { formatStats, programStats } from '../codegen/stats.js';
 import { lineCol } from '../diagnostics/span.js';
 import { sourceLookup } from '../modules.js';
 import { fmtType } from '../types/types.js';
@@ -74,14 +77,21 @@ export const compileCommand = (out: Out, model: Model, o: EmitOptions): string =
   let text: string;
   if (o.emit === 'ir') text = printFunction(o.optimized ? opt : raw);
   else if (o.emit === 'js') {
-    const spec = specialize(opt, dimEnv(opt, o.dims), 'f32');
+    const spec = specialize(opt, dimEnv(opt, o.dims), 'f32', o.disable);
     text = spec.source;
-    if (o.stats) {
-      const loops = (spec.source.match(/\bfor \(/g) ?? []).length;
-      out.err(`kernels ${spec.schedule.kernels.length}, loops ${loops}, arena ${spec.plan.arenaSize * 4} bytes (${spec.plan.unplannedSize * 4} without reuse, live peak ${spec.plan.peakLive * 4}), nodes ${raw.nodes.length} → ${opt.nodes.length}`);
-    }
+    if (o.stats) out.err(`IR nodes ${raw.nodes.length} → ${opt.nodes.length} after the passes\n${formatStats(programStats(opt, spec.env, spec.schedule, spec.plan, spec.source))}`);
     if (o.timings) timings.push(`  ${'codegen'.padEnd(10)} ${spec.compileMs.toFixed(2)} ms`);
   } else throw new UsageError(`--emit must be ast, ir or js, got '${o.emit}'`);
   if (o.timings) out.err(`passes: ${passMs.toFixed(2)} ms\n${timings.join('\n')}`);
   return text;
+};
+
+/** Every name `--no-pass` accepts: the IR passes and the switchable code generation steps. */
+export const SWITCHABLE = (): readonly string[] => [...new Set([...PRE_GRAD, ...PIPELINE].map((p) => p.name)), ...Object.keys(CODEGEN_STEPS)];
+
+export const checkPassNames = (names: readonly string[]): readonly string[] => {
+  const known = SWITCHABLE();
+  const bad = names.find((n) => !known.includes(n));
+  if (bad !== undefined) throw new UsageError(`--no-pass: unknown pass '${bad}' (passes: ${known.join(', ')})`);
+  return names;
 };

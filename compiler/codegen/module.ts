@@ -39,10 +39,16 @@ export const emitModule = (s: Schedule, plan: MemoryPlan, info: ModuleInfo): str
   emitKernels(s, plan, 0, info, lines);
   lines.push('', 'function run(ins) {');
   s.inputs.forEach((inp, i) => lines.push(`  const ${ident(inp.buf)} = ins[${lit(i)}];`));
-  for (const k of s.kernels) lines.push(`  ${ident(k.name)}(${[...k.writes, ...k.reads].map(ident).join(', ')});`);
-  // A non-finite guarded output (the loss) leaves parameters and state untouched.
-  for (const g of s.guards) lines.push(`  for (let i = 0; i < ${ident(g)}.length; i++) if (!Number.isFinite(${ident(g)}[i])) return false;`);
-  for (const u of s.updates) lines.push(`  ${ident(s.inputs[u.input]!.buf)}.set(${ident(u.buf)});`);
+  // A non-finite guarded output (the loss) leaves parameters and state untouched: each guard is checked
+  // as soon as its value is written, before any kernel that updates a parameter in place.
+  const guardAfter = s.guards.map((g) => ({ g, at: s.kernels.reduce((w, k, i) => (k.writes.includes(g) ? i : w), -1) }));
+  const guard = (g: string) => lines.push(`  for (let i = 0; i < ${ident(g)}.length; i++) if (!Number.isFinite(${ident(g)}[i])) return false;`);
+  guardAfter.filter((x) => x.at < 0).forEach((x) => guard(x.g));
+  s.kernels.forEach((k, i) => {
+    lines.push(`  ${ident(k.name)}(${[...k.writes, ...k.reads].map(ident).join(', ')});`);
+    guardAfter.filter((x) => x.at === i).forEach((x) => guard(x.g));
+  });
+  for (const u of s.updates) if (!u.inPlace) lines.push(`  ${ident(s.inputs[u.input]!.buf)}.set(${ident(u.buf)});`);
   lines.push('  return true;', '}', '');
   const temps = s.temps.map((t) => ident(t.name));
   lines.push(`return { run, buffers: { ${temps.join(', ')} } };`);

@@ -11,7 +11,8 @@ export interface MemoryPlan {
   readonly peakLive: number;
 }
 
-export const planMemory = (s: Schedule): MemoryPlan => {
+/** With `reuse` false every buffer gets its own place (to measure what sharing saves). */
+export const planMemory = (s: Schedule, reuse = true): MemoryPlan => {
   const first = new Map<string, number>(), last = new Map<string, number>();
   s.kernels.forEach((k, i) => {
     for (const b of [...k.writes, ...k.reads]) {
@@ -28,7 +29,7 @@ export const planMemory = (s: Schedule): MemoryPlan => {
   let arenaSize = 0;
   for (const t of order) {
     // A buffer is free once its last use is strictly before this one's first write.
-    for (let i = active.length - 1; i >= 0; i--) if (active[i]!.to < t.from) active.splice(i, 1);
+    for (let i = active.length - 1; i >= 0; i--) if (reuse && active[i]!.to < t.from) active.splice(i, 1);
     active.sort((a, b) => a.offset - b.offset);
     let offset = 0;
     for (const a of active) {

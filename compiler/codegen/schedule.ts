@@ -32,7 +32,8 @@ export interface Schedule {
   readonly temps: readonly TempBuffer[];
   readonly inputs: readonly InputSlot[];
   readonly outputs: readonly { readonly name: string; readonly buf: string; readonly shape: readonly number[] }[];
-  readonly updates: readonly { readonly input: number; readonly buf: string }[];
+  /** New values of inputs; `inPlace` ones were computed directly into the input's array (codegen/inplace.ts). */
+  readonly updates: readonly { readonly input: number; readonly buf: string; readonly inPlace?: boolean }[];
   readonly guards: readonly string[];
   /** Loop bodies (scan), each scheduled on its own and called from its scan's kernel. */
   readonly subs: readonly SubSchedule[];
@@ -64,11 +65,18 @@ const axisGroups = (shape: readonly number[], target: readonly number[]): number
   return d === shape.length ? groups : undefined;
 };
 
-/** Fusing elementwise consumers into matmul kernels (DLM_EPILOGUE=0 turns it off, for measuring). */
-const EPILOGUE_FUSION = process.env['DLM_EPILOGUE'] !== '0';
+/** Code generation steps that can be switched off by name (`dlm compile --no-pass fusion`), for measuring. */
+export const CODEGEN_STEPS = {
+  fusion: 'elementwise chains and the reductions consuming them become one loop',
+  epilogue: 'an elementwise consumer of a matmul or convolution is computed as each output is stored',
+  inplace: 'new parameter and optimizer values are written into their own arrays (codegen/inplace.ts)',
+  reuse: 'buffers whose lifetimes do not overlap share arena memory (codegen/plan.ts)',
+} as const;
+export type CodegenStep = keyof typeof CODEGEN_STEPS;
 
 /** `prefix` names the kernels and buffers of a loop body apart from its parent's. */
-export const schedule = (f: IrFunction, env: DimEnv, prefix = ''): Schedule => {
+export const schedule = (f: IrFunction, env: DimEnv, prefix = '', off: ReadonlySet<string> = new Set()): Schedule => {
+  const EPILOGUE_FUSION = !off.has('epilogue');
   const kernels: Kernel[] = [];
   const subs: SubSchedule[] = [];
   const temps: TempBuffer[] = [];
@@ -247,7 +255,7 @@ export const schedule = (f: IrFunction, env: DimEnv, prefix = ''): Schedule => {
         newTemp,
         pushKernel: (body, writes, reads, note) => kernels.push({ name: `${prefix}k${kernels.length}`, body, writes: [...new Set(writes)], reads: [...new Set(reads)].filter((r) => !writes.includes(r)), note }),
         setView: (id, buf, offset, shape) => vals.set(id, { k: 'view', buf, view: { offset, strides: contiguousStrides(shape) }, shape }),
-        scheduleBody: (scan, p) => schedule(scanInfo(scan).body, env, p),
+        scheduleBody: (scan, p) => schedule(scanInfo(scan).body, env, p, off),
       }, n, where(n), subs.length));
       continue;
     }
@@ -261,7 +269,7 @@ export const schedule = (f: IrFunction, env: DimEnv, prefix = ''): Schedule => {
         const only = cs.length === 1 ? cs[0]! : undefined;
         // The consumer's loop runs over its own output (elementwise) or over this node's shape (reduction).
         const onlyKind = only === undefined ? undefined : opDef(only.op)?.emit.kind;
-        const fusable = only !== undefined && !escapes.has(n.id) && (onlyKind === 'scalar' || onlyKind === 'reduce')
+        const fusable = !off.has('fusion') && only !== undefined && !escapes.has(n.id) && (onlyKind === 'scalar' || onlyKind === 'reduce')
           && size(onlyKind === 'scalar' ? concreteShape(only.type.shape, env) : shape) === size(shape);
         const allConst = n.inputs.length > 0 && n.inputs.every((i) => vals.get(i)!.k === 'const');
         if (allConst && n.inputs.every((i) => shapes.get(i)!.length === 0) && shape.length === 0) {
@@ -340,7 +348,10 @@ export const schedule = (f: IrFunction, env: DimEnv, prefix = ''): Schedule => {
     owned.add(val.buf);
     return val.buf;
   };
-  const outputs = f.outputs.map((o) => ({ name: o.name, buf: own(o.id), shape: shapes.get(o.id)! }));
+  // A value listed under two output names (a model's first loss is also `loss`) is stored once.
+  const outputBuf = new Map<number, string>();
+  const ownOutput = (id: number): string => outputBuf.get(id) ?? (outputBuf.set(id, own(id)), outputBuf.get(id)!);
+  const outputs = f.outputs.map((o) => ({ name: o.name, buf: ownOutput(o.id), shape: shapes.get(o.id)! }));
   const updates = f.updates.map((u) => ({ input: inputs.findIndex((s) => s.node.id === u.target), buf: own(u.value) }));
   const guards = (f.guards ?? []).map((g) => outputs.find((o) => o.name === g)!.buf);
   return { kernels, temps, inputs, outputs, updates, guards, subs };

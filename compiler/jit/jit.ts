@@ -12,7 +12,8 @@ import { sourceLookup } from '../modules.js';
 import { basename } from 'node:path';
 import { emitModule } from '../codegen/module.js';
 import { planMemory, type MemoryPlan } from '../codegen/plan.js';
-import { schedule, type Schedule } from '../codegen/schedule.js';
+import { CODEGEN_STEPS, schedule, type Schedule } from '../codegen/schedule.js';
+import { inPlaceUpdates } from '../codegen/inplace.js';
 
 /** Kernel notes end in `@file:offset`; show them as `file.dlm:line:col`. */
 const locate = (note: string): string => note.replace(/@(.+):(\d+)$/, (all, file: string, off: string) => {
@@ -38,15 +39,18 @@ export interface Specialized {
 const envKey = (env: DimEnv): string => [...env.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => `${k}=${v}`).join(',');
 const cache = new WeakMap<IrFunction, Map<string, Specialized>>();
 
-export const specialize = (f: IrFunction, env: DimEnv, precision: Precision = 'f32'): Specialized => {
-  const key = `${precision}|${envKey(env)}`;
+/** Compiles `f` for concrete dims (cached per function, dims, precision and switched-off codegen steps). */
+export const specialize = (f: IrFunction, env: DimEnv, precision: Precision = 'f32', disable: readonly string[] = []): Specialized => {
+  const off = new Set(disable.filter((d) => d in CODEGEN_STEPS));
+  const key = `${precision}|${envKey(env)}|${[...off].sort().join(',')}`;
   let byKey = cache.get(f);
   if (!byKey) { byKey = new Map(); cache.set(f, byKey); }
   const hit = byKey.get(key);
   if (hit) return hit;
   const t0 = performance.now();
-  const sched = schedule(f, env);
-  const plan = planMemory(sched);
+  const scheduled = schedule(f, env, '', off);
+  const sched = off.has('inplace') ? scheduled : inPlaceUpdates(scheduled);
+  const plan = planMemory(sched, !off.has('reuse'));
   const title = `dlm: ${f.name} specialized for ${envKey(env) || 'static shapes'} (${precision})`;
   const source = emitModule(sched, plan, { title, locate });
   const module = instantiate(source, plan.arenaSize, precision);

@@ -106,10 +106,14 @@ const sample = (k: GenKit): { x: number[]; w: number[]; o: number[]; attrs: Attr
   return { x: [N, Cg * g2.groups, H2, W2], w: [per * g2.groups, Cg, KH, KW], o: [N, per * g2.groups, OH, OW], attrs: fix };
 };
 
+/** A multiply-add per tap: 2 · |forward output| · (filter size / output channels), for all three convolutions. */
+const convFlops = (y: readonly number[], w: readonly number[]): number => (2 * y.reduce((p, d) => p * d, 1) * w.reduce((p, d) => p * d, 1)) / w[0]!;
+
 export const CONV2D: OpDef = {
   name: 'conv2d', arity: 2, kind: 'contraction',
   doc: 'y[n, co, oh, ow] = Σ_{ci, kh, kw} x[n, ci, oh·s − p + kh·d, ow·s − p + kw·d] · w[co, ci, kh, kw] (NCHW, zero padding)',
   shape: ([x, w], a) => { const s = convShape(x!, w!, a); return isShapeError(s) ? s : { dtype: 'f32', shape: s }; },
+  flops: ([, w], o) => convFlops(o, w!),
   eval: ([x, w], a, out) => {
     const r = nd(out.shape);
     taps(x!.shape, w!.shape, out.shape, geom(a), (n, co, oh, ow, ci, kh, kw, h, ww) => { r.data[at(out.shape, n, co, oh, ow)]! += x!.data[at(x!.shape, n, ci, h, ww)]! * w!.data[at(w!.shape, co, ci % w!.shape[1]!, kh, kw)]!; });
@@ -166,6 +170,7 @@ export const CONV2D_INPUT_GRAD: OpDef = {
   name: 'conv2d_input_grad', arity: 2, kind: 'contraction', internal: true,
   doc: 'the input gradient of conv2d (a transposed convolution): dx[n, ci, h, w] = Σ g[n, co, oh, ow] · w[co, ci, kh, kw] over the taps that read (h, w)',
   shape: ([g, w], a) => { const s = inputGradShape(g!, w!, a); return isShapeError(s) ? s : { dtype: 'f32', shape: s }; },
+  flops: ([g, w]) => convFlops(g!, w!),
   eval: ([g, w], a, out) => {
     const r = nd(out.shape);
     taps(out.shape, w!.shape, g!.shape, geom(a), (n, co, oh, ow, ci, kh, kw, h, ww) => { r.data[at(out.shape, n, ci, h, ww)]! += g!.data[at(g!.shape, n, co, oh, ow)]! * w!.data[at(w!.shape, co, ci % w!.shape[1]!, kh, kw)]!; });
@@ -197,6 +202,7 @@ export const CONV2D_FILTER_GRAD: OpDef = {
   name: 'conv2d_filter_grad', arity: 2, kind: 'contraction', internal: true,
   doc: 'the filter gradient of conv2d: dw[co, ci, kh, kw] = Σ_{n, oh, ow} x[n, ci, h, w] · g[n, co, oh, ow]',
   shape: ([x, g], a) => { const s = filterGradShape(x!, g!, a); return isShapeError(s) ? s : { dtype: 'f32', shape: s }; },
+  flops: ([, g], w) => convFlops(g!, w),
   eval: ([x, g], a, out) => {
     const r = nd(out.shape);
     taps(x!.shape, out.shape, g!.shape, geom(a), (n, co, oh, ow, ci, kh, kw, h, ww) => { r.data[at(out.shape, co, ci % out.shape[1]!, kh, kw)]! += x!.data[at(x!.shape, n, ci, h, ww)]! * g!.data[at(g!.shape, n, co, oh, ow)]!; });

@@ -76,6 +76,7 @@ export const MATMUL: OpDef = {
   arity: 2,
   kind: 'contraction',
   doc: 'matrix product over the last two axes, batch axes broadcast',
+  flops: ([a], out) => 2 * out.reduce((p, d) => p * d, 1) * a![a!.length - 1]!,
   shape: ([x, y]) => {
     if (x!.shape.length < 2 || y!.shape.length < 2) return shapeError(`matmul primitive needs rank ≥ 2, got ${fmtShape(x!.shape)} and ${fmtShape(y!.shape)}`, 0);
     if (x!.dtype === 'bool' || y!.dtype === 'bool') return shapeError('matmul of bool tensors', x!.dtype === 'bool' ? 0 : 1);

@@ -110,6 +110,11 @@ export interface OpDef {
   readonly internal?: boolean;
   /** Algebraic facts the simplifier may use (it never names ops itself). */
   readonly algebra?: Algebra;
+  /**
+   * Floating-point operations for these concrete shapes (`dlm compile --stats`). Default by kind:
+   * elementwise = output size, reduce = input size, movement = 0; contractions must declare theirs.
+   */
+  flops?(inShapes: readonly (readonly number[])[], outShape: readonly number[], attrs: Attrs): number;
 }
 
 export interface Algebra {
