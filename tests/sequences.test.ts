@@ -1,7 +1,7 @@
 // The sequence examples train from the CLI on real data shipped by npm packages (English words, AFINN
 // valences) and on an algorithmic task with ground truth; `dlm sample` makes up words from a checkpoint.
 // Slices are small so the suite stays fast; the full runs are in the README.
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
@@ -54,6 +54,11 @@ describe('sequence examples from the CLI', () => {
     const ck = join(dir, 'lstm.safetensors');
     // a unigram model of letters and word ends scores about 2.9 nats per character
     expect(await trainBriefly('char_lstm', 2500, ck)).toBeLessThan(2.7);
+    // clip_norm = 1: the log reports the global gradient norm before clipping and the share of steps clipped
+    const epoch = JSON.parse(readFileSync(ck.replace(/\.safetensors$/, '.log.jsonl'), 'utf8').trim().split('\n')[0]!);
+    expect(epoch.terms.grad_norm).toBeGreaterThan(0);
+    expect(epoch.terms.clipped).toBeGreaterThan(0);
+    expect(epoch.terms.clipped).toBeLessThanOrEqual(1);
     const s1 = await run('sample', 'examples/char_lstm.dlm', '--checkpoint', ck, '--n', '8', '--temperature', '0.8', '--seed', '3');
     const s2 = await run('sample', 'examples/char_lstm.dlm', '--checkpoint', ck, '--n', '8', '--temperature', '0.8', '--seed', '3');
     expect(s1.code).toBe(0);

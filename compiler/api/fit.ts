@@ -89,6 +89,7 @@ function* training(trainer: Trainer, train: Dataset, val: Dataset | undefined, o
   const feed = batchFeeder(model);
   const out = classOutput(model);
   const scalars = scalarOutputs(model);
+  const clipNorm = trainer.config.clipNorm;
   const rng = new Rng(opts.seed ?? 0);
   const augRng = rng.fork(1);
   const stepsPerEpoch = Math.ceil(train.count / opts.batchSize);
@@ -97,7 +98,7 @@ function* training(trainer: Trainer, train: Dataset, val: Dataset | undefined, o
   let bestParams: Record<string, Float32Array> | undefined;
   for (let epoch = 0; epoch < opts.epochs; epoch++) {
     const t0 = performance.now();
-    let loss = 0, correct = 0, labelled = 0, seen = 0, step = 0;
+    let loss = 0, correct = 0, labelled = 0, seen = 0, step = 0, normSum = 0, clippedSteps = 0;
     const sums: Record<string, number> = Object.fromEntries(scalars.map((k) => [k, 0]));
     const means: Record<string, number> = {};
     for (const b of batches(train, { batchSize: opts.batchSize, shuffle: true, rng })) {
@@ -110,6 +111,12 @@ function* training(trainer: Trainer, train: Dataset, val: Dataset | undefined, o
       seen += b.count;
       step++;
       for (const k of scalars) { sums[k] = (sums[k] ?? 0) + (r.losses?.[k] ?? r.outputs[k]![0]!) * b.count; means[k] = sums[k]! / seen; }
+      // With clip_norm: the global gradient norm before clipping (epoch mean) and the share of steps clipped.
+      const norm = r.outputs['grad_norm']?.[0];
+      if (norm !== undefined && clipNorm !== undefined) {
+        normSum += norm; clippedSteps += norm > clipNorm ? 1 : 0;
+        means['grad_norm'] = normSum / step; means['clipped'] = clippedSteps / step;
+      }
       opts.onBatch?.({ epoch, done: seen, total: train.count, loss: loss / seen, accuracy: out ? correct / Math.max(1, labelled) : undefined, terms: means });
       yield;
     }
@@ -117,7 +124,7 @@ function* training(trainer: Trainer, train: Dataset, val: Dataset | undefined, o
     const v = val ? evaluate(model, val, 256) : undefined;
     const report: EpochReport = {
       epoch: epoch + 1, trainLoss: loss / seen, seconds, samplesPerSecond: seen / seconds, lr: trainer.lr,
-      ...(scalars.length ? { terms: { ...means } } : {}),
+      ...(Object.keys(means).length ? { terms: { ...means } } : {}),
       ...(out ? { trainAccuracy: correct / Math.max(1, labelled) } : {}),
       ...(v ? { valLoss: v.loss, ...(v.accuracy !== undefined ? { valAccuracy: v.accuracy } : {}) } : {}),
     };

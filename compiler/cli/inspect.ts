@@ -1,7 +1,7 @@
 // `dlm check`, `dlm compile` and `dlm summary`: everything that looks at a program without running it.
 import { printFunction } from '../ir/print.js';
 import type { IrFunction } from '../ir/ir.js';
-import { specialize } from '../jit/jit.js';
+import { locate, specialize } from '../jit/jit.js';
 import { CODEGEN_STEPS } from '../codegen/schedule.js';
 import { PIPELINE, PRE_GRAD } from '../passes/index.js';
 import { formatStats, programStats } from '../codegen/stats.js';
@@ -70,12 +70,12 @@ export interface EmitOptions {
 
 export const compileCommand = (out: Out, model: Model, o: EmitOptions): string => {
   const timings: string[] = [];
-  const raw = o.program === 'train' ? new Trainer(model).program.fn : o.program === 'grad' ? model.gradProgram() : selectOutputs(model.ir.fn, model.ir.outputs);
+  const raw = o.program === 'train' ? new Trainer(model).program.fn : o.program === 'grad' ? model.gradProgram() : selectOutputs(model.ir.fn, [...model.ir.outputs, ...(model.ir.hasLoss ? ['loss'] : [])]);
   const t0 = performance.now();
   const opt = optimize(raw, { disable: o.disable, onPass: (name, _f, ms) => timings.push(`  ${name.padEnd(10)} ${ms.toFixed(2)} ms`) });
   const passMs = performance.now() - t0;
   let text: string;
-  if (o.emit === 'ir') text = printFunction(o.optimized ? opt : raw);
+  if (o.emit === 'ir') text = printFunction(o.optimized ? opt : raw).split('\n').map(locate).join('\n');
   else if (o.emit === 'js') {
     const spec = specialize(opt, dimEnv(opt, o.dims), 'f32', o.disable);
     text = spec.source;

@@ -9,13 +9,26 @@
 import type { Expr, Stmt } from '../loops/loops.js';
 import type { Kernel, Schedule } from './schedule.js';
 
-const exprLoads = (e: Expr, out: { buf: string; index: string }[]): void => {
+/** An index expression with the kernel's constant variables substituted and `+ 0` dropped, as a key. */
+const indexKey = (e: Expr, consts: ReadonlyMap<string, number>): string => {
+  const norm = (x: Expr): Expr => {
+    if (x.k === 'var' && consts.has(x.name)) return { k: 'num', v: consts.get(x.name)! };
+    if (x.k !== 'bin') return x;
+    const a = norm(x.a), b = norm(x.b);
+    if (x.op === '+' && a.k === 'num' && a.v === 0) return b;
+    if (x.op === '+' && b.k === 'num' && b.v === 0) return a;
+    return { ...x, a, b };
+  };
+  return JSON.stringify(norm(e));
+};
+
+const exprLoads = (e: Expr, out: { buf: string; index: string }[], consts: ReadonlyMap<string, number> = new Map()): void => {
   switch (e.k) {
-    case 'load': out.push({ buf: e.buf, index: JSON.stringify(e.index) }); exprLoads(e.index, out); break;
-    case 'bin': exprLoads(e.a, out); exprLoads(e.b, out); break;
-    case 'negate': exprLoads(e.a, out); break;
-    case 'call': e.args.forEach((a) => exprLoads(a, out)); break;
-    case 'sel': exprLoads(e.c, out); exprLoads(e.a, out); exprLoads(e.b, out); break;
+    case 'load': out.push({ buf: e.buf, index: indexKey(e.index, consts) }); exprLoads(e.index, out, consts); break;
+    case 'bin': exprLoads(e.a, out, consts); exprLoads(e.b, out, consts); break;
+    case 'negate': exprLoads(e.a, out, consts); break;
+    case 'call': e.args.forEach((a) => exprLoads(a, out, consts)); break;
+    case 'sel': exprLoads(e.c, out, consts); exprLoads(e.a, out, consts); exprLoads(e.b, out, consts); break;
     default: break;
   }
 };
@@ -23,6 +36,13 @@ const exprLoads = (e: Expr, out: { buf: string; index: string }[]): void => {
 /** Whether `k` reads buffer `old` only at the index of a store to `out` inside that store's value, and never reads `out`. */
 const readsOldOnlyWhereStoring = (k: Kernel, old: string, out: string): boolean => {
   let ok = true;
+  // immutable `let v = <number>` (a matmul's zero output offset) are substituted before comparing indices
+  const consts = new Map<string, number>();
+  const collect = (ss: readonly Stmt[]): void => ss.forEach((s) => {
+    if (s.k === 'let' && !s.mutable && s.e.k === 'num') consts.set(s.name, s.e.v);
+    else if (s.k === 'for' || s.k === 'if') collect(s.body);
+  });
+  collect(k.body);
   const visit = (ss: readonly Stmt[]): void => ss.forEach((s) => {
     if (!ok) return;
     const loads: { buf: string; index: string }[] = [];
@@ -30,8 +50,8 @@ const readsOldOnlyWhereStoring = (k: Kernel, old: string, out: string): boolean 
       exprLoads(s.index, loads);
       if (loads.some((l) => l.buf === old || l.buf === out)) { ok = false; return; }
       const inValue: { buf: string; index: string }[] = [];
-      exprLoads(s.e, inValue);
-      const at = JSON.stringify(s.index);
+      exprLoads(s.e, inValue, consts);
+      const at = indexKey(s.index, consts);
       if (inValue.some((l) => l.buf === out || (l.buf === old && (s.buf !== out || l.index !== at)))) ok = false;
       return;
     }

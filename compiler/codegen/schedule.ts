@@ -48,6 +48,13 @@ type Val =
 
 const where = (n: Node): string => `${n.op} -> ${fmtType(n.type)}${n.label ? ` ${n.label}` : ''}${n.backward ? ' (backward)' : ''} @${n.span.file}:${n.span.start}`;
 
+/** Largest inline expression recomputed at each use rather than stored. */
+const CHEAP_OPS = 3;
+
+const callsFunction = (e: Expr): boolean =>
+  e.k === 'call' || (e.k === 'bin' && (callsFunction(e.a) || callsFunction(e.b))) || (e.k === 'negate' && callsFunction(e.a))
+  || (e.k === 'sel' && (callsFunction(e.c) || callsFunction(e.a) || callsFunction(e.b))) || (e.k === 'load' && callsFunction(e.index));
+
 const sameDims = (a: readonly number[], b: readonly number[]): boolean => a.length === b.length && a.every((d, i) => d === b[i]);
 
 /** Groups consecutive axes of `shape` whose sizes multiply to each dim of `target` (a flat reshape). */
@@ -230,6 +237,16 @@ export const schedule = (f: IrFunction, env: DimEnv, prefix = '', off: ReadonlyS
     return out;
   };
 
+  /** Operations an inline expression of `n` costs (buffers and constants are free); ∞ with a call or a deferred matmul. */
+  const inlineCost = (n: Node): number => {
+    const def = opDef(n.op);
+    if (def?.emit.kind !== 'scalar' || callsFunction(def.emit.expr(n.inputs.map(() => num(0)), n.attrs, () => num(0), concreteShape(n.type.shape, env)))) return Infinity;
+    return n.inputs.reduce((c, i) => {
+      const v = vals.get(i)!;
+      return c + (v.k === 'view' || v.k === 'const' ? 0 : v.k === 'inline' ? inlineCost(v.node) : Infinity);
+    }, 1);
+  };
+
   const inputs: InputSlot[] = [];
   for (const n of f.nodes) {
     const shape = concreteShape(n.type.shape, env);
@@ -271,6 +288,12 @@ export const schedule = (f: IrFunction, env: DimEnv, prefix = '', off: ReadonlyS
         const onlyKind = only === undefined ? undefined : opDef(only.op)?.emit.kind;
         const fusable = !off.has('fusion') && only !== undefined && !escapes.has(n.id) && (onlyKind === 'scalar' || onlyKind === 'reduce')
           && size(onlyKind === 'scalar' ? concreteShape(only.type.shape, env) : shape) === size(shape);
+        // A few operations (no function call) on values already in buffers, used by several (or
+        // broadcasting) consumers, are recomputed in each instead of stored: a ReLU's mask x > 0 is
+        // read by the forward select and by the backward one, a one-hot by the loss and its gradient.
+        const cheap = !off.has('fusion') && cs.length > 0 && !escapes.has(n.id)
+          && cs.every((c) => { const k = opDef(c.op)?.emit.kind; return k === 'scalar' || k === 'reduce'; })
+          && inlineCost(n) <= CHEAP_OPS;
         const allConst = n.inputs.length > 0 && n.inputs.every((i) => vals.get(i)!.k === 'const');
         if (allConst && n.inputs.every((i) => shapes.get(i)!.length === 0) && shape.length === 0) {
           // Fold scalar constant arithmetic right here.
@@ -278,7 +301,7 @@ export const schedule = (f: IrFunction, env: DimEnv, prefix = '', off: ReadonlyS
           vals.set(n.id, { k: 'const', value: def.eval(ins, n.attrs, { dtype: n.type.dtype, shape: [] }).data[0]!, shape });
         } else {
           vals.set(n.id, { k: 'inline', node: n, shape });
-          if (!fusable) materialize(n.id, true);
+          if (!fusable && !cheap) materialize(n.id, true);
         }
         break;
       }

@@ -90,7 +90,7 @@ const kib = (b: number) => `${(b / 1024).toFixed(b < 10240 ? 1 : 0)} KiB`;
 
 export const formatStats = (st: ProgramStats): string => {
   const lines = [
-    `kernels ${st.kernels}, loops ${st.loops}, ${(st.flops / 1e6).toFixed(2)} MFLOP per call`,
+    `kernels ${st.kernels}, loops ${st.loops}, ${st.flops >= 1e6 ? `${(st.flops / 1e6).toFixed(2)} MFLOP` : `${(st.flops / 1e3).toFixed(1)} kFLOP`} per call`,
     `arena ${kib(st.arenaBytes)} (${kib(st.unplannedBytes)} without reuse; largest live set ${kib(st.livePeakBytes)})`,
     `memory: parameters ${kib(st.paramBytes)} + state ${kib(st.stateBytes)} + arena ${kib(st.arenaBytes)} = peak ${kib(st.peakBytes)}`,
   ];

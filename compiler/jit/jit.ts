@@ -16,7 +16,7 @@ import { CODEGEN_STEPS, schedule, type Schedule } from '../codegen/schedule.js';
 import { inPlaceUpdates } from '../codegen/inplace.js';
 
 /** Kernel notes end in `@file:offset`; show them as `file.dlm:line:col`. */
-const locate = (note: string): string => note.replace(/@(.+):(\d+)$/, (all, file: string, off: string) => {
+export const locate = (note: string): string => note.replace(/@(.+):(\d+)$/, (all, file: string, off: string) => {
   const src = sourceLookup(file);
   if (!src) return all;
   const { line, col } = lineCol(src, Number(off));

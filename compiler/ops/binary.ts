@@ -136,6 +136,7 @@ export const WHERE: OpDef = {
     return { shapes: [k.bool() ? x : y, x, y], attrs: {}, dtypes: ['bool', 'f32', 'f32'] };
   },
   algebra: {
+    pick: ([c]) => (c === undefined ? undefined : c !== 0 ? 1 : 2),
     positive: ([, x, y]) => x! && y!,
     // Through a clip of probabilities: log(where(c, ε, p)) = where(c, log ε, log p), 1 − where(…) likewise.
     logOf: (r, ins) => throughBranches(r, ins, (k) => (r.constant(k)! > 0 ? r.op('log', [k]) : undefined), (v) => r.stableLog(v)),

@@ -122,10 +122,16 @@ export interface Algebra {
   readonly identity?: { readonly left?: number; readonly right?: number };
   /** f(f(x)) = x. */
   readonly involution?: boolean;
+  /** f(x) = −x (lets `even` functions drop it). */
+  readonly negation?: boolean;
+  /** f(−x) = f(x) (abs). */
+  readonly even?: boolean;
   /** f(f(x, inner), outer) = f(x, collapse(inner, outer)). */
   readonly collapse?: (inner: Attrs, outer: Attrs) => Attrs;
   /** Evaluates as the identity (stop_gradient): once gradients are built, f(x) can be replaced by x. */
   readonly identity_eval?: boolean;
+  /** Given which inputs are scalar constants (their values), the input f reduces to, if any (where(true, a, b) = a). */
+  readonly pick?: (constants: readonly (number | undefined)[]) => number | undefined;
   /** f(x, attrs) = x when this holds for the input type. */
   readonly noop?: (input: TensorType, attrs: Attrs) => boolean;
   // ---- numerically stable forms, applied before differentiation (passes/stabilize.ts) ----

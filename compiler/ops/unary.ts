@@ -46,7 +46,7 @@ const sigmoid = (x: number): number => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.e
 
 export const UNARY = {
   neg: unary('neg', {
-    doc: 'negation −x', eval: (x) => -x, emit: eneg, floatOnly: false, algebra: { involution: true },
+    doc: 'negation −x', eval: (x) => -x, emit: eneg, floatOnly: false, algebra: { involution: true, negation: true },
     outDtype: (d) => (d === 'bool' ? 'i32' : d),
     vjp: (b, ct) => neg(b, ct),
   }),
@@ -66,7 +66,7 @@ export const UNARY = {
   }),
   abs: unary('abs', {
     doc: '|x|; derivative sign(x), 0 at 0', eval: Math.abs, emit: intrinsic('abs'), floatOnly: false,
-    outDtype: (d) => (d === 'bool' ? 'i32' : d), domain: 'nonzero',
+    outDtype: (d) => (d === 'bool' ? 'i32' : d), domain: 'nonzero', algebra: { even: true },
     vjp: (b, ct, n) => mul(b, ct, b.op('sign', [n.inputs[0]!])),
   }),
   sign: unary('sign', {

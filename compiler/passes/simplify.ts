@@ -10,7 +10,7 @@ import { rewrite } from './pass.js';
 
 export const simplify: Pass = {
   name: 'simplify',
-  doc: 'algebraic identities declared by the ops (x+0, x*1, --x, reshape∘reshape, identity transposes)',
+  doc: 'algebraic identities declared by the ops (x+0, x*1, --x, |−x|, where(true, a, b), reshape∘reshape, identity transposes)',
   run: (f) => {
     const byId = new Map<number, Node>();
     const constValue = (id: number): number | undefined => {
@@ -28,6 +28,8 @@ export const simplify: Pass = {
         if (!def || !alg) return n;
         const same = (id: number) => sameType(byId.get(id)!.type, n.type);
         const [x, y] = n.inputs;
+        const picked = alg.pick?.(n.inputs.map(constValue));
+        if (picked !== undefined && same(n.inputs[picked]!)) return n.inputs[picked]!;
         if (alg.identity && x !== undefined && y !== undefined) {
           if (alg.identity.right !== undefined && constValue(y) === alg.identity.right && same(x)) return x;
           if (alg.identity.left !== undefined && constValue(x) === alg.identity.left && same(y)) return y;
@@ -36,6 +38,7 @@ export const simplify: Pass = {
         if (alg.identity_eval && same(x)) return x;
         const inner = byId.get(x)!;
         if (alg.noop?.(inner.type, n.attrs) && same(x)) return x;
+        if (alg.even && opDef(inner.op)?.algebra?.negation) return { ...n, inputs: [inner.inputs[0]!] };
         if (inner.op !== n.op) return n;
         if (alg.involution && same(inner.inputs[0]!)) return inner.inputs[0]!;
         if (alg.collapse) {

@@ -1,0 +1,44 @@
+// Snapshots of the code dlm emits for a few canonical kernels, so a reviewer sees what fusion does and
+// notices when it changes. Update deliberately with `npx vitest run tests/kernels.test.ts -u`.
+import { expect, test } from 'vitest';
+import { compileOrThrow } from '../compiler/index.js';
+import { optimize } from '../compiler/api/model.js';
+import { Trainer } from '../compiler/api/trainer.js';
+import { specialize } from '../compiler/jit/jit.js';
+import type { IrFunction } from '../compiler/ir/ir.js';
+import { selectOutputs } from '../compiler/train/step.js';
+
+/** The kernels and `run` of a specialized program, without the shared prelude of helper functions. */
+const kernels = (f: IrFunction, dims: Record<string, number>): string => {
+  const src = specialize(optimize(f), new Map(Object.entries(dims))).source;
+  return src.slice(src.indexOf('\n// k0')).trim();
+};
+
+const LAYER = `import nn
+model Layer {
+  input x: f32[B, 8]
+  target y: i32[B]
+  layer dense = nn.Dense(8, 4)
+  output logits = dense(x)
+  output h = relu(logits)
+  loss nn.cross_entropy(logits, y)
+}`;
+
+test('a dense layer with bias and tanh: one matmul kernel with a fused epilogue', () => {
+  const m = compileOrThrow('import nn\nmodel L {\n  input x: f32[B, 8]\n  layer dense = nn.Dense(8, 4)\n  output h = tanh(dense(x))\n}').model();
+  const code = kernels(selectOutputs(m.ir.fn, ['h']), { B: 4 });
+  expect(code.match(/^function k\d+/gm)).toHaveLength(1);
+  expect(code).toMatchSnapshot();
+});
+
+test('softmax cross-entropy: forward and the logits gradient (softmax − one-hot)/B', () => {
+  const m = compileOrThrow(LAYER).model();
+  expect(kernels(m.gradProgram(), { B: 4 })).toMatchSnapshot();
+});
+
+test('an SGD step: the weight gradient matmul updates the weights in place in its epilogue', () => {
+  const m = compileOrThrow(LAYER).model();
+  const code = kernels(new Trainer(m, { optimizer: 'sgd', hyper: { lr: 0.1 } }).program.fn, { B: 4 });
+  expect(code).not.toMatch(/\.set\(/);
+  expect(code).toMatchSnapshot();
+});
