@@ -82,7 +82,7 @@ model G {
   layer disc = nn.Dense(4, 1)
   let fake = tanh(gen(randn([dim(x, 0), 2])))
   ${losses}
-  optimizer sgd(lr = 0.1)
+  optimizer sgd(lr = 0.1, momentum = 0.9)
 }`;
   const D = 'loss d_loss = nn.bce_with_logits(disc(x), 1) + nn.bce_with_logits(disc(stop_gradient(fake)), 0) trains disc';
   const Gl = 'loss g_loss = nn.bce_with_logits(disc(fake), 1) trains gen';
@@ -112,7 +112,7 @@ model G {
 
   test('each loss may bring its own optimizer', async () => {
     const { Trainer } = await import('../compiler/api/trainer.js');
-    const m = compileOk(src(`${D} with sgd(lr = 0.05)\n  ${Gl} with adam(lr = 0.001, beta1 = 0.5)`)).model();
+    const m = compileOk(src(`${D} with sgd(lr = 0.05, momentum = 0.5)\n  ${Gl} with adam(lr = 0.001, beta1 = 0.5)`)).model();
     const t = new Trainer(m);
     expect(t.slots.map((s) => s.name)).toEqual(['d_loss/disc.W.velocity', 'd_loss/disc.b.velocity', 'g_loss/gen.W.m', 'g_loss/gen.W.v', 'g_loss/gen.b.m', 'g_loss/gen.b.v']);
     t.step(batch);

@@ -87,3 +87,9 @@ test('a non-finite loss leaves parameters and optimizer state untouched', () => 
   expect(() => t.step(bad)).toThrow(/loss became NaN/);
   expect(JSON.stringify([m.params, t.state])).toBe(before);
 });
+
+test('plain SGD (no momentum) keeps no velocity: no optimizer state at all', () => {
+  const t = new Trainer(compileOrThrow(MODELS['two_losses']!.replace('trains d with adam(lr = 0.01)', 'trains d with sgd(lr = 0.01)')).model('M', { seed: 1 }));
+  expect(t.slots.map((s) => s.name)).toEqual([]);
+  expect(Object.keys(t.state)).toEqual([]);
+});

@@ -58,6 +58,18 @@ describe('dlm train', () => {
     expect(loadSafetensors(join(dir, 'resumed.safetensors')).metadata['step']).toBe(String(40 + 5));
   }, 60_000);
 
+  test('--clip-norm: the log shows the global gradient norm before clipping and the share of steps clipped', async () => {
+    const log = (c: string) => {
+      const out = join(dir, `clip${c}.safetensors`);
+      return run('train', MODEL, '--limit', '300', '--epochs', '1', '--clip-norm', c, '--out', out)
+        .then((r) => { expect(r.code).toBe(0); return JSON.parse(readFileSync(out.replace('.safetensors', '.log.jsonl'), 'utf8').trim()).terms; });
+    };
+    const tight = await log('0.0001'), loose = await log('1000');
+    expect(tight.grad_norm).toBeGreaterThan(0.0001);
+    expect(tight.clipped).toBe(1);
+    expect(loose.clipped).toBe(0);
+  }, 60_000);
+
   test('eval and predict use a checkpoint', async () => {
     const e = await run('eval', MODEL, '--checkpoint', ckpt);
     expect(e.code).toBe(0);

@@ -7,11 +7,13 @@
 //     a ← āᶜ + ǧᵗ;   K ← K + k̄ᵗ                          K accumulates the captures' cotangents
 //   c̄⁰ = a,  x̄s = stacked x̄ᵗ,  k̄ = K
 // The backward body re-evaluates f from the stored carries cᵗ (the forward keeps them: window 'before'),
-// so the only per-step residuals are the carries: memory grows linearly with T.
+// except the body's matmuls (and convolutions): the forward loop stores their results per step as extra
+// carries, and the backward body reads them instead of multiplying again. Memory grows linearly with T.
 import { InternalError } from '../diagnostics/diagnostic.js';
 import { IrBuilder } from '../ir/builder.js';
 import { inlineFunction } from '../ir/inline.js';
-import type { Node } from '../ir/ir.js';
+import { INPUT, type IrFunction, type Node } from '../ir/ir.js';
+import { opDef } from '../ops/registry.js';
 import { SCAN, SCAN_OUT, SCAN_TYPE, bodyInputName, outWindow, scanAttrs, scanInfo, windowType, type Keep } from '../ir/scan.js';
 import type { Value } from '../ops/op.js';
 import type { TensorType } from '../types/types.js';
@@ -46,6 +48,8 @@ export const scanVjp = (b: IrBuilder, n: Node, cts: readonly ScanCotangent[], vj
   const fK = capT.map((t, j) => (isF32(t) && wanted(s.carries + s.xs + j) ? j : -1)).filter((j) => j >= 0);
   const after = fC.filter((k) => byWindow.has(`after${k}`));
   const before = fC.filter((k) => byWindow.has(`before${k}`));
+  const resid = residualNodes(s.body);
+  if (resid.length) storeResiduals(b, n, resid);
 
   // The backward body. Carries: a (per f32 carry), K (per f32 capture), x̄ (per f32 sequence).
   // Per-step inputs: ḡᵗ, ǧᵗ, the forward carries cᵗ, the forward slices xᵗ. Captures: the forward's.
@@ -62,13 +66,15 @@ export const scanVjp = (b: IrBuilder, n: Node, cts: readonly ScanCotangent[], vj
     const gBefore = before.map((k) => stepIn(carryT[k]!));
     const cPrev = carryT.map((t) => stepIn(t));
     const xNow = xT.map((t) => stepIn(stepType(t)));
+    const stored = new Map(resid.map((r) => [r.id, stepIn(r.type)]));
     const caps = capT.map((t) => bb.input(bodyInputName('k', ki++), 'input', t, span));
     const from = bb.nodes.length;
     const args = new Map<string, Value>();
     cPrev.forEach((v, k) => args.set(bodyInputName('c', k), v));
     xNow.forEach((v, i) => args.set(bodyInputName('x', i), v));
     caps.forEach((v, j) => args.set(bodyInputName('k', j), v));
-    const outs = inlineFunction(bb, s.body, args);
+    const copies = new Map<number, Value>();
+    const outs = inlineFunction(bb, s.body, args, copies);
     return bb.at(span, () => {
       const seeds = fC.map((k, q) => {
         const g = after.indexOf(k);
@@ -83,7 +89,11 @@ export const scanVjp = (b: IrBuilder, n: Node, cts: readonly ScanCotangent[], vj
       });
       const newAcc = fK.map((j, q) => { const g = grads[fC.length + fX.length + q]; return g ? bb.op('add', [acc[q]!, g]) : acc[q]!; });
       const dx = fX.map((i, q) => grads[fC.length + q] ?? zeros(bb, stepType(xT[i]!)));
-      const results = [...newA, ...newAcc, ...dx];
+      // The recomputed matmuls were only needed to build the derivative (their rules read their inputs,
+      // not their results); what reads their values now reads the values the forward loop stored.
+      bb.substitute(new Map(resid.map((r) => [copies.get(r.id)!, stored.get(r.id)!])));
+      const swap = (v: Value) => (resid.some((r) => copies.get(r.id) === v) ? stored.get(resid.find((r) => copies.get(r.id) === v)!.id)! : v);
+      const results = [...newA, ...newAcc, ...dx].map(swap);
       return bb.finish(`${s.body.name}_vjp`, results.map((id, q) => ({ name: `out${q}`, id })));
     }, true);
   }, true);
@@ -96,6 +106,7 @@ export const scanVjp = (b: IrBuilder, n: Node, cts: readonly ScanCotangent[], vj
     ...after.map((k) => byWindow.get(`after${k}`)!), ...before.map((k) => byWindow.get(`before${k}`)!),
     ...carryT.map((_, k) => (s.keep[k] === 'all' ? fwdBefore(k) : missingCarry())),
     ...n.inputs.slice(s.carries, s.carries + s.xs),
+    ...resid.map((r, i) => b.structural(SCAN_OUT, [n.id], { index: s.carries + i, window: 'after' }, windowType(r.type, 'after', s.length))),
   ];
   const keep: Keep[] = [...fC.map((): Keep => 'last'), ...fK.map((): Keep => 'last'), ...fX.map((): Keep => 'all')];
   const bwd = b.structural(SCAN, [...inits, ...seqs, ...n.inputs.slice(s.carries + s.xs)],
@@ -109,6 +120,29 @@ export const scanVjp = (b: IrBuilder, n: Node, cts: readonly ScanCotangent[], vj
 };
 
 const stepType = (t: TensorType): TensorType => ({ dtype: t.dtype, shape: t.shape.slice(1) });
+
+/** The body's float matmuls and convolutions: worth storing per step rather than recomputing backward. */
+const residualNodes = (body: IrFunction): Node[] => body.nodes.filter((m) => m.type.dtype === 'f32' && opDef(m.op)?.kind === 'contraction');
+
+/**
+ * Replaces scan `n` in `b` by one that also keeps each residual as an extra carry (kept 'all', zero
+ * before the first step, the residual's value after each step). Carries keep their indices; the
+ * extra carries come after them, so every existing scan_out still reads what it read.
+ */
+const storeResiduals = (b: IrBuilder, n: Node, resid: readonly Node[]): void => {
+  const s = scanInfo(n);
+  let next = s.body.nodes.reduce((m, x) => Math.max(m, x.id + 1), 0);
+  const inputs: Node[] = resid.map((r, i) => ({ id: next++, op: INPUT, inputs: [], attrs: { name: bodyInputName('c', s.carries + i), role: 'input' }, type: r.type, span: r.span, label: bodyInputName('c', s.carries + i) }));
+  const body: IrFunction = { ...s.body, nodes: [...inputs, ...s.body.nodes], outputs: [...s.body.outputs, ...resid.map((r, i) => ({ name: `residual${i}`, id: r.id }))] };
+  const first = b.nodes.length;
+  const inits = b.at(n.span, () => resid.map((r) => zeros(b, r.type)), false);
+  b.moveBefore(n.id, b.nodes.slice(first).map((x) => x.id));
+  b.replace({
+    ...n,
+    inputs: [...n.inputs.slice(0, s.carries), ...inits, ...n.inputs.slice(s.carries)],
+    attrs: scanAttrs({ ...s, body, carries: s.carries + resid.length, keep: [...s.keep, ...resid.map((): Keep => 'all')] }),
+  });
+};
 
 const missingCarry = (): never => {
   throw new InternalError('scan: a carry needed by backpropagation is not kept');

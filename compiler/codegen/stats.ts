@@ -9,7 +9,7 @@
 // "minimum": a gradient consumed by its update in the same kernel is never stored.
 import { concreteShape, type DimEnv } from '../ir/bind.js';
 import { CONST, INPUT, inputRole, type IrFunction, type Node } from '../ir/ir.js';
-import { SCAN, scanInfo, scanLength } from '../ir/scan.js';
+import { SCAN, SCAN_OUT, scanInfo, scanLength } from '../ir/scan.js';
 import { opDef } from '../ops/registry.js';
 import type { MemoryPlan } from './plan.js';
 import type { Schedule } from './schedule.js';
@@ -64,7 +64,9 @@ const savedActivations = (f: IrFunction, env: DimEnv): number => {
     if (!n.backward) continue;
     for (const i of n.inputs) {
       const src = source(byId.get(i)!);
-      if (!src.backward && src.op !== INPUT && src.op !== CONST) saved.add(src);
+      // what a forward loop stored per step (its carries, its matmul results) reaches backward as scan_out reads
+      const fromForwardLoop = src.op === SCAN_OUT && !byId.get(src.inputs[0]!)!.backward;
+      if ((!src.backward || fromForwardLoop) && src.op !== INPUT && src.op !== CONST) saved.add(src);
     }
   }
   return [...saved].reduce((p, n) => p + count(concreteShape(n.type.shape, env)) * F32, 0);

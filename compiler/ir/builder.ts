@@ -77,6 +77,32 @@ export class IrBuilder implements GradBuilder {
     return this.push({ id: this.nextId, op, inputs: [...inputs], attrs, type, span: this.span, ...(this.backward ? { backward: true } : {}) });
   }
 
+  /** Swaps in a new version of a node under the same id (a loop that now also stores per-step values). */
+  replace(n: Node): void {
+    const old = this.node(n.id);
+    this.byId.set(n.id, n);
+    this.nodes[this.nodes.indexOf(old)] = n;
+  }
+
+  /** Makes every node that reads a key of `uses` read its value instead (the old node may become dead). */
+  substitute(uses: ReadonlyMap<Value, Value>): void {
+    this.nodes.forEach((n, i) => {
+      if (!n.inputs.some((x) => uses.has(x))) return;
+      const m = { ...n, inputs: n.inputs.map((x) => uses.get(x) ?? x) };
+      this.nodes[i] = m;
+      this.byId.set(m.id, m);
+    });
+  }
+
+  /** Moves nodes (keeping their order) to just before node `before`; their inputs must precede it. */
+  moveBefore(before: Value, ids: readonly Value[]): void {
+    const moving = new Set(ids);
+    const moved = this.nodes.filter((n) => moving.has(n.id));
+    const rest = this.nodes.filter((n) => !moving.has(n.id));
+    rest.splice(rest.findIndex((n) => n.id === before), 0, ...moved);
+    this.nodes.splice(0, this.nodes.length, ...rest);
+  }
+
   /** Removes and returns the nodes from position `from` on (a loop body being split off). Ids are not reused. */
   cut(from: number): Node[] {
     const removed = this.nodes.splice(from);

@@ -6,8 +6,9 @@ import type { IrBuilder } from './builder.js';
 import { CONST, INPUT, inputName, type IrFunction } from './ir.js';
 import { SCAN, SCAN_OUT } from './scan.js';
 
-export const inlineFunction = (b: IrBuilder, f: IrFunction, args: ReadonlyMap<string, Value>): Value[] => {
-  const map = new Map<number, Value>();
+/** `copies`, when given, receives the value each of f's nodes became. */
+export const inlineFunction = (b: IrBuilder, f: IrFunction, args: ReadonlyMap<string, Value>, copies?: Map<number, Value>): Value[] => {
+  const map = copies ?? new Map<number, Value>();
   const get = (id: number): Value => {
     const v = map.get(id);
     if (v === undefined) throw new InternalError(`inline: %${id} used before its definition`);

@@ -4,6 +4,7 @@
 import { add, affine, bin, comment, let_, letMut, load, loop, mul, num, set, store, v, type Expr, type Stmt } from '../loops/loops.js';
 import { isShapeError, matmulShape, shapeError } from '../types/shapes.js';
 import { fmtShape } from '../types/types.js';
+import { dimMul, type Dim } from '../types/dims.js';
 import { promote } from './helpers.js';
 import { broadcastStrides, contiguousStrides, forEachIndex, nd } from './ndarray.js';
 import type { ContractionArgs, OpDef, Value } from './op.js';
@@ -105,6 +106,14 @@ export const MATMUL: OpDef = {
   vjp: (b, ct, n) => {
     const [x, y] = n.inputs as [Value, Value];
     const tr = (val: Value) => b.op('transpose', [val], { perm: swapLast(b.type(val).shape.length) });
+    const xs = b.type(x).shape, ys = b.type(y).shape;
+    if (ys.length === 2 && xs.length > 2) {
+      // A weight shared by every batch entry (x: [B, T, K] @ W: [K, N]): dW = Σ_b x_bᵀ·ct_b is one
+      // matmul over all rows, [K, B·T] @ [B·T, N], instead of B products summed afterwards.
+      const rows = xs.slice(0, -1).reduce<Dim>((p, d) => dimMul(p, d), 1);
+      const flat = (v: Value) => b.op('reshape', [v], { shape: [rows, b.type(v).shape[b.type(v).shape.length - 1]!] });
+      return [b.op('matmul', [ct, tr(y)]), b.op('matmul', [tr(flat(x)), flat(ct)])];
+    }
     return [b.op('matmul', [ct, tr(y)]), b.op('matmul', [tr(x), ct])];
   },
   differentiable: true,

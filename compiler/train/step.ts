@@ -71,12 +71,13 @@ export const buildTrainStep = (m: ModelIR, cfg: TrainConfig, group: LossGroup = 
   // '@' cannot occur in a user's names, so these never collide with a model's inputs or parameters.
   const lr = b.input(HYPER_LR, 'hyper', { dtype: 'f32', shape: [] }, m.span);
   const t = b.input(HYPER_STEP, 'hyper', { dtype: 'f32', shape: [] }, m.span);
-  const slots: TrainStep['slots'][number][] = [];
+  const slots: (TrainStep['slots'][number] & { id: Value })[] = [];
   const updates: Update[] = [];
   trained.forEach((p, i) => {
     const slotIds = rule.slots.map((s) => {
-      slots.push({ name: `${prefix}${p.name}.${s}`, param: p.name, slot: s });
-      return b.input(`${prefix}${p.name}.${s}`, 'state', p.type, p.span);
+      const id = b.input(`${prefix}${p.name}.${s}`, 'state', p.type, p.span);
+      slots.push({ name: `${prefix}${p.name}.${s}`, param: p.name, slot: s, id });
+      return id;
     });
     const r = b.at(p.span, () => rule.update({ b, lr, t, hp: cfg.hyper ?? {} }, p.id, grads[i]!, slotIds));
     updates.push({ target: p.id, value: r.p });
@@ -84,7 +85,14 @@ export const buildTrainStep = (m: ModelIR, cfg: TrainConfig, group: LossGroup = 
   });
   // state (batch-norm statistics) takes the values the forward pass computed for it
   for (const u of m.stateUpdates) updates.push(u);
-  return { fn: { ...b.finish(`${m.name}_${group.name}_step`, outputs, updates), guards: ['loss'] }, slots, hyper: cfg.hyper ?? {} };
+  // A slot these settings never use (SGD's velocity without momentum) is not an input, so it takes no memory.
+  const fn = b.finish(`${m.name}_${group.name}_step`, outputs, updates);
+  const used = new Set([...fn.nodes.flatMap((n) => n.inputs), ...updates.map((u) => u.target)]);
+  const unused = new Set(slots.filter((s) => !used.has(s.id)).map((s) => s.id));
+  return {
+    fn: { ...fn, nodes: fn.nodes.filter((n) => !unused.has(n.id)), guards: ['loss'] },
+    slots: slots.filter((s) => !unused.has(s.id)).map(({ id: _id, ...s }) => s), hyper: cfg.hyper ?? {},
+  };
 };
 
 /**
