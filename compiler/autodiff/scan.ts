@@ -55,13 +55,14 @@ export const scanVjp = (b: IrBuilder, n: Node, cts: readonly ScanCotangent[], vj
   // Per-step inputs: ḡᵗ, ǧᵗ, the forward carries cᵗ, the forward slices xᵗ. Captures: the forward's.
   const bb = new IrBuilder();
   const span = n.span;
+  let hoisted: (Node | undefined)[] = [];
+  let partOf = new Map<Value, number>();
+  let keptK: number[] = [];
   const body = bb.at(span, () => {
     let ci = 0, xi = 0, ki = 0;
     const carryIn = (t: TensorType) => bb.input(bodyInputName('c', ci++), 'input', t, span);
     const stepIn = (t: TensorType) => bb.input(bodyInputName('x', xi++), 'input', t, span);
     const a = fC.map((k) => carryIn(carryT[k]!));
-    const acc = fK.map((j) => carryIn(capT[j]!));
-    fX.forEach((i) => carryIn(stepType(xT[i]!)));
     const gAfter = after.map((k) => stepIn(carryT[k]!));
     const gBefore = before.map((k) => stepIn(carryT[k]!));
     const cPrev = carryT.map((t) => stepIn(t));
@@ -87,35 +88,63 @@ export const scanVjp = (b: IrBuilder, n: Node, cts: readonly ScanCotangent[], vj
         const gb = before.indexOf(k);
         return gb < 0 ? g : bb.op('add', [g, gBefore[gb]!]);
       });
-      const newAcc = fK.map((j, q) => { const g = grads[fC.length + fX.length + q]; return g ? bb.op('add', [acc[q]!, g]) : acc[q]!; });
-      const dx = fX.map((i, q) => grads[fC.length + q] ?? zeros(bb, stepType(xT[i]!)));
+      // A capture whose per-step gradient is one product the op can sum over stacked operands
+      // (Σₜ hₜᵀ·dzₜ for a recurrent weight) is not accumulated step by step: the loop stores both
+      // operands and one product over all steps follows it.
+      const capGrad = (q: number) => grads[fC.length + fX.length + q];
+      hoisted = fK.map((_, q) => {
+        const g = capGrad(q);
+        const m = g === undefined || g === null ? undefined : bb.node(g);
+        return m && m.inputs.length === 2 && opDef(m.op)?.algebra?.stackSum ? m : undefined;
+      });
+      keptK = fK.filter((_, q) => !hoisted[q]);
+      const newAcc = fK.flatMap((j, q) => {
+        if (hoisted[q]) return [];
+        const acc = carryIn(capT[j]!);
+        const g = capGrad(q);
+        return [g ? bb.op('add', [acc, g]) : acc];
+      });
+      const dx = fX.map((i, q) => { carryIn(stepType(xT[i]!)); return grads[fC.length + q] ?? zeros(bb, stepType(xT[i]!)); });
+      // each operand is stored once, even when it serves several captures (dz for Wx and Wh)
+      const parts = [...new Set(hoisted.flatMap((m) => (m ? m.inputs : [])))];
+      parts.forEach((v) => carryIn(bb.type(v)));
+      partOf = new Map(parts.map((v, i) => [v, i]));
       // The recomputed matmuls were only needed to build the derivative (their rules read their inputs,
       // not their results); what reads their values now reads the values the forward loop stored.
       bb.substitute(new Map(resid.map((r) => [copies.get(r.id)!, stored.get(r.id)!])));
       const swap = (v: Value) => (resid.some((r) => copies.get(r.id) === v) ? stored.get(resid.find((r) => copies.get(r.id) === v)!.id)! : v);
-      const results = [...newA, ...newAcc, ...dx].map(swap);
+      const results = [...newA, ...newAcc, ...dx, ...parts].map(swap);
       return bb.finish(`${s.body.name}_vjp`, results.map((id, q) => ({ name: `out${q}`, id })));
     }, true);
   }, true);
+  const partTypes = [...partOf.keys()].map((v) => body.nodes.find((x) => x.id === v)?.type ?? missingCarry());
 
   // The backward scan node and its inputs.
   const seedLast = (k: number) => byWindow.get(`last${k}`) ?? zeros(b, carryT[k]!);
   const fwdBefore = (k: number) => b.structural(SCAN_OUT, [n.id], { index: k, window: 'before' }, windowType(carryT[k]!, 'before', s.length));
-  const inits = [...fC.map(seedLast), ...fK.map((j) => zeros(b, capT[j]!)), ...fX.map((i) => zeros(b, stepType(xT[i]!)))];
+  const inits = [...fC.map(seedLast), ...keptK.map((j) => zeros(b, capT[j]!)), ...fX.map((i) => zeros(b, stepType(xT[i]!))), ...partTypes.map((t) => zeros(b, t))];
   const seqs = [
     ...after.map((k) => byWindow.get(`after${k}`)!), ...before.map((k) => byWindow.get(`before${k}`)!),
     ...carryT.map((_, k) => (s.keep[k] === 'all' ? fwdBefore(k) : missingCarry())),
     ...n.inputs.slice(s.carries, s.carries + s.xs),
     ...resid.map((r, i) => b.structural(SCAN_OUT, [n.id], { index: s.carries + i, window: 'after' }, windowType(r.type, 'after', s.length))),
   ];
-  const keep: Keep[] = [...fC.map((): Keep => 'last'), ...fK.map((): Keep => 'last'), ...fX.map((): Keep => 'all')];
+  const keep: Keep[] = [...fC.map((): Keep => 'last'), ...keptK.map((): Keep => 'last'), ...fX.map((): Keep => 'all'), ...partTypes.map((): Keep => 'all')];
   const bwd = b.structural(SCAN, [...inits, ...seqs, ...n.inputs.slice(s.carries + s.xs)],
     scanAttrs({ body, carries: keep.length, xs: seqs.length, keep, reverse: !s.reverse, length: s.length }), SCAN_TYPE);
   const read = (index: number, window: 'after' | 'last', t: TensorType) => b.structural(SCAN_OUT, [bwd], { index, window }, windowType(t, window, s.length));
   const result: (Value | null)[] = n.inputs.map(() => null);
   fC.forEach((k, q) => { result[k] = read(q, 'last', carryT[k]!); });
-  fK.forEach((j, q) => { result[s.carries + s.xs + j] = read(fC.length + q, 'last', capT[j]!); });
-  fX.forEach((i, q) => { result[s.carries + i] = read(fC.length + fK.length + q, 'after', stepType(xT[i]!)); });
+  keptK.forEach((j, q) => { result[s.carries + s.xs + j] = read(fC.length + q, 'last', capT[j]!); });
+  fX.forEach((i, q) => { result[s.carries + i] = read(fC.length + keptK.length + q, 'after', stepType(xT[i]!)); });
+  const first = fC.length + keptK.length + fX.length;
+  const stackedParts = partTypes.map((t, i) => read(first + i, 'after', t));
+  fK.forEach((j, q) => {
+    const m = hoisted[q];
+    if (!m) return;
+    const stacked = m.inputs.map((v) => stackedParts[partOf.get(v)!]!);
+    result[s.carries + s.xs + j] = opDef(m.op)!.algebra!.stackSum!(b, stacked) ?? null;
+  });
   return result;
 };
 

@@ -78,6 +78,16 @@ export const MATMUL: OpDef = {
   kind: 'contraction',
   doc: 'matrix product over the last two axes, batch axes broadcast',
   flops: ([a], out) => 2 * out.reduce((p, d) => p * d, 1) * a![a!.length - 1]!,
+  algebra: {
+    // Σₜ Aₜ·Bₜ for A: [T, M, K], B: [T, K, N] = [M, T·K] @ [T·K, N]: the steps join the contracted axis.
+    stackSum: (b, [a, c]) => {
+      const [as, cs] = [b.type(a!).shape, b.type(c!).shape];
+      if (as.length !== 3 || cs.length !== 3) return undefined;
+      const [T, M, K] = as as [Dim, Dim, Dim];
+      const left = b.op('reshape', [b.op('transpose', [a!], { perm: [1, 0, 2] })], { shape: [M, dimMul(T, K)] });
+      return b.op('matmul', [left, b.op('reshape', [c!], { shape: [dimMul(T, K), cs[2]!] })]);
+    },
+  },
   shape: ([x, y]) => {
     if (x!.shape.length < 2 || y!.shape.length < 2) return shapeError(`matmul primitive needs rank ≥ 2, got ${fmtShape(x!.shape)} and ${fmtShape(y!.shape)}`, 0);
     if (x!.dtype === 'bool' || y!.dtype === 'bool') return shapeError('matmul of bool tensors', x!.dtype === 'bool' ? 0 : 1);

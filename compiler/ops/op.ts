@@ -141,6 +141,11 @@ export interface Algebra {
   readonly logOf?: (r: Rewriter, inputs: readonly Value[]) => Value | undefined;
   /** 1 − f(x…) written without cancellation, e.g. 1 − σ(z) = σ(−z). */
   readonly complementOf?: (r: Rewriter, inputs: readonly Value[]) => Value | undefined;
+  /**
+   * Σₜ f(aₜ, bₜ) over the leading axis of stacked operands, as one computation (autodiff/scan.ts uses it
+   * for a loop's weight gradient: Σₜ hₜᵀ·dzₜ is one matmul over all steps). Undefined if f cannot.
+   */
+  readonly stackSum?: (b: GradBuilder, stacked: readonly Value[]) => Value | undefined;
   /** Whether f(x…) > 0 everywhere, given which inputs are known positive. */
   readonly positive?: (inputsPositive: readonly boolean[]) => boolean;
 }
