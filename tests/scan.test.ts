@@ -87,6 +87,13 @@ describe('scan gradients', () => {
 }`, { T: 4, B: 2 });
   });
 
+  // The stdlib cells hoist the input projection out of the loop, so the step is z = xpₜ + hₜ·W: the
+  // backward loop stores dz once for both d(xpₜ) and the one-matmul gradient of W after the loop.
+  test.each(['RNNCell', 'GRUCell', 'LSTMCell'])('the stdlib %s through time', (cell) => {
+    const states = cell === 'LSTMCell' ? 'seq.lstm(cell, x, seq.zeros_state(x, 3), seq.zeros_state(x, 3))[0]' : 'seq.rnn(cell, x, seq.zeros_state(x, 3))';
+    check(`import seq\nmodel M {\n  input x: f32[B, T, 2]\n  layer cell = seq.${cell}(2, 3)\n  loss sum(square(${states}))\n}`, { B: 2, T: 4 });
+  });
+
   test('a scan without sequences runs for `length` steps', () => {
     check(`model Gen {
   param a: f32[3] = normal(std = 0.5)

@@ -57,6 +57,7 @@ export const scanVjp = (b: IrBuilder, n: Node, cts: readonly ScanCotangent[], vj
   const span = n.span;
   let hoisted: (Node | undefined)[] = [];
   let partOf = new Map<Value, number>();
+  const asDx = new Map<Value, number>();
   let keptK: number[] = [];
   const body = bb.at(span, () => {
     let ci = 0, xi = 0, ki = 0;
@@ -106,7 +107,10 @@ export const scanVjp = (b: IrBuilder, n: Node, cts: readonly ScanCotangent[], vj
       });
       const dx = fX.map((i, q) => { carryIn(stepType(xT[i]!)); return grads[fC.length + q] ?? zeros(bb, stepType(xT[i]!)); });
       // each operand is stored once, even when it serves several captures (dz for Wx and Wh)
-      const parts = [...new Set(hoisted.flatMap((m) => (m ? m.inputs : [])))];
+      // an operand that is also a sequence's cotangent (dz = d(xpₜ) when z = xpₜ + hₜ·W) is read from there
+      const operands = [...new Set(hoisted.flatMap((m) => (m ? m.inputs : [])))];
+      operands.forEach((v) => { const q = dx.indexOf(v); if (q >= 0) asDx.set(v, q); });
+      const parts = operands.filter((v) => !asDx.has(v));
       parts.forEach((v) => carryIn(bb.type(v)));
       partOf = new Map(parts.map((v, i) => [v, i]));
       // The recomputed matmuls were only needed to build the derivative (their rules read their inputs,
@@ -136,13 +140,14 @@ export const scanVjp = (b: IrBuilder, n: Node, cts: readonly ScanCotangent[], vj
   const result: (Value | null)[] = n.inputs.map(() => null);
   fC.forEach((k, q) => { result[k] = read(q, 'last', carryT[k]!); });
   keptK.forEach((j, q) => { result[s.carries + s.xs + j] = read(fC.length + q, 'last', capT[j]!); });
-  fX.forEach((i, q) => { result[s.carries + i] = read(fC.length + keptK.length + q, 'after', stepType(xT[i]!)); });
+  const dxAll = fX.map((i, q) => read(fC.length + keptK.length + q, 'after', stepType(xT[i]!)));
+  fX.forEach((i, q) => { result[s.carries + i] = dxAll[q]!; });
   const first = fC.length + keptK.length + fX.length;
   const stackedParts = partTypes.map((t, i) => read(first + i, 'after', t));
   fK.forEach((j, q) => {
     const m = hoisted[q];
     if (!m) return;
-    const stacked = m.inputs.map((v) => stackedParts[partOf.get(v)!]!);
+    const stacked = m.inputs.map((v) => (asDx.has(v) ? dxAll[asDx.get(v)!]! : stackedParts[partOf.get(v)!]!));
     result[s.carries + s.xs + j] = opDef(m.op)!.algebra!.stackSum!(b, stacked) ?? null;
   });
   return result;

@@ -269,6 +269,11 @@ export const schedule = (f: IrFunction, env: DimEnv, prefix = '', off: ReadonlyS
         env, prefix, consumers: consumers.get(n.id) ?? [], fresh,
         shape: (id) => shapes.get(id)!,
         contiguous: (id) => materialize(id, true).buf,
+        strided: (id) => {
+          const v = materialize(id);
+          // a broadcast (stride 0) is fine to read from; any strided window of a buffer is
+          return { buf: v.buf, offset: v.view.offset, strides: v.view.strides.map((st, a) => (v.shape[a] === 1 ? 0 : st)) };
+        },
         newTemp,
         pushKernel: (body, writes, reads, note) => kernels.push({ name: `${prefix}k${kernels.length}`, body, writes: [...new Set(writes)], reads: [...new Set(reads)].filter((r) => !writes.includes(r)), note }),
         setView: (id, buf, offset, shape) => vals.set(id, { k: 'view', buf, view: { offset, strides: contiguousStrides(shape) }, shape }),

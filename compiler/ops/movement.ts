@@ -128,7 +128,8 @@ const slice = viewOp('slice', 'contiguous sub-range begin ≤ i < end on every a
     const begin = s.map((d) => k.int(0, d - 1));
     const fromEnd = k.bool();
     return { shapes: [s], attrs: { begin: fromEnd ? begin.map((x, i) => x - s[i]!) : begin, end: s.map((d, i) => k.int(begin[i]! + 1, d)) } };
-  });
+  },
+  { window: (t, a) => ints(a, 'begin').map((x, i) => beginDim(t.shape[i]!, x)) });
 
 const piecesEval = (fill: number, pieces: (inShapes: readonly (readonly number[])[], a: Attrs) => readonly (readonly number[])[]): OpDef['eval'] => (ins, a, out) => {
   const r = nd(out.shape);
@@ -153,6 +154,7 @@ const pad: OpDef = {
   },
   eval: piecesEval(0, padPieces),
   emit: { kind: 'pieces', fill: 0, pieces: padPieces },
+  algebra: { regions: (_ins, a) => [ints(a, 'before')], fill: 0 },
   vjp: (b, ct, n) => {
     const before = ints(n.attrs, 'before');
     return [b.op('slice', [ct], { begin: before, end: n.inTypes[0]!.shape.map((d, i) => dimAdd(d, before[i]!)) })];
@@ -184,6 +186,14 @@ const concat: OpDef = {
   },
   eval: piecesEval(0, concatPieces),
   emit: { kind: 'pieces', fill: 0, pieces: concatPieces },
+  algebra: {
+    regions: (ins, a) => {
+      const axis = normAxis(a['axis'] as number, ins[0]!.shape.length)!;
+      let acc: Dim = 0;
+      return ins.map((t) => { const at = t.shape.map((_, i) => (i === axis ? acc : 0)); acc = dimAdd(acc, t.shape[axis]!); return at; });
+    },
+    fill: 0,
+  },
   vjp: (b, ct, n) => {
     const axis = n.attrs['axis'] as number;
     let acc: Dim = 0;

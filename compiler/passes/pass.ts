@@ -32,8 +32,11 @@ export const runPasses = (passes: readonly Pass[], f: IrFunction, opts: PassOpti
   return cur;
 };
 
-/** Rebuilds a function after replacing some nodes by others (id → id); inputs of later nodes are remapped. */
-export const rewrite = (f: IrFunction, visit: (n: Node, remap: (id: number) => number) => Node | number): IrFunction => {
+/**
+ * Rebuilds a function after replacing some nodes by others (id → id); inputs of later nodes are remapped.
+ * A visitor may also return new nodes ending with the node's replacement, which keeps the node's id.
+ */
+export const rewrite = (f: IrFunction, visit: (n: Node, remap: (id: number) => number) => Node | number | readonly Node[]): IrFunction => {
   const alias = new Map<number, number>();
   const remap = (id: number): number => alias.get(id) ?? id;
   const nodes: Node[] = [];
@@ -41,7 +44,8 @@ export const rewrite = (f: IrFunction, visit: (n: Node, remap: (id: number) => n
     const n = n0.inputs.some((i) => alias.has(i)) ? { ...n0, inputs: n0.inputs.map(remap) } : n0;
     const r = visit(n, remap);
     if (typeof r === 'number') alias.set(n.id, remap(r));
-    else nodes.push(r);
+    else if (Array.isArray(r)) nodes.push(...(r as readonly Node[]));
+    else nodes.push(r as Node);
   }
   return {
     ...f,

@@ -5,8 +5,17 @@ import { CONST, type Node } from '../ir/ir.js';
 import { opDef } from '../ops/registry.js';
 import { isShapeError } from '../types/shapes.js';
 import { sameType } from '../types/types.js';
+import { dimAdd, dimSub, type Dim } from '../types/dims.js';
 import type { Pass } from './pass.js';
 import { rewrite } from './pass.js';
+
+/** Same dims, as far as the dim algebra can tell. */
+const eqDim = (a: Dim, b: Dim): boolean => dimSub(a, b) === 0;
+/** [a, a + n) and [b, b + m) share no index (numbers only; unknown counts as overlapping). */
+const disjoint = (a: Dim, n: Dim, b: Dim, m: Dim): boolean => {
+  const [x, y] = [dimSub(dimAdd(a, n), b), dimSub(dimAdd(b, m), a)];
+  return (typeof x === 'number' && x <= 0) || (typeof y === 'number' && y <= 0);
+};
 
 export const simplify: Pass = {
   name: 'simplify',
@@ -21,8 +30,9 @@ export const simplify: Pass = {
       const def = opDef(n.op);
       return def?.kind === 'movement' && n.inputs.length === 1 ? constValue(n.inputs[0]!) : undefined;
     };
+    let fresh = f.nodes.reduce((m, x) => Math.max(m, x.id + 1), 0);
     return rewrite(f, (n) => {
-      const result = ((): Node | number => {
+      const result = ((): Node | number | Node[] => {
         const def = opDef(n.op);
         const alg = def?.algebra;
         if (!def || !alg) return n;
@@ -38,6 +48,21 @@ export const simplify: Pass = {
         if (alg.identity_eval && same(x)) return x;
         const inner = byId.get(x)!;
         if (alg.noop?.(inner.type, n.attrs) && same(x)) return x;
+        // A window of a padding or concatenation that is exactly one of its pieces is that piece; one
+        // that misses every piece is the fill value (states[0] of a stacked scan, and its gradient).
+        const regions = opDef(inner.op)?.algebra?.regions;
+        if (alg.window && regions) {
+          const at = alg.window(inner.type, n.attrs);
+          const pieces = regions(inner.inputs.map((i) => byId.get(i)!.type), inner.attrs);
+          const hit = pieces.findIndex((p, k) => p.every((d, i) => eqDim(d, at[i]!)) && sameType(byId.get(inner.inputs[k]!)!.type, n.type));
+          if (hit >= 0) return inner.inputs[hit]!;
+          const fill = opDef(inner.op)!.algebra!.fill;
+          const misses = pieces.every((p, k) => p.some((d, i) => disjoint(at[i]!, n.type.shape[i]!, d, byId.get(inner.inputs[k]!)!.type.shape[i]!)));
+          if (fill !== undefined && misses && n.type.dtype !== 'bool') {
+            const k: Node = { id: fresh++, op: CONST, inputs: [], attrs: { value: fill, dtype: n.type.dtype === 'f32' ? 'f32' : 'i32' }, type: { dtype: n.type.dtype === 'f32' ? 'f32' : 'i32', shape: [] }, span: n.span, ...(n.backward ? { backward: true } : {}) };
+            return [k, { ...n, op: 'broadcast_to', inputs: [k.id], attrs: { shape: n.type.shape } }];
+          }
+        }
         if (alg.even && opDef(inner.op)?.algebra?.negation) return { ...n, inputs: [inner.inputs[0]!] };
         if (inner.op !== n.op) return n;
         if (alg.involution && same(inner.inputs[0]!)) return inner.inputs[0]!;
@@ -51,7 +76,8 @@ export const simplify: Pass = {
         }
         return n;
       })();
-      if (typeof result !== 'number') byId.set(result.id, result);
+      if (Array.isArray(result)) result.forEach((r) => byId.set(r.id, r));
+      else if (typeof result !== 'number') byId.set(result.id, result);
       return result;
     });
   },
