@@ -11,6 +11,7 @@ import { verify } from '../compiler/ir/verify.js';
 import { nd } from '../compiler/ops/ndarray.js';
 import { PIPELINE, PRE_GRAD } from '../compiler/passes/index.js';
 import { runPasses } from '../compiler/passes/pass.js';
+import { simplify } from '../compiler/passes/simplify.js';
 import { programArb } from '../compiler/testing/programs.js';
 import { Rng } from '../runtime/random.js';
 
@@ -69,4 +70,25 @@ test('the whole pipeline preserves results and shrinks gradient programs', () =>
     const ins = inputsFor(f, 1);
     same(interpret(f, ins, new Map()).outputs, interpret(opt, ins, new Map()).outputs);
   }), { numRuns: 100, seed: 11 });
+});
+
+test('simplify: a slice that is exactly one piece of a concat (or a pad) is that piece, one missing every piece is zeros', () => {
+  const src = `model M {
+  input x: f32[2, 3]
+  param a: f32[2, 3] = normal(std = 1.0)
+  param b: f32[3, 3] = normal(std = 1.0)
+  let s = concat([a * x, b], 0)
+  loss sum(square(s[0:2])) + sum(s[2:5] * 3) + sum(sin(s[1:3]))
+}`;
+  const r = compile(src);
+  if (E.isLeft(r)) throw new Error('compile');
+  const m = r.right.model();
+  for (const f of [m.ir.fn, m.gradProgram()]) {
+    const after = verify(simplify.run(f));
+    const ins = inputsFor(f, 5);
+    same(interpret(f, ins, new Map()).outputs, interpret(after, ins, new Map()).outputs);
+    // the exact pieces no longer read the concat; only the straddling window s[1:3] (and its pad) does
+    const reads = (g: IrFunction) => g.nodes.filter((n) => n.op === 'slice' && g.nodes.find((p) => p.id === n.inputs[0])?.op === 'concat').length;
+    expect(reads(after)).toBeLessThan(reads(f));
+  }
 });

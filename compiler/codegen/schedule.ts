@@ -14,6 +14,8 @@ import { fmtType } from '../types/types.js';
 import { copyKernel, fillKernel, mapKernel, reduceKernel, type ExprBuilder, type Leaf } from './kernels.js';
 import { SCAN, SCAN_OUT, scanInfo } from '../ir/scan.js';
 import { scheduleScan, type SubSchedule } from './scanKernel.js';
+import { CHEAP_OPS, axisGroups, callsFunction, sameDims } from './fusionRules.js';
+export { CODEGEN_STEPS, type CodegenStep } from './fusionRules.js';
 
 export interface Kernel {
   readonly name: string;
@@ -47,39 +49,6 @@ type Val =
   | { readonly k: 'deferred'; readonly node: Node; readonly shape: readonly number[]; readonly mm: readonly number[] };
 
 const where = (n: Node): string => `${n.op} -> ${fmtType(n.type)}${n.label ? ` ${n.label}` : ''}${n.backward ? ' (backward)' : ''} @${n.span.file}:${n.span.start}`;
-
-/** Largest inline expression recomputed at each use rather than stored. */
-const CHEAP_OPS = 3;
-
-const callsFunction = (e: Expr): boolean =>
-  e.k === 'call' || (e.k === 'bin' && (callsFunction(e.a) || callsFunction(e.b))) || (e.k === 'negate' && callsFunction(e.a))
-  || (e.k === 'sel' && (callsFunction(e.c) || callsFunction(e.a) || callsFunction(e.b))) || (e.k === 'load' && callsFunction(e.index));
-
-const sameDims = (a: readonly number[], b: readonly number[]): boolean => a.length === b.length && a.every((d, i) => d === b[i]);
-
-/** Groups consecutive axes of `shape` whose sizes multiply to each dim of `target` (a flat reshape). */
-const axisGroups = (shape: readonly number[], target: readonly number[]): number[][] | undefined => {
-  const groups: number[][] = [];
-  let d = 0;
-  for (const t of target) {
-    const g: number[] = [];
-    let p = 1;
-    while (d < shape.length && p < t) { p *= shape[d]!; g.push(d++); }
-    if (g.length === 0 && d < shape.length && shape[d] === 1) g.push(d++);
-    if (p !== t || g.length === 0) return undefined;
-    groups.push(g);
-  }
-  return d === shape.length ? groups : undefined;
-};
-
-/** Code generation steps that can be switched off by name (`dlm compile --no-pass fusion`), for measuring. */
-export const CODEGEN_STEPS = {
-  fusion: 'elementwise chains and the reductions consuming them become one loop',
-  epilogue: 'an elementwise consumer of a matmul or convolution is computed as each output is stored',
-  inplace: 'new parameter and optimizer values are written into their own arrays (codegen/inplace.ts)',
-  reuse: 'buffers whose lifetimes do not overlap share arena memory (codegen/plan.ts)',
-} as const;
-export type CodegenStep = keyof typeof CODEGEN_STEPS;
 
 /** `prefix` names the kernels and buffers of a loop body apart from its parent's. */
 export const schedule = (f: IrFunction, env: DimEnv, prefix = '', off: ReadonlySet<string> = new Set()): Schedule => {
