@@ -157,3 +157,42 @@ model M {
     expect(perStep).toBeLessThanOrEqual(4 * B * (16 + 8) + 2 * B * 16 + B * (16 + 8 + 16));
   });
 });
+
+describe('truncated backpropagation through time', () => {
+  const RNN = (extra: string) => `model M {
+  input x: f32[4, 2, 3]
+  param W: f32[3, 3] = normal(std = 0.5)
+  param U: f32[3, 3] = normal(std = 0.5)
+  param h0: f32[2, 3] = normal(std = 0.5)
+  fn step(h, xt) = tanh(xt @ W + h @ U)
+  let hs = scan(step, h0, x${extra})
+  loss sum(square(hs))
+}`;
+  test('truncate ≥ T is the full gradient (finite differences)', () => { check(RNN(', truncate = 4'), {}); });
+
+  test('truncate = 2 equals the loop unrolled with stop_gradient on the carry entering step 2', () => {
+    const unrolled = `model M {
+  input x: f32[4, 2, 3]
+  param W: f32[3, 3] = normal(std = 0.5)
+  param U: f32[3, 3] = normal(std = 0.5)
+  param h0: f32[2, 3] = normal(std = 0.5)
+  fn step(h, xt) = tanh(xt @ W + h @ U)
+  let a1 = step(h0, x[0])
+  let a2 = step(a1, x[1])
+  let a3 = step(stop_gradient(a2), x[2])
+  let a4 = step(a3, x[3])
+  loss sum(square(a1)) + sum(square(a2)) + sum(square(a3)) + sum(square(a4))
+}`;
+    const x = { data: Float32Array.from({ length: 24 }, (_, i) => Math.sin(i)), shape: [4, 2, 3] };
+    const grads = (src: string) => compileOk(src).model(undefined, { seed: 2 }).valueAndGrad({ x }, 'f64').grads;
+    const [t, u, full] = [grads(RNN(', truncate = 2')), grads(unrolled), grads(RNN(''))];
+    for (const k of ['W', 'U', 'h0']) {
+      Array.from(t[k]!).forEach((v, i) => expect(v).toBeCloseTo(u[k]![i]!, 10));
+      expect(Array.from(t[k]!)).not.toEqual(Array.from(full[k]!));
+    }
+  });
+
+  test('the stdlib wrappers take it', () => {
+    compileOk('import seq\nmodel M {\n  input x: f32[B, T, 2]\n  layer cell = seq.LSTMCell(2, 3)\n  loss sum(seq.lstm(cell, x, seq.zeros_state(x, 3), seq.zeros_state(x, 3), truncate = 8)[0])\n}').model();
+  });
+});

@@ -17,6 +17,7 @@ import { opDef } from '../ops/registry.js';
 import { SCAN, SCAN_OUT, SCAN_TYPE, bodyInputName, outWindow, scanAttrs, scanInfo, windowType, type Keep } from '../ir/scan.js';
 import type { Value } from '../ops/op.js';
 import type { TensorType } from '../types/types.js';
+import type { Dim } from '../types/dims.js';
 
 export interface ScanCotangent { readonly out: Node; readonly ct: Value }
 
@@ -69,6 +70,7 @@ export const scanVjp = (b: IrBuilder, n: Node, cts: readonly ScanCotangent[], vj
     const cPrev = carryT.map((t) => stepIn(t));
     const xNow = xT.map((t) => stepIn(stepType(t)));
     const stored = new Map(resid.map((r) => [r.id, stepIn(r.type)]));
+    const pass = s.truncate ? stepIn({ dtype: 'f32', shape: [] }) : undefined;
     const caps = capT.map((t) => bb.input(bodyInputName('k', ki++), 'input', t, span));
     const from = bb.nodes.length;
     const args = new Map<string, Value>();
@@ -85,7 +87,8 @@ export const scanVjp = (b: IrBuilder, n: Node, cts: readonly ScanCotangent[], vj
       const wrt = [...fC.map((k) => cPrev[k]!), ...fX.map((i) => xNow[i]!), ...fK.map((j) => caps[j]!)];
       const grads = vjp(bb, { from, seeds, wrt });
       const newA = fC.map((k, q) => {
-        const g = grads[q] ?? zeros(bb, carryT[k]!);
+        const g0 = grads[q] ?? zeros(bb, carryT[k]!);
+        const g = pass === undefined ? g0 : bb.op('mul', [g0, pass]);
         const gb = before.indexOf(k);
         return gb < 0 ? g : bb.op('add', [g, gBefore[gb]!]);
       });
@@ -132,10 +135,11 @@ export const scanVjp = (b: IrBuilder, n: Node, cts: readonly ScanCotangent[], vj
     ...carryT.map((_, k) => (s.keep[k] === 'all' ? fwdBefore(k) : missingCarry())),
     ...n.inputs.slice(s.carries, s.carries + s.xs),
     ...resid.map((r, i) => b.structural(SCAN_OUT, [n.id], { index: s.carries + i, window: 'after' }, windowType(r.type, 'after', s.length))),
+    ...(s.truncate ? [truncationMask(b, s.length, s.truncate, s.reverse)] : []),
   ];
   const keep: Keep[] = [...fC.map((): Keep => 'last'), ...keptK.map((): Keep => 'last'), ...fX.map((): Keep => 'all'), ...partTypes.map((): Keep => 'all')];
   const bwd = b.structural(SCAN, [...inits, ...seqs, ...n.inputs.slice(s.carries + s.xs)],
-    scanAttrs({ body, carries: keep.length, xs: seqs.length, keep, reverse: !s.reverse, length: s.length }), SCAN_TYPE);
+    scanAttrs({ body, carries: keep.length, xs: seqs.length, keep, reverse: !s.reverse, length: s.length, truncate: 0 }), SCAN_TYPE);
   const read = (index: number, window: 'after' | 'last', t: TensorType) => b.structural(SCAN_OUT, [bwd], { index, window }, windowType(t, window, s.length));
   const result: (Value | null)[] = n.inputs.map(() => null);
   fC.forEach((k, q) => { result[k] = read(q, 'last', carryT[k]!); });
@@ -154,6 +158,21 @@ export const scanVjp = (b: IrBuilder, n: Node, cts: readonly ScanCotangent[], vj
 };
 
 const stepType = (t: TensorType): TensorType => ({ dtype: t.dtype, shape: t.shape.slice(1) });
+
+/**
+ * Truncated BPTT, as a [T] mask of the forward steps: 0 where the carry's cotangent stops, at every
+ * k-th step in the order the loop runs (i = t, or T − 1 − t backwards) except the first:
+ *   mask_t = 1 − [i mod k = 0]·[i > 0]
+ * so the gradient flows within windows of k steps and the initial carry gets the first window's.
+ */
+const truncationMask = (b: IrBuilder, T: Dim, k: number, reverse: boolean): Value => {
+  const i32 = (v: number | Dim) => b.num(v, 'i32');
+  const t = b.op('iota', [], { n: T });
+  const i = reverse ? b.op('sub', [b.op('sub', [i32(T), i32(1)]), t]) : t;
+  const q = b.op('cast', [b.op('div', [i, i32(k)])], { dtype: 'i32' });
+  const atCut = b.op('mul', [b.op('cast', [b.op('eq', [b.op('sub', [i, b.op('mul', [q, i32(k)])]), i32(0)])], { dtype: 'f32' }), b.op('cast', [b.op('gt', [i, i32(0)])], { dtype: 'f32' })]);
+  return b.op('sub', [b.num(1), atCut]);
+};
 
 /** The body's float matmuls and convolutions: worth storing per step rather than recomputing backward. */
 const residualNodes = (body: IrFunction): Node[] => body.nodes.filter((m) => m.type.dtype === 'f32' && opDef(m.op)?.kind === 'contraction');

@@ -14,7 +14,7 @@ import type { CallArgs } from './builtins.js';
 import type { ExprElab } from './expr.js';
 import { ERROR, type Binding, type Scope } from './scope.js';
 
-const NAMES = ['step', 'init', 'xs', 'reverse', 'axis', 'length'];
+const NAMES = ['step', 'init', 'xs', 'reverse', 'axis', 'length', 'truncate'];
 
 /** A list literal of numbers is one tensor; a list of tensors is several carries or sequences. */
 const isLiteral = (v: Binding): boolean => v.k === 'static' || (v.k === 'list' && v.items.every(isLiteral));
@@ -34,9 +34,12 @@ export const scanBuiltin = (x: ExprElab, a: CallArgs, span: Span, scope: Scope):
   if (!stepArg || !initArg) return x.c.err('E0104', span, 'scan needs a step function and initial carries: scan(step, init, xs)');
   const reverse = get(3) ? x.c.staticValue(get(3)!.v, get(3)!.span, 'reverse') : 0;
   const axisArg = get(4) ? x.c.staticInt(get(4)!.v, get(4)!.span, 'axis') : 0;
+  // truncate = k: backpropagation through time stops at every k-th step (0: the whole sequence)
+  const truncate = get(6) ? x.c.staticInt(get(6)!.v, get(6)!.span, 'truncate') : 0;
+  if (truncate !== undefined && truncate < 0) return x.c.err('E0104', get(6)!.span, `truncate must be a number of steps ≥ 0, got ${truncate}`);
   const init = tensors(x, initArg);
   const xsRaw = xsArg ? tensors(x, xsArg) : { ids: [], list: true };
-  if (!init || !xsRaw || reverse === undefined || axisArg === undefined) return ERROR;
+  if (!init || !xsRaw || reverse === undefined || axisArg === undefined || truncate === undefined) return ERROR;
   if (init.ids.length === 0) return x.c.err('E0105', initArg.span, 'scan needs at least one carry');
 
   // Sequences are scanned along `axis`: move it to the front.
@@ -113,7 +116,7 @@ export const scanBuiltin = (x: ExprElab, a: CallArgs, span: Span, scope: Scope):
   const body: IrFunction = { name: 'scan_step', nodes: [...bodyNodes.filter((n) => n.op === INPUT), ...copied, ...bodyNodes.filter((n) => n.op !== INPUT)], outputs, updates: [] };
 
   const keep: Keep[] = carryTypes.map(() => 'all');
-  const scan = b.at(span, () => b.structural(SCAN, [...init.ids, ...xs, ...captures], scanAttrs({ body, carries: init.ids.length, xs: xs.length, keep, reverse: reverse !== 0, length: length! }), SCAN_TYPE));
+  const scan = b.at(span, () => b.structural(SCAN, [...init.ids, ...xs, ...captures], scanAttrs({ body, carries: init.ids.length, xs: xs.length, keep, reverse: reverse !== 0, length: length!, truncate }), SCAN_TYPE));
   const stacked = carryTypes.map((t, i) => {
     const out = b.at(span, () => b.structural(SCAN_OUT, [scan], { index: i, window: 'after' }, windowType(t, 'after', length!)));
     if (axisArg === 0) return out;

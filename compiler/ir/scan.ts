@@ -27,6 +27,8 @@ export interface ScanInfo {
   readonly keep: readonly Keep[];
   readonly reverse: boolean;
   readonly length: Dim;
+  /** Truncated BPTT: the carry's cotangent is cut every `truncate` steps (0 = never). */
+  readonly truncate: number;
 }
 
 export const scanInfo = (n: Node): ScanInfo => {
@@ -34,11 +36,13 @@ export const scanInfo = (n: Node): ScanInfo => {
   return {
     body: a['body'] as unknown as IrFunction, carries: a['carries'] as number, xs: a['xs'] as number,
     keep: a['keep'] as unknown as Keep[], reverse: a['reverse'] as boolean, length: a['length'] as Dim,
+    truncate: (a['truncate'] as number | undefined) ?? 0,
   };
 };
 
 export const scanAttrs = (s: ScanInfo): Attrs => ({
   body: s.body, carries: s.carries, xs: s.xs, keep: s.keep as unknown as string[], reverse: s.reverse, length: s.length,
+  ...(s.truncate ? { truncate: s.truncate } : {}),
 });
 
 export const outWindow = (n: Node): { index: number; window: Window } => ({ index: n.attrs['index'] as number, window: n.attrs['window'] as Window });
