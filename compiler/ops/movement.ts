@@ -23,6 +23,34 @@ const isContiguous = (shape: readonly number[], v: StridedView): boolean => {
   return shape.every((d, i) => d === 1 || v.strides[i] === cs[i]);
 };
 
+/**
+ * A reshape of a strided view as a strided view, when one exists (NumPy's no-copy reshape): output dims
+ * are formed from groups of consecutive input dims with equal products; a group of several input dims
+ * must be mergeable (stride_k = stride_k+1 · dim_k+1), and its output dims take strides from the
+ * innermost input stride outwards. Splitting a strided dim is always possible. null: a copy is needed.
+ */
+const reshapeView = (inShape: readonly number[], outShape: readonly number[], v: StridedView): StridedView | null => {
+  if (isContiguous(inShape, v)) return { offset: v.offset, strides: contiguousStrides(outShape) };
+  if (inShape.some((d) => d === 0)) return null;
+  const ins = inShape.map((d, i) => [d, v.strides[i]!] as const).filter(([d]) => d !== 1);
+  const strides = outShape.map(() => 0);
+  let i = 0, o = 0;
+  while (o < outShape.length) {
+    if (outShape[o] === 1) { o++; continue; }
+    if (i >= ins.length) return null;
+    const [i0, o0] = [i, o];
+    let pin = ins[i]![0], pout = outShape[o]!;
+    while (pin !== pout) {
+      if (pin < pout) { if (++i >= ins.length) return null; pin *= ins[i]![0]; } else { if (++o >= outShape.length) return null; pout *= outShape[o]!; }
+    }
+    for (let k = i0; k < i; k++) if (ins[k]![1] !== ins[k + 1]![1] * ins[k + 1]![0]) return null;
+    let st = ins[i]![1];
+    for (let q = o; q >= o0; q--) { strides[q] = outShape[q] === 1 ? 0 : st; st *= outShape[q]!; }
+    i++; o++;
+  }
+  return i === ins.length ? { offset: v.offset, strides } : null;
+};
+
 /** Evaluate a view-type op by reading the input through the view it describes. */
 const evalView = (emit: OpDef['emit']) => (ins: readonly { shape: readonly number[]; data: Float64Array }[], attrs: Attrs, out: { shape: readonly number[] }) => {
   const x = ins[0]!;
@@ -50,7 +78,7 @@ const reshape = viewOp('reshape', 'same elements in a new shape (row-major order
     if (n1 !== n2) return shapeError(`cannot reshape ${fmtShape(x!.shape)} (${fmtDim(n1)} elements) to ${fmtShape(s)} (${fmtDim(n2)} elements)`, 0);
     return { dtype: x!.dtype, shape: s };
   },
-  (inShape, outShape, _a, v) => (isContiguous(inShape, v) ? { offset: v.offset, strides: contiguousStrides(outShape) } : null),
+  (inShape, outShape, _a, v) => reshapeView(inShape, outShape, v),
   (b, _ct, n) => [b.op('reshape', [_ct], { shape: n.inTypes[0]!.shape })],
   (k) => { const s = k.shape(0, 3, 4); return { shapes: [s], attrs: { shape: [s.reduce((p, q) => p * q, 1)] } }; },
   { collapse: (_inner, outer) => outer, noop: (t, a) => sameDims(t.shape, dims(a, 'shape')) });
