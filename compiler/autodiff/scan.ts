@@ -15,7 +15,7 @@ import { inlineFunction } from '../ir/inline.js';
 import { INPUT, type IrFunction, type Node } from '../ir/ir.js';
 import { opDef } from '../ops/registry.js';
 import { SCAN, SCAN_OUT, SCAN_TYPE, bodyInputName, outWindow, scanAttrs, scanInfo, windowType, type Keep } from '../ir/scan.js';
-import type { Value } from '../ops/op.js';
+import type { Attrs, Value } from '../ops/op.js';
 import type { TensorType } from '../types/types.js';
 import type { Dim } from '../types/dims.js';
 
@@ -59,6 +59,7 @@ export const scanVjp = (b: IrBuilder, n: Node, cts: readonly ScanCotangent[], vj
   let hoisted: (Node | undefined)[] = [];
   let partOf = new Map<Value, number>();
   const asDx = new Map<Value, number>();
+  const asView = new Map<Value, { op: string; attrs: Attrs; carry: number; x: number }>();
   let keptK: number[] = [];
   const body = bb.at(span, () => {
     let ci = 0, xi = 0, ki = 0;
@@ -113,7 +114,15 @@ export const scanVjp = (b: IrBuilder, n: Node, cts: readonly ScanCotangent[], vj
       // an operand that is also a sequence's cotangent (dz = d(xpₜ) when z = xpₜ + hₜ·W) is read from there
       const operands = [...new Set(hoisted.flatMap((m) => (m ? m.inputs : [])))];
       operands.forEach((v) => { const q = dx.indexOf(v); if (q >= 0) asDx.set(v, q); });
-      const parts = operands.filter((v) => !asDx.has(v));
+      // an operand that is a view of a per-step input (hₜᵀ of the carry before step t) is that view of the
+      // stacked sequence, taken after the loop: nothing to store
+      operands.forEach((v) => {
+        const m = bb.node(v);
+        const stacked = opDef(m.op)?.algebra?.stacked;
+        const k = cPrev.indexOf(m.inputs[0]!), i = xNow.indexOf(m.inputs[0]!);
+        if (stacked && m.inputs.length === 1 && (k >= 0 || i >= 0)) asView.set(v, { op: m.op, attrs: stacked(m.attrs), carry: k, x: i });
+      });
+      const parts = operands.filter((v) => !asDx.has(v) && !asView.has(v));
       parts.forEach((v) => carryIn(bb.type(v)));
       partOf = new Map(parts.map((v, i) => [v, i]));
       // The recomputed matmuls were only needed to build the derivative (their rules read their inputs,
@@ -151,7 +160,12 @@ export const scanVjp = (b: IrBuilder, n: Node, cts: readonly ScanCotangent[], vj
   fK.forEach((j, q) => {
     const m = hoisted[q];
     if (!m) return;
-    const stacked = m.inputs.map((v) => (asDx.has(v) ? dxAll[asDx.get(v)!]! : stackedParts[partOf.get(v)!]!));
+    const stacked = m.inputs.map((v) => {
+      if (asDx.has(v)) return dxAll[asDx.get(v)!]!;
+      const lv = asView.get(v);
+      if (lv) return b.op(lv.op, [lv.carry >= 0 ? fwdBefore(lv.carry) : n.inputs[s.carries + lv.x]!], lv.attrs);
+      return stackedParts[partOf.get(v)!]!;
+    });
     result[s.carries + s.xs + j] = opDef(m.op)!.algebra!.stackSum!(b, stacked) ?? null;
   });
   return result;

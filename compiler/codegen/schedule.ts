@@ -239,6 +239,13 @@ export const schedule = (f: IrFunction, env: DimEnv, prefix = '', off: ReadonlyS
         shape: (id) => shapes.get(id)!,
         contiguous: (id) => materialize(id, true).buf,
         strided: (id) => {
+          const c = vals.get(id)!;
+          if (c.k === 'const') {
+            // a constant sequence (a zero cotangent) is one element read with stride 0 everywhere
+            const buf = newTemp([1], `constant ${c.value} read by ${where(n)}`);
+            addKernel(fillKernel(buf, 1, c.value, fresh), buf, `constant ${c.value}`);
+            return { buf, offset: 0, strides: c.shape.map(() => 0) };
+          }
           const v = materialize(id);
           // a broadcast (stride 0) is fine to read from; any strided window of a buffer is
           return { buf: v.buf, offset: v.view.offset, strides: v.view.strides.map((st, a) => (v.shape[a] === 1 ? 0 : st)) };

@@ -98,7 +98,10 @@ const transpose = viewOp('transpose', 'permute axes: out axis i is input axis pe
   },
   (k) => { const s = k.shape(1, 3, 4); const p = [...s.keys()]; for (let i = p.length - 1; i > 0; i--) { const j = k.int(0, i); [p[i], p[j]] = [p[j]!, p[i]!]; } return { shapes: [s], attrs: { perm: p } }; },
   // transpose(transpose(x, p1), p2) = transpose(x, p1 ∘ p2)
-  { collapse: (inner, outer) => ({ perm: ints(outer, 'perm').map((i) => ints(inner, 'perm')[i]!) }), noop: (_t, a) => ints(a, 'perm').every((p, i) => p === i) });
+  {
+    collapse: (inner, outer) => ({ perm: ints(outer, 'perm').map((i) => ints(inner, 'perm')[i]!) }), noop: (_t, a) => ints(a, 'perm').every((p, i) => p === i),
+    stacked: (a) => ({ perm: [0, ...ints(a, 'perm').map((p) => p + 1)] }),
+  });
 
 const broadcastTo = viewOp('broadcast_to', 'stretch size-1 axes and add leading axes (NumPy rules)',
   ([x], a) => {

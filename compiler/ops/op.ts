@@ -137,6 +137,8 @@ export interface Algebra {
   readonly fill?: number;
   /** The first index of the input this op reads (a slice's window; its shape is the output's). */
   readonly window?: (inType: TensorType, attrs: Attrs) => readonly Dim[];
+  /** The attributes that apply this op to every entry of a stack (a new leading axis): transpose's perm shifted. */
+  readonly stacked?: (attrs: Attrs) => Attrs;
   /** f(x, attrs) = x when this holds for the input type. */
   readonly noop?: (input: TensorType, attrs: Attrs) => boolean;
   // ---- numerically stable forms, applied before differentiation (passes/stabilize.ts) ----
