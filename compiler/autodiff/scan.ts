@@ -9,6 +9,9 @@
 // The backward body re-evaluates f from the stored carries cᵗ (the forward keeps them: window 'before'),
 // except the body's matmuls (and convolutions): the forward loop stores their results per step as extra
 // carries, and the backward body reads them instead of multiplying again. Memory grows linearly with T.
+// A capture whose k̄ᵗ is one product the op can sum over a stack (Σₜ hₜᵀ·dzₜ) is not accumulated in
+// the loop: the loop stores the operands (or finds them among the sequences it already has) and one
+// product after it gives k̄. With truncate = k, a [T] mask cuts the carry's cotangent every k steps.
 import { InternalError } from '../diagnostics/diagnostic.js';
 import { IrBuilder } from '../ir/builder.js';
 import { inlineFunction } from '../ir/inline.js';
