@@ -92,3 +92,19 @@ test('simplify: a slice that is exactly one piece of a concat (or a pad) is that
     expect(reads(after)).toBeLessThan(reads(f));
   }
 });
+
+test('order: training steps of random programs compute the same losses and new parameters after it', async () => {
+  const { Trainer } = await import('../compiler/api/trainer.js');
+  const { order } = await import('../compiler/passes/order.js');
+  fc.assert(fc.property(programArb(2, 14), fc.constantFrom('sgd', 'adam'), (p, opt) => {
+    const r = compile(p.source);
+    if (E.isLeft(r)) throw new Error(p.source);
+    const f = runPasses(PIPELINE.filter((q) => q.name !== 'order'), new Trainer(r.right.model(), { optimizer: opt }).program.fn);
+    const after = verify(order.run(f));
+    const ins = inputsFor(f, 4);
+    const env = new Map<string, number>();
+    const [a, b] = [interpret(f, ins, env), interpret(after, ins, env)];
+    same(a.outputs, b.outputs);
+    for (const u of f.updates) expect(Array.from(b.values.get(u.value)!.data)).toEqual(Array.from(a.values.get(u.value)!.data));
+  }), { numRuns: 60, seed: 5 });
+});
