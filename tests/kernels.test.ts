@@ -42,3 +42,10 @@ test('an SGD step: the weight gradient matmul updates the weights in place in it
   expect(code).not.toMatch(/\.set\(/);
   expect(code).toMatchSnapshot();
 });
+
+test('softmax: the row max and the exponentials in one kernel, the row sum and the division in another', () => {
+  const m = compileOrThrow('model S {\n  input x: f32[B, 6]\n  output p = softmax(x)\n}').model();
+  const code = kernels(selectOutputs(m.ir.fn, ['p']), { B: 3 });
+  expect(code.match(/^function k\d+/gm)).toHaveLength(2);
+  expect(code).toMatchSnapshot();
+});

@@ -111,3 +111,42 @@ export const fillKernel = (out: string, size: number, value: number, fresh: (h: 
   return [loop(i, size, [store(out, v(i), num(value))])];
 };
 
+
+/** A reduction computed per row inside a row kernel: acc = combine(acc, f(leaves)) over the inner axes. */
+export interface RowReduction {
+  readonly acc: string;
+  readonly identity: number;
+  readonly combine: (acc: Expr, x: Expr) => Expr;
+  readonly build: ExprBuilder;
+}
+
+/**
+ * Reductions over the trailing axes of `shape` and the elementwise map that consumes them, as one loop
+ * nest: for each index of the leading `nOuter` axes, each reduction runs over the row into a local
+ * accumulator (a later one may read an earlier one's), then `rowLets` (values that depend only on the
+ * row, e.g. log Σ) are computed once, then the map stores the row. Softmax is one pass of reading
+ * x per reduction and one of writing instead of four kernels with buffers between them.
+ */
+export const rowKernel = (out: string, shape: readonly number[], nOuter: number, reductions: readonly RowReduction[],
+  rowLets: readonly { readonly name: string; readonly build: ExprBuilder }[], build: ExprBuilder, fresh: (h: string) => string, note: string): Stmt[] => {
+  const rank = shape.length;
+  const outStrides = contiguousStrides(shape);
+  const vecs = [outStrides, ...probe(rank, build), ...reductions.flatMap((r) => probe(rank, r.build)), ...rowLets.flatMap((l) => probe(rank, l.build))];
+  const groups = collapse(shape, vecs, new Set([nOuter]));
+  const gShape = groupShape(shape, groups);
+  const names = gShape.map(() => fresh('i'));
+  const idx = names.map(v);
+  const read = (leaf: Leaf) => load(leaf.buf, affine(leaf.offset, idx, groupStrides(leaf.strides, groups)));
+  const axisIndex = (axis: number) => affine(0, idx, groupStrides(axisVector(rank, axis), groups));
+  const nOuterGroups = groups.filter((g) => g[0]! < nOuter).length;
+  const innerNest = (body: readonly Stmt[]) => nest(gShape.slice(nOuterGroups), names.slice(nOuterGroups), body);
+  const row: Stmt[] = [];
+  for (const r of reductions) row.push(letMut(r.acc, num(r.identity)), ...innerNest([set(r.acc, r.combine(v(r.acc), r.build(read, axisIndex)))]));
+  // per-row values do not vary along the row: read them at inner index 0 (outside the inner loops)
+  const rowIdx = idx.map((e, g) => (g < nOuterGroups ? e : num(0)));
+  const readRow = (leaf: Leaf) => load(leaf.buf, affine(leaf.offset, rowIdx, groupStrides(leaf.strides, groups)));
+  const axisRow = (axis: number) => affine(0, rowIdx, groupStrides(axisVector(rank, axis), groups));
+  for (const l of rowLets) row.push(let_(l.name, l.build(readRow, axisRow)));
+  row.push(...innerNest([store(out, affine(0, idx, groupStrides(outStrides, groups)), build(read, axisIndex))]));
+  return [comment(note), ...nest(gShape.slice(0, nOuterGroups), names.slice(0, nOuterGroups), row)];
+};

@@ -11,7 +11,7 @@ import type { ContractionArgs, Emit, StridedView } from '../ops/op.js';
 import { opDef } from '../ops/registry.js';
 import { dimEval } from '../types/dims.js';
 import { fmtType } from '../types/types.js';
-import { copyKernel, fillKernel, mapKernel, reduceKernel, type ExprBuilder, type Leaf } from './kernels.js';
+import { copyKernel, fillKernel, mapKernel, reduceKernel, rowKernel, type ExprBuilder, type Leaf, type RowReduction } from './kernels.js';
 import { SCAN, SCAN_OUT, scanInfo } from '../ir/scan.js';
 import { scheduleScan, type SubSchedule } from './scanKernel.js';
 import { CHEAP_OPS, axisGroups, callsFunction, sameDims } from './fusionRules.js';
@@ -46,7 +46,9 @@ type Val =
   | { readonly k: 'inline'; readonly node: Node; readonly shape: readonly number[] }
   | { readonly k: 'const'; readonly value: number; readonly shape: readonly number[] }
   /** A contraction whose only consumer is elementwise: emitted later with that consumer as its epilogue. */
-  | { readonly k: 'deferred'; readonly node: Node; readonly shape: readonly number[]; readonly mm: readonly number[] };
+  | { readonly k: 'deferred'; readonly node: Node; readonly shape: readonly number[]; readonly mm: readonly number[] }
+  /** A reduction over trailing axes whose consumers are elementwise: computed inside their row kernel. */
+  | { readonly k: 'row'; readonly node: Node; readonly shape: readonly number[] };
 
 const where = (n: Node): string => `${n.op} -> ${fmtType(n.type)}${n.label ? ` ${n.label}` : ''}${n.backward ? ' (backward)' : ''} @${n.span.file}:${n.span.start}`;
 
@@ -98,11 +100,13 @@ export const schedule = (f: IrFunction, env: DimEnv, prefix = '', off: ReadonlyS
   };
 
   /** The scalar expression of value `id` at the kernel's loop indices (loop shape `S`). */
-  const exprOf = (id: number, S: readonly number[], acc?: { id: number; e: Expr }): ExprBuilder => (read, axisIndex) => {
+  const exprOf = (id: number, S: readonly number[], subs?: ReadonlyMap<number, Expr>): ExprBuilder => (read, axisIndex) => {
     const go = (vid: number): Expr => {
       let val = vals.get(vid)!;
-      if (acc && acc.id === vid) return acc.e;
+      const sub = subs?.get(vid);
+      if (sub) return sub;
       if (val.k === 'deferred') val = undefer(vid);
+      if (val.k === 'row') val = unrow(vid);
       if (val.k === 'const') return num(val.value);
       if (val.k === 'view') return read(leafOf(val, S));
       const n = val.node;
@@ -166,11 +170,92 @@ export const schedule = (f: IrFunction, env: DimEnv, prefix = '', off: ReadonlyS
       return out;
     };
     let ok = true;
-    const build = (acc: Expr, idx: readonly Expr[]): Expr => exprOf(id, shape, { id: d, e: acc })(
+    const build = (acc: Expr, idx: readonly Expr[]): Expr => exprOf(id, shape, new Map([[d, acc]]))(
       (leaf) => { const st = strideOf(leaf.strides); if (!st) { ok = false; return num(0); } return load(leaf.buf, affine(leaf.offset, idx, st)); },
       (axis) => { const g = groups.findIndex((x) => x.includes(axis)); if (groups[g]!.length !== 1) ok = false; return idx[g]!; });
     build(num(0), groups.map(() => num(0)));
     return ok ? build : undefined;
+  };
+
+  /** Emits a row-deferred reduction as its own kernel (a consumer could not take it into its row kernel). */
+  const unrow = (id: number): Val & { k: 'view' } => {
+    const r = vals.get(id) as Val & { k: 'row' };
+    const n = r.node;
+    const emit = opDef(n.op)!.emit as Emit & { kind: 'reduce' };
+    const inShape = shapes.get(n.inputs[0]!)!;
+    const buf = newTemp(r.shape, where(n));
+    addKernel(reduceKernel(buf, inShape, n.attrs['axes'] as readonly number[], emit.identity, emit.combine, exprOf(n.inputs[0]!, inShape), fresh, where(n)), buf, where(n));
+    const out = { k: 'view', buf, view: { offset: 0, strides: contiguousStrides(r.shape) }, shape: r.shape } as const;
+    vals.set(id, out);
+    return out;
+  };
+
+  /** Whether view node `v` only broadcasts its input of shape `inShape` (right-aligned, size-1 axes stretched). */
+  const isBroadcast = (v: Node, inShape: readonly number[]): boolean => {
+    const out = concreteShape(v.type.shape, env);
+    const emit = opDef(v.op)?.emit;
+    if (emit?.kind !== 'view' || out.length < inShape.length) return false;
+    const lead = out.length - inShape.length;
+    if (!inShape.every((d, i) => d === 1 || d === out[i + lead])) return false;
+    const view = emit.view(inShape, out, v.attrs, { offset: 0, strides: contiguousStrides(inShape) });
+    const cs = contiguousStrides(inShape);
+    return view !== null && view.offset === 0 && out.every((d, a) => d === 1 || view.strides[a] === (a < lead || inShape[a - lead] === 1 ? 0 : cs[a - lead]));
+  };
+
+  /** Whether an inline expression reads a row-deferred reduction. */
+  const readsRow = (id: number): boolean => {
+    const val = vals.get(id)!;
+    return val.k === 'row' || (val.k === 'inline' && val.node.inputs.some(readsRow));
+  };
+
+  /**
+   * A row kernel for root `id` (loop shape `shape`), if every reduction it reads runs over the same
+   * trailing axes of that very shape: the reductions in dependency order, the per-row values (shape 1 on
+   * the reduced axes) computed once per row, then the root. undefined: no row fusion here.
+   */
+  const rowFusion = (id: number, shape: readonly number[], out: string, note: string): Stmt[] | undefined => {
+    const rows: number[] = [];
+    const visit = (vid: number, inRowInput: boolean): void => {
+      const val = vals.get(vid)!;
+      if (val.k === 'row') { if (!rows.includes(vid)) { visit(val.node.inputs[0]!, true); rows.push(vid); } return; }
+      if (val.k === 'inline') val.node.inputs.forEach((i) => visit(i, inRowInput));
+    };
+    visit(id, false);
+    if (rows.length === 0 || deferredIn(id).length) return undefined;
+    const rank = shape.length;
+    let nOuter = -1;
+    for (const r of rows) {
+      const n = (vals.get(r) as Val & { k: 'row' }).node;
+      const axes = n.attrs['axes'] as readonly number[];
+      const k = rank - axes.length;
+      if (!sameDims(shapes.get(n.inputs[0]!)!, shape) || !axes.every((a) => a >= k) || (nOuter >= 0 && k !== nOuter)) return undefined;
+      nOuter = k;
+    }
+    const subs = new Map<number, Expr>();
+    const reductions: RowReduction[] = rows.map((r) => {
+      const n = (vals.get(r) as Val & { k: 'row' }).node;
+      const emit = opDef(n.op)!.emit as Emit & { kind: 'reduce' };
+      const acc = fresh('row');
+      const red = { acc, identity: emit.identity, combine: emit.combine, build: exprOf(n.inputs[0]!, shape, new Map(subs)) };
+      subs.set(r, { k: 'var', name: acc });
+      return red;
+    });
+    // Per-row values: inline nodes on the root's path that read a reduction and are 1 on every reduced axis.
+    const lets: { name: string; build: ExprBuilder }[] = [];
+    const perRow = (vid: number): void => {
+      const val = vals.get(vid)!;
+      if (val.k !== 'inline' || subs.has(vid) || !readsRow(vid)) return;
+      const lead = rank - val.shape.length;
+      if (lead <= nOuter && val.shape.every((d, i) => i + lead < nOuter || d === 1)) {
+        const name = fresh('rowv');
+        lets.push({ name, build: exprOf(vid, shape, new Map(subs)) });
+        subs.set(vid, { k: 'var', name });
+        return;
+      }
+      val.node.inputs.forEach(perRow);
+    };
+    perRow(id);
+    return rowKernel(out, shape, nOuter, reductions, lets, exprOf(id, shape, subs), fresh, note);
   };
 
   /** The deferred contractions an inline expression reads. */
@@ -186,6 +271,7 @@ export const schedule = (f: IrFunction, env: DimEnv, prefix = '', off: ReadonlyS
     const val = vals.get(id)!;
     const shape = shapes.get(id)!;
     if (val.k === 'deferred') return undefer(id);
+    if (val.k === 'row') return unrow(id);
     if (val.k === 'view' && !forceContiguous) return val;
     if (val.k === 'view' && val.view.offset === 0 && val.view.strides.every((s, i) => shape[i] === 1 || s === contiguousStrides(shape)[i])) return val;
     const node = f.nodes.find((n) => n.id === id)!;
@@ -199,7 +285,10 @@ export const schedule = (f: IrFunction, env: DimEnv, prefix = '', off: ReadonlyS
       // Matmul + bias + activation as one kernel: the elementwise tree is evaluated as each output is stored.
       emitContraction(dv.node.id, epilogue, buf, `${node.op} of ${dv.node.op}: ${where(node)}`);
     } else {
-      addKernel(mapKernel(buf, shape, exprOf(id, shape), fresh, where(node)), buf, where(node));
+      const rowNote = `row-fused ${where(node)}`;
+      const row = val.k === 'inline' && !off.has('fusion') ? rowFusion(id, shape, buf, rowNote) : undefined;
+      if (row) addKernel(row, buf, rowNote);
+      else addKernel(mapKernel(buf, shape, exprOf(id, shape), fresh, where(node)), buf, where(node));
     }
     const out = { k: 'view', buf, view: { offset: 0, strides: contiguousStrides(shape) }, shape } as const;
     vals.set(id, out);
@@ -267,8 +356,10 @@ export const schedule = (f: IrFunction, env: DimEnv, prefix = '', off: ReadonlyS
         const only = cs.length === 1 ? cs[0]! : undefined;
         // The consumer's loop runs over its own output (elementwise) or over this node's shape (reduction).
         const onlyKind = only === undefined ? undefined : opDef(only.op)?.emit.kind;
+        // (A per-row value read by a broadcasting consumer stays inline too: its row kernel computes it once per row.)
         const fusable = !off.has('fusion') && only !== undefined && !escapes.has(n.id) && (onlyKind === 'scalar' || onlyKind === 'reduce')
-          && size(onlyKind === 'scalar' ? concreteShape(only.type.shape, env) : shape) === size(shape);
+          && (size(onlyKind === 'scalar' ? concreteShape(only.type.shape, env) : shape) === size(shape) || (onlyKind === 'scalar' && n.inputs.some(readsRow)))
+          || (!off.has('fusion') && only !== undefined && !escapes.has(n.id) && onlyKind === 'view' && isBroadcast(only, shape) && n.inputs.some(readsRow));
         // A few operations (no function call) on values already in buffers, used by several (or
         // broadcasting) consumers, are recomputed in each instead of stored: a ReLU's mask x > 0 is
         // read by the forward select and by the backward one, a one-hot by the loss and its gradient.
@@ -290,6 +381,8 @@ export const schedule = (f: IrFunction, env: DimEnv, prefix = '', off: ReadonlyS
         const inId = n.inputs[0]!;
         const inVal = vals.get(inId)!;
         if (inVal.k === 'const') { vals.set(n.id, { k: 'const', value: inVal.value, shape }); break; }
+        // Broadcasting an unmaterialized value: its consumers evaluate it at their own loop indices.
+        if ((inVal.k === 'inline' || inVal.k === 'row') && !off.has('fusion') && isBroadcast(n, shapes.get(inId)!)) { vals.set(n.id, inVal); break; }
         if (inVal.k === 'deferred') {
           // a reshape keeps the flat layout, so the epilogue can still be fused through it
           const inShape = shapes.get(inId)!;
@@ -305,6 +398,13 @@ export const schedule = (f: IrFunction, env: DimEnv, prefix = '', off: ReadonlyS
       case 'reduce': {
         const inShape = shapes.get(n.inputs[0]!)!;
         const axes = n.attrs['axes'] as readonly number[];
+        // Over trailing axes, read only by elementwise ops: let their row kernel compute it.
+        const cs = consumers.get(n.id) ?? [];
+        if (!off.has('fusion') && !escapes.has(n.id) && axes.length > 0 && axes.every((a) => a >= inShape.length - axes.length)
+          && cs.length > 0 && cs.every((c) => opDef(c.op)?.emit.kind === 'scalar')) {
+          vals.set(n.id, { k: 'row', node: n, shape });
+          break;
+        }
         const buf = newTemp(shape, note);
         addKernel(reduceKernel(buf, inShape, axes, emit.identity, emit.combine, exprOf(n.inputs[0]!, inShape), fresh, note), buf, note);
         vals.set(n.id, { k: 'view', buf, view: { offset: 0, strides: contiguousStrides(shape) }, shape });
