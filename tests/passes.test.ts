@@ -12,6 +12,7 @@ import { nd } from '../compiler/ops/ndarray.js';
 import { PIPELINE, PRE_GRAD } from '../compiler/passes/index.js';
 import { runPasses } from '../compiler/passes/pass.js';
 import { simplify } from '../compiler/passes/simplify.js';
+import { dce } from '../compiler/passes/dce.js';
 import { programArb } from '../compiler/testing/programs.js';
 import { Rng } from '../runtime/random.js';
 
@@ -107,4 +108,26 @@ test('order: training steps of random programs compute the same losses and new p
     same(a.outputs, b.outputs);
     for (const u of f.updates) expect(Array.from(b.values.get(u.value)!.data)).toEqual(Array.from(a.values.get(u.value)!.data));
   }), { numRuns: 60, seed: 5 });
+});
+
+test('simplify: x − x is 0; stabilize: exp(log y) is y when y is known to be positive, and only then', async () => {
+  const { stabilize } = await import('../compiler/passes/stabilize.js');
+  const src = `model M {
+  input x: f32[2, 3]
+  param w: f32[3] = normal(std = 1.0)
+  let a = x * w
+  output d = sum(a - a)
+  output e = sum(exp(log(exp(a) + 1)))
+  output g = sum(exp(log(square(a) + 0.5)))
+}`;
+  const r = compile(src);
+  if (E.isLeft(r)) throw new Error('compile');
+  const f = r.right.model(undefined, { passes: { disable: PRE_GRAD.map((q) => q.name) } }).ir.fn;
+  const after = verify(simplify.run(verify(stabilize.run(f))));
+  const ins = inputsFor(f, 9);
+  same(interpret(f, ins, new Map()).outputs, interpret(after, ins, new Map()).outputs);
+  const live = (g: IrFunction) => { const d = dce.run(g); return d.nodes.filter((n) => n.op === 'log' || n.op === 'sub').length; };
+  // a − a and exp(log(exp(a) + 1)) are gone; exp(log(a² + 0.5)) stays (a² is not known to be positive)
+  expect(live(after)).toBe(1);
+  expect(live(f)).toBe(3);
 });

@@ -69,7 +69,7 @@ const tieWeight = (b: GradBuilder, win: string, x: Value, y: Value): Value =>
 export const BINARY = {
   add: binary('add', { doc: 'sum x + y', eval: (x, y) => x + y, emit: (x, y) => bin('+', x, y), vjp: (_b, ct) => [ct, ct], algebra: { identity: { left: 0, right: 0 }, positive: ([x, y]) => x! && y! } }),
   sub: binary('sub', { doc: 'difference x − y', eval: (x, y) => x - y, emit: (x, y) => bin('-', x, y), vjp: (b, ct) => [ct, neg(b, ct)],
-    algebra: { identity: { right: 0 }, stabilize: (r, n) => (r.constant(n.inputs[0]!) === 1 ? r.stableComplement(n.inputs[1]!) : undefined) } }),
+    algebra: { identity: { right: 0 }, sameOperands: 0, stabilize: (r, n) => (r.constant(n.inputs[0]!) === 1 ? r.stableComplement(n.inputs[1]!) : undefined) } }),
   mul: binary('mul', {
     doc: 'product x · y', eval: (x, y) => x * y, emit: (x, y) => bin('*', x, y),
     algebra: { identity: { left: 1, right: 1 }, positive: ([x, y]) => x! && y!, logOf: (r, [x, y]) => splitLog(r, 'add', x!, y!) },

@@ -120,6 +120,8 @@ export interface OpDef {
 export interface Algebra {
   /** x ∘ e = x (right) or e ∘ x = x (left) for a constant e. */
   readonly identity?: { readonly left?: number; readonly right?: number };
+  /** f(x, x) = this constant (x − x = 0). */
+  readonly sameOperands?: number;
   /** f(f(x)) = x. */
   readonly involution?: boolean;
   /** f(x) = −x (lets `even` functions drop it). */
@@ -144,6 +146,8 @@ export interface Algebra {
   // ---- numerically stable forms, applied before differentiation (passes/stabilize.ts) ----
   /** A rewrite of this node into a stabler equivalent (it may ask its operands for their forms below). */
   readonly stabilize?: (r: Rewriter, n: NodeView) => Value | undefined;
+  /** exp(f(x…)) without forming f: exp(log y) = y for positive y. */
+  readonly expOf?: (r: Rewriter, inputs: readonly Value[]) => Value | undefined;
   /** log(f(x…)) written without forming f first, e.g. log(σ(z)) = −softplus(−z). */
   readonly logOf?: (r: Rewriter, inputs: readonly Value[]) => Value | undefined;
   /** 1 − f(x…) written without cancellation, e.g. 1 − σ(z) = σ(−z). */
@@ -167,4 +171,6 @@ export interface Rewriter extends GradBuilder {
   stableLog(v: Value): Value | undefined;
   /** 1 − v in a stable form offered by v's op (complementOf), if it has one. */
   stableComplement(v: Value): Value | undefined;
+  /** exp(v) in a simpler form offered by v's op (expOf), if it has one. */
+  stableExp(v: Value): Value | undefined;
 }

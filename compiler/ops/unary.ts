@@ -52,11 +52,12 @@ export const UNARY = {
   }),
   exp: unary('exp', {
     doc: 'exponential eˣ', eval: Math.exp, emit: intrinsic('exp'), vjp: (b, ct, n) => mul(b, ct, n.out),
-    algebra: { positive: () => true, logOf: (_r, [u]) => u },
+    algebra: { positive: () => true, logOf: (_r, [u]) => u, stabilize: (r, n) => r.stableExp(n.inputs[0]!) },
   }),
   log: unary('log', {
     doc: 'natural logarithm', eval: Math.log, emit: intrinsic('log'), domain: 'positive',
-    algebra: { stabilize: (r, n) => r.stableLog(n.inputs[0]!) },
+    // exp(log y) = y only where log is defined: for y known to be positive
+    algebra: { stabilize: (r, n) => r.stableLog(n.inputs[0]!), expOf: (r, [y]) => (r.positive(y!) ? y : undefined) },
     vjp: (b, ct, n) => maskedDiv(b, ct, n.inputs[0]!),
   }),
   sqrt: unary('sqrt', {

@@ -19,7 +19,7 @@ const disjoint = (a: Dim, n: Dim, b: Dim, m: Dim): boolean => {
 
 export const simplify: Pass = {
   name: 'simplify',
-  doc: 'algebraic identities declared by the ops (x+0, x*1, --x, |−x|, where(true, a, b), reshape∘reshape, identity transposes)',
+  doc: 'algebraic identities declared by the ops (x+0, x*1, x−x, --x, |−x|, where(true, a, b), reshape∘reshape, identity transposes)',
   run: (f) => {
     const byId = new Map<number, Node>();
     const constValue = (id: number): number | undefined => {
@@ -38,6 +38,11 @@ export const simplify: Pass = {
         if (!def || !alg) return n;
         const same = (id: number) => sameType(byId.get(id)!.type, n.type);
         const [x, y] = n.inputs;
+        if (alg.sameOperands !== undefined && x !== undefined && x === y && n.type.dtype === 'f32') {
+          // x − x = 0 (for finite x; an infinite or NaN x would give NaN)
+          const k: Node = { id: fresh++, op: CONST, inputs: [], attrs: { value: alg.sameOperands, dtype: 'f32' }, type: { dtype: 'f32', shape: [] }, span: n.span, ...(n.backward ? { backward: true } : {}) };
+          return n.type.shape.length === 0 ? { ...k, id: n.id } : [k, { ...n, op: 'broadcast_to', inputs: [k.id], attrs: { shape: n.type.shape } }];
+        }
         const picked = alg.pick?.(n.inputs.map(constValue));
         if (picked !== undefined && same(n.inputs[picked]!)) return n.inputs[picked]!;
         if (alg.identity && x !== undefined && y !== undefined) {

@@ -37,7 +37,7 @@ export const stabilizeWithMap = (f: IrFunction): { fn: IrFunction; alias: Readon
     positiveMemo.set(v, p);
     return p;
   };
-  const ask = (v: Value, which: 'logOf' | 'complementOf'): Value | undefined => {
+  const ask = (v: Value, which: 'logOf' | 'complementOf' | 'expOf'): Value | undefined => {
     const n = b.node(v);
     return opDef(n.op)?.algebra?.[which]?.(r, n.inputs);
   };
@@ -48,6 +48,7 @@ export const stabilizeWithMap = (f: IrFunction): { fn: IrFunction; alias: Readon
     constant, positive,
     stableLog: (v) => ask(v, 'logOf'),
     stableComplement: (v) => ask(v, 'complementOf'),
+    stableExp: (v) => ask(v, 'expOf'),
   };
 
   for (const n0 of f.nodes) {
