@@ -49,3 +49,10 @@ test('softmax: the row max and the exponentials in one kernel, the row sum and t
   expect(code.match(/^function k\d+/gm)).toHaveLength(2);
   expect(code).toMatchSnapshot();
 });
+
+test('a dense layer with bias and ReLU, where(x > 0, x, 0) reading x twice: still one kernel', () => {
+  const m = compileOrThrow('import nn\nmodel L {\n  input x: f32[B, 8]\n  layer dense = nn.Dense(8, 4)\n  output h = relu(dense(x))\n}').model();
+  const code = kernels(selectOutputs(m.ir.fn, ['h']), { B: 4 });
+  expect(code.match(/^function k\d+/gm)).toHaveLength(1);
+  expect(code).toMatch(/ > 0 \? /);
+});

@@ -190,6 +190,20 @@ export const schedule = (f: IrFunction, env: DimEnv, prefix = '', off: ReadonlyS
     return out;
   };
 
+  /** The node whose loop an elementwise node ends up in: follow single elementwise consumers of equal size. */
+  const rootOf = (c: Node): Node | undefined => {
+    if (opDef(c.op)?.emit.kind !== 'scalar') return undefined;
+    const next = consumers.get(c.id) ?? [];
+    if (escapes.has(c.id) || next.length !== 1) return c;
+    const d = next[0]!;
+    if (opDef(d.op)?.emit.kind !== 'scalar' || size(concreteShape(d.type.shape, env)) !== size(concreteShape(c.type.shape, env))) return c;
+    return rootOf(d);
+  };
+  const sameRoot = (cs: readonly Node[]): boolean => {
+    const roots = cs.map(rootOf);
+    return roots[0] !== undefined && roots.every((r) => r === roots[0]);
+  };
+
   /** Whether view node `v` only broadcasts its input of shape `inShape` (right-aligned, size-1 axes stretched). */
   const isBroadcast = (v: Node, inShape: readonly number[]): boolean => {
     const out = concreteShape(v.type.shape, env);
@@ -276,7 +290,7 @@ export const schedule = (f: IrFunction, env: DimEnv, prefix = '', off: ReadonlyS
     if (val.k === 'view' && val.view.offset === 0 && val.view.strides.every((s, i) => shape[i] === 1 || s === contiguousStrides(shape)[i])) return val;
     const node = f.nodes.find((n) => n.id === id)!;
     const buf = newTemp(shape, where(node));
-    const deferred = val.k === 'inline' ? deferredIn(id) : [];
+    const deferred = val.k === 'inline' ? [...new Set(deferredIn(id))] : [];
     const d = deferred.length === 1 ? deferred[0]! : undefined;
     const dv = d === undefined ? undefined : vals.get(d)!;
     const groups = dv?.k === 'deferred' && sameDims(dv.shape, shape) ? axisGroups(shape, dv.mm) : undefined;
@@ -366,6 +380,11 @@ export const schedule = (f: IrFunction, env: DimEnv, prefix = '', off: ReadonlyS
         const cheap = !off.has('fusion') && cs.length > 0 && !escapes.has(n.id)
           && cs.every((c) => { const k = opDef(c.op)?.emit.kind; return k === 'scalar' || k === 'reduce'; })
           && inlineCost(n) <= CHEAP_OPS;
+        // Read several times inside one fused expression (a ReLU reads its input twice: where(x > 0, x, 0)):
+        // inline, so the root evaluates it at each use — a matmul's bias add then stays in its epilogue.
+        const oneRoot = !off.has('fusion') && cs.length > 1 && !escapes.has(n.id) && sameRoot(cs)
+          && !callsFunction(emit.expr(n.inputs.map(() => num(0)), n.attrs, () => num(0), shape))
+          && n.inputs.every((i) => { const v = vals.get(i)!; return v.k !== 'inline' || inlineCost(v.node) <= CHEAP_OPS; });
         const allConst = n.inputs.length > 0 && n.inputs.every((i) => vals.get(i)!.k === 'const');
         if (allConst && n.inputs.every((i) => shapes.get(i)!.length === 0) && shape.length === 0) {
           // Fold scalar constant arithmetic right here.
@@ -373,7 +392,7 @@ export const schedule = (f: IrFunction, env: DimEnv, prefix = '', off: ReadonlyS
           vals.set(n.id, { k: 'const', value: def.eval(ins, n.attrs, { dtype: n.type.dtype, shape: [] }).data[0]!, shape });
         } else {
           vals.set(n.id, { k: 'inline', node: n, shape });
-          if (!fusable && !cheap) materialize(n.id, true);
+          if (!fusable && !cheap && !oneRoot) materialize(n.id, true);
         }
         break;
       }
