@@ -177,17 +177,21 @@ export const schedule = (f: IrFunction, env: DimEnv, prefix = '', off: ReadonlyS
     return ok ? build : undefined;
   };
 
+  /** Emits reduction node `n` (output `shape`) as its own kernel into a new buffer. */
+  const emitReduction = (n: Node, shape: readonly number[]): Val & { k: 'view' } => {
+    const emit = opDef(n.op)!.emit as Emit & { kind: 'reduce' };
+    const inShape = shapes.get(n.inputs[0]!)!;
+    const buf = newTemp(shape, where(n));
+    addKernel(reduceKernel(buf, inShape, n.attrs['axes'] as readonly number[], emit.identity, emit.combine, exprOf(n.inputs[0]!, inShape), fresh, where(n)), buf, where(n));
+    const out = { k: 'view', buf, view: { offset: 0, strides: contiguousStrides(shape) }, shape } as const;
+    vals.set(n.id, out);
+    return out;
+  };
+
   /** Emits a row-deferred reduction as its own kernel (a consumer could not take it into its row kernel). */
   const unrow = (id: number): Val & { k: 'view' } => {
     const r = vals.get(id) as Val & { k: 'row' };
-    const n = r.node;
-    const emit = opDef(n.op)!.emit as Emit & { kind: 'reduce' };
-    const inShape = shapes.get(n.inputs[0]!)!;
-    const buf = newTemp(r.shape, where(n));
-    addKernel(reduceKernel(buf, inShape, n.attrs['axes'] as readonly number[], emit.identity, emit.combine, exprOf(n.inputs[0]!, inShape), fresh, where(n)), buf, where(n));
-    const out = { k: 'view', buf, view: { offset: 0, strides: contiguousStrides(r.shape) }, shape: r.shape } as const;
-    vals.set(id, out);
-    return out;
+    return emitReduction(r.node, r.shape);
   };
 
   /** The node whose loop an elementwise node ends up in: follow single elementwise consumers of equal size. */
@@ -211,9 +215,10 @@ export const schedule = (f: IrFunction, env: DimEnv, prefix = '', off: ReadonlyS
     if (emit?.kind !== 'view' || out.length < inShape.length) return false;
     const lead = out.length - inShape.length;
     if (!inShape.every((d, i) => d === 1 || d === out[i + lead])) return false;
-    const view = emit.view(inShape, out, v.attrs, { offset: 0, strides: contiguousStrides(inShape) });
-    const cs = contiguousStrides(inShape);
-    return view !== null && view.offset === 0 && out.every((d, a) => d === 1 || view.strides[a] === (a < lead || inShape[a - lead] === 1 ? 0 : cs[a - lead]));
+    const contiguous = { offset: 0, strides: contiguousStrides(inShape) };
+    const view = emit.view(inShape, out, v.attrs, contiguous);
+    const broadcast = leafOf({ k: 'view', buf: '', view: contiguous, shape: inShape }, out).strides;
+    return view !== null && view.offset === 0 && out.every((d, a) => d === 1 || view.strides[a] === broadcast[a]);
   };
 
   /** Whether an inline expression reads a row-deferred reduction. */
@@ -229,12 +234,12 @@ export const schedule = (f: IrFunction, env: DimEnv, prefix = '', off: ReadonlyS
    */
   const rowFusion = (id: number, shape: readonly number[], out: string, note: string): Stmt[] | undefined => {
     const rows: number[] = [];
-    const visit = (vid: number, inRowInput: boolean): void => {
+    const visit = (vid: number): void => {
       const val = vals.get(vid)!;
-      if (val.k === 'row') { if (!rows.includes(vid)) { visit(val.node.inputs[0]!, true); rows.push(vid); } return; }
-      if (val.k === 'inline') val.node.inputs.forEach((i) => visit(i, inRowInput));
+      if (val.k === 'row') { if (!rows.includes(vid)) { visit(val.node.inputs[0]!); rows.push(vid); } return; }
+      if (val.k === 'inline') val.node.inputs.forEach(visit);
     };
-    visit(id, false);
+    visit(id);
     if (rows.length === 0 || deferredIn(id).length) return undefined;
     const rank = shape.length;
     let nOuter = -1;
@@ -309,10 +314,15 @@ export const schedule = (f: IrFunction, env: DimEnv, prefix = '', off: ReadonlyS
     return out;
   };
 
+  /** Whether elementwise node `n`'s own expression (inputs aside) calls a function (exp, log, …). */
+  const callsInExpr = (n: Node): boolean => {
+    const emit = opDef(n.op)?.emit;
+    return emit?.kind !== 'scalar' || callsFunction(emit.expr(n.inputs.map(() => num(0)), n.attrs, () => num(0), concreteShape(n.type.shape, env)));
+  };
+
   /** Operations an inline expression of `n` costs (buffers and constants are free); ∞ with a call or a deferred matmul. */
   const inlineCost = (n: Node): number => {
-    const def = opDef(n.op);
-    if (def?.emit.kind !== 'scalar' || callsFunction(def.emit.expr(n.inputs.map(() => num(0)), n.attrs, () => num(0), concreteShape(n.type.shape, env)))) return Infinity;
+    if (callsInExpr(n)) return Infinity;
     return n.inputs.reduce((c, i) => {
       const v = vals.get(i)!;
       return c + (v.k === 'view' || v.k === 'const' ? 0 : v.k === 'inline' ? inlineCost(v.node) : Infinity);
@@ -368,12 +378,16 @@ export const schedule = (f: IrFunction, env: DimEnv, prefix = '', off: ReadonlyS
       case 'scalar': {
         const cs = consumers.get(n.id) ?? [];
         const only = cs.length === 1 ? cs[0]! : undefined;
-        // The consumer's loop runs over its own output (elementwise) or over this node's shape (reduction).
         const onlyKind = only === undefined ? undefined : opDef(only.op)?.emit.kind;
-        // (A per-row value read by a broadcasting consumer stays inline too: its row kernel computes it once per row.)
-        const fusable = !off.has('fusion') && only !== undefined && !escapes.has(n.id) && (onlyKind === 'scalar' || onlyKind === 'reduce')
-          && (size(onlyKind === 'scalar' ? concreteShape(only.type.shape, env) : shape) === size(shape) || (onlyKind === 'scalar' && n.inputs.some(readsRow)))
-          || (!off.has('fusion') && only !== undefined && !escapes.has(n.id) && onlyKind === 'view' && isBroadcast(only, shape) && n.inputs.some(readsRow));
+        // Fused into its only consumer when that loop visits each element once: a reduction's loop runs over
+        // this node's shape, an elementwise consumer's over its own. A per-row value read by a broadcasting
+        // consumer stays inline too: its row kernel computes it once per row.
+        const intoOnly = (): boolean => {
+          if (onlyKind === 'reduce') return true;
+          if (onlyKind === 'scalar') return size(concreteShape(only!.type.shape, env)) === size(shape) || n.inputs.some(readsRow);
+          return onlyKind === 'view' && isBroadcast(only!, shape) && n.inputs.some(readsRow);
+        };
+        const fusable = !off.has('fusion') && only !== undefined && !escapes.has(n.id) && intoOnly();
         // A few operations (no function call) on values already in buffers, used by several (or
         // broadcasting) consumers, are recomputed in each instead of stored: a ReLU's mask x > 0 is
         // read by the forward select and by the backward one, a one-hot by the loss and its gradient.
@@ -383,7 +397,7 @@ export const schedule = (f: IrFunction, env: DimEnv, prefix = '', off: ReadonlyS
         // Read several times inside one fused expression (a ReLU reads its input twice: where(x > 0, x, 0)):
         // inline, so the root evaluates it at each use — a matmul's bias add then stays in its epilogue.
         const oneRoot = !off.has('fusion') && cs.length > 1 && !escapes.has(n.id) && sameRoot(cs)
-          && !callsFunction(emit.expr(n.inputs.map(() => num(0)), n.attrs, () => num(0), shape))
+          && !callsInExpr(n)
           && n.inputs.every((i) => { const v = vals.get(i)!; return v.k !== 'inline' || inlineCost(v.node) <= CHEAP_OPS; });
         const allConst = n.inputs.length > 0 && n.inputs.every((i) => vals.get(i)!.k === 'const');
         if (allConst && n.inputs.every((i) => shapes.get(i)!.length === 0) && shape.length === 0) {
@@ -424,9 +438,7 @@ export const schedule = (f: IrFunction, env: DimEnv, prefix = '', off: ReadonlyS
           vals.set(n.id, { k: 'row', node: n, shape });
           break;
         }
-        const buf = newTemp(shape, note);
-        addKernel(reduceKernel(buf, inShape, axes, emit.identity, emit.combine, exprOf(n.inputs[0]!, inShape), fresh, note), buf, note);
-        vals.set(n.id, { k: 'view', buf, view: { offset: 0, strides: contiguousStrides(shape) }, shape });
+        emitReduction(n, shape);
         break;
       }
       case 'pieces': {
