@@ -15,7 +15,7 @@
 import { InternalError } from '../diagnostics/diagnostic.js';
 import { IrBuilder } from '../ir/builder.js';
 import { inlineFunction } from '../ir/inline.js';
-import { INPUT, type IrFunction, type Node } from '../ir/ir.js';
+import { INPUT, nextNodeId, type IrFunction, type Node } from '../ir/ir.js';
 import { opDef } from '../ops/registry.js';
 import { SCAN, SCAN_OUT, SCAN_TYPE, bodyInputName, outWindow, scanAttrs, scanInfo, windowType, type Keep } from '../ir/scan.js';
 import type { Attrs, Value } from '../ops/op.js';
@@ -130,9 +130,9 @@ export const scanVjp = (b: IrBuilder, n: Node, cts: readonly ScanCotangent[], vj
       partOf = new Map(parts.map((v, i) => [v, i]));
       // The recomputed matmuls were only needed to build the derivative (their rules read their inputs,
       // not their results); what reads their values now reads the values the forward loop stored.
-      bb.substitute(new Map(resid.map((r) => [copies.get(r.id)!, stored.get(r.id)!])));
-      const swap = (v: Value) => (resid.some((r) => copies.get(r.id) === v) ? stored.get(resid.find((r) => copies.get(r.id) === v)!.id)! : v);
-      const results = [...newA, ...newAcc, ...dx, ...parts].map(swap);
+      const storedFor = new Map(resid.map((r) => [copies.get(r.id)!, stored.get(r.id)!]));
+      bb.substitute(storedFor);
+      const results = [...newA, ...newAcc, ...dx, ...parts].map((v) => storedFor.get(v) ?? v);
       return bb.finish(`${s.body.name}_vjp`, results.map((id, q) => ({ name: `out${q}`, id })));
     }, true);
   }, true);
@@ -201,7 +201,7 @@ const residualNodes = (body: IrFunction): Node[] => body.nodes.filter((m) => m.t
  */
 const storeResiduals = (b: IrBuilder, n: Node, resid: readonly Node[]): void => {
   const s = scanInfo(n);
-  let next = s.body.nodes.reduce((m, x) => Math.max(m, x.id + 1), 0);
+  let next = nextNodeId(s.body.nodes);
   const inputs: Node[] = resid.map((r, i) => ({ id: next++, op: INPUT, inputs: [], attrs: { name: bodyInputName('c', s.carries + i), role: 'input' }, type: r.type, span: r.span, label: bodyInputName('c', s.carries + i) }));
   const body: IrFunction = { ...s.body, nodes: [...inputs, ...s.body.nodes], outputs: [...s.body.outputs, ...resid.map((r, i) => ({ name: `residual${i}`, id: r.id }))] };
   const first = b.nodes.length;

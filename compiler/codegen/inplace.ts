@@ -7,7 +7,7 @@
 //   • every guard (the loss must be finite, or nothing is updated) is decided before that kernel.
 // The arena then holds no copy of the parameters, and `run` no longer copies them back.
 import type { Expr, Stmt } from '../loops/loops.js';
-import type { Kernel, Schedule } from './schedule.js';
+import { lastWriter as lastWriterIn, type Kernel, type Schedule } from './schedule.js';
 
 /** An index expression with the kernel's constant variables substituted and `+ 0` dropped, as a key. */
 const indexKey = (e: Expr, consts: ReadonlyMap<string, number>): string => {
@@ -106,7 +106,7 @@ const postpone = (kernels: Kernel[], at: number, after: number): boolean => {
 
 export const inPlaceUpdates = (s: Schedule): Schedule => {
   let kernels = [...s.kernels];
-  const lastWriter = (buf: string): number => kernels.reduce((at, k, i) => (k.writes.includes(buf) ? i : at), -1);
+  const lastWriter = (buf: string): number => lastWriterIn(kernels, buf);
   const gone = new Set<string>();
   const updates = s.updates.map((u) => {
     const old = s.inputs[u.input]!.buf;

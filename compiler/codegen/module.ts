@@ -3,7 +3,7 @@
 import { InternalError } from '../diagnostics/diagnostic.js';
 import { PRELUDE, ident, lit, safeComment, stmts } from './emitJs.js';
 import type { MemoryPlan } from './plan.js';
-import type { Schedule } from './schedule.js';
+import { lastWriter, type Schedule } from './schedule.js';
 
 export interface ModuleInfo {
   readonly title: string;
@@ -41,7 +41,7 @@ export const emitModule = (s: Schedule, plan: MemoryPlan, info: ModuleInfo): str
   s.inputs.forEach((inp, i) => lines.push(`  const ${ident(inp.buf)} = ins[${lit(i)}];`));
   // A non-finite guarded output (the loss) leaves parameters and state untouched: each guard is checked
   // as soon as its value is written, before any kernel that updates a parameter in place.
-  const guardAfter = s.guards.map((g) => ({ g, at: s.kernels.reduce((w, k, i) => (k.writes.includes(g) ? i : w), -1) }));
+  const guardAfter = s.guards.map((g) => ({ g, at: lastWriter(s.kernels, g) }));
   const guard = (g: string) => lines.push(`  for (let i = 0; i < ${ident(g)}.length; i++) if (!Number.isFinite(${ident(g)}[i])) return false;`);
   guardAfter.filter((x) => x.at < 0).forEach((x) => guard(x.g));
   s.kernels.forEach((k, i) => {

@@ -41,6 +41,9 @@ export interface Schedule {
   readonly subs: readonly SubSchedule[];
 }
 
+/** Index of the last kernel that writes buffer `buf` (−1: none). */
+export const lastWriter = (kernels: readonly Kernel[], buf: string): number => kernels.reduce((at, k, i) => (k.writes.includes(buf) ? i : at), -1);
+
 type Val =
   | { readonly k: 'view'; readonly buf: string; readonly view: StridedView; readonly shape: readonly number[] }
   | { readonly k: 'inline'; readonly node: Node; readonly shape: readonly number[] }

@@ -50,6 +50,9 @@ export const inputRole = (n: Node): InputRole => n.attrs['role'] as InputRole;
 
 export const nodeMap = (f: IrFunction): Map<number, Node> => new Map(f.nodes.map((n) => [n.id, n]));
 
+/** An id above every id among `nodes` (for nodes added while rebuilding a function). */
+export const nextNodeId = (nodes: readonly Node[]): number => nodes.reduce((m, n) => Math.max(m, n.id + 1), 0);
+
 /** The nodes the given roots depend on (roots included), by a backward walk over the SSA list. */
 export const neededFrom = (f: IrFunction, roots: Iterable<number>): Set<number> => {
   const needed = new Set<number>(roots);

@@ -185,7 +185,7 @@ const pad: OpDef = {
   },
   eval: piecesEval(0, padPieces),
   emit: { kind: 'pieces', fill: 0, pieces: padPieces },
-  algebra: { regions: (_ins, a) => [ints(a, 'before')], fill: 0 },
+  algebra: { regions: (_ins, a) => [ints(a, 'before')] },
   vjp: (b, ct, n) => {
     const before = ints(n.attrs, 'before');
     return [b.op('slice', [ct], { begin: before, end: n.inTypes[0]!.shape.map((d, i) => dimAdd(d, before[i]!)) })];
@@ -194,11 +194,13 @@ const pad: OpDef = {
   gen: (k) => { const s = k.shape(1, 3, 3); return { shapes: [s], attrs: { before: s.map(() => k.int(0, 2)), after: s.map(() => k.int(0, 2)) } }; },
 };
 
-const concatPieces = (shapes: readonly (readonly number[])[], a: Attrs) => {
-  const axis = a['axis'] as number;
-  let acc = 0;
-  return shapes.map((s) => { const st = s.map((_, i) => (i === axis ? acc : 0)); acc += s[axis]!; return st; });
+/** Where each input of a concat starts in its output (symbolic sizes give symbolic offsets). */
+const concatOffsets = <D extends Dim>(shapes: readonly (readonly D[])[], a: Attrs): D[][] => {
+  const axis = normAxis(a['axis'] as number, shapes[0]!.length)!;
+  let acc: Dim = 0;
+  return shapes.map((s) => { const st = s.map((_, i) => (i === axis ? acc : 0)) as D[]; acc = dimAdd(acc, s[axis]!); return st; });
 };
+const concatPieces = (shapes: readonly (readonly number[])[], a: Attrs) => concatOffsets(shapes, a);
 const concat: OpDef = {
   name: 'concat', arity: 'variadic', kind: 'movement', doc: 'join tensors along an existing axis',
   shape: (ins, a) => {
@@ -217,23 +219,13 @@ const concat: OpDef = {
   },
   eval: piecesEval(0, concatPieces),
   emit: { kind: 'pieces', fill: 0, pieces: concatPieces },
-  algebra: {
-    regions: (ins, a) => {
-      const axis = normAxis(a['axis'] as number, ins[0]!.shape.length)!;
-      let acc: Dim = 0;
-      return ins.map((t) => { const at = t.shape.map((_, i) => (i === axis ? acc : 0)); acc = dimAdd(acc, t.shape[axis]!); return at; });
-    },
-    fill: 0,
-  },
+  algebra: { regions: (ins, a) => concatOffsets(ins.map((t) => t.shape), a) },
   vjp: (b, ct, n) => {
-    const axis = n.attrs['axis'] as number;
-    let acc: Dim = 0;
-    return n.inTypes.map((t) => {
-      const begin = t.shape.map((_, i) => (i === axis ? acc : 0));
-      if (typeof acc !== 'number') throw new Error('concat gradient needs concrete offsets');
-      const end = t.shape.map((d, i) => (i === axis ? dimAdd(acc, d) : d));
-      acc = dimAdd(acc, t.shape[axis]!);
-      return b.op('slice', [ct], { begin: begin as number[], end });
+    const starts = concatOffsets(n.inTypes.map((t) => t.shape), n.attrs);
+    return n.inTypes.map((t, k) => {
+      const begin = starts[k]!;
+      if (begin.some((d) => typeof d !== 'number')) throw new Error('concat gradient needs concrete offsets');
+      return b.op('slice', [ct], { begin: begin as number[], end: t.shape.map((d, i) => dimAdd(begin[i]!, d)) });
     });
   },
   differentiable: true,

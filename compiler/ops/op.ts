@@ -134,9 +134,8 @@ export interface Algebra {
   readonly identity_eval?: boolean;
   /** Given which inputs are scalar constants (their values), the input f reduces to, if any (where(true, a, b) = a). */
   readonly pick?: (constants: readonly (number | undefined)[]) => number | undefined;
-  /** Where each input lands in the output (pad, concat); the rest is `fill`. */
+  /** Where each input lands in the output (pad, concat); the rest is the `pieces` emit's fill. */
   readonly regions?: (inTypes: readonly TensorType[], attrs: Attrs) => readonly (readonly Dim[])[];
-  readonly fill?: number;
   /** The first index of the input this op reads (a slice's window; its shape is the output's). */
   readonly window?: (inType: TensorType, attrs: Attrs) => readonly Dim[];
   /** The attributes that apply this op to every entry of a stack (a new leading axis): transpose's perm shifted. */

@@ -1,6 +1,7 @@
 // A pass is a named pure function IrFunction → IrFunction. Passes never mutate their input and never
 // switch on op names: they use the registry's fields (kind, eval) and structural tags only.
-import type { IrFunction, Node } from '../ir/ir.js';
+import { CONST, type IrFunction, type Node } from '../ir/ir.js';
+import { opDef } from '../ops/registry.js';
 import { verify } from '../ir/verify.js';
 import { mapBodies } from '../ir/scan.js';
 
@@ -53,4 +54,22 @@ export const rewrite = (f: IrFunction, visit: (n: Node, remap: (id: number) => n
     outputs: f.outputs.map((o) => ({ ...o, id: remap(o.id) })),
     updates: f.updates.map((u) => ({ ...u, value: remap(u.value) })),
   };
+};
+
+/** The value of a scalar constant, seen through one-input movement ops (a broadcast or reshaped 0 is 0). */
+export const constantThroughViews = (node: (id: number) => Node | undefined, id: number): number | undefined => {
+  const n = node(id);
+  if (!n) return undefined;
+  if (n.op === CONST) return typeof n.attrs['value'] === 'number' ? n.attrs['value'] : undefined;
+  return opDef(n.op)?.kind === 'movement' && n.inputs.length === 1 ? constantThroughViews(node, n.inputs[0]!) : undefined;
+};
+
+/**
+ * Nodes that replace `n` by a constant of its type: the scalar itself (keeping n's id), or a scalar with
+ * id `fresh` and its broadcast to n's shape (keeping n's id).
+ */
+export const constantLike = (n: Node, value: number, fresh: number): Node | Node[] => {
+  const dtype = n.type.dtype === 'f32' ? 'f32' : 'i32';
+  const k: Node = { id: fresh, op: CONST, inputs: [], attrs: { value, dtype }, type: { dtype, shape: [] }, span: n.span, ...(n.backward ? { backward: true } : {}) };
+  return n.type.shape.length === 0 ? { ...k, id: n.id } : [k, { ...n, op: 'broadcast_to', inputs: [k.id], attrs: { shape: n.type.shape } }];
 };

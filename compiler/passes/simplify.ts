@@ -1,13 +1,13 @@
 // Algebraic simplification from the facts each op declares in `algebra`: identities (x+0, x·1, x/1),
 // involutions (−−x), collapsing chains (reshape∘reshape, transpose∘transpose) and no-ops. A rewrite is
 // applied only when the result has exactly the node's type, so broadcasting is never lost.
-import { CONST, type Node } from '../ir/ir.js';
+import { nextNodeId, type Node } from '../ir/ir.js';
 import { opDef } from '../ops/registry.js';
 import { isShapeError } from '../types/shapes.js';
 import { sameType } from '../types/types.js';
 import { dimAdd, dimSub, type Dim } from '../types/dims.js';
 import type { Pass } from './pass.js';
-import { rewrite } from './pass.js';
+import { constantLike, constantThroughViews, rewrite } from './pass.js';
 
 /** Same dims, as far as the dim algebra can tell. */
 const eqDim = (a: Dim, b: Dim): boolean => dimSub(a, b) === 0;
@@ -22,15 +22,9 @@ export const simplify: Pass = {
   doc: 'algebraic identities declared by the ops (x+0, x*1, x−x, --x, |−x|, where(true, a, b), reshape∘reshape, identity transposes)',
   run: (f) => {
     const byId = new Map<number, Node>();
-    const constValue = (id: number): number | undefined => {
-      const n = byId.get(id);
-      if (!n) return undefined;
-      if (n.op === CONST && typeof n.attrs['value'] === 'number') return n.attrs['value'];
-      // broadcast/reshape of a constant is still that constant
-      const def = opDef(n.op);
-      return def?.kind === 'movement' && n.inputs.length === 1 ? constValue(n.inputs[0]!) : undefined;
-    };
-    let fresh = f.nodes.reduce((m, x) => Math.max(m, x.id + 1), 0);
+    // broadcast/reshape of a constant is still that constant
+    const constValue = (id: number): number | undefined => constantThroughViews((i) => byId.get(i), id);
+    let fresh = nextNodeId(f.nodes);
     return rewrite(f, (n) => {
       const result = ((): Node | number | Node[] => {
         const def = opDef(n.op);
@@ -40,8 +34,7 @@ export const simplify: Pass = {
         const [x, y] = n.inputs;
         if (alg.sameOperands !== undefined && x !== undefined && x === y && n.type.dtype === 'f32') {
           // x − x = 0 (for finite x; an infinite or NaN x would give NaN)
-          const k: Node = { id: fresh++, op: CONST, inputs: [], attrs: { value: alg.sameOperands, dtype: 'f32' }, type: { dtype: 'f32', shape: [] }, span: n.span, ...(n.backward ? { backward: true } : {}) };
-          return n.type.shape.length === 0 ? { ...k, id: n.id } : [k, { ...n, op: 'broadcast_to', inputs: [k.id], attrs: { shape: n.type.shape } }];
+          return constantLike(n, alg.sameOperands, fresh++);
         }
         const picked = alg.pick?.(n.inputs.map(constValue));
         if (picked !== undefined && same(n.inputs[picked]!)) return n.inputs[picked]!;
@@ -61,12 +54,10 @@ export const simplify: Pass = {
           const pieces = regions(inner.inputs.map((i) => byId.get(i)!.type), inner.attrs);
           const hit = pieces.findIndex((p, k) => p.every((d, i) => eqDim(d, at[i]!)) && sameType(byId.get(inner.inputs[k]!)!.type, n.type));
           if (hit >= 0) return inner.inputs[hit]!;
-          const fill = opDef(inner.op)!.algebra!.fill;
+          const pieceEmit = opDef(inner.op)!.emit;
+          const fill = pieceEmit.kind === 'pieces' ? pieceEmit.fill : undefined;
           const misses = pieces.every((p, k) => p.some((d, i) => disjoint(at[i]!, n.type.shape[i]!, d, byId.get(inner.inputs[k]!)!.type.shape[i]!)));
-          if (fill !== undefined && misses && n.type.dtype !== 'bool') {
-            const k: Node = { id: fresh++, op: CONST, inputs: [], attrs: { value: fill, dtype: n.type.dtype === 'f32' ? 'f32' : 'i32' }, type: { dtype: n.type.dtype === 'f32' ? 'f32' : 'i32', shape: [] }, span: n.span, ...(n.backward ? { backward: true } : {}) };
-            return [k, { ...n, op: 'broadcast_to', inputs: [k.id], attrs: { shape: n.type.shape } }];
-          }
+          if (fill !== undefined && misses && n.type.dtype !== 'bool') return constantLike(n, fill, fresh++);
         }
         if (alg.even && opDef(inner.op)?.algebra?.negation) return { ...n, inputs: [inner.inputs[0]!] };
         if (inner.op !== n.op) return n;

@@ -7,26 +7,21 @@
 //   log(clip(σ(z), ε, 1−ε)) → where(…, log ε, …, log σ(z) stable)          (BCE written on probabilities)
 // so `-mean(y·log(softmax(z)))` and `binary_cross_entropy(sigmoid(z), y)` become the from-logits losses.
 import { IrBuilder } from '../ir/builder.js';
-import { CONST, type IrFunction, type Node } from '../ir/ir.js';
+import { nextNodeId, type IrFunction, type Node } from '../ir/ir.js';
 import type { Rewriter, Value } from '../ops/op.js';
 import { opDef } from '../ops/registry.js';
 import { sameType } from '../types/types.js';
-import type { Pass } from './pass.js';
+import { constantThroughViews, type Pass } from './pass.js';
 
 /** The rewritten function and, for every replaced node, the value that now stands for it. */
 export const stabilizeWithMap = (f: IrFunction): { fn: IrFunction; alias: ReadonlyMap<number, number> } => {
   const b = new IrBuilder();
-  b.reserveIdsBelow(f.nodes.reduce((m, n) => Math.max(m, n.id + 1), 0));
+  b.reserveIdsBelow(nextNodeId(f.nodes));
   const alias = new Map<number, number>();
   const remap = (id: number): number => alias.get(id) ?? id;
   const positiveMemo = new Map<number, boolean>();
 
-  const constant = (v: Value): number | undefined => {
-    const n = b.node(v);
-    if (n.op === CONST) return typeof n.attrs['value'] === 'number' ? n.attrs['value'] : undefined;
-    const def = opDef(n.op);
-    return def?.kind === 'movement' && n.inputs.length === 1 ? constant(n.inputs[0]!) : undefined;
-  };
+  const constant = (v: Value): number | undefined => constantThroughViews((id) => b.node(id), v);
   const positive = (v: Value): boolean => {
     const hit = positiveMemo.get(v);
     if (hit !== undefined) return hit;
