@@ -14,6 +14,11 @@ const kernels = (f: IrFunction, dims: Record<string, number>): string => {
   return src.slice(src.indexOf('\n// k0')).trim();
 };
 
+/** The kernels computing one output of a model written in `src`. */
+const outputKernels = (src: string, output: string, dims: Record<string, number>): string =>
+  kernels(selectOutputs(compileOrThrow(src).model().ir.fn, [output]), dims);
+const kernelCount = (code: string): number => code.match(/^function k\d+/gm)?.length ?? 0;
+
 const LAYER = `import nn
 model Layer {
   input x: f32[B, 8]
@@ -25,9 +30,8 @@ model Layer {
 }`;
 
 test('a dense layer with bias and tanh: one matmul kernel with a fused epilogue', () => {
-  const m = compileOrThrow('import nn\nmodel L {\n  input x: f32[B, 8]\n  layer dense = nn.Dense(8, 4)\n  output h = tanh(dense(x))\n}').model();
-  const code = kernels(selectOutputs(m.ir.fn, ['h']), { B: 4 });
-  expect(code.match(/^function k\d+/gm)).toHaveLength(1);
+  const code = outputKernels('import nn\nmodel L {\n  input x: f32[B, 8]\n  layer dense = nn.Dense(8, 4)\n  output h = tanh(dense(x))\n}', 'h', { B: 4 });
+  expect(kernelCount(code)).toBe(1);
   expect(code).toMatchSnapshot();
 });
 
@@ -44,15 +48,13 @@ test('an SGD step: the weight gradient matmul updates the weights in place in it
 });
 
 test('softmax: the row max and the exponentials in one kernel, the row sum and the division in another', () => {
-  const m = compileOrThrow('model S {\n  input x: f32[B, 6]\n  output p = softmax(x)\n}').model();
-  const code = kernels(selectOutputs(m.ir.fn, ['p']), { B: 3 });
-  expect(code.match(/^function k\d+/gm)).toHaveLength(2);
+  const code = outputKernels('model S {\n  input x: f32[B, 6]\n  output p = softmax(x)\n}', 'p', { B: 3 });
+  expect(kernelCount(code)).toBe(2);
   expect(code).toMatchSnapshot();
 });
 
 test('a dense layer with bias and ReLU, where(x > 0, x, 0) reading x twice: still one kernel', () => {
-  const m = compileOrThrow('import nn\nmodel L {\n  input x: f32[B, 8]\n  layer dense = nn.Dense(8, 4)\n  output h = relu(dense(x))\n}').model();
-  const code = kernels(selectOutputs(m.ir.fn, ['h']), { B: 4 });
-  expect(code.match(/^function k\d+/gm)).toHaveLength(1);
+  const code = outputKernels('import nn\nmodel L {\n  input x: f32[B, 8]\n  layer dense = nn.Dense(8, 4)\n  output h = relu(dense(x))\n}', 'h', { B: 4 });
+  expect(kernelCount(code)).toBe(1);
   expect(code).toMatch(/ > 0 \? /);
 });

@@ -1,7 +1,7 @@
 // Classification metrics over logits (or probabilities): accuracy and the confusion matrix.
+import type { TensorType } from '../types/types.js';
 import type { Model } from './model.js';
 
-/** How many rows' arg-max over the last axis equals the label. */
 /** Rows whose argmax is the label, over `count` rows (a negative label is padding and never counts). */
 export const accuracyCount = (logits: ArrayLike<number>, labels: ArrayLike<number>, count: number): number => {
   const k = logits.length / count;
@@ -46,7 +46,10 @@ export const classOutput = (model: Model): string | undefined => {
 /** Scalar outputs other than the loss (the named terms of a composite loss, e.g. reconstruction and KL). */
 export const scalarOutputs = (model: Model): string[] => model.ir.outputs.filter((o) => outputRank(model, o) === 0);
 
-const outputRank = (model: Model, name: string): number | undefined => {
+/** The type of a model output, by name. */
+export const outputType = (model: Model, name: string): TensorType | undefined => {
   const id = model.ir.fn.outputs.find((q) => q.name === name)?.id;
-  return model.ir.fn.nodes.find((x) => x.id === id)?.type.shape.length;
+  return model.ir.fn.nodes.find((x) => x.id === id)?.type;
 };
+
+const outputRank = (model: Model, name: string): number | undefined => outputType(model, name)?.shape.length;

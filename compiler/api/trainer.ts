@@ -81,10 +81,6 @@ export class Trainer {
   }
 
   /**
-   * One optimizer step on a batch (inputs and targets by name): every loss group's step in declaration
-   * order (repeated as `repeat_<loss>` says). Throws RunError E0404 on a non-finite loss.
-   */
-  /**
    * Compiles the step of every loss for this batch's shapes without running it (the first `step`
    * would otherwise do it). Returns the specialized programs, with their code and memory plans.
    */
@@ -92,6 +88,10 @@ export class Trainer {
     return this.groups.map((g) => this.prepare(g, batch).spec);
   }
 
+  /**
+   * One optimizer step on a batch (inputs and targets by name): every loss group's step in declaration
+   * order (repeated as `repeat_<loss>` says). Throws RunError E0404 on a non-finite loss.
+   */
   step(batch: Readonly<Record<string, Tensor>>): StepResult {
     this.t += 1;
     let result: StepResult | undefined;

@@ -4,6 +4,7 @@
 import { Rng } from '../../runtime/random.js';
 import { LETTERS, decodeWord } from '../../runtime/data/text.js';
 import type { Model } from '../api/model.js';
+import { outputType } from '../api/metrics.js';
 import { selectOutputs } from '../train/step.js';
 import { UsageError, type Out } from './io.js';
 
@@ -12,8 +13,7 @@ export interface TextSampleFlags { readonly output: string; readonly n: number; 
 /** Whether an output is next-token logits over an i32 sequence input (then `sample` writes text). */
 export const isLanguageModel = (model: Model, output: string): boolean => {
   const input = model.ir.inputs.find((i) => i.role === 'input');
-  const id = model.ir.fn.outputs.find((o) => o.name === output)?.id;
-  const t = model.ir.fn.nodes.find((n) => n.id === id)?.type;
+  const t = outputType(model, output);
   return input?.type.dtype === 'i32' && input.type.shape.length === 2 && t?.shape.length === 3;
 };
 
