@@ -6,7 +6,7 @@
 //     never reads back its own output — so no partial result is ever mistaken for the old value),
 //   • every guard (the loss must be finite, or nothing is updated) is decided before that kernel.
 // The arena then holds no copy of the parameters, and `run` no longer copies them back.
-import type { Expr, Stmt } from '../loops/loops.js';
+import { loadsIn, stmtExprs, type Expr, type Stmt } from '../loops/loops.js';
 import { lastWriter as lastWriterIn, type Kernel, type Schedule } from './schedule.js';
 
 /** An index expression with the kernel's constant variables substituted and `+ 0` dropped, as a key. */
@@ -23,14 +23,7 @@ const indexKey = (e: Expr, consts: ReadonlyMap<string, number>): string => {
 };
 
 const exprLoads = (e: Expr, out: { buf: string; index: string }[], consts: ReadonlyMap<string, number> = new Map()): void => {
-  switch (e.k) {
-    case 'load': out.push({ buf: e.buf, index: indexKey(e.index, consts) }); exprLoads(e.index, out, consts); break;
-    case 'bin': exprLoads(e.a, out, consts); exprLoads(e.b, out, consts); break;
-    case 'negate': exprLoads(e.a, out, consts); break;
-    case 'call': e.args.forEach((a) => exprLoads(a, out, consts)); break;
-    case 'sel': exprLoads(e.c, out, consts); exprLoads(e.a, out, consts); exprLoads(e.b, out, consts); break;
-    default: break;
-  }
+  for (const l of loadsIn(e)) out.push({ buf: l.buf, index: indexKey(l.index, consts) });
 };
 
 /** Whether `k` reads buffer `old` only at the index of a store to `out` inside that store's value, and never reads `out`. */
@@ -55,9 +48,8 @@ const readsOldOnlyWhereStoring = (k: Kernel, old: string, out: string): boolean 
       if (inValue.some((l) => l.buf === out || (l.buf === old && (s.buf !== out || l.index !== at)))) ok = false;
       return;
     }
-    if (s.k === 'for') { exprLoads(s.from, loads); exprLoads(s.to, loads); visit(s.body); }
-    else if (s.k === 'if') { s.conds.forEach((c) => exprLoads(c, loads)); visit(s.body); }
-    else if (s.k === 'let' || s.k === 'set') exprLoads(s.e, loads);
+    stmtExprs(s).forEach((e) => exprLoads(e, loads));
+    if (s.k === 'for' || s.k === 'if') visit(s.body);
     else if (s.k === 'call') { if (s.args.includes(old) || s.args.includes(out)) ok = false; }
     if (loads.some((l) => l.buf === old || l.buf === out)) ok = false;
   });

@@ -5,7 +5,7 @@
 import { InternalError } from '../diagnostics/diagnostic.js';
 import { type DimEnv, concreteShape } from '../ir/bind.js';
 import { CONST, INPUT, inputName, inputRole, type InputRole, type IrFunction, type Node } from '../ir/ir.js';
-import { affine, load, num, type Expr, type Stmt } from '../loops/loops.js';
+import { affine, load, loadsIn, num, stmtExprs, type Expr, type Stmt } from '../loops/loops.js';
 import { contiguousStrides, size } from '../ops/ndarray.js';
 import type { ContractionArgs, Emit, StridedView } from '../ops/op.js';
 import { opDef } from '../ops/registry.js';
@@ -76,18 +76,9 @@ export const schedule = (f: IrFunction, env: DimEnv, prefix = '', off: ReadonlyS
   };
   const addKernel = (body: Stmt[], writes: string, note: string): void => {
     const reads = new Set<string>();
-    const scan = (e: Expr): void => {
-      if (e.k === 'load') { reads.add(e.buf); scan(e.index); }
-      else if (e.k === 'bin') { scan(e.a); scan(e.b); }
-      else if (e.k === 'negate') scan(e.a);
-      else if (e.k === 'call') e.args.forEach(scan);
-      else if (e.k === 'sel') { scan(e.c); scan(e.a); scan(e.b); }
-    };
     const walk = (ss: readonly Stmt[]): void => ss.forEach((s) => {
-      if (s.k === 'for') { scan(s.from); scan(s.to); walk(s.body); }
-      else if (s.k === 'if') { s.conds.forEach(scan); walk(s.body); }
-      else if (s.k === 'let' || s.k === 'set') scan(s.e);
-      else if (s.k === 'store') { scan(s.index); scan(s.e); }
+      for (const e of stmtExprs(s)) for (const l of loadsIn(e)) reads.add(l.buf);
+      if (s.k === 'for' || s.k === 'if') walk(s.body);
     });
     walk(body);
     reads.delete(writes);

@@ -30,6 +30,32 @@ export type Stmt =
   /** A call of another generated kernel with buffer arguments (a loop body's kernels). */
   | { readonly k: 'call'; readonly fn: string; readonly args: readonly string[] };
 
+// ---- walking kernels ------------------------------------------------------------------------------
+
+/** Every load in an expression (loads inside an index included), outer ones first. */
+export const loadsIn = (e: Expr, out: (Expr & { k: 'load' })[] = []): (Expr & { k: 'load' })[] => {
+  switch (e.k) {
+    case 'load': out.push(e); loadsIn(e.index, out); break;
+    case 'bin': loadsIn(e.a, out); loadsIn(e.b, out); break;
+    case 'negate': loadsIn(e.a, out); break;
+    case 'call': e.args.forEach((a) => loadsIn(a, out)); break;
+    case 'sel': loadsIn(e.c, out); loadsIn(e.a, out); loadsIn(e.b, out); break;
+    default: break;
+  }
+  return out;
+};
+
+/** The expressions a statement evaluates itself (a nested body's are its statements'). */
+export const stmtExprs = (s: Stmt): Expr[] => {
+  switch (s.k) {
+    case 'for': return [s.from, s.to];
+    case 'if': return [...s.conds];
+    case 'let': case 'set': return [s.e];
+    case 'store': return [s.index, s.e];
+    default: return [];
+  }
+};
+
 // ---- smart constructors with light constant folding of index arithmetic -------------------------
 
 export const num = (v: number): Expr => ({ k: 'num', v });
