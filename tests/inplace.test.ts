@@ -66,7 +66,8 @@ describe.each(Object.keys(MODELS))('%s', (name) => {
     const spec = specialize(optimize(t.program.fn), new Map([['B', 4]]));
     expect(spec.schedule.updates.length).toBeGreaterThan(0);
     expect(spec.schedule.updates.filter((u) => !u.inPlace)).toEqual([]);
-    expect(spec.source).not.toMatch(/\.set\(/);
+    // no arena value copied back into an input (a home's copy from or to the caller's array is `ins[i]`)
+    expect(spec.source).not.toMatch(/\bin\d+\.set\(t\d+/);
   });
 
   test('bit-identical to copying the new values back', () => {

@@ -46,9 +46,13 @@ const preGrad = (ir: ModelIR, opts: PassOptions = {}): ModelIR => {
 };
 
 export class Model {
-  /** Parameter name (e.g. `l1.W`) → its values, row-major. Mutated in place by training. */
+  /**
+   * Parameter name (e.g. `l1.W`) → its values, row-major. Updated in place by training; a Trainer may
+   * also move an entry into its compiled step's memory (same values, a new array), so look entries up
+   * here when you need them rather than keeping an array from before training.
+   */
   readonly params: Record<string, Float32Array> = {};
-  /** `state` tensors (e.g. batch-norm running statistics), updated by training steps, never differentiated. */
+  /** `state` tensors (e.g. batch-norm running statistics), updated by training steps (and moved like params), never differentiated. */
   readonly states: Record<string, Float32Array> = {};
   private predictFn?: IrFunction;
   private readonly gradFns = new Map<string, IrFunction>();

@@ -28,14 +28,23 @@ interface GroupStep {
   readonly program: TrainStep;
   readonly optimized: IrFunction;
   readonly repeat: number;
-  last?: { spec: Specialized; ins: TensorData[]; slotOf: Map<string, number>; shapeList: { name: string; shape: number[] }[] };
+  last?: Prepared;
+}
+
+interface Prepared {
+  readonly spec: Specialized;
+  readonly ins: TensorData[];
+  readonly slotOf: Map<string, number>;
+  readonly shapeList: { name: string; shape: number[] }[];
+  /** Inputs held by the model or the trainer (parameters, states, optimizer slots): re-read every step. */
+  readonly owned: { readonly input: number; readonly table: Record<string, Float32Array>; readonly name: string }[];
 }
 
 export class Trainer {
   readonly config: TrainConfig;
   /** The step of the first (usually only) loss; see `groups` for models with several losses. */
   readonly program: TrainStep;
-  /** Optimizer state per slot name (`l1.W.m`, or `g_loss/gen.W.m` with several losses), zero at the start. */
+  /** Optimizer state per slot name (`l1.W.m`, or `g_loss/gen.W.m` with several losses), zero at the start; entries move like model.params. */
   readonly state: Record<string, Float32Array> = {};
   /** Number of steps (rounds over every loss) taken: Adam's t. */
   t = 0;
@@ -76,8 +85,24 @@ export class Trainer {
     const ins = spec.schedule.inputs.map((s) => all[s.name]!.data);
     const slotOf = new Map(spec.schedule.inputs.map((s, i) => [s.name, i]));
     const shapeList = this.model.ir.inputs.filter((i) => batch[i.name]).map((i) => ({ name: i.name, shape: [...batch[i.name]!.shape] }));
-    g.last = { spec, ins, slotOf, shapeList };
+    const tableOf = (name: string) => [this.model.params, this.model.states, this.state].find((t) => Object.prototype.hasOwnProperty.call(t, name));
+    const owned = spec.schedule.inputs.flatMap((s, input) => { const table = tableOf(s.name); return table ? [{ input, table, name: s.name }] : []; });
+    g.last = { spec, ins, slotOf, shapeList, owned };
     return g.last;
+  }
+
+  /**
+   * Points the step at the current parameter, state and slot arrays. The first loss's step also moves
+   * them into its module's WebAssembly memory (its input homes) when it has one, so its SIMD kernels
+   * read and update them there with no copy per step; model.params then holds those arrays. Other
+   * steps get the arrays as they are and copy in and out themselves.
+   */
+  private bind(p: Prepared, adopt: boolean): void {
+    for (const { input, table, name } of p.owned) {
+      const home = p.spec.module.homes[input];
+      if (adopt && home && table[name] !== home) { home.set(table[name]!); table[name] = home; }
+      p.ins[input] = table[name]!;
+    }
   }
 
   /**
@@ -99,6 +124,7 @@ export class Trainer {
     for (const g of this.groups) {
       for (let k = 0; k < g.repeat; k++) {
         const p = this.prepare(g, batch);
+        this.bind(p, g === this.groups[0]);
         for (const [name, i] of p.slotOf) { const t = batch[name]; if (t) p.ins[i] = t.data; }
         // A schedule scales every group's own learning rate by the same factor.
         (p.ins[p.slotOf.get(HYPER_LR)!] as Float32Array)[0] = g === this.groups[0] ? this.lr : (g.config.hyper?.['lr'] ?? 0.01) * (this.lr / (this.config.hyper?.['lr'] ?? 0.01));

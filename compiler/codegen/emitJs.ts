@@ -1,7 +1,7 @@
 // Loop IR → JavaScript source. The only JS printer: numbers pass through `lit` (which rejects anything
 // that is not a finite number or ±Infinity), and names are generated identifiers checked by `ident`.
 import { InternalError } from '../diagnostics/diagnostic.js';
-import type { Expr, Intrinsic, Stmt } from '../loops/loops.js';
+import { mul, num, type Expr, type ExternArg, type Intrinsic, type Stmt } from '../loops/loops.js';
 import { UNIFORM_JS } from '../ops/random.js';
 
 const IDENT = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
@@ -60,12 +60,23 @@ const top = (e: Expr): string => {
   return e.k === 'bin' && !CMP.has(e.op) ? s.slice(1, -1) : s;
 };
 
+/** Bytes per element of the buffers extern (float32) kernels address. */
+const EXTERN_ELEMENT_BYTES = 4;
+
+/** An extern argument: a number, or a buffer's byte address plus an element offset. */
+const externArg = (a: ExternArg): string => {
+  if (a.k !== 'ptr') return top(a);
+  const bytes = mul(a.index, num(EXTERN_ELEMENT_BYTES));
+  return bytes.k === 'num' && bytes.v === 0 ? `${ident(a.buf)}.byteOffset` : `${ident(a.buf)}.byteOffset + ${expr(bytes)}`;
+};
+
 export const stmts = (ss: readonly Stmt[], indent: string): string[] => {
   const out: string[] = [];
   for (const s of ss) {
     switch (s.k) {
       case 'comment': out.push(`${indent}// ${safeComment(s.text)}`); break;
       case 'call': out.push(`${indent}${ident(s.fn)}(${s.args.map(ident).join(', ')});`); break;
+      case 'extern': out.push(`${indent}${ident(s.fn)}(${s.args.map(externArg).join(', ')});`); break;
       case 'let': out.push(`${indent}${s.mutable ? 'let' : 'const'} ${ident(s.name)} = ${top(s.e)};`); break;
       case 'set': {
         // acc = acc + x  →  acc += x

@@ -32,5 +32,6 @@ export const CODEGEN_STEPS = {
   epilogue: 'an elementwise consumer of a matmul or convolution is computed as each output is stored',
   inplace: 'new parameter and optimizer values are written into their own arrays (codegen/inplace.ts)',
   reuse: 'buffers whose lifetimes do not overlap share arena memory (codegen/plan.ts)',
+  simd: 'float32 matrix products call WebAssembly SIMD kernels (runtime/wasm); always off in float64',
 } as const;
 export type CodegenStep = keyof typeof CODEGEN_STEPS;

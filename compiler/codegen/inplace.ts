@@ -6,7 +6,7 @@
 //     never reads back its own output — so no partial result is ever mistaken for the old value),
 //   • every guard (the loss must be finite, or nothing is updated) is decided before that kernel.
 // The arena then holds no copy of the parameters, and `run` no longer copies them back.
-import { loadsIn, stmtExprs, type Expr, type Stmt } from '../loops/loops.js';
+import { externBuffers, loadsIn, stmtExprs, type Expr, type Stmt } from '../loops/loops.js';
 import { lastWriter as lastWriterIn, type Kernel, type Schedule } from './schedule.js';
 
 /** An index expression with the kernel's constant variables substituted and `+ 0` dropped, as a key. */
@@ -51,6 +51,7 @@ const readsOldOnlyWhereStoring = (k: Kernel, old: string, out: string): boolean 
     stmtExprs(s).forEach((e) => exprLoads(e, loads));
     if (s.k === 'for' || s.k === 'if') visit(s.body);
     else if (s.k === 'call') { if (s.args.includes(old) || s.args.includes(out)) ok = false; }
+    else if (s.k === 'extern') { if (externBuffers(s).some((b) => b === old || b === out)) ok = false; }
     if (loads.some((l) => l.buf === old || l.buf === out)) ok = false;
   });
   visit(k.body);
@@ -74,6 +75,10 @@ const renameStmt = (s: Stmt, from: string, to: string): Stmt => {
     case 'for': return { ...s, from: renameExpr(s.from, from, to), to: renameExpr(s.to, from, to), body: s.body.map((b) => renameStmt(b, from, to)) };
     case 'if': return { ...s, conds: s.conds.map((c) => renameExpr(c, from, to)), body: s.body.map((b) => renameStmt(b, from, to)) };
     case 'call': return { ...s, args: s.args.map((a) => (a === from ? to : a)) };
+    case 'extern': return {
+      ...s, out: s.out === from ? to : s.out,
+      args: s.args.map((a) => (a.k === 'ptr' ? { ...a, buf: a.buf === from ? to : a.buf, index: renameExpr(a.index, from, to) } : renameExpr(a, from, to))),
+    };
     default: return s;
   }
 };

@@ -3,7 +3,9 @@
 import { InternalError } from '../diagnostics/diagnostic.js';
 import { PRELUDE, ident, lit, safeComment, stmts } from './emitJs.js';
 import type { MemoryPlan } from './plan.js';
-import { lastWriter, type Schedule } from './schedule.js';
+import { HOME_ROLES, lastWriter, type Schedule } from './schedule.js';
+import type { Stmt } from '../loops/loops.js';
+import type { HomeSlot } from '../../runtime/compiled.js';
 
 export interface ModuleInfo {
   readonly title: string;
@@ -34,11 +36,34 @@ const emitKernels = (s: Schedule, plan: MemoryPlan, base: number, info: ModuleIn
   lines.push('');
 };
 
+const callsExtern = (ss: readonly Stmt[]): boolean => ss.some((x) => x.k === 'extern' || ((x.k === 'for' || x.k === 'if') && callsExtern(x.body)));
+
+/**
+ * Whether the module calls the runtime's WebAssembly kernels, and if so the inputs that live in its
+ * memory: float32 parameters and state, which kernels read directly or through a loop body's captures
+ * (a batch input is copied into the arena where a kernel needs it: schedule.ts `addressable`).
+ */
+export const simdHomes = (s: Schedule): { homes: HomeSlot[] } | undefined => {
+  const uses = (x: Schedule): boolean => x.kernels.some((k) => callsExtern(k.body)) || x.subs.some((sub) => uses(sub.schedule));
+  if (!uses(s)) return undefined;
+  return { homes: s.inputs.flatMap((inp, input) => (inp.dtype === 'f32' && HOME_ROLES.has(inp.role) ? [{ input, size: inp.shape.reduce((a, b) => a * b, 1) }] : [])) };
+};
+
 export const emitModule = (s: Schedule, plan: MemoryPlan, info: ModuleInfo): string => {
-  const lines: string[] = [`// ${safeComment(info.title)}`, ...PRELUDE, ''];
+  const simd = simdHomes(s);
+  const slots = simd ? `'f32', { homes: [${simd.homes.map((h) => `{ input: ${lit(h.input)}, size: ${lit(h.size)} }`).join(', ')}] }` : 'precision';
+  const lines: string[] = [`// ${safeComment(info.title)}`, `// load with dlm/runtime: instantiate(source, ${lit(plan.arenaSize)}, ${slots})`, ...PRELUDE, ''];
   emitKernels(s, plan, 0, info, lines);
+  const homes = new Set((simd?.homes ?? []).map((h) => h.input));
+  if (homes.size) {
+    lines.push('// parameters and state live in the WebAssembly memory the SIMD kernels address (their homes):');
+    lines.push('// run() copies a caller\'s own array in, and an updated one back out');
+    for (const i of homes) lines.push(`const ${ident(s.inputs[i]!.buf)} = homes[${lit(i)}];`);
+  }
   lines.push('', 'function run(ins) {');
-  s.inputs.forEach((inp, i) => lines.push(`  const ${ident(inp.buf)} = ins[${lit(i)}];`));
+  s.inputs.forEach((inp, i) => lines.push(homes.has(i)
+    ? `  if (ins[${lit(i)}] !== ${ident(inp.buf)}) ${ident(inp.buf)}.set(ins[${lit(i)}]);`
+    : `  const ${ident(inp.buf)} = ins[${lit(i)}];`));
   // A non-finite guarded output (the loss) leaves parameters and state untouched: each guard is checked
   // as soon as its value is written, before any kernel that updates a parameter in place.
   const guardAfter = s.guards.map((g) => ({ g, at: lastWriter(s.kernels, g) }));
@@ -49,6 +74,7 @@ export const emitModule = (s: Schedule, plan: MemoryPlan, info: ModuleInfo): str
     guardAfter.filter((x) => x.at === i).forEach((x) => guard(x.g));
   });
   for (const u of s.updates) if (!u.inPlace) lines.push(`  ${ident(s.inputs[u.input]!.buf)}.set(${ident(u.buf)});`);
+  for (const u of s.updates) if (homes.has(u.input)) lines.push(`  if (ins[${lit(u.input)}] !== ${ident(s.inputs[u.input]!.buf)}) ins[${lit(u.input)}].set(${ident(s.inputs[u.input]!.buf)});`);
   lines.push('  return true;', '}', '');
   const temps = s.temps.map((t) => ident(t.name));
   lines.push(`return { run, buffers: { ${temps.join(', ')} } };`);

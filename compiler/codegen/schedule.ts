@@ -5,7 +5,7 @@
 import { InternalError } from '../diagnostics/diagnostic.js';
 import { type DimEnv, concreteShape } from '../ir/bind.js';
 import { CONST, INPUT, inputName, inputRole, type InputRole, type IrFunction, type Node } from '../ir/ir.js';
-import { affine, load, loadsIn, num, stmtExprs, type Expr, type Stmt } from '../loops/loops.js';
+import { affine, externBuffers, load, loadsIn, num, stmtExprs, type Expr, type Stmt } from '../loops/loops.js';
 import { contiguousStrides, size } from '../ops/ndarray.js';
 import type { ContractionArgs, Emit, StridedView } from '../ops/op.js';
 import { opDef } from '../ops/registry.js';
@@ -16,6 +16,9 @@ import { SCAN, SCAN_OUT, scanInfo } from '../ir/scan.js';
 import { scheduleScan, type SubSchedule } from './scanKernel.js';
 import { CHEAP_OPS, axisGroups, callsFunction, sameDims } from './fusionRules.js';
 export { CODEGEN_STEPS, type CodegenStep } from './fusionRules.js';
+
+/** Inputs that persist between calls (parameters, running statistics, optimizer slots): with SIMD kernels they live in the module's memory. */
+export const HOME_ROLES: ReadonlySet<InputRole> = new Set(['param', 'state']);
 
 export interface Kernel {
   readonly name: string;
@@ -58,6 +61,7 @@ const where = (n: Node): string => `${n.op} -> ${fmtType(n.type)}${n.label ? ` $
 /** `prefix` names the kernels and buffers of a loop body apart from its parent's. */
 export const schedule = (f: IrFunction, env: DimEnv, prefix = '', off: ReadonlySet<string> = new Set()): Schedule => {
   const EPILOGUE_FUSION = !off.has('epilogue');
+  const SIMD = !off.has('simd');
   const kernels: Kernel[] = [];
   const subs: SubSchedule[] = [];
   const temps: TempBuffer[] = [];
@@ -78,6 +82,7 @@ export const schedule = (f: IrFunction, env: DimEnv, prefix = '', off: ReadonlyS
     const reads = new Set<string>();
     const walk = (ss: readonly Stmt[]): void => ss.forEach((s) => {
       for (const e of stmtExprs(s)) for (const l of loadsIn(e)) reads.add(l.buf);
+      if (s.k === 'extern') externBuffers(s).forEach((b) => reads.add(b));
       if (s.k === 'for' || s.k === 'if') walk(s.body);
     });
     walk(body);
@@ -117,13 +122,36 @@ export const schedule = (f: IrFunction, env: DimEnv, prefix = '', off: ReadonlyS
     const node = f.nodes.find((n) => n.id === id)!;
     const emit = opDef(node.op)!.emit as Emit & { kind: 'contraction' };
     const shape = shapes.get(id)!;
-    const [a, b] = node.inputs.map((i) => materialize(i)) as [Val & { k: 'view' }, Val & { k: 'view' }];
+    const float = [node, ...node.inputs.map((i) => f.nodes.find((m) => m.id === i)!)].every((m) => m.type.dtype === 'f32');
+    const [a, b0] = node.inputs.map((i) => materialize(i)) as [Val & { k: 'view' }, Val & { k: 'view' }];
+    const simd = SIMD && float ? { scratch: (n: number) => newTemp([n], `scratch of ${where(node)}`), copyA: !inMemory(a.buf) } : undefined;
+    const b = simd ? addressable(b0) : b0;
     const buf = into ?? newTemp(shape, where(node));
-    const body = emit.kernel({ out: buf, a: { buf: a.buf, view: a.view }, b: { buf: b.buf, view: b.view }, outShape: shape, inShapes: [a.shape, b.shape], fresh, ...(epilogue ? { epilogue } : {}) });
+    const body = emit.kernel({ out: buf, a: { buf: a.buf, view: a.view }, b: { buf: b.buf, view: b.view }, outShape: shape, inShapes: [a.shape, b.shape], fresh, ...(epilogue ? { epilogue } : {}), ...(simd ? { simd } : {}) });
     addKernel([...body], buf, note ?? where(node));
     const out = { k: 'view', buf, view: { offset: 0, strides: contiguousStrides(shape) }, shape } as const;
     if (!into) vals.set(id, out);
     return out;
+  };
+
+  /**
+   * A value the SIMD kernels can address: arena temps and parameter/state inputs live in the module's
+   * WebAssembly memory (module.ts simdHomes); a batch input is copied into the arena for this one use,
+   * so the copy lives no longer than the kernel reading it (a matmul's A operand is instead copied a
+   * panel of rows at a time by the kernel: ops/matmulSimd.ts). A loop body's inputs are all in memory
+   * (their scan passes arena buffers, homes, or such copies).
+   */
+  const inMemory = (buf: string): boolean => {
+    const slot = inputs.find((x) => x.buf === buf);
+    return !slot || prefix !== '' || HOME_ROLES.has(slot.role);
+  };
+  const addressable = (val: Val & { k: 'view' }): Val & { k: 'view' } => {
+    const slot = inputs.find((x) => x.buf === val.buf);
+    if (!slot || inMemory(val.buf)) return val;
+    const buf = newTemp(slot.shape, `copy of input ${slot.name} for a SIMD kernel`);
+    const whole = { buf: slot.buf, offset: 0, strides: contiguousStrides(slot.shape) };
+    addKernel(copyKernel(buf, slot.shape, slot.shape.map(() => 0), slot.shape, whole, fresh), buf, `copy of input ${slot.name} into WebAssembly memory`);
+    return { ...val, buf };
   };
 
   /** Emits a deferred contraction without an epilogue; a reshape of it becomes a view of its buffer. */
@@ -344,7 +372,7 @@ export const schedule = (f: IrFunction, env: DimEnv, prefix = '', off: ReadonlyS
       subs.push(scheduleScan({
         env, prefix, consumers: consumers.get(n.id) ?? [], fresh,
         shape: (id) => shapes.get(id)!,
-        contiguous: (id) => materialize(id, true).buf,
+        contiguous: (id) => (SIMD ? addressable(materialize(id, true)) : materialize(id, true)).buf,
         strided: (id) => {
           const c = vals.get(id)!;
           if (c.k === 'const') {

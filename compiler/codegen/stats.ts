@@ -2,10 +2,11 @@
 // minimum a training step needs. Shown by `dlm compile --stats` and the benchmark.
 //
 // Memory model (bytes, float32):
-//   peak    = parameters + state (optimizer slots, running statistics) + arena (every temporary)
+//   peak    = parameters + state (optimizer slots, running statistics) + arena (every temporary, and
+//             the copies of batch inputs SIMD kernels read, each living only as long as its reader)
 //   minimum = parameters + gradients (one per parameter) + state + saved activations
 // where saved activations are the forward values (not inputs, not views) that backward nodes read.
-// The batch itself belongs to the caller and is left out of both. Fusion can bring peak below this
+// The caller's own batch arrays are left out of both. Fusion can bring peak below this
 // "minimum": a gradient consumed by its update in the same kernel is never stored.
 import { concreteShape, type DimEnv } from '../ir/bind.js';
 import { CONST, INPUT, inputRole, type IrFunction, type Node } from '../ir/ir.js';

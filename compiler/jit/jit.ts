@@ -10,7 +10,7 @@ import { fmtType } from '../types/types.js';
 import { lineCol } from '../diagnostics/span.js';
 import { sourceLookup } from '../modules.js';
 import { basename } from 'node:path';
-import { emitModule } from '../codegen/module.js';
+import { emitModule, simdHomes } from '../codegen/module.js';
 import { planMemory, type MemoryPlan } from '../codegen/plan.js';
 import { CODEGEN_STEPS, schedule, type Schedule } from '../codegen/schedule.js';
 import { inPlaceUpdates } from '../codegen/inplace.js';
@@ -42,6 +42,7 @@ const cache = new WeakMap<IrFunction, Map<string, Specialized>>();
 /** Compiles `f` for concrete dims (cached per function, dims, precision and switched-off codegen steps). */
 export const specialize = (f: IrFunction, env: DimEnv, precision: Precision = 'f32', disable: readonly string[] = []): Specialized => {
   const off = new Set(disable.filter((d) => d in CODEGEN_STEPS));
+  if (precision === 'f64') off.add('simd');
   const key = `${precision}|${envKey(env)}|${[...off].sort().join(',')}`;
   let byKey = cache.get(f);
   if (!byKey) { byKey = new Map(); cache.set(f, byKey); }
@@ -53,7 +54,7 @@ export const specialize = (f: IrFunction, env: DimEnv, precision: Precision = 'f
   const plan = planMemory(sched, !off.has('reuse'));
   const title = `dlm: ${f.name} specialized for ${envKey(env) || 'static shapes'} (${precision})`;
   const source = emitModule(sched, plan, { title, locate });
-  const module = instantiate(source, plan.arenaSize, precision);
+  const module = instantiate(source, plan.arenaSize, precision, simdHomes(sched));
   const outputs: Record<string, FloatArray> = {};
   for (const o of sched.outputs) setOwn(outputs, o.name, module.buffers[o.buf]!);
   const spec: Specialized = { fn: f, env: new Map(env), precision, schedule: sched, plan, source, module, outputs, compileMs: performance.now() - t0 };

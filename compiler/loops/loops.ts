@@ -2,6 +2,8 @@
 // and a printer per backend (codegen/emitJs.ts today) turns them into source. Only validated numbers
 // and generated identifiers ever appear in it.
 
+import type { ExternKernel } from '../../runtime/wasm/heap.js';
+
 export type BinOp = '+' | '-' | '*' | '/' | '<' | '<=' | '>' | '>=' | '==' | '!=';
 
 /** Math functions a backend must provide. `sigmoid` is the stable two-branch form. */
@@ -28,7 +30,21 @@ export type Stmt =
   | { readonly k: 'if'; readonly conds: readonly Expr[]; readonly body: readonly Stmt[] }
   | { readonly k: 'comment'; readonly text: string }
   /** A call of another generated kernel with buffer arguments (a loop body's kernels). */
-  | { readonly k: 'call'; readonly fn: string; readonly args: readonly string[] };
+  | { readonly k: 'call'; readonly fn: string; readonly args: readonly string[] }
+  /**
+   * A call of a runtime kernel (runtime/wasm: float32 only) that writes buffer `out` through one of its
+   * pointer arguments and reads the others. Integer arguments are expressions.
+   */
+  | { readonly k: 'extern'; readonly fn: ExternFn; readonly out: string; readonly args: readonly ExternArg[] };
+
+/** Runtime kernels the generated code may call (their contracts: runtime/wasm/matmulKernels.ts). */
+export type ExternFn = ExternKernel;
+/** An extern argument: an integer expression, or the byte address of element `index` of a buffer. */
+export type ExternArg = Expr | { readonly k: 'ptr'; readonly buf: string; readonly index: Expr };
+export const ptr = (buf: string, index: Expr): ExternArg => ({ k: 'ptr', buf, index });
+
+/** Buffers an extern call passes by address. */
+export const externBuffers = (s: Stmt & { k: 'extern' }): string[] => s.args.flatMap((a) => (a.k === 'ptr' ? [a.buf] : []));
 
 // ---- walking kernels ------------------------------------------------------------------------------
 
@@ -52,6 +68,7 @@ export const stmtExprs = (s: Stmt): Expr[] => {
     case 'if': return [...s.conds];
     case 'let': case 'set': return [s.e];
     case 'store': return [s.index, s.e];
+    case 'extern': return s.args.map((a) => (a.k === 'ptr' ? a.index : a));
     default: return [];
   }
 };

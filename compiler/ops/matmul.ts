@@ -2,6 +2,7 @@
 // reshapes vectors). The kernel is a 4×4 register tile over strided operands, so transposed inputs
 // (from the derivative rule) are read in place, never copied.
 import { add, affine, bin, comment, let_, letMut, load, loop, mul, num, set, store, v, type Expr, type Stmt } from '../loops/loops.js';
+import { simdMatmul } from './matmulSimd.js';
 import { isShapeError, matmulShape, shapeError } from '../types/shapes.js';
 import { fmtShape } from '../types/types.js';
 import { dimMul, type Dim } from '../types/dims.js';
@@ -53,6 +54,20 @@ const kernel = (x: ContractionArgs): Stmt[] => {
   const cOff = affine(0, bi.map(v), cs.slice(0, -2));
   const i = fresh('i'), j = fresh('j');
   const ao = fresh('ao'), bo = fresh('bo'), co = fresh('co');
+  if (x.simd) {
+    // Without batch axes the operand offsets are constants; with them, per-entry lets.
+    const batched = batchShape.length > 0;
+    const [aAt, bAt, cAt] = batched ? [v(ao), v(bo), v(co)] : [aOff, bOff, cOff];
+    const simd = simdMatmul({
+      M, N, K, sam, sak, sbk, sbn, a: a.buf, b: b.buf, out: x.out, aAt, bAt, cAt, fresh,
+      batchIndex: bi.map(v), ...(x.epilogue ? { epilogue: x.epilogue } : {}), scratch: x.simd.scratch, copyA: x.simd.copyA,
+    });
+    if (simd) {
+      let body = batched ? [let_(ao, aOff), let_(bo, bOff), let_(co, cOff), ...simd.body] : simd.body;
+      for (let d = batchShape.length - 1; d >= 0; d--) body = [loop(bi[d]!, batchShape[d]!, body)];
+      return [comment(`matmul ${fmtShape(aShape)} @ ${fmtShape(bShape)}: ${simd.note}`), ...body];
+    }
+  }
   const M4 = M - (M % 4), N4 = N - (N % 4);
   const block = (mr: number, nr: number, iFrom: number, iTo: number, jFrom: number, jTo: number): Stmt[] => {
     if (iFrom >= iTo || jFrom >= jTo) return [];

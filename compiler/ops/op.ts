@@ -85,6 +85,12 @@ export interface ContractionArgs {
    * accumulated result and that position's index along every output axis.
    */
   readonly epilogue?: (acc: Expr, index: readonly Expr[]) => Expr;
+  /**
+   * Present when operands and output are float32 and B and out are in the runtime's WebAssembly memory:
+   * the kernel may call extern SIMD kernels. `scratch(n)` gives it a buffer of n floats for this kernel
+   * only; `copyA`: A is not in that memory (a batch input), so the kernel must copy what it passes.
+   */
+  readonly simd?: { readonly scratch: (size: number) => string; readonly copyA: boolean };
 }
 
 export type OpKind = 'elementwise' | 'reduce' | 'movement' | 'contraction' | 'source';
