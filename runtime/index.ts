@@ -1,7 +1,7 @@
 // dlm's runtime: what a compiled model needs without the compiler — tensors, the module loader for
 // generated code, seeded randomness and initializers, data loaders, checkpoints and the progress bar.
 export * from './tensor.js';
-export { instantiate, type CompiledModule, type Precision } from './compiled.js';
+export { instantiate, type CompiledModule, type HomeSlot, type Precision } from './compiled.js';
 export { Rng } from './random.js';
 export { initialize, INIT_NAMES, type InitSpec } from './init.js';
 export { saveSafetensors, loadSafetensors } from './checkpoint.js';

@@ -11,6 +11,7 @@ import { optimize } from '../compiler/api/model.js';
 import { specialize } from '../compiler/jit/jit.js';
 import { Rng } from '../runtime/random.js';
 import type { Tensor } from '../runtime/tensor.js';
+import { instantiate, type HomeSlot } from '../runtime/compiled.js';
 
 const MODELS: Record<string, { src: string; batch: (r: Rng, B: number) => Record<string, Tensor> }> = {
   lstm: {
@@ -111,4 +112,20 @@ test('float64 programs never call the float32 kernels', () => {
   const m = compileOrThrow(MODELS['attention']!.src).model('M');
   const spec = specialize(optimize(m.ir.fn), new Map([['B', 2]]), 'f64');
   expect(spec.source).not.toMatch(/mm_(rows|dots)\(|homes/);
+});
+
+test('generated code says how to load it; loaded with the runtime alone it computes what the JIT does', () => {
+  const m = compileOrThrow(MODELS['lstm']!.src).model('M', { seed: 2 });
+  const spec = specialize(optimize(m.ir.fn), new Map([['B', 3]]));
+  const header = spec.source.split('\n')[1]!;
+  const args = /^\/\/ load with dlm\/runtime: instantiate\(source, (\d+), 'f32', (\{ homes: .* \})\)$/.exec(header);
+  expect(args, header).not.toBeNull();
+  const simd = new Function(`return ${args![2]}`)() as { homes: HomeSlot[] };
+  const loaded = instantiate(spec.source, Number(args![1]), 'f32', simd);
+  const batch = MODELS['lstm']!.batch(new Rng(4), 3);
+  const ins = spec.schedule.inputs.map((s) => (batch[s.name] ?? { data: m.params[s.name] ?? m.hyperDefaults()[s.name]!.data }).data);
+  expect(loaded.run(ins)).toBe(true);
+  spec.module.run(ins);
+  const loss = spec.schedule.outputs.find((o) => o.name === 'loss')!;
+  expect(loaded.buffers[loss.buf]![0]).toBe(spec.outputs['loss']![0]);
 });
