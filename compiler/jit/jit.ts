@@ -36,6 +36,9 @@ export interface Specialized {
   readonly compileMs: number;
 }
 
+/** The largest WebAssembly memory a module asks for (wasm32 addresses 4 GiB; keep a page of margin). */
+const MAX_WASM_BYTES = 2 ** 32 - 65536;
+
 const envKey = (env: DimEnv): string => [...env.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => `${k}=${v}`).join(',');
 const cache = new WeakMap<IrFunction, Map<string, Specialized>>();
 
@@ -49,9 +52,15 @@ export const specialize = (f: IrFunction, env: DimEnv, precision: Precision = 'f
   const hit = byKey.get(key);
   if (hit) return hit;
   const t0 = performance.now();
-  const scheduled = schedule(f, env, '', off);
-  const sched = off.has('inplace') ? scheduled : inPlaceUpdates(scheduled);
-  const plan = planMemory(sched, !off.has('reuse'));
+  const build = (steps: ReadonlySet<string>) => {
+    const scheduled = schedule(f, env, '', steps);
+    const sched = steps.has('inplace') ? scheduled : inPlaceUpdates(scheduled);
+    return { sched, plan: planMemory(sched, !steps.has('reuse')) };
+  };
+  let { sched, plan } = build(off);
+  const simd = simdHomes(sched);
+  // One WebAssembly memory holds the arena and the homes; past its 4 GiB the scalar loops take over.
+  if (simd && (plan.arenaSize + simd.homes.reduce((a, h) => a + h.size, 0)) * 4 > MAX_WASM_BYTES) ({ sched, plan } = build(new Set([...off, 'simd'])));
   const title = `dlm: ${f.name} specialized for ${envKey(env) || 'static shapes'} (${precision})`;
   const source = emitModule(sched, plan, { title, locate });
   const module = instantiate(source, plan.arenaSize, precision, simdHomes(sched));
