@@ -54,8 +54,9 @@ export const simdMatmul = (x: SimdMatmulArgs): { body: Stmt[]; note: string } | 
     const out: Stmt[] = [];
     if (panel) {
       const r = fresh('r'), k = fresh('k');
-      out.push(loop(r, rows, [loop(k, K, [store(panel, add(mul(v(r), num(K)), v(k)),
-        load(x.a, add(x.aAt, add(mul(add(start, v(r)), num(x.sam)), mul(v(k), num(x.sak))))))])]));
+      const copy = store(panel, add(mul(v(r), num(K)), v(k)), load(x.a, add(x.aAt, add(mul(add(start, v(r)), num(x.sam)), mul(v(k), num(x.sak))))));
+      // the inner loop walks A's smaller stride (a transposed batch input is read along its rows)
+      out.push(Math.abs(x.sam) < Math.abs(x.sak) ? loop(k, K, [loop(r, rows, [copy])]) : loop(r, rows, [loop(k, K, [copy])]));
     }
     const aPtr = panel ? ptr(panel, num(0)) : ptr(x.a, add(x.aAt, mul(start, num(sam))));
     const cPtr = product ? ptr(product, num(0)) : ptr(x.out, add(x.cAt, mul(start, num(N))));
