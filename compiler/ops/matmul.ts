@@ -1,6 +1,7 @@
 // matmul: [..., M, K] @ [..., K, N] → [..., M, N] with broadcast batch dims (rank ≥ 2; the language's `@`
-// reshapes vectors). The kernel is a 4×4 register tile over strided operands, so transposed inputs
-// (from the derivative rule) are read in place, never copied.
+// reshapes vectors). In float32 the kernel calls the runtime's WebAssembly SIMD products (matmulSimd.ts);
+// otherwise (float64, or a layout neither SIMD kernel reads) it is a 4×4 register tile over strided
+// operands. Either way transposed inputs (from the derivative rule) are read in place, never copied.
 import { add, affine, bin, comment, let_, letMut, load, loop, mul, num, set, store, v, type Expr, type Stmt } from '../loops/loops.js';
 import { simdMatmul } from './matmulSimd.js';
 import { isShapeError, matmulShape, shapeError } from '../types/shapes.js';
