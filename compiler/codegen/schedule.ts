@@ -147,7 +147,7 @@ export const schedule = (f: IrFunction, env: DimEnv, prefix = '', off: ReadonlyS
   };
   const addressable = (val: Val & { k: 'view' }): Val & { k: 'view' } => {
     const slot = inputs.find((x) => x.buf === val.buf);
-    if (!slot || inMemory(val.buf)) return val;
+    if (!slot || slot.dtype !== 'f32' || inMemory(val.buf)) return val; // integers never reach a SIMD kernel
     const buf = newTemp(slot.shape, `copy of input ${slot.name} for a SIMD kernel`);
     const whole = { buf: slot.buf, offset: 0, strides: contiguousStrides(slot.shape) };
     addKernel(copyKernel(buf, slot.shape, slot.shape.map(() => 0), slot.shape, whole, fresh), buf, `copy of input ${slot.name} into WebAssembly memory`);
