@@ -7,7 +7,7 @@
 //   • every guard (the loss must be finite, or nothing is updated) is decided before that kernel.
 // The arena then holds no copy of the parameters, and `run` no longer copies them back.
 import { externBuffers, loadsIn, stmtExprs, type Expr, type Stmt } from '../loops/loops.js';
-import { lastWriter as lastWriterIn, type Kernel, type Schedule } from './schedule.js';
+import { lastWriter as lastWriterIn, type Kernel, type Schedule } from './scheduleTypes.js';
 
 /** An index expression with the kernel's constant variables substituted and `+ 0` dropped, as a key. */
 const indexKey = (e: Expr, consts: ReadonlyMap<string, number>): string => {

@@ -3,7 +3,7 @@
 import { InternalError } from '../diagnostics/diagnostic.js';
 import { PRELUDE, ident, lit, safeComment, stmts } from './emitJs.js';
 import type { MemoryPlan } from './plan.js';
-import { HOME_ROLES, lastWriter, type Schedule } from './schedule.js';
+import { HOME_ROLES, lastWriter, type Schedule } from './scheduleTypes.js';
 import type { Stmt } from '../loops/loops.js';
 import type { HomeSlot } from '../../runtime/compiled.js';
 

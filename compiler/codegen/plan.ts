@@ -1,6 +1,6 @@
 // Memory planning: liveness of each temporary over the kernel sequence, then first-fit placement in one
 // arena so buffers whose lifetimes do not overlap share memory. Outputs and updates live to the end.
-import type { Schedule } from './schedule.js';
+import type { Schedule } from './scheduleTypes.js';
 
 export interface Placement { readonly name: string; readonly offset: number; readonly size: number }
 export interface MemoryPlan {

@@ -10,7 +10,7 @@ import { SCAN_OUT, bodyInputName, outWindow, scanInfo, scanLength, windowStart }
 import { add, bin, callKernel, comment, let_, load, loop, mul, num, store, v, type Expr, type Stmt } from '../loops/loops.js';
 import { size } from '../ops/ndarray.js';
 import { planMemory, type MemoryPlan } from './plan.js';
-import type { Schedule } from './schedule.js';
+import type { Schedule } from './scheduleTypes.js';
 
 export interface SubSchedule {
   readonly prefix: string;

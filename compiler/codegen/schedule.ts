@@ -15,37 +15,10 @@ import { copyKernel, fillKernel, mapKernel, reduceKernel, rowKernel, type ExprBu
 import { SCAN, SCAN_OUT, scanInfo } from '../ir/scan.js';
 import { scheduleScan, type SubSchedule } from './scanKernel.js';
 import { CHEAP_OPS, axisGroups, callsFunction, sameDims } from './fusionRules.js';
+import { HOME_ROLES, type InputSlot, type Kernel, type Schedule, type TempBuffer } from './scheduleTypes.js';
 export { CODEGEN_STEPS, type CodegenStep } from './fusionRules.js';
 
-/** Inputs that persist between calls (parameters, running statistics, optimizer slots): with SIMD kernels they live in the module's memory. */
-export const HOME_ROLES: ReadonlySet<InputRole> = new Set(['param', 'state']);
-
-export interface Kernel {
-  readonly name: string;
-  readonly body: readonly Stmt[];
-  /** Buffers the kernel writes (first) and reads. */
-  readonly writes: readonly string[];
-  readonly reads: readonly string[];
-  readonly note: string;
-}
-
-export interface TempBuffer { readonly name: string; readonly size: number; readonly note: string }
-export interface InputSlot { readonly name: string; readonly role: InputRole; readonly buf: string; readonly shape: readonly number[]; readonly dtype: string; readonly node: Node }
-
-export interface Schedule {
-  readonly kernels: readonly Kernel[];
-  readonly temps: readonly TempBuffer[];
-  readonly inputs: readonly InputSlot[];
-  readonly outputs: readonly { readonly name: string; readonly buf: string; readonly shape: readonly number[] }[];
-  /** New values of inputs; `inPlace` ones were computed directly into the input's array (codegen/inplace.ts). */
-  readonly updates: readonly { readonly input: number; readonly buf: string; readonly inPlace?: boolean }[];
-  readonly guards: readonly string[];
-  /** Loop bodies (scan), each scheduled on its own and called from its scan's kernel. */
-  readonly subs: readonly SubSchedule[];
-}
-
-/** Index of the last kernel that writes buffer `buf` (−1: none). */
-export const lastWriter = (kernels: readonly Kernel[], buf: string): number => kernels.reduce((at, k, i) => (k.writes.includes(buf) ? i : at), -1);
+export { HOME_ROLES, lastWriter, type InputSlot, type Kernel, type Schedule, type TempBuffer } from './scheduleTypes.js';
 
 type Val =
   | { readonly k: 'view'; readonly buf: string; readonly view: StridedView; readonly shape: readonly number[] }

@@ -13,7 +13,7 @@ import { CONST, INPUT, inputRole, type IrFunction, type Node } from '../ir/ir.js
 import { SCAN, SCAN_OUT, scanInfo, scanLength } from '../ir/scan.js';
 import { opDef } from '../ops/registry.js';
 import type { MemoryPlan } from './plan.js';
-import type { Schedule } from './schedule.js';
+import type { Schedule } from './scheduleTypes.js';
 
 export interface ProgramStats {
   readonly kernels: number;
