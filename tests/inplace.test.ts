@@ -4,6 +4,7 @@
 // a network. A NaN loss still leaves every parameter untouched.
 import { describe, expect, test } from 'vitest';
 import { compileOrThrow } from '../compiler/index.js';
+import { lstmMomentumSource, twoLossesSource } from './helpers/models.js';
 import { Trainer } from '../compiler/api/trainer.js';
 import { optimize } from '../compiler/api/model.js';
 import { specialize } from '../compiler/jit/jit.js';
@@ -22,26 +23,8 @@ model M {
   loss nn.cross_entropy(logits, y)
   optimizer adam(lr = 0.01)
 }`,
-  lstm_momentum: `import nn
-import seq
-model M {
-  input x: f32[B, 5, 3]
-  target y: i32[B, 5]
-  layer cell = seq.LSTMCell(3, 8)
-  layer readout = nn.Dense(8, 3)
-  let hs = seq.lstm(cell, x, seq.zeros_state(x, 8), seq.zeros_state(x, 8))
-  output logits = readout(hs[0])
-  loss nn.sequence_cross_entropy(logits, y)
-  optimizer sgd(lr = 0.1, momentum = 0.9)
-}`,
-  two_losses: `import nn
-model M {
-  input x: f32[B, 4]
-  layer g = nn.Dense(4, 4)
-  layer d = nn.Dense(4, 1)
-  loss d_loss = nn.bce_with_logits(d(x), 1) + nn.bce_with_logits(d(stop_gradient(g(x))), 0) trains d with adam(lr = 0.01)
-  loss g_loss = nn.bce_with_logits(d(g(x)), 1) trains g with sgd(lr = 0.05)
-}`,
+  lstm_momentum: lstmMomentumSource(5, 3, 8),
+  two_losses: twoLossesSource(4),
 };
 
 const batch = (name: string, seed: number): Record<string, Tensor> => {

@@ -6,6 +6,7 @@
 // rounding noise left in its place up to full-size steps.)
 import { describe, expect, test } from 'vitest';
 import { compileOrThrow } from '../compiler/index.js';
+import { lstmMomentumSource, twoLossesSource } from './helpers/models.js';
 import { Trainer } from '../compiler/api/trainer.js';
 import { optimize } from '../compiler/api/model.js';
 import { specialize } from '../compiler/jit/jit.js';
@@ -15,18 +16,7 @@ import { instantiate, type HomeSlot } from '../runtime/compiled.js';
 
 const MODELS: Record<string, { src: string; batch: (r: Rng, B: number) => Record<string, Tensor> }> = {
   lstm: {
-    src: `import nn
-import seq
-model M {
-  input x: f32[B, 6, 5]
-  target y: i32[B, 6]
-  layer cell = seq.LSTMCell(5, 12)
-  layer readout = nn.Dense(12, 5)
-  let hs = seq.lstm(cell, x, seq.zeros_state(x, 12), seq.zeros_state(x, 12))
-  output logits = readout(hs[0])
-  loss nn.sequence_cross_entropy(logits, y)
-  optimizer sgd(lr = 0.1, momentum = 0.9)
-}`,
+    src: lstmMomentumSource(6, 5, 12),
     batch: (r, B) => ({ x: { data: Float32Array.from({ length: B * 30 }, () => r.normal()), shape: [B, 6, 5] }, y: { data: Int32Array.from({ length: B * 6 }, () => r.int(5)), shape: [B, 6] } }),
   },
   attention: {
@@ -44,14 +34,7 @@ model M {
     batch: (r, B) => ({ x: { data: Float32Array.from({ length: B * 7 * 16 }, () => r.normal()), shape: [B, 7, 16] }, y: { data: Int32Array.from({ length: B * 7 }, () => r.int(5)), shape: [B, 7] } }),
   },
   two_losses: {
-    src: `import nn
-model M {
-  input x: f32[B, 9]
-  layer g = nn.Dense(9, 9)
-  layer d = nn.Dense(9, 1)
-  loss d_loss = nn.bce_with_logits(d(x), 1) + nn.bce_with_logits(d(stop_gradient(g(x))), 0) trains d with adam(lr = 0.01)
-  loss g_loss = nn.bce_with_logits(d(g(x)), 1) trains g with sgd(lr = 0.05)
-}`,
+    src: twoLossesSource(9),
     batch: (r, B) => ({ x: { data: Float32Array.from({ length: B * 9 }, () => r.normal()), shape: [B, 9] } }),
   },
 };
