@@ -2,7 +2,8 @@
 // data_offsets}, __metadata__}, then raw little-endian data. Written atomically: a temporary file is
 // fsynced and renamed over the target, so a crash never leaves a half-written checkpoint.
 import { setOwn } from './tensor.js';
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { writeFileAtomic } from './write.js';
 import { DataError } from './data/errors.js';
 import type { Tensor, TensorData } from './tensor.js';
 
@@ -37,15 +38,7 @@ export const encodeSafetensors = (tensors: Readonly<Record<string, Tensor>>, met
 
 export const saveSafetensors = (path: string, tensors: Readonly<Record<string, Tensor>>, metadata: Readonly<Record<string, string>> = {}): void => {
   const bytes = encodeSafetensors(tensors, metadata);
-  const tmp = `${path}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
-  try {
-    const fd = openSync(tmp, 'w');
-    try { writeSync(fd, bytes); fsyncSync(fd); } finally { closeSync(fd); }
-    renameSync(tmp, path);
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    throw e;
-  }
+  writeFileAtomic(path, bytes);
 };
 
 export const decodeSafetensors = (buf: Uint8Array, name: string): { tensors: Record<string, Tensor>; metadata: Record<string, string> } => {

@@ -5,6 +5,7 @@ export { instantiate, type CompiledModule, type HomeSlot, type Precision } from 
 export { Rng } from './random.js';
 export { initialize, INIT_NAMES, type InitSpec } from './init.js';
 export { saveSafetensors, loadSafetensors } from './checkpoint.js';
+export { writeFileAtomic, WriteError, type WriteFs, type WriteOptions } from './write.js';
 export { loadBundledMnist } from './data/mnist.js';
 export { readIdx } from './data/idx.js';
 export { readNpy, writeNpy } from './data/npy.js';

@@ -1,6 +1,6 @@
 // A minimal PNG encoder (8-bit grayscale, zlib from node:zlib) and image grids, so generated or
 // reconstructed digits can be looked at. Written atomically.
-import { renameSync, writeFileSync } from 'node:fs';
+import { writeFileAtomic } from './write.js';
 import { deflateSync } from 'node:zlib';
 
 const CRC_TABLE = (() => {
@@ -57,7 +57,5 @@ export const imageGrid = (images: ArrayLike<number>, count: number, h: number, w
 
 export const writePngGrid = (path: string, images: ArrayLike<number>, count: number, h: number, w: number): void => {
   const g = imageGrid(images, count, h, w);
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, encodePng(g.pixels, g.width, g.height));
-  renameSync(tmp, path);
+  writeFileAtomic(path, encodePng(g.pixels, g.width, g.height));
 };

@@ -1,9 +1,9 @@
 // The CLI's side of the world: reading tensors from .json/.npy files, writing outputs, printing
 // diagnostics with colour only on a TTY, and exit codes.
-import { writeFileSync, renameSync } from 'node:fs';
 import { readJsonTensor } from '../../runtime/data/json.js';
 import { readNpy } from '../../runtime/data/npy.js';
 import type { Tensor } from '../../runtime/tensor.js';
+import { writeFileAtomic } from '../../runtime/write.js';
 import { toNested } from '../../runtime/tensor.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { renderDiagnostics } from '../diagnostics/render.js';
@@ -38,12 +38,8 @@ export const readTensorFile = (path: string): Tensor => {
   throw new UsageError(`--input files must be .json or .npy, got ${path}`);
 };
 
-/** Writes text atomically: a temporary file renamed over the target. */
-export const writeAtomic = (path: string, text: string): void => {
-  const tmp = `${path}.tmp-${process.pid}-${Date.now()}`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, path);
-};
+/** Writes a file completely or not at all (see runtime/write.ts); failures are WriteErrors (exit 1). */
+export const writeAtomic = (path: string, data: string | Uint8Array): void => writeFileAtomic(path, data);
 
 export const tensorsToJson = (ts: Record<string, Tensor>): string =>
   JSON.stringify(Object.fromEntries(Object.entries(ts).map(([k, t]) => [k, { shape: t.shape, data: toNested(t) }])), null, 1);

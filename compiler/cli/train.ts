@@ -2,7 +2,7 @@
 // Loads data (the bundled MNIST digits by default), trains with a progress bar, reports held-out
 // accuracy, and writes an atomic safetensors checkpoint, a JSONL log and an SVG of the curves.
 // Ctrl-C stops after the current batch and saves a checkpoint.
-import { appendFileSync, mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { splitValidation } from '../../runtime/data/batches.js';
 import { readCsv } from '../../runtime/data/csv.js';
@@ -69,6 +69,14 @@ const loadData = (s: TrainSettings, model: Model): { train: Dataset; test: Datas
   throw new UsageError(`--data must be mnist, words, afinn, reverse (with an input of fixed length, e.g. i32[B, 16]) or a .csv file, got '${s.data}'`);
 };
 
+/** `--out FILE.safetensors`, or `--out DIR` (an existing directory, or a path ending in '/'): DIR/<Model>.safetensors. */
+export const checkpointPath = (model: Model, out: string | undefined): string => {
+  if (out === undefined) return join('checkpoints', `${model.name}.safetensors`);
+  let isDir = /[/\\]$/.test(out);
+  try { isDir ||= statSync(out).isDirectory(); } catch { /* a new file */ }
+  return isDir ? join(out, `${model.name}.safetensors`) : out;
+};
+
 export const trainCommand = async (out: Out, model: Model, file: string, flags: Partial<TrainSettings>): Promise<void> => {
   const s = resolveSettings(model, flags);
   if (!SCHEDULES.includes(s.schedule as ScheduleName)) throw new UsageError(`the schedule must be one of ${SCHEDULES.join(', ')}, got '${s.schedule}'`);
@@ -81,11 +89,11 @@ export const trainCommand = async (out: Out, model: Model, file: string, flags: 
   });
   if (s.resume) loadParams(model, s.resume, trainer);
   if (s.initFrom) out.err(`initialized ${initFrom(model, s.initFrom).join(', ')} from ${s.initFrom}`);
-  const path = s.out ?? join('checkpoints', `${model.name}.safetensors`);
+  const path = checkpointPath(model, s.out);
   const logPath = s.log ?? path.replace(/\.safetensors$/, '') + '.log.jsonl';
   const svgPath = path.replace(/\.safetensors$/, '') + '.curves.svg';
   mkdirSync(dirname(path), { recursive: true });
-  rmSync(logPath, { force: true });
+  const logLines: string[] = [];
   const hp = Object.entries(trainer.config.hyper ?? {}).map(([k, v]) => `${k}=${v}`).join(', ');
   out.err(`dlm train: ${model.name} from ${basename(file)} — ${model.paramCount().toLocaleString('en-US')} parameters, ${trainer.config.optimizer}(${hp})`);
   out.err(`data: ${source}: ${train.count} train, ${val.count} validation, ${test.count} test; batch ${s.batch}, ${s.epochs} epochs, seed ${s.seed}${s.earlyStopping !== undefined ? `, early stopping after ${s.earlyStopping}` : ''}`);
@@ -107,7 +115,8 @@ export const trainCommand = async (out: Out, model: Model, file: string, flags: 
       onEpoch: (r) => {
         bar?.finish({ loss: r.trainLoss, ...(r.terms ?? {}), ...(r.trainAccuracy !== undefined ? { acc: r.trainAccuracy } : {}), ...(r.valLoss !== undefined ? { val_loss: r.valLoss } : {}), ...(r.valAccuracy !== undefined ? { val_acc: r.valAccuracy } : {}) });
         bar = undefined;
-        appendFileSync(logPath, JSON.stringify(r) + '\n');
+        logLines.push(JSON.stringify(r) + '\n');
+        writeAtomic(logPath, logLines.join(''));
       },
     });
     writeAtomic(svgPath, curvesSvg(`${model.name}: training curves`, result.epochs));

@@ -1,6 +1,7 @@
 // NumPy .npy files (format 1.0–3.0), little-endian C-order f4/f8/i4/i8/u1/i1/u2/i2. The header dict is
 // parsed with patterns, never evaluated.
-import { readFileSync, writeFileSync, renameSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { writeFileAtomic } from '../write.js';
 import type { Tensor } from '../tensor.js';
 import { DataError } from './errors.js';
 
@@ -66,7 +67,5 @@ export const encodeNpy = (t: Tensor): Uint8Array => {
 };
 
 export const writeNpy = (path: string, t: Tensor): void => {
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, encodeNpy(t));
-  renameSync(tmp, path);
+  writeFileAtomic(path, encodeNpy(t));
 };
