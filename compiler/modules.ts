@@ -1,6 +1,6 @@
 // Resolves `import nn` to stdlib/nn.dlm and `import "./x.dlm" as x` to a user file, and reads them.
 // The standard library ships as .dlm files beside the compiler (../stdlib from here and from dist/).
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { SourceFile } from './diagnostics/span.js';
@@ -10,6 +10,8 @@ export interface Loader {
   stdlib(name: string): SourceFile | undefined;
   /** A user file relative to the importing file; undefined (plus a reason) if unreadable. */
   file(path: string, from: string): SourceFile | { readonly error: string };
+  /** The names of the standard modules (for suggestions); optional for custom loaders. */
+  stdlibNames?(): readonly string[];
 }
 
 const STDLIB_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'stdlib');
@@ -27,6 +29,7 @@ export const defaultLoader: Loader = {
     }
     return stdlibCache.get(name);
   },
+  stdlibNames: () => readdirSync(STDLIB_DIR).filter((f) => f.endsWith('.dlm')).map((f) => f.slice(0, -4)).sort(),
   file: (path, from) => {
     const base = from.startsWith('stdlib:') || from.startsWith('<') ? process.cwd() : dirname(from);
     const full = resolve(base, path);

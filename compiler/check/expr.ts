@@ -1,5 +1,6 @@
 // Elaboration of expressions: literals, names, operators, indexing, blocks and calls (user functions,
 // layers, built-ins, primitives, grad). Static arithmetic (dims, literals) is folded here.
+import { didYouMean } from '../diagnostics/suggest.js';
 import type { Arg, BinaryOp, Expr, FnDecl, UpdateStmt } from '../ast/ast.js';
 import type { Span } from '../diagnostics/span.js';
 import { note } from '../diagnostics/codes.js';
@@ -43,7 +44,7 @@ export class ExprElab {
       case 'Bool': return { k: 'static', value: e.value ? 1 : 0 };
       case 'Name': {
         const entry = scope.lookup(e.name);
-        if (!entry) return this.c.err('E0101', e.span, `unknown name '${e.name}'`);
+        if (!entry) return this.c.err('E0101', e.span, `unknown name '${e.name}'`, didYouMean(e.name, scope.names()));
         return entry.binding;
       }
       case 'Member': return this.member(this.expr(e.object, scope), e.name.name, e.span);
@@ -79,7 +80,7 @@ export class ExprElab {
   update(u: UpdateStmt, scope: Scope): void {
     const target = scope.lookup(u.name.name);
     const v = this.expr(u.value, scope);
-    if (!target) { this.c.err('E0101', u.name.span, `unknown name '${u.name.name}'`); return; }
+    if (!target) { this.c.err('E0101', u.name.span, `unknown name '${u.name.name}'`, didYouMean(u.name.name, scope.names())); return; }
     const t = target.binding;
     const state = t.k === 'tensor' ? this.c.states.find((s) => s.id === t.id) : undefined;
     if (!state) { this.c.err('E0105', u.name.span, `only a 'state' can be updated; '${u.name.name}' is ${describe(t)}`, target.span ? [note('declared here', target.span)] : []); return; }
@@ -97,7 +98,7 @@ export class ExprElab {
     if (obj.k === 'error') return ERROR;
     if (obj.k === 'module' || obj.k === 'layer') {
       const entry = obj.scope.own(name);
-      if (!entry) return this.c.err('E0101', span, `${describe(obj)} has no member '${name}'`);
+      if (!entry) return this.c.err('E0101', span, `${describe(obj)} has no member '${name}'`, didYouMean(name, obj.scope.ownNames()));
       return entry.binding;
     }
     return this.c.err('E0105', span, `${describe(obj)} has no members (looked up '${name}')`);
@@ -198,7 +199,7 @@ export class ExprElab {
     if (this.c.stack.some((f) => f.key === decl)) return this.c.err('E0106', span, `'${decl.name.name}' calls itself; recursion is not supported (use scan for loops)`, [note(`'${decl.name.name}' is defined here`, decl.name.span)]);
     const inner = closure.child();
     if (args.pos.length > decl.params.length) return this.c.err('E0104', span, `${what} takes ${decl.params.length} argument${decl.params.length === 1 ? '' : 's'}, got ${args.pos.length}`, [note('defined here', decl.name.span)]);
-    for (const k of args.kw.keys()) if (!decl.params.some((p) => p.name.name === k)) return this.c.err('E0104', args.kw.get(k)!.span, `${what} has no parameter '${k}'`, [note('defined here', decl.name.span)]);
+    for (const k of args.kw.keys()) if (!decl.params.some((p) => p.name.name === k)) return this.c.err('E0104', args.kw.get(k)!.span, `${what} has no parameter '${k}'`, [...didYouMean(k, decl.params.map((p) => p.name.name)), note('defined here', decl.name.span)]);
     this.c.stack.push({ name: what, span, key: decl });
     try {
       for (let i = 0; i < decl.params.length; i++) {

@@ -1,5 +1,6 @@
 // Layers and models: instantiating a layer declares its parameters (with initializers) under a path
 // like `l1.W`, binds its sub-layers and functions; a model adds inputs, targets, outputs and a loss.
+import { didYouMean } from '../diagnostics/suggest.js';
 import type { Expr, LayerDecl, ModelDecl, ParamDecl, StateDecl, TrainDecl } from '../ast/ast.js';
 import { note } from '../diagnostics/codes.js';
 import type { Span } from '../diagnostics/span.js';
@@ -48,7 +49,7 @@ export class ModelElab {
     const dims = this.c.dims(p.type, scope, false);
     const unknown = p.init.kind === 'Name' && !scope.lookup(p.init.name) ? p.init : p.init.kind === 'Call' && p.init.callee.kind === 'Name' && !scope.lookup(p.init.callee.name) ? p.init.callee : undefined;
     if (unknown && unknown.kind === 'Name') {
-      this.c.err('E0109', unknown.span, `unknown initializer '${unknown.name}'`, [note(`initializers: ${INITIALIZERS.join(', ')}`)]);
+      this.c.err('E0109', unknown.span, `unknown initializer '${unknown.name}'`, [...didYouMean(unknown.name, INITIALIZERS), note(`initializers: ${INITIALIZERS.join(', ')}`)]);
       scope.define(p.name.name, ERROR, p.name.span);
       return;
     }
@@ -78,7 +79,7 @@ export class ModelElab {
     const decl: LayerDecl = callee.decl;
     const inner = callee.scope.child();
     if (args.pos.length > decl.params.length) return this.c.err('E0104', ctor.span, `layer ${decl.name.name} takes ${decl.params.length} arguments, got ${args.pos.length}`, [note('defined here', decl.name.span)]);
-    for (const k of args.kw.keys()) if (!decl.params.some((p) => p.name.name === k)) return this.c.err('E0104', args.kw.get(k)!.span, `layer ${decl.name.name} has no parameter '${k}'`);
+    for (const k of args.kw.keys()) if (!decl.params.some((p) => p.name.name === k)) return this.c.err('E0104', args.kw.get(k)!.span, `layer ${decl.name.name} has no parameter '${k}'`, didYouMean(k, decl.params.map((p) => p.name.name)));
     this.c.stack.push({ name: `${decl.name.name}(…) for '${path}'`, span: ctor.span, key: {} });
     try {
       for (let i = 0; i < decl.params.length; i++) {
@@ -194,7 +195,7 @@ export class ModelElab {
     for (const st of t.settings) {
       // repeat_<loss> = k: run that loss's step k times per round (k discriminator steps per generator step)
       const rule = st.name.name.startsWith('repeat_') ? 'int' : TRAIN_SETTINGS[st.name.name];
-      if (!rule) { this.c.err('E0111', st.name.span, `unknown train setting '${st.name.name}'`, [note(`settings: ${Object.keys(TRAIN_SETTINGS).join(', ')}`)]); continue; }
+      if (!rule) { this.c.err('E0111', st.name.span, `unknown train setting '${st.name.name}'`, [...didYouMean(st.name.name, Object.keys(TRAIN_SETTINGS)), note(`settings: ${Object.keys(TRAIN_SETTINGS).join(', ')}`)]); continue; }
       if (rule === 'name') {
         if (st.value.kind !== 'Name') { this.c.err('E0111', st.value.span, `'${st.name.name}' takes a name such as cosine`); continue; }
         settings[st.name.name] = st.value.name;

@@ -1,7 +1,8 @@
 // Module-level checking: the root scope of built-ins, imports (stdlib and user files, with cycle
 // detection), top-level functions, layers and models. Each model is elaborated into its own IR.
+import { didYouMean } from '../diagnostics/suggest.js';
 import type { Module } from '../ast/ast.js';
-import { Collector, type Diagnostic } from '../diagnostics/diagnostic.js';
+import { Collector, type Diagnostic, type Note } from '../diagnostics/diagnostic.js';
 import { error, note } from '../diagnostics/codes.js';
 import type { SourceFile } from '../diagnostics/span.js';
 import type { Loader } from '../modules.js';
@@ -74,7 +75,7 @@ export class ModuleChecker {
             const dep = item.isPath ? this.loader.file(item.module, src.path) : this.loader.stdlib(item.module);
             if (!dep || 'error' in dep) {
               this.diags.push(error('E0103', item.span, item.isPath ? `cannot import "${item.module}": ${dep ? dep.error : 'not found'}` : `unknown module '${item.module}'`,
-                item.isPath ? [] : [note('standard modules: nn, losses, optim, init (see stdlib/)')]));
+                item.isPath ? [] : this.unknownModuleNotes(item.module)));
               scope.define(name.name, { k: 'error' }, name.span);
               break;
             }
@@ -100,6 +101,12 @@ export class ModuleChecker {
   }
 
   /** Checks every model of the main file. */
+  /** Notes for `import x` of a module that does not exist: the closest ones, and the list of what does. */
+  private unknownModuleNotes(name: string): Note[] {
+    const names = (this.loader.stdlibNames?.() ?? []).filter((m) => m !== 'prelude');
+    return [...didYouMean(name, names), ...(names.length ? [note(`standard modules: ${names.join(', ')}`)] : [])];
+  }
+
   program(src: SourceFile): { program: CheckedProgram; diagnostics: readonly Diagnostic[] } {
     const mod = this.moduleScope(src);
     const models: ModelIR[] = [];

@@ -65,4 +65,13 @@ export class Scope {
   child(): Scope {
     return new Scope(this);
   }
+
+  /** Every name visible here (own first, then enclosing scopes'), for "did you mean" suggestions. */
+  names(): string[] {
+    return [...this.table.keys(), ...(this.parent?.names() ?? [])];
+  }
+
+  ownNames(): string[] {
+    return [...this.table.keys()];
+  }
 }

@@ -1,6 +1,7 @@
 // Builds the training step of a model as ONE IR function: forward, reverse-mode gradient of the loss
 // with respect to every parameter, optional clipping, and the optimizer update. Parameters and optimizer
 // state are inputs that the step updates in place (IrFunction.updates).
+import { didYouMean } from '../diagnostics/suggest.js';
 import { gradientsOf } from '../autodiff/grad.js';
 import type { LossGroup, ModelIR } from '../check/model.js';
 import { error, note } from '../diagnostics/codes.js';
@@ -37,10 +38,10 @@ export const resolveOptimizer = (m: ModelIR, cfg: Partial<TrainConfig>, group?: 
   const name = cfg.optimizer ?? declared?.name ?? 'sgd';
   const rule = OPTIMIZERS[name];
   const span = declared?.span ?? m.span;
-  if (!rule) return { errors: [error('E0110', span, `unknown optimizer '${name}'`, [note(`known optimizers: ${Object.keys(OPTIMIZERS).join(', ')}`)])] };
+  if (!rule) return { errors: [error('E0110', span, `unknown optimizer '${name}'`, [...didYouMean(name, Object.keys(OPTIMIZERS)), note(`known optimizers: ${Object.keys(OPTIMIZERS).join(', ')}`)])] };
   const hyper = { ...rule.defaults, ...(cfg.optimizer && cfg.optimizer !== declared?.name ? {} : declared?.args ?? {}), ...(cfg.hyper ?? {}) };
   const unknown = Object.keys(hyper).filter((k) => !(k in rule.defaults));
-  if (unknown.length) return { errors: [error('E0110', span, `${name} has no setting '${unknown[0]}'`, [note(`${name} takes ${Object.keys(rule.defaults).join(', ')}`)])] };
+  if (unknown.length) return { errors: [error('E0110', span, `${name} has no setting '${unknown[0]}'`, [...didYouMean(unknown[0]!, Object.keys(rule.defaults)), note(`${name} takes ${Object.keys(rule.defaults).join(', ')}`)])] };
   return { config: { ...cfg, optimizer: name, hyper } };
 };
 
