@@ -4,6 +4,8 @@
 import * as E from 'fp-ts/lib/Either.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { checkFlags, commandHelp, commandNames, suffix } from './cli/flags.js';
+import { didYouMeanText } from './diagnostics/suggest.js';
 import { DataError } from '../runtime/data/errors.js';
 import { RunError } from './api/errors.js';
 import { gradcheck } from './api/gradcheck.js';
@@ -104,6 +106,17 @@ const OPTIONS = {
   temperature: { type: 'string' },
 } as const;
 
+/** Node's parser, with its messages for unknown flags replaced by ours (which suggest the right one). */
+const parseFlags = (argv: readonly string[]) => {
+  try {
+    return parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (e) {
+    const cmd = argv.find((a) => !a.startsWith('-'));
+    if (cmd) checkFlags(argv, cmd, OPTIONS, HELP);
+    throw e;
+  }
+};
+
 const num = (v: string | undefined, flag: string, int = false): number | undefined => {
   if (v === undefined) return undefined;
   const n = Number(v);
@@ -120,11 +133,15 @@ const load = (out: Out, file: string): Program | undefined => {
 
 export const main = async (argv: readonly string[], out: Out = consoleOut()): Promise<number> => {
   try {
-    const { values: o, positionals } = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
+    const { values: o, positionals } = parseFlags(argv);
     if (o.version) { out.log(VERSION); return EXIT.ok; }
     const [cmd, file, ...rest] = positionals;
-    if (o.help || !cmd) { out.log(HELP); return cmd || o.help ? EXIT.ok : EXIT.usage; }
-    if (!['check', 'compile', 'run', 'predict', 'eval', 'sample', 'train', 'gradcheck', 'summary'].includes(cmd)) throw new UsageError(`unknown command '${cmd}'`);
+    if (cmd === 'help') { out.log(file ? commandHelp(HELP, file) : HELP); return EXIT.ok; }
+    if (cmd && !commandNames(HELP).includes(cmd)) {
+      throw new UsageError(`unknown command '${cmd}'${suffix(didYouMeanText(cmd, commandNames(HELP), "'"))}`);
+    }
+    if (o.help || !cmd) { out.log(cmd ? commandHelp(HELP, cmd) : HELP); return cmd || o.help ? EXIT.ok : EXIT.usage; }
+    checkFlags(argv, cmd, OPTIONS, HELP);
     if (!file) throw new UsageError(`${cmd} needs a .dlm file`);
     if (rest.length) throw new UsageError(`unexpected argument '${rest[0]}'`);
     const seed = num(o.seed, 'seed', true) ?? 0;
@@ -190,7 +207,10 @@ export const main = async (argv: readonly string[], out: Out = consoleOut()): Pr
       return EXIT.userError;
     }
     if (e instanceof DataError) { out.err(`error: ${e.message}`); return EXIT.userError; }
-    if (e instanceof UsageError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) { out.err(`error: ${(e as Error).message}\n(see dlm --help)`); return EXIT.usage; }
+    if (e instanceof UsageError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) { const msg = (e as Error).message;
+      out.err(`error: ${msg}${msg.includes('see dlm help') ? '' : '\n(see dlm --help)'}`);
+      return EXIT.usage;
+    }
     if ((e as { code?: string }).code === 'ENOENT' || (e as { code?: string }).code === 'EACCES') { out.err(`error: ${(e as Error).message}`); return EXIT.userError; }
     out.err(`internal error in dlm (a bug, please report it): ${(e as Error).message}`);
     if (process.env['DLM_DEBUG']) out.err(String((e as Error).stack));
