@@ -22,7 +22,25 @@ export interface Out {
   readonly progress?: { write(s: string): unknown; isTTY?: boolean };
 }
 
-export const consoleOut = (): Out => ({
+/**
+ * A closed pipe (`dlm summary | head`) ends the process quietly: the reader has what it wanted.
+ * Without a handler Node reports EPIPE as an uncaught error with a stack trace.
+ */
+const quietOnClosedPipe = (stream: NodeJS.WriteStream): void => {
+  if (stream.listenerCount('error') > 0) return;
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE' || e.code === 'ERR_STREAM_DESTROYED') process.exit(process.exitCode ?? 0);
+    throw e;
+  });
+};
+
+export const consoleOut = (): Out => {
+  quietOnClosedPipe(process.stdout);
+  quietOnClosedPipe(process.stderr);
+  return consoleStreams();
+};
+
+const consoleStreams = (): Out => ({
   log: (s) => process.stdout.write(s + '\n'),
   err: (s) => process.stderr.write(s + '\n'),
   color: Boolean(process.stderr.isTTY) && !process.env['NO_COLOR'],
