@@ -46,6 +46,12 @@ export const classOutput = (model: Model): string | undefined => {
 /** Scalar outputs other than the loss (the named terms of a composite loss, e.g. reconstruction and KL). */
 export const scalarOutputs = (model: Model): string[] => model.ir.outputs.filter((o) => outputRank(model, o) === 0);
 
+/** The outputs a training step computes besides the loss: the logged scalars and the scored one. */
+export const trainingOutputs = (model: Model): string[] => {
+  const scored = classOutput(model);
+  return [...scalarOutputs(model), ...(scored ? [scored] : [])];
+};
+
 /** The type of a model output, by name. */
 export const outputType = (model: Model, name: string): TensorType | undefined => {
   const id = model.ir.fn.outputs.find((q) => q.name === name)?.id;

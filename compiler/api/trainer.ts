@@ -9,6 +9,7 @@ import { bindInputs, specialize, type Specialized } from '../jit/jit.js';
 import { nd } from '../ops/ndarray.js';
 import { HYPER_LR, HYPER_STEP, buildTrainStep, resolveOptimizer, type TrainConfig, type TrainStep } from '../train/step.js';
 import { RunError } from './errors.js';
+import { trainingOutputs } from './metrics.js';
 import { RANDOM_KEY, TRAINING_FLAG } from '../check/builtins.js';
 import { optimize, type Model } from './model.js';
 
@@ -56,7 +57,7 @@ export class Trainer {
     this.groups = model.ir.losses.map((g) => {
       const r = resolveOptimizer(model.ir, cfg, g);
       if ('errors' in r) throw new RunError(r.errors);
-      const program = buildTrainStep(model.ir, r.config, g);
+      const program = buildTrainStep(model.ir, r.config, g, trainingOutputs(model));
       const repeat = model.ir.train?.settings[`repeat_${g.name}`];
       return { name: g.name, config: r.config, program, optimized: optimize(program.fn, model.opts.passes), repeat: typeof repeat === 'number' ? repeat : 1 };
     });

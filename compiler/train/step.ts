@@ -46,7 +46,7 @@ export const resolveOptimizer = (m: ModelIR, cfg: Partial<TrainConfig>, group?: 
 };
 
 /** The step of one loss group (the model's only loss unless it names several): only its parameters change. */
-export const buildTrainStep = (m: ModelIR, cfg: TrainConfig, group: LossGroup = m.losses[0]!): TrainStep => {
+export const buildTrainStep = (m: ModelIR, cfg: TrainConfig, group: LossGroup = m.losses[0]!, keep?: readonly string[]): TrainStep => {
   const rule = OPTIMIZERS[cfg.optimizer]!;
   const b = new IrBuilder(m.fn.nodes);
   const loss = { name: 'loss', id: group.id };
@@ -54,7 +54,9 @@ export const buildTrainStep = (m: ModelIR, cfg: TrainConfig, group: LossGroup = 
   const prefix = m.losses.length > 1 ? `${group.name}/` : '';
   const params = trained.map((p) => p.id);
   let grads: Value[] = gradientsOf(b, loss.id, params);
-  const outputs: Output[] = [...m.fn.outputs.filter((o) => o.name !== 'loss'), loss];
+  // Only what training reads (`keep`: the logged scalars and the output scored for accuracy): an output
+  // the loss does not need, such as a sampler, is computed by eval/predict/run, not in every step.
+  const outputs: Output[] = [...m.fn.outputs.filter((o) => o.name !== 'loss' && (!keep || keep.includes(o.name))), loss];
   b.at(m.span, () => {
     if (cfg.clipValue !== undefined) {
       const c = cfg.clipValue;
