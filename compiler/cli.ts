@@ -5,6 +5,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { checkFlags, commandHelp, commandNames, suffix } from './cli/flags.js';
+import { startLanguageServer } from './lsp/server.js';
 import { didYouMeanText } from './diagnostics/suggest.js';
 import { DataError } from '../runtime/data/errors.js';
 import { RunError } from './api/errors.js';
@@ -61,6 +62,8 @@ commands:
   gradcheck FILE        compare the symbolic gradient with finite differences; exit 1 on mismatch
       --seed N  --dim NAME=N
   summary FILE          parameters per layer, counts and shapes
+  lsp                   a language server over stdio for editors: diagnostics as you type, the inferred
+                        type and shape of any expression on hover, go to definition, completion
 
 common options: --model NAME (which model in the file), --seed N, -h/--help, -v/--version
 `;
@@ -142,6 +145,7 @@ export const main = async (argv: readonly string[], out: Out = consoleOut()): Pr
     }
     if (o.help || !cmd) { out.log(cmd ? commandHelp(HELP, cmd) : HELP); return cmd || o.help ? EXIT.ok : EXIT.usage; }
     checkFlags(argv, cmd, OPTIONS, HELP);
+    if (cmd === 'lsp') { startLanguageServer(); return EXIT.ok; }
     if (!file) throw new UsageError(`${cmd} needs a .dlm file`);
     if (rest.length) throw new UsageError(`unexpected argument '${rest[0]}'`);
     const seed = num(o.seed, 'seed', true) ?? 0;

@@ -17,6 +17,9 @@ export interface Loader {
 const STDLIB_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'stdlib');
 const stdlibCache = new Map<string, SourceFile | undefined>();
 
+/** Where a standard module's file is on disk, for editors that open it (go to definition). */
+export const stdlibPath = (name: string): string => resolve(STDLIB_DIR, `${name}.dlm`);
+
 export const defaultLoader: Loader = {
   stdlib: (name) => {
     if (!/^[a-z_][a-z0-9_]*$/.test(name)) return undefined;

@@ -10,6 +10,7 @@ import { opDef } from '../ops/registry.js';
 import { isShapeError, type ShapeError } from '../types/shapes.js';
 import { dimAdd, dimDiv, dimMul, dimSub, fmtDim } from '../types/dims.js';
 import { type Dim, type DType, type TensorType, fmtType, sameShape } from '../types/types.js';
+import type { Recorder } from './record.js';
 import { ERROR, describe, type Binding, type InitSpec, type Scope } from './scope.js';
 
 export interface ParamInfo { readonly name: string; readonly id: number; readonly type: TensorType; readonly init: InitSpec; readonly span: Span }
@@ -27,6 +28,8 @@ export class Elab {
   readonly stateUpdates = new Map<number, { value: number; span: Span }>();
   readonly shapes: ShapeNote[] = [];
   readonly stack: Frame[] = [];
+  /** Set by editors (the language server) to collect types and definitions; undefined otherwise. */
+  recorder: Recorder | undefined;
   /** Random call sites get distinct streams, numbered in source order. */
   streams = 0;
   private readonly hypers = new Map<string, number>();

@@ -39,6 +39,26 @@ export class ExprElab {
   constructor(readonly c: Elab) {}
 
   expr = (e: Expr, scope: Scope): Binding => {
+    const v = this.elabExpr(e, scope);
+    if (this.c.recorder) this.record(e, v, scope);
+    return v;
+  };
+
+  /** For editors: the expression's type, and where a name or member it reads is defined. */
+  private record(e: Expr, v: Binding, scope: Scope): void {
+    const r = this.c.recorder!;
+    r.expr(e.span, describe(v), v.k === 'tensor' ? this.c.type(v.id) : undefined);
+    if (e.kind === 'Name') {
+      const def = scope.lookup(e.name)?.span;
+      if (def) r.ref(e.span, def, e.name);
+    } else if (e.kind === 'Member') {
+      const obj = this.c.recorder && e.object.kind === 'Name' ? scope.lookup(e.object.name)?.binding : undefined;
+      const def = obj && (obj.k === 'module' || obj.k === 'layer') ? obj.scope.own(e.name.name)?.span : undefined;
+      if (def) r.ref(e.name.span, def, e.name.name);
+    }
+  }
+
+  private elabExpr = (e: Expr, scope: Scope): Binding => {
     switch (e.kind) {
       case 'Num': return { k: 'static', value: e.value };
       case 'Bool': return { k: 'static', value: e.value ? 1 : 0 };

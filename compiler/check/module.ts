@@ -12,6 +12,7 @@ import { Elab } from './elab.js';
 import { ExprElab } from './expr.js';
 import { INITIALIZERS } from './initializers.js';
 import { ModelElab, type ModelIR } from './model.js';
+import type { Recorder } from './record.js';
 import { Scope } from './scope.js';
 import { BUILTINS } from './builtins.js';
 
@@ -50,6 +51,9 @@ export class ModuleChecker {
   private readonly loading: string[] = [];
   private readonly root = rootScope();
   private readonly prelude: Scope;
+
+  /** Collects types and definitions for editors when set (see record.ts). */
+  recorder: Recorder | undefined;
 
   constructor(private readonly loader: Loader) {
     const pre = loader.stdlib('prelude');
@@ -100,13 +104,18 @@ export class ModuleChecker {
     return { scope, ast };
   }
 
-  /** Checks every model of the main file. */
   /** Notes for `import x` of a module that does not exist: the closest ones, and the list of what does. */
   private unknownModuleNotes(name: string): Note[] {
     const names = (this.loader.stdlibNames?.() ?? []).filter((m) => m !== 'prelude');
     return [...didYouMean(name, names), ...(names.length ? [note(`standard modules: ${names.join(', ')}`)] : [])];
   }
 
+  /** The scope of a checked module (its top-level names), for editors' completion. */
+  scopeOf(path: string): Scope | undefined {
+    return this.scopes.get(path);
+  }
+
+  /** Checks every model of the main file. */
   program(src: SourceFile): { program: CheckedProgram; diagnostics: readonly Diagnostic[] } {
     const mod = this.moduleScope(src);
     const models: ModelIR[] = [];
@@ -114,6 +123,7 @@ export class ModuleChecker {
       for (const item of mod.ast.items) {
         if (item.kind !== 'Model') continue;
         const c = new Elab();
+        c.recorder = this.recorder;
         const m = new ModelElab(c, new ExprElab(c));
         const ir = m.model(item, mod.scope);
         c.diags.items.forEach((d) => this.diags.push(d));

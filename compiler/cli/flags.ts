@@ -16,7 +16,7 @@ const EXTRA: Readonly<Record<string, readonly string[]>> = {
   run: ['params'],
 };
 
-const COMMAND_LINE = /^ {2}([a-z][a-z-]*) (?:FILE|--|\[)/;
+const COMMAND_LINE = /^ {2}([a-z][a-z-]*)(?: FILE| --| \[| {2,}\S)/;
 
 interface Section { readonly name: string; readonly text: string }
 
@@ -39,7 +39,8 @@ export const commandHelp = (help: string, cmd: string): string => {
   const s = sections(help).find((x) => x.name === cmd);
   if (!s) throw new UsageError(`unknown command '${cmd}'${suffix(didYouMeanText(cmd, commandNames(help), "'"))}`);
   const common = help.split('\n').find((l) => l.startsWith('common options:')) ?? '';
-  return `usage: dlm ${cmd} FILE.dlm [options]\n\n${s.text}\n\n${common}`.trimEnd();
+  const file = / FILE\b/.test(s.text.split('\n')[0]!) ? ' FILE.dlm' : '';
+  return `usage: dlm ${cmd}${file} [options]\n\n${s.text}\n\n${common}`.trimEnd();
 };
 
 const mentioned = (text: string): Set<string> => {
