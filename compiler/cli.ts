@@ -11,7 +11,8 @@ import { DataError } from '../runtime/data/errors.js';
 import { RunError } from './api/errors.js';
 import { gradcheck } from './api/gradcheck.js';
 import { Model } from './api/model.js';
-import { checkPassNames, compileCommand, printShapes, summary } from './cli/inspect.js';
+import { checkPassNames, compileCommand, printShapes } from './cli/inspect.js';
+import { layerSummary } from './cli/summary.js';
 import { EXIT, UsageError, consoleOut, printDiagnostics, readTensorFile, tensorsToJson, writeAtomic, type Out } from './cli/io.js';
 import { evalCommand, trainCommand, type TrainSettings } from './cli/train.js';
 import { sampleCommand } from './cli/sample.js';
@@ -61,7 +62,8 @@ commands:
                         language model, n generated words (--temperature τ scales the logits by 1/τ)
   gradcheck FILE        compare the symbolic gradient with finite differences; exit 1 on mismatch
       --seed N  --dim NAME=N
-  summary FILE          parameters per layer, counts and shapes
+  summary FILE          per layer: type, output shape, parameters, non-trainable state; totals and memory
+      --dim NAME=N      bind a symbolic dim (e.g. --dim B=32) for output shapes and the forward arena
   lsp                   a language server over stdio for editors: diagnostics as you type, the inferred
                         type and shape of any expression on hover, go to definition, completion
 
@@ -165,7 +167,7 @@ export const main = async (argv: readonly string[], out: Out = consoleOut()): Pr
     }
     const model: Model = program.model(o.model, { seed, passes: { disable: checkPassNames(o['no-pass'] ?? []) } });
     switch (cmd) {
-      case 'summary': summary(out, model); return EXIT.ok;
+      case 'summary': layerSummary(out, model, o.dim ?? []); return EXIT.ok;
       case 'compile': {
         const text = compileCommand(out, model, {
           emit: o.emit ?? 'js', program: o.train ? 'train' : o.grad ? 'grad' : 'forward', optimized: Boolean(o.optimized),

@@ -15,6 +15,8 @@ import { ERROR, describe, type Binding, type InitSpec, type Scope } from './scop
 
 export interface ParamInfo { readonly name: string; readonly id: number; readonly type: TensorType; readonly init: InitSpec; readonly span: Span }
 export interface ShapeNote { readonly span: Span; readonly name: string; readonly type: TensorType }
+/** A layer instance, in instantiation order (a parent before its sub-layers), and the types its calls return. */
+export interface LayerInfo { readonly path: string; readonly kind: string; readonly span: Span; readonly outputs: TensorType[] }
 export interface Frame { readonly name: string; readonly span: Span; readonly key: object }
 
 export const isStdlib = (file: string): boolean => file.startsWith('stdlib:');
@@ -27,6 +29,7 @@ export class Elab {
   readonly states: ParamInfo[] = [];
   readonly stateUpdates = new Map<number, { value: number; span: Span }>();
   readonly shapes: ShapeNote[] = [];
+  readonly layers: LayerInfo[] = [];
   readonly stack: Frame[] = [];
   /** Set by editors (the language server) to collect types and definitions; undefined otherwise. */
   recorder: Recorder | undefined;

@@ -6,7 +6,7 @@ import type { Span } from '../diagnostics/span.js';
 import { note } from '../diagnostics/codes.js';
 import { opDef } from '../ops/registry.js';
 import { dimAdd, dimDiv, dimMul, dimSub } from '../types/dims.js';
-import { fmtType, sameShape } from '../types/types.js';
+import { fmtType, sameShape, sameType } from '../types/types.js';
 import { BUILTINS, type CallArgs } from './builtins.js';
 import type { Elab } from './elab.js';
 import { callGrad } from './gradcall.js';
@@ -183,7 +183,10 @@ export class ExprElab {
       case 'layer': {
         const fwd = callee.scope.own('forward');
         if (!fwd || fwd.binding.k !== 'fn') return this.c.err('E0105', span, `layer '${callee.path}' has no 'fn forward(...)' to call`);
-        return this.callFn(fwd.binding.decl, fwd.binding.scope, args, span, callee.path);
+        const out = this.callFn(fwd.binding.decl, fwd.binding.scope, args, span, callee.path);
+        const info = out.k === 'tensor' ? this.c.layers.find((l) => l.path === callee.path) : undefined;
+        if (info && out.k === 'tensor' && !info.outputs.some((t) => sameType(t, this.c.type(out.id)))) info.outputs.push(this.c.type(out.id));
+        return out;
       }
       case 'builtin': {
         const bi = BUILTINS[callee.name];

@@ -6,7 +6,7 @@ import { note } from '../diagnostics/codes.js';
 import type { Span } from '../diagnostics/span.js';
 import type { IrFunction, InputRole } from '../ir/ir.js';
 import { fmtType, type TensorType } from '../types/types.js';
-import type { Elab, ParamInfo, ShapeNote } from './elab.js';
+import type { Elab, LayerInfo, ParamInfo, ShapeNote } from './elab.js';
 import { INITIALIZERS } from './initializers.js';
 import type { ExprElab } from './expr.js';
 import { ERROR, describe, type Binding, type Scope } from './scope.js';
@@ -39,6 +39,8 @@ export interface ModelIR {
   readonly optimizer?: OptimizerSpec;
   readonly train?: TrainSpec;
   readonly shapes: readonly ShapeNote[];
+  /** Layer instances with their types and output types (for `dlm summary`). */
+  readonly layers: readonly LayerInfo[];
 }
 
 export class ModelElab {
@@ -80,6 +82,7 @@ export class ModelElab {
     const inner = callee.scope.child();
     if (args.pos.length > decl.params.length) return this.c.err('E0104', ctor.span, `layer ${decl.name.name} takes ${decl.params.length} arguments, got ${args.pos.length}`, [note('defined here', decl.name.span)]);
     for (const k of args.kw.keys()) if (!decl.params.some((p) => p.name.name === k)) return this.c.err('E0104', args.kw.get(k)!.span, `layer ${decl.name.name} has no parameter '${k}'`, didYouMean(k, decl.params.map((p) => p.name.name)));
+    this.c.layers.push({ path, kind: decl.name.name, span: ctor.span, outputs: [] });
     this.c.stack.push({ name: `${decl.name.name}(…) for '${path}'`, span: ctor.span, key: {} });
     try {
       for (let i = 0; i < decl.params.length; i++) {
@@ -171,7 +174,7 @@ export class ModelElab {
     return {
       name: decl.name.name, span: decl.span, fn: this.c.b.finish(decl.name.name, fnOutputs), params: [...this.c.params],
       states: [...this.c.states], stateUpdates: [...this.c.stateUpdates].map(([target, u]) => ({ target, value: u.value })),
-      inputs, outputs: [...outputs.map((o) => o.name), ...(losses.length > 1 ? losses.map((l) => l.name) : [])], hasLoss: losses.length > 0, losses, shapes: [...this.c.shapes],
+      inputs, outputs: [...outputs.map((o) => o.name), ...(losses.length > 1 ? losses.map((l) => l.name) : [])], hasLoss: losses.length > 0, losses, shapes: [...this.c.shapes], layers: [...this.c.layers],
       ...(optimizer ? { optimizer } : {}), ...(train ? { train } : {}),
     };
   }

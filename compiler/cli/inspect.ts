@@ -31,21 +31,6 @@ export const printShapes = (out: Out, p: Program): void => {
   }
 };
 
-export const summary = (out: Out, model: Model): void => {
-  const ir = model.ir;
-  out.log(`model ${ir.name}`);
-  for (const i of ir.inputs) out.log(`  ${i.role} ${i.name}: ${fmtType(i.type)}`);
-  out.log('');
-  const rows = ir.params.map((p) => [p.name, fmtType(p.type), String(model.params[p.name]!.length), p.init.name]);
-  const w = [0, 1, 2].map((c) => Math.max(...rows.map((r) => r[c]!.length), ['parameter', 'type', 'count'][c]!.length));
-  out.log(`  ${'parameter'.padEnd(w[0]!)}  ${'type'.padEnd(w[1]!)}  ${'count'.padStart(w[2]!)}  init`);
-  for (const r of rows) out.log(`  ${r[0]!.padEnd(w[0]!)}  ${r[1]!.padEnd(w[1]!)}  ${r[2]!.padStart(w[2]!)}  ${r[3]}`);
-  out.log(`  total trainable parameters: ${model.paramCount().toLocaleString('en-US')}`);
-  for (const p of ir.states) out.log(`  state ${p.name}: ${fmtType(p.type)} (updated while training, not trained)`);
-  out.log('');
-  for (const s of ir.shapes) out.log(`  ${s.name}: ${fmtType(s.type)}`);
-};
-
 /** Concrete values for symbolic dims from `--dim B=32` flags; unbound dims default to 1. */
 export const dimEnv = (f: IrFunction, dims: readonly string[]): Map<string, number> => {
   const env = new Map<string, number>();
