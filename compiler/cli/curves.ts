@@ -1,41 +1,76 @@
-// Training curves as a self-contained SVG: loss (left) and accuracy (right) per epoch, train vs
-// validation. Opens in any browser; no scripts, no external resources.
+// Training curves as a self-contained SVG (no scripts, no external resources): small multiples that
+// share the epoch axis — loss and accuracy (train vs validation), then each named term of a composite
+// loss in a panel of its own (a KL term of 0.02 beside a loss of 90 would be a flat line on one axis).
+// Every panel has y ticks with grid lines and x ticks at epochs (at most about ten labels).
 import type { EpochReport } from '../api/fit.js';
 
-const W = 360, H = 240, PAD = 40;
+const W = 360, H = 240, LEFT = 48, RIGHT = 12, TOP = 36, BOTTOM = 34;
+const COLORS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b'];
 
-const panel = (x0: number, title: string, series: { name: string; color: string; values: (number | undefined)[] }[]): string => {
+interface Series { readonly name: string; readonly values: readonly (number | undefined)[] }
+
+const escape = (s: string): string => s.replace(/[<>&"']/g, '');
+
+/** Round tick values covering [lo, hi]: steps of 1, 2 or 5 × 10ᵏ, about `n` of them. */
+export const niceTicks = (lo: number, hi: number, n = 5): number[] => {
+  if (!(hi > lo)) return [lo];
+  const raw = (hi - lo) / n, mag = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 5, 10].map((m) => m * mag).find((s) => s >= raw) ?? 10 * mag;
+  const out: number[] = [];
+  for (let v = Math.ceil(lo / step) * step; v <= hi + step * 1e-9; v += step) out.push(Number(v.toPrecision(12)));
+  return out;
+};
+
+/** Epoch numbers to label: every epoch up to 10, else a round step. */
+export const epochTicks = (n: number): number[] => {
+  if (n <= 10) return Array.from({ length: n }, (_, i) => i + 1);
+  const step = niceTicks(0, n, 8)[1]! - niceTicks(0, n, 8)[0]!;
+  return [1, ...Array.from({ length: Math.floor(n / step) }, (_, i) => (i + 1) * step).filter((e) => e > 1 && e <= n)];
+};
+
+const fmt = (v: number): string => (Math.abs(v) >= 1e4 || (v !== 0 && Math.abs(v) < 1e-3) ? v.toExponential(1) : String(Number(v.toPrecision(3))));
+
+const panel = (x0: number, title: string, series: readonly Series[], epochs: number): string => {
   const all = series.flatMap((s) => s.values).filter((v): v is number => v !== undefined && Number.isFinite(v));
   if (all.length === 0) return '';
-  const lo = Math.min(...all), hi = Math.max(...all);
-  const span = hi - lo || 1;
-  const n = Math.max(...series.map((s) => s.values.length));
-  const px = (i: number) => x0 + PAD + (n > 1 ? (i / (n - 1)) * (W - 2 * PAD) : (W - 2 * PAD) / 2);
-  const py = (v: number) => H - PAD - ((v - lo) / span) * (H - 2 * PAD);
-  const lines = series.map((s) => {
-    const pts = s.values.map((v, i) => (v === undefined ? '' : `${px(i).toFixed(1)},${py(v).toFixed(1)}`)).filter(Boolean).join(' ');
-    return pts ? `<polyline fill="none" stroke="${s.color}" stroke-width="2" points="${pts}"/>` : '';
+  let lo = all.reduce((a, b) => Math.min(a, b)), hi = all.reduce((a, b) => Math.max(a, b));
+  if (hi === lo) { lo -= Math.abs(lo) * 0.1 || 1; hi += Math.abs(hi) * 0.1 || 1; }
+  const yt = niceTicks(lo, hi);
+  lo = Math.min(lo, yt[0]!); hi = Math.max(hi, yt[yt.length - 1]!);
+  const iw = W - LEFT - RIGHT, ih = H - TOP - BOTTOM;
+  const px = (e: number) => x0 + LEFT + (epochs > 1 ? ((e - 1) / (epochs - 1)) * iw : iw / 2);
+  const py = (v: number) => TOP + ih - ((v - lo) / (hi - lo)) * ih;
+  const grid = yt.map((v) => `<line x1="${x0 + LEFT}" x2="${x0 + LEFT + iw}" y1="${py(v).toFixed(1)}" y2="${py(v).toFixed(1)}" stroke="#eee"/>`
+    + `<text x="${x0 + LEFT - 4}" y="${(py(v) + 3).toFixed(1)}" text-anchor="end" font-size="10" fill="#555">${fmt(v)}</text>`).join('');
+  const xt = epochTicks(epochs).map((e) => `<line x1="${px(e).toFixed(1)}" x2="${px(e).toFixed(1)}" y1="${TOP}" y2="${TOP + ih}" stroke="#f3f3f3"/>`
+    + `<line x1="${px(e).toFixed(1)}" x2="${px(e).toFixed(1)}" y1="${TOP + ih}" y2="${TOP + ih + 4}" stroke="#999"/>`
+    + `<text x="${px(e).toFixed(1)}" y="${TOP + ih + 15}" text-anchor="middle" font-size="10" fill="#555">${e}</text>`).join('');
+  const lines = series.map((s, i) => {
+    const pts = s.values.map((v, k) => (v === undefined || !Number.isFinite(v) ? '' : `${px(k + 1).toFixed(1)},${py(v).toFixed(1)}`)).filter(Boolean);
+    const color = COLORS[i % COLORS.length]!;
+    const dots = pts.length === 1 ? `<circle cx="${pts[0]!.split(',')[0]}" cy="${pts[0]!.split(',')[1]}" r="3" fill="${color}"/>` : '';
+    return pts.length ? `<polyline fill="none" stroke="${color}" stroke-width="2" points="${pts.join(' ')}"/>${dots}` : '';
   }).join('');
-  const legend = series.map((s, i) => `<text x="${x0 + PAD + i * 90}" y="${PAD - 10}" fill="${s.color}" font-size="12">${s.name}</text>`).join('');
-  const ticks = [lo, (lo + hi) / 2, hi].map((v) => `<text x="${x0 + 4}" y="${py(v) + 4}" font-size="10" fill="#555">${v.toPrecision(3)}</text>`).join('');
-  return `<g><text x="${x0 + W / 2}" y="16" text-anchor="middle" font-size="14">${title}</text>`
-    + `<rect x="${x0 + PAD}" y="${PAD}" width="${W - 2 * PAD}" height="${H - 2 * PAD}" fill="none" stroke="#ccc"/>`
-    + `${ticks}${legend}${lines}<text x="${x0 + W / 2}" y="${H - 8}" text-anchor="middle" font-size="11" fill="#555">epoch 1–${n}</text></g>`;
+  const legend = series.map((s, i) => `<text x="${x0 + LEFT + i * 86}" y="${TOP - 8}" fill="${COLORS[i % COLORS.length]}" font-size="11">${escape(s.name)}</text>`).join('');
+  return `<g><text x="${x0 + W / 2}" y="14" text-anchor="middle" font-size="13">${escape(title)}</text>`
+    + `${grid}${xt}<rect x="${x0 + LEFT}" y="${TOP}" width="${iw}" height="${ih}" fill="none" stroke="#bbb"/>${legend}${lines}`
+    + `<text x="${x0 + LEFT + iw / 2}" y="${H - 4}" text-anchor="middle" font-size="11" fill="#555">epoch</text></g>`;
 };
 
 export const curvesSvg = (title: string, epochs: readonly EpochReport[]): string => {
-  // Named terms of a composite loss (or each loss of a GAN) are drawn beside the totals.
-  const TERM_COLORS = ['#2ca02c', '#d62728', '#9467bd', '#8c564b'];
-  const terms = [...new Set(epochs.flatMap((e) => Object.keys(e.terms ?? {})))].slice(0, TERM_COLORS.length);
-  const loss = panel(0, 'loss', [
-    { name: 'train', color: '#1f77b4', values: epochs.map((e) => e.trainLoss) },
-    { name: 'validation', color: '#ff7f0e', values: epochs.map((e) => e.valLoss) },
-    ...terms.map((t, i) => ({ name: t.replace(/[<>&"]/g, ''), color: TERM_COLORS[i]!, values: epochs.map((e) => e.terms?.[t]) })),
-  ]);
-  const acc = panel(W, 'accuracy', [
-    { name: 'train', color: '#1f77b4', values: epochs.map((e) => e.trainAccuracy) },
-    { name: 'validation', color: '#ff7f0e', values: epochs.map((e) => e.valAccuracy) },
-  ]);
-  const safe = title.replace(/[<>&"]/g, '');
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${2 * W}" height="${H + 20}" font-family="sans-serif"><title>${safe}</title>${loss}${acc}</svg>\n`;
+  const n = epochs.length;
+  const terms = [...new Set(epochs.flatMap((e) => Object.keys(e.terms ?? {})))];
+  // first row: loss and accuracy; second row: one panel per loss term, each on its own axis
+  const rows = [
+    [
+      panel(0, 'loss', [{ name: 'train', values: epochs.map((e) => e.trainLoss) }, { name: 'validation', values: epochs.map((e) => e.valLoss) }], n),
+      panel(0, 'accuracy', [{ name: 'train', values: epochs.map((e) => e.trainAccuracy) }, { name: 'validation', values: epochs.map((e) => e.valAccuracy) }], n),
+    ].filter(Boolean),
+    terms.map((t) => panel(0, `term: ${t}`, [{ name: t, values: epochs.map((e) => e.terms?.[t]) }], n)).filter(Boolean),
+  ].filter((r) => r.length);
+  const placed = rows.flatMap((r, y) => r.map((p, x) => p.replace(/^<g>/, `<g transform="translate(${x * W},${y * H})">`)));
+  const cols = Math.max(1, ...rows.map((r) => r.length));
+  const safe = escape(title);
+  const body = placed.length ? placed.join('') : `<text x="${W / 2}" y="${H / 2}" text-anchor="middle" font-size="13" fill="#555">no completed epoch yet</text>`;
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${cols * W}" height="${Math.max(1, rows.length) * H}" font-family="sans-serif"><title>${safe}</title>${body}</svg>\n`;
 };
