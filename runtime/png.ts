@@ -55,7 +55,7 @@ export const imageGrid = (images: ArrayLike<number>, count: number, h: number, w
   return { pixels, width, height };
 };
 
-export const writePngGrid = (path: string, images: ArrayLike<number>, count: number, h: number, w: number): void => {
-  const g = imageGrid(images, count, h, w);
+export const writePngGrid = (path: string, images: ArrayLike<number>, count: number, h: number, w: number, cols?: number): void => {
+  const g = imageGrid(images, count, h, w, cols);
   writeFileAtomic(path, encodePng(g.pixels, g.width, g.height));
 };

@@ -65,12 +65,15 @@ describe('images', () => {
     expect([...raw]).toEqual([0, 0, 128, 0, 255, 64]);
   });
 
-  test('dlm sample writes a grid of reconstructions', async () => {
+  test('dlm sample writes a grid of reconstructions, each beside its original', async () => {
     const out = join(mkdtempSync(join(tmpdir(), 'dlm-sample-')), 'r.png');
-    const code = await main(['sample', 'examples/autoencoder.dlm', '--output', 'recon', '--n', '9', '-o', out], { log: () => {}, err: () => {}, color: false, stderrIsTTY: false });
+    const logs: string[] = [];
+    const code = await main(['sample', 'examples/autoencoder.dlm', '--output', 'recon', '--n', '9', '-o', out], { log: (s) => logs.push(s), err: () => {}, color: false, stderrIsTTY: false });
     expect(code).toBe(0);
     const png = readFileSync(out);
-    expect(png.readUInt32BE(16)).toBe(3 * 29 + 1);
+    // 9 pairs: 6 columns (original, reconstruction) × 3 rows of 28×28 with 1-pixel gaps
+    expect([png.readUInt32BE(16), png.readUInt32BE(20)]).toEqual([6 * 29 + 1, 3 * 29 + 1]);
+    expect(logs.join('\n')).toContain('each beside its original');
   });
 });
 

@@ -37,6 +37,19 @@ export const sampleCommand = (out: Out, model: Model, f: SampleFlags): void => {
   const per = y.length / count;
   const side = Math.round(Math.sqrt(per));
   if (side * side !== per) throw new UsageError(`output '${name}' has ${per} values per item, not a square image`);
-  writePngGrid(outFile, y, Math.min(count, f.n), side, side);
-  out.log(`${Math.min(count, f.n)} images of ${side}×${side} from '${name}' written to ${outFile}`);
+  const shown = Math.min(count, f.n);
+  const original = needs.length === 1 ? inputs[needs[0]!.name] : undefined;
+  if (original && original.data.length === shown * per) {
+    // a reconstruction: each original beside its reconstruction, pairs filling an even number of columns
+    const pairs = new Float32Array(2 * shown * per);
+    for (let i = 0; i < shown; i++) {
+      pairs.set(original.data.subarray(i * per, (i + 1) * per), 2 * i * per);
+      pairs.set(y.subarray(i * per, (i + 1) * per), (2 * i + 1) * per);
+    }
+    writePngGrid(outFile, pairs, 2 * shown, side, side, 2 * Math.ceil(Math.sqrt(shown)));
+    out.log(`${shown} reconstructions of ${side}×${side} from '${name}', each beside its original (left), written to ${outFile}`);
+    return;
+  }
+  writePngGrid(outFile, y, shown, side, side);
+  out.log(`${shown} images of ${side}×${side} from '${name}' written to ${outFile}`);
 };
