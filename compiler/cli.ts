@@ -54,6 +54,9 @@ commands:
       --resume FILE  --init-from FILE (copy the parameters it shares, e.g. after pretraining)
       --log FILE.jsonl  --label-column NAME|INDEX  --classes N (CSV data)
       Ctrl-C stops after the current batch and saves a checkpoint
+      progress columns: loss and acc are running means over the epoch so far; val_loss and val_acc are
+      on the validation split after the epoch; a scalar output (e.g. kl) is its running mean; grad_norm is
+      the mean global gradient norm before clipping and clipped the share of steps --clip-norm clipped
   eval FILE --checkpoint FILE.safetensors     loss and accuracy on the held-out data
   predict FILE --checkpoint FILE --input NAME=FILE   outputs of a trained model (like run)
   sample FILE [--checkpoint FILE] [--output NAME] [--n 64] [-o grid.png] [--temperature 1]
