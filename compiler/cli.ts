@@ -16,6 +16,7 @@ import { layerSummary } from './cli/summary.js';
 import { EXIT, UsageError, consoleOut, printDiagnostics, readTensorFile, tensorsToJson, writeAtomic, type Out } from './cli/io.js';
 import { evalCommand, trainCommand, type TrainSettings } from './cli/train.js';
 import { sampleCommand } from './cli/sample.js';
+import { exportCommand } from './cli/export.js';
 import { loadParams } from './cli/checkpoints.js';
 import { DiagnosticError } from './diagnostics/diagnostic.js';
 import { compileFile, type Program } from './index.js';
@@ -69,6 +70,11 @@ commands:
       --dim NAME=N      bind a symbolic dim (e.g. --dim B=32) for output shapes and the forward arena
   lsp                   a language server over stdio for editors: diagnostics as you type, the inferred
                         type and shape of any expression on hover, go to definition, completion
+  export FILE           write the model for another engine
+      --format onnx     an ONNX model (opset 18) of the inference program; default from -o's extension
+      --checkpoint FILE.safetensors   trained weights (default: seeded initialization)
+      --output NAME     export only this output (default: all)
+      -o, --out FILE    where to write (default MODEL.onnx)
 
 common options: --model NAME (which model in the file), --seed N, -h/--help, -v/--version
 `;
@@ -112,6 +118,7 @@ const OPTIONS = {
   output: { type: 'string' },
   n: { type: 'string' },
   temperature: { type: 'string' },
+  format: { type: 'string' },
 } as const;
 
 /** Node's parser, with its messages for unknown flags replaced by ours (which suggest the right one). */
@@ -151,6 +158,8 @@ export const main = async (argv: readonly string[], out: Out = consoleOut()): Pr
     if (o.help || !cmd) { out.log(cmd ? commandHelp(HELP, cmd) : HELP); return cmd || o.help ? EXIT.ok : EXIT.usage; }
     checkFlags(argv, cmd, OPTIONS, HELP);
     if (cmd === 'lsp') { startLanguageServer(); return EXIT.ok; }
+    if (o.help || !cmd) { out.log(HELP); return cmd || o.help ? EXIT.ok : EXIT.usage; }
+    if (!['check', 'compile', 'run', 'predict', 'eval', 'sample', 'train', 'gradcheck', 'summary', 'export'].includes(cmd)) throw new UsageError(`unknown command '${cmd}'`);
     if (!file) throw new UsageError(`${cmd} needs a .dlm file`);
     if (rest.length) throw new UsageError(`unexpected argument '${rest[0]}'`);
     const seed = num(o.seed, 'seed', true) ?? 0;
@@ -199,6 +208,7 @@ export const main = async (argv: readonly string[], out: Out = consoleOut()): Pr
         out.log(r.ok ? `gradcheck passed: ${r.params.length} parameters, loss ${r.loss.toPrecision(6)}` : 'gradcheck FAILED');
         return r.ok ? EXIT.ok : EXIT.userError;
       }
+      case 'export': return exportCommand(out, model, file, { ...o, version: VERSION }) ? EXIT.ok : EXIT.userError;
       case 'train': await trainCommand(out, model, file, trainFlags(o)); return EXIT.ok;
       case 'sample':
         sampleCommand(out, model, { ...(o.output ? { output: o.output } : {}), ...(o.checkpoint ? { checkpoint: o.checkpoint } : {}), n: num(o.n, 'n', true) ?? (o.temperature !== undefined ? 10 : 64), ...(o.out ? { out: o.out } : {}), seed, ...(o.temperature !== undefined ? { temperature: num(o.temperature, 'temperature')! } : {}) });

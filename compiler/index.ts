@@ -23,6 +23,7 @@ export type { ModelIR } from './check/model.js';
 export type { IrFunction } from './ir/ir.js';
 export { printFunction } from './ir/print.js';
 export { OPS } from './ops/registry.js';
+export { exportOnnx, type OnnxExportOptions } from './export/onnx/export.js';
 export { OPTIMIZERS } from './train/optimizers.js';
 export type { TrainConfig } from './train/step.js';
 export type { Tensor } from '../runtime/tensor.js';
