@@ -71,10 +71,11 @@ commands:
   lsp                   a language server over stdio for editors: diagnostics as you type, the inferred
                         type and shape of any expression on hover, go to definition, completion
   export FILE           write the model for another engine
-      --format onnx     an ONNX model (opset 18) of the inference program; default from -o's extension
+      --format onnx|torch   onnx: an ONNX model (opset 18) of the inference program; torch: a Python
+                        file with an nn.Module, its loss and optimizer (default from -o's extension)
       --checkpoint FILE.safetensors   trained weights (default: seeded initialization)
       --output NAME     export only this output (default: all)
-      -o, --out FILE    where to write (default MODEL.onnx)
+      -o, --out FILE    where to write (default MODEL.onnx or MODEL.py)
 
 common options: --model NAME (which model in the file), --seed N, -h/--help, -v/--version
 `;
