@@ -97,6 +97,13 @@ describe('the ONNX file', () => {
     expect(all.some((n) => n.docString?.startsWith('resnet_small.dlm:'))).toBe(true);
   });
 
+  test('a convolution dlm lowered to patches and a matmul is an ONNX Conv on the filter parameter', () => {
+    const lenet = familyModel(FAMILIES.find((f) => f.family === 'LeNet')!);
+    const convs = onnx.ModelProto.decode(bytesOf(exportOnnx(lenet))).graph!.node!.filter((n) => n.opType === 'Conv');
+    const filters = lenet.ir.params.filter((p) => p.type.shape.length === 4).map((p) => p.name);
+    expect(convs.map((n) => n.input![1])).toEqual(filters);
+  });
+
   test('a scan is an ONNX Scan whose body is a subgraph', () => {
     const lstm = onnx.ModelProto.decode(bytesOf(exportOnnx(familyModel(FAMILIES.find((f) => f.family === 'LSTM language model')!))));
     const scan = lstm.graph!.node!.find((n) => n.opType === 'Scan')!;

@@ -278,5 +278,9 @@ test('dlm export --format torch writes the module (from -o’s extension too)', 
   expect(py).toMatch(/logits = \(t\d+ \+ self\.readout\.b\) {2}# stdlib:nn\.dlm:\d+:\d+/);
   expect(py).toContain('torch.optim.Adam(params, lr=0.01');
   expect(await main(['export', 'examples/char_lstm.dlm', '--format', 'torch', '--output', 'logits', '-o', join(dir, 'x.py')], io)).toBe(2);
+  // a convolution dlm lowered to patches and a matmul is written as a convolution again
+  const lenet = (exportTorch(familyModel(FAMILIES[1]!)) as E.Right<string>).right;
+  expect(lenet).toMatch(/= _conv2d\(x, self\.c1\.W, stride=\(1, 1\)/);
+  expect(lenet).not.toMatch(/= _im2col\(/);
 });
 

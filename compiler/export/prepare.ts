@@ -9,6 +9,7 @@ import { SCAN, scanInfo } from '../ir/scan.js';
 import { sourceLookup } from '../modules.js';
 import { PIPELINE } from '../passes/index.js';
 import { runPasses } from '../passes/pass.js';
+import { raiseConvolutions } from '../ops/export/raise.js';
 import { selectOutputs } from '../train/step.js';
 
 /** `file.dlm:line:col` of a span ('' for generated nodes). */
@@ -26,12 +27,13 @@ export const allNodes = (f: IrFunction): Node[] => f.nodes.flatMap((n) => (n.op 
 /**
  * The inference program of a model: its outputs (all, or the named ones) with training() = 0 and the
  * random key fixed to the model's seed, then the optimization passes (which drop the training-only
- * branches: dropout becomes the identity).
+ * branches: dropout becomes the identity). Convolutions lowered to patches and a matmul are written
+ * back as conv2d.
  */
 export const inferenceFunction = (model: Model, outputs: readonly string[] = model.ir.outputs): IrFunction => {
   const f = selectOutputs(model.ir.fn, outputs);
   const fixed: Record<string, number> = { [TRAINING_FLAG]: 0, [RANDOM_KEY]: model.opts.seed ?? 0 };
-  const nodes = f.nodes.map((n): Node => (n.op === INPUT && inputRole(n) === 'hyper' && Object.hasOwn(fixed, inputName(n))
+  const nodes = raiseConvolutions(f.nodes).map((n): Node => (n.op === INPUT && inputRole(n) === 'hyper' && Object.hasOwn(fixed, inputName(n))
     ? { id: n.id, op: CONST, inputs: [], attrs: { value: fixed[inputName(n)]!, dtype: 'f32' }, type: n.type, span: n.span }
     : n));
   return runPasses(PIPELINE, { ...f, nodes });

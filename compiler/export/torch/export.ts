@@ -12,6 +12,7 @@ import { CONST, INPUT, inputName, neededFrom, type IrFunction, type Node } from 
 import { SCAN, SCAN_OUT } from '../../ir/scan.js';
 import { sourceLookup } from '../../modules.js';
 import { torchRule } from '../../ops/export/torch.js';
+import { raiseConvolutions } from '../../ops/export/raise.js';
 import { allNodes, location } from '../prepare.js';
 import { DimUnavailable, MethodWriter, bindInput, isPyName, pyNumber, selfPath, type DimSource } from './emit.js';
 import { optimizerSection } from './optim.js';
@@ -78,7 +79,8 @@ const method = (model: Model, f: IrFunction, name: string, roots: readonly numbe
 const shapeList = (s: readonly (number | string)[]): string => s.join(', ');
 
 const moduleSource = (model: Model, o: TorchExportOptions): string => {
-  const f = model.ir.fn;
+  // convolutions lowered to patches and a matmul are written as F.conv2d (readable, and cuDNN's)
+  const f: IrFunction = { ...model.ir.fn, nodes: raiseConvolutions(model.ir.fn.nodes) };
   const cls = isPyName(model.name) ? model.name : `Model_${model.name.replace(/\W/g, '_')}`;
   const outIds = model.ir.outputs.map((n) => f.outputs.find((o) => o.name === n)!.id);
   const forward = method(model, f, 'forward', outIds, (py) => [
