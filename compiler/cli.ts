@@ -17,6 +17,7 @@ import { EXIT, UsageError, consoleOut, printDiagnostics, readTensorFile, tensors
 import { evalCommand, trainCommand, type TrainSettings } from './cli/train.js';
 import { sampleCommand } from './cli/sample.js';
 import { exportCommand } from './cli/export.js';
+import { moduleCommand } from './cli/module.js';
 import { loadParams } from './cli/checkpoints.js';
 import { DiagnosticError } from './diagnostics/diagnostic.js';
 import { compileFile, type Program } from './index.js';
@@ -34,6 +35,8 @@ commands:
       --shapes          print the inferred type of every input, let and output
   compile FILE          show the compiler's work
       --emit ast|ir|js  what to print (default js)
+      --emit module     a standalone ES module (predict, with --train also step) and its .d.ts; -o model.mjs
+                        --dim B=1,32 compiles each size; --checkpoint C embeds trained weights
       --grad            the gradient program (loss and d loss / d parameter)
       --train           the whole training step (forward, backward, optimizer update)
       --optimized       for --emit ir: after the optimization passes
@@ -182,6 +185,11 @@ export const main = async (argv: readonly string[], out: Out = consoleOut()): Pr
     switch (cmd) {
       case 'summary': layerSummary(out, model, o.dim ?? []); return EXIT.ok;
       case 'compile': {
+        if (o.emit === 'module') {
+          const text = moduleCommand(out, model, { dims: o.dim ?? [], train: Boolean(o.train), ...(o.checkpoint ? { checkpoint: o.checkpoint } : {}), ...(o.out ? { out: o.out } : {}) });
+          if (text !== undefined) out.log(text);
+          return EXIT.ok;
+        }
         const text = compileCommand(out, model, {
           emit: o.emit ?? 'js', program: o.train ? 'train' : o.grad ? 'grad' : 'forward', optimized: Boolean(o.optimized),
           dims: o.dim ?? [], stats: Boolean(o.stats), timings: Boolean(o.timings), disable: o['no-pass'] ?? [],

@@ -16,6 +16,7 @@ export { Trainer, type StepResult } from './api/trainer.js';
 export { fit, fitAsync, evaluate, type FitOptions, type FitResult, type EpochReport } from './api/fit.js';
 export { accuracy, confusionMatrix } from './api/metrics.js';
 export { RunError } from './api/errors.js';
+export { standaloneModule, type StandaloneModule, type StandaloneOptions } from './embed/standalone.js';
 export type { Diagnostic, Result } from './diagnostics/diagnostic.js';
 export { DiagnosticError } from './diagnostics/diagnostic.js';
 export { CODES } from './diagnostics/codes.js';

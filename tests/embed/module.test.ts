@@ -1,0 +1,139 @@
+// Standalone ES modules (`dlm compile --emit module`): imported in Node with no dlm, they give exactly
+// the JIT's outputs and training steps, bind symbolic dims from the input shapes, carry their weights,
+// and contain no eval / new Function.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { describe, expect, test } from 'vitest';
+import { compileOrThrow, Trainer } from '../../compiler/index.js';
+import { standaloneModule } from '../../compiler/embed/standalone.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'dlm-module-'));
+let n = 0;
+/** Writes the module and imports it as a real ES module file (not through vitest's transform). */
+const importModule = async (js: string): Promise<Record<string, any>> => {
+  const p = join(tmp, `m${n++}.mjs`);
+  writeFileSync(p, js);
+  return import(/* @vite-ignore */ pathToFileURL(p).href);
+};
+
+// Dense + conv-free MLP with a matmul big enough for the SIMD kernels, and an integer target.
+const MLP = `
+import nn
+model Net {
+  input  x: f32[B, 12]
+  target y: i32[B]
+  layer  l1 = nn.Dense(12, 16)
+  layer  l2 = nn.Dense(16, 3)
+  output logits = l2(tanh(l1(x)))
+  loss   nn.cross_entropy(logits, y)
+  optimizer adam(lr = 0.01)
+}`;
+
+const data = (B: number, seed = 1) => ({
+  x: { data: Float32Array.from({ length: B * 12 }, (_, i) => Math.sin(i * 0.37 + seed)), shape: [B, 12] },
+  y: { data: Int32Array.from({ length: B }, (_, i) => (i * 7 + seed) % 3), shape: [B] },
+});
+
+describe('standalone module', () => {
+  test('predict equals the JIT bit for bit for every compiled batch size, and names inputs and outputs', async () => {
+    const model = compileOrThrow(MLP).model('Net', { seed: 3 });
+    const { js, dts } = standaloneModule(model, { dims: { B: [1, 5] } });
+    const code = js.replace(/^const (WASM|WEIGHTS)_B64 = ".*";$/gm, '');
+    expect(code).not.toMatch(/new Function|\bFunction\(|\beval\s*\(|^\s*import[\s{*]|\bimport\(|\brequire\(/m);
+    const m = await importModule(js);
+    for (const B of [1, 5]) {
+      const { x } = data(B);
+      const got = m['predict']({ x });
+      const want = model.forward({ x });
+      expect(Object.keys(got)).toEqual(['logits']);
+      expect(got.logits.shape).toEqual([B, 3]);
+      expect(Array.from(got.logits.data)).toEqual(Array.from(want['logits']!.data));
+    }
+    expect(() => m['predict']({ x: data(4).x })).toThrow(/no specialization for x\[4, 12\].*compiled for x\[1, 12\]; x\[5, 12\]/);
+    expect(() => m['predict']({})).toThrow(/missing input 'x' \(declared as x: f32\[B, 12\]\)/);
+    expect(() => m['predict']({ x: { data: new Float32Array(3), shape: [1, 12] } })).toThrow(/3 elements/);
+    expect(dts).toContain('readonly "x": Tensor<Float32Array, readonly [B: number, d1: 12]>;');
+    expect(dts).toContain('readonly "logits": Tensor<Float32Array, [B: number, d1: 3]>;');
+  });
+
+  test('step() trains exactly like a Trainer (Adam, SIMD matmuls); the weights round-trip through saveWeights', async () => {
+    const model = compileOrThrow(MLP).model('Net', { seed: 3 });
+    const { js, dts } = standaloneModule(model, { dims: { B: [8] }, train: true });
+    expect(dts).toContain('readonly "y": Tensor<Int32Array | Float32Array, readonly [B: number]>;');
+    expect(dts).toContain('export declare function step(batch: Batch)');
+    const m = await importModule(js);
+    const trainer = new Trainer(model);
+    for (let s = 0; s < 4; s++) {
+      const batch = data(8, s);
+      const want = trainer.step(batch).loss;
+      expect(m['step'](batch).loss).toBe(want);
+    }
+    expect(m['training'].step).toBe(4);
+    const w = m['getWeights']();
+    for (const name of Object.keys(model.params)) expect(Array.from(w[name].data)).toEqual(Array.from(model.params[name]!));
+    expect(Array.from(w['optimizer.l1.W.m'].data)).toEqual(Array.from(trainer.state['l1.W.m']!));
+    // A fresh copy of the module loads the trained bytes and predicts like the trained model.
+    const fresh = await importModule(js);
+    fresh['setWeights'](m['saveWeights']());
+    expect(fresh['training'].step).toBe(4);
+    const { x } = data(8, 9);
+    expect(Array.from(fresh['predict']({ x }).logits.data)).toEqual(Array.from(model.forward({ x })['logits']!.data));
+    expect(() => fresh['setWeights'](new Uint8Array(4))).toThrow(/too short/);
+  });
+
+  test('a non-finite loss leaves the weights unchanged and throws', async () => {
+    const model = compileOrThrow(MLP).model('Net', { seed: 3 });
+    const m = await importModule(standaloneModule(model, { dims: { B: [2] }, train: true }).js);
+    const before = m['getWeights']()['l1.W'].data;
+    const bad = data(2);
+    bad.x.data[0] = NaN;
+    expect(() => m['step'](bad)).toThrow(/loss became NaN at step 1/);
+    expect(m['getWeights']()['l1.W'].data).toEqual(before);
+    expect(m['training'].step).toBe(0);
+  });
+
+  test('without WebAssembly the scalar fallback gives the same outputs', async () => {
+    const model = compileOrThrow(MLP).model('Net', { seed: 5 });
+    const { js } = standaloneModule(model, { dims: { B: [4] } });
+    expect(js).toContain('(SIMD matmuls)');
+    // Shadow the global as a Content-Security-Policy without 'wasm-unsafe-eval' would make it fail.
+    const m = await importModule(`const WebAssembly = { Module: function () { throw new Error('refused by CSP'); } };\n${js}`);
+    const { x } = data(4);
+    const got = Array.from(m['predict']({ x }).logits.data as Float32Array);
+    const want = Array.from(model.forward({ x })['logits']!.data);
+    got.forEach((v, i) => expect(Math.abs(v - want[i]!)).toBeLessThanOrEqual(1e-6 * Math.max(1, Math.abs(want[i]!))));
+  });
+
+  test('the CLI writes the module and its declarations', async () => {
+    const { main } = await import('../../compiler/cli.js');
+    const out = join(tmp, 'xor.mjs');
+    const err: string[] = [];
+    const code = await main(['compile', 'examples/xor.dlm', '--model', 'Mlp', '--emit', 'module', '--dim', 'N=1,4', '--train', '-o', out],
+      { log: () => {}, err: (s) => err.push(s), color: false, stderrIsTTY: false });
+    expect(err.join('\n')).toMatch(/^wrote .*xor\.mjs .* and .*xor\.d\.mts$/);
+    expect(code).toBe(0);
+    expect(readFileSync(join(tmp, 'xor.d.mts'), 'utf8')).toContain('readonly "p": Tensor<Float32Array, [N: number, d1: 1]>;');
+    const m = await import(/* @vite-ignore */ pathToFileURL(out).href);
+    const r = m.predict({ x: { data: Float32Array.of(0, 0, 0, 1, 1, 0, 1, 1), shape: [4, 2] } });
+    expect(r.p.shape).toEqual([4, 1]);
+    expect(typeof m.step).toBe('function');
+    // The declarations type-check a correct caller under --strict and reject a wrong rank.
+    writeFileSync(join(tmp, 'use.mts'), [
+      "import { predict, step } from './xor.mjs';",
+      'const x = { data: new Float32Array(4), shape: [2, 2] } as const;',
+      'const p: Float32Array = predict({ x }).p.data;',
+      'const l: number = step({ x, y: { data: new Float32Array(2), shape: [2, 1] } }).loss;',
+      'void [p, l];',
+      '// @ts-expect-error: x is rank 2',
+      "predict({ x: { data: new Float32Array(2), shape: [2] } });",
+    ].join('\n'));
+    writeFileSync(join(tmp, 'tsconfig.json'), JSON.stringify({
+      compilerOptions: { strict: true, noEmit: true, module: 'nodenext', target: 'es2022', lib: ['es2022'], types: [] }, files: ['use.mts'],
+    }));
+    const tsc = spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', tmp], { encoding: 'utf8' });
+    expect(tsc.stdout + tsc.stderr).toBe('');
+  }, 60_000);
+});
