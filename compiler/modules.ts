@@ -1,9 +1,9 @@
 // Resolves `import nn` to stdlib/nn.dlm and `import "./x.dlm" as x` to a user file, and reads them.
-// The standard library ships as .dlm files beside the compiler (../stdlib from here and from dist/).
-import { readdirSync, readFileSync } from 'node:fs';
+// The standard library is embedded in every bundle (stdlibText.ts); user files are read with fs.
+import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { SourceFile } from './diagnostics/span.js';
+import { stdlibModuleNames, stdlibText } from './stdlibText.js';
 
 export interface Loader {
   /** The stdlib module's source, or undefined if there is no such module. */
@@ -14,7 +14,6 @@ export interface Loader {
   stdlibNames?(): readonly string[];
 }
 
-const STDLIB_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'stdlib');
 const stdlibCache = new Map<string, SourceFile | undefined>();
 
 /** Where a standard module's file is on disk, for editors that open it (go to definition). */
@@ -24,17 +23,14 @@ export const defaultLoader: Loader = {
   stdlib: (name) => {
     if (!/^[a-z_][a-z0-9_]*$/.test(name)) return undefined;
     if (!stdlibCache.has(name)) {
-      try {
-        stdlibCache.set(name, { path: `stdlib:${name}.dlm`, text: readFileSync(resolve(STDLIB_DIR, `${name}.dlm`), 'utf8') });
-      } catch {
-        stdlibCache.set(name, undefined);
-      }
+      const text = stdlibText(name);
+      stdlibCache.set(name, text === undefined ? undefined : { path: `stdlib:${name}.dlm`, text });
     }
     return stdlibCache.get(name);
   },
-  stdlibNames: () => readdirSync(STDLIB_DIR).filter((f) => f.endsWith('.dlm')).map((f) => f.slice(0, -4)).sort(),
+  stdlibNames: stdlibModuleNames,
   file: (path, from) => {
-    const base = from.startsWith('stdlib:') || from.startsWith('<') ? process.cwd() : dirname(from);
+    const base = from.startsWith('stdlib:') || from.startsWith('<') ? (typeof process === 'undefined' ? '/' : process.cwd()) : dirname(from);
     const full = resolve(base, path);
     try {
       return { path: full, text: readFileSync(full, 'utf8') };

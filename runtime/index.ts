@@ -4,7 +4,7 @@ export * from './tensor.js';
 export { instantiate, type CompiledModule, type HomeSlot, type Precision } from './compiled.js';
 export { Rng } from './random.js';
 export { initialize, INIT_NAMES, type InitSpec } from './init.js';
-export { saveSafetensors, loadSafetensors } from './checkpoint.js';
+export { saveSafetensors, loadSafetensors, encodeSafetensors, decodeSafetensors } from './checkpoint.js';
 export { writeFileAtomic, WriteError, type WriteFs, type WriteOptions } from './write.js';
 export { loadBundledMnist } from './data/mnist.js';
 export { readIdx } from './data/idx.js';

@@ -1,8 +1,10 @@
-// Bundles the CLI, the library, the runtime and the testing entry with esbuild, then writes type
-// declarations with tsc. Runs on `npm install` (prepare), so `npx dlm` works in a fresh clone.
+// Bundles the CLI, the library, the runtime and the testing entry with esbuild (for Node, and without
+// Node built-ins for browsers), then writes type declarations with tsc. Runs on `npm install` (prepare),
+// so `npx dlm` works in a fresh clone; `--bench` also bundles the benchmark (npm run bench).
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { browserPlugin, stdlibPlugin } from './bundle.mjs';
 
 const entries = {
   cli: 'compiler/cli.ts',
@@ -11,20 +13,20 @@ const entries = {
   testing: 'compiler/testing/index.ts',
 };
 const entryPoints = Object.fromEntries(Object.entries(entries).filter(([, p]) => existsSync(p)));
+// Node: the CLI and the library; dependencies stay imports, the stdlib is embedded.
 await build({
-  entryPoints,
-  outdir: 'dist',
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  target: 'node20',
-  packages: 'external',
-  sourcemap: true,
-  logLevel: 'warning',
+  entryPoints, outdir: 'dist', bundle: true, platform: 'node', format: 'esm', target: 'node20',
+  packages: 'external', logLevel: 'warning', plugins: [stdlibPlugin()],
+});
+// Browsers (the "browser" export condition): the library, the runtime and dlm/testing without Node built-ins.
+const { cli: _cli, ...libraries } = entryPoints;
+await build({
+  entryPoints: libraries, outdir: 'dist/browser', bundle: true, platform: 'browser', format: 'esm', target: 'es2022',
+  packages: 'external', logLevel: 'warning', plugins: [stdlibPlugin(), browserPlugin()],
 });
 // The benchmark bundles TensorFlow.js from its ES modules (mainFields: module) so that tfjs-core's
 // gradient registrations, absent from its Node bundle, are loaded into the same instance.
-if (existsSync('bench/main.ts')) {
+if (process.argv.includes('--bench') && existsSync('bench/main.ts')) {
   await build({
     entryPoints: { bench: 'bench/main.ts' }, outdir: 'dist', bundle: true, platform: 'node', format: 'esm', target: 'node20',
     mainFields: ['module', 'main'], external: ['ohm-js', 'fp-ts', 'mnist', '@jax-js/jax', 'convnetjs'], logLevel: 'error',

@@ -52,7 +52,7 @@ export const conv2d = (x: ExprElab, a: CallArgs, span: Span): Binding => {
 };
 
 /** How conv2d is lowered: 'im2col' (patches, then the tiled matmul kernel) or 'direct' loop nests. */
-export const CONV_LOWERING: 'im2col' | 'direct' = process.env['DLM_CONV'] === 'direct' ? 'direct' : 'im2col';
+export const CONV_LOWERING: 'im2col' | 'direct' = (typeof process === 'undefined' ? undefined : process.env['DLM_CONV']) === 'direct' ? 'direct' : 'im2col';
 
 const im2colConv = (x: ExprElab, xi: number, wi: number, attrs: Record<string, unknown>, outShape: readonly Dim[], span: Span): Binding => {
   const [N, C] = x.c.type(xi).shape as [Dim, number];

@@ -9,7 +9,6 @@ import { inputNodes, inputName, type IrFunction } from '../ir/ir.js';
 import { fmtType } from '../types/types.js';
 import { lineCol } from '../diagnostics/span.js';
 import { sourceLookup } from '../modules.js';
-import { basename } from 'node:path';
 import { emitModule, simdHomes } from '../codegen/module.js';
 import { planMemory, type MemoryPlan } from '../codegen/plan.js';
 import { CODEGEN_STEPS, schedule, type Schedule } from '../codegen/schedule.js';
@@ -20,7 +19,7 @@ export const locate = (note: string): string => note.replace(/@(.+):(\d+)$/, (al
   const src = sourceLookup(file);
   if (!src) return all;
   const { line, col } = lineCol(src, Number(off));
-  return `${basename(file)}:${line}:${col}`;
+  return `${file.split(/[\\/]/).pop()}:${line}:${col}`;
 });
 
 export interface Specialized {

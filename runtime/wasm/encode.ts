@@ -32,7 +32,7 @@ export const s32 = (n: number): number[] => {
 };
 
 const vec = (items: readonly Code[]): number[] => [...u32(items.length), ...items.flat()];
-const utf8 = (s: string): number[] => vec([...Buffer.from(s, 'utf8')].map((b) => [b]));
+const utf8 = (s: string): number[] => vec([...new TextEncoder().encode(s)].map((b) => [b]));
 const section = (id: number, body: Code): number[] => [id, ...u32(body.length), ...body];
 
 export const I32 = 0x7f, F32 = 0x7d, V128 = 0x7b;
