@@ -16,8 +16,7 @@ export interface Loader {
 
 const stdlibCache = new Map<string, SourceFile | undefined>();
 
-/** Where a standard module's file is on disk, for editors that open it (go to definition). */
-export const stdlibPath = (name: string): string => resolve(STDLIB_DIR, `${name}.dlm`);
+export { stdlibPath } from './stdlibText.js';
 
 export const defaultLoader: Loader = {
   stdlib: (name) => {

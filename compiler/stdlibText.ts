@@ -12,5 +12,8 @@ export const stdlibText = (name: string): string | undefined => {
   try { return readFileSync(resolve(STDLIB_DIR, `${name}.dlm`), 'utf8'); } catch { return undefined; }
 };
 
+/** Where a standard module's file is on disk, for editors that open it (go to definition). */
+export const stdlibPath = (name: string): string => resolve(STDLIB_DIR, `${name}.dlm`);
+
 /** The names of the standard modules, sorted. */
 export const stdlibModuleNames = (): readonly string[] => readdirSync(STDLIB_DIR).filter((f) => f.endsWith('.dlm')).map((f) => f.slice(0, -4)).sort();

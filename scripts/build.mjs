@@ -3,8 +3,11 @@
 // so `npx dlm` works in a fresh clone; `--bench` also bundles the benchmark (npm run bench).
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { browserPlugin, stdlibPlugin } from './bundle.mjs';
+import { buildMnistData } from './mnist.mjs';
+
+buildMnistData();
 
 const entries = {
   cli: 'compiler/cli.ts',
@@ -12,17 +15,19 @@ const entries = {
   runtime: 'runtime/index.ts',
   testing: 'compiler/testing/index.ts',
 };
+// Chunk names carry a content hash: drop the previous build's.
+for (const d of ['dist/chunks', 'dist/browser/chunks']) rmSync(d, { recursive: true, force: true });
 const entryPoints = Object.fromEntries(Object.entries(entries).filter(([, p]) => existsSync(p)));
 // Node: the CLI and the library; dependencies stay imports, the stdlib is embedded.
 await build({
-  entryPoints, outdir: 'dist', bundle: true, platform: 'node', format: 'esm', target: 'node20',
+  entryPoints, outdir: 'dist', bundle: true, platform: 'node', format: 'esm', target: 'node20', splitting: true, chunkNames: 'chunks/[name]-[hash]',
   packages: 'external', logLevel: 'warning', plugins: [stdlibPlugin()],
 });
 // Browsers (the "browser" export condition): the library, the runtime and dlm/testing without Node built-ins.
 const { cli: _cli, ...libraries } = entryPoints;
 await build({
-  entryPoints: libraries, outdir: 'dist/browser', bundle: true, platform: 'browser', format: 'esm', target: 'es2022',
-  packages: 'external', logLevel: 'warning', plugins: [stdlibPlugin(), browserPlugin()],
+  entryPoints: libraries, outdir: 'dist/browser', bundle: true, platform: 'browser', format: 'esm', target: 'es2022', splitting: true,
+  chunkNames: 'chunks/[name]-[hash]', packages: 'external', logLevel: 'warning', plugins: [stdlibPlugin(), browserPlugin()],
 });
 // The benchmark bundles TensorFlow.js from its ES modules (mainFields: module) so that tfjs-core's
 // gradient registrations, absent from its Node bundle, are loaded into the same instance.

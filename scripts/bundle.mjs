@@ -19,10 +19,21 @@ export const stdlibPlugin = () => ({
     build.onLoad({ filter: /[\\/]compiler[\\/]stdlibText\.ts$/ }, () => ({
       loader: 'js',
       contents: `// The standard library's sources, embedded when dlm was built.\nconst TEXTS = new Map(Object.entries(${JSON.stringify(stdlibTexts())}));\n` +
-        'export const stdlibText = (name) => TEXTS.get(name);\nexport const stdlibModuleNames = () => [...TEXTS.keys()];\n',
+        'export const stdlibText = (name) => TEXTS.get(name);\nexport const stdlibModuleNames = () => [...TEXTS.keys()];\n' + STDLIB_PATH_JS,
     }));
   },
 });
+
+// For editors (go to definition): the package's stdlib/ directory, found above the bundle.
+const STDLIB_PATH_JS = `import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+export const stdlibPath = (name) => {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let up = 0; up < 4; up++, dir = dirname(dir)) { const p = join(dir, 'stdlib', name + '.dlm'); if (existsSync(p)) return p; }
+  return join('stdlib', name + '.dlm');
+};
+`;
 
 /** Named imports from `node:*` modules anywhere in compiler/ and runtime/: module → names. */
 const nodeImports = () => {

@@ -1,6 +1,7 @@
 // `dlm/testing`: what users' property-test suites need to verify their models' derivatives — the
 // gradient checker, and fast-check arbitraries for shapes, tensors and whole random programs.
-import fc from 'fast-check';
+import type { Arbitrary } from 'fast-check';
+import { fc } from './fastCheck.js';
 import * as E from 'fp-ts/lib/Either.js';
 import { gradcheck, type GradcheckOptions, type GradcheckReport } from '../api/gradcheck.js';
 import { compile, render } from '../index.js';
@@ -9,11 +10,11 @@ export { gradcheck, randomInputs, type GradcheckOptions, type GradcheckReport, t
 export { programArb, programFromRecipe, stepArb, type GeneratedProgram, type Step } from './programs.js';
 
 /** Shapes of rank minRank…maxRank with dims in 1…maxDim. */
-export const shapeArb = (minRank = 0, maxRank = 3, maxDim = 4): fc.Arbitrary<number[]> =>
+export const shapeArb = (minRank = 0, maxRank = 3, maxDim = 4): Arbitrary<number[]> =>
   fc.array(fc.integer({ min: 1, max: maxDim }), { minLength: minRank, maxLength: maxRank });
 
 /** A float32 tensor of the given shape with values in [min, max]. */
-export const tensorArb = (shape: readonly number[], min = -3, max = 3): fc.Arbitrary<{ data: Float32Array; shape: number[] }> =>
+export const tensorArb = (shape: readonly number[], min = -3, max = 3): Arbitrary<{ data: Float32Array; shape: number[] }> =>
   fc.array(fc.float({ min: Math.fround(min), max: Math.fround(max), noNaN: true }), { minLength: shape.reduce((a, b) => a * b, 1), maxLength: shape.reduce((a, b) => a * b, 1) })
     .map((xs) => ({ data: Float32Array.from(xs), shape: [...shape] }));
 

@@ -1,6 +1,7 @@
 // Random well-typed .dlm programs for property tests. A program is generated from a "recipe" (a list of
 // small integers), so fast-check shrinks failures to a short recipe, printed back as .dlm source.
-import fc from 'fast-check';
+import type { Arbitrary } from 'fast-check';
+import { fc } from './fastCheck.js';
 
 export interface Step { readonly op: number; readonly a: number; readonly b: number; readonly k: number }
 export interface GeneratedProgram { readonly source: string; readonly recipe: readonly Step[] }
@@ -89,9 +90,9 @@ export const programFromRecipe = (dims: readonly [number, number], recipe: reado
   ].join('\n');
 };
 
-export const stepArb: fc.Arbitrary<Step> = fc.record({ op: fc.nat(40), a: fc.nat(40), b: fc.nat(40), k: fc.nat(40) });
+export const stepArb: Arbitrary<Step> = fc.record({ op: fc.nat(40), a: fc.nat(40), b: fc.nat(40), k: fc.nat(40) });
 
 /** Programs of 2–20 steps over an input of shape [1–4, 1–4]. */
-export const programArb = (minSteps = 2, maxSteps = 20): fc.Arbitrary<GeneratedProgram> =>
+export const programArb = (minSteps = 2, maxSteps = 20): Arbitrary<GeneratedProgram> =>
   fc.tuple(fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 4 }), fc.array(stepArb, { minLength: minSteps, maxLength: maxSteps }))
     .map(([a, b, recipe]) => ({ source: programFromRecipe([a, b], recipe), recipe }));

