@@ -13,6 +13,7 @@ import { check, pickModel } from './pipeline.js';
 
 export { Model, optimize } from './api/model.js';
 export { Trainer, type StepResult } from './api/trainer.js';
+export { loadModel, loadTrainer, type LoadOptions } from './api/persist.js';
 export { fit, fitAsync, evaluate, type FitOptions, type FitResult, type EpochReport } from './api/fit.js';
 export { accuracy, confusionMatrix } from './api/metrics.js';
 export { RunError } from './api/errors.js';

@@ -17,6 +17,8 @@ import { runPasses, type PassOptions } from '../passes/pass.js';
 import { bindInputs, specialize, type Specialized } from '../jit/jit.js';
 import { selectOutputs } from '../train/step.js';
 import { RunError } from './errors.js';
+import { saveModel } from './persist.js';
+import type { Trainer } from './trainer.js';
 import { RANDOM_KEY, TRAINING_FLAG } from '../check/builtins.js';
 
 export interface ModelOptions { readonly seed?: number; readonly passes?: PassOptions }
@@ -90,6 +92,27 @@ export class Model {
     const target = this.params[name]!;
     if (values.length !== target.length) throw new RunError([], `parameter '${name}' is ${fmtType(p.type)} (${target.length} values), got ${values.length} values`);
     target.set(values);
+  }
+
+  /** The shape of a parameter or state, e.g. `[784, 16]` for `l1.W` (its dims are all fixed). */
+  shapeOf(name: string): number[] {
+    const p = this.ir.params.find((q) => q.name === name) ?? this.ir.states.find((q) => q.name === name);
+    if (!p) throw new RunError([], `model ${this.name} has no parameter or state '${name}'`);
+    return p.type.shape.map((d) => {
+      if (typeof d !== 'number') throw new RunError([], `'${name}' has a symbolic dim ${d}`);
+      return d;
+    });
+  }
+
+  /**
+   * Saves parameters and states (and, with a trainer, optimizer state and step) in the layout of
+   * `dlm train` checkpoints: to a file, atomically, or as safetensors bytes when no path is given.
+   * Read them back with loadModel / loadTrainer, `dlm run --checkpoint`, or safetensors in Python.
+   */
+  save(path: string, trainer?: Trainer): undefined;
+  save(path?: undefined, trainer?: Trainer): Uint8Array;
+  save(path?: string, trainer?: Trainer): Uint8Array | undefined {
+    return path === undefined ? saveModel(this, undefined, trainer) : saveModel(this, path, trainer);
   }
 
   paramCount(): number {
