@@ -37,7 +37,8 @@ const loadBytes = (model: Model, bytes: Uint8Array, trainer?: Trainer): void => 
     const t = own(p.name);
     if (!t) throw new DataError(name, `no tensor '${p.name}' for parameter ${p.name} of ${model.name}`);
     const want = model.shapeOf(p.name);
-    if (t.shape.join(',') !== want.join(',')) throw new DataError(name, `'${p.name}' has shape [${t.shape.join(', ')}] but ${model.name} declares [${want.join(', ')}]`);
+    const got = t.shape.join(', ');
+    if (got !== want.join(', ')) throw new DataError(name, `'${p.name}' has shape [${got}] but ${model.name} declares [${want.join(', ')}]`);
     if (!(t.data instanceof Float32Array)) throw new DataError(name, `'${p.name}' is not float32`);
   }
   if (trainer && metadata['optimizer'] && metadata['optimizer'] !== trainer.config.optimizer) {
