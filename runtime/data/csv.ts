@@ -15,7 +15,7 @@ export interface CsvOptions {
 
 function* lines(path: string): Generator<string> {
   const fd = (() => { try { return openSync(path, 'r'); } catch (e) { throw new DataError(path, `cannot read: ${(e as Error).message}`); } })();
-  const chunk = Buffer.alloc(1 << 20);
+  const chunk = new Uint8Array(1 << 20);
   const dec = new TextDecoder();
   let rest = '';
   try {
