@@ -63,7 +63,7 @@ describe('a project that installs the npm tarball', () => {
     if (!existsSync(types) || statSync(types).mtimeMs < Math.max(newest(join(ROOT, 'compiler')), newest(join(ROOT, 'runtime')))) {
       execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
     }
-    const opts = { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] } as const;
+    const opts = { cwd: ROOT, encoding: 'utf8' as const, stdio: ['ignore', 'pipe', 'ignore'] as ('ignore' | 'pipe')[] };
     const out = execFileSync('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', app], opts);
     packed = JSON.parse(out)[0];
     const pkg = join(app, 'node_modules', 'dlm');
