@@ -70,7 +70,7 @@ function checkTensor(fn, name, t) {
 }
 
 // The specialization compiled for these shapes; the dims (B, …) are bound by the shapes given.
-function pick(kind, given) {
+function pick(kind, given, allowMiss = false) {
   const fn = kind === 'predict' ? 'predict' : 'step';
   if (given === null || typeof given !== 'object') throw new TypeError(MODEL + '.' + fn + ' expects an object of named inputs');
   const first = SPECS.find((s) => s.kind === kind);
@@ -89,6 +89,7 @@ function pick(kind, given) {
     }
     if (ok) return s;
   }
+  if (allowMiss) return undefined;
   const got = Object.keys(first.shapes).map((n) => n + fmtShape(given[n].shape)).join(' ');
   const declared = Object.keys(first.shapes).map((n) => fmtDeclared(n, DECLARED.inputs[n])).join(', ');
   throw new RangeError(MODEL + '.' + fn + ': no specialization for ' + got + ' (declared ' + declared + '); this module was compiled for ' +
@@ -121,9 +122,47 @@ function runSpec(spec, given) {
   return { applied, outputs };
 }
 
-/** The model's outputs for named inputs ({ data, shape } each); the shapes bind the symbolic dims. */
+/**
+ * The model's outputs for named inputs ({ data, shape } each); the shapes bind the symbolic dims. A
+ * model whose rows are independent (ROW_DIM) runs any batch size in chunks of the compiled sizes, the
+ * last one padded with zero rows that are dropped from the outputs.
+ */
 export function predict(inputs) {
-  return runSpec(pick('predict', inputs), inputs).outputs;
+  const spec = pick('predict', inputs, ROW_DIM !== null);
+  if (spec) return runSpec(spec, inputs).outputs;
+  return predictInChunks(inputs);
+}
+
+function predictInChunks(inputs) {
+  const names = Object.keys(SPECS.find((s) => s.kind === 'predict').shapes);
+  const B = inputs[names[0]].shape[0];
+  const sizes = SPECS.filter((s) => s.kind === 'predict').map((s) => s.dims[ROW_DIM]).sort((a, b) => b - a);
+  const rest = (n) => { const d = DECLARED.inputs[n].shape.slice(1); return d; };
+  for (const n of names) {
+    const t = inputs[n];
+    if (t.shape.length !== 1 + rest(n).length || t.shape[0] !== B || t.shape.slice(1).some((d, i) => d !== rest(n)[i])) pick('predict', inputs);
+  }
+  const outputs = {};
+  for (let at = 0; at < B;) {
+    const left = B - at;
+    const size = sizes.find((s) => s <= left) ?? sizes[sizes.length - 1];
+    const chunk = {};
+    for (const n of names) {
+      const t = inputs[n], w = sizeOf(t.shape.slice(1));
+      const data = new t.data.constructor(size * w);
+      data.set(t.data.subarray(at * w, Math.min(B, at + size) * w));
+      chunk[n] = { data, shape: [size, ...t.shape.slice(1)] };
+    }
+    const got = runSpec(pick('predict', chunk), chunk).outputs;
+    const rows = Math.min(size, left);
+    for (const [k, o] of Object.entries(got)) {
+      const w = sizeOf(o.shape.slice(1));
+      outputs[k] ??= { data: new Float32Array(B * w), shape: [B, ...o.shape.slice(1)] };
+      outputs[k].data.set(o.data.subarray(0, rows * w), at * w);
+    }
+    at += rows;
+  }
+  return outputs;
 }
 
 /** One optimizer step (forward, backward, update) on a batch; returns the loss before the update. */
@@ -239,6 +278,7 @@ export const info = {
   inputs: DECLARED.inputs,
   outputs: DECLARED.outputs,
   compiled: SPECS.map((s) => ({ kind: s.kind, shapes: s.shapes })),
+  rowDim: ROW_DIM,
   training: TRAIN,
 };
 

@@ -23,6 +23,7 @@ import { fmtType, type TensorType } from '../types/types.js';
 import { declarations } from './declarations.js';
 import { RUNTIME_JS } from './runtimeSource.js';
 import { toBase64 } from './base64.js';
+import { rowDim } from './rows.js';
 
 export interface StandaloneOptions {
   /** Sizes to compile for each symbolic dim (default 1): one specialization per combination. */
@@ -66,7 +67,12 @@ const envs = (f: IrFunction, dims: Readonly<Record<string, readonly number[]>>):
   return out;
 };
 
-interface Emitted { readonly kind: 'predict' | 'step'; readonly shapes: Record<string, number[]>; readonly variants: string[] }
+interface Emitted {
+  readonly kind: 'predict' | 'step';
+  readonly dims: Record<string, number>;
+  readonly shapes: Record<string, number[]>;
+  readonly variants: string[];
+}
 
 export const standaloneModule = (model: Model, opts: StandaloneOptions = {}): StandaloneModule => {
   const lines: string[] = [];
@@ -95,10 +101,11 @@ export const standaloneModule = (model: Model, opts: StandaloneOptions = {}): St
         `inputs: ${json(inputs)}, outputs: ${json(outputs)} };`, '');
       return name;
     });
-    specs.push({ kind, shapes, variants: names });
+    specs.push({ kind, dims: Object.fromEntries(env), shapes, variants: names });
   };
 
   const forward = optimize(selectOutputs(model.ir.fn, model.ir.outputs), model.opts.passes);
+  const rows = rowDim(model, forward, model.opts.seed ?? 0);
   const dims = opts.dims ?? {};
   for (const env of envs(forward, dims)) emitSpec('predict', forward, env);
   let trainer: Trainer | undefined;
@@ -149,13 +156,14 @@ export const standaloneModule = (model: Model, opts: StandaloneOptions = {}): St
     `const MODEL_HASH = ${json(opts.modelHash ?? '')};`,
     `const SEED = ${lit(model.opts.seed ?? 0)};`,
     `const TRAIN = ${json(train)};`,
+    `const ROW_DIM = ${json(rows ?? null)};`,
     `const DECLARED = ${json(declared)};`,
     `const WEIGHT_NAMES = ${json(weightNames)};`,
     `const WASM_B64 = ${json(usesWasm ? toBase64(matmulModuleBytes()) : '')};`,
     `const WEIGHTS_B64 = ${json(toBase64(weights))};`,
     '',
   ];
-  const row = (s: Emitted) => `  { kind: ${json(s.kind)}, shapes: ${json(s.shapes)}, variants: [${s.variants.map(ident).join(', ')}] },`;
+  const row = (s: Emitted) => `  { kind: ${json(s.kind)}, dims: ${json(s.dims)}, shapes: ${json(s.shapes)}, variants: [${s.variants.map(ident).join(', ')}] },`;
   const table = `const SPECS = [\n${specs.map(row).join('\n')}\n];`;
   const js = [...head, ...lines, table, RUNTIME_JS].join('\n');
   return { js, dts: declarations(model, declared, Boolean(trainer), specs.map((s) => s.shapes)), specializations: specs.length };

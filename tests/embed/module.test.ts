@@ -52,7 +52,9 @@ describe('standalone module', () => {
       expect(got.logits.shape).toEqual([B, 3]);
       expect(Array.from(got.logits.data)).toEqual(Array.from(want['logits']!.data));
     }
-    expect(() => m['predict']({ x: data(4).x })).toThrow(/no specialization for x\[4, 12\].*compiled for x\[1, 12\]; x\[5, 12\]/);
+    expect(m['predict']({ x: data(4).x }).logits.shape).toEqual([4, 3]); // rows are independent: chunks of 1 (test below)
+    const wrong = { x: { data: new Float32Array(8), shape: [2, 4] } };
+    expect(() => m['predict'](wrong)).toThrow(/no specialization for x\[2, 4\].*compiled for x\[1, 12\]; x\[5, 12\]/);
     expect(() => m['predict']({})).toThrow(/missing input 'x' \(declared as x: f32\[B, 12\]\)/);
     expect(() => m['predict']({ x: { data: new Float32Array(3), shape: [1, 12] } })).toThrow(/3 elements/);
     expect(dts).toContain('readonly "x": Tensor<Float32Array, readonly [B: number, d1: 12]>;');
@@ -105,6 +107,27 @@ describe('standalone module', () => {
     const got = Array.from(m['predict']({ x }).logits.data as Float32Array);
     const want = Array.from(model.forward({ x })['logits']!.data);
     got.forEach((v, i) => expect(Math.abs(v - want[i]!)).toBeLessThanOrEqual(1e-6 * Math.max(1, Math.abs(want[i]!))));
+  });
+
+  test('a model with independent rows runs any batch size in chunks of the compiled ones; a batch statistic does not', async () => {
+    const model = compileOrThrow(MLP).model('Net', { seed: 2 });
+    const m = await importModule(standaloneModule(model, { dims: { B: [4] } }).js);
+    expect(m['info'].rowDim).toBe('B');
+    for (const B of [7, 2, 8]) {
+      const { x } = data(B, B);
+      const got = m['predict']({ x }).logits;
+      const want = model.forward({ x })['logits']!;
+      expect(got.shape).toEqual([B, 3]);
+      const tol = (w: number) => 4e-7 * Math.max(1, Math.abs(w));
+      (Array.from(got.data) as number[]).forEach((v, i) => expect(Math.abs(v - want.data[i]!)).toBeLessThanOrEqual(tol(want.data[i]!)));
+    }
+    // Centering by the batch mean mixes rows: only the compiled size runs.
+    const centered = compileOrThrow('model C {\n  input x: f32[B, 3]\n  output c = x - mean(x, 0, keepdims = true)\n}').model('C');
+    const c = await importModule(standaloneModule(centered, { dims: { B: [2] } }).js);
+    expect(c['info'].rowDim).toBe(null);
+    const three = { x: { data: new Float32Array(9), shape: [3, 3] } };
+    expect(() => c['predict'](three)).toThrow(/no specialization for x\[3, 3\] \(declared x: f32\[B, 3\]\); this module was compiled for x\[2, 3\]/);
+    expect(c['predict']({ x: { data: Float32Array.of(1, 2, 3, 3, 4, 5), shape: [2, 3] } }).c.data).toEqual(Float32Array.of(-1, -1, -1, 1, 1, 1));
   });
 
   test('the CLI writes the module and its declarations', async () => {
