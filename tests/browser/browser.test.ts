@@ -39,13 +39,18 @@ const close = (a: readonly number[], b: readonly number[]) => {
   a.forEach((v, i) => expect(Math.abs(v - b[i]!)).toBeLessThanOrEqual(4 * 2 ** -23 * Math.max(1, Math.abs(b[i]!))));
 };
 
+const batchOf = () => ({ x: { data: Float32Array.from(x), shape: [B, F] }, y: { data: Int32Array.from(y), shape: [B] } });
+let trainedLogits: number[] = [];
+
 const MODULE_PAGE_JS = `
-import { predict, step, getWeights } from './model.mjs';
-window.moduleRun = (x, y, B, F) => {
+import { predict, step, loadWeights } from './model.mjs';
+window.moduleRun = async (x, y, B, F) => {
   const xs = { data: Float32Array.from(x), shape: [B, F] };
   const losses = [];
   for (let i = 0; i < 3; i++) losses.push(step({ x: xs, y: { data: Int32Array.from(y), shape: [B] } }).loss);
-  return { losses, output: Array.from(predict({ x: xs }).logits.data) };
+  const output = Array.from(predict({ x: xs }).logits.data);
+  await loadWeights('/trained.safetensors');
+  return { losses, output, trained: Array.from(predict({ x: xs }).logits.data) };
 };
 document.title = 'module ready';`;
 
@@ -76,7 +81,14 @@ describe.skipIf(!haveBrowser)('in headless Chromium', () => {
       '/module-page.js': { type: 'text/javascript', body: MODULE_PAGE_JS },
       '/model.mjs': { type: 'text/javascript', body: mod.js },
     };
+    // Weights fetched by the page: the model after 5 more Node training steps, as a dlm checkpoint.
+    const trained = compileOrThrow(SOURCE).model('Clf', { seed: 7 });
+    const t = new Trainer(trained);
+    for (let i = 0; i < 5; i++) t.step(batchOf());
+    trainedLogits = Array.from(trained.forward({ x: batchOf().x })['logits']!.data);
+    const weights = Buffer.from(trained.save(undefined, t));
     server = createServer((req, res) => {
+      if (req.url === '/trained.safetensors') { res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(weights); return; }
       const f = Object.hasOwn(files, req.url ?? '') ? files[req.url!]! : undefined;
       if (!f) { res.writeHead(404).end(); return; }
       res.writeHead(200, { 'content-type': f.type, ...(f.csp ? { 'content-security-policy': f.csp } : {}) }).end(f.body);
@@ -112,7 +124,7 @@ describe.skipIf(!haveBrowser)('in headless Chromium', () => {
     expect(got.roundTrip).toBe(true);
   }, 60_000);
 
-  test("an exported module predicts and trains under script-src 'self' (no eval, no WebAssembly)", async () => {
+  test("an exported module predicts, trains and fetches weights under script-src 'self' (no eval, no WebAssembly)", async () => {
     const page = await context.newPage();
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
@@ -126,5 +138,6 @@ describe.skipIf(!haveBrowser)('in headless Chromium', () => {
     const trainer = new Trainer(model);
     close(got.losses, [0, 1, 2].map(() => trainer.step(batch).loss));
     close(got.output, Array.from(model.forward({ x: batch.x })['logits']!.data));
+    close(got.trained, trainedLogits);
   }, 60_000);
 });

@@ -86,6 +86,32 @@ describe('standalone module', () => {
     expect(() => fresh['setWeights'](new Uint8Array(4))).toThrow(/too short/);
   });
 
+  test('dropout (a fresh random key per step) and batch-norm state train exactly like a Trainer', async () => {
+    const src = `
+import nn
+model Conv {
+  input  x: f32[B, 2, 4, 4]
+  target y: i32[B]
+  layer  c = nn.Conv2d(2, 3, 3)
+  layer  bn = nn.BatchNorm2d(3)
+  layer  d = nn.Dense(12, 2)
+  output logits = d(nn.dropout(reshape(relu(bn(c(x))), [B, 12]), 0.3))
+  loss   nn.cross_entropy(logits, y)
+  optimizer sgd(lr = 0.1, momentum = 0.9)
+}`;
+    const model = compileOrThrow(src).model('Conv', { seed: 4 });
+    const m = await importModule(standaloneModule(model, { dims: { B: [3] }, train: true }).js);
+    const trainer = new Trainer(model);
+    const batch = {
+      x: { data: Float32Array.from({ length: 3 * 32 }, (_, i) => Math.cos(i * 0.3)), shape: [3, 2, 4, 4] },
+      y: { data: Int32Array.of(0, 1, 1), shape: [3] },
+    };
+    for (let s = 0; s < 3; s++) expect(m['step'](batch).loss).toBe(trainer.step(batch).loss);
+    const w = m['getWeights']();
+    for (const name of Object.keys(model.states)) expect(Array.from(w[name].data)).toEqual(Array.from(model.states[name]!));
+    expect(Array.from(m['predict']({ x: batch.x }).logits.data)).toEqual(Array.from(model.forward({ x: batch.x })['logits']!.data));
+  });
+
   test('a non-finite loss leaves the weights unchanged and throws', async () => {
     const model = compileOrThrow(MLP).model('Net', { seed: 3 });
     const m = await importModule(standaloneModule(model, { dims: { B: [2] }, train: true }).js);
