@@ -47,7 +47,8 @@ const loadBytes = (model: Model, bytes: Uint8Array, trainer?: Trainer): void => 
   for (const p of model.ir.params) model.params[p.name]!.set(own(p.name)!.data);
   for (const p of model.ir.states) model.states[p.name]!.set(own(p.name)!.data);
   if (trainer) {
-    for (const s of trainer.slots) { const t = own(OPTIMIZER + s.name); if (t) trainer.state[s.name]!.set(t.data); }
+    // Optimizer state as '@optimizer/<slot>' (checkpoint schema 2) or 'optimizer.<slot>' (schema 1).
+    for (const s of trainer.slots) { const t = own(`@optimizer/${s.name}`) ?? own(OPTIMIZER + s.name); if (t) trainer.state[s.name]!.set(t.data); }
     trainer.t = Number(metadata['step'] ?? 0);
   }
 };

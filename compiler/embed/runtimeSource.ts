@@ -214,7 +214,9 @@ export function setWeights(bytes) {
   const { tensors, metadata } = decodeSafetensors(bytes);
   const next = new Map();
   for (const w of WEIGHT_NAMES) {
-    const key = w.slot ? 'optimizer.' + w.name : w.name;
+    // dlm's name spaces: '@optimizer/' (schema 2) or 'optimizer.' (schema 1) for optimizer state, '@model/' for a reserved parameter path.
+    const keys = w.slot ? ['@optimizer/' + w.name, 'optimizer.' + w.name] : [w.name, '@model/' + w.name];
+    const key = keys.find((k) => tensors.has(k)) ?? keys[0];
     const t = tensors.get(key);
     if (!t && w.slot) { next.set(w.name, new Float32Array(sizeOf(w.shape))); continue; }
     if (!t) throw new RangeError('weights: no tensor \'' + key + '\'');

@@ -9,6 +9,7 @@ import { pathToFileURL } from 'node:url';
 import { describe, expect, test } from 'vitest';
 import { compileOrThrow, Trainer } from '../../compiler/index.js';
 import { standaloneModule } from '../../compiler/embed/standalone.js';
+import { decodeSafetensors, encodeSafetensors } from '../../runtime/checkpoint.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'dlm-module-'));
 let n = 0;
@@ -84,6 +85,12 @@ describe('standalone module', () => {
     const { x } = data(8, 9);
     expect(Array.from(fresh['predict']({ x }).logits.data)).toEqual(Array.from(model.forward({ x })['logits']!.data));
     expect(() => fresh['setWeights'](new Uint8Array(4))).toThrow(/too short/);
+    // Checkpoint schema 2 keeps optimizer state under '@optimizer/': read as well.
+    const { tensors, metadata } = decodeSafetensors(m['saveWeights'](), 'w');
+    const renamed = Object.fromEntries(Object.entries(tensors).map(([k, t]) => [k.replace(/^optimizer\./, '@optimizer/'), t]));
+    const other = await importModule(js);
+    other['setWeights'](encodeSafetensors(renamed, { ...metadata, schema: '2' }));
+    expect(Array.from(other['getWeights']()['optimizer.l1.W.m'].data)).toEqual(Array.from(trainer.state['l1.W.m']!));
   });
 
   test('dropout (a fresh random key per step) and batch-norm state train exactly like a Trainer', async () => {
