@@ -33,8 +33,15 @@ describe('dropout', () => {
   test('masks change every step and replay exactly from the seed', () => {
     const masks = (seed: number) => {
       const m = compileOk(SRC).model(undefined, { seed });
-      const t = new Trainer(m, { optimizer: 'sgd', hyper: { lr: 0 } });
-      return [0, 1].map(() => [...t.step({ x }).outputs['y']!].map((v) => (v === 0 ? 0 : 1)).join(''));
+      // The training step computes only what the loss needs (not the output y), so the mask is read from
+      // the update: with SGD at lr 1, ∂loss/∂sᵢ ≠ 0 exactly where element i was kept.
+      const t = new Trainer(m, { optimizer: 'sgd', hyper: { lr: 1 } });
+      return [0, 1].map(() => {
+        const before = [...m.params['s']!];
+        t.step({ x });
+        const after = m.params['s']!;
+        return before.map((v, i) => (after[i] === v ? 0 : 1)).join('');
+      });
     };
     const a = masks(1), b = masks(1), c = masks(2);
     expect(a[0]).not.toBe(a[1]);
