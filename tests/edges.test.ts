@@ -1,0 +1,44 @@
+// Regression tests for values dlm once computed silently wrong at the edges (issue 25): each case is
+// checked against the value PyTorch/NumPy give, in compiled float64 code and in the reference interpreter.
+import { describe, expect, test } from 'vitest';
+import { interpret } from '../compiler/ir/interp.js';
+import { nd } from '../compiler/ops/ndarray.js';
+import { compileOk, compileErr } from './helpers/compile.js';
+
+type In = Readonly<Record<string, { readonly data: readonly number[]; readonly shape: readonly number[] }>>;
+
+/** Every output of model M, compiled in float64 and interpreted; the two must agree bit for bit (NaN = NaN). */
+const run = (src: string, inputs: In, opts: { disable?: string[] } = {}): Record<string, { data: number[]; shape: number[] }> => {
+  const m = compileOk(src).model(undefined, { passes: { disable: opts.disable ?? [] } });
+  const ins = Object.fromEntries(Object.entries(inputs).map(([k, t]) => [k, { data: Float64Array.from(t.data) as unknown as Float32Array, shape: [...t.shape] }]));
+  const compiled = m.evaluate(ins, 'f64');
+  const hyper = Object.fromEntries(Object.entries(m.hyperDefaults()).map(([k, t]) => [k, nd([...t.shape], Float64Array.from(t.data))]));
+  const ref = interpret(m.ir.fn, { ...hyper, ...Object.fromEntries(Object.entries(inputs).map(([k, t]) => [k, nd([...t.shape], Float64Array.from(t.data))])) }, new Map()).outputs;
+  const out: Record<string, { data: number[]; shape: number[] }> = {};
+  for (const [name, t] of Object.entries(compiled)) {
+    const data = [...t.data], want = [...ref[name]!.data];
+    expect(t.shape, `${name}: compiled shape vs interpreter`).toEqual(ref[name]!.shape);
+    expect(data.map(String), `${name}: compiled vs interpreter`).toEqual(want.map(String));
+    data.forEach((v, i) => expect(Object.is(v, -0), `${name}[${i}] sign of zero`).toBe(Object.is(want[i], -0)));
+    out[name] = { data, shape: [...t.shape] };
+  }
+  return out;
+};
+
+const model = (inputs: string, outputs: string, fns = ''): string => `${fns}\nmodel M {\n${inputs}\n${outputs}\n}`;
+const range = (n: number, from = 1): number[] => [...Array(n)].map((_, i) => i + from);
+
+describe('CSE keeps constants apart by their bits', () => {
+  const src = model('  input x: f32[4, 5]', '  output y = concat([x * (1 / 0), x * (-1 / 0), x * (0 / 0)])');
+  test.each([[[]], [['fold']]])('NaN, +∞ and −∞ stay distinct (passes disabled: %j)', (disable) => {
+    const y = run(src, { x: { data: range(20), shape: [4, 5] } }, { disable }).y!;
+    expect(y.shape).toEqual([12, 5]);
+    expect(y.data.slice(0, 20).every((v) => v === Infinity)).toBe(true);
+    expect(y.data.slice(20, 40).every((v) => v === -Infinity)).toBe(true);
+    expect(y.data.slice(40).every((v) => Number.isNaN(v))).toBe(true);
+  });
+  test('−0 and 0 stay distinct', () => {
+    const y = run(model('  input x: f32[2]', '  output y = concat([x * 0.0, x * (-0.0)])'), { x: { data: [1, 2], shape: [2] } }).y!;
+    expect(y.data.map((v) => Object.is(v, -0))).toEqual([false, false, true, true]);
+  });
+});
