@@ -42,3 +42,25 @@ describe('CSE keeps constants apart by their bits', () => {
     expect(y.data.map((v) => Object.is(v, -0))).toEqual([false, false, true, true]);
   });
 });
+
+describe('** at base 0 has the derivatives PyTorch gives', () => {
+  const grads = (x: number[], y: number[]) => run(model(`  input x: f32[${x.length}]\n  input y: f32[${y.length}]`,
+    '  output dx = grad(f)(x, y)\n  output dy = grad(f, wrt = 1)(x, y)', 'fn f(x, y) = sum(x ** y)'), { x: { data: x, shape: [x.length] }, y: { data: y, shape: [y.length] } });
+  test('d(x^y)/dx and d(x^y)/dy at x = 0', () => {
+    const g = grads([0, 0, 0, 0], [0, 0.3, 2, -1]);
+    expect(g.dx!.data).toEqual([0, Infinity, 0, -Infinity]);
+    expect(g.dy!.data).toEqual([0, 0, 0, -Infinity]);
+  });
+  test('x ** 0 and 0 ** x', () => {
+    const g = run(model('  input x: f32[3]', '  output a = grad(f)(x)\n  output b = grad(h)(x)', 'fn f(x) = sum(x ** 0)\nfn h(x) = sum(0 ** x)'),
+      { x: { data: [0, 0.5, 2], shape: [3] } });
+    expect(g.a!.data).toEqual([0, 0, 0]);
+    expect(g.b!.data).toEqual([0, 0, 0]);
+  });
+  test('away from 0 the derivatives are the usual ones', () => {
+    const g = grads([2, 0.5], [3, -1]);
+    expect(g.dx!.data).toEqual([12, -4]);
+    expect(g.dy!.data[0]).toBeCloseTo(8 * Math.log(2), 12);
+    expect(g.dy!.data[1]).toBeCloseTo(2 * Math.log(0.5), 12);
+  });
+});

@@ -83,11 +83,14 @@ export const BINARY = {
   }),
   pow: binary('pow', {
     doc: 'xʸ for x > 0 (or integer y)', eval: Math.pow, emit: (x, y) => call('pow', x, y), dtype: f32, domain: 'positive',
-    // ∂/∂x = y·x^(y−1), ∂/∂y = xʸ·log x
+    // ∂/∂x = y·x^(y−1), taken as 0 where y = 0 (x⁰ is constant, also at x = 0);
+    // ∂/∂y = xʸ·log x, taken as 0 where x = 0 and y ≥ 0 (the limit from x > 0). Both as PyTorch.
     vjp: (b, ct, n) => {
       const [x, y] = n.inputs as [Value, Value];
-      const dx = maskedMul(b, ct, mul(b, y, b.op('pow', [x, sub(b, y, b.num(1))])));
-      const dy = maskedMul(b, ct, mul(b, n.out, b.op('log', [x])));
+      const zero = b.num(0);
+      const dx = where(b, b.op('eq', [y, zero]), zero, maskedMul(b, ct, mul(b, y, b.op('pow', [x, sub(b, y, b.num(1))]))));
+      const dyRaw = maskedMul(b, ct, mul(b, n.out, b.op('log', [x])));
+      const dy = where(b, b.op('eq', [x, zero]), where(b, b.op('ge', [y, zero]), zero, dyRaw), dyRaw);
       return [dx, dy];
     },
   }),
