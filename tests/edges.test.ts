@@ -2,6 +2,7 @@
 // checked against the value PyTorch/NumPy give, in compiled float64 code and in the reference interpreter.
 import { describe, expect, test } from 'vitest';
 import { interpret } from '../compiler/ir/interp.js';
+import { bindInputs } from '../compiler/jit/jit.js';
 import { nd } from '../compiler/ops/ndarray.js';
 import { compileOk, compileErr } from './helpers/compile.js';
 
@@ -13,7 +14,9 @@ const run = (src: string, inputs: In, opts: { disable?: string[] } = {}): Record
   const ins = Object.fromEntries(Object.entries(inputs).map(([k, t]) => [k, { data: Float64Array.from(t.data) as unknown as Float32Array, shape: [...t.shape] }]));
   const compiled = m.evaluate(ins, 'f64');
   const hyper = Object.fromEntries(Object.entries(m.hyperDefaults()).map(([k, t]) => [k, nd([...t.shape], Float64Array.from(t.data))]));
-  const ref = interpret(m.ir.fn, { ...hyper, ...Object.fromEntries(Object.entries(inputs).map(([k, t]) => [k, nd([...t.shape], Float64Array.from(t.data))])) }, new Map()).outputs;
+  const given = { ...hyper, ...Object.fromEntries(Object.entries(inputs).map(([k, t]) => [k, nd([...t.shape], Float64Array.from(t.data))])) };
+  const { env } = bindInputs(m.ir.fn, given);
+  const ref = interpret(m.ir.fn, given, env).outputs;
   const out: Record<string, { data: number[]; shape: number[] }> = {};
   for (const [name, t] of Object.entries(compiled)) {
     const data = [...t.data], want = [...ref[name]!.data];
@@ -62,5 +65,48 @@ describe('** at base 0 has the derivatives PyTorch gives', () => {
     expect(g.dx!.data).toEqual([12, -4]);
     expect(g.dy!.data[0]).toBeCloseTo(8 * Math.log(2), 12);
     expect(g.dy!.data[1]).toBeCloseTo(2 * Math.log(0.5), 12);
+  });
+});
+
+describe('slice bounds are clamped like NumPy and PyTorch', () => {
+  const x = { x: { data: [1, 2, 3], shape: [3] } };
+  test.each([
+    ['x[-4:]', [1, 2, 3]], ['x[-5:]', [1, 2, 3]], ['x[-6:4]', [1, 2, 3]], ['x[0:-4]', []], ['x[5:]', []], ['x[2:1]', []],
+    ['x[-2:]', [2, 3]], ['x[1:-1]', [2]], ['x[:10]', [1, 2, 3]], ['x[-1:-3]', []],
+  ])('%s', (e, want) => {
+    const y = run(model('  input x: f32[3]', `  output y = ${e}`), x).y!;
+    expect(y.shape).toEqual([want.length]);
+    expect(y.data).toEqual(want);
+  });
+  test('a gradient through a clamped slice reaches exactly the elements it read', () => {
+    const g = run(model('  input x: f32[3]', '  output g = grad(f)(x)', 'fn f(x) = sum(x[-5:2] * 10)'), x).g!;
+    expect(g.data).toEqual([10, 10, 0]);
+  });
+  test('an integer position out of range is an error that names it as written', () => {
+    const d = compileErr(model('  input x: f32[3]', '  output y = x[-4]'));
+    expect(d[0]!.code).toBe('E0203');
+    expect(d[0]!.message).toContain('index -4 is out of range for axis 0 of size 3');
+  });
+  test('on a symbolic axis, negative bounds count from the end', () => {
+    const y = run(model('  input x: f32[T]', '  output a = x[-2:]\n  output b = x[1:-1]\n  output c = x[-3:-1]'), { x: { data: [1, 2, 3, 4], shape: [4] } });
+    expect([y.a!.data, y.b!.data, y.c!.data]).toEqual([[3, 4], [2, 3], [2, 3]]);
+  });
+});
+
+describe('size-0 dims give empty outputs and gradients', () => {
+  const empty = { x: { data: [], shape: [0, 3] }, a: { data: [], shape: [2, 0] }, b: { data: [], shape: [0, 3] } };
+  const src = model('  input x: f32[0, 3]\n  input a: f32[2, 0]\n  input b: f32[0, 3]', [
+    '  output y = exp(x) * 2', '  output s = sum(x, axis = 0)', '  output t = sum(x, axis = 1)', '  output m = a @ b',
+    '  output g = grad(f)(x)', '  output c = concat([x, b], axis = 0)', '  output z = x[1:, :2]',
+  ].join('\n'), 'fn f(x) = sum(square(x) + x)');
+  test('elementwise, reductions, matmul, gradient, concat and slices of empty tensors', () => {
+    const r = run(src, empty);
+    expect(r.y).toEqual({ data: [], shape: [0, 3] });
+    expect(r.s).toEqual({ data: [0, 0, 0], shape: [3] });
+    expect(r.t).toEqual({ data: [], shape: [0] });
+    expect(r.m).toEqual({ data: [0, 0, 0, 0, 0, 0], shape: [2, 3] });
+    expect(r.g).toEqual({ data: [], shape: [0, 3] });
+    expect(r.c).toEqual({ data: [], shape: [0, 3] });
+    expect(r.z).toEqual({ data: [], shape: [0, 2] });
   });
 });

@@ -48,7 +48,7 @@ export const schedule = (f: IrFunction, env: DimEnv, prefix = '', off: ReadonlyS
 
   const newTemp = (shape: readonly number[], note: string): string => {
     const name = `${prefix}t${temps.length}`;
-    temps.push({ name, size: Math.max(1, size(shape)), note });
+    temps.push({ name, size: size(shape), note });
     return name;
   };
   const addKernel = (body: Stmt[], writes: string, note: string): void => {
@@ -468,7 +468,7 @@ export const schedule = (f: IrFunction, env: DimEnv, prefix = '', off: ReadonlyS
   const owned = new Set<string>();
   const own = (id: number): string => {
     let val = materialize(id, true);
-    const whole = temps.find((t) => t.name === val.buf)?.size === Math.max(1, size(shapes.get(id)!));
+    const whole = temps.find((t) => t.name === val.buf)?.size === size(shapes.get(id)!);
     if (val.buf.startsWith('in') || owned.has(val.buf) || !whole) {
       const shape = shapes.get(id)!;
       const buf = newTemp(shape, `copy of %${id}`);
