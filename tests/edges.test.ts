@@ -110,3 +110,30 @@ describe('size-0 dims give empty outputs and gradients', () => {
     expect(r.z).toEqual({ data: [], shape: [0, 2] });
   });
 });
+
+describe('pad: negative widths crop, value fills', () => {
+  const x = { x: { data: range(9), shape: [3, 3] } };
+  test('pad(x, [-1, -1], [1, 0]) crops the first row and column, then adds a zero row (as F.pad)', () => {
+    const r = run(model('  input x: f32[3, 3]', '  output y = pad(x, [-1, -1], [1, 0])\n  output g = grad(f)(x)',
+      'fn f(x) = sum(pad(x, [-1, -1], [1, 0]) * iota(2))'), x);
+    expect(r.y).toEqual({ data: [5, 6, 8, 9, 0, 0], shape: [3, 2] });
+    expect(r.g!.data).toEqual([0, 0, 0, 0, 0, 1, 0, 0, 1]);
+  });
+  test('pad value: the fill takes no gradient', () => {
+    const r = run(model('  input x: f32[2]', '  output y = pad(x, [1], [2], value = -1.5)\n  output g = grad(f)(x)', 'fn f(x) = sum(pad(x, [1], [1], value = 7) * x[0])'),
+      { x: { data: [3, 4], shape: [2] } });
+    expect(r.y!.data).toEqual([-1.5, 3, 4, -1.5, -1.5]);
+    // f = x0·(7 + x0 + x1 + 7): ∂/∂x0 = 14 + 2·x0 + x1, ∂/∂x1 = x0
+    expect(r.g!.data).toEqual([14 + 6 + 4, 3]);
+  });
+  test('cropping more than the axis holds is an error', () => {
+    const d = compileErr(model('  input x: f32[3, 3]', '  output y = pad(x, [-2, 0], [-2, 0])'));
+    expect(d[0]!.code).toBe('E0203');
+    expect(d[0]!.message).toContain('pad crops 4 entries from axis 0 of size 3');
+  });
+});
+
+test('a padded constant is not that constant everywhere (simplify once took pad(1) for 1)', () => {
+  const r = run(model('  input x: f32[4]', '  output y = x * pad(broadcast_to(2, [2]), [1], [1])'), { x: { data: [1, 2, 3, 4], shape: [4] } });
+  expect(r.y!.data).toEqual([0, 4, 6, 0]);
+});

@@ -2,7 +2,7 @@
 // with attributes. Attribute-free primitives (exp, where, maximum, …) are called directly by name.
 import type { Span } from '../diagnostics/span.js';
 import { normAxis } from '../types/shapes.js';
-import { dimDiv, dimMul } from '../types/dims.js';
+import { dimAdd, dimDiv, dimMul, fmtDim } from '../types/dims.js';
 import type { Dim, DType } from '../types/types.js';
 import { ERROR, describe, type Binding, type Scope } from './scope.js';
 import type { ExprElab } from './expr.js';
@@ -194,11 +194,43 @@ export const BUILTINS: Readonly<Record<string, Builtin>> = {
     const n = ax === undefined ? undefined : normAxis(ax, rank);
     return n === undefined ? x.c.err('E0203', span, `concat axis ${ax} is out of range for rank ${rank}`) : x.c.op('concat', ids as number[], { axis: n }, span);
   },
+  /**
+   * pad(x, before, after, value = 0): `before[i]`/`after[i]` entries of `value` around axis i. A negative
+   * width crops that many entries instead (PyTorch's F.pad), written as a slice so its gradient is the slice's.
+   * A non-zero value fills through where(pad(1s), pad(x), value), so the gradient never reaches the fill.
+   */
   pad: (x, a, span) => {
-    if (!checkArity(x, a, span, 'pad', ['x', 'before', 'after'], 3)) return ERROR;
+    if (!checkArity(x, a, span, 'pad', ['x', 'before', 'after', 'value'], 3)) return ERROR;
     const id = tensorArg(x, a, 0, 'x', span);
     const before = dimsArg(x, arg(a, 1, 'before')!, 'before'), after = dimsArg(x, arg(a, 2, 'after')!, 'after');
-    return id === undefined || !before || !after ? ERROR : x.c.op('pad', [id], { before, after }, span);
+    const vg = arg(a, 3, 'value');
+    const value = vg ? x.c.staticValue(vg.v, vg.span, 'the pad value') : 0;
+    if (id === undefined || !before || !after || value === undefined) return ERROR;
+    if (typeof value !== 'number') return x.c.err('E0206', vg!.span, 'the pad value must be a number');
+    const shape = x.c.type(id).shape;
+    if (before.length !== shape.length || after.length !== shape.length) {
+      return x.c.err('E0203', span, `pad needs one width per axis: ${shape.length} axes, got ${before.length} before and ${after.length} after`);
+    }
+    if (before.some((d) => typeof d !== 'number')) return x.c.err('E0206', arg(a, 1, 'before')!.span, 'pad widths before an axis must be numbers');
+    const neg = (d: Dim): boolean => typeof d === 'number' && d < 0;
+    let src = id;
+    if (before.some(neg) || after.some(neg)) {
+      const cropped = shape.map((d, i) => dimAdd(d, dimAdd(Math.min(0, before[i] as number), neg(after[i]!) ? after[i]! : 0)));
+      const bad = cropped.findIndex((d) => typeof d === 'number' && d < 0);
+      if (bad >= 0) return x.c.err('E0203', span, `pad crops ${-Math.min(0, before[bad] as number) - Math.min(0, Number(after[bad]))} entries from axis ${bad} of size ${fmtDim(shape[bad]!)}`);
+      const begin = before.map((d) => Math.max(0, -(d as number)));
+      const end = shape.map((d, i) => (neg(after[i]!) ? dimAdd(d, after[i]!) : d));
+      const cut = x.c.op('slice', [id], { begin, end }, span);
+      if (cut.k !== 'tensor') return cut;
+      src = cut.id;
+    }
+    const pb = before.map((d) => Math.max(0, d as number)), pa = after.map((d) => (neg(d) ? 0 : d));
+    if (pb.every((d) => d === 0) && pa.every((d) => d === 0)) return { k: 'tensor', id: src };
+    const padded = x.c.op('pad', [src], { before: pb, after: pa }, span);
+    if (value === 0 || padded.k !== 'tensor') return padded;
+    const b = x.c.b;
+    const inside = b.at(span, () => b.op('pad', [b.op('broadcast_to', [b.num(1)], { shape: x.c.type(src).shape })], { before: pb, after: pa }));
+    return x.c.op('where', [inside, padded.id, b.at(span, () => b.num(value))], {}, span);
   },
   iota: (x, a, span) => {
     if (!checkArity(x, a, span, 'iota', ['n'], 1)) return ERROR;

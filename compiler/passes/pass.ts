@@ -61,7 +61,11 @@ export const constantThroughViews = (node: (id: number) => Node | undefined, id:
   const n = node(id);
   if (!n) return undefined;
   if (n.op === CONST) return typeof n.attrs['value'] === 'number' ? n.attrs['value'] : undefined;
-  return opDef(n.op)?.kind === 'movement' && n.inputs.length === 1 ? constantThroughViews(node, n.inputs[0]!) : undefined;
+  const def = opDef(n.op);
+  if (def?.kind !== 'movement' || n.inputs.length !== 1) return undefined;
+  const c = constantThroughViews(node, n.inputs[0]!);
+  // pad(c) is c only where it is not padding: a constant only if the fill is c too
+  return def.emit.kind === 'pieces' && !Object.is(def.emit.fill, c) ? undefined : c;
 };
 
 /**
