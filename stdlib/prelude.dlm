@@ -1,7 +1,7 @@
 // The prelude: composites every .dlm file sees without an import. Each is written from primitives, so
 // its gradient comes from theirs. Stable forms are used where the naive formula overflows.
 
-fn relu(x) = where(x > 0, x, 0)                        // relu'(0) = 0, as PyTorch
+fn relu(x) = where(x <= 0, 0, x)                       // relu'(0) = 0 and relu(NaN) = NaN, as PyTorch
 fn leaky_relu(x, alpha = 0.01) = where(x > 0, x, alpha * x)
 fn elu(x, alpha = 1.0) = where(x > 0, x, alpha * (exp(minimum(x, 0)) - 1))
 // softplus(x) = log(1 + e^x) = max(x, 0) + log(1 + e^-|x|), which never overflows
@@ -10,8 +10,11 @@ fn silu(x) = x * sigmoid(x)
 // GELU, tanh approximation: 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))
 fn gelu(x) = 0.5 * x * (1 + tanh(0.7978845608028654 * (x + 0.044715 * x * x * x)))
 fn square(x) = x * x
-// clip'(x) = 1 on [lo, hi] including the boundary (PyTorch's clamp), 0 outside
-fn clip(x, lo, hi) = where(x < lo, lo, where(x > hi, hi, x))
+// clip'(x) = 1 on [lo, hi] including the boundary, 0 outside; lo > hi gives hi; NaN stays NaN (all as torch.clamp)
+fn clip(x, lo, hi) {
+  let t = where(x < lo, lo, x)
+  where(t > hi, hi, t)
+}
 
 fn mean(x, axis = all, keepdims = false) = sum(x, axis, keepdims) / count(x, axis)
 fn variance(x, axis = all, keepdims = false) {

@@ -137,3 +137,35 @@ test('a padded constant is not that constant everywhere (simplify once took pad(
   const r = run(model('  input x: f32[4]', '  output y = x * pad(broadcast_to(2, [2]), [1], [1])'), { x: { data: [1, 2, 3, 4], shape: [4] } });
   expect(r.y!.data).toEqual([0, 4, 6, 0]);
 });
+
+describe('max pooling, max and maximum at −∞ and NaN (as PyTorch)', () => {
+  const nan = NaN, inf = Infinity;
+  test('a window of −∞ sends its gradient to its first element; a NaN window gives NaN, its gradient to the last NaN', () => {
+    const r = run(model('  input x: f32[1, 1, 2, 4]\n  input w: f32[1, 1, 2, 1]', '  output y = max_pool2d(x, [1, 4])\n  output g = grad(f)(x, w)',
+      'fn f(x, w) = sum(max_pool2d(x, [1, 4]) * w)'),
+    { x: { data: [1, nan, 3, nan, -inf, -inf, -inf, -inf], shape: [1, 1, 2, 4] }, w: { data: [2, 3], shape: [1, 1, 2, 1] } });
+    expect(r.y!.data.map(String)).toEqual(['NaN', '-Infinity']);
+    expect(r.g!.data).toEqual([0, 0, 0, 2, 3, 0, 0, 0]);
+  });
+  test('max over an axis with NaN: the value is NaN and the gradient is shared by the NaNs (torch.max)', () => {
+    const r = run(model('  input x: f32[4]', '  output y = max(x)\n  output g = grad(max)(x)'), { x: { data: [1, nan, 3, nan], shape: [4] } });
+    expect(r.y!.data.map(String)).toEqual(['NaN']);
+    expect(r.g!.data).toEqual([0, 0.5, 0, 0.5]);
+  });
+  test('maximum/minimum with a NaN operand: NaN, and each side gets the whole cotangent (torch.maximum)', () => {
+    const r = run(model('  input x: f32[3]\n  input y: f32[3]', '  output v = maximum(x, y)\n  output gx = grad(f)(x, y)\n  output gy = grad(f, wrt = 1)(x, y)\n  output m = grad(h)(x, y)',
+      'fn f(x, y) = sum(maximum(x, y))\nfn h(x, y) = sum(minimum(x, y))'), { x: { data: [1, nan, 2], shape: [3] }, y: { data: [nan, 1, 2], shape: [3] } });
+    expect(r.v!.data.map(String)).toEqual(['NaN', 'NaN', '2']);
+    expect(r.gx!.data).toEqual([1, 1, 0.5]);
+    expect(r.gy!.data).toEqual([1, 1, 0.5]);
+    expect(r.m!.data).toEqual([1, 1, 0.5]);
+  });
+  test('clip with lo > hi gives hi with zero gradient; clip and relu keep NaN', () => {
+    const r = run(model('  input x: f32[4]', '  output c = clip(x, 1, 0)\n  output g = grad(f)(x)\n  output n = clip(x, 0, 1)\n  output r = relu(x)', 'fn f(x) = sum(clip(x, 1, 0))'),
+      { x: { data: [0.5, 2, -1, nan], shape: [4] } });
+    expect(r.c!.data.map(String)).toEqual(['0', '0', '0', 'NaN']);
+    expect(r.g!.data.slice(0, 3)).toEqual([0, 0, 0]); // at NaN the cotangent passes (PyTorch: 0), see README
+    expect(r.n!.data.map(String)).toEqual(['0.5', '1', '0', 'NaN']);
+    expect(r.r!.data.map(String)).toEqual(['0.5', '2', '0', 'NaN']);
+  });
+});

@@ -62,9 +62,10 @@ const throughBranches = (r: Rewriter, [c, x, y]: readonly Value[], ofConst: (k: 
   return fx === undefined || fy === undefined ? undefined : r.op('where', [c!, fx, fy]);
 };
 
-// ½ at ties: d max(a,b)/da = [a > b] + ½[a = b]
-const tieWeight = (b: GradBuilder, win: string, x: Value, y: Value): Value =>
-  add(b, toF32(b, b.op(win, [x, y])), mul(b, b.num(0.5), toF32(b, b.op('eq', [x, y]))));
+// ½ at ties: d max(a,b)/da = 1 − [a < b] − ½[a = b], which is [a > b] + ½[a = b] for numbers and 1 when
+// either is NaN (the result is NaN; PyTorch gives each side the whole cotangent then).
+const tieWeight = (b: GradBuilder, lose: string, x: Value, y: Value): Value =>
+  sub(b, sub(b, b.num(1), toF32(b, b.op(lose, [x, y]))), mul(b, b.num(0.5), toF32(b, b.op('eq', [x, y]))));
 
 export const BINARY = {
   add: binary('add', { doc: 'sum x + y', eval: (x, y) => x + y, emit: (x, y) => bin('+', x, y), vjp: (_b, ct) => [ct, ct], algebra: { identity: { left: 0, right: 0 }, positive: ([x, y]) => x! && y! } }),
@@ -98,14 +99,14 @@ export const BINARY = {
     doc: 'elementwise max; ties give ½ of the gradient to each side', eval: Math.max, emit: (x, y) => call('max', x, y), domain: 'away-from-ties',
     vjp: (b, ct, n) => {
       const [x, y] = n.inputs as [Value, Value];
-      return [mul(b, ct, tieWeight(b, 'gt', x, y)), mul(b, ct, tieWeight(b, 'gt', y, x))];
+      return [mul(b, ct, tieWeight(b, 'lt', x, y)), mul(b, ct, tieWeight(b, 'lt', y, x))];
     },
   }),
   minimum: binary('minimum', {
     doc: 'elementwise min; ties give ½ of the gradient to each side', eval: Math.min, emit: (x, y) => call('min', x, y), domain: 'away-from-ties',
     vjp: (b, ct, n) => {
       const [x, y] = n.inputs as [Value, Value];
-      return [mul(b, ct, tieWeight(b, 'lt', x, y)), mul(b, ct, tieWeight(b, 'lt', y, x))];
+      return [mul(b, ct, tieWeight(b, 'gt', x, y)), mul(b, ct, tieWeight(b, 'gt', y, x))];
     },
   }),
   lt: compare('lt', '<', (x, y) => x < y),

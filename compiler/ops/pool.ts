@@ -1,5 +1,6 @@
 // Max pooling over NCHW windows (size, stride, padding) and its gradient. The gradient goes entirely to
-// the first maximum of each window in row-major order, as PyTorch does; padding never wins a window.
+// the first maximum of each window in row-major order, as PyTorch does; padding never wins a window;
+// a NaN in a window is its maximum (PyTorch propagates NaN too).
 // maxpool2d_grad is linear in its cotangent but not differentiated further (no second derivatives
 // through max pooling).
 import { add, bin, comment, letMut, load, loop, mul, num, set, store, v, when, type Expr, type Stmt } from '../loops/loops.js';
@@ -25,6 +26,13 @@ const poolShape = (x: TensorType, a: Attrs): Dim[] | string => {
   return [s[0]!, s[1]!, oh, ow];
 };
 
+/**
+ * Whether element x replaces the window's best so far (PyTorch's rule): the first element always, then
+ * any larger one or any NaN. So a window of −∞ sends its gradient to its first element, and a NaN
+ * propagates, its gradient going to the window's last NaN.
+ */
+const takes = (x: number, best: number, at: number): boolean => x > best || Number.isNaN(x) || at < 0;
+
 /** For every output position, the flat input index of the first maximum of its window (−1 if all padding). */
 const argmaxes = (x: NdArray, os: readonly number[], g: P): Int32Array => {
   const [N, C, H, W] = x.shape as [number, number, number, number];
@@ -37,7 +45,7 @@ const argmaxes = (x: NdArray, os: readonly number[], g: P): Int32Array => {
       const h = oh * g.sh - g.pt + kh, w = ow * g.sw - g.pl + kw;
       if (h < 0 || h >= H || w < 0 || w >= W) continue;
       const i = (nc * H + h) * W + w;
-      if (x.data[i]! > best || at < 0) { best = x.data[i]!; at = i; }
+      if (takes(x.data[i]!, best, at)) { best = x.data[i]!; at = i; }
     }
     out[o++] = at;
   }
@@ -55,8 +63,9 @@ const windows = (k: KernelArgs, xs: readonly number[], os: readonly number[], X:
   const inner: Stmt[] = [
     { k: 'let', name: h, e: add(add(mul(v(oh), num(g.sh)), num(-g.pt)), v(kh)) },
     { k: 'let', name: w, e: add(add(mul(v(ow), num(g.sw)), num(-g.pl)), v(kw)) },
-    // strictly greater keeps the first maximum in row-major order
-    when([bin('>=', v(h), num(0)), bin('<', v(h), num(H)), bin('>=', v(w), num(0)), bin('<', v(w), num(W)), bin('>', load(X, idx), v(best))],
+    // `takes` above: [x > best] + [x ≠ x] + [at < 0] > 0; strictly greater keeps the first maximum in row-major order
+    when([bin('>=', v(h), num(0)), bin('<', v(h), num(H)), bin('>=', v(w), num(0)), bin('<', v(w), num(W)),
+      bin('>', add(add(bin('>', load(X, idx), v(best)), bin('!=', load(X, idx), load(X, idx))), bin('<', v(at), num(0))), num(0))],
       [set(best, load(X, idx)), set(at, idx)]),
   ];
   return [comment(`max pool ${g.kh}×${g.kw} stride ${g.sh}×${g.sw} on ${fmtShape(xs)}`),

@@ -1,10 +1,10 @@
 // Reductions over a set of axes (attrs: axes = normalized axis list, keepdims). sum and max are the
 // primitives; mean, logsumexp, softmax are stdlib composites. Max ties split the gradient evenly among
-// the tied elements (PyTorch's amax convention).
+// the tied elements, and a NaN is the maximum (torch.max's conventions).
 import { bin, call } from '../loops/loops.js';
 import { isShapeError, normAxes, reduceShape } from '../types/shapes.js';
 import type { Shape } from '../types/types.js';
-import { div, mul, toF32 } from './helpers.js';
+import { add, div, mul, toF32 } from './helpers.js';
 import { forEachIndex, nd, size, contiguousStrides } from './ndarray.js';
 import type { Attrs, GenKit, GradBuilder, NdArray, OpDef, Value } from './op.js';
 
@@ -66,7 +66,8 @@ export const REDUCE = {
       const x = n.inputs[0]!;
       const inShape = n.inTypes[0]!.shape;
       const axes = axesOf(n.attrs);
-      const hit = toF32(b, b.op('eq', [x, expandBack(b, n.out, inShape, axes)]));
+      // the maxima: x = max, or x is NaN (then the max is NaN and the gradient goes to the NaNs, as torch.max)
+      const hit = add(b, toF32(b, b.op('eq', [x, expandBack(b, n.out, inShape, axes)])), toF32(b, b.op('ne', [x, x])));
       const count = b.op('sum', [hit], { axes, keepdims: true });
       return [mul(b, expandBack(b, ct, inShape, axes), div(b, hit, b.op('broadcast_to', [count], { shape: inShape })))];
     }),
