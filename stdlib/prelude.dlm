@@ -4,11 +4,13 @@
 fn relu(x) = where(x <= 0, 0, x)                       // relu'(0) = 0 and relu(NaN) = NaN, as PyTorch
 fn leaky_relu(x, alpha = 0.01) = where(x > 0, x, alpha * x)
 fn elu(x, alpha = 1.0) = where(x > 0, x, alpha * (exp(minimum(x, 0)) - 1))
-// softplus(x) = log(1 + e^x) = max(x, 0) + log(1 + e^-|x|), which never overflows
-fn softplus(x) = maximum(x, 0) + log(1 + exp(-abs(x)))
+// softplus(x) = log(1 + e^x) = max(x, 0) + log1p(e^-|x|): never overflows, and log1p keeps the ~e^x of x ≪ 0
+fn softplus(x) = maximum(x, 0) + log1p(exp(-abs(x)))
 fn silu(x) = x * sigmoid(x)
-// GELU, tanh approximation: 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))
-fn gelu(x) = 0.5 * x * (1 + tanh(0.7978845608028654 * (x + 0.044715 * x * x * x)))
+// GELU: gelu(x) (a built-in) is gelu_erf, x·Φ(x) = 0.5·x·(1 + erf(x/√2)), PyTorch's default, and
+// gelu(x, approximate = tanh) is gelu_tanh, 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))) (differs by up to 4.7e-4)
+fn gelu_erf(x) = 0.5 * x * (1 + erf(x * 0.7071067811865476))
+fn gelu_tanh(x) = 0.5 * x * (1 + tanh(0.7978845608028654 * (x + 0.044715 * x * x * x)))
 fn square(x) = x * x
 // clip'(x) = 1 on [lo, hi] including the boundary, 0 outside; lo > hi gives hi; NaN stays NaN (all as torch.clamp)
 fn clip(x, lo, hi) {

@@ -169,3 +169,18 @@ describe('max pooling, max and maximum at −∞ and NaN (as PyTorch)', () => {
     expect(r.r!.data.map(String)).toEqual(['0.5', '2', '0', 'NaN']);
   });
 });
+
+describe('precision far out in the tails (log1p forms)', () => {
+  const xs = [-800, -300, -40, -37, -1, 0, 1, 37, 40, 300];
+  const softplus = (x: number): number => Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x)));
+  test('softplus(x) for x ≲ −37 and log(sigmoid(x)) for x ≳ 37 keep their tiny values', () => {
+    const r = run(model(`  input x: f32[${xs.length}]`, '  output s = softplus(x)\n  output l = log(sigmoid(x))\n  output m = log(1 - sigmoid(x))'), { x: { data: xs, shape: [xs.length] } });
+    const rel = (a: number, b: number): boolean => a === b || Math.abs(a - b) <= 1e-14 * Math.abs(b);
+    xs.forEach((x, i) => {
+      expect(rel(r.s!.data[i]!, softplus(x)), `softplus(${x}) = ${r.s!.data[i]}`).toBe(true);
+      expect(rel(r.l!.data[i]!, -softplus(-x)), `log σ(${x}) = ${r.l!.data[i]}`).toBe(true);
+      expect(rel(r.m!.data[i]!, -softplus(x)), `log(1 − σ(${x})) = ${r.m!.data[i]}`).toBe(true);
+    });
+    expect(r.s!.data[1]).toBeGreaterThan(1e-131);
+  });
+});

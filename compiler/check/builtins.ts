@@ -51,10 +51,22 @@ const axesArg = (x: ExprElab, g: { v: Binding; span: Span } | undefined, rank: n
   return out.sort((p, q) => p - q);
 };
 
+/** The prelude's scope: every module scope descends from it, and it from the root of built-ins. */
+const preludeScope = (s: Scope): Scope => {
+  let cur = s;
+  while (cur.parent?.parent) cur = cur.parent;
+  return cur;
+};
+
 const dimsArg = (x: ExprElab, g: { v: Binding; span: Span }, what: string): Dim[] | undefined => {
   const items = g.v.k === 'list' ? g.v.items : [g.v];
   const out: Dim[] = [];
-  for (const it of items) { const d = x.c.staticValue(it, g.span, what); if (d === undefined) return undefined; out.push(d); }
+  for (const it of items) {
+    const d = x.c.staticValue(it, g.span, what);
+    if (d === undefined) return undefined;
+    if (typeof d === 'number' && !Number.isInteger(d)) { x.c.err('E0206', g.span, `${what} must be integers, found ${d}`); return undefined; }
+    out.push(d);
+  }
   return out;
 };
 
@@ -231,6 +243,16 @@ export const BUILTINS: Readonly<Record<string, Builtin>> = {
     const b = x.c.b;
     const inside = b.at(span, () => b.op('pad', [b.op('broadcast_to', [b.num(1)], { shape: x.c.type(src).shape })], { before: pb, after: pa }));
     return x.c.op('where', [inside, padded.id, b.at(span, () => b.num(value))], {}, span);
+  },
+  /** gelu(x, approximate = none | tanh): the prelude's gelu_erf (exact, PyTorch's default) or gelu_tanh. */
+  gelu: (x, a, span, scope) => {
+    if (!checkArity(x, a, span, 'gelu', ['x', 'approximate'], 1)) return ERROR;
+    const ap = arg(a, 1, 'approximate');
+    const form = !ap || (ap.v.k === 'word' && ap.v.name === 'none') ? 'gelu_erf' : ap.v.k === 'builtin' && ap.v.name === 'tanh' ? 'gelu_tanh' : undefined;
+    if (!form) return x.c.err('E0105', ap!.span, `gelu's approximate is none or tanh (as PyTorch's approximate='none'|'tanh'), found ${describe(ap!.v)}`);
+    const fn = preludeScope(scope).lookup(form)?.binding;
+    if (fn?.k !== 'fn') return x.c.err('E0101', span, `the prelude defines no ${form}`);
+    return x.callFn(fn.decl, fn.scope, { pos: [arg(a, 0, 'x')!], kw: new Map() }, span, 'gelu');
   },
   iota: (x, a, span) => {
     if (!checkArity(x, a, span, 'iota', ['n'], 1)) return ERROR;

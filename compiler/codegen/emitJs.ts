@@ -2,7 +2,7 @@
 // that is not a finite number or ±Infinity), and names are generated identifiers checked by `ident`.
 import { InternalError } from '../diagnostics/diagnostic.js';
 import { mul, num, type Expr, type ExternArg, type Intrinsic, type Stmt } from '../loops/loops.js';
-import { UNIFORM_JS } from '../ops/random.js';
+import { MATH, mathPrelude, type MathFn } from '../ops/math.js';
 
 const IDENT = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
 
@@ -23,11 +23,8 @@ export const lit = (v: number): string => {
 /** Comment text: keep only characters that cannot end a comment or start code. */
 export const safeComment = (s: string): string => s.replace(/[^A-Za-z0-9_ .,:;=@%#()[\]+\-<>'|/^]/g, '?').replace(/\*\//g, '?').replace(/\/\//g, '/?').slice(0, 160);
 
-const JS_FN: Record<Intrinsic, string> = {
-  exp: 'Math.exp', log: 'Math.log', sqrt: 'Math.sqrt', abs: 'Math.abs', tanh: 'Math.tanh', sin: 'Math.sin', cos: 'Math.cos',
-  pow: 'Math.pow', max: 'Math.max', min: 'Math.min', sign: 'Math.sign', trunc: 'Math.trunc', floor: 'Math.floor',
-  sigmoid: 'sigmoid', isfinite: 'Number.isFinite', uniform: 'uniform',
-};
+/** How generated code calls a math function: its JavaScript builtin, or the prelude's copy of its implementation. */
+const jsFn = (fn: Intrinsic): string => (MATH[fn] as MathFn).builtin ?? ident(fn);
 
 const CMP = new Set(['<', '<=', '>', '>=', '==', '!=']);
 const JS_CMP: Record<string, string> = { '==': '===', '!=': '!==' };
@@ -48,7 +45,7 @@ export const expr = (e: Expr): string => {
     case 'var': return ident(e.name);
     case 'load': return `${ident(e.buf)}[${expr(e.index)}]`;
     case 'negate': return `(-${expr(e.a)})`;
-    case 'call': return `${JS_FN[e.fn]}(${e.args.map(expr).join(', ')})`;
+    case 'call': return `${jsFn(e.fn)}(${e.args.map(expr).join(', ')})`;
     case 'sel': return `(${cond(e.c)} ? ${expr(e.a)} : ${expr(e.b)})`;
     case 'bin': return CMP.has(e.op) ? `(${cond(e)} ? 1 : 0)` : `(${expr(e.a)} ${e.op} ${expr(e.b)})`;
   }
@@ -106,8 +103,6 @@ export const stmts = (ss: readonly Stmt[], indent: string): string[] => {
 /** Helpers every generated module defines before its kernels. */
 export const PRELUDE = [
   '"use strict";',
-  '// sigmoid without overflow: 1/(1+e^-x) for x >= 0, e^x/(1+e^x) otherwise',
-  'function sigmoid(x) { if (x >= 0) return 1 / (1 + Math.exp(-x)); const e = Math.exp(x); return e / (1 + e); }',
-  '// counter-based uniform in [0, 1): a hash of (key, stream, index), the same on every machine',
-  UNIFORM_JS,
+  '// math functions without a JavaScript builtin, printed from their implementations in ops/math.ts',
+  ...mathPrelude(),
 ];

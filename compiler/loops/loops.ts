@@ -3,15 +3,12 @@
 // and generated identifiers ever appear in it.
 
 import type { ExternKernel } from '../../runtime/wasm/heap.js';
+import type { MathName } from '../ops/math.js';
 
 export type BinOp = '+' | '-' | '*' | '/' | '<' | '<=' | '>' | '>=' | '==' | '!=';
 
-/** Math functions a backend must provide. `sigmoid` is the stable two-branch form. */
-export type Intrinsic =
-  | 'exp' | 'log' | 'sqrt' | 'abs' | 'tanh' | 'sigmoid' | 'sin' | 'cos' | 'pow'
-  | 'max' | 'min' | 'sign' | 'trunc' | 'floor' | 'isfinite'
-  /** uniform(key, stream, index) ∈ [0, 1): a counter-based hash, see ops/random.ts */
-  | 'uniform';
+/** Math functions a backend must provide: the keys of the one math table, ops/math.ts. */
+export type Intrinsic = MathName;
 
 export type Expr =
   | { readonly k: 'num'; readonly v: number }

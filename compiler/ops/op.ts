@@ -106,8 +106,8 @@ export interface OpDef {
   readonly emit: Emit;
   /** Cotangents for each input (null = symbolic zero). Rules never unbroadcast; the driver does. */
   vjp(b: GradBuilder, ct: Value, n: NodeView): readonly (Value | null)[];
-  /** Restricts generated test inputs: 'positive' for log/sqrt, etc. */
-  readonly domain?: 'any' | 'positive' | 'nonzero' | 'away-from-ties';
+  /** Restricts generated test inputs: 'positive' for log/sqrt, 'unit' = (−1, 1) for asin/atanh, 'above-one' for acosh, etc. */
+  readonly domain?: 'any' | 'positive' | 'nonzero' | 'away-from-ties' | 'unit' | 'above-one';
   /** False when the op carries no gradient at all (comparisons, iota). */
   readonly differentiable: boolean;
   /** Inputs/attrs for registry-driven property tests. */

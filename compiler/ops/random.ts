@@ -4,20 +4,15 @@
 // The key is a run-time scalar (the trainer passes seed and step); `stream` separates call sites.
 import { call, num, type Expr } from '../loops/loops.js';
 import type { Dim } from '../types/types.js';
+import { MATH } from './math.js';
 import { forEachIndex, nd } from './ndarray.js';
 import type { OpDef } from './op.js';
 
-/** murmur3-style finalizer over the three 32-bit words; returns a uniform double in [0, 1). */
-export const uniformHash = (key: number, stream: number, i: number): number => {
-  let h = Math.imul((key | 0) ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(stream + 1, 0xc2b2ae35) ^ Math.imul(i + 1, 0x27d4eb2f);
-  h ^= h >>> 16; h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13; h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return (h >>> 0) / 4294967296;
-};
+/** murmur3-style finalizer over the three 32-bit words; returns a uniform double in [0, 1) (ops/math.ts). */
+export const uniformHash = MATH.uniform.impl;
 
-/** The same function as JavaScript source for the generated module's prelude (kept equal by a test). */
-export const UNIFORM_JS = `function uniform(key, stream, i) { let h = Math.imul((key | 0) ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(stream + 1, 0xc2b2ae35) ^ Math.imul(i + 1, 0x27d4eb2f); h ^= h >>> 16; h = Math.imul(h, 0x85ebca6b); h ^= h >>> 13; h = Math.imul(h, 0xc2b2ae35); h ^= h >>> 16; return (h >>> 0) / 4294967296; }`;
+/** The same function as JavaScript source, as the generated module's prelude defines it. */
+export const UNIFORM_JS = `const uniform = (${MATH.uniform.impl.toString()});`;
 
 export const UNIFORM: OpDef = {
   name: 'uniform',

@@ -11,10 +11,12 @@ import { CONV } from './conv.js';
 import { COL2IM, IM2COL } from './im2col.js';
 import { MAXPOOL2D, MAXPOOL2D_GRAD } from './pool.js';
 import { UNARY } from './unary.js';
+import { UNARY_MATH } from './unaryMath.js';
 import { GATHER, SCATTER_ADD } from './gather.js';
 
 export const OPS: Readonly<Record<string, OpDef>> = {
   ...UNARY,
+  ...UNARY_MATH,
   ...BINARY,
   where: WHERE,
   ...REDUCE,

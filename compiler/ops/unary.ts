@@ -1,6 +1,7 @@
 // Elementwise one-input primitives. Each entry: reference eval, scalar emission, derivative rule.
 // Derivative conventions at kinks follow PyTorch: abs'(0) = 0, sign' = 0, sqrt'(0) = +inf.
-import { call, neg as eneg, type Expr, type Intrinsic } from '../loops/loops.js';
+import { call, neg as eneg, type Expr } from '../loops/loops.js';
+import { MATH, type MathName } from './math.js';
 import { isShapeError } from '../types/shapes.js';
 import type { DType, TensorType } from '../types/types.js';
 import { add, maskedDiv, mul, needFloat, neg, smallShape, sub } from './helpers.js';
@@ -9,8 +10,10 @@ import type { Attrs, GradBuilder, NodeView, OpDef, Value } from './op.js';
 
 interface UnarySpec {
   readonly doc: string;
-  readonly eval: (x: number, attrs: Attrs) => number;
-  readonly emit: (x: Expr, attrs: Attrs) => Expr;
+  /** A function of the math table (ops/math.ts): eval and emit both come from it. */
+  readonly math?: MathName;
+  readonly eval?: (x: number, attrs: Attrs) => number;
+  readonly emit?: (x: Expr, attrs: Attrs) => Expr;
   readonly vjp: (b: GradBuilder, ct: Value, n: NodeView) => Value | null;
   readonly floatOnly?: boolean;
   readonly outDtype?: (d: DType, attrs: Attrs) => DType;
@@ -20,7 +23,9 @@ interface UnarySpec {
   readonly algebra?: OpDef['algebra'];
 }
 
-export const unary = (name: string, s: UnarySpec): OpDef => ({
+export const unary = (name: string, spec: UnarySpec): OpDef => {
+  const s = withMath(spec);
+  return {
   name,
   arity: 1,
   kind: 'elementwise',
@@ -38,11 +43,16 @@ export const unary = (name: string, s: UnarySpec): OpDef => ({
   gen: s.gen ?? ((k) => ({ shapes: [smallShape(k)], attrs: {} })),
   ...(s.domain ? { domain: s.domain } : {}),
   ...(s.algebra ? { algebra: s.algebra } : {}),
-});
+  };
+};
 
-const intrinsic = (fn: Intrinsic) => (x: Expr): Expr => call(fn, x);
-
-const sigmoid = (x: number): number => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x)));
+/** eval and emit from the math table entry, unless given. */
+const withMath = (s: UnarySpec): UnarySpec & Required<Pick<UnarySpec, 'eval' | 'emit'>> => {
+  if (s.eval && s.emit) return s as UnarySpec & Required<Pick<UnarySpec, 'eval' | 'emit'>>;
+  if (!s.math) throw new Error('a unary op needs `math` or both `eval` and `emit`');
+  const f = MATH[s.math].impl as (x: number) => number, fn = s.math;
+  return { ...s, eval: s.eval ?? ((x) => f(x)), emit: s.emit ?? ((x) => call(fn, x)) };
+};
 
 export const UNARY = {
   neg: unary('neg', {
@@ -51,45 +61,45 @@ export const UNARY = {
     vjp: (b, ct) => neg(b, ct),
   }),
   exp: unary('exp', {
-    doc: 'exponential eˣ', eval: Math.exp, emit: intrinsic('exp'), vjp: (b, ct, n) => mul(b, ct, n.out),
+    doc: 'exponential eˣ', math: 'exp', vjp: (b, ct, n) => mul(b, ct, n.out),
     algebra: { positive: () => true, logOf: (_r, [u]) => u, stabilize: (r, n) => r.stableExp(n.inputs[0]!) },
   }),
   log: unary('log', {
-    doc: 'natural logarithm', eval: Math.log, emit: intrinsic('log'), domain: 'positive',
+    doc: 'natural logarithm', math: 'log', domain: 'positive',
     // exp(log y) = y only where log is defined: for y known to be positive
     algebra: { stabilize: (r, n) => r.stableLog(n.inputs[0]!), expOf: (r, [y]) => (r.positive(y!) ? y : undefined) },
     vjp: (b, ct, n) => maskedDiv(b, ct, n.inputs[0]!),
   }),
   sqrt: unary('sqrt', {
-    doc: 'square root √x', eval: Math.sqrt, emit: intrinsic('sqrt'), domain: 'positive',
+    doc: 'square root √x', math: 'sqrt', domain: 'positive',
     // d√x = 1/(2√x)
     vjp: (b, ct, n) => maskedDiv(b, ct, mul(b, b.num(2), n.out)),
   }),
   abs: unary('abs', {
-    doc: '|x|; derivative sign(x), 0 at 0', eval: Math.abs, emit: intrinsic('abs'), floatOnly: false,
+    doc: '|x|; derivative sign(x), 0 at 0', math: 'abs', floatOnly: false,
     outDtype: (d) => (d === 'bool' ? 'i32' : d), domain: 'nonzero', algebra: { even: true },
     vjp: (b, ct, n) => mul(b, ct, b.op('sign', [n.inputs[0]!])),
   }),
   sign: unary('sign', {
-    doc: 'sign(x) ∈ {−1, 0, 1}; zero derivative', eval: (x) => (x > 0 ? 1 : x < 0 ? -1 : 0), emit: intrinsic('sign'),
+    doc: 'sign(x) ∈ {−1, −0, 0, 1, NaN} (sign(±0) = ±0, sign(NaN) = NaN, as torch.sign); zero derivative', math: 'sign',
     floatOnly: false, outDtype: (d) => (d === 'bool' ? 'i32' : d), vjp: () => null, differentiable: false,
   }),
   tanh: unary('tanh', {
-    doc: 'hyperbolic tangent; tanh′ = 1 − tanh²', eval: Math.tanh, emit: intrinsic('tanh'),
+    doc: 'hyperbolic tangent; tanh′ = 1 − tanh²', math: 'tanh',
     vjp: (b, ct, n) => mul(b, ct, sub(b, b.num(1), mul(b, n.out, n.out))),
   }),
   sigmoid: unary('sigmoid', {
-    doc: 'σ(x) = 1/(1+e⁻ˣ), evaluated without overflow for large |x|; σ′ = σ(1−σ)', eval: sigmoid, emit: intrinsic('sigmoid'),
+    doc: 'σ(x) = 1/(1+e⁻ˣ), evaluated without overflow for large |x|; σ′ = σ(1−σ)', math: 'sigmoid',
     vjp: (b, ct, n) => mul(b, ct, mul(b, n.out, sub(b, b.num(1), n.out))),
     algebra: {
       positive: () => true,
-      // log σ(z) = −softplus(−z) = min(z, 0) − log(1 + e^−|z|)
-      logOf: (r, [z]) => sub(r, r.op('minimum', [z!, r.num(0)]), r.op('log', [add(r, r.num(1), r.op('exp', [neg(r, r.op('abs', [z!]))]))])),
+      // log σ(z) = −softplus(−z) = min(z, 0) − log1p(e^−|z|) (log1p keeps the −e^−z of z ≫ 0)
+      logOf: (r, [z]) => sub(r, r.op('minimum', [z!, r.num(0)]), r.op('log1p', [r.op('exp', [neg(r, r.op('abs', [z!]))])])),
       complementOf: (r, [z]) => r.op('sigmoid', [neg(r, z!)]),
     },
   }),
-  sin: unary('sin', { doc: 'sine', eval: Math.sin, emit: intrinsic('sin'), vjp: (b, ct, n) => mul(b, ct, b.op('cos', [n.inputs[0]!])) }),
-  cos: unary('cos', { doc: 'cosine', eval: Math.cos, emit: intrinsic('cos'), vjp: (b, ct, n) => neg(b, mul(b, ct, b.op('sin', [n.inputs[0]!]))) }),
+  sin: unary('sin', { doc: 'sine', math: 'sin', vjp: (b, ct, n) => mul(b, ct, b.op('cos', [n.inputs[0]!])) }),
+  cos: unary('cos', { doc: 'cosine', math: 'cos', vjp: (b, ct, n) => neg(b, mul(b, ct, b.op('sin', [n.inputs[0]!]))) }),
   stop_gradient: unary('stop_gradient', {
     doc: 'identity whose derivative is zero (detach)', eval: (x) => x, emit: (x) => x, floatOnly: false, vjp: () => null,
     algebra: { identity_eval: true }, differentiable: false,

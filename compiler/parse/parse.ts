@@ -59,7 +59,7 @@ export const parse = (src: SourceFile): Result<Module> => {
     parseState.badNumbers = [];
     const ast = semantics(m)['toAst']() as Module;
     const diags = [
-      ...parseState.badNumbers.map((s) => error('E0002', s, 'this number is too large to represent', [note('float numbers must be below about 1.8e308')])),
+      ...parseState.badNumbers.map((s) => error('E0002', s, 'this number is too large to represent', [note('float numbers must be below about 1.8e308; write `inf` or `-inf` for an infinite value')])),
       ...parseState.misplacedArgs.map((s) => error('E0003', s, 'a positional argument cannot follow a keyword argument', [note('name it, or move it before the keyword arguments')])),
     ];
     return diags.length ? E.left(diags) : E.right(ast);

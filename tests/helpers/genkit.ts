@@ -18,7 +18,9 @@ const valuesArb = (n: number, dtype: DType, domain: OpDef['domain']): fc.Arbitra
   if (dtype === 'bool') return fc.array(fc.integer({ min: 0, max: 1 }), { minLength: n, maxLength: n });
   if (dtype === 'i32') return fc.array(fc.integer({ min: -3, max: 3 }), { minLength: n, maxLength: n });
   const mag = fc.double({ min: 0.2, max: 3, noNaN: true });
-  const v = domain === 'positive' ? mag : domain === 'nonzero' ? fc.tuple(mag, fc.boolean()).map(([m, s]) => (s ? m : -m)) : fc.double({ min: -3, max: 3, noNaN: true });
+  const v = domain === 'positive' ? mag : domain === 'nonzero' ? fc.tuple(mag, fc.boolean()).map(([m, s]) => (s ? m : -m))
+    : domain === 'unit' ? fc.double({ min: -0.9, max: 0.9, noNaN: true }) : domain === 'above-one' ? fc.double({ min: 1.2, max: 4, noNaN: true })
+      : fc.double({ min: -3, max: 3, noNaN: true });
   return fc.array(v, { minLength: n, maxLength: n });
 };
 

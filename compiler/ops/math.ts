@@ -1,0 +1,80 @@
+// THE table of scalar math functions. The reference interpreter calls `impl`; the JavaScript emitter
+// calls `builtin` where JavaScript has the same function, and otherwise prints `impl` itself into the
+// module's prelude (from its source text), so an algorithm is written once and the interpreter and the
+// generated code cannot drift apart. A new function is one entry here; `Intrinsic` (loops.ts) is this
+// table's keys. Every `impl` without a builtin must be self-contained: it may use only its arguments,
+// local names and `Math`/`Number`, since its text runs inside generated modules.
+
+export interface MathFn {
+  /** The function itself: what the interpreter runs and, without `builtin`, what generated code runs. */
+  readonly impl: (...xs: number[]) => number;
+  /** A JavaScript global with exactly the same results (e.g. `Math.exp`). */
+  readonly builtin?: string;
+}
+
+// σ(x) without overflow: 1/(1+e⁻ˣ) for x ≥ 0, eˣ/(1+eˣ) otherwise
+function sigmoid(x: number): number {
+  if (x >= 0) return 1 / (1 + Math.exp(-x));
+  const e = Math.exp(x);
+  return e / (1 + e);
+}
+
+// erf to within a few ulp in float64. For |x| < 2.5 the everywhere-positive series
+//   erf x = (2/√π)·e^(−x²)·Σₙ 2ⁿ x^(2n+1) / (1·3·5·…·(2n+1))
+// (no cancellation); beyond, erf x = 1 − erfc x with erfc from its continued fraction
+//   erfc x = (e^(−x²)/√π) / (x + (1/2)/(x + 1/(x + (3/2)/(x + 2/(x + …))))), evaluated from the tail;
+// for |x| ≥ 6, erfc x < 2e-17 and erf x rounds to ±1. erf(−0) = −0, erf(±∞) = ±1.
+function erf(x: number): number {
+  if (x !== x) return x;
+  const a = Math.abs(x);
+  const s = x < 0 ? -1 : 1;
+  if (a < 2.5) {
+    const x2 = a * a;
+    let term = a, sum = a;
+    for (let n = 1; n < 200 && term > 1e-17 * sum; n++) { term *= (2 * x2) / (2 * n + 1); sum += term; }
+    return x === 0 ? x : s * 1.1283791670955126 * Math.exp(-x2) * sum;
+  }
+  if (a >= 6) return s;
+  let f = a;
+  for (let k = 60; k >= 1; k--) f = a + (k / 2) / f;
+  return s * (1 - Math.exp(-a * a) / (1.7724538509055159 * f));
+}
+
+// round half to even (torch.round, NumPy's rint): Math.round rounds halves up
+function round(x: number): number {
+  const r = Math.round(x);
+  return r - x === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+// murmur3-style finalizer over (key, stream, index) → a uniform double in [0, 1); see ops/random.ts
+function uniform(key: number, stream: number, i: number): number {
+  let h = Math.imul((key | 0) ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(stream + 1, 0xc2b2ae35) ^ Math.imul(i + 1, 0x27d4eb2f);
+  h ^= h >>> 16; h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13; h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return (h >>> 0) / 4294967296;
+}
+
+const js = (builtin: string, impl: (...xs: number[]) => number): MathFn => ({ impl, builtin });
+
+export const MATH = {
+  exp: js('Math.exp', Math.exp), expm1: js('Math.expm1', Math.expm1),
+  log: js('Math.log', Math.log), log1p: js('Math.log1p', Math.log1p),
+  sqrt: js('Math.sqrt', Math.sqrt), abs: js('Math.abs', Math.abs), sign: js('Math.sign', Math.sign),
+  sin: js('Math.sin', Math.sin), cos: js('Math.cos', Math.cos), tan: js('Math.tan', Math.tan),
+  asin: js('Math.asin', Math.asin), acos: js('Math.acos', Math.acos), atan: js('Math.atan', Math.atan),
+  sinh: js('Math.sinh', Math.sinh), cosh: js('Math.cosh', Math.cosh), tanh: js('Math.tanh', Math.tanh),
+  asinh: js('Math.asinh', Math.asinh), acosh: js('Math.acosh', Math.acosh), atanh: js('Math.atanh', Math.atanh),
+  pow: js('Math.pow', Math.pow), max: js('Math.max', Math.max), min: js('Math.min', Math.min),
+  trunc: js('Math.trunc', Math.trunc), floor: js('Math.floor', Math.floor), ceil: js('Math.ceil', Math.ceil),
+  isfinite: js('Number.isFinite', (x) => (Number.isFinite(x) ? 1 : 0)),
+  sigmoid: { impl: sigmoid }, erf: { impl: erf }, round: { impl: round }, uniform: { impl: uniform },
+} satisfies Record<string, MathFn>;
+
+export type MathName = keyof typeof MATH;
+
+export const mathFn = (name: MathName): MathFn => MATH[name];
+
+/** The prelude lines defining every table function that has no JavaScript builtin. */
+export const mathPrelude = (): string[] =>
+  Object.entries(MATH).flatMap(([name, f]: [string, MathFn]) => (f.builtin ? [] : [`const ${name} = (${f.impl.toString()});`]));

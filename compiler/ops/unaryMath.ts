@@ -1,0 +1,53 @@
+// More elementwise one-input primitives: log1p/expm1 (accurate near 0), erf, the other trigonometric and
+// hyperbolic functions, rounding (zero derivative, as PyTorch) and the float classifiers isnan/isinf/
+// isfinite (bool results). Each evaluates through the math table (ops/math.ts) in both the interpreter
+// and the generated code.
+import { bin, call, num } from '../loops/loops.js';
+import type { DType } from '../types/types.js';
+import { add, maskedDiv, mul, neg, sub } from './helpers.js';
+import type { GradBuilder, NodeView, OpDef, Value } from './op.js';
+import { unary } from './unary.js';
+
+const x0 = (n: NodeView): Value => n.inputs[0]!;
+const sq = (b: GradBuilder, v: Value): Value => mul(b, v, v);
+const bool = (): DType => 'bool';
+
+/** ct / √(±(1 − x²)) style partials: ct / f(x), exactly 0 where ct is 0 (so an untaken where-branch stays 0). */
+const over = (b: GradBuilder, ct: Value, d: Value): Value => maskedDiv(b, ct, d);
+
+export const UNARY_MATH = {
+  log1p: unary('log1p', {
+    doc: 'log(1 + x), accurate for small |x|; derivative 1/(1 + x)', math: 'log1p', domain: 'positive',
+    vjp: (b, ct, n) => over(b, ct, add(b, b.num(1), x0(n))),
+  }),
+  expm1: unary('expm1', { doc: 'eˣ − 1, accurate for small |x|; derivative eˣ', math: 'expm1', vjp: (b, ct, n) => mul(b, ct, add(b, n.out, b.num(1))) }),
+  // erf′(x) = (2/√π)·e^(−x²)
+  erf: unary('erf', {
+    doc: 'the error function (2/√π)∫₀ˣ e^(−t²) dt; erf(±∞) = ±1',
+    math: 'erf', vjp: (b, ct, n) => mul(b, ct, mul(b, b.num(1.1283791670955126), b.op('exp', [neg(b, sq(b, x0(n)))]))),
+  }),
+  tan: unary('tan', { doc: 'tangent; tan′ = 1 + tan²', math: 'tan', vjp: (b, ct, n) => mul(b, ct, add(b, b.num(1), sq(b, n.out))) }),
+  asin: unary('asin', { doc: 'arcsine on [−1, 1]; asin′ = 1/√(1 − x²)', math: 'asin', domain: 'unit',
+    vjp: (b, ct, n) => over(b, ct, b.op('sqrt', [sub(b, b.num(1), sq(b, x0(n)))])) }),
+  acos: unary('acos', { doc: 'arccosine on [−1, 1]; acos′ = −1/√(1 − x²)', math: 'acos', domain: 'unit',
+    vjp: (b, ct, n) => neg(b, over(b, ct, b.op('sqrt', [sub(b, b.num(1), sq(b, x0(n)))]))) }),
+  atan: unary('atan', { doc: 'arctangent; atan′ = 1/(1 + x²)', math: 'atan', vjp: (b, ct, n) => over(b, ct, add(b, b.num(1), sq(b, x0(n)))) }),
+  sinh: unary('sinh', { doc: 'hyperbolic sine; sinh′ = cosh', math: 'sinh', vjp: (b, ct, n) => mul(b, ct, b.op('cosh', [x0(n)])) }),
+  cosh: unary('cosh', { doc: 'hyperbolic cosine; cosh′ = sinh', math: 'cosh', vjp: (b, ct, n) => mul(b, ct, b.op('sinh', [x0(n)])) }),
+  asinh: unary('asinh', { doc: 'inverse hyperbolic sine; asinh′ = 1/√(x² + 1)', math: 'asinh',
+    vjp: (b, ct, n) => over(b, ct, b.op('sqrt', [add(b, sq(b, x0(n)), b.num(1))])) }),
+  acosh: unary('acosh', { doc: 'inverse hyperbolic cosine on [1, ∞); acosh′ = 1/√(x² − 1)', math: 'acosh', domain: 'above-one',
+    vjp: (b, ct, n) => over(b, ct, b.op('sqrt', [sub(b, sq(b, x0(n)), b.num(1))])) }),
+  atanh: unary('atanh', { doc: 'inverse hyperbolic tangent on (−1, 1); atanh′ = 1/(1 − x²)', math: 'atanh', domain: 'unit',
+    vjp: (b, ct, n) => over(b, ct, sub(b, b.num(1), sq(b, x0(n)))) }),
+  floor: unary('floor', { doc: 'largest integer ≤ x (as a float); zero derivative', math: 'floor', vjp: () => null, differentiable: false }),
+  ceil: unary('ceil', { doc: 'smallest integer ≥ x (as a float); zero derivative', math: 'ceil', vjp: () => null, differentiable: false }),
+  round: unary('round', { doc: 'nearest integer, halves to even (torch.round); zero derivative', math: 'round', vjp: () => null, differentiable: false }),
+  trunc: unary('trunc', { doc: 'integer part, toward zero; zero derivative', math: 'trunc', vjp: () => null, differentiable: false }),
+  isnan: unary('isnan', { doc: 'x is NaN (bool)', eval: (x) => (x !== x ? 1 : 0), emit: (x) => bin('!=', x, x), outDtype: bool, vjp: () => null, differentiable: false }),
+  isinf: unary('isinf', {
+    doc: 'x is +∞ or −∞ (bool)', eval: (x) => (Math.abs(x) === Infinity ? 1 : 0), emit: (x) => bin('==', call('abs', x), num(Infinity)),
+    outDtype: bool, vjp: () => null, differentiable: false,
+  }),
+  isfinite: unary('isfinite', { doc: 'x is neither ±∞ nor NaN (bool)', math: 'isfinite', outDtype: bool, vjp: () => null, differentiable: false }),
+} satisfies Record<string, OpDef>;
