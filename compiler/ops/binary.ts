@@ -3,8 +3,10 @@
 // Ties: maximum/minimum give ½ to each operand when a = b (PyTorch's convention).
 import { bin, call, sel, type BinOp, type Expr } from '../loops/loops.js';
 import { isShapeError } from '../types/shapes.js';
+import { sv } from './helpers.js';
 import type { DType, TensorType } from '../types/types.js';
 import { add, broadcastablePair, broadcastType, maskedDiv, maskedMul, mul, neg, promote, sub, toF32, where } from './helpers.js';
+import { MATH } from './math.js';
 import { mapBroadcast } from './ndarray.js';
 import type { GradBuilder, NodeView, OpDef, Rewriter, Value } from './op.js';
 
@@ -17,6 +19,7 @@ interface BinarySpec {
   readonly domain?: OpDef['domain'];
   readonly differentiable?: boolean;
   readonly algebra?: OpDef['algebra'];
+  readonly special?: OpDef['special'];
 }
 
 export const binary = (name: string, s: BinarySpec): OpDef => ({
@@ -32,6 +35,7 @@ export const binary = (name: string, s: BinarySpec): OpDef => ({
   gen: (k) => ({ shapes: broadcastablePair(k), attrs: {} }),
   ...(s.domain ? { domain: s.domain } : {}),
   ...(s.algebra ? { algebra: s.algebra } : {}),
+  ...(s.special ? { special: s.special } : {}),
 });
 
 const compare = (name: string, op: BinOp, f: (x: number, y: number) => boolean): OpDef =>
@@ -68,22 +72,29 @@ const tieWeight = (b: GradBuilder, lose: string, x: Value, y: Value): Value =>
   sub(b, sub(b, b.num(1), toF32(b, b.op(lose, [x, y]))), mul(b, b.num(0.5), toF32(b, b.op('eq', [x, y]))));
 
 export const BINARY = {
-  add: binary('add', { doc: 'sum x + y', eval: (x, y) => x + y, emit: (x, y) => bin('+', x, y), vjp: (_b, ct) => [ct, ct], algebra: { identity: { left: 0, right: 0 }, positive: ([x, y]) => x! && y! } }),
-  sub: binary('sub', { doc: 'difference x − y', eval: (x, y) => x - y, emit: (x, y) => bin('-', x, y), vjp: (b, ct) => [ct, neg(b, ct)],
+  add: binary('add', {
+    special: sv([[Infinity, -Infinity], NaN], [[-0, -0], -0], [[0, -0], 0]),
+    doc: 'sum x + y', eval: (x, y) => x + y, emit: (x, y) => bin('+', x, y), vjp: (_b, ct) => [ct, ct],
+    algebra: { identity: { left: 0, right: 0 }, positive: ([x, y]) => x! && y! } }),
+  sub: binary('sub', {
+    special: sv([[Infinity, Infinity], NaN], [[-0, 0], -0], [[0, 0], 0]),
+    doc: 'difference x − y', eval: (x, y) => x - y, emit: (x, y) => bin('-', x, y), vjp: (b, ct) => [ct, neg(b, ct)],
     algebra: { identity: { right: 0 }, sameOperands: 0, stabilize: (r, n) => (r.constant(n.inputs[0]!) === 1 ? r.stableComplement(n.inputs[1]!) : undefined) } }),
-  mul: binary('mul', {
+  mul: binary('mul', { special: sv([[0, Infinity], NaN], [[-0, 1], -0]),
     doc: 'product x · y', eval: (x, y) => x * y, emit: (x, y) => bin('*', x, y),
     algebra: { identity: { left: 1, right: 1 }, positive: ([x, y]) => x! && y!, logOf: (r, [x, y]) => splitLog(r, 'add', x!, y!) },
     vjp: (b, ct, n) => [mul(b, ct, n.inputs[1]!), mul(b, ct, n.inputs[0]!)],
   }),
-  div: binary('div', {
+  div: binary('div', { special: sv([[1, 0], Infinity], [[1, -0], -Infinity], [[0, 0], NaN], [[-1, 0], -Infinity], [[Infinity, Infinity], NaN]),
     doc: 'x / y (true division: integers give f32)', eval: (x, y) => x / y, emit: (x, y) => bin('/', x, y), dtype: f32, domain: 'nonzero',
     algebra: { identity: { right: 1 }, positive: ([x, y]) => x! && y!, logOf: (r, [x, y]) => splitLog(r, 'sub', x!, y!) },
     // d(x/y) = dx/y − x·dy/y²
     vjp: (b, ct, n) => [maskedDiv(b, ct, n.inputs[1]!), neg(b, maskedDiv(b, mul(b, ct, n.out), n.inputs[1]!))],
   }),
   pow: binary('pow', {
-    doc: 'xʸ for x > 0 (or integer y)', eval: Math.pow, emit: (x, y) => call('pow', x, y), dtype: f32, domain: 'positive',
+    special: sv([[0, 0], 1], [[NaN, 0], 1], [[1, NaN], 1], [[-1, Infinity], 1], [[-8, 1 / 3], NaN], [[0, -1], Infinity], [[-0, -1], -Infinity], [[-2, 3], -8], [[Infinity, -1], 0]),
+    
+    doc: 'xʸ for x > 0 (or integer y)', eval: MATH.pow.impl, emit: (x, y) => call('pow', x, y), dtype: f32, domain: 'positive',
     // ∂/∂x = y·x^(y−1), taken as 0 where y = 0 (x⁰ is constant, also at x = 0);
     // ∂/∂y = xʸ·log x, taken as 0 where x = 0 and y ≥ 0 (the limit from x > 0). Both as PyTorch.
     vjp: (b, ct, n) => {
@@ -95,14 +106,14 @@ export const BINARY = {
       return [dx, dy];
     },
   }),
-  maximum: binary('maximum', {
+  maximum: binary('maximum', { special: sv([[NaN, 1], NaN], [[1, NaN], NaN], [[-0, 0], 0]),
     doc: 'elementwise max; ties give ½ of the gradient to each side', eval: Math.max, emit: (x, y) => call('max', x, y), domain: 'away-from-ties',
     vjp: (b, ct, n) => {
       const [x, y] = n.inputs as [Value, Value];
       return [mul(b, ct, tieWeight(b, 'lt', x, y)), mul(b, ct, tieWeight(b, 'lt', y, x))];
     },
   }),
-  minimum: binary('minimum', {
+  minimum: binary('minimum', { special: sv([[NaN, 1], NaN], [[-0, 0], -0]),
     doc: 'elementwise min; ties give ½ of the gradient to each side', eval: Math.min, emit: (x, y) => call('min', x, y), domain: 'away-from-ties',
     vjp: (b, ct, n) => {
       const [x, y] = n.inputs as [Value, Value];

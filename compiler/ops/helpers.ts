@@ -2,7 +2,7 @@
 // for derivative rules (so a vjp reads like the formula it implements).
 import { broadcastShapes, isShapeError, shapeError, type ShapeError } from '../types/shapes.js';
 import type { DType, TensorType } from '../types/types.js';
-import type { GenKit, GradBuilder, Value } from './op.js';
+import type { GenKit, GradBuilder, SpecialValue, Value } from './op.js';
 
 export const isNumeric = (d: DType): boolean => d === 'f32' || d === 'i32' || d === 'bool';
 
@@ -48,3 +48,6 @@ export const broadcastablePair = (k: GenKit): [number[], number[]] => {
   };
   return k.bool() ? [full, squash(full)] : [squash(full), full];
 };
+
+/** Special values as [inputs, result] pairs (OpDef.special). */
+export const sv = (...cases: readonly (readonly [readonly number[], number])[]): SpecialValue[] => cases.map(([at, out]) => ({ at, out }));

@@ -46,6 +46,13 @@ function round(x: number): number {
   return r - x === 0.5 && r % 2 !== 0 ? r - 1 : r;
 }
 
+// xʸ with C's (and PyTorch's) special cases where JavaScript's Math.pow differs: 1ʸ = 1 and (−1)^±∞ = 1
+// for every y, NaN included (Math.pow gives NaN)
+function pow(x: number, y: number): number {
+  if (x === 1 || (x === -1 && (y === Infinity || y === -Infinity))) return 1;
+  return Math.pow(x, y);
+}
+
 // murmur3-style finalizer over (key, stream, index) → a uniform double in [0, 1); see ops/random.ts
 function uniform(key: number, stream: number, i: number): number {
   let h = Math.imul((key | 0) ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(stream + 1, 0xc2b2ae35) ^ Math.imul(i + 1, 0x27d4eb2f);
@@ -65,10 +72,10 @@ export const MATH = {
   asin: js('Math.asin', Math.asin), acos: js('Math.acos', Math.acos), atan: js('Math.atan', Math.atan),
   sinh: js('Math.sinh', Math.sinh), cosh: js('Math.cosh', Math.cosh), tanh: js('Math.tanh', Math.tanh),
   asinh: js('Math.asinh', Math.asinh), acosh: js('Math.acosh', Math.acosh), atanh: js('Math.atanh', Math.atanh),
-  pow: js('Math.pow', Math.pow), max: js('Math.max', Math.max), min: js('Math.min', Math.min),
+  max: js('Math.max', Math.max), min: js('Math.min', Math.min),
   trunc: js('Math.trunc', Math.trunc), floor: js('Math.floor', Math.floor), ceil: js('Math.ceil', Math.ceil),
   isfinite: js('Number.isFinite', (x) => (Number.isFinite(x) ? 1 : 0)),
-  sigmoid: { impl: sigmoid }, erf: { impl: erf }, round: { impl: round }, uniform: { impl: uniform },
+  pow: { impl: pow }, sigmoid: { impl: sigmoid }, erf: { impl: erf }, round: { impl: round }, uniform: { impl: uniform },
 } satisfies Record<string, MathFn>;
 
 export type MathName = keyof typeof MATH;

@@ -93,6 +93,17 @@ export interface ContractionArgs {
   readonly simd?: { readonly scratch: (size: number) => string; readonly copyA: boolean };
 }
 
+/**
+ * A documented value at special inputs (elementwise ops; one input value per operand, broadcast):
+ * f(at…) = out, checked against the interpreter and compiled code by tests/opspecial.test.ts and listed
+ * in README's op table. `torch`: PyTorch's result where dlm gives another on purpose, and why.
+ */
+export interface SpecialValue {
+  readonly at: readonly number[];
+  readonly out: number;
+  readonly torch?: { readonly out: number; readonly why: string };
+}
+
 export type OpKind = 'elementwise' | 'reduce' | 'movement' | 'contraction' | 'source';
 
 export interface OpDef {
@@ -112,6 +123,8 @@ export interface OpDef {
   readonly differentiable: boolean;
   /** Inputs/attrs for registry-driven property tests. */
   gen(k: GenKit): OpSample;
+  /** Values at 0, −0, ±∞, NaN and other edges that the op documents (see SpecialValue). */
+  readonly special?: readonly SpecialValue[];
   /** Not callable by name from .dlm (built by derivative rules or by a built-in with attributes). */
   readonly internal?: boolean;
   /** Algebraic facts the simplifier may use (it never names ops itself). */

@@ -3,6 +3,7 @@
 import { call, neg as eneg, type Expr } from '../loops/loops.js';
 import { MATH, type MathName } from './math.js';
 import { isShapeError } from '../types/shapes.js';
+import { sv } from './helpers.js';
 import type { DType, TensorType } from '../types/types.js';
 import { add, maskedDiv, mul, needFloat, neg, smallShape, sub } from './helpers.js';
 import { mapBroadcast } from './ndarray.js';
@@ -21,6 +22,7 @@ interface UnarySpec {
   readonly differentiable?: boolean;
   readonly gen?: OpDef['gen'];
   readonly algebra?: OpDef['algebra'];
+  readonly special?: OpDef['special'];
 }
 
 export const unary = (name: string, spec: UnarySpec): OpDef => {
@@ -43,6 +45,7 @@ export const unary = (name: string, spec: UnarySpec): OpDef => {
   gen: s.gen ?? ((k) => ({ shapes: [smallShape(k)], attrs: {} })),
   ...(s.domain ? { domain: s.domain } : {}),
   ...(s.algebra ? { algebra: s.algebra } : {}),
+  ...(s.special ? { special: s.special } : {}),
   };
 };
 
@@ -55,40 +58,40 @@ const withMath = (s: UnarySpec): UnarySpec & Required<Pick<UnarySpec, 'eval' | '
 };
 
 export const UNARY = {
-  neg: unary('neg', {
+  neg: unary('neg', { special: sv([[0], -0], [[-0], 0], [[NaN], NaN]),
     doc: 'negation −x', eval: (x) => -x, emit: eneg, floatOnly: false, algebra: { involution: true, negation: true },
     outDtype: (d) => (d === 'bool' ? 'i32' : d),
     vjp: (b, ct) => neg(b, ct),
   }),
-  exp: unary('exp', {
+  exp: unary('exp', { special: sv([[-Infinity], 0], [[Infinity], Infinity], [[NaN], NaN], [[-746], 0], [[710], Infinity]),
     doc: 'exponential eˣ', math: 'exp', vjp: (b, ct, n) => mul(b, ct, n.out),
     algebra: { positive: () => true, logOf: (_r, [u]) => u, stabilize: (r, n) => r.stableExp(n.inputs[0]!) },
   }),
-  log: unary('log', {
+  log: unary('log', { special: sv([[0], -Infinity], [[-0], -Infinity], [[-1], NaN], [[Infinity], Infinity], [[1], 0]),
     doc: 'natural logarithm', math: 'log', domain: 'positive',
     // exp(log y) = y only where log is defined: for y known to be positive
     algebra: { stabilize: (r, n) => r.stableLog(n.inputs[0]!), expOf: (r, [y]) => (r.positive(y!) ? y : undefined) },
     vjp: (b, ct, n) => maskedDiv(b, ct, n.inputs[0]!),
   }),
-  sqrt: unary('sqrt', {
+  sqrt: unary('sqrt', { special: sv([[-0], -0], [[-1], NaN], [[Infinity], Infinity]),
     doc: 'square root √x', math: 'sqrt', domain: 'positive',
     // d√x = 1/(2√x)
     vjp: (b, ct, n) => maskedDiv(b, ct, mul(b, b.num(2), n.out)),
   }),
-  abs: unary('abs', {
+  abs: unary('abs', { special: sv([[-0], 0], [[-Infinity], Infinity], [[NaN], NaN]),
     doc: '|x|; derivative sign(x), 0 at 0', math: 'abs', floatOnly: false,
     outDtype: (d) => (d === 'bool' ? 'i32' : d), domain: 'nonzero', algebra: { even: true },
     vjp: (b, ct, n) => mul(b, ct, b.op('sign', [n.inputs[0]!])),
   }),
-  sign: unary('sign', {
+  sign: unary('sign', { special: sv([[-0], -0], [[0], 0], [[NaN], NaN], [[-Infinity], -1]),
     doc: 'sign(x) ∈ {−1, −0, 0, 1, NaN} (sign(±0) = ±0, sign(NaN) = NaN, as torch.sign); zero derivative', math: 'sign',
     floatOnly: false, outDtype: (d) => (d === 'bool' ? 'i32' : d), vjp: () => null, differentiable: false,
   }),
-  tanh: unary('tanh', {
+  tanh: unary('tanh', { special: sv([[Infinity], 1], [[-Infinity], -1], [[-0], -0]),
     doc: 'hyperbolic tangent; tanh′ = 1 − tanh²', math: 'tanh',
     vjp: (b, ct, n) => mul(b, ct, sub(b, b.num(1), mul(b, n.out, n.out))),
   }),
-  sigmoid: unary('sigmoid', {
+  sigmoid: unary('sigmoid', { special: sv([[-Infinity], 0], [[Infinity], 1], [[-800], 0], [[0], 0.5], [[NaN], NaN]),
     doc: 'σ(x) = 1/(1+e⁻ˣ), evaluated without overflow for large |x|; σ′ = σ(1−σ)', math: 'sigmoid',
     vjp: (b, ct, n) => mul(b, ct, mul(b, n.out, sub(b, b.num(1), n.out))),
     algebra: {
@@ -98,8 +101,10 @@ export const UNARY = {
       complementOf: (r, [z]) => r.op('sigmoid', [neg(r, z!)]),
     },
   }),
-  sin: unary('sin', { doc: 'sine', math: 'sin', vjp: (b, ct, n) => mul(b, ct, b.op('cos', [n.inputs[0]!])) }),
-  cos: unary('cos', { doc: 'cosine', math: 'cos', vjp: (b, ct, n) => neg(b, mul(b, ct, b.op('sin', [n.inputs[0]!]))) }),
+  sin: unary('sin', { special: sv([[Infinity], NaN], [[-0], -0]), doc: 'sine', math: 'sin', vjp: (b, ct, n) => mul(b, ct, b.op('cos', [n.inputs[0]!])) }),
+  cos: unary('cos', {
+    special: sv([[Infinity], NaN], [[-0], 1]),
+    doc: 'cosine', math: 'cos', vjp: (b, ct, n) => neg(b, mul(b, ct, b.op('sin', [n.inputs[0]!]))) }),
   stop_gradient: unary('stop_gradient', {
     doc: 'identity whose derivative is zero (detach)', eval: (x) => x, emit: (x) => x, floatOnly: false, vjp: () => null,
     algebra: { identity_eval: true }, differentiable: false,
