@@ -66,6 +66,8 @@ const throughBranches = (r: Rewriter, [c, x, y]: readonly Value[], ofConst: (k: 
   return fx === undefined || fy === undefined ? undefined : r.op('where', [c!, fx, fy]);
 };
 
+const ZERO_ORDER = 'dlm orders −0 below +0 (IEEE 754 maximum/minimum, Math.max/min); PyTorch returns its first operand when they compare equal';
+
 // ½ at ties: d max(a,b)/da = 1 − [a < b] − ½[a = b], which is [a > b] + ½[a = b] for numbers and 1 when
 // either is NaN (the result is NaN; PyTorch gives each side the whole cotangent then).
 const tieWeight = (b: GradBuilder, lose: string, x: Value, y: Value): Value =>
@@ -106,14 +108,14 @@ export const BINARY = {
       return [dx, dy];
     },
   }),
-  maximum: binary('maximum', { special: sv([[NaN, 1], NaN], [[1, NaN], NaN], [[-0, 0], 0]),
+  maximum: binary('maximum', { special: [...sv([[NaN, 1], NaN], [[1, NaN], NaN], [[0, -0], 0]), { at: [-0, 0], out: 0, torch: { out: -0, why: ZERO_ORDER } }],
     doc: 'elementwise max; ties give ½ of the gradient to each side', eval: Math.max, emit: (x, y) => call('max', x, y), domain: 'away-from-ties',
     vjp: (b, ct, n) => {
       const [x, y] = n.inputs as [Value, Value];
       return [mul(b, ct, tieWeight(b, 'lt', x, y)), mul(b, ct, tieWeight(b, 'lt', y, x))];
     },
   }),
-  minimum: binary('minimum', { special: sv([[NaN, 1], NaN], [[-0, 0], -0]),
+  minimum: binary('minimum', { special: [...sv([[NaN, 1], NaN], [[-0, 0], -0]), { at: [0, -0], out: -0, torch: { out: 0, why: ZERO_ORDER } }],
     doc: 'elementwise min; ties give ½ of the gradient to each side', eval: Math.min, emit: (x, y) => call('min', x, y), domain: 'away-from-ties',
     vjp: (b, ct, n) => {
       const [x, y] = n.inputs as [Value, Value];

@@ -46,6 +46,11 @@ function round(x: number): number {
   return r - x === 0.5 && r % 2 !== 0 ? r - 1 : r;
 }
 
+// sign(x) ∈ {−1, 0, 1}, as torch.sign: sign(−0) = +0 and sign(NaN) = 0 (Math.sign gives −0 and NaN)
+function sign(x: number): number {
+  return x > 0 ? 1 : x < 0 ? -1 : 0;
+}
+
 // xʸ with C's (and PyTorch's) special cases where JavaScript's Math.pow differs: 1ʸ = 1 and (−1)^±∞ = 1
 // for every y, NaN included (Math.pow gives NaN)
 function pow(x: number, y: number): number {
@@ -67,7 +72,7 @@ const js = (builtin: string, impl: (...xs: number[]) => number): MathFn => ({ im
 export const MATH = {
   exp: js('Math.exp', Math.exp), expm1: js('Math.expm1', Math.expm1),
   log: js('Math.log', Math.log), log1p: js('Math.log1p', Math.log1p),
-  sqrt: js('Math.sqrt', Math.sqrt), abs: js('Math.abs', Math.abs), sign: js('Math.sign', Math.sign),
+  sqrt: js('Math.sqrt', Math.sqrt), abs: js('Math.abs', Math.abs),
   sin: js('Math.sin', Math.sin), cos: js('Math.cos', Math.cos), tan: js('Math.tan', Math.tan),
   asin: js('Math.asin', Math.asin), acos: js('Math.acos', Math.acos), atan: js('Math.atan', Math.atan),
   sinh: js('Math.sinh', Math.sinh), cosh: js('Math.cosh', Math.cosh), tanh: js('Math.tanh', Math.tanh),
@@ -75,7 +80,7 @@ export const MATH = {
   max: js('Math.max', Math.max), min: js('Math.min', Math.min),
   trunc: js('Math.trunc', Math.trunc), floor: js('Math.floor', Math.floor), ceil: js('Math.ceil', Math.ceil),
   isfinite: js('Number.isFinite', (x) => (Number.isFinite(x) ? 1 : 0)),
-  pow: { impl: pow }, sigmoid: { impl: sigmoid }, erf: { impl: erf }, round: { impl: round }, uniform: { impl: uniform },
+  sign: { impl: sign }, pow: { impl: pow }, sigmoid: { impl: sigmoid }, erf: { impl: erf }, round: { impl: round }, uniform: { impl: uniform },
 } satisfies Record<string, MathFn>;
 
 export type MathName = keyof typeof MATH;
