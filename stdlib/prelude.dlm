@@ -19,10 +19,13 @@ fn clip(x, lo, hi) {
 }
 
 fn mean(x, axis = all, keepdims = false) = sum(x, axis, keepdims) / count(x, axis)
-fn variance(x, axis = all, keepdims = false) {
+// Σ(x − mean)² / (n − correction). The default correction = 0 is the population variance that batch and
+// layer norm use; torch.var's default is correction = 1 (Bessel's), so pass correction = 1 to match it.
+fn variance(x, axis = all, keepdims = false, correction = 0) {
   let m = mean(x, axis, true)
-  mean(square(x - m), axis, keepdims)
+  sum(square(x - m), axis, keepdims) / (count(x, axis) - correction)
 }
+fn std(x, axis = all, keepdims = false, correction = 0) = sqrt(variance(x, axis, keepdims, correction))
 
 // log Σ e^x along an axis, shifted by the (constant) max so exp never overflows:
 // lse(x) = m + log Σ e^(x−m); its gradient is softmax(x) whatever m is, so m is stop_gradient.

@@ -184,3 +184,12 @@ describe('precision far out in the tails (log1p forms)', () => {
     expect(r.s!.data[1]).toBeGreaterThan(1e-131);
   });
 });
+
+test('variance and std: population by default, correction = 1 as torch.var/std', () => {
+  const r = run(model('  input x: f32[2, 4]', '  output v = variance(x, axis = 1)\n  output u = variance(x, axis = 1, correction = 1)\n  output s = std(x, correction = 1)'),
+    { x: { data: [1, 2, 3, 4, 2, 2, 2, 2], shape: [2, 4] } });
+  expect(r.v!.data).toEqual([1.25, 0]);
+  expect(r.u!.data[0]).toBeCloseTo(5 / 3, 15);
+  // all 8 values: mean 2.25, Σ(x − m)² = 5.5, / 7
+  expect(r.s!.data[0]).toBeCloseTo(Math.sqrt(5.5 / 7), 15);
+});

@@ -177,7 +177,7 @@ const piecesEval = (fill: number, pieces: (inShapes: readonly (readonly number[]
 
 const padPieces = (_s: readonly (readonly number[])[], a: Attrs) => [ints(a, 'before')];
 const pad: OpDef = {
-  name: 'pad', arity: 1, kind: 'movement', internal: false, doc: 'zero padding: `before[i]` and `after[i]` zeros around axis i',
+  name: 'pad', arity: 1, kind: 'movement', internal: false, doc: 'zero padding: `before[i]` and `after[i]` zeros around axis i (the built-in pad crops for negative widths and fills with `value`)',
   shape: ([x], a) => {
     const before = ints(a, 'before'), after = dims(a, 'after');
     if (before.length !== x!.shape.length || after.length !== x!.shape.length) return shapeError(`pad needs before/after per axis of ${fmtShape(x!.shape)}`, 0);

@@ -123,6 +123,8 @@ export interface OpDef {
   readonly differentiable: boolean;
   /** Inputs/attrs for registry-driven property tests. */
   gen(k: GenKit): OpSample;
+  /** Where dlm's convention differs from PyTorch's on purpose, and why (README's op table shows it). */
+  readonly differs?: string;
   /** Values at 0, −0, ±∞, NaN and other edges that the op documents (see SpecialValue). */
   readonly special?: readonly SpecialValue[];
   /** Not callable by name from .dlm (built by derivative rules or by a built-in with attributes). */

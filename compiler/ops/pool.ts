@@ -82,7 +82,8 @@ const sample = (k: { int(lo: number, hi: number): number }): { x: number[]; attr
 
 export const MAXPOOL2D: OpDef = {
   name: 'maxpool2d', arity: 1, kind: 'reduce', internal: true,
-  doc: 'max over NCHW windows (size, stride, padding; floor mode); the gradient goes to the first maximum of each window',
+  doc: 'max over NCHW windows (size, stride, padding; floor mode); the gradient goes to the first maximum of each window; '
+    + 'a window with a NaN gives NaN (its gradient to the last NaN), an all −∞ window gives −∞ (its gradient to its first element)',
   shape: ([x], a) => { const s = poolShape(x!, a); return typeof s === 'string' ? shapeError(s, 0) : { dtype: x!.dtype, shape: s }; },
   eval: ([x], a, out) => {
     const r = nd(out.shape);

@@ -54,13 +54,14 @@ const reduce = (name: string, doc: string, identity: number, f: (acc: number, v:
   differentiable: true,
   gen: genReduce,
   algebra: { positive: ([x]) => x! },
-  ...(name === 'max' ? { domain: 'away-from-ties' as const } : {}),
+  ...(name === 'max' ? { domain: 'away-from-ties' as const, differs: 'the max of an empty axis is −∞, its identity; torch.amax raises an error' } : {}),
 });
 
 export const REDUCE = {
-  sum: reduce('sum', 'sum over axes', 0, (s, v) => s + v, { kind: 'reduce', identity: 0, combine: (acc, x) => bin('+', acc, x) },
+  sum: reduce('sum', 'sum over axes; over an empty axis it is 0', 0, (s, v) => s + v, { kind: 'reduce', identity: 0, combine: (acc, x) => bin('+', acc, x) },
     (b, ct, n) => [expandBack(b, ct, n.inTypes[0]!.shape, axesOf(n.attrs))]),
-  max: reduce('max', 'maximum over axes; ties share the gradient equally', -Infinity, Math.max,
+  max: reduce('max', 'maximum over axes; ties share the gradient equally; a NaN is the maximum and shares the gradient with the other NaNs; '
+    + 'over an empty axis it is −∞', -Infinity, Math.max,
     { kind: 'reduce', identity: -Infinity, combine: (acc, x) => call('max', acc, x) },
     (b, ct, n) => {
       const x = n.inputs[0]!;
