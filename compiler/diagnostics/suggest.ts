@@ -92,6 +92,8 @@ export const suggestions = (name: string, candidates: Iterable<string>): string[
   const out: string[] = [];
   const alias = ALIASES.get(name.toLowerCase()) ?? ALIASES.get(squash(name));
   for (const a of alias ?? []) if (pool.includes(a) && !out.includes(a)) out.push(a);
+  // a known alias is the answer: near names would only add noise (swish → silu, not also sinh)
+  if (out.length) return out.slice(0, 3);
   for (const c of pool) if (squash(c) === squash(name) && !out.includes(c)) out.push(c);
   const limit = Math.max(1, Math.round(name.length / 3));
   const near = pool
