@@ -193,3 +193,27 @@ test('variance and std: population by default, correction = 1 as torch.var/std',
   // all 8 values: mean 2.25, Σ(x − m)² = 5.5, / 7
   expect(r.s!.data[0]).toBeCloseTo(Math.sqrt(5.5 / 7), 15);
 });
+
+describe('indexing like NumPy: steps, none, integer tensors', () => {
+  const x = { x: { data: range(6, 0), shape: [2, 3] } };
+  test.each([
+    ['x[:, ::2]', [0, 2, 3, 5], [2, 2]], ['x[:, ::-1]', [2, 1, 0, 5, 4, 3], [2, 3]], ['x[::-1, 2:0:-1]', [5, 4, 2, 1], [2, 2]],
+    ['x[:, 5:-9:-2]', [2, 0, 5, 3], [2, 2]], ['x[:, 1::5]', [1, 4], [2, 1]], ['x[:, 0:0:-1]', [], [2, 0]],
+    ['x[none]', range(6, 0), [1, 2, 3]], ['x[:, none]', range(6, 0), [2, 1, 3]], ['x[1, none, ::2]', [3, 5], [1, 2]],
+    ['x[:, idx]', [2, 0, 2, 5, 3, 5], [2, 3]], ['x[1, idx]', [5, 3, 5], [3]], ['x[idx[1:2]]', [0, 1, 2], [1, 3]],
+  ])('%s', (e, want, shape) => {
+    const r = run(model('  input x: f32[2, 3]\n  input idx: i32[3]', `  output y = ${e}`), { ...x, idx: { data: [2, 0, 2], shape: [3] } });
+    expect(r.y).toEqual({ data: want, shape });
+  });
+  test('gradients through a negative step and a tensor index', () => {
+    const r = run(model('  input x: f32[2, 3]\n  input idx: i32[3]', '  output g = grad(f)(x, idx)', 'fn f(x, idx) = sum(x[:, ::-2] * 10) + sum(x[:, idx])'),
+      { ...x, idx: { data: [2, 0, 2], shape: [3] } });
+    expect(r.g!.data).toEqual([11, 0, 12, 11, 0, 12]);
+  });
+  test('step 0 and a step on a symbolic axis are located errors', () => {
+    const d = compileErr(model('  input x: f32[4]', '  output y = x[::0]'));
+    expect(d[0]!.message).toContain('slice ::0 has step 0');
+    const s = compileErr(model('  input x: f32[T]', '  output y = x[::2]'));
+    expect(s[0]!.message).toContain('symbolic size T');
+  });
+});

@@ -24,7 +24,7 @@ export type BinaryOp = '+' | '-' | '*' | '/' | '@' | '**' | '==' | '!=' | '<' | 
 export interface Arg { readonly name?: Ident; readonly value: Expr; readonly span: Span }
 
 export type IndexItem =
-  | { readonly kind: 'Slice'; readonly start?: Expr; readonly end?: Expr; readonly span: Span }
+  | { readonly kind: 'Slice'; readonly start?: Expr; readonly end?: Expr; readonly step?: Expr; readonly span: Span }
   | { readonly kind: 'At'; readonly value: Expr; readonly span: Span };
 
 export interface LetStmt { readonly kind: 'Let'; readonly name: Ident; readonly value: Expr; readonly span: Span }

@@ -39,7 +39,8 @@ export const printType = (t: A.TypeAnn): string => (t.dims.length ? `${t.dtype}[
 const printArg = (a: A.Arg, indent: string): string => (a.name ? `${a.name.name} = ${printExpr(a.value, indent)}` : printExpr(a.value, indent));
 
 const printIndex = (it: A.IndexItem, indent: string): string =>
-  it.kind === 'At' ? printExpr(it.value, indent) : `${it.start ? printExpr(it.start, indent) : ''}:${it.end ? printExpr(it.end, indent) : ''}`;
+  it.kind === 'At' ? printExpr(it.value, indent)
+    : `${it.start ? printExpr(it.start, indent) : ''}:${it.end ? printExpr(it.end, indent) : ''}${it.step ? `:${printExpr(it.step, indent)}` : ''}`;
 
 export const printExpr = (e: A.Expr, indent = ''): string => {
   switch (e.kind) {

@@ -72,6 +72,7 @@ export interface DlmActionDict<T> extends BaseActionDict<T> {
   Arg_kw?: (this: NonterminalNode, arg0: NonterminalNode, arg1: TerminalNode, arg2: NonterminalNode) => T;
   Arg_pos?: (this: NonterminalNode, arg0: NonterminalNode) => T;
   Arg?: (this: NonterminalNode, arg0: NonterminalNode) => T;
+  IndexItem_step?: (this: NonterminalNode, arg0: IterationNode, arg1: TerminalNode, arg2: IterationNode, arg3: TerminalNode, arg4: IterationNode) => T;
   IndexItem_slice?: (this: NonterminalNode, arg0: IterationNode, arg1: TerminalNode, arg2: IterationNode) => T;
   IndexItem_at?: (this: NonterminalNode, arg0: NonterminalNode) => T;
   IndexItem?: (this: NonterminalNode, arg0: NonterminalNode) => T;

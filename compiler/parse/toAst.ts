@@ -88,6 +88,10 @@ const actions: DlmActionDict<unknown> = {
     const s = opt<A.Expr>(start), e = opt<A.Expr>(end);
     return { kind: 'Slice', ...(s ? { start: s } : {}), ...(e ? { end: e } : {}), span: sp(this) } satisfies A.IndexItem;
   },
+  IndexItem_step(start, _c, end, _c2, step) {
+    const s = opt<A.Expr>(start), e = opt<A.Expr>(end), st = opt<A.Expr>(step);
+    return { kind: 'Slice', ...(s ? { start: s } : {}), ...(e ? { end: e } : {}), ...(st ? { step: st } : {}), span: sp(this) } satisfies A.IndexItem;
+  },
   IndexItem_at(e) { return { kind: 'At', value: ast(e), span: sp(this) } satisfies A.IndexItem; },
   Primary_paren(_o, e, _c) { return ast(e); },
   Primary_list(_o, items, _c) { return { kind: 'List', items: list(items), span: sp(this) } satisfies A.Expr; },

@@ -3,6 +3,7 @@
 // this table; an op without a rule, or with an `unsupported` entry, becomes a diagnostic (E0801).
 import type { DType, TensorType } from '../../types/types.js';
 import type { OnnxBuilder, OnnxNodeView, OnnxRule } from './onnxApi.js';
+import { ONNX_MATH_RULES } from './onnxMath.js';
 import { uniformOnnx } from './onnxRandom.js';
 
 const ints = (n: OnnxNodeView, key: string): number[] => [...(n.attrs[key] as readonly number[])];
@@ -42,6 +43,7 @@ const backwardOnly = (what: string): OnnxRule => ({ unsupported: `${what} appear
 const full = (t: TensorType, axis: number, end: unknown): boolean => t.shape[axis] === end;
 
 export const ONNX_RULES: Readonly<Record<string, OnnxRule>> = {
+  ...ONNX_MATH_RULES,
   neg: direct('Neg'), exp: direct('Exp'), log: direct('Log'), sqrt: direct('Sqrt'), abs: direct('Abs'), sign: direct('Sign'),
   tanh: direct('Tanh'), sigmoid: direct('Sigmoid'), sin: direct('Sin'), cos: direct('Cos'), stop_gradient: direct('Identity'),
   cast: { emit: (g, n) => g.cast(n.inputs[0]!, n.inTypes[0]!.dtype, n.type.dtype) },

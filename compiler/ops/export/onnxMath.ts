@@ -1,0 +1,17 @@
+// ONNX (opset 18) rules for the elementwise math primitives of ops/unaryMath.ts. log1p and expm1 have no
+// ONNX op: they are written as Log(1 + x) and Exp(x) − 1 (runtimes lose their precision near 0).
+import type { OnnxRule } from './onnxApi.js';
+
+const op1 = (opType: string): OnnxRule => ({ emit: (g, n) => g.node(opType, [n.inputs[0]!])[0]! });
+const one = (g: Parameters<Extract<OnnxRule, { emit: unknown }>['emit']>[0]) => g.constant([1], 'f32');
+
+export const ONNX_MATH_RULES: Readonly<Record<string, OnnxRule>> = {
+  erf: op1('Erf'), tan: op1('Tan'), asin: op1('Asin'), acos: op1('Acos'), atan: op1('Atan'),
+  sinh: op1('Sinh'), cosh: op1('Cosh'), asinh: op1('Asinh'), acosh: op1('Acosh'), atanh: op1('Atanh'),
+  floor: op1('Floor'), ceil: op1('Ceil'), round: op1('Round'), isnan: op1('IsNaN'), isinf: op1('IsInf'),
+  log1p: { emit: (g, n) => g.node('Log', [g.node('Add', [n.inputs[0]!, one(g)])[0]!])[0]! },
+  expm1: { emit: (g, n) => g.node('Sub', [g.node('Exp', [n.inputs[0]!])[0]!, one(g)])[0]! },
+  // trunc x = sign(x)·⌊|x|⌋
+  trunc: { emit: (g, n) => g.node('Mul', [g.node('Sign', [n.inputs[0]!])[0]!, g.node('Floor', [g.node('Abs', [n.inputs[0]!])[0]!])[0]!])[0]! },
+  isfinite: { emit: (g, n) => g.node('Not', [g.node('Or', [g.node('IsNaN', [n.inputs[0]!])[0]!, g.node('IsInf', [n.inputs[0]!])[0]!])[0]!])[0]! },
+};
