@@ -4,6 +4,7 @@
 // gives dlm's gradients. Helpers (_gather_rows, _uniform, _im2col, …) are in the generated file's preamble.
 import type { DType } from '../../types/types.js';
 import type { TorchEmitter, TorchNodeView, TorchRule } from './torchApi.js';
+import { TORCH_MATH_RULES } from './torchMath.js';
 
 const ints = (n: TorchNodeView, key: string): number[] => [...(n.attrs[key] as readonly number[])];
 const tuple = (xs: readonly (number | string)[]): string => (xs.length === 1 ? `(${xs[0]},)` : `(${xs.join(', ')})`);
@@ -24,6 +25,7 @@ const reduce = (f: string): TorchRule => ({
 const backwardOnly = (what: string): TorchRule => ({ unsupported: `${what} appears only in gradient programs; PyTorch's autograd makes its own` });
 
 export const TORCH_RULES: Readonly<Record<string, TorchRule>> = {
+  ...TORCH_MATH_RULES,
   neg: { emit: (py, n) => `(-${py.as(0, n.type.dtype)})` },
   exp: fn('torch.exp'), log: fn('torch.log'), sqrt: fn('torch.sqrt'), abs: fn('torch.abs'), sign: fn('torch.sign'),
   tanh: fn('torch.tanh'), sigmoid: fn('torch.sigmoid'), sin: fn('torch.sin'), cos: fn('torch.cos'),
