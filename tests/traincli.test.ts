@@ -47,7 +47,7 @@ describe('dlm train', () => {
     expect(readFileSync(ckpt.replace('.safetensors', '.curves.svg'), 'utf8')).toMatch(/^<svg[\s\S]*polyline[\s\S]*<\/svg>/);
     const { tensors, metadata } = loadSafetensors(ckpt);
     expect(Object.keys(tensors)).toContain('l1.W');
-    expect(Object.keys(tensors)).toContain('optimizer.l1.W.m');
+    expect(Object.keys(tensors)).toContain('@optimizer/l1.W.m');
     expect(metadata['step']).toBe(String(2 * 20));
   }, 60_000);
 

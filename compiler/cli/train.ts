@@ -121,7 +121,7 @@ export const trainCommand = async (out: Out, model: Model, file: string, flags: 
     });
     writeAtomic(svgPath, curvesSvg(`${model.name}: training curves`, result.epochs));
     if (result.stopped === 'aborted') {
-      saveCheckpoint(model, trainer, path, { ...meta, interrupted: 'true' });
+      saveCheckpoint(model, trainer, path, { info: { ...meta, interrupted: 'true' } });
       out.log(`stopped by Ctrl-C after ${result.epochs.length} epochs; checkpoint: ${path} (continue with --resume ${path})`);
       return;
     }
@@ -130,7 +130,7 @@ export const trainCommand = async (out: Out, model: Model, file: string, flags: 
     const t = evaluate(model, test, 256);
     const metrics = Object.entries(t.terms).map(([k, v]) => `, ${k} ${v.toFixed(4)}`).join('');
     out.log(`test: loss ${t.loss.toFixed(4)}${t.accuracy !== undefined ? `, accuracy ${(100 * t.accuracy).toFixed(2)}%` : ''}${metrics} on ${test.count} held-out samples (${secs.toFixed(1)} s of training)`);
-    saveCheckpoint(model, trainer, path, meta);
+    saveCheckpoint(model, trainer, path, { info: meta });
     out.log(`checkpoint: ${path}\nlog: ${logPath}\ncurves: ${svgPath}`);
   } finally {
     process.removeListener('SIGINT', onSigint);
