@@ -22,7 +22,7 @@ import { loadParams } from './cli/checkpoints.js';
 import { DiagnosticError } from './diagnostics/diagnostic.js';
 import { compileFile, type Program } from './index.js';
 import { parse } from './parse/parse.js';
-import type { Tensor } from '../runtime/tensor.js';
+import { setOwn, type Tensor } from '../runtime/tensor.js';
 
 export const VERSION = '0.1.0';
 
@@ -204,9 +204,9 @@ export const main = async (argv: readonly string[], out: Out = consoleOut()): Pr
         for (const spec of o.input ?? []) {
           const m = /^([^=]+)=(.+)$/.exec(spec);
           if (!m) throw new UsageError(`--input expects NAME=FILE, got '${spec}'`);
-          inputs[m[1]!] = readTensorFile(m[2]!);
+          setOwn(inputs, m[1]!, readTensorFile(m[2]!));
         }
-        const hasTargets = model.ir.inputs.some((i) => i.role === 'target' && inputs[i.name]);
+        const hasTargets = model.ir.inputs.some((i) => i.role === 'target' && Object.hasOwn(inputs, i.name));
         emitText(out, tensorsToJson(hasTargets ? model.evaluate(inputs) : model.forward(inputs)), o.out);
         return EXIT.ok;
       }

@@ -4,7 +4,7 @@
 import { augmentShift, batches } from '../../runtime/data/batches.js';
 import type { Dataset } from '../../runtime/data/dataset.js';
 import { Rng } from '../../runtime/random.js';
-import type { Tensor } from '../../runtime/tensor.js';
+import { setOwn, type Tensor } from '../../runtime/tensor.js';
 import { accuracyCount, classOutput, labelledCount, scalarOutputs } from './metrics.js';
 import type { Model } from './model.js';
 import type { Trainer } from './trainer.js';
@@ -54,14 +54,15 @@ export const batchFeeder = (model: Model) => {
   return (x: Float32Array, y: Int32Array, count: number): Record<string, Tensor> => {
     // token ids are stored as floats in the dataset; an i32 input gets them as integers
     if (input.type.dtype === 'i32') { if (ids.length !== x.length) ids = new Int32Array(x.length); ids.set(x); }
-    const feed: Record<string, Tensor> = { [input.name]: { data: input.type.dtype === 'i32' ? ids : x, shape: [count, ...featureShape] } };
+    const feed: Record<string, Tensor> = Object.create(null);
+    setOwn(feed, input.name, { data: input.type.dtype === 'i32' ? ids : x, shape: [count, ...featureShape] });
     if (target) {
       if (oneHot) {
         if (hot.length !== count * oneHot) hot = new Float32Array(count * oneHot); else hot.fill(0);
         for (let i = 0; i < count; i++) hot[i * oneHot + y[i]!] = 1;
-        feed[target.name] = { data: hot, shape: [count, oneHot] };
-      } else if (floatTarget) feed[target.name] = { data: Float32Array.from(y), shape: target.type.shape.length === 2 ? [count, 1] : [count] };
-      else feed[target.name] = { data: y, shape: [count, ...target.type.shape.slice(1).map(Number)] };
+        setOwn(feed, target.name, { data: hot, shape: [count, oneHot] });
+      } else if (floatTarget) setOwn(feed, target.name, { data: Float32Array.from(y), shape: target.type.shape.length === 2 ? [count, 1] : [count] });
+      else setOwn(feed, target.name, { data: y, shape: [count, ...target.type.shape.slice(1).map(Number)] });
     }
     return feed;
   };

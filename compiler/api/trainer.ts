@@ -85,7 +85,7 @@ export class Trainer {
     const spec = specialize(g.optimized, env, 'f32', this.model.opts.passes?.disable);
     const ins = spec.schedule.inputs.map((s) => all[s.name]!.data);
     const slotOf = new Map(spec.schedule.inputs.map((s, i) => [s.name, i]));
-    const shapeList = this.model.ir.inputs.filter((i) => batch[i.name]).map((i) => ({ name: i.name, shape: [...batch[i.name]!.shape] }));
+    const shapeList = this.model.ir.inputs.filter((i) => Object.hasOwn(batch, i.name)).map((i) => ({ name: i.name, shape: [...batch[i.name]!.shape] }));
     const tableOf = (name: string) => [this.model.params, this.model.states, this.state].find((t) => Object.prototype.hasOwnProperty.call(t, name));
     const owned = spec.schedule.inputs.flatMap((s, input) => { const table = tableOf(s.name); return table ? [{ input, table, name: s.name }] : []; });
     g.last = { spec, ins, slotOf, shapeList, owned };
@@ -126,7 +126,7 @@ export class Trainer {
       for (let k = 0; k < g.repeat; k++) {
         const p = this.prepare(g, batch);
         this.bind(p, g === this.groups[0]);
-        for (const [name, i] of p.slotOf) { const t = batch[name]; if (t) p.ins[i] = t.data; }
+        for (const [name, i] of p.slotOf) { const t = ownEntry(batch, name); if (t) p.ins[i] = t.data; }
         // A schedule scales every group's own learning rate by the same factor.
         (p.ins[p.slotOf.get(HYPER_LR)!] as Float32Array)[0] = g === this.groups[0] ? this.lr : (g.config.hyper?.['lr'] ?? 0.01) * (this.lr / (this.config.hyper?.['lr'] ?? 0.01));
         (p.ins[p.slotOf.get(HYPER_STEP)!] as Float32Array)[0] = this.t;
@@ -150,7 +150,7 @@ export class Trainer {
     for (const n of f.nodes) {
       if (n.op !== INPUT) continue;
       const name = n.attrs['name'] as string;
-      const t = batch[name] ?? this.model.hyperDefaults(true)[name] ?? { data: this.model.params[name] ?? this.model.states[name]!, shape: n.type.shape as number[] };
+      const t = ownEntry(batch, name) ?? ownEntry(this.model.hyperDefaults(true), name) ?? { data: ownEntry(this.model.params, name) ?? this.model.states[name]!, shape: n.type.shape as number[] };
       setOwn(inputs, name, nd(t.shape, Float64Array.from(t.data)));
     }
     const env = bindInputs(f, Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, { data: v.data, shape: v.shape }]))).env;
@@ -161,10 +161,13 @@ export class Trainer {
   }
 }
 
+/** A user-named entry, never one from the prototype chain (`toString`, `constructor`). */
+const ownEntry = <T>(r: Readonly<Record<string, T>>, k: string): T | undefined => (Object.hasOwn(r, k) ? r[k] : undefined);
+
 /** Whether a batch has the shapes of the one a step was compiled for (no allocation). */
 const sameShapes = (batch: Readonly<Record<string, Tensor>>, list: readonly { name: string; shape: readonly number[] }[]): boolean => {
   for (const { name, shape } of list) {
-    const t = batch[name];
+    const t = ownEntry(batch, name);
     if (!t || t.shape.length !== shape.length) return false;
     for (let i = 0; i < shape.length; i++) if (t.shape[i] !== shape[i]) return false;
   }

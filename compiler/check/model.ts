@@ -10,6 +10,8 @@ import type { Elab, LayerInfo, ParamInfo, ShapeNote } from './elab.js';
 import { INITIALIZERS } from './initializers.js';
 import type { ExprElab } from './expr.js';
 import { ERROR, describe, type Binding, type Scope } from './scope.js';
+import { OPTIMIZERS } from '../train/optimizers.js';
+import { setOwn } from '../../runtime/tensor.js';
 
 /** Settings of a model's `train { … }` block and the kind of value each takes. */
 export const TRAIN_SETTINGS: Readonly<Record<string, 'int' | 'positive' | 'fraction' | 'name'>> = {
@@ -194,14 +196,14 @@ export class ModelElab {
 
   /** `train { … }`: each setting a compile-time number, or a name for the schedule. */
   train(t: TrainDecl, scope: Scope): TrainSpec {
-    const settings: Record<string, number | string> = {};
+    const settings: Record<string, number | string> = Object.create(null);
     for (const st of t.settings) {
       // repeat_<loss> = k: run that loss's step k times per round (k discriminator steps per generator step)
-      const rule = st.name.name.startsWith('repeat_') ? 'int' : TRAIN_SETTINGS[st.name.name];
+      const rule = st.name.name.startsWith('repeat_') ? 'int' : Object.hasOwn(TRAIN_SETTINGS, st.name.name) ? TRAIN_SETTINGS[st.name.name] : undefined;
       if (!rule) { this.c.err('E0111', st.name.span, `unknown train setting '${st.name.name}'`, [...didYouMean(st.name.name, Object.keys(TRAIN_SETTINGS)), note(`settings: ${Object.keys(TRAIN_SETTINGS).join(', ')}`)]); continue; }
       if (rule === 'name') {
         if (st.value.kind !== 'Name') { this.c.err('E0111', st.value.span, `'${st.name.name}' takes a name such as cosine`); continue; }
-        settings[st.name.name] = st.value.name;
+        setOwn(settings, st.name.name, st.value.name);
         continue;
       }
       const v = this.c.staticValue(this.x.expr(st.value, scope), st.value.span, `train setting '${st.name.name}'`);
@@ -210,7 +212,7 @@ export class ModelElab {
         this.c.err('E0111', st.value.span, `'${st.name.name}' must be ${rule === 'int' ? 'a non-negative integer' : rule === 'positive' ? 'positive' : 'in [0, 1)'}, got ${v}`);
         continue;
       }
-      settings[st.name.name] = v;
+      setOwn(settings, st.name.name, v);
     }
     return { settings, span: t.span };
   }
@@ -219,11 +221,17 @@ export class ModelElab {
     const call = e.kind === 'Call' ? e : undefined;
     const nameExpr = call ? call.callee : e;
     if (nameExpr.kind !== 'Name') { this.c.err('E0105', e.span, 'expected an optimizer such as sgd(lr = 0.1) or adam(lr = 1e-3)'); return undefined; }
-    const args: Record<string, number> = {};
+    const rule = Object.hasOwn(OPTIMIZERS, nameExpr.name) ? OPTIMIZERS[nameExpr.name]! : undefined;
+    if (!rule) { this.c.err('E0110', nameExpr.span, `unknown optimizer '${nameExpr.name}'`, [...didYouMean(nameExpr.name, Object.keys(OPTIMIZERS)), note(`known optimizers: ${Object.keys(OPTIMIZERS).join(', ')}`)]); return undefined; }
+    const args: Record<string, number> = Object.create(null);
     for (const a of call?.args ?? []) {
       if (!a.name) { this.c.err('E0104', a.span, 'optimizer settings are keyword arguments, e.g. adam(lr = 1e-3)'); continue; }
+      if (!Object.hasOwn(rule.defaults, a.name.name)) {
+        this.c.err('E0110', a.name.span, `${nameExpr.name} has no setting '${a.name.name}'`, [...didYouMean(a.name.name, Object.keys(rule.defaults)), note(`${nameExpr.name} takes ${Object.keys(rule.defaults).join(', ')}`)]);
+        continue;
+      }
       const v = this.c.staticValue(this.x.expr(a.value, scope), a.value.span, `optimizer setting '${a.name.name}'`);
-      if (typeof v === 'number') args[a.name.name] = v;
+      if (typeof v === 'number') setOwn(args, a.name.name, v);
     }
     return { name: nameExpr.name, args, span: e.span };
   }

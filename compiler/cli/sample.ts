@@ -3,7 +3,7 @@
 // language model it writes generated words instead (sampleText.ts).
 import { loadBundledMnist } from '../../runtime/data/mnist.js';
 import { writePngGrid } from '../../runtime/png.js';
-import type { Tensor } from '../../runtime/tensor.js';
+import { setOwn, type Tensor } from '../../runtime/tensor.js';
 import type { Model } from '../api/model.js';
 import { selectOutputs } from '../train/step.js';
 import { loadParams } from './checkpoints.js';
@@ -27,7 +27,7 @@ export const sampleCommand = (out: Out, model: Model, f: SampleFlags): void => {
     const n = Math.min(f.n, test.count);
     for (const i of needs) {
       if (i.role !== 'input') throw new UsageError(`output '${name}' needs the target '${i.name}'`);
-      inputs[i.name] = { data: test.x.subarray(0, n * 784), shape: [n, ...i.type.shape.slice(1).map(Number)] };
+      setOwn(inputs, i.name, { data: test.x.subarray(0, n * 784), shape: [n, ...i.type.shape.slice(1).map(Number)] });
     }
   }
   const spec = model.run(fn, inputs);

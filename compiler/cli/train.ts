@@ -42,7 +42,7 @@ const FROM_BLOCK: Record<string, keyof TrainSettings> = {
 
 export const resolveSettings = (model: Model, flags: Partial<TrainSettings>): TrainSettings => {
   const block: Partial<Record<keyof TrainSettings, unknown>> = {};
-  for (const [k, v] of Object.entries(model.ir.train?.settings ?? {})) block[FROM_BLOCK[k]!] = v;
+  for (const [k, v] of Object.entries(model.ir.train?.settings ?? {})) if (Object.hasOwn(FROM_BLOCK, k)) block[FROM_BLOCK[k]!] = v;
   return { ...DEFAULTS, ...(block as Partial<TrainSettings>), ...flags };
 };
 

@@ -36,11 +36,11 @@ export interface TrainStep {
 export const resolveOptimizer = (m: ModelIR, cfg: Partial<TrainConfig>, group?: LossGroup): { config: TrainConfig } | { errors: Diagnostic[] } => {
   const declared = group?.optimizer ?? m.optimizer;
   const name = cfg.optimizer ?? declared?.name ?? 'sgd';
-  const rule = OPTIMIZERS[name];
+  const rule = Object.hasOwn(OPTIMIZERS, name) ? OPTIMIZERS[name] : undefined;
   const span = declared?.span ?? m.span;
   if (!rule) return { errors: [error('E0110', span, `unknown optimizer '${name}'`, [...didYouMean(name, Object.keys(OPTIMIZERS)), note(`known optimizers: ${Object.keys(OPTIMIZERS).join(', ')}`)])] };
   const hyper = { ...rule.defaults, ...(cfg.optimizer && cfg.optimizer !== declared?.name ? {} : declared?.args ?? {}), ...(cfg.hyper ?? {}) };
-  const unknown = Object.keys(hyper).filter((k) => !(k in rule.defaults));
+  const unknown = Object.keys(hyper).filter((k) => !Object.hasOwn(rule.defaults, k));
   if (unknown.length) return { errors: [error('E0110', span, `${name} has no setting '${unknown[0]}'`, [...didYouMean(unknown[0]!, Object.keys(rule.defaults)), note(`${name} takes ${Object.keys(rule.defaults).join(', ')}`)])] };
   return { config: { ...cfg, optimizer: name, hyper } };
 };
