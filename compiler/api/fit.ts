@@ -8,6 +8,7 @@ import { setOwn, type Tensor } from '../../runtime/tensor.js';
 import { accuracyCount, classOutput, labelledCount, scalarOutputs } from './metrics.js';
 import type { Model } from './model.js';
 import type { Trainer } from './trainer.js';
+import { GRAD_GUARD, GRAD_NORM } from '../train/step.js';
 
 export interface FitOptions {
   readonly epochs: number;
@@ -113,7 +114,7 @@ function* training(trainer: Trainer, train: Dataset, val: Dataset | undefined, o
       step++;
       for (const k of scalars) { sums[k] = (sums[k] ?? 0) + (r.losses?.[k] ?? r.outputs[k]![0]!) * b.count; means[k] = sums[k]! / seen; }
       // With clip_norm: the global gradient norm before clipping (epoch mean) and the share of steps clipped.
-      const norm = r.outputs['grad_norm']?.[0];
+      const norm = (r.outputs[GRAD_NORM] ?? r.outputs[GRAD_GUARD])?.[0];
       if (norm !== undefined && clipNorm !== undefined) {
         normSum += norm; clippedSteps += norm > clipNorm ? 1 : 0;
         means['grad_norm'] = normSum / step; means['clipped'] = clippedSteps / step;

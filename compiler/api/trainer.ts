@@ -3,13 +3,12 @@
 import { setOwn } from '../../runtime/tensor.js';
 import type { FloatArray, Tensor, TensorData } from '../../runtime/tensor.js';
 import { error, note } from '../diagnostics/codes.js';
-import { interpret } from '../ir/interp.js';
-import { CONST, INPUT, type IrFunction } from '../ir/ir.js';
+import type { IrFunction } from '../ir/ir.js';
 import { bindInputs, specialize, type Specialized } from '../jit/jit.js';
-import { nd } from '../ops/ndarray.js';
 import { HYPER_LR, HYPER_STEP, buildTrainStep, resolveOptimizer, type TrainConfig, type TrainStep } from '../train/step.js';
 import { RunError } from './errors.js';
 import { trainingOutputs } from './metrics.js';
+import { nonFinite } from './nonFinite.js';
 import { RANDOM_KEY, TRAINING_FLAG } from '../check/builtins.js';
 import { optimize, type Model } from './model.js';
 
@@ -116,12 +115,16 @@ export class Trainer {
 
   /**
    * One optimizer step on a batch (inputs and targets by name): every loss group's step in declaration
-   * order (repeated as `repeat_<loss>` says). Throws RunError E0404 on a non-finite loss.
+   * order (repeated as `repeat_<loss>` says). All or nothing: on a non-finite loss or gradient in any
+   * group, every parameter, state and optimizer slot is as it was before the step, `t` is unchanged,
+   * and RunError E0404 names the first non-finite value's op and line.
    */
   step(batch: Readonly<Record<string, Tensor>>): StepResult {
-    this.t += 1;
+    const t = this.t + 1;
     let result: StepResult | undefined;
-    const losses: Record<string, number> = {};
+    const losses: Record<string, number> = Object.create(null);
+    // With several group steps per step, earlier ones have written when a later one fails: keep a copy.
+    const undo = this.groups.length > 1 || this.groups.some((g) => g.repeat > 1) ? this.snapshot() : undefined;
     for (const g of this.groups) {
       for (let k = 0; k < g.repeat; k++) {
         const p = this.prepare(g, batch);
@@ -129,36 +132,38 @@ export class Trainer {
         for (const [name, i] of p.slotOf) { const t = ownEntry(batch, name); if (t) p.ins[i] = t.data; }
         // A schedule scales every group's own learning rate by the same factor.
         (p.ins[p.slotOf.get(HYPER_LR)!] as Float32Array)[0] = g === this.groups[0] ? this.lr : (g.config.hyper?.['lr'] ?? 0.01) * (this.lr / (this.config.hyper?.['lr'] ?? 0.01));
-        (p.ins[p.slotOf.get(HYPER_STEP)!] as Float32Array)[0] = this.t;
+        (p.ins[p.slotOf.get(HYPER_STEP)!] as Float32Array)[0] = t;
         // A fresh random key per step (dropout masks differ every step, and replay exactly from the seed).
         const key = p.slotOf.get(RANDOM_KEY);
-        if (key !== undefined) (p.ins[key] as Float32Array)[0] = ((this.model.opts.seed ?? 0) * 7919 + this.t * 31 + k) % 16777216;
+        if (key !== undefined) (p.ins[key] as Float32Array)[0] = ((this.model.opts.seed ?? 0) * 7919 + t * 31 + k) % 16777216;
         const applied = p.spec.module.run(p.ins);
         const loss = p.spec.outputs['loss']![0]!;
-        if (!applied) { this.t -= 1; throw this.nonFinite(batch, loss); }
-        losses[g.name] = loss;
+        if (!applied) {
+          const e = nonFinite(this.model, { group: g.name, groups: this.groups.length, fn: g.program.fn, t, outputs: p.spec.outputs }, (name) =>
+            (p.slotOf.has(name) ? p.ins[p.slotOf.get(name)!] : undefined) ?? ownEntry(batch, name)?.data ?? ownEntry(this.model.params, name) ?? ownEntry(this.model.states, name) ?? ownEntry(this.state, name), batch);
+          if (undo) this.restore(undo);
+          throw e;
+        }
+        setOwn(losses, g.name, loss);
         result ??= { loss, outputs: p.spec.outputs };
       }
     }
+    this.t = t;
     return this.groups.length > 1 ? { ...result!, losses } : result!;
   }
 
-  /** Locates the first non-finite value of the forward pass with the interpreter, to name its source. */
-  private nonFinite(batch: Readonly<Record<string, Tensor>>, loss: number): RunError {
-    const f = this.model.ir.fn;
-    const inputs: Record<string, ReturnType<typeof nd>> = {};
-    for (const n of f.nodes) {
-      if (n.op !== INPUT) continue;
-      const name = n.attrs['name'] as string;
-      const t = ownEntry(batch, name) ?? ownEntry(this.model.hyperDefaults(true), name) ?? { data: ownEntry(this.model.params, name) ?? this.model.states[name]!, shape: n.type.shape as number[] };
-      setOwn(inputs, name, nd(t.shape, Float64Array.from(t.data)));
-    }
-    const env = bindInputs(f, Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, { data: v.data, shape: v.shape }]))).env;
-    const { values } = interpret(f, inputs, env);
-    const bad = f.nodes.find((n) => n.op !== INPUT && n.op !== CONST && values.get(n.id)!.data.some((v) => !Number.isFinite(v)));
-    const where = bad ? [note(`the first non-finite value comes from this ${bad.op}${bad.label ? ` ('${bad.label}')` : ''} in the forward pass`, bad.span)] : [note('the forward pass is finite: the gradient or the update overflowed; try a smaller learning rate or clipping')];
-    return new RunError([error('E0404', this.model.ir.span, `the loss became ${loss} at step ${this.t}; parameters were left as they were before this step`, where)]);
+  /** Copies of every parameter, state and optimizer slot (for undoing a multi-group step). */
+  private snapshot(): [Record<string, Float32Array>, string, Float32Array][] {
+    this.undoBuffers ??= [this.model.params, this.model.states, this.state].flatMap((table) => Object.keys(table).map((k) => [table, k, new Float32Array(table[k]!.length)] as [Record<string, Float32Array>, string, Float32Array]));
+    for (const [table, k, copy] of this.undoBuffers) copy.set(table[k]!);
+    return this.undoBuffers;
   }
+
+  private restore(undo: readonly [Record<string, Float32Array>, string, Float32Array][]): void {
+    for (const [table, k, copy] of undo) table[k]!.set(copy);
+  }
+
+  private undoBuffers?: [Record<string, Float32Array>, string, Float32Array][];
 }
 
 /** A user-named entry, never one from the prototype chain (`toString`, `constructor`). */

@@ -14,6 +14,9 @@ import { dimNames } from '../types/dims.js';
 
 export const HYPER_LR = '@lr';
 export const HYPER_STEP = '@t';
+/** Step outputs ('@': never a user's output name): ‖g‖ of the raw gradients (the guard), and with clip_value and clip_norm ‖g‖ after value clipping. */
+export const GRAD_NORM = '@grad_norm';
+export const GRAD_GUARD = '@grad_guard';
 
 export interface TrainConfig {
   readonly optimizer: string;
@@ -58,17 +61,22 @@ export const buildTrainStep = (m: ModelIR, cfg: TrainConfig, group: LossGroup = 
   // the loss does not need, such as a sampler, is computed by eval/predict/run, not in every step.
   const outputs: Output[] = [...m.fn.outputs.filter((o) => o.name !== 'loss' && (!keep || keep.includes(o.name))), loss];
   b.at(m.span, () => {
+    // ‖g‖ = √Σ_p Σ g_p², computed every step: the guard checks it (a NaN or ±Inf anywhere in any
+    // gradient makes it non-finite) before any parameter or optimizer state is written.
+    const normOf = (gs: Value[]) => b.op('sqrt', [gs.map((g) => b.op('sum', [b.op('mul', [g, g])], { axes: [...b.type(g).shape.keys()], keepdims: false }))
+      .reduce((acc, s) => b.op('add', [acc, s]))]);
+    if (grads.length) outputs.push({ name: GRAD_GUARD, id: normOf(grads) });
     if (cfg.clipValue !== undefined) {
       const c = cfg.clipValue;
       grads = grads.map((g) => b.op('minimum', [b.op('maximum', [g, b.num(-c)]), b.num(c)]));
     }
-    if (cfg.clipNorm !== undefined) {
-      // ‖g‖ = √Σ_p Σ g_p²;  g ← g · min(1, c/‖g‖)
-      const sq = grads.map((g) => b.op('sum', [b.op('mul', [g, g])], { axes: [...b.type(g).shape.keys()], keepdims: false }));
-      const norm = b.op('sqrt', [sq.reduce((acc, s) => b.op('add', [acc, s]))]);
+    if (cfg.clipNorm !== undefined && grads.length) {
+      // g ← g · min(1, c/‖g‖)
+      // the norm of the value-clipped gradients when clip_value clipped them first
+      const norm = cfg.clipValue === undefined ? outputs.find((o) => o.name === GRAD_GUARD)!.id : normOf(grads);
+      if (cfg.clipValue !== undefined) outputs.push({ name: GRAD_NORM, id: norm });
       const scale = b.op('minimum', [b.num(1), b.op('div', [b.num(cfg.clipNorm), b.op('maximum', [norm, b.num(1e-12)])])]);
       grads = grads.map((g) => b.op('mul', [g, scale]));
-      outputs.push({ name: 'grad_norm', id: norm });
     }
   });
   // '@' cannot occur in a user's names, so these never collide with a model's inputs or parameters.
@@ -93,7 +101,7 @@ export const buildTrainStep = (m: ModelIR, cfg: TrainConfig, group: LossGroup = 
   const used = new Set([...fn.nodes.flatMap((n) => n.inputs), ...updates.map((u) => u.target)]);
   const unused = new Set(slots.filter((s) => !used.has(s.id)).map((s) => s.id));
   return {
-    fn: { ...fn, nodes: fn.nodes.filter((n) => !unused.has(n.id)), guards: ['loss'] },
+    fn: { ...fn, nodes: fn.nodes.filter((n) => !unused.has(n.id)), guards: grads.length ? ['loss', GRAD_GUARD] : ['loss'] },
     slots: slots.filter((s) => !unused.has(s.id)).map(({ id: _id, ...s }) => s), hyper: cfg.hyper ?? {},
   };
 };
