@@ -55,9 +55,12 @@ commands:
       --schedule constant|step|exponential|cosine  --warmup STEPS  --clip-norm X  --clip-value X
       --early-stopping EPOCHS  --augment-shift PIXELS  --val-fraction F (0.1)  --limit N  --seed N (0)
       --out FILE.safetensors (checkpoints/MODEL.safetensors, with .log.jsonl and .curves.svg beside it)
-      --resume FILE  --init-from FILE (copy the parameters it shares, e.g. after pretraining)
+      --resume FILE (continue the run: same settings, epoch, step, schedule, data order; --epochs N in total)
+      --init-from FILE (copy the parameters it shares, e.g. after pretraining)
+      --save-every N|Nepochs|Nsteps (default every epoch)  --keep K (also keep the K most recent as MODEL.stepT.safetensors)
       --log FILE.jsonl  --label-column NAME|INDEX  --classes N (CSV data)
-      Ctrl-C stops after the current batch and saves a checkpoint
+      Ctrl-C / SIGTERM finish the step, save a checkpoint and exit 130 / 143; MODEL.best.safetensors keeps the
+      lowest validation loss
       progress columns: loss and acc are running means over the epoch so far; val_loss and val_acc are
       on the validation split after the epoch; a scalar output (e.g. kl) is its running mean; grad_norm is
       the mean global gradient norm before clipping and clipped the share of steps --clip-norm clipped
@@ -119,6 +122,8 @@ const OPTIONS = {
   'early-stopping': { type: 'string' },
   'init-from': { type: 'string' },
   'augment-shift': { type: 'string' },
+  'save-every': { type: 'string' },
+  keep: { type: 'string' },
   output: { type: 'string' },
   n: { type: 'string' },
   temperature: { type: 'string' },
@@ -218,7 +223,7 @@ export const main = async (argv: readonly string[], out: Out = consoleOut()): Pr
         return r.ok ? EXIT.ok : EXIT.userError;
       }
       case 'export': return exportCommand(out, model, file, { ...o, version: VERSION }) ? EXIT.ok : EXIT.userError;
-      case 'train': await trainCommand(out, model, file, trainFlags(o)); return EXIT.ok;
+      case 'train': return await trainCommand(out, model, file, trainFlags(o));
       case 'sample':
         sampleCommand(out, model, { ...(o.output ? { output: o.output } : {}), ...(o.checkpoint ? { checkpoint: o.checkpoint } : {}), n: num(o.n, 'n', true) ?? (o.temperature !== undefined ? 10 : 64), ...(o.out ? { out: o.out } : {}), seed, ...(o.temperature !== undefined ? { temperature: num(o.temperature, 'temperature')! } : {}) });
         return EXIT.ok;
@@ -270,6 +275,8 @@ const trainFlags = (o: Record<string, string | boolean | string[] | undefined>):
     ...opt('classes', num(str('classes'), 'classes', true)),
     ...opt('earlyStopping', num(str('early-stopping'), 'early-stopping', true)),
     ...opt('augmentShift', num(str('augment-shift'), 'augment-shift', true)),
+    ...opt('saveEvery', str('save-every')),
+    ...opt('keep', num(str('keep'), 'keep', true)),
   };
 };
 

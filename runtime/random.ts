@@ -8,6 +8,9 @@ const splitmix32 = (seed: number) => () => {
   return (z ^ (z >>> 16)) >>> 0;
 };
 
+/** A generator's complete state (xoshiro128** words and the spare normal), for checkpoints. */
+export interface RngState { readonly s: readonly [number, number, number, number]; readonly spare: number | null }
+
 export class Rng {
   private s0: number; private s1: number; private s2: number; private s3: number;
   private spare: number | undefined;
@@ -26,6 +29,16 @@ export class Rng {
     this.s3 = rotl(this.s3, 11);
     this.s0 >>>= 0; this.s1 >>>= 0;
     return result;
+  }
+
+  getState(): RngState { return { s: [this.s0, this.s1, this.s2, this.s3], spare: this.spare ?? null }; }
+
+  /** Continues exactly where a generator with this state was (validated: four uint32 words, not all zero). */
+  setState(st: RngState): void {
+    const ok = Array.isArray(st?.s) && st.s.length === 4 && st.s.every((w) => Number.isInteger(w) && w >= 0 && w <= 0xffffffff) && st.s.some((w) => w !== 0);
+    if (!ok || !(st.spare === null || typeof st.spare === 'number')) throw new RangeError('invalid random generator state');
+    [this.s0, this.s1, this.s2, this.s3] = st.s;
+    this.spare = st.spare ?? undefined;
   }
 
   /** Uniform in [0, 1) with 32 random bits. */

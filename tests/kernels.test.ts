@@ -46,7 +46,7 @@ test('softmax cross-entropy: forward and the logits gradient (softmax − one-ho
   expect(kernels(m.gradProgram(), { B: 4 })).toMatchSnapshot();
 });
 
-test('an SGD step: the weight gradient matmul updates the weights in place in its epilogue', () => {
+test('an SGD step: the weights are updated in place, after the guard checked the loss and the gradient norm', () => {
   const m = compileOrThrow(LAYER).model();
   const code = kernels(new Trainer(m, { optimizer: 'sgd', hyper: { lr: 0.1 } }).program.fn, { B: 4 });
   expect(code).not.toMatch(/\bin\d+\.set\(t\d+/);

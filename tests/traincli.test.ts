@@ -52,9 +52,9 @@ describe('dlm train', () => {
   }, 60_000);
 
   test('flags override the train block; --resume continues the step count', async () => {
-    const r = await run('train', MODEL, '--limit', '500', '--epochs', '1', '--batch', '100', '--resume', ckpt, '--out', join(dir, 'resumed.safetensors'));
+    const r = await run('train', MODEL, '--limit', '500', '--epochs', '3', '--batch', '100', '--resume', ckpt, '--out', join(dir, 'resumed.safetensors'));
     expect(r.code).toBe(0);
-    expect(r.stderr).toContain('batch 100, 1 epochs');
+    expect(r.stderr).toContain('batch 100, 3 epochs');
     expect(loadSafetensors(join(dir, 'resumed.safetensors')).metadata['step']).toBe(String(40 + 5));
   }, 60_000);
 

@@ -1,13 +1,14 @@
 // The epoch loop behind `dlm train` and the library's fit(): shuffled mini-batches from a seeded
 // generator, the compiled step, optional random-shift augmentation, validation each epoch, early
-// stopping (restoring the best parameters), and cancellation through an AbortSignal.
+// stopping (restoring the best parameters), cancellation through an AbortSignal, and checkpoints of
+// the run's state (RunState) from which it continues exactly as if never interrupted.
 import { augmentShift, batches } from '../../runtime/data/batches.js';
 import type { Dataset } from '../../runtime/data/dataset.js';
-import { Rng } from '../../runtime/random.js';
+import { Rng, type RngState } from '../../runtime/random.js';
 import { setOwn, type Tensor } from '../../runtime/tensor.js';
 import { accuracyCount, classOutput, labelledCount, scalarOutputs } from './metrics.js';
 import type { Model } from './model.js';
-import type { Trainer } from './trainer.js';
+import type { StepResult, Trainer } from './trainer.js';
 import { GRAD_GUARD, GRAD_NORM } from '../train/step.js';
 
 export interface FitOptions {
@@ -23,6 +24,12 @@ export interface FitOptions {
   readonly signal?: AbortSignal;
   readonly onBatch?: (info: { epoch: number; done: number; total: number; loss: number; accuracy: number | undefined; terms: Readonly<Record<string, number>> }) => void;
   readonly onEpoch?: (info: EpochReport) => void;
+  /** Continue a run from this state (with the trainer's parameters, optimizer state and t restored). */
+  readonly resume?: RunState;
+  /** The best parameters so far of the resumed run (early stopping). */
+  readonly resumeBest?: Readonly<Record<string, Float32Array>>;
+  /** Periodic saves, a save at the end, on a stop by signal, and of the last good state on E0404. */
+  readonly checkpoint?: Checkpointing;
 }
 
 export interface EpochReport {
@@ -85,8 +92,44 @@ export const evaluate = (model: Model, ds: Dataset, batchSize: number): { loss: 
   return { loss: loss / ds.count, accuracy: out ? correct / Math.max(1, labelled) : undefined, terms };
 };
 
+/** Where a run is: enough to continue it exactly (same batches, dropout keys, schedule, sums, early stopping). */
+export interface RunState {
+  /** Epochs completed. */
+  readonly epoch: number;
+  /** Steps taken in the epoch in progress (0 at an epoch boundary). */
+  readonly step: number;
+  /** The data-order generator as at the start of the epoch in progress; the augmentation one as now. */
+  readonly rng: RngState;
+  readonly augRng: RngState;
+  /** Running sums of the epoch in progress, so its report comes out as if never interrupted. */
+  readonly acc: EpochSums;
+  /** Early stopping: the best validation loss so far (null: none yet), its epoch, epochs since. */
+  readonly best: number | null;
+  readonly bestEpoch?: number;
+  readonly since: number;
+  /** The run reached its last epoch or stopped early. */
+  readonly done: boolean;
+}
+
+interface EpochSums { loss: number; correct: number; labelled: number; seen: number; normSum: number; clipped: number; seconds: number; sums: Record<string, number> }
+
+export interface Checkpointing {
+  /** Call save at the end of every n-th epoch (default 1) … */
+  readonly everyEpochs?: number;
+  /** … and/or after every n-th step (counted over the whole run). */
+  readonly everySteps?: number;
+  /**
+   * Saves the trainer's parameters and optimizer state with this run state (and, with early stopping,
+   * the best parameters so far). `why`: a periodic save, the run's end, a stop on signal, or a step
+   * that failed (E0404: the parameters are the last good ones).
+   */
+  readonly save: (why: 'epoch' | 'steps' | 'end' | 'stop' | 'error', state: RunState, best?: Readonly<Record<string, Float32Array>>) => void;
+}
+
+type Mutable = { epochs: EpochReport[]; stopped: FitResult['stopped']; bestEpoch?: number };
+
 /** Yields after every batch, so the async driver can let signals and timers run. */
-function* training(trainer: Trainer, train: Dataset, val: Dataset | undefined, opts: FitOptions, result: { epochs: EpochReport[]; stopped: FitResult['stopped']; bestEpoch?: number }): Generator<void> {
+function* training(trainer: Trainer, train: Dataset, val: Dataset | undefined, opts: FitOptions, result: Mutable): Generator<void> {
   const model = trainer.model;
   const feed = batchFeeder(model);
   const out = classOutput(model);
@@ -96,51 +139,76 @@ function* training(trainer: Trainer, train: Dataset, val: Dataset | undefined, o
   const augRng = rng.fork(1);
   const stepsPerEpoch = Math.ceil(train.count / opts.batchSize);
   const [h, w] = train.featureShape.length >= 2 ? train.featureShape.slice(-2) as [number, number] : [0, 0];
-  let best = Infinity, since = 0;
-  let bestParams: Record<string, Float32Array> | undefined;
-  for (let epoch = 0; epoch < opts.epochs; epoch++) {
-    const t0 = performance.now();
-    let loss = 0, correct = 0, labelled = 0, seen = 0, step = 0, normSum = 0, clippedSteps = 0;
-    const sums: Record<string, number> = Object.fromEntries(scalars.map((k) => [k, 0]));
-    const means: Record<string, number> = {};
+  const from = opts.resume;
+  let best = from?.best ?? Infinity, since = from?.since ?? 0;
+  if (from?.bestEpoch !== undefined) result.bestEpoch = from.bestEpoch;
+  let bestParams: Record<string, Float32Array> | undefined = opts.resumeBest ? { ...opts.resumeBest } : undefined;
+  if (from) { rng.setState(from.rng); augRng.setState(from.augRng); }
+  const fresh = (): EpochSums => ({ loss: 0, correct: 0, labelled: 0, seen: 0, normSum: 0, clipped: 0, seconds: 0, sums: Object.fromEntries(scalars.map((k) => [k, 0])) });
+  // position: epochs completed and steps into the next one
+  let done = from?.epoch ?? 0, step = from?.step ?? 0, acc = from ? structuredClone(from.acc) : fresh();
+  let epochRng = rng.getState();
+  let t0 = performance.now();
+  const state = (finished: boolean): RunState => ({
+    epoch: done, step, rng: epochRng, augRng: augRng.getState(), acc: { ...acc, sums: { ...acc.sums }, seconds: acc.seconds + (performance.now() - t0) / 1000 },
+    best: Number.isFinite(best) ? best : null, ...(result.bestEpoch !== undefined ? { bestEpoch: result.bestEpoch } : {}), since, done: finished,
+  });
+  const ck = opts.checkpoint;
+  const stop = (why: 'stop' | 'end', finished: boolean) => ck?.save(why, state(finished), bestParams);
+  const means = (): Record<string, number> => {
+    const m: Record<string, number> = {};
+    for (const k of scalars) setOwn(m, k, acc.sums[k]! / Math.max(1, acc.seen));
+    if (clipNorm !== undefined && step > 0) { m['grad_norm'] = acc.normSum / step; m['clipped'] = acc.clipped / step; }
+    return m;
+  };
+  while (done < opts.epochs) {
+    const epoch = done;
+    t0 = performance.now();
+    epochRng = rng.getState();
+    const skip = step; // batches already trained before the interruption (replayed unchanged: same order)
+    let i = 0;
     for (const b of batches(train, { batchSize: opts.batchSize, shuffle: true, rng })) {
-      if (opts.signal?.aborted) { result.stopped = 'aborted'; return; }
+      if (i++ < skip) continue;
+      if (opts.signal?.aborted) { result.stopped = 'aborted'; stop('stop', false); return; }
       if (opts.schedule) trainer.lr = opts.schedule(epoch, step, stepsPerEpoch);
       if (opts.augmentShift && h) augmentShift(b.x, b.count, h, w, opts.augmentShift, augRng);
-      const r = trainer.step(feed(b.x, b.y, b.count));
-      loss += r.loss * b.count;
-      if (out) { correct += accuracyCount(r.outputs[out]!, b.y, b.y.length); labelled += labelledCount(b.y); }
-      seen += b.count;
+      let r: StepResult;
+      try { r = trainer.step(feed(b.x, b.y, b.count)); } catch (e) { ck?.save('error', state(false), bestParams); throw e; }
+      acc.loss += r.loss * b.count;
+      if (out) { acc.correct += accuracyCount(r.outputs[out]!, b.y, b.y.length); acc.labelled += labelledCount(b.y); }
+      acc.seen += b.count;
       step++;
-      for (const k of scalars) { sums[k] = (sums[k] ?? 0) + (r.losses?.[k] ?? r.outputs[k]![0]!) * b.count; means[k] = sums[k]! / seen; }
+      for (const k of scalars) setOwn(acc.sums, k, acc.sums[k]! + ((r.losses && Object.hasOwn(r.losses, k) ? r.losses[k] : undefined) ?? r.outputs[k]![0]!) * b.count);
       // With clip_norm: the global gradient norm before clipping (epoch mean) and the share of steps clipped.
       const norm = (r.outputs[GRAD_NORM] ?? r.outputs[GRAD_GUARD])?.[0];
-      if (norm !== undefined && clipNorm !== undefined) {
-        normSum += norm; clippedSteps += norm > clipNorm ? 1 : 0;
-        means['grad_norm'] = normSum / step; means['clipped'] = clippedSteps / step;
-      }
-      opts.onBatch?.({ epoch, done: seen, total: train.count, loss: loss / seen, accuracy: out ? correct / Math.max(1, labelled) : undefined, terms: means });
+      if (norm !== undefined && clipNorm !== undefined) { acc.normSum += norm; acc.clipped += norm > clipNorm ? 1 : 0; }
+      opts.onBatch?.({ epoch, done: acc.seen, total: train.count, loss: acc.loss / acc.seen, accuracy: out ? acc.correct / Math.max(1, acc.labelled) : undefined, terms: means() });
+      if (ck?.everySteps && trainer.t % ck.everySteps === 0 && step < stepsPerEpoch) ck.save('steps', state(false), bestParams);
       yield;
     }
-    const seconds = (performance.now() - t0) / 1000;
+    const seconds = acc.seconds + (performance.now() - t0) / 1000;
     const v = val ? evaluate(model, val, 256) : undefined;
+    const terms = means();
     const report: EpochReport = {
-      epoch: epoch + 1, trainLoss: loss / seen, seconds, samplesPerSecond: seen / seconds, lr: trainer.lr,
-      ...(Object.keys(means).length ? { terms: { ...means } } : {}),
-      ...(out ? { trainAccuracy: correct / Math.max(1, labelled) } : {}),
+      epoch: epoch + 1, trainLoss: acc.loss / acc.seen, seconds, samplesPerSecond: acc.seen / seconds, lr: trainer.lr,
+      ...(Object.keys(terms).length ? { terms } : {}),
+      ...(out ? { trainAccuracy: acc.correct / Math.max(1, acc.labelled) } : {}),
       ...(v ? { valLoss: v.loss, ...(v.accuracy !== undefined ? { valAccuracy: v.accuracy } : {}) } : {}),
     };
     result.epochs.push(report);
-    opts.onEpoch?.(report);
+    step = 0; acc = fresh();
+    let early = false;
     if (opts.earlyStopping !== undefined && v) {
       if (v.loss < best) { best = v.loss; since = 0; result.bestEpoch = epoch + 1; bestParams = Object.fromEntries(Object.entries(model.params).map(([k, a]) => [k, a.slice()])); }
-      else if (++since >= opts.earlyStopping) {
-        for (const [k, a] of Object.entries(bestParams ?? {})) model.params[k]!.set(a);
-        result.stopped = 'early';
-        return;
-      }
+      else early = ++since >= opts.earlyStopping;
     }
+    done = epoch + 1; epochRng = rng.getState(); t0 = performance.now();
+    opts.onEpoch?.(report);
+    if (early) for (const [k, a] of Object.entries(bestParams ?? {})) model.params[k]!.set(a);
+    if (early || done >= opts.epochs) { stop('end', true); if (early) result.stopped = 'early'; return; }
+    if (ck && done % (ck.everyEpochs ?? 1) === 0) ck.save('epoch', state(false), bestParams);
   }
+  stop('end', true); // nothing left to train (a resumed run that had already reached its epochs)
 }
 
 /** Trains synchronously (tests, scripts). */

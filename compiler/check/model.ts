@@ -14,8 +14,8 @@ import { OPTIMIZERS } from '../train/optimizers.js';
 import { setOwn } from '../../runtime/tensor.js';
 
 /** Settings of a model's `train { … }` block and the kind of value each takes. */
-export const TRAIN_SETTINGS: Readonly<Record<string, 'int' | 'positive' | 'fraction' | 'name'>> = {
-  epochs: 'int', batch: 'int', lr: 'positive', schedule: 'name', warmup: 'int', early_stopping: 'int',
+export const TRAIN_SETTINGS: Readonly<Record<string, 'count' | 'int' | 'positive' | 'fraction' | 'name'>> = {
+  epochs: 'count', batch: 'count', lr: 'positive', schedule: 'name', warmup: 'int', early_stopping: 'count',
   clip_norm: 'positive', clip_value: 'positive', val_fraction: 'fraction', seed: 'int', augment_shift: 'int', data: 'name',
 };
 export interface TrainSpec { readonly settings: Readonly<Record<string, number | string>>; readonly span: Span }
@@ -208,8 +208,11 @@ export class ModelElab {
       }
       const v = this.c.staticValue(this.x.expr(st.value, scope), st.value.span, `train setting '${st.name.name}'`);
       if (typeof v !== 'number') continue;
-      if ((rule === 'int' && (!Number.isInteger(v) || v < 0)) || (rule === 'positive' && !(v > 0)) || (rule === 'fraction' && !(v >= 0 && v < 1))) {
-        this.c.err('E0111', st.value.span, `'${st.name.name}' must be ${rule === 'int' ? 'a non-negative integer' : rule === 'positive' ? 'positive' : 'in [0, 1)'}, got ${v}`);
+      const bad = (rule === 'int' && (!Number.isSafeInteger(v) || v < 0)) || (rule === 'count' && (!Number.isSafeInteger(v) || v < 1))
+        || (rule === 'positive' && !(v > 0 && Number.isFinite(v))) || (rule === 'fraction' && !(v >= 0 && v < 1));
+      if (bad) {
+        const want = rule === 'int' ? 'a non-negative integer' : rule === 'count' ? 'an integer ≥ 1' : rule === 'positive' ? 'positive' : 'in [0, 1)';
+        this.c.err('E0111', st.value.span, `'${st.name.name}' must be ${want}, got ${v}`);
         continue;
       }
       setOwn(settings, st.name.name, v);

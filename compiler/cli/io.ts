@@ -9,7 +9,8 @@ import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { renderDiagnostics } from '../diagnostics/render.js';
 import { sourceLookup } from '../modules.js';
 
-export const EXIT = { ok: 0, userError: 1, usage: 2, internal: 3 } as const;
+/** Exit codes: 130 / 143 = 128 + SIGINT / SIGTERM, after a training run saved its checkpoint. */
+export const EXIT = { ok: 0, userError: 1, usage: 2, internal: 3, sigint: 130, sigterm: 143 } as const;
 
 export class UsageError extends Error {}
 

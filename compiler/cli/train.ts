@@ -2,7 +2,7 @@
 // Loads data (the bundled MNIST digits by default), trains with a progress bar, reports held-out
 // accuracy, and writes an atomic safetensors checkpoint, a JSONL log and an SVG of the curves.
 // Ctrl-C stops after the current batch and saves a checkpoint.
-import { mkdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { splitValidation } from '../../runtime/data/batches.js';
 import { readCsv } from '../../runtime/data/csv.js';
@@ -11,19 +11,24 @@ import { labelsPerRow, type Dataset } from '../../runtime/data/dataset.js';
 import { loadBundledMnist } from '../../runtime/data/mnist.js';
 import { ProgressBar } from '../../runtime/progress.js';
 import { Rng } from '../../runtime/random.js';
-import { evaluate, fitAsync } from '../api/fit.js';
+import { evaluate, fitAsync, type RunState } from '../api/fit.js';
 import type { Model } from '../api/model.js';
 import { Trainer } from '../api/trainer.js';
 import { makeSchedule, SCHEDULES, type ScheduleName } from '../train/schedules.js';
-import { initFrom, loadParams, saveCheckpoint } from './checkpoints.js';
-import { curvesSvg } from './curves.js';
-import { UsageError, writeAtomic, type Out } from './io.js';
+import { initFrom, loadParams } from './checkpoints.js';
+import { EXIT, UsageError, type Out } from './io.js';
+import { parseRunState, RunFiles, runPaths } from './run.js';
+import { checkLabels, parseSaveEvery, validateSettings } from './trainSettings.js';
+import { loadCheckpointFile } from '../../runtime/dlmCheckpoint.js';
+import { DataError } from '../../runtime/data/errors.js';
 
 /** Every setting; flags given on the command line win over the model's train block. */
 export interface TrainSettings {
   data: string; epochs: number; batch: number; seed: number; valFraction: number; schedule: string; warmup: number;
   lr?: number; optimizer?: string; out?: string; clipNorm?: number; clipValue?: number; limit?: number; log?: string;
   resume?: string; initFrom?: string; labelColumn?: string; classes?: number; earlyStopping?: number; augmentShift?: number;
+  /** How often to save: N (epochs), Nepochs or Nsteps (default every epoch); keep the K most recent numbered copies. */
+  saveEvery?: string; keep?: number;
 }
 
 /** Word lengths and sequence sizes of the built-in text datasets (the model's declared T must match). */
@@ -77,37 +82,90 @@ export const checkpointPath = (model: Model, out: string | undefined): string =>
   return isDir ? join(out, `${model.name}.safetensors`) : out;
 };
 
-export const trainCommand = async (out: Out, model: Model, file: string, flags: Partial<TrainSettings>): Promise<void> => {
-  const s = resolveSettings(model, flags);
-  if (!SCHEDULES.includes(s.schedule as ScheduleName)) throw new UsageError(`the schedule must be one of ${SCHEDULES.join(', ')}, got '${s.schedule}'`);
+/** Settings a resumed run takes from its checkpoint (flags given again override them). */
+const SAVED: readonly (keyof TrainSettings)[] = [
+  'data', 'epochs', 'batch', 'seed', 'valFraction', 'schedule', 'warmup', 'lr', 'optimizer', 'clipNorm', 'clipValue', 'limit',
+  'labelColumn', 'classes', 'earlyStopping', 'augmentShift', 'saveEvery', 'keep',
+];
+
+/** What a checkpoint to resume says about its run: its settings, run state and best validation loss. */
+const resumeInfo = (path: string): { settings: Partial<TrainSettings>; run?: RunState; bestVal?: number } => {
+  if (!existsSync(path)) throw new UsageError(`checkpoint not found: ${path}`);
+  const { info } = loadCheckpointFile(path);
+  const settings: Partial<TrainSettings> = {};
+  if (Object.hasOwn(info, 'settings')) {
+    let saved: unknown;
+    try { saved = JSON.parse(info['settings']!); } catch { saved = undefined; }
+    if (typeof saved !== 'object' || saved === null) throw new DataError(path, 'its saved train settings are not a JSON object');
+    for (const k of SAVED) {
+      const v = Object.hasOwn(saved, k) ? (saved as Record<string, unknown>)[k] : undefined;
+      if (typeof v === 'number' || typeof v === 'string') (settings as Record<string, unknown>)[k] = v;
+    }
+  }
+  const bestVal = Number(info['best_val_loss']);
+  return { settings, ...(Object.hasOwn(info, 'run') ? { run: parseRunState(info['run']!, path) } : {}), ...(Number.isFinite(bestVal) ? { bestVal } : {}) };
+};
+
+/** `dlm train`; returns the exit code (0, or 130 / 143 when stopped by SIGINT / SIGTERM after saving). */
+export const trainCommand = async (out: Out, model: Model, file: string, flags: Partial<TrainSettings>): Promise<number> => {
+  const resumed = flags.resume ? resumeInfo(flags.resume) : undefined;
+  const s = resolveSettings(model, { ...resumed?.settings, ...flags });
+  validateSettings(s, flags);
+  const run = resumed?.run;
+  const path = checkpointPath(model, s.out ?? s.resume);
+  if (run && run.epoch >= s.epochs) {
+    out.log(`${s.resume}: this run already ${run.done ? 'finished' : 'trained'} ${run.epoch} epoch${run.epoch === 1 ? '' : 's'} of ${s.epochs}; nothing to train (pass --epochs N with N > ${run.epoch} to train longer)`);
+    return EXIT.ok;
+  }
   const { train: full, test, source } = loadData(s, model);
   const { train: tr, val } = splitValidation(full, s.valFraction, new Rng(s.seed + 1));
   const train = limitTo(tr, s.limit);
+  checkLabels(model, train, s.data);
   const trainer = new Trainer(model, {
     ...(s.optimizer ? { optimizer: s.optimizer } : {}), ...(s.lr !== undefined ? { hyper: { lr: s.lr } } : {}),
     ...(s.clipNorm !== undefined ? { clipNorm: s.clipNorm } : {}), ...(s.clipValue !== undefined ? { clipValue: s.clipValue } : {}),
   });
-  if (s.resume) loadParams(model, s.resume, trainer);
+  const ck = s.resume ? loadParams(model, s.resume, trainer) : undefined;
   if (s.initFrom) out.err(`initialized ${initFrom(model, s.initFrom).join(', ')} from ${s.initFrom}`);
-  const path = checkpointPath(model, s.out);
-  const logPath = s.log ?? path.replace(/\.safetensors$/, '') + '.log.jsonl';
-  const svgPath = path.replace(/\.safetensors$/, '') + '.curves.svg';
   mkdirSync(dirname(path), { recursive: true });
-  const logLines: string[] = [];
+  const files = new RunFiles(runPaths(path, s.log), s.keep ?? 0, s.resume ? { epochs: run?.epoch ?? 0, log: runPaths(s.resume).log, ...(resumed?.bestVal !== undefined ? { bestVal: resumed.bestVal } : {}) } : undefined);
   const hp = Object.entries(trainer.config.hyper ?? {}).map(([k, v]) => `${k}=${v}`).join(', ');
   out.err(`dlm train: ${model.name} from ${basename(file)} — ${model.paramCount().toLocaleString('en-US')} parameters, ${trainer.config.optimizer}(${hp})`);
   out.err(`data: ${source}: ${train.count} train, ${val.count} validation, ${test.count} test; batch ${s.batch}, ${s.epochs} epochs, seed ${s.seed}${s.earlyStopping !== undefined ? `, early stopping after ${s.earlyStopping}` : ''}`);
+  if (s.resume) out.err(run ? `resuming ${s.resume} after epoch ${run.epoch}${run.step ? `, step ${run.step} of epoch ${run.epoch + 1}` : ''} (step ${trainer.t} in all)` : `resuming ${s.resume} from step ${trainer.t} (it holds no run state: epochs count from 1)`);
+  const resumeCommand = `dlm train ${file} --resume ${path}`;
+  const info: Record<string, string> = {
+    epochs: String(s.epochs), seed: String(s.seed), source: basename(file),
+    settings: JSON.stringify(Object.fromEntries(SAVED.filter((k) => s[k] !== undefined).map((k) => [k, s[k]]))),
+  };
+  // SIGINT / SIGTERM: finish the step, save, exit 130 / 143. A second signal cannot interrupt the save
+  // (it is synchronous; the handler stays installed and only answers once the save is done).
   const abort = new AbortController();
-  const onSigint = () => { out.err('\ninterrupted: saving a checkpoint after this batch…'); abort.abort(); };
-  process.once('SIGINT', onSigint);
+  let stoppedBy: NodeJS.Signals | undefined;
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (stoppedBy) { out.err(`${sig} again: still saving the checkpoint; it will be complete in a moment`); return; }
+    stoppedBy = sig;
+    out.err(`\n${sig}: stopping after this step and saving a checkpoint…`);
+    abort.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   let bar: ProgressBar | undefined;
   const t0 = performance.now();
-  const meta = { epochs: String(s.epochs), seed: String(s.seed), source: basename(file) };
+  const every = parseSaveEvery(s.saveEvery);
   try {
     const result = await fitAsync(trainer, train, val.count ? val : undefined, {
       epochs: s.epochs, batchSize: s.batch, seed: s.seed, signal: abort.signal,
       schedule: makeSchedule(s.schedule as ScheduleName, { base: trainer.lr, epochs: s.epochs, warmupSteps: s.warmup }),
       ...(s.earlyStopping !== undefined ? { earlyStopping: s.earlyStopping } : {}), ...(s.augmentShift ? { augmentShift: s.augmentShift } : {}),
+      ...(run ? { resume: run } : {}), ...(ck && Object.keys(ck.best).length ? { resumeBest: Object.fromEntries(Object.entries(ck.best).map(([k, t]) => [k, Float32Array.from(t.data)])) } : {}),
+      checkpoint: {
+        ...every,
+        save: (why, state, best) => {
+          files.save(model, trainer, state, { ...info, status: why }, best);
+          if (why === 'error') out.err(`saved the last good state (after step ${trainer.t}) to ${path}; continue with: ${resumeCommand} (perhaps with a smaller --lr)`);
+        },
+      },
       onBatch: ({ epoch, done, total, loss, accuracy, terms }) => {
         if (!bar) bar = new ProgressBar({ total, label: `epoch ${epoch + 1}/${s.epochs}`, stream: out.progress ?? { write: () => true } });
         bar.update(done, { loss, ...terms, ...(accuracy !== undefined ? { acc: accuracy } : {}) });
@@ -115,25 +173,24 @@ export const trainCommand = async (out: Out, model: Model, file: string, flags: 
       onEpoch: (r) => {
         bar?.finish({ loss: r.trainLoss, ...(r.terms ?? {}), ...(r.trainAccuracy !== undefined ? { acc: r.trainAccuracy } : {}), ...(r.valLoss !== undefined ? { val_loss: r.valLoss } : {}), ...(r.valAccuracy !== undefined ? { val_acc: r.valAccuracy } : {}) });
         bar = undefined;
-        logLines.push(JSON.stringify(r) + '\n');
-        writeAtomic(logPath, logLines.join(''));
+        files.addEpoch(r, model, info);
       },
     });
-    writeAtomic(svgPath, curvesSvg(`${model.name}: training curves`, result.epochs));
     if (result.stopped === 'aborted') {
-      saveCheckpoint(model, trainer, path, { info: { ...meta, interrupted: 'true' } });
-      out.log(`stopped by Ctrl-C after ${result.epochs.length} epochs; checkpoint: ${path} (continue with --resume ${path})`);
-      return;
+      bar?.finish({});
+      out.log(`stopped by ${stoppedBy} after ${files.epochs.length} complete epochs; checkpoint: ${path}\ncontinue with: ${resumeCommand}`);
+      return stoppedBy === 'SIGINT' ? EXIT.sigint : EXIT.sigterm;
     }
     if (result.stopped === 'early') out.err(`early stopping: no better validation loss for ${s.earlyStopping} epochs; kept the parameters of epoch ${result.bestEpoch}`);
     const secs = (performance.now() - t0) / 1000;
     const t = evaluate(model, test, 256);
     const metrics = Object.entries(t.terms).map(([k, v]) => `, ${k} ${v.toFixed(4)}`).join('');
     out.log(`test: loss ${t.loss.toFixed(4)}${t.accuracy !== undefined ? `, accuracy ${(100 * t.accuracy).toFixed(2)}%` : ''}${metrics} on ${test.count} held-out samples (${secs.toFixed(1)} s of training)`);
-    saveCheckpoint(model, trainer, path, { info: meta });
-    out.log(`checkpoint: ${path}\nlog: ${logPath}\ncurves: ${svgPath}`);
+    out.log(`checkpoint: ${path}\nlog: ${files.paths.log}\ncurves: ${files.paths.curves}`);
+    return EXIT.ok;
   } finally {
-    process.removeListener('SIGINT', onSigint);
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
   }
 };
 
