@@ -29,7 +29,7 @@ test('a CLI checkpoint (with Adam state) loads through the API: the named model,
   const trainer = loadTrainer(model, ckpt);
   expect(trainer.t).toBe(Number(file.metadata['step']));
   expect(trainer.t).toBeGreaterThan(0);
-  expect(Array.from(trainer.state['out.W.m']!)).toEqual(Array.from(file.tensors['optimizer.out.W.m']!.data));
+  expect(Array.from(trainer.state['out.W.m']!)).toEqual(Array.from(file.tensors['@optimizer/out.W.m']!.data));
   expect(() => loadModel(XOR, new Uint8Array(3))).toThrow(/too short/);
 }, 60_000);
 
