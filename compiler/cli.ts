@@ -48,6 +48,8 @@ commands:
   run FILE              run the forward pass
       --input NAME=FILE.json|FILE.npy   (repeatable)
       --checkpoint FILE.safetensors     trained parameters (default: seeded initialization)
+      --train-mode      run as in training (batch statistics, dropout with the seed's mask);
+                        default --eval-mode
       -o, --out FILE    write outputs as JSON
   train FILE            train the model (default data: the bundled MNIST digits); settings default to
                         the model's train { … } block, and these flags override it
@@ -70,8 +72,12 @@ commands:
                         write an output as a PNG grid of images (generated samples, or reconstructions
                         of held-out digits when the output reads the input); for a character-level
                         language model, n generated words (--temperature τ scales the logits by 1/τ)
-  gradcheck FILE        compare the symbolic gradient with finite differences; exit 1 on mismatch
+  gradcheck FILE        compare the symbolic gradient with finite differences, each loss against the
+                        parameters it trains, and the compiled float32 gradient; exit 1 on mismatch
       --seed N  --dim NAME=N
+      --train-mode      (default) as a training step differentiates: batch norm with the batch's
+                        statistics, dropout with one fixed mask
+      --eval-mode       as evaluation runs: running statistics, no dropout
   summary FILE          per layer: type, output shape, parameters, non-trainable state; totals and memory
       --dim NAME=N      bind a symbolic dim (e.g. --dim B=32) for output shapes and the forward arena
   lsp                   a language server over stdio for editors: diagnostics as you type, the inferred
@@ -128,6 +134,8 @@ const OPTIONS = {
   n: { type: 'string' },
   temperature: { type: 'string' },
   format: { type: 'string' },
+  'train-mode': { type: 'boolean' },
+  'eval-mode': { type: 'boolean' },
 } as const;
 
 /** Node's parser, with its messages for unknown flags replaced by ours (which suggest the right one). */
@@ -139,6 +147,12 @@ const parseFlags = (argv: readonly string[]) => {
     if (cmd) checkFlags(argv, cmd, OPTIONS, HELP);
     throw e;
   }
+};
+
+/** --train-mode / --eval-mode (PyTorch's model.train() / model.eval()); `fallback` when neither is given. */
+const trainingMode = (o: { 'train-mode'?: boolean; 'eval-mode'?: boolean }, fallback: boolean): boolean => {
+  if (o['train-mode'] && o['eval-mode']) throw new UsageError('--train-mode and --eval-mode exclude each other');
+  return o['train-mode'] ? true : o['eval-mode'] ? false : fallback;
 };
 
 const num = (v: string | undefined, flag: string, int = false): number | undefined => {
@@ -212,14 +226,21 @@ export const main = async (argv: readonly string[], out: Out = consoleOut()): Pr
           setOwn(inputs, m[1]!, readTensorFile(m[2]!));
         }
         const hasTargets = model.ir.inputs.some((i) => i.role === 'target' && Object.hasOwn(inputs, i.name));
-        emitText(out, tensorsToJson(hasTargets ? model.evaluate(inputs) : model.forward(inputs)), o.out);
+        const mode = { training: trainingMode(o, false) };
+        emitText(out, tensorsToJson(hasTargets ? model.evaluate(inputs, mode) : model.forward(inputs, mode)), o.out);
         return EXIT.ok;
       }
       case 'gradcheck': {
         const dims = Object.fromEntries((o.dim ?? []).map((d) => { const [k, v] = d.split('='); return [k!, num(v, 'dim', true)!]; }));
-        const r = gradcheck(model, { seed, dims });
-        for (const p of r.params) out.log(`${p.ok ? 'ok  ' : 'FAIL'}  ${p.name.padEnd(24)} worst rel. error ${p.maxRelError.toExponential(2)} (${p.checks} checks), f32 vs f64 ${p.f32RelError.toExponential(2)}`);
-        out.log(r.ok ? `gradcheck passed: ${r.params.length} parameters, loss ${r.loss.toPrecision(6)}` : 'gradcheck FAILED');
+        const r = gradcheck(model, { seed, dims, training: trainingMode(o, true) });
+        out.log(`${model.name} in ${r.training ? 'training' : 'evaluation'} mode`);
+        for (const p of r.params) {
+          const kinks = p.nonSmooth ? `; ${p.nonSmooth} non-smooth at this point (a kink within the step), skipped` : '';
+          const name = p.loss ? `${p.loss}: ${p.name}` : p.name;
+          out.log(`${p.ok ? 'ok  ' : 'FAIL'}  ${name.padEnd(24)} worst rel. error ${p.maxRelError.toExponential(2)} (${p.checks} checks${kinks}), f32 vs f64 ${p.f32RelError.toExponential(2)}`);
+        }
+        const losses = Object.entries(r.losses).map(([k, v]) => `${k} ${v.toPrecision(6)}`).join(', ');
+        out.log(r.ok ? `gradcheck passed: ${r.params.length} checks of parameters, ${losses}` : 'gradcheck FAILED');
         return r.ok ? EXIT.ok : EXIT.userError;
       }
       case 'export': return exportCommand(out, model, file, { ...o, version: VERSION }) ? EXIT.ok : EXIT.userError;

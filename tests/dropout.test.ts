@@ -22,12 +22,24 @@ describe('dropout', () => {
 
   test('while training: drops about p of the elements and scales the rest by 1/(1-p)', () => {
     const m = compileOk(SRC).model();
-    const spec = m.run(m.ir.fn, { x }, 'f32', { ...m.hyperDefaults(true) });
-    const y = [...spec.outputs['y']!];
+    const y = [...m.forward({ x }, { training: true }).y!.data];
     const dropped = y.filter((v) => v === 0).length / y.length;
     expect(dropped).toBeGreaterThan(0.26);
     expect(dropped).toBeLessThan(0.34);
     y.filter((v) => v !== 0).forEach((v) => expect(v).toBeCloseTo(1 / 0.7, 5));
+  });
+
+  test('training mode through the API: the same mask for the same key, another for another key', () => {
+    const m = compileOk(SRC).model(undefined, { seed: 5 });
+    const mask = (key?: number) => [...m.forward({ x }, { training: true, ...(key === undefined ? {} : { key }) }).y!.data].map((v) => (v === 0 ? 0 : 1)).join('');
+    expect(mask()).toBe(mask());
+    expect(mask()).toBe(mask(5));
+    expect(mask(6)).not.toBe(mask(5));
+    // the gradient in training mode is the masked one: zero exactly where the output was dropped
+    const g = m.valueAndGrad({ x }, { training: true }).grads['s']!;
+    const y = m.forward({ x }, { training: true }).y!.data;
+    for (let i = 0; i < 1000; i++) expect(g[i] === 0).toBe(y[i] === 0 && y[1000 + i] === 0);
+    expect([...m.valueAndGrad({ x }).grads['s']!].every((v) => Math.abs(v - 1 / 1000) < 1e-9)).toBe(true);
   });
 
   test('masks change every step and replay exactly from the seed', () => {

@@ -38,8 +38,7 @@ describe('batch norm state', () => {
 
   test('training-mode output is normalized per channel (mean 0, variance 1)', () => {
     const m = compileOk(SRC).model();
-    const spec = m.run(m.ir.fn, { x }, 'f64', m.hyperDefaults(true));
-    const y = spec.outputs['y']!;
+    const y = m.forward({ x }, { training: true, precision: 'f64' }).y!.data;
     const ch0 = Array.from({ length: 4 }, (_, n) => Array.from({ length: 9 }, (_, k) => y[n * 18 + k]!)).flat();
     const mean = ch0.reduce((a, b) => a + b) / ch0.length;
     expect(mean).toBeCloseTo(0, 5);

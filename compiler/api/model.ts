@@ -23,6 +23,29 @@ import { RANDOM_KEY, TRAINING_FLAG } from '../check/builtins.js';
 
 export interface ModelOptions { readonly seed?: number; readonly passes?: PassOptions }
 
+/**
+ * How a forward pass, an evaluation or a gradient runs. `training` is PyTorch's `model.train()` /
+ * `model.eval()` for one call: `training()` reads 1, batch norm normalizes with the batch's statistics
+ * and dropout drops (with the mask drawn from `key`, the model's seed unless given, so repeated calls
+ * see the same mask); false (the default) uses the running statistics and no dropout. Running
+ * statistics are never updated here: only a Trainer's step does that.
+ */
+export interface RunOptions {
+  readonly training?: boolean;
+  /** The random key random ops draw from (default: the model's seed). */
+  readonly key?: number;
+  readonly precision?: Precision;
+}
+
+export interface GradOptions extends RunOptions {
+  /** Also differentiate with respect to these f32 inputs (outputs `grad:<name>`). */
+  readonly wrt?: readonly string[];
+  /** Which loss, by name, for models that declare several (default: the first). */
+  readonly loss?: string;
+}
+
+const runOptions = <T extends RunOptions>(o: Precision | T | undefined): T => (typeof o === 'string' ? { precision: o } as T : o ?? {} as T);
+
 const optimized = new WeakMap<IrFunction, IrFunction>();
 export const optimize = (f: IrFunction, opts: PassOptions = {}): IrFunction => {
   if (opts.disable?.length || opts.onPass) return runPasses(PIPELINE, f, opts);
@@ -80,9 +103,9 @@ export class Model {
     });
   }
 
-  /** Values of the run-time scalars random ops read when not training: the seed as key, training off. */
-  hyperDefaults(training = false): Record<string, Tensor> {
-    return { [RANDOM_KEY]: scalarOf(this.opts.seed ?? 0), [TRAINING_FLAG]: scalarOf(training ? 1 : 0) };
+  /** Values of the run-time scalars `training()` and random ops read: the key (the seed by default) and the mode. */
+  hyperDefaults(training = false, key = this.opts.seed ?? 0): Record<string, Tensor> {
+    return { [RANDOM_KEY]: scalarOf(key), [TRAINING_FLAG]: scalarOf(training ? 1 : 0) };
   }
 
   /** Replaces a parameter's values (checked against its declared shape). */
@@ -120,8 +143,8 @@ export class Model {
   }
 
   /** Runs `f` on named inputs plus the parameters; throws RunError (with diagnostics) on bad inputs. */
-  run(f: IrFunction, inputs: Readonly<Record<string, Tensor>>, precision: Precision = 'f32', extra: Readonly<Record<string, Tensor>> = {}): Specialized {
-    const all: Record<string, Tensor> = { ...this.hyperDefaults(), ...inputs, ...extra };
+  run(f: IrFunction, inputs: Readonly<Record<string, Tensor>>, precision: Precision = 'f32', mode: RunOptions = {}): Specialized {
+    const all: Record<string, Tensor> = { ...inputs, ...this.hyperDefaults(mode.training ?? false, mode.key) };
     for (const p of this.ir.params) setOwn(all, p.name, { data: this.params[p.name]!, shape: p.type.shape as number[] });
     for (const p of this.ir.states) setOwn(all, p.name, { data: this.states[p.name]!, shape: p.type.shape as number[] });
     const { env, errors } = bindInputs(f, all);
@@ -131,27 +154,36 @@ export class Model {
     return spec;
   }
 
-  /** The model's outputs for the given inputs (targets are not needed). Results are fresh copies. */
-  forward(inputs: Readonly<Record<string, Tensor>>, precision: Precision = 'f32'): Record<string, Tensor> {
+  /**
+   * The model's outputs for the given inputs (targets are not needed), in evaluation mode unless
+   * `{ training: true }`. Results are fresh copies. The second argument may be just a precision.
+   */
+  forward(inputs: Readonly<Record<string, Tensor>>, opts?: Precision | RunOptions): Record<string, Tensor> {
+    const o = runOptions(opts);
     this.predictFn ??= selectOutputs(this.ir.fn, this.ir.outputs);
-    return copyOutputs(this.run(this.predictFn, inputs, precision));
+    return copyOutputs(this.run(this.predictFn, inputs, o.precision, o));
   }
 
-  /** Outputs and the loss (inputs and targets needed). */
-  evaluate(inputs: Readonly<Record<string, Tensor>>, precision: Precision = 'f32'): Record<string, Tensor> {
-    return copyOutputs(this.run(this.ir.fn, inputs, precision));
+  /** Outputs and the loss (inputs and targets needed); evaluation mode unless `{ training: true }`. */
+  evaluate(inputs: Readonly<Record<string, Tensor>>, opts?: Precision | RunOptions): Record<string, Tensor> {
+    const o = runOptions(opts);
+    return copyOutputs(this.run(this.ir.fn, inputs, o.precision, o));
   }
 
   /**
    * The program computing the loss and ∂loss/∂θ for every parameter, plus ∂loss/∂x for the named f32
    * inputs (outputs `loss` and `grad:<name>`).
    */
-  gradProgram(wrtInputs: readonly string[] = []): IrFunction {
-    const key = wrtInputs.join('\u0000');
+  gradProgram(wrtInputs: readonly string[] = [], lossName?: string): IrFunction {
+    const key = [lossName ?? '', ...wrtInputs].join('\u0000');
     const hit = this.gradFns.get(key);
     if (hit) return hit;
-    const loss = this.ir.fn.outputs.find((o) => o.name === 'loss');
-    if (!loss) throw new RunError([], `model ${this.name} declares no loss, so it has no gradient`);
+    const group = lossName === undefined ? this.ir.losses[0] : this.ir.losses.find((l) => l.name === lossName);
+    if (!group) {
+      throw new RunError([], this.ir.losses.length === 0 ? `model ${this.name} declares no loss, so it has no gradient`
+        : `model ${this.name} has no loss '${lossName}' (it has ${this.ir.losses.map((l) => l.name).join(', ')})`);
+    }
+    const loss = { name: 'loss', id: group.id };
     const targets = [...this.ir.params.map((p) => ({ name: p.name, id: p.id })), ...wrtInputs.map((name) => {
       const i = this.ir.inputs.find((x) => x.name === name);
       if (!i) throw new RunError([], `model ${this.name} has no input '${name}'`);
@@ -168,12 +200,17 @@ export class Model {
 
   /**
    * The loss and its gradient with respect to every parameter (PyTorch's backward, JAX's value_and_grad),
-   * and with respect to the inputs named in `wrtInputs`.
+   * and with respect to the inputs named in `wrt`. Evaluation mode unless `{ training: true }` (then
+   * batch norm differentiates through the batch's statistics and dropout applies the mask drawn from
+   * `key`, as a training step does).
+   * The older positional form `valueAndGrad(inputs, precision, wrtInputs)` still works.
    */
-  valueAndGrad(inputs: Readonly<Record<string, Tensor>>, precision: Precision = 'f32', wrtInputs: readonly string[] = []): { loss: number; grads: Record<string, FloatArray> } {
-    const out = this.run(this.gradProgram(wrtInputs), inputs, precision);
+  valueAndGrad(inputs: Readonly<Record<string, Tensor>>, opts?: Precision | GradOptions, wrtInputs: readonly string[] = []): { loss: number; grads: Record<string, FloatArray> } {
+    const o = runOptions(opts);
+    const wrt = o.wrt ?? wrtInputs;
+    const out = this.run(this.gradProgram(wrt, o.loss), inputs, o.precision, o);
     const grads: Record<string, FloatArray> = {};
-    for (const name of [...this.ir.params.map((p) => p.name), ...wrtInputs]) setOwn(grads, name, out.outputs[`grad:${name}`]!.slice());
+    for (const name of [...this.ir.params.map((p) => p.name), ...wrt]) setOwn(grads, name, out.outputs[`grad:${name}`]!.slice());
     return { loss: out.outputs['loss']![0]!, grads };
   }
 }

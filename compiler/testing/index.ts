@@ -24,7 +24,7 @@ export const checkModelGradients = (source: string, opts: GradcheckOptions & { m
   if (E.isLeft(r)) throw new Error(render(r.left));
   const report = gradcheck(r.right.model(opts.model, { seed: opts.seed ?? 0 }), opts);
   if (!report.ok) {
-    const bad = report.params.filter((p) => !p.ok).map((p) => `  ${p.name}: relative error ${p.maxRelError.toExponential(2)}, f32 ${p.f32RelError.toExponential(2)}`);
+    const bad = report.params.filter((p) => !p.ok).map((p) => `  ${p.loss ? `${p.loss}: ` : ''}${p.name}: relative error ${p.maxRelError.toExponential(2)}, f32 ${p.f32RelError.toExponential(2)}`);
     throw new Error(`gradient check failed (seed ${opts.seed ?? 0}):\n${bad.join('\n')}`);
   }
   return report;
