@@ -41,8 +41,13 @@ export const scanVjp = (b: IrBuilder, n: Node, cts: readonly ScanCotangent[], vj
     const prev = byWindow.get(key);
     byWindow.set(key, prev === undefined ? ct : b.op('add', [prev, ct]));
   }
-  for (let k = 0; k < s.carries; k++) {
-    if (isF32(inTypes[k]!) && s.keep[k] !== 'all') throw new InternalError('differentiating a scan through a carry it does not keep (a second derivative of a loop) is not supported');
+  // The backward body re-evaluates the step from every carry before it, so every carry must be stored.
+  // A scan that only kept some carries' last values (a backward loop's accumulators, when its gradient
+  // is differentiated again: a second derivative through the loop) is made to keep them all.
+  let node = n;
+  if (s.keep.some((k) => k !== 'all')) {
+    node = { ...n, attrs: scanAttrs({ ...s, keep: s.keep.map((): Keep => 'all') }) };
+    b.replace(node);
   }
   const carryT = inTypes.slice(0, s.carries);
   const xT = inTypes.slice(s.carries, s.carries + s.xs);
@@ -53,7 +58,7 @@ export const scanVjp = (b: IrBuilder, n: Node, cts: readonly ScanCotangent[], vj
   const after = fC.filter((k) => byWindow.has(`after${k}`));
   const before = fC.filter((k) => byWindow.has(`before${k}`));
   const resid = residualNodes(s.body);
-  if (resid.length) storeResiduals(b, n, resid);
+  if (resid.length) storeResiduals(b, node, resid);
 
   // The backward body. Carries: a (per f32 carry), K (per f32 capture), x̄ (per f32 sequence).
   // Per-step inputs: ḡᵗ, ǧᵗ, the forward carries cᵗ, the forward slices xᵗ. Captures: the forward's.
@@ -144,7 +149,7 @@ export const scanVjp = (b: IrBuilder, n: Node, cts: readonly ScanCotangent[], vj
   const inits = [...fC.map(seedLast), ...keptK.map((j) => zeros(b, capT[j]!)), ...fX.map((i) => zeros(b, stepType(xT[i]!))), ...partTypes.map((t) => zeros(b, t))];
   const seqs = [
     ...after.map((k) => byWindow.get(`after${k}`)!), ...before.map((k) => byWindow.get(`before${k}`)!),
-    ...carryT.map((_, k) => (s.keep[k] === 'all' ? fwdBefore(k) : missingCarry())),
+    ...carryT.map((_, k) => fwdBefore(k)),
     ...n.inputs.slice(s.carries, s.carries + s.xs),
     ...resid.map((r, i) => b.structural(SCAN_OUT, [n.id], { index: s.carries + i, window: 'after' }, windowType(r.type, 'after', s.length))),
     ...(s.truncate ? [truncationMask(b, s.length, s.truncate, s.reverse)] : []),
