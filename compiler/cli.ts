@@ -67,7 +67,7 @@ commands:
       on the validation split after the epoch; a scalar output (e.g. kl) is its running mean; grad_norm is
       the mean global gradient norm before clipping and clipped the share of steps --clip-norm clipped
   eval FILE --checkpoint FILE.safetensors     loss and accuracy on the held-out data
-  predict FILE --checkpoint FILE --input NAME=FILE   outputs of a trained model (like run)
+  predict FILE --checkpoint FILE --input NAME=FILE   outputs of a trained model (like run, --train-mode)
   sample FILE [--checkpoint FILE] [--output NAME] [--n 64] [-o grid.png] [--temperature 1]
                         write an output as a PNG grid of images (generated samples, or reconstructions
                         of held-out digits when the output reads the input); for a character-level
