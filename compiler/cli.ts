@@ -20,6 +20,7 @@ import { exportCommand } from './cli/export.js';
 import { moduleCommand } from './cli/module.js';
 import { loadParams } from './cli/checkpoints.js';
 import { DiagnosticError } from './diagnostics/diagnostic.js';
+import { error, note } from './diagnostics/codes.js';
 import { compileFile, type Program } from './index.js';
 import { parse } from './parse/parse.js';
 import { setOwn, type Tensor } from '../runtime/tensor.js';
@@ -238,6 +239,11 @@ export const main = async (argv: readonly string[], out: Out = consoleOut()): Pr
           const kinks = p.nonSmooth ? `; ${p.nonSmooth} non-smooth at this point (a kink within the step), skipped` : '';
           const name = p.loss ? `${p.loss}: ${p.name}` : p.name;
           out.log(`${p.ok ? 'ok  ' : 'FAIL'}  ${name.padEnd(24)} worst rel. error ${p.maxRelError.toExponential(2)} (${p.checks} checks${kinks}), f32 vs f64 ${p.f32RelError.toExponential(2)}`);
+        }
+        for (const q of r.rules) {
+          const line = `${q.ok ? 'ok  ' : 'FAIL'}  grad rule of ${q.fn.padEnd(12)} worst rel. error ${q.maxRelError.toExponential(2)} against its body (${q.checks} checks${q.nonSmooth ? `; ${q.nonSmooth} non-smooth` : ''})`;
+          out.log(line);
+          if (!q.ok) printDiagnostics(out, [error('E0307', q.rule, `the grad rule of ${q.fn} disagrees with finite differences of its body (relative error ${q.maxRelError.toExponential(2)})`, [note('checked at this call', q.call), note('a rule that is deliberately not the derivative (a straight-through estimator) is reported too')])]);
         }
         const losses = Object.entries(r.losses).map(([k, v]) => `${k} ${v.toPrecision(6)}`).join(', ');
         out.log(r.ok ? `gradcheck passed: ${r.params.length} checks of parameters, ${losses}` : 'gradcheck FAILED');

@@ -34,6 +34,7 @@ import { dimEval, dimNames } from '../types/dims.js';
 import type { NdArray } from '../ops/op.js';
 import { RunError } from './errors.js';
 import { optimize, type Model } from './model.js';
+import { checkCustomRules, type RuleCheck } from './gradcheckRules.js';
 
 export interface GradcheckOptions {
   readonly seed?: number;
@@ -79,6 +80,8 @@ export interface GradcheckReport {
   readonly losses: Readonly<Record<string, number>>;
   readonly training: boolean;
   readonly params: readonly ParamCheck[];
+  /** Functions with their own `grad` rule, each call compared with finite differences of the function's body. */
+  readonly rules: readonly RuleCheck[];
 }
 
 const ATOL = 1e-7, RTOL = 1e-5, F32_TOL = 1e-3, EPS = 1e-6;
@@ -259,7 +262,8 @@ export const gradcheck = (model: Model, opts: GradcheckOptions = {}): GradcheckR
       }
     });
   }
+  const rules = checkCustomRules(fwd, withParams(base), env, opts.seed ?? 0);
   const losses: Record<string, number> = {};
   ir.losses.forEach((l, i) => setOwn(losses, l.name, exact.losses[i]!));
-  return { ok: reports.every((r) => r.ok), loss: exact.losses[0]!, losses, training, params: reports };
+  return { ok: reports.every((r) => r.ok) && rules.every((r) => r.ok), loss: exact.losses[0]!, losses, training, params: reports, rules };
 };

@@ -57,8 +57,12 @@ export interface FnDecl {
   readonly params: readonly Param[];
   readonly ret?: TypeAnn;
   readonly body: Expr;
+  /** `grad (x, dy) = …`: the function's own vector–Jacobian product (one name per argument, then the cotangent). */
+  readonly grad?: GradRule;
   readonly span: Span;
 }
+
+export interface GradRule { readonly params: readonly Ident[]; readonly body: Expr; readonly span: Span }
 
 /** `param W: f32[in, out] = glorot_uniform` — a trainable tensor and its initializer. */
 export interface ParamDecl { readonly kind: 'Param'; readonly name: Ident; readonly type: TypeAnn; readonly init: Expr; readonly span: Span }

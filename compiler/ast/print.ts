@@ -76,7 +76,9 @@ const printParam = (p: A.Param): string =>
 
 const printFn = (f: A.FnDecl, indent: string): string => {
   const head = `${indent}fn ${f.name.name}(${f.params.map(printParam).join(', ')})${f.ret ? ` -> ${printType(f.ret)}` : ''}`;
-  return f.body.kind === 'Block' ? `${head} ${printExpr(f.body, indent)}` : `${head} = ${printExpr(f.body, indent)}`;
+  const body = (e: A.Expr) => (e.kind === 'Block' ? ` ${printExpr(e, indent)}` : ` = ${printExpr(e, indent)}`);
+  const rule = f.grad ? ` grad (${f.grad.params.map((p) => p.name).join(', ')})${body(f.grad.body)}` : '';
+  return `${head}${body(f.body)}${rule}`;
 };
 
 const printMember = (m: A.ModelMember | A.LayerMember, indent: string): string => {

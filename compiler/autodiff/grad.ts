@@ -6,6 +6,7 @@ import type { IrBuilder } from '../ir/builder.js';
 import { CONST, INPUT, type Node } from '../ir/ir.js';
 import { SCAN, SCAN_OUT } from '../ir/scan.js';
 import { scanVjp } from './scan.js';
+import { CUSTOM_VJP, customVjp } from '../ir/custom.js';
 import { unbroadcast } from '../ops/movement.js';
 import type { Value } from '../ops/op.js';
 import { opDef } from '../ops/registry.js';
@@ -56,6 +57,12 @@ export const vjp = (b: IrBuilder, req: VjpRequest): (Value | null)[] => {
     if (n.op === SCAN_OUT) continue;
     const ct = cts.get(n.id);
     if (ct === undefined || !live.has(n.id) || n.op === INPUT || n.op === CONST) continue;
+    if (n.op === CUSTOM_VJP) {
+      // a function's own rule (fn … grad (x, dy) = …), inlined with this node's cotangent
+      const grads = b.at(n.span, () => customVjp(b, n, ct), true);
+      b.at(n.span, () => grads.forEach((g, i) => { const x = b.node(n.inputs[i]!); if (g !== null && x.type.dtype === 'f32' && live.has(x.id)) accumulate(x, g); }), true);
+      continue;
+    }
     if (n.type.dtype !== 'f32') continue; // integer and boolean results carry no gradient
     const def = opDef(n.op);
     if (!def) throw new InternalError(`autodiff: unknown op ${n.op}`);

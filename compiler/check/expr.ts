@@ -10,6 +10,7 @@ import { fmtType, sameShape, sameType } from '../types/types.js';
 import { BUILTINS, type CallArgs } from './builtins.js';
 import type { Elab } from './elab.js';
 import { callGrad } from './gradcall.js';
+import { callCustom } from './customGrad.js';
 import { indexTensor } from './index.js';
 import { ERROR, describe, type Binding, type Scope } from './scope.js';
 
@@ -224,6 +225,7 @@ export class ExprElab {
     if (args.pos.length > decl.params.length) return this.c.err('E0104', span, `${what} takes ${decl.params.length} argument${decl.params.length === 1 ? '' : 's'}, got ${args.pos.length}`, [note('defined here', decl.name.span)]);
     for (const k of args.kw.keys()) if (!decl.params.some((p) => p.name.name === k)) return this.c.err('E0104', args.kw.get(k)!.span, `${what} has no parameter '${k}'`, [...didYouMean(k, decl.params.map((p) => p.name.name)), note('defined here', decl.name.span)]);
     this.c.stack.push({ name: what, span, key: decl });
+    const values: Binding[] = [];
     try {
       for (let i = 0; i < decl.params.length; i++) {
         const p = decl.params[i]!;
@@ -235,7 +237,9 @@ export class ExprElab {
         else return this.c.err('E0104', span, `${what} is missing argument '${p.name.name}'`, [note('parameter declared here', p.span)]);
         if (p.type && v.k !== 'error' && !this.checkAnnotation(v, p.type, inner, given?.span ?? span, `argument '${p.name.name}' of ${what}`)) return ERROR;
         inner.define(p.name.name, v, p.name.span);
+        values.push(v);
       }
+      if (decl.grad) return callCustom(this, decl, closure, values, span, what);
       const result = this.expr(decl.body, inner);
       if (decl.ret && result.k !== 'error' && !this.checkAnnotation(result, decl.ret, inner, decl.body.span, `the result of ${what}`)) return ERROR;
       return result;

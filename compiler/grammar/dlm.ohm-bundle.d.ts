@@ -17,7 +17,8 @@ export interface DlmActionDict<T> extends BaseActionDict<T> {
   Import_path?: (this: NonterminalNode, arg0: TerminalNode, arg1: NonterminalNode, arg2: TerminalNode, arg3: NonterminalNode) => T;
   Import_module?: (this: NonterminalNode, arg0: TerminalNode, arg1: NonterminalNode) => T;
   Import?: (this: NonterminalNode, arg0: NonterminalNode) => T;
-  FnDecl?: (this: NonterminalNode, arg0: TerminalNode, arg1: NonterminalNode, arg2: TerminalNode, arg3: NonterminalNode, arg4: TerminalNode, arg5: IterationNode, arg6: NonterminalNode, arg7: IterationNode) => T;
+  FnDecl?: (this: NonterminalNode, arg0: TerminalNode, arg1: NonterminalNode, arg2: TerminalNode, arg3: NonterminalNode, arg4: TerminalNode, arg5: IterationNode, arg6: NonterminalNode, arg7: IterationNode, arg8: IterationNode) => T;
+  GradRule?: (this: NonterminalNode, arg0: TerminalNode, arg1: TerminalNode, arg2: NonterminalNode, arg3: TerminalNode, arg4: NonterminalNode) => T;
   RetType?: (this: NonterminalNode, arg0: TerminalNode, arg1: NonterminalNode) => T;
   FnBody_expr?: (this: NonterminalNode, arg0: TerminalNode, arg1: NonterminalNode) => T;
   FnBody_block?: (this: NonterminalNode, arg0: NonterminalNode) => T;

@@ -5,6 +5,7 @@ import type { Value } from '../ops/op.js';
 import type { IrBuilder } from './builder.js';
 import { CONST, INPUT, inputName, type IrFunction } from './ir.js';
 import { SCAN, SCAN_OUT } from './scan.js';
+import { CUSTOM_VJP } from './custom.js';
 
 /** `copies`, when given, receives the value each of f's nodes became. */
 export const inlineFunction = (b: IrBuilder, f: IrFunction, args: ReadonlyMap<string, Value>, copies?: Map<number, Value>): Value[] => {
@@ -22,7 +23,7 @@ export const inlineFunction = (b: IrBuilder, f: IrFunction, args: ReadonlyMap<st
         return a;
       }
       if (n.op === CONST) return b.num(n.attrs['value'] as number | string, n.attrs['dtype'] === 'f32' ? 'f32' : 'i32');
-      if (n.op === SCAN || n.op === SCAN_OUT) return b.structural(n.op, n.inputs.map(get), n.attrs, n.type);
+      if (n.op === SCAN || n.op === SCAN_OUT || n.op === CUSTOM_VJP) return b.structural(n.op, n.inputs.map(get), n.attrs, n.type);
       return b.op(n.op, n.inputs.map(get), n.attrs);
     }, n.backward ?? b.backward);
     map.set(n.id, v);

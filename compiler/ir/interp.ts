@@ -9,6 +9,7 @@ import { dimEval } from '../types/dims.js';
 import { concreteShape, type DimEnv } from './bind.js';
 import { CONST, INPUT, inputName, type IrFunction } from './ir.js';
 import { readWindow, runScan } from './interpScan.js';
+import { CUSTOM_VJP } from './custom.js';
 import { SCAN, SCAN_OUT, SCAN_TYPE, scanInfo } from './scan.js';
 
 export interface InterpResult {
@@ -32,6 +33,7 @@ export const interpret = (f: IrFunction, inputs: Readonly<Record<string, NdArray
       values.set(n.id, readWindow(n, scan.results, scan.reverse));
       continue;
     }
+    if (n.op === CUSTOM_VJP) { values.set(n.id, values.get(n.inputs[0]!)!); continue; } // the function's value
     if (n.op === INPUT) {
       const x = inputs[inputName(n)];
       if (!x) throw new InternalError(`interpreter: missing input '${inputName(n)}'`);

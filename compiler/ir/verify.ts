@@ -8,6 +8,7 @@ import { CONST, INPUT, type IrFunction } from './ir.js';
 import { printNodes } from './print.js';
 import { scanProblem } from './verifyScan.js';
 import { SCAN, SCAN_OUT } from './scan.js';
+import { CUSTOM_VJP } from './custom.js';
 
 export const verify = (f: IrFunction): IrFunction => {
   const seen = new Map<number, number>();
@@ -21,6 +22,9 @@ export const verify = (f: IrFunction): IrFunction => {
     if (n.op === SCAN || n.op === SCAN_OUT) {
       const problem = scanProblem(n, (id) => f.nodes[seen.get(id)!]!, verify);
       if (problem) fail(`%${n.id}: ${problem}`, i);
+    } else if (n.op === CUSTOM_VJP) {
+      const y = f.nodes[seen.get(n.inputs[0]!)!]!;
+      if (!sameType(y.type, n.type)) fail(`%${n.id}: a custom gradient's value is typed ${fmtType(n.type)} but its function gives ${fmtType(y.type)}`, i);
     } else if (n.op !== INPUT && n.op !== CONST) {
       const def = opDef(n.op);
       if (!def) fail(`unknown op ${n.op}`, i);

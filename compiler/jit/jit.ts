@@ -13,6 +13,7 @@ import { emitModule, simdHomes } from '../codegen/module.js';
 import { planMemory, type MemoryPlan } from '../codegen/plan.js';
 import { CODEGEN_STEPS, schedule, type Schedule } from '../codegen/schedule.js';
 import { inPlaceUpdates } from '../codegen/inplace.js';
+import { lowerAllCustom } from '../passes/lowerCustom.js';
 
 /** Kernel notes end in `@file:offset`; show them as `file.dlm:line:col`. */
 export const locate = (note: string): string => note.replace(/@(.+):(\d+)$/, (all, file: string, off: string) => {
@@ -52,7 +53,7 @@ export const specialize = (f: IrFunction, env: DimEnv, precision: Precision = 'f
   if (hit) return hit;
   const t0 = performance.now();
   const build = (steps: ReadonlySet<string>) => {
-    const scheduled = schedule(f, env, '', steps);
+    const scheduled = schedule(lowerAllCustom(f), env, '', steps);
     const sched = steps.has('inplace') ? scheduled : inPlaceUpdates(scheduled);
     return { sched, plan: planMemory(sched, !steps.has('reuse')) };
   };

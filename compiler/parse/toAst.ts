@@ -21,9 +21,12 @@ const actions: DlmActionDict<unknown> = {
     return { kind: 'Import', module: str.sourceString.slice(1, -1), isPath: true, alias: ident(alias), span: sp(this) } satisfies A.ImportDecl;
   },
   Import_module(_i, name) { return { kind: 'Import', module: name.sourceString, isPath: false, alias: ident(name), span: sp(this) } satisfies A.ImportDecl; },
-  FnDecl(_fn, name, _o, params, _c, ret, body, _semi) {
-    const r = opt<A.TypeAnn>(ret);
-    return { kind: 'Fn', name: ident(name), params: list(params), ...(r ? { ret: r } : {}), body: ast(body), span: sp(this) } satisfies A.FnDecl;
+  FnDecl(_fn, name, _o, params, _c, ret, body, rule, _semi) {
+    const r = opt<A.TypeAnn>(ret), g = opt<A.GradRule>(rule);
+    return { kind: 'Fn', name: ident(name), params: list(params), ...(r ? { ret: r } : {}), body: ast(body), ...(g ? { grad: g } : {}), span: sp(this) } satisfies A.FnDecl;
+  },
+  GradRule(_g, _o, params, _c, body) {
+    return { params: params.asIteration().children.map(ident), body: ast(body), span: sp(this) } satisfies A.GradRule;
   },
   RetType(_arrow, t) { return ast(t); },
   FnBody_expr(_eq, e) { return ast(e); },

@@ -5,11 +5,12 @@
 import { cse } from './cse.js';
 import { dce } from './dce.js';
 import { fold } from './fold.js';
+import { lowerCustom } from './lowerCustom.js';
 import { order } from './order.js';
 import type { Pass } from './pass.js';
 import { simplify } from './simplify.js';
 import { stabilize } from './stabilize.js';
 
-export const PIPELINE: readonly Pass[] = [simplify, fold, cse, simplify, dce, order];
+export const PIPELINE: readonly Pass[] = [lowerCustom, simplify, fold, cse, simplify, dce, order];
 
 export const PRE_GRAD: readonly Pass[] = [fold, stabilize];

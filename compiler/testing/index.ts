@@ -7,6 +7,7 @@ import { gradcheck, type GradcheckOptions, type GradcheckReport } from '../api/g
 import { compile, render } from '../index.js';
 
 export { gradcheck, randomInputs, type GradcheckOptions, type GradcheckReport, type ParamCheck } from '../api/gradcheck.js';
+export type { RuleCheck } from '../api/gradcheckRules.js';
 export { programArb, programFromRecipe, stepArb, type GeneratedProgram, type Step } from './programs.js';
 
 /** Shapes of rank minRank…maxRank with dims in 1…maxDim. */
