@@ -31,7 +31,6 @@ const torchMissing = probe.status !== 0 ? `python3-torch is not importable (${(p
 if (torchMissing) console.warn(`tests/export_torch.test.ts skipped: ${torchMissing}; apt-get install -y python3-torch libopenblas0-pthread`);
 
 const plain = (t: Tensor) => ({ shape: t.shape, data: Array.from(t.data) });
-const hyper = (training: boolean): Record<string, Tensor> => ({ [TRAINING_FLAG]: { data: Float32Array.of(training ? 1 : 0), shape: [] } });
 
 /** dlm's float64 value and gradients of each loss with respect to the parameters it trains. */
 const lossGrads = (m: Model, inputs: Record<string, Tensor>, training: boolean) => Object.fromEntries(m.ir.losses.map((g) => {
@@ -39,7 +38,7 @@ const lossGrads = (m: Model, inputs: Record<string, Tensor>, training: boolean) 
   const grads = gradientsOf(b, g.id, g.params);
   const names = g.params.map((id) => m.ir.params.find((p) => p.id === id)!.name);
   const f = b.finish(`${g.name}_grad`, [{ name: 'loss', id: g.id }, ...names.map((n, i) => ({ name: `grad:${n}`, id: grads[i]! }))]);
-  const out = m.run(f, inputs, 'f64', hyper(training)).outputs;
+  const out = m.run(f, inputs, 'f64', { training }).outputs;
   return [g.name, { loss: out['loss']![0]!, grads: Object.fromEntries(names.map((n) => [n, Array.from(out[`grad:${n}`]!)])) }];
 }));
 
