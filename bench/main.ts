@@ -64,7 +64,8 @@ const main = async () => {
     dlm.run();
     await useBackend('cpu');
     const ref = (await tfFor('tfjs-cpu')).logitsOf(xs['tfjs-cpu']!);
-    const diff = Math.max(...Array.from(ref, (v, i) => Math.abs(v - dlm.outputs['logits']![i]!)));
+    let diff = 0;
+    ref.forEach((v, i) => { diff = Math.max(diff, Math.abs(v - dlm.outputs['logits']![i]!)); });
     const t = await measure({
       'dlm': () => dlm.run, 'plain-js': () => () => plain(x),
       'tfjs-cpu': () => perBackend.get('tfjs-cpu')!.forward(xs['tfjs-cpu']!), 'tfjs-wasm': () => perBackend.get('tfjs-wasm')!.forward(xs['tfjs-wasm']!),

@@ -2,7 +2,8 @@
 // (0 ok, 1 errors in the user's program or data, 2 bad usage, 3 a bug in dlm). Never shows a stack
 // trace for a user mistake.
 import * as E from 'fp-ts/lib/Either.js';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { delimiter } from 'node:path';
 import { parseArgs } from 'node:util';
 import { checkFlags, commandHelp, commandNames, suffix } from './cli/flags.js';
 import { startLanguageServer } from './lsp/server.js';
@@ -24,6 +25,8 @@ import { error, note } from './diagnostics/codes.js';
 import { compileFile, type Program } from './index.js';
 import { parse } from './parse/parse.js';
 import { setOwn, type Tensor } from '../runtime/tensor.js';
+import { fileLoader, readSourceFile, type Loader } from './modules.js';
+import { limitsOf, parseSize, type Limits } from './check/limits.js';
 
 export const VERSION = '0.1.0';
 
@@ -91,6 +94,10 @@ commands:
       -o, --out FILE    where to write (default MODEL.onnx or MODEL.py)
 
 common options: --model NAME (which model in the file), --seed N, -h/--help, -v/--version
+  --import-path DIR     another directory imports may read from (repeatable; DLM_PATH adds more)
+  limits (a program over one gets a diagnostic, E06xx): --max-nodes N (200000 IR nodes per model)
+      --max-call-depth N (128)  --max-import-depth N (64)  --max-nesting N (256)
+      --max-source-size SIZE (1M)  --max-memory SIZE (half of this machine's memory), e.g. 512M or 8G
 `;
 
 const OPTIONS = {
@@ -137,6 +144,13 @@ const OPTIONS = {
   format: { type: 'string' },
   'train-mode': { type: 'boolean' },
   'eval-mode': { type: 'boolean' },
+  'import-path': { type: 'string', multiple: true },
+  'max-nodes': { type: 'string' },
+  'max-call-depth': { type: 'string' },
+  'max-import-depth': { type: 'string' },
+  'max-nesting': { type: 'string' },
+  'max-source-size': { type: 'string' },
+  'max-memory': { type: 'string' },
 } as const;
 
 /** Node's parser, with its messages for unknown flags replaced by ours (which suggest the right one). */
@@ -163,9 +177,9 @@ const num = (v: string | undefined, flag: string, int = false): number | undefin
   return n;
 };
 
-const load = (out: Out, file: string): Program | undefined => {
+const load = (out: Out, file: string, source: SourceOptions): Program | undefined => {
   if (!existsSync(file)) throw new UsageError(`no such file: ${file}`);
-  const r = compileFile(file);
+  const r = compileFile(file, source);
   if (E.isLeft(r)) { printDiagnostics(out, r.left); return undefined; }
   return r.right;
 };
@@ -187,21 +201,24 @@ export const main = async (argv: readonly string[], out: Out = consoleOut()): Pr
     if (!file) throw new UsageError(`${cmd} needs a .dlm file`);
     if (rest.length) throw new UsageError(`unexpected argument '${rest[0]}'`);
     const seed = num(o.seed, 'seed', true) ?? 0;
+    const source = sourceOptions(o);
     if (cmd === 'compile' && o.emit === 'ast') {
       if (!existsSync(file)) throw new UsageError(`no such file: ${file}`);
-      const r = parse({ path: file, text: readFileSync(file, 'utf8') });
+      const text = readSourceFile(file, source.limits.maxSourceBytes);
+      if ('error' in text) { printDiagnostics(out, [error('E0601', null, text.error)]); return EXIT.userError; }
+      const r = parse(text, source.limits.maxNesting);
       if (E.isLeft(r)) { printDiagnostics(out, r.left); return EXIT.userError; }
       emitText(out, JSON.stringify(r.right, (k, v) => (k === 'span' ? undefined : v), 1), o.out);
       return EXIT.ok;
     }
-    const program = load(out, file);
+    const program = load(out, file, source);
     if (!program) return EXIT.userError;
     if (cmd === 'check') {
       if (o.shapes) printShapes(out, program);
       out.err(`${file}: ok (${program.modelNames.length} model${program.modelNames.length === 1 ? '' : 's'}: ${program.modelNames.join(', ')})`);
       return EXIT.ok;
     }
-    const model: Model = program.model(o.model, { seed, passes: { disable: checkPassNames(o['no-pass'] ?? []) } });
+    const model: Model = program.model(o.model, { seed, passes: { disable: checkPassNames(o['no-pass'] ?? []) }, maxMemory: source.limits.maxMemory });
     switch (cmd) {
       case 'summary': layerSummary(out, model, o.dim ?? []); return EXIT.ok;
       case 'compile': {
@@ -305,6 +322,27 @@ const trainFlags = (o: Record<string, string | boolean | string[] | undefined>):
     ...opt('saveEvery', str('save-every')),
     ...opt('keep', num(str('keep'), 'keep', true)),
   };
+};
+
+interface SourceOptions { readonly loader: Loader; readonly limits: Limits }
+
+/** The import search path (--import-path, then DLM_PATH) and the limits the --max-* flags raise or lower. */
+const sourceOptions = (o: Record<string, string | boolean | string[] | undefined>): SourceOptions => {
+  const str = (k: string) => o[k] as string | undefined;
+  const count = (k: string) => { const n = num(str(k), k, true); if (n !== undefined && n < 1) throw new UsageError(`--${k} expects a positive integer, got '${str(k)}'`); return n; };
+  const size = (k: string) => {
+    const v = str(k);
+    if (v === undefined) return undefined;
+    const n = parseSize(v);
+    if (n === undefined) throw new UsageError(`--${k} expects a size such as 512M or 4G, got '${v}'`);
+    return n;
+  };
+  const limits = limitsOf({
+    ...opt('maxNodes', count('max-nodes')), ...opt('maxCallDepth', count('max-call-depth')), ...opt('maxImportDepth', count('max-import-depth')),
+    ...opt('maxNesting', count('max-nesting')), ...opt('maxSourceBytes', size('max-source-size')), ...opt('maxMemory', size('max-memory')),
+  });
+  const searchPath = [...((o['import-path'] as string[] | undefined) ?? []), ...(process.env['DLM_PATH'] ?? '').split(delimiter).filter(Boolean)];
+  return { loader: fileLoader({ searchPath, maxSourceBytes: limits.maxSourceBytes }), limits };
 };
 
 const opt = <K extends string, V>(k: K, v: V | undefined): { [P in K]?: V } => (v === undefined ? {} : ({ [k]: v } as { [P in K]?: V }));

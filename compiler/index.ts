@@ -1,14 +1,15 @@
 // dlm's library API. Compile .dlm source (diagnostics as values, or thrown by the *OrThrow variants),
 // instantiate a model with seeded parameters, run it, differentiate it and train it.
 import * as E from 'fp-ts/lib/Either.js';
-import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Model, type ModelOptions } from './api/model.js';
 import type { CheckedProgram } from './check/module.js';
 import { DiagnosticError, type Diagnostic, type Result } from './diagnostics/diagnostic.js';
 import { renderDiagnostics } from './diagnostics/render.js';
 import type { SourceFile } from './diagnostics/span.js';
-import { sourceLookup, type Loader } from './modules.js';
+import { readSourceFile, sourceLookup, type Loader } from './modules.js';
+import { limitsOf, type Limits } from './check/limits.js';
+import { error } from './diagnostics/codes.js';
 import { check, pickModel } from './pipeline.js';
 
 export { Model, optimize } from './api/model.js';
@@ -21,6 +22,8 @@ export { standaloneModule, type StandaloneModule, type StandaloneOptions } from 
 export type { Diagnostic, Result } from './diagnostics/diagnostic.js';
 export { DiagnosticError } from './diagnostics/diagnostic.js';
 export { CODES } from './diagnostics/codes.js';
+export { defaultLoader, fileLoader, type Loader, type LoaderOptions } from './modules.js';
+export { DEFAULT_LIMITS, MAX_ELEMENTS, type Limits } from './check/limits.js';
 export type { ModelIR } from './check/model.js';
 export type { IrFunction } from './ir/ir.js';
 export { printFunction } from './ir/print.js';
@@ -47,7 +50,10 @@ export class Program {
 export interface CompileOptions {
   /** Name used in diagnostics and for resolving relative imports (default `<input>.dlm`). */
   readonly path?: string;
+  /** Where imports are read from (default: `defaultLoader`, confined to the importing file's directory tree). */
   readonly loader?: Loader;
+  /** Budgets (IR nodes, call depth, nesting, source size, memory) to raise or lower; see DEFAULT_LIMITS. */
+  readonly limits?: Partial<Limits>;
 }
 
 /**
@@ -56,12 +62,16 @@ export interface CompileOptions {
  */
 export const compile = (text: string, opts: CompileOptions = {}): Result<Program> => {
   const src: SourceFile = { path: opts.path ?? '<input>.dlm', text };
-  return E.map((p: CheckedProgram) => new Program(p, src))(check(src, opts.loader ? { loader: opts.loader } : {}));
+  return E.map((p: CheckedProgram) => new Program(p, src))(check(src, { ...(opts.loader ? { loader: opts.loader } : {}), ...(opts.limits ? { limits: opts.limits } : {}) }));
 };
 
-/** Reads and compiles a .dlm file. */
-export const compileFile = (path: string, opts: Omit<CompileOptions, 'path'> = {}): Result<Program> =>
-  compile(readFileSync(path, 'utf8'), { ...opts, path: resolve(path) });
+/** Reads and compiles a .dlm file: a regular file of at most `limits.maxSourceBytes` (E0601 otherwise, E0103 if absent). */
+export const compileFile = (path: string, opts: Omit<CompileOptions, 'path'> = {}): Result<Program> => {
+  const full = resolve(path);
+  const src = readSourceFile(full, limitsOf(opts.limits).maxSourceBytes, path);
+  if ('error' in src) return E.left([error(src.refused ? 'E0601' : 'E0103', null, src.error)]);
+  return compile(src.text, { ...opts, path: full });
+};
 
 /** Like compile(), but throws a DiagnosticError whose message is the rendered diagnostics. */
 export const compileOrThrow = (text: string, opts: CompileOptions = {}): Program => {

@@ -9,9 +9,11 @@ import { error, note } from './diagnostics/codes.js';
 import type { Result } from './diagnostics/diagnostic.js';
 import type { SourceFile } from './diagnostics/span.js';
 import { defaultLoader, registerSource, type Loader } from './modules.js';
+import type { Limits } from './check/limits.js';
 
 export interface CheckOptions {
   readonly loader?: Loader;
+  readonly limits?: Partial<Limits>;
 }
 
 /** Parses and checks a source file with its imports: every model's forward IR, or all diagnostics. */
@@ -20,7 +22,7 @@ export const check = (src: SourceFile, opts: CheckOptions = {}): Result<CheckedP
     E.right(src),
     E.tap((s) => E.right(registerSource(s))),
     E.flatMap((s) => {
-      const { program, diagnostics } = new ModuleChecker(opts.loader ?? defaultLoader).program(s);
+      const { program, diagnostics } = new ModuleChecker(opts.loader ?? defaultLoader, opts.limits).program(s);
       return diagnostics.length ? E.left(diagnostics) : E.right(program);
     }),
   );

@@ -20,8 +20,15 @@ import { RunError } from './errors.js';
 import { saveModel } from './persist.js';
 import type { Trainer } from './trainer.js';
 import { RANDOM_KEY, TRAINING_FLAG } from '../check/builtins.js';
+import { DEFAULT_LIMITS } from '../check/limits.js';
+import { parameterMemory } from '../jit/memory.js';
 
-export interface ModelOptions { readonly seed?: number; readonly passes?: PassOptions }
+export interface ModelOptions {
+  readonly seed?: number;
+  readonly passes?: PassOptions;
+  /** Bytes the parameters, or one compiled step, may take (default: half of this machine's memory); more is E0606. */
+  readonly maxMemory?: number;
+}
 
 /**
  * How a forward pass, an evaluation or a gradient runs. `training` is PyTorch's `model.train()` /
@@ -86,6 +93,8 @@ export class Model {
   readonly ir: ModelIR;
 
   constructor(ir: ModelIR, readonly opts: ModelOptions = {}) {
+    const tooBig = parameterMemory(ir, opts.maxMemory ?? DEFAULT_LIMITS.maxMemory);
+    if (tooBig) throw new RunError([tooBig]);
     this.ir = preGrad(ir, opts.passes);
     this.init(opts.seed ?? 0);
   }
@@ -149,7 +158,7 @@ export class Model {
     for (const p of this.ir.states) setOwn(all, p.name, { data: this.states[p.name]!, shape: p.type.shape as number[] });
     const { env, errors } = bindInputs(f, all);
     if (errors.length) throw new RunError(errors);
-    const spec = specialize(optimize(f, this.opts.passes), env, precision, this.opts.passes?.disable);
+    const spec = specialize(optimize(f, this.opts.passes), env, precision, this.opts.passes?.disable, this.opts.maxMemory);
     spec.module.run(spec.schedule.inputs.map((s) => all[s.name]!.data as TensorData));
     return spec;
   }

@@ -5,7 +5,8 @@ import type { Expr, TypeAnn } from '../ast/ast.js';
 import { Collector, InternalError, type Note } from '../diagnostics/diagnostic.js';
 import { error, note, type Code } from '../diagnostics/codes.js';
 import type { Span } from '../diagnostics/span.js';
-import { IrBuilder } from '../ir/builder.js';
+import { CountingBuilder, callDepth, describeNode, nodeBudget, tooLarge } from './budget.js';
+import { DEFAULT_LIMITS, LimitExceeded, type Limits } from './limits.js';
 import { opDef } from '../ops/registry.js';
 import { isShapeError, type ShapeError } from '../types/shapes.js';
 import { dimAdd, dimDiv, dimMul, dimSub, fmtDim } from '../types/dims.js';
@@ -22,7 +23,7 @@ export interface Frame { readonly name: string; readonly span: Span; readonly ke
 export const isStdlib = (file: string): boolean => file.startsWith('stdlib:');
 
 export class Elab {
-  readonly b = new IrBuilder();
+  readonly b = new CountingBuilder((id) => this.onNode(id));
   readonly diags = new Collector();
   readonly params: ParamInfo[] = [];
   /** Non-differentiated tensors (`state`) and the values `update` gives them while training. */
@@ -36,6 +37,43 @@ export class Elab {
   /** Random call sites get distinct streams, numbered in source order. */
   streams = 0;
   private readonly hypers = new Map<string, number>();
+  /** Nodes created so far (scan bodies included, which are cut out of the builder), and inlined copies per function. */
+  private created = 0;
+  private oversized = false;
+  readonly copies = new Map<object, { name: string; span: Span; count: number }>();
+
+  constructor(readonly limits: Limits = DEFAULT_LIMITS) {}
+
+  /** Every node: counted against the budget, and its size checked (the first too-large tensor of a model is reported). */
+  private onNode(id: number): void {
+    if (++this.created > this.limits.maxNodes) {
+      const at = this.stack.length ? this.stack[this.stack.length - 1]!.span : this.b.span;
+      throw new LimitExceeded(nodeBudget(this.limits, this.siteOf(at), this.stack.slice(0, -1), this.copies));
+    }
+    if (this.oversized) return;
+    const n = this.b.node(id);
+    const d = tooLarge(n.type, describeNode(n.op, n.attrs, n.label), n.span);
+    if (d) { this.oversized = true; this.err('E0605', n.span, d.message, d.notes); }
+  }
+
+  /** A function or layer is being inlined at `span`: counts the copy and enforces the call depth. */
+  enter(frame: Frame, decl: { readonly name: { readonly name: string; readonly span: Span } }): void {
+    if (this.stack.length >= this.limits.maxCallDepth) throw new LimitExceeded(callDepth(this.limits, this.siteOf(frame.span), [...this.stack, frame]));
+    const c = this.copies.get(decl);
+    if (c) c.count++; else this.copies.set(decl, { name: decl.name.name, span: decl.name.span, count: 1 });
+    this.stack.push(frame);
+  }
+
+  /** A stack overflow inside a call: becomes E0604 at the innermost call (the frames are still on the stack here). */
+  overflow(span: Span): LimitExceeded {
+    return new LimitExceeded(callDepth(this.limits, this.siteOf(span), this.stack, true));
+  }
+
+  /** The user's call site for a span inside the standard library. */
+  siteOf(span: Span): Span {
+    if (!isStdlib(span.file)) return span;
+    return [...this.stack].reverse().find((f) => !isStdlib(f.span.file))?.span ?? span;
+  }
 
   /** A run-time scalar the caller provides (the random key, the training flag), created on first use. */
   hyper(name: string, span: Span): number {

@@ -11,6 +11,7 @@ import { BUILTINS, type CallArgs } from './builtins.js';
 import type { Elab } from './elab.js';
 import { callGrad } from './gradcall.js';
 import { callCustom } from './customGrad.js';
+import { isStackOverflow } from './limits.js';
 import { indexTensor } from './index.js';
 import { ERROR, describe, type Binding, type Scope } from './scope.js';
 
@@ -224,7 +225,7 @@ export class ExprElab {
     const inner = closure.child();
     if (args.pos.length > decl.params.length) return this.c.err('E0104', span, `${what} takes ${decl.params.length} argument${decl.params.length === 1 ? '' : 's'}, got ${args.pos.length}`, [note('defined here', decl.name.span)]);
     for (const k of args.kw.keys()) if (!decl.params.some((p) => p.name.name === k)) return this.c.err('E0104', args.kw.get(k)!.span, `${what} has no parameter '${k}'`, [...didYouMean(k, decl.params.map((p) => p.name.name)), note('defined here', decl.name.span)]);
-    this.c.stack.push({ name: what, span, key: decl });
+    this.c.enter({ name: what, span, key: decl }, decl);
     const values: Binding[] = [];
     try {
       for (let i = 0; i < decl.params.length; i++) {
@@ -243,6 +244,8 @@ export class ExprElab {
       const result = this.expr(decl.body, inner);
       if (decl.ret && result.k !== 'error' && !this.checkAnnotation(result, decl.ret, inner, decl.body.span, `the result of ${what}`)) return ERROR;
       return result;
+    } catch (e) {
+      throw isStackOverflow(e) ? this.c.overflow(span) : e;
     } finally {
       this.c.stack.pop();
     }

@@ -85,7 +85,10 @@ export class ModelElab {
     if (args.pos.length > decl.params.length) return this.c.err('E0104', ctor.span, `layer ${decl.name.name} takes ${decl.params.length} arguments, got ${args.pos.length}`, [note('defined here', decl.name.span)]);
     for (const k of args.kw.keys()) if (!decl.params.some((p) => p.name.name === k)) return this.c.err('E0104', args.kw.get(k)!.span, `layer ${decl.name.name} has no parameter '${k}'`, didYouMean(k, decl.params.map((p) => p.name.name)));
     this.c.layers.push({ path, kind: decl.name.name, span: ctor.span, outputs: [] });
-    this.c.stack.push({ name: `${decl.name.name}(…) for '${path}'`, span: ctor.span, key: {} });
+    if (this.c.stack.some((f) => f.key === decl)) {
+      return this.c.err('E0106', ctor.span, `layer '${decl.name.name}' instantiates itself; a layer cannot contain itself`, [note(`'${decl.name.name}' is defined here`, decl.name.span)]);
+    }
+    this.c.enter({ name: `${decl.name.name}(…) for '${path}'`, span: ctor.span, key: decl }, decl);
     try {
       for (let i = 0; i < decl.params.length; i++) {
         const p = decl.params[i]!;
@@ -186,7 +189,7 @@ export class ModelElab {
     const ids: number[] = [];
     for (const e of exprs) {
       const v = this.x.expr(e, scope);
-      if (v.k === 'layer') ids.push(...this.c.params.filter((p) => p.name.startsWith(`${v.path}.`)).map((p) => p.id));
+      if (v.k === 'layer') { for (const p of this.c.params) if (p.name.startsWith(`${v.path}.`)) ids.push(p.id); }
       else if (v.k === 'tensor' && this.c.params.some((p) => p.id === v.id)) ids.push(v.id);
       else if (v.k !== 'error') { this.c.err('E0105', e.span, `'trains' lists layers or parameters; this is ${describe(v)}`); return undefined; }
       else return undefined;

@@ -5,7 +5,7 @@ import type { Module } from '../ast/ast.js';
 import { Collector, type Diagnostic, type Note } from '../diagnostics/diagnostic.js';
 import { error, note } from '../diagnostics/codes.js';
 import type { SourceFile } from '../diagnostics/span.js';
-import type { Loader } from '../modules.js';
+import { registerSource, type Loader } from '../modules.js';
 import { OPS } from '../ops/registry.js';
 import { parse } from '../parse/parse.js';
 import { Elab } from './elab.js';
@@ -15,6 +15,8 @@ import { ModelElab, type ModelIR } from './model.js';
 import type { Recorder } from './record.js';
 import { Scope } from './scope.js';
 import { BUILTINS } from './builtins.js';
+import { LimitExceeded, isStackOverflow, limitsOf, type Limits } from './limits.js';
+import { callDepth } from './budget.js';
 
 export interface CheckedProgram {
   readonly models: readonly ModelIR[];
@@ -36,8 +38,8 @@ const rootScope = (): Scope => {
 
 /** Parsed standard-library files, reused across compilations (ASTs are immutable). */
 const stdlibAsts = new Map<string, { text: string; result: ReturnType<typeof parse> }>();
-const parseCached = (src: SourceFile): ReturnType<typeof parse> => {
-  if (!src.path.startsWith('stdlib:')) return parse(src);
+const parseCached = (src: SourceFile, maxNesting: number): ReturnType<typeof parse> => {
+  if (!src.path.startsWith('stdlib:')) return parse(src, maxNesting);
   const hit = stdlibAsts.get(src.path);
   if (hit && hit.text === src.text) return hit.result;
   const result = parse(src);
@@ -52,11 +54,13 @@ export class ModuleChecker {
   private readonly loading: string[] = [];
   private readonly root = rootScope();
   private readonly prelude: Scope;
+  readonly limits: Limits;
 
   /** Collects types and definitions for editors when set (see record.ts). */
   recorder: Recorder | undefined;
 
-  constructor(private readonly loader: Loader) {
+  constructor(private readonly loader: Loader, limits: Partial<Limits> = {}) {
+    this.limits = limitsOf(limits);
     const pre = loader.stdlib('prelude');
     this.prelude = pre ? this.moduleScope(pre, this.root)?.scope ?? this.root : this.root;
   }
@@ -64,7 +68,8 @@ export class ModuleChecker {
   /** Parses and binds one file's top-level items; returns its scope and AST. */
   moduleScope(src: SourceFile, parent: Scope = this.prelude): { scope: Scope; ast: Module } | undefined {
     this.sources.set(src.path, src);
-    const parsed = parseCached(src);
+    registerSource(src);
+    const parsed = parseCached(src, this.limits.maxNesting);
     if (parsed._tag === 'Left') { parsed.left.forEach((d) => this.diags.push(d)); return undefined; }
     const ast = parsed.right;
     const scope = parent.child();
@@ -77,7 +82,19 @@ export class ModuleChecker {
         if (dup?.span) this.diags.push(error('E0102', name.span, `'${name.name}' is already defined`, [note('first defined here', dup.span)]));
         switch (item.kind) {
           case 'Import': {
+            if (this.loading.length >= this.limits.maxImportDepth) {
+              this.diags.push(error('E0602', item.span, `imports are nested more than ${this.limits.maxImportDepth} deep`,
+                [note(`the chain starts ${this.loading.slice(0, 3).join(' → ')} → …`), note('raise the limit with --max-import-depth N (library: limits: { maxImportDepth })')]));
+              scope.define(name.name, { k: 'error' }, name.span);
+              break;
+            }
             const dep = item.isPath ? this.loader.file(item.module, src.path) : this.loader.stdlib(item.module);
+            if (dep && 'error' in dep && dep.refused) {
+              this.diags.push(error('E0601', item.span, `cannot import "${item.module}": ${dep.error}`,
+                [note('imports are confined to the importing file\'s directory tree and the search path (--import-path, DLM_PATH); only regular .dlm files up to the size limit are read')]));
+              scope.define(name.name, { k: 'error' }, name.span);
+              break;
+            }
             if (!dep || 'error' in dep) {
               this.diags.push(error('E0103', item.span, item.isPath ? `cannot import "${item.module}": ${dep ? dep.error : 'not found'}` : `unknown module '${item.module}'`,
                 item.isPath ? [] : this.unknownModuleNotes(item.module)));
@@ -123,12 +140,19 @@ export class ModuleChecker {
     if (mod) {
       for (const item of mod.ast.items) {
         if (item.kind !== 'Model') continue;
-        const c = new Elab();
+        const c = new Elab(this.limits);
         c.recorder = this.recorder;
         const m = new ModelElab(c, new ExprElab(c));
-        const ir = m.model(item, mod.scope);
+        try {
+          const ir = m.model(item, mod.scope);
+          models.push(ir);
+        } catch (e) {
+          // A budget ran out: this model is not checked further (its diagnostic says which budget and why).
+          if (e instanceof LimitExceeded) c.diags.push(e.diagnostic);
+          else if (isStackOverflow(e)) c.diags.push(callDepth(this.limits, item.name.span, [], true));
+          else throw e;
+        }
         c.diags.items.forEach((d) => this.diags.push(d));
-        models.push(ir);
       }
     }
     return { program: { models, sources: this.sources }, diagnostics: this.diags.items };

@@ -62,7 +62,7 @@ export const compileCommand = (out: Out, model: Model, o: EmitOptions): string =
   let text: string;
   if (o.emit === 'ir') text = printFunction(o.optimized ? opt : raw).split('\n').map(locate).join('\n');
   else if (o.emit === 'js') {
-    const spec = specialize(opt, dimEnv(opt, o.dims), 'f32', o.disable);
+    const spec = specialize(opt, dimEnv(opt, o.dims), 'f32', o.disable, model.opts.maxMemory);
     text = spec.source;
     if (o.stats) out.err(`IR nodes ${raw.nodes.length} → ${opt.nodes.length} after the passes\n${formatStats(programStats(opt, spec.env, spec.schedule, spec.plan, spec.source))}`);
     if (o.timings) timings.push(`  ${'codegen'.padEnd(10)} ${spec.compileMs.toFixed(2)} ms`);

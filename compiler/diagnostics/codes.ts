@@ -43,6 +43,13 @@ export const CODES = {
   E0801: 'an op cannot be exported to this format',
   E0802: 'a symbolic size cannot be computed in the exported graph',
   E0803: 'unknown output to export',
+  E0601: 'source file refused (outside the import rules, not a regular .dlm file, or too large)',
+  E0602: 'imports nested too deeply',
+  E0603: 'the program elaborates to too many IR nodes',
+  E0604: 'calls nested too deeply',
+  E0605: 'tensor too large',
+  E0606: 'memory limit exceeded',
+  E0607: 'source nested too deeply',
 } as const;
 
 export type Code = keyof typeof CODES;

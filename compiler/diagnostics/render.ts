@@ -18,6 +18,8 @@ export const location = (sp: Span, lookup: SourceLookup): string => {
   return `${sp.file}:${line}:${col}`;
 };
 
+const MAX_FRAME = 160;
+
 const frame = (sp: Span, src: SourceFile, color: boolean): string => {
   const { line, col } = lineCol(src, sp.start);
   const end = lineCol(src, Math.max(sp.start, sp.end - 1));
@@ -25,9 +27,17 @@ const frame = (sp: Span, src: SourceFile, color: boolean): string => {
   const width = Math.max(1, end.line === line ? end.col - col + 1 : text.length - col + 1);
   const gutter = String(line);
   const pad = ' '.repeat(gutter.length);
+  // A very long line (a generated or hostile file) is shown as a window around the caret.
+  let shown = text, caretAt = col - 1, caretW = width;
+  if (text.length > MAX_FRAME) {
+    const from = Math.max(0, Math.min(col - 1 - 40, text.length - MAX_FRAME));
+    shown = `${from > 0 ? '…' : ''}${text.slice(from, from + MAX_FRAME)}${from + MAX_FRAME < text.length ? '…' : ''}`;
+    caretAt = col - 1 - from + (from > 0 ? 1 : 0);
+    caretW = Math.max(1, Math.min(width, MAX_FRAME - (col - 1 - from)));
+  }
   return [
-    `  ${gutter} | ${text}`,
-    `  ${pad} | ${' '.repeat(col - 1)}${paint(color, '31;1', '^'.repeat(width))}`,
+    `  ${gutter} | ${shown}`,
+    `  ${pad} | ${' '.repeat(caretAt)}${paint(color, '31;1', '^'.repeat(caretW))}`,
   ].join('\n');
 };
 

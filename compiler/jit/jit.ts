@@ -14,6 +14,9 @@ import { planMemory, type MemoryPlan } from '../codegen/plan.js';
 import { CODEGEN_STEPS, schedule, type Schedule } from '../codegen/schedule.js';
 import { inPlaceUpdates } from '../codegen/inplace.js';
 import { lowerAllCustom } from '../passes/lowerCustom.js';
+import { DEFAULT_LIMITS } from '../check/limits.js';
+import { RunError } from '../api/errors.js';
+import { memoryProblem } from './memory.js';
 
 /** Kernel notes end in `@file:offset`; show them as `file.dlm:line:col`. */
 export const locate = (note: string): string => note.replace(/@(.+):(\d+)$/, (all, file: string, off: string) => {
@@ -43,7 +46,7 @@ const envKey = (env: DimEnv): string => [...env.entries()].sort(([a], [b]) => (a
 const cache = new WeakMap<IrFunction, Map<string, Specialized>>();
 
 /** Compiles `f` for concrete dims (cached per function, dims, precision and switched-off codegen steps). */
-export const specialize = (f: IrFunction, env: DimEnv, precision: Precision = 'f32', disable: readonly string[] = []): Specialized => {
+export const specialize = (f: IrFunction, env: DimEnv, precision: Precision = 'f32', disable: readonly string[] = [], maxMemory = DEFAULT_LIMITS.maxMemory): Specialized => {
   const off = new Set(disable.filter((d) => d in CODEGEN_STEPS));
   if (precision === 'f64') off.add('simd');
   const key = `${precision}|${envKey(env)}|${[...off].sort().join(',')}`;
@@ -61,6 +64,8 @@ export const specialize = (f: IrFunction, env: DimEnv, precision: Precision = 'f
   const simd = simdHomes(sched);
   // One WebAssembly memory holds the arena and the homes; past its 4 GiB the scalar loops take over.
   if (simd && (plan.arenaSize + simd.homes.reduce((a, h) => a + h.size, 0)) * 4 > MAX_WASM_BYTES) ({ sched, plan } = build(new Set([...off, 'simd'])));
+  const over = memoryProblem(sched, plan, precision === 'f64' ? 8 : 4, maxMemory);
+  if (over) throw new RunError([over]);
   const title = `dlm: ${f.name} specialized for ${envKey(env) || 'static shapes'} (${precision})`;
   const source = emitModule(sched, plan, { title, locate });
   const module = instantiate(source, plan.arenaSize, precision, simdHomes(sched));

@@ -6,6 +6,13 @@ import { error, note } from '../diagnostics/codes.js';
 import type { Result } from '../diagnostics/diagnostic.js';
 import type { SourceFile } from '../diagnostics/span.js';
 import { grammar, parseState, semantics } from './toAst.js';
+import { tooDeepBracket, tooDeepNode } from './depth.js';
+
+/** How deeply brackets and expressions may nest (E0607); the checker's `maxNesting` limit. */
+export const DEFAULT_MAX_NESTING = 256;
+const tooDeep = (file: string, at: { start: number; end: number }, max: number) =>
+  error('E0607', { file, start: at.start, end: at.end }, `this is nested more than ${max} levels deep`,
+    [note('raise the limit with --max-nesting N (library: limits: { maxNesting })')]);
 
 /** Turns Ohm's expected-text list into something short: at most 6 alternatives, quoted tokens first. */
 const expectedText = (raw: string): string => {
@@ -39,7 +46,20 @@ export const markStatementEnds = (text: string): string => {
   return out.join('');
 };
 
-export const parse = (src: SourceFile): Result<Module> => {
+/** Where a stack overflow in the parser most likely came from: the line with the most operators. */
+const longestChain = (text: string): { start: number; end: number } => {
+  let best = { start: 0, end: 0, ops: -1 }, start = 0;
+  for (const line of text.split('\n')) {
+    const ops = line.replace(/[^-+*/@<>=]/g, '').length;
+    if (ops > best.ops) best = { start, end: start + Math.min(line.length, 1), ops };
+    start += line.length + 1;
+  }
+  return best;
+};
+
+export const parse = (src: SourceFile, maxNesting = DEFAULT_MAX_NESTING): Result<Module> => {
+  const deepAt = tooDeepBracket(src.text, maxNesting);
+  if (deepAt !== undefined) return E.left([tooDeep(src.path, { start: deepAt, end: deepAt + 1 }, maxNesting)]);
   try {
     const m = grammar.match(markStatementEnds(src.text));
     if (m.failed()) {
@@ -58,13 +78,16 @@ export const parse = (src: SourceFile): Result<Module> => {
     parseState.misplacedArgs = [];
     parseState.badNumbers = [];
     const ast = semantics(m)['toAst']() as Module;
+    const deep = tooDeepNode(ast, maxNesting);
+    if (deep) return E.left([tooDeep(src.path, deep, maxNesting)]);
     const diags = [
       ...parseState.badNumbers.map((s) => error('E0002', s, 'this number is too large to represent', [note('float numbers must be below about 1.8e308; write `inf` or `-inf` for an infinite value')])),
       ...parseState.misplacedArgs.map((s) => error('E0003', s, 'a positional argument cannot follow a keyword argument', [note('name it, or move it before the keyword arguments')])),
     ];
     return diags.length ? E.left(diags) : E.right(ast);
   } catch (e) {
-    // Ohm can overflow the stack on absurdly deep nesting; report it as a syntax error, not a crash.
+    // Ohm can overflow the stack on a very long chain (1 + 1 + … without brackets): a nesting error, not a crash.
+    if (e instanceof RangeError) return E.left([tooDeep(src.path, longestChain(src.text), maxNesting)]);
     return E.left([error('E0001', { file: src.path, start: 0, end: 0 }, `the file could not be parsed: ${(e as Error).message}`)]);
   }
 };

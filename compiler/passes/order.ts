@@ -40,7 +40,8 @@ export const order: Pass = {
       let after = -1;
       for (const id of chain) for (const i of byId.get(id)!.inputs) if (!chain.has(i)) after = Math.max(after, pos.get(i)!);
       for (const r of use.get(up.target) ?? []) if (!chain.has(r)) after = Math.max(after, pos.get(r)!);
-      const first = Math.min(...[...chain].map((id) => pos.get(id)!));
+      let first = Infinity;
+      for (const id of chain) first = Math.min(first, pos.get(id)!);
       if (first <= after) continue; // already as early as it can be
       const moving = nodes.filter((n) => chain.has(n.id));
       const rest = nodes.filter((n) => !chain.has(n.id));

@@ -2,7 +2,11 @@
 import { readFileSync } from 'node:fs';
 import type { Tensor } from '../tensor.js';
 import { DataError } from './errors.js';
+import { MAX_ELEMENTS } from './npy.js';
 import type { Dataset } from './dataset.js';
+
+/** The most dimensions a tensor read from a file may have. */
+export const MAX_RANK = 32;
 
 const readJson = (path: string): unknown => {
   let text: string;
@@ -17,14 +21,20 @@ export const nestedToTensor = (v: unknown, file: string, where = ''): Tensor => 
     const o = v as { data: unknown; shape?: unknown };
     const flat = nestedToTensor(o.data, file, `${where}.data`);
     if (o.shape === undefined) return flat;
-    if (!Array.isArray(o.shape) || !o.shape.every((d) => Number.isInteger(d) && d >= 0)) throw new DataError(file, `${where}.shape must be a list of sizes`);
+    if (!Array.isArray(o.shape) || o.shape.length > MAX_RANK || !o.shape.every((d) => Number.isInteger(d) && d >= 0 && d <= MAX_ELEMENTS)) {
+      throw new DataError(file, `${where}.shape must be a list of at most ${MAX_RANK} sizes, each a non-negative integer`);
+    }
     const n = (o.shape as number[]).reduce((a, b) => a * b, 1);
     if (n !== flat.data.length) throw new DataError(file, `${where}.shape [${o.shape.join(', ')}] needs ${n} values, data has ${flat.data.length}`);
     return { data: flat.data, shape: o.shape as number[] };
   }
   if (!Array.isArray(v)) throw new DataError(file, `expected a number or a list at ${where || 'the top level'}, found ${JSON.stringify(v)?.slice(0, 30)}`);
   const shape: number[] = [];
-  for (let x: unknown = v; Array.isArray(x); x = x[0]) shape.push(x.length);
+  for (let x: unknown = v; Array.isArray(x); x = x[0]) {
+    // The walk below recurses once per level: a rank limit keeps hostile nesting off the stack.
+    if (shape.length === MAX_RANK) throw new DataError(file, `${where || 'the data'} is nested more than ${MAX_RANK} levels deep; a tensor has at most ${MAX_RANK} dimensions`);
+    shape.push(x.length);
+  }
   const out: number[] = [];
   const walk = (x: unknown, d: number, path: string): void => {
     if (d === shape.length) {

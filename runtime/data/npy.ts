@@ -6,9 +6,11 @@ import type { Tensor } from '../tensor.js';
 import { DataError } from './errors.js';
 
 const MAGIC = '\x93NUMPY';
+/** The most elements (and the largest dimension) a tensor may have: 2³¹ − 1. */
+export const MAX_ELEMENTS = 2 ** 31 - 1;
 
 export const parseNpy = (buf: Uint8Array, name: string): Tensor => {
-  if (buf.length < 10 || String.fromCharCode(...buf.subarray(0, 6)) !== MAGIC) throw new DataError(name, 'not an .npy file (bad magic)');
+  if (buf.length < 10 || !MAGIC.split('').every((c, i) => buf[i] === c.charCodeAt(0))) throw new DataError(name, 'not an .npy file (bad magic)');
   const major = buf[6]!;
   const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   const hlen = major === 1 ? dv.getUint16(8, true) : dv.getUint32(8, true);
@@ -21,8 +23,13 @@ export const parseNpy = (buf: Uint8Array, name: string): Tensor => {
   if (!descr || !fortran || !shapeM) throw new DataError(name, `cannot read the header ${header.trim()}`);
   if (fortran[1] === 'True') throw new DataError(name, 'Fortran-order arrays are not supported; save with np.ascontiguousarray');
   if (descr[1] === '>') throw new DataError(name, 'big-endian arrays are not supported; use arr.astype("<f4")');
-  const shape = shapeM[1]!.split(',').map((s) => s.trim()).filter(Boolean).map(Number);
+  const dims = shapeM[1]!.split(',').map((s) => s.trim()).filter(Boolean);
+  const bad = dims.find((d) => !/^\d+L?$/.test(d) || Number.parseInt(d, 10) > MAX_ELEMENTS);
+  if (bad !== undefined) throw new DataError(name, `the header's shape (${shapeM[1]!.trim()}) has '${bad}', not a size: sizes are non-negative integers up to ${MAX_ELEMENTS}`);
+  if (dims.length > 32) throw new DataError(name, `the header's shape has ${dims.length} dimensions; at most 32 are supported`);
+  const shape = dims.map((d) => Number.parseInt(d, 10));
   const n = shape.reduce((a, b) => a * b, 1);
+  if (n > MAX_ELEMENTS) throw new DataError(name, `shape [${shape.join(', ')}] has ${n} elements; a tensor can have at most ${MAX_ELEMENTS} (2³¹ − 1)`);
   const kind = `${descr[2]}${descr[3]}`;
   const off = start + hlen;
   const sizes: Record<string, number> = { f4: 4, f8: 8, i4: 4, i8: 8, u1: 1, i1: 1, u2: 2, i2: 2 };
