@@ -261,3 +261,10 @@ describe('no tensor data spread into call arguments', () => {
     expect(Number.isFinite(JSON.parse(e.stdout).loss.data)).toBe(true);
   });
 });
+
+test('a budget running out inside a primitive is reported as the budget, not as a malformed call', async () => {
+  const r = await run('check', 'examples/xor.dlm', '--max-nodes', '5');
+  expect(r.code).toBe(1);
+  expect(r.stderr).toContain('E0603');
+  expect(r.stderr).not.toContain('E0104');
+});

@@ -60,7 +60,7 @@ export const nodeBudget = (limits: Limits, at: Span, stack: readonly CallFrame[]
   const top = [...copies.values()].sort((a, b) => b.count - a.count).slice(0, 3);
   return error('E0603', at,
     `this program elaborates to more than ${fmtCount(limits.maxNodes)} IR nodes (functions are inlined at every call, so calls inside calls multiply)`,
-    [...top.map((c) => note(`'${c.name}' was inlined ${fmtCount(c.count)} times so far; it is defined here`, c.span)),
+    [...top.map((c) => note(`'${c.name}' was inlined ${fmtCount(c.count)} time${c.count === 1 ? '' : 's'} so far; it is defined here`, c.span)),
       ...chainNotes(stack, 4),
       note(`raise the limit with --max-nodes N (library: limits: { maxNodes })`)]);
 };

@@ -140,7 +140,7 @@ export class Elab {
     try {
       r = this.b.at(span, () => this.b.tryOp(name, ins, attrs as never, label));
     } catch (e) {
-      if (e instanceof InternalError) throw e;
+      if (e instanceof InternalError || e instanceof LimitExceeded) throw e;
       // A shape rule that could not even read its attributes: the call is malformed, not a compiler bug.
       return this.err('E0104', span, `'${name}' was called with arguments it cannot use`);
     }
