@@ -84,10 +84,10 @@ export class ModelElab {
     const inner = callee.scope.child();
     if (args.pos.length > decl.params.length) return this.c.err('E0104', ctor.span, `layer ${decl.name.name} takes ${decl.params.length} arguments, got ${args.pos.length}`, [note('defined here', decl.name.span)]);
     for (const k of args.kw.keys()) if (!decl.params.some((p) => p.name.name === k)) return this.c.err('E0104', args.kw.get(k)!.span, `layer ${decl.name.name} has no parameter '${k}'`, didYouMean(k, decl.params.map((p) => p.name.name)));
-    this.c.layers.push({ path, kind: decl.name.name, span: ctor.span, outputs: [] });
     if (this.c.stack.some((f) => f.key === decl)) {
       return this.c.err('E0106', ctor.span, `layer '${decl.name.name}' instantiates itself; a layer cannot contain itself`, [note(`'${decl.name.name}' is defined here`, decl.name.span)]);
     }
+    this.c.layers.push({ path, kind: decl.name.name, span: ctor.span, outputs: [] });
     this.c.enter({ name: `${decl.name.name}(…) for '${path}'`, span: ctor.span, key: decl }, decl);
     try {
       for (let i = 0; i < decl.params.length; i++) {
