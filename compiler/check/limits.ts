@@ -22,6 +22,11 @@ export interface Limits {
 /** The most elements (and the largest dimension) one tensor may have: 2³¹ − 1, the typed-array index range dlm plans for. */
 export const MAX_ELEMENTS = 2 ** 31 - 1;
 
+/** The machine's memory; 4 GiB where it cannot be asked (a browser, where node:os is a stub). */
+function machineMemory(): number {
+  try { const m = totalmem(); return Number.isFinite(m) && m > 0 ? m : 4 * 2 ** 30; } catch { return 4 * 2 ** 30; }
+}
+
 export const DEFAULT_LIMITS: Limits = {
   maxNodes: 200_000,
   maxCallDepth: 128,
@@ -29,7 +34,7 @@ export const DEFAULT_LIMITS: Limits = {
   maxNesting: 256,
   maxSourceBytes: 1 << 20,
   // Half of this machine's memory: a model that needs more would swap or be killed.
-  maxMemory: Math.floor(totalmem() / 2),
+  maxMemory: Math.floor(machineMemory() / 2),
 };
 
 /** The limits in force: the defaults, with what the caller gave. */
