@@ -4,20 +4,14 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { main } from '../compiler/cli.js';
 import { loadParams } from '../compiler/cli/checkpoints.js';
-import type { Out } from '../compiler/cli/io.js';
 import { encodeSafetensors, loadSafetensors } from '../runtime/checkpoint.js';
 import { DataError } from '../runtime/data/errors.js';
 import { compileOk } from './helpers/compile.js';
 import { scratchDir } from './helpers/scratch.js';
+import { runCli as run } from './helpers/cli.js';
 
 const dir = scratchDir('dlm-ckpt-');
-export const run = async (...args: string[]) => {
-  const o: string[] = [], e: string[] = [];
-  const out: Out = { log: (s) => o.push(s), err: (s) => e.push(s), color: false, stderrIsTTY: false };
-  return { code: await main(args, out), stdout: o.join('\n'), stderr: e.join('\n') };
-};
 const SRC = `import nn
 model Tiny {
   input x: f32[B, 4]

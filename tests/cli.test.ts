@@ -4,15 +4,8 @@ import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { main } from '../compiler/cli.js';
-import type { Out } from '../compiler/cli/io.js';
+import { runCli as run } from './helpers/cli.js';
 
-const run = async (...args: string[]) => {
-  const o: string[] = [], e: string[] = [];
-  const out: Out = { log: (s) => o.push(s), err: (s) => e.push(s), color: false, stderrIsTTY: false };
-  const code = await main(args, out);
-  return { code, stdout: o.join('\n'), stderr: e.join('\n') };
-};
 
 const tmp = mkdtempSync(join(tmpdir(), 'dlm-cli-'));
 const file = (name: string, text: string) => { const p = join(tmp, name); writeFileSync(p, text); return p; };

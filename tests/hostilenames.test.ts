@@ -5,18 +5,12 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { main } from '../compiler/cli.js';
-import type { Out } from '../compiler/cli/io.js';
 import { loadSafetensors } from '../runtime/checkpoint.js';
 import { scratchDir } from './helpers/scratch.js';
+import { runCli as run } from './helpers/cli.js';
 
 const NAMES = ['toString', 'constructor', '__proto__', 'prototype', 'hasOwnProperty', 'valueOf', 'optimizer', '__metadata__', 'step'];
 const dir = scratchDir('dlm-names-');
-const run = async (...args: string[]) => {
-  const o: string[] = [], e: string[] = [];
-  const out: Out = { log: (s) => o.push(s), err: (s) => e.push(s), color: false, stderrIsTTY: false };
-  return { code: await main(args, out), stdout: o.join('\n'), stderr: e.join('\n') };
-};
 const DATA = join(dir, 'd.csv');
 writeFileSync(DATA, ['a,b,label', ...Array.from({ length: 24 }, (_, i) => `${(i % 4) / 4},${(i % 3) / 3},${i % 2}`)].join('\n') + '\n');
 const X = join(dir, 'x.json');

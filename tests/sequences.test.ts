@@ -5,16 +5,10 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { main } from '../compiler/cli.js';
-import type { Out } from '../compiler/cli/io.js';
 import { loadAfinn, loadWords, reverseDigits, decodeWord } from '../runtime/data/text.js';
+import { runCli as run } from './helpers/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'dlm-seq-'));
-const run = async (...args: string[]) => {
-  const o: string[] = [], e: string[] = [];
-  const out: Out = { log: (s) => o.push(s), err: (s) => e.push(s), color: false, stderrIsTTY: false };
-  return { code: await main(args, out), stdout: o.join('\n'), stderr: e.join('\n') };
-};
 /** Trains an example briefly, checks it ran, and returns its test loss and a checkpoint path. */
 const trainBriefly = async (example: string, limit: number, ck: string): Promise<number> => {
   const r = await run('train', `examples/${example}.dlm`, '--epochs', '1', '--limit', String(limit), '-o', ck);

@@ -2,10 +2,9 @@
 // CLI commands and flags, and per-command help. Each case is what a PyTorch user typed.
 import * as E from 'fp-ts/lib/Either.js';
 import { describe, expect, test } from 'vitest';
-import { main } from '../compiler/cli.js';
-import type { Out } from '../compiler/cli/io.js';
 import { editDistance, suggestions } from '../compiler/diagnostics/suggest.js';
 import { compile } from '../compiler/index.js';
+import { runCli as run } from './helpers/cli.js';
 
 const notesOf = (src: string): { code: string; message: string; notes: string[] }[] => {
   const r = compile(src, { path: 'user.dlm' });
@@ -15,12 +14,6 @@ const notesOf = (src: string): { code: string; message: string; notes: string[] 
 
 const model = (body: string, head = 'import nn\n') => `${head}model M {\n  input x: f32[B, 4]\n  target y: i32[B]\n${body}\n}\n`;
 
-const run = async (...args: string[]) => {
-  const o: string[] = [], e: string[] = [];
-  const out: Out = { log: (s) => o.push(s), err: (s) => e.push(s), color: false, stderrIsTTY: false };
-  const code = await main(args, out);
-  return { code, stdout: o.join('\n'), stderr: e.join('\n') };
-};
 
 describe('suggestions', () => {
   test('edit distance counts a transposition as one edit', () => {

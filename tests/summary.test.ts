@@ -1,15 +1,8 @@
 // `dlm summary` per layer, as torchinfo shows it: type, output shape (with --dim), parameters including
 // sub-layers, non-trainable state, totals and the forward pass's memory.
 import { describe, expect, test } from 'vitest';
-import { main } from '../compiler/cli.js';
-import type { Out } from '../compiler/cli/io.js';
+import { runCli as run } from './helpers/cli.js';
 
-const run = async (...args: string[]) => {
-  const o: string[] = [], e: string[] = [];
-  const out: Out = { log: (s) => o.push(s), err: (s) => e.push(s), color: false, stderrIsTTY: false };
-  const code = await main(args, out);
-  return { code, stdout: o.join('\n'), stderr: e.join('\n') };
-};
 
 describe('dlm summary per layer', () => {
   test('layers with their types, output shapes for --dim B=32, params including sub-layers, state and totals', async () => {

@@ -5,16 +5,10 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { main } from '../compiler/cli.js';
-import type { Out } from '../compiler/cli/io.js';
 import { loadSafetensors } from '../runtime/checkpoint.js';
+import { runCli as run } from './helpers/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'dlm-train-'));
-const run = async (...args: string[]) => {
-  const o: string[] = [], e: string[] = [];
-  const out: Out = { log: (s) => o.push(s), err: (s) => e.push(s), color: false, stderrIsTTY: false };
-  return { code: await main(args, out), stdout: o.join('\n'), stderr: e.join('\n') };
-};
 const MODEL = join(dir, 'small.dlm');
 writeFileSync(MODEL, `import nn
 model Small {

@@ -30,7 +30,7 @@ export const epochTicks = (n: number): number[] => {
 
 const fmt = (v: number): string => (Math.abs(v) >= 1e4 || (v !== 0 && Math.abs(v) < 1e-3) ? v.toExponential(1) : String(Number(v.toPrecision(3))));
 
-const panel = (x0: number, title: string, series: readonly Series[], epochs: number): string => {
+const panel = (title: string, series: readonly Series[], epochs: number): string => {
   const all = series.flatMap((s) => s.values).filter((v): v is number => v !== undefined && Number.isFinite(v));
   if (all.length === 0) return '';
   let lo = all.reduce((a, b) => Math.min(a, b)), hi = all.reduce((a, b) => Math.max(a, b));
@@ -38,10 +38,10 @@ const panel = (x0: number, title: string, series: readonly Series[], epochs: num
   const yt = niceTicks(lo, hi);
   lo = Math.min(lo, yt[0]!); hi = Math.max(hi, yt[yt.length - 1]!);
   const iw = W - LEFT - RIGHT, ih = H - TOP - BOTTOM;
-  const px = (e: number) => x0 + LEFT + (epochs > 1 ? ((e - 1) / (epochs - 1)) * iw : iw / 2);
+  const px = (e: number) => LEFT + (epochs > 1 ? ((e - 1) / (epochs - 1)) * iw : iw / 2);
   const py = (v: number) => TOP + ih - ((v - lo) / (hi - lo)) * ih;
-  const grid = yt.map((v) => `<line x1="${x0 + LEFT}" x2="${x0 + LEFT + iw}" y1="${py(v).toFixed(1)}" y2="${py(v).toFixed(1)}" stroke="#eee"/>`
-    + `<text x="${x0 + LEFT - 4}" y="${(py(v) + 3).toFixed(1)}" text-anchor="end" font-size="10" fill="#555">${fmt(v)}</text>`).join('');
+  const grid = yt.map((v) => `<line x1="${LEFT}" x2="${LEFT + iw}" y1="${py(v).toFixed(1)}" y2="${py(v).toFixed(1)}" stroke="#eee"/>`
+    + `<text x="${LEFT - 4}" y="${(py(v) + 3).toFixed(1)}" text-anchor="end" font-size="10" fill="#555">${fmt(v)}</text>`).join('');
   const xt = epochTicks(epochs).map((e) => `<line x1="${px(e).toFixed(1)}" x2="${px(e).toFixed(1)}" y1="${TOP}" y2="${TOP + ih}" stroke="#f3f3f3"/>`
     + `<line x1="${px(e).toFixed(1)}" x2="${px(e).toFixed(1)}" y1="${TOP + ih}" y2="${TOP + ih + 4}" stroke="#999"/>`
     + `<text x="${px(e).toFixed(1)}" y="${TOP + ih + 15}" text-anchor="middle" font-size="10" fill="#555">${e}</text>`).join('');
@@ -51,10 +51,10 @@ const panel = (x0: number, title: string, series: readonly Series[], epochs: num
     const dots = pts.length === 1 ? `<circle cx="${pts[0]!.split(',')[0]}" cy="${pts[0]!.split(',')[1]}" r="3" fill="${color}"/>` : '';
     return pts.length ? `<polyline fill="none" stroke="${color}" stroke-width="2" points="${pts.join(' ')}"/>${dots}` : '';
   }).join('');
-  const legend = series.map((s, i) => `<text x="${x0 + LEFT + i * 86}" y="${TOP - 8}" fill="${COLORS[i % COLORS.length]}" font-size="11">${escape(s.name)}</text>`).join('');
-  return `<g><text x="${x0 + W / 2}" y="14" text-anchor="middle" font-size="13">${escape(title)}</text>`
-    + `${grid}${xt}<rect x="${x0 + LEFT}" y="${TOP}" width="${iw}" height="${ih}" fill="none" stroke="#bbb"/>${legend}${lines}`
-    + `<text x="${x0 + LEFT + iw / 2}" y="${H - 4}" text-anchor="middle" font-size="11" fill="#555">epoch</text></g>`;
+  const legend = series.map((s, i) => `<text x="${LEFT + i * 86}" y="${TOP - 8}" fill="${COLORS[i % COLORS.length]}" font-size="11">${escape(s.name)}</text>`).join('');
+  return `<g><text x="${W / 2}" y="14" text-anchor="middle" font-size="13">${escape(title)}</text>`
+    + `${grid}${xt}<rect x="${LEFT}" y="${TOP}" width="${iw}" height="${ih}" fill="none" stroke="#bbb"/>${legend}${lines}`
+    + `<text x="${LEFT + iw / 2}" y="${H - 4}" text-anchor="middle" font-size="11" fill="#555">epoch</text></g>`;
 };
 
 export const curvesSvg = (title: string, epochs: readonly EpochReport[]): string => {
@@ -63,10 +63,10 @@ export const curvesSvg = (title: string, epochs: readonly EpochReport[]): string
   // first row: loss and accuracy; second row: one panel per loss term, each on its own axis
   const rows = [
     [
-      panel(0, 'loss', [{ name: 'train', values: epochs.map((e) => e.trainLoss) }, { name: 'validation', values: epochs.map((e) => e.valLoss) }], n),
-      panel(0, 'accuracy', [{ name: 'train', values: epochs.map((e) => e.trainAccuracy) }, { name: 'validation', values: epochs.map((e) => e.valAccuracy) }], n),
+      panel('loss', [{ name: 'train', values: epochs.map((e) => e.trainLoss) }, { name: 'validation', values: epochs.map((e) => e.valLoss) }], n),
+      panel('accuracy', [{ name: 'train', values: epochs.map((e) => e.trainAccuracy) }, { name: 'validation', values: epochs.map((e) => e.valAccuracy) }], n),
     ].filter(Boolean),
-    terms.map((t) => panel(0, `term: ${t}`, [{ name: t, values: epochs.map((e) => e.terms?.[t]) }], n)).filter(Boolean),
+    terms.map((t) => panel(`term: ${t}`, [{ name: t, values: epochs.map((e) => e.terms?.[t]) }], n)).filter(Boolean),
   ].filter((r) => r.length);
   const placed = rows.flatMap((r, y) => r.map((p, x) => p.replace(/^<g>/, `<g transform="translate(${x * W},${y * H})">`)));
   const cols = Math.max(1, ...rows.map((r) => r.length));
