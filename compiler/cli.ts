@@ -27,6 +27,7 @@ import { parse } from './parse/parse.js';
 import { setOwn, type Tensor } from '../runtime/tensor.js';
 import { fileLoader, readSourceFile, type Loader } from './modules.js';
 import { limitsOf, parseSize, type Limits } from './check/limits.js';
+import { BACKENDS, isBackend, setBackendNotes } from './native/backend.js';
 
 export const VERSION = '0.1.0';
 
@@ -38,7 +39,7 @@ commands:
   check FILE            type- and shape-check; exit 1 on errors
       --shapes          print the inferred type of every input, let and output
   compile FILE          show the compiler's work
-      --emit ast|ir|js  what to print (default js)
+      --emit ast|ir|js|c  what to print (default js; c: the native backend's C source)
       --emit module     a standalone ES module (predict, with --train also step) and its .d.ts; -o model.mjs
                         --dim B=1,32 compiles each size; --checkpoint C embeds trained weights
       --grad            the gradient program (loss and d loss / d parameter)
@@ -94,6 +95,9 @@ commands:
       -o, --out FILE    where to write (default MODEL.onnx or MODEL.py)
 
 common options: --model NAME (which model in the file), --seed N, -h/--help, -v/--version
+  --backend wasm|native|js|auto   what compiled steps run as: wasm (default: JavaScript loops with WebAssembly
+                        SIMD matmuls), native (C compiled by the system's cc, loaded with koffi), js, or auto
+                        (native when cc and koffi work, else wasm; says which on stderr)
   --import-path DIR     another directory imports may read from (repeatable; DLM_PATH adds more)
   limits (a program over one gets a diagnostic, E06xx): --max-nodes N (200000 IR nodes per model)
       --max-call-depth N (128)  --max-import-depth N (64)  --max-nesting N (256)
@@ -110,6 +114,7 @@ const OPTIONS = {
   optimized: { type: 'boolean' },
   dim: { type: 'string', multiple: true },
   'no-pass': { type: 'string', multiple: true },
+  backend: { type: 'string' },
   stats: { type: 'boolean' },
   timings: { type: 'boolean' },
   out: { type: 'string', short: 'o' },
@@ -218,7 +223,10 @@ export const main = async (argv: readonly string[], out: Out = consoleOut()): Pr
       out.err(`${file}: ok (${program.modelNames.length} model${program.modelNames.length === 1 ? '' : 's'}: ${program.modelNames.join(', ')})`);
       return EXIT.ok;
     }
-    const model: Model = program.model(o.model, { seed, passes: { disable: checkPassNames(o['no-pass'] ?? []) }, maxMemory: source.limits.maxMemory });
+    const backend = o.backend === undefined ? undefined : o.backend;
+    if (backend !== undefined && !isBackend(backend)) throw new UsageError(`--backend must be one of ${BACKENDS.join(', ')}, got '${backend}'`);
+    setBackendNotes((t) => out.err(t));
+    const model: Model = program.model(o.model, { seed, passes: { disable: checkPassNames(o['no-pass'] ?? []) }, maxMemory: source.limits.maxMemory, ...(backend ? { backend } : {}) });
     switch (cmd) {
       case 'summary': layerSummary(out, model, o.dim ?? []); return EXIT.ok;
       case 'compile': {
@@ -229,7 +237,7 @@ export const main = async (argv: readonly string[], out: Out = consoleOut()): Pr
         }
         const text = compileCommand(out, model, {
           emit: o.emit ?? 'js', program: o.train ? 'train' : o.grad ? 'grad' : 'forward', optimized: Boolean(o.optimized),
-          dims: o.dim ?? [], stats: Boolean(o.stats), timings: Boolean(o.timings), disable: o['no-pass'] ?? [],
+          dims: o.dim ?? [], stats: Boolean(o.stats), timings: Boolean(o.timings), disable: o['no-pass'] ?? [], ...(backend ? { backend } : {}),
         });
         emitText(out, text, o.out);
         return EXIT.ok;

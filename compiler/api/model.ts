@@ -1,5 +1,6 @@
 // A checked model with its parameters: forward passes, gradients and training steps, compiled on first
 // use for the concrete input shapes (and cached per shape signature).
+import type { BackendChoice } from '../native/backend.js';
 import { setOwn } from '../../runtime/tensor.js';
 import { Rng } from '../../runtime/random.js';
 import { initialize } from '../../runtime/init.js';
@@ -28,6 +29,8 @@ export interface ModelOptions {
   readonly passes?: PassOptions;
   /** Bytes the parameters, or one compiled step, may take (default: half of this machine's memory); more is E0606. */
   readonly maxMemory?: number;
+  /** What compiled steps run as: 'wasm' (default), 'js', 'native' (C through the system compiler) or 'auto'. */
+  readonly backend?: BackendChoice;
 }
 
 /**
@@ -158,7 +161,7 @@ export class Model {
     for (const p of this.ir.states) setOwn(all, p.name, { data: this.states[p.name]!, shape: p.type.shape as number[] });
     const { env, errors } = bindInputs(f, all);
     if (errors.length) throw new RunError(errors);
-    const spec = specialize(optimize(f, this.opts.passes), env, precision, this.opts.passes?.disable, this.opts.maxMemory);
+    const spec = specialize(optimize(f, this.opts.passes), env, precision, this.opts.passes?.disable, this.opts.maxMemory, this.opts.backend);
     spec.module.run(spec.schedule.inputs.map((s) => all[s.name]!.data as TensorData));
     return spec;
   }

@@ -81,7 +81,7 @@ export class Trainer {
     for (const s of g.program.slots) setOwn(all, s.name, { data: this.state[s.name]!, shape: this.model.ir.params.find((p) => p.name === s.param)!.type.shape as number[] });
     const { env, errors } = bindInputs(g.optimized, all);
     if (errors.length) throw new RunError(errors);
-    const spec = specialize(g.optimized, env, 'f32', this.model.opts.passes?.disable, this.model.opts.maxMemory);
+    const spec = specialize(g.optimized, env, 'f32', this.model.opts.passes?.disable, this.model.opts.maxMemory, this.model.opts.backend);
     const ins = spec.schedule.inputs.map((s) => all[s.name]!.data);
     const slotOf = new Map(spec.schedule.inputs.map((s, i) => [s.name, i]));
     const shapeList = this.model.ir.inputs.filter((i) => Object.hasOwn(batch, i.name)).map((i) => ({ name: i.name, shape: [...batch[i.name]!.shape] }));

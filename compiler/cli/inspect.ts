@@ -1,7 +1,8 @@
 // `dlm check`, `dlm compile` and `dlm summary`: everything that looks at a program without running it.
 import { printFunction } from '../ir/print.js';
 import type { IrFunction } from '../ir/ir.js';
-import { locate, specialize } from '../jit/jit.js';
+import { cSource, locate, specialize } from '../jit/jit.js';
+import type { BackendChoice } from '../native/backend.js';
 import { CODEGEN_STEPS } from '../codegen/schedule.js';
 import { PIPELINE, PRE_GRAD } from '../passes/index.js';
 import { formatStats, programStats } from '../codegen/stats.js';
@@ -51,6 +52,7 @@ export interface EmitOptions {
   readonly stats: boolean;
   readonly timings: boolean;
   readonly disable: readonly string[];
+  readonly backend?: BackendChoice;
 }
 
 export const compileCommand = (out: Out, model: Model, o: EmitOptions): string => {
@@ -61,12 +63,20 @@ export const compileCommand = (out: Out, model: Model, o: EmitOptions): string =
   const passMs = performance.now() - t0;
   let text: string;
   if (o.emit === 'ir') text = printFunction(o.optimized ? opt : raw).split('\n').map(locate).join('\n');
-  else if (o.emit === 'js') {
-    const spec = specialize(opt, dimEnv(opt, o.dims), 'f32', o.disable, model.opts.maxMemory);
+  else if (o.emit === 'c') {
+    const env = dimEnv(opt, o.dims);
+    text = cSource(opt, env, 'f32', o.disable);
+    if (o.stats) {
+      const spec = specialize(opt, env, 'f32', o.disable, model.opts.maxMemory, 'native');
+      out.err(`IR nodes ${raw.nodes.length} → ${opt.nodes.length} after the passes\n${formatStats(programStats(opt, spec.env, spec.schedule, spec.plan, spec.source))}`);
+      out.err(`native: ${spec.native!.cached ? 'cached object' : 'compiled'} in ${spec.native!.ccMs.toFixed(0)} ms (${spec.native!.object})`);
+    }
+  } else if (o.emit === 'js') {
+    const spec = specialize(opt, dimEnv(opt, o.dims), 'f32', o.disable, model.opts.maxMemory, o.backend === 'native' ? 'wasm' : o.backend);
     text = spec.source;
     if (o.stats) out.err(`IR nodes ${raw.nodes.length} → ${opt.nodes.length} after the passes\n${formatStats(programStats(opt, spec.env, spec.schedule, spec.plan, spec.source))}`);
     if (o.timings) timings.push(`  ${'codegen'.padEnd(10)} ${spec.compileMs.toFixed(2)} ms`);
-  } else throw new UsageError(`--emit must be ast, ir or js, got '${o.emit}'`);
+  } else throw new UsageError(`--emit must be ast, ir, js, c or module, got '${o.emit}'`);
   if (o.timings) out.err(`passes: ${passMs.toFixed(2)} ms\n${timings.join('\n')}`);
   return text;
 };

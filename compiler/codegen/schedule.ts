@@ -31,8 +31,11 @@ type Val =
 
 const where = (n: Node): string => `${n.op} -> ${fmtType(n.type)}${n.label ? ` ${n.label}` : ''}${n.backward ? ' (backward)' : ''} @${n.span.file}:${n.span.start}`;
 
-/** `prefix` names the kernels and buffers of a loop body apart from its parent's. */
-export const schedule = (f: IrFunction, env: DimEnv, prefix = '', off: ReadonlySet<string> = new Set()): Schedule => {
+/**
+ * `prefix` names the kernels and buffers of a loop body apart from its parent's. `native`: the module is
+ * C (compiler/native), where every buffer has an address, so no input is copied for a matmul kernel.
+ */
+export const schedule = (f: IrFunction, env: DimEnv, prefix = '', off: ReadonlySet<string> = new Set(), native = false): Schedule => {
   const EPILOGUE_FUSION = !off.has('epilogue');
   const SIMD = !off.has('simd');
   const kernels: Kernel[] = [];
@@ -116,7 +119,7 @@ export const schedule = (f: IrFunction, env: DimEnv, prefix = '', off: ReadonlyS
    */
   const inMemory = (buf: string): boolean => {
     const slot = inputs.find((x) => x.buf === buf);
-    return !slot || prefix !== '' || HOME_ROLES.has(slot.role);
+    return native || !slot || prefix !== '' || HOME_ROLES.has(slot.role);
   };
   const addressable = (val: Val & { k: 'view' }): Val & { k: 'view' } => {
     const slot = inputs.find((x) => x.buf === val.buf);
@@ -361,7 +364,7 @@ export const schedule = (f: IrFunction, env: DimEnv, prefix = '', off: ReadonlyS
         newTemp,
         pushKernel: (body, writes, reads, note) => kernels.push({ name: `${prefix}k${kernels.length}`, body, writes: [...new Set(writes)], reads: [...new Set(reads)].filter((r) => !writes.includes(r)), note }),
         setView: (id, buf, offset, shape) => vals.set(id, { k: 'view', buf, view: { offset, strides: contiguousStrides(shape) }, shape }),
-        scheduleBody: (scan, p) => schedule(scanInfo(scan).body, env, p, off),
+        scheduleBody: (scan, p) => schedule(scanInfo(scan).body, env, p, off, native),
       }, n, where(n), subs.length));
       continue;
     }

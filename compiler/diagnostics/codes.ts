@@ -1,7 +1,7 @@
 // Every user-facing error, one constructor each, with a stable code. Codes are grouped by phase:
 // E00xx syntax, E01xx names, E02xx types and shapes, E03xx differentiation, E04xx run time.
 // The error index in the README lists them; tests assert codes and positions, not wording.
-// Ranges: E05xx runs and checkpoints, E06xx limits and untrusted input, E07xx data files, E08xx export.
+// Ranges: E05xx runs and checkpoints, E06xx limits and untrusted input, E07xx data files, E08xx export, E09xx backends.
 import { diag, note, type Diagnostic, type Note } from './diagnostic.js';
 import type { Span } from './span.js';
 
@@ -50,6 +50,7 @@ export const CODES = {
   E0605: 'tensor too large',
   E0606: 'memory limit exceeded',
   E0607: 'source nested too deeply',
+  E0900: 'the native backend is unavailable (no C compiler or koffi)',
 } as const;
 
 export type Code = keyof typeof CODES;

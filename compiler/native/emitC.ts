@@ -1,0 +1,158 @@
+// Loop IR → C source, the native backend's printer beside the JavaScript one (codegen/emitJs.ts), from
+// the same kernels. As there, only validated numbers (`cnum`) and generated identifiers (`ident`) reach
+// the source. Values are `real` (float or double, per module); loop indices and integer lets are `long`.
+//
+// The loop IR is untyped (JavaScript has one number type), so each variable's C type is inferred: a
+// variable is integral when every value assigned to it is (integer literals, integral variables, + − ×
+// of those, comparisons); everything else is real. Division is always real division (JavaScript's),
+// and an index that is not integral is converted with a cast.
+import { InternalError } from '../diagnostics/diagnostic.js';
+import { ident, safeComment } from '../codegen/emitJs.js';
+import type { Expr, ExternArg, Intrinsic, Stmt } from '../loops/loops.js';
+
+const CMP = new Set(['<', '<=', '>', '>=', '==', '!=']);
+
+/** C spelling of each math function for float (f32) and double (f64) modules; helpers live in the prelude. */
+const C_MATH: Record<Intrinsic, readonly [string, string]> = {
+  exp: ['expf', 'exp'], expm1: ['expm1f', 'expm1'], log: ['logf', 'log'], log1p: ['log1pf', 'log1p'],
+  sqrt: ['sqrtf', 'sqrt'], abs: ['fabsf', 'fabs'], sin: ['sinf', 'sin'], cos: ['cosf', 'cos'], tan: ['tanf', 'tan'],
+  asin: ['asinf', 'asin'], acos: ['acosf', 'acos'], atan: ['atanf', 'atan'], sinh: ['sinhf', 'sinh'], cosh: ['coshf', 'cosh'],
+  tanh: ['tanhf', 'tanh'], asinh: ['asinhf', 'asinh'], acosh: ['acoshf', 'acosh'], atanh: ['atanhf', 'atanh'],
+  max: ['dlm_max', 'dlm_max'], min: ['dlm_min', 'dlm_min'], trunc: ['truncf', 'trunc'], floor: ['floorf', 'floor'], ceil: ['ceilf', 'ceil'],
+  isfinite: ['dlm_isfinite', 'dlm_isfinite'], sign: ['dlm_sign', 'dlm_sign'], pow: ['powf', 'pow'], sigmoid: ['dlm_sigmoid', 'dlm_sigmoid'],
+  erf: ['erff', 'erf'], round: ['rintf', 'rint'], uniform: ['dlm_uniform', 'dlm_uniform'],
+};
+
+/** Calls whose result is integral whatever their arguments (none today: floor and friends return real). */
+const INT_CALLS: ReadonlySet<string> = new Set();
+
+export type CReal = 'f32' | 'f64';
+
+/** A validated number as a C literal: integral values as integers (`long` past 2³¹), others real. */
+export const cnum = (v: number, real: CReal): string => {
+  if (typeof v !== 'number') throw new InternalError('codegen: non-numeric literal');
+  if (Number.isNaN(v)) return 'NAN';
+  if (v === Infinity) return 'INFINITY';
+  if (v === -Infinity) return '(-INFINITY)';
+  if (Object.is(v, -0)) return real === 'f32' ? '(-0.0f)' : '(-0.0)';
+  if (Number.isInteger(v) && Math.abs(v) < 2 ** 31) return v < 0 ? `(${v})` : String(v);
+  if (Number.isInteger(v) && Math.abs(v) <= Number.MAX_SAFE_INTEGER) return v < 0 ? `(${v}L)` : `${v}L`;
+  let s = String(v);
+  if (!/^-?[0-9.e+-]+$/.test(s)) throw new InternalError(`codegen: bad literal ${s}`);
+  if (!/[.e]/.test(s)) s += '.0';
+  if (real === 'f32') s += 'f';
+  return v < 0 ? `(${s})` : s;
+};
+
+/** Printer state for one kernel: which variables are integral. */
+export class CPrinter {
+  private readonly ints = new Set<string>();
+  constructor(readonly real: CReal) {}
+
+  /** Infers integral variables of a kernel body: optimistic start, then drop any with a real assignment (fixpoint). */
+  infer(body: readonly Stmt[]): void {
+    const assigned = new Map<string, Expr[]>();
+    const loopVars: string[] = [];
+    const walk = (ss: readonly Stmt[]) => {
+      for (const s of ss) {
+        if (s.k === 'for') { loopVars.push(s.v); walk(s.body); } else if (s.k === 'if') walk(s.body);
+        else if (s.k === 'let' || s.k === 'set') { const a = assigned.get(s.name) ?? []; a.push(s.e); assigned.set(s.name, a); }
+      }
+    };
+    walk(body);
+    for (const l of loopVars) this.ints.add(l);
+    for (const name of assigned.keys()) this.ints.add(name);
+    for (let changed = true; changed;) {
+      changed = false;
+      for (const [name, es] of assigned) if (this.ints.has(name) && !es.every((e) => this.isInt(e))) { this.ints.delete(name); changed = true; }
+    }
+  }
+
+  isInt(e: Expr): boolean {
+    switch (e.k) {
+      case 'num': return Number.isInteger(e.v) && Math.abs(e.v) <= Number.MAX_SAFE_INTEGER;
+      case 'var': return this.ints.has(e.name);
+      case 'load': return false;
+      case 'negate': return this.isInt(e.a);
+      case 'call': return INT_CALLS.has(e.fn);
+      case 'sel': return this.isInt(e.a) && this.isInt(e.b);
+      case 'bin': return CMP.has(e.op) || (e.op !== '/' && this.isInt(e.a) && this.isInt(e.b));
+    }
+  }
+
+  private cond(e: Expr): string {
+    if (e.k === 'bin' && CMP.has(e.op)) {
+      if (e.op === '!=' && e.b.k === 'num' && e.b.v === 0 && e.a.k === 'bin' && CMP.has(e.a.op)) return this.cond(e.a);
+      return `${this.expr(e.a)} ${e.op} ${this.expr(e.b)}`;
+    }
+    return `${this.expr(e)} != 0`;
+  }
+
+  private index(e: Expr): string { return this.isInt(e) ? this.top(e) : `(long)(${this.top(e)})`; }
+
+  expr(e: Expr): string {
+    switch (e.k) {
+      case 'num': return cnum(e.v, this.real);
+      case 'var': return ident(e.name);
+      case 'load': return `${ident(e.buf)}[${this.index(e.index)}]`;
+      case 'negate': return `(-${this.expr(e.a)})`;
+      case 'call': {
+        const fn = C_MATH[e.fn];
+        if (!fn) throw new InternalError(`codegen: no C function for ${String(e.fn)}`);
+        return `${fn[this.real === 'f32' ? 0 : 1]}(${e.args.map((a) => this.expr(a)).join(', ')})`;
+      }
+      case 'sel': return `(${this.cond(e.c)} ? ${this.expr(e.a)} : ${this.expr(e.b)})`;
+      case 'bin':
+        if (CMP.has(e.op)) return `(${this.cond(e)})`;
+        // JavaScript division is real division, also of two integers
+        if (e.op === '/') return `((real)${this.expr(e.a)} / ${this.expr(e.b)})`;
+        return `(${this.expr(e.a)} ${e.op} ${this.expr(e.b)})`;
+    }
+  }
+
+  private top(e: Expr): string {
+    const s = this.expr(e);
+    return e.k === 'bin' && !CMP.has(e.op) && e.op !== '/' ? s.slice(1, -1) : s;
+  }
+
+  /** Extern (float32 runtime kernel) arguments: element pointers, and integers (byte strides, sizes). */
+  private externArg(a: ExternArg): string {
+    if (a.k === 'ptr') return `${ident(a.buf)} + ${this.index(a.index)}`;
+    if (!this.isInt(a)) throw new InternalError('codegen: a real extern argument');
+    return this.top(a);
+  }
+
+  stmts(ss: readonly Stmt[], indent: string): string[] {
+    const out: string[] = [];
+    for (const s of ss) {
+      switch (s.k) {
+        case 'comment': out.push(`${indent}/* ${safeComment(s.text)} */`); break;
+        case 'call': out.push(`${indent}${ident(s.fn)}(${s.args.map(ident).join(', ')});`); break;
+        case 'extern': out.push(`${indent}${ident(s.fn)}(${s.args.map((a) => this.externArg(a)).join(', ')});`); break;
+        case 'let': {
+          const type = this.ints.has(s.name) ? 'long' : 'real';
+          out.push(`${indent}${s.mutable ? '' : 'const '}${type} ${ident(s.name)} = ${this.top(s.e)};`);
+          break;
+        }
+        case 'set': {
+          const e = s.e;
+          if (e.k === 'bin' && (e.op === '+' || e.op === '*') && e.a.k === 'var' && e.a.name === s.name) out.push(`${indent}${ident(s.name)} ${e.op}= ${this.top(e.b)};`);
+          else out.push(`${indent}${ident(s.name)} = ${this.top(e)};`);
+          break;
+        }
+        case 'store': out.push(`${indent}${ident(s.buf)}[${this.index(s.index)}] = ${this.top(s.e)};`); break;
+        case 'if':
+          out.push(`${indent}if (${s.conds.map((c) => this.cond(c)).join(' && ')}) {`, ...this.stmts(s.body, indent + '  '), `${indent}}`);
+          break;
+        case 'for': {
+          const i = ident(s.v);
+          if (!Number.isInteger(s.step)) throw new InternalError('codegen: non-integer loop step');
+          out.push(`${indent}for (long ${i} = ${this.index(s.from)}; ${i} < ${this.index(s.to)}; ${i}${s.step === 1 ? '++' : ` += ${s.step}`}) {`,
+            ...this.stmts(s.body, indent + '  '), `${indent}}`);
+          break;
+        }
+      }
+    }
+    return out;
+  }
+}

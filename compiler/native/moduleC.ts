@@ -1,0 +1,86 @@
+// Assembles a specialized module's C source from the same schedule and memory plan the JavaScript
+// module is printed from (codegen/module.ts): the prelude, one static function per kernel (loop bodies'
+// kernels first), and one exported entry
+//
+//   int dlm_run(real *arena, real *in0, …, real *inN)
+//
+// over the arena and the callers' input arrays (parameters, state and optimizer slots are updated in
+// their own arrays). It returns 0, having updated nothing, when a guarded output (the loss) is not
+// finite, and 1 otherwise. Buffers are file-scope pointers set on entry, so a loop body's kernels can be
+// called with buffers of the enclosing schedule, as in the JavaScript module.
+import { InternalError } from '../diagnostics/diagnostic.js';
+import { ident, safeComment } from '../codegen/emitJs.js';
+import type { MemoryPlan } from '../codegen/plan.js';
+import { lastWriter, type Schedule } from '../codegen/scheduleTypes.js';
+import type { ModuleInfo } from '../codegen/module.js';
+import { cPrelude } from '../../runtime/native/preludeC.js';
+import { CPrinter, type CReal } from './emitC.js';
+
+/** The symbol the runtime loads (runtime/native/load.ts). */
+export const C_ENTRY = 'dlm_run';
+
+interface Placed { readonly name: string; readonly at: number; readonly size: number }
+
+const emitKernels = (s: Schedule, plan: MemoryPlan, base: number, info: ModuleInfo, real: CReal, lines: string[], placed: Placed[]): void => {
+  for (const sub of s.subs) {
+    const at = plan.placements.find((p) => p.name === sub.arena);
+    if (!at) throw new InternalError(`codegen: no placement for loop body arena ${sub.arena}`);
+    lines.push(`/* ---- loop body ${safeComment(sub.prefix.slice(0, -1))}: its buffers live in ${ident(sub.arena)} */`);
+    emitKernels(sub.schedule, sub.plan, base + at.offset, info, real, lines, placed);
+  }
+  for (const k of s.kernels) {
+    const params = [...k.writes, ...k.reads].map((b) => `real *${ident(b)}`);
+    const p = new CPrinter(real);
+    p.infer(k.body);
+    lines.push(`/* ${ident(k.name)}: ${safeComment(info.locate ? info.locate(k.note) : k.note)} */`);
+    lines.push(`static void ${ident(k.name)}(${params.join(', ') || 'void'}) {`);
+    lines.push(...p.stmts(k.body.filter((x, i) => !(i === 0 && x.k === 'comment' && x.text === k.note)), '  '));
+    lines.push('}', '');
+  }
+  for (const pl of plan.placements) {
+    if (!Number.isInteger(pl.offset) || !Number.isInteger(pl.size) || pl.offset < 0) throw new InternalError('codegen: bad placement');
+    placed.push({ name: pl.name, at: base + pl.offset, size: pl.size });
+  }
+};
+
+export const emitCModule = (s: Schedule, plan: MemoryPlan, info: ModuleInfo, real: CReal): string => {
+  const body: string[] = [];
+  const placed: Placed[] = [];
+  emitKernels(s, plan, 0, info, real, body, placed);
+  const lines = [`/* ${safeComment(info.title)} */`, `/* arena: ${plan.arenaSize} elements; entry ${C_ENTRY}(arena, ${s.inputs.length} inputs) */`, cPrelude(real)];
+  const names = [...new Set([...placed.map((p) => ident(p.name)), ...s.inputs.map((i) => ident(i.buf))])];
+  if (names.length) lines.push(`static real ${names.map((n) => `*${n}`).join(', ')};`, '');
+  lines.push(...body);
+  const args = ['real *arena', ...s.inputs.map((_, i) => `real *in${i}`)];
+  lines.push(`int ${C_ENTRY}(${args.join(', ')}) {`);
+  for (const p of placed) lines.push(`  ${ident(p.name)} = arena + ${p.at};`);
+  s.inputs.forEach((inp, i) => lines.push(`  ${ident(inp.buf)} = in${i};`));
+  const sizeOf = (buf: string): number => {
+    const p = placed.find((q) => q.name === buf);
+    if (!p) throw new InternalError(`codegen: guarded buffer ${buf} is not in the arena`);
+    return p.size;
+  };
+  // A non-finite guarded output leaves parameters and state untouched: checked as soon as it is written.
+  const guardAfter = s.guards.map((g) => ({ g, at: lastWriter(s.kernels, g) }));
+  const guard = (g: string) => lines.push(`  for (long i = 0; i < ${sizeOf(g)}; i++) if (!dlm_finite(${ident(g)}[i])) return 0;`);
+  guardAfter.filter((x) => x.at < 0).forEach((x) => guard(x.g));
+  s.kernels.forEach((k, i) => {
+    lines.push(`  ${ident(k.name)}(${[...k.writes, ...k.reads].map(ident).join(', ')});`);
+    guardAfter.filter((x) => x.at === i).forEach((x) => guard(x.g));
+  });
+  for (const u of s.updates) {
+    if (u.inPlace) continue;
+    const n = s.inputs[u.input]!.shape.reduce((a, b) => a * b, 1);
+    lines.push(`  memmove(${ident(s.inputs[u.input]!.buf)}, ${ident(u.buf)}, sizeof(real) * ${n});`);
+  }
+  lines.push('  return 1;', '}', '');
+  return lines.join('\n');
+};
+
+/** Where each top-level buffer lives in the arena (element offset and size), for the runtime's views. */
+export const cBufferViews = (s: Schedule, plan: MemoryPlan): { name: string; offset: number; size: number }[] =>
+  s.temps.map((t) => {
+    const p = plan.placements.find((q) => q.name === t.name);
+    if (!p) throw new InternalError(`codegen: no placement for ${t.name}`);
+    return { name: t.name, offset: p.offset, size: p.size };
+  });

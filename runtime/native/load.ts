@@ -1,0 +1,149 @@
+// The native backend's runtime: compiles a module's C source with the system C compiler into a shared
+// object cached on disk by content hash, loads it with koffi (an FFI library with prebuilt binaries in
+// its npm package) and returns the same CompiledModule the JavaScript modules give (runtime/compiled.ts).
+//
+// Cache: $DLM_CACHE_DIR, else $XDG_CACHE_HOME/dlm, else ~/.cache/dlm; objects under native/<sha256>.so,
+// the hash over the source, the compiler's identity and its flags. An object is compiled in a private
+// temporary directory and written into the cache through the one atomic writer, so a reader (another
+// process) sees either no file or the whole object, never a partial one.
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { homedir, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import type { CompiledModule, Precision } from '../compiled.js';
+import type { FloatArray, TensorData } from '../tensor.js';
+import { writeFileAtomic } from '../write.js';
+import { kernelsC } from './preludeC.js';
+
+/** Flags: -ffast-math for vectorized reductions and libm vector functions, but NaN and ∞ kept meaningful. */
+export const CC_FLAGS = ['-O3', '-march=native', '-ffast-math', '-fno-finite-math-only', '-fPIC', '-shared', '-std=gnu11', '-w'] as const;
+
+interface Koffi {
+  load(path: string): { func(signature: string): (...args: unknown[]) => unknown };
+  version?: string;
+}
+
+export interface Toolchain {
+  readonly cc: string;
+  /** The compiler's first --version line, part of every cache key. */
+  readonly ccVersion: string;
+  readonly koffi: Koffi;
+  readonly koffiVersion: string;
+}
+
+let probed: { ok: Toolchain } | { error: string } | undefined;
+
+/** Test seam: probe again on next use (after changing $CC). */
+export const forgetToolchain = (): void => { probed = undefined; };
+
+/** The C compiler ($CC, else cc) and koffi, or why the native backend is unavailable (probed once). */
+export const nativeToolchain = (): { ok: Toolchain } | { error: string } => {
+  if (probed) return probed;
+  const cc = process.env['CC'] || 'cc';
+  let ccVersion: string;
+  try {
+    ccVersion = execFileSync(cc, ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 10_000 }).split('\n')[0]!.trim();
+  } catch (e) {
+    return (probed = { error: `no C compiler: '${cc} --version' failed (${(e as Error).message.split('\n')[0]})` });
+  }
+  let koffi: Koffi;
+  try {
+    koffi = createRequire(import.meta.url)('koffi') as Koffi;
+  } catch (e) {
+    return (probed = { error: `the koffi FFI library does not load (${(e as Error).message.split('\n')[0]}); install it with npm install koffi` });
+  }
+  return (probed = { ok: { cc, ccVersion, koffi, koffiVersion: typeof koffi.version === 'string' ? koffi.version : 'unknown' } });
+};
+
+export const nativeCacheDir = (): string => {
+  const env = process.env;
+  if (env['DLM_CACHE_DIR']) return join(env['DLM_CACHE_DIR'], 'native');
+  return join(env['XDG_CACHE_HOME'] || join(homedir(), '.cache'), 'dlm', 'native');
+};
+
+const hashOf = (tc: Toolchain, flags: readonly string[], source: string): string =>
+  createHash('sha256').update(tc.ccVersion).update('\0').update(flags.join(' ')).update('\0').update(source).digest('hex');
+
+/** Runs cc in a private scratch directory on `source` (its standard input) and writes `out` through the atomic writer. */
+const runCc = (tc: Toolchain, flags: readonly string[], source: string, out: string, extra: readonly string[] = []): void => {
+  mkdirSync(dirname(out), { recursive: true });
+  const work = mkdtempSync(join(tmpdir(), 'dlm-cc-'));
+  try {
+    const obj = join(work, 'out');
+    try {
+      execFileSync(tc.cc, [...flags, '-o', obj, '-x', 'c', '-', '-x', 'none', ...extra, '-lm'], { input: source, stdio: ['pipe', 'ignore', 'pipe'], timeout: 300_000 });
+    } catch (e) {
+      const err = String((e as { stderr?: Buffer }).stderr ?? (e as Error).message).split('\n').slice(0, 20).join('\n');
+      throw new Error(`the C compiler failed on a generated module (a bug in dlm's C printer):\n${err}`);
+    }
+    writeFileAtomic(out, readFileSync(obj));
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+};
+
+/** The matrix-product kernels' object (position-independent), compiled once into the cache. */
+const kernelsObject = (tc: Toolchain): string => {
+  const flags = [...CC_FLAGS.filter((f) => f !== '-shared'), '-c'];
+  const src = kernelsC();
+  const path = join(nativeCacheDir(), `kernels-${hashOf(tc, flags, src)}.o`);
+  if (!existsSync(path)) runCc(tc, flags, src, path);
+  return path;
+};
+
+export interface NativeObject { readonly path: string; readonly cached: boolean; readonly ms: number }
+
+/** The shared object for `source`: from the cache, or compiled now (and then cached). */
+export const compileC = (tc: Toolchain, source: string): NativeObject => {
+  const t0 = performance.now();
+  const kernels = kernelsObject(tc);
+  const path = join(nativeCacheDir(), `${hashOf(tc, CC_FLAGS, source + kernels)}.so`);
+  if (existsSync(path)) return { path, cached: true, ms: performance.now() - t0 };
+  runCc(tc, CC_FLAGS, source, path, [kernels]);
+  return { path, cached: false, ms: performance.now() - t0 };
+};
+
+export interface NativeLayout {
+  readonly arenaSize: number;
+  readonly inputs: number;
+  /** Inputs the module writes (parameters, state): a converted copy is written back after a call. */
+  readonly updated: readonly number[];
+  readonly buffers: readonly { readonly name: string; readonly offset: number; readonly size: number }[];
+}
+
+/**
+ * Loads a compiled object as a CompiledModule. Inputs already of the module's float type are passed
+ * by address (koffi hands C a pointer to a typed array's memory for the call); others (Int32Array
+ * labels, a float64 array given to a float32 module) are converted into a scratch array first.
+ */
+export const instantiateNative = (tc: Toolchain, obj: NativeObject, entry: string, precision: Precision, layout: NativeLayout): CompiledModule => {
+  const lib = tc.koffi.load(obj.path);
+  const params = ['void *arena', ...Array.from({ length: layout.inputs }, (_, i) => `void *in${i}`)];
+  const call = lib.func(`int ${entry}(${params.join(', ')})`);
+  const Real = precision === 'f64' ? Float64Array : Float32Array;
+  const arena: FloatArray = new Real(Math.max(1, layout.arenaSize));
+  const buffers: Record<string, FloatArray> = Object.create(null) as Record<string, FloatArray>;
+  for (const b of layout.buffers) buffers[b.name] = arena.subarray(b.offset, b.offset + b.size);
+  const scratch: (FloatArray | undefined)[] = [];
+  const updated = new Set(layout.updated);
+  const args: unknown[] = new Array(layout.inputs + 1);
+  args[0] = arena;
+  const run = (ins: readonly TensorData[]): boolean => {
+    const converted: number[] = [];
+    for (let i = 0; i < layout.inputs; i++) {
+      const x = ins[i]!;
+      if (x instanceof Real) { args[i + 1] = x; continue; }
+      let s = scratch[i];
+      if (!s || s.length !== x.length) s = scratch[i] = new Real(x.length);
+      s.set(x);
+      args[i + 1] = s;
+      converted.push(i);
+    }
+    const ok = call(...args) === 1;
+    for (const i of converted) if (updated.has(i)) (ins[i] as FloatArray).set(scratch[i]!);
+    return ok;
+  };
+  return { run, buffers, arena, homes: [] };
+};

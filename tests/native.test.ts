@@ -1,0 +1,162 @@
+// The native backend (C through the system compiler, loaded with koffi) computes what the JavaScript
+// backend computes: random programs' forward passes and gradients in float64 (to 1e-12) and float32
+// (to float32 rounding), and whole training steps — an MLP with Adam, a small LeNet-like convolutional
+// network, an LSTM through `scan`, and a model with two losses — to float32 rounding. Also: the step
+// guard (a non-finite gradient updates nothing), the on-disk cache, and names from the .dlm file never
+// reaching the C source. Skipped, saying why, where no C compiler or koffi is available.
+import * as E from 'fp-ts/lib/Either.js';
+import fc from 'fast-check';
+import { describe, expect, test } from 'vitest';
+import { compile } from '../compiler/index.js';
+import { programArb } from '../compiler/testing/programs.js';
+import { randomInputs } from '../compiler/api/gradcheck.js';
+import { Trainer } from '../compiler/api/trainer.js';
+import { RunError } from '../compiler/api/errors.js';
+import type { BackendChoice } from '../compiler/native/backend.js';
+import { nativeUnavailable, reprobeNative, setBackendNotes } from '../compiler/native/backend.js';
+import { Rng } from '../runtime/random.js';
+import type { Tensor } from '../runtime/tensor.js';
+import { compileOk } from './helpers/compile.js';
+import { lstmMomentumSource, twoLossesSource } from './helpers/models.js';
+
+const why = nativeUnavailable();
+if (why) console.warn(`tests/native.test.ts skipped: ${why}`);
+
+/** max |a − b| / (1 + |a|) over two arrays of the same length. */
+const relDiff = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
+  expect(b.length).toBe(a.length);
+  let d = 0;
+  for (let i = 0; i < a.length; i++) d = Math.max(d, Math.abs(a[i]! - b[i]!) / (1 + Math.abs(a[i]!)));
+  return d;
+};
+
+describe.skipIf(why !== undefined)('native backend', () => {
+  test('random programs: forward passes and gradients equal the JavaScript backend (f64 to 1e-12, f32 to rounding)', () => {
+    fc.assert(fc.property(programArb(2, 12), fc.nat(50), (p, seed) => {
+      const r = compile(p.source);
+      if (E.isLeft(r)) throw new Error(p.source);
+      const [js, native] = (['js', 'native'] as const).map((backend) => r.right.model(undefined, { backend }));
+      const ins = randomInputs(js!, new Rng(seed), {});
+      for (const [precision, tol] of [['f64', 1e-12], ['f32', 1e-5]] as const) {
+        const a = js!.valueAndGrad(ins, precision), b = native!.valueAndGrad(ins, precision);
+        expect(relDiff([a.loss], [b.loss]), `${precision} loss of\n${p.source}`).toBeLessThanOrEqual(tol);
+        for (const k of Object.keys(a.grads)) expect(relDiff(a.grads[k]!, b.grads[k]!), `${precision} grad ${k} of\n${p.source}`).toBeLessThanOrEqual(tol);
+        const fa = js!.evaluate(ins, precision), fb = native!.evaluate(ins, precision);
+        for (const k of Object.keys(fa)) expect(relDiff(fa[k]!.data, fb[k]!.data), `${precision} ${k} of\n${p.source}`).toBeLessThanOrEqual(tol);
+      }
+    }), { numRuns: 5, seed: 7 });
+  }, 120_000);
+
+  const normal = (r: Rng, shape: number[]): Tensor => ({ data: Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => r.normal()), shape });
+  const labels = (r: Rng, shape: number[], n: number): Tensor => ({ data: Int32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => r.int(n)), shape });
+
+  const MODELS: Record<string, { src: string; batch: (r: Rng) => Record<string, Tensor> }> = {
+    mlp: {
+      src: `import nn
+model M {
+  input x: f32[B, 30]
+  target y: i32[B]
+  layer l1 = nn.Dense(30, 24)
+  layer l2 = nn.Dense(24, 7)
+  output logits = l2(relu(l1(x)))
+  loss nn.cross_entropy(logits, y)
+  optimizer adam(lr = 0.01)
+}`,
+      batch: (r) => ({ x: normal(r, [9, 30]), y: labels(r, [9], 7) }),
+    },
+    lenet: {
+      src: `import nn
+model M {
+  input x: f32[B, 1, 12, 12]
+  target y: i32[B]
+  layer c1 = nn.Conv2d(1, 4, 3, padding = 1)
+  layer c2 = nn.Conv2d(4, 6, 3)
+  layer out = nn.Dense(6 * 2 * 2, 5)
+  let s = max_pool2d(relu(c2(max_pool2d(relu(c1(x)), 2))), 2)
+  output logits = out(nn.flatten(s))
+  loss nn.cross_entropy(logits, y)
+  optimizer adam(lr = 0.01)
+}`,
+      batch: (r) => ({ x: normal(r, [3, 1, 12, 12]), y: labels(r, [3], 5) }),
+    },
+    lstm: { src: lstmMomentumSource(6, 5, 12), batch: (r) => ({ x: normal(r, [3, 6, 5]), y: labels(r, [3, 6], 5) }) },
+    two_losses: { src: twoLossesSource(9), batch: (r) => ({ x: normal(r, [4, 9]) }) },
+  };
+
+  const train = (name: string, backend: BackendChoice) => {
+    const { src, batch } = MODELS[name]!;
+    const m = compileOk(src).model('M', { seed: 3, backend });
+    const t = new Trainer(m);
+    const r = new Rng(11);
+    const losses = [0, 1, 2].map(() => t.step(batch(r)).loss);
+    return { t, losses, values: { ...m.params, ...t.state } };
+  };
+
+  test.each(Object.keys(MODELS))('training steps of %s equal the wasm backend to float32 rounding', (name) => {
+    const a = train(name, 'wasm'), b = train(name, 'native');
+    expect(b.t.compile(MODELS[name]!.batch(new Rng(1)))[0]!.backend).toBe('native');
+    expect(relDiff(a.losses, b.losses)).toBeLessThan(1e-5);
+    for (const [k, v] of Object.entries(a.values)) expect(relDiff(v, b.values[k]!), k).toBeLessThan(1e-4);
+  }, 60_000);
+
+  test('a non-finite gradient updates nothing (the guard runs inside the C step), and a second compile is a cache hit', () => {
+    const src = `model Root {
+  input x: f32[B, 2]
+  param w: f32[2] = zeros
+  loss mean(sqrt(x * w * w))
+  optimizer adam(lr = 0.1)
+}`;
+    const m = compileOk(src).model(undefined, { backend: 'native' });
+    const t = new Trainer(m);
+    const x = { data: Float32Array.from([1, 2, 3, 4]), shape: [2, 2] };
+    let err: unknown;
+    try { t.step({ x }); } catch (e) { err = e; }
+    expect((err as RunError).diagnostics[0]!.code).toBe('E0404');
+    expect(Array.from(m.params['w']!)).toEqual([0, 0]);
+    expect(t.t).toBe(0);
+    const again = new Trainer(compileOk(src).model(undefined, { backend: 'native' })).compile({ x })[0]!;
+    expect(again.native?.cached).toBe(true);
+  });
+
+  test('names from the .dlm file never reach the C source', () => {
+    const src = `import nn
+model M {
+  input main: f32[B, 3]
+  target printf: i32[B]
+  layer exit = nn.Dense(3, 2)
+  param __proto__: f32[2] = zeros
+  output system = exit(main) + __proto__
+  loss nn.cross_entropy(system, printf)
+  optimizer sgd(lr = 0.1)
+}`;
+    const m = compileOk(src).model(undefined, { backend: 'native' });
+    const spec = new Trainer(m).compile({ main: { data: new Float32Array(6), shape: [2, 3] }, printf: { data: new Int32Array(2), shape: [2] } })[0]!;
+    const code = spec.native!.source.replace(/\/\*.*?\*\//gs, '');
+    for (const name of ['main', 'printf', 'exit', '__proto__', 'system']) expect(code).not.toMatch(new RegExp(`\\b${name}\\b`));
+  });
+});
+
+test('without a C compiler, --backend native is E0900 and auto falls back to wasm, saying so once', () => {
+  const cc = process.env['CC'];
+  const notes: string[] = [];
+  process.env['CC'] = '/nonexistent/dlm-test-cc';
+  setBackendNotes((t) => notes.push(t));
+  reprobeNative();
+  try {
+    const src = 'model M {\n  input x: f32[B, 2]\n  param w: f32[2] = ones\n  output y = x * w\n}';
+    const x = { x: { data: Float32Array.from([1, 2, 3, 4]), shape: [2, 2] } };
+    let err: unknown;
+    try { compileOk(src).model(undefined, { backend: 'native' }).forward(x); } catch (e) { err = e; }
+    expect(err).toBeInstanceOf(RunError);
+    expect((err as RunError).diagnostics[0]!.code).toBe('E0900');
+    expect((err as RunError).diagnostics[0]!.message).toMatch(/no C compiler/);
+    const m = compileOk(src).model(undefined, { backend: 'auto' });
+    expect(Array.from(m.forward(x)['y']!.data)).toEqual([1, 2, 3, 4]);
+    m.forward({ x: { data: new Float32Array(6), shape: [3, 2] } });
+    expect(notes).toEqual([expect.stringMatching(/backend auto: wasm, since no C compiler/)]);
+  } finally {
+    if (cc === undefined) delete process.env['CC']; else process.env['CC'] = cc;
+    setBackendNotes((t) => console.warn(t));
+    reprobeNative();
+  }
+});
