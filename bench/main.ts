@@ -1,6 +1,7 @@
 // `npm run bench`: dlm side by side with TensorFlow.js (cpu, wasm) and hand-written plain JS in one
 // process, on the same seeded weights. Medians of 3 interleaved passes; table on stdout, JSON in
-// bench/results.json. Targets from the issues are printed as PASS/MISS.
+// bench/results.json. Targets from the issues are printed as PASS/MISS. `npm run bench -- --only backends`
+// runs only the backends section (bench/backends.ts: js, wasm and native beside PyTorch).
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Rng } from '../runtime/random.js';
 import { compiledRunner, forwardProgram, MATMUL_SOURCE, MLP_SOURCE, mlpModel, SMALL_SOURCE, trainStep } from './dlm.js';
@@ -12,6 +13,7 @@ import { matmul, mlpForward } from './plainjs.js';
 import { jaxTrainStep } from './jaxjs.js';
 import { convnetLenetStep } from './convnetjs.js';
 import { median, pass } from './timing.js';
+import { backendsReport } from './backends.js';
 import { BLOCK, BLOCK_SOURCE, LSTM, LSTM_SOURCE, dlmSequenceStep, sequenceBatch, tfBlockStep, tfLstmStep } from './sequence.js';
 
 type Sys = 'dlm' | 'tfjs-cpu' | 'tfjs-wasm' | 'jax-js' | 'convnetjs' | 'plain-js';
@@ -42,6 +44,11 @@ const measure = async (make: Partial<Record<Sys, () => (() => void)>>): Promise<
 const rand = (n: number, seed: number) => { const r = new Rng(seed); return Float32Array.from({ length: n }, () => r.normal()); };
 
 const main = async () => {
+  if (onlyBackends) {
+    const b = backendsReport();
+    writeFileSync(new URL('../bench/results-backends.json', import.meta.url), JSON.stringify({ date: new Date().toISOString(), ...b }, null, 2));
+    return;
+  }
   // The very first compile of a process pays for loading the grammar and warming up the compiler itself.
   const c0 = performance.now();
   new Trainer(compileOrThrow(SMALL_SOURCE).model('Small', { seed: 0 })).compile({ x: { data: new Float32Array(32 * 784), shape: [32, 784] }, y: { data: new Int32Array(32), shape: [32] } });
@@ -165,7 +172,20 @@ const main = async () => {
 
 
   report(g.dlm! / f.dlm!);
+  // 10. every row on each backend beside PyTorch (issue 22), with tfjs-wasm's figures from above
+  const wasmOf = (w: string) => rows.find((r) => r.workload.startsWith(w))?.values['tfjs-wasm'];
+  const tfjsWasm = Object.fromEntries(Object.entries({
+    mlp_train: wasmOf('MLP training step (SGD), batch 64'), small_train: wasmOf('MLP 784-16-16-10'), lenet_infer: wasmOf('LeNet-5 inference'),
+    lstm_train: wasmOf('LSTM training'), block_train: wasmOf('transformer block'), mlp_infer_256: wasmOf('MLP 784-128-64-10 inference, batch 256'),
+    mlp_infer_1: wasmOf('MLP 784-128-64-10 inference, batch 1'), matmul_256: wasmOf('matmul 256'),
+  }).filter(([, v]) => v !== undefined)) as Record<string, number>;
+  const b = backendsReport(tfjsWasm);
+  const path = new URL('../bench/results.json', import.meta.url);
+  writeFileSync(path, JSON.stringify({ ...JSON.parse(readFileSync(path, 'utf8')), backends: b }, null, 2));
 };
+
+/** `npm run bench -- --only backends`: just the backends section (and its own JSON file). */
+const onlyBackends = process.argv.slice(2).join(' ').includes('--only backends') || process.argv.includes('--only=backends');
 
 const map = (t: Partial<Record<Sys, number>>, f: (s: number) => number): Partial<Record<Sys, number>> =>
   Object.fromEntries(Object.entries(t).map(([k, v]) => [k, f(v!)]));

@@ -2,6 +2,7 @@
 // in dlm and in TensorFlow.js (same sizes, same seeded data; tfjs builds the same graph from its ops).
 import { compileOrThrow } from '../compiler/index.js';
 import type { Model } from '../compiler/api/model.js';
+import type { Backend } from '../compiler/native/backend.js';
 import { Trainer } from '../compiler/api/trainer.js';
 import type { Tensor } from '../runtime/tensor.js';
 import { Rng } from '../runtime/random.js';
@@ -51,9 +52,9 @@ export const sequenceBatch = (sizes: { B: number; T: number; V: number }, oneHot
 };
 
 /** A ready training step; compileMs is source → compiled step, before its first run. */
-export const dlmSequenceStep = (source: string, name: string, sizes: { B: number; T: number; V: number }, oneHot: boolean, d?: number) => {
+export const dlmSequenceStep = (source: string, name: string, sizes: { B: number; T: number; V: number }, oneHot: boolean, d?: number, backend?: Backend) => {
   const t0 = performance.now();
-  const model: Model = compileOrThrow(source).model(name, { seed: 0 });
+  const model: Model = compileOrThrow(source).model(name, { seed: 0, ...(backend ? { backend } : {}) });
   const batch = sequenceBatch(sizes, oneHot, d);
   const trainer = new Trainer(model);
   trainer.compile(batch);
