@@ -14,7 +14,7 @@ import { runTorch, torchUnavailable, type TorchCall } from './helpers/torch.js';
 /** dlm primitive → the PyTorch expression over inputs a, b. */
 const TORCH: Readonly<Record<string, string>> = {
   ...Object.fromEntries(['exp', 'expm1', 'log', 'log1p', 'sqrt', 'abs', 'sign', 'tanh', 'sigmoid', 'erf', 'sin', 'cos', 'tan', 'asin', 'acos', 'atan',
-    'sinh', 'cosh', 'asinh', 'acosh', 'atanh', 'floor', 'ceil', 'round', 'trunc', 'neg', 'isnan', 'isinf', 'isfinite'].map((n) => [n, `torch.${n}(a)`])),
+    'sinh', 'cosh', 'asinh', 'acosh', 'atanh', 'floor', 'ceil', 'round', 'trunc', 'neg', 'isnan', 'isinf', 'isfinite', 'log2', 'log10'].map((n) => [n, `torch.${n}(a)`])),
   add: 'a + b', sub: 'a - b', mul: 'a * b', div: 'a / b', pow: 'a ** b', maximum: 'torch.maximum(a, b)', minimum: 'torch.minimum(a, b)',
   lt: 'a < b', le: 'a <= b', gt: 'a > b', ge: 'a >= b', eq: 'a == b', ne: 'a != b',
 };

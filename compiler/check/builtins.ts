@@ -8,6 +8,8 @@ import { ERROR, describe, type Binding, type Scope } from './scope.js';
 import type { ExprElab } from './expr.js';
 import { conv2d, convTranspose2d, pool } from './convs.js';
 import { scanBuiltin } from './scan.js';
+import { OPSET_BUILTINS } from './builtinsOpset.js';
+import { SHAPE_BUILTINS } from './builtinsShape.js';
 
 /** Names of the run-time scalars random ops read; '@' keeps them apart from every user name. */
 export const RANDOM_KEY = '@key';
@@ -18,31 +20,32 @@ export interface CallArgs {
   readonly kw: ReadonlyMap<string, { readonly v: Binding; readonly span: Span }>;
 }
 
-type Builtin = (x: ExprElab, args: CallArgs, span: Span, scope: Scope) => Binding;
+export type Builtin = (x: ExprElab, args: CallArgs, span: Span, scope: Scope) => Binding;
 
 /** Positional-or-keyword argument lookup with a default. */
-const arg = (a: CallArgs, i: number, name: string): { v: Binding; span: Span } | undefined => a.pos[i] ?? a.kw.get(name);
+export const arg = (a: CallArgs, i: number, name: string): { v: Binding; span: Span } | undefined => a.pos[i] ?? a.kw.get(name);
 
-const checkArity = (x: ExprElab, a: CallArgs, span: Span, fn: string, names: readonly string[], required: number): boolean => {
+export const checkArity = (x: ExprElab, a: CallArgs, span: Span, fn: string, names: readonly string[], required: number): boolean => {
   if (a.pos.length > names.length) { x.c.err('E0104', span, `${fn} takes at most ${names.length} arguments, got ${a.pos.length}`); return false; }
   for (const [k, v] of a.kw) if (!names.includes(k)) { x.c.err('E0104', v.span, `${fn} has no argument '${k}' (it takes ${names.join(', ')})`); return false; }
   for (let i = 0; i < required; i++) if (!arg(a, i, names[i]!)) { x.c.err('E0104', span, `${fn} is missing argument '${names[i]}'`); return false; }
   return true;
 };
 
-const tensorArg = (x: ExprElab, a: CallArgs, i: number, name: string, span: Span): number | undefined => {
+export const tensorArg = (x: ExprElab, a: CallArgs, i: number, name: string, span: Span): number | undefined => {
   const g = arg(a, i, name);
   return g ? x.c.tensor(g.v, g.span) : undefined;
 };
 
 /** Axes as a sorted list of non-negative ints; `all` or missing means every axis. */
-const axesArg = (x: ExprElab, g: { v: Binding; span: Span } | undefined, rank: number): number[] | undefined => {
+export const axesArg = (x: ExprElab, g: { v: Binding; span: Span } | undefined, rank: number): number[] | undefined => {
   if (!g || g.v.k === 'all') return [...Array(rank).keys()];
   const items = g.v.k === 'list' ? g.v.items : [g.v];
   const out: number[] = [];
   for (const it of items) {
     const n = x.c.staticInt(it, g.span, 'axis');
     if (n === undefined) return undefined;
+    if (rank === 0 && (n === 0 || n === -1)) continue; // a 0-d tensor takes axis 0 / −1 as PyTorch does: no axis
     const a = normAxis(n, rank);
     if (a === undefined) { x.c.err('E0203', g.span, `axis ${n} is out of range for a tensor of rank ${rank}`); return undefined; }
     if (out.includes(a)) { x.c.err('E0203', g.span, `axis ${n} is repeated`); return undefined; }
@@ -58,7 +61,7 @@ const preludeScope = (s: Scope): Scope => {
   return cur;
 };
 
-const dimsArg = (x: ExprElab, g: { v: Binding; span: Span }, what: string): Dim[] | undefined => {
+export const dimsArg = (x: ExprElab, g: { v: Binding; span: Span }, what: string): Dim[] | undefined => {
   const items = g.v.k === 'list' ? g.v.items : [g.v];
   const out: Dim[] = [];
   for (const it of items) {
@@ -70,7 +73,7 @@ const dimsArg = (x: ExprElab, g: { v: Binding; span: Span }, what: string): Dim[
   return out;
 };
 
-const boolArg = (x: ExprElab, g: { v: Binding; span: Span } | undefined, what: string): boolean => {
+export const boolArg = (x: ExprElab, g: { v: Binding; span: Span } | undefined, what: string): boolean => {
   if (!g) return false;
   const v = x.c.staticValue(g.v, g.span, what);
   return v !== undefined && v !== 0;
@@ -86,6 +89,8 @@ const reduction = (prim: string): Builtin => (x, a, span) => {
 };
 
 export const BUILTINS: Readonly<Record<string, Builtin>> = {
+  ...OPSET_BUILTINS,
+  ...SHAPE_BUILTINS,
   scan: scanBuiltin,
   conv2d,
   conv_transpose2d: convTranspose2d,
@@ -191,9 +196,9 @@ export const BUILTINS: Readonly<Record<string, Builtin>> = {
     const s = x.c.type(id).shape;
     const axes = arg(a, 1, 'axis') ? axesArg(x, arg(a, 1, 'axis'), s.length) : s.flatMap((d, i) => (d === 1 ? [i] : []));
     if (!axes) return ERROR;
-    const bad = axes.find((i) => s[i] !== 1);
-    if (bad !== undefined) return x.c.err('E0203', span, `cannot squeeze axis ${bad} of size ${s[bad]}`);
-    return x.c.op('reshape', [id], { shape: s.filter((_, i) => !axes.includes(i)) }, span);
+    // an axis whose size is not 1 stays (PyTorch's squeeze(dim) is then a no-op; NumPy raises)
+    const drop = axes.filter((i) => s[i] === 1);
+    return drop.length ? x.c.op('reshape', [id], { shape: s.filter((_, i) => !drop.includes(i)) }, span) : { k: 'tensor', id };
   },
   concat: (x, a, span) => {
     if (!checkArity(x, a, span, 'concat', ['xs', 'axis'], 1)) return ERROR;

@@ -8,6 +8,7 @@ import { opDef } from '../ops/registry.js';
 import { dimAdd, dimDiv, dimMul, dimSub } from '../types/dims.js';
 import { fmtType, sameShape, sameType } from '../types/types.js';
 import { BUILTINS, type CallArgs } from './builtins.js';
+import { logical } from './builtinsShape.js';
 import type { Elab } from './elab.js';
 import { callGrad } from './gradcall.js';
 import { callCustom } from './customGrad.js';
@@ -196,7 +197,10 @@ export class ExprElab {
         return this.primitive(callee.name, args, span);
       }
       case 'grad': return callGrad(this, callee, args, span);
+      case 'all': return logical(true)(this, args, span, scope); // `all` is also the every-axis word
       case 'init': {
+        // zeros([2, 3]) / ones(shape): a tensor constructor; zeros() / ones(): the parameter initializer
+        if (args.pos.length && Object.hasOwn(BUILTINS, callee.spec.name)) return BUILTINS[callee.spec.name]!(this, args, span, scope);
         const out: Record<string, number> = { ...callee.spec.args };
         for (const [k, a] of args.kw) { const v = this.c.staticValue(a.v, a.span, `initializer argument '${k}'`); if (typeof v === 'number') out[k] = v; }
         if (args.pos.length) return this.c.err('E0104', span, `initializer '${callee.spec.name}' takes keyword arguments only, e.g. ${callee.spec.name}(std = 0.01)`);

@@ -452,7 +452,8 @@ export const schedule = (f: IrFunction, env: DimEnv, prefix = '', off: ReadonlyS
       case 'kernel': {
         const srcs = n.inputs.map((i) => materialize(i, true));
         const buf = newTemp(shape, note);
-        addKernel([...emit.kernel({ out: buf, ins: srcs.map((v) => v.buf), outShape: shape, inShapes: srcs.map((v) => v.shape), attrs: n.attrs, fresh })], buf, note);
+        const scratch = (m: number) => newTemp([m], `scratch of ${note}`);
+        addKernel([...emit.kernel({ out: buf, ins: srcs.map((v) => v.buf), outShape: shape, inShapes: srcs.map((v) => v.shape), attrs: n.attrs, fresh, scratch })], buf, note);
         vals.set(n.id, { k: 'view', buf, view: { offset: 0, strides: contiguousStrides(shape) }, shape });
         break;
       }

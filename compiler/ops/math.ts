@@ -58,6 +58,12 @@ function pow(x: number, y: number): number {
   return Math.pow(x, y);
 }
 
+// 1 where x is finite, else 0: a number, as every table function returns (Number.isFinite gives a boolean,
+// and `Number.isFinite(x) !== 0` is always true, so generated conditions cannot use it); x − x is 0 iff x is finite
+function isfinite(x: number): number {
+  return x - x === 0 ? 1 : 0;
+}
+
 // murmur3-style finalizer over (key, stream, index) → a uniform double in [0, 1); see ops/random.ts
 function uniform(key: number, stream: number, i: number): number {
   let h = Math.imul((key | 0) ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(stream + 1, 0xc2b2ae35) ^ Math.imul(i + 1, 0x27d4eb2f);
@@ -72,6 +78,7 @@ const js = (builtin: string, impl: (...xs: number[]) => number): MathFn => ({ im
 export const MATH = {
   exp: js('Math.exp', Math.exp), expm1: js('Math.expm1', Math.expm1),
   log: js('Math.log', Math.log), log1p: js('Math.log1p', Math.log1p),
+  log2: js('Math.log2', Math.log2), log10: js('Math.log10', Math.log10),
   sqrt: js('Math.sqrt', Math.sqrt), abs: js('Math.abs', Math.abs),
   sin: js('Math.sin', Math.sin), cos: js('Math.cos', Math.cos), tan: js('Math.tan', Math.tan),
   asin: js('Math.asin', Math.asin), acos: js('Math.acos', Math.acos), atan: js('Math.atan', Math.atan),
@@ -79,7 +86,7 @@ export const MATH = {
   asinh: js('Math.asinh', Math.asinh), acosh: js('Math.acosh', Math.acosh), atanh: js('Math.atanh', Math.atanh),
   max: js('Math.max', Math.max), min: js('Math.min', Math.min),
   trunc: js('Math.trunc', Math.trunc), floor: js('Math.floor', Math.floor), ceil: js('Math.ceil', Math.ceil),
-  isfinite: js('Number.isFinite', (x) => (Number.isFinite(x) ? 1 : 0)),
+  isfinite: { impl: isfinite },
   sign: { impl: sign }, pow: { impl: pow }, sigmoid: { impl: sigmoid }, erf: { impl: erf }, round: { impl: round }, uniform: { impl: uniform },
 } satisfies Record<string, MathFn>;
 

@@ -70,6 +70,8 @@ export interface KernelArgs {
   readonly inShapes: readonly (readonly number[])[];
   readonly attrs: Attrs;
   readonly fresh: (hint: string) => string;
+  /** A buffer of `size` numbers for this kernel only (argsort's merge sort), uninitialized. */
+  readonly scratch?: (size: number) => string;
 }
 
 /** Operands of a contraction, already resolved to strided views of concrete buffers. */

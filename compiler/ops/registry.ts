@@ -13,6 +13,10 @@ import { MAXPOOL2D, MAXPOOL2D_GRAD } from './pool.js';
 import { UNARY } from './unary.js';
 import { UNARY_MATH } from './unaryMath.js';
 import { GATHER, SCATTER_ADD } from './gather.js';
+import { LINREC } from './linrec.js';
+import { ARGMAX } from './argmax.js';
+import { ARGSORT } from './sort.js';
+import { SCATTER_ALONG, TAKE_ALONG } from './along.js';
 
 export const OPS: Readonly<Record<string, OpDef>> = {
   ...UNARY,
@@ -31,6 +35,11 @@ export const OPS: Readonly<Record<string, OpDef>> = {
   maxpool2d_grad: MAXPOOL2D_GRAD,
   gather: GATHER,
   scatter_add: SCATTER_ADD,
+  linrec: LINREC,
+  argmax: ARGMAX,
+  argsort: ARGSORT,
+  take_along: TAKE_ALONG,
+  scatter_along: SCATTER_ALONG,
 };
 
 export type OpName = keyof typeof OPS;

@@ -21,6 +21,13 @@ export const UNARY_MATH = {
     doc: 'log(1 + x), accurate for small |x|; derivative 1/(1 + x)', math: 'log1p', domain: 'positive',
     vjp: (b, ct, n) => over(b, ct, add(b, b.num(1), x0(n))),
   }),
+  // log2/log10 are primitives, not log(x)/ln 2: that misses exact powers (log(1000)/ln 10 = 2.9999999999999996)
+  log2: unary('log2', { special: sv([[8], 3], [[0], -Infinity], [[-1], NaN], [[Infinity], Infinity], [[0.5], -1]),
+    doc: 'base-2 logarithm, exact at powers of 2; derivative 1/(x·ln 2)', math: 'log2', domain: 'positive',
+    vjp: (b, ct, n) => over(b, ct, mul(b, x0(n), b.num(Math.LN2))) }),
+  log10: unary('log10', { special: sv([[1000], 3], [[0], -Infinity], [[-1], NaN], [[1e-300], -300]),
+    doc: 'base-10 logarithm, exact at powers of 10; derivative 1/(x·ln 10)', math: 'log10', domain: 'positive',
+    vjp: (b, ct, n) => over(b, ct, mul(b, x0(n), b.num(Math.LN10))) }),
   expm1: unary('expm1', {
     special: sv([[-Infinity], -1], [[-0], -0], [[1e-300], 1e-300]),
     doc: 'eˣ − 1, accurate for small |x|; derivative eˣ', math: 'expm1', vjp: (b, ct, n) => mul(b, ct, add(b, n.out, b.num(1))) }),
