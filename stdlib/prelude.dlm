@@ -3,20 +3,7 @@
 
 fn relu(x) = where(x <= 0, 0, x)                       // relu'(0) = 0 and relu(NaN) = NaN, as PyTorch
 fn leaky_relu(x, alpha = 0.01) = where(x > 0, x, alpha * x)
-// elu'(0) = alpha as torch's (the x ≤ 0 branch); the inner where keeps exp finite in the untaken branch
-fn elu(x, alpha = 1.0) = where(x > 0, x, alpha * expm1(where(x > 0, 0, x)))
-fn celu(x, alpha = 1.0) = where(x > 0, x, alpha * expm1(where(x > 0, 0, x) / alpha))
-// selu = scale·elu(x, alpha) with the self-normalizing constants of Klambauer et al. (torch.selu's)
-fn selu(x) = 1.0507009873554805 * where(x > 0, x, 1.6732632423543772 * expm1(where(x > 0, 0, x)))
-fn softsign(x) = x / (1 + abs(x))
-// hardtanh'(x) = 1 on the open interval (min_val, max_val) and 0 at its ends, as torch's hardtanh_backward
-fn hardtanh(x, min_val = -1, max_val = 1) = where(x <= min_val, min_val, where(x >= max_val, max_val, x))
-fn relu6(x) = hardtanh(x, 0, 6)
-// torch's piecewise forms: hardsigmoid' = 1/6 on (−3, 3), 0 at ±3; hardswish' = (2x + 3)/6 on [−3, 3) (−0.5 at −3), 1 from 3 on
-fn hardsigmoid(x) = where(x <= -3, 0, where(x >= 3, 1, (x + 3) / 6))
-fn hardswish(x) = where(x < -3, 0, where(x < 3, x * (x + 3) / 6, x))
-fn mish(x) = x * tanh(softplus(x))
-fn exp2(x) = 2 ** x
+fn elu(x, alpha = 1.0) = where(x > 0, x, alpha * expm1(where(x > 0, 0, x)))   // elu'(0) = alpha, as torch
 // softplus(x) = log(1 + e^x) = max(x, 0) + log1p(e^-|x|): never overflows, and log1p keeps the ~e^x of x ≪ 0
 fn softplus(x) = maximum(x, 0) + log1p(exp(-abs(x)))
 fn silu(x) = x * sigmoid(x)
@@ -40,14 +27,11 @@ fn variance(x, axis = all, keepdims = false, correction = 0) {
 }
 fn std(x, axis = all, keepdims = false, correction = 0) = sqrt(variance(x, axis, keepdims, correction))
 
-// log Σ e^x along an axis, shifted by the (constant) max so exp never overflows:
-// lse(x) = m + log Σ e^(x−m); its gradient is softmax(x) whatever m is, so m is stop_gradient.
-// A row whose max is ±∞ is not shifted (s = 0), so all −∞ gives −∞ and a +∞ gives ∞, as torch.logsumexp.
-// The outer sum over the kept size-1 axes only drops them unless keepdims.
+// log Σ e^x along an axis, shifted by the (constant) max m so exp never overflows (no shift where m = ±∞, as torch):
+// lse(x) = m + log Σ e^(x−m); its gradient is softmax(x) whatever m is, so m is stop_gradient. keepdims: sum over size-1 axes
 fn logsumexp(x, axis = -1, keepdims = false) {
-  let m = stop_gradient(max(x, axis, true))
-  let s = where(isfinite(m), m, 0)
-  sum(s + log(sum(exp(x - s), axis, true)), axis, keepdims)
+  let m = stop_gradient(where(isfinite(max(x, axis, true)), max(x, axis, true), 0))
+  sum(m + log(sum(exp(x - m), axis, true)), axis, keepdims)
 }
 fn softmax(x, axis = -1) {
   let e = exp(x - stop_gradient(max(x, axis, true)))
@@ -67,11 +51,6 @@ fn masked_softmax(x, mask, axis = -1) {
   let e = where(mask, exp(z - stop_gradient(max(z, axis, true))), 0)
   e / maximum(sum(e, axis, true), 1e-30)
 }
-// tril keeps x[…, i, j] with j ≤ i + k, triu those with j ≥ i + k (torch.tril/triu: the rest is 0)
-fn tril(x, k = 0) = where(expand_dims(iota(dim(x, -2)), 1) + k >= expand_dims(iota(dim(x, -1)), 0), x, 0)
-fn triu(x, k = 0) = where(expand_dims(iota(dim(x, -2)), 1) + k <= expand_dims(iota(dim(x, -1)), 0), x, 0)
-// G_t = x_t + γ·G_{t+1} along axis (discounted returns), the recurrence run backwards
-fn discounted_cumsum(x, gamma, axis = -1) = linrec(gamma, x, axis, reverse = true)
 // causal_mask(T)[i, j] = (j ≤ i): position i may attend to itself and earlier positions
 fn causal_mask(n) = expand_dims(iota(n), 1) >= expand_dims(iota(n), 0)
 
@@ -81,3 +60,22 @@ fn randn_like(x) = sqrt(-2 * log(1 - rand_like(x))) * cos(2 * pi * rand_like(x))
 fn randn(shape) = sqrt(-2 * log(1 - rand(shape))) * cos(2 * pi * rand(shape))
 // 1 with probability p, else 0
 fn bernoulli_like(x, p) = cast(rand_like(x) < p, f32)
+
+// ---- issue 25's activations (PyTorch's definitions, and its derivatives at the kinks), masks and returns ----
+fn celu(x, alpha = 1.0) = where(x > 0, x, alpha * expm1(where(x > 0, 0, x) / alpha))
+// selu = scale·elu(x, alpha) with the self-normalizing constants of Klambauer et al. (torch.selu's)
+fn selu(x) = 1.0507009873554805 * where(x > 0, x, 1.6732632423543772 * expm1(where(x > 0, 0, x)))
+fn softsign(x) = x / (1 + abs(x))
+// hardtanh'(x) = 1 on the open interval (min_val, max_val) and 0 at its ends, as torch's hardtanh_backward
+fn hardtanh(x, min_val = -1, max_val = 1) = where(x <= min_val, min_val, where(x >= max_val, max_val, x))
+fn relu6(x) = hardtanh(x, 0, 6)
+// torch's piecewise forms: hardsigmoid' = 1/6 on (−3, 3), 0 at ±3; hardswish' = (2x + 3)/6 on [−3, 3) (−0.5 at −3), 1 from 3 on
+fn hardsigmoid(x) = where(x <= -3, 0, where(x >= 3, 1, (x + 3) / 6))
+fn hardswish(x) = where(x < -3, 0, where(x < 3, x * (x + 3) / 6, x))
+fn mish(x) = x * tanh(softplus(x))
+fn exp2(x) = 2 ** x
+// tril keeps x[…, i, j] with j ≤ i + k, triu those with j ≥ i + k (torch.tril/triu: the rest is 0)
+fn tril(x, k = 0) = where(expand_dims(iota(dim(x, -2)), 1) + k >= expand_dims(iota(dim(x, -1)), 0), x, 0)
+fn triu(x, k = 0) = where(expand_dims(iota(dim(x, -2)), 1) + k <= expand_dims(iota(dim(x, -1)), 0), x, 0)
+// G_t = x_t + γ·G_{t+1} along axis (discounted returns), the recurrence run backwards
+fn discounted_cumsum(x, gamma, axis = -1) = linrec(gamma, x, axis, reverse = true)

@@ -7,6 +7,7 @@ import { describe, expect, test } from 'vitest';
 import { interpret } from '../compiler/ir/interp.js';
 import { specialize } from '../compiler/jit/jit.js';
 import { OPS } from '../compiler/ops/registry.js';
+import { nativeUnavailable } from '../compiler/native/backend.js';
 import { Rng } from '../runtime/random.js';
 import { compileErr, compileOk } from './helpers/compile.js';
 import { arrays, opProgram } from './helpers/numeric.js';
@@ -168,4 +169,26 @@ describe('diagnostics', () => {
     at(m('arange(0, 1, 0)'), 'E0203', 'arange(0, 1, 0)');
     at(m('sort(x, descending = maybe)'), 'E0101', 'maybe');
   });
+});
+
+describe('native backend', () => {
+  const why = nativeUnavailable();
+  test.skipIf(why !== undefined)('the new kernels (merge sort, argmax, linrec, take/scatter along an axis) print as C that computes what JavaScript does', () => {
+    const src = `fn f(x) = sum(topk(x, 3) * x[:, 0:3]) + sum(cumprod(x, 1) * x) + sum(scatter_add(x, argsort(x, 0), x * x, 0)) + prod(x[0])
+model M {
+  input x: f32[4, 37]
+  output s = sort(x, 1, descending = true)
+  output a = cast(argmax(x, 0), f32)
+  output c = cumsum(x, 0, reverse = true)
+  output g = grad(f)(x)
+}`;
+    const rng = new Rng(5);
+    const x = { shape: [4, 37], data: Float32Array.from({ length: 148 }, () => Math.round(8 * rng.normal()) / 8) };
+    const [js, native] = (['js', 'native'] as const).map((backend) => compileOk(src).model(undefined, { backend }));
+    for (const p of ['f64'] as const) {
+      const a = js!.forward({ x }, p), b = native!.forward({ x }, p);
+      for (const k of Object.keys(a)) [...a[k]!.data].forEach((v, i) => expect(Math.abs(v - b[k]!.data[i]!) <= 1e-6 * (1 + Math.abs(v)), `${p} ${k}[${i}]`).toBe(true));
+    }
+  }, 60_000);
+  if (why) console.warn(`tests/opset.test.ts native case skipped: ${why}`);
 });

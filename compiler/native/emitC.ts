@@ -14,7 +14,7 @@ const CMP = new Set(['<', '<=', '>', '>=', '==', '!=']);
 
 /** C spelling of each math function for float (f32) and double (f64) modules; helpers live in the prelude. */
 const C_MATH: Record<Intrinsic, readonly [string, string]> = {
-  exp: ['expf', 'exp'], expm1: ['expm1f', 'expm1'], log: ['logf', 'log'], log1p: ['log1pf', 'log1p'],
+  exp: ['expf', 'exp'], expm1: ['expm1f', 'expm1'], log: ['logf', 'log'], log1p: ['log1pf', 'log1p'], log2: ['log2f', 'log2'], log10: ['log10f', 'log10'],
   sqrt: ['sqrtf', 'sqrt'], abs: ['fabsf', 'fabs'], sin: ['sinf', 'sin'], cos: ['cosf', 'cos'], tan: ['tanf', 'tan'],
   asin: ['asinf', 'asin'], acos: ['acosf', 'acos'], atan: ['atanf', 'atan'], sinh: ['sinhf', 'sinh'], cosh: ['coshf', 'cosh'],
   tanh: ['tanhf', 'tanh'], asinh: ['asinhf', 'asinh'], acosh: ['acoshf', 'acosh'], atanh: ['atanhf', 'atanh'],
