@@ -118,6 +118,22 @@ model M {
     expect(again.native?.cached).toBe(true);
   });
 
+  test('with DLM_NATIVE_THREADS=2 a large product splits over OpenMP threads and gives the same result', () => {
+    const saved = process.env['DLM_NATIVE_THREADS'];
+    process.env['DLM_NATIVE_THREADS'] = '2';
+    try {
+      const src = 'model MM {\n  input a: f32[200, 160]\n  input b: f32[160, 150]\n  output c = a @ b\n  output d = a @ transpose(a)\n}';
+      const r = new Rng(4);
+      const ins = { a: normal(r, [200, 160]), b: normal(r, [160, 150]) };
+      const native = compileOk(src).model(undefined, { backend: 'native' });
+      const got = native.forward(ins), want = compileOk(src).model(undefined, { backend: 'js' }).forward(ins);
+      expect(native.run(native.ir.fn, ins).native!.source).toMatch(/mm_rows/);
+      for (const k of ['c', 'd']) expect(relDiff(want[k]!.data, got[k]!.data), k).toBeLessThan(1e-5);
+    } finally {
+      if (saved === undefined) delete process.env['DLM_NATIVE_THREADS']; else process.env['DLM_NATIVE_THREADS'] = saved;
+    }
+  });
+
   test('names from the .dlm file never reach the C source', () => {
     const src = `import nn
 model M {

@@ -18,7 +18,20 @@ import { writeFileAtomic } from '../write.js';
 import { kernelsC } from './preludeC.js';
 
 /** Flags: -ffast-math for vectorized reductions and libm vector functions, but NaN and ∞ kept meaningful. */
-export const CC_FLAGS = ['-O3', '-march=native', '-ffast-math', '-fno-finite-math-only', '-fPIC', '-shared', '-std=gnu11', '-w'] as const;
+const BASE_FLAGS: readonly string[] = ['-O3', '-march=native', '-ffast-math', '-fno-finite-math-only', '-fPIC', '-shared', '-std=gnu11', '-w'];
+
+/**
+ * Threads for large matrix products: $DLM_NATIVE_THREADS (default 1). Above 1, objects are built with
+ * OpenMP (-fopenmp; a product of ≥ 2²² multiply-adds splits its row blocks), and libgomp is told to
+ * sleep rather than spin between parallel regions (OMP_WAIT_POLICY=passive) unless the caller says
+ * otherwise. One thread is the default because on a shared machine two measured slower (README).
+ */
+export const nativeThreads = (): number => {
+  const n = Number(process.env['DLM_NATIVE_THREADS'] ?? '1');
+  return Number.isInteger(n) && n >= 1 && n <= 256 ? n : 1;
+};
+
+export const ccFlags = (): readonly string[] => (nativeThreads() > 1 ? [...BASE_FLAGS, '-fopenmp'] : BASE_FLAGS);
 
 interface Koffi {
   load(path: string): { func(signature: string): (...args: unknown[]) => unknown };
@@ -86,7 +99,7 @@ const runCc = (tc: Toolchain, flags: readonly string[], source: string, out: str
 
 /** The matrix-product kernels' object (position-independent), compiled once into the cache. */
 const kernelsObject = (tc: Toolchain): string => {
-  const flags = [...CC_FLAGS.filter((f) => f !== '-shared'), '-c'];
+  const flags = [...ccFlags().filter((f) => f !== '-shared'), '-c'];
   const src = kernelsC();
   const path = join(nativeCacheDir(), `kernels-${hashOf(tc, flags, src)}.o`);
   if (!existsSync(path)) runCc(tc, flags, src, path);
@@ -99,9 +112,10 @@ export interface NativeObject { readonly path: string; readonly cached: boolean;
 export const compileC = (tc: Toolchain, source: string): NativeObject => {
   const t0 = performance.now();
   const kernels = kernelsObject(tc);
-  const path = join(nativeCacheDir(), `${hashOf(tc, CC_FLAGS, source + kernels)}.so`);
+  const flags = ccFlags();
+  const path = join(nativeCacheDir(), `${hashOf(tc, flags, source + kernels)}.so`);
   if (existsSync(path)) return { path, cached: true, ms: performance.now() - t0 };
-  runCc(tc, CC_FLAGS, source, path, [kernels]);
+  runCc(tc, flags, source, path, [kernels]);
   return { path, cached: false, ms: performance.now() - t0 };
 };
 
@@ -119,6 +133,12 @@ export interface NativeLayout {
  * labels, a float64 array given to a float32 module) are converted into a scratch array first.
  */
 export const instantiateNative = (tc: Toolchain, obj: NativeObject, entry: string, precision: Precision, layout: NativeLayout): CompiledModule => {
+  const threads = nativeThreads();
+  if (threads > 1) {
+    // read by libgomp when the first OpenMP object loads
+    process.env['OMP_NUM_THREADS'] ??= String(threads);
+    process.env['OMP_WAIT_POLICY'] ??= 'passive';
+  }
   const lib = tc.koffi.load(obj.path);
   const params = ['void *arena', ...Array.from({ length: layout.inputs }, (_, i) => `void *in${i}`)];
   const call = lib.func(`int ${entry}(${params.join(', ')})`);

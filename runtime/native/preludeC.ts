@@ -8,7 +8,8 @@
 //       B[k, j..j+2V) (V = 16 floats with AVX-512, 8 with AVX2); columns past the last full vector
 //       are a 6-row × 1 tile over a zero-padded copy of B's last columns.
 //   mm_dots(a, sam, b, sbn, c, M, N, K)        A's rows and B's columns contiguous along k (A·Bᵀ)
-//       a 4 × 4 tile of dot products, each a vector accumulator over k summed across lanes at the end.
+//       from 8 rows on, Bᵀ copied into a contiguous panel (cache-blocked) and mm_rows; below, a 4 × 4
+//       tile of dot products, each a vector accumulator over k summed across lanes at the end.
 //
 // Vectors are GCC/Clang vector extensions with 4-byte alignment (unaligned loads), so the compiler
 // picks AVX-512, AVX2 or SSE for -march=native and no intrinsics header is needed.
@@ -92,32 +93,42 @@ AI void rows_tail(int mr, int w, const float *a, long sam, long sak, const float
   for (int r = 0; r < mr; r++) for (int j = 0; j < w; j++) c[r * ldc + j] = acc[r][j];
 }
 
-#define ROWS_CASES(F, ...) switch (mr) { case 6: F(6, __VA_ARGS__); break; case 5: F(5, __VA_ARGS__); break; case 4: F(4, __VA_ARGS__); break; \
-  case 3: F(3, __VA_ARGS__); break; case 2: F(2, __VA_ARGS__); break; default: F(1, __VA_ARGS__); break; }
-#define ROWS2(m, ...) rows_tile(m, 2, __VA_ARGS__)
-#define ROWS1(m, ...) rows_tile(m, 1, __VA_ARGS__)
-#define TAIL(m, ...) rows_tail(m, __VA_ARGS__)
+/* Full tiles are specialized (constant mr, nv: accumulators in registers); remainders share one generic copy. */
+static __attribute__((noinline)) void rows_any(int mr, int nv, const float *a, long sam, long sak, const float *b, long sbk, float *c, long ldc, long K) {
+  rows_tile(mr, nv, a, sam, sak, b, sbk, c, ldc, K);
+}
+static __attribute__((noinline)) void tail_any(int mr, int w, const float *a, long sam, long sak, const float *panel, float *c, long ldc, long K) {
+  rows_tail(mr, w, a, sam, sak, panel, c, ldc, K);
+}
+#define ROWS(nv, ...) do { if (mr == 6) rows_tile(6, nv, __VA_ARGS__); else rows_any(mr, nv, __VA_ARGS__); } while (0)
+#define TAIL(...) do { if (mr == 6) rows_tail(6, __VA_ARGS__); else tail_any(mr, __VA_ARGS__); } while (0)
 
 static float *dlm_panel; static long dlm_panel_size;
+
+/* Products of at least this many multiply-adds split their row blocks over the OpenMP threads. */
+#define DLM_PARALLEL_MACS (1L << 22)
 
 HIDDEN void mm_rows(const float *a, long sam, long sak, const float *b, long sbk, float *c, long M, long N, long K) {
   sam /= 4; sak /= 4; sbk /= 4;
   long j2 = N - N % (2 * VW), j1 = N - N % VW;
-  for (long i = 0; i < M; i += 6) {
+  int w = (int)(N - j1);
+  if (w) {
+    if (dlm_panel_size < K * VW) { free(dlm_panel); dlm_panel = malloc(sizeof(float) * K * VW); dlm_panel_size = K * VW; }
+    for (long k = 0; k < K; k++) for (int j = 0; j < VW; j++) dlm_panel[k * VW + j] = j < w ? b[k * sbk + j1 + j] : 0;
+  }
+  const float *panel = dlm_panel;
+  long blocks = (M + 5) / 6;
+#ifdef _OPENMP
+  #pragma omp parallel for schedule(static) if (M * N * K >= DLM_PARALLEL_MACS)
+#endif
+  for (long ib = 0; ib < blocks; ib++) {
+    long i = ib * 6;
     int mr = M - i < 6 ? (int)(M - i) : 6;
     const float *ai = a + i * sam;
     float *ci = c + i * N;
-    for (long j = 0; j < j2; j += 2 * VW) ROWS_CASES(ROWS2, ai, sam, sak, b + j, sbk, ci + j, N, K)
-    if (j1 > j2) ROWS_CASES(ROWS1, ai, sam, sak, b + j2, sbk, ci + j2, N, K)
-  }
-  if (j1 < N) {
-    int w = (int)(N - j1);
-    if (dlm_panel_size < K * VW) { free(dlm_panel); dlm_panel = malloc(sizeof(float) * K * VW); dlm_panel_size = K * VW; }
-    for (long k = 0; k < K; k++) for (int j = 0; j < VW; j++) dlm_panel[k * VW + j] = j < w ? b[k * sbk + j1 + j] : 0;
-    for (long i = 0; i < M; i += 6) {
-      int mr = M - i < 6 ? (int)(M - i) : 6;
-      ROWS_CASES(TAIL, w, a + i * sam, sam, sak, dlm_panel, c + i * N + j1, N, K)
-    }
+    for (long j = 0; j < j2; j += 2 * VW) ROWS(2, ai, sam, sak, b + j, sbk, ci + j, N, K);
+    if (j1 > j2) ROWS(1, ai, sam, sak, b + j2, sbk, ci + j2, N, K);
+    if (w) TAIL(w, ai, sam, sak, panel, ci + j1, N, K);
   }
 }
 
@@ -138,16 +149,31 @@ AI void dots_tile(int mr, int nr, const float *a, long sam, const float *b, long
   }
 }
 
-#define DOTS(m, n) dots_tile(m, n, a + i * sam, sam, b + j * sbn, sbn, c + i * N + j, N, K)
-#define DOTS_N(m) switch (nr) { case 4: DOTS(m, 4); break; case 3: DOTS(m, 3); break; case 2: DOTS(m, 2); break; default: DOTS(m, 1); break; }
+static __attribute__((noinline)) void dots_any(int mr, int nr, const float *a, long sam, const float *b, long sbn, float *c, long ldc, long K) {
+  dots_tile(mr, nr, a, sam, b, sbn, c, ldc, K);
+}
+
+static float *dlm_tpanel; static long dlm_tpanel_size;
 
 HIDDEN void mm_dots(const float *a, long sam, const float *b, long sbn, float *c, long M, long N, long K) {
+  if (M >= 8 && N >= VW) {
+    /* enough rows to pay for it: Bᵀ into a contiguous [K, N] panel, then the row kernel */
+    if (dlm_tpanel_size < K * N) { free(dlm_tpanel); dlm_tpanel = malloc(sizeof(float) * K * N); dlm_tpanel_size = K * N; }
+    long ebn = sbn / 4;
+    for (long j0 = 0; j0 < N; j0 += 64)
+      for (long k0 = 0; k0 < K; k0 += 64)
+        for (long j = j0; j < N && j < j0 + 64; j++)
+          for (long k = k0; k < K && k < k0 + 64; k++) dlm_tpanel[k * N + j] = b[j * ebn + k];
+    mm_rows(a, sam, 4, dlm_tpanel, 4 * N, c, M, N, K);
+    return;
+  }
   sam /= 4; sbn /= 4;
   for (long i = 0; i < M; i += 4) {
     int mr = M - i < 4 ? (int)(M - i) : 4;
     for (long j = 0; j < N; j += 4) {
       int nr = N - j < 4 ? (int)(N - j) : 4;
-      switch (mr) { case 4: DOTS_N(4) break; case 3: DOTS_N(3) break; case 2: DOTS_N(2) break; default: DOTS_N(1) break; }
+      if (mr == 4 && nr == 4) dots_tile(4, 4, a + i * sam, sam, b + j * sbn, sbn, c + i * N + j, N, K);
+      else dots_any(mr, nr, a + i * sam, sam, b + j * sbn, sbn, c + i * N + j, N, K);
     }
   }
 }
