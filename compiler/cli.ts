@@ -20,6 +20,7 @@ import { sampleCommand } from './cli/sample.js';
 import { exportCommand } from './cli/export.js';
 import { moduleCommand } from './cli/module.js';
 import { loadParams } from './cli/checkpoints.js';
+import { predict } from './cli/predict.js';
 import { DiagnosticError } from './diagnostics/diagnostic.js';
 import { error, note } from './diagnostics/codes.js';
 import { compileFile, type Program } from './index.js';
@@ -58,20 +59,27 @@ commands:
       -o, --out FILE    write outputs as JSON
   train FILE            train the model (default data: the bundled MNIST digits); settings default to
                         the model's train { … } block, and these flags override it
-      --data mnist|FILE.csv   --epochs N (10)  --batch N (32)  --lr X  --optimizer NAME
+      --data mnist|FILE|DIR (csv tsv json jsonl npy npz IDX txt, image class folders; see README "Data")
+      --val-data FILE  --test-data FILE (scored whole)  --normalize standard|minmax|none
+      --label-column NAME[,NAME]  --features NAME,…  --header yes|no|auto  --drop-missing
+      --resize  --grayscale (image folders)  --augment flip,crop:PIXELS,noise:STD (images, seeded)
+      --epochs N (10)  --batch N (32)  --lr X  --optimizer NAME
       --schedule constant|step|exponential|cosine  --warmup STEPS  --clip-norm X  --clip-value X
-      --early-stopping EPOCHS  --augment-shift PIXELS  --val-fraction F (0.1)  --limit N  --seed N (0)
+      --early-stopping EPOCHS  --augment-shift PIXELS (= --augment crop:PIXELS)
+      --val-fraction F (0.1)  --limit N  --seed N (0)
       --out FILE.safetensors (checkpoints/MODEL.safetensors, with .log.jsonl and .curves.svg beside it)
       --resume FILE (continue the run: same settings, epoch, step, schedule, data order; --epochs N in total)
       --init-from FILE (copy the parameters it shares, e.g. after pretraining)
       --save-every N|Nepochs|Nsteps (default every epoch)  --keep K (also keep the K most recent as MODEL.stepT.safetensors)
-      --log FILE.jsonl  --label-column NAME|INDEX  --classes N (CSV data)
+      --log FILE.jsonl  --classes N (class labels must be below N when the model does not say)
       Ctrl-C / SIGTERM finish the step, save a checkpoint and exit 130 / 143; MODEL.best.safetensors keeps the
       lowest validation loss
       progress columns: loss and acc are running means over the epoch so far; val_loss and val_acc are
-      on the validation split after the epoch; a scalar output (e.g. kl) is its running mean; grad_norm is
-      the mean global gradient norm before clipping and clipped the share of steps --clip-norm clipped
-  eval FILE --checkpoint FILE.safetensors     loss and accuracy on the held-out data
+      on the validation split after the epoch (mae, val_mae and val_r2 instead for float targets); a
+      scalar output (e.g. kl) is its running mean; grad_norm is the mean global gradient norm before
+      clipping and clipped the share of steps --clip-norm clipped
+  eval FILE --checkpoint FILE.safetensors [--data FILE]   loss and metric (accuracy, or MAE and R²)
+                        of a whole --data file, else of the training run's held-out data
   predict FILE --checkpoint FILE --input NAME=FILE   outputs of a trained model (like run, --train-mode)
   sample FILE [--checkpoint FILE] [--output NAME] [--n 64] [-o grid.png] [--temperature 1]
                         write an output as a PNG grid of images (generated samples, or reconstructions
@@ -156,6 +164,15 @@ const OPTIONS = {
   'max-nesting': { type: 'string' },
   'max-source-size': { type: 'string' },
   'max-memory': { type: 'string' },
+  'val-data': { type: 'string' },
+  'test-data': { type: 'string' },
+  features: { type: 'string' },
+  header: { type: 'string' },
+  'drop-missing': { type: 'boolean' },
+  normalize: { type: 'string' },
+  resize: { type: 'boolean' },
+  grayscale: { type: 'boolean' },
+  augment: { type: 'string' },
 } as const;
 
 /** Node's parser, with its messages for unknown flags replaced by ours (which suggest the right one). */
@@ -243,17 +260,14 @@ export const main = async (argv: readonly string[], out: Out = consoleOut()): Pr
         return EXIT.ok;
       }
       case 'run': case 'predict': {
-        const ckpt = o.checkpoint ?? o.params;
-        if (ckpt) loadParams(model, ckpt);
         const inputs: Record<string, Tensor> = {};
         for (const spec of o.input ?? []) {
           const m = /^([^=]+)=(.+)$/.exec(spec);
           if (!m) throw new UsageError(`--input expects NAME=FILE, got '${spec}'`);
           setOwn(inputs, m[1]!, readTensorFile(m[2]!));
         }
-        const hasTargets = model.ir.inputs.some((i) => i.role === 'target' && Object.hasOwn(inputs, i.name));
         const mode = { training: trainingMode(o, false) };
-        emitText(out, tensorsToJson(hasTargets ? model.evaluate(inputs, mode) : model.forward(inputs, mode)), o.out);
+        emitText(out, tensorsToJson(predict(out, model, inputs, o.checkpoint ?? o.params, mode) as Record<string, Tensor>), o.out);
         return EXIT.ok;
       }
       case 'gradcheck': {
@@ -291,7 +305,7 @@ export const main = async (argv: readonly string[], out: Out = consoleOut()): Pr
       if ('diagnostics' in e && e.diagnostics.length) printDiagnostics(out, e.diagnostics); else out.err(`error: ${e.message}`);
       return EXIT.userError;
     }
-    if (e instanceof DataError) { out.err(`error: ${e.message}`); return EXIT.userError; }
+    if (e instanceof DataError) { out.err(`error${e.errorCode ? `[${e.errorCode}]` : ''}: ${e.message}`); return EXIT.userError; }
     if (e instanceof UsageError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) { const msg = (e as Error).message;
       out.err(`error: ${msg}${msg.includes('see dlm help') ? '' : '\n(see dlm --help)'}`);
       return EXIT.usage;
@@ -329,6 +343,15 @@ const trainFlags = (o: Record<string, string | boolean | string[] | undefined>):
     ...opt('augmentShift', num(str('augment-shift'), 'augment-shift', true)),
     ...opt('saveEvery', str('save-every')),
     ...opt('keep', num(str('keep'), 'keep', true)),
+    ...opt('valData', str('val-data')),
+    ...opt('testData', str('test-data')),
+    ...opt('features', str('features')),
+    ...opt('header', str('header')),
+    ...opt('dropMissing', o['drop-missing'] as boolean | undefined),
+    ...opt('normalize', str('normalize')),
+    ...opt('resize', o['resize'] as boolean | undefined),
+    ...opt('grayscale', o['grayscale'] as boolean | undefined),
+    ...opt('augment', str('augment')),
   };
 };
 

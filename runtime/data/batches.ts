@@ -1,26 +1,29 @@
 // Mini-batches over a Dataset (shuffled per epoch by a seeded generator, last partial batch included),
-// train/validation splits, normalization and random-shift augmentation for images.
+// train/validation splits and normalization (augmentation: augment.ts).
 import { Rng } from '../random.js';
-import { labelsPerRow, type Dataset } from './dataset.js';
+import { featuresPerRow, labelArray, labelsPerRow, type Dataset } from './dataset.js';
 
 export interface BatchOptions { readonly batchSize: number; readonly shuffle: boolean; readonly rng?: Rng; readonly dropLast?: boolean }
-export interface Batch { readonly x: Float32Array; readonly y: Int32Array; readonly count: number }
+export interface Batch { readonly x: Float32Array; readonly y: Int32Array | Float32Array; readonly count: number }
 
-const rowSize = (ds: Dataset): number => (ds.count ? ds.x.length / ds.count : 0);
+const rowSize = featuresPerRow;
 
 /** Yields batches into two reused buffers; the last partial batch comes as views of its length. */
 export function* batches(ds: Dataset, opts: BatchOptions): Generator<Batch> {
   const f = rowSize(ds), l = labelsPerRow(ds);
   const order = opts.shuffle ? (opts.rng ?? new Rng(0)).permutation(ds.count) : undefined;
-  const bx = new Float32Array(opts.batchSize * f), by = new Int32Array(opts.batchSize * l);
+  const bx = new Float32Array(opts.batchSize * f), by = labelArray(ds, opts.batchSize * l);
+  const rows = new Int32Array(opts.batchSize);
   for (let start = 0; start < ds.count; start += opts.batchSize) {
     const count = Math.min(opts.batchSize, ds.count - start);
     if (count < opts.batchSize && opts.dropLast) return;
     for (let i = 0; i < count; i++) {
       const r = order ? order[start + i]! : start + i;
-      bx.set(ds.x.subarray(r * f, (r + 1) * f), i * f);
+      rows[i] = r;
+      if (!ds.xRows) bx.set(ds.x.subarray(r * f, (r + 1) * f), i * f);
       by.set(ds.y.subarray(r * l, (r + 1) * l), i * l);
     }
+    ds.xRows?.read(rows.subarray(0, count), bx);
     yield count === opts.batchSize ? { x: bx, y: by, count } : { x: bx.subarray(0, count * f), y: by.subarray(0, count * l), count };
   }
 }
@@ -31,7 +34,8 @@ export const splitValidation = (ds: Dataset, fraction: number, rng: Rng): { trai
   const order = rng.permutation(ds.count);
   const nVal = Math.round(ds.count * fraction);
   const take = (idx: Int32Array): Dataset => {
-    const x = new Float32Array(idx.length * f), y = new Int32Array(idx.length * l);
+    if (ds.xRows) return subsetRows(ds, idx);
+    const x = new Float32Array(idx.length * f), y = labelArray(ds, idx.length * l);
     idx.forEach((r, i) => { x.set(ds.x.subarray(r * f, (r + 1) * f), i * f); y.set(ds.y.subarray(r * l, (r + 1) * l), i * l); });
     return { ...ds, x, y, count: idx.length };
   };
@@ -51,17 +55,16 @@ export const normalize = (ds: Dataset, mean?: Float32Array, std?: Float32Array):
   return { mean: m, std: s };
 };
 
-/** Shifts each h×w image by a random integer offset in [−maxShift, maxShift]² (zero fill), in place. */
-export const augmentShift = (x: Float32Array, count: number, h: number, w: number, maxShift: number, rng: Rng): void => {
-  const tmp = new Float32Array(h * w);
-  for (let n = 0; n < count; n++) {
-    const img = x.subarray(n * h * w, (n + 1) * h * w);
-    const dy = rng.int(2 * maxShift + 1) - maxShift, dx = rng.int(2 * maxShift + 1) - maxShift;
-    tmp.fill(0);
-    for (let i = 0; i < h; i++) for (let j = 0; j < w; j++) {
-      const si = i - dy, sj = j - dx;
-      if (si >= 0 && si < h && sj >= 0 && sj < w) tmp[i * w + j] = img[si * w + sj]!;
-    }
-    img.set(tmp);
-  }
+/** The rows `idx` of a dataset whose features are read on demand: the reader maps row numbers through idx. */
+export const subsetRows = (ds: Dataset, idx: Int32Array): Dataset => {
+  const l = labelsPerRow(ds), base = ds.xRows!;
+  const y = labelArray(ds, idx.length * l);
+  idx.forEach((r, i) => y.set(ds.y.subarray(r * l, (r + 1) * l), i * l));
+  let mapped = new Int32Array(0);
+  const read = (rows: ArrayLike<number>, dst: Float32Array) => {
+    if (mapped.length < rows.length) mapped = new Int32Array(rows.length);
+    for (let k = 0; k < rows.length; k++) mapped[k] = idx[rows[k]!]!;
+    base.read(mapped.subarray(0, rows.length), dst);
+  };
+  return { ...ds, y, count: idx.length, xRows: { read } };
 };

@@ -9,7 +9,8 @@ const TYPES: Record<number, [number, (v: DataView, p: number) => number]> = {
   0x0c: [4, (v, p) => v.getInt32(p)], 0x0d: [4, (v, p) => v.getFloat32(p)], 0x0e: [8, (v, p) => v.getFloat64(p)],
 };
 
-export const parseIdx = (raw: Uint8Array, name: string): { shape: number[]; data: Float32Array | Int32Array } => {
+/** The array, and its IDX element type (0x08: unsigned bytes, MNIST's pixels and labels). */
+export const parseIdx = (raw: Uint8Array, name: string): { shape: number[]; data: Float32Array | Int32Array; type: number } => {
   let buf = raw;
   if (buf[0] === 0x1f && buf[1] === 0x8b) {
     try { buf = gunzipSync(buf); } catch (e) { throw new DataError(name, `corrupt gzip data: ${(e as Error).message}`); }
@@ -28,7 +29,7 @@ export const parseIdx = (raw: Uint8Array, name: string): { shape: number[]; data
   const ints = nd === 1 && size === 1;
   const data = ints ? new Int32Array(n) : new Float32Array(n);
   for (let i = 0; i < n; i++) data[i] = read(v, off + i * size);
-  return { shape, data };
+  return { shape, data, type: buf[2]! };
 };
 
 export const readIdx = (path: string) => {

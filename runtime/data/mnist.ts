@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseIdx } from './idx.js';
 import { Rng } from '../random.js';
-import type { Dataset } from './dataset.js';
+import type { ClassDataset as Dataset } from './dataset.js';
 import { DataError } from './errors.js';
 
 const PIXELS = 784;

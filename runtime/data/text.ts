@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { Rng } from '../random.js';
-import type { Dataset } from './dataset.js';
+import type { ClassDataset as Dataset } from './dataset.js';
 import { DataError } from './errors.js';
 
 export const LETTERS = '.abcdefghijklmnopqrstuvwxyz';
