@@ -89,7 +89,7 @@ const describe = (ds: Dataset, r: { notes: readonly string[]; labelColumns?: rea
   const fc = r?.featureColumns;
   if (fc) parts.push(`${fc.length} feature column${fc.length === 1 ? '' : 's'}${fc.length <= 8 ? ` (${fc.join(', ')})` : ''}`);
   if (ds.classNames) parts.push(`classes ${ds.classNames.map((c, i) => `${i} = ${c}`).join(', ')}`);
-  parts.push(...(r?.notes ?? []));
+  for (const n of r?.notes ?? []) parts.push(n);
   return parts.join('; ');
 };
 

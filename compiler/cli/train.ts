@@ -85,28 +85,6 @@ export const trainCommand = async (out: Out, model: Model, file: string, flags: 
     out.log(`${s.resume}: this run already ${run.done ? 'finished' : 'trained'} ${run.epoch} epoch${run.epoch === 1 ? '' : 's'} of ${s.epochs}; nothing to train (pass --epochs N with N > ${run.epoch} to train longer)`);
     return EXIT.ok;
   }
-  const { train, val, test, lines, meta: dataMeta } = loadTraining(s, model);
-  checkLabels(model, train, s.data);
-  const trainer = new Trainer(model, {
-    ...(s.optimizer ? { optimizer: s.optimizer } : {}), ...(s.lr !== undefined ? { hyper: { lr: s.lr } } : {}),
-    ...(s.clipNorm !== undefined ? { clipNorm: s.clipNorm } : {}), ...(s.clipValue !== undefined ? { clipValue: s.clipValue } : {}),
-  });
-  const ck = s.resume ? loadParams(model, s.resume, trainer) : undefined;
-  if (s.initFrom) out.err(`initialized ${initFrom(model, s.initFrom).join(', ')} from ${s.initFrom}`);
-  mkdirSync(dirname(path), { recursive: true });
-  const files = new RunFiles(runPaths(path, s.log), s.keep ?? 0, s.resume ? { epochs: run?.epoch ?? 0, log: runPaths(s.resume).log, ...(resumed?.bestVal !== undefined ? { bestVal: resumed.bestVal } : {}) } : undefined);
-  const hp = Object.entries(trainer.config.hyper ?? {}).map(([k, v]) => `${k}=${v}`).join(', ');
-  out.err(`dlm train: ${model.name} from ${basename(file)} — ${model.paramCount().toLocaleString('en-US')} parameters, ${trainer.config.optimizer}(${hp})`);
-  out.err(optimizerLine(model, s, trainer.config.optimizer, hp));
-  for (const l of lines) out.err(l);
-  out.err(`batch ${s.batch}, ${s.epochs} epochs, seed ${s.seed}${s.earlyStopping !== undefined ? `, early stopping after ${s.earlyStopping}` : ''}`);
-  const augment = augmentOption(s, train, out);
-  if (s.resume) out.err(run ? `resuming ${s.resume} after epoch ${run.epoch}${run.step ? `, step ${run.step} of epoch ${run.epoch + 1}` : ''} (step ${trainer.t} in all)` : `resuming ${s.resume} from step ${trainer.t} (it holds no run state: epochs count from 1)`);
-  const resumeCommand = `dlm train ${file} --resume ${path}`;
-  const info: Record<string, string> = {
-    epochs: String(s.epochs), seed: String(s.seed), source: basename(file), [META_KEY]: JSON.stringify(dataMeta),
-    settings: JSON.stringify(Object.fromEntries(SAVED.filter((k) => s[k] !== undefined).map((k) => [k, s[k]]))),
-  };
   // SIGINT / SIGTERM: finish the step, save, exit 130 / 143. A second signal cannot interrupt the save
   // (it is synchronous; the handler stays installed and only answers once the save is done).
   const abort = new AbortController();
@@ -119,10 +97,32 @@ export const trainCommand = async (out: Out, model: Model, file: string, flags: 
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  let bar: ProgressBar | undefined;
-  const t0 = performance.now();
-  const every = parseSaveEvery(s.saveEvery);
   try {
+    const { train, val, test, lines, meta: dataMeta } = loadTraining(s, model);
+    checkLabels(model, train, s.data);
+    const trainer = new Trainer(model, {
+      ...(s.optimizer ? { optimizer: s.optimizer } : {}), ...(s.lr !== undefined ? { hyper: { lr: s.lr } } : {}),
+      ...(s.clipNorm !== undefined ? { clipNorm: s.clipNorm } : {}), ...(s.clipValue !== undefined ? { clipValue: s.clipValue } : {}),
+    });
+    const ck = s.resume ? loadParams(model, s.resume, trainer) : undefined;
+    if (s.initFrom) out.err(`initialized ${initFrom(model, s.initFrom).join(', ')} from ${s.initFrom}`);
+    mkdirSync(dirname(path), { recursive: true });
+    const files = new RunFiles(runPaths(path, s.log), s.keep ?? 0, s.resume ? { epochs: run?.epoch ?? 0, log: runPaths(s.resume).log, ...(resumed?.bestVal !== undefined ? { bestVal: resumed.bestVal } : {}) } : undefined);
+    const hp = Object.entries(trainer.config.hyper ?? {}).map(([k, v]) => `${k}=${v}`).join(', ');
+    out.err(`dlm train: ${model.name} from ${basename(file)} — ${model.paramCount().toLocaleString('en-US')} parameters, ${trainer.config.optimizer}(${hp})`);
+    out.err(optimizerLine(model, s, trainer.config.optimizer, hp));
+    for (const l of lines) out.err(l);
+    out.err(`batch ${s.batch}, ${s.epochs} epochs, seed ${s.seed}${s.earlyStopping !== undefined ? `, early stopping after ${s.earlyStopping}` : ''}`);
+    const augment = augmentOption(s, train, out);
+    if (s.resume) out.err(run ? `resuming ${s.resume} after epoch ${run.epoch}${run.step ? `, step ${run.step} of epoch ${run.epoch + 1}` : ''} (step ${trainer.t} in all)` : `resuming ${s.resume} from step ${trainer.t} (it holds no run state: epochs count from 1)`);
+    const resumeCommand = `dlm train ${file} --resume ${path}`;
+    const info: Record<string, string> = {
+      epochs: String(s.epochs), seed: String(s.seed), source: basename(file), [META_KEY]: JSON.stringify(dataMeta),
+      settings: JSON.stringify(Object.fromEntries(SAVED.filter((k) => s[k] !== undefined).map((k) => [k, s[k]]))),
+    };
+    let bar: ProgressBar | undefined;
+    const t0 = performance.now();
+    const every = parseSaveEvery(s.saveEvery);
     const result = await fitAsync(trainer, train, val.count ? val : undefined, {
       epochs: s.epochs, batchSize: s.batch, seed: s.seed, signal: abort.signal,
       schedule: makeSchedule(s.schedule as ScheduleName, { base: trainer.lr, epochs: s.epochs, warmupSteps: s.warmup }),
