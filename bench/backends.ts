@@ -139,7 +139,7 @@ export const backendsReport = (tfjsWasm: Record<string, number> = {}): BackendRe
   const lower = (unit: string) => unit.startsWith('µs');
   const best = (r: BackendReport['rows'][number]) => {
     const t = [r.values['torch-1'], r.values['torch-2']].filter((v): v is number => v !== undefined);
-    return t.length ? (lower(r.unit) ? Math.min(...t) : Math.max(...t)) : undefined;
+    return t.length ? (lower(r.unit) ? t.reduce((a, b) => Math.min(a, b)) : t.reduce((a, b) => Math.max(a, b))) : undefined;
   };
   const vs = (r: BackendReport['rows'][number], b: string, ref: number | undefined) => {
     const v = r.values[b];
