@@ -53,19 +53,29 @@ layer LayerNorm(d, eps = 1e-5) {
   }
 }
 
-// Transposed convolution (decoders, generators): W is [c_in, c_out, k, k]; output (H − 1)·stride − 2·padding + k.
-layer ConvTranspose2d(c_in, c_out, k, stride = 1, padding = 0, init = he_uniform) {
-  param W: f32[c_in, c_out, k, k] = init
+// Transposed convolution (decoders, generators): W is [c_in, c_out/groups, k, k];
+// output (H − 1)·stride − 2·padding + dilation·(k − 1) + 1 + output_padding.
+layer ConvTranspose2d(c_in, c_out, k, stride = 1, padding = 0, output_padding = 0, groups = 1, dilation = 1, init = he_uniform) {
+  param W: f32[c_in, c_out / groups, k, k] = init
   param b: f32[c_out] = zeros
-  fn forward(x) = conv_transpose2d(x, W, stride = stride, padding = padding) + reshape(b, [1, c_out, 1, 1])
+  fn forward(x) {
+    let y = conv_transpose2d(x, W, stride = stride, padding = padding, output_padding = output_padding, groups = groups, dilation = dilation)
+    y + reshape(b, [1, c_out, 1, 1])
+  }
 }
 
-// 1-D convolution over [N, C, L] sequences, as a 2-D convolution of height 1. W is [c_out, c_in, k].
-fn conv1d(x, w, stride = 1, padding = 0) = squeeze(conv2d(expand_dims(x, 2), expand_dims(w, 2), stride = [1, stride], padding = [0, padding]), 2)
-layer Conv1d(c_in, c_out, k, stride = 1, padding = 0, init = he_uniform) {
-  param W: f32[c_out, c_in, k] = init
+// 1-D convolution over [N, C, L] sequences (the conv1d built-in). W is [c_out, c_in/groups, k].
+layer Conv1d(c_in, c_out, k, stride = 1, padding = 0, dilation = 1, groups = 1, init = he_uniform) {
+  param W: f32[c_out, c_in / groups, k] = init
   param b: f32[c_out] = zeros
-  fn forward(x) = conv1d(x, W, stride = stride, padding = padding) + reshape(b, [1, c_out, 1])
+  fn forward(x) = conv1d(x, W, stride = stride, padding = padding, dilation = dilation, groups = groups) + reshape(b, [1, c_out, 1])
+}
+
+// 3-D convolution over [N, C, D, H, W] volumes (the conv3d built-in). W is [c_out, c_in/groups, k, k, k].
+layer Conv3d(c_in, c_out, k, stride = 1, padding = 0, dilation = 1, groups = 1, init = he_uniform) {
+  param W: f32[c_out, c_in / groups, k, k, k] = init
+  param b: f32[c_out] = zeros
+  fn forward(x) = conv3d(x, W, stride = stride, padding = padding, dilation = dilation, groups = groups) + reshape(b, [1, c_out, 1, 1, 1])
 }
 
 // Embedding lookup: integer ids [...] → vectors [..., d]; the gradient adds into the rows that were used.

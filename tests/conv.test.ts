@@ -28,7 +28,7 @@ describe('conv2d', () => {
 
   test('a kernel that does not fit the stride explains which padding to choose', () => {
     const ds = compileErr(net('param w: f32[4, 2, 5, 5] = zeros\n  output y = conv2d(x, w, stride = 2)', 'f32[B, 2, 28, 28]'));
-    expect(ds[0]!.code).toBe('E0203');
+    expect(ds[0]!.code).toBe('E0252');
     expect(ds[0]!.message).toMatch(/kernel of 5 with stride 2 on 28 .* gives 12\.50 positions; choose padding/);
   });
 

@@ -6,7 +6,8 @@ import { dimAdd, dimDiv, dimMul, fmtDim } from '../types/dims.js';
 import type { Dim, DType } from '../types/types.js';
 import { ERROR, describe, type Binding, type Scope } from './scope.js';
 import type { ExprElab } from './expr.js';
-import { conv2d, convTranspose2d, pool } from './convs.js';
+import { convNd, convTranspose2d } from './convs.js';
+import { avgPool, maxPool } from './pools.js';
 import { scanBuiltin } from './scan.js';
 import { OPSET_BUILTINS } from './builtinsOpset.js';
 import { SHAPE_BUILTINS } from './builtinsShape.js';
@@ -92,10 +93,16 @@ export const BUILTINS: Readonly<Record<string, Builtin>> = {
   ...OPSET_BUILTINS,
   ...SHAPE_BUILTINS,
   scan: scanBuiltin,
-  conv2d,
+  conv1d: convNd(1),
+  conv2d: convNd(2),
+  conv3d: convNd(3),
   conv_transpose2d: convTranspose2d,
-  max_pool2d: pool('max'),
-  avg_pool2d: pool('avg'),
+  max_pool1d: maxPool(1),
+  max_pool2d: maxPool(2),
+  max_pool3d: maxPool(3),
+  avg_pool1d: avgPool(1),
+  avg_pool2d: avgPool(2),
+  avg_pool3d: avgPool(3),
   sum: reduction('sum'),
   max: reduction('max'),
   /** count(x, axis): how many elements a reduction over `axis` combines (a possibly symbolic number). */

@@ -1,148 +1,183 @@
-// Built-ins for convolutional networks: conv2d with stride/padding/dilation/groups (padding as a number,
-// [ph, pw], [top, bottom, left, right], `same` or `valid`), and pooling written with existing primitives
-// (a slice, a reshape into windows, and max or sum over the window axes).
+// Convolution built-ins: conv1d, conv2d and conv3d with stride, padding (a number, one per axis,
+// [before, after] per axis, `same` or `valid`), dilation and groups, and conv_transpose2d with groups,
+// dilation and output_padding. conv2d is the conv2d primitive, lowered to im2col + matmul when
+// groups = 1; conv1d is conv2d over [N, C, 1, L]; conv3d is conv2d over the depth windows stacked into
+// the channel axis:
+//   y[n, co, od] = Σ_kd conv2d(x[n, :, od·sd − pd + kd·dd], w[co, :, kd])   (a sum over depth taps)
+// written as one conv2d on [N·OD, C·KD, H, W] with the filter reshaped to [C_out, C/groups·KD, KH, KW]
+// (each group's channels stay contiguous), so gradients and second derivatives come from conv2d's.
 import type { Span } from '../diagnostics/span.js';
-import { note } from '../diagnostics/codes.js';
 import { outSize } from '../ops/conv.js';
+import { dimMul } from '../types/dims.js';
 import { type Dim, fmtShape } from '../types/types.js';
 import type { CallArgs } from './builtins.js';
+import { AXES, checkNames, get, ints, padArg, shapeErr, spatialInput, type Arg } from './convArgs.js';
 import type { ExprElab } from './expr.js';
-import { ERROR, describe, type Binding } from './scope.js';
+import { ERROR, type Binding } from './scope.js';
 
-const get = (a: CallArgs, i: number, name: string) => a.pos[i] ?? a.kw.get(name);
-
-/** A static int or a pair of them (for height and width). */
-const pair = (x: ExprElab, g: { v: Binding; span: Span } | undefined, dflt: number, what: string): [number, number] | undefined => {
-  if (!g) return [dflt, dflt];
-  if (g.v.k === 'list' && g.v.items.length === 2) {
-    const [a, b] = g.v.items.map((it) => x.c.staticInt(it, g.span, what));
-    return a === undefined || b === undefined ? undefined : [a, b];
-  }
-  const n = x.c.staticInt(g.v, g.span, what);
-  return n === undefined ? undefined : [n, n];
-};
-
-const checkNames = (x: ExprElab, a: CallArgs, span: Span, fn: string, names: readonly string[]): boolean => {
-  for (const [k, g] of a.kw) if (!names.includes(k)) { x.c.err('E0104', g.span, `${fn} has no argument '${k}' (it takes ${names.join(', ')})`); return false; }
-  if (a.pos.length > names.length) { x.c.err('E0104', span, `${fn} takes at most ${names.length} arguments`); return false; }
-  return true;
-};
-
-export const conv2d = (x: ExprElab, a: CallArgs, span: Span): Binding => {
-  if (!checkNames(x, a, span, 'conv2d', ['x', 'w', 'stride', 'padding', 'dilation', 'groups'])) return ERROR;
-  const xa = get(a, 0, 'x'), wa = get(a, 1, 'w');
-  if (!xa || !wa) return x.c.err('E0104', span, 'conv2d needs an input and a filter: conv2d(x, w, stride = 1, padding = 0)');
-  const xi = x.c.tensor(xa.v, xa.span), wi = x.c.tensor(wa.v, wa.span);
-  const stride = pair(x, get(a, 2, 'stride'), 1, 'stride'), dil = pair(x, get(a, 4, 'dilation'), 1, 'dilation');
-  const gg = get(a, 5, 'groups');
-  const groups = gg ? x.c.staticInt(gg.v, gg.span, 'groups') : 1;
-  if (xi === undefined || wi === undefined || !stride || !dil || groups === undefined) return ERROR;
-  const xs = x.c.type(xi).shape, ws = x.c.type(wi).shape;
-  if (xs.length !== 4 || ws.length !== 4 || typeof xs[2] !== 'number' || typeof xs[3] !== 'number' || typeof ws[2] !== 'number' || typeof ws[3] !== 'number') {
-    return x.c.err('E0203', span, `conv2d takes x: [N, C, H, W] and w: [C_out, C_in/groups, KH, KW] with fixed sizes, got ${fmtShape(xs)} and ${fmtShape(ws)}`, [note('dlm uses the NCHW layout')]);
-  }
-  const pad = padding(x, get(a, 3, 'padding'), [xs[2], xs[3]], [ws[2], ws[3]], stride, dil);
-  if (!pad) return ERROR;
-  const attrs = { stride, pad, dilation: dil, groups };
-  const direct = x.c.op('conv2d', [xi, wi], attrs, span, [xa.span, wa.span]);
-  if (direct.k !== 'tensor' || groups !== 1 || CONV_LOWERING === 'direct') return direct;
-  // Lower to im2col + matmul (the faster form here, see README); the direct node above only checked the
-  // shapes and is left for dead-code elimination.
-  return im2colConv(x, xi, wi, attrs, x.c.type(direct.id).shape, span);
-};
+export interface ConvGeom { stride: number[]; pad: number[]; dilation: number[]; groups: number }
 
 /** How conv2d is lowered: 'im2col' (patches, then the tiled matmul kernel) or 'direct' loop nests. */
 export const CONV_LOWERING: 'im2col' | 'direct' = (typeof process === 'undefined' ? undefined : process.env['DLM_CONV']) === 'direct' ? 'direct' : 'im2col';
 
-const im2colConv = (x: ExprElab, xi: number, wi: number, attrs: Record<string, unknown>, outShape: readonly Dim[], span: Span): Binding => {
+const opper = (x: ExprElab, span: Span) => (name: string, ins: number[], attrs: Record<string, unknown>): number | undefined => {
+  const r = x.c.op(name, ins, attrs, span);
+  return r.k === 'tensor' ? r.id : undefined;
+};
+
+/** conv over x [N, C, …spatial] and w [C_out, C/groups, …kernel] (rank 4: conv2d; rank 5: conv3d), shapes already checked. */
+export const convLowered = (x: ExprElab, xi: number, wi: number, g: ConvGeom, span: Span): number | undefined =>
+  (x.c.type(xi).shape.length === 5 ? conv3dLowered(x, xi, wi, g, span) : conv2dLowered(x, xi, wi, g, span));
+
+const conv2dLowered = (x: ExprElab, xi: number, wi: number, g: ConvGeom, span: Span): number | undefined => {
+  const direct = x.c.op('conv2d', [xi, wi], { ...g }, span);
+  if (direct.k !== 'tensor') return undefined;
+  if (g.groups !== 1 || CONV_LOWERING === 'direct') return direct.id;
+  // y[n] = W [Co, C·KH·KW] @ cols[n] [C·KH·KW, OH·OW]: a batched matmul whose result is already NCHW.
+  // The direct node above only checked the shapes and is left for dead-code elimination.
+  const op = opper(x, span);
   const [N, C] = x.c.type(xi).shape as [Dim, number];
   const [Co, , KH, KW] = x.c.type(wi).shape as number[] as [number, number, number, number];
-  const [, , OH, OW] = outShape as [Dim, number, number, number];
-  const op = (name: string, ins: number[], a: Record<string, unknown>): number | undefined => { const r = x.c.op(name, ins, a, span); return r.k === 'tensor' ? r.id : undefined; };
-  // y[n] = W [Co, C·KH·KW] @ cols[n] [C·KH·KW, OH·OW]: a batched matmul whose result is already NCHW
-  const cols = op('im2col', [xi], { stride: attrs['stride'], pad: attrs['pad'], dilation: attrs['dilation'], k_hw: [KH, KW] });
+  const [, , OH, OW] = x.c.type(direct.id).shape as [Dim, number, number, number];
+  const cols = op('im2col', [xi], { stride: g.stride, pad: g.pad, dilation: g.dilation, k_hw: [KH, KW] });
   const c3 = cols === undefined ? undefined : op('reshape', [cols], { shape: [N, C * KH * KW, OH * OW] });
   const w2 = op('reshape', [wi], { shape: [Co, C * KH * KW] });
   const y3 = c3 === undefined || w2 === undefined ? undefined : op('matmul', [w2, c3], {});
-  const y = y3 === undefined ? undefined : op('reshape', [y3], { shape: [N, Co, OH, OW] });
-  return y === undefined ? ERROR : { k: 'tensor', id: y };
+  return y3 === undefined ? undefined : op('reshape', [y3], { shape: [N, Co, OH, OW] });
 };
 
-/** [top, bottom, left, right]; `same` keeps ⌈size/stride⌉ positions (any odd remainder at the bottom/right). */
-const padding = (x: ExprElab, g: { v: Binding; span: Span } | undefined, hw: [number, number], k: [number, number], s: [number, number], d: [number, number]): number[] | undefined => {
-  if (!g) return [0, 0, 0, 0];
-  if (g.v.k === 'word') {
-    if (g.v.name === 'valid') return [0, 0, 0, 0];
-    const total = [0, 1].map((i) => Math.max((Math.ceil(hw[i]! / s[i]!) - 1) * s[i]! + d[i]! * (k[i]! - 1) + 1 - hw[i]!, 0));
-    return [Math.floor(total[0]! / 2), total[0]! - Math.floor(total[0]! / 2), Math.floor(total[1]! / 2), total[1]! - Math.floor(total[1]! / 2)];
+const conv3dLowered = (x: ExprElab, xi: number, wi: number, g: ConvGeom, span: Span): number | undefined => {
+  const op = opper(x, span);
+  const [N, C, D, H, W] = x.c.type(xi).shape as [Dim, number, number, number, number];
+  const [Co, Cg, KD, KH, KW] = x.c.type(wi).shape as number[] as [number, number, number, number, number];
+  const [sd, pd0, pd1, dd] = [g.stride[0]!, g.pad[0]!, g.pad[1]!, g.dilation[0]!];
+  const OD = outSize(D, KD, sd, pd0, pd1, dd) as number;
+  // zeros before and after the depth axis; sd − 1 more after, so every strided window below can be
+  // sliced as OD·sd planes and the first of each sd kept
+  const padded = op('pad', [xi], { before: [0, 0, pd0, 0, 0], after: [0, 0, pd1 + sd - 1, 0, 0] });
+  if (padded === undefined) return undefined;
+  const taps: number[] = [];
+  for (let kd = 0; kd < KD; kd++) {
+    let t = op('slice', [padded], { begin: [0, 0, kd * dd, 0, 0], end: [N, C, kd * dd + OD * sd, H, W] });
+    if (t !== undefined && sd > 1) {
+      const r = op('reshape', [t], { shape: [N, C, OD, sd, H, W] });
+      t = r === undefined ? undefined : op('slice', [r], { begin: [0, 0, 0, 0, 0, 0], end: [N, C, OD, 1, H, W] });
+    }
+    const s = t === undefined ? undefined : op('reshape', [t], { shape: [N, C, 1, OD, H, W] });
+    if (s === undefined) return undefined;
+    taps.push(s);
   }
-  if (g.v.k === 'list' && g.v.items.length === 4) {
-    const p = g.v.items.map((it) => x.c.staticInt(it, g.span, 'padding'));
-    return p.some((q) => q === undefined) ? undefined : (p as number[]);
-  }
-  const p = pair(x, g, 0, 'padding');
-  return p ? [p[0], p[0], p[1], p[1]] : undefined;
+  const stacked = taps.length === 1 ? taps[0] : op('concat', taps, { axis: 2 });
+  const perm = stacked === undefined ? undefined : op('transpose', [stacked], { perm: [0, 3, 1, 2, 4, 5] });
+  const x2 = perm === undefined ? undefined : op('reshape', [perm], { shape: [dimMul(N, OD), C * KD, H, W] });
+  const w2 = op('reshape', [wi], { shape: [Co, Cg * KD, KH, KW] });
+  if (x2 === undefined || w2 === undefined) return undefined;
+  const y2 = conv2dLowered(x, x2, w2, { stride: g.stride.slice(1), pad: g.pad.slice(2), dilation: g.dilation.slice(1), groups: g.groups }, span);
+  if (y2 === undefined) return undefined;
+  const [, , OH, OW] = x.c.type(y2).shape as [Dim, number, number, number];
+  const y5 = op('reshape', [y2], { shape: [N, OD, Co, OH, OW] });
+  return y5 === undefined ? undefined : op('transpose', [y5], { perm: [0, 2, 1, 3, 4] });
 };
+
+/** `same` keeps ⌈size/stride⌉ positions (an odd remainder goes after); `valid` is no padding; else padArg. */
+const convPadding = (x: ExprElab, g: Arg, sp: readonly number[], k: readonly number[], s: readonly number[], d: readonly number[]): number[] | undefined => {
+  if (g?.v.k === 'word' && g.v.name === 'valid') return new Array<number>(2 * sp.length).fill(0);
+  if (g?.v.k === 'word' && g.v.name === 'same') {
+    return sp.flatMap((n, i) => {
+      const total = Math.max((Math.ceil(n / s[i]!) - 1) * s[i]! + d[i]! * (k[i]! - 1) + 1 - n, 0);
+      return [Math.floor(total / 2), total - Math.floor(total / 2)];
+    });
+  }
+  return padArg(x, g, sp.length);
+};
+
+/** Channels, groups and window fit, as located E0251/E0252 diagnostics naming both shapes; the output's spatial sizes. */
+const checkConv = (x: ExprElab, fn: string, a: CallArgs, span: Span, xs: readonly Dim[], ws: readonly Dim[], g: ConvGeom): number[] | undefined => {
+  const ops = [{ what: 'the input', shape: xs, span: get(a, 0, 'x')?.span }, { what: 'the filter', shape: ws, span: get(a, 1, 'w')?.span }];
+  const r = xs.length - 2;
+  const C = xs[1] as number, Co = ws[0] as number, Cg = ws[1] as number;
+  if (C % g.groups !== 0 || Co % g.groups !== 0) { shapeErr(x, 'E0251', span, `${fn}: groups = ${g.groups} must divide the ${C} input and ${Co} output channels`, ops); return undefined; }
+  if (Cg * g.groups !== C) {
+    shapeErr(x, 'E0251', span, `${fn}: the filter ${fmtShape(ws)} expects ${Cg * g.groups} input channels${g.groups > 1 ? ` (${Cg} per group × ${g.groups} groups)` : ''}, the input ${fmtShape(xs)} has ${C}`, ops);
+    return undefined;
+  }
+  const out: number[] = [];
+  for (let i = 0; i < r; i++) {
+    const o = outSize(xs[i + 2] as number, ws[i + 2] as number, g.stride[i]!, g.pad[2 * i]!, g.pad[2 * i + 1]!, g.dilation[i]!);
+    if (typeof o === 'string') { shapeErr(x, 'E0252', span, `${fn} ${r === 1 ? '' : `${AXES[r]!.split(/, | and /)[i]}: `}${o}`, ops); return undefined; }
+    out.push(o);
+  }
+  return out;
+};
+
+const layouts = ['', '[C_out, C_in/groups, K]', '[C_out, C_in/groups, KH, KW]', '[C_out, C_in/groups, KD, KH, KW]'];
+
+/** conv{r}d(x, w, stride = 1, padding = 0, dilation = 1, groups = 1). */
+export const convNd = (r: 1 | 2 | 3) => (x: ExprElab, a: CallArgs, span: Span): Binding => {
+  const fn = `conv${r}d`;
+  if (!checkNames(x, a, span, fn, ['x', 'w', 'stride', 'padding', 'dilation', 'groups'])) return ERROR;
+  if (!get(a, 0, 'x') || !get(a, 1, 'w')) return x.c.err('E0104', span, `${fn} needs an input and a filter: ${fn}(x, w, stride = 1, padding = 0)`);
+  const inp = spatialInput(x, get(a, 0, 'x'), fn, r, span);
+  const wa = get(a, 1, 'w')!;
+  const wi = x.c.tensor(wa.v, wa.span);
+  const stride = ints(x, get(a, 2, 'stride'), r, new Array<number>(r).fill(1), 'stride', 1);
+  const dil = ints(x, get(a, 4, 'dilation'), r, new Array<number>(r).fill(1), 'dilation', 1);
+  const groups = ints(x, get(a, 5, 'groups'), 1, [1], 'groups', 1)?.[0];
+  if (!inp || wi === undefined || !stride || !dil || groups === undefined) return ERROR;
+  const ws = x.c.type(wi).shape;
+  if (ws.length !== r + 2 || ws.some((d) => typeof d !== 'number')) {
+    return shapeErr(x, 'E0251', wa.span, `${fn} takes a filter ${layouts[r]} with fixed sizes, got ${fmtShape(ws)}`, [{ what: 'the input', shape: inp.shape, span: get(a, 0, 'x')!.span }, { what: 'the filter', shape: ws, span: wa.span }]);
+  }
+  const pad = convPadding(x, get(a, 3, 'padding'), inp.sp, ws.slice(2) as number[], stride, dil);
+  if (!pad) return ERROR;
+  const g: ConvGeom = { stride, pad, dilation: dil, groups };
+  if (!checkConv(x, fn, a, span, inp.shape, ws, g)) return ERROR;
+  if (r !== 1) { const y = convLowered(x, inp.id, wi, g, span); return y === undefined ? ERROR : { k: 'tensor', id: y }; }
+  const op = opper(x, span);
+  const [N, C] = inp.shape as [Dim, number];
+  const x2 = op('reshape', [inp.id], { shape: [N, C, 1, inp.sp[0]!] });
+  const w2 = op('reshape', [wi], { shape: [ws[0]!, ws[1]!, 1, ws[2]!] });
+  const y = x2 === undefined || w2 === undefined ? undefined : convLowered(x, x2, w2, { stride: [1, ...stride], pad: [0, 0, ...pad], dilation: [1, ...dil], groups }, span);
+  const y1 = y === undefined ? undefined : op('reshape', [y], { shape: [N, ws[0]!, x.c.type(y).shape[3]!] });
+  return y1 === undefined ? ERROR : { k: 'tensor', id: y1 };
+};
+
+export const conv2d = convNd(2);
 
 /**
- * max_pool2d(x, size, stride = size, padding = 0) — the maxpool2d primitive (the gradient goes to the
- * first maximum of each window, as in PyTorch); avg_pool2d(x, size, stride = size, padding = 0) — a
- * depthwise convolution with the constant kernel 1/(kh·kw) (padding counts as zeros).
- */
-export const pool = (kind: 'max' | 'avg') => (x: ExprElab, a: CallArgs, span: Span): Binding => {
-  const fn = `${kind}_pool2d`;
-  if (!checkNames(x, a, span, fn, ['x', 'size', 'stride', 'padding'])) return ERROR;
-  const xa = get(a, 0, 'x');
-  if (!xa) return x.c.err('E0104', span, `${fn} needs an input`);
-  const xi = x.c.tensor(xa.v, xa.span);
-  const size = pair(x, get(a, 1, 'size'), 2, 'size');
-  const stride = get(a, 2, 'stride') ? pair(x, get(a, 2, 'stride'), 2, 'stride') : size;
-  const pad = pair(x, get(a, 3, 'padding'), 0, 'padding');
-  if (xi === undefined || !size || !stride || !pad) return ERROR;
-  const s = x.c.type(xi).shape;
-  if (s.length !== 4 || typeof s[1] !== 'number') return x.c.err('E0203', span, `${fn} takes [N, C, H, W], got ${fmtShape(s)}`);
-  const padding = [pad[0], pad[0], pad[1], pad[1]];
-  if (kind === 'max') return x.c.op('maxpool2d', [xi], { size, stride, pad: padding }, span, [xa.span]);
-  const C = s[1];
-  if (typeof s[2] !== 'number' || typeof s[3] !== 'number') return x.c.err('E0203', span, `${fn} needs fixed H and W, got ${fmtShape(s)}`);
-  // Floor mode, as max pooling: rows and columns no window reaches are cut off, and the far padding
-  // shrinks to what the last window uses.
-  const fit = (n: number, k: number, st: number, p: number): [number, number] => {
-    const o = Math.floor((n + 2 * p - k) / st) + 1;
-    const far = (o - 1) * st + k - p - n;
-    return far >= 0 ? [n, far] : [n + far, 0];
-  };
-  const [h, pb] = fit(s[2], size[0], stride[0], pad[0]), [wd, pr] = fit(s[3], size[1], stride[1], pad[1]);
-  let src = xi;
-  if (h !== s[2] || wd !== s[3]) {
-    const cut = x.c.op('slice', [xi], { begin: [0, 0, 0, 0], end: [s[0]!, C, h, wd] }, span);
-    if (cut.k !== 'tensor') return cut;
-    src = cut.id;
-  }
-  const w = x.c.b.at(span, () => x.c.b.op('broadcast_to', [x.c.b.num(1 / (size[0] * size[1]))], { shape: [C, 1, size[0], size[1]] }));
-  return x.c.op('conv2d', [src, w], { stride, pad: [pad[0], pb, pad[1], pr], dilation: [1, 1], groups: C }, span, [xa.span]);
-};
-
-/**
- * conv_transpose2d(x, w, stride, padding): the transpose of conv2d (a "deconvolution" for decoders and
- * generators), with w: [C_in, C_out, KH, KW] as in PyTorch. Output size (H − 1)·s − pads + d·(KH − 1) + 1.
- * It is the conv2d_input_grad primitive, so its derivatives are conv2d and the filter gradient.
+ * conv_transpose2d(x, w, stride = 1, padding = 0, output_padding = 0, groups = 1, dilation = 1): the
+ * transpose of conv2d, w: [C_in, C_out/groups, KH, KW] as in PyTorch. Output size
+ * (H − 1)·s − p_before − p_after + d·(KH − 1) + 1 + output_padding. It is the conv2d_input_grad
+ * primitive of a conv2d whose padding after is p_after − output_padding (the extra rows are input rows
+ * of that convolution), so its derivatives are conv2d and the filter gradient.
  */
 export const convTranspose2d = (x: ExprElab, a: CallArgs, span: Span): Binding => {
-  if (!checkNames(x, a, span, 'conv_transpose2d', ['x', 'w', 'stride', 'padding', 'dilation'])) return ERROR;
-  const xa = get(a, 0, 'x'), wa = get(a, 1, 'w');
-  if (!xa || !wa) return x.c.err('E0104', span, 'conv_transpose2d needs an input and a filter');
-  const xi = x.c.tensor(xa.v, xa.span), wi = x.c.tensor(wa.v, wa.span);
-  const stride = pair(x, get(a, 2, 'stride'), 1, 'stride'), dil = pair(x, get(a, 4, 'dilation'), 1, 'dilation');
-  if (xi === undefined || wi === undefined || !stride || !dil) return ERROR;
-  const xs = x.c.type(xi).shape, ws = x.c.type(wi).shape;
-  if (xs.length !== 4 || ws.length !== 4 || typeof xs[2] !== 'number' || typeof xs[3] !== 'number' || typeof ws[2] !== 'number' || typeof ws[3] !== 'number') {
-    return x.c.err('E0203', span, `conv_transpose2d takes x: [N, C_in, H, W] and w: [C_in, C_out, KH, KW] with fixed sizes, got ${fmtShape(xs)} and ${fmtShape(ws)}`);
-  }
+  const fn = 'conv_transpose2d';
+  if (!checkNames(x, a, span, fn, ['x', 'w', 'stride', 'padding', 'output_padding', 'groups', 'dilation'])) return ERROR;
+  if (!get(a, 0, 'x') || !get(a, 1, 'w')) return x.c.err('E0104', span, 'conv_transpose2d needs an input and a filter');
+  const inp = spatialInput(x, get(a, 0, 'x'), fn, 2, span);
+  const wa = get(a, 1, 'w')!;
+  const wi = x.c.tensor(wa.v, wa.span);
+  const stride = ints(x, get(a, 2, 'stride'), 2, [1, 1], 'stride', 1), dil = ints(x, get(a, 6, 'dilation'), 2, [1, 1], 'dilation', 1);
   const pg = get(a, 3, 'padding');
-  const p: [number, number] | undefined = pg?.v.k === 'word' ? undefined : pg ? pair(x, pg, 0, 'padding') : [0, 0];
-  if (!p) return pg?.v.k === 'word' ? x.c.err('E0203', pg.span, 'conv_transpose2d takes a numeric padding') : ERROR;
-  const H = (xs[2] - 1) * stride[0] - 2 * p[0] + dil[0] * (ws[2] - 1) + 1, W = (xs[3] - 1) * stride[1] - 2 * p[1] + dil[1] * (ws[3] - 1) + 1;
-  if (H < 1 || W < 1) return x.c.err('E0203', span, `conv_transpose2d: the output would be ${H}×${W}`);
-  return x.c.op('conv2d_input_grad', [xi, wi], { stride, pad: [p[0], p[0], p[1], p[1]], dilation: dil, groups: 1, in_hw: [H, W] }, span, [xa.span, wa.span]);
+  if (pg?.v.k === 'word') return x.c.err('E0250', pg.span, 'conv_transpose2d takes a numeric padding (a number, [ph, pw] or [top, bottom, left, right])');
+  const pad = padArg(x, pg, 2);
+  const opad = ints(x, get(a, 4, 'output_padding'), 2, [0, 0], 'output_padding', 0);
+  const groups = ints(x, get(a, 5, 'groups'), 1, [1], 'groups', 1)?.[0];
+  if (!inp || wi === undefined || !stride || !dil || !pad || !opad || groups === undefined) return ERROR;
+  const xs = inp.shape, ws = x.c.type(wi).shape;
+  const ops = [{ what: 'the input', shape: xs, span: get(a, 0, 'x')!.span }, { what: 'the filter', shape: ws, span: wa.span }];
+  if (ws.length !== 4 || ws.some((d) => typeof d !== 'number')) return shapeErr(x, 'E0251', wa.span, `conv_transpose2d takes a filter [C_in, C_out/groups, KH, KW] with fixed sizes, got ${fmtShape(ws)}`, ops);
+  const [Ci, , KH, KW] = ws as number[] as [number, number, number, number];
+  if (Ci !== xs[1]) return shapeErr(x, 'E0251', span, `conv_transpose2d: the filter ${fmtShape(ws)} expects ${Ci} input channels, the input ${fmtShape(xs)} has ${xs[1]}`, ops);
+  if (Ci % groups !== 0) return shapeErr(x, 'E0251', span, `conv_transpose2d: groups = ${groups} must divide the ${Ci} input channels`, ops);
+  for (let i = 0; i < 2; i++) {
+    if (opad[i]! >= Math.max(stride[i]!, dil[i]!)) {
+      return shapeErr(x, 'E0253', get(a, 4, 'output_padding')!.span, `conv_transpose2d: output_padding ${opad[i]} must be smaller than the stride ${stride[i]} or the dilation ${dil[i]} (as PyTorch)`, ops);
+    }
+  }
+  const out = [0, 1].map((i) => (inp.sp[i]! - 1) * stride[i]! - pad[2 * i]! - pad[2 * i + 1]! + dil[i]! * ([KH, KW][i]! - 1) + 1 + opad[i]!);
+  if (out.some((o) => o < 1)) return shapeErr(x, 'E0253', span, `conv_transpose2d: the output would be ${out.join('×')}; reduce the padding`, ops);
+  const attrs = { stride, pad: [pad[0]!, pad[1]! - opad[0]!, pad[2]!, pad[3]! - opad[1]!], dilation: dil, groups, in_hw: out };
+  return x.c.op('conv2d_input_grad', [inp.id, wi], attrs, span, [get(a, 0, 'x')!.span, wa.span]);
 };

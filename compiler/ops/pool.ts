@@ -1,29 +1,58 @@
-// Max pooling over NCHW windows (size, stride, padding) and its gradient. The gradient goes entirely to
-// the first maximum of each window in row-major order, as PyTorch does; padding never wins a window;
-// a NaN in a window is its maximum (PyTorch propagates NaN too).
-// maxpool2d_grad is linear in its cotangent but not differentiated further (no second derivatives
+// Max pooling over the trailing 2 (NCHW) or 3 (NCDHW) axes: window size, stride, padding (before and
+// after on every axis), dilation and ceil mode, and its gradient. The gradient goes entirely to the
+// first maximum of each window in row-major order, as PyTorch does; padding never wins a window; a NaN
+// in a window is its maximum (PyTorch propagates NaN too).
+// The gradient ops are linear in their cotangent but not differentiated further (no second derivatives
 // through max pooling).
 import { add, bin, comment, letMut, load, loop, mul, num, set, store, v, when, type Expr, type Stmt } from '../loops/loops.js';
 import { shapeError } from '../types/shapes.js';
 import { type Dim, type TensorType, fmtShape } from '../types/types.js';
 import { nd } from './ndarray.js';
-import type { Attrs, KernelArgs, NdArray, OpDef, OpSample } from './op.js';
+import type { Attrs, GenKit, KernelArgs, NdArray, OpDef, OpSample } from './op.js';
 
-interface P { kh: number; kw: number; sh: number; sw: number; pt: number; pl: number; pb: number; pr: number }
-const geom = (a: Attrs): P => {
-  const [kh, kw] = a['size'] as number[], [sh, sw] = a['stride'] as number[], [pt, pb, pl, pr] = a['pad'] as number[];
-  return { kh: kh!, kw: kw!, sh: sh!, sw: sw!, pt: pt!, pb: pb!, pl: pl!, pr: pr! };
+/** Per spatial axis: window k, stride s, padding before p0 and after p1, dilation d. */
+export interface PoolAxis { k: number; s: number; p0: number; p1: number; d: number }
+
+/** The axes of a pooling's attributes (dilation defaults to 1); `pad` is [before, after] per axis. */
+export const poolAxes = (a: Attrs): PoolAxis[] => {
+  const size = a['size'] as number[], stride = a['stride'] as number[], pad = a['pad'] as number[];
+  const dil = (a['dilation'] as number[] | undefined) ?? size.map(() => 1);
+  return size.map((k, i) => ({ k, s: stride[i]!, p0: pad[2 * i]!, p1: pad[2 * i + 1]!, d: dil[i]! }));
 };
 
-const poolShape = (x: TensorType, a: Attrs): Dim[] | string => {
+/**
+ * Windows along one axis (PyTorch's pooling_output_shape): ⌊(n + p0 + p1 − d·(k − 1) − 1)/s⌋ + 1, or with
+ * ceil mode ⌈…⌉ + 1 less one if the last window would start past the input and the leading padding
+ * ((o − 1)·s ≥ n + p0), so every window starts inside the input or its left padding.
+ */
+export const poolOut = (n: number, ax: PoolAxis, ceil: boolean): number => {
+  const span = n + ax.p0 + ax.p1 - ax.d * (ax.k - 1) - 1;
+  if (span < 0) return 0;
+  let o = (ceil ? Math.ceil(span / ax.s) : Math.floor(span / ax.s)) + 1;
+  if (ceil && (o - 1) * ax.s >= n + ax.p0) o--;
+  return o;
+};
+
+/** The padding after each axis that gives the same windows in floor mode (for exporters): [before, after] per axis. */
+export const floorPads = (spatial: readonly number[], a: Attrs): number[] => poolAxes(a).flatMap((ax, i) => {
+  const o = poolOut(spatial[i]!, ax, a['ceil'] === true);
+  return [ax.p0, Math.max(ax.p1, (o - 1) * ax.s + ax.d * (ax.k - 1) + 1 - spatial[i]! - ax.p0)];
+});
+
+const poolShape = (x: TensorType, a: Attrs, r: number): Dim[] | string => {
   const s = x.shape;
-  if (s.length !== 4 || typeof s[2] !== 'number' || typeof s[3] !== 'number') return `max pooling needs [N, C, H, W] with fixed H and W, got ${fmtShape(s)}`;
-  const g = geom(a);
-  if (g.pt >= g.kh || g.pb >= g.kh || g.pl >= g.kw || g.pr >= g.kw) return `padding must be smaller than the window ${g.kh}×${g.kw}`;
-  // floor mode: a ragged last window is dropped (PyTorch's default): ⌊(H + pads − k)/s⌋ + 1
-  const oh = Math.floor((s[2] + g.pt + g.pb - g.kh) / g.sh) + 1, ow = Math.floor((s[3] + g.pl + g.pr - g.kw) / g.sw) + 1;
-  if (oh < 1 || ow < 1) return `a ${g.kh}×${g.kw} window does not fit in ${s[2]}×${s[3]} with padding ${g.pt}+${g.pb}, ${g.pl}+${g.pr}`;
-  return [s[0]!, s[1]!, oh, ow];
+  const name = `max_pool${r}d`;
+  if (s.length !== r + 2 || s.slice(2).some((d) => typeof d !== 'number')) return `${name} needs [N, C, ${r === 3 ? 'D, ' : ''}H, W] with fixed spatial sizes, got ${fmtShape(s)}`;
+  const sp = s.slice(2) as number[];
+  const out: number[] = [];
+  for (const [i, ax] of poolAxes(a).entries()) {
+    const reach = ax.d * (ax.k - 1);
+    if (ax.p0 > reach || ax.p1 > reach) return `padding ${ax.p0}+${ax.p1} on axis ${i + 2} leaves a window of ${ax.k} (dilation ${ax.d}) without input: each side must be at most ${reach}`;
+    const o = poolOut(sp[i]!, ax, a['ceil'] === true);
+    if (o < 1) return `a window of ${ax.k} (dilation ${ax.d}) does not fit in ${sp[i]} with padding ${ax.p0}+${ax.p1} on axis ${i + 2} of ${fmtShape(s)}`;
+    out.push(o);
+  }
+  return [s[0]!, s[1]!, ...out];
 };
 
 /**
@@ -33,83 +62,104 @@ const poolShape = (x: TensorType, a: Attrs): Dim[] | string => {
  */
 const takes = (x: number, best: number, at: number): boolean => x > best || Number.isNaN(x) || at < 0;
 
-/** For every output position, the flat input index of the first maximum of its window (−1 if all padding). */
-const argmaxes = (x: NdArray, os: readonly number[], g: P): Int32Array => {
-  const [N, C, H, W] = x.shape as [number, number, number, number];
-  const [, , OH, OW] = os as [number, number, number, number];
-  const out = new Int32Array(N * C * OH * OW);
-  let o = 0;
-  for (let nc = 0; nc < N * C; nc++) for (let oh = 0; oh < OH; oh++) for (let ow = 0; ow < OW; ow++) {
+const prod = (s: readonly number[]) => s.reduce((p, q) => p * q, 1);
+
+/** For every output position, the flat input index of the first maximum of its window (−1 if no input in it). */
+const argmaxes = (x: NdArray, os: readonly number[], a: Attrs): Int32Array => {
+  const axes = poolAxes(a), r = axes.length;
+  const sp = x.shape.slice(2), osp = os.slice(2);
+  const inner = prod(sp), outer = prod(osp);
+  const out = new Int32Array(prod(x.shape.slice(0, 2)) * outer);
+  const o = new Array<number>(r).fill(0), kk = new Array<number>(r).fill(0);
+  for (let nc = 0; nc < x.shape[0]! * x.shape[1]!; nc++) for (let flat = 0; flat < outer; flat++) {
+    for (let i = r - 1, f = flat; i >= 0; i--) { o[i] = f % osp[i]!; f = Math.floor(f / osp[i]!); }
     let best = -Infinity, at = -1;
-    for (let kh = 0; kh < g.kh; kh++) for (let kw = 0; kw < g.kw; kw++) {
-      const h = oh * g.sh - g.pt + kh, w = ow * g.sw - g.pl + kw;
-      if (h < 0 || h >= H || w < 0 || w >= W) continue;
-      const i = (nc * H + h) * W + w;
+    for (let t = 0; t < prod(axes.map((q) => q.k)); t++) {
+      for (let i = r - 1, f = t; i >= 0; i--) { kk[i] = f % axes[i]!.k; f = Math.floor(f / axes[i]!.k); }
+      let idx = 0, inside = true;
+      for (let i = 0; i < r; i++) {
+        const p = o[i]! * axes[i]!.s - axes[i]!.p0 + kk[i]! * axes[i]!.d;
+        if (p < 0 || p >= sp[i]!) inside = false;
+        idx = idx * sp[i]! + p;
+      }
+      if (!inside) continue;
+      const i = nc * inner + idx;
       if (takes(x.data[i]!, best, at)) { best = x.data[i]!; at = i; }
     }
-    out[o++] = at;
+    out[nc * outer + flat] = at;
   }
   return out;
 };
 
 /** The loop nest of both kernels: per window, find the first maximum, then `done(value, index)`. */
 const windows = (k: KernelArgs, xs: readonly number[], os: readonly number[], X: string, done: (best: Expr, at: Expr, o: Expr) => Stmt[]): Stmt[] => {
-  const g = geom(k.attrs);
-  const [N, C, H, W] = xs as [number, number, number, number];
-  const [, , OH, OW] = os as [number, number, number, number];
-  const [nc, oh, ow, kh, kw, best, at, h, w] = ['nc', 'oh', 'ow', 'kh', 'kw', 'best', 'at', 'h', 'w'].map(k.fresh) as [string, string, string, string, string, string, string, string, string];
-  const idx = add(mul(add(mul(v(nc), num(H)), v(h)), num(W)), v(w));
-  const o = add(mul(add(mul(v(nc), num(OH)), v(oh)), num(OW)), v(ow));
-  const inner: Stmt[] = [
-    { k: 'let', name: h, e: add(add(mul(v(oh), num(g.sh)), num(-g.pt)), v(kh)) },
-    { k: 'let', name: w, e: add(add(mul(v(ow), num(g.sw)), num(-g.pl)), v(kw)) },
-    // `takes` above: [x > best] + [x ≠ x] + [at < 0] > 0; strictly greater keeps the first maximum in row-major order
-    when([bin('>=', v(h), num(0)), bin('<', v(h), num(H)), bin('>=', v(w), num(0)), bin('<', v(w), num(W)),
-      bin('>', add(add(bin('>', load(X, idx), v(best)), bin('!=', load(X, idx), load(X, idx))), bin('<', v(at), num(0))), num(0))],
-      [set(best, load(X, idx)), set(at, idx)]),
-  ];
-  return [comment(`max pool ${g.kh}×${g.kw} stride ${g.sh}×${g.sw} on ${fmtShape(xs)}`),
-    loop(nc, N * C, [loop(oh, OH, [loop(ow, OW, [letMut(best, num(-Infinity)), letMut(at, num(-1)),
-      loop(kh, g.kh, [loop(kw, g.kw, inner)]), ...done(v(best), v(at), o)])])])];
+  const axes = poolAxes(k.attrs), r = axes.length;
+  const sp = xs.slice(2), osp = os.slice(2);
+  const nc = k.fresh('nc'), best = k.fresh('best'), at = k.fresh('at');
+  const o = axes.map(() => k.fresh('o')), kk = axes.map(() => k.fresh('k')), p = axes.map(() => k.fresh('p'));
+  // flat indices: ((nc·S0 + i0)·S1 + i1)·S2 + … with every size a constant
+  const flat = (base: Expr, ix: readonly Expr[], sizes: readonly number[]) => ix.reduce<Expr>((e, i, j) => add(mul(e, num(sizes[j]!)), i), base);
+  const idx = flat(v(nc), p.map(v), sp), out = flat(v(nc), o.map(v), osp);
+  const inBounds = p.flatMap((q, i) => [bin('>=', v(q), num(0)), bin('<', v(q), num(sp[i]!))]);
+  // `takes` above: [x > best] + [x ≠ x] + [at < 0] > 0; strictly greater keeps the first maximum in row-major order
+  const pick = when([...inBounds, bin('>', add(add(bin('>', load(X, idx), v(best)), bin('!=', load(X, idx), load(X, idx))), bin('<', v(at), num(0))), num(0))],
+    [set(best, load(X, idx)), set(at, idx)]);
+  let taps: Stmt[] = [pick];
+  for (let i = r - 1; i >= 0; i--) {
+    const pos: Stmt = { k: 'let', name: p[i]!, e: add(add(mul(v(o[i]!), num(axes[i]!.s)), num(-axes[i]!.p0)), mul(v(kk[i]!), num(axes[i]!.d))) };
+    taps = [loop(kk[i]!, axes[i]!.k, [pos, ...taps])];
+  }
+  let body: Stmt[] = [letMut(best, num(-Infinity)), letMut(at, num(-1)), ...taps, ...done(v(best), v(at), out)];
+  for (let i = r - 1; i >= 0; i--) body = [loop(o[i]!, osp[i]!, body)];
+  const desc = axes.map((q) => `${q.k}/${q.s}/${q.p0}+${q.p1}/${q.d}`).join(' × ');
+  return [comment(`max pool (window/stride/pads/dilation) ${desc}${k.attrs['ceil'] === true ? ' ceil' : ''} on ${fmtShape(xs)}`), loop(nc, xs[0]! * xs[1]!, body)];
 };
 
-const sample = (k: { int(lo: number, hi: number): number }): { x: number[]; attrs: Attrs } => {
-  const [kh, kw] = [k.int(1, 3), k.int(1, 3)];
-  const [sh, sw] = [k.int(1, 3), k.int(1, 3)];
-  const pad = [k.int(0, kh - 1), k.int(0, kh - 1), k.int(0, kw - 1), k.int(0, kw - 1)];
-  return { x: [k.int(1, 2), k.int(1, 2), k.int(kh, 5), k.int(kw, 5)], attrs: { size: [kh, kw], stride: [sh, sw], pad } };
+const sample = (k: GenKit, r: number): { x: number[]; attrs: Attrs } => {
+  const size: number[] = [], stride: number[] = [], pad: number[] = [], dilation: number[] = [], x = [k.int(1, 2), k.int(1, 2)];
+  for (let i = 0; i < r; i++) {
+    const kk = k.int(1, 3), d = k.int(1, 2);
+    size.push(kk); stride.push(k.int(1, 3)); dilation.push(d);
+    pad.push(k.int(0, d * (kk - 1)), k.int(0, d * (kk - 1)));
+    // at least d elements, so a window starting in the padding has a tap inside the input
+    x.push(k.int(Math.max(1, d, d * (kk - 1) + 1 - pad[2 * i]! - pad[2 * i + 1]!), r === 3 ? 4 : 5));
+  }
+  return { x, attrs: { size, stride, pad, dilation, ceil: k.bool() } };
 };
 
-export const MAXPOOL2D: OpDef = {
-  name: 'maxpool2d', arity: 1, kind: 'reduce', internal: true,
-  doc: 'max over NCHW windows (size, stride, padding; floor mode); the gradient goes to the first maximum of each window; '
-    + 'a window with a NaN gives NaN (its gradient to the last NaN), an all −∞ window gives −∞ (its gradient to its first element)',
-  shape: ([x], a) => { const s = poolShape(x!, a); return typeof s === 'string' ? shapeError(s, 0) : { dtype: x!.dtype, shape: s }; },
+const DOC_TAIL = 'the gradient goes to the first maximum of each window; a window with a NaN gives NaN (its gradient to the last NaN), '
+  + 'an all −∞ window gives −∞ (its gradient to its first element); a window with no input element (dilation skipping it) gives −∞ and no gradient';
+
+const maxPool = (r: number): OpDef => ({
+  name: `maxpool${r}d`, arity: 1, kind: 'reduce', internal: true,
+  doc: `max over ${r === 2 ? 'NCHW' : 'NCDHW'} windows (size, stride, padding before/after each axis, dilation, floor or ceil mode as PyTorch); ${DOC_TAIL}`,
+  shape: ([x], a) => { const s = poolShape(x!, a, r); return typeof s === 'string' ? shapeError(s, 0) : { dtype: x!.dtype, shape: s }; },
   eval: ([x], a, out) => {
-    const r = nd(out.shape);
-    argmaxes(x!, out.shape, geom(a)).forEach((i, o) => { r.data[o] = i < 0 ? -Infinity : x!.data[i]!; });
-    return r;
+    const res = nd(out.shape);
+    argmaxes(x!, out.shape, a).forEach((i, o) => { res.data[o] = i < 0 ? -Infinity : x!.data[i]!; });
+    return res;
   },
   emit: { kind: 'kernel', kernel: (k) => windows(k, k.inShapes[0]!, k.outShape, k.ins[0]!, (best, _at, o) => [store(k.out, o, best)]) },
-  vjp: (b, ct, n) => [b.op('maxpool2d_grad', [n.inputs[0]!, ct], n.attrs)],
+  vjp: (b, ct, n) => [b.op(`maxpool${r}d_grad`, [n.inputs[0]!, ct], n.attrs)],
   differentiable: true,
   domain: 'away-from-ties',
-  gen: (k): OpSample => { const s = sample(k); return { shapes: [s.x], attrs: s.attrs }; },
-};
+  gen: (k): OpSample => { const s = sample(k, r); return { shapes: [s.x], attrs: s.attrs }; },
+  flops: (_ins, o, a) => prod(o) * prod(poolAxes(a).map((q) => q.k)),
+});
 
-export const MAXPOOL2D_GRAD: OpDef = {
-  name: 'maxpool2d_grad', arity: 2, kind: 'reduce', internal: true,
-  doc: 'the gradient of maxpool2d: each window’s cotangent added at the first maximum of that window',
+const maxPoolGrad = (r: number): OpDef => ({
+  name: `maxpool${r}d_grad`, arity: 2, kind: 'reduce', internal: true,
+  doc: `the gradient of maxpool${r}d: each window’s cotangent added at the first maximum of that window`,
   shape: ([x, g], a) => {
-    const s = poolShape(x!, a);
+    const s = poolShape(x!, a, r);
     if (typeof s === 'string') return shapeError(s, 0);
-    if (s.length !== g!.shape.length || s.some((d, i) => d !== g!.shape[i])) return shapeError(`maxpool2d_grad: cotangent ${fmtShape(g!.shape)} is not the pooled shape ${fmtShape(s)}`, 1);
+    if (s.length !== g!.shape.length || s.some((d, i) => d !== g!.shape[i])) return shapeError(`maxpool${r}d_grad: cotangent ${fmtShape(g!.shape)} is not the pooled shape ${fmtShape(s)}`, 1);
     return { dtype: 'f32', shape: x!.shape };
   },
   eval: ([x, g], a) => {
-    const r = nd(x!.shape);
-    argmaxes(x!, g!.shape, geom(a)).forEach((i, o) => { if (i >= 0) r.data[i]! += g!.data[o]!; });
-    return r;
+    const res = nd(x!.shape);
+    argmaxes(x!, g!.shape, a).forEach((i, o) => { if (i >= 0) res.data[i]! += g!.data[o]!; });
+    return res;
   },
   emit: {
     kind: 'kernel',
@@ -117,15 +167,20 @@ export const MAXPOOL2D_GRAD: OpDef = {
       const [xs] = k.inShapes as [number[], number[]];
       const [X, G] = k.ins as [string, string];
       const i = k.fresh('i');
-      const zero = loop(i, xs.reduce((p, q) => p * q, 1), [store(k.out, v(i), num(0))]);
+      const zero = loop(i, prod(xs), [store(k.out, v(i), num(0))]);
       return [zero, ...windows(k, xs, k.inShapes[1]!, X, (_best, at, o) => [when([bin('>=', at, num(0))], [store(k.out, at, add(load(k.out, at), load(G, o)))])])];
     },
   },
   vjp: () => [null, null],
   differentiable: false,
   gen: (k): OpSample => {
-    const s = sample(k);
-    const os = poolShape({ dtype: 'f32', shape: s.x }, s.attrs) as number[];
-    return { shapes: [s.x, os], attrs: s.attrs };
+    const s = sample(k, r);
+    const os = poolShape({ dtype: 'f32', shape: s.x }, s.attrs, r);
+    return { shapes: [s.x, typeof os === 'string' ? s.x : os as number[]], attrs: s.attrs };
   },
-};
+});
+
+export const MAXPOOL2D = maxPool(2);
+export const MAXPOOL2D_GRAD = maxPoolGrad(2);
+export const MAXPOOL3D = maxPool(3);
+export const MAXPOOL3D_GRAD = maxPoolGrad(3);

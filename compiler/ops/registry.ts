@@ -9,7 +9,7 @@ import { IOTA } from './source.js';
 import { UNIFORM } from './random.js';
 import { CONV } from './conv.js';
 import { COL2IM, IM2COL } from './im2col.js';
-import { MAXPOOL2D, MAXPOOL2D_GRAD } from './pool.js';
+import { MAXPOOL2D, MAXPOOL2D_GRAD, MAXPOOL3D, MAXPOOL3D_GRAD } from './pool.js';
 import { UNARY } from './unary.js';
 import { UNARY_MATH } from './unaryMath.js';
 import { GATHER, SCATTER_ADD } from './gather.js';
@@ -33,6 +33,8 @@ export const OPS: Readonly<Record<string, OpDef>> = {
   col2im: COL2IM,
   maxpool2d: MAXPOOL2D,
   maxpool2d_grad: MAXPOOL2D_GRAD,
+  maxpool3d: MAXPOOL3D,
+  maxpool3d_grad: MAXPOOL3D_GRAD,
   gather: GATHER,
   scatter_add: SCATTER_ADD,
   linrec: LINREC,

@@ -62,12 +62,20 @@ def _im2col(x, k, stride, pad, dilation):
     return cols.reshape(n, c, k[0], k[1], oh, ow)
 
 
-def _max_pool2d(x, size, stride, pad):
-    """Max pooling in floor mode; padding never wins a window."""
+def _max_pool2d(x, size, stride, pad, dilation=(1, 1)):
+    """Max pooling in floor mode (ceil mode comes as more padding after); padding never wins a window."""
     t, b, l, r = pad
     if t or b or l or r:
         x = F.pad(x, (l, r, t, b), value=-math.inf)
-    return F.max_pool2d(x, size, stride)
+    return F.max_pool2d(x, size, stride, dilation=dilation)
+
+
+def _max_pool3d(x, size, stride, pad, dilation):
+    """3-D max pooling in floor mode; pad = (front, back, top, bottom, left, right)."""
+    f, k, t, b, l, r = pad
+    if f or k or t or b or l or r:
+        x = F.pad(x, (l, r, t, b, f, k), value=-math.inf)
+    return F.max_pool3d(x, size, stride, dilation=dilation)
 
 
 def _add(root, path, value, buffer=False):

@@ -5,6 +5,7 @@ import type { DType, TensorType } from '../../types/types.js';
 import type { OnnxBuilder, OnnxNodeView, OnnxRule } from './onnxApi.js';
 import { ONNX_MATH_RULES } from './onnxMath.js';
 import { uniformOnnx } from './onnxRandom.js';
+import { floorPads } from '../pool.js';
 
 const ints = (n: OnnxNodeView, key: string): number[] => [...(n.attrs[key] as readonly number[])];
 
@@ -37,6 +38,15 @@ const reduce = (opType: string): OnnxRule => ({
 
 /** dlm pads are [top, bottom, left, right]; ONNX's are [top, left, bottom, right]. */
 const onnxPads = (p: readonly number[]): number[] => [p[0]!, p[2]!, p[1]!, p[3]!];
+
+const maxPoolOnnx = (g: OnnxBuilder, n: OnnxNodeView): string => {
+  const p = floorPads(n.inTypes[0]!.shape.slice(2) as number[], n.attrs);
+  const r = p.length / 2;
+  const padded = p.some((q) => q > 0)
+    ? g.node('Pad', [n.inputs[0]!, g.dims([0, 0, ...p.filter((_, i) => i % 2 === 0), 0, 0, ...p.filter((_, i) => i % 2 === 1)]), g.constant([-Infinity], n.type.dtype)], { mode: 'constant' })[0]!
+    : n.inputs[0]!;
+  return g.node('MaxPool', [padded], { kernel_shape: ints(n, 'size'), strides: ints(n, 'stride'), dilations: (n.attrs['dilation'] as number[] | undefined) ?? new Array<number>(r).fill(1) })[0]!;
+};
 
 const backwardOnly = (what: string): OnnxRule => ({ unsupported: `${what} appears only in gradient programs, which are not exported` });
 
@@ -111,7 +121,8 @@ export const ONNX_RULES: Readonly<Record<string, OnnxRule>> = {
   // conv_transpose2d: the input gradient of a convolution; output_padding restores sizes the stride dropped.
   conv2d_input_grad: {
     emit: (g, n) => {
-      const [sh, sw] = ints(n, 'stride'), [pt, pb, pl, pr] = ints(n, 'pad'), [dh, dw] = ints(n, 'dilation'), [H, W] = ints(n, 'in_hw');
+      // a negative padding after (conv_transpose2d's output_padding) is ONNX's output_padding
+      const [sh, sw] = ints(n, 'stride'), [pt, pb, pl, pr] = ints(n, 'pad').map((p) => Math.max(p, 0)), [dh, dw] = ints(n, 'dilation'), [H, W] = ints(n, 'in_hw');
       const [, , OH, OW] = n.inTypes[0]!.shape as number[], [, , KH, KW] = n.inTypes[1]!.shape as number[];
       const size = (o: number, s: number, p0: number, p1: number, d: number, k: number) => (o - 1) * s - p0 - p1 + d * (k - 1) + 1;
       return g.node('ConvTranspose', [n.inputs[0]!, n.inputs[1]!], {
@@ -132,9 +143,11 @@ export const ONNX_RULES: Readonly<Record<string, OnnxRule>> = {
       return g.node('Reshape', [y!, g.dims(n.type.shape)], { allowzero: 1 })[0]!;
     },
   },
-  maxpool2d: {
-    emit: (g, n) => g.node('MaxPool', [n.inputs[0]!], { kernel_shape: ints(n, 'size'), strides: ints(n, 'stride'), pads: onnxPads(ints(n, 'pad')) })[0]!,
-  },
+  // The padding (ceil mode as more padding after, floorPads) is an explicit −∞ Pad: MaxPool's own pads
+  // must be smaller than the undilated window.
+  maxpool2d: { emit: (g, n) => maxPoolOnnx(g, n) },
+  maxpool3d: { emit: (g, n) => maxPoolOnnx(g, n) },
+  maxpool3d_grad: backwardOnly('the gradient of max pooling'),
   conv2d_filter_grad: backwardOnly('the filter gradient of a convolution'),
   col2im: backwardOnly('col2im (the gradient of convolution patches)'),
   maxpool2d_grad: backwardOnly('the gradient of max pooling'),

@@ -5,6 +5,7 @@
 import type { DType } from '../../types/types.js';
 import type { TorchEmitter, TorchNodeView, TorchRule } from './torchApi.js';
 import { TORCH_MATH_RULES } from './torchMath.js';
+import { floorPads } from '../pool.js';
 
 const ints = (n: TorchNodeView, key: string): number[] => [...(n.attrs[key] as readonly number[])];
 const tuple = (xs: readonly (number | string)[]): string => (xs.length === 1 ? `(${xs[0]},)` : `(${xs.join(', ')})`);
@@ -71,7 +72,16 @@ export const TORCH_RULES: Readonly<Record<string, TorchRule>> = {
   im2col: {
     emit: (py, n) => `_im2col(${py.tensor(0)}, ${tuple(ints(n, 'k_hw'))}, stride=${tuple(ints(n, 'stride'))}, pad=${tuple(ints(n, 'pad'))}, dilation=${tuple(ints(n, 'dilation'))})`,
   },
-  maxpool2d: { emit: (py, n) => `_max_pool2d(${py.tensor(0)}, ${tuple(ints(n, 'size'))}, stride=${tuple(ints(n, 'stride'))}, pad=${tuple(ints(n, 'pad'))})` },
+  // ceil mode as floor mode over more padding after (floorPads), so the exported windows are dlm's exactly
+  maxpool2d: {
+    emit: (py, n) => `_max_pool2d(${py.tensor(0)}, ${tuple(ints(n, 'size'))}, stride=${tuple(ints(n, 'stride'))}, `
+      + `pad=${tuple(floorPads(n.inTypes[0]!.shape.slice(2) as number[], n.attrs))}, dilation=${tuple((n.attrs['dilation'] as number[] | undefined) ?? [1, 1])})`,
+  },
+  maxpool3d: {
+    emit: (py, n) => `_max_pool3d(${py.tensor(0)}, ${tuple(ints(n, 'size'))}, stride=${tuple(ints(n, 'stride'))}, `
+      + `pad=${tuple(floorPads(n.inTypes[0]!.shape.slice(2) as number[], n.attrs))}, dilation=${tuple(ints(n, 'dilation'))})`,
+  },
+  maxpool3d_grad: backwardOnly('the gradient of max pooling'),
   conv2d_filter_grad: backwardOnly('the filter gradient of a convolution'),
   col2im: backwardOnly('col2im (the gradient of convolution patches)'),
   maxpool2d_grad: backwardOnly('the gradient of max pooling'),
