@@ -15,21 +15,29 @@ import { lastWriter, type Schedule } from '../codegen/scheduleTypes.js';
 import type { ModuleInfo } from '../codegen/module.js';
 import { cPrelude } from '../../runtime/native/preludeC.js';
 import { CPrinter, type CReal } from './emitC.js';
+import type { Stmt } from '../loops/loops.js';
 
 /** The symbol the runtime loads (runtime/native/load.ts). */
 export const C_ENTRY = 'dlm_run';
 
 interface Placed { readonly name: string; readonly at: number; readonly size: number }
 
-const emitKernels = (s: Schedule, plan: MemoryPlan, base: number, info: ModuleInfo, real: CReal, lines: string[], placed: Placed[]): void => {
+const callsKernel = (ss: readonly Stmt[]): boolean => ss.some((x) => x.k === 'call' || ((x.k === 'for' || x.k === 'if') && callsKernel(x.body)));
+
+const emitKernels = (s: Schedule, plan: MemoryPlan, base: number, info: ModuleInfo, real: CReal, lines: string[], placed: Placed[], top = true): void => {
   for (const sub of s.subs) {
     const at = plan.placements.find((p) => p.name === sub.arena);
     if (!at) throw new InternalError(`codegen: no placement for loop body arena ${sub.arena}`);
     lines.push(`/* ---- loop body ${safeComment(sub.prefix.slice(0, -1))}: its buffers live in ${ident(sub.arena)} */`);
-    emitKernels(sub.schedule, sub.plan, base + at.offset, info, real, lines, placed);
+    emitKernels(sub.schedule, sub.plan, base + at.offset, info, real, lines, placed, false);
   }
   for (const k of s.kernels) {
-    const params = [...k.writes, ...k.reads].map((b) => `real *${ident(b)}`);
+    // Distinct buffers of one top-level kernel never overlap (the plan gives co-live buffers disjoint
+    // places; an in-place update is one name), so they are `restrict` and gcc vectorizes without
+    // alias checks. A loop body's kernels, and a kernel calling them, get their buffers through a
+    // scan's bindings, so they keep plain pointers.
+    const restrict = top && !callsKernel(k.body) ? 'restrict ' : '';
+    const params = [...k.writes, ...k.reads].map((b) => `real *${restrict}${ident(b)}`);
     const p = new CPrinter(real);
     p.infer(k.body);
     lines.push(`/* ${ident(k.name)}: ${safeComment(info.locate ? info.locate(k.note) : k.note)} */`);

@@ -21,6 +21,23 @@ const INCLUDES = String.raw`
 #include <stdlib.h>
 `;
 
+// glibc declares its vector math functions (libmvec) only under full -ffast-math; with NaN and ∞ kept
+// (-fno-finite-math-only) they are declared here, so loops calling exp, log, tanh, … vectorize.
+// Only functions the running glibc has: the first five since 2.22, the rest since 2.35.
+const SIMD_MATH_OLD = ['exp', 'log', 'sin', 'cos', 'pow'];
+const SIMD_MATH_235 = ['tanh', 'expm1', 'log1p', 'sinh', 'cosh', 'tan', 'asin', 'acos', 'atan', 'asinh', 'acosh', 'atanh', 'erf'];
+const simdDecl = (f: string): string => {
+  const args = (t: string) => (f === 'pow' ? `${t}, ${t}` : t);
+  return `__attribute__((__simd__("notinbranch"))) float ${f}f(${args('float')});\n__attribute__((__simd__("notinbranch"))) double ${f}(${args('double')});`;
+};
+const SIMD_MATH = `#if defined(__x86_64__) && defined(__GLIBC__) && !defined(__FAST_MATH__)
+${SIMD_MATH_OLD.map(simdDecl).join('\n')}
+#if __GLIBC_PREREQ(2, 35)
+${SIMD_MATH_235.map(simdDecl).join('\n')}
+#endif
+#endif
+`;
+
 const COMMON = String.raw`
 static inline real dlm_max(real a, real b) { return a != a ? a : (a > b ? a : b); }
 static inline real dlm_min(real a, real b) { return a != a ? a : (a < b ? a : b); }
@@ -186,7 +203,7 @@ __attribute__((visibility("hidden"))) void mm_dots(const float *a, long sam, con
 `;
 
 /** The prelude of a module in this precision (float32 modules also declare the matrix-product kernels). */
-export const cPrelude = (precision: 'f32' | 'f64'): string => INCLUDES + (precision === 'f32' ? F32 : F64) + COMMON + ISFINITE + (precision === 'f32' ? KERNEL_DECLS : '');
+export const cPrelude = (precision: 'f32' | 'f64'): string => INCLUDES + SIMD_MATH + (precision === 'f32' ? F32 : F64) + COMMON + ISFINITE + (precision === 'f32' ? KERNEL_DECLS : '');
 
 /** The source of the kernels' object, compiled once per compiler and flags (runtime/native/load.ts). */
 export const kernelsC = (): string => INCLUDES + MATMUL;
