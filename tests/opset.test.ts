@@ -15,7 +15,9 @@ import { arrays, opProgram } from './helpers/numeric.js';
 const f64 = (xs: readonly number[]) => Float64Array.from(xs) as unknown as Float32Array;
 const run = (body: string, inputs: Record<string, { shape: number[]; data: number[] }>, precision: 'f64' | 'f32' = 'f64') => {
   const decl = Object.entries(inputs).map(([k, v]) => `  input ${k}: f32[${v.shape.join(', ')}]`).join('\n');
-  const m = compileOk(`${body.includes('fn ') ? body.slice(0, body.indexOf('model')) : ''}model M {\n${decl}\n${body.includes('fn ') ? body.slice(body.indexOf('model') + 5) : body}\n}`).model();
+  // body: model members, or `fn …` lines, then `model`, then members
+  const [fns, members] = body.includes('fn ') ? [body.slice(0, body.indexOf('model')), body.slice(body.indexOf('model') + 5)] : ['', body];
+  const m = compileOk(`${fns}model M {\n${decl}\n${members}\n}`).model();
   const out = m.forward(Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, { shape: v.shape, data: f64(v.data) }])), precision);
   return Object.fromEntries(Object.entries(out).map(([k, t]) => [k, { shape: t.shape, data: [...t.data] }]));
 };
@@ -118,7 +120,8 @@ describe('0-d tensors, squeeze, logsumexp', () => {
   });
   test('where(isfinite(x), x, 0) in compiled code (Number.isFinite returned a boolean, so the condition was always true)', () => {
     for (const p of ['f64', 'f32'] as const) {
-      const r = run('  output y = where(isfinite(x * 2), x, 0)\n  output z = cast(isfinite(x), f32)', { x: { shape: [4], data: [1, Infinity, NaN, -Infinity] } }, p);
+      const r = run('  output y = where(isfinite(x * 2), x, 0)\n  output z = cast(isfinite(x), f32)',
+        { x: { shape: [4], data: [1, Infinity, NaN, -Infinity] } }, p);
       expect(r['y']!.data, p).toEqual([1, 0, 0, 0]);
       expect(r['z']!.data, p).toEqual([1, 0, 0, 0]);
     }
@@ -169,11 +172,24 @@ describe('diagnostics', () => {
     at(m('arange(0, 1, 0)'), 'E0203', 'arange(0, 1, 0)');
     at(m('sort(x, descending = maybe)'), 'E0101', 'maybe');
   });
+  test('einsum specs are checked at compile time, the caret on the offending letter', () => {
+    const m = (line: string) => `model M {\n  input x: f32[2, 3]\n  output y = ${line}\n}`;
+    at(m('einsum("ij,jk->ik", x, x)'), 'E0240', 'j'); // j is 3 in x and 2 as the rows of the second x
+    expect(compileErr(m('einsum("ij,jk->ik", x, x)'))[0]!.span!.start).toBe(m('einsum("ij,jk->ik", x, x)').indexOf('jk'));
+    at(m('einsum("ij->iz", x)'), 'E0240', 'z');
+    at(m('einsum("ij->ii", x)'), 'E0240', 'i');
+    at(m('einsum("i.j->i", x)'), 'E0240', '.');
+    at(m('einsum("ijk->i", x)'), 'E0240', 'ijk');
+    at(m('einsum("ij,jk->ik", x)'), 'E0240', '"ij,jk->ik"');
+    at(m('einsum("ij->i->j", x)'), 'E0240', '->');
+    at(m('einsum(x, x)'), 'E0240', 'x');
+  });
 });
 
 describe('native backend', () => {
   const why = nativeUnavailable();
-  test.skipIf(why !== undefined)('the new kernels (merge sort, argmax, linrec, take/scatter along an axis) print as C that computes what JavaScript does', () => {
+  test.skipIf(why !== undefined)(
+    'the new kernels (merge sort, argmax, linrec, take/scatter along an axis) print as C that computes what JavaScript does', () => {
     const src = `fn f(x) = sum(topk(x, 3) * x[:, 0:3]) + sum(cumprod(x, 1) * x) + sum(scatter_add(x, argsort(x, 0), x * x, 0)) + prod(x[0])
 model M {
   input x: f32[4, 37]
@@ -187,7 +203,8 @@ model M {
     const [js, native] = (['js', 'native'] as const).map((backend) => compileOk(src).model(undefined, { backend }));
     for (const p of ['f64'] as const) {
       const a = js!.forward({ x }, p), b = native!.forward({ x }, p);
-      for (const k of Object.keys(a)) [...a[k]!.data].forEach((v, i) => expect(Math.abs(v - b[k]!.data[i]!) <= 1e-6 * (1 + Math.abs(v)), `${p} ${k}[${i}]`).toBe(true));
+      for (const k of Object.keys(a)) [...a[k]!.data].forEach((v, i) => 
+        expect(Math.abs(v - b[k]!.data[i]!) <= 1e-6 * (1 + Math.abs(v)), `${p} ${k}[${i}]`).toBe(true));
     }
   }, 60_000);
   if (why) console.warn(`tests/opset.test.ts native case skipped: ${why}`);

@@ -53,10 +53,13 @@ const CASES: readonly Case[] = [
   { dlm: 'prod(x, 1)', torch: `torch.prod(${A}, 1)`, on: 'zeros', out: [3], grad: true },
   { dlm: 'prod(x, 0, keepdims = true)', torch: `torch.prod(${A}, 0, keepdim=True)`, on: 'zeros', out: [1, 4], grad: true },
   { dlm: 'prod(x)', torch: `torch.prod(${A})`, on: 'distinct', out: [], grad: true },
-  { dlm: 'take_along_axis(x, [[3, 0], [1, 1], [0, 2]], 1)', torch: `torch.gather(${A}, 1, torch.tensor([[3, 0], [1, 1], [0, 2]]))`, on: 'distinct', out: [3, 2], grad: true },
-  { dlm: 'scatter_add(x, [[3, 0, 3, 1], [1, 1, 1, 1]], x * x, 1)', torch: `torch.scatter_add(${A}, 1, torch.tensor([[3, 0, 3, 1], [1, 1, 1, 1]]), (${A} * ${A})[:2])`,
+  { dlm: 'take_along_axis(x, [[3, 0], [1, 1], [0, 2]], 1)',
+    torch: `torch.gather(${A}, 1, torch.tensor([[3, 0], [1, 1], [0, 2]]))`, on: 'distinct', out: [3, 2], grad: true },
+  { dlm: 'scatter_add(x, [[3, 0, 3, 1], [1, 1, 1, 1]], x * x, 1)',
+    torch: `torch.scatter_add(${A}, 1, torch.tensor([[3, 0, 3, 1], [1, 1, 1, 1]]), (${A} * ${A})[:2])`,
     on: 'distinct', out: [3, 4], grad: false },
-  { dlm: 'scatter(x, [[2, 0, 1, 2]], 2 * x[0:1], 0)', torch: `torch.scatter(${A}, 0, torch.tensor([[2, 0, 1, 2]]), 2 * ${A}[0:1])`, on: 'distinct', out: [3, 4], grad: true },
+  { dlm: 'scatter(x, [[2, 0, 1, 2]], 2 * x[0:1], 0)',
+    torch: `torch.scatter(${A}, 0, torch.tensor([[2, 0, 1, 2]]), 2 * ${A}[0:1])`, on: 'distinct', out: [3, 4], grad: true },
   { dlm: 'flip(x, 1)', torch: `torch.flip(${A}, [1])`, on: 'distinct', out: [3, 4], grad: true },
   { dlm: 'flip(x)', torch: `torch.flip(${A}, [0, 1])`, on: 'distinct', out: [3, 4] },
   { dlm: 'roll(x, [1, -5], [0, 1])', torch: `torch.roll(${A}, (1, -5), (0, 1))`, on: 'distinct', out: [3, 4], grad: true },
@@ -69,7 +72,8 @@ const CASES: readonly Case[] = [
   { dlm: 'x * 0 + eye(3, 4)', torch: `${A} * 0 + torch.eye(3, 4)`, on: 'distinct', out: [3, 4] },
   { dlm: 'x * 0 + arange(-1, 2.5, 0.3)[0:4]', torch: `${A} * 0 + torch.arange(-1, 2.5, 0.3)[0:4]`, on: 'distinct', out: [3, 4] },
   { dlm: 'x * 0 + linspace(-1, 2.5, 4)', torch: `${A} * 0 + torch.linspace(-1, 2.5, 4)`, on: 'distinct', out: [3, 4] },
-  { dlm: 'x * 0 + cast(arange(4), f32) + full([4], 0.25) + zeros([3, 1]) + ones([4])', torch: `${A} * 0 + torch.arange(4) + torch.full([4], 0.25) + torch.zeros(3, 1) + torch.ones(4)`, on: 'distinct', out: [3, 4] },
+  { dlm: 'x * 0 + cast(arange(4), f32) + full([4], 0.25) + zeros([3, 1]) + ones([4])',
+    torch: `${A} * 0 + torch.arange(4) + torch.full([4], 0.25) + torch.zeros(3, 1) + torch.ones(4)`, on: 'distinct', out: [3, 4] },
   { dlm: 'any(x > 2.5, 1)', torch: `torch.any(${A} > 2.5, 1)`, on: 'ties', out: [3] },
   { dlm: 'all(x, 0)', torch: `torch.all(${A}, 0)`, on: 'zeros', out: [4] },
   { dlm: 'any(x)', torch: `torch.any(${A})`, on: 'ties', out: [] },
@@ -77,9 +81,16 @@ const CASES: readonly Case[] = [
   { dlm: 'logsumexp(where(x > 0, -inf, x), 0)', torch: `torch.logsumexp(torch.where(${A} > 0, -float('inf'), ${A}), 0)`, on: 'zeros', out: [4] },
   ...([['softsign', 'F.softsign(X)'], ['hardtanh', 'F.hardtanh(X)'], ['relu6', 'F.relu6(X)'], ['selu', 'torch.selu(X)'], ['celu', 'F.celu(X)'],
     ['elu', 'F.elu(X)'], ['hardswish', 'F.hardswish(X)'], ['hardsigmoid', 'F.hardsigmoid(X)'], ['mish', 'F.mish(X)'], ['exp2', 'torch.exp2(X)']] as const)
-    .flatMap(([f, t]) => [{ dlm: `${f}(x)`, torch: t, on: 'kinks' as const, out: [3, 4], grad: true }, { dlm: `${f}(x)`, torch: t, on: 'distinct' as const, out: [3, 4], grad: true }]),
+    .flatMap(([f, t]) => (['kinks', 'distinct'] as const).map((on) => ({ dlm: `${f}(x)`, torch: t, on, out: [3, 4], grad: true }))),
   { dlm: 'hardtanh(x, -2, 2.5)', torch: `F.hardtanh(${A}, -2, 2.5)`, on: 'kinks', out: [3, 4], grad: true },
   { dlm: 'celu(x, 0.5)', torch: `F.celu(${A}, 0.5)`, on: 'kinks', out: [3, 4], grad: true },
+  ...([['ij,kj->ik', 'x, x', 'X, X', [3, 3]], ['ij,jk', 'x, transpose(x)', 'X, X.T', [3, 3]],
+    ['bij,bkj->bik', 'reshape(x, [2, 2, 3]), reshape(x, [2, 2, 3])', 'X.reshape(2, 2, 3), X.reshape(2, 2, 3)', [2, 2, 2]],
+    ['ii->', 'x[:, 0:3]', 'X[:, 0:3]', []], ['ii->i', 'x[:, 1:4]', 'X[:, 1:4]', [3]], ['i,j->ij', 'x[0], x[1]', 'X[0], X[1]', [4, 4]],
+    ['ij->ji', 'x', 'X', [4, 3]], ['ij->', 'x', 'X', []], ['ij,jk,kl->il', 'x, transpose(x), x', 'X, X.T, X', [3, 4]],
+    ['bi,ij,bj->b', 'x[:, 0:3], x[:, 1:4], x[:, 0:3]', 'X[:, 0:3], X[:, 1:4], X[:, 0:3]', [3]], ['iij->j', 'reshape(x, [2, 2, 3])', 'X.reshape(2, 2, 3)', [3]],
+    ['ij,ij->i', 'x, x * x', 'X, X * X', [3]], ['i,i', 'x[0], x[1]', 'X[0], X[1]', []], ['ji , jk -> ik', 'x, x', 'X, X', [4, 4]]] as const)
+    .map(([s, d, t, out]) => ({ dlm: `einsum("${s}", ${d})`, torch: `torch.einsum("${s}", ${t})`, on: 'distinct' as const, out, grad: true })),
   { dlm: 'log2(x)', torch: `torch.log2(${A})`, on: 'pos', out: [3, 4], grad: true },
   { dlm: 'log10(x)', torch: `torch.log10(${A})`, on: 'pos', out: [3, 4], grad: true },
 ];
@@ -110,7 +121,8 @@ describe.skipIf(skip !== undefined)('the op set against PyTorch (float64)', () =
   const model = compileOk(source()).model();
   const feed = {
     ...Object.fromEntries(Object.entries(INPUTS).map(([k, v]) => [`x_${k}`, { data: Float64Array.from(v) as unknown as Float32Array, shape: [3, 4] }])),
-    ...Object.fromEntries(CASES.flatMap((c, i) => (c.grad ? [[`w${i}`, { data: Float64Array.from(wOf(i)) as unknown as Float32Array, shape: [...c.out] }]] : []))),
+    ...Object.fromEntries(CASES.flatMap((c, i) => (c.grad ? [[`w${i}`,
+      { data: Float64Array.from(wOf(i)) as unknown as Float32Array, shape: [...c.out] }]] : []))),
   };
   const out = model.forward(feed, 'f64');
 

@@ -34,6 +34,8 @@ export interface UpdateStmt { readonly kind: 'Update'; readonly name: Ident; rea
 export type Expr =
   | { readonly kind: 'Num'; readonly value: number; readonly text: string; readonly span: Span }
   | { readonly kind: 'Bool'; readonly value: boolean; readonly span: Span }
+  /** A string literal (einsum's spec); its text never reaches generated code. */
+  | { readonly kind: 'Str'; readonly value: string; readonly span: Span }
   | { readonly kind: 'Name'; readonly name: string; readonly span: Span }
   | { readonly kind: 'Member'; readonly object: Expr; readonly name: Ident; readonly span: Span }
   | { readonly kind: 'Call'; readonly callee: Expr; readonly args: readonly Arg[]; readonly span: Span }

@@ -46,6 +46,7 @@ export const printExpr = (e: A.Expr, indent = ''): string => {
   switch (e.kind) {
     case 'Num': return fmtNum(e);
     case 'Bool': return e.value ? 'true' : 'false';
+    case 'Str': return `"${e.value}"`;
     case 'Name': return e.name;
     case 'Member': return `${postfixObject(e.object, indent)}.${e.name.name}`;
     case 'Call': return `${postfixObject(e.callee, indent)}(${e.args.map((a) => printArg(a, indent)).join(', ')})`;

@@ -9,6 +9,7 @@ import { fmtShape, type Dim, type DType } from '../types/types.js';
 import { arg, axesArg, boolArg, checkArity, tensorArg, type Builtin, type CallArgs } from './builtins.js';
 import type { ExprElab } from './expr.js';
 import { ERROR, type Binding } from './scope.js';
+import { einsum } from './einsum.js';
 
 type Arg = { v: Binding; span: Span } | undefined;
 
@@ -110,7 +111,8 @@ const takeAlong: Builtin = (x, a, span) => {
   if (!fit) return ERROR;
   const B = builder(x, span);
   // idx may be shorter than x on the other axes (torch.gather): read the leading part of x there
-  const src = fit.every((d) => d === 0) ? id : B.op('slice', [id], { begin: fit.map(() => 0), end: x.c.type(id).shape.map((d, i) => (fit[i] ? x.c.type(idx).shape[i]! : d)) });
+  const src = fit.every((d) =>
+    d === 0) ? id : B.op('slice', [id], { begin: fit.map(() => 0), end: x.c.type(id).shape.map((d, i) => (fit[i] ? x.c.type(idx).shape[i]! : d)) });
   return B.done(B.op('take_along', [src, idx], { axis: ax }));
 };
 
@@ -134,9 +136,11 @@ const scatter = (add: boolean): Builtin => (x, a, span) => {
   if (!fit) return ERROR;
   // src may be larger than the indices (torch): its leading part is used
   const st = x.c.type(src!).shape;
-  const longer = (d: Dim, i: number) => String(d) === String(ishape[i]) || (typeof d === 'number' && typeof ishape[i] === 'number' && d >= (ishape[i] as number));
+  const longer = (d: Dim, i: number) =>
+    String(d) === String(ishape[i]) || (typeof d === 'number' && typeof ishape[i] === 'number' && d >= (ishape[i] as number));
   if (st.length !== ishape.length || !st.every(longer)) {
-    return x.c.err('E0203', arg(a, 2, 'src')!.span, `${name}: src ${fmtShape(st)} must have the rank of the indices ${fmtShape(ishape)} and be at least as long on every axis`);
+    return x.c.err('E0203', arg(a,
+      2, 'src')!.span, `${name}: src ${fmtShape(st)} must have the rank of the indices ${fmtShape(ishape)} and be at least as long on every axis`);
   }
   const srcUsed = st.every((d, i) => String(d) === String(ishape[i])) ? src : B.op('slice', [src], { begin: st.map(() => 0), end: ishape });
   const n = shape[ax]!;
@@ -155,7 +159,8 @@ const scatter = (add: boolean): Builtin => (x, a, span) => {
  * Returns, per axis, how much shorter idx is (0 on `ax`), or undefined after a diagnostic.
  */
 const fitIndex = (x: ExprElab, name: string, shape: readonly Dim[], ishape: readonly Dim[], ax: number, span: Span): number[] | undefined => {
-  const fits = (d: Dim, i: number) => i === ax || String(d) === String(shape[i]) || (typeof d === 'number' && typeof shape[i] === 'number' && d <= (shape[i] as number));
+  const fits = (d: Dim, i: number) =>
+    i === ax || String(d) === String(shape[i]) || (typeof d === 'number' && typeof shape[i] === 'number' && d <= (shape[i] as number));
   if (ishape.length !== shape.length || !ishape.every(fits)) {
     x.c.err('E0203', span, `${name}: indices ${fmtShape(ishape)} must have the rank of x ${fmtShape(shape)} and be no longer on the axes other than ${ax}`);
     return undefined;
@@ -247,4 +252,5 @@ export const OPSET_BUILTINS: Readonly<Record<string, Builtin>> = {
   cumsum: cumulative('cumsum', false),
   cumprod: cumulative('cumprod', true),
   prod,
+  einsum,
 };

@@ -72,11 +72,14 @@ const roll: Builtin = (x, a, span) => {
     const ax = normAxis(axes[k]!, sh.length);
     if (ax === undefined) return x.c.err('E0203', ag!.span, `axis ${axes[k]} is out of range for a tensor of rank ${sh.length}`);
     const n = sh[ax]!, s0 = shifts[k]!;
-    if (typeof n !== 'number' || typeof s0 !== 'number') return x.c.err('E0203', span, `roll needs a fixed axis size and shift, got size ${fmtDim(n)} and shift ${fmtDim(s0)}`);
+    if (typeof n !== 'number' || typeof s0 !== 'number') {
+      return x.c.err('E0203', span, `roll needs a fixed axis size and shift, got size ${fmtDim(n)} and shift ${fmtDim(s0)}`);
+    }
     const s = n === 0 ? 0 : ((s0 % n) + n) % n;
     if (s === 0) continue;
     // out = [x[n − s:], x[:n − s]] along ax
-    const part = (from: number, to: number) => N.op('slice', [cur], { begin: sh.map((_, i) => (i === ax ? from : 0)), end: sh.map((d, i) => (i === ax ? to : d)) });
+    const part = (from: number, to: number) =>
+      N.op('slice', [cur], { begin: sh.map((_, i) => (i === ax ? from : 0)), end: sh.map((d, i) => (i === ax ? to : d)) });
     cur = N.op('concat', [part(n - s, n), part(0, n - s)], { axis: ax });
   }
   return N.done(flat ? N.op('reshape', [cur], { shape }) : cur);
@@ -91,7 +94,9 @@ const tile = (name: string): Builtin => (x, a, span) => {
   if (id === undefined || !reps0) return ERROR;
   if (reps0.some((r) => typeof r === 'number' && r < 0)) return x.c.err('E0203', rg.span, `${name} counts must be ≥ 0, got [${reps0.map(fmtDim).join(', ')}]`);
   const shape0 = x.c.type(id).shape;
-  if (name === 'repeat' && reps0.length < shape0.length) return x.c.err('E0203', rg.span, `repeat needs at least one count per axis: ${reps0.length} for rank ${shape0.length}`);
+  if (name === 'repeat' && reps0.length < shape0.length) {
+    return x.c.err('E0203', rg.span, `repeat needs at least one count per axis: ${reps0.length} for rank ${shape0.length}`);
+  }
   const rank = Math.max(reps0.length, shape0.length);
   const reps = [...Array(rank - reps0.length).fill(1), ...reps0] as Dim[];
   const shape = [...Array(rank - shape0.length).fill(1), ...shape0] as Dim[];
@@ -150,7 +155,9 @@ const arange: Builtin = (x, a, span) => {
   const p = [0, 1, 2].map((i) => staticNum(x, a, i, ['start', 'end', 'step'][i]!));
   if (p[0] === undefined || (arg(a, 1, 'end') && p[1] === undefined) || (arg(a, 2, 'step') && p[2] === undefined)) return ERROR;
   const [start, end, step] = p[1] === undefined ? [0, p[0], 1] : [p[0], p[1], p[2] ?? 1];
-  if (step === 0 || !Number.isFinite(start) || !Number.isFinite(end!) || !Number.isFinite(step)) return x.c.err('E0203', span, `arange(${start}, ${end}, ${step}) has no finite length`);
+  if (step === 0 || !Number.isFinite(start) || !Number.isFinite(end!) || !Number.isFinite(step)) {
+    return x.c.err('E0203', span, `arange(${start}, ${end}, ${step}) has no finite length`);
+  }
   const n = Math.max(0, Math.ceil((end! - start) / step));
   const ints = [start, end!, step].every(Number.isInteger);
   const N = nodes(x, span);

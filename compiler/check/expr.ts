@@ -65,6 +65,7 @@ export class ExprElab {
     switch (e.kind) {
       case 'Num': return { k: 'static', value: e.value };
       case 'Bool': return { k: 'static', value: e.value ? 1 : 0 };
+      case 'Str': return { k: 'string', value: e.value };
       case 'Name': {
         const entry = scope.lookup(e.name);
         if (!entry) return this.c.err('E0101', e.span, `unknown name '${e.name}'`, didYouMean(e.name, scope.names()));

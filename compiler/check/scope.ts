@@ -21,6 +21,8 @@ export type Binding =
   | { readonly k: 'all' }
   /** A keyword argument value such as `padding = same`. */
   | { readonly k: 'word'; readonly name: string }
+  /** A string literal: einsum's spec. */
+  | { readonly k: 'string'; readonly value: string }
   | { readonly k: 'error' };
 
 export const ERROR: Binding = { k: 'error' };
@@ -40,6 +42,7 @@ export const describe = (b: Binding): string => {
     case 'grad': return 'a gradient function';
     case 'all': return "'all'";
     case 'word': return `'${b.name}'`;
+    case 'string': return 'a string';
     case 'error': return 'an erroneous value';
   }
 };

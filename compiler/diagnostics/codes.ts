@@ -29,6 +29,7 @@ export const CODES = {
   E0207: 'invalid dimension',
   E0208: 'loss must be a scalar f32',
   E0209: 'scan step does not return its carries',
+  E0240: 'invalid einsum spec',
   E0250: 'invalid convolution, pooling or upsampling argument',
   E0251: 'convolution operands do not fit together (layout, channels, groups)',
   E0252: 'a convolution or pooling window does not fit its input',

@@ -82,6 +82,7 @@ export interface DlmActionDict<T> extends BaseActionDict<T> {
   Primary_block?: (this: NonterminalNode, arg0: NonterminalNode) => T;
   Primary_num?: (this: NonterminalNode, arg0: NonterminalNode) => T;
   Primary_bool?: (this: NonterminalNode, arg0: NonterminalNode) => T;
+  Primary_str?: (this: NonterminalNode, arg0: NonterminalNode) => T;
   Primary_name?: (this: NonterminalNode, arg0: NonterminalNode) => T;
   Primary?: (this: NonterminalNode, arg0: NonterminalNode) => T;
   Block?: (this: NonterminalNode, arg0: TerminalNode, arg1: IterationNode, arg2: NonterminalNode, arg3: TerminalNode) => T;

@@ -78,12 +78,15 @@ export const TAKE_ALONG: OpDef = {
 
 export const SCATTER_ALONG: OpDef = {
   name: 'scatter_along', arity: 2, kind: 'movement', internal: true,
-  doc: 'sums entries into an axis of size n at integer positions: out[…, idx[…, j, …], …] += src[…, j, …] (the transpose of take_along); out-of-range positions are dropped',
+  doc: 'sums entries into an axis of size n at integer positions: out[…, idx[…, j, …], …] += src[…, j, …] (the transpose of take_along); '
+    + 'out-of-range positions are dropped',
   shape: ([s, i], a) => {
     const n = a['n'] as Dim;
     const err = checkAxis('scatter_along', s!, a) ?? matches('scatter_along', s!, i!, a);
     if (err) return err;
-    if (String(s!.shape[axisAttr(a)]) !== String(i!.shape[axisAttr(a)])) return shapeError(`scatter_along: source ${fmtShape(s!.shape)} and indices ${fmtShape(i!.shape)} differ`, 1);
+    if (String(s!.shape[axisAttr(a)]) !== String(i!.shape[axisAttr(a)])) {
+      return shapeError(`scatter_along: source ${fmtShape(s!.shape)} and indices ${fmtShape(i!.shape)} differ`, 1);
+    }
     return { dtype: s!.dtype, shape: s!.shape.map((d, q) => (q === axisAttr(a) ? n : d)) };
   },
   eval: ([s, i], a, out) => {

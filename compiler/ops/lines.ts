@@ -39,7 +39,8 @@ export const pairLoops = (fresh: (hint: string) => string, shape1: readonly numb
 };
 
 /** f(base1, base2, stride, n1) for line pairs as pairLoops. */
-export const forEachPair = (shape1: readonly number[], n2: number, axis: number, f: (base1: number, base2: number, stride: number, n1: number) => void): void => {
+export const forEachPair = (shape1: readonly number[], n2: number, axis: number, f: (base1: number, base2: number, stride: number, n1: number) =>
+  void): void => {
   const { outer, n, inner } = linesOf(shape1, axis);
   for (let o = 0; o < outer; o++) for (let q = 0; q < inner; q++) f(o * n * inner + q, o * n2 * inner + q, inner, n);
 };

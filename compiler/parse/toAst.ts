@@ -104,6 +104,7 @@ const actions: DlmActionDict<unknown> = {
     return { kind: 'Num', value, text: n.sourceString, span: sp(this) } satisfies A.Expr;
   },
   Primary_bool(b) { return { kind: 'Bool', value: b.sourceString === 'true', span: sp(this) } satisfies A.Expr; },
+  Primary_str(s) { return { kind: 'Str', value: s.sourceString.slice(1, -1), span: sp(this) } satisfies A.Expr; },
   Primary_name(n) { return { kind: 'Name', name: n.sourceString, span: sp(this) } satisfies A.Expr; },
   Block(_o, lets, result, _c) { return { kind: 'Block', lets: lets.children.map((c) => ast(c)), result: ast(result), span: sp(this) } satisfies A.Expr; },
 };

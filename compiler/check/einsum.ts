@@ -1,0 +1,144 @@
+// einsum("ij,jk->ik", a, b): the spec is checked at compile time (a diagnostic points at the offending
+// letter inside the string) and lowered to primitives, so the gradient is theirs:
+//   • a letter repeated within one operand takes the diagonal (x · [i = j] summed over the second copy),
+//   • a letter no later operand and not the output needs is summed out at once,
+//   • two operands contract as one batched matmul: transpose each to [batch…, free…, contracted…] /
+//     [batch…, contracted…, free…], reshape to 3-D, multiply, reshape back,
+//   • the result is transposed to the output's order.
+// Operands contract left to right (torch.einsum's order without opt_einsum). Without "->" the output is
+// the letters used exactly once, in alphabetical order (NumPy, torch). Letters are a–z and A–Z; equal
+// letters need equal sizes (a size-1 axis does not broadcast here).
+import type { Span } from '../diagnostics/span.js';
+import { dimMul, fmtDim } from '../types/dims.js';
+import type { Dim } from '../types/types.js';
+import { arg, type Builtin } from './builtins.js';
+import type { ExprElab } from './expr.js';
+import { ERROR, describe, type Binding } from './scope.js';
+
+interface Term { letters: string; id: number }
+
+/** The span of characters [from, to) of a string literal's text (its quotes excluded). */
+const inside = (s: Span, from: number, to = from + 1): Span => ({ file: s.file, start: s.start + 1 + from, end: s.start + 1 + to });
+
+export const einsum: Builtin = (x, a, span) => {
+  const sg = arg(a, 0, 'spec');
+  if (!sg || sg.v.k !== 'string') {
+    const found = sg ? `; found ${describe(sg.v)}` : '';
+    return x.c.err('E0240', sg?.span ?? span, `einsum's first argument is its spec as a string, e.g. einsum("ij,jk->ik", a, b)${found}`);
+  }
+  if (a.kw.size) return x.c.err('E0104', [...a.kw.values()][0]!.span, 'einsum takes its spec and operands positionally');
+  const spec = sg.v.value, sp = sg.span;
+  const bad = (from: number, msg: string, to = from + 1): Binding => x.c.err('E0240', inside(sp, from, to), msg);
+  const arrow = spec.indexOf('->');
+  if (arrow >= 0 && spec.indexOf('->', arrow + 1) >= 0) {
+    return bad(spec.indexOf('->', arrow + 1), 'an einsum spec has at most one "->"', spec.indexOf('->', arrow + 1) + 2);
+  }
+  const lhs = arrow >= 0 ? spec.slice(0, arrow) : spec;
+  // operand letter groups with their offsets in the spec
+  const groups: { text: string; at: number }[] = [];
+  let at = 0;
+  for (const part of lhs.split(',')) { groups.push({ text: part, at }); at += part.length + 1; }
+  for (const g of [...groups, ...(arrow >= 0 ? [{ text: spec.slice(arrow + 2), at: arrow + 2 }] : [])]) {
+    for (let i = 0; i < g.text.length; i++) {
+      const ch = g.text[i]!;
+      if (ch === ' ') continue;
+      if (!/[A-Za-z]/.test(ch)) {
+        return bad(g.at + i, `${JSON.stringify(ch)} is not an einsum index: use letters a–z and A–Z${ch === '.' ? ' (no "..." ellipsis yet)' : ''}`);
+      }
+    }
+  }
+  const strip = (t: string) => t.replaceAll(' ', '');
+  const operands = a.pos.slice(1);
+  if (operands.length !== groups.length) {
+    return x.c.err('E0240', sp,
+      `the einsum spec names ${groups.length} operand${groups.length === 1 ? '' : 's'}, but ${operands.length} ${operands.length === 1 ? 'is' : 'are'} given`);
+  }
+  const ids = operands.map((o) => x.c.tensor(o.v, o.span));
+  if (ids.some((i) => i === undefined)) return ERROR;
+  // sizes: each letter one size; each operand's rank its letter count
+  const size = new Map<string, Dim>();
+  for (let k = 0; k < groups.length; k++) {
+    const g = groups[k]!, letters = strip(g.text), shape = x.c.type(ids[k]!).shape;
+    if (letters.length !== shape.length) {
+      const what = `${letters.length} ind${letters.length === 1 ? 'ex' : 'ices'}`;
+      return bad(g.at, `operand ${k + 1} has rank ${shape.length}, but the spec gives it ${what}`, g.at + g.text.length);
+    }
+    for (let i = 0; i < letters.length; i++) {
+      const ch = letters[i]!, d = shape[i]!;
+      const pos = g.at + [...g.text].findIndex((c, j) => c !== ' ' && strip(g.text.slice(0, j)).length === i);
+      if (size.has(ch) && String(size.get(ch)) !== String(d)) {
+        return bad(pos, `index '${ch}' has size ${fmtDim(size.get(ch)!)} elsewhere but ${fmtDim(d)} in operand ${k + 1}`);
+      }
+      size.set(ch, d);
+    }
+  }
+  const used = groups.map((g) => strip(g.text)).join('');
+  let out: string;
+  if (arrow >= 0) {
+    const rhs = spec.slice(arrow + 2);
+    out = strip(rhs);
+    for (let i = 0; i < out.length; i++) {
+      const ch = out[i]!, pos = arrow + 2 + rhs.indexOf(ch);
+      if (!used.includes(ch)) return bad(pos, `output index '${ch}' does not appear in any operand`);
+      if (out.indexOf(ch) !== i) return bad(arrow + 2 + rhs.lastIndexOf(ch), `output index '${ch}' is repeated`);
+    }
+  } else out = [...new Set(used)].filter((c) => used.split(c).length === 2).sort().join('');
+  return lower(x, span, groups.map((g, k) => ({ letters: strip(g.text), id: ids[k]! })), out, size);
+};
+
+/** Builds the primitive graph; each step keeps a Term (its letters in axis order). */
+const lower = (x: ExprElab, span: Span, terms: Term[], out: string, size: ReadonlyMap<string, Dim>): Binding => {
+  const op = (name: string, ins: number[], attrs: Record<string, unknown> = {}): number => {
+    const r = x.c.op(name, ins, attrs, span);
+    if (r.k !== 'tensor') throw new Failed();
+    return r.id;
+  };
+  const transposeTo = (t: Term, order: string): Term => {
+    if (t.letters === order) return t;
+    return { letters: order, id: op('transpose', [t.id], { perm: [...order].map((c) => t.letters.indexOf(c)) }) };
+  };
+  /** The diagonal of a repeated letter: x·[i = j] summed over the later copy. */
+  const diagonal = (t: Term): Term => {
+    for (let p = 0; p < t.letters.length; p++) {
+      const q = t.letters.indexOf(t.letters[p]!, p + 1);
+      if (q < 0) continue;
+      const n = size.get(t.letters[p]!)!, r = t.letters.length;
+      const at = (axis: number) => op('reshape', [op('iota', [], { n })], { shape: [...Array(r).keys()].map((i) => (i === axis ? n : 1)) });
+      const mask = op('cast', [op('eq', [at(p), at(q)])], { dtype: x.c.type(t.id).dtype === 'f32' ? 'f32' : 'i32' });
+      const id = op('sum', [op('mul', [t.id, mask])], { axes: [q], keepdims: false });
+      return diagonal({ letters: t.letters.slice(0, q) + t.letters.slice(q + 1), id });
+    }
+    return t;
+  };
+  /** Sums out the letters of t that `keep` does not contain. */
+  const sumOut = (t: Term, keep: string): Term => {
+    const axes = [...t.letters].flatMap((c, i) => (keep.includes(c) ? [] : [i]));
+    return axes.length ? { letters: [...t.letters].filter((c) => keep.includes(c)).join(''), id: op('sum', [t.id], { axes, keepdims: false }) } : t;
+  };
+  const prod = (letters: string): Dim => [...letters].reduce<Dim>((p, c) => dimMul(p, size.get(c)!), 1);
+  try {
+    const cur = terms.map(diagonal);
+    // what each step must keep: the output's letters and those of the operands still to come
+    const later = (k: number) => out + cur.slice(k + 1).map((t) => t.letters).join('');
+    let acc = sumOut(cur[0]!, later(0));
+    for (let k = 1; k < cur.length; k++) {
+      const b = sumOut(cur[k]!, out + acc.letters + cur.slice(k + 1).map((t) => t.letters).join(''));
+      const keep = later(k);
+      const batch = [...acc.letters].filter((c) => b.letters.includes(c) && keep.includes(c)).join('');
+      const contract = [...acc.letters].filter((c) => b.letters.includes(c) && !keep.includes(c)).join('');
+      const fa = [...acc.letters].filter((c) => !b.letters.includes(c)).join(''), fb = [...b.letters].filter((c) => !acc.letters.includes(c)).join('');
+      const A = transposeTo(acc, batch + fa + contract), B = transposeTo(b, batch + contract + fb);
+      const a3 = op('reshape', [A.id], { shape: [prod(batch), prod(fa), prod(contract)] });
+      const b3 = op('reshape', [B.id], { shape: [prod(batch), prod(contract), prod(fb)] });
+      const letters = batch + fa + fb;
+      acc = { letters, id: op('reshape', [op('matmul', [a3, b3])], { shape: [...letters].map((c) => size.get(c)!) }) };
+    }
+    const r = transposeTo(sumOut(acc, out), out);
+    return { k: 'tensor', id: r.letters.length === 0 && x.c.type(r.id).shape.length ? op('reshape', [r.id], { shape: [] }) : r.id };
+  } catch (e) {
+    if (e instanceof Failed) return ERROR;
+    throw e;
+  }
+};
+
+class Failed extends Error {}
