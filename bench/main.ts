@@ -14,6 +14,7 @@ import { jaxTrainStep } from './jaxjs.js';
 import { convnetLenetStep } from './convnetjs.js';
 import { median, pass } from './timing.js';
 import { backendsReport } from './backends.js';
+import { printRematReport, rematReport, type RematRow } from './remat.js';
 import { BLOCK, BLOCK_SOURCE, LSTM, LSTM_SOURCE, dlmSequenceStep, sequenceBatch, tfBlockStep, tfLstmStep } from './sequence.js';
 
 type Sys = 'dlm' | 'tfjs-cpu' | 'tfjs-wasm' | 'jax-js' | 'convnetjs' | 'plain-js';
@@ -21,6 +22,7 @@ interface Row { workload: string; unit: string; values: Partial<Record<Sys, numb
 const rows: Row[] = [];
 const optimizerRows: { workload: string; rows: ConfigRow[] }[] = [];
 let coldCompileMs = NaN;
+let rematRows: RematRow[] = [];
 const PASSES = 3, MIN = 0.3;
 
 /** Interleaved passes; tfjs systems switch backend before their pass. Returns seconds per call. */
@@ -155,6 +157,9 @@ const main = async () => {
   for (const s of ['tfjs-cpu', 'tfjs-wasm'] as const) { await useBackend(s === 'tfjs-cpu' ? 'cpu' : 'wasm'); tfB[s] = tfBlockStep(); }
   const bs = await measure({ 'dlm': () => block.run, 'tfjs-cpu': () => tfB['tfjs-cpu']!, 'tfjs-wasm': () => tfB['tfjs-wasm']! });
   rows.push({ workload: `transformer block (d ${BLOCK.d}, ${BLOCK.heads} heads, T ${BLOCK.T}, B ${BLOCK.B}) training`, unit: 'tokens/s', values: map(bs, (s) => (BLOCK.T * BLOCK.B) / s), note: `dlm compile ${block.compileMs.toFixed(0)} ms (target ≤ 250 ms)` });
+  // rematerialization: the LSTM at T = 128 with and without scan(…, checkpoint = k)
+  rematRows = rematReport();
+  printRematReport(rematRows);
   // 9. what each optimization pass is worth on every training workload: compile time, memory, speed
   // (last, so the many variants it compiles cannot disturb the rows above)
   const workloads: Workload[] = [
@@ -225,7 +230,7 @@ const report = (fwdBwdRatio: number) => {
   console.log('\ntargets:');
   for (const [name, ok] of targets) console.log(`  ${ok ? 'PASS' : 'MISS'}  ${name}`);
   const path = new URL('../bench/results.json', import.meta.url);
-  writeFileSync(path, JSON.stringify({ date: new Date().toISOString(), rows, coldCompileMs, optimizer: optimizerRows, targets: targets.map(([name, ok]) => ({ name, ok })) }, null, 2));
+  writeFileSync(path, JSON.stringify({ date: new Date().toISOString(), rows, coldCompileMs, remat: rematRows, optimizer: optimizerRows, targets: targets.map(([name, ok]) => ({ name, ok })) }, null, 2));
   console.log(`\nJSON: ${path.pathname}`);
 };
 

@@ -58,12 +58,14 @@ layer GRUCell(d_in, d_hidden) {
 // ---- sequence wrappers: x is [B, T, d_in]; they return every state [B, T, d_hidden] -------------
 // The input projection runs once for the whole sequence; only the recurrent part is in the loop.
 // truncate = k: truncated backpropagation through time, the gradient flows back at most to the start
-// of each window of k steps (0: through the whole sequence).
+// of each window of k steps (0: through the whole sequence). checkpoint = k: backpropagation stores the
+// state every k steps and recomputes the steps in between (0: stores every step).
 
-fn rnn(cell, x, h0, reverse = false, truncate = 0) = scan(cell.step, h0, cell.project(x), axis = 1, reverse = reverse, truncate = truncate)
-fn gru(cell, x, h0, reverse = false, truncate = 0) = rnn(cell, x, h0, reverse, truncate)
+fn rnn(cell, x, h0, reverse = false, truncate = 0, checkpoint = 0) = scan(cell.step, h0, cell.project(x), axis = 1, reverse = reverse, truncate = truncate, checkpoint = checkpoint)
+fn gru(cell, x, h0, reverse = false, truncate = 0, checkpoint = 0) = rnn(cell, x, h0, reverse, truncate, checkpoint)
 // [hs, cs]: the hidden and cell states of every step
-fn lstm(cell, x, h0, c0, reverse = false, truncate = 0) = scan(cell.step, [h0, c0], cell.project(x), axis = 1, reverse = reverse, truncate = truncate)
+fn lstm(cell, x, h0, c0, reverse = false, truncate = 0, checkpoint = 0) =
+  scan(cell.step, [h0, c0], cell.project(x), axis = 1, reverse = reverse, truncate = truncate, checkpoint = checkpoint)
 // An RNN or GRU over x with a zero initial state (width from the cell's recurrent weights)
 fn rnn_like(cell, x, reverse = false) = rnn(cell, x, zeros_state(x, dim(cell.Wh, 0)), reverse)
 // The state after the last step, [B, d_hidden]

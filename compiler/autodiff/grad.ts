@@ -6,6 +6,7 @@ import type { IrBuilder } from '../ir/builder.js';
 import { CONST, INPUT, type Node } from '../ir/ir.js';
 import { SCAN, SCAN_OUT } from '../ir/scan.js';
 import { scanVjp } from './scan.js';
+import { expandCheckpoints } from './checkpoint.js';
 import { CUSTOM_VJP, customVjp } from '../ir/custom.js';
 import { unbroadcast } from '../ops/movement.js';
 import type { Value } from '../ops/op.js';
@@ -25,7 +26,10 @@ export interface VjpRequest {
 }
 
 /** Appends the backward program to `b`; returns one cotangent per `wrt` (null = identically zero). */
-export const vjp = (b: IrBuilder, req: VjpRequest): (Value | null)[] => {
+export const vjp = (b: IrBuilder, request: VjpRequest): (Value | null)[] => {
+  // loops with checkpoint = k become loops over segments first (autodiff/checkpoint.ts)
+  const moved = expandCheckpoints(b, request.from, [...(request.out !== undefined ? [request.out] : []), ...(request.seeds ?? []).map((x) => x.out)]);
+  const req = moved.size === 0 ? request : renamed(request, (v) => moved.get(v) ?? v);
   const region = b.nodes.slice(req.from);
   // Only nodes that depend on a wrt value need cotangents.
   const live = new Set<number>(req.wrt);
@@ -77,6 +81,12 @@ export const vjp = (b: IrBuilder, req: VjpRequest): (Value | null)[] => {
   }
   return req.wrt.map((w) => cts.get(w) ?? null);
 };
+
+const renamed = (r: VjpRequest, f: (v: Value) => Value): VjpRequest => ({
+  from: r.from, wrt: r.wrt.map(f),
+  ...(r.out !== undefined ? { out: f(r.out) } : {}), ...(r.seed !== undefined ? { seed: r.seed } : {}),
+  ...(r.seeds ? { seeds: r.seeds.map((x) => ({ out: f(x.out), seed: x.seed })) } : {}),
+});
 
 /** Cotangents of a scalar `out` with respect to `wrt`, a zero tensor where there is none (training steps). */
 export const gradientsOf = (b: IrBuilder, out: Value, wrt: readonly Value[]): Value[] =>

@@ -58,6 +58,10 @@ export const scanVjp = (b: IrBuilder, n: Node, cts: readonly ScanCotangent[], vj
   const after = fC.filter((k) => byWindow.has(`after${k}`));
   const before = fC.filter((k) => byWindow.has(`before${k}`));
   const resid = residualNodes(s.body);
+  const bodyReads = new Set([...s.body.nodes.flatMap((m) => m.inputs), ...s.body.outputs.map((o) => o.id)]);
+  const carryInput = new Map(s.body.nodes.filter((m) => m.op === INPUT).map((m) => [m.attrs['name'], m.id]));
+  const readsCarry = carryT.map((t, k) => t.dtype !== 'f32' || bodyReads.has(carryInput.get(bodyInputName('c', k)) ?? -1));
+  const unread = carryT.map((_, k) => k).filter((k) => !readsCarry[k]);
   if (resid.length) storeResiduals(b, node, resid);
 
   // The backward body. Carries: a (per f32 carry), K (per f32 capture), x̄ (per f32 sequence).
@@ -76,7 +80,8 @@ export const scanVjp = (b: IrBuilder, n: Node, cts: readonly ScanCotangent[], vj
     const a = fC.map((k) => carryIn(carryT[k]!));
     const gAfter = after.map((k) => stepIn(carryT[k]!));
     const gBefore = before.map((k) => stepIn(carryT[k]!));
-    const cPrev = carryT.map((t) => stepIn(t));
+    // a carry the step does not read (a checkpointed loop's stacked segment) needs no stored values
+    const cPrev = carryT.map((t, k) => (readsCarry[k] ? stepIn(t) : bb.input(bodyInputName('k', capT.length + unread.indexOf(k)), 'input', t, span)));
     const xNow = xT.map((t) => stepIn(stepType(t)));
     const stored = new Map(resid.map((r) => [r.id, stepIn(r.type)]));
     const pass = s.truncate ? stepIn({ dtype: 'f32', shape: [] }) : undefined;
@@ -108,7 +113,8 @@ export const scanVjp = (b: IrBuilder, n: Node, cts: readonly ScanCotangent[], vj
       hoisted = fK.map((_, q) => {
         const g = capGrad(q);
         const m = g === undefined || g === null ? undefined : bb.node(g);
-        return m && m.inputs.length === 2 && opDef(m.op)?.algebra?.stackSum ? m : undefined;
+        // (not in a checkpointed loop's segments: storing the operands would store O(T) values again)
+        return m && !s.segment && m.inputs.length === 2 && opDef(m.op)?.algebra?.stackSum ? m : undefined;
       });
       keptK = fK.filter((_, q) => !hoisted[q]);
       const newAcc = fK.flatMap((j, q) => {
@@ -149,14 +155,14 @@ export const scanVjp = (b: IrBuilder, n: Node, cts: readonly ScanCotangent[], vj
   const inits = [...fC.map(seedLast), ...keptK.map((j) => zeros(b, capT[j]!)), ...fX.map((i) => zeros(b, stepType(xT[i]!))), ...partTypes.map((t) => zeros(b, t))];
   const seqs = [
     ...after.map((k) => byWindow.get(`after${k}`)!), ...before.map((k) => byWindow.get(`before${k}`)!),
-    ...carryT.map((_, k) => fwdBefore(k)),
+    ...carryT.flatMap((_, k) => (readsCarry[k] ? [fwdBefore(k)] : [])),
     ...n.inputs.slice(s.carries, s.carries + s.xs),
     ...resid.map((r, i) => b.structural(SCAN_OUT, [n.id], { index: s.carries + i, window: 'after' }, windowType(r.type, 'after', s.length))),
     ...(s.truncate ? [truncationMask(b, s.length, s.truncate, s.reverse)] : []),
   ];
   const keep: Keep[] = [...fC.map((): Keep => 'last'), ...keptK.map((): Keep => 'last'), ...fX.map((): Keep => 'all'), ...partTypes.map((): Keep => 'all')];
-  const bwd = b.structural(SCAN, [...inits, ...seqs, ...n.inputs.slice(s.carries + s.xs)],
-    scanAttrs({ body, carries: keep.length, xs: seqs.length, keep, reverse: !s.reverse, length: s.length, truncate: 0 }), SCAN_TYPE);
+  const bwd = b.structural(SCAN, [...inits, ...seqs, ...n.inputs.slice(s.carries + s.xs), ...unread.map((k) => zeros(b, carryT[k]!))],
+    scanAttrs({ body, carries: keep.length, xs: seqs.length, keep, reverse: !s.reverse, length: s.length, truncate: 0, checkpoint: 0, segment: 0 }), SCAN_TYPE);
   const read = (index: number, window: 'after' | 'last', t: TensorType) => b.structural(SCAN_OUT, [bwd], { index, window }, windowType(t, window, s.length));
   const result: (Value | null)[] = n.inputs.map(() => null);
   fC.forEach((k, q) => { result[k] = read(q, 'last', carryT[k]!); });

@@ -12,9 +12,10 @@ import type { Dim, TensorType } from '../types/types.js';
 import { fmtType, sameType } from '../types/types.js';
 import type { CallArgs } from './builtins.js';
 import type { ExprElab } from './expr.js';
-import { ERROR, type Binding, type Scope } from './scope.js';
+import { ERROR, describe, type Binding, type Scope } from './scope.js';
+import { fmtDim } from '../types/dims.js';
 
-const NAMES = ['step', 'init', 'xs', 'reverse', 'axis', 'length', 'truncate'];
+const NAMES = ['step', 'init', 'xs', 'reverse', 'axis', 'length', 'truncate', 'checkpoint'];
 
 /** A list literal of numbers is one tensor; a list of tensors is several carries or sequences. */
 const isLiteral = (v: Binding): boolean => v.k === 'static' || (v.k === 'list' && v.items.every(isLiteral));
@@ -24,6 +25,23 @@ const tensors = (x: ExprElab, g: { v: Binding; span: Span }): { ids: number[]; l
   const items = many && g.v.k === 'list' ? g.v.items : [g.v];
   const ids = items.map((it) => x.c.tensor(it, g.span));
   return ids.some((i) => i === undefined) ? undefined : { ids: ids as number[], list: many };
+};
+
+/** `checkpoint = k`: a whole number of steps ≥ 0 known at compile time (E0310; 0 = off), not with truncate (E0311). */
+const checkpointSteps = (x: ExprElab, arg: { v: Binding; span: Span }, truncate: number | undefined): number | undefined => {
+  const v = arg.v;
+  if (v.k !== 'static' || typeof v.value !== 'number' || !Number.isInteger(v.value) || v.value < 0) {
+    const what = v.k !== 'static' ? describe(v) : typeof v.value === 'number' ? String(v.value) : `the symbolic size ${fmtDim(v.value)}`;
+    x.c.err('E0310', arg.span, `checkpoint must be a whole number of steps written in the source (checkpoint = 16), but it is ${what}`,
+      [note('checkpoint = k stores the carry every k steps and recomputes the steps in between during backpropagation (0, the default, stores every step)')]);
+    return undefined;
+  }
+  if (truncate && v.value) {
+    x.c.err('E0311', arg.span, 'checkpoint cannot be combined with truncate: truncated backpropagation already bounds what each window stores',
+      [note('use one of them: truncate = k cuts the gradient every k steps; checkpoint = k keeps the whole gradient and recomputes')]);
+    return undefined;
+  }
+  return v.value;
 };
 
 export const scanBuiltin = (x: ExprElab, a: CallArgs, span: Span, scope: Scope): Binding => {
@@ -37,6 +55,9 @@ export const scanBuiltin = (x: ExprElab, a: CallArgs, span: Span, scope: Scope):
   // truncate = k: backpropagation through time stops at every k-th step (0: the whole sequence)
   const truncate = get(6) ? x.c.staticInt(get(6)!.v, get(6)!.span, 'truncate') : 0;
   if (truncate !== undefined && truncate < 0) return x.c.err('E0104', get(6)!.span, `truncate must be a number of steps ≥ 0, got ${truncate}`);
+  // checkpoint = k: backpropagation stores the carry every k steps and recomputes the steps between
+  const checkpoint = get(7) ? checkpointSteps(x, get(7)!, truncate) : 0;
+  if (checkpoint === undefined) return ERROR;
   const init = tensors(x, initArg);
   const xsRaw = xsArg ? tensors(x, xsArg) : { ids: [], list: true };
   if (!init || !xsRaw || reverse === undefined || axisArg === undefined || truncate === undefined) return ERROR;
@@ -116,7 +137,7 @@ export const scanBuiltin = (x: ExprElab, a: CallArgs, span: Span, scope: Scope):
   const body: IrFunction = { name: 'scan_step', nodes: [...bodyNodes.filter((n) => n.op === INPUT), ...copied, ...bodyNodes.filter((n) => n.op !== INPUT)], outputs, updates: [] };
 
   const keep: Keep[] = carryTypes.map(() => 'all');
-  const scan = b.at(span, () => b.structural(SCAN, [...init.ids, ...xs, ...captures], scanAttrs({ body, carries: init.ids.length, xs: xs.length, keep, reverse: reverse !== 0, length: length!, truncate }), SCAN_TYPE));
+  const scan = b.at(span, () => b.structural(SCAN, [...init.ids, ...xs, ...captures], scanAttrs({ body, carries: init.ids.length, xs: xs.length, keep, reverse: reverse !== 0, length: length!, truncate, checkpoint, segment: 0 }), SCAN_TYPE));
   const stacked = carryTypes.map((t, i) => {
     const out = b.at(span, () => b.structural(SCAN_OUT, [scan], { index: i, window: 'after' }, windowType(t, 'after', length!)));
     if (axisArg === 0) return out;

@@ -41,6 +41,8 @@ export const CODES = {
   E0305: 'a function with a grad rule reads a differentiable value from outside its arguments',
   E0306: "a grad rule's result does not match its argument",
   E0307: 'a grad rule disagrees with finite differences of its function',
+  E0310: 'invalid scan checkpoint (rematerialization) setting',
+  E0311: 'scan checkpoint combined with truncate',
   E0401: 'input has the wrong shape',
   E0402: 'missing input',
   E0403: 'input data does not match its shape',

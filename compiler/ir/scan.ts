@@ -29,6 +29,14 @@ export interface ScanInfo {
   readonly length: Dim;
   /** Truncated BPTT: the carry's cotangent is cut every `truncate` steps (0 = never). */
   readonly truncate: number;
+  /**
+   * Rematerialization: backpropagation stores the carry every `checkpoint` steps and recomputes the
+   * steps in between (0 = store every step). autodiff/checkpoint.ts rewrites such a loop before
+   * differentiating it into an outer loop over segments of `checkpoint` steps (its `segment` is that size).
+   */
+  readonly checkpoint: number;
+  /** The outer loop of a rematerialized loop: each step is a segment of this many steps (0 = not one). */
+  readonly segment: number;
 }
 
 export const scanInfo = (n: Node): ScanInfo => {
@@ -37,12 +45,14 @@ export const scanInfo = (n: Node): ScanInfo => {
     body: a['body'] as unknown as IrFunction, carries: a['carries'] as number, xs: a['xs'] as number,
     keep: a['keep'] as unknown as Keep[], reverse: a['reverse'] as boolean, length: a['length'] as Dim,
     truncate: (a['truncate'] as number | undefined) ?? 0,
+    checkpoint: (a['checkpoint'] as number | undefined) ?? 0, segment: (a['segment'] as number | undefined) ?? 0,
   };
 };
 
 export const scanAttrs = (s: ScanInfo): Attrs => ({
   body: s.body, carries: s.carries, xs: s.xs, keep: s.keep as unknown as string[], reverse: s.reverse, length: s.length,
   ...(s.truncate ? { truncate: s.truncate } : {}),
+  ...(s.checkpoint ? { checkpoint: s.checkpoint } : {}), ...(s.segment ? { segment: s.segment } : {}),
 });
 
 export const outWindow = (n: Node): { index: number; window: Window } => ({ index: n.attrs['index'] as number, window: n.attrs['window'] as Window });

@@ -86,6 +86,23 @@ export const dimDiv = (a: Dim, b: Dim): Dim | undefined => {
   return fromPoly(out);
 };
 
+// ⌈d/k⌉ for a literal k (the number of k-step segments of a loop over d steps) is a number when d is one,
+// otherwise an opaque name ⌈d/k⌉ that dimEval computes from d's names: d's own ' + ' and '*' are written
+// ⊕ and · inside it, so the polynomial parser sees one variable.
+const CEIL = /^⌈(.+)\/(\d+)⌉$/;
+
+/** ⌈d / k⌉, k a positive integer. */
+export const dimCeilDiv = (d: Dim, k: number): Dim => {
+  if (typeof d === 'number') return Math.ceil(d / k);
+  if (k === 1) return d;
+  return `⌈${d.replace(/ \+ /g, '⊕').replace(/\*/g, '·')}/${k}⌉`;
+};
+
+const ceilInner = (name: string): { inner: Dim; k: number } | undefined => {
+  const m = CEIL.exec(name);
+  return m ? { inner: m[1]!.replace(/⊕/g, ' + ').replace(/·/g, '*'), k: Number(m[2]) } : undefined;
+};
+
 /** Substitute concrete values for symbolic names; undefined if a name is unbound. */
 export const dimEval = (d: Dim, env: ReadonlyMap<string, number>): number | undefined => {
   if (typeof d === 'number') return d;
@@ -93,7 +110,9 @@ export const dimEval = (d: Dim, env: ReadonlyMap<string, number>): number | unde
   for (const [k, c] of toPoly(d)) {
     let v = c;
     for (const name of k ? k.split('*') : []) {
-      const x = env.get(name);
+      let x = env.get(name);
+      const ceil = x === undefined ? ceilInner(name) : undefined;
+      if (ceil) { const i = dimEval(ceil.inner, env); x = i === undefined ? undefined : Math.ceil(i / ceil.k); }
       if (x === undefined) return undefined;
       v *= x;
     }
@@ -102,10 +121,16 @@ export const dimEval = (d: Dim, env: ReadonlyMap<string, number>): number | unde
   return total;
 };
 
+/** The input-bound names a dim depends on (those inside a ⌈d/k⌉ included). */
 export const dimNames = (d: Dim): string[] => {
   if (typeof d === 'number') return [];
   const names = new Set<string>();
-  for (const k of toPoly(d).keys()) for (const v of k ? k.split('*') : []) names.add(v);
+  for (const k of toPoly(d).keys()) {
+    for (const v of k ? k.split('*') : []) {
+      const ceil = ceilInner(v);
+      if (ceil) for (const w of dimNames(ceil.inner)) names.add(w); else names.add(v);
+    }
+  }
   return [...names];
 };
 
