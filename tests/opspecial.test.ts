@@ -94,6 +94,25 @@ const declared = (op: OpDef): void => {
   }
 };
 
+/** The documented results of ops over axes (OpDef.edges) on 1-D operands, in the interpreter and compiled f64 and f32 code. */
+const declaredEdges = (op: OpDef): void => {
+  for (const e of op.edges ?? []) {
+    const sample: OpSample = { shapes: e.ins.map((v) => [v.length]), attrs: e.attrs };
+    const dtypes = e.ins.map((_, i) => e.dtypes?.[i] ?? 'f32');
+    const { f } = opProgram(op, sample, dtypes);
+    const what = `${op.name}(${e.ins.map((v) => `[${v.join(', ')}]`).join(', ')}; ${JSON.stringify(e.attrs)})`;
+    const got = interpret(f, Object.fromEntries(e.ins.map((v, i) => [`in${i}`, nd([v.length], Float64Array.from(v))])), new Map()).outputs['out']!.data;
+    expect([...got].every((g, i) => same(g, e.out[i]!)) && got.length === e.out.length, `${what} = [${[...got].join(', ')}] in the interpreter`).toBe(true);
+    for (const p of ['f64', 'f32'] as const) {
+      if (p === 'f32' && e.ins.some((v) => v.some((x) => !same(Math.fround(x), x)))) continue;
+      const s = specialize(f, new Map(), p);
+      s.module.run(e.ins.map((v) => (p === 'f64' ? Float64Array.from(v) : Float32Array.from(v))));
+      const o = [...s.outputs['out']!];
+      expect(o.length === e.out.length && o.every((g, i) => same(g, p === 'f32' ? Math.fround(e.out[i]!) : e.out[i]!)), `${what} = [${o.join(', ')}] compiled in ${p}`).toBe(true);
+    }
+  }
+};
+
 // Every op is run on special inputs below; this keeps the property honest about how many cases it ran.
 afterAll(() => { for (const op of Object.values(OPS)) expect(ran.get(op.name) ?? 0, `${op.name}: cases run`).toBeGreaterThan(5); });
 
@@ -108,6 +127,7 @@ describe.each(Object.values(OPS).map((op) => [op.name, op] as const))('%s', (_na
     fc.assert(fc.property(caseArb(op, genKit), (c) => runCase(op, c)), { numRuns: 12, seed: 46 });
   });
   if (op.special) test('the documented special values', () => declared(op));
+  if (op.edges) test('the documented results at special values along an axis', () => declaredEdges(op));
   test('size-0 and size-1 dims: empty outputs and gradients stay empty, compiled = interpreter', () => {
     fc.assert(fc.property(caseArb(op, tinyDims), (c) => runCase(op, c)), { numRuns: 8, seed: 47 });
   });

@@ -66,6 +66,7 @@ export const TAKE_ALONG: OpDef = {
     return r;
   },
   emit: { kind: 'kernel', kernel: takeKernel },
+  edges: [{ ins: [[5, NaN, 7], [2, -1, 3, 0]], dtypes: ['f32', 'i32'], attrs: { axis: 0 }, out: [7, 0, 0, 5] }],
   differs: 'an index out of range reads 0 (torch.gather raises an error), so no index reads foreign memory',
   vjp: (b, ct, n) => [b.op('scatter_along', [ct, n.inputs[1]!], { axis: axisAttr(n.attrs), n: n.inTypes[0]!.shape[axisAttr(n.attrs)]! }), null],
   differentiable: true,
@@ -98,6 +99,7 @@ export const SCATTER_ALONG: OpDef = {
     return r;
   },
   emit: { kind: 'kernel', kernel: scatterKernel },
+  edges: [{ ins: [[1, 2, NaN, 4], [0, 0, 5, -1]], dtypes: ['f32', 'i32'], attrs: { axis: 0, n: 2 }, out: [3, 0] }],
   differs: 'an index out of range is dropped (torch.scatter_add raises an error)',
   vjp: (b, ct, n) => [b.op('take_along', [ct, n.inputs[1]!], { axis: axisAttr(n.attrs) }), null],
   differentiable: true,

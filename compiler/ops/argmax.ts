@@ -55,6 +55,10 @@ export const ARGMAX: OpDef = {
   },
   emit: { kind: 'kernel', kernel },
   differs: 'an axis of static size 0 is a compile-time error (torch.argmax raises at run time)',
+  edges: [
+    { ins: [[1, NaN, 3, NaN]], attrs: { axis: 0 }, out: [1] }, { ins: [[2, 5, 5, 1]], attrs: { axis: 0 }, out: [1] },
+    { ins: [[-Infinity, -Infinity]], attrs: { axis: 0 }, out: [0] }, { ins: [[-0, 0]], attrs: { axis: 0 }, out: [0] },
+  ],
   vjp: () => [null],
   differentiable: false,
   gen: (k) => {

@@ -71,6 +71,12 @@ export const LINREC: OpDef = {
     return r;
   },
   emit: { kind: 'kernel', kernel },
+  edges: [
+    { ins: [[1, 1, 1], [Infinity, -Infinity, 1]], attrs: { axis: 0 }, out: [Infinity, NaN, NaN] }, // cumsum
+    { ins: [[-0, 1], [-0, -0]], attrs: { axis: 0 }, out: [-0, -0] }, // cumprod keeps −0
+    { ins: [[0.5, 0.5, 0.5], [1, 2, 4]], attrs: { axis: 0, reverse: true }, out: [3, 4, 4] }, // discounted returns
+    { ins: [[NaN, 0], [1, 2]], attrs: { axis: 0 }, out: [1, 2] }, // a₀ is never read
+  ],
   vjp: (b, ct, n) => {
     const axis = axisAttr(n.attrs), back = rev(n.attrs), shape = n.type.shape;
     if (shape[axis] === 0) return [ct, ct]; // empty: the cotangents are empty too

@@ -106,6 +106,19 @@ export interface SpecialValue {
   readonly torch?: { readonly out: number; readonly why: string };
 }
 
+/**
+ * A documented result of a non-elementwise op (argmax, sort, a recurrence) on 1-D operands holding
+ * special values: op(ins…; attrs) = out, element for element (NaN = NaN, −0 ≠ 0). Checked like
+ * SpecialValue by tests/opspecial.test.ts and listed in README's op table.
+ */
+export interface SpecialCase {
+  readonly ins: readonly (readonly number[])[];
+  readonly attrs: Attrs;
+  readonly out: readonly number[];
+  /** Operand element types when not all f32 (indices). */
+  readonly dtypes?: readonly DType[];
+}
+
 export type OpKind = 'elementwise' | 'reduce' | 'movement' | 'contraction' | 'source';
 
 export interface OpDef {
@@ -129,6 +142,8 @@ export interface OpDef {
   readonly differs?: string;
   /** Values at 0, −0, ±∞, NaN and other edges that the op documents (see SpecialValue). */
   readonly special?: readonly SpecialValue[];
+  /** The same for ops over axes, on 1-D operands (see SpecialCase). */
+  readonly edges?: readonly SpecialCase[];
   /** Not callable by name from .dlm (built by derivative rules or by a built-in with attributes). */
   readonly internal?: boolean;
   /** Algebraic facts the simplifier may use (it never names ops itself). */

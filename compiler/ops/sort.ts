@@ -75,6 +75,11 @@ export const ARGSORT: OpDef = {
     return r;
   },
   emit: { kind: 'kernel', kernel },
+  edges: [
+    { ins: [[NaN, 1, -0, 0, -Infinity]], attrs: { axis: 0 }, out: [4, 2, 3, 1, 0] },
+    { ins: [[NaN, 1, -0, 0, -Infinity]], attrs: { axis: 0, descending: true }, out: [0, 1, 2, 3, 4] },
+    { ins: [[2, 1, 2, 1]], attrs: { axis: 0, descending: true }, out: [0, 2, 1, 3] },
+  ],
   vjp: () => [null],
   differentiable: false,
   gen: (k) => {
