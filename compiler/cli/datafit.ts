@@ -24,6 +24,8 @@ export interface RawData {
   readonly y?: Float32Array | Int32Array;
   readonly labelsPerRow: number;
   readonly yWhat: string;
+  /** Where example i is in the file ("line 12"), when the format has lines. */
+  readonly exampleWhere?: (i: number) => string;
   readonly classNames?: readonly string[];
   readonly task?: 'classes' | 'values';
   readonly vocab?: string;
@@ -105,7 +107,8 @@ export const fitToModel = (raw: RawData, model: Model, opts: FitOptions): Datase
   const tw = td.every((d) => d !== undefined) ? (td as number[]).reduce((a, b) => a * b, 1) : raw.labelsPerRow;
   const classes = modelClasses(model) ?? opts.classes;
   const y = raw.y;
-  const row = (i: number) => Math.floor(i / Math.max(1, raw.labelsPerRow));
+  // example i of the labels array, named as the file has it (a line of a table, else its 0-based index)
+  const row = (i: number) => { const r = Math.floor(i / Math.max(1, raw.labelsPerRow)); return raw.exampleWhere ? raw.exampleWhere(r) : `example ${r}`; };
   const names = raw.classNames ? `${raw.classNames.length} classes (${raw.classNames.join(', ')})` : '';
   const checkClasses = (k: number | undefined, what: string) => {
     if (raw.classNames && k !== undefined && raw.classNames.length > k) {
@@ -115,7 +118,7 @@ export const fitToModel = (raw: RawData, model: Model, opts: FitOptions): Datase
       const v = y[i]!;
       if (!Number.isInteger(v) || v < (tw > 1 && raw.labelsPerRow > 1 ? -1 : 0) || (k !== undefined && v >= k)) {
         const range = k !== undefined ? ` in 0…${k - 1}` : '';
-        fail('E0703', target, `${raw.file}: label ${v} of example ${row(i)} is not a class index${range}; ${tType} (${what})`,
+        fail('E0703', target, `${raw.file}: ${row(i)}: label ${v} is not a class index${range}; ${tType} (${what})`,
           Number.isInteger(v) ? ['check --label-column, or give the output more classes']
             : [`for float targets (regression) declare \`target ${target.name}: f32[B, 1]\``, ...(raw.yFix ?? [])]);
       }

@@ -134,6 +134,7 @@ const tableRead = (t: TableSource, model: Model, o: ReadOptions, notes: string[]
       file: t.file, count: d.count, x: d.x, rowShape: [d.features], ...(labels.length ? { y: d.y } : {}),
       xWhat: `the file has ${d.features} feature value${d.features === 1 ? '' : 's'} per row (${cols})`,
       labelsPerRow: d.labelNames.length, yWhat: `label column${d.labelNames.length === 1 ? '' : 's'} ${names(d.labelNames)} (${why})`,
+      ...(d.lines ? { exampleWhere: (i: number) => `line ${d.lines![i]}` } : {}),
       ...(classNames ? { classNames, task: 'classes' as const } : {}),
       xFix: ['choose the feature columns with --features NAME,NAME,… (names or 0-based indices)',
         `the label column is ${names(d.labelNames)}: choose another with --label-column`],

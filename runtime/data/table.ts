@@ -9,7 +9,8 @@ import { csvRecords, guessDelimiter } from './csvParse.js';
 import { DataError, badFile, dataError } from './errors.js';
 
 export type Cell = string | number | boolean | null | undefined | readonly unknown[];
-export interface TableRecord { readonly cells: readonly Cell[]; readonly where: string }
+/** A record and where it is ("line 12"); `line`, when the source has lines, lets errors found later name it. */
+export interface TableRecord { readonly cells: readonly Cell[]; readonly where: string; readonly line?: number }
 export interface TableSource {
   readonly file: string;
   /** Column names (a CSV header or the keys of JSON records); undefined for headerless rows. */
@@ -45,6 +46,8 @@ export interface TableData {
   /** Per label column: the class names when its cells were text, else undefined. */
   readonly classNames: readonly (readonly string[] | undefined)[];
   readonly dropped: number;
+  /** The source line of each kept row, when the source has lines (CSV/TSV): for errors found after reading. */
+  readonly lines?: Int32Array;
 }
 
 const MISSING = new Set(['', 'NA', 'N/A', 'NaN', 'nan', 'null', 'None']);
@@ -95,7 +98,7 @@ export const csvTable = (path: string, opts: { header?: boolean | 'auto'; delimi
         if (skip) { skip = false; continue; }
         const named = columns ? ` (${columns.join(', ')})` : '';
         if (r.cells.length !== width) throw badFile(path, `expected ${width} columns${named}, found ${r.cells.length}`, r.line);
-        yield { cells: r.cells, where: `line ${r.line}` };
+        yield { cells: r.cells, where: `line ${r.line}`, line: r.line };
       }
     },
   };
@@ -174,7 +177,7 @@ export const readTable = (t: TableSource, opts: TableOptions = {}): TableData =>
   const given = opts.classNames ?? [];
   // per label column: undefined until decided, then 'number' or a name → index map
   const kinds: ('number' | Map<string, number> | undefined)[] = labels.map((_, k) => (given[k] ? new Map(given[k]!.map((n, i) => [n, i])) : undefined));
-  let x = new Float32Array(1 << 12), y = new Float32Array(1 << 10);
+  let x = new Float32Array(1 << 12), y = new Float32Array(1 << 10), lines: Int32Array | undefined;
   let count = 0, dropped = 0, width = -1;
   const limit = opts.limit ?? Infinity;
   const row: number[] = [];
@@ -225,6 +228,10 @@ export const readTable = (t: TableSource, opts: TableOptions = {}): TableData =>
     while ((count + 1) * labels.length > y.length) { const ny = new Float32Array(y.length * 2); ny.set(y); y = ny; }
     x.set(row, count * width);
     y.set(lab, count * labels.length);
+    if (r.line !== undefined) {
+      if (!lines || count >= lines.length) { const nl = new Int32Array(Math.max(1024, (lines?.length ?? 0) * 2)); if (lines) nl.set(lines); lines = nl; }
+      lines[count] = r.line;
+    }
     count++;
   }
   if (count === 0) throw badFile(t.file, dropped ? `every row has a missing value (${dropped} dropped)` : 'no data rows');
@@ -241,6 +248,7 @@ export const readTable = (t: TableSource, opts: TableOptions = {}): TableData =>
   return {
     x: x.slice(0, count * width), y: y.slice(0, count * labels.length), count, features: width, dropped,
     featureNames: features.map((j) => columnName(t, j)), labelNames: labels.map((j) => columnName(t, j)), classNames,
+    ...(lines ? { lines: lines.slice(0, count) } : {}),
   };
 };
 

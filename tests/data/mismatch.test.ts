@@ -29,7 +29,7 @@ const fails = async (code: string, args: string[], ...patterns: (string | RegExp
 
 describe('data that does not fit the model', () => {
   test('E0703: a fractional label for an integer target suggests a float target', () =>
-    fails('E0703', [CLS, '--data', file('frac.csv', 'a,b,label\n1,2,0.5\n3,4,1\n')], `${CLS}:4:10`, 'label 0.5 of example 0 is not a class index in 0…2',
+    fails('E0703', [CLS, '--data', file('frac.csv', 'a,b,label\n1,2,0.5\n3,4,1\n')], `${CLS}:4:10`, 'frac.csv: line 2: label 0.5 is not a class index in 0…2',
       'declare `target y: f32[B, 1]`'));
 
   test('E0703: more classes in the file than the model scores', () =>
