@@ -183,6 +183,9 @@ describe('diagnostics', () => {
     at(m('einsum("ij,jk->ik", x)'), 'E0240', '"ij,jk->ik"');
     at(m('einsum("ij->i->j", x)'), 'E0240', '->');
     at(m('einsum(x, x)'), 'E0240', 'x');
+    at(m('einsum("i...j...->i", x)'), 'E0240', '...');
+    at(m('einsum("ijk...->i", x)'), 'E0240', 'ijk...');
+    at(m('einsum("...i,...i", x, x[:, 0:2])'), 'E0240', 'i'); // i is 3 and 2
   });
 });
 

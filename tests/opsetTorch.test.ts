@@ -89,7 +89,10 @@ const CASES: readonly Case[] = [
     ['ii->', 'x[:, 0:3]', 'X[:, 0:3]', []], ['ii->i', 'x[:, 1:4]', 'X[:, 1:4]', [3]], ['i,j->ij', 'x[0], x[1]', 'X[0], X[1]', [4, 4]],
     ['ij->ji', 'x', 'X', [4, 3]], ['ij->', 'x', 'X', []], ['ij,jk,kl->il', 'x, transpose(x), x', 'X, X.T, X', [3, 4]],
     ['bi,ij,bj->b', 'x[:, 0:3], x[:, 1:4], x[:, 0:3]', 'X[:, 0:3], X[:, 1:4], X[:, 0:3]', [3]], ['iij->j', 'reshape(x, [2, 2, 3])', 'X.reshape(2, 2, 3)', [3]],
-    ['ij,ij->i', 'x, x * x', 'X, X * X', [3]], ['i,i', 'x[0], x[1]', 'X[0], X[1]', []], ['ji , jk -> ik', 'x, x', 'X, X', [4, 4]]] as const)
+    ['ij,ij->i', 'x, x * x', 'X, X * X', [3]], ['i,i', 'x[0], x[1]', 'X[0], X[1]', []], ['ji , jk -> ik', 'x, x', 'X, X', [4, 4]],
+    ['...ij,...jk->...ik', 'reshape(x, [2, 2, 3]), reshape(x, [2, 3, 2])', 'X.reshape(2, 2, 3), X.reshape(2, 3, 2)', [2, 2, 2]],
+    ['...ij,jk->...ik', 'reshape(x, [2, 2, 3]), x[:, 0:2]', 'X.reshape(2, 2, 3), X[:, 0:2]', [2, 2, 2]],
+    ['...i,...i', 'x, x[0]', 'X, X[0]', [3]], ['ij,ij->ij', 'x, x[0:1]', 'X, X[0:1]', [3, 4]], ['i...->...', 'x', 'X', [4]]] as const)
     .map(([s, d, t, out]) => ({ dlm: `einsum("${s}", ${d})`, torch: `torch.einsum("${s}", ${t})`, on: 'distinct' as const, out, grad: true })),
   { dlm: 'log2(x)', torch: `torch.log2(${A})`, on: 'pos', out: [3, 4], grad: true },
   { dlm: 'log10(x)', torch: `torch.log10(${A})`, on: 'pos', out: [3, 4], grad: true },

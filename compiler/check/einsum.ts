@@ -6,8 +6,9 @@
 //     [batch…, contracted…, free…], reshape to 3-D, multiply, reshape back,
 //   • the result is transposed to the output's order.
 // Operands contract left to right (torch.einsum's order without opt_einsum). Without "->" the output is
-// the letters used exactly once, in alphabetical order (NumPy, torch). Letters are a–z and A–Z; equal
-// letters need equal sizes (a size-1 axis does not broadcast here).
+// the '...' dims, then the letters used exactly once, in alphabetical order (NumPy, torch). Indices are
+// a–z and A–Z, and '...' for the dims not named (right-aligned across operands, as broadcasting aligns
+// them); a size-1 axis broadcasts against the index's size elsewhere, other sizes must agree.
 import type { Span } from '../diagnostics/span.js';
 import { dimMul, fmtDim } from '../types/dims.js';
 import type { Dim } from '../types/types.js';
@@ -34,20 +35,25 @@ export const einsum: Builtin = (x, a, span) => {
     return bad(spec.indexOf('->', arrow + 1), 'an einsum spec has at most one "->"', spec.indexOf('->', arrow + 1) + 2);
   }
   const lhs = arrow >= 0 ? spec.slice(0, arrow) : spec;
-  // operand letter groups with their offsets in the spec
-  const groups: { text: string; at: number }[] = [];
+  // each group (operand or output) as its indices with their positions in the spec; '...' is one entry
+  const groups: Entry[][] = [];
   let at = 0;
-  for (const part of lhs.split(',')) { groups.push({ text: part, at }); at += part.length + 1; }
-  for (const g of [...groups, ...(arrow >= 0 ? [{ text: spec.slice(arrow + 2), at: arrow + 2 }] : [])]) {
-    for (let i = 0; i < g.text.length; i++) {
-      const ch = g.text[i]!;
+  for (const part of [...lhs.split(','), ...(arrow >= 0 ? [spec.slice(arrow + 2)] : [])]) {
+    const es: Entry[] = [];
+    for (let i = 0; i < part.length; i++) {
+      const ch = part[i]!;
       if (ch === ' ') continue;
-      if (!/[A-Za-z]/.test(ch)) {
-        return bad(g.at + i, `${JSON.stringify(ch)} is not an einsum index: use letters a–z and A–Z${ch === '.' ? ' (no "..." ellipsis yet)' : ''}`);
+      if (part.startsWith('...', i)) {
+        if (es.some((e) => e.ch === ELLIPSIS)) return bad(at + i, 'an einsum operand has at most one "..."', at + i + 3);
+        es.push({ ch: ELLIPSIS, at: at + i, len: 3 }); i += 2; continue;
       }
+      if (!/[A-Za-z]/.test(ch)) return bad(at + i, `${JSON.stringify(ch)} is not an einsum index: use letters a–z and A–Z (or "...")`);
+      es.push({ ch, at: at + i, len: 1 });
     }
+    groups.push(es);
+    if (groups.length === lhs.split(',').length) at = arrow + 2; else at += part.length + 1;
   }
-  const strip = (t: string) => t.replaceAll(' ', '');
+  const outGroup = arrow >= 0 ? groups.pop()! : undefined;
   const operands = a.pos.slice(1);
   if (operands.length !== groups.length) {
     return x.c.err('E0240', sp,
@@ -55,36 +61,63 @@ export const einsum: Builtin = (x, a, span) => {
   }
   const ids = operands.map((o) => x.c.tensor(o.v, o.span));
   if (ids.some((i) => i === undefined)) return ERROR;
-  // sizes: each letter one size; each operand's rank its letter count
+  // the dims each '...' covers, right-aligned across operands as broadcasting aligns them: internal indices E0, E1, …
+  const shapes = ids.map((id) => x.c.type(id!).shape);
+  const named = groups.map((g) => g.filter((e) => e.ch !== ELLIPSIS).length);
+  const ell = groups.map((g, k) => (g.some((e) => e.ch === ELLIPSIS) ? shapes[k]!.length - named[k]! : 0));
+  const E = Math.max(0, ...ell);
+  const letters: string[] = [];
   const size = new Map<string, Dim>();
   for (let k = 0; k < groups.length; k++) {
-    const g = groups[k]!, letters = strip(g.text), shape = x.c.type(ids[k]!).shape;
-    if (letters.length !== shape.length) {
-      const what = `${letters.length} ind${letters.length === 1 ? 'ex' : 'ices'}`;
-      return bad(g.at, `operand ${k + 1} has rank ${shape.length}, but the spec gives it ${what}`, g.at + g.text.length);
+    const g = groups[k]!, shape = shapes[k]!;
+    const hasEll = g.some((e) => e.ch === ELLIPSIS);
+    if (hasEll ? ell[k]! < 0 : named[k] !== shape.length) {
+      const first = g[0]?.at ?? 0, last = g.length ? g[g.length - 1]!.at + g[g.length - 1]!.len : first;
+      const what = `${named[k]} ind${named[k] === 1 ? 'ex' : 'ices'}${hasEll ? ' and "..."' : ''}`;
+      return bad(first, `operand ${k + 1} has rank ${shape.length}, but the spec gives it ${what}`, Math.max(last, first + 1));
     }
-    for (let i = 0; i < letters.length; i++) {
-      const ch = letters[i]!, d = shape[i]!;
-      const pos = g.at + [...g.text].findIndex((c, j) => c !== ' ' && strip(g.text.slice(0, j)).length === i);
-      if (size.has(ch) && String(size.get(ch)) !== String(d)) {
-        return bad(pos, `index '${ch}' has size ${fmtDim(size.get(ch)!)} elsewhere but ${fmtDim(d)} in operand ${k + 1}`);
+    let ls = '', axis = 0;
+    for (const e of g) {
+      const chs = e.ch === ELLIPSIS ? [...Array(ell[k]!).keys()].map((j) => internal(E - ell[k]! + j)) : [e.ch];
+      for (const ch of chs) {
+        const d = shape[axis++]!, seen = size.get(ch);
+        // a size-1 axis broadcasts against any size (torch.einsum); other sizes must agree
+        if (seen !== undefined && String(seen) !== String(d) && seen !== 1 && d !== 1) {
+          return bad(e.at, `index '${e.ch === ELLIPSIS ? '...' : ch}' has size ${fmtDim(seen)} elsewhere but ${fmtDim(d)} in operand ${k + 1}`, e.at + e.len);
+        }
+        if (seen === undefined || seen === 1) size.set(ch, d);
+        ls += ch;
       }
-      size.set(ch, d);
     }
+    letters.push(ls);
   }
-  const used = groups.map((g) => strip(g.text)).join('');
-  let out: string;
-  if (arrow >= 0) {
-    const rhs = spec.slice(arrow + 2);
-    out = strip(rhs);
-    for (let i = 0; i < out.length; i++) {
-      const ch = out[i]!, pos = arrow + 2 + rhs.indexOf(ch);
-      if (!used.includes(ch)) return bad(pos, `output index '${ch}' does not appear in any operand`);
-      if (out.indexOf(ch) !== i) return bad(arrow + 2 + rhs.lastIndexOf(ch), `output index '${ch}' is repeated`);
+  const used = letters.join('');
+  const ellOut = [...Array(E).keys()].map(internal).join('');
+  let out = '';
+  if (outGroup) {
+    for (const e of outGroup) {
+      if (e.ch === ELLIPSIS) { out += ellOut; continue; }
+      if (!used.includes(e.ch)) return bad(e.at, `output index '${e.ch}' does not appear in any operand`);
+      if (out.includes(e.ch)) return bad(e.at, `output index '${e.ch}' is repeated`);
+      out += e.ch;
     }
-  } else out = [...new Set(used)].filter((c) => used.split(c).length === 2).sort().join('');
-  return lower(x, span, groups.map((g, k) => ({ letters: strip(g.text), id: ids[k]! })), out, size);
+  } else out = ellOut + [...new Set(used)].filter((c) => !ellOut.includes(c) && used.split(c).length === 2).sort().join('');
+  // operands with a size-1 axis whose index is larger elsewhere are broadcast first
+  const terms = letters.map((ls, k) => {
+    const want = [...ls].map((c) => size.get(c)!);
+    const grow = want.some((d, i) => String(d) !== String(shapes[k]![i]));
+    const id = grow ? x.c.op('broadcast_to', [ids[k]!], { shape: want }, span) : { k: 'tensor' as const, id: ids[k]! };
+    return id.k === 'tensor' ? { letters: ls, id: id.id } : undefined;
+  });
+  if (terms.some((t) => t === undefined)) return ERROR;
+  return lower(x, span, terms as Term[], out, size);
 };
+
+/** One index of a spec group and where it is in the spec. */
+interface Entry { readonly ch: string; readonly at: number; readonly len: number }
+const ELLIPSIS = '...';
+/** Internal index letters for the dims under '...' (never letters of a spec). */
+const internal = (j: number): string => String.fromCharCode(0x100 + j);
 
 /** Builds the primitive graph; each step keeps a Term (its letters in axis order). */
 const lower = (x: ExprElab, span: Span, terms: Term[], out: string, size: ReadonlyMap<string, Dim>): Binding => {
