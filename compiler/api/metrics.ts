@@ -70,7 +70,7 @@ export const metricKind = (model: Model, ds: Dataset): MetricKind | undefined =>
   return 'classes';
 };
 
-export interface Scores { readonly accuracy?: number; readonly mae?: number; readonly r2?: number }
+export interface Scores { readonly accuracy?: number | undefined; readonly mae?: number; readonly r2?: number }
 
 /**
  * Accumulates a metric over batches. For values: MAE = mean |ŷ − y| over all entries, and

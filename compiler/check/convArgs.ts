@@ -82,7 +82,7 @@ export const spatialInput = (x: ExprElab, g: Arg, fn: string, r: number, span: S
 
 /** E025x with notes naming the operands' shapes. */
 export const shapeErr = (x: ExprElab, code: 'E0251' | 'E0252' | 'E0253', span: Span, message: string,
-  operands: readonly { what: string; shape: readonly Dim[]; span?: Span }[]): Binding => {
+  operands: readonly { what: string; shape: readonly Dim[]; span?: Span | undefined }[]): Binding => {
   x.c.err(code, span, message, operands.map((o) => note(`${o.what} is ${fmtShape(o.shape)}`, o.span)));
   return ERROR;
 };
