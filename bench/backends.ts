@@ -4,7 +4,7 @@
 // compile time cold and cached, and the issue's targets as PASS/MISS.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compileOrThrow } from '../compiler/index.js';
@@ -64,14 +64,23 @@ export const torchPeer = (): Torch => {
   const probe = spawnSync(PY, ['-c', 'import torch'], { encoding: 'utf8' });
   if (probe.status !== 0) return { skipped: `${PY} -c 'import torch' failed${probe.stderr ? `: ${probe.stderr.trim().split('\n').pop()}` : ''} (apt-get install python3-torch)` };
   // OpenBLAS tuning variables are unset for this one command only (the machine's defaults elsewhere).
-  const env = { ...process.env };
-  delete env['OPENBLAS_CORETYPE'];
-  delete env['OPENBLAS_L2_SIZE'];
-  const cfg = { seed: SEED, threads: [1, 2], lstm: LSTM, block: BLOCK };
+  // One process per thread count: OpenBLAS keeps its own thread pool whatever torch.set_num_threads
+  // says, so its size is set through the environment too.
   const script = fileURLToPath(new URL('../bench/torch_peer.py', import.meta.url));
-  const r = spawnSync(PY, [script, JSON.stringify(cfg)], { encoding: 'utf8', env, maxBuffer: 1 << 24, timeout: 600_000 });
-  if (r.status !== 0) return { skipped: `bench/torch_peer.py failed: ${(r.stderr || r.error?.message || '').trim().split('\n').slice(-3).join(' ')}` };
-  return JSON.parse(r.stdout) as Torch;
+  const rows: Record<string, Record<string, number>> = {};
+  let version = '';
+  for (const threads of [1, 2]) {
+    const env: NodeJS.ProcessEnv = { ...process.env, OPENBLAS_NUM_THREADS: String(threads), OMP_NUM_THREADS: String(threads) };
+    delete env['OPENBLAS_CORETYPE'];
+    delete env['OPENBLAS_L2_SIZE'];
+    const cfg = { seed: SEED, threads: [threads], lstm: LSTM, block: BLOCK };
+    const r = spawnSync(PY, [script, JSON.stringify(cfg)], { encoding: 'utf8', env, maxBuffer: 1 << 24, timeout: 600_000 });
+    if (r.status !== 0) return { skipped: `bench/torch_peer.py failed: ${(r.stderr || r.error?.message || '').trim().split('\n').slice(-3).join(' ')}` };
+    const out = JSON.parse(r.stdout) as { version: string; rows: Record<string, Record<string, number>> };
+    version = out.version;
+    for (const [k, v] of Object.entries(out.rows)) rows[k] = { ...rows[k], ...v };
+  }
+  return { version, rows };
 };
 
 /** Native compile of the MNIST (784-16-16-10) training step: cold (empty cache, kernels too), cold with the kernels cached, cached. */
@@ -100,6 +109,8 @@ export interface BackendReport {
   readonly compile?: { cold: number; coldModule: number; cached: number };
   readonly torch: Torch;
   readonly targets: { name: string; ok: boolean | undefined }[];
+  /** One-minute load average at the start and the end of the section. */
+  readonly load: readonly number[];
 }
 
 /** Runs the section; `tfjsWasm` gives tfjs-wasm's figures by workload key where the full bench measured them. */
@@ -107,6 +118,8 @@ export const backendsReport = (tfjsWasm: Record<string, number> = {}): BackendRe
   const why = nativeUnavailable();
   const backends: Backend[] = why ? ['js', 'wasm'] : ['js', 'wasm', 'native'];
   if (why) console.log(`native backend skipped: ${why}`);
+  // a shared machine's load moves PyTorch's figures more than dlm's: print it beside the table
+  const load0 = loadavg()[0]!;
   const torch = torchPeer();
   if ('skipped' in torch) console.log(`PyTorch skipped: ${torch.skipped}`);
   const rows: BackendReport['rows'] = [];
@@ -147,6 +160,7 @@ export const backendsReport = (tfjsWasm: Record<string, number> = {}): BackendRe
     return lower(r.unit) ? ref / v : v / ref;
   };
   console.log(`\nbackends beside PyTorch ${'skipped' in torch ? '(skipped)' : torch.version} on the CPU (ratios: dlm backend / the better of PyTorch's 1- and 2-thread figures)`);
+  console.log(`load average ${load0.toFixed(1)} at the start, ${loadavg()[0]!.toFixed(1)} at the end, on ${availableParallelism()} cores`);
   console.log(`${'workload'.padEnd(58)} ${'unit'.padEnd(20)} ${cols.map((c) => c.padStart(10)).join(' ')}  ${['js', 'wasm', 'native'].map((b) => `${b}/torch`.padStart(12)).join(' ')}`);
   for (const r of rows) {
     const ratios = ['js', 'wasm', 'native'].map((b) => { const x = vs(r, b, best(r)); return (x === undefined ? '—' : `${x.toFixed(2)}×`).padStart(12); });
@@ -172,5 +186,5 @@ export const backendsReport = (tfjsWasm: Record<string, number> = {}): BackendRe
   ];
   console.log('\nbackend targets:');
   for (const t of targets) console.log(`  ${t.ok === undefined ? 'n/a ' : t.ok ? 'PASS' : 'MISS'}  ${t.name}`);
-  return { rows, ...(compile ? { compile } : {}), torch, targets };
+  return { rows, ...(compile ? { compile } : {}), torch, targets, load: [load0, loadavg()[0]!] };
 };
