@@ -80,6 +80,12 @@ model
     expect(r['dc']!.data).toEqual([1, 11, 0, 0]);
     const two = run(`fn p(x) = prod(x)\nmodel\n  output dp = grad(p)(x)`, { x: { shape: [3], data: [0, 5, 0] } });
     expect(two['dp']!.data).toEqual([0, 0, 0]);
+    // second order through linrec's adjoint (itself a linrec): ∂²Πx/∂xᵢ∂xⱼ = Π_{k≠i,j} x_k (0 on the diagonal), at a zero too
+    const h = run(`fn p(x) = prod(x)
+fn g(x) = sum(grad(p)(x))
+model
+  output hv = grad(g)(x)`, { x: { shape: [3], data: [2, 0, 3] } });
+    expect(h['hv']!.data).toEqual([0 + 3 + 0, 3 + 0 + 2, 0 + 2 + 0]);
   });
   test('discounted_cumsum gives RL returns G_t = r_t + γ·G_{t+1}, and cumsum(reverse) its γ = 1 case', () => {
     const r = run('  output g = discounted_cumsum(x, 0.5)\n  output c = cumsum(x, -1, reverse = true)\n  output p = prod(x, 1, keepdims = true)',
@@ -99,11 +105,19 @@ describe('0-d tensors, squeeze, logsumexp', () => {
   output d = argmax(s, -1)
   output e = sort(s, 0)
   output f = squeeze(x, 0)
-  output g = squeeze(expand_dims(x, 0), [0, 1])`, { x: { shape: [2, 3], data: [1, 2, 3, 4, 5, 6] } });
+  output g = squeeze(expand_dims(x, 0), [0, 1])
+  output h = softmax(s, 0)
+  output v = variance(s, -1)
+  output q = squeeze(s, 0)
+  output i = cumsum(cast(x, i32), 1)`, { x: { shape: [2, 3], data: [1, 2, 3, 4, 5, 6] } });
     for (const k of ['a', 'b', 'c', 'e']) expect(r[k], k).toEqual({ shape: [], data: [21] });
     expect(r['d']).toEqual({ shape: [], data: [0] });
     expect(r['f']!.shape).toEqual([2, 3]);
     expect(r['g']!.shape).toEqual([2, 3]);
+    expect(r['h']).toEqual({ shape: [], data: [1] });
+    expect(r['v']).toEqual({ shape: [], data: [0] });
+    expect(r['q']).toEqual({ shape: [], data: [21] });
+    expect(r['i']!.data).toEqual([1, 3, 6, 4, 9, 15]);
     expect(compileErr('model M {\n  input x: f32[]\n  output y = sum(x, 1)\n}')[0]!.code).toBe('E0203');
   });
   test('logsumexp(…, keepdims = true) keeps the axis; a row of −∞ gives −∞ and a row with +∞ gives ∞ (torch.logsumexp), not NaN', () => {
