@@ -54,7 +54,7 @@ export const ARGMAX: OpDef = {
     return r;
   },
   emit: { kind: 'kernel', kernel },
-  differs: 'an axis of static size 0 is a compile-time error (torch.argmax raises at run time)',
+  differs: 'an axis of static size 0 is a compile-time error, a symbolic one that is 0 at run time gives 0 (torch.argmax raises)',
   edges: [
     { ins: [[1, NaN, 3, NaN]], attrs: { axis: 0 }, out: [1] }, { ins: [[2, 5, 5, 1]], attrs: { axis: 0 }, out: [1] },
     { ins: [[-Infinity, -Infinity]], attrs: { axis: 0 }, out: [0] }, { ins: [[-0, 0]], attrs: { axis: 0 }, out: [0] },
