@@ -17,6 +17,7 @@ import { layerSummary } from './cli/summary.js';
 import { EXIT, UsageError, consoleOut, printDiagnostics, readTensorFile, tensorsToJson, writeAtomic, type Out } from './cli/io.js';
 import { evalCommand, trainCommand, type TrainSettings } from './cli/train.js';
 import { sampleCommand } from './cli/sample.js';
+import { neighboursCommand } from './cli/neighbours.js';
 import { exportCommand } from './cli/export.js';
 import { moduleCommand } from './cli/module.js';
 import { loadParams } from './cli/checkpoints.js';
@@ -85,6 +86,9 @@ commands:
                         write an output as a PNG grid of images (generated samples, or reconstructions
                         of held-out digits when the output reads the input); for a character-level
                         language model, n generated words (--temperature τ scales the logits by 1/τ)
+  neighbours FILE --checkpoint FILE [--output NAME] [--probe a,e,i] [--n 5]
+                        the n nearest rows (cosine) to each probe token in an embedding table [V, D]
+                        the model outputs (letters for models trained on the words data)
   gradcheck FILE        compare the symbolic gradient with finite differences, each loss against the
                         parameters it trains, and the compiled float32 gradient; exit 1 on mismatch
       --seed N  --dim NAME=N
@@ -154,6 +158,7 @@ const OPTIONS = {
   output: { type: 'string' },
   n: { type: 'string' },
   temperature: { type: 'string' },
+  probe: { type: 'string' },
   format: { type: 'string' },
   'train-mode': { type: 'boolean' },
   'eval-mode': { type: 'boolean' },
@@ -219,7 +224,7 @@ export const main = async (argv: readonly string[], out: Out = consoleOut()): Pr
     checkFlags(argv, cmd, OPTIONS, HELP);
     if (cmd === 'lsp') { startLanguageServer(); return EXIT.ok; }
     if (o.help || !cmd) { out.log(HELP); return cmd || o.help ? EXIT.ok : EXIT.usage; }
-    if (!['check', 'compile', 'run', 'predict', 'eval', 'sample', 'train', 'gradcheck', 'summary', 'export'].includes(cmd)) throw new UsageError(`unknown command '${cmd}'`);
+    if (!['check', 'compile', 'run', 'predict', 'eval', 'sample', 'neighbours', 'train', 'gradcheck', 'summary', 'export'].includes(cmd)) throw new UsageError(`unknown command '${cmd}'`);
     if (!file) throw new UsageError(`${cmd} needs a .dlm file`);
     if (rest.length) throw new UsageError(`unexpected argument '${rest[0]}'`);
     const seed = num(o.seed, 'seed', true) ?? 0;
@@ -292,6 +297,9 @@ export const main = async (argv: readonly string[], out: Out = consoleOut()): Pr
       case 'train': return await trainCommand(out, model, file, trainFlags(o));
       case 'sample':
         sampleCommand(out, model, { ...(o.output ? { output: o.output } : {}), ...(o.checkpoint ? { checkpoint: o.checkpoint } : {}), n: num(o.n, 'n', true) ?? (o.temperature !== undefined ? 10 : 64), ...(o.out ? { out: o.out } : {}), seed, ...(o.temperature !== undefined ? { temperature: num(o.temperature, 'temperature')! } : {}) });
+        return EXIT.ok;
+      case 'neighbours':
+        neighboursCommand(out, model, { ...(o.checkpoint ? { checkpoint: o.checkpoint } : {}), ...(o.output ? { output: o.output } : {}), ...(o.probe ? { probe: o.probe } : {}), n: num(o.n, 'n', true) ?? 5 });
         return EXIT.ok;
       case 'eval': {
         if (!o.checkpoint) throw new UsageError('eval needs --checkpoint FILE.safetensors');

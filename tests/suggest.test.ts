@@ -39,7 +39,7 @@ describe('suggestions', () => {
     expect(d?.code).toBe('E0103');
     expect(d?.notes).toContain('did you mean `nn`?');
     const list = d?.notes.find((n) => n.startsWith('standard modules:'));
-    expect(list).toBe('standard modules: ad, nn, seq');
+    expect(list).toBe('standard modules: ad, nn, rl, seq');
   });
 
   test('keyword arguments, initializers, optimizers and train settings', () => {

@@ -82,6 +82,13 @@ export class Elab {
     return id;
   }
 
+  /** Runs f with the run-time scalar `name` read from node `id` instead (a scan step's own random key). */
+  withHyper<T>(name: string, id: number, f: () => T): T {
+    const had = this.hypers.get(name);
+    this.hypers.set(name, id);
+    try { return f(); } finally { if (had === undefined) this.hypers.delete(name); else this.hypers.set(name, had); }
+  }
+
   /** Reports an error. Errors inside stdlib code are shown at the user's call site, with the stdlib line as a note. */
   err(code: Code, span: Span, message: string, notes: readonly Note[] = []): Binding {
     let primary = span;

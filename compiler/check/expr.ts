@@ -61,6 +61,12 @@ export class ExprElab {
     }
   }
 
+  /** All tensors of one dtype and shape (a list that stacks into one tensor). */
+  private sameTensorTypes(items: readonly Binding[]): boolean {
+    const types = items.map((it) => (it.k === 'tensor' ? this.c.type(it.id) : undefined));
+    return types.every((t) => t !== undefined && sameType(t, types[0]!));
+  }
+
   private elabExpr = (e: Expr, scope: Scope): Binding => {
     switch (e.kind) {
       case 'Num': return { k: 'static', value: e.value };
@@ -82,6 +88,20 @@ export class ExprElab {
       case 'Binary': return this.binary(e.op, this.expr(e.left, scope), this.expr(e.right, scope), e.span, e.left.span, e.right.span);
       case 'Index': {
         const v = this.expr(e.object, scope);
+        // A list (e.g. a scan's carries) indexed by a number picks that item. Items of one type could be
+        // stacked into a tensor and indexed (what a list literal means where a tensor is expected, and
+        // what happens to them, with the same values); items of different shapes or types cannot be.
+        const first = e.indices[0];
+        if (v.k === 'list' && first?.kind === 'At' && !this.sameTensorTypes(v.items)) {
+          const at = this.expr(first.value, scope);
+          if (at.k === 'static' && typeof at.value === 'number' && Number.isInteger(at.value)) {
+            const n = v.items.length, i = at.value < 0 ? n + at.value : at.value;
+            if (i < 0 || i >= n) return this.c.err('E0203', first.span, `index ${at.value} is out of range for a list of ${n} items`);
+            if (e.indices.length === 1) return v.items[i]!;
+            const item = this.c.tensor(v.items[i]!, e.object.span);
+            return item === undefined ? ERROR : indexTensor(this.c, item, { ...e, indices: e.indices.slice(1) }, (x) => this.expr(x, scope));
+          }
+        }
         const id = this.c.tensor(v, e.object.span);
         return id === undefined ? ERROR : indexTensor(this.c, id, e, (x) => this.expr(x, scope));
       }

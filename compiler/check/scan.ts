@@ -10,7 +10,7 @@ import { SCAN, SCAN_OUT, SCAN_TYPE, bodyInputName, scanAttrs, windowType, type K
 import { normAxis } from '../types/shapes.js';
 import type { Dim, TensorType } from '../types/types.js';
 import { fmtType, sameType } from '../types/types.js';
-import type { CallArgs } from './builtins.js';
+import { RANDOM_KEY, type CallArgs } from './builtins.js';
 import type { ExprElab } from './expr.js';
 import { ERROR, describe, type Binding, type Scope } from './scope.js';
 import { fmtDim } from '../types/dims.js';
@@ -99,10 +99,24 @@ export const scanBuiltin = (x: ExprElab, a: CallArgs, span: Span, scope: Scope):
     ...carryTypes.map((t, i) => b.input(bodyInputName('c', i), 'input', t, span)),
     ...stepTypes.map((t, i) => b.input(bodyInputName('x', i), 'input', t, span)),
   ]);
-  const result = x.apply(stepArg.v, { pos: placeholders.map((id) => ({ v: { k: 'tensor', id }, span: stepArg.span })), kw: new Map() }, span, scope);
+  // Random draws in the step (rand_like, dropout, sampling) read a key of their own at every step, so each
+  // iteration draws fresh numbers: the keys are one more sequence, integers < 2^24 hashed from the outer key.
+  const stepKey = b.at(span, () => b.input(bodyInputName('x', xs.length), 'input', { dtype: 'f32', shape: [] }, span));
+  const result = x.c.withHyper(RANDOM_KEY, stepKey, () => x.apply(stepArg.v, { pos: placeholders.map((id) => ({ v: { k: 'tensor', id }, span: stepArg.span })), kw: new Map() }, span, scope));
   const outs = result.k === 'error' ? undefined : tensors(x, { v: result, span });
-  const region = b.cut(from);
-  // Inputs created while elaborating the step (the training flag, the random key) belong to the model.
+  const region0 = b.cut(from);
+  const drawsRandom = region0.some((n) => n.inputs.includes(stepKey));
+  const region = drawsRandom ? region0 : region0.filter((n) => n.id !== stepKey);
+  if (drawsRandom) {
+    const u = x.c.op('uniform', [x.c.hyper(RANDOM_KEY, span)], { shape: [length], stream: x.c.streams++ }, span);
+    const big = b.at(span, () => b.num(16777216, 'f32'));
+    const scaled = u.k === 'tensor' ? x.c.op('mul', [u.id, big], {}, span) : ERROR;
+    const keys = scaled.k === 'tensor' ? x.c.op('floor', [scaled.id], {}, span) : ERROR;
+    if (keys.k !== 'tensor') return ERROR;
+    xs.push(keys.id);
+    placeholders.push(stepKey);
+  }
+  // Inputs created while elaborating the step (the training flag, the outer random key) belong to the model.
   const placeholderSet = new Set(placeholders);
   for (const n of region) if (n.op === INPUT && !placeholderSet.has(n.id)) b.adopt(n);
   if (!outs) return ERROR;
