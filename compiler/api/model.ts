@@ -7,6 +7,7 @@ import { initialize } from '../../runtime/init.js';
 import type { FloatArray, Tensor, TensorData } from '../../runtime/tensor.js';
 import type { Precision } from '../../runtime/compiled.js';
 import { gradientsOf } from '../autodiff/grad.js';
+import { JvpError, jvpProgram } from '../autodiff/jvp.js';
 import type { ModelIR } from '../check/model.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { IrBuilder } from '../ir/builder.js';
@@ -92,6 +93,7 @@ export class Model {
   private predictFn?: IrFunction;
   private fullFn?: IrFunction;
   private readonly gradFns = new Map<string, IrFunction>();
+  private readonly jvpFns = new Map<string, IrFunction>();
 
   /** The checked model, its forward program already through the PRE_GRAD passes. */
   readonly ir: ModelIR;
@@ -227,6 +229,45 @@ export class Model {
   }
 
   /**
+   * Forward mode (JAX's `jax.jvp`): the outputs and their Jacobian–vector products J·v, where v gives
+   * tangents for any parameters (by name, e.g. `l1.W`) and f32 inputs (absent ones are zero). One
+   * forward sweep (compiler/autodiff/jvp.ts), nothing stored for a backward pass. The losses are
+   * included when every target is among the inputs. Throws RunError (E0312) for an op forward mode
+   * cannot differentiate.
+   */
+  jvp(inputs: Readonly<Record<string, Tensor>>, tangents: Readonly<Record<string, Tensor | FloatArray>>, opts?: Precision | RunOptions): JvpResult {
+    const o = runOptions(opts);
+    const names = Object.keys(tangents).sort();
+    const withLoss = this.ir.inputs.filter((i) => i.role === 'target').every((i) => Object.hasOwn(inputs, i.name));
+    for (const name of names) {
+      const p = this.ir.params.find((q) => q.name === name), i = this.ir.inputs.find((q) => q.name === name);
+      if (!p && !i) throw new RunError([], `model ${this.name} has no parameter or input '${name}' to take a tangent of`);
+      if (i && i.type.dtype !== 'f32') throw new RunError([error('E0301', i.span, `cannot differentiate with respect to '${name}', a ${fmtType(i.type)} input`)]);
+    }
+    const key = [withLoss ? 'loss' : '', ...names].join('\u0000');
+    let f = this.jvpFns.get(key);
+    if (!f) {
+      try {
+        f = jvpProgram(withLoss ? this.ir.fn : (this.predictFn ??= selectOutputs(this.ir.fn, this.ir.outputs)), names);
+      } catch (e) {
+        if (e instanceof JvpError) throw new RunError([e.diagnostic]);
+        throw e;
+      }
+      this.jvpFns.set(key, f);
+    }
+    const feed: Record<string, Tensor> = { ...inputs };
+    for (const name of names) {
+      const t = tangents[name]!;
+      const shape = 'shape' in t && 'data' in t ? t.shape : Object.hasOwn(inputs, name) ? inputs[name]!.shape : this.shapeOf(name);
+      setOwn(feed, `tangent:${name}`, 'data' in t && 'shape' in t ? t as Tensor : { data: t as FloatArray, shape });
+    }
+    const out = copyOutputs(this.run(f, feed, o.precision, o));
+    const r: JvpResult = { outputs: {}, tangents: {} };
+    for (const [k, v] of Object.entries(out)) setOwn(k.startsWith('tangent:') ? r.tangents : r.outputs, k.startsWith('tangent:') ? k.slice(8) : k, v);
+    return r;
+  }
+
+  /**
    * The loss and its gradient with respect to every parameter (PyTorch's backward, JAX's value_and_grad),
    * and with respect to the inputs named in `wrt`. Evaluation mode unless `{ training: true }` (then
    * batch norm differentiates through the batch's statistics and dropout applies the mask drawn from
@@ -241,6 +282,13 @@ export class Model {
     for (const name of [...this.ir.params.map((p) => p.name), ...wrt]) setOwn(grads, name, out.outputs[`grad:${name}`]!.slice());
     return { loss: out.outputs['loss']![0]!, grads };
   }
+}
+
+export interface JvpResult {
+  /** The model's outputs (and its losses when every target was given), as `forward`/`evaluate` give them. */
+  readonly outputs: Record<string, Tensor>;
+  /** J·v for each of them: the directional derivative along the given tangents. */
+  readonly tangents: Record<string, Tensor>;
 }
 
 const scalarOf = (v: number): Tensor => ({ data: Float32Array.of(v), shape: [] });

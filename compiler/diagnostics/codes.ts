@@ -43,6 +43,7 @@ export const CODES = {
   E0307: 'a grad rule disagrees with finite differences of its function',
   E0310: 'invalid scan checkpoint (rematerialization) setting',
   E0311: 'scan checkpoint combined with truncate',
+  E0312: 'forward mode (jvp) cannot differentiate an op',
   E0401: 'input has the wrong shape',
   E0402: 'missing input',
   E0403: 'input data does not match its shape',

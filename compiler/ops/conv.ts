@@ -110,7 +110,7 @@ const sample = (k: GenKit): { x: number[]; w: number[]; o: number[]; attrs: Attr
 const convFlops = (y: readonly number[], w: readonly number[]): number => (2 * y.reduce((p, d) => p * d, 1) * w.reduce((p, d) => p * d, 1)) / w[0]!;
 
 export const CONV2D: OpDef = {
-  name: 'conv2d', arity: 2, kind: 'contraction',
+  name: 'conv2d', arity: 2, kind: 'contraction', jvp: 'bilinear',
   doc: 'y[n, co, oh, ow] = Σ_{ci, kh, kw} x[n, ci, oh·s − p + kh·d, ow·s − p + kw·d] · w[co, ci, kh, kw] (NCHW, zero padding)',
   shape: ([x, w], a) => { const s = convShape(x!, w!, a); return isShapeError(s) ? s : { dtype: 'f32', shape: s }; },
   flops: ([, w], o) => convFlops(o, w!),
@@ -167,7 +167,7 @@ const filterGradShape = (x: TensorType, g: TensorType, a: Attrs): Dim[] | ShapeE
 const without = (a: Attrs, ...keys: string[]): Attrs => Object.fromEntries(Object.entries(a).filter(([k]) => !keys.includes(k)));
 
 export const CONV2D_INPUT_GRAD: OpDef = {
-  name: 'conv2d_input_grad', arity: 2, kind: 'contraction', internal: true,
+  name: 'conv2d_input_grad', arity: 2, kind: 'contraction', jvp: 'bilinear', internal: true,
   doc: 'the input gradient of conv2d (a transposed convolution): dx[n, ci, h, w] = Σ g[n, co, oh, ow] · w[co, ci, kh, kw] over the taps that read (h, w)',
   shape: ([g, w], a) => { const s = inputGradShape(g!, w!, a); return isShapeError(s) ? s : { dtype: 'f32', shape: s }; },
   flops: ([g, w]) => convFlops(g!, w!),
@@ -199,7 +199,7 @@ export const CONV2D_INPUT_GRAD: OpDef = {
 };
 
 export const CONV2D_FILTER_GRAD: OpDef = {
-  name: 'conv2d_filter_grad', arity: 2, kind: 'contraction', internal: true,
+  name: 'conv2d_filter_grad', arity: 2, kind: 'contraction', jvp: 'bilinear', internal: true,
   doc: 'the filter gradient of conv2d: dw[co, ci, kh, kw] = Σ_{n, oh, ow} x[n, ci, h, w] · g[n, co, oh, ow]',
   shape: ([x, g], a) => { const s = filterGradShape(x!, g!, a); return isShapeError(s) ? s : { dtype: 'f32', shape: s }; },
   flops: ([, g], w) => convFlops(g!, w),

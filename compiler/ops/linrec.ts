@@ -84,6 +84,14 @@ export const LINREC: OpDef = {
     const g = b.op('linrec', [shifted(b, n.inputs[0]!, shape, axis, !forward), ct], { axis, reverse: forward });
     return [b.op('mul', [g, shifted(b, n.out, shape, axis, forward)]), g];
   },
+  // forward mode: ḣ_k = a_k·ḣ_{k−1} + (ȧ_k·h_{k−1} + ḃ_k), the same recurrence over the tangents
+  jvp: (b, t, n) => {
+    const axis = axisAttr(n.attrs), shape = n.type.shape;
+    const [ta, tb] = t;
+    const fromA = ta ? b.op('mul', [ta, shifted(b, n.out, shape, axis, !rev(n.attrs))]) : null;
+    const src = fromA && tb ? b.op('add', [fromA, tb]) : (fromA ?? tb)!;
+    return shape[axis] === 0 ? src : b.op('linrec', [n.inputs[0]!, src], n.attrs);
+  },
   differentiable: true,
   gen: (k) => {
     const { shape, axis } = genAxis(k);

@@ -128,6 +128,8 @@ export const MATMUL: OpDef = {
     return r;
   },
   emit: { kind: 'contraction', kernel },
+  // forward mode: d(A·B) = dA·B + A·dB
+  jvp: 'bilinear',
   // dA = ct @ Bᵀ, dB = Aᵀ @ ct (batch broadcasting undone by the driver)
   vjp: (b, ct, n) => {
     const [x, y] = n.inputs as [Value, Value];

@@ -26,6 +26,9 @@ export interface GradBuilder {
   type(v: Value): TensorType;
 }
 
+/** A forward-mode rule: the result's tangent from the inputs' tangents (null = zero). */
+export type JvpFn = (b: GradBuilder, tangents: readonly (Value | null)[], n: NodeView) => Value | null;
+
 export interface NodeView {
   readonly inputs: readonly Value[];
   readonly out: Value;
@@ -136,6 +139,14 @@ export interface OpDef {
   readonly domain?: 'any' | 'positive' | 'nonzero' | 'away-from-ties' | 'unit' | 'above-one';
   /** False when the op carries no gradient at all (comparisons, iota). */
   readonly differentiable: boolean;
+  /**
+   * Forward mode (autodiff/jvp.ts): how the tangent of the result follows from the inputs' tangents.
+   * Absent: the kind's default — elementwise 'diagonal' (ẏ = Σᵢ vjpᵢ(ẋᵢ)), reduce 'reduce'
+   * (ẏ = Σ_axes vjp(1)·ẋ), movement 'linear' (ẏ = f(ẋ…)), source 'zero'; contractions must declare theirs.
+   * 'bilinear': ẏ = f(ẋ₀, x₁) + f(x₀, ẋ₁). A function: the rule itself (null = zero). { unsupported }: why
+   * forward mode cannot differentiate the op (reported as E0312).
+   */
+  readonly jvp?: 'linear' | 'bilinear' | 'diagonal' | 'reduce' | 'zero' | JvpFn | { readonly unsupported: string };
   /** Inputs/attrs for registry-driven property tests. */
   gen(k: GenKit): OpSample;
   /** Where dlm's convention differs from PyTorch's on purpose, and why (README's op table shows it). */

@@ -141,6 +141,8 @@ const maxPool = (r: number): OpDef => ({
   },
   emit: { kind: 'kernel', kernel: (k) => windows(k, k.inShapes[0]!, k.outShape, k.ins[0]!, (best, _at, o) => [store(k.out, o, best)]) },
   vjp: (b, ct, n) => [b.op(`maxpool${r}d_grad`, [n.inputs[0]!, ct], n.attrs)],
+  // its tangent is ẋ read at each window's first maximum: no op gathers that yet
+  jvp: { unsupported: 'the tangent of max pooling reads each window at its first maximum, which no op expresses yet' },
   differentiable: true,
   domain: 'away-from-ties',
   gen: (k): OpSample => { const s = sample(k, r); return { shapes: [s.x], attrs: s.attrs }; },
@@ -172,6 +174,8 @@ const maxPoolGrad = (r: number): OpDef => ({
     },
   },
   vjp: () => [null, null],
+  // linear in the cotangent, piecewise constant in x: the tangent is the same scatter of the cotangent's tangent
+  jvp: (b, t, n) => (t[1] ? b.op(`maxpool${r}d_grad`, [n.inputs[0]!, t[1]], n.attrs) : null),
   differentiable: false,
   gen: (k): OpSample => {
     const s = sample(k, r);
