@@ -17,6 +17,7 @@ import { nativeUnavailable, reprobeNative, setBackendNotes } from '../compiler/n
 import { Rng } from '../runtime/random.js';
 import type { Tensor } from '../runtime/tensor.js';
 import { compileOk } from './helpers/compile.js';
+import { runCli } from './helpers/cli.js';
 import { lstmMomentumSource, twoLossesSource } from './helpers/models.js';
 
 const why = nativeUnavailable();
@@ -48,7 +49,8 @@ describe.skipIf(why !== undefined)('native backend', () => {
   }, 120_000);
 
   const normal = (r: Rng, shape: number[]): Tensor => ({ data: Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => r.normal()), shape });
-  const labels = (r: Rng, shape: number[], n: number): Tensor => ({ data: Int32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => r.int(n)), shape });
+  const count = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
+  const labels = (r: Rng, shape: number[], n: number): Tensor => ({ data: Int32Array.from({ length: count(shape) }, () => r.int(n)), shape });
 
   const MODELS: Record<string, { src: string; batch: (r: Rng) => Record<string, Tensor> }> = {
     mlp: {
@@ -134,6 +136,15 @@ model M {
     }
   });
 
+  test('dlm run --backend native prints what --backend wasm prints, to float32 rounding', async () => {
+    const args = ['run', 'examples/xor.dlm', '--input', 'x=examples/data/xor_x.json'];
+    const [a, b] = [await runCli(...args, '--backend', 'wasm'), await runCli(...args, '--backend', 'native')];
+    expect([a.code, b.code]).toEqual([0, 0]);
+    const values = (t: string) => (JSON.stringify(JSON.parse(t)).match(/-?\d+(\.\d+)?(e[+-]?\d+)?/g) ?? []).map(Number);
+    expect(values(b.stdout).length).toBeGreaterThan(0);
+    expect(relDiff(values(a.stdout), values(b.stdout))).toBeLessThan(1e-5);
+  });
+
   test('names from the .dlm file never reach the C source', () => {
     const src = `import nn
 model M {
@@ -175,4 +186,13 @@ test('without a C compiler, --backend native is E0900 and auto falls back to was
     setBackendNotes((t) => console.warn(t));
     reprobeNative();
   }
+});
+
+test('dlm compile --emit c prints the C step without needing a compiler; a bad --backend is a usage error', async () => {
+  const c = await runCli('compile', 'examples/xor.dlm', '--emit', 'c', '--train', '--dim', 'N=4');
+  expect(c.code).toBe(0);
+  expect(c.stdout).toMatch(/^int dlm_run\(real \*arena, real \*in0/m);
+  const bad = await runCli('run', 'examples/xor.dlm', '--backend', 'gpu');
+  expect(bad.code).toBe(2);
+  expect(bad.stderr).toMatch(/--backend must be one of native, wasm, js, auto, got 'gpu'/);
 });

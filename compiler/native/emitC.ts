@@ -136,7 +136,8 @@ export class CPrinter {
         }
         case 'set': {
           const e = s.e;
-          if (e.k === 'bin' && (e.op === '+' || e.op === '*') && e.a.k === 'var' && e.a.name === s.name) out.push(`${indent}${ident(s.name)} ${e.op}= ${this.top(e.b)};`);
+          const compound = e.k === 'bin' && (e.op === '+' || e.op === '*') && e.a.k === 'var' && e.a.name === s.name;
+          if (compound) out.push(`${indent}${ident(s.name)} ${e.op}= ${this.top(e.b)};`);
           else out.push(`${indent}${ident(s.name)} = ${this.top(e)};`);
           break;
         }

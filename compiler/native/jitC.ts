@@ -10,10 +10,13 @@ import type { Schedule } from '../codegen/scheduleTypes.js';
 import { nativeUnavailable, requireNative } from './backend.js';
 import { C_ENTRY, cBufferViews, emitCModule } from './moduleC.js';
 
-export const instantiateC = (s: Schedule, plan: MemoryPlan, info: ModuleInfo, precision: Precision): { source: string; module: CompiledModule; object: NativeObject } => {
+export interface NativeModule { readonly source: string; readonly module: CompiledModule; readonly object: NativeObject }
+
+export const instantiateC = (s: Schedule, plan: MemoryPlan, info: ModuleInfo, precision: Precision): NativeModule => {
   const why = nativeUnavailable();
   if (why !== undefined) {
-    throw new RunError([error('E0900', null, `the native backend cannot run here: ${why}`, [note('use --backend wasm (the default) or auto, which falls back to it')])]);
+    const hint = note('use --backend wasm (the default) or auto, which falls back to it');
+    throw new RunError([error('E0900', null, `the native backend cannot run here: ${why}`, [hint])]);
   }
   const tc = requireNative();
   const source = emitCModule(s, plan, info, precision);

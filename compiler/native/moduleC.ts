@@ -55,7 +55,8 @@ export const emitCModule = (s: Schedule, plan: MemoryPlan, info: ModuleInfo, rea
   const body: string[] = [];
   const placed: Placed[] = [];
   emitKernels(s, plan, 0, info, real, body, placed);
-  const lines = [`/* ${safeComment(info.title)} */`, `/* arena: ${plan.arenaSize} elements; entry ${C_ENTRY}(arena, ${s.inputs.length} inputs) */`, cPrelude(real)];
+  const lines = [`/* ${safeComment(info.title)} */`, `/* arena: ${plan.arenaSize} elements; entry ${C_ENTRY}(arena, ${s.inputs.length} inputs) */`];
+  lines.push(cPrelude(real));
   const names = [...new Set([...placed.map((p) => ident(p.name)), ...s.inputs.map((i) => ident(i.buf))])];
   if (names.length) lines.push(`static real ${names.map((n) => `*${n}`).join(', ')};`, '');
   lines.push(...body);

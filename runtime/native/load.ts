@@ -86,7 +86,8 @@ const runCc = (tc: Toolchain, flags: readonly string[], source: string, out: str
   try {
     const obj = join(work, 'out');
     try {
-      execFileSync(tc.cc, [...flags, '-o', obj, '-x', 'c', '-', '-x', 'none', ...extra, '-lm'], { input: source, stdio: ['pipe', 'ignore', 'pipe'], timeout: 300_000 });
+      const args = [...flags, '-o', obj, '-x', 'c', '-', '-x', 'none', ...extra, '-lm'];
+      execFileSync(tc.cc, args, { input: source, stdio: ['pipe', 'ignore', 'pipe'], timeout: 300_000 });
     } catch (e) {
       const err = String((e as { stderr?: Buffer }).stderr ?? (e as Error).message).split('\n').slice(0, 20).join('\n');
       throw new Error(`the C compiler failed on a generated module (a bug in dlm's C printer):\n${err}`);

@@ -203,7 +203,8 @@ __attribute__((visibility("hidden"))) void mm_dots(const float *a, long sam, con
 `;
 
 /** The prelude of a module in this precision (float32 modules also declare the matrix-product kernels). */
-export const cPrelude = (precision: 'f32' | 'f64'): string => INCLUDES + SIMD_MATH + (precision === 'f32' ? F32 : F64) + COMMON + ISFINITE + (precision === 'f32' ? KERNEL_DECLS : '');
+export const cPrelude = (precision: 'f32' | 'f64'): string =>
+  INCLUDES + SIMD_MATH + (precision === 'f32' ? F32 : F64) + COMMON + ISFINITE + (precision === 'f32' ? KERNEL_DECLS : '');
 
 /** The source of the kernels' object, compiled once per compiler and flags (runtime/native/load.ts). */
 export const kernelsC = (): string => INCLUDES + MATMUL;
