@@ -152,6 +152,11 @@ export const ONNX_RULES: Readonly<Record<string, OnnxRule>> = {
   col2im: backwardOnly('col2im (the gradient of convolution patches)'),
   maxpool2d_grad: backwardOnly('the gradient of max pooling'),
   scatter_add: backwardOnly('scatter_add (the gradient of gather)'),
+  argmax: { unsupported: 'argmax has no ONNX form in the exporter yet (ONNX ArgMax does not define how NaN compares)' },
+  argsort: { unsupported: 'argsort (sort, topk) has no ONNX form in the exporter yet' },
+  linrec: { unsupported: 'linrec (cumsum, cumprod, prod, discounted_cumsum) has no ONNX form in the exporter yet' },
+  take_along: { unsupported: 'take_along (sort and topk values, take_along_axis) has no ONNX form in the exporter yet' },
+  scatter_along: { unsupported: 'scatter_along (scatter, scatter_add along an axis) has no ONNX form in the exporter yet' },
 };
 
 export const onnxRule = (op: string): OnnxRule | undefined => (Object.hasOwn(ONNX_RULES, op) ? ONNX_RULES[op] : undefined);

@@ -13,5 +13,8 @@ export const ONNX_MATH_RULES: Readonly<Record<string, OnnxRule>> = {
   expm1: { emit: (g, n) => g.node('Sub', [g.node('Exp', [n.inputs[0]!])[0]!, one(g)])[0]! },
   // trunc x = sign(x)·⌊|x|⌋
   trunc: { emit: (g, n) => g.node('Mul', [g.node('Sign', [n.inputs[0]!])[0]!, g.node('Floor', [g.node('Abs', [n.inputs[0]!])[0]!])[0]!])[0]! },
+  // log2 x = ln x · (1/ln 2), log10 likewise (ONNX has only Log; the product is within float32 rounding)
+  log2: { emit: (g, n) => g.node('Mul', [g.node('Log', [n.inputs[0]!])[0]!, g.constant([1 / Math.LN2], 'f32')])[0]! },
+  log10: { emit: (g, n) => g.node('Mul', [g.node('Log', [n.inputs[0]!])[0]!, g.constant([1 / Math.LN10], 'f32')])[0]! },
   isfinite: { emit: (g, n) => g.node('Not', [g.node('Or', [g.node('IsNaN', [n.inputs[0]!])[0]!, g.node('IsInf', [n.inputs[0]!])[0]!])[0]!])[0]! },
 };

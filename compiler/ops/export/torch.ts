@@ -86,6 +86,20 @@ export const TORCH_RULES: Readonly<Record<string, TorchRule>> = {
   col2im: backwardOnly('col2im (the gradient of convolution patches)'),
   maxpool2d_grad: backwardOnly('the gradient of max pooling'),
   scatter_add: backwardOnly('scatter_add (the gradient of gather)'),
+  // argmax and sort are torch's own conventions (first tie, NaN the largest, stable order): tests/opsetTorch.test.ts
+  argmax: {
+    emit: (py, n) => `torch.argmax(${py.tensor(0)}, dim=${Number(n.attrs['axis'])}, keepdim=${n.attrs['keepdims'] === true ? 'True' : 'False'})`
+      + `.to(${py.dtype('i32')})`,
+  },
+  argsort: {
+    emit: (py, n) => `torch.sort(${py.tensor(0)}, dim=${Number(n.attrs['axis'])}, descending=${n.attrs['descending'] === true ? 'True' : 'False'}, `
+      + `stable=True)[1].to(${py.dtype('i32')})`,
+  },
+  linrec: { unsupported: 'linrec (cumsum, cumprod, prod, discounted_cumsum) has no PyTorch form in the exporter yet' },
+  take_along: {
+    unsupported: 'take_along (sort and topk values, take_along_axis) has no PyTorch form in the exporter yet (torch.gather raises where dlm reads 0)',
+  },
+  scatter_along: { unsupported: 'scatter_along (scatter, scatter_add along an axis) has no PyTorch form in the exporter yet' },
 };
 
 export const torchRule = (op: string): TorchRule | undefined => (Object.hasOwn(TORCH_RULES, op) ? TORCH_RULES[op] : undefined);
