@@ -8,6 +8,7 @@ import { ERROR, describe, type Binding, type Scope } from './scope.js';
 import type { ExprElab } from './expr.js';
 import { convNd, convTranspose2d } from './convs.js';
 import { avgPool, maxPool } from './pools.js';
+import { upsample } from './upsample.js';
 import { scanBuiltin } from './scan.js';
 import { OPSET_BUILTINS } from './builtinsOpset.js';
 import { SHAPE_BUILTINS } from './builtinsShape.js';
@@ -103,6 +104,8 @@ export const BUILTINS: Readonly<Record<string, Builtin>> = {
   avg_pool1d: avgPool(1),
   avg_pool2d: avgPool(2),
   avg_pool3d: avgPool(3),
+  upsample: upsample('upsample'),
+  interpolate: upsample('interpolate'),
   sum: reduction('sum'),
   max: reduction('max'),
   /** count(x, axis): how many elements a reduction over `axis` combines (a possibly symbolic number). */

@@ -30,7 +30,7 @@ const rootScope = (): Scope => {
   for (const name of INITIALIZERS) s.define(name, { k: 'init', spec: { name, args: {} } });
   for (const d of ['f32', 'i32', 'bool'] as const) s.define(d, { k: 'dtype', dtype: d });
   s.define('all', { k: 'all' });
-  for (const w of ['same', 'valid', 'none']) s.define(w, { k: 'word', name: w });
+  for (const w of ['same', 'valid', 'none', 'nearest', 'linear', 'bilinear', 'trilinear']) s.define(w, { k: 'word', name: w });
   s.define('pi', { k: 'static', value: Math.PI });
   s.define('inf', { k: 'static', value: Infinity });
   return s;

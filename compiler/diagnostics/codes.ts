@@ -34,6 +34,7 @@ export const CODES = {
   E0251: 'convolution operands do not fit together (layout, channels, groups)',
   E0252: 'a convolution or pooling window does not fit its input',
   E0253: 'invalid transposed-convolution output size (output_padding)',
+  E0254: 'invalid upsampling size, scale factor or mode',
   E0301: 'not differentiable',
   E0302: 'gradient of a non-scalar',
   E0303: 'a grad rule takes the arguments and the cotangent',

@@ -19,6 +19,7 @@ const C_MATH: Record<Intrinsic, readonly [string, string]> = {
   asin: ['asinf', 'asin'], acos: ['acosf', 'acos'], atan: ['atanf', 'atan'], sinh: ['sinhf', 'sinh'], cosh: ['coshf', 'cosh'],
   tanh: ['tanhf', 'tanh'], asinh: ['asinhf', 'asinh'], acosh: ['acoshf', 'acosh'], atanh: ['atanhf', 'atanh'],
   max: ['dlm_max', 'dlm_max'], min: ['dlm_min', 'dlm_min'], trunc: ['truncf', 'trunc'], floor: ['floorf', 'floor'], ceil: ['ceilf', 'ceil'],
+  fround: ['dlm_fround', 'dlm_fround'],
   isfinite: ['dlm_isfinite', 'dlm_isfinite'], sign: ['dlm_sign', 'dlm_sign'], pow: ['powf', 'pow'], sigmoid: ['dlm_sigmoid', 'dlm_sigmoid'],
   erf: ['erff', 'erf'], round: ['rintf', 'rint'], uniform: ['dlm_uniform', 'dlm_uniform'],
 };

@@ -86,6 +86,8 @@ export const MATH = {
   asinh: js('Math.asinh', Math.asinh), acosh: js('Math.acosh', Math.acosh), atanh: js('Math.atanh', Math.atanh),
   max: js('Math.max', Math.max), min: js('Math.min', Math.min),
   trunc: js('Math.trunc', Math.trunc), floor: js('Math.floor', Math.floor), ceil: js('Math.ceil', Math.ceil),
+  // rounding to float32 (upsample's nearest indices are computed in float32, as PyTorch's)
+  fround: js('Math.fround', Math.fround),
   isfinite: { impl: isfinite },
   sign: { impl: sign }, pow: { impl: pow }, sigmoid: { impl: sigmoid }, erf: { impl: erf }, round: { impl: round }, uniform: { impl: uniform },
 } satisfies Record<string, MathFn>;

@@ -17,6 +17,7 @@ import { LINREC } from './linrec.js';
 import { ARGMAX } from './argmax.js';
 import { ARGSORT } from './sort.js';
 import { SCATTER_ALONG, TAKE_ALONG } from './along.js';
+import { UPSAMPLE, UPSAMPLE_GRAD } from './upsample.js';
 
 export const OPS: Readonly<Record<string, OpDef>> = {
   ...UNARY,
@@ -35,6 +36,8 @@ export const OPS: Readonly<Record<string, OpDef>> = {
   maxpool2d_grad: MAXPOOL2D_GRAD,
   maxpool3d: MAXPOOL3D,
   maxpool3d_grad: MAXPOOL3D_GRAD,
+  upsample: UPSAMPLE,
+  upsample_grad: UPSAMPLE_GRAD,
   gather: GATHER,
   scatter_add: SCATTER_ADD,
   linrec: LINREC,

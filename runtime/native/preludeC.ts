@@ -41,6 +41,8 @@ ${SIMD_MATH_235.map(simdDecl).join('\n')}
 const COMMON = String.raw`
 static inline real dlm_max(real a, real b) { return a != a ? a : (a > b ? a : b); }
 static inline real dlm_min(real a, real b) { return a != a ? a : (a < b ? a : b); }
+/* rounding to float32 (upsample's nearest indices, as ops/math.ts fround) */
+static inline real dlm_fround(real x) { return (real)(float)x; }
 static inline real dlm_sign(real x) { return x > 0 ? (real)1 : x < 0 ? (real)-1 : (real)0; }
 /* σ(x) without overflow: 1/(1+e⁻ˣ) for x ≥ 0, eˣ/(1+eˣ) otherwise */
 static inline real dlm_sigmoid(real x) { real e = DLM_EXP(-(x < 0 ? -x : x)); return x >= 0 ? 1 / (1 + e) : e / (1 + e); }

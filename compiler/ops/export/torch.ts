@@ -82,6 +82,16 @@ export const TORCH_RULES: Readonly<Record<string, TorchRule>> = {
       + `pad=${tuple(floorPads(n.inTypes[0]!.shape.slice(2) as number[], n.attrs))}, dilation=${tuple(ints(n, 'dilation'))})`,
   },
   maxpool3d_grad: backwardOnly('the gradient of max pooling'),
+  // F.interpolate by the same argument the model gave (size or scale_factor), so PyTorch's index rule is the same
+  upsample: {
+    emit: (py, n) => {
+      const factor = n.attrs['factor'] as number[], r = (n.attrs['out'] as number[]).length, linear = n.attrs['mode'] === 'linear';
+      const how = factor.length ? `scale_factor=${tuple(factor)}` : `size=${tuple(ints(n, 'out'))}`;
+      const mode = linear ? ['linear', 'bilinear', 'trilinear'][r - 1]! : 'nearest';
+      return `F.interpolate(${py.tensor(0)}, ${how}, mode='${mode}'${linear ? `, align_corners=${n.attrs['align'] === true ? 'True' : 'False'}` : ''})`;
+    },
+  },
+  upsample_grad: backwardOnly('the gradient of upsample'),
   conv2d_filter_grad: backwardOnly('the filter gradient of a convolution'),
   col2im: backwardOnly('col2im (the gradient of convolution patches)'),
   maxpool2d_grad: backwardOnly('the gradient of max pooling'),
