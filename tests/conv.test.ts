@@ -26,10 +26,12 @@ describe('conv2d', () => {
     }
   });
 
-  test('a kernel that does not fit the stride explains which padding to choose', () => {
-    const ds = compileErr(net('param w: f32[4, 2, 5, 5] = zeros\n  output y = conv2d(x, w, stride = 2)', 'f32[B, 2, 28, 28]'));
+  test('strided convolutions floor their output size as PyTorch (a kernel of 5, stride 2 on 28 gives 12); a kernel larger than the input is an error', () => {
+    const p = compileOk(net('param w: f32[4, 2, 5, 5] = zeros\n  output y = conv2d(x, w, stride = 2)', 'f32[B, 2, 28, 28]'));
+    expect(p.model().forward({ x: { data: new Float32Array(2 * 784), shape: [1, 2, 28, 28] } })['y']!.shape).toEqual([1, 4, 12, 12]);
+    const ds = compileErr(net('param w: f32[4, 2, 5, 5] = zeros\n  output y = conv2d(x, w, padding = [0, 0, 1, 0])', 'f32[B, 2, 4, 28]'));
     expect(ds[0]!.code).toBe('E0252');
-    expect(ds[0]!.message).toMatch(/kernel of 5 with stride 2 on 28 .* gives 12\.50 positions; choose padding/);
+    expect(ds[0]!.message).toBe('conv2d height: a kernel of 5 does not fit in 4 + padding 0');
   });
 
   test('channel mismatches name both shapes', () => {

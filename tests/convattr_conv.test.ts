@@ -15,6 +15,13 @@ const conv1d: ConvCase[] = [
   { dlm: 'conv1d(a, b, groups = 2, padding = [2, 0])', torch: 'F.conv1d(F.pad(A, (2, 0)), B, groups=2)', shapes: [[1, 4, 7], [6, 2, 3]] },
   { dlm: 'conv1d(a, b, padding = same, dilation = 2)', torch: 'F.conv1d(A, B, padding="same", dilation=2)', shapes: [[1, 2, 8], [3, 2, 4]] },
 ];
+// floor mode (PyTorch's): the ragged end is dropped; issue 20's nn.Conv1d(…, 3, stride = 2, padding = 1) on length 28
+const floor: ConvCase[] = [
+  { dlm: 'conv1d(a, b, stride = 2, padding = 1)', torch: 'F.conv1d(A, B, stride=2, padding=1)', shapes: [[1, 2, 28], [3, 2, 3]] },
+  { dlm: 'conv2d(a, b, stride = 2)', torch: 'F.conv2d(A, B, stride=2)', shapes: [[1, 1, 8, 9], [2, 1, 5, 5]] },
+  { dlm: 'conv2d(a, b, stride = 3, padding = [2, 2, 0, 3], dilation = [1, 2])', torch: 'F.conv2d(F.pad(A, (0, 3, 2, 2)), B, stride=3, dilation=(1, 2))', shapes: [[1, 2, 6, 7], [2, 2, 2, 2]] },
+  { dlm: 'conv3d(a, b, stride = [2, 3, 2], padding = 1)', torch: 'F.conv3d(A, B, stride=(2, 3, 2), padding=1)', shapes: [[1, 2, 4, 5, 6], [2, 2, 2, 2, 3]] },
+];
 const conv2d: ConvCase[] = [
   { dlm: 'conv2d(a, b, dilation = 2, padding = [2, 1, 0, 3], stride = [1, 2])', torch: 'F.conv2d(F.pad(A, (0, 3, 2, 1)), B, dilation=2, stride=(1, 2))', shapes: [[1, 2, 6, 6], [3, 2, 2, 3]] },
   { dlm: 'conv2d(a, b, groups = 3, dilation = [1, 2], padding = 1)', torch: 'F.conv2d(A, B, groups=3, dilation=(1, 2), padding=1)', shapes: [[2, 3, 5, 6], [6, 1, 3, 2]] },
@@ -34,11 +41,12 @@ const transposed: ConvCase[] = [
 ];
 
 describe.skipIf(skip !== undefined)('convolutions against PyTorch', () => {
-  const check = torchGroups({ conv1d, conv2d, conv3d, transposed });
+  const check = torchGroups({ conv1d, conv2d, conv3d, transposed, floor });
   test('conv1d: stride, padding, dilation, groups, same', () => check('conv1d'));
   test('conv2d: dilation, asymmetric padding, groups', () => check('conv2d'));
   test('conv3d: stride, padding, dilation, groups, asymmetric padding', () => check('conv3d'));
   test('conv_transpose2d: groups, output_padding, dilation, asymmetric padding', () => check('transposed'));
+  test('floor mode for strided convolutions, 1-D to 3-D', () => check('floor'));
 });
 
 const net = (body: string, input = 'f32[B, 2, 8, 8]') => `model M {\n  input x: f32[${input.slice(4, -1)}]\n  ${body}\n}`;

@@ -103,16 +103,34 @@ const checkConv = (x: ExprElab, fn: string, a: CallArgs, span: Span, xs: readonl
   }
   const out: number[] = [];
   for (let i = 0; i < r; i++) {
-    const o = outSize(xs[i + 2] as number, ws[i + 2] as number, g.stride[i]!, g.pad[2 * i]!, g.pad[2 * i + 1]!, g.dilation[i]!);
-    if (typeof o === 'string') { shapeErr(x, 'E0252', span, `${fn} ${r === 1 ? '' : `${AXES[r]!.split(/, | and /)[i]}: `}${o}`, ops); return undefined; }
-    out.push(o);
+    const [n, k, d] = [xs[i + 2] as number, ws[i + 2] as number, g.dilation[i]!];
+    const room = n + g.pad[2 * i]! + g.pad[2 * i + 1]! - d * (k - 1) - 1;
+    if (room < 0) {
+      shapeErr(x, 'E0252', span, `${fn} ${r === 1 ? '' : `${AXES[r]!.split(/, | and /)[i]}: `}a kernel of ${k}${d > 1 ? ` (dilation ${d})` : ''} does not fit in ${n} + padding ${g.pad[2 * i]! + g.pad[2 * i + 1]!}`, ops);
+      return undefined;
+    }
+    out.push(Math.floor(room / g.stride[i]!) + 1);
   }
   return out;
 };
 
+/**
+ * Floor mode, as PyTorch: input rows past the last window are dropped. The padding after each axis
+ * becomes what the last window reaches, (o − 1)·s + d·(k − 1) + 1 − n − p_before; where that is
+ * negative the input is cut instead, so the convolution's sizes divide exactly.
+ */
+const floorFit = (x: ExprElab, xi: number, sp: readonly number[], ks: readonly number[], outs: readonly number[], g: ConvGeom, span: Span): { xi: number; g: ConvGeom } | undefined => {
+  const far = sp.map((n, i) => (outs[i]! - 1) * g.stride[i]! + g.dilation[i]! * (ks[i]! - 1) + 1 - n - g.pad[2 * i]!);
+  const pad = g.pad.map((p, j) => (j % 2 === 0 ? p : Math.max(far[(j - 1) / 2]!, 0)));
+  if (far.every((f) => f >= 0)) return { xi, g: { ...g, pad } };
+  const shape = x.c.type(xi).shape;
+  const cut = x.c.op('slice', [xi], { begin: shape.map(() => 0), end: [shape[0]!, shape[1]!, ...sp.map((n, i) => Math.min(n, n + far[i]!))] }, span);
+  return cut.k === 'tensor' ? { xi: cut.id, g: { ...g, pad } } : undefined;
+};
+
 const layouts = ['', '[C_out, C_in/groups, K]', '[C_out, C_in/groups, KH, KW]', '[C_out, C_in/groups, KD, KH, KW]'];
 
-/** conv{r}d(x, w, stride = 1, padding = 0, dilation = 1, groups = 1). */
+/** conv{r}d(x, w, stride = 1, padding = 0, dilation = 1, groups = 1), in floor mode (floorFit). */
 export const convNd = (r: 1 | 2 | 3) => (x: ExprElab, a: CallArgs, span: Span): Binding => {
   const fn = `conv${r}d`;
   if (!checkNames(x, a, span, fn, ['x', 'w', 'stride', 'padding', 'dilation', 'groups'])) return ERROR;
@@ -130,14 +148,16 @@ export const convNd = (r: 1 | 2 | 3) => (x: ExprElab, a: CallArgs, span: Span): 
   }
   const pad = convPadding(x, get(a, 3, 'padding'), inp.sp, ws.slice(2) as number[], stride, dil);
   if (!pad) return ERROR;
-  const g: ConvGeom = { stride, pad, dilation: dil, groups };
-  if (!checkConv(x, fn, a, span, inp.shape, ws, g)) return ERROR;
-  if (r !== 1) { const y = convLowered(x, inp.id, wi, g, span); return y === undefined ? ERROR : { k: 'tensor', id: y }; }
+  const outs = checkConv(x, fn, a, span, inp.shape, ws, { stride, pad, dilation: dil, groups });
+  const fit = outs && floorFit(x, inp.id, inp.sp, ws.slice(2) as number[], outs, { stride, pad, dilation: dil, groups }, span);
+  if (!fit) return ERROR;
+  const g = fit.g;
+  if (r !== 1) { const y = convLowered(x, fit.xi, wi, g, span); return y === undefined ? ERROR : { k: 'tensor', id: y }; }
   const op = opper(x, span);
   const [N, C] = inp.shape as [Dim, number];
-  const x2 = op('reshape', [inp.id], { shape: [N, C, 1, inp.sp[0]!] });
+  const x2 = op('reshape', [fit.xi], { shape: [N, C, 1, x.c.type(fit.xi).shape[2]!] });
   const w2 = op('reshape', [wi], { shape: [ws[0]!, ws[1]!, 1, ws[2]!] });
-  const y = x2 === undefined || w2 === undefined ? undefined : convLowered(x, x2, w2, { stride: [1, ...stride], pad: [0, 0, ...pad], dilation: [1, ...dil], groups }, span);
+  const y = x2 === undefined || w2 === undefined ? undefined : convLowered(x, x2, w2, { stride: [1, ...stride], pad: [0, 0, ...g.pad], dilation: [1, ...dil], groups }, span);
   const y1 = y === undefined ? undefined : op('reshape', [y], { shape: [N, ws[0]!, x.c.type(y).shape[3]!] });
   return y1 === undefined ? ERROR : { k: 'tensor', id: y1 };
 };
