@@ -103,7 +103,15 @@ export const avgPool = (r: 1 | 2 | 3) => (x: ExprElab, a: CallArgs, span: Span):
   const sum1 = r === 1 ? op('reshape', [sum], { shape: [N, C, outs[0]!] }) : sum;
   if (sum1 === undefined) return ERROR;
   if (override !== undefined) return { k: 'tensor', id: b.at(span, () => b.op('div', [sum1, b.num(override)])) };
-  // divisor = Π over axes of count_i(o_i), each a vector built from iota (small integers, exact in f32)
+  // divisor = Π over axes of count_i(o_i); where every window has the same count (no padding counted
+  // differently, no ragged end) it is one number, else vectors built from iota (small integers, exact in f32)
+  const counts = axes.map((ax, i) => Array.from({ length: outs[i]! }, (_, o) => {
+    const start = o * ax.s - ax.p0, n = inp.sp[i]!;
+    return incl ? Math.min(start + ax.k, n + ax.p1) - start : Math.min(start + ax.k, n) - Math.max(start, 0);
+  }));
+  if (counts.every((c) => c.every((q) => q === c[0]))) {
+    return { k: 'tensor', id: b.at(span, () => b.op('div', [sum1, b.num(counts.reduce((p, c) => p * c[0]!, 1))])) };
+  }
   let divisor: number | undefined;
   for (const [i, ax] of axes.entries()) {
     const n = inp.sp[i]!;
