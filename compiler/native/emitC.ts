@@ -1,6 +1,8 @@
 // Loop IR → C source, the native backend's printer beside the JavaScript one (codegen/emitJs.ts), from
 // the same kernels. As there, only validated numbers (`cnum`) and generated identifiers (`ident`) reach
-// the source. Values are `real` (float or double, per module); loop indices and integer lets are `long`.
+// the source. Buffers hold `elem` (float or double, the module's precision); values are computed as
+// `real`, always double, as JavaScript computes them (a float32 module rounds only when it stores), so
+// the two backends round alike; loop indices and integer lets are `long`.
 //
 // The loop IR is untyped (JavaScript has one number type), so each variable's C type is inferred: a
 // variable is integral when every value assigned to it is (integer literals, integral variables, + − ×
@@ -48,7 +50,8 @@ export const cnum = (v: number, real: CReal): string => {
 /** Printer state for one kernel: which variables are integral. */
 export class CPrinter {
   private readonly ints = new Set<string>();
-  constructor(readonly real: CReal) {}
+  /** Values are double in every module (see the header), so literals and math functions are double's. */
+  readonly real: CReal = 'f64';
 
   /** Infers integral variables of a kernel body: optimistic start, then drop any with a real assignment (fixpoint). */
   infer(body: readonly Stmt[]): void {

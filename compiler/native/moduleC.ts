@@ -2,7 +2,7 @@
 // module is printed from (codegen/module.ts): the prelude, one static function per kernel (loop bodies'
 // kernels first), and one exported entry
 //
-//   int dlm_run(real *arena, real *in0, …, real *inN)
+//   int dlm_run(elem *arena, elem *in0, …, elem *inN)
 //
 // over the arena and the callers' input arrays (parameters, state and optimizer slots are updated in
 // their own arrays). It returns 0, having updated nothing, when a guarded output (the loss) is not
@@ -37,8 +37,8 @@ const emitKernels = (s: Schedule, plan: MemoryPlan, base: number, info: ModuleIn
     // alias checks. A loop body's kernels, and a kernel calling them, get their buffers through a
     // scan's bindings, so they keep plain pointers.
     const restrict = top && !callsKernel(k.body) ? 'restrict ' : '';
-    const params = [...k.writes, ...k.reads].map((b) => `real *${restrict}${ident(b)}`);
-    const p = new CPrinter(real);
+    const params = [...k.writes, ...k.reads].map((b) => `elem *${restrict}${ident(b)}`);
+    const p = new CPrinter();
     p.infer(k.body);
     lines.push(`/* ${ident(k.name)}: ${safeComment(info.locate ? info.locate(k.note) : k.note)} */`);
     lines.push(`static void ${ident(k.name)}(${params.join(', ') || 'void'}) {`);
@@ -58,9 +58,9 @@ export const emitCModule = (s: Schedule, plan: MemoryPlan, info: ModuleInfo, rea
   const lines = [`/* ${safeComment(info.title)} */`, `/* arena: ${plan.arenaSize} elements; entry ${C_ENTRY}(arena, ${s.inputs.length} inputs) */`];
   lines.push(cPrelude(real));
   const names = [...new Set([...placed.map((p) => ident(p.name)), ...s.inputs.map((i) => ident(i.buf))])];
-  if (names.length) lines.push(`static real ${names.map((n) => `*${n}`).join(', ')};`, '');
+  if (names.length) lines.push(`static elem ${names.map((n) => `*${n}`).join(', ')};`, '');
   lines.push(...body);
-  const args = ['real *arena', ...s.inputs.map((_, i) => `real *in${i}`)];
+  const args = ['elem *arena', ...s.inputs.map((_, i) => `elem *in${i}`)];
   lines.push(`int ${C_ENTRY}(${args.join(', ')}) {`);
   for (const p of placed) lines.push(`  ${ident(p.name)} = arena + ${p.at};`);
   s.inputs.forEach((inp, i) => lines.push(`  ${ident(inp.buf)} = in${i};`));
@@ -80,7 +80,7 @@ export const emitCModule = (s: Schedule, plan: MemoryPlan, info: ModuleInfo, rea
   for (const u of s.updates) {
     if (u.inPlace) continue;
     const n = s.inputs[u.input]!.shape.reduce((a, b) => a * b, 1);
-    lines.push(`  memmove(${ident(s.inputs[u.input]!.buf)}, ${ident(u.buf)}, sizeof(real) * ${n});`);
+    lines.push(`  memmove(${ident(s.inputs[u.input]!.buf)}, ${ident(u.buf)}, sizeof(elem) * ${n});`);
   }
   lines.push('  return 1;', '}', '');
   return lines.join('\n');

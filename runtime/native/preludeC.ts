@@ -56,19 +56,23 @@ static inline real dlm_uniform(real key, real stream, real i) {
 `;
 
 const F32 = String.raw`
-typedef float real;
-#define DLM_EXP expf
+typedef float elem;
+typedef double real;
+#define DLM_EXP exp
 /* finiteness from the bits, so it holds whatever floating-point flags the module is compiled with */
 static inline int dlm_finite(float x) { uint32_t u; memcpy(&u, &x, 4); return (u & 0x7f800000u) != 0x7f800000u; }
 `;
 
 const F64 = String.raw`
+typedef double elem;
 typedef double real;
 #define DLM_EXP exp
 static inline int dlm_finite(double x) { uint64_t u; memcpy(&u, &x, 8); return (u & 0x7ff0000000000000ull) != 0x7ff0000000000000ull; }
 `;
 
-const ISFINITE = 'static inline real dlm_isfinite(real x) { return dlm_finite(x) ? 1 : 0; }\n';
+const ISFINITE = String.raw`
+static inline real dlm_isfinite(real x) { uint64_t u; memcpy(&u, &x, 8); return (u & 0x7ff0000000000000ull) != 0x7ff0000000000000ull ? 1 : 0; }
+`;
 
 const MATMUL = String.raw`
 #define HIDDEN __attribute__((visibility("hidden")))
