@@ -226,3 +226,31 @@ model M {
   }, 60_000);
   if (why) console.warn(`tests/opset.test.ts native case skipped: ${why}`);
 });
+
+describe('gradients of the composites against central finite differences (float64)', () => {
+  // Σₖ (k + 1)·vₖ + 0.1·vₖ² over v = f(x) flattened (position-dependent, so a permutation shows); the input
+  // avoids ties and kinks by ≥ 0.05, so the differences never straddle one
+  const CASES = [
+    'prod(x, 1)', 'cumprod(x, 0, reverse = true)', 'einsum("ij,kj,kl->il", x, x, x)', 'einsum("ii->i", x[:, 0:3])', 'topk(x, 2)',
+    'sort(x, 0)', 'scatter(x, [[2, 0, 1, 2]], x[0:1] * 3, 0)', 'scatter_add(x, [[1, 1, 0, 3]], x * x, 1)', 'take_along_axis(x, [[3], [0], [2]], 1)',
+    'logsumexp(x, 0, keepdims = true)', 'hardswish(x * 2)', 'mish(x)', 'selu(x)', 'tril(x, 1)', 'roll(x, [1, 2], [0, 1])', 'tile(x, [1, 2])',
+    'discounted_cumsum(x, 0.9)', 'linrec(x, x * x, 1)', 'flip(x)',
+  ];
+  test('d Σ w·f(x) / dx agrees with (F(x + εe) − F(x − εe)) / 2ε for every case', () => {
+    const loss = (c: string) => `{\n  let v = reshape(${c}, [-1])\n  sum(v * (cast(iota(dim(v, 0)), f32) + 1) + 0.1 * v * v)\n}`;
+    const src = `${CASES.map((c, i) => `fn f${i}(x) ${loss(c)}\n`).join('')}model M {
+  input x: f32[3, 4]
+${CASES.map((_, i) => `  output v${i} = f${i}(x)\n  output g${i} = grad(f${i})(x)`).join('\n')}
+}`;
+    const m = compileOk(src).model();
+    const x0 = [0.7, -1.3, 0.25, 2.1, -0.45, 1.6, -2.2, 0.95, 1.15, -0.8, 0.4, -1.75];
+    const at = (x: readonly number[]) => m.forward({ x: { shape: [3, 4], data: f64(x) } }, 'f64');
+    const base = at(x0), eps = 1e-6;
+    const moved = (h: number) => x0.map((_, j) => at(x0.map((v, k) => (k === j ? v + h : v))));
+    const plus = moved(eps), minus = moved(-eps);
+    CASES.forEach((c, i) => x0.forEach((_, j) => {
+      const fd = (plus[j]![`v${i}`]!.data[0]! - minus[j]![`v${i}`]!.data[0]!) / (2 * eps), g = base[`g${i}`]!.data[j]!;
+      expect(Math.abs(fd - g) <= 1e-7 + 1e-5 * Math.max(Math.abs(fd), Math.abs(g)), `${c}: d/dx[${j}] = ${g}, differences give ${fd}`).toBe(true);
+    }));
+  });
+});
