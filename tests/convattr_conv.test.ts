@@ -4,7 +4,8 @@
 // Skipped, with the reason printed, when torch cannot be imported.
 import { describe, expect, test } from 'vitest';
 import { torchGroups, type ConvCase } from './helpers/convTorch.js';
-import { compileErr } from './helpers/compile.js';
+import { gradcheck } from '../compiler/api/gradcheck.js';
+import { compileErr, compileOk } from './helpers/compile.js';
 import { torchUnavailable } from './helpers/torch.js';
 
 const skip = torchUnavailable();
@@ -75,5 +76,46 @@ describe('located shape errors naming both shapes', () => {
   test('conv_transpose2d output_padding must be smaller than the stride or dilation (PyTorch)', () => {
     const ds = compileErr(net('param w: f32[2, 2, 3, 3] = zeros\n  output y = conv_transpose2d(x, w, stride = 2, output_padding = 2)'));
     expect(ds[0]!.code).toBe('E0253');
+  });
+});
+
+describe('layers and issue 20’s conv1d conventions', () => {
+  test('nn.Conv1d(…, 3, stride = 2, padding = 1) on length 28 gives 14 (PyTorch floors); padding = same keeps 28', () => {
+    const m = compileOk(`import nn
+model S {
+  input x: f32[B, 4, 28]
+  layer c = nn.Conv1d(4, 4, 3, stride = 2, padding = 1)
+  layer s = nn.Conv1d(4, 6, 4, padding = same, dilation = 2, groups = 2)
+  output y = c(x)
+  output z = s(x)
+}`).model();
+    const out = m.forward({ x: { data: new Float32Array(4 * 28), shape: [1, 4, 28] } });
+    expect(out['y']!.shape).toEqual([1, 4, 14]);
+    expect(out['z']!.shape).toEqual([1, 6, 28]);
+    expect(m.params['s.W']!.length).toBe(6 * 2 * 4);
+  });
+  test('conv1d errors name conv1d and the 3-D shapes the user wrote', () => {
+    const ds = compileErr('model S {\n  input x: f32[B, 4, 28]\n  param w: f32[4, 3, 3] = zeros\n  output y = conv1d(x, w)\n}');
+    expect(ds[0]!.code).toBe('E0251');
+    expect(ds[0]!.message).toBe('conv1d: the filter [4, 3, 3] expects 3 input channels, the input [B, 4, 28] has 4');
+    const k = compileErr('model S {\n  input x: f32[B, 4, 2]\n  param w: f32[4, 4, 5] = zeros\n  output y = conv1d(x, w, padding = 1)\n}');
+    expect(k[0]!.message).toBe('conv1d: a kernel of 5 does not fit in 2 + padding 2');
+  });
+  test('nn.Conv3d and a grouped nn.ConvTranspose2d with output_padding: shapes, parameters and gradients', () => {
+    const m = compileOk(`import nn
+model V {
+  input x: f32[B, 2, 3, 4, 4]
+  input u: f32[B, 4, 3, 3]
+  layer c = nn.Conv3d(2, 3, 2, padding = 1, stride = 2)
+  layer t = nn.ConvTranspose2d(4, 6, 3, stride = 2, output_padding = 1, groups = 2)
+  output y = c(x)
+  output z = t(u)
+  loss sum(square(c(x))) + sum(square(t(u)))
+}`).model();
+    const out = m.forward({ x: { data: new Float32Array(96), shape: [1, 2, 3, 4, 4] }, u: { data: new Float32Array(36), shape: [1, 4, 3, 3] } });
+    expect(out['y']!.shape).toEqual([1, 3, 2, 3, 3]);
+    expect(out['z']!.shape).toEqual([1, 6, 8, 8]);
+    expect(m.params['t.W']!.length).toBe(4 * 3 * 3 * 3);
+    expect(gradcheck(m, { dims: { B: 2 } }).ok).toBe(true);
   });
 });

@@ -106,7 +106,7 @@ const checkConv = (x: ExprElab, fn: string, a: CallArgs, span: Span, xs: readonl
     const [n, k, d] = [xs[i + 2] as number, ws[i + 2] as number, g.dilation[i]!];
     const room = n + g.pad[2 * i]! + g.pad[2 * i + 1]! - d * (k - 1) - 1;
     if (room < 0) {
-      shapeErr(x, 'E0252', span, `${fn} ${r === 1 ? '' : `${AXES[r]!.split(/, | and /)[i]}: `}a kernel of ${k}${d > 1 ? ` (dilation ${d})` : ''} does not fit in ${n} + padding ${g.pad[2 * i]! + g.pad[2 * i + 1]!}`, ops);
+      shapeErr(x, 'E0252', span, `${fn}${r === 1 ? ':' : ` ${AXES[r]!.split(/, | and /)[i]}:`} a kernel of ${k}${d > 1 ? ` (dilation ${d})` : ''} does not fit in ${n} + padding ${g.pad[2 * i]! + g.pad[2 * i + 1]!}`, ops);
       return undefined;
     }
     out.push(Math.floor(room / g.stride[i]!) + 1);
