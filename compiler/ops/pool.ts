@@ -141,8 +141,8 @@ const maxPool = (r: number): OpDef => ({
   },
   emit: { kind: 'kernel', kernel: (k) => windows(k, k.inShapes[0]!, k.outShape, k.ins[0]!, (best, _at, o) => [store(k.out, o, best)]) },
   vjp: (b, ct, n) => [b.op(`maxpool${r}d_grad`, [n.inputs[0]!, ct], n.attrs)],
-  // its tangent is ẋ read at each window's first maximum: no op gathers that yet
-  jvp: { unsupported: 'the tangent of max pooling reads each window at its first maximum, which no op expresses yet' },
+  // forward mode: the tangent at each window's first maximum (maxpool_at), the transpose of its vjp
+  jvp: (b, t, n) => (t[0] ? b.op(`maxpool${r}d_at`, [n.inputs[0]!, t[0]], n.attrs) : null),
   differentiable: true,
   domain: 'away-from-ties',
   gen: (k): OpSample => { const s = sample(k, r); return { shapes: [s.x], attrs: s.attrs }; },
@@ -184,7 +184,45 @@ const maxPoolGrad = (r: number): OpDef => ({
   },
 });
 
+/**
+ * Max pooling's tangent: out[o] = t[the first maximum of x in window o] (0 for a window with no input),
+ * t of x's shape. Linear in t (its vjp is maxpool_grad, the scatter to the same positions) and piecewise
+ * constant in x, so forward and reverse mode pick the same element of each window, ties included.
+ */
+const maxPoolAt = (r: number): OpDef => ({
+  name: `maxpool${r}d_at`, arity: 2, kind: 'reduce', internal: true,
+  doc: `t at the first maximum of x in each maxpool${r}d window of x (max pooling's forward-mode tangent; 0 for a window without input)`,
+  shape: ([x, t], a) => {
+    const s = poolShape(x!, a, r);
+    if (typeof s === 'string') return shapeError(s, 0);
+    if (x!.shape.length !== t!.shape.length || x!.shape.some((d, i) => d !== t!.shape[i])) return shapeError(`maxpool${r}d_at: ${fmtShape(t!.shape)} is not the shape of ${fmtShape(x!.shape)}`, 1);
+    return { dtype: 'f32', shape: s };
+  },
+  eval: ([x, t], a, out) => {
+    const res = nd(out.shape);
+    argmaxes(x!, out.shape, a).forEach((i, o) => { res.data[o] = i < 0 ? 0 : t!.data[i]!; });
+    return res;
+  },
+  emit: {
+    kind: 'kernel',
+    kernel: (k) => {
+      const [X, T] = k.ins as [string, string];
+      const i = k.fresh('i');
+      const zero = loop(i, prod(k.outShape), [store(k.out, v(i), num(0))]);
+      return [zero, ...windows(k, k.inShapes[0]!, k.outShape, X, (_best, at, o) => [when([bin('>=', at, num(0))], [store(k.out, o, load(T, at))])])];
+    },
+  },
+  vjp: (b, ct, n) => [null, b.op(`maxpool${r}d_grad`, [n.inputs[0]!, ct], n.attrs)],
+  jvp: (b, t, n) => (t[1] ? b.op(`maxpool${r}d_at`, [n.inputs[0]!, t[1]], n.attrs) : null),
+  differentiable: true,
+  domain: 'away-from-ties',
+  gen: (k): OpSample => { const s = sample(k, r); return { shapes: [s.x, s.x], attrs: s.attrs }; },
+  flops: (_ins, o, a) => prod(o) * prod(poolAxes(a).map((q) => q.k)),
+});
+
 export const MAXPOOL2D = maxPool(2);
+export const MAXPOOL2D_AT = maxPoolAt(2);
+export const MAXPOOL3D_AT = maxPoolAt(3);
 export const MAXPOOL2D_GRAD = maxPoolGrad(2);
 export const MAXPOOL3D = maxPool(3);
 export const MAXPOOL3D_GRAD = maxPoolGrad(3);

@@ -9,7 +9,7 @@ import { IOTA } from './source.js';
 import { UNIFORM } from './random.js';
 import { CONV } from './conv.js';
 import { COL2IM, IM2COL } from './im2col.js';
-import { MAXPOOL2D, MAXPOOL2D_GRAD, MAXPOOL3D, MAXPOOL3D_GRAD } from './pool.js';
+import { MAXPOOL2D, MAXPOOL2D_AT, MAXPOOL2D_GRAD, MAXPOOL3D, MAXPOOL3D_AT, MAXPOOL3D_GRAD } from './pool.js';
 import { UNARY } from './unary.js';
 import { UNARY_MATH } from './unaryMath.js';
 import { GATHER, SCATTER_ADD } from './gather.js';
@@ -38,6 +38,8 @@ export const OPS: Readonly<Record<string, OpDef>> = {
   maxpool3d_grad: MAXPOOL3D_GRAD,
   upsample: UPSAMPLE,
   upsample_grad: UPSAMPLE_GRAD,
+  maxpool2d_at: MAXPOOL2D_AT,
+  maxpool3d_at: MAXPOOL3D_AT,
   gather: GATHER,
   scatter_add: SCATTER_ADD,
   linrec: LINREC,

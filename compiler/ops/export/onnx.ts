@@ -153,6 +153,8 @@ export const ONNX_RULES: Readonly<Record<string, OnnxRule>> = {
   conv2d_filter_grad: backwardOnly('the filter gradient of a convolution'),
   col2im: backwardOnly('col2im (the gradient of convolution patches)'),
   maxpool2d_grad: backwardOnly('the gradient of max pooling'),
+  maxpool2d_at: backwardOnly('the forward-mode tangent of max pooling'),
+  maxpool3d_at: backwardOnly('the forward-mode tangent of max pooling'),
   scatter_add: backwardOnly('scatter_add (the gradient of gather)'),
   argmax: { unsupported: 'argmax has no ONNX form in the exporter yet (ONNX ArgMax does not define how NaN compares)' },
   argsort: { unsupported: 'argsort (sort, topk) has no ONNX form in the exporter yet' },

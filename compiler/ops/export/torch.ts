@@ -95,6 +95,8 @@ export const TORCH_RULES: Readonly<Record<string, TorchRule>> = {
   conv2d_filter_grad: backwardOnly('the filter gradient of a convolution'),
   col2im: backwardOnly('col2im (the gradient of convolution patches)'),
   maxpool2d_grad: backwardOnly('the gradient of max pooling'),
+  maxpool2d_at: backwardOnly('the forward-mode tangent of max pooling'),
+  maxpool3d_at: backwardOnly('the forward-mode tangent of max pooling'),
   scatter_add: backwardOnly('scatter_add (the gradient of gather)'),
   // argmax and sort are torch's own conventions (first tie, NaN the largest, stable order): tests/opsetTorch.test.ts
   argmax: {
