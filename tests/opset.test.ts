@@ -183,6 +183,7 @@ describe('diagnostics', () => {
     at(m('roll(x, [1, 2], 0)'), 'E0203', '[1, 2]');
     at(m('zeros([2, -1])'), 'E0203', '[2, -1]');
     at(m('argmax(x[:, 0:0], 1)'), 'E0203', 'argmax(x[:, 0:0], 1)');
+    expect(at(m('argmin(x[0:0], 0)'), 'E0203', 'argmin(x[0:0], 0)').message).toContain('argmin');
     at(m('arange(0, 1, 0)'), 'E0203', 'arange(0, 1, 0)');
     at(m('sort(x, descending = maybe)'), 'E0101', 'maybe');
   });

@@ -57,7 +57,9 @@ const argBest = (name: string, negate: boolean): Builtin => (x, a, span) => {
     return B.done(keep ? B.op('reshape', [r], { shape: shape.map(() => 1) }) : r);
   }
   const ax = oneAxis(x, g, shape.length, span);
-  return ax === undefined || ax === 'scalar' ? ERROR : B.done(B.op('argmax', [src], { axis: ax, keepdims: keep }));
+  if (ax === undefined || ax === 'scalar') return ERROR;
+  if (shape[ax] === 0) return x.c.err('E0203', span, `${name} over axis ${ax} of ${fmtShape(shape)}, which is empty`);
+  return B.done(B.op('argmax', [src], { axis: ax, keepdims: keep }));
 };
 
 const sortBuiltin = (name: string, values: boolean): Builtin => (x, a, span) => {
