@@ -132,7 +132,7 @@ const work = (f: IrFunction, env: DimEnv): number => f.nodes.reduce((sum, n) => 
 
 /** The losses computed by the forward program compiled in float64, for parameters given in float64. */
 const compiledLosses = (model: Model, fwd: IrFunction, env: DimEnv, fixed: Readonly<Record<string, Tensor>>) => {
-  const spec = specialize(optimize(fwd, model.opts.passes), env, 'f64', model.opts.passes?.disable);
+  const spec = specialize(optimize(fwd, model.opts.passes), env, 'f64', model.opts.passes?.disable, undefined, model.opts.backend);
   const states = model.ir.states;
   return (ps: Readonly<Record<string, Float64Array>>): number[] => {
     spec.module.run(spec.schedule.inputs.map((s) => {
