@@ -145,7 +145,7 @@ model CharLSTM {
 });
 
 describe('checkpoint diagnostics', () => {
-  test.each([['2.5', 'E0310'], ['-1', 'E0310'], ['T', 'E0310'], ['x', 'E0310']])('checkpoint = %s is %s', (k, code) => {
+  test.each([['2.5', 'E0310'], ['-1', 'E0310'], ['T', 'E0310'], ['x', 'E0310'], ['1000000000', 'E0310']])('checkpoint = %s is %s', (k, code) => {
     const ds = compileErr(`model M {\n  input x: f32[T, 3]\n  fn step(c, xt) = tanh(c + xt)\n  output y = scan(step, [0, 0, 0], x, checkpoint = ${k})\n}`);
     expect(ds[0]!.code).toBe(code);
     expect(ds[0]!.message).toContain('checkpoint');

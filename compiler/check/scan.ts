@@ -27,6 +27,8 @@ const tensors = (x: ExprElab, g: { v: Binding; span: Span }): { ids: number[]; l
   return ids.some((i) => i === undefined) ? undefined : { ids: ids as number[], list: many };
 };
 
+const MAX_CHECKPOINT = 4096;
+
 /** `checkpoint = k`: a whole number of steps ≥ 0 known at compile time (E0310; 0 = off), not with truncate (E0311). */
 const checkpointSteps = (x: ExprElab, arg: { v: Binding; span: Span }, truncate: number | undefined): number | undefined => {
   const v = arg.v;
@@ -34,6 +36,12 @@ const checkpointSteps = (x: ExprElab, arg: { v: Binding; span: Span }, truncate:
     const what = v.k !== 'static' ? describe(v) : typeof v.value === 'number' ? String(v.value) : `the symbolic size ${fmtDim(v.value)}`;
     x.c.err('E0310', arg.span, `checkpoint must be a whole number of steps written in the source (checkpoint = 16), but it is ${what}`,
       [note('checkpoint = k stores the carry every k steps and recomputes the steps in between during backpropagation (0, the default, stores every step)')]);
+    return undefined;
+  }
+  // a loop whose length is only known at run time is padded to a multiple of k: k bounds that padding
+  if (v.value > MAX_CHECKPOINT) {
+    x.c.err('E0310', arg.span, `checkpoint = ${v.value} is more than ${MAX_CHECKPOINT} steps`,
+      [note('memory is smallest near k ≈ √T; a k at least the loop\'s length stores every step, as checkpoint = 0 does')]);
     return undefined;
   }
   if (truncate && v.value) {
