@@ -2,7 +2,7 @@
 // records so nothing outside compiler/ops/ names an op. dlm's derivative conventions are PyTorch's
 // (relu′(0) = 0, ½ at maximum/minimum ties, amax shares ties), so autograd through these expressions
 // gives dlm's gradients. Helpers (_gather_rows, _uniform, _im2col, …) are in the generated file's preamble.
-import type { DType } from '../../types/types.js';
+import type { Dim, DType } from '../../types/types.js';
 import type { TorchEmitter, TorchNodeView, TorchRule } from './torchApi.js';
 import { TORCH_MATH_RULES } from './torchMath.js';
 import { floorPads } from '../pool.js';
@@ -108,10 +108,23 @@ export const TORCH_RULES: Readonly<Record<string, TorchRule>> = {
       + `stable=True)[1].to(${py.dtype('i32')})`,
   },
   linrec: { unsupported: 'linrec (cumsum, cumprod, prod, discounted_cumsum) has no PyTorch form in the exporter yet' },
+  // torch.gather / scatter_add raise on an index out of range, where dlm reads 0 and drops the entry: clamp and mask
   take_along: {
-    unsupported: 'take_along (sort and topk values, take_along_axis) has no PyTorch form in the exporter yet (torch.gather raises where dlm reads 0)',
+    emit: (py, n) => {
+      const ax = Number(n.attrs['axis']), len = py.dim(n.inTypes[0]!.shape[ax]!), x = py.tensor(0), i = py.tensor(1);
+      if (n.inTypes[0]!.shape[ax] === 0) return `torch.zeros(${py.shape(n.type.shape)}, dtype=${x}.dtype)`; // nothing to read
+      return `torch.where((${i} >= 0) & (${i} < ${len}), torch.gather(${x}, ${ax}, ${i}.clamp(0, max(${len} - 1, 0)).long()), `
+        + `torch.zeros((), dtype=${x}.dtype))`;
+    },
   },
-  scatter_along: { unsupported: 'scatter_along (scatter, scatter_add along an axis) has no PyTorch form in the exporter yet' },
+  scatter_along: {
+    emit: (py, n) => {
+      const ax = Number(n.attrs['axis']), len = py.dim(n.attrs['n'] as Dim), s = py.tensor(0), i = py.tensor(1);
+      if (n.attrs['n'] === 0) return `torch.zeros(${py.shape(n.type.shape)}, dtype=${s}.dtype)`;
+      return `torch.zeros(${py.shape(n.type.shape)}, dtype=${s}.dtype).scatter_add(${ax}, ${i}.clamp(0, max(${len} - 1, 0)).long(), `
+        + `torch.where((${i} >= 0) & (${i} < ${len}), ${s}, torch.zeros((), dtype=${s}.dtype)))`;
+    },
+  },
 };
 
 export const torchRule = (op: string): TorchRule | undefined => (Object.hasOwn(TORCH_RULES, op) ? TORCH_RULES[op] : undefined);
