@@ -43,8 +43,19 @@ const avgCases: ConvCase[] = [
   { dlm: 'avg_pool3d(a, [3, 2, 2], stride = 2, padding = [1, 0, 1], count_include_pad = false)', torch: 'F.avg_pool3d(A, (3, 2, 2), 2, (1, 0, 1), count_include_pad=False)', shapes: [[1, 2, 5, 4, 5]] },
 ];
 
+// second derivatives through pooling: y = ∂/∂a Σ pool(a²)², differentiated again (PyTorch's double backward)
+const secondCases: ConvCase[] = [
+  { fns: 'fn p(v) = sum(square(max_pool2d(v * v, 3, stride = 2, padding = 1, dilation = 2, ceil_mode = true)))', dlm: 'grad(p)(a)',
+    torch: 'torch.autograd.grad((F.max_pool2d(A * A, 3, 2, 1, dilation=2, ceil_mode=True) ** 2).sum(), A, create_graph=True)[0]', shapes: [[1, 2, 6, 7]] },
+  { fns: 'fn p(v) = sum(square(max_pool3d(v * v, 2, stride = [1, 2, 2], ceil_mode = true)))', dlm: 'grad(p)(a)',
+    torch: 'torch.autograd.grad((F.max_pool3d(A * A, 2, (1, 2, 2), ceil_mode=True) ** 2).sum(), A, create_graph=True)[0]', shapes: [[1, 1, 3, 4, 5]] },
+  { fns: 'fn p(v) = sum(square(avg_pool2d(v * v, 3, stride = 2, padding = 1, ceil_mode = true, count_include_pad = false)))', dlm: 'grad(p)(a)',
+    torch: 'torch.autograd.grad((F.avg_pool2d(A * A, 3, 2, 1, ceil_mode=True, count_include_pad=False) ** 2).sum(), A, create_graph=True)[0]', shapes: [[1, 2, 6, 6]] },
+];
+
 describe.skipIf(skip !== undefined)('pooling against PyTorch', () => {
-  const check = torchGroups({ max: maxCases, avg: avgCases });
+  const check = torchGroups({ max: maxCases, avg: avgCases, second: secondCases });
+  test('second derivatives through max and average pooling (PyTorch double backward)', () => check('second'));
   test('max pooling: dilation, ceil_mode, asymmetric padding, 1-D and 3-D', () => check('max'));
   test('average pooling: count_include_pad, ceil_mode divisors, divisor_override, asymmetric padding, 1-D and 3-D', () => check('avg'));
 });

@@ -2,8 +2,9 @@
 // after on every axis), dilation and ceil mode, and its gradient. The gradient goes entirely to the
 // first maximum of each window in row-major order, as PyTorch does; padding never wins a window; a NaN
 // in a window is its maximum (PyTorch propagates NaN too).
-// The gradient ops are linear in their cotangent but not differentiated further (no second derivatives
-// through max pooling).
+// The gradient ops are linear in their cotangent: maxpool_grad's derivative is maxpool_at and back, so
+// second derivatives through max pooling work (zero with respect to x, whose windows' choices are
+// piecewise constant).
 import { add, bin, comment, letMut, load, loop, mul, num, set, store, v, when, type Expr, type Stmt } from '../loops/loops.js';
 import { shapeError } from '../types/shapes.js';
 import { type Dim, type TensorType, fmtShape } from '../types/types.js';
@@ -173,10 +174,13 @@ const maxPoolGrad = (r: number): OpDef => ({
       return [zero, ...windows(k, xs, k.inShapes[1]!, X, (_best, at, o) => [when([bin('>=', at, num(0))], [store(k.out, at, add(load(k.out, at), load(G, o)))])])];
     },
   },
-  vjp: () => [null, null],
+  // linear in the cotangent g with transpose maxpool_at (the read at the same positions), piecewise
+  // constant in x: so second derivatives through max pooling (grad of a gradient) work
+  vjp: (b, ct, n) => [null, b.op(`maxpool${r}d_at`, [n.inputs[0]!, ct], n.attrs)],
   // linear in the cotangent, piecewise constant in x: the tangent is the same scatter of the cotangent's tangent
   jvp: (b, t, n) => (t[1] ? b.op(`maxpool${r}d_grad`, [n.inputs[0]!, t[1]], n.attrs) : null),
-  differentiable: false,
+  differentiable: true,
+  domain: 'away-from-ties',
   gen: (k): OpSample => {
     const s = sample(k, r);
     const os = poolShape({ dtype: 'f32', shape: s.x }, s.attrs, r);

@@ -13,6 +13,8 @@ export interface ConvCase {
   /** The PyTorch expression over A, B (the inputs already reshaped), e.g. 'F.max_pool2d(A, 3, 2, ceil_mode=True)'. */
   readonly torch: string;
   readonly shapes: readonly (readonly number[])[];
+  /** Functions the dlm call uses (e.g. one differentiated inside it). */
+  readonly fns?: string;
 }
 
 const names = ['a', 'b'];
@@ -45,13 +47,13 @@ const checkAgainstTorch = (cases: readonly ConvCase[], fd: readonly boolean[], s
   const rng = new Rng(seed);
   const prepared: Prepared[] = cases.map((c) => {
     const ins = c.shapes.map((_, i) => names[i]!);
-    const probe = compileOk(`model P {\n${c.shapes.map((s, i) => `  input ${ins[i]}: f32[${s.join(', ')}]`).join('\n')}\n  output y = ${c.dlm}\n}`).model();
+    const probe = compileOk(`${c.fns ?? ''}\nmodel P {\n${c.shapes.map((s, i) => `  input ${ins[i]}: f32[${s.join(', ')}]`).join('\n')}\n  output y = ${c.dlm}\n}`).model();
     const inputs = c.shapes.map((s) => Array.from({ length: size(s) }, () => rng.uniform() * 4 - 2));
     const feed = (xs: number[][]) => Object.fromEntries(xs.map((x, i) => [ins[i]!, { data: Float64Array.from(x), shape: [...c.shapes[i]!] }]));
     const outShape = [...probe.forward(feed(inputs), 'f64')['y']!.shape];
     const ct = Array.from({ length: size(outShape) }, () => rng.uniform() * 2 - 1);
     const args = [...ins, 'c'].join(', ');
-    const src = `fn f(${args}) = sum(${c.dlm} * c)
+    const src = `${c.fns ?? ''}\nfn f(${args}) = sum(${c.dlm} * c)
 model M {
 ${c.shapes.map((s, i) => `  input ${ins[i]}: f32[${s.join(', ')}]`).join('\n')}
   input c: f32[${outShape.join(', ')}]
