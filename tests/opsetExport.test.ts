@@ -1,9 +1,11 @@
 // The PyTorch export rules of the axis primitives (compiler/ops/export/torch.ts) evaluated by torch on
 // each op's generated samples and documented edge cases, against the op's reference eval: argmax,
-// argsort, take_along and scatter_along (out-of-range indices read 0 / are dropped, as in dlm). One
+// argsort, take_along and scatter_along (out-of-range indices read 0 / are dropped, as in dlm), and linrec
+// through the module preamble's _linrec. One
 // python3 process; skipped, with the reason printed, when torch cannot be imported.
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
+import { PREAMBLE } from '../compiler/export/torch/preamble.js';
 import { TORCH_RULES } from '../compiler/ops/export/torch.js';
 import type { TorchEmitter } from '../compiler/ops/export/torchApi.js';
 import type { OpDef } from '../compiler/ops/op.js';
@@ -30,10 +32,13 @@ const expression = (c: Case): string => {
   const type = c.op.shape(inTypes, c.attrs as never) as TensorType;
   const rule = TORCH_RULES[c.op.name]!;
   if (!('emit' in rule)) throw new Error(`${c.op.name} has no PyTorch rule`);
-  return `(${rule.emit(py, { args: names, inTypes, type, attrs: c.attrs as never })}).to(torch.float64)`;
+  const e = `(${rule.emit(py, { args: names, inTypes, type, attrs: c.attrs as never })}).to(torch.float64)`;
+  // a rule calling a preamble helper: define it first (exec into the evaluation's globals), then evaluate
+  const helper = /_linrec\(/.test(e) ? PREAMBLE.slice(PREAMBLE.indexOf('def _linrec'), PREAMBLE.indexOf('\n\n\n', PREAMBLE.indexOf('def _linrec'))) : '';
+  return helper ? `(exec(${JSON.stringify(helper)}, globals()), ${e})[1]` : e;
 };
 
-const OPNAMES = ['argmax', 'argsort', 'take_along', 'scatter_along'];
+const OPNAMES = ['argmax', 'argsort', 'take_along', 'scatter_along', 'linrec'];
 const cases: Case[] = OPNAMES.flatMap((name) => {
   const op = OPS[name]!;
   const sampled = fc.sample(opCaseArb(op), { numRuns: 12, seed: 9 }).map(({ sample, dtypes, inputs }) =>

@@ -18,6 +18,17 @@ def _gather_rows(table, idx):
     return rows * ok.reshape(ok.shape + (1,) * (table.dim() - 1)).to(rows.dtype)
 
 
+def _linrec(a, b, dim, reverse):
+    """dlm's linrec: h_0 = b_0, h_k = a_k * h_(k-1) + b_k along dim (from the last entry when reverse)."""
+    a, b = a.movedim(dim, 0), b.movedim(dim, 0)
+    n = b.shape[0]
+    out, h = [None] * n, None
+    for k in (range(n - 1, -1, -1) if reverse else range(n)):
+        h = b[k] if h is None else a[k] * h + b[k]
+        out[k] = h
+    return (torch.stack(out, 0) if n else b).movedim(0, dim)
+
+
 def _imul(x, c):
     """x * c mod 2**32 for 0 <= x < 2**32 held in int64 (c split in 16-bit halves so nothing overflows)."""
     return (x * (c & 0xFFFF) + (((x * (c >> 16)) & 0xFFFF) << 16)) & 0xFFFFFFFF

@@ -107,7 +107,11 @@ export const TORCH_RULES: Readonly<Record<string, TorchRule>> = {
     emit: (py, n) => `torch.sort(${py.tensor(0)}, dim=${Number(n.attrs['axis'])}, descending=${n.attrs['descending'] === true ? 'True' : 'False'}, `
       + `stable=True)[1].to(${py.dtype('i32')})`,
   },
-  linrec: { unsupported: 'linrec (cumsum, cumprod, prod, discounted_cumsum) has no PyTorch form in the exporter yet' },
+  // cumsum, cumprod, prod, discounted_cumsum: the recurrence as a Python loop over the axis (_linrec in the preamble)
+  linrec: {
+    emit: (py, n) => `_linrec(${py.tensorAs(0, n.type.dtype)}, ${py.tensorAs(1, n.type.dtype)}, ${Number(n.attrs['axis'])}, `
+      + `${n.attrs['reverse'] === true ? 'True' : 'False'})`,
+  },
   // torch.gather / scatter_add raise on an index out of range, where dlm reads 0 and drops the entry: clamp and mask
   take_along: {
     emit: (py, n) => {
