@@ -30,6 +30,7 @@ import { setOwn, type Tensor } from '../runtime/tensor.js';
 import { fileLoader, readSourceFile, type Loader } from './modules.js';
 import { limitsOf, parseSize, type Limits } from './check/limits.js';
 import { BACKENDS, isBackend, setBackendNotes } from './native/backend.js';
+import { convertCommand } from './cli/convert.js';
 
 export const VERSION = '0.1.0';
 
@@ -105,6 +106,10 @@ commands:
       --checkpoint FILE.safetensors   trained weights (default: seeded initialization)
       --output NAME     export only this output (default: all)
       -o, --out FILE    where to write (default MODEL.onnx or MODEL.py)
+  convert FILE          move weights between a PyTorch state_dict (saved as safetensors) and the model
+      --from torch --checkpoint STATE.safetensors -o CKPT.safetensors   torch's tensors → a dlm checkpoint
+      --to torch --checkpoint CKPT.safetensors -o STATE.safetensors     a dlm checkpoint → torch's names and layout
+      --suffix _l0|none   recurrent tensor names written by --to torch: weight_ih_l0 (nn.LSTM, default) or weight_ih (nn.LSTMCell)
 
 common options: --model NAME (which model in the file), --seed N, -h/--help, -v/--version
   --backend wasm|native|js|auto   what compiled steps run as: wasm (default: JavaScript loops with WebAssembly
@@ -178,6 +183,9 @@ const OPTIONS = {
   resize: { type: 'boolean' },
   grayscale: { type: 'boolean' },
   augment: { type: 'string' },
+  from: { type: 'string' },
+  to: { type: 'string' },
+  suffix: { type: 'string' },
 } as const;
 
 /** Node's parser, with its messages for unknown flags replaced by ours (which suggest the right one). */
@@ -224,7 +232,7 @@ export const main = async (argv: readonly string[], out: Out = consoleOut()): Pr
     checkFlags(argv, cmd, OPTIONS, HELP);
     if (cmd === 'lsp') { startLanguageServer(); return EXIT.ok; }
     if (o.help || !cmd) { out.log(HELP); return cmd || o.help ? EXIT.ok : EXIT.usage; }
-    if (!['check', 'compile', 'run', 'predict', 'eval', 'sample', 'neighbours', 'train', 'gradcheck', 'summary', 'export'].includes(cmd)) throw new UsageError(`unknown command '${cmd}'`);
+    if (!['check', 'compile', 'run', 'predict', 'eval', 'sample', 'neighbours', 'train', 'gradcheck', 'summary', 'export', 'convert'].includes(cmd)) throw new UsageError(`unknown command '${cmd}'`);
     if (!file) throw new UsageError(`${cmd} needs a .dlm file`);
     if (rest.length) throw new UsageError(`unexpected argument '${rest[0]}'`);
     const seed = num(o.seed, 'seed', true) ?? 0;
@@ -251,6 +259,7 @@ export const main = async (argv: readonly string[], out: Out = consoleOut()): Pr
     const model: Model = program.model(o.model, { seed, passes: { disable: checkPassNames(o['no-pass'] ?? []) }, maxMemory: source.limits.maxMemory, ...(backend ? { backend } : {}) });
     switch (cmd) {
       case 'summary': layerSummary(out, model, o.dim ?? []); return EXIT.ok;
+      case 'convert': convertCommand(out, model, { ...(o.from !== undefined ? { from: o.from } : {}), ...(o.to !== undefined ? { to: o.to } : {}), ...(o.checkpoint ? { checkpoint: o.checkpoint } : {}), ...(o.out ? { out: o.out } : {}), ...(o.suffix !== undefined ? { suffix: o.suffix } : {}) }); return EXIT.ok;
       case 'compile': {
         if (o.emit === 'module') {
           const text = moduleCommand(out, model, { dims: o.dim ?? [], train: Boolean(o.train), ...(o.checkpoint ? { checkpoint: o.checkpoint } : {}), ...(o.out ? { out: o.out } : {}) });

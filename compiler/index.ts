@@ -30,6 +30,7 @@ export { printFunction } from './ir/print.js';
 export { OPS } from './ops/registry.js';
 export { exportOnnx, type OnnxExportOptions } from './export/onnx/export.js';
 export { OPTIMIZERS } from './train/optimizers.js';
+export { fromTorchStateDict, loadTorchStateDict, toTorchStateDict } from './api/convert.js';
 export type { TrainConfig } from './train/step.js';
 export type { Tensor } from '../runtime/tensor.js';
 

@@ -11,7 +11,7 @@ model CharLSTM {
   target y: i32[B, 16]      // the next character at each position; −1 after the end of the word
 
   layer embed = nn.Embedding(27, 24)
-  layer cell = seq.LSTMCell(24, 96)
+  layer cell = seq.LSTMCell(24, 96, forget_bias = 1.0)   // forget gate open at the start (PyTorch-style 0 is the default)
   layer readout = nn.Dense(96, 27)
 
   let states = seq.lstm(cell, embed(x), seq.zeros_state(x, 96), seq.zeros_state(x, 96))

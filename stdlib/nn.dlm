@@ -79,9 +79,15 @@ layer Conv3d(c_in, c_out, k, stride = 1, padding = 0, dilation = 1, groups = 1, 
 }
 
 // Embedding lookup: integer ids [...] → vectors [..., d]; the gradient adds into the rows that were used.
-layer Embedding(vocab, d, init = normal(std = 0.1)) {
+// padding_idx = k (PyTorch's; negative counts from the end): id k gives a zero vector and its row gets
+// no gradient, as PyTorch's padding row, which starts at zero and stays there. The default, vocab,
+// pads nothing. (A PyTorch padding row someone set nonzero would differ: here it is always zero.)
+layer Embedding(vocab, d, init = normal(std = 0.1), padding_idx = vocab) {
   param W: f32[vocab, d] = init
-  fn forward(ids) = gather(W, ids)
+  fn forward(ids) {
+    let pad = expand_dims(cast(ids == padding_idx, f32) + cast(ids == padding_idx + vocab, f32), -1)
+    where(pad > 0, 0, gather(W, ids))
+  }
 }
 
 // [N, C, H, W] → [N, C·H·W], for the dense layers after the convolutions
@@ -97,37 +103,60 @@ fn dropout(x, p) = where(training() > 0, where(rand_like(x) >= p, x / (1 - p), 0
 // z is differentiable with respect to μ and log σ², and ε is a constant to the gradient.
 fn reparameterize(mu, logvar) = mu + exp(0.5 * logvar) * stop_gradient(randn_like(mu))
 
-// ---- losses: each returns the mean over the batch ------------------------------------------------
+// ---- losses -------------------------------------------------------------------------------------
+// Each takes reduction = mean | sum | none, as PyTorch's losses: the mean over every element (the
+// default), the sum, or the per-element losses themselves (`none`, the identity, is in the prelude).
 
-// (1/n) Σ (ŷ − y)²
-fn mse(pred, truth) = mean(square(pred - truth))
-// (1/n) Σ |ŷ − y|
-fn mae(pred, truth) = mean(abs(pred - truth))
-
-// Softmax cross-entropy with integer class labels, through log-softmax (stable at any logit size).
-fn cross_entropy(logits, labels) = -mean(sum(log_softmax(logits) * one_hot(labels, dim(logits, -1)), -1))
-// Cross-entropy averaged over the labelled positions of sequences: logits [B, T, V], labels i32[B, T]
-// where −1 marks padding (it contributes nothing, to the sum or to the count).
-fn sequence_cross_entropy(logits, labels) {
-  let nll = -sum(log_softmax(logits) * one_hot(labels, dim(logits, -1)), -1)
-  sum(nll) / maximum(sum(cast(labels >= 0, f32)), 1)
+// The reduction of losses l where positions carry a weight w ∈ {0, 1} (0: an ignored label): mean is
+// PyTorch's mean over the kept positions, Σ l·w / Σ w, sum gives Σ l·w and none l·w. Which reduction
+// was given shows in what it makes of w: mean(w)·N = Σ w, while sum(w)·N and none's w_i·N differ from
+// Σ w by at least 1 whenever the factor matters. A batch with every position ignored gives 0 (PyTorch:
+// 0/0 = NaN): nothing to learn from, and a NaN would stop training at the non-finite-loss guard.
+fn reduce_kept(l, w, reduction) {
+  let kept = sum(w)
+  let is_mean = abs(reduction(w) * count(l) - kept) < 0.5
+  reduction(l * w) * where(is_mean, count(l) / maximum(kept, 1), 1)
 }
-// Softmax cross-entropy with one-hot or soft target distributions.
-fn softmax_cross_entropy(logits, targets) = -mean(sum(targets * log_softmax(logits), -1))
 
-// Binary cross-entropy from logits z: max(z, 0) − z·y + log(1 + e^−|z|)  (never overflows)
-fn bce_with_logits(z, y) = mean(maximum(z, 0) - z * y + log(1 + exp(-abs(z))))
-// Binary cross-entropy from probabilities, clipped away from 0 and 1 so the log stays finite.
-fn binary_cross_entropy(p, y, eps = 1e-7) {
-  let q = clip(p, eps, 1 - eps)
-  mean(-(y * log(q) + (1 - y) * log(1 - q)))
+// (ŷ − y)², reduced
+fn mse(pred, truth, reduction = mean) = reduction(square(pred - truth))
+// |ŷ − y|, reduced
+fn mae(pred, truth, reduction = mean) = reduction(abs(pred - truth))
+
+// Softmax cross-entropy with integer class labels over the last axis, through log-softmax (stable at
+// any logit size), as PyTorch's cross_entropy: rows whose label is ignore_index count for nothing, and
+// label_smoothing = ε mixes the target with the uniform distribution:
+// l = (1 − ε)·(−log p_y) + ε·(−(1/C) Σ_c log p_c).
+fn cross_entropy(logits, labels, reduction = mean, ignore_index = -100, label_smoothing = 0.0) {
+  // −Σ_c q_c log p_c with the smoothed target q = (1 − ε)·one_hot(y) + ε/C
+  let q = (1 - label_smoothing) * one_hot(labels, dim(logits, -1)) + label_smoothing / dim(logits, -1)
+  reduce_kept(-sum(log_softmax(logits) * q, -1), cast(labels != ignore_index, f32), reduction)
 }
-// Hinge loss for labels in {−1, +1}: mean(max(0, 1 − y·ŷ))
-fn hinge(pred, y) = mean(maximum(1 - y * pred, 0))
-// KL(p ‖ q) = Σ p (log p − log q), with log-probabilities given; mean over the batch
-fn kl_div_log(log_p, log_q) = mean(sum(exp(log_p) * (log_p - log_q), -1))
-// KL divergence of N(μ, σ²) from N(0, 1), from μ and log σ²: −½ Σ (1 + log σ² − μ² − σ²)
-fn kl_normal(mu, logvar) = mean(-0.5 * sum(1 + logvar - square(mu) - exp(logvar), -1))
+// Cross-entropy over the labelled positions of sequences: logits [B, T, V], labels i32[B, T] where −1
+// (ignore_index) marks padding: it contributes nothing, to the sum or to the count.
+fn sequence_cross_entropy(logits, labels, reduction = mean, ignore_index = -1, label_smoothing = 0.0) =
+  cross_entropy(logits, labels, reduction, ignore_index, label_smoothing)
+// Softmax cross-entropy with one-hot or soft target distributions: −Σ_c t_c log p_c per row, reduced
+fn softmax_cross_entropy(logits, targets, reduction = mean) = reduction(-sum(targets * log_softmax(logits), -1))
+
+// Binary cross-entropy from logits z (PyTorch's BCEWithLogitsLoss), never overflowing:
+// l = max(z, 0) − z·y + log(1 + e^−|z|), and with pos_weight w the positive term weighted:
+// l = w·y·softplus(−z) + (1 − y)·softplus(z).
+fn bce_with_logits(z, y, reduction = mean, pos_weight = 1.0) =
+  reduction(maximum(z, 0) - z * y + log(1 + exp(-abs(z))) + (pos_weight - 1) * y * softplus(-z))
+// Binary cross-entropy from probabilities, as PyTorch's BCELoss: each log clamped at −100, so p = 0
+// or 1 gives a finite loss (at most 100 per element) and no NaN; the clamped side's gradient is 0.
+fn binary_cross_entropy(p, y, reduction = mean) = reduction(-(y * maximum(log(p), -100) + (1 - y) * maximum(log(1 - p), -100)))
+// Hinge loss for labels in {−1, +1}: max(0, 1 − y·ŷ), with the whole gradient at the tie y·ŷ = 1
+// (PyTorch's clamp(min = 0) convention; maximum would give half)
+fn hinge(pred, y, reduction = mean) {
+  let m = 1 - y * pred
+  reduction(where(m >= 0, m, 0))
+}
+// KL(p ‖ q) = Σ p (log p − log q) over the last axis, from log-probabilities; reduced over the batch
+fn kl_div_log(log_p, log_q, reduction = mean) = reduction(sum(exp(log_p) * (log_p - log_q), -1))
+// KL divergence of N(μ, σ²) from N(0, 1), from μ and log σ²: −½ Σ (1 + log σ² − μ² − σ²); reduced over the batch
+fn kl_normal(mu, logvar, reduction = mean) = reduction(-0.5 * sum(1 + logvar - square(mu) - exp(logvar), -1))
 
 // ---- regularizers --------------------------------------------------------------------------------
 fn l2(w) = sum(square(w))

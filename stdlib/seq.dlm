@@ -17,8 +17,10 @@ layer RNNCell(d_in, d_hidden) {
 }
 
 // LSTM, gates in the order i, f, o, g: z = x·Wx + h·Wh + b;  i, f, o = σ(z_i), σ(z_f), σ(z_o);
-// g = tanh(z_g);  c' = f ⊙ c + i ⊙ g;  h' = o ⊙ tanh(c').  forget_bias is added to z_f (1 is customary).
-layer LSTMCell(d_in, d_hidden, forget_bias = 1.0) {
+// g = tanh(z_g);  c' = f ⊙ c + i ⊙ g;  h' = o ⊙ tanh(c').  forget_bias is a constant added to z_f: 0 by
+// default, as PyTorch's nn.LSTM (whose weights then convert as they are); 1.0 is the customary choice
+// for training from scratch (Jozefowicz et al., 2015), which char_lstm uses.
+layer LSTMCell(d_in, d_hidden, forget_bias = 0.0) {
   param Wx: f32[d_in, 4 * d_hidden] = glorot_uniform
   param Wh: f32[d_hidden, 4 * d_hidden] = orthogonal
   param b: f32[4 * d_hidden] = zeros

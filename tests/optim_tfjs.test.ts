@@ -14,9 +14,12 @@ const CASES: [string, () => tf.Optimizer][] = [
   ['sgd(lr = 0.1)', () => tf.train.sgd(0.1)],
   ['sgd(lr = 0.1, momentum = 0.9)', () => tf.train.momentum(0.1, 0.9)],
   ['sgd(lr = 0.1, momentum = 0.9, nesterov = 1)', () => tf.train.momentum(0.1, 0.9, true)],
-  ['adagrad(lr = 0.5, eps = 1e-8)', () => tf.train.adagrad(0.5, 0)],
+  // tfjs puts ε inside the root, √(G + ε): dlm's eps_inside = true
+  ['adagrad(lr = 0.5, eps = 1e-8, eps_inside = true)', () => tf.train.adagrad(0.5, 0)],
   ['adam(lr = 0.1, beta1 = 0.9, beta2 = 0.999, eps = 1e-7)', () => tf.train.adam(0.1, 0.9, 0.999, 1e-7)],
-  ['rmsprop(lr = 0.05, rho = 0.9, eps = 1e-8)', () => tf.train.rmsprop(0.05, 0.9, 0, 1e-8)],
+  ['rmsprop(lr = 0.05, rho = 0.9, eps = 1e-8, eps_inside = true)', () => tf.train.rmsprop(0.05, 0.9, 0, 1e-8)],
+  ['rmsprop(lr = 0.05, rho = 0.9, eps = 1e-8, eps_inside = true, momentum = 0.5)', () => tf.train.rmsprop(0.05, 0.9, 0.5, 1e-8)],
+  ['rmsprop(lr = 0.05, rho = 0.9, eps = 1e-8, eps_inside = true, centered = true)', () => tf.train.rmsprop(0.05, 0.9, 0, 1e-8, true)],
   // Not Adadelta: tfjs 4.22 divides by the accumulator from before this step's update (its first step
   // is a plain gradient step), unlike TensorFlow's ApplyAdadelta and the textbook rule dlm follows;
   // tests/train.test.ts checks dlm's Adadelta against the formula.

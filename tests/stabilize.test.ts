@@ -75,7 +75,7 @@ describe('sigmoid', () => {
     expect(value(model(src), { z: low, t }, 'o')).toBeCloseTo(-200, 3);
   });
 
-  test('binary_cross_entropy(σ(z), t) — clipped probabilities — matches bce_with_logits inside the clip', () => {
+  test('binary_cross_entropy(σ(z), t) — probabilities, logs clamped at −100 — matches bce_with_logits', () => {
     const naive = model(SIG('nn.binary_cross_entropy(sigmoid(z), t)'));
     const logits = model(SIG('nn.bce_with_logits(z, t)'));
     const off = model(SIG('nn.binary_cross_entropy(sigmoid(z), t)'), OFF);
@@ -91,9 +91,11 @@ describe('sigmoid', () => {
     }
   });
 
-  test('outside the clip the loss is the clipped one, as written (the rewrite keeps its meaning)', () => {
+  test("where σ(z) rounds to 1 the rewritten log is exact, and PyTorch's clamp at −100 still holds (the rewrite keeps its meaning)", () => {
     const naive = model(SIG('nn.binary_cross_entropy(sigmoid(z), t)'));
-    const zz = { data: Float32Array.of(40), shape: [1, 1] }, tt = { data: Float32Array.of(0), shape: [1, 1] };
-    expect(value(naive, { z: zz, t: tt }, 'o')).toBeCloseTo(-Math.log(1e-7), 2);
+    const tt = { data: Float32Array.of(0), shape: [1, 1] };
+    // −log(1 − σ(40)) = softplus(40) = 40 (σ(40) is 1 in float32; unrewritten, the clamp would give 100)
+    expect(value(naive, { z: { data: Float32Array.of(40), shape: [1, 1] }, t: tt }, 'o')).toBeCloseTo(40, 4);
+    expect(value(naive, { z: { data: Float32Array.of(200), shape: [1, 1] }, t: tt }, 'o')).toBeCloseTo(100, 4);
   });
 });

@@ -29,13 +29,14 @@ const REFERENCE: Record<string, [string, Rule]> = {
     s['v'] = (s['v'] ?? [0, 0, 0]).map((v, i) => 0.9 * v + g[i]!);
     return w.map((x, i) => x - 0.1 * (g[i]! + 0.9 * s['v']![i]!));
   }],
+  // Adagrad and RMSprop in PyTorch's form, the default: ε outside the root, θ −= η·g/(√G + ε)
   adagrad: ['adagrad(lr = 0.5)', (w, g, s) => {
     s['G'] = (s['G'] ?? [0, 0, 0]).map((G, i) => G + g[i]! ** 2);
-    return w.map((x, i) => x - (0.5 * g[i]!) / Math.sqrt(s['G']![i]! + 1e-8));
+    return w.map((x, i) => x - (0.5 * g[i]!) / (Math.sqrt(s['G']![i]!) + 1e-10));
   }],
   rmsprop: ['rmsprop(lr = 0.05)', (w, g, s) => {
     s['E'] = (s['E'] ?? [0, 0, 0]).map((E, i) => 0.9 * E + 0.1 * g[i]! ** 2);
-    return w.map((x, i) => x - (0.05 * g[i]!) / Math.sqrt(s['E']![i]! + 1e-8));
+    return w.map((x, i) => x - (0.05 * g[i]!) / (Math.sqrt(s['E']![i]!) + 1e-8));
   }],
   adadelta: ['adadelta(lr = 1.0)', (w, g, s) => {
     s['Eg'] = (s['Eg'] ?? [0, 0, 0]).map((E, i) => 0.9 * E + 0.1 * g[i]! ** 2);

@@ -80,9 +80,14 @@ export interface OutputDecl { readonly kind: 'Output'; readonly name: Ident; rea
  * loss that updates only the parameters of the listed layers (or parameters), with its own optimizer state,
  * and optionally its own optimizer: `… trains gen with adam(lr = 2e-4)`.
  */
-export interface LossDecl { readonly kind: 'Loss'; readonly name?: Ident; readonly value: Expr; readonly trains?: readonly Expr[]; readonly optimizer?: Expr; readonly span: Span }
+export interface LossDecl {
+  readonly kind: 'Loss'; readonly name?: Ident; readonly value: Expr; readonly trains?: readonly Expr[]; readonly optimizer?: Expr;
+  readonly optimizerGroups?: readonly OptimizerGroup[]; readonly span: Span;
+}
 /** `optimizer adam(lr = 1e-3)` — the default optimizer for `dlm train`. */
-export interface OptimizerDecl { readonly kind: 'Optimizer'; readonly value: Expr; readonly span: Span }
+export interface OptimizerDecl { readonly kind: 'Optimizer'; readonly value: Expr; readonly groups?: readonly OptimizerGroup[]; readonly span: Span }
+/** `group(biases, enc, weight_decay = 0)`: parameters selected by the positional arguments take these settings. */
+export interface OptimizerGroup { readonly args: readonly Arg[]; readonly span: Span }
 
 /** `train { epochs = 10  batch = 32  schedule = cosine }` — defaults for `dlm train`. */
 export interface TrainDecl { readonly kind: 'Train'; readonly settings: readonly { readonly name: Ident; readonly value: Expr; readonly span: Span }[]; readonly span: Span }

@@ -82,6 +82,9 @@ const printFn = (f: A.FnDecl, indent: string): string => {
   return `${head}${body(f.body)}${rule}`;
 };
 
+const printGroups = (gs: readonly A.OptimizerGroup[] | undefined, indent: string): string => !gs ? ''
+  : ` {\n${gs.map((g) => `${indent}  group(${g.args.map((a) => printArg(a, indent)).join(', ')})`).join('\n')}\n${indent}}`;
+
 const printMember = (m: A.ModelMember | A.LayerMember, indent: string): string => {
   switch (m.kind) {
     case 'Input': return `${indent}${m.role} ${m.name.name}: ${printType(m.type)}`;
@@ -90,8 +93,8 @@ const printMember = (m: A.ModelMember | A.LayerMember, indent: string): string =
     case 'SubLayer': return `${indent}layer ${m.name.name} = ${printExpr(m.ctor, indent)}`;
     case 'Let': return `${indent}let ${m.name.name} = ${printExpr(m.value, indent)}`;
     case 'Output': return `${indent}output ${m.name.name} = ${printExpr(m.value, indent)}`;
-    case 'Loss': return `${indent}loss ${m.name ? `${m.name.name} = ` : ''}${printExpr(m.value, indent)}${m.trains ? ` trains ${m.trains.map((t) => printExpr(t, indent)).join(', ')}` : ''}${m.optimizer ? ` with ${printExpr(m.optimizer, indent)}` : ''}`;
-    case 'Optimizer': return `${indent}optimizer ${printExpr(m.value, indent)}`;
+    case 'Loss': return `${indent}loss ${m.name ? `${m.name.name} = ` : ''}${printExpr(m.value, indent)}${m.trains ? ` trains ${m.trains.map((t) => printExpr(t, indent)).join(', ')}` : ''}${m.optimizer ? ` with ${printExpr(m.optimizer, indent)}${printGroups(m.optimizerGroups, indent)}` : ''}`;
+    case 'Optimizer': return `${indent}optimizer ${printExpr(m.value, indent)}${printGroups(m.groups, indent)}`;
     case 'Train': return `${indent}train {\n${m.settings.map((t) => `${indent}  ${t.name.name} = ${printExpr(t.value, indent + '  ')}`).join('\n')}\n${indent}}`;
     case 'Fn': return printFn(m, indent);
   }

@@ -17,7 +17,11 @@ import { ERROR, describe, type Binding, type InitSpec, type Scope } from './scop
 export interface ParamInfo { readonly name: string; readonly id: number; readonly type: TensorType; readonly init: InitSpec; readonly span: Span }
 export interface ShapeNote { readonly span: Span; readonly name: string; readonly type: TensorType }
 /** A layer instance, in instantiation order (a parent before its sub-layers), and the types its calls return. */
-export interface LayerInfo { readonly path: string; readonly kind: string; readonly span: Span; readonly outputs: TensorType[] }
+export interface LayerInfo {
+  readonly path: string; readonly kind: string; readonly span: Span; readonly outputs: TensorType[];
+  /** The layer's compile-time number arguments (the converters read LSTMCell's forget_bias). */
+  readonly args: Record<string, number>;
+}
 export interface Frame { readonly name: string; readonly span: Span; readonly key: object }
 
 export const isStdlib = (file: string): boolean => file.startsWith('stdlib:');

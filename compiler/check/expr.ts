@@ -219,6 +219,10 @@ export class ExprElab {
       }
       case 'grad': return callGrad(this, callee, args, span);
       case 'all': return logical(true)(this, args, span, scope); // `all` is also the every-axis word
+      case 'word':
+        // `none` called on a value is that value: a loss's reduction = none (PyTorch's reduction='none')
+        if (callee.name === 'none' && args.pos.length === 1 && args.kw.size === 0) return args.pos[0]!.v;
+        return this.c.err('E0105', span, `${describe(callee)} cannot be called`);
       case 'init': {
         // zeros([2, 3]) / ones(shape): a tensor constructor; zeros() / ones(): the parameter initializer
         if (args.pos.length && Object.hasOwn(BUILTINS, callee.spec.name)) return BUILTINS[callee.spec.name]!(this, args, span, scope);

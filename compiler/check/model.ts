@@ -1,7 +1,7 @@
 // Layers and models: instantiating a layer declares its parameters (with initializers) under a path
 // like `l1.W`, binds its sub-layers and functions; a model adds inputs, targets, outputs and a loss.
 import { didYouMean } from '../diagnostics/suggest.js';
-import type { Expr, LayerDecl, ModelDecl, ParamDecl, StateDecl, TrainDecl } from '../ast/ast.js';
+import type { Expr, LayerDecl, ModelDecl, OptimizerGroup, ParamDecl, StateDecl, TrainDecl } from '../ast/ast.js';
 import { note } from '../diagnostics/codes.js';
 import type { Span } from '../diagnostics/span.js';
 import type { IrFunction, InputRole } from '../ir/ir.js';
@@ -23,7 +23,19 @@ export interface TrainSpec { readonly settings: Readonly<Record<string, number |
 /** A loss and the parameters it trains (all of them unless the loss says `trains …`). */
 export interface LossGroup { readonly name: string; readonly id: number; readonly params: readonly number[]; readonly span: Span; readonly optimizer?: OptimizerSpec }
 
-export interface OptimizerSpec { readonly name: string; readonly args: Readonly<Record<string, number>>; readonly span: Span }
+export interface OptimizerSpec {
+  readonly name: string; readonly args: Readonly<Record<string, number>>; readonly span: Span;
+  /** Parameter groups in order (a later group's settings win for a parameter two groups select). */
+  readonly groups?: readonly ParamGroupSpec[];
+}
+export interface ParamGroupSpec { readonly params: readonly string[]; readonly args: Readonly<Record<string, number>>; readonly span: Span }
+
+/** Selectors a parameter group may name besides layers and parameters (a model's own names shadow them). */
+export const GROUP_SELECTORS: Readonly<Record<string, string>> = {
+  biases: 'every rank-1 parameter outside normalization layers (the bias vectors)',
+  norms: 'every parameter of a normalization layer (a layer whose name contains Norm: LayerNorm, BatchNorm2d, …)',
+  weights: 'every parameter of rank 2 or more (matrices, filters, embeddings)',
+};
 export interface ModelIR {
   readonly name: string;
   readonly span: Span;
@@ -47,6 +59,9 @@ export interface ModelIR {
 
 export class ModelElab {
   constructor(readonly c: Elab, readonly x: ExprElab) {}
+  /** The declaration name of the layer each parameter belongs to (for the `norms` group selector). */
+  private readonly paramLayer = new Map<number, string>();
+  private readonly layerStack: string[] = [];
 
   param(p: ParamDecl | StateDecl, scope: Scope, path: string): void {
     const isState = p.kind === 'State';
@@ -69,6 +84,8 @@ export class ModelElab {
     const type: TensorType = { dtype: p.type.dtype, shape: dims };
     const name = path ? `${path}.${p.name.name}` : p.name.name;
     const id = this.c.b.input(name, isState ? 'state' : 'param', type, p.name.span);
+    const owner = this.layerStack.at(-1);
+    if (owner !== undefined) this.paramLayer.set(id, owner);
     (isState ? this.c.states : this.c.params).push({ name, id, type, init: init.k === 'init' ? init.spec : { name: 'zeros', args: {} }, span: p.span });
     scope.define(p.name.name, { k: 'tensor', id }, p.name.span);
   }
@@ -87,8 +104,10 @@ export class ModelElab {
     if (this.c.stack.some((f) => f.key === decl)) {
       return this.c.err('E0106', ctor.span, `layer '${decl.name.name}' instantiates itself; a layer cannot contain itself`, [note(`'${decl.name.name}' is defined here`, decl.name.span)]);
     }
-    this.c.layers.push({ path, kind: decl.name.name, span: ctor.span, outputs: [] });
+    const info: LayerInfo = { path, kind: decl.name.name, span: ctor.span, outputs: [], args: Object.create(null) as Record<string, number> };
+    this.c.layers.push(info);
     this.c.enter({ name: `${decl.name.name}(…) for '${path}'`, span: ctor.span, key: decl }, decl);
+    this.layerStack.push(decl.name.name);
     try {
       for (let i = 0; i < decl.params.length; i++) {
         const p = decl.params[i]!;
@@ -96,8 +115,10 @@ export class ModelElab {
         const v = given ? given.v : p.default ? this.x.expr(p.default, inner) : this.c.err('E0104', ctor.span, `layer ${decl.name.name} is missing argument '${p.name.name}'`, [note('declared here', p.span)]);
         inner.define(p.name.name, v, p.name.span);
       }
+      for (const p of decl.params) { const v = inner.own(p.name.name)?.binding; if (v?.k === 'static' && typeof v.value === 'number') setOwn(info.args, p.name.name, v.value); }
       this.members(decl.members, inner, path);
     } finally {
+      this.layerStack.pop();
       this.c.stack.pop();
     }
     return { k: 'layer', path, scope: inner, decl };
@@ -163,12 +184,12 @@ export class ModelElab {
           const name = m.name?.name ?? 'loss';
           if (losses.some((l) => l.name === name)) { this.c.err('E0102', m.name?.span ?? m.span, `a second loss named '${name}'`, [note('name each loss: loss d_loss = … trains disc')]); break; }
           const params = m.trains ? this.trainedParams(m.trains, scope) : this.c.params.map((p) => p.id);
-          const groupOptimizer = m.optimizer ? this.optimizer(m.optimizer, scope) : undefined;
+          const groupOptimizer = m.optimizer ? this.optimizer(m.optimizer, scope, m.optimizerGroups) : undefined;
           if (params) losses.push({ name, id, params, span: m.span, ...(groupOptimizer ? { optimizer: groupOptimizer } : {}) });
           if (m.name) { this.c.b.label(id, name); scope.define(name, { k: 'tensor', id }, m.name.span); }
           break;
         }
-        case 'Optimizer': optimizer = this.optimizer(m.value, scope); break;
+        case 'Optimizer': optimizer = this.optimizer(m.value, scope, m.groups); break;
         case 'Train': train = this.train(m, scope); break;
         default: this.members([m], scope, '');
       }
@@ -223,7 +244,7 @@ export class ModelElab {
     return { settings, span: t.span };
   }
 
-  optimizer(e: Expr, scope: Scope): OptimizerSpec | undefined {
+  optimizer(e: Expr, scope: Scope, groupDecls: readonly OptimizerGroup[] = []): OptimizerSpec | undefined {
     const call = e.kind === 'Call' ? e : undefined;
     const nameExpr = call ? call.callee : e;
     if (nameExpr.kind !== 'Name') { this.c.err('E0105', e.span, 'expected an optimizer such as sgd(lr = 0.1) or adam(lr = 1e-3)'); return undefined; }
@@ -232,13 +253,51 @@ export class ModelElab {
     const args: Record<string, number> = Object.create(null);
     for (const a of call?.args ?? []) {
       if (!a.name) { this.c.err('E0104', a.span, 'optimizer settings are keyword arguments, e.g. adam(lr = 1e-3)'); continue; }
-      if (!Object.hasOwn(rule.defaults, a.name.name)) {
+      if (!Object.hasOwn(rule.defaults, a.name.name) && !(rule.aliases && Object.hasOwn(rule.aliases, a.name.name))) {
         this.c.err('E0110', a.name.span, `${nameExpr.name} has no setting '${a.name.name}'`, [...didYouMean(a.name.name, Object.keys(rule.defaults)), note(`${nameExpr.name} takes ${Object.keys(rule.defaults).join(', ')}`)]);
         continue;
       }
       const v = this.c.staticValue(this.x.expr(a.value, scope), a.value.span, `optimizer setting '${a.name.name}'`);
       if (typeof v === 'number') setOwn(args, a.name.name, v);
     }
-    return { name: nameExpr.name, args, span: e.span };
+    const groups = groupDecls.map((g) => this.paramGroup(g, scope));
+    if (groups.some((g) => !g)) return undefined;
+    return { name: nameExpr.name, args, span: e.span, ...(groups.length ? { groups: groups as ParamGroupSpec[] } : {}) };
+  }
+
+  /** `group(sel, …, setting = v, …)`: the parameters the selectors name, and the settings they take. */
+  private paramGroup(g: OptimizerGroup, scope: Scope): ParamGroupSpec | undefined {
+    const ids = new Set<number>();
+    const args: Record<string, number> = Object.create(null);
+    let ok = true;
+    for (const a of g.args) {
+      if (a.name) {
+        const v = this.c.staticValue(this.x.expr(a.value, scope), a.value.span, `optimizer setting '${a.name.name}'`);
+        if (typeof v === 'number') setOwn(args, a.name.name, v); else ok = false;
+        continue;
+      }
+      const e = a.value;
+      if (e.kind === 'Name' && !scope.lookup(e.name) && Object.hasOwn(GROUP_SELECTORS, e.name)) {
+        for (const p of this.c.params) if (this.selects(e.name, p)) ids.add(p.id);
+        continue;
+      }
+      const got = this.trainedParams([e], scope);
+      if (!got) { ok = false; continue; }
+      got.forEach((id) => ids.add(id));
+    }
+    if (!ok) return undefined;
+    const selectors = Object.keys(GROUP_SELECTORS).map((k) => `${k}: ${GROUP_SELECTORS[k]}`);
+    if (!g.args.some((a) => !a.name)) { this.c.err('E0104', g.span, 'a parameter group names the parameters it is for, e.g. group(biases, norms, weight_decay = 0)', selectors.map((n) => note(n))); return undefined; }
+    if (ids.size === 0) { this.c.err('E0221', g.span, 'this parameter group selects no parameters'); return undefined; }
+    return { params: this.c.params.filter((p) => ids.has(p.id)).map((p) => p.name), args, span: g.span };
+  }
+
+  private selects(selector: string, p: ParamInfo): boolean {
+    const inNorm = /Norm/.test(this.paramLayer.get(p.id) ?? '');
+    switch (selector) {
+      case 'biases': return p.type.shape.length === 1 && !inNorm;
+      case 'norms': return inNorm;
+      default: return p.type.shape.length >= 2;
+    }
   }
 }

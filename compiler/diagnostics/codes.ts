@@ -29,6 +29,8 @@ export const CODES = {
   E0207: 'invalid dimension',
   E0208: 'loss must be a scalar f32',
   E0209: 'scan step does not return its carries',
+  E0220: 'optimizer setting out of range',
+  E0221: 'parameter group selects no parameters',
   E0240: 'invalid einsum spec',
   E0250: 'invalid convolution, pooling or upsampling argument',
   E0251: 'convolution operands do not fit together (layout, channels, groups)',

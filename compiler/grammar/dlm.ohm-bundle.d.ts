@@ -37,10 +37,12 @@ export interface DlmActionDict<T> extends BaseActionDict<T> {
   LetStmt?: (this: NonterminalNode, arg0: TerminalNode, arg1: NonterminalNode, arg2: TerminalNode, arg3: NonterminalNode, arg4: IterationNode) => T;
   OutputDecl?: (this: NonterminalNode, arg0: NonterminalNode, arg1: NonterminalNode, arg2: TerminalNode, arg3: NonterminalNode) => T;
   LossDecl?: (this: NonterminalNode, arg0: NonterminalNode, arg1: IterationNode, arg2: NonterminalNode, arg3: IterationNode, arg4: IterationNode) => T;
-  LossWith?: (this: NonterminalNode, arg0: NonterminalNode, arg1: NonterminalNode) => T;
+  LossWith?: (this: NonterminalNode, arg0: NonterminalNode, arg1: NonterminalNode, arg2: IterationNode) => T;
   LossName?: (this: NonterminalNode, arg0: NonterminalNode, arg1: TerminalNode) => T;
   LossTrains?: (this: NonterminalNode, arg0: NonterminalNode, arg1: NonterminalNode) => T;
-  OptimizerDecl?: (this: NonterminalNode, arg0: NonterminalNode, arg1: NonterminalNode) => T;
+  OptimizerDecl?: (this: NonterminalNode, arg0: NonterminalNode, arg1: NonterminalNode, arg2: IterationNode) => T;
+  OptimizerGroups?: (this: NonterminalNode, arg0: TerminalNode, arg1: IterationNode, arg2: TerminalNode) => T;
+  OptimizerGroup?: (this: NonterminalNode, arg0: NonterminalNode, arg1: TerminalNode, arg2: NonterminalNode, arg3: TerminalNode, arg4: IterationNode) => T;
   TrainDecl?: (this: NonterminalNode, arg0: NonterminalNode, arg1: TerminalNode, arg2: IterationNode, arg3: TerminalNode) => T;
   TrainSetting?: (this: NonterminalNode, arg0: NonterminalNode, arg1: TerminalNode, arg2: NonterminalNode, arg3: IterationNode) => T;
   TypeAnn?: (this: NonterminalNode, arg0: NonterminalNode, arg1: IterationNode) => T;
@@ -100,6 +102,7 @@ export interface DlmActionDict<T> extends BaseActionDict<T> {
   trainsKw?: (this: NonterminalNode, arg0: TerminalNode) => T;
   withKw?: (this: NonterminalNode, arg0: TerminalNode) => T;
   optimizerKw?: (this: NonterminalNode, arg0: TerminalNode) => T;
+  groupKw?: (this: NonterminalNode, arg0: TerminalNode) => T;
   trainKw?: (this: NonterminalNode, arg0: TerminalNode) => T;
   updateKw?: (this: NonterminalNode, arg0: TerminalNode) => T;
   dtype?: (this: NonterminalNode, arg0: TerminalNode) => T;

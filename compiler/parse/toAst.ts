@@ -52,15 +52,23 @@ const actions: DlmActionDict<unknown> = {
   LetStmt(_l, name, _e, value, _semi) { return { kind: 'Let', name: ident(name), value: ast(value), span: sp(this) } satisfies A.LetStmt; },
   OutputDecl(_o, name, _e, value) { return { kind: 'Output', name: ident(name), value: ast(value), span: sp(this) } satisfies A.OutputDecl; },
   LossDecl(_l, name, value, trains, withOpt) {
-    const n = opt<A.Ident>(name), t = opt<A.Expr[]>(trains), w = opt<A.Expr>(withOpt);
-    return { kind: 'Loss', ...(n ? { name: n } : {}), value: ast(value), ...(t ? { trains: t } : {}), ...(w ? { optimizer: w } : {}), span: sp(this) } satisfies A.LossDecl;
+    const n = opt<A.Ident>(name), t = opt<A.Expr[]>(trains), w = opt<{ e: A.Expr; groups?: A.OptimizerGroup[] }>(withOpt);
+    return {
+      kind: 'Loss', ...(n ? { name: n } : {}), value: ast(value), ...(t ? { trains: t } : {}), ...(w ? { optimizer: w.e } : {}),
+      ...(w?.groups ? { optimizerGroups: w.groups } : {}), span: sp(this),
+    } satisfies A.LossDecl;
   },
-  LossWith(_w, e) { return ast(e); },
+  LossWith(_w, e, groups) { const g = opt<A.OptimizerGroup[]>(groups); return { e: ast(e), ...(g ? { groups: g } : {}) }; },
+  OptimizerGroups(_o, groups, _c) { return groups.children.map((c) => ast(c)); },
+  OptimizerGroup(_g, _o, args, _c, _semi) { return { args: list<A.Arg>(args), span: sp(this) } satisfies A.OptimizerGroup; },
   LossName(name, _e) { return ident(name); },
   LossTrains(_t, list) { return list.asIteration().children.map((c) => ast(c)); },
   TrainDecl(_t, _o, settings, _c) { return { kind: 'Train', settings: settings.children.map((c) => ast(c)), span: sp(this) } satisfies A.TrainDecl; },
   TrainSetting(name, _e, value, _semi) { return { name: ident(name), value: ast(value), span: sp(this) }; },
-  OptimizerDecl(_o, value) { return { kind: 'Optimizer', value: ast(value), span: sp(this) } satisfies A.OptimizerDecl; },
+  OptimizerDecl(_o, value, groups) {
+    const g = opt<A.OptimizerGroup[]>(groups);
+    return { kind: 'Optimizer', value: ast(value), ...(g ? { groups: g } : {}), span: sp(this) } satisfies A.OptimizerDecl;
+  },
   TypeAnn(dt, dims) {
     return { kind: 'TypeAnn', dtype: dt.sourceString as A.TypeAnn['dtype'], dims: opt<A.DimExpr[]>(dims) ?? [], span: sp(this) } satisfies A.TypeAnn;
   },

@@ -9,7 +9,8 @@ import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { IrBuilder } from '../ir/builder.js';
 import { INPUT, neededFrom, type IrFunction, type Output, type Update } from '../ir/ir.js';
 import type { Value } from '../ops/op.js';
-import { OPTIMIZERS } from './optimizers.js';
+import { BOOLEAN_SETTINGS, OPTIMIZERS, type OptimizerRule } from './optimizers.js';
+import type { Span } from '../diagnostics/span.js';
 import { dimNames } from '../types/dims.js';
 
 export const HYPER_LR = '@lr';
@@ -26,12 +27,18 @@ export interface TrainConfig {
   readonly clipNorm?: number;
   /** Clip every gradient element to [−c, c]. */
   readonly clipValue?: number;
+  /**
+   * Parameter groups (PyTorch's param_groups): the named parameters take these settings over `hyper`;
+   * a later group wins where two select a parameter. A group's lr is scaled by schedules like the base lr.
+   */
+  readonly groups?: readonly ParamGroup[];
 }
+export interface ParamGroup { readonly params: readonly string[]; readonly hyper: Readonly<Record<string, number>> }
 
 export interface TrainStep {
   readonly fn: IrFunction;
-  /** State tensors in input order: `${param}.${slot}`. */
-  readonly slots: readonly { readonly name: string; readonly param: string; readonly slot: string }[];
+  /** State tensors in input order: `${param}.${slot}`, with the value each starts at. */
+  readonly slots: readonly { readonly name: string; readonly param: string; readonly slot: string; readonly init: number }[];
   readonly hyper: Readonly<Record<string, number>>;
 }
 
@@ -42,10 +49,56 @@ export const resolveOptimizer = (m: ModelIR, cfg: Partial<TrainConfig>, group?: 
   const rule = Object.hasOwn(OPTIMIZERS, name) ? OPTIMIZERS[name] : undefined;
   const span = declared?.span ?? m.span;
   if (!rule) return { errors: [error('E0110', span, `unknown optimizer '${name}'`, [...didYouMean(name, Object.keys(OPTIMIZERS)), note(`known optimizers: ${Object.keys(OPTIMIZERS).join(', ')}`)])] };
-  const hyper = { ...rule.defaults, ...(cfg.optimizer && cfg.optimizer !== declared?.name ? {} : declared?.args ?? {}), ...(cfg.hyper ?? {}) };
-  const unknown = Object.keys(hyper).filter((k) => !Object.hasOwn(rule.defaults, k));
-  if (unknown.length) return { errors: [error('E0110', span, `${name} has no setting '${unknown[0]}'`, [...didYouMean(unknown[0]!, Object.keys(rule.defaults)), note(`${name} takes ${Object.keys(rule.defaults).join(', ')}`)])] };
-  return { config: { ...cfg, optimizer: name, hyper } };
+  const keepDeclared = !(cfg.optimizer && cfg.optimizer !== declared?.name);
+  const given = { ...(keepDeclared ? declared?.args ?? {} : {}), ...(cfg.hyper ?? {}) };
+  const checked = checkSettings(name, rule, given, span);
+  if ('errors' in checked) return checked;
+  // The declared groups belong to the declared optimizer; the library's own groups come after them.
+  const groups: ParamGroup[] = [];
+  const errors: Diagnostic[] = [];
+  const all = [...(keepDeclared ? declared?.groups ?? [] : []).map((g) => ({ params: g.params, hyper: g.args, span: g.span })), ...(cfg.groups ?? []).map((g) => ({ ...g, span }))];
+  for (const g of all) {
+    const unknown = g.params.find((p) => !m.params.some((q) => q.name === p));
+    if (unknown !== undefined) { errors.push(error('E0221', g.span, `a parameter group names '${unknown}', which is not a parameter of ${m.name}`)); continue; }
+    const r = checkSettings(name, rule, g.hyper, g.span);
+    if ('errors' in r) { errors.push(...r.errors); continue; }
+    const canon = (k: string) => (rule.aliases && Object.hasOwn(rule.aliases, k) ? rule.aliases[k]! : k);
+    groups.push({ params: g.params, hyper: Object.fromEntries(Object.keys(g.hyper).map((k) => [canon(k), r.hyper[canon(k)]!])) });
+  }
+  if (errors.length) return { errors };
+  return { config: { ...cfg, optimizer: name, hyper: checked.hyper, ...(groups.length ? { groups } : {}) } };
+};
+
+/**
+ * An optimizer's settings over its defaults: PyTorch's names accepted as aliases (RMSprop's alpha for
+ * ρ), unknown names refused (E0110), values PyTorch's constructors would refuse refused too (E0220).
+ */
+export const checkSettings = (name: string, rule: OptimizerRule, given: Readonly<Record<string, number>>, span: Span | null):
+  { hyper: Record<string, number> } | { errors: Diagnostic[] } => {
+  const hyper: Record<string, number> = { ...rule.defaults };
+  const errors: Diagnostic[] = [];
+  for (const [k0, v] of Object.entries(given)) {
+    const k = rule.aliases && Object.hasOwn(rule.aliases, k0) ? rule.aliases[k0]! : k0;
+    if (!Object.hasOwn(rule.defaults, k)) {
+      errors.push(error('E0110', span, `${name} has no setting '${k0}'`, [...didYouMean(k0, Object.keys(rule.defaults)), note(`${name} takes ${Object.keys(rule.defaults).join(', ')}`)]));
+      continue;
+    }
+    const bad = settingProblem(k, v);
+    if (bad) errors.push(error('E0220', span, `${name}: '${k0}' ${bad}, got ${v}`));
+    hyper[k] = v;
+  }
+  if (name === 'sgd' && hyper['nesterov'] && !(hyper['momentum']! > 0 && hyper['dampening'] === 0)) {
+    errors.push(error('E0220', span, 'sgd: Nesterov momentum needs momentum > 0 and dampening = 0', [note('as torch.optim.SGD requires')]));
+  }
+  return errors.length ? { errors } : { hyper };
+};
+
+const settingProblem = (k: string, v: number): string | undefined => {
+  if (!Number.isFinite(v)) return 'must be a finite number';
+  if (BOOLEAN_SETTINGS.has(k)) return v === 0 || v === 1 ? undefined : 'is a switch: true or false (1 or 0)';
+  if (k === 'beta1' || k === 'beta2' || k === 'rho') return v >= 0 && v < 1 ? undefined : 'must be in [0, 1)';
+  if (k === 'dampening') return v >= 0 && v <= 1 ? undefined : 'must be in [0, 1]';
+  return v >= 0 ? undefined : 'must not be negative';
 };
 
 /** The step of one loss group (the model's only loss unless it names several): only its parameters change. */
@@ -84,13 +137,19 @@ export const buildTrainStep = (m: ModelIR, cfg: TrainConfig, group: LossGroup = 
   const t = b.input(HYPER_STEP, 'hyper', { dtype: 'f32', shape: [] }, m.span);
   const slots: (TrainStep['slots'][number] & { id: Value })[] = [];
   const updates: Update[] = [];
+  const base = cfg.hyper ?? {};
   trained.forEach((p, i) => {
+    const hp = { ...base };
+    for (const g of cfg.groups ?? []) if (g.params.includes(p.name)) Object.assign(hp, g.hyper);
+    const init = rule.slotInit?.(hp) ?? {};
     const slotIds = rule.slots.map((s) => {
       const id = b.input(`${prefix}${p.name}.${s}`, 'state', p.type, p.span);
-      slots.push({ name: `${prefix}${p.name}.${s}`, param: p.name, slot: s, id });
+      slots.push({ name: `${prefix}${p.name}.${s}`, param: p.name, slot: s, init: Object.hasOwn(init, s) ? init[s]! : 0, id });
       return id;
     });
-    const r = b.at(p.span, () => rule.update({ b, lr, t, hp: cfg.hyper ?? {} }, p.id, grads[i]!, slotIds));
+    // A group's own lr: the run-time rate (schedules) times its ratio to the base rate.
+    const plr = hp['lr'] === base['lr'] ? lr : base['lr'] ? b.at(p.span, () => b.op('mul', [lr, b.num(hp['lr']! / base['lr']!)])) : b.num(hp['lr']!);
+    const r = b.at(p.span, () => rule.update({ b, lr: plr, t, hp }, p.id, grads[i]!, slotIds));
     updates.push({ target: p.id, value: r.p });
     r.slots.forEach((v, k) => { if (v !== slotIds[k]) updates.push({ target: slotIds[k]!, value: v }); });
   });
