@@ -24,7 +24,9 @@ model LstmRemat {
   optimizer sgd(lr = 0.1)
 }`;
 
-export interface RematRow { readonly checkpoint: number; readonly tokensPerSecond: number; readonly arenaBytes: number; readonly peakLiveBytes: number; readonly compileMs: number }
+export interface RematRow {
+  readonly checkpoint: number; readonly tokensPerSecond: number; readonly arenaBytes: number; readonly peakLiveBytes: number; readonly compileMs: number;
+}
 
 export const rematReport = (checkpoints: readonly number[] = [0, 8, 16, 32], passes = 3, minSeconds = 0.5): RematRow[] => {
   const batch: Record<string, Tensor> = sequenceBatch(REMAT, true);
@@ -47,9 +49,14 @@ export const printRematReport = (rows: readonly RematRow[]): void => {
   const base = rows.find((r) => r.checkpoint === 0) ?? rows[0]!;
   const mib = (b: number) => `${(b / 1048576).toFixed(2)} MiB`;
   console.log(`\nrematerialization: LSTM training (V ${REMAT.V}, H ${REMAT.H}, T ${REMAT.T}, B ${REMAT.B}), SGD`);
-  console.log(`  ${'scan'.padEnd(18)} ${'tokens/s'.padStart(10)} ${'× stored'.padStart(9)} ${'arena'.padStart(10)} ${'× stored'.padStart(9)} ${'live peak'.padStart(10)} ${'× stored'.padStart(9)} ${'compile ms'.padStart(10)}`);
+  const heads = [['tokens/s', 10], ['× stored', 9], ['arena', 10], ['× stored', 9], ['live peak', 10], ['× stored', 9], ['compile ms', 10]] as const;
+  console.log(`  ${'scan'.padEnd(18)} ${heads.map(([h, w]) => h.padStart(w)).join(' ')}`);
   for (const r of rows) {
     const name = r.checkpoint ? `checkpoint = ${r.checkpoint}` : 'every step stored';
-    console.log(`  ${name.padEnd(18)} ${Math.round(r.tokensPerSecond).toLocaleString('en-US').padStart(10)} ${(r.tokensPerSecond / base.tokensPerSecond).toFixed(2).padStart(8)}× ${mib(r.arenaBytes).padStart(10)} ${(r.arenaBytes / base.arenaBytes).toFixed(2).padStart(8)}× ${mib(r.peakLiveBytes).padStart(10)} ${(r.peakLiveBytes / base.peakLiveBytes).toFixed(2).padStart(8)}× ${r.compileMs.toFixed(0).padStart(10)}`);
+    const ratio = (a: number, b: number) => `${(a / b).toFixed(2).padStart(8)}×`;
+    const cells = [Math.round(r.tokensPerSecond).toLocaleString('en-US').padStart(10), ratio(r.tokensPerSecond, base.tokensPerSecond),
+      mib(r.arenaBytes).padStart(10), ratio(r.arenaBytes, base.arenaBytes), mib(r.peakLiveBytes).padStart(10), ratio(r.peakLiveBytes, base.peakLiveBytes),
+      r.compileMs.toFixed(0).padStart(10)];
+    console.log(`  ${name.padEnd(18)} ${cells.join(' ')}`);
   }
 };

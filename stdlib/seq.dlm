@@ -63,7 +63,8 @@ layer GRUCell(d_in, d_hidden) {
 // of each window of k steps (0: through the whole sequence). checkpoint = k: backpropagation stores the
 // state every k steps and recomputes the steps in between (0: stores every step).
 
-fn rnn(cell, x, h0, reverse = false, truncate = 0, checkpoint = 0) = scan(cell.step, h0, cell.project(x), axis = 1, reverse = reverse, truncate = truncate, checkpoint = checkpoint)
+fn rnn(cell, x, h0, reverse = false, truncate = 0, checkpoint = 0) =
+  scan(cell.step, h0, cell.project(x), axis = 1, reverse = reverse, truncate = truncate, checkpoint = checkpoint)
 fn gru(cell, x, h0, reverse = false, truncate = 0, checkpoint = 0) = rnn(cell, x, h0, reverse, truncate, checkpoint)
 // [hs, cs]: the hidden and cell states of every step
 fn lstm(cell, x, h0, c0, reverse = false, truncate = 0, checkpoint = 0) =

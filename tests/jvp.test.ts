@@ -33,7 +33,8 @@ const check = (m: Model, dims: Record<string, number>, seed: number, what: strin
   const f = outputsOnly ? selectOutputs(m.ir.fn, m.ir.outputs) : m.ir.fn;
   const { tensors, feed } = feedOf(m, dims, seed);
   const env = bindInputs(f, tensors).env;
-  const wrt = [...m.ir.params.map((p) => p.name), ...(withInputs ? m.ir.inputs.filter((i) => i.type.dtype === 'f32' && i.role === 'input').map((i) => i.name) : [])];
+  const inputs = withInputs ? m.ir.inputs.filter((i) => i.type.dtype === 'f32' && i.role === 'input').map((i) => i.name) : [];
+  const wrt = [...m.ir.params.map((p) => p.name), ...inputs];
   const rng = new Rng(seed + 7);
   return checkJvp(f, feed, env, wrt, () => rng.normal(), what);
 };
@@ -58,7 +59,8 @@ describe('forward mode agrees with reverse mode and finite differences', () => {
   // detach (stop_gradient), which finite differences cannot see, and dcgan_small's 64 generated samples put
   // thousands of ReLU inputs within a finite-difference step of their kink
   test.each([
-    ['char_lstm', {}], ['sentiment_rnn', {}], ['seq2seq_attention', {}], ['tiny_gpt', {}], ['vae', {}], ['mnist_mlp', {}], ['resnet_small', {}], ['autoencoder', {}],
+    ['char_lstm', {}], ['sentiment_rnn', {}], ['seq2seq_attention', {}], ['tiny_gpt', {}], ['vae', {}], ['mnist_mlp', {}],
+    ['resnet_small', {}], ['autoencoder', {}],
     ['lenet5', { B: 1 }],
   ] as const)('the forward function of examples/%s.dlm', (name, dims) => {
     const r = compileFile(`examples/${name}.dlm`);

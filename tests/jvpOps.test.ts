@@ -23,7 +23,8 @@ describe('forward-mode rules of the registry', () => {
   });
 
   const supported = ops.filter((op) => op.differentiable && jvpRuleOf(op) !== 'unsupported' && jvpRuleOf(op) !== 'zero');
-  test.each(supported.map((op) => [op.name, jvpRuleOf(op), op] as const))('%s (%s): J·v agrees with finite differences and with the vjp', (_name, _rule, op) => {
+  const cases = supported.map((op) => [op.name, jvpRuleOf(op), op] as const);
+  test.each(cases)('%s (%s): J·v agrees with finite differences and with the vjp', (_name, _rule, op) => {
     fc.assert(fc.property(opCaseArb(op), fc.nat(), ({ sample, dtypes, inputs }, seed) => {
       const t = op.shape(sample.shapes.map((s, i) => ({ dtype: dtypes[i]!, shape: s })), sample.attrs);
       if (isShapeError(t) || t.dtype !== 'f32') return;

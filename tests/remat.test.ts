@@ -68,7 +68,8 @@ model M {
     const run = (s: string) => {
       const m = compileOk(s).model(undefined, { seed: 3 });
       const f = m.gradProgram(['x']);
-      const feed = Object.fromEntries([...m.ir.params.map((p) => [p.name, nd(p.type.shape as number[], Float64Array.from(m.params[p.name]!))]), ['x', nd(x.shape, Float64Array.from(x.data))]]);
+      const params = m.ir.params.map((p) => [p.name, nd(p.type.shape as number[], Float64Array.from(m.params[p.name]!))]);
+      const feed = Object.fromEntries([...params, ['x', nd(x.shape, Float64Array.from(x.data))]]);
       const env = bindInputs(f, { x }).env;
       return Object.fromEntries(Object.entries(interpret(f, feed, env).outputs).map(([k, v]) => [k, v.data]));
     };
@@ -90,7 +91,9 @@ const hvp = (m: Model, v: Record<string, Float64Array>, x: { data: Float32Array;
   const f = b.finish('hvp', ir.params.map((p, i) => ({ name: p.name, id: hv[i]! })));
   const feed = Object.fromEntries([
     ['x', nd(x.shape, Float64Array.from(x.data))],
-    ...ir.params.flatMap((p) => [[p.name, nd(p.type.shape as number[], Float64Array.from(m.params[p.name]!))], [`v:${p.name}`, nd(p.type.shape as number[], v[p.name]!)]]),
+    ...ir.params.flatMap((p) => [
+      [p.name, nd(p.type.shape as number[], Float64Array.from(m.params[p.name]!))], [`v:${p.name}`, nd(p.type.shape as number[], v[p.name]!)],
+    ]),
   ]);
   return Object.fromEntries(Object.entries(interpret(f, feed, bindInputs(f, { x }).env).outputs).map(([k, a]) => [k, a.data]));
 };
@@ -131,7 +134,8 @@ model CharLSTM {
   optimizer adam(lr = 0.01)
 }`;
   test('the training step of a char_lstm-like model at T = 128 plans less memory with checkpoint = 16', () => {
-    const batch = { x: { data: Int32Array.from({ length: 16 * 128 }, (_, i) => (i * 7) % 27), shape: [16, 128] }, y: { data: Int32Array.from({ length: 16 * 128 }, (_, i) => (i * 5) % 27), shape: [16, 128] } };
+    const ids = (m: number) => ({ data: Int32Array.from({ length: 16 * 128 }, (_, i) => (i * m) % 27), shape: [16, 128] });
+    const batch = { x: ids(7), y: ids(5) };
     const plan = (k: number) => new Trainer(compileOk(charLstm(k)).model(undefined, { seed: 0 })).compile(batch)[0]!.plan;
     const stored = plan(0), remat = plan(16);
     // the stored loop keeps per step the gate matmul h·Wh [B, 384] and the cell state [B, 96] the
@@ -151,7 +155,8 @@ describe('checkpoint diagnostics', () => {
     expect(ds[0]!.message).toContain('checkpoint');
   });
   test('checkpoint with truncate is E0311', () => {
-    const ds = compileErr('model M {\n  input x: f32[T, 3]\n  fn step(c, xt) = tanh(c + xt)\n  output y = scan(step, [0, 0, 0], x, truncate = 2, checkpoint = 2)\n}');
+    const ds = compileErr('model M {\n  input x: f32[T, 3]\n  fn step(c, xt) = tanh(c + xt)\n'
+      + '  output y = scan(step, [0, 0, 0], x, truncate = 2, checkpoint = 2)\n}');
     expect(ds.map((d) => d.code)).toEqual(['E0311']);
   });
 });

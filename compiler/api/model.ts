@@ -242,7 +242,9 @@ export class Model {
     for (const name of names) {
       const p = this.ir.params.find((q) => q.name === name), i = this.ir.inputs.find((q) => q.name === name);
       if (!p && !i) throw new RunError([], `model ${this.name} has no parameter or input '${name}' to take a tangent of`);
-      if (i && i.type.dtype !== 'f32') throw new RunError([error('E0301', i.span, `cannot differentiate with respect to '${name}', a ${fmtType(i.type)} input`)]);
+      if (i && i.type.dtype !== 'f32') {
+        throw new RunError([error('E0301', i.span, `cannot differentiate with respect to '${name}', a ${fmtType(i.type)} input`)]);
+      }
     }
     const key = [withLoss ? 'loss' : '', ...names].join('\u0000');
     let f = this.jvpFns.get(key);

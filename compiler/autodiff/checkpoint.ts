@@ -110,13 +110,15 @@ const expandOne = (b: IrBuilder, n: Node, outs: readonly Node[]): Map<Value, Val
     const inits = [...n.inputs.slice(0, C), ...stackedRead.map((j) => zerosOf(b, segT(carryT[j]!)))];
     const keep: Keep[] = [...carryT.map((): Keep => 'last'), ...stackedRead.map((): Keep => 'all')];
     const outer = b.structural(SCAN, [...inits, ...seqs, ...n.inputs.slice(C + X)],
-      scanAttrs({ body: segmentBody, carries: inits.length, xs: seqs.length, keep, reverse: s.reverse, length: S, truncate: 0, checkpoint: 0, segment: k }), SCAN_TYPE);
+      scanAttrs({ body: segmentBody, carries: inits.length, xs: seqs.length, keep, reverse: s.reverse, length: S, truncate: 0, checkpoint: 0, segment: k }),
+      SCAN_TYPE);
     const map = new Map<Value, Value>();
     for (const o of outs) {
       const { index, window } = outWindow(o);
       if (window === 'last') { map.set(o.id, b.structural(SCAN_OUT, [outer], { index, window: 'last' }, carryT[index]!)); continue; }
       const shape = carryT[index]!.shape;
-      const seg = b.structural(SCAN_OUT, [outer], { index: C + stackedRead.indexOf(index), window: 'after' }, { dtype: carryT[index]!.dtype, shape: [S, k, ...shape] });
+      const segType = { dtype: carryT[index]!.dtype, shape: [S, k, ...shape] };
+      const seg = b.structural(SCAN_OUT, [outer], { index: C + stackedRead.indexOf(index), window: 'after' }, segType);
       const all = b.op('reshape', [seg], { shape: [P, ...shape] });
       map.set(o.id, padded ? b.op('slice', [all], { begin: [0, ...shape.map(() => 0)], end: [T, ...shape] }) : all);
     }

@@ -41,13 +41,15 @@ export const jvpRuleOf = (def: OpDef): JvpRuleKind => {
   const r = def.jvp;
   if (r === undefined) {
     if (!def.differentiable) return 'zero';
-    return def.kind === 'elementwise' ? 'diagonal' : def.kind === 'reduce' ? 'reduce' : def.kind === 'movement' ? 'linear' : def.kind === 'source' ? 'zero' : 'unsupported';
+    const byKind: Record<string, JvpRuleKind> = { elementwise: 'diagonal', reduce: 'reduce', movement: 'linear', source: 'zero' };
+    return byKind[def.kind] ?? 'unsupported';
   }
   return typeof r === 'function' ? 'custom' : typeof r === 'string' ? r : 'unsupported';
 };
 
 /** The tangent of primitive node n (its copy is `out`, with inputs `ins`) given its inputs' tangents. */
-const tangentOf = (b: IrBuilder, def: OpDef, n: Node, out: Value, ins: readonly Value[], inTypes: readonly TensorType[], tan: readonly (Value | null)[]): Value | null => {
+const tangentOf = (b: IrBuilder, def: OpDef, n: Node, out: Value, ins: readonly Value[], inTypes: readonly TensorType[],
+  tan: readonly (Value | null)[]): Value | null => {
   const t = tan.map((x, i) => (x !== null && isFloat(inTypes[i]!) ? x : null));
   if (n.type.dtype !== 'f32' || t.every((x) => x === null)) return null;
   const view: NodeView = { inputs: ins, out, attrs: n.attrs, inTypes, type: n.type };
@@ -91,7 +93,8 @@ const tangentOf = (b: IrBuilder, def: OpDef, n: Node, out: Value, ins: readonly 
  * Copies f into b with inputs from `args` (by name) and tangents from `tangents` (by name, absent =
  * zero); returns the outputs and their tangents.
  */
-export const forwardMode = (b: IrBuilder, f: IrFunction, args: ReadonlyMap<string, Value>, tangents: ReadonlyMap<string, Value>): { outs: Value[]; touts: (Value | null)[] } => {
+export const forwardMode = (b: IrBuilder, f: IrFunction, args: ReadonlyMap<string, Value>, tangents: ReadonlyMap<string, Value>):
+  { outs: Value[]; touts: (Value | null)[] } => {
   const val = new Map<number, Value>(), tan = new Map<number, Value | null>();
   const get = (id: number): Value => {
     const v = val.get(id);
@@ -108,7 +111,11 @@ export const forwardMode = (b: IrBuilder, f: IrFunction, args: ReadonlyMap<strin
         tan.set(n.id, tangents.get(inputName(n)) ?? null);
         return;
       }
-      if (n.op === CONST) { val.set(n.id, b.num(n.attrs['value'] as number | string, n.attrs['dtype'] === 'f32' ? 'f32' : 'i32')); tan.set(n.id, null); return; }
+      if (n.op === CONST) {
+        val.set(n.id, b.num(n.attrs['value'] as number | string, n.attrs['dtype'] === 'f32' ? 'f32' : 'i32'));
+        tan.set(n.id, null);
+        return;
+      }
       const ins = n.inputs.map(get);
       const tin = n.inputs.map((i) => tan.get(i) ?? null);
       if (n.op === SCAN) { scanOuts.set(n.id, scanJvp(b, n, ins, tin, forwardMode)); val.set(n.id, -1); tan.set(n.id, null); return; }
@@ -173,6 +180,7 @@ export const jvpProgram = (f: IrFunction, wrt: readonly string[]): IrFunction =>
   }
   const { outs, touts } = forwardMode(b, f, args, tangents);
   const outputs = f.outputs.map((o, i) => ({ name: o.name, id: outs[i]! }));
-  const tangentOutputs = f.outputs.map((o, i) => ({ name: `tangent:${o.name}`, id: touts[i] ?? b.at(f.nodes[0]?.span ?? b.span, () => zerosOf(b, b.type(outs[i]!))) }));
+  const zero = (i: number) => b.at(f.nodes[0]?.span ?? b.span, () => zerosOf(b, b.type(outs[i]!)));
+  const tangentOutputs = f.outputs.map((o, i) => ({ name: `tangent:${o.name}`, id: touts[i] ?? zero(i) }));
   return b.finish(`${f.name}_jvp`, [...outputs, ...tangentOutputs]);
 };

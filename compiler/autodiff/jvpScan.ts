@@ -9,7 +9,8 @@ import { SCAN, SCAN_OUT, SCAN_TYPE, bodyInputName, scanAttrs, scanInfo, windowTy
 import type { Value } from '../ops/op.js';
 import type { TensorType } from '../types/types.js';
 
-type ForwardMode = (b: IrBuilder, f: IrFunction, args: ReadonlyMap<string, Value>, tangents: ReadonlyMap<string, Value>) => { outs: Value[]; touts: (Value | null)[] };
+type ForwardMode = (b: IrBuilder, f: IrFunction, args: ReadonlyMap<string, Value>, tangents: ReadonlyMap<string, Value>) =>
+  { outs: Value[]; touts: (Value | null)[] };
 
 const zeros = (b: IrBuilder, t: TensorType): Value => (t.shape.length === 0 ? b.num(0) : b.op('broadcast_to', [b.num(0)], { shape: t.shape }));
 

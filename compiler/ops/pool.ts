@@ -199,7 +199,8 @@ const maxPoolAt = (r: number): OpDef => ({
   shape: ([x, t], a) => {
     const s = poolShape(x!, a, r);
     if (typeof s === 'string') return shapeError(s, 0);
-    if (x!.shape.length !== t!.shape.length || x!.shape.some((d, i) => d !== t!.shape[i])) return shapeError(`maxpool${r}d_at: ${fmtShape(t!.shape)} is not the shape of ${fmtShape(x!.shape)}`, 1);
+    const same = x!.shape.length === t!.shape.length && x!.shape.every((d, i) => d === t!.shape[i]);
+    if (!same) return shapeError(`maxpool${r}d_at: ${fmtShape(t!.shape)} is not the shape of ${fmtShape(x!.shape)}`, 1);
     return { dtype: 'f32', shape: s };
   },
   eval: ([x, t], a, out) => {

@@ -18,7 +18,8 @@ import { EPS, closeF64, dot } from './numeric.js';
 export interface JvpReport { readonly jvp: number; readonly vjp: number; readonly fd: number; readonly tangents: Record<string, Float64Array> }
 
 /** `feed`: every input of f (parameters included) in float64; `wrt`: the f32 inputs given tangents. */
-export const checkJvp = (f: IrFunction, feed: Readonly<Record<string, NdArray>>, env: DimEnv, wrt: readonly string[], rand: () => number, what: string): JvpReport => {
+export const checkJvp = (f: IrFunction, feed: Readonly<Record<string, NdArray>>, env: DimEnv, wrt: readonly string[], rand: () => number,
+  what: string): JvpReport => {
   const v = Object.fromEntries(wrt.map((w) => [w, feed[w]!.data.map(() => rand())]));
   const J = jvpProgram(f, wrt);
   const tangentFeed = Object.fromEntries(wrt.map((w) => [`tangent:${w}`, nd(feed[w]!.shape, v[w]!)]));
@@ -41,7 +42,8 @@ export const checkJvp = (f: IrFunction, feed: Readonly<Record<string, NdArray>>,
   const vjp = wrt.reduce((acc, w) => acc + dot(grads[w]!.data, v[w]!), 0);
 
   // central differences
-  const moved = (h: number) => interpret(f, { ...feed, ...Object.fromEntries(wrt.map((w) => [w, nd(feed[w]!.shape, feed[w]!.data.map((x, i) => x + h * v[w]![i]!))])) }, env).outputs;
+  const shift = (h: number) => Object.fromEntries(wrt.map((w) => [w, nd(feed[w]!.shape, feed[w]!.data.map((x, i) => x + h * v[w]![i]!))]));
+  const moved = (h: number) => interpret(f, { ...feed, ...shift(h) }, env).outputs;
   const plus = moved(EPS), minus = moved(-EPS);
   let fd = 0;
   const tangents: Record<string, Float64Array> = {};
