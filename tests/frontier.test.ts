@@ -11,7 +11,7 @@ import { loadModel } from '../compiler/index.js';
 import { evaluate } from '../compiler/api/fit.js';
 import { loadBundledMnist } from '../runtime/data/mnist.js';
 import { runCli } from './helpers/cli.js';
-import { compileOk } from './helpers/compile.js';
+import { compileErr, compileOk } from './helpers/compile.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'dlm-frontier-'));
 const metric = (text: string, name: string): number => Number(new RegExp(`test: .*\\b${name} ([-\\d.]+)`).exec(text)![1]);
@@ -32,12 +32,31 @@ describe('stdlib rl', () => {
     expect(vec(m, { logits }, 'a')).toEqual(a);
   });
 
-  test('discounted returns: the triangular matmul and the reversed scan both give G_t = r_t + γ·G_{t+1}', () => {
-    const m = compileOk('import rl\nmodel G {\n  input r: f32[T, 2]\n  output mat = rl.discounted_returns(r, 0.9)\n  output rec = rl.discounted_returns_scan(r, 0.9)\n  output lp = rl.log_prob(r, r)\n}').model();
+  test('greedy, log_prob and entropy against their formulas', () => {
+    const m = compileOk('import rl\nmodel P {\n  input z: f32[2, 3]\n  input a: f32[2, 3]\n  output g = rl.greedy(z)\n  output lp = rl.log_prob(z, a)\n  output h = rl.entropy(z)\n}').model();
+    const z = [1, 0, -1, 0.5, 2, 0.5], a = [0, 0, 1, 0, 1, 0];
+    const out = m.forward({ z: { data: Float32Array.from(z), shape: [2, 3] }, a: { data: Float32Array.from(a), shape: [2, 3] } }, 'f64');
+    expect([...out['g']!.data]).toEqual([1, 0, 0, 0, 1, 0]);
+    for (let r = 0; r < 2; r++) {
+      const row = z.slice(3 * r, 3 * r + 3), lse = Math.log(row.reduce((s, v) => s + Math.exp(v), 0));
+      const p = row.map((v) => Math.exp(v - lse));
+      expect(out['lp']!.data[r]).toBeCloseTo(row[a.slice(3 * r, 3 * r + 3).indexOf(1)]! - lse, 10);
+      expect(out['h']!.data[r]).toBeCloseTo(-p.reduce((s, q) => s + q * Math.log(q), 0), 10);
+    }
+  });
+
+  test('discounted returns: the triangular matmul, the reversed scan and the prelude\'s discounted_cumsum give G_t = r_t + γ·G_{t+1}', () => {
+    const m = compileOk(`import rl
+model G {
+  input r: f32[T, 2]
+  output mat = rl.discounted_returns(r, 0.9)
+  output rec = rl.discounted_returns_scan(r, 0.9)
+  output prim = discounted_cumsum(r, 0.9, axis = 0)
+}`).model();
     const T = 7, r = Float32Array.from({ length: 2 * T }, (_, i) => ((i * 37) % 5) - 1.5);
     const want = new Array<number>(2 * T).fill(0);
     for (let j = 0; j < 2; j++) for (let t = T - 1, g = 0; t >= 0; t--) { g = r[2 * t + j]! + 0.9 * g; want[2 * t + j] = g; }
-    for (const name of ['mat', 'rec']) vec(m, { r: { data: r, shape: [T, 2] } }, name).forEach((v, i) => expect(v).toBeCloseTo(want[i]!, 5));
+    for (const name of ['mat', 'rec', 'prim']) vec(m, { r: { data: r, shape: [T, 2] } }, name).forEach((v, i) => expect(v).toBeCloseTo(want[i]!, 5));
   });
 });
 
@@ -56,6 +75,16 @@ describe('what the examples needed', () => {
     expect([...out['a']!.data]).toEqual([8, 16]);
     expect(out['n']!.shape).toEqual([3, 1]);
     expect([...out['last']!.data]).toEqual([6]);
+  });
+
+  test('a state that hides a function of the same name (mean) is reported with where the name was bound', () => {
+    const src = 'layer S(d) {\n  state mean: f32[d] = zeros\n  fn forward(x) = mean(x, 0)\n}\nmodel M {\n  input x: f32[B, 4]\n  layer s = S(4)\n  output y = s(x)\n}';
+    const [d] = compileErr(src);
+    expect(d?.code).toBe('E0105');
+    expect(d?.notes.map((n) => n.message)).toContain("'mean' is defined here");
+    const at = d?.notes.find((n) => n.message === "'mean' is defined here")?.span;
+    expect(src.slice(at!.start, at!.end)).toContain('mean');
+    expect(src.slice(0, at!.start).split('\n').length).toBe(2);
   });
 });
 
@@ -79,14 +108,14 @@ describe('beyond the core curriculum', () => {
     expect([...readFileSync(png).subarray(1, 4)].map((c) => String.fromCharCode(c)).join('')).toBe('PNG');
   }, 120_000);
 
-  test('reinforce: the mean CartPole episode grows from about 22 steps (untrained) past 150 of 200', async () => {
+  test('reinforce: the mean CartPole episode grows from about 22 steps (untrained) past 150 of 200 in 33 updates', async () => {
     const ckpt = join(dir, 'reinforce.safetensors');
     const untrained = compileOk(readFileSync('examples/reinforce.dlm', 'utf8'), 'examples/reinforce.dlm').model();
     const starts = (JSON.parse(readFileSync('examples/data/cartpole_starts.json', 'utf8')) as { start: number[][] }).start.slice(0, 200);
     const random = untrained.forward({ start: { data: Float32Array.from(starts.flat()), shape: [starts.length, 4] } })['episode_length']!.data[0]!;
     expect(random).toBeGreaterThan(15);
     expect(random).toBeLessThan(40);
-    const r = await runCli('train', 'examples/reinforce.dlm', '--data', 'examples/data/cartpole_starts.json', '--epochs', '5', '--out', ckpt);
+    const r = await runCli('train', 'examples/reinforce.dlm', '--data', 'examples/data/cartpole_starts.json', '--epochs', '3', '--out', ckpt);
     expect(r.code).toBe(0);
     expect(metric(r.stdout, 'episode_length')).toBeGreaterThan(150);
   }, 120_000);

@@ -233,8 +233,12 @@ export class ExprElab {
       }
       case 'layerDef':
         return e ? this.c.err('E0105', span, `layer '${callee.decl.name.name}' must be instantiated with 'layer name = ${callee.decl.name.name}(...)' before it is called`) : ERROR;
-      default:
-        return this.c.err('E0105', span, `${describe(callee)} cannot be called`);
+      default: {
+        // a name that hides a function (a state called `mean`, an output called like a helper) says where it was bound
+        const name = e?.callee.kind === 'Name' ? e.callee.name : undefined;
+        const bound = name !== undefined ? scope.lookup(name)?.span : undefined;
+        return this.c.err('E0105', span, `${describe(callee)} cannot be called`, name !== undefined && bound ? [note(`'${name}' is defined here`, bound)] : []);
+      }
     }
   }
 
