@@ -308,7 +308,10 @@ export const main = async (argv: readonly string[], out: Out = consoleOut()): Pr
         sampleCommand(out, model, { ...(o.output ? { output: o.output } : {}), ...(o.checkpoint ? { checkpoint: o.checkpoint } : {}), n: num(o.n, 'n', true) ?? (o.temperature !== undefined ? 10 : 64), ...(o.out ? { out: o.out } : {}), seed, ...(o.temperature !== undefined ? { temperature: num(o.temperature, 'temperature')! } : {}) });
         return EXIT.ok;
       case 'neighbours':
-        neighboursCommand(out, model, { ...(o.checkpoint ? { checkpoint: o.checkpoint } : {}), ...(o.output ? { output: o.output } : {}), ...(o.probe ? { probe: o.probe } : {}), n: num(o.n, 'n', true) ?? 5 });
+        neighboursCommand(out, model, {
+          ...(o.checkpoint ? { checkpoint: o.checkpoint } : {}), ...(o.output ? { output: o.output } : {}), ...(o.probe ? { probe: o.probe } : {}),
+          n: num(o.n, 'n', true) ?? 5,
+        });
         return EXIT.ok;
       case 'eval': {
         if (!o.checkpoint) throw new UsageError('eval needs --checkpoint FILE.safetensors');

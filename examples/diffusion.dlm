@@ -68,7 +68,8 @@ model Diffusion {
 
   // Ancestral (DDPM) sampling from pure noise through all 100 steps, in a scan, drawing fresh noise z at
   // each step (a scan step's random draws differ from step to step):
-  //   x_{t−1} = (x_t − β_t/√(1 − ᾱ_t)·ε̂)/√(1 − β_t) + σ_t·z,  β_t = 1 − ᾱ_t/ᾱ_{t−1},  σ_t² = β_t·(1 − ᾱ_{t−1})/(1 − ᾱ_t)
+  //   x_{t−1} = (x_t − β_t/√(1 − ᾱ_t)·ε̂)/√(1 − β_t) + σ_t·z,
+  //   β_t = 1 − ᾱ_t/ᾱ_{t−1},  σ_t² = β_t·(1 − ᾱ_{t−1})/(1 − ᾱ_t)
   // (β capped at 0.999 as Nichol & Dhariwal do; the last step adds no noise).
   fn ddpm_step(xt, t_now) {
     let ab_now = alpha_bar(t_now)

@@ -15,7 +15,8 @@ import { compileErr, compileOk } from './helpers/compile.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'dlm-frontier-'));
 const metric = (text: string, name: string): number => Number(new RegExp(`test: .*\\b${name} ([-\\d.]+)`).exec(text)![1]);
-const vec = (m: ReturnType<ReturnType<typeof compileOk>['model']>, inputs: Parameters<typeof m.forward>[0], name: string) => [...m.forward(inputs, 'f64')[name]!.data];
+type Compiled = ReturnType<ReturnType<typeof compileOk>['model']>;
+const vec = (m: Compiled, inputs: Parameters<Compiled['forward']>[0], name: string) => [...m.forward(inputs, 'f64')[name]!.data];
 
 describe('stdlib rl', () => {
   test('sample_categorical draws k with probability softmax(logits)_k (Gumbel-max), one-hot and seeded', () => {
@@ -33,7 +34,14 @@ describe('stdlib rl', () => {
   });
 
   test('greedy, log_prob and entropy against their formulas', () => {
-    const m = compileOk('import rl\nmodel P {\n  input z: f32[2, 3]\n  input a: f32[2, 3]\n  output g = rl.greedy(z)\n  output lp = rl.log_prob(z, a)\n  output h = rl.entropy(z)\n}').model();
+    const m = compileOk(`import rl
+model P {
+  input z: f32[2, 3]
+  input a: f32[2, 3]
+  output g = rl.greedy(z)
+  output lp = rl.log_prob(z, a)
+  output h = rl.entropy(z)
+}`).model();
     const z = [1, 0, -1, 0.5, 2, 0.5], a = [0, 0, 1, 0, 1, 0];
     const out = m.forward({ z: { data: Float32Array.from(z), shape: [2, 3] }, a: { data: Float32Array.from(a), shape: [2, 3] } }, 'f64');
     expect([...out['g']!.data]).toEqual([1, 0, 0, 0, 1, 0]);
@@ -62,7 +70,11 @@ model G {
 
 describe('what the examples needed', () => {
   test('random draws inside a scan step are fresh at every step (and the same for the same key)', () => {
-    const m = compileOk('model R {\n  input x: f32[B, 4]\n  fn step(c) = rand_like(c)\n  output rs = scan(step, x, length = 3)\n}').model(undefined, { seed: 1 });
+    const m = compileOk(`model R {
+  input x: f32[B, 4]
+  fn step(c) = rand_like(c)
+  output rs = scan(step, x, length = 3)
+}`).model(undefined, { seed: 1 });
     const x = { data: new Float32Array(8), shape: [2, 4] };
     const rs = vec(m, { x }, 'rs');
     expect(new Set(rs).size).toBe(24);
@@ -70,7 +82,14 @@ describe('what the examples needed', () => {
   });
 
   test('a list of scan results with different shapes is indexed by position', () => {
-    const m = compileOk('model L {\n  input x: f32[B, 2]\n  fn step(a, n) = [a * 2, n + 1]\n  let r = scan(step, [x, sum(x, -1)], length = 3)\n  output a = r[0][-1]\n  output n = r[1]\n  output last = r[-1][2]\n}').model();
+    const m = compileOk(`model L {
+  input x: f32[B, 2]
+  fn step(a, n) = [a * 2, n + 1]
+  let r = scan(step, [x, sum(x, -1)], length = 3)
+  output a = r[0][-1]
+  output n = r[1]
+  output last = r[-1][2]
+}`).model();
     const out = m.forward({ x: { data: Float32Array.of(1, 2), shape: [1, 2] } }, 'f64');
     expect([...out['a']!.data]).toEqual([8, 16]);
     expect(out['n']!.shape).toEqual([3, 1]);
@@ -78,7 +97,15 @@ describe('what the examples needed', () => {
   });
 
   test('a state that hides a function of the same name (mean) is reported with where the name was bound', () => {
-    const src = 'layer S(d) {\n  state mean: f32[d] = zeros\n  fn forward(x) = mean(x, 0)\n}\nmodel M {\n  input x: f32[B, 4]\n  layer s = S(4)\n  output y = s(x)\n}';
+    const src = `layer S(d) {
+  state mean: f32[d] = zeros
+  fn forward(x) = mean(x, 0)
+}
+model M {
+  input x: f32[B, 4]
+  layer s = S(4)
+  output y = s(x)
+}`;
     const [d] = compileErr(src);
     expect(d?.code).toBe('E0105');
     expect(d?.notes.map((n) => n.message)).toContain("'mean' is defined here");

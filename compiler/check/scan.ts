@@ -110,7 +110,8 @@ export const scanBuiltin = (x: ExprElab, a: CallArgs, span: Span, scope: Scope):
   // Random draws in the step (rand_like, dropout, sampling) read a key of their own at every step, so each
   // iteration draws fresh numbers: the keys are one more sequence, integers < 2^24 hashed from the outer key.
   const stepKey = b.at(span, () => b.input(bodyInputName('x', xs.length), 'input', { dtype: 'f32', shape: [] }, span));
-  const result = x.c.withHyper(RANDOM_KEY, stepKey, () => x.apply(stepArg.v, { pos: placeholders.map((id) => ({ v: { k: 'tensor', id }, span: stepArg.span })), kw: new Map() }, span, scope));
+  const stepArgs = { pos: placeholders.map((id) => ({ v: { k: 'tensor' as const, id }, span: stepArg.span })), kw: new Map() };
+  const result = x.c.withHyper(RANDOM_KEY, stepKey, () => x.apply(stepArg.v, stepArgs, span, scope));
   const outs = result.k === 'error' ? undefined : tensors(x, { v: result, span });
   const region0 = b.cut(from);
   const drawsRandom = region0.some((n) => n.inputs.includes(stepKey));

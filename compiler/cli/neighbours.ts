@@ -34,10 +34,15 @@ export const nearestRows = (table: ArrayLike<number>, V: number, D: number, prob
 export const neighboursCommand = (out: Out, model: Model, f: NeighbourFlags): void => {
   if (f.checkpoint) loadParams(model, f.checkpoint);
   const name = f.output ?? model.ir.outputs.find((o) => outputType(model, o)?.shape.length === 2 && !usesInputs(model, o));
-  if (!name || !model.ir.outputs.includes(name)) throw new UsageError(`model ${model.name} has no ${f.output ? `output '${f.output}'` : 'output of type [V, D] that reads no input'} (outputs: ${model.ir.outputs.join(', ')})`);
+  if (!name || !model.ir.outputs.includes(name)) {
+    const what = f.output ? `output '${f.output}'` : 'output of type [V, D] that reads no input';
+    throw new UsageError(`model ${model.name} has no ${what} (outputs: ${model.ir.outputs.join(', ')})`);
+  }
   const t = outputType(model, name)!;
   const V = Number(t.shape[0]), D = Number(t.shape[1]);
-  if (t.shape.length !== 2 || !Number.isInteger(V) || !Number.isInteger(D)) throw new UsageError(`output '${name}' must be an embedding table [V, D] of fixed size, not ${JSON.stringify(t.shape)}`);
+  if (t.shape.length !== 2 || !Number.isInteger(V) || !Number.isInteger(D)) {
+    throw new UsageError(`output '${name}' must be an embedding table [V, D] of fixed size, not [${t.shape.join(', ')}]`);
+  }
   if (usesInputs(model, name)) throw new UsageError(`output '${name}' reads the model's inputs; neighbours needs a table of parameters`);
   const letters = V === LETTERS.length && model.ir.train?.settings['data'] === 'words';
   const tokens = (f.probe ?? (letters ? 'a,e,i,o,u' : '0,1,2')).split(',').map((s) => s.trim()).filter(Boolean);
@@ -55,4 +60,5 @@ export const neighboursCommand = (out: Out, model: Model, f: NeighbourFlags): vo
 };
 
 /** Whether an output reads a model input or target (not only parameters, state and constants). */
-const usesInputs = (model: Model, name: string): boolean => inputNodes(selectOutputs(model.ir.fn, [name])).some((n) => ['input', 'target'].includes(inputRole(n)));
+const usesInputs = (model: Model, name: string): boolean =>
+  inputNodes(selectOutputs(model.ir.fn, [name])).some((n) => ['input', 'target'].includes(inputRole(n)));
