@@ -84,7 +84,7 @@ layer Conv3d(c_in, c_out, k, stride = 1, padding = 0, dilation = 1, groups = 1, 
 // pads nothing. (A PyTorch padding row someone set nonzero would differ: here it is always zero.)
 layer Embedding(vocab, d, init = normal(std = 0.1), padding_idx = vocab) {
   param W: f32[vocab, d] = init
-  fn forward(ids) {
+  fn forward(ids: i32[...]) {
     let pad = expand_dims(cast(ids == padding_idx, f32) + cast(ids == padding_idx + vocab, f32), -1)
     where(pad > 0, 0, gather(W, ids))
   }
@@ -123,21 +123,21 @@ fn mse(pred, truth, reduction = mean) = reduction(square(pred - truth))
 // |ŷ − y|, reduced
 fn mae(pred, truth, reduction = mean) = reduction(abs(pred - truth))
 
-// Softmax cross-entropy with integer class labels over the last axis, through log-softmax (stable at
-// any logit size), as PyTorch's cross_entropy: rows whose label is ignore_index count for nothing, and
-// label_smoothing = ε mixes the target with the uniform distribution:
+// Softmax cross-entropy of logits [..., C] with integer class labels [...] (i32; for one-hot or probability
+// targets use softmax_cross_entropy), through log-softmax, as PyTorch's: rows whose label is ignore_index
+// count for nothing, and label_smoothing = ε mixes the target with the uniform distribution:
 // l = (1 − ε)·(−log p_y) + ε·(−(1/C) Σ_c log p_c).
-fn cross_entropy(logits, labels, reduction = mean, ignore_index = -100, label_smoothing = 0.0) {
+fn cross_entropy(logits: f32[..., C], labels: i32[...], reduction = mean, ignore_index = -100, label_smoothing = 0.0) {
   // −Σ_c q_c log p_c with the smoothed target q = (1 − ε)·one_hot(y) + ε/C
   let q = (1 - label_smoothing) * one_hot(labels, dim(logits, -1)) + label_smoothing / dim(logits, -1)
   reduce_kept(-sum(log_softmax(logits) * q, -1), cast(labels != ignore_index, f32), reduction)
 }
 // Cross-entropy over the labelled positions of sequences: logits [B, T, V], labels i32[B, T] where −1
 // (ignore_index) marks padding: it contributes nothing, to the sum or to the count.
-fn sequence_cross_entropy(logits, labels, reduction = mean, ignore_index = -1, label_smoothing = 0.0) =
+fn sequence_cross_entropy(logits: f32[..., V], labels: i32[...], reduction = mean, ignore_index = -1, label_smoothing = 0.0) =
   cross_entropy(logits, labels, reduction, ignore_index, label_smoothing)
-// Softmax cross-entropy with one-hot or soft target distributions: −Σ_c t_c log p_c per row, reduced
-fn softmax_cross_entropy(logits, targets, reduction = mean) = reduction(-sum(targets * log_softmax(logits), -1))
+// Softmax cross-entropy with one-hot or soft targets [..., C] (f32; integer labels: cross_entropy): −Σ_c t_c log p_c
+fn softmax_cross_entropy(logits: f32[..., C], targets: f32[..., C], reduction = mean) = reduction(-sum(targets * log_softmax(logits), -1))
 
 // Binary cross-entropy from logits z (PyTorch's BCEWithLogitsLoss), never overflowing:
 // l = max(z, 0) − z·y + log(1 + e^−|z|), and with pos_weight w the positive term weighted:

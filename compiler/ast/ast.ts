@@ -15,6 +15,8 @@ export interface TypeAnn {
   readonly kind: 'TypeAnn';
   readonly dtype: 'f32' | 'i32' | 'bool';
   readonly dims: readonly DimExpr[];
+  /** `f32[..., C]`: a `...` standing for any number of dims sits before dims[at] (contracts of function parameters). */
+  readonly rest?: { readonly at: number; readonly span: Span };
   readonly span: Span;
 }
 

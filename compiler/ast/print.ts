@@ -34,7 +34,11 @@ export const printDim = (d: A.DimExpr, min = 0): string => {
   }
 };
 
-export const printType = (t: A.TypeAnn): string => (t.dims.length ? `${t.dtype}[${t.dims.map((d) => printDim(d)).join(', ')}]` : t.dtype);
+export const printType = (t: A.TypeAnn): string => {
+  const dims = t.dims.map((d) => printDim(d));
+  if (t.rest) dims.splice(t.rest.at, 0, '...');
+  return dims.length ? `${t.dtype}[${dims.join(', ')}]` : t.dtype;
+};
 
 const printArg = (a: A.Arg, indent: string): string => (a.name ? `${a.name.name} = ${printExpr(a.value, indent)}` : printExpr(a.value, indent));
 

@@ -190,7 +190,13 @@ export class Elab {
         }
       }
     };
+    if (t.rest) {
+      this.err('E0112', t.rest.span, "'...' (any number of dims) is allowed only in a function's parameter and result types",
+        [note('inputs, parameters and states have a fixed rank: write each dimension')]);
+      return undefined;
+    }
     for (const d of t.dims) {
+      if (d.kind === 'DimName' && d.name === '...') { this.err('E0112', d.span, "a type has at most one '...'"); ok = false; continue; }
       const v = evalDim(d);
       if (v === undefined) { ok = false; continue; }
       if (typeof v === 'number' && (!Number.isInteger(v) || v < 0)) { this.err('E0207', d.span, `dimension must be a non-negative integer, got ${v}`); ok = false; continue; }

@@ -1,7 +1,8 @@
 // Elaboration of expressions: literals, names, operators, indexing, blocks and calls (user functions,
 // layers, built-ins, primitives, grad). Static arithmetic (dims, literals) is folded here.
 import { didYouMean } from '../diagnostics/suggest.js';
-import type { Arg, BinaryOp, Expr, FnDecl, UpdateStmt } from '../ast/ast.js';
+import type { Arg, BinaryOp, Expr, FnDecl, TypeAnn, UpdateStmt } from '../ast/ast.js';
+import { printType } from '../ast/print.js';
 import type { Span } from '../diagnostics/span.js';
 import { note } from '../diagnostics/codes.js';
 import { opDef } from '../ops/registry.js';
@@ -13,6 +14,7 @@ import type { Elab } from './elab.js';
 import { callGrad } from './gradcall.js';
 import { callCustom } from './customGrad.js';
 import { isStackOverflow } from './limits.js';
+import { stdlibDoc } from './stdlibDoc.js';
 import { indexTensor } from './index.js';
 import { ERROR, describe, type Binding, type Scope } from './scope.js';
 
@@ -289,17 +291,29 @@ export class ExprElab {
     const id = this.c.tensor(v, span);
     if (id === undefined) return false;
     const actual = this.c.type(id);
-    if (t.dims.length !== actual.shape.length) {
-      this.c.err('E0205', span, `${what} is ${fmtType(actual)}, but is declared with rank ${t.dims.length}`, [note('declared here', t.span)]);
+    const r = actual.shape.length, n = t.dims.length;
+    // With `...` at `at`, dims[0..at) are the first actual dims and dims[at..n) the last ones.
+    const at = t.rest?.at ?? n;
+    const actualAt = (i: number) => (i < at ? i : r - (n - i));
+    const declared = printType(t);
+    const convert = actual.dtype === t.dtype || v.k === 'static' ? [] : t.dtype === 'i32' && actual.dtype === 'f32'
+      ? [note('integer class indices come from cast(x, i32), or from one-hot or probability rows with argmax(x, -1)')]
+      : [note(`cast(x, ${t.dtype}) converts`)];
+    const notes = [note('declared here', t.span), ...stdlibDoc(t.span), ...convert];
+    if (t.rest ? r < n : r !== n) {
+      const rank = t.rest ? `at least rank ${n}` : `rank ${n}`;
+      this.c.err('E0205', span, `${what} is ${fmtType(actual)}, but is declared as ${declared} (${rank})`, notes);
       return false;
     }
     // Unbound single names take the actual dim; everything else must match.
-    t.dims.forEach((d, i) => { if (d.kind === 'DimName' && !scope.lookup(d.name)) scope.define(d.name, { k: 'static', value: actual.shape[i]! }, d.span); });
-    const want = this.c.dims(t, scope, false);
-    if (!want) return false;
+    t.dims.forEach((d, i) => { if (d.kind === 'DimName' && d.name !== '...' && !scope.lookup(d.name)) scope.define(d.name, { k: 'static', value: actual.shape[actualAt(i)]! }, d.span); });
+    const fixed = this.c.dims(t.rest ? { ...t, rest: undefined } as TypeAnn : t, scope, false);
+    if (!fixed) return false;
+    const want = t.rest ? [...fixed.slice(0, at), ...actual.shape.slice(at, r - (n - at)), ...fixed.slice(at)] : fixed;
     const dtypeOk = t.dtype === actual.dtype || (t.dtype === 'f32' && v.k === 'static');
     if (!dtypeOk || !sameShape(want, actual.shape)) {
-      this.c.err('E0205', span, `${what} is ${fmtType(actual)}, but is declared as ${fmtType({ dtype: t.dtype, shape: want })}`, [note('declared here', t.span)]);
+      const expected = !t.rest ? fmtType({ dtype: t.dtype, shape: want }) : sameShape(want, actual.shape) ? declared : `${declared}, here ${fmtType({ dtype: t.dtype, shape: want })}`;
+      this.c.err('E0205', span, `${what} is ${fmtType(actual)}, but is declared as ${expected}`, notes);
       return false;
     }
     return true;

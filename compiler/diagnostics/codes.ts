@@ -20,6 +20,7 @@ export const CODES = {
   E0109: 'unknown initializer',
   E0110: 'unknown optimizer or optimizer setting',
   E0111: 'unknown or invalid train setting',
+  E0112: "'...' in a type where a fixed rank is needed",
   E0201: 'shapes cannot be broadcast together',
   E0202: 'matmul dimension mismatch',
   E0203: 'invalid shape for operation',

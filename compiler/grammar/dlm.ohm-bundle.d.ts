@@ -47,6 +47,8 @@ export interface DlmActionDict<T> extends BaseActionDict<T> {
   TrainSetting?: (this: NonterminalNode, arg0: NonterminalNode, arg1: TerminalNode, arg2: NonterminalNode, arg3: IterationNode) => T;
   TypeAnn?: (this: NonterminalNode, arg0: NonterminalNode, arg1: IterationNode) => T;
   Dims?: (this: NonterminalNode, arg0: TerminalNode, arg1: NonterminalNode, arg2: TerminalNode) => T;
+  DimItem_rest?: (this: NonterminalNode, arg0: TerminalNode) => T;
+  DimItem?: (this: NonterminalNode, arg0: NonterminalNode) => T;
   DimExpr_add?: (this: NonterminalNode, arg0: NonterminalNode, arg1: TerminalNode, arg2: NonterminalNode) => T;
   DimExpr_sub?: (this: NonterminalNode, arg0: NonterminalNode, arg1: TerminalNode, arg2: NonterminalNode) => T;
   DimExpr?: (this: NonterminalNode, arg0: NonterminalNode) => T;

@@ -70,9 +70,15 @@ const actions: DlmActionDict<unknown> = {
     return { kind: 'Optimizer', value: ast(value), ...(g ? { groups: g } : {}), span: sp(this) } satisfies A.OptimizerDecl;
   },
   TypeAnn(dt, dims) {
-    return { kind: 'TypeAnn', dtype: dt.sourceString as A.TypeAnn['dtype'], dims: opt<A.DimExpr[]>(dims) ?? [], span: sp(this) } satisfies A.TypeAnn;
+    const items = opt<(A.DimExpr | RestDim)[]>(dims) ?? [];
+    const at = items.findIndex((d) => d.kind === 'Rest');
+    const rest = at >= 0 ? { rest: { at, span: items[at]!.span } } : {};
+    // a second `...` is kept as an unknown dimension named '...' (the checker reports it)
+    const list = items.filter((_, i) => i !== at).map((d): A.DimExpr => (d.kind === 'Rest' ? { kind: 'DimName', name: '...', span: d.span } : d));
+    return { kind: 'TypeAnn', dtype: dt.sourceString as A.TypeAnn['dtype'], dims: list, ...rest, span: sp(this) } satisfies A.TypeAnn;
   },
   Dims(_o, ds, _c) { return list(ds); },
+  DimItem_rest(_d) { return { kind: 'Rest', span: sp(this) } satisfies RestDim; },
   DimExpr_add(l, _p, r) { return { kind: 'DimBin', op: '+', left: ast(l), right: ast(r), span: sp(this) } satisfies A.DimExpr; },
   DimExpr_sub(l, _p, r) { return { kind: 'DimBin', op: '-', left: ast(l), right: ast(r), span: sp(this) } satisfies A.DimExpr; },
   DimTerm_div(l, _p, r) { return { kind: 'DimBin', op: '/', left: ast(l), right: ast(r), span: sp(this) } satisfies A.DimExpr; },
@@ -119,3 +125,6 @@ const actions: DlmActionDict<unknown> = {
 
 export const semantics = grammar.createSemantics().addOperation<unknown>('toAst', actions);
 export { grammar };
+
+/** A `...` among a type's dims, before TypeAnn sets it apart. */
+interface RestDim { readonly kind: 'Rest'; readonly span: Span }
