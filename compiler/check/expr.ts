@@ -1,7 +1,7 @@
 // Elaboration of expressions: literals, names, operators, indexing, blocks and calls (user functions,
 // layers, built-ins, primitives, grad). Static arithmetic (dims, literals) is folded here.
 import { didYouMean } from '../diagnostics/suggest.js';
-import type { Arg, BinaryOp, Expr, FnDecl, TypeAnn, UpdateStmt } from '../ast/ast.js';
+import type { Arg, BinaryOp, Expr, FnDecl, UpdateStmt } from '../ast/ast.js';
 import { printType } from '../ast/print.js';
 import type { Span } from '../diagnostics/span.js';
 import { note } from '../diagnostics/codes.js';
@@ -307,7 +307,8 @@ export class ExprElab {
     }
     // Unbound single names take the actual dim; everything else must match.
     t.dims.forEach((d, i) => { if (d.kind === 'DimName' && d.name !== '...' && !scope.lookup(d.name)) scope.define(d.name, { k: 'static', value: actual.shape[actualAt(i)]! }, d.span); });
-    const fixed = this.c.dims(t.rest ? { ...t, rest: undefined } as TypeAnn : t, scope, false);
+    const { rest: _rest, ...withoutRest } = t;
+    const fixed = this.c.dims(withoutRest, scope, false);
     if (!fixed) return false;
     const want = t.rest ? [...fixed.slice(0, at), ...actual.shape.slice(at, r - (n - at)), ...fixed.slice(at)] : fixed;
     const dtypeOk = t.dtype === actual.dtype || (t.dtype === 'f32' && v.k === 'static');
