@@ -25,7 +25,10 @@ const listOf = (r: number, what: string) => (r === 1 ? `a number` : `a number or
 export const ints = (x: ExprElab, g: Arg, r: number, dflt: readonly number[], what: string, min: number): number[] | undefined => {
   if (!g) return [...dflt];
   const items = g.v.k === 'list' ? g.v.items : [g.v];
-  if (g.v.k === 'list' && items.length !== r) { x.c.err('E0250', g.span, `${what} takes ${listOf(r, what)}, found a list of ${items.length}`); return undefined; }
+  if (g.v.k === 'list' && items.length !== r) {
+    x.c.err('E0250', g.span, `${what} takes ${listOf(r, what)}, found a list of ${items.length}`);
+    return undefined;
+  }
   const out: number[] = [];
   for (const it of items) {
     const n = x.c.staticInt(it, g.span, what);
@@ -47,7 +50,10 @@ export const padArg = (x: ExprElab, g: Arg, r: number, what = 'padding'): number
   const forms = r === 1 ? 'a number or [left, right]' : r === 2 ? 'a number, [ph, pw] or [top, bottom, left, right]'
     : 'a number, [pd, ph, pw] or [front, back, top, bottom, left, right]';
   if (g.v.k !== 'list' && g.v.k !== 'static') { x.c.err('E0250', g.span, `${what} takes ${forms}, found ${describe(g.v)}`); return undefined; }
-  if (g.v.k === 'list' && items.length !== r && items.length !== 2 * r) { x.c.err('E0250', g.span, `${what} takes ${forms}, found a list of ${items.length}`); return undefined; }
+  if (g.v.k === 'list' && items.length !== r && items.length !== 2 * r) {
+    x.c.err('E0250', g.span, `${what} takes ${forms}, found a list of ${items.length}`);
+    return undefined;
+  }
   const p: number[] = [];
   for (const it of items) {
     const n = x.c.staticInt(it, g.span, what);
@@ -74,7 +80,8 @@ export const spatialInput = (x: ExprElab, g: Arg, fn: string, r: number, span: S
   const shape = x.c.type(id).shape;
   const layout = ['[N, C, L]', '[N, C, H, W]', '[N, C, D, H, W]'][r - 1]!;
   if (shape.length !== r + 2 || shape.slice(1).some((d) => typeof d !== 'number')) {
-    x.c.err('E0251', g.span, `${fn} takes an input ${layout} with fixed sizes after the batch axis, got ${fmtShape(shape)}`, [note(`the input is ${fmtShape(shape)}`, g.span)]);
+    x.c.err('E0251', g.span, `${fn} takes an input ${layout} with fixed sizes after the batch axis, got ${fmtShape(shape)}`,
+      [note(`the input is ${fmtShape(shape)}`, g.span)]);
     return undefined;
   }
   return { id, shape, sp: shape.slice(2) as number[] };

@@ -96,9 +96,13 @@ const checkConv = (x: ExprElab, fn: string, a: CallArgs, span: Span, xs: readonl
   const ops = [{ what: 'the input', shape: xs, span: get(a, 0, 'x')?.span }, { what: 'the filter', shape: ws, span: get(a, 1, 'w')?.span }];
   const r = xs.length - 2;
   const C = xs[1] as number, Co = ws[0] as number, Cg = ws[1] as number;
-  if (C % g.groups !== 0 || Co % g.groups !== 0) { shapeErr(x, 'E0251', span, `${fn}: groups = ${g.groups} must divide the ${C} input and ${Co} output channels`, ops); return undefined; }
+  if (C % g.groups !== 0 || Co % g.groups !== 0) {
+    shapeErr(x, 'E0251', span, `${fn}: groups = ${g.groups} must divide the ${C} input and ${Co} output channels`, ops);
+    return undefined;
+  }
   if (Cg * g.groups !== C) {
-    shapeErr(x, 'E0251', span, `${fn}: the filter ${fmtShape(ws)} expects ${Cg * g.groups} input channels${g.groups > 1 ? ` (${Cg} per group × ${g.groups} groups)` : ''}, the input ${fmtShape(xs)} has ${C}`, ops);
+    const per = g.groups > 1 ? ` (${Cg} per group × ${g.groups} groups)` : '';
+    shapeErr(x, 'E0251', span, `${fn}: the filter ${fmtShape(ws)} expects ${Cg * g.groups} input channels${per}, the input ${fmtShape(xs)} has ${C}`, ops);
     return undefined;
   }
   const out: number[] = [];
@@ -106,7 +110,8 @@ const checkConv = (x: ExprElab, fn: string, a: CallArgs, span: Span, xs: readonl
     const [n, k, d] = [xs[i + 2] as number, ws[i + 2] as number, g.dilation[i]!];
     const room = n + g.pad[2 * i]! + g.pad[2 * i + 1]! - d * (k - 1) - 1;
     if (room < 0) {
-      shapeErr(x, 'E0252', span, `${fn}${r === 1 ? ':' : ` ${AXES[r]!.split(/, | and /)[i]}:`} a kernel of ${k}${d > 1 ? ` (dilation ${d})` : ''} does not fit in ${n} + padding ${g.pad[2 * i]! + g.pad[2 * i + 1]!}`, ops);
+      const where = r === 1 ? ':' : ` ${AXES[r]!.split(/, | and /)[i]}:`, kernel = `${k}${d > 1 ? ` (dilation ${d})` : ''}`;
+      shapeErr(x, 'E0252', span, `${fn}${where} a kernel of ${kernel} does not fit in ${n} + padding ${g.pad[2 * i]! + g.pad[2 * i + 1]!}`, ops);
       return undefined;
     }
     out.push(Math.floor(room / g.stride[i]!) + 1);
@@ -119,7 +124,8 @@ const checkConv = (x: ExprElab, fn: string, a: CallArgs, span: Span, xs: readonl
  * becomes what the last window reaches, (o − 1)·s + d·(k − 1) + 1 − n − p_before; where that is
  * negative the input is cut instead, so the convolution's sizes divide exactly.
  */
-const floorFit = (x: ExprElab, xi: number, sp: readonly number[], ks: readonly number[], outs: readonly number[], g: ConvGeom, span: Span): { xi: number; g: ConvGeom } | undefined => {
+const floorFit = (x: ExprElab, xi: number, sp: readonly number[], ks: readonly number[], outs: readonly number[], g: ConvGeom,
+  span: Span): { xi: number; g: ConvGeom } | undefined => {
   const far = sp.map((n, i) => (outs[i]! - 1) * g.stride[i]! + g.dilation[i]! * (ks[i]! - 1) + 1 - n - g.pad[2 * i]!);
   const pad = g.pad.map((p, j) => (j % 2 === 0 ? p : Math.max(far[(j - 1) / 2]!, 0)));
   if (far.every((f) => f >= 0)) return { xi, g: { ...g, pad } };
@@ -144,7 +150,8 @@ export const convNd = (r: 1 | 2 | 3) => (x: ExprElab, a: CallArgs, span: Span): 
   if (!inp || wi === undefined || !stride || !dil || groups === undefined) return ERROR;
   const ws = x.c.type(wi).shape;
   if (ws.length !== r + 2 || ws.some((d) => typeof d !== 'number')) {
-    return shapeErr(x, 'E0251', wa.span, `${fn} takes a filter ${layouts[r]} with fixed sizes, got ${fmtShape(ws)}`, [{ what: 'the input', shape: inp.shape, span: get(a, 0, 'x')!.span }, { what: 'the filter', shape: ws, span: wa.span }]);
+    return shapeErr(x, 'E0251', wa.span, `${fn} takes a filter ${layouts[r]} with fixed sizes, got ${fmtShape(ws)}`,
+      [{ what: 'the input', shape: inp.shape, span: get(a, 0, 'x')!.span }, { what: 'the filter', shape: ws, span: wa.span }]);
   }
   const pad = convPadding(x, get(a, 3, 'padding'), inp.sp, ws.slice(2) as number[], stride, dil);
   if (!pad) return ERROR;
@@ -157,7 +164,8 @@ export const convNd = (r: 1 | 2 | 3) => (x: ExprElab, a: CallArgs, span: Span): 
   const [N, C] = inp.shape as [Dim, number];
   const x2 = op('reshape', [fit.xi], { shape: [N, C, 1, x.c.type(fit.xi).shape[2]!] });
   const w2 = op('reshape', [wi], { shape: [ws[0]!, ws[1]!, 1, ws[2]!] });
-  const y = x2 === undefined || w2 === undefined ? undefined : convLowered(x, x2, w2, { stride: [1, ...stride], pad: [0, 0, ...g.pad], dilation: [1, ...dil], groups }, span);
+  const g2: ConvGeom = { stride: [1, ...stride], pad: [0, 0, ...g.pad], dilation: [1, ...dil], groups };
+  const y = x2 === undefined || w2 === undefined ? undefined : convLowered(x, x2, w2, g2, span);
   const y1 = y === undefined ? undefined : op('reshape', [y], { shape: [N, ws[0]!, x.c.type(y).shape[3]!] });
   return y1 === undefined ? ERROR : { k: 'tensor', id: y1 };
 };
@@ -187,13 +195,18 @@ export const convTranspose2d = (x: ExprElab, a: CallArgs, span: Span): Binding =
   if (!inp || wi === undefined || !stride || !dil || !pad || !opad || groups === undefined) return ERROR;
   const xs = inp.shape, ws = x.c.type(wi).shape;
   const ops = [{ what: 'the input', shape: xs, span: get(a, 0, 'x')!.span }, { what: 'the filter', shape: ws, span: wa.span }];
-  if (ws.length !== 4 || ws.some((d) => typeof d !== 'number')) return shapeErr(x, 'E0251', wa.span, `conv_transpose2d takes a filter [C_in, C_out/groups, KH, KW] with fixed sizes, got ${fmtShape(ws)}`, ops);
+  if (ws.length !== 4 || ws.some((d) => typeof d !== 'number')) {
+    return shapeErr(x, 'E0251', wa.span, `conv_transpose2d takes a filter [C_in, C_out/groups, KH, KW] with fixed sizes, got ${fmtShape(ws)}`, ops);
+  }
   const [Ci, , KH, KW] = ws as number[] as [number, number, number, number];
-  if (Ci !== xs[1]) return shapeErr(x, 'E0251', span, `conv_transpose2d: the filter ${fmtShape(ws)} expects ${Ci} input channels, the input ${fmtShape(xs)} has ${xs[1]}`, ops);
+  if (Ci !== xs[1]) {
+    return shapeErr(x, 'E0251', span, `conv_transpose2d: the filter ${fmtShape(ws)} expects ${Ci} input channels, the input ${fmtShape(xs)} has ${xs[1]}`, ops);
+  }
   if (Ci % groups !== 0) return shapeErr(x, 'E0251', span, `conv_transpose2d: groups = ${groups} must divide the ${Ci} input channels`, ops);
   for (let i = 0; i < 2; i++) {
     if (opad[i]! >= Math.max(stride[i]!, dil[i]!)) {
-      return shapeErr(x, 'E0253', get(a, 4, 'output_padding')!.span, `conv_transpose2d: output_padding ${opad[i]} must be smaller than the stride ${stride[i]} or the dilation ${dil[i]} (as PyTorch)`, ops);
+      const why = `output_padding ${opad[i]} must be smaller than the stride ${stride[i]} or the dilation ${dil[i]} (as PyTorch)`;
+      return shapeErr(x, 'E0253', get(a, 4, 'output_padding')!.span, `conv_transpose2d: ${why}`, ops);
     }
   }
   const out = [0, 1].map((i) => (inp.sp[i]! - 1) * stride[i]! - pad[2 * i]! - pad[2 * i + 1]! + dil[i]! * ([KH, KW][i]! - 1) + 1 + opad[i]!);

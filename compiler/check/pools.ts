@@ -22,7 +22,8 @@ const opper = (x: ExprElab, span: Span): Op => (name, ins, attrs) => { const r =
 interface Window { size: number[]; stride: number[]; pad: number[]; dilation: number[]; ceil: boolean }
 
 /** Reads the common arguments; E0252 when a window does not fit (naming the input's shape). */
-const windowArgs = (x: ExprElab, a: CallArgs, fn: string, r: number, sp: readonly number[], shape: readonly Dim[], span: Span, max: boolean): Window | undefined => {
+const windowArgs = (x: ExprElab, a: CallArgs, fn: string, r: number, sp: readonly number[], shape: readonly Dim[], span: Span,
+  max: boolean): Window | undefined => {
   const size = ints(x, get(a, 1, 'size'), r, [], 'size', 1);
   if (size && !get(a, 1, 'size')) { x.c.err('E0104', span, `${fn} needs a window size: ${fn}(x, size)`); return undefined; }
   const stride = get(a, 2, 'stride') ? ints(x, get(a, 2, 'stride'), r, [], 'stride', 1) : size;
@@ -35,12 +36,15 @@ const windowArgs = (x: ExprElab, a: CallArgs, fn: string, r: number, sp: readonl
     const reach = ax.d * (ax.k - 1);
     const where = r === 1 ? '' : ` (${AXES[r]!.split(/, | and /)[i]})`;
     if (ax.p0 > reach || ax.p1 > reach) {
-      shapeErr(x, 'E0252', get(a, 3, 'padding')?.span ?? span, `${fn}: padding ${ax.p0}+${ax.p1}${where} is more than a window of ${ax.k}${ax.d > 1 ? ` with dilation ${ax.d}` : ''} can overlap: each side must be at most ${reach}`,
+      const win = `${ax.k}${ax.d > 1 ? ` with dilation ${ax.d}` : ''}`;
+      shapeErr(x, 'E0252', get(a, 3, 'padding')?.span ?? span,
+        `${fn}: padding ${ax.p0}+${ax.p1}${where} is more than a window of ${win} can overlap: each side must be at most ${reach}`,
         [{ what: 'the input', shape, span: get(a, 0, 'x')?.span }]);
       return undefined;
     }
     if (poolOut(sp[i]!, ax, ceil) < 1) {
-      shapeErr(x, 'E0252', span, `${fn}: a window of ${ax.k}${ax.d > 1 ? ` with dilation ${ax.d}` : ''} does not fit in ${sp[i]}${where} with padding ${ax.p0}+${ax.p1}`,
+      const win = `${ax.k}${ax.d > 1 ? ` with dilation ${ax.d}` : ''}`;
+      shapeErr(x, 'E0252', span, `${fn}: a window of ${win} does not fit in ${sp[i]}${where} with padding ${ax.p0}+${ax.p1}`,
         [{ what: 'the input', shape, span: get(a, 0, 'x')?.span }]);
       return undefined;
     }
@@ -60,7 +64,8 @@ export const maxPool = (r: 1 | 2 | 3) => (x: ExprElab, a: CallArgs, span: Span):
   const op = opper(x, span);
   const [N, C] = inp.shape as [Dim, number];
   const x2 = op('reshape', [inp.id], { shape: [N, C, 1, inp.sp[0]!] });
-  const y = x2 === undefined ? undefined : op('maxpool2d', [x2], { size: [1, ...w.size], stride: [1, ...w.stride], pad: [0, 0, ...w.pad], dilation: [1, ...w.dilation], ceil: w.ceil });
+  const attrs = { size: [1, ...w.size], stride: [1, ...w.stride], pad: [0, 0, ...w.pad], dilation: [1, ...w.dilation], ceil: w.ceil };
+  const y = x2 === undefined ? undefined : op('maxpool2d', [x2], attrs);
   const o = y === undefined ? undefined : op('reshape', [y], { shape: [N, C, x.c.type(y).shape[3]!] });
   return o === undefined ? ERROR : { k: 'tensor', id: o };
 };

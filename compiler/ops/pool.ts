@@ -43,12 +43,16 @@ export const floorPads = (spatial: readonly number[], a: Attrs): number[] => poo
 const poolShape = (x: TensorType, a: Attrs, r: number): Dim[] | string => {
   const s = x.shape;
   const name = `max_pool${r}d`;
-  if (s.length !== r + 2 || s.slice(2).some((d) => typeof d !== 'number')) return `${name} needs [N, C, ${r === 3 ? 'D, ' : ''}H, W] with fixed spatial sizes, got ${fmtShape(s)}`;
+  if (s.length !== r + 2 || s.slice(2).some((d) => typeof d !== 'number')) {
+    return `${name} needs [N, C, ${r === 3 ? 'D, ' : ''}H, W] with fixed spatial sizes, got ${fmtShape(s)}`;
+  }
   const sp = s.slice(2) as number[];
   const out: number[] = [];
   for (const [i, ax] of poolAxes(a).entries()) {
     const reach = ax.d * (ax.k - 1);
-    if (ax.p0 > reach || ax.p1 > reach) return `padding ${ax.p0}+${ax.p1} on axis ${i + 2} leaves a window of ${ax.k} (dilation ${ax.d}) without input: each side must be at most ${reach}`;
+    if (ax.p0 > reach || ax.p1 > reach) {
+      return `padding ${ax.p0}+${ax.p1} on axis ${i + 2} leaves a window of ${ax.k} (dilation ${ax.d}) without input: each side must be at most ${reach}`;
+    }
     const o = poolOut(sp[i]!, ax, a['ceil'] === true);
     if (o < 1) return `a window of ${ax.k} (dilation ${ax.d}) does not fit in ${sp[i]} with padding ${ax.p0}+${ax.p1} on axis ${i + 2} of ${fmtShape(s)}`;
     out.push(o);
@@ -113,7 +117,8 @@ const windows = (k: KernelArgs, xs: readonly number[], os: readonly number[], X:
   let body: Stmt[] = [letMut(best, num(-Infinity)), letMut(at, num(-1)), ...taps, ...done(v(best), v(at), out)];
   for (let i = r - 1; i >= 0; i--) body = [loop(o[i]!, osp[i]!, body)];
   const desc = axes.map((q) => `${q.k}/${q.s}/${q.p0}+${q.p1}/${q.d}`).join(' × ');
-  return [comment(`max pool (window/stride/pads/dilation) ${desc}${k.attrs['ceil'] === true ? ' ceil' : ''} on ${fmtShape(xs)}`), loop(nc, xs[0]! * xs[1]!, body)];
+  const title = `max pool (window/stride/pads/dilation) ${desc}${k.attrs['ceil'] === true ? ' ceil' : ''} on ${fmtShape(xs)}`;
+  return [comment(title), loop(nc, xs[0]! * xs[1]!, body)];
 };
 
 const sample = (k: GenKit, r: number): { x: number[]; attrs: Attrs } => {
@@ -156,7 +161,9 @@ const maxPoolGrad = (r: number): OpDef => ({
   shape: ([x, g], a) => {
     const s = poolShape(x!, a, r);
     if (typeof s === 'string') return shapeError(s, 0);
-    if (s.length !== g!.shape.length || s.some((d, i) => d !== g!.shape[i])) return shapeError(`maxpool${r}d_grad: cotangent ${fmtShape(g!.shape)} is not the pooled shape ${fmtShape(s)}`, 1);
+    if (s.length !== g!.shape.length || s.some((d, i) => d !== g!.shape[i])) {
+      return shapeError(`maxpool${r}d_grad: cotangent ${fmtShape(g!.shape)} is not the pooled shape ${fmtShape(s)}`, 1);
+    }
     return { dtype: 'f32', shape: x!.shape };
   },
   eval: ([x, g], a) => {
@@ -171,7 +178,8 @@ const maxPoolGrad = (r: number): OpDef => ({
       const [X, G] = k.ins as [string, string];
       const i = k.fresh('i');
       const zero = loop(i, prod(xs), [store(k.out, v(i), num(0))]);
-      return [zero, ...windows(k, xs, k.inShapes[1]!, X, (_best, at, o) => [when([bin('>=', at, num(0))], [store(k.out, at, add(load(k.out, at), load(G, o)))])])];
+      const addAt = (at: Expr, o: Expr): Stmt[] => [when([bin('>=', at, num(0))], [store(k.out, at, add(load(k.out, at), load(G, o)))])];
+      return [zero, ...windows(k, xs, k.inShapes[1]!, X, (_best, at, o) => addAt(at, o))];
     },
   },
   // linear in the cotangent g with transpose maxpool_at (the read at the same positions), piecewise

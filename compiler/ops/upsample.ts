@@ -48,7 +48,8 @@ const taps = <T>(A: Arith<T>, o: T, n: number, out: number, a: Attrs, axis: numb
  * The scale each axis's rule uses, from PyTorch's definitions: for nearest float32(1/scale_factor) or
  * float32(n/out); for linear (n − 1)/(out − 1) with align_corners (0 if out = 1), else 1/scale_factor or n/out.
  */
-export const upsampleScales = (mode: 'nearest' | 'linear', align: boolean, ins: readonly number[], outs: readonly number[], factors?: readonly number[]): number[] =>
+export const upsampleScales = (mode: 'nearest' | 'linear', align: boolean, ins: readonly number[], outs: readonly number[],
+  factors?: readonly number[]): number[] =>
   ins.map((n, i) => {
     const out = outs[i]!, f = factors?.[i];
     if (mode === 'nearest') return Math.fround(f !== undefined && f > 0 ? 1 / f : n / out);
@@ -60,7 +61,9 @@ const prod = (s: readonly number[]) => s.reduce((p, q) => p * q, 1);
 
 const upShape = (x: TensorType, a: Attrs, name: string): Dim[] | string => {
   const out = a['out'] as number[];
-  if (x.shape.length !== out.length + 2 || x.shape.slice(2).some((d) => typeof d !== 'number')) return `${name}: ${out.length} output sizes for an input ${fmtShape(x.shape)}`;
+  if (x.shape.length !== out.length + 2 || x.shape.slice(2).some((d) => typeof d !== 'number')) {
+    return `${name}: ${out.length} output sizes for an input ${fmtShape(x.shape)}`;
+  }
   return [x.shape[0]!, x.shape[1]!, ...out];
 };
 
@@ -97,7 +100,8 @@ const scatter = <T>(A: Arith<T>, tp: readonly { i: T; w?: T }[][], sizes: readon
 };
 
 /** The loop nest of both kernels over (n·c, output index per axis), with the taps as expressions. */
-const kernelNest = (k: KernelArgs, xs: readonly number[], os: readonly number[], body: (o: Expr, tp: { i: Expr; w?: Expr }[][], base: Expr) => Stmt[]): Stmt[] => {
+type TapBody = (o: Expr, tp: { i: Expr; w?: Expr }[][], base: Expr) => Stmt[];
+const kernelNest = (k: KernelArgs, xs: readonly number[], os: readonly number[], body: TapBody): Stmt[] => {
   const sp = xs.slice(2), osp = os.slice(2), r = sp.length;
   const nc = k.fresh('nc'), o = osp.map(() => k.fresh('o'));
   const tp = osp.map((out, ax) => taps(EXPR, v(o[ax]!), sp[ax]!, out, k.attrs, ax));
@@ -113,11 +117,13 @@ const sample = (k: GenKit): { x: number[]; attrs: Attrs } => {
   const useFactor = k.bool();
   const factors = sp.map(() => k.pick([0.5, 1.5, 2, 3]));
   const out = sp.map((n, i) => (useFactor ? Math.max(1, Math.floor(n * factors[i]!)) : k.int(1, r === 3 ? 4 : 6)));
-  return { x: [k.int(1, 2), k.int(1, 2), ...sp], attrs: { mode, align, out, scale: upsampleScales(mode, align, sp, out, useFactor ? factors : undefined), factor: useFactor ? factors : [] } };
+  const scale = upsampleScales(mode, align, sp, out, useFactor ? factors : undefined);
+  return { x: [k.int(1, 2), k.int(1, 2), ...sp], attrs: { mode, align, out, scale, factor: useFactor ? factors : [] } };
 };
 
 const DOC = 'interpolation of [N, C, …] over its trailing 1–3 axes to sizes `out`, nearest or (bi/tri)linear with align_corners, '
-  + 'exactly as PyTorch’s F.interpolate (float32 nearest indices, float64 linear weights); a NaN or ±∞ reaches every output that reads it (times a weight, 0 · ∞ = NaN, as PyTorch)';
+  + 'exactly as PyTorch’s F.interpolate (float32 nearest indices, float64 linear weights); '
+  + 'a NaN or ±∞ reaches every output that reads it (times a weight, 0 · ∞ = NaN, as PyTorch)';
 
 export const UPSAMPLE: OpDef = {
   name: 'upsample', arity: 1, kind: 'movement', internal: true, doc: DOC,
@@ -144,12 +150,16 @@ export const UPSAMPLE_GRAD: OpDef = {
   shape: ([g], a) => {
     const ins = a['in'] as number[];
     const s = upShape({ dtype: g!.dtype, shape: [g!.shape[0]!, g!.shape[1]!, ...ins] }, a, 'upsample_grad');
-    if (typeof s === 'string' || s.some((d, i) => d !== g!.shape[i])) return shapeError(`upsample_grad: ${fmtShape(g!.shape)} is not the upsampled shape of [${ins.join(', ')}]`, 0);
+    if (typeof s === 'string' || s.some((d, i) => d !== g!.shape[i])) {
+      return shapeError(`upsample_grad: ${fmtShape(g!.shape)} is not the upsampled shape of [${ins.join(', ')}]`, 0);
+    }
     return { dtype: g!.dtype, shape: [g!.shape[0]!, g!.shape[1]!, ...ins] };
   },
   eval: ([g], a, out) => {
     const r = nd(out.shape);
-    evalUp(out.shape, g!.shape, a, (o, tp, base) => scatter(NUM, tp, out.shape.slice(2), (off, w) => { r.data[base + off]! += w === undefined ? g!.data[o]! : g!.data[o]! * w; }));
+    evalUp(out.shape, g!.shape, a, (o, tp, base) => scatter(NUM, tp, out.shape.slice(2), (off, w) => {
+      r.data[base + off]! += w === undefined ? g!.data[o]! : g!.data[o]! * w;
+    }));
     return r;
   },
   emit: {
@@ -169,5 +179,8 @@ export const UPSAMPLE_GRAD: OpDef = {
   },
   vjp: (b, ct, n) => [b.op('upsample', [ct], Object.fromEntries(Object.entries(n.attrs).filter(([key]) => key !== 'in')))],
   differentiable: true,
-  gen: (k): OpSample => { const s = sample(k); return { shapes: [[s.x[0]!, s.x[1]!, ...(s.attrs['out'] as number[])]], attrs: { ...s.attrs, in: s.x.slice(2) } }; },
+  gen: (k): OpSample => {
+    const s = sample(k);
+    return { shapes: [[s.x[0]!, s.x[1]!, ...(s.attrs['out'] as number[])]], attrs: { ...s.attrs, in: s.x.slice(2) } };
+  },
 };

@@ -20,7 +20,10 @@ export interface ConvCase {
 const names = ['a', 'b'];
 const size = (s: readonly number[]) => s.reduce((p, q) => p * q, 1);
 
-interface Prepared { c: ConvCase; inputs: number[][]; ct: number[]; y: number[]; grads: number[][]; model: ReturnType<ReturnType<typeof compileOk>['model']>; outShape: number[] }
+interface Prepared {
+  c: ConvCase; inputs: number[][]; ct: number[]; y: number[]; grads: number[][];
+  model: ReturnType<ReturnType<typeof compileOk>['model']>; outShape: number[];
+}
 
 /**
  * The checks for named groups of cases: the first check compiles and runs every case of every group in
@@ -47,7 +50,8 @@ const checkAgainstTorch = (cases: readonly ConvCase[], fd: readonly boolean[], s
   const rng = new Rng(seed);
   const prepared: Prepared[] = cases.map((c) => {
     const ins = c.shapes.map((_, i) => names[i]!);
-    const probe = compileOk(`${c.fns ?? ''}\nmodel P {\n${c.shapes.map((s, i) => `  input ${ins[i]}: f32[${s.join(', ')}]`).join('\n')}\n  output y = ${c.dlm}\n}`).model();
+    const decls = c.shapes.map((s, i) => `  input ${ins[i]}: f32[${s.join(', ')}]`).join('\n');
+    const probe = compileOk(`${c.fns ?? ''}\nmodel P {\n${decls}\n  output y = ${c.dlm}\n}`).model();
     const inputs = c.shapes.map((s) => Array.from({ length: size(s) }, () => rng.uniform() * 4 - 2));
     const feed = (xs: number[][]) => Object.fromEntries(xs.map((x, i) => [ins[i]!, { data: Float64Array.from(x), shape: [...c.shapes[i]!] }]));
     const outShape = [...probe.forward(feed(inputs), 'f64')['y']!.shape];
@@ -78,7 +82,9 @@ ${ins.map((n, i) => `  output g${n} = grad(f, wrt = ${i})(${args})`).join('\n')}
     expect(t.out.length, `${what}: output size`).toBe(p.y.length);
     const close = (a: number, b: number) => Math.abs(a - b) <= 1e-12 * (1 + Math.abs(b));
     p.y.forEach((v, i) => expect(close(v * p.ct[i]!, t.out[i]!), `${what}: y[${i}] = ${v}, torch ${t.out[i]! / p.ct[i]!}`).toBe(true));
-    p.grads.forEach((g, j) => g.forEach((v, i) => expect(close(v, t.grads![j]![i]!), `${what}: d/d${names[j]}[${i}] = ${v}, torch ${t.grads![j]![i]}`).toBe(true)));
+    p.grads.forEach((g, j) => g.forEach((v, i) => {
+      expect(close(v, t.grads![j]![i]!), `${what}: d/d${names[j]}[${i}] = ${v}, torch ${t.grads![j]![i]}`).toBe(true);
+    }));
     // central finite differences at a few coordinates of every input
     const loss = (xs: number[][]) => p.model.forward({
       ...Object.fromEntries(xs.map((x, i) => [names[i]!, { data: Float64Array.from(x), shape: [...p.c.shapes[i]!] }])),
@@ -90,7 +96,8 @@ ${ins.map((n, i) => `  output g${n} = grad(f, wrt = ${i})(${args})`).join('\n')}
         const plus = p.inputs.map((v) => [...v]), minus = p.inputs.map((v) => [...v]);
         plus[j]![i]! += eps; minus[j]![i]! -= eps;
         const fd = (loss(plus) - loss(minus)) / (2 * eps), g = p.grads[j]![i]!;
-        expect(Math.abs(fd - g) <= 1e-7 + 1e-5 * Math.max(Math.abs(fd), Math.abs(g)), `${what}: d/d${names[j]}[${i}] = ${g}, finite differences ${fd}`).toBe(true);
+        const ok = Math.abs(fd - g) <= 1e-7 + 1e-5 * Math.max(Math.abs(fd), Math.abs(g));
+        expect(ok, `${what}: d/d${names[j]}[${i}] = ${g}, finite differences ${fd}`).toBe(true);
       }
     });
   });

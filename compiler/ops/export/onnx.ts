@@ -148,7 +148,9 @@ export const ONNX_RULES: Readonly<Record<string, OnnxRule>> = {
   maxpool2d: { emit: (g, n) => maxPoolOnnx(g, n) },
   maxpool3d: { emit: (g, n) => maxPoolOnnx(g, n) },
   maxpool3d_grad: backwardOnly('the gradient of max pooling'),
-  upsample: { unsupported: 'upsample: ONNX Resize computes its source indices in its own arithmetic, which can pick other pixels than PyTorch\'s rule that dlm follows' },
+  upsample: {
+    unsupported: 'upsample: ONNX Resize computes its source indices in its own arithmetic, which can pick other pixels than PyTorch\'s rule that dlm follows',
+  },
   upsample_grad: backwardOnly('the gradient of upsample'),
   conv2d_filter_grad: backwardOnly('the filter gradient of a convolution'),
   col2im: backwardOnly('col2im (the gradient of convolution patches)'),
