@@ -10,22 +10,11 @@ import { arg, axesArg, boolArg, checkArity, tensorArg, type Builtin, type CallAr
 import type { ExprElab } from './expr.js';
 import { ERROR, type Binding } from './scope.js';
 import { einsum } from './einsum.js';
+import { primitiveBuilder } from './primitiveBuilder.js';
 
 type Arg = { v: Binding; span: Span } | undefined;
 
-/** Builds primitive nodes at a span; undefined once one fails (its diagnostic is already reported). */
-const builder = (x: ExprElab, span: Span) => {
-  let failed = false;
-  const op = (name: string, ins: readonly (number | undefined)[], attrs: Record<string, unknown> = {}): number | undefined => {
-    if (failed || ins.some((i) => i === undefined)) { failed = true; return undefined; }
-    const r = x.c.op(name, ins as number[], attrs, span);
-    if (r.k !== 'tensor') { failed = true; return undefined; }
-    return r.id;
-  };
-  const num = (v: Dim, dtype: DType = 'f32'): number => x.c.b.at(span, () => x.c.b.num(v, dtype === 'f32' ? 'f32' : 'i32'));
-  const done = (id: number | undefined): Binding => (id === undefined ? ERROR : { k: 'tensor', id });
-  return { op, num, done, type: (id: number) => x.c.type(id) };
-};
+const builder = primitiveBuilder;
 
 /** One axis (default `dflt`, normalized), or 'scalar' for axis 0 / −1 of a 0-d tensor; undefined after a diagnostic. */
 const oneAxis = (x: ExprElab, g: Arg, rank: number, span: Span, dflt?: number): number | 'scalar' | undefined => {

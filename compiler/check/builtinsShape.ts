@@ -7,18 +7,9 @@ import type { Dim, DType } from '../types/types.js';
 import { arg, axesArg, boolArg, checkArity, dimsArg, tensorArg, type Builtin, type CallArgs } from './builtins.js';
 import type { ExprElab } from './expr.js';
 import { ERROR, describe, type Binding } from './scope.js';
+import { primitiveBuilder } from './primitiveBuilder.js';
 
-const nodes = (x: ExprElab, span: Span) => {
-  let failed = false;
-  const op = (name: string, ins: readonly (number | undefined)[], attrs: Record<string, unknown> = {}): number | undefined => {
-    if (failed || ins.some((i) => i === undefined)) { failed = true; return undefined; }
-    const r = x.c.op(name, ins as number[], attrs, span);
-    if (r.k !== 'tensor') { failed = true; return undefined; }
-    return r.id;
-  };
-  const num = (v: Dim, dtype: DType = 'f32'): number => x.c.b.at(span, () => x.c.b.num(v, dtype === 'f32' ? 'f32' : 'i32'));
-  return { op, num, done: (id: number | undefined): Binding => (id === undefined ? ERROR : { k: 'tensor', id }) };
-};
+const nodes = primitiveBuilder;
 type Nodes = ReturnType<typeof nodes>;
 
 /** x with `idx` (i32 positions) taken along `ax`: transpose ax to the front, gather rows, transpose back. */
