@@ -1,17 +1,6 @@
 // dlm's library API. Compile .dlm source (diagnostics as values, or thrown by the *OrThrow variants),
 // instantiate a model with seeded parameters, run it, differentiate it and train it.
-import * as E from 'fp-ts/lib/Either.js';
-import { resolve } from 'node:path';
-import { Model, type ModelOptions } from './api/model.js';
-import type { CheckedProgram } from './check/module.js';
-import { DiagnosticError, type Diagnostic, type Result } from './diagnostics/diagnostic.js';
-import { renderDiagnostics } from './diagnostics/render.js';
-import type { SourceFile } from './diagnostics/span.js';
-import { readSourceFile, sourceLookup, type Loader } from './modules.js';
-import { limitsOf, type Limits } from './check/limits.js';
-import { error } from './diagnostics/codes.js';
-import { check, pickModel } from './pipeline.js';
-
+export { Program, compile, compileFile, compileOrThrow, render, type CompileOptions } from './compile.js';
 export { Model, optimize } from './api/model.js';
 export { Trainer, type StepResult } from './api/trainer.js';
 export { loadModel, loadTrainer, type LoadOptions } from './api/persist.js';
@@ -33,53 +22,3 @@ export { OPTIMIZERS } from './train/optimizers.js';
 export { fromTorchStateDict, loadTorchStateDict, toTorchStateDict } from './api/convert.js';
 export type { TrainConfig } from './train/step.js';
 export type { Tensor } from '../runtime/tensor.js';
-
-/** A checked .dlm file: its models, ready to instantiate. */
-export class Program {
-  constructor(readonly checked: CheckedProgram, readonly source: SourceFile) {}
-
-  get modelNames(): string[] { return this.checked.models.map((m) => m.name); }
-
-  /** Instantiates a model (the last one in the file when no name is given) with seeded parameters. */
-  model(name?: string, opts: ModelOptions = {}): Model {
-    const m = pickModel(this.checked, this.source, name);
-    if (E.isLeft(m)) throw new DiagnosticError(m.left, renderDiagnostics(m.left, sourceLookup));
-    return new Model(m.right, opts);
-  }
-}
-
-export interface CompileOptions {
-  /** Name used in diagnostics and for resolving relative imports (default `<input>.dlm`). */
-  readonly path?: string;
-  /** Where imports are read from (default: `defaultLoader`, confined to the importing file's directory tree). */
-  readonly loader?: Loader;
-  /** Budgets (IR nodes, call depth, nesting, source size, memory) to raise or lower; see DEFAULT_LIMITS. */
-  readonly limits?: Partial<Limits>;
-}
-
-/**
- * Parses and checks .dlm source. Returns `Left(diagnostics)` for any mistake in it, never throws on bad
- * source. Use `render()` to print diagnostics the way the CLI does.
- */
-export const compile = (text: string, opts: CompileOptions = {}): Result<Program> => {
-  const src: SourceFile = { path: opts.path ?? '<input>.dlm', text };
-  return E.map((p: CheckedProgram) => new Program(p, src))(check(src, { ...(opts.loader ? { loader: opts.loader } : {}), ...(opts.limits ? { limits: opts.limits } : {}) }));
-};
-
-/** Reads and compiles a .dlm file: a regular file of at most `limits.maxSourceBytes` (E0601 otherwise, E0103 if absent). */
-export const compileFile = (path: string, opts: Omit<CompileOptions, 'path'> = {}): Result<Program> => {
-  const full = resolve(path);
-  const src = readSourceFile(full, limitsOf(opts.limits).maxSourceBytes, path);
-  if ('error' in src) return E.left([error(src.refused ? 'E0601' : 'E0103', null, src.error)]);
-  return compile(src.text, { ...opts, path: full });
-};
-
-/** Like compile(), but throws a DiagnosticError whose message is the rendered diagnostics. */
-export const compileOrThrow = (text: string, opts: CompileOptions = {}): Program => {
-  const r = compile(text, opts);
-  if (E.isLeft(r)) throw new DiagnosticError(r.left, render(r.left));
-  return r.right;
-};
-
-/** Renders diagnostics as `file:line:col: error[CODE]: message` with source frames and notes. */
-export const render = (ds: readonly Diagnostic[], opts: { color?: boolean } = {}): string => renderDiagnostics(ds, sourceLookup, opts);

@@ -12,7 +12,7 @@ import nn
 fn normalized_adjacency(a) {
   let n = dim(a, -1)
   let with_self = a + cast(expand_dims(iota(n), 1) == iota(n), f32)
-  let d = 1 / sqrt(sum(with_self, -1))                       // [B, N]
+  let d = 1 / sqrt(maximum(sum(with_self, -1), 1))          // [B, N]; a degree is ≥ 1 (the self-loop)
   expand_dims(d, -1) * with_self * expand_dims(d, -2)
 }
 

@@ -26,3 +26,15 @@ describe('fuzz: any mutant gets a diagnostic or a result', () => {
     expect(outcomes.ok + outcomes['run-error']).toBeGreaterThan(CASES / 10);
   }, 600_000);
 });
+
+describe('fuzz regressions', () => {
+  test('a non-finite step in a model with a 100-step sampler output is located without running the sampler', () => {
+    // found by the property (seed 15, case 297): 1e-320 in diffusion.dlm's step features makes the loss NaN;
+    // locating the NaN interpreted every output of the forward pass, the sampler included (42 s)
+    const src = readFileSync('examples/diffusion.dlm', 'utf8').replace('(-6.907755 / 16)', '(-6.907755 / 1e-320)');
+    expect(src).toContain('1e-320');
+    const r = runCase(src);
+    expect(r.outcome).toBe('run-error');
+    expect(r.ms).toBeLessThan(CASE_MS);
+  }, 120_000);
+});

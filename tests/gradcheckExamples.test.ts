@@ -12,7 +12,8 @@ const withLoss = examples.filter((f) => compileOk(readFileSync(`examples/${f}`, 
 
 describe('gradcheck on every example with a loss (training mode)', () => {
   test('the sweep covers the examples', () => {
-    expect(withLoss.length).toBeGreaterThanOrEqual(examples.length - 1);
+    // hopfield stores its patterns with the Hebbian rule and linear_regression runs its own gradient steps: no loss
+    expect(examples.filter((f) => !withLoss.includes(f))).toEqual(['hopfield.dlm', 'linear_regression.dlm']);
     expect(withLoss).toContain('dcgan_small.dlm');
   });
   test.each(withLoss)('%s', (file) => {

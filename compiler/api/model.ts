@@ -19,7 +19,7 @@ import { runPasses, type PassOptions } from '../passes/pass.js';
 import { bindInputs, specialize, type Specialized } from '../jit/jit.js';
 import { selectOutputs } from '../train/step.js';
 import { RunError } from './errors.js';
-import { saveModel } from './persist.js';
+import { saveModel } from './save.js';
 import type { Trainer } from './trainer.js';
 import { RANDOM_KEY, TRAINING_FLAG } from '../check/builtins.js';
 import { DEFAULT_LIMITS } from '../check/limits.js';

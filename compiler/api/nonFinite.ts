@@ -7,7 +7,7 @@ import { setOwn } from '../../runtime/tensor.js';
 import { error, note } from '../diagnostics/codes.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { interpret } from '../ir/interp.js';
-import { CONST, INPUT, type IrFunction } from '../ir/ir.js';
+import { CONST, INPUT, neededFrom, type IrFunction } from '../ir/ir.js';
 import { bindInputs } from '../jit/jit.js';
 import { nd } from '../ops/ndarray.js';
 import type { NdArray } from '../ops/op.js';
@@ -50,7 +50,11 @@ export const nonFinite = (model: Model, s: FailedStep, valueOf: (name: string) =
       setOwn(inputs, name, nd(shape, Float64Array.from(data)));
     }
     const env = bindInputs(s.fn, Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, { data: v.data, shape: v.shape }]))).env;
-    const bad = firstBad(s.fn, interpret(s.fn, inputs, env).values);
+    // only what the step's outputs and updates read: an output the loss does not need (a 100-step
+    // sampler, say) would otherwise be interpreted too, for seconds or minutes
+    const keep = neededFrom(s.fn, [...s.fn.outputs.map((o) => o.id), ...s.fn.updates.map((u) => u.value)]);
+    const step: IrFunction = { ...s.fn, nodes: s.fn.nodes.filter((n) => keep.has(n.id)) };
+    const bad = firstBad(step, interpret(step, inputs, env).values);
     if (bad) {
       const what = `${bad.op}${bad.label ? ` ('${bad.label}')` : ''}`;
       notes.push(note(bad.backward

@@ -1,32 +1,19 @@
-// Saving and loading models through the library, in the CLI's checkpoint layout (compiler/cli/checkpoints.ts
+// Loading models through the library (saving: save.ts), in the CLI's checkpoint layout (compiler/cli/checkpoints.ts
 // writes and validates files; this adds bytes, for browsers and for callers that store them elsewhere):
 // parameters and states by name, optimizer state, and dlm's metadata.
 import * as E from 'fp-ts/lib/Either.js';
-import { decodeSafetensors, encodeSafetensors, loadSafetensors } from '../../runtime/checkpoint.js';
+import { decodeSafetensors, loadSafetensors } from '../../runtime/checkpoint.js';
 import { DataError } from '../../runtime/data/errors.js';
-import { setOwn, type Tensor } from '../../runtime/tensor.js';
-import { loadParams, modelHash, saveCheckpoint } from '../cli/checkpoints.js';
+import { loadParams } from '../cli/checkpoints.js';
 import { DiagnosticError } from '../diagnostics/diagnostic.js';
 import type { Model, ModelOptions } from './model.js';
 import { Trainer } from './trainer.js';
 import type { TrainConfig } from '../train/step.js';
-import { compile, render, type Program } from '../index.js';
+import { compile, render, type Program } from '../compile.js';
 
 const OPTIMIZER = 'optimizer.';
 
-/** Writes a checkpoint to `path` (atomically), or returns its bytes when no path is given. */
-export function saveModel(model: Model, path: string, trainer?: Trainer): undefined;
-export function saveModel(model: Model, path?: undefined, trainer?: Trainer): Uint8Array;
-export function saveModel(model: Model, path?: string, trainer?: Trainer): Uint8Array | undefined {
-  if (path !== undefined) { saveCheckpoint(model, trainer, path, {}); return undefined; }
-  const tensors: Record<string, Tensor> = Object.create(null);
-  for (const p of model.ir.params) setOwn(tensors, p.name, { data: model.params[p.name]!, shape: model.shapeOf(p.name) });
-  for (const p of model.ir.states) setOwn(tensors, p.name, { data: model.states[p.name]!, shape: model.shapeOf(p.name) });
-  if (trainer) for (const s of trainer.slots) setOwn(tensors, OPTIMIZER + s.name, { data: trainer.state[s.name]!, shape: model.shapeOf(s.param) });
-  return encodeSafetensors(tensors, {
-    format: 'dlm', model: model.name, model_hash: modelHash(model), ...(trainer ? { optimizer: trainer.config.optimizer, step: String(trainer.t) } : {}),
-  });
-}
+export { saveModel } from './save.js';
 
 /** Copies a checkpoint's bytes into a model (and trainer) after checking every name and shape. */
 const loadBytes = (model: Model, bytes: Uint8Array, trainer?: Trainer): void => {

@@ -12,7 +12,7 @@ import type { IrBuilder } from './builder.js';
 import { inlineFunction } from './inline.js';
 import type { IrFunction, Node } from './ir.js';
 
-export const CUSTOM_VJP = 'custom_vjp';
+export { CUSTOM_VJP } from './ir.js';
 
 export interface CustomInfo {
   /** The rule: inputs a0… (the tensor arguments), dy, k0… (captures); one output per argument. */

@@ -3,9 +3,8 @@
 import { InternalError } from '../diagnostics/diagnostic.js';
 import type { Value } from '../ops/op.js';
 import type { IrBuilder } from './builder.js';
-import { CONST, INPUT, inputName, type IrFunction } from './ir.js';
+import { CONST, CUSTOM_VJP, INPUT, inputName, type IrFunction } from './ir.js';
 import { SCAN, SCAN_OUT } from './scan.js';
-import { CUSTOM_VJP } from './custom.js';
 
 /** `copies`, when given, receives the value each of f's nodes became. */
 export const inlineFunction = (b: IrBuilder, f: IrFunction, args: ReadonlyMap<string, Value>, copies?: Map<number, Value>): Value[] => {

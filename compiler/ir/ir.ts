@@ -7,6 +7,8 @@ import type { TensorType } from '../types/types.js';
 /** Structural node tags (not primitives): function inputs and scalar constants. */
 export const INPUT = 'input';
 export const CONST = 'const';
+/** A call of a function with its own `grad` rule (ir/custom.ts): its value, and its rule for autodiff. */
+export const CUSTOM_VJP = 'custom_vjp';
 
 export type InputRole = 'input' | 'target' | 'param' | 'state' | 'hyper';
 
