@@ -9,9 +9,10 @@ import type { Span } from '../diagnostics/span.js';
 import type { FnDecl } from '../ast/ast.js';
 import { CUSTOM_VJP, customAttrs } from '../ir/custom.js';
 import { inlineFunction } from '../ir/inline.js';
-import { CONST, INPUT, type IrFunction, type Node } from '../ir/ir.js';
+import { INPUT } from '../ir/ir.js';
 import { fmtType, sameType, type TensorType } from '../types/types.js';
 import type { ExprElab } from './expr.js';
+import { regionFunction } from './region.js';
 import { ERROR, type Binding, type Scope } from './scope.js';
 
 /** A region of the builder cut off as a function: values from before it become inputs named capName(j). */
@@ -21,23 +22,7 @@ const splitOff = (x: ExprElab, from: number, keep: ReadonlySet<number>, outs: re
   // inputs created while elaborating (the training flag, the random key) belong to the model
   for (const n of region) if (n.op === INPUT && !keep.has(n.id)) b.adopt(n);
   const inRegion = new Set(region.filter((n) => n.op !== INPUT || keep.has(n.id)).map((n) => n.id));
-  const captures: number[] = [];
-  const capId = new Map<number, number>();
-  const copied: Node[] = [];
-  const ref = (id: number): number => {
-    if (inRegion.has(id)) return id;
-    let r = capId.get(id);
-    if (r !== undefined) return r;
-    const outer = b.node(id);
-    r = b.freshId();
-    if (outer.op === CONST) copied.push({ ...outer, id: r });
-    else { copied.push({ id: r, op: INPUT, inputs: [], attrs: { name: capName(captures.length), role: 'input' }, type: outer.type, span: outer.span }); captures.push(id); }
-    capId.set(id, r);
-    return r;
-  };
-  const nodes = region.filter((n) => inRegion.has(n.id)).map((n) => (n.inputs.some((i) => !inRegion.has(i)) ? { ...n, inputs: n.inputs.map(ref) } : n));
-  const outputs = outs.map((id, i) => ({ name: `out${i}`, id: ref(id) }));
-  const fn: IrFunction = { name, nodes: [...nodes.filter((n) => n.op === INPUT), ...copied, ...nodes.filter((n) => n.op !== INPUT)], outputs, updates: [] };
+  const { fn, captures } = regionFunction(b, region, inRegion, outs, { fn: name, capture: capName, output: (i) => `out${i}` });
   return { fn, captures, regionType: (id: number) => region.find((n) => n.id === id)?.type ?? b.type(id) };
 };
 

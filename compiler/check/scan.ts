@@ -5,13 +5,14 @@
 // values it reads (weights, other tensors) become captures, constants are copied in.
 import { note } from '../diagnostics/codes.js';
 import type { Span } from '../diagnostics/span.js';
-import { CONST, INPUT, type IrFunction, type Node } from '../ir/ir.js';
+import { INPUT } from '../ir/ir.js';
 import { SCAN, SCAN_OUT, SCAN_TYPE, bodyInputName, scanAttrs, windowType, type Keep } from '../ir/scan.js';
 import { normAxis } from '../types/shapes.js';
 import type { Dim, TensorType } from '../types/types.js';
 import { fmtType, sameType } from '../types/types.js';
 import { RANDOM_KEY, type CallArgs } from './builtins.js';
 import type { ExprElab } from './expr.js';
+import { regionFunction } from './region.js';
 import { ERROR, describe, type Binding, type Scope } from './scope.js';
 import { fmtDim } from '../types/dims.js';
 
@@ -141,23 +142,7 @@ export const scanBuiltin = (x: ExprElab, a: CallArgs, span: Span, scope: Scope):
 
   // Split the region off as the body: captured outer values become inputs k0…, outer constants are copied.
   const inRegion = new Set(region.filter((n) => n.op !== INPUT || placeholderSet.has(n.id)).map((n) => n.id));
-  const captures: number[] = [];
-  const capId = new Map<number, number>();
-  const copied: Node[] = [];
-  const bodyRef = (id: number): number => {
-    if (inRegion.has(id)) return id;
-    let r = capId.get(id);
-    if (r !== undefined) return r;
-    const outer = b.node(id);
-    r = b.freshId();
-    if (outer.op === CONST) copied.push({ ...outer, id: r });
-    else { copied.push({ id: r, op: INPUT, inputs: [], attrs: { name: bodyInputName('k', captures.length), role: 'input' }, type: outer.type, span: outer.span }); captures.push(id); }
-    capId.set(id, r);
-    return r;
-  };
-  const bodyNodes = region.filter((n) => inRegion.has(n.id)).map((n) => (n.inputs.some((i) => !inRegion.has(i)) ? { ...n, inputs: n.inputs.map(bodyRef) } : n));
-  const outputs = outs.ids.map((id, i) => ({ name: `c${i}`, id: bodyRef(id) }));
-  const body: IrFunction = { name: 'scan_step', nodes: [...bodyNodes.filter((n) => n.op === INPUT), ...copied, ...bodyNodes.filter((n) => n.op !== INPUT)], outputs, updates: [] };
+  const { fn: body, captures } = regionFunction(b, region, inRegion, outs.ids, { fn: 'scan_step', capture: (j) => bodyInputName('k', j), output: (i) => `c${i}` });
 
   const keep: Keep[] = carryTypes.map(() => 'all');
   const scan = b.at(span, () => b.structural(SCAN, [...init.ids, ...xs, ...captures], scanAttrs({ body, carries: init.ids.length, xs: xs.length, keep, reverse: reverse !== 0, length: length!, truncate, checkpoint, segment: 0 }), SCAN_TYPE));
