@@ -3,6 +3,7 @@
 // this table; an op without a rule, or with an `unsupported` entry, becomes a diagnostic (E0801).
 import type { DType, TensorType } from '../../types/types.js';
 import type { OnnxBuilder, OnnxNodeView, OnnxRule } from './onnxApi.js';
+import { backwardOnlyRules } from './rule.js';
 import { ONNX_MATH_RULES } from './onnxMath.js';
 import { uniformOnnx } from './onnxRandom.js';
 import { floorPads } from '../pool.js';
@@ -48,11 +49,11 @@ const maxPoolOnnx = (g: OnnxBuilder, n: OnnxNodeView): string => {
   return g.node('MaxPool', [padded], { kernel_shape: ints(n, 'size'), strides: ints(n, 'stride'), dilations: (n.attrs['dilation'] as number[] | undefined) ?? new Array<number>(r).fill(1) })[0]!;
 };
 
-const backwardOnly = (what: string): OnnxRule => ({ unsupported: `${what} appears only in gradient programs, which are not exported` });
 
 const full = (t: TensorType, axis: number, end: unknown): boolean => t.shape[axis] === end;
 
 export const ONNX_RULES: Readonly<Record<string, OnnxRule>> = {
+  ...backwardOnlyRules((what) => `${what} appears only in gradient programs, which are not exported`),
   ...ONNX_MATH_RULES,
   neg: direct('Neg'), exp: direct('Exp'), log: direct('Log'), sqrt: direct('Sqrt'), abs: direct('Abs'), sign: direct('Sign'),
   tanh: direct('Tanh'), sigmoid: direct('Sigmoid'), sin: direct('Sin'), cos: direct('Cos'), stop_gradient: direct('Identity'),
@@ -147,17 +148,9 @@ export const ONNX_RULES: Readonly<Record<string, OnnxRule>> = {
   // must be smaller than the undilated window.
   maxpool2d: { emit: (g, n) => maxPoolOnnx(g, n) },
   maxpool3d: { emit: (g, n) => maxPoolOnnx(g, n) },
-  maxpool3d_grad: backwardOnly('the gradient of max pooling'),
   upsample: {
     unsupported: 'upsample: ONNX Resize computes its source indices in its own arithmetic, which can pick other pixels than PyTorch\'s rule that dlm follows',
   },
-  upsample_grad: backwardOnly('the gradient of upsample'),
-  conv2d_filter_grad: backwardOnly('the filter gradient of a convolution'),
-  col2im: backwardOnly('col2im (the gradient of convolution patches)'),
-  maxpool2d_grad: backwardOnly('the gradient of max pooling'),
-  maxpool2d_at: backwardOnly('the forward-mode tangent of max pooling'),
-  maxpool3d_at: backwardOnly('the forward-mode tangent of max pooling'),
-  scatter_add: backwardOnly('scatter_add (the gradient of gather)'),
   argmax: { unsupported: 'argmax has no ONNX form in the exporter yet (ONNX ArgMax does not define how NaN compares)' },
   argsort: { unsupported: 'argsort (sort, topk) has no ONNX form in the exporter yet' },
   linrec: { unsupported: 'linrec (cumsum, cumprod, prod, discounted_cumsum) has no ONNX form in the exporter yet' },

@@ -1,7 +1,7 @@
 // What an ONNX export rule may do: add nodes to the graph being built. compiler/export/onnx implements
 // it, so the rules (one per primitive, beside the op records) never import the exporter.
-import type { Dim, DType, TensorType } from '../../types/types.js';
-import type { Attrs } from '../op.js';
+import type { Dim, DType } from '../../types/types.js';
+import type { ExportNodeView, ExportRule } from './rule.js';
 
 /** An ONNX attribute value: ints, floats, strings, lists of ints, or a tensor's flat data. */
 export type OnnxAttr = number | string | readonly number[] | { readonly float: number } | { readonly floats: readonly number[] };
@@ -20,14 +20,8 @@ export interface OnnxBuilder {
 }
 
 /** The IR node an export rule translates: ONNX names of its inputs, their types, its own type and attributes. */
-export interface OnnxNodeView {
+export interface OnnxNodeView extends ExportNodeView {
   readonly inputs: readonly string[];
-  readonly inTypes: readonly TensorType[];
-  readonly type: TensorType;
-  readonly attrs: Attrs;
 }
 
-export type OnnxRule =
-  | { readonly emit: (g: OnnxBuilder, n: OnnxNodeView) => string }
-  /** The op has no ONNX form here; the reason is shown in the diagnostic. */
-  | { readonly unsupported: string };
+export type OnnxRule = ExportRule<OnnxBuilder, OnnxNodeView>;

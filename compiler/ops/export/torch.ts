@@ -4,6 +4,7 @@
 // gives dlm's gradients. Helpers (_gather_rows, _uniform, _im2col, …) are in the generated file's preamble.
 import type { Dim, DType } from '../../types/types.js';
 import type { TorchEmitter, TorchNodeView, TorchRule } from './torchApi.js';
+import { backwardOnlyRules } from './rule.js';
 import { TORCH_MATH_RULES } from './torchMath.js';
 import { floorPads } from '../pool.js';
 
@@ -23,9 +24,9 @@ const reduce = (f: string): TorchRule => ({
   emit: (py, n) => `${f}(${py.tensorAs(0, n.type.dtype)}, dim=${tuple(ints(n, 'axes'))}, keepdim=${n.attrs['keepdims'] === true ? 'True' : 'False'})`,
 });
 
-const backwardOnly = (what: string): TorchRule => ({ unsupported: `${what} appears only in gradient programs; PyTorch's autograd makes its own` });
 
 export const TORCH_RULES: Readonly<Record<string, TorchRule>> = {
+  ...backwardOnlyRules((what) => `${what} appears only in gradient programs; PyTorch's autograd makes its own`),
   ...TORCH_MATH_RULES,
   neg: { emit: (py, n) => `(-${py.as(0, n.type.dtype)})` },
   exp: fn('torch.exp'), log: fn('torch.log'), sqrt: fn('torch.sqrt'), abs: fn('torch.abs'), sign: fn('torch.sign'),
@@ -81,7 +82,6 @@ export const TORCH_RULES: Readonly<Record<string, TorchRule>> = {
     emit: (py, n) => `_max_pool3d(${py.tensor(0)}, ${tuple(ints(n, 'size'))}, stride=${tuple(ints(n, 'stride'))}, `
       + `pad=${tuple(floorPads(n.inTypes[0]!.shape.slice(2) as number[], n.attrs))}, dilation=${tuple(ints(n, 'dilation'))})`,
   },
-  maxpool3d_grad: backwardOnly('the gradient of max pooling'),
   // F.interpolate by the same argument the model gave (size or scale_factor), so PyTorch's index rule is the same
   upsample: {
     emit: (py, n) => {
@@ -91,13 +91,6 @@ export const TORCH_RULES: Readonly<Record<string, TorchRule>> = {
       return `F.interpolate(${py.tensor(0)}, ${how}, mode='${mode}'${linear ? `, align_corners=${n.attrs['align'] === true ? 'True' : 'False'}` : ''})`;
     },
   },
-  upsample_grad: backwardOnly('the gradient of upsample'),
-  conv2d_filter_grad: backwardOnly('the filter gradient of a convolution'),
-  col2im: backwardOnly('col2im (the gradient of convolution patches)'),
-  maxpool2d_grad: backwardOnly('the gradient of max pooling'),
-  maxpool2d_at: backwardOnly('the forward-mode tangent of max pooling'),
-  maxpool3d_at: backwardOnly('the forward-mode tangent of max pooling'),
-  scatter_add: backwardOnly('scatter_add (the gradient of gather)'),
   // argmax and sort are torch's own conventions (first tie, NaN the largest, stable order): tests/opsetTorch.test.ts
   argmax: {
     emit: (py, n) => `torch.argmax(${py.tensor(0)}, dim=${Number(n.attrs['axis'])}, keepdim=${n.attrs['keepdims'] === true ? 'True' : 'False'})`

@@ -1,8 +1,8 @@
 // What a PyTorch export rule sees and may ask: the Python expressions of its operands, and helpers to
 // make a tensor of a Python scalar, spell a shape, or convert an element type. compiler/export/torch
 // implements it; the rules (one per primitive) live in torch.ts beside the op records.
-import type { Dim, DType, TensorType } from '../../types/types.js';
-import type { Attrs } from '../op.js';
+import type { Dim, DType } from '../../types/types.js';
+import type { ExportNodeView, ExportRule } from './rule.js';
 
 export interface TorchEmitter {
   /** Operand i as a tensor expression (a Python scalar operand is wrapped in a tensor of its dtype). */
@@ -18,14 +18,9 @@ export interface TorchEmitter {
   dtype(t: DType): string;
 }
 
-export interface TorchNodeView {
+export interface TorchNodeView extends ExportNodeView {
   /** Python expressions of the operands (tensors, or Python numbers for scalar constants). */
   readonly args: readonly string[];
-  readonly inTypes: readonly TensorType[];
-  readonly type: TensorType;
-  readonly attrs: Attrs;
 }
 
-export type TorchRule =
-  | { readonly emit: (py: TorchEmitter, n: TorchNodeView) => string }
-  | { readonly unsupported: string };
+export type TorchRule = ExportRule<TorchEmitter, TorchNodeView>;
