@@ -296,13 +296,16 @@ export class ExprElab {
     const at = t.rest?.at ?? n;
     const actualAt = (i: number) => (i < at ? i : r - (n - i));
     const declared = printType(t);
-    const convert = actual.dtype === t.dtype || v.k === 'static' ? [] : t.dtype === 'i32' && actual.dtype === 'f32'
-      ? [note('integer class indices come from cast(x, i32), or from one-hot or probability rows with argmax(x, -1)')]
-      : [note(`cast(x, ${t.dtype}) converts`)];
-    const notes = [note('declared here', t.span), ...stdlibDoc(t.span), ...convert];
+    // built only for a diagnostic: the doc comment is read from the stdlib's text
+    const notes = () => {
+      const convert = actual.dtype === t.dtype || v.k === 'static' ? [] : t.dtype === 'i32' && actual.dtype === 'f32'
+        ? [note('integer class indices come from cast(x, i32), or from one-hot or probability rows with argmax(x, -1)')]
+        : [note(`cast(x, ${t.dtype}) converts`)];
+      return [note('declared here', t.span), ...stdlibDoc(t.span), ...convert];
+    };
     if (t.rest ? r < n : r !== n) {
       const rank = t.rest ? `at least rank ${n}` : `rank ${n}`;
-      this.c.err('E0205', span, `${what} is ${fmtType(actual)}, but is declared as ${declared} (${rank})`, notes);
+      this.c.err('E0205', span, `${what} is ${fmtType(actual)}, but is declared as ${declared} (${rank})`, notes());
       return false;
     }
     // Unbound single names take the actual dim; everything else must match.
@@ -314,7 +317,7 @@ export class ExprElab {
     const dtypeOk = t.dtype === actual.dtype || (t.dtype === 'f32' && v.k === 'static');
     if (!dtypeOk || !sameShape(want, actual.shape)) {
       const expected = !t.rest ? fmtType({ dtype: t.dtype, shape: want }) : sameShape(want, actual.shape) ? declared : `${declared}, here ${fmtType({ dtype: t.dtype, shape: want })}`;
-      this.c.err('E0205', span, `${what} is ${fmtType(actual)}, but is declared as ${expected}`, notes);
+      this.c.err('E0205', span, `${what} is ${fmtType(actual)}, but is declared as ${expected}`, notes());
       return false;
     }
     return true;
