@@ -132,7 +132,9 @@ const main = async () => {
   rows.push({ workload: 'MLP 784-16-16-10 sigmoid training step, batch 32', unit: 'samples/s', values: map(trainSmall, (s) => B2 / s) });
 
   // 7. LeNet-5 (tfjs-wasm has no Conv2DBackpropFilter kernel, so it cannot train it)
-  const lenet = compileOrThrow(readFileSync(new URL('../examples/lenet5.dlm', import.meta.url), 'utf8')).model('LeNet5', { seed: 0 });
+  // DLM_CONV=direct measures the direct loop nests (the bench's edge reads it; the library does not)
+  const conv = process.env['DLM_CONV'] === 'direct' ? { convLowering: 'direct' as const } : {};
+  const lenet = compileOrThrow(readFileSync(new URL('../examples/lenet5.dlm', import.meta.url), 'utf8'), conv).model('LeNet5', { seed: 0 });
   const xl = rand(32 * 784, 6);
   const lb = { x: { data: xl, shape: [32, 1, 28, 28] }, y: { data: y2, shape: [32] } };
   const tl: Record<string, { m: ReturnType<typeof tfLenet>; x: tf.Tensor4D; y: tf.Tensor2D }> = {};

@@ -27,8 +27,9 @@ import { error, note } from './diagnostics/codes.js';
 import { compileFile, type Program } from './index.js';
 import { parse } from './parse/parse.js';
 import { setOwn, type Tensor } from '../runtime/tensor.js';
-import { fileLoader, readSourceFile, type Loader } from './modules.js';
+import { fileLoader, readSourceFile, type Loader } from './parse/modules.js';
 import { limitsOf, parseSize, type Limits } from './check/limits.js';
+import type { ConvLowering } from './check/options.js';
 import { BACKENDS, isBackend, setBackendNotes } from './native/backend.js';
 import { convertCommand } from './cli/convert.js';
 
@@ -375,7 +376,7 @@ const trainFlags = (o: Record<string, string | boolean | string[] | undefined>):
   };
 };
 
-interface SourceOptions { readonly loader: Loader; readonly limits: Limits }
+interface SourceOptions { readonly loader: Loader; readonly limits: Limits; readonly convLowering?: ConvLowering }
 
 /** The import search path (--import-path, then DLM_PATH) and the limits the --max-* flags raise or lower. */
 const sourceOptions = (o: Record<string, string | boolean | string[] | undefined>): SourceOptions => {
@@ -393,7 +394,9 @@ const sourceOptions = (o: Record<string, string | boolean | string[] | undefined
     ...opt('maxNesting', count('max-nesting')), ...opt('maxSourceBytes', size('max-source-size')), ...opt('maxMemory', size('max-memory')),
   });
   const searchPath = [...((o['import-path'] as string[] | undefined) ?? []), ...(process.env['DLM_PATH'] ?? '').split(delimiter).filter(Boolean)];
-  return { loader: fileLoader({ searchPath, maxSourceBytes: limits.maxSourceBytes }), limits };
+  // DLM_CONV=direct: convolutions as direct loop nests instead of im2col + matmul (read here, at the edge, only)
+  const conv = process.env['DLM_CONV'] === 'direct' ? { convLowering: 'direct' as const } : {};
+  return { loader: fileLoader({ searchPath, maxSourceBytes: limits.maxSourceBytes }), limits, ...conv };
 };
 
 const opt = <K extends string, V>(k: K, v: V | undefined): { [P in K]?: V } => (v === undefined ? {} : ({ [k]: v } as { [P in K]?: V }));

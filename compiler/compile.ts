@@ -8,8 +8,9 @@ import type { CheckedProgram } from './check/module.js';
 import { DiagnosticError, type Diagnostic, type Result } from './diagnostics/diagnostic.js';
 import { renderDiagnostics } from './diagnostics/render.js';
 import type { SourceFile } from './diagnostics/span.js';
-import { readSourceFile, sourceLookup, type Loader } from './modules.js';
+import { readSourceFile, sourceLookup, type Loader } from './parse/modules.js';
 import { limitsOf, type Limits } from './check/limits.js';
+import type { LoweringOptions } from './check/options.js';
 import { error } from './diagnostics/codes.js';
 import { check, pickModel } from './pipeline.js';
 
@@ -27,7 +28,7 @@ export class Program {
   }
 }
 
-export interface CompileOptions {
+export interface CompileOptions extends LoweringOptions {
   /** Name used in diagnostics and for resolving relative imports (default `<input>.dlm`). */
   readonly path?: string;
   /** Where imports are read from (default: `defaultLoader`, confined to the importing file's directory tree). */
@@ -42,7 +43,9 @@ export interface CompileOptions {
  */
 export const compile = (text: string, opts: CompileOptions = {}): Result<Program> => {
   const src: SourceFile = { path: opts.path ?? '<input>.dlm', text };
-  return E.map((p: CheckedProgram) => new Program(p, src))(check(src, { ...(opts.loader ? { loader: opts.loader } : {}), ...(opts.limits ? { limits: opts.limits } : {}) }));
+  return E.map((p: CheckedProgram) => new Program(p, src))(check(src, {
+    ...(opts.loader ? { loader: opts.loader } : {}), ...(opts.limits ? { limits: opts.limits } : {}), ...(opts.convLowering ? { convLowering: opts.convLowering } : {}),
+  }));
 };
 
 /** Reads and compiles a .dlm file: a regular file of at most `limits.maxSourceBytes` (E0601 otherwise, E0103 if absent). */

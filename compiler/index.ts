@@ -11,7 +11,7 @@ export { standaloneModule, type StandaloneModule, type StandaloneOptions } from 
 export type { Diagnostic, Result } from './diagnostics/diagnostic.js';
 export { DiagnosticError } from './diagnostics/diagnostic.js';
 export { CODES } from './diagnostics/codes.js';
-export { defaultLoader, fileLoader, type Loader, type LoaderOptions } from './modules.js';
+export { defaultLoader, fileLoader, type Loader, type LoaderOptions } from './parse/modules.js';
 export { DEFAULT_LIMITS, MAX_ELEMENTS, type Limits } from './check/limits.js';
 export type { ModelIR } from './check/model.js';
 export type { IrFunction } from './ir/ir.js';

@@ -8,10 +8,12 @@ import type { ModelIR } from './check/model.js';
 import { error, note } from './diagnostics/codes.js';
 import type { Result } from './diagnostics/diagnostic.js';
 import type { SourceFile } from './diagnostics/span.js';
-import { defaultLoader, registerSource, type Loader } from './modules.js';
+import { defaultLoader, registerSource, type Loader } from './parse/modules.js';
 import type { Limits } from './check/limits.js';
+import type { LoweringOptions } from './check/options.js';
 
-export interface CheckOptions {
+/** `convLowering`: how convolutions are lowered (default im2col; see check/options.ts). */
+export interface CheckOptions extends LoweringOptions {
   readonly loader?: Loader;
   readonly limits?: Partial<Limits>;
 }
@@ -22,7 +24,7 @@ export const check = (src: SourceFile, opts: CheckOptions = {}): Result<CheckedP
     E.right(src),
     E.tap((s) => E.right(registerSource(s))),
     E.flatMap((s) => {
-      const { program, diagnostics } = new ModuleChecker(opts.loader ?? defaultLoader, opts.limits).program(s);
+      const { program, diagnostics } = new ModuleChecker(opts.loader ?? defaultLoader, opts.limits, opts.convLowering ? { convLowering: opts.convLowering } : {}).program(s);
       return diagnostics.length ? E.left(diagnostics) : E.right(program);
     }),
   );

@@ -2,7 +2,7 @@
 // its declaration, rendered in the message for scripts that just print it.
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { renderDiagnostics } from '../diagnostics/render.js';
-import { sourceLookup } from '../modules.js';
+import { sourceLookup } from '../parse/modules.js';
 
 export class RunError extends Error {
   constructor(readonly diagnostics: readonly Diagnostic[], message?: string) {

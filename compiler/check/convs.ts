@@ -17,9 +17,6 @@ import { ERROR, type Binding } from './scope.js';
 
 export interface ConvGeom { stride: number[]; pad: number[]; dilation: number[]; groups: number }
 
-/** How conv2d is lowered: 'im2col' (patches, then the tiled matmul kernel) or 'direct' loop nests. */
-export const CONV_LOWERING: 'im2col' | 'direct' = (typeof process === 'undefined' ? undefined : process.env['DLM_CONV']) === 'direct' ? 'direct' : 'im2col';
-
 const opper = (x: ExprElab, span: Span) => (name: string, ins: number[], attrs: Record<string, unknown>): number | undefined => {
   const r = x.c.op(name, ins, attrs, span);
   return r.k === 'tensor' ? r.id : undefined;
@@ -32,7 +29,8 @@ export const convLowered = (x: ExprElab, xi: number, wi: number, g: ConvGeom, sp
 const conv2dLowered = (x: ExprElab, xi: number, wi: number, g: ConvGeom, span: Span): number | undefined => {
   const direct = x.c.op('conv2d', [xi, wi], { ...g }, span);
   if (direct.k !== 'tensor') return undefined;
-  if (g.groups !== 1 || CONV_LOWERING === 'direct') return direct.id;
+  // grouped convolutions, and every one under convLowering: 'direct' (check/options.ts), stay loop nests
+  if (g.groups !== 1 || x.c.lowering.convLowering === 'direct') return direct.id;
   // y[n] = W [Co, C·KH·KW] @ cols[n] [C·KH·KW, OH·OW]: a batched matmul whose result is already NCHW.
   // The direct node above only checked the shapes and is left for dead-code elimination.
   const op = opper(x, span);

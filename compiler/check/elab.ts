@@ -11,6 +11,7 @@ import { opDef } from '../ops/registry.js';
 import { isShapeError, type ShapeError } from '../types/shapes.js';
 import { dimAdd, dimDiv, dimMul, dimSub, fmtDim } from '../types/dims.js';
 import { type Dim, type DType, type TensorType, fmtType, sameShape } from '../types/types.js';
+import type { LoweringOptions } from './options.js';
 import type { Recorder } from './record.js';
 import { ERROR, describe, type Binding, type InitSpec, type Scope } from './scope.js';
 
@@ -46,7 +47,7 @@ export class Elab {
   private oversized = false;
   readonly copies = new Map<object, { name: string; span: Span; count: number }>();
 
-  constructor(readonly limits: Limits = DEFAULT_LIMITS) {}
+  constructor(readonly limits: Limits = DEFAULT_LIMITS, readonly lowering: LoweringOptions = {}) {}
 
   /** Every node: counted against the budget, and its size checked (the first too-large tensor of a model is reported). */
   private onNode(id: number): void {
@@ -157,8 +158,9 @@ export class Elab {
     }
     if (!isShapeError(r)) return { k: 'tensor', id: r };
     const def = opDef(name);
-    // E0201 broadcasting, E0202 a matrix product (the 'contraction' emitter), E0203 any other shape rule
-    const code: Code = r.reason.includes('expects a float') ? 'E0204' : def?.kind === 'elementwise' ? 'E0201' : def?.emit.kind === 'contraction' ? 'E0202' : 'E0203';
+    // the rule's own code (E0204 a float-only op given integers), else by the op: E0201 broadcasting,
+    // E0202 a matrix product (the 'contraction' emitter), E0203 any other shape rule
+    const code: Code = r.code ?? (def?.kind === 'elementwise' ? 'E0201' : def?.emit.kind === 'contraction' ? 'E0202' : 'E0203');
     const notes = ins.map((id, i) => note(`${i === 0 ? 'left ' : i === 1 && ins.length === 2 ? 'right ' : ''}operand ${ins.length > 2 ? i + 1 : ''}is ${fmtType(this.type(id))}`.replace('  ', ' '), operandSpans[i]));
     return this.err(code, span, r.reason, ins.length > 1 || operandSpans.length ? notes : []);
   }

@@ -5,7 +5,7 @@ import type { Module } from '../ast/ast.js';
 import { Collector, type Diagnostic, type Note } from '../diagnostics/diagnostic.js';
 import { error, note } from '../diagnostics/codes.js';
 import type { SourceFile } from '../diagnostics/span.js';
-import { registerSource, type Loader } from '../modules.js';
+import { registerSource, type Loader } from '../parse/modules.js';
 import { OPS } from '../ops/registry.js';
 import { parse } from '../parse/parse.js';
 import { Elab } from './elab.js';
@@ -13,6 +13,7 @@ import { ExprElab } from './expr.js';
 import { INITIALIZERS } from './initializers.js';
 import { ModelElab, type ModelIR } from './model.js';
 import type { Recorder } from './record.js';
+import type { LoweringOptions } from './options.js';
 import { Scope } from './scope.js';
 import { BUILTINS } from './builtins.js';
 import { LimitExceeded, isStackOverflow, limitsOf, type Limits } from './limits.js';
@@ -59,7 +60,7 @@ export class ModuleChecker {
   /** Collects types and definitions for editors when set (see record.ts). */
   recorder: Recorder | undefined;
 
-  constructor(private readonly loader: Loader, limits: Partial<Limits> = {}) {
+  constructor(private readonly loader: Loader, limits: Partial<Limits> = {}, private readonly lowering: LoweringOptions = {}) {
     this.limits = limitsOf(limits);
     const pre = loader.stdlib('prelude');
     this.prelude = pre ? this.moduleScope(pre, this.root)?.scope ?? this.root : this.root;
@@ -140,7 +141,7 @@ export class ModuleChecker {
     if (mod) {
       for (const item of mod.ast.items) {
         if (item.kind !== 'Model') continue;
-        const c = new Elab(this.limits);
+        const c = new Elab(this.limits, this.lowering);
         c.recorder = this.recorder;
         const m = new ModelElab(c, new ExprElab(c));
         try {

@@ -7,7 +7,7 @@ import { CODEGEN_STEPS } from '../codegen/schedule.js';
 import { PIPELINE, PRE_GRAD } from '../passes/index.js';
 import { formatStats, programStats } from '../codegen/stats.js';
 import { lineCol } from '../diagnostics/span.js';
-import { sourceLookup } from '../modules.js';
+import { sourceLookup } from '../parse/modules.js';
 import { fmtType } from '../types/types.js';
 import { dimNames } from '../types/dims.js';
 import { optimize, type Model } from '../api/model.js';

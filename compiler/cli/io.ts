@@ -7,7 +7,7 @@ import { writeFileAtomic } from '../../runtime/write.js';
 import { toNested } from '../../runtime/tensor.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { renderDiagnostics } from '../diagnostics/render.js';
-import { sourceLookup } from '../modules.js';
+import { sourceLookup } from '../parse/modules.js';
 
 /** Exit codes: 130 / 143 = 128 + SIGINT / SIGTERM, after a training run saved its checkpoint. */
 export const EXIT = { ok: 0, userError: 1, usage: 2, internal: 3, sigint: 130, sigterm: 143 } as const;

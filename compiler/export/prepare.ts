@@ -6,7 +6,7 @@ import { lineCol } from '../diagnostics/span.js';
 import type { Span } from '../diagnostics/span.js';
 import { CONST, INPUT, inputName, inputRole, type IrFunction, type Node } from '../ir/ir.js';
 import { SCAN, scanInfo } from '../ir/scan.js';
-import { sourceLookup } from '../modules.js';
+import { sourceLookup } from '../parse/modules.js';
 import { PIPELINE } from '../passes/index.js';
 import { runPasses } from '../passes/pass.js';
 import { raiseConvolutions } from '../ops/export/raise.js';

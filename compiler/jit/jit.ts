@@ -8,7 +8,7 @@ import { bindShape, type DimEnv } from '../ir/bind.js';
 import { inputNodes, inputName, type IrFunction } from '../ir/ir.js';
 import { fmtType } from '../types/types.js';
 import { lineCol } from '../diagnostics/span.js';
-import { sourceLookup } from '../modules.js';
+import { sourceLookup } from '../parse/modules.js';
 import { emitModule, simdHomes } from '../codegen/module.js';
 import { planMemory, type MemoryPlan } from '../codegen/plan.js';
 import { CODEGEN_STEPS, schedule, type Schedule } from '../codegen/schedule.js';

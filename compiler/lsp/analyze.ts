@@ -8,7 +8,7 @@ import { Recorder, type ExprFact, type RefFact } from '../check/record.js';
 import type { Scope } from '../check/scope.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import type { SourceFile, Span } from '../diagnostics/span.js';
-import { defaultLoader, type Loader } from '../modules.js';
+import { defaultLoader, type Loader } from '../parse/modules.js';
 import { parse } from '../parse/parse.js';
 
 export interface DocSymbol {

@@ -6,7 +6,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { CompletionItemKind, createConnection, DiagnosticSeverity, ProposedFeatures, SymbolKind, TextDocumentSyncKind, type Connection } from 'vscode-languageserver/node';
 import type { CompletionItem, DocumentSymbol, Hover, Location, Position, Range } from 'vscode-languageserver/node';
 import { lineCol, type SourceFile, type Span } from '../diagnostics/span.js';
-import { defaultLoader, sourceLookup, stdlibPath } from '../modules.js';
+import { defaultLoader, sourceLookup, stdlibPath } from '../parse/modules.js';
 import { fmtType } from '../types/types.js';
 import { analyze, exprAt, overlayLoader, refAt, type Analysis, type DocSymbol } from './analyze.js';
 

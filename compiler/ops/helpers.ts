@@ -15,7 +15,7 @@ export const broadcastType = (ins: readonly TensorType[], dtype: DType): TensorT
 };
 
 export const needFloat = (name: string, t: TensorType, operand = 0): ShapeError | undefined =>
-  t.dtype === 'f32' ? undefined : shapeError(`${name} expects a float tensor (f32), got ${t.dtype}; use cast(x, f32)`, operand);
+  t.dtype === 'f32' ? undefined : shapeError(`${name} expects a float tensor (f32), got ${t.dtype}; use cast(x, f32)`, operand, 'E0204');
 
 // ---- shorthands used by vjp rules ---------------------------------------------------------------
 export const add = (b: GradBuilder, x: Value, y: Value): Value => b.op('add', [x, y]);

@@ -1,5 +1,6 @@
 // Pure shape algebra used by op shape rules: broadcasting, reductions, matmul. No spans here;
 // callers turn a ShapeError into a located diagnostic.
+import type { Code } from '../diagnostics/codes.js';
 import { type Dim, dimMul, fmtDim } from './dims.js';
 import { type Shape, fmtShape } from './types.js';
 
@@ -8,10 +9,13 @@ export interface ShapeError {
   readonly reason: string;
   /** Which operand the error is about, when one is to blame. */
   readonly operand?: number;
+  /** The diagnostic code, when the rule that found the error knows better than the op's kind (see check/elab.ts `op`). */
+  readonly code?: Code;
 }
 
-export const shapeError = (reason: string, operand?: number): ShapeError =>
-  operand === undefined ? { kind: 'ShapeError', reason } : { kind: 'ShapeError', reason, operand };
+export const shapeError = (reason: string, operand?: number, code?: Code): ShapeError => ({
+  kind: 'ShapeError', reason, ...(operand === undefined ? {} : { operand }), ...(code === undefined ? {} : { code }),
+});
 export const isShapeError = (x: unknown): x is ShapeError =>
   typeof x === 'object' && x !== null && (x as { kind?: unknown }).kind === 'ShapeError';
 

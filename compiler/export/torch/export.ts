@@ -10,7 +10,7 @@ import type { Diagnostic } from '../../diagnostics/diagnostic.js';
 import { lineText, lineCol } from '../../diagnostics/span.js';
 import { CONST, INPUT, inputName, neededFrom, type IrFunction, type Node } from '../../ir/ir.js';
 import { SCAN, SCAN_OUT } from '../../ir/scan.js';
-import { sourceLookup } from '../../modules.js';
+import { sourceLookup } from '../../parse/modules.js';
 import { torchRule } from '../../ops/export/torch.js';
 import { raiseConvolutions } from '../../ops/export/raise.js';
 import { allNodes, location } from '../prepare.js';

@@ -9,8 +9,8 @@
 // none of its bytes reach a diagnostic.
 import { closeSync, fstatSync, openSync, readSync, realpathSync } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
-import type { SourceFile } from './diagnostics/span.js';
-import { stdlibModuleNames, stdlibText } from './stdlibText.js';
+import type { SourceFile } from '../diagnostics/span.js';
+import { stdlibModuleNames, stdlibText } from '../stdlibText.js';
 
 export interface Loader {
   /** The stdlib module's source, or undefined if there is no such module. */
@@ -32,7 +32,7 @@ export interface LoaderOptions {
 
 const stdlibCache = new Map<string, SourceFile | undefined>();
 
-export { stdlibPath } from './stdlibText.js';
+export { stdlibPath } from '../stdlibText.js';
 const stdlibNames = stdlibModuleNames;
 
 const stdlib = (name: string): SourceFile | undefined => {
