@@ -117,3 +117,21 @@ describe('in-place updates respect later readers', () => {
     expect(inPlaceUpdates(withReader).updates.find((x) => x.input === u.input)!.inPlace).toBeFalsy();
   });
 });
+
+describe('the recompute threshold (CHEAP_OPS = 3) is pinned by kernel counts, not only by snapshots', () => {
+  // t, a chain of k elementwise operations on inputs, read by two outputs: recomputed in both output
+  // kernels while it costs at most 3 operations, stored by a kernel of its own from 4 on.
+  const chain = (k: number): string => {
+    let t = 'x';
+    for (let i = 0; i < k; i++) t = `(${t} ${['+', '*', '-'][i % 3]} ${i % 2 ? 'z' : 'y'})`;
+    return t;
+  };
+  const kernelsOf = (k: number): number => {
+    const m = compileOk(`model C {\n  input x: f32[4, 5]\n  input y: f32[4, 5]\n  input z: f32[4, 5]\n  let t = ${chain(k)}\n  output a = exp(t)\n  output b = sin(t)\n}`).model();
+    return specialize(optimize(m.ir.fn), new Map(), 'f64').schedule.kernels.length;
+  };
+
+  test('chains of 1, 2, 3 operations are recomputed (2 kernels), of 4 and 5 stored (3 kernels)', () => {
+    expect([1, 2, 3, 4, 5].map(kernelsOf)).toEqual([2, 2, 2, 3, 3]);
+  });
+});
