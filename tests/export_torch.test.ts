@@ -11,7 +11,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import { describe, expect, test } from 'vitest';
 import type { Model } from '../compiler/api/model.js';
 import { gradientsOf } from '../compiler/autodiff/grad.js';
-import { RANDOM_KEY, TRAINING_FLAG } from '../compiler/check/builtins.js';
+import { RANDOM_KEY, TRAINING_FLAG } from '../compiler/check/hypers.js';
 import { interpret } from '../compiler/ir/interp.js';
 import { nd } from '../compiler/ops/ndarray.js';
 import type { NdArray } from '../compiler/ops/op.js';

@@ -21,7 +21,7 @@ import { selectOutputs } from '../train/step.js';
 import { RunError } from './errors.js';
 import { saveModel } from './save.js';
 import type { Trainer } from './trainer.js';
-import { RANDOM_KEY, TRAINING_FLAG } from '../check/builtins.js';
+import { RANDOM_KEY, TRAINING_FLAG } from '../check/hypers.js';
 import { DEFAULT_LIMITS } from '../check/limits.js';
 import { parameterMemory } from '../jit/memory.js';
 

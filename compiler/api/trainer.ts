@@ -10,7 +10,7 @@ import { HYPER_LR, HYPER_STEP, buildTrainStep, resolveOptimizer, type TrainConfi
 import { RunError } from './errors.js';
 import { trainingOutputs } from './metrics.js';
 import { nonFinite } from './nonFinite.js';
-import { RANDOM_KEY, TRAINING_FLAG } from '../check/builtins.js';
+import { RANDOM_KEY, TRAINING_FLAG } from '../check/hypers.js';
 import { optimize, type Model } from './model.js';
 
 export interface StepResult {

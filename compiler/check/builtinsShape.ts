@@ -4,7 +4,7 @@ import type { Span } from '../diagnostics/span.js';
 import { dimMul, dimSub, fmtDim } from '../types/dims.js';
 import { normAxis } from '../types/shapes.js';
 import type { Dim, DType } from '../types/types.js';
-import { arg, axesArg, boolArg, checkArity, dimsArg, tensorArg, type Builtin, type CallArgs } from './builtins.js';
+import { arg, axesArg, boolArg, checkArity, dimsArg, tensorArg, type Builtin, type CallArgs } from './args.js';
 import type { ExprElab } from './expr.js';
 import { ERROR, describe, type Binding } from './scope.js';
 import { primitiveBuilder } from './primitiveBuilder.js';

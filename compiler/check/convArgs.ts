@@ -4,7 +4,7 @@
 import type { Span } from '../diagnostics/span.js';
 import { note } from '../diagnostics/codes.js';
 import { type Dim, fmtShape } from '../types/types.js';
-import type { CallArgs } from './builtins.js';
+import type { CallArgs } from './args.js';
 import type { ExprElab } from './expr.js';
 import { ERROR, describe, type Binding } from './scope.js';
 

@@ -10,7 +10,7 @@ import type { Span } from '../diagnostics/span.js';
 import { outSize } from '../ops/conv.js';
 import { dimMul } from '../types/dims.js';
 import { type Dim, fmtShape } from '../types/types.js';
-import type { CallArgs } from './builtins.js';
+import type { CallArgs } from './args.js';
 import { AXES, checkNames, get, ints, padArg, shapeErr, spatialInput, type Arg } from './convArgs.js';
 import type { ExprElab } from './expr.js';
 import { ERROR, type Binding } from './scope.js';

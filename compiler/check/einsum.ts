@@ -12,7 +12,7 @@
 import type { Span } from '../diagnostics/span.js';
 import { dimMul, fmtDim } from '../types/dims.js';
 import type { Dim } from '../types/types.js';
-import { arg, type Builtin } from './builtins.js';
+import { arg, type Builtin } from './args.js';
 import type { ExprElab } from './expr.js';
 import { ERROR, describe, type Binding } from './scope.js';
 

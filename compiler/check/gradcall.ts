@@ -4,7 +4,7 @@ import { zerosLike, vjp } from '../autodiff/grad.js';
 import { note } from '../diagnostics/codes.js';
 import type { Span } from '../diagnostics/span.js';
 import { fmtType } from '../types/types.js';
-import type { CallArgs } from './builtins.js';
+import type { CallArgs } from './args.js';
 import type { ExprElab } from './expr.js';
 import { ERROR, type Binding } from './scope.js';
 

@@ -10,7 +10,7 @@
 import type { Span } from '../diagnostics/span.js';
 import { poolAxes, poolOut } from '../ops/pool.js';
 import type { Dim } from '../types/types.js';
-import type { CallArgs } from './builtins.js';
+import type { CallArgs } from './args.js';
 import { AXES, checkNames, flag, get, ints, padArg, shapeErr, spatialInput } from './convArgs.js';
 import { convLowered } from './convs.js';
 import type { ExprElab } from './expr.js';

@@ -10,7 +10,8 @@ import { SCAN, SCAN_OUT, SCAN_TYPE, bodyInputName, scanAttrs, windowType, type K
 import { normAxis } from '../types/shapes.js';
 import type { Dim, TensorType } from '../types/types.js';
 import { fmtType, sameType } from '../types/types.js';
-import { RANDOM_KEY, type CallArgs } from './builtins.js';
+import type { CallArgs } from './args.js';
+import { RANDOM_KEY } from './hypers.js';
 import type { ExprElab } from './expr.js';
 import { regionFunction } from './region.js';
 import { ERROR, describe, type Binding, type Scope } from './scope.js';

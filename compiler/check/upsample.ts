@@ -5,7 +5,7 @@
 import type { Span } from '../diagnostics/span.js';
 import { upsampleScales } from '../ops/upsample.js';
 import { fmtShape } from '../types/types.js';
-import type { CallArgs } from './builtins.js';
+import type { CallArgs } from './args.js';
 import { checkNames, flag, get, ints, spatialInput } from './convArgs.js';
 import type { ExprElab } from './expr.js';
 import { ERROR, describe, type Binding } from './scope.js';

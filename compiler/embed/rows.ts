@@ -4,7 +4,7 @@
 // float32 inputs only. Then a numeric check in float64 with the reference interpreter: the outputs of a
 // batch of 3 random rows must equal, row by row, those of each row alone (a batch statistic, a mean
 // over B or a mixing of rows changes them for random inputs with probability 1).
-import { RANDOM_KEY, TRAINING_FLAG } from '../check/builtins.js';
+import { RANDOM_KEY, TRAINING_FLAG } from '../check/hypers.js';
 import type { DimEnv } from '../ir/bind.js';
 import { interpret } from '../ir/interp.js';
 import { INPUT, inputName, inputRole, type IrFunction } from '../ir/ir.js';

@@ -10,7 +10,7 @@ import { EXTERN_KERNELS } from '../../runtime/wasm/heap.js';
 import { optimize, type Model } from '../api/model.js';
 import { Trainer } from '../api/trainer.js';
 import { RunError } from '../api/errors.js';
-import { RANDOM_KEY, TRAINING_FLAG } from '../check/builtins.js';
+import { RANDOM_KEY, TRAINING_FLAG } from '../check/hypers.js';
 import { simdHomes } from '../codegen/module.js';
 import { ident, lit, safeComment } from '../codegen/emitJs.js';
 import { InternalError } from '../diagnostics/diagnostic.js';

@@ -1,7 +1,7 @@
 // The programs the exporters translate, and what they share: source locations and the walk over
 // every node (scan bodies included).
 import type { Model } from '../api/model.js';
-import { RANDOM_KEY, TRAINING_FLAG } from '../check/builtins.js';
+import { RANDOM_KEY, TRAINING_FLAG } from '../check/hypers.js';
 import { lineCol } from '../diagnostics/span.js';
 import type { Span } from '../diagnostics/span.js';
 import { CONST, INPUT, inputName, inputRole, type IrFunction, type Node } from '../ir/ir.js';

@@ -1,7 +1,7 @@
 // Writes IR as Python statements for the generated nn.Module: one statement per node, named by the
 // .dlm binding where it has one, each ending in its .dlm location; `scan` becomes a Python loop. The
 // per-op expressions come from compiler/ops/export/torch.ts.
-import { RANDOM_KEY, TRAINING_FLAG } from '../../check/builtins.js';
+import { RANDOM_KEY, TRAINING_FLAG } from '../../check/hypers.js';
 import { CONST, INPUT, inputName, inputRole, type IrFunction, type Node } from '../../ir/ir.js';
 import { SCAN, SCAN_OUT, outWindow, scanInfo, type Window } from '../../ir/scan.js';
 import { torchRule } from '../../ops/export/torch.js';
