@@ -30,7 +30,7 @@ import { setOwn, type Tensor } from '../runtime/tensor.js';
 import { fileLoader, readSourceFile, type Loader } from './parse/modules.js';
 import { limitsOf, parseSize, type Limits } from './check/limits.js';
 import type { ConvLowering } from './check/options.js';
-import { BACKENDS, isBackend, setBackendNotes } from './native/backend.js';
+import { BACKENDS, isBackend, setBackendNotes } from './pipeline.js';
 import { convertCommand } from './cli/convert.js';
 
 export const VERSION = '0.1.0';

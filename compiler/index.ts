@@ -1,7 +1,8 @@
 // dlm's library API. Compile .dlm source (diagnostics as values, or thrown by the *OrThrow variants),
 // instantiate a model with seeded parameters, run it, differentiate it and train it.
 export { Program, compile, compileFile, compileOrThrow, render, type CompileOptions } from './compile.js';
-export { Model, optimize } from './api/model.js';
+export { Model } from './api/model.js';
+export { optimize } from './pipeline.js';
 export { Trainer, type StepResult } from './api/trainer.js';
 export { loadModel, loadTrainer, type LoadOptions } from './api/persist.js';
 export { fit, fitAsync, evaluate, type FitOptions, type FitResult, type EpochReport } from './api/fit.js';

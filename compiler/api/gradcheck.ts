@@ -21,10 +21,8 @@
 import { setOwn } from '../../runtime/tensor.js';
 import { Rng } from '../../runtime/random.js';
 import type { Tensor, TensorData } from '../../runtime/tensor.js';
-import { gradientsOf } from '../autodiff/grad.js';
-import { IrBuilder } from '../ir/builder.js';
 import { INPUT, neededFrom, type IrFunction } from '../ir/ir.js';
-import { bindInputs, specialize } from '../jit/jit.js';
+import { bindInputs, gradientProgram, optimize, specialize } from '../pipeline.js';
 import { concreteShape, type DimEnv } from '../ir/bind.js';
 import { SCAN, scanInfo, scanLength } from '../ir/scan.js';
 import { InternalError } from '../diagnostics/diagnostic.js';
@@ -33,7 +31,7 @@ import { nd } from '../ops/ndarray.js';
 import { dimEval, dimNames } from '../types/dims.js';
 import type { NdArray } from '../ops/op.js';
 import { RunError } from './errors.js';
-import { optimize, type Model } from './model.js';
+import type { Model } from './model.js';
 import { checkCustomRules, type RuleCheck } from './gradcheckRules.js';
 
 export interface GradcheckOptions {
@@ -114,13 +112,8 @@ const programs = (model: Model): { fwd: IrFunction; grad: IrFunction } => {
   const outputs = ir.losses.map((l, i) => ({ name: `loss${i}`, id: l.id }));
   const needed = neededFrom(ir.fn, outputs.map((o) => o.id));
   const fwd: IrFunction = { ...ir.fn, nodes: ir.fn.nodes.filter((n) => needed.has(n.id) || n.op === INPUT), outputs, updates: [] };
-  const b = new IrBuilder(fwd.nodes);
-  const gradOuts = ir.losses.flatMap((l, i) => {
-    const trained = ir.params.filter((p) => l.params.includes(p.id));
-    const g = gradientsOf(b, l.id, trained.map((p) => p.id));
-    return trained.map((p, j) => ({ name: `grad${i}:${p.name}`, id: g[j]! }));
-  });
-  return { fwd, grad: b.finish(`${ir.name}_gradcheck`, [...outputs, ...gradOuts]) };
+  const asked = ir.losses.map((l, i) => ({ loss: l.id, wrt: ir.params.filter((p) => l.params.includes(p.id)).map((p) => ({ name: `grad${i}:${p.name}`, id: p.id })) }));
+  return { fwd, grad: gradientProgram(fwd, `${ir.name}_gradcheck`, outputs, asked) };
 };
 
 const SMALL_WORK = 20_000;

@@ -1,29 +1,23 @@
 // A checked model with its parameters: forward passes, gradients and training steps, compiled on first
 // use for the concrete input shapes (and cached per shape signature).
-import type { BackendChoice } from '../native/backend.js';
 import { setOwn } from '../../runtime/tensor.js';
 import { Rng } from '../../runtime/random.js';
 import { initialize } from '../../runtime/init.js';
 import type { FloatArray, Tensor, TensorData } from '../../runtime/tensor.js';
 import type { Precision } from '../../runtime/compiled.js';
-import { gradientsOf } from '../autodiff/grad.js';
-import { JvpError, jvpProgram } from '../autodiff/jvp.js';
 import type { ModelIR } from '../check/model.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
-import { IrBuilder } from '../ir/builder.js';
 import { INPUT, neededFrom, type IrFunction } from '../ir/ir.js';
 import { error } from '../diagnostics/codes.js';
 import { fmtType } from '../types/types.js';
-import { PIPELINE, PRE_GRAD } from '../passes/index.js';
-import { runPasses, type PassOptions } from '../passes/pass.js';
-import { bindInputs, specialize, type Specialized } from '../jit/jit.js';
+import * as E from 'fp-ts/lib/Either.js';
+import { bindInputs, gradientProgram, jvp, optimize, parameterMemory, preGrad, specialize, type BackendChoice, type PassOptions, type Specialized } from '../pipeline.js';
 import { selectOutputs } from '../train/step.js';
 import { RunError } from './errors.js';
 import { saveModel } from './save.js';
 import type { Trainer } from './trainer.js';
 import { RANDOM_KEY, TRAINING_FLAG } from '../check/hypers.js';
 import { DEFAULT_LIMITS } from '../check/limits.js';
-import { parameterMemory } from '../jit/memory.js';
 
 export interface ModelOptions {
   readonly seed?: number;
@@ -57,29 +51,8 @@ export interface GradOptions extends RunOptions {
 
 const runOptions = <T extends RunOptions>(o: Precision | T | undefined): T => (typeof o === 'string' ? { precision: o } as T : o ?? {} as T);
 
-const optimized = new WeakMap<IrFunction, IrFunction>();
-export const optimize = (f: IrFunction, opts: PassOptions = {}): IrFunction => {
-  if (opts.disable?.length || opts.onPass) return runPasses(PIPELINE, f, opts);
-  let o = optimized.get(f);
-  if (!o) { o = runPasses(PIPELINE, f, opts); optimized.set(f, o); }
-  return o;
-};
-
-/**
- * The PRE_GRAD passes on a model's forward program. Losses and state updates are carried through as
- * extra outputs, so their ids follow whatever a rewrite replaced.
- */
-const preGrad = (ir: ModelIR, opts: PassOptions = {}): ModelIR => {
-  const extra = [...ir.losses.map((l, i) => ({ name: `\0loss${i}`, id: l.id })), ...ir.stateUpdates.map((u, i) => ({ name: `\0state${i}`, id: u.value }))];
-  const f = runPasses(PRE_GRAD, { ...ir.fn, outputs: [...ir.fn.outputs, ...extra] }, opts);
-  const idOf = new Map(f.outputs.map((o) => [o.name, o.id]));
-  return {
-    ...ir,
-    fn: { ...f, outputs: f.outputs.slice(0, ir.fn.outputs.length) },
-    losses: ir.losses.map((l, i) => ({ ...l, id: idOf.get(`\0loss${i}`)! })),
-    stateUpdates: ir.stateUpdates.map((u, i) => ({ ...u, value: idOf.get(`\0state${i}`)! })),
-  };
-};
+/** The passes (compiler/pipeline.ts), re-exported for the library's index. */
+export { optimize };
 
 export class Model {
   /**
@@ -220,10 +193,7 @@ export class Model {
       if (i.type.dtype !== 'f32') throw new RunError([error('E0301', i.span, `cannot differentiate with respect to '${name}', a ${fmtType(i.type)} input`)]);
       return { name, id: this.ir.fn.nodes.find((n) => n.op === INPUT && n.attrs['name'] === name)!.id };
     })];
-    const b = new IrBuilder(this.ir.fn.nodes);
-    const ids = targets.map((t) => t.id);
-    const grads = gradientsOf(b, loss.id, ids);
-    const fn = b.finish(`${this.name}_grad`, [loss, ...targets.map((t, i) => ({ name: `grad:${t.name}`, id: grads[i]! }))]);
+    const fn = gradientProgram(this.ir.fn, `${this.name}_grad`, [loss], [{ loss: loss.id, wrt: targets.map((t) => ({ name: `grad:${t.name}`, id: t.id })) }]);
     this.gradFns.set(key, fn);
     return fn;
   }
@@ -249,12 +219,9 @@ export class Model {
     const key = [withLoss ? 'loss' : '', ...names].join('\u0000');
     let f = this.jvpFns.get(key);
     if (!f) {
-      try {
-        f = jvpProgram(withLoss ? this.ir.fn : (this.predictFn ??= selectOutputs(this.ir.fn, this.ir.outputs)), names);
-      } catch (e) {
-        if (e instanceof JvpError) throw new RunError([e.diagnostic]);
-        throw e;
-      }
+      const r = jvp(withLoss ? this.ir.fn : (this.predictFn ??= selectOutputs(this.ir.fn, this.ir.outputs)), names);
+      if (E.isLeft(r)) throw new RunError(r.left);
+      f = r.right;
       this.jvpFns.set(key, f);
     }
     const feed: Record<string, Tensor> = { ...inputs };

@@ -8,7 +8,7 @@ import { error, note } from '../diagnostics/codes.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { interpret } from '../ir/interp.js';
 import { CONST, INPUT, neededFrom, type IrFunction } from '../ir/ir.js';
-import { bindInputs } from '../jit/jit.js';
+import { bindInputs } from '../pipeline.js';
 import { nd } from '../ops/ndarray.js';
 import type { NdArray } from '../ops/op.js';
 import { GRAD_GUARD } from '../train/step.js';

@@ -4,14 +4,14 @@ import { setOwn } from '../../runtime/tensor.js';
 import type { FloatArray, Tensor, TensorData } from '../../runtime/tensor.js';
 import { error, note } from '../diagnostics/codes.js';
 import type { IrFunction } from '../ir/ir.js';
-import { bindInputs, specialize, type Specialized } from '../jit/jit.js';
+import { bindInputs, optimize, specialize, trainStepProgram, type Specialized } from '../pipeline.js';
 import type { Precision } from '../../runtime/compiled.js';
-import { HYPER_LR, HYPER_STEP, buildTrainStep, resolveOptimizer, type TrainConfig, type TrainStep } from '../train/step.js';
+import { HYPER_LR, HYPER_STEP, resolveOptimizer, type TrainConfig, type TrainStep } from '../train/step.js';
 import { RunError } from './errors.js';
 import { trainingOutputs } from './metrics.js';
 import { nonFinite } from './nonFinite.js';
 import { RANDOM_KEY, TRAINING_FLAG } from '../check/hypers.js';
-import { optimize, type Model } from './model.js';
+import type { Model } from './model.js';
 
 export interface StepResult {
   /** The (first) loss before this step's update. */
@@ -65,7 +65,7 @@ export class Trainer {
     this.groups = model.ir.losses.map((g) => {
       const r = resolveOptimizer(model.ir, cfg, g);
       if ('errors' in r) throw new RunError(r.errors);
-      const program = buildTrainStep(model.ir, r.config, g, trainingOutputs(model));
+      const program = trainStepProgram(model.ir, r.config, g, trainingOutputs(model));
       const repeat = model.ir.train?.settings[`repeat_${g.name}`];
       return { name: g.name, config: r.config, program, optimized: optimize(program.fn, model.opts.passes), repeat: typeof repeat === 'number' ? repeat : 1 };
     });

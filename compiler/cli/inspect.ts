@@ -1,16 +1,12 @@
 // `dlm check`, `dlm compile` and `dlm summary`: everything that looks at a program without running it.
 import { printFunction } from '../ir/print.js';
 import type { IrFunction } from '../ir/ir.js';
-import { cSource, locate, specialize } from '../jit/jit.js';
-import type { BackendChoice } from '../native/backend.js';
-import { CODEGEN_STEPS } from '../codegen/schedule.js';
-import { PIPELINE, PRE_GRAD } from '../passes/index.js';
-import { formatStats, programStats } from '../codegen/stats.js';
+import { emitSource, locate, optimize, specialize, statsOf, SWITCHABLE, type BackendChoice } from '../pipeline.js';
 import { lineCol } from '../diagnostics/span.js';
 import { sourceLookup } from '../parse/modules.js';
 import { fmtType } from '../types/types.js';
 import { dimNames } from '../types/dims.js';
-import { optimize, type Model } from '../api/model.js';
+import type { Model } from '../api/model.js';
 import { Trainer } from '../api/trainer.js';
 import { selectOutputs } from '../train/step.js';
 import type { Program } from '../index.js';
@@ -65,27 +61,24 @@ export const compileCommand = (out: Out, model: Model, o: EmitOptions): string =
   if (o.emit === 'ir') text = printFunction(o.optimized ? opt : raw).split('\n').map(locate).join('\n');
   else if (o.emit === 'c') {
     const env = dimEnv(opt, o.dims);
-    text = cSource(opt, env, 'f32', o.disable);
+    text = emitSource(opt, env, 'native', 'f32', o.disable);
     if (o.stats) {
       const spec = specialize(opt, env, 'f32', o.disable, model.opts.maxMemory, 'native');
-      out.err(`IR nodes ${raw.nodes.length} → ${opt.nodes.length} after the passes\n${formatStats(programStats(opt, spec.env, spec.schedule, spec.plan, spec.source))}`);
+      out.err(`IR nodes ${raw.nodes.length} → ${opt.nodes.length} after the passes\n${statsOf(spec)}`);
       out.err(`native: ${spec.native!.cached ? 'cached object' : 'compiled'} in ${spec.native!.ccMs.toFixed(0)} ms (${spec.native!.object})`);
     }
   } else if (o.emit === 'js') {
     const spec = specialize(opt, dimEnv(opt, o.dims), 'f32', o.disable, model.opts.maxMemory, o.backend === 'native' ? 'wasm' : o.backend);
     text = spec.source;
-    if (o.stats) out.err(`IR nodes ${raw.nodes.length} → ${opt.nodes.length} after the passes\n${formatStats(programStats(opt, spec.env, spec.schedule, spec.plan, spec.source))}`);
+    if (o.stats) out.err(`IR nodes ${raw.nodes.length} → ${opt.nodes.length} after the passes\n${statsOf(spec)}`);
     if (o.timings) timings.push(`  ${'codegen'.padEnd(10)} ${spec.compileMs.toFixed(2)} ms`);
   } else throw new UsageError(`--emit must be ast, ir, js, c or module, got '${o.emit}'`);
   if (o.timings) out.err(`passes: ${passMs.toFixed(2)} ms\n${timings.join('\n')}`);
   return text;
 };
 
-/** Every name `--no-pass` accepts: the IR passes and the switchable code generation steps. */
-export const SWITCHABLE = (): readonly string[] => [...new Set([...PRE_GRAD, ...PIPELINE].map((p) => p.name)), ...Object.keys(CODEGEN_STEPS)];
-
 export const checkPassNames = (names: readonly string[]): readonly string[] => {
-  const known = SWITCHABLE();
+  const known = SWITCHABLE;
   const bad = names.find((n) => !known.includes(n));
   if (bad !== undefined) throw new UsageError(`--no-pass: unknown pass '${bad}' (passes: ${known.join(', ')})`);
   return names;

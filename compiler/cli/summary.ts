@@ -3,7 +3,7 @@
 // given), parameters (a layer's count includes its sub-layers') and non-trainable state, then totals
 // and memory: parameters, state, and the forward pass's planned arena for the given dims.
 import type { Model } from '../api/model.js';
-import { specialize } from '../jit/jit.js';
+import { specialize } from '../pipeline.js';
 import { selectOutputs } from '../train/step.js';
 import { dimEval, fmtDim } from '../types/dims.js';
 import type { TensorType } from '../types/types.js';

@@ -7,8 +7,7 @@ import type { Span } from '../diagnostics/span.js';
 import { CONST, INPUT, inputName, inputRole, type IrFunction, type Node } from '../ir/ir.js';
 import { SCAN, scanInfo } from '../ir/scan.js';
 import { sourceLookup } from '../parse/modules.js';
-import { PIPELINE } from '../passes/index.js';
-import { runPasses } from '../passes/pass.js';
+import { optimize } from '../pipeline.js';
 import { raiseConvolutions } from '../ops/export/raise.js';
 import { selectOutputs } from '../train/step.js';
 
@@ -36,5 +35,5 @@ export const inferenceFunction = (model: Model, outputs: readonly string[] = mod
   const nodes = raiseConvolutions(f.nodes).map((n): Node => (n.op === INPUT && inputRole(n) === 'hyper' && Object.hasOwn(fixed, inputName(n))
     ? { id: n.id, op: CONST, inputs: [], attrs: { value: fixed[inputName(n)]!, dtype: 'f32' }, type: n.type, span: n.span }
     : n));
-  return runPasses(PIPELINE, { ...f, nodes });
+  return optimize({ ...f, nodes });
 };

@@ -1,0 +1,64 @@
+// The backend interface: where the pipeline's last two phases, emit and load, meet a target. Every
+// backend gets the same kernels, fusion and memory plan (a Schedule and its MemoryPlan) and prints
+// them as its own source, then loads that source as a CompiledModule, which the runtime calls the
+// same way whatever the target. A new backend is one more Emitter in EMITTERS (and its name in
+// native/backend.ts's BACKENDS, which `--backend` and `model(name, { backend })` accept).
+//   js      JavaScript loops (codegen/module.ts), loaded with new Function
+//   wasm    the same JavaScript with float32 matrix products calling WebAssembly SIMD kernels
+//   native  the loops printed as C (native/moduleC.ts), compiled by the system compiler, called through koffi
+import * as E from 'fp-ts/lib/Either.js';
+import { instantiate, type CompiledModule, type Precision } from '../runtime/compiled.js';
+import type { NativeObject } from '../runtime/native/load.js';
+import { emitModule, simdHomes, type ModuleInfo } from './codegen/module.js';
+import type { MemoryPlan } from './codegen/plan.js';
+import type { CodegenStep } from './codegen/fusionRules.js';
+import type { Schedule } from './codegen/scheduleTypes.js';
+import type { Result } from './diagnostics/diagnostic.js';
+import type { Backend } from './native/backend.js';
+import { loadC } from './native/jitC.js';
+import { emitCModule } from './native/moduleC.js';
+
+export interface Loaded {
+  readonly module: CompiledModule;
+  /** Native modules keep the object they were compiled to. */
+  readonly object?: NativeObject;
+}
+
+export interface Emitter {
+  readonly name: Backend;
+  /** Code generation steps this target never uses (`js` has no SIMD matmuls). */
+  readonly off: readonly CodegenStep[];
+  /** Every buffer has an address (C): the scheduler then copies no input for a matmul kernel. */
+  readonly addressable: boolean;
+  /** A step to switch off and schedule again when a program does not fit this target (wasm32: 4 GiB). */
+  readonly fallback?: (s: Schedule, plan: MemoryPlan) => CodegenStep | undefined;
+  /** emit: the module's source for a schedule and its memory plan. */
+  emit(s: Schedule, plan: MemoryPlan, info: ModuleInfo, precision: Precision): string;
+  /** load: the source as a runnable module, or the diagnostics of why it cannot run here. */
+  load(source: string, s: Schedule, plan: MemoryPlan, precision: Precision): Result<Loaded>;
+}
+
+/** The largest WebAssembly memory a module asks for (wasm32 addresses 4 GiB; keep a page of margin). */
+const MAX_WASM_BYTES = 2 ** 32 - 65536;
+
+const javascript = (name: 'js' | 'wasm', off: readonly CodegenStep[]): Emitter => ({
+  name, off, addressable: false,
+  emit: (s, plan, info) => emitModule(s, plan, info),
+  load: (source, s, plan, precision) => E.right({ module: instantiate(source, plan.arenaSize, precision, simdHomes(s)) }),
+});
+
+/** One WebAssembly memory holds the arena and the homes; past its 4 GiB the scalar loops take over. */
+const wasmFits = (s: Schedule, plan: MemoryPlan): CodegenStep | undefined => {
+  const simd = simdHomes(s);
+  return simd && (plan.arenaSize + simd.homes.reduce((a, h) => a + h.size, 0)) * 4 > MAX_WASM_BYTES ? 'simd' : undefined;
+};
+
+export const EMITTERS: Readonly<Record<Backend, Emitter>> = {
+  js: javascript('js', ['simd']),
+  wasm: { ...javascript('wasm', []), fallback: wasmFits },
+  native: {
+    name: 'native', off: [], addressable: true,
+    emit: emitCModule,
+    load: loadC,
+  },
+};
