@@ -51,7 +51,7 @@ export interface GradOptions extends RunOptions {
 
 const runOptions = <T extends RunOptions>(o: Precision | T | undefined): T => (typeof o === 'string' ? { precision: o } as T : o ?? {} as T);
 
-/** The passes (compiler/pipeline.ts), re-exported for the library's index. */
+/** The passes (compiler/pipeline.ts), re-exported where tests and older callers import them. */
 export { optimize };
 
 export class Model {

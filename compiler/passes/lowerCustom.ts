@@ -1,6 +1,6 @@
 // Custom gradients are for differentiation only: once gradients are built, each custom_vjp node
 // (compiler/ir/custom.ts) is its first input, the function's value. First in the pipeline, and applied
-// again by specialize (compiler/jit/jit.ts) so code generation never sees one even with passes disabled.
+// again by specialize (compiler/pipeline.ts) so code generation never sees one even with passes disabled.
 import { CUSTOM_VJP } from '../ir/custom.js';
 import type { IrFunction } from '../ir/ir.js';
 import { mapBodies } from '../ir/scan.js';
