@@ -120,6 +120,15 @@ describe('Model, Trainer and `dlm compile` get the same code from the pipeline',
     expect(Array.from(spec.outputs['p']!)).toEqual(Array.from(evaluated['p']!.data));
     expect(spec.outputs['loss']![0]).toBe(evaluated['loss']!.data[0]);
   });
+  test('a gradient: Model.valueAndGrad ran the module `dlm compile --grad --emit js` prints (the one specialize cached)', async () => {
+    const model = xor();
+    const { loss, grads } = model.valueAndGrad(batch());
+    const spec = pipeline.specialize(pipeline.optimize(model.gradProgram()), new Map([['N', 4]]));
+    expect(spec.outputs['loss']![0]).toBe(loss);
+    for (const p of model.ir.params) expect(Array.from(spec.outputs[`grad:${p.name}`]!), p.name).toEqual(Array.from(grads[p.name]!));
+    const r = await runCli('compile', 'examples/xor.dlm', '--model', 'Mlp', '--grad', '--emit', 'js', '--dim', 'N=4');
+    expect(r.stdout).toBe(spec.source);
+  });
 });
 
 describe('a backend plugs in as an Emitter', () => {
