@@ -9,7 +9,7 @@ import { describe, expect, test } from 'vitest';
 import * as pipeline from '../compiler/pipeline.js';
 import * as jit from '../compiler/jit/jit.js';
 import { EMITTERS, type Emitter } from '../compiler/backends.js';
-import { BACKENDS } from '../compiler/native/backend.js';
+import { BACKENDS, nativeUnavailable } from '../compiler/native/backend.js';
 import { compileFile, Trainer, type Model } from '../compiler/index.js';
 import { selectOutputs } from '../compiler/train/step.js';
 import type { Tensor } from '../runtime/tensor.js';
@@ -157,6 +157,19 @@ describe('a backend plugs in as an Emitter', () => {
     const all = { ...batch(), ...model.hyperDefaults(), ...Object.fromEntries(model.ir.params.map((p) => [p.name, { data: Float64Array.from(model.params[p.name]!) }])) };
     for (const s of [got.right, ref]) s.module.run(s.schedule.inputs.map((i) => all[i.name]!.data));
     for (const o of ref.schedule.outputs) expect(Array.from(got.right.outputs[o.name]!), o.name).toEqual(Array.from(ref.outputs[o.name]!));
+  });
+
+  test('native is an Emitter like the others: `dlm compile --emit c` prints the C its load compiles', async () => {
+    const model = xor();
+    const f = pipeline.optimize(selectOutputs(model.ir.fn, [...model.ir.outputs, 'loss']));
+    const env = new Map([['N', 4]]);
+    const c = pipeline.emitSource(f, env, 'native');
+    const r = await runCli('compile', 'examples/xor.dlm', '--model', 'Mlp', '--emit', 'c', '--dim', 'N=4');
+    expect(r.stdout).toBe(c);
+    const why = nativeUnavailable();
+    if (why !== undefined) { console.warn(`pipeline.test: native load not checked: ${why}`); return; }
+    const spec = pipeline.specialize(f, env, 'f32', [], undefined, 'native');
+    expect([spec.backend, spec.source, spec.native?.source]).toEqual(['native', c, c]);
   });
 
   test('phase boundaries are Results: a step over the memory limit is a Left (E0606) from compileFor, a RunError from specialize', () => {
