@@ -1,7 +1,8 @@
 // `npm run bench`: dlm side by side with TensorFlow.js (cpu, wasm) and hand-written plain JS in one
 // process, on the same seeded weights. Medians of 3 interleaved passes; table on stdout, JSON in
 // bench/results.json. Targets from the issues are printed as PASS/MISS. `npm run bench -- --only backends`
-// runs only the backends section (bench/backends.ts: js, wasm and native beside PyTorch).
+// runs only the backends section (bench/backends.ts: js, wasm and native beside PyTorch), `--only native`
+// that section for the native backend alone (flags below).
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Rng } from '../runtime/random.js';
 import { compiledRunner, forwardProgram, MATMUL_SOURCE, MLP_SOURCE, mlpModel, SMALL_SOURCE, trainStep } from './dlm.js';
@@ -13,7 +14,7 @@ import { matmul, mlpForward } from './plainjs.js';
 import { jaxTrainStep } from './jaxjs.js';
 import { convnetLenetStep } from './convnetjs.js';
 import { median, pass } from './timing.js';
-import { backendsReport } from './backends.js';
+import { backendsReport, type BackendOptions } from './backendsReport.js';
 import { printRematReport, rematReport, type RematRow } from './remat.js';
 import { BLOCK, BLOCK_SOURCE, LSTM, LSTM_SOURCE, dlmSequenceStep, sequenceBatch, tfBlockStep, tfLstmStep } from './sequence.js';
 
@@ -46,8 +47,8 @@ const measure = async (make: Partial<Record<Sys, () => (() => void)>>): Promise<
 const rand = (n: number, seed: number) => { const r = new Rng(seed); return Float32Array.from({ length: n }, () => r.normal()); };
 
 const main = async () => {
-  if (onlyBackends) {
-    const b = backendsReport();
+  if (only) {
+    const b = backendsReport({}, only);
     writeFileSync(new URL('../bench/results-backends.json', import.meta.url), JSON.stringify({ date: new Date().toISOString(), ...b }, null, 2));
     return;
   }
@@ -191,8 +192,20 @@ const main = async () => {
   writeFileSync(path, JSON.stringify({ ...JSON.parse(readFileSync(path, 'utf8')), backends: b }, null, 2));
 };
 
-/** `npm run bench -- --only backends`: just the backends section (and its own JSON file). */
-const onlyBackends = process.argv.slice(2).join(' ').includes('--only backends') || process.argv.includes('--only=backends');
+/**
+ * `npm run bench -- --only backends`: just the backends section (and its own JSON file); `--only native`:
+ * that section for the native backend alone beside PyTorch; `--rows k1,k2` restricts it to those
+ * workloads (keys in bench/backends.ts, `compile` for the compile-time rows); `--no-torch` leaves PyTorch out.
+ */
+const only = ((): BackendOptions | undefined => {
+  const args = process.argv.slice(2).flatMap((a) => (a.startsWith('--') && a.includes('=') ? a.split('=', 2) : [a]));
+  const value = (flag: string) => { const i = args.indexOf(flag); return i >= 0 ? args[i + 1] : undefined; };
+  const which = value('--only');
+  if (which === undefined) return undefined;
+  if (which !== 'backends' && which !== 'native') throw new Error(`--only takes backends or native, not ${which}`);
+  const keys = value('--rows')?.split(',');
+  return { ...(which === 'native' ? { backends: ['native'] as const } : {}), ...(keys ? { keys } : {}), torch: !args.includes('--no-torch') };
+})();
 
 const map = (t: Partial<Record<Sys, number>>, f: (s: number) => number): Partial<Record<Sys, number>> =>
   Object.fromEntries(Object.entries(t).map(([k, v]) => [k, f(v!)]));

@@ -1,6 +1,7 @@
-# PyTorch on the CPU as a peer for `npm run bench` (bench/torchPeer.ts drives it): the same workloads,
+# PyTorch on the CPU as a peer for `npm run bench` (bench/backends.ts drives it): the same workloads,
 # shapes and seeds as dlm's rows, at 1 and 2 threads (torch.set_num_threads). Prints one JSON object:
-# {"version": ..., "rows": {workload: {"1": seconds per call, "2": seconds per call}}}.
+# {"version": ..., "rows": {workload: {"1": seconds per call, "2": seconds per call}}}; cfg["keys"], when
+# given, names the workloads to run.
 # Timing as bench/timing.ts: a warm-up, then passes of at least MIN seconds, median of PASSES.
 import json
 import sys
@@ -142,7 +143,10 @@ def main():
     rows = {}
     for threads in cfg['threads']:
         torch.set_num_threads(threads)
+        keys = cfg.get('keys')
         for name, f in workloads(cfg).items():
+            if keys is not None and name not in keys:
+                continue
             rows.setdefault(name, {})[str(threads)] = seconds_per_call(f)
     print(json.dumps({'version': torch.__version__, 'rows': rows}))
 

@@ -16,6 +16,7 @@ import { Trainer } from '../compiler/api/trainer.js';
 import { RunError } from '../compiler/api/errors.js';
 import type { BackendChoice } from '../compiler/native/backend.js';
 import { nativeUnavailable, reprobeNative, setBackendNotes } from '../compiler/native/backend.js';
+import { setNativeThreads } from '../runtime/native/load.js';
 import { Rng } from '../runtime/random.js';
 import type { Tensor } from '../runtime/tensor.js';
 import { compileOk } from './helpers/compile.js';
@@ -122,9 +123,8 @@ model M {
     expect(again.native?.cached).toBe(true);
   });
 
-  test('with DLM_NATIVE_THREADS=2 a large product splits over OpenMP threads and gives the same result', () => {
-    const saved = process.env['DLM_NATIVE_THREADS'];
-    process.env['DLM_NATIVE_THREADS'] = '2';
+  test('on two threads (setNativeThreads) a large product splits over OpenMP threads and gives the same result', () => {
+    setNativeThreads(2);
     try {
       const src = 'model MM {\n  input a: f32[200, 160]\n  input b: f32[160, 150]\n  output c = a @ b\n  output d = a @ transpose(a)\n}';
       const r = new Rng(4);
@@ -134,7 +134,7 @@ model M {
       expect(native.run(native.ir.fn, ins).native!.source).toMatch(/mm_rows/);
       for (const k of ['c', 'd']) expect(relDiff(want[k]!.data, got[k]!.data), k).toBeLessThan(1e-5);
     } finally {
-      if (saved === undefined) delete process.env['DLM_NATIVE_THREADS']; else process.env['DLM_NATIVE_THREADS'] = saved;
+      setNativeThreads(undefined);
     }
   });
 
@@ -206,7 +206,7 @@ test('without a C compiler, --backend native is E0900 and auto falls back to was
 test('dlm compile --emit c prints the C step without needing a compiler; a bad --backend is a usage error', async () => {
   const c = await runCli('compile', 'examples/xor.dlm', '--emit', 'c', '--train', '--dim', 'N=4');
   expect(c.code).toBe(0);
-  expect(c.stdout).toMatch(/^int dlm_run\(elem \*arena, elem \*in0/m);
+  expect(c.stdout).toMatch(/^int dlm_run\(int threads, elem \*arena, elem \*in0/m);
   const bad = await runCli('run', 'examples/xor.dlm', '--backend', 'gpu');
   expect(bad.code).toBe(2);
   expect(bad.stderr).toMatch(/--backend must be one of native, wasm, js, auto, got 'gpu'/);

@@ -35,6 +35,9 @@ const where = (n: Node): string => `${n.op} -> ${fmtType(n.type)}${n.label ? ` $
  * `prefix` names the kernels and buffers of a loop body apart from its parent's. `native`: the module is
  * C (compiler/native), where every buffer has an address, so no input is copied for a matmul kernel.
  */
+/** A native fused epilogue's product scratch, in elements (128 KiB): the C kernels pack B once per call, so they want whole products. */
+const NATIVE_ROW_BUDGET = 1 << 15;
+
 export const schedule = (f: IrFunction, env: DimEnv, prefix = '', off: ReadonlySet<string> = new Set(), native = false): Schedule => {
   const EPILOGUE_FUSION = !off.has('epilogue');
   const SIMD = !off.has('simd');
@@ -100,7 +103,7 @@ export const schedule = (f: IrFunction, env: DimEnv, prefix = '', off: ReadonlyS
     const shape = shapes.get(id)!;
     const float = [node, ...node.inputs.map((i) => f.nodes.find((m) => m.id === i)!)].every((m) => m.type.dtype === 'f32');
     const [a, b0] = node.inputs.map((i) => materialize(i)) as [Val & { k: 'view' }, Val & { k: 'view' }];
-    const simd = SIMD && float ? { scratch: (n: number) => newTemp([n], `scratch of ${where(node)}`), copyA: !inMemory(a.buf) } : undefined;
+    const simd = SIMD && float ? { scratch: (n: number) => newTemp([n], `scratch of ${where(node)}`), copyA: !inMemory(a.buf), ...(native ? { rowBudget: NATIVE_ROW_BUDGET } : {}) } : undefined;
     const b = simd ? addressable(b0) : b0;
     const buf = into ?? newTemp(shape, where(node));
     const body = emit.kernel({ out: buf, a: { buf: a.buf, view: a.view }, b: { buf: b.buf, view: b.view }, outShape: shape, inShapes: [a.shape, b.shape], fresh, ...(epilogue ? { epilogue } : {}), ...(simd ? { simd } : {}) });

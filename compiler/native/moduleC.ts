@@ -2,9 +2,9 @@
 // module is printed from (codegen/module.ts): the prelude, one static function per kernel (loop bodies'
 // kernels first), and one exported entry
 //
-//   int dlm_run(elem *arena, elem *in0, …, elem *inN)
+//   int dlm_run(int threads, elem *arena, elem *in0, …, elem *inN)
 //
-// over the arena and the callers' input arrays (parameters, state and optimizer slots are updated in
+// on `threads` threads for the large matrix products (runtime/native/kernelsC.ts), over the arena and the callers' input arrays (parameters, state and optimizer slots are updated in
 // their own arrays). It returns 0, having updated nothing, when a guarded output (the loss) is not
 // finite, and 1 otherwise. Buffers are file-scope pointers set on entry, so a loop body's kernels can be
 // called with buffers of the enclosing schedule, as in the JavaScript module.
@@ -55,13 +55,13 @@ export const emitCModule = (s: Schedule, plan: MemoryPlan, info: ModuleInfo, rea
   const body: string[] = [];
   const placed: Placed[] = [];
   emitKernels(s, plan, 0, info, real, body, placed);
-  const lines = [`/* ${safeComment(info.title)} */`, `/* arena: ${plan.arenaSize} elements; entry ${C_ENTRY}(arena, ${s.inputs.length} inputs) */`];
+  const lines = [`/* ${safeComment(info.title)} */`, `/* arena: ${plan.arenaSize} elements; entry ${C_ENTRY}(threads, arena, ${s.inputs.length} inputs) */`];
   lines.push(cPrelude(real));
   const names = [...new Set([...placed.map((p) => ident(p.name)), ...s.inputs.map((i) => ident(i.buf))])];
   if (names.length) lines.push(`static elem ${names.map((n) => `*${n}`).join(', ')};`, '');
   lines.push(...body);
-  const args = ['elem *arena', ...s.inputs.map((_, i) => `elem *in${i}`)];
-  lines.push(`int ${C_ENTRY}(${args.join(', ')}) {`);
+  const args = ['int threads', 'elem *arena', ...s.inputs.map((_, i) => `elem *in${i}`)];
+  lines.push('void dlm_set_threads(int n);', `int ${C_ENTRY}(${args.join(', ')}) {`, '  dlm_set_threads(threads);');
   for (const p of placed) lines.push(`  ${ident(p.name)} = arena + ${p.at};`);
   s.inputs.forEach((inp, i) => lines.push(`  ${ident(inp.buf)} = in${i};`));
   const sizeOf = (buf: string): number => {

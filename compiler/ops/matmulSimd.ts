@@ -19,6 +19,8 @@ export interface SimdMatmulArgs {
   readonly epilogue?: (acc: Expr, index: readonly Expr[]) => Expr;
   readonly scratch: (size: number) => string;
   readonly copyA: boolean;
+  /** Elements of the epilogue's product scratch (default 1024: a few KiB, for WebAssembly's kernels). */
+  readonly rowBudget?: number;
   readonly fresh: (hint: string) => string;
 }
 
@@ -46,7 +48,7 @@ export const simdMatmul = (x: SimdMatmulArgs): { body: Stmt[]; note: string } | 
   const kind = layout(N, K, sam, sak, x.sbk, x.sbn);
   if (!kind) return undefined;
   const blocked = x.epilogue !== undefined || x.copyA;
-  const R = !blocked ? M : Math.min(x.epilogue ? rowsFor(M, 1024, N) : M, x.copyA ? rowsFor(M, 1024, K) : M);
+  const R = !blocked ? M : Math.min(x.epilogue ? rowsFor(M, x.rowBudget ?? 1024, N) : M, x.copyA ? rowsFor(M, 1024, K) : M);
   const panel = x.copyA ? x.scratch(R * K) : undefined;
   const product = x.epilogue ? x.scratch(R * N) : undefined;
 

@@ -15,23 +15,35 @@ import { dirname, join } from 'node:path';
 import type { CompiledModule, Precision } from '../compiled.js';
 import type { FloatArray, TensorData } from '../tensor.js';
 import { writeFileAtomic } from '../write.js';
-import { kernelsC } from './preludeC.js';
+import { kernelsC } from './kernelsC.js';
 
 /** Flags: -ffast-math for vectorized reductions and libm vector functions, but NaN and ∞ kept meaningful. */
 const BASE_FLAGS: readonly string[] = ['-O3', '-march=native', '-ffast-math', '-fno-finite-math-only', '-fPIC', '-shared', '-std=gnu11', '-w'];
 
-/**
- * Threads for large matrix products: $DLM_NATIVE_THREADS (default 1). Above 1, objects are built with
- * OpenMP (-fopenmp; a product of ≥ 2²² multiply-adds splits its row blocks), and libgomp is told to
- * sleep rather than spin between parallel regions (OMP_WAIT_POLICY=passive) unless the caller says
- * otherwise. One thread is the default because on a shared machine two measured slower (README).
- */
-export const nativeThreads = (): number => {
-  const n = Number(process.env['DLM_NATIVE_THREADS'] ?? '1');
-  return Number.isInteger(n) && n >= 1 && n <= 256 ? n : 1;
+/** Set by setNativeThreads (the library option), else $DLM_NATIVE_THREADS (read once), else 1. */
+let threadsOverride: number | undefined;
+let threadsFromEnv: number | undefined;
+
+/** The thread count of native calls from now on (undefined: back to $DLM_NATIVE_THREADS, else 1). */
+export const setNativeThreads = (n: number | undefined): void => {
+  if (n !== undefined && !(Number.isInteger(n) && n >= 1 && n <= 256)) throw new RangeError(`native threads must be an integer in 1..256, not ${n}`);
+  threadsOverride = n;
 };
 
-export const ccFlags = (): readonly string[] => (nativeThreads() > 1 ? [...BASE_FLAGS, '-fopenmp'] : BASE_FLAGS);
+/**
+ * Threads for large matrix products (≥ 2²⁰ multiply-adds; each output element is still summed in one
+ * order by one thread, so results do not depend on the count), read at every call: setNativeThreads,
+ * else $DLM_NATIVE_THREADS, else 1. Objects are the same for every count (built with OpenMP where the
+ * compiler has it; without, one thread).
+ */
+export const nativeThreads = (): number => {
+  if (threadsOverride !== undefined) return threadsOverride;
+  if (threadsFromEnv === undefined) {
+    const n = Number(process.env['DLM_NATIVE_THREADS'] ?? '1');
+    threadsFromEnv = Number.isInteger(n) && n >= 1 && n <= 256 ? n : 1;
+  }
+  return threadsFromEnv;
+};
 
 interface Koffi {
   load(path: string): { func(signature: string): (...args: unknown[]) => unknown };
@@ -44,6 +56,8 @@ export interface Toolchain {
   readonly ccVersion: string;
   readonly koffi: Koffi;
   readonly koffiVersion: string;
+  /** Whether the compiler builds OpenMP (known after the kernels' object is built; without it one thread). */
+  openmp?: boolean;
 }
 
 let probed: { ok: Toolchain } | { error: string } | undefined;
@@ -98,12 +112,26 @@ const runCc = (tc: Toolchain, flags: readonly string[], source: string, out: str
   }
 };
 
-/** The matrix-product kernels' object (position-independent), compiled once into the cache. */
+/** Flags for the kernels' object and the modules: with -fopenmp unless the compiler failed on it. */
+const flagsOf = (tc: Toolchain): readonly string[] => (tc.openmp === false ? BASE_FLAGS : [...BASE_FLAGS, '-fopenmp']);
+
+/**
+ * The matrix-product kernels' object (position-independent), compiled once into the cache. A compiler
+ * without OpenMP (clang without libomp) builds it without; its modules then run on one thread.
+ */
 const kernelsObject = (tc: Toolchain): string => {
-  const flags = [...ccFlags().filter((f) => f !== '-shared'), '-c'];
   const src = kernelsC();
-  const path = join(nativeCacheDir(), `kernels-${hashOf(tc, flags, src)}.o`);
-  if (!existsSync(path)) runCc(tc, flags, src, path);
+  const pathFor = () => join(nativeCacheDir(), `kernels-${hashOf(tc, flagsOf(tc), src)}.o`);
+  let path = pathFor();
+  if (existsSync(path)) return path;
+  try {
+    runCc(tc, [...flagsOf(tc).filter((f) => f !== '-shared'), '-c'], src, path);
+  } catch (e) {
+    if (tc.openmp === false) throw e;
+    tc.openmp = false;
+    path = pathFor();
+    if (!existsSync(path)) runCc(tc, [...flagsOf(tc).filter((f) => f !== '-shared'), '-c'], src, path);
+  }
   return path;
 };
 
@@ -113,7 +141,7 @@ export interface NativeObject { readonly path: string; readonly cached: boolean;
 export const compileC = (tc: Toolchain, source: string): NativeObject => {
   const t0 = performance.now();
   const kernels = kernelsObject(tc);
-  const flags = ccFlags();
+  const flags = flagsOf(tc);
   const path = join(nativeCacheDir(), `${hashOf(tc, flags, source + kernels)}.so`);
   if (existsSync(path)) return { path, cached: true, ms: performance.now() - t0 };
   runCc(tc, flags, source, path, [kernels]);
@@ -134,14 +162,12 @@ export interface NativeLayout {
  * labels, a float64 array given to a float32 module) are converted into a scratch array first.
  */
 export const instantiateNative = (tc: Toolchain, obj: NativeObject, entry: string, precision: Precision, layout: NativeLayout): CompiledModule => {
-  const threads = nativeThreads();
-  if (threads > 1) {
-    // read by libgomp when the first OpenMP object loads
-    process.env['OMP_NUM_THREADS'] ??= String(threads);
-    process.env['OMP_WAIT_POLICY'] ??= 'passive';
-  }
+  // libgomp reads this when the first module loads: threads sleep between parallel regions instead of
+  // spinning, since on a shared machine a spinning thread waits for one that is not running (a matrix
+  // product ran 50× slower on two threads at load 11 with libgomp's default). Set it to override.
+  process.env['OMP_WAIT_POLICY'] ??= 'passive';
   const lib = tc.koffi.load(obj.path);
-  const params = ['void *arena', ...Array.from({ length: layout.inputs }, (_, i) => `void *in${i}`)];
+  const params = ['int threads', 'void *arena', ...Array.from({ length: layout.inputs }, (_, i) => `void *in${i}`)];
   const call = lib.func(`int ${entry}(${params.join(', ')})`);
   const Real = precision === 'f64' ? Float64Array : Float32Array;
   const arena: FloatArray = new Real(Math.max(1, layout.arenaSize));
@@ -149,19 +175,21 @@ export const instantiateNative = (tc: Toolchain, obj: NativeObject, entry: strin
   for (const b of layout.buffers) buffers[b.name] = arena.subarray(b.offset, b.offset + b.size);
   const scratch: (FloatArray | undefined)[] = [];
   const updated = new Set(layout.updated);
-  const args: unknown[] = new Array(layout.inputs + 1);
-  args[0] = arena;
+  const args: unknown[] = new Array(layout.inputs + 2);
+  args[1] = arena;
+  const single = tc.openmp === false;
   const run = (ins: readonly TensorData[]): boolean => {
     const converted: number[] = [];
     for (let i = 0; i < layout.inputs; i++) {
       const x = ins[i]!;
-      if (x instanceof Real) { args[i + 1] = x; continue; }
+      if (x instanceof Real) { args[i + 2] = x; continue; }
       let s = scratch[i];
       if (!s || s.length !== x.length) s = scratch[i] = new Real(x.length);
       s.set(x);
-      args[i + 1] = s;
+      args[i + 2] = s;
       converted.push(i);
     }
+    args[0] = single ? 1 : nativeThreads();
     const ok = call(...args) === 1;
     for (const i of converted) if (updated.has(i)) (ins[i] as FloatArray).set(scratch[i]!);
     return ok;

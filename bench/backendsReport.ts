@@ -1,0 +1,108 @@
+// The backends section's table and targets (bench/backends.ts has the workloads and the PyTorch peer):
+// each workload on each dlm backend, native also on two threads (setNativeThreads(2)), beside PyTorch
+// at 1 and 2 threads; ratios against PyTorch's better figure; the native compile time cold and cached;
+// the issue's targets as PASS/MISS (n/a where a figure was not measured).
+import { availableParallelism, loadavg } from 'node:os';
+import { nativeUnavailable, type Backend } from '../compiler/native/backend.js';
+import { setNativeThreads } from '../runtime/native/load.js';
+import { nativeCompileTimes, torchPeer, WORKLOADS, type Torch } from './backends.js';
+import { median, pass } from './timing.js';
+
+const fmt = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? '—' : v >= 100 ? Math.round(v).toLocaleString('en-US') : v.toPrecision(3));
+
+export interface BackendReport {
+  readonly rows: { key: string; name: string; unit: string; values: Record<string, number> }[];
+  readonly compile?: { cold: number; coldModule: number; cached: number };
+  readonly torch: Torch;
+  readonly targets: { name: string; ok: boolean | undefined }[];
+  /** One-minute load average at the start and the end of the section. */
+  readonly load: readonly number[];
+}
+
+export interface BackendOptions {
+  /** The dlm backends to run (default all three; native only where it is available). */
+  readonly backends?: readonly Backend[];
+  /** Workload keys to run (default all). */
+  readonly keys?: readonly string[];
+  /** Run PyTorch beside dlm (default true). */
+  readonly torch?: boolean;
+}
+
+/** `f` run with the native backend on `n` threads (it reads the count at every call). */
+const withThreads = <T>(n: number, f: () => T): T => {
+  setNativeThreads(n);
+  try { return f(); } finally { setNativeThreads(undefined); }
+};
+
+/** Runs the section; `tfjsWasm` gives tfjs-wasm's figures by workload key where the full bench measured them. */
+export const backendsReport = (tfjsWasm: Record<string, number> = {}, opts: BackendOptions = {}): BackendReport => {
+  const why = nativeUnavailable();
+  if (why) console.log(`native backend skipped: ${why}`);
+  const backends = (opts.backends ?? ['js', 'wasm', 'native']).filter((b) => b !== 'native' || !why);
+  const workloads = WORKLOADS.filter((w) => !opts.keys || opts.keys.includes(w.key));
+  // a shared machine's load moves PyTorch's figures more than dlm's: print it beside the table
+  const load0 = loadavg()[0]!;
+  const torch: Torch = opts.torch === false ? { skipped: 'not asked for (--no-torch)' } : torchPeer(workloads.map((w) => w.key));
+  if ('skipped' in torch) console.log(`PyTorch skipped: ${torch.skipped}`);
+  const rows: BackendReport['rows'] = [];
+  for (const w of workloads) {
+    // native twice: one thread (the default) and two; passes interleaved so drift hits every column alike
+    const runs: (readonly [string, () => void])[] = backends.map((b) => [b, w.make(b)] as const);
+    if (backends.includes('native')) runs.push(['native-2t', withThreads(2, () => w.make('native'))]);
+    const timed = (col: string, f: () => number) => (col === 'native-2t' ? withThreads(2, f) : f());
+    for (const [c, f] of runs) timed(c, () => pass(f, 0.05));
+    const times: Record<string, number[]> = {};
+    for (let p = 0; p < 3; p++) for (const [c, f] of runs) (times[c] ??= []).push(timed(c, () => pass(f, 0.3)));
+    const value = (s: number) => (w.items === 0 ? s * 1e6 : w.items / s);
+    const values: Record<string, number> = Object.fromEntries(Object.entries(times).map(([b, t]) => [b, value(median(t))]));
+    if (!('skipped' in torch)) for (const th of ['1', '2']) { const s = torch.rows[w.key]?.[th]; if (s !== undefined) values[`torch-${th}`] = value(s); }
+    if (tfjsWasm[w.key] !== undefined) values['tfjs-wasm'] = tfjsWasm[w.key]!;
+    rows.push({ key: w.key, name: w.name, unit: w.unit, values });
+  }
+  const compile = backends.includes('native') && (!opts.keys || opts.keys.includes('compile')) ? nativeCompileTimes() : undefined;
+
+  const cols = ['js', 'wasm', 'native', 'native-2t', 'torch-1', 'torch-2', 'tfjs-wasm'].filter((c) => rows.some((r) => r.values[c] !== undefined));
+  const lower = (unit: string) => unit.startsWith('µs');
+  const better = (unit: string, xs: (number | undefined)[]) => {
+    const t = xs.filter((v): v is number => v !== undefined);
+    return t.length ? (lower(unit) ? Math.min(...t) : Math.max(...t)) : undefined;
+  };
+  const torchBest = (r: BackendReport['rows'][number]) => better(r.unit, [r.values['torch-1'], r.values['torch-2']]);
+  /** how many times better than `ref` (above 1: faster) */
+  const over = (unit: string, v: number | undefined, ref: number | undefined) => (v === undefined || ref === undefined ? undefined : lower(unit) ? ref / v : v / ref);
+  const nativeBest = (r: BackendReport['rows'][number]) => better(r.unit, [r.values['native'], r.values['native-2t']]);
+  const ratioCols: [string, (r: BackendReport['rows'][number]) => number | undefined][] = [
+    ...backends.filter((b) => b !== 'native').map((b) => [`${b}/torch`, (r: BackendReport['rows'][number]) => over(r.unit, r.values[b], torchBest(r))] as [string, typeof nativeBest]),
+    ...(backends.includes('native') ? [['native/torch', (r: BackendReport['rows'][number]) => over(r.unit, nativeBest(r), torchBest(r))] as [string, typeof nativeBest]] : []),
+  ];
+  const peer = 'skipped' in torch ? '(skipped)' : `${torch.version}; ${torch.note}`;
+  console.log(`\nbackends beside PyTorch ${peer} (ratios: dlm / the better of PyTorch's 1- and 2-thread figures; native: its better of 1 and 2 threads)`);
+  console.log(`load average ${load0.toFixed(1)} at the start, ${loadavg()[0]!.toFixed(1)} at the end, on ${availableParallelism()} cores`);
+  console.log(`${'workload'.padEnd(58)} ${'unit'.padEnd(20)} ${cols.map((c) => c.padStart(10)).join(' ')}  ${ratioCols.map(([h]) => h.padStart(12)).join(' ')}`);
+  for (const r of rows) {
+    const ratios = ratioCols.map(([, f]) => { const x = f(r); return (x === undefined ? '—' : `${x.toFixed(2)}×`).padStart(12); });
+    console.log(`${r.name.padEnd(58)} ${r.unit.padEnd(20)} ${cols.map((c) => fmt(r.values[c]).padStart(10)).join(' ')}  ${ratios.join(' ')}`);
+  }
+  if (compile) console.log(`\nnative compile of the MNIST 784-16-16-10 training step: cold ${compile.cold.toFixed(0)} ms (empty cache, kernels too), `
+    + `${compile.coldModule.toFixed(0)} ms (kernels cached), cached ${compile.cached.toFixed(1)} ms`);
+
+  const row = (k: string) => rows.find((r) => r.key === k);
+  const nat = (k: string, factor: number) => { const r = row(k); const x = r && over(r.unit, nativeBest(r), torchBest(r)); return x === undefined ? undefined : x >= factor; };
+  const mm = row('matmul_256')?.values ?? {};
+  /** a ≥ factor·b, or undefined when either was not measured */
+  const atLeast = (a: number | undefined, factor: number, b: number | undefined) => (a === undefined || b === undefined ? undefined : a >= factor * b);
+  const wasmVsTfjs = (k: string) => { const r = row(k); return r && atLeast(over(r.unit, r.values['wasm'], r.values['tfjs-wasm']), 1, 1); };
+  const targets: BackendReport['targets'] = [
+    ...WORKLOADS.filter((w) => w.training).map((w) => ({ name: `native ≥ 1× PyTorch: ${w.name}`, ok: nat(w.key, 1) })),
+    { name: 'native ≥ 2× PyTorch: MLP 784-16-16-10 training', ok: nat('small_train', 2) },
+    { name: 'native ≥ 2× PyTorch: batch-1 latency', ok: nat('mlp_infer_1', 2) },
+    { name: 'native matmul 256 ≥ 0.8× PyTorch 1 thread', ok: atLeast(mm['native'], 0.8, mm['torch-1']) },
+    { name: 'native matmul 256 on two threads (DLM_NATIVE_THREADS=2) ≥ 1.5× PyTorch 1 thread', ok: atLeast(mm['native-2t'], 1.5, mm['torch-1']) },
+    ...WORKLOADS.map((w) => ({ name: `wasm ≥ 1× tfjs-wasm: ${w.name}`, ok: wasmVsTfjs(w.key) })),
+    { name: 'first native compile of the MNIST training step ≤ 1.5 s', ok: compile ? compile.cold <= 1500 : undefined },
+    { name: 'cached native compile ≤ 50 ms', ok: compile ? compile.cached <= 50 : undefined },
+  ];
+  console.log('\nbackend targets:');
+  for (const t of targets) console.log(`  ${t.ok === undefined ? 'n/a ' : t.ok ? 'PASS' : 'MISS'}  ${t.name}`);
+  return { rows, ...(compile ? { compile } : {}), torch, targets, load: [load0, loadavg()[0]!] };
+};

@@ -1,0 +1,125 @@
+// The packed float32 matrix product of the native kernels (kernelsC.ts calls it for products large
+// enough to pay for the packing): C[M, N] = A[M, K] · B[K, N], any element strides for A and B, C
+// contiguous.
+//
+//   for each block of K (at most GKC rows, equal-sized):   pack B's rows of it into panels of GNR
+//     columns, panel-major (each panel [kc, GNR] contiguous, zero past column N);
+//     for each tile of GMR rows:   pack A's tile into [kc, GMR], then for
+//       each panel one GMR × GNR register tile: per k, two vector loads of the panel and GMR
+//       broadcasts of A, 2·GMR fused multiply-adds into accumulators that start from C (0 in the
+//       first block), so each element is summed k ascending, as one thread or many.
+// Threads split the panels of B: none reads what another writes, so there is no barrier but the last.
+//
+// Packing makes both operands contiguous whatever their strides (a transposed operand costs one pass),
+// keeps a tile of A in L1 across the panels, and avoids the cache-set conflicts of reading B's rows at
+// a power-of-two stride (256 columns). Tiles: 8 × 32 with AVX-512 (16 accumulators), 6 × 16 with AVX2
+// (12), 4 × 8 otherwise. Edge tiles go through a full-size scratch tile.
+
+export const GEMM_C = String.raw`
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+#if defined(__AVX512F__)
+#define GW 16
+#define GMR 8
+#elif defined(__AVX__)
+#define GW 8
+#define GMR 6
+#else
+#define GW 4
+#define GMR 4
+#endif
+#define GNR (2 * GW)
+#define GKC 384
+typedef float gv __attribute__((vector_size(GW * 4), aligned(4)));
+#define GAI static inline __attribute__((always_inline))
+GAI gv gload(const float *p) { gv v; memcpy(&v, p, sizeof v); return v; }
+GAI void gstore(float *p, gv v) { memcpy(p, &v, sizeof v); }
+
+/* panel p of B's rows [0, kc): dst[(p·kc + k)·GNR + j] = B[k, p·GNR + j], zero past column N */
+static void gemm_pack_b(const float *b, long sbk, long sbn, long kc, long N, float *dst, long p) {
+  float *d = dst + p * kc * GNR;
+  long j0 = p * GNR, w = N - j0 < GNR ? N - j0 : GNR;
+  if (sbn == 1 && w == GNR) { for (long k = 0; k < kc; k++) memcpy(d + k * GNR, b + k * sbk + j0, GNR * 4); return; }
+  if (w < GNR) for (long k = 0; k < kc; k++) for (long j = w; j < GNR; j++) d[k * GNR + j] = 0;
+  if (sbn == 1) { for (long k = 0; k < kc; k++) for (long j = 0; j < w; j++) d[k * GNR + j] = b[k * sbk + j0 + j]; }
+  else for (long j = 0; j < w; j++) for (long k = 0; k < kc; k++) d[k * GNR + j] = b[k * sbk + (j0 + j) * sbn];
+}
+
+/* A's tile of mr rows: dst[k·GMR + r] = A[r, k], zero past row mr */
+static void gemm_pack_a(const float *a, long sam, long sak, long mr, long kc, float *dst) {
+  if (sak == 1) { for (long r = 0; r < mr; r++) for (long k = 0; k < kc; k++) dst[k * GMR + r] = a[r * sam + k]; }
+  else for (long k = 0; k < kc; k++) for (long r = 0; r < mr; r++) dst[k * GMR + r] = a[r * sam + k * sak];
+  for (long r = mr; r < GMR; r++) for (long k = 0; k < kc; k++) dst[k * GMR + r] = 0;
+}
+
+/* c[GMR × GNR] (row stride ldc) = (first ? 0 : c) + Ap · Bp over kc */
+GAI void gemm_tile(long kc, const float *ap, const float *bp, float *c, long ldc, int first) {
+  gv acc[GMR][2];
+  for (int r = 0; r < GMR; r++) {
+    if (first) acc[r][0] = acc[r][1] = (gv){0};
+    else { acc[r][0] = gload(c + r * ldc); acc[r][1] = gload(c + r * ldc + GW); }
+  }
+  for (long k = 0; k < kc; k++) {
+    gv b0 = gload(bp + k * GNR), b1 = gload(bp + k * GNR + GW);
+    for (int r = 0; r < GMR; r++) {
+      gv av = (gv){0} + ap[k * GMR + r];
+      acc[r][0] += av * b0;
+      acc[r][1] += av * b1;
+    }
+  }
+  for (int r = 0; r < GMR; r++) { gstore(c + r * ldc, acc[r][0]); gstore(c + r * ldc + GW, acc[r][1]); }
+}
+
+static __attribute__((noinline)) void gemm_full(long kc, const float *ap, const float *bp, float *c, long ldc, int first) {
+  gemm_tile(kc, ap, bp, c, ldc, first);
+}
+
+static __attribute__((noinline)) void gemm_edge(long kc, const float *ap, const float *bp, float *c, long ldc, int first, long mr, long nr) {
+  float t[GMR * GNR];
+  if (!first) for (long r = 0; r < mr; r++) for (long j = 0; j < nr; j++) t[r * GNR + j] = c[r * ldc + j];
+  gemm_tile(kc, ap, bp, t, GNR, first);
+  for (long r = 0; r < mr; r++) for (long j = 0; j < nr; j++) c[r * ldc + j] = t[r * GNR + j];
+}
+
+static float *gemm_bp; static long gemm_bp_size;
+
+/* element strides. Threads split the panels (columns): each packs its own panels of B and every tile of A,
+   so they share nothing and meet only at the end; each element is computed by one thread in one order. */
+static void dlm_gemm(const float *a, long sam, long sak, const float *b, long sbk, long sbn, float *c, long M, long N, long K, int threads) {
+  long np = (N + GNR - 1) / GNR, nt = (M + GMR - 1) / GMR, nk = (K + GKC - 1) / GKC;
+  long kb = (K + nk - 1) / nk;
+  if (gemm_bp_size < np * GNR * kb) {
+    free(gemm_bp);
+    gemm_bp_size = np * GNR * kb;
+    gemm_bp = malloc(sizeof(float) * gemm_bp_size);
+  }
+  float *bp = gemm_bp;
+  if (threads > np) threads = (int)np;
+  (void)threads;
+#ifdef _OPENMP
+  #pragma omp parallel num_threads(threads) if (threads > 1)
+#endif
+  {
+    long id = 0, n = 1;
+#ifdef _OPENMP
+    id = omp_get_thread_num(); n = omp_get_num_threads();
+#endif
+    long p0 = np * id / n, p1 = np * (id + 1) / n;
+    float ap[GMR * GKC];
+    for (long k0 = 0; k0 < K; k0 += kb) {
+      long kc = K - k0 < kb ? K - k0 : kb;
+      for (long p = p0; p < p1; p++) gemm_pack_b(b + k0 * sbk, sbk, sbn, kc, N, bp, p);
+      for (long t = 0; t < nt; t++) {
+        long i = t * GMR, mr = M - i < GMR ? M - i : GMR;
+        gemm_pack_a(a + i * sam + k0 * sak, sam, sak, mr, kc, ap);
+        for (long p = p0; p < p1; p++) {
+          long j = p * GNR, nr = N - j < GNR ? N - j : GNR;
+          if (mr == GMR && nr == GNR) gemm_full(kc, ap, bp + p * kc * GNR, c + i * N + j, N, k0 == 0);
+          else gemm_edge(kc, ap, bp + p * kc * GNR, c + i * N + j, N, k0 == 0, mr, nr);
+        }
+      }
+    }
+  }
+}
+`;

@@ -1,0 +1,161 @@
+// The float32 matrix-product kernels the generated C calls, compiled once per compiler and flags into
+// their own object and linked into every module (runtime/native/load.ts). The same contracts as the
+// WebAssembly ones (runtime/wasm/matmulKernels.ts): byte strides, C row-major and contiguous, overwritten.
+//
+//   mm_rows(a, sam, sak, b, sbk, c, M, N, K)   B's rows contiguous, A any strides
+//   mm_dots(a, sam, b, sbn, c, M, N, K)        A's rows and B's columns contiguous along k (A·Bᵀ)
+//
+// Large products (see packed()) go to the packed product (gemmC.ts). Smaller ones stream B directly:
+//   mm_rows: a 6-row × 2-vector register tile: per k, broadcast A[i+r, k], multiply-add two vectors of
+//     B[k, j..j+2V) (V = 16 floats with AVX-512, 8 with AVX2); columns past the last full vector are a
+//     6-row × 1 tile over a zero-padded copy of B's last columns.
+//   mm_dots: from 8 rows on, Bᵀ copied into a contiguous panel (cache-blocked) and mm_rows; below, a
+//     4 × 4 tile of dot products, each a vector accumulator over k summed across lanes at the end.
+// Threads (OpenMP, when the object is built with -fopenmp) split rows only, so every element is summed
+// in the same order whatever the thread count: results do not depend on it.
+//
+// Vectors are GCC/Clang vector extensions with 4-byte alignment (unaligned loads), so the compiler
+// picks AVX-512, AVX2 or SSE for -march=native and no intrinsics header is needed.
+import { GEMM_C } from './gemmC.js';
+import { INCLUDES } from './preludeC.js';
+
+const MATMUL = String.raw`
+#define HIDDEN __attribute__((visibility("hidden")))
+#if defined(__AVX512F__)
+#define VW 16
+#elif defined(__AVX__)
+#define VW 8
+#else
+#define VW 4
+#endif
+typedef float vf __attribute__((vector_size(VW * 4), aligned(4)));
+#define AI static inline __attribute__((always_inline))
+AI vf vload(const float *p) { vf v; memcpy(&v, p, sizeof v); return v; }
+AI void vstore(float *p, vf v) { memcpy(p, &v, sizeof v); }
+AI float hsum(vf v) { float s = 0; for (int l = 0; l < VW; l++) s += v[l]; return s; }
+
+/* C[0..mr, 0..nv·VW) = A[0..mr, :] · B[:, 0..nv·VW); element strides; mr ≤ 6, nv ≤ 2 */
+AI void rows_tile(int mr, int nv, const float *a, long sam, long sak, const float *b, long sbk, float *c, long ldc, long K) {
+  vf acc[6][2];
+  for (int r = 0; r < 6; r++) for (int v = 0; v < 2; v++) acc[r][v] = (vf){0};
+  for (long k = 0; k < K; k++) {
+    const float *bk = b + k * sbk;
+    vf b0 = vload(bk), b1 = nv > 1 ? vload(bk + VW) : (vf){0};
+    for (int r = 0; r < mr; r++) {
+      vf av = (vf){0} + a[r * sam + k * sak];
+      acc[r][0] += av * b0;
+      if (nv > 1) acc[r][1] += av * b1;
+    }
+  }
+  for (int r = 0; r < mr; r++) for (int v = 0; v < nv; v++) vstore(c + r * ldc + v * VW, acc[r][v]);
+}
+
+/* The same for a tile of w < VW columns, B read from a zero-padded panel [K, VW]. */
+AI void rows_tail(int mr, int w, const float *a, long sam, long sak, const float *panel, float *c, long ldc, long K) {
+  vf acc[6];
+  for (int r = 0; r < 6; r++) acc[r] = (vf){0};
+  for (long k = 0; k < K; k++) {
+    vf b0 = vload(panel + k * VW);
+    for (int r = 0; r < mr; r++) acc[r] += ((vf){0} + a[r * sam + k * sak]) * b0;
+  }
+  for (int r = 0; r < mr; r++) for (int j = 0; j < w; j++) c[r * ldc + j] = acc[r][j];
+}
+
+/* Full tiles are specialized (constant mr, nv: accumulators in registers); remainders share one generic copy. */
+static __attribute__((noinline)) void rows_any(int mr, int nv, const float *a, long sam, long sak, const float *b, long sbk, float *c, long ldc, long K) {
+  rows_tile(mr, nv, a, sam, sak, b, sbk, c, ldc, K);
+}
+static __attribute__((noinline)) void tail_any(int mr, int w, const float *a, long sam, long sak, const float *panel, float *c, long ldc, long K) {
+  rows_tail(mr, w, a, sam, sak, panel, c, ldc, K);
+}
+#define ROWS(nv, ...) do { if (mr == 6) rows_tile(6, nv, __VA_ARGS__); else rows_any(mr, nv, __VA_ARGS__); } while (0)
+#define TAIL(...) do { if (mr == 6) rows_tail(6, __VA_ARGS__); else tail_any(mr, __VA_ARGS__); } while (0)
+
+static float *dlm_panel; static long dlm_panel_size;
+
+/* Threads for products of at least DLM_PARALLEL_MACS multiply-adds (dlm_set_threads: the runtime sets it
+   when it loads a module; 1 unless the module is built with OpenMP) */
+#define DLM_PARALLEL_MACS (1L << 20)
+static int dlm_threads = 1;
+void dlm_set_threads(int n) { dlm_threads = n < 1 ? 1 : n; }
+#define THREADS(macs) ((macs) >= DLM_PARALLEL_MACS ? dlm_threads : 1)
+
+/* The packed product from this size on: B too big for L1 (its rows then also conflict in the cache
+   when their stride is a power of two) and enough rows to amortize packing it (measured on AVX-512). */
+static inline int packed(long M, long N, long K) { return M >= 32 && N >= 16 && K * N > 12288; }
+
+HIDDEN void mm_rows(const float *a, long sam, long sak, const float *b, long sbk, float *c, long M, long N, long K) {
+  sam /= 4; sak /= 4; sbk /= 4;
+  if (packed(M, N, K)) { dlm_gemm(a, sam, sak, b, sbk, 1, c, M, N, K, THREADS(M * N * K)); return; }
+  long j2 = N - N % (2 * VW), j1 = N - N % VW;
+  int w = (int)(N - j1);
+  if (w) {
+    if (dlm_panel_size < K * VW) { free(dlm_panel); dlm_panel = malloc(sizeof(float) * K * VW); dlm_panel_size = K * VW; }
+    for (long k = 0; k < K; k++) for (int j = 0; j < VW; j++) dlm_panel[k * VW + j] = j < w ? b[k * sbk + j1 + j] : 0;
+  }
+  const float *panel = dlm_panel;
+  long blocks = (M + 5) / 6;
+#ifdef _OPENMP
+  #pragma omp parallel for schedule(static) num_threads(THREADS(M * N * K)) if (THREADS(M * N * K) > 1)
+#endif
+  for (long ib = 0; ib < blocks; ib++) {
+    long i = ib * 6;
+    int mr = M - i < 6 ? (int)(M - i) : 6;
+    const float *ai = a + i * sam;
+    float *ci = c + i * N;
+    for (long j = 0; j < j2; j += 2 * VW) ROWS(2, ai, sam, sak, b + j, sbk, ci + j, N, K);
+    if (j1 > j2) ROWS(1, ai, sam, sak, b + j2, sbk, ci + j2, N, K);
+    if (w) TAIL(w, ai, sam, sak, panel, ci + j1, N, K);
+  }
+}
+
+/* C[0..mr, 0..nr) of dot products A[r, :] · B[c, :] (both contiguous along k); mr, nr ≤ 4 */
+AI void dots_tile(int mr, int nr, const float *a, long sam, const float *b, long sbn, float *c, long ldc, long K) {
+  vf acc[4][4];
+  for (int r = 0; r < 4; r++) for (int q = 0; q < 4; q++) acc[r][q] = (vf){0};
+  long kv = K - K % VW;
+  for (long k = 0; k < kv; k += VW) {
+    vf av[4];
+    for (int r = 0; r < mr; r++) av[r] = vload(a + r * sam + k);
+    for (int q = 0; q < nr; q++) { vf bv = vload(b + q * sbn + k); for (int r = 0; r < mr; r++) acc[r][q] += av[r] * bv; }
+  }
+  for (int r = 0; r < mr; r++) for (int q = 0; q < nr; q++) {
+    float s = hsum(acc[r][q]);
+    for (long k = kv; k < K; k++) s += a[r * sam + k] * b[q * sbn + k];
+    c[r * ldc + q] = s;
+  }
+}
+
+static __attribute__((noinline)) void dots_any(int mr, int nr, const float *a, long sam, const float *b, long sbn, float *c, long ldc, long K) {
+  dots_tile(mr, nr, a, sam, b, sbn, c, ldc, K);
+}
+
+static float *dlm_tpanel; static long dlm_tpanel_size;
+
+HIDDEN void mm_dots(const float *a, long sam, const float *b, long sbn, float *c, long M, long N, long K) {
+  if (packed(M, N, K)) { dlm_gemm(a, sam / 4, 1, b, 1, sbn / 4, c, M, N, K, THREADS(M * N * K)); return; }
+  if (M >= 8 && N >= VW) {
+    /* enough rows to pay for it: Bᵀ into a contiguous [K, N] panel, then the row kernel */
+    if (dlm_tpanel_size < K * N) { free(dlm_tpanel); dlm_tpanel = malloc(sizeof(float) * K * N); dlm_tpanel_size = K * N; }
+    long ebn = sbn / 4;
+    for (long j0 = 0; j0 < N; j0 += 64)
+      for (long k0 = 0; k0 < K; k0 += 64)
+        for (long j = j0; j < N && j < j0 + 64; j++)
+          for (long k = k0; k < K && k < k0 + 64; k++) dlm_tpanel[k * N + j] = b[j * ebn + k];
+    mm_rows(a, sam, 4, dlm_tpanel, 4 * N, c, M, N, K);
+    return;
+  }
+  sam /= 4; sbn /= 4;
+  for (long i = 0; i < M; i += 4) {
+    int mr = M - i < 4 ? (int)(M - i) : 4;
+    for (long j = 0; j < N; j += 4) {
+      int nr = N - j < 4 ? (int)(N - j) : 4;
+      if (mr == 4 && nr == 4) dots_tile(4, 4, a + i * sam, sam, b + j * sbn, sbn, c + i * N + j, N, K);
+      else dots_any(mr, nr, a + i * sam, sam, b + j * sbn, sbn, c + i * N + j, N, K);
+    }
+  }
+}
+`;
+
+/** The source of the kernels' object. */
+export const kernelsC = (): string => INCLUDES + GEMM_C + MATMUL;

@@ -1,0 +1,70 @@
+// The native backend's float32 matrix-product kernels (runtime/native/kernelsC.ts, gemmC.ts) against a
+// float64 product computed here, to float32 rounding, on shapes chosen to reach each path:
+//   packed (gemmC.ts): M ≥ 32, N ≥ 16 and K·N > 12288, with full and edge tiles, A and B transposed;
+//   direct (mm_rows' register tiles, mm_dots' dot products and its transposed panel) below that.
+// And the thread count: products of ≥ 2²⁰ multiply-adds split over two threads give the same bits
+// as one thread, on both paths. Skipped, saying why, without a C compiler or koffi.
+import { afterEach, describe, expect, test } from 'vitest';
+import { nativeUnavailable } from '../compiler/native/backend.js';
+import { setNativeThreads } from '../runtime/native/load.js';
+import { Rng } from '../runtime/random.js';
+import type { Tensor } from '../runtime/tensor.js';
+import { compileOk } from './helpers/compile.js';
+
+const why = nativeUnavailable();
+if (why) console.warn(`tests/native_kernels.test.ts skipped: ${why}`);
+
+type Layout = 'nn' | 'tn' | 'nt';
+const normal = (r: Rng, n: number) => Float32Array.from({ length: n }, () => r.normal());
+
+/** c = A·B for A [M, K] and B [K, N], given as stored (a transposed operand is stored transposed). */
+const product = (M: number, N: number, K: number, layout: Layout, threads = 1, seed = 1) => {
+  const [ashape, bshape] = [layout === 'tn' ? [K, M] : [M, K], layout === 'nt' ? [N, K] : [K, N]];
+  const expr = layout === 'tn' ? 'transpose(a) @ b' : layout === 'nt' ? 'a @ transpose(b)' : 'a @ b';
+  const src = `model P {\n  input a: f32[${ashape.join(', ')}]\n  input b: f32[${bshape.join(', ')}]\n  output c = ${expr}\n}`;
+  const r = new Rng(seed);
+  const a = normal(r, M * K), b = normal(r, K * N);
+  const ins: Record<string, Tensor> = { a: { data: a, shape: ashape }, b: { data: b, shape: bshape } };
+  setNativeThreads(threads);
+  const m = compileOk(src).model(undefined, { backend: 'native' });
+  const got = m.forward(ins)['c']!.data;
+  const A = (i: number, k: number) => (layout === 'tn' ? a[k * M + i]! : a[i * K + k]!);
+  const B = (k: number, j: number) => (layout === 'nt' ? b[j * K + k]! : b[k * N + j]!);
+  return { got, A, B, source: m.run(m.ir.fn, ins).native!.source };
+};
+
+/** max over elements of |got − exact| / Σₖ |A[i,k]·B[k,j]| (float32 rounding of a K-term sum is ≲ K·2⁻²⁴ of that). */
+const worst = (M: number, N: number, K: number, p: ReturnType<typeof product>): number => {
+  let w = 0;
+  for (let i = 0; i < M; i++) for (let j = 0; j < N; j++) {
+    let s = 0, abs = 0;
+    for (let k = 0; k < K; k++) { const t = p.A(i, k) * p.B(k, j); s += t; abs += Math.abs(t); }
+    w = Math.max(w, Math.abs(p.got[i * N + j]! - s) / abs);
+  }
+  return w;
+};
+
+describe.skipIf(why !== undefined)('native matrix-product kernels', () => {
+  afterEach(() => setNativeThreads(undefined));
+
+  test.each([
+    // packed: full tiles only, edge tiles in both directions, several K blocks (K > 384), transposed operands
+    [64, 128, 200, 'nn'], [37, 45, 300, 'nn'], [40, 50, 800, 'nn'], [33, 70, 400, 'tn'], [50, 90, 300, 'nt'],
+    // direct: small M, narrow N, B small enough for L1; mm_dots below and from 8 rows
+    [20, 50, 30, 'nn'], [100, 40, 60, 'tn'], [6, 37, 25, 'nn'], [5, 7, 33, 'nt'], [30, 20, 40, 'nt'],
+  ] as const)('%i × %i × %i (%s) equals the float64 product to float32 rounding', (M, N, K, layout) => {
+    const p = product(M, N, K, layout);
+    expect(p.source).toMatch(layout === 'nt' ? /mm_dots|mm_rows/ : /mm_rows/);
+    expect(worst(M, N, K, p)).toBeLessThan(K * 2 ** -23);
+  });
+
+  test.each([
+    [128, 160, 96, 'nn'], [96, 130, 120, 'nt'], // packed (columns split)
+    [1200, 64, 16, 'nn'], [1100, 60, 16, 'tn'], // direct (row blocks split)
+  ] as const)('%i × %i × %i (%s) on two threads gives the bits of one thread', (M, N, K, layout) => {
+    expect(M * N * K).toBeGreaterThanOrEqual(2 ** 20);
+    const one = product(M, N, K, layout, 1, 3), two = product(M, N, K, layout, 2, 3);
+    expect(worst(M, N, K, two)).toBeLessThan(K * 2 ** -23);
+    expect(Buffer.from(two.got.buffer).equals(Buffer.from(one.got.buffer))).toBe(true);
+  });
+});
