@@ -1,7 +1,8 @@
 // The native backend's float32 matrix-product kernels (runtime/native/kernelsC.ts, gemmC.ts) against a
 // float64 product computed here, to float32 rounding, on shapes chosen to reach each path:
 //   packed (gemmC.ts): M ≥ 32, N ≥ 16 and K·N > 12288, with full and edge tiles, A and B transposed;
-//   direct (mm_rows' register tiles, mm_dots' dot products and its transposed panel) below that.
+//   direct (mm_rows' register tiles, its wide tiles of one or two rows, mm_dots' dot products and its
+//   transposed panel) below that.
 // And the thread count: products of ≥ 2²⁰ multiply-adds split over two threads give the same bits
 // as one thread, on both paths. Skipped, saying why, without a C compiler or koffi.
 import { afterEach, describe, expect, test } from 'vitest';
@@ -52,6 +53,8 @@ describe.skipIf(why !== undefined)('native matrix-product kernels', () => {
     [64, 128, 200, 'nn'], [37, 45, 300, 'nn'], [40, 50, 800, 'nn'], [33, 70, 400, 'tn'], [50, 90, 300, 'nt'],
     // direct: small M, narrow N, B small enough for L1; mm_dots below and from 8 rows
     [20, 50, 30, 'nn'], [100, 40, 60, 'tn'], [6, 37, 25, 'nn'], [5, 7, 33, 'nt'], [30, 20, 40, 'nt'],
+    // one or two rows (batch 1): 8 vectors, then fewer, then the last columns; 4 vectors
+    [1, 300, 70, 'nn'], [2, 290, 50, 'tn'], [1, 64, 128, 'nn'],
   ] as const)('%i × %i × %i (%s) equals the float64 product to float32 rounding', (M, N, K, layout) => {
     const p = product(M, N, K, layout);
     expect(p.source).toMatch(layout === 'nt' ? /mm_dots|mm_rows/ : /mm_rows/);

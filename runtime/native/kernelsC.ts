@@ -1,12 +1,13 @@
 // The float32 matrix-product kernels the generated C calls, compiled once per compiler and flags into
-// their own object and linked into every module (runtime/native/load.ts). The same contracts as the
+// their own objects and linked into every module (runtime/native/load.ts). The same contracts as the
 // WebAssembly ones (runtime/wasm/matmulKernels.ts): byte strides, C row-major and contiguous, overwritten.
 //
 //   mm_rows(a, sam, sak, b, sbk, c, M, N, K)   B's rows contiguous, A any strides
 //   mm_dots(a, sam, b, sbn, c, M, N, K)        A's rows and B's columns contiguous along k (A·Bᵀ)
 //
 // Large products (see packed()) go to the packed product (gemmC.ts). Smaller ones stream B directly:
-//   mm_rows: a 6-row × 2-vector register tile: per k, broadcast A[i+r, k], multiply-add two vectors of
+//   mm_rows: one or two rows (a matrix–vector product, batch 1): a tile of up to 8 vectors; else
+//     a 6-row × 2-vector register tile: per k, broadcast A[i+r, k], multiply-add two vectors of
 //     B[k, j..j+2V) (V = 16 floats with AVX-512, 8 with AVX2); columns past the last full vector are a
 //     6-row × 1 tile over a zero-padded copy of B's last columns.
 //   mm_dots: from 8 rows on, Bᵀ copied into a contiguous panel (cache-blocked) and mm_rows; below, a
@@ -71,10 +72,33 @@ static __attribute__((noinline)) void tail_any(int mr, int w, const float *a, lo
 #define ROWS(nv, ...) do { if (mr == 6) rows_tile(6, nv, __VA_ARGS__); else rows_any(mr, nv, __VA_ARGS__); } while (0)
 #define TAIL(...) do { if (mr == 6) rows_tail(6, __VA_ARGS__); else tail_any(mr, __VA_ARGS__); } while (0)
 
+/* One or two rows × up to 8 vectors (a matrix–vector product): 8 to 16 independent accumulators hide
+   the multiply-add latency that a 1 × 2-vector tile waits on every k. */
+AI void rows_wide(int mr, int nv, const float *a, long sam, long sak, const float *b, long sbk, float *c, long ldc, long K) {
+  vf acc[2][8];
+  for (int r = 0; r < 2; r++) for (int v = 0; v < 8; v++) acc[r][v] = (vf){0};
+  for (long k = 0; k < K; k++) {
+    const float *bk = b + k * sbk;
+    vf a0 = (vf){0} + a[k * sak], a1 = mr > 1 ? (vf){0} + a[sam + k * sak] : (vf){0};
+    for (int v = 0; v < nv; v++) {
+      vf bv = vload(bk + v * VW);
+      acc[0][v] += a0 * bv;
+      if (mr > 1) acc[1][v] += a1 * bv;
+    }
+  }
+  for (int r = 0; r < mr; r++) for (int v = 0; v < nv; v++) vstore(c + r * ldc + v * VW, acc[r][v]);
+}
+static __attribute__((noinline)) void wide_any(int mr, int nv, const float *a, long sam, long sak, const float *b, long sbk, float *c, long ldc, long K) {
+  rows_wide(mr, nv, a, sam, sak, b, sbk, c, ldc, K);
+}
+#define WIDE(nv, ...) do { \
+    if (mr == 1 && nv == 8) rows_wide(1, 8, __VA_ARGS__); else if (mr == 1 && nv == 4) rows_wide(1, 4, __VA_ARGS__); \
+    else if (mr == 2 && nv == 8) rows_wide(2, 8, __VA_ARGS__); else wide_any(mr, nv, __VA_ARGS__); } while (0)
+
 static float *dlm_panel; static long dlm_panel_size;
 
-/* Threads for products of at least DLM_PARALLEL_MACS multiply-adds (dlm_set_threads: the runtime sets it
-   when it loads a module; 1 unless the module is built with OpenMP) */
+/* Threads for products of at least DLM_PARALLEL_MACS multiply-adds (dlm_set_threads: dlm_run sets it from
+   its argument at every call; without OpenMP the pragmas are ignored and one thread runs) */
 #define DLM_PARALLEL_MACS (1L << 20)
 static int dlm_threads = 1;
 void dlm_set_threads(int n) { dlm_threads = n < 1 ? 1 : n; }
@@ -94,6 +118,12 @@ HIDDEN void mm_rows(const float *a, long sam, long sak, const float *b, long sbk
     for (long k = 0; k < K; k++) for (int j = 0; j < VW; j++) dlm_panel[k * VW + j] = j < w ? b[k * sbk + j1 + j] : 0;
   }
   const float *panel = dlm_panel;
+  if (M <= 2) {
+    int mr = (int)M;
+    for (long j = 0; j < j1; j += 8 * VW) { int nv = (int)((j1 - j) / VW < 8 ? (j1 - j) / VW : 8); WIDE(nv, a, sam, sak, b + j, sbk, c + j, N, K); }
+    if (w) TAIL(w, a, sam, sak, panel, c + j1, N, K);
+    return;
+  }
   long blocks = (M + 5) / 6;
 #ifdef _OPENMP
   #pragma omp parallel for schedule(static) num_threads(THREADS(M * N * K)) if (THREADS(M * N * K) > 1)
@@ -157,5 +187,12 @@ HIDDEN void mm_dots(const float *a, long sam, const float *b, long sbn, float *c
 }
 `;
 
-/** The source of the kernels' object. */
-export const kernelsC = (): string => INCLUDES + GEMM_C + MATMUL;
+const GEMM_DECL = String.raw`
+__attribute__((visibility("hidden"))) void dlm_gemm(const float *a, long sam, long sak, const float *b, long sbk, long sbn, float *c, long M, long N, long K, int threads);
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+`;
+
+/** The kernels' sources: two translation units (the packed product, the rest), compiled side by side. */
+export const kernelParts = (): readonly string[] => [INCLUDES + GEMM_C, INCLUDES + GEMM_DECL + MATMUL];

@@ -3,22 +3,21 @@
 // its npm package) and returns the same CompiledModule the JavaScript modules give (runtime/compiled.ts).
 //
 // Cache: $DLM_CACHE_DIR, else $XDG_CACHE_HOME/dlm, else ~/.cache/dlm; objects under native/<sha256>.so,
-// the hash over the source, the compiler's identity and its flags. An object is compiled in a private
-// temporary directory and written into the cache through the one atomic writer, so a reader (another
-// process) sees either no file or the whole object, never a partial one.
+// the hash over the source, the compiler's identity, its flags and the kernels' objects (build.ts
+// compiles, in a private temporary directory, and writes through the one atomic writer).
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { homedir, tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import type { CompiledModule, Precision } from '../compiled.js';
 import type { FloatArray, TensorData } from '../tensor.js';
-import { writeFileAtomic } from '../write.js';
-import { kernelsC } from './kernelsC.js';
+import { buildShared } from './build.js';
+import { kernelParts } from './kernelsC.js';
 
 /** Flags: -ffast-math for vectorized reductions and libm vector functions, but NaN and ∞ kept meaningful. */
-const BASE_FLAGS: readonly string[] = ['-O3', '-march=native', '-ffast-math', '-fno-finite-math-only', '-fPIC', '-shared', '-std=gnu11', '-w'];
+const BASE_FLAGS: readonly string[] = ['-O3', '-march=native', '-ffast-math', '-fno-finite-math-only', '-fPIC', '-std=gnu11', '-w'];
 
 /** Set by setNativeThreads (the library option), else $DLM_NATIVE_THREADS (read once), else 1. */
 let threadsOverride: number | undefined;
@@ -93,58 +92,31 @@ export const nativeCacheDir = (): string => {
 const hashOf = (tc: Toolchain, flags: readonly string[], source: string): string =>
   createHash('sha256').update(tc.ccVersion).update('\0').update(flags.join(' ')).update('\0').update(source).digest('hex');
 
-/** Runs cc in a private scratch directory on `source` (its standard input) and writes `out` through the atomic writer. */
-const runCc = (tc: Toolchain, flags: readonly string[], source: string, out: string, extra: readonly string[] = []): void => {
-  mkdirSync(dirname(out), { recursive: true });
-  const work = mkdtempSync(join(tmpdir(), 'dlm-cc-'));
-  try {
-    const obj = join(work, 'out');
-    try {
-      const args = [...flags, '-o', obj, '-x', 'c', '-', '-x', 'none', ...extra, '-lm'];
-      execFileSync(tc.cc, args, { input: source, stdio: ['pipe', 'ignore', 'pipe'], timeout: 300_000 });
-    } catch (e) {
-      const err = String((e as { stderr?: Buffer }).stderr ?? (e as Error).message).split('\n').slice(0, 20).join('\n');
-      throw new Error(`the C compiler failed on a generated module (a bug in dlm's C printer):\n${err}`);
-    }
-    writeFileAtomic(out, readFileSync(obj));
-  } finally {
-    rmSync(work, { recursive: true, force: true });
-  }
-};
-
-/** Flags for the kernels' object and the modules: with -fopenmp unless the compiler failed on it. */
+/** The kernels' flags, and the modules' (they link the kernels): with -fopenmp unless the compiler failed on it. */
 const flagsOf = (tc: Toolchain): readonly string[] => (tc.openmp === false ? BASE_FLAGS : [...BASE_FLAGS, '-fopenmp']);
-
-/**
- * The matrix-product kernels' object (position-independent), compiled once into the cache. A compiler
- * without OpenMP (clang without libomp) builds it without; its modules then run on one thread.
- */
-const kernelsObject = (tc: Toolchain): string => {
-  const src = kernelsC();
-  const pathFor = () => join(nativeCacheDir(), `kernels-${hashOf(tc, flagsOf(tc), src)}.o`);
-  let path = pathFor();
-  if (existsSync(path)) return path;
-  try {
-    runCc(tc, [...flagsOf(tc).filter((f) => f !== '-shared'), '-c'], src, path);
-  } catch (e) {
-    if (tc.openmp === false) throw e;
-    tc.openmp = false;
-    path = pathFor();
-    if (!existsSync(path)) runCc(tc, [...flagsOf(tc).filter((f) => f !== '-shared'), '-c'], src, path);
-  }
-  return path;
-};
 
 export interface NativeObject { readonly path: string; readonly cached: boolean; readonly ms: number }
 
-/** The shared object for `source`: from the cache, or compiled now (and then cached). */
+/**
+ * The shared object for `source`: from the cache, or compiled now (and then cached) together with the
+ * kernels' parts not cached yet (runtime/native/build.ts). A compiler without OpenMP (clang without
+ * libomp) builds them without; their modules then run on one thread.
+ */
 export const compileC = (tc: Toolchain, source: string): NativeObject => {
   const t0 = performance.now();
-  const kernels = kernelsObject(tc);
+  const dir = nativeCacheDir();
   const flags = flagsOf(tc);
-  const path = join(nativeCacheDir(), `${hashOf(tc, flags, source + kernels)}.so`);
+  const parts = kernelParts().map((src) => ({ source: src, flags, out: join(dir, `kernels-${hashOf(tc, flags, src)}.o`) }));
+  const path = join(dir, `${hashOf(tc, flags, [source, ...parts.map((p) => p.out)].join('\0'))}.so`);
   if (existsSync(path)) return { path, cached: true, ms: performance.now() - t0 };
-  runCc(tc, flags, source, path, [kernels]);
+  const missing = parts.filter((p) => !existsSync(p.out));
+  try {
+    buildShared(tc.cc, [...missing, { source, flags }], parts.filter((p) => !missing.includes(p)).map((p) => p.out), path, flags);
+  } catch (e) {
+    if (tc.openmp === false || missing.length === 0) throw e;
+    tc.openmp = false;
+    return compileC(tc, source);
+  }
   return { path, cached: false, ms: performance.now() - t0 };
 };
 
