@@ -1,18 +1,19 @@
-// Language built-ins that take compile-time arguments (axes, shapes, dtypes) and map onto primitives
-// with attributes. Attribute-free primitives (exp, where, maximum, …) are called directly by name.
-import type { Span } from '../diagnostics/span.js';
+// The composite built-ins: each checks its compile-time arguments and lowers the call to several
+// primitives (take, flip, einsum, the convolutions' im2col + matmul), or to a primitive it validates and
+// extends (pad's negative widths crop, argmax's axis = none flattens). Primitives callable by name take
+// their signature from the registry instead (OpDef.call, read by check/call.ts); the two sets of names
+// are disjoint, so no entry here stands in front of an op (tests/registry.test.ts checks).
 import { normAxis } from '../types/shapes.js';
-import { dimAdd, dimDiv, dimMul, fmtDim } from '../types/dims.js';
-import type { Dim, DType } from '../types/types.js';
-import { ERROR, describe, type Binding, type Scope } from './scope.js';
-import type { ExprElab } from './expr.js';
+import { dimAdd, dimMul, fmtDim } from '../types/dims.js';
+import type { Dim } from '../types/types.js';
+import { ERROR, describe, type Scope } from './scope.js';
 import { convNd, convTranspose2d } from './convs.js';
 import { avgPool, maxPool } from './pools.js';
 import { upsample } from './upsample.js';
 import { scanBuiltin } from './scan.js';
 import { OPSET_BUILTINS } from './builtinsOpset.js';
 import { SHAPE_BUILTINS } from './builtinsShape.js';
-import { arg, axesArg, boolArg, checkArity, dimsArg, tensorArg, type Builtin } from './args.js';
+import { arg, axesArg, checkArity, dimsArg, tensorArg, type Builtin } from './args.js';
 import { RANDOM_KEY, TRAINING_FLAG } from './hypers.js';
 
 /** The prelude's scope: every module scope descends from it, and it from the root of built-ins. */
@@ -20,15 +21,6 @@ const preludeScope = (s: Scope): Scope => {
   let cur = s;
   while (cur.parent?.parent) cur = cur.parent;
   return cur;
-};
-
-const reduction = (prim: string): Builtin => (x, a, span) => {
-  if (!checkArity(x, a, span, prim, ['x', 'axis', 'keepdims'], 1)) return ERROR;
-  const id = tensorArg(x, a, 0, 'x', span);
-  if (id === undefined) return ERROR;
-  const axes = axesArg(x, arg(a, 1, 'axis'), x.c.type(id).shape.length);
-  if (!axes) return ERROR;
-  return x.c.op(prim, [id], { axes, keepdims: boolArg(x, arg(a, 2, 'keepdims'), 'keepdims') }, span, [arg(a, 0, 'x')!.span]);
 };
 
 export const BUILTINS: Readonly<Record<string, Builtin>> = {
@@ -47,8 +39,6 @@ export const BUILTINS: Readonly<Record<string, Builtin>> = {
   avg_pool3d: avgPool(3),
   upsample: upsample('upsample'),
   interpolate: upsample('interpolate'),
-  sum: reduction('sum'),
-  max: reduction('max'),
   /** count(x, axis): how many elements a reduction over `axis` combines (a possibly symbolic number). */
   count: (x, a, span) => {
     if (!checkArity(x, a, span, 'count', ['x', 'axis'], 1)) return ERROR;
@@ -67,32 +57,6 @@ export const BUILTINS: Readonly<Record<string, Builtin>> = {
     const s = x.c.type(id).shape;
     const n = normAxis(ax, s.length);
     return n === undefined ? x.c.err('E0203', span, `axis ${ax} is out of range for rank ${s.length}`) : { k: 'static', value: s[n]! };
-  },
-  reshape: (x, a, span) => {
-    if (!checkArity(x, a, span, 'reshape', ['x', 'shape'], 2)) return ERROR;
-    const id = tensorArg(x, a, 0, 'x', span);
-    const shape = dimsArg(x, arg(a, 1, 'shape')!, 'shape');
-    if (id === undefined || !shape) return ERROR;
-    // One -1 is inferred from the element count.
-    const known = shape.filter((d) => d !== -1);
-    if (shape.length - known.length > 1) return x.c.err('E0203', span, 'reshape can infer at most one -1 dimension');
-    if (known.length < shape.length) {
-      const total = x.c.type(id).shape.reduce<Dim>((p, d) => dimMul(p, d), 1);
-      const rest = dimDiv(total, known.reduce<Dim>((p, d) => dimMul(p, d), 1));
-      if (rest === undefined) return x.c.err('E0203', span, `cannot infer the -1 in reshape: ${describe({ k: 'tensor', id })} does not divide evenly`);
-      shape[shape.indexOf(-1)] = rest;
-    }
-    return x.c.op('reshape', [id], { shape }, span, [arg(a, 0, 'x')!.span]);
-  },
-  transpose: (x, a, span) => {
-    if (!checkArity(x, a, span, 'transpose', ['x', 'perm'], 1)) return ERROR;
-    const id = tensorArg(x, a, 0, 'x', span);
-    if (id === undefined) return ERROR;
-    const rank = x.c.type(id).shape.length;
-    const g = arg(a, 1, 'perm');
-    // Default: reverse the axes (NumPy). Negative entries count from the end.
-    const perm = g ? dimsArg(x, g, 'perm')?.map((d) => (Number(d) < 0 ? Number(d) + rank : Number(d))) : [...Array(rank).keys()].reverse();
-    return perm ? x.c.op('transpose', [id], { perm }, span) : ERROR;
   },
   /** The last two axes swapped (batched transpose, as for K in Q·Kᵀ). */
   matrix_transpose: (x, a, span) => {
@@ -123,12 +87,6 @@ export const BUILTINS: Readonly<Record<string, Builtin>> = {
     const perm = [...[...Array(ax).keys()].map((i) => ni + i), ...[...Array(ni).keys()], ...[...Array(rank - 1 - ax).keys()].map((i) => ni + ax + i)];
     return x.c.op('transpose', [g.id], { perm }, span);
   },
-  broadcast_to: (x, a, span) => {
-    if (!checkArity(x, a, span, 'broadcast_to', ['x', 'shape'], 2)) return ERROR;
-    const id = tensorArg(x, a, 0, 'x', span);
-    const shape = dimsArg(x, arg(a, 1, 'shape')!, 'shape');
-    return id === undefined || !shape ? ERROR : x.c.op('broadcast_to', [id], { shape }, span);
-  },
   expand_dims: (x, a, span) => {
     if (!checkArity(x, a, span, 'expand_dims', ['x', 'axis'], 2)) return ERROR;
     const id = tensorArg(x, a, 0, 'x', span);
@@ -150,17 +108,6 @@ export const BUILTINS: Readonly<Record<string, Builtin>> = {
     // an axis whose size is not 1 stays (PyTorch's squeeze(dim) is then a no-op; NumPy raises)
     const drop = axes.filter((i) => s[i] === 1);
     return drop.length ? x.c.op('reshape', [id], { shape: s.filter((_, i) => !drop.includes(i)) }, span) : { k: 'tensor', id };
-  },
-  concat: (x, a, span) => {
-    if (!checkArity(x, a, span, 'concat', ['xs', 'axis'], 1)) return ERROR;
-    const g = arg(a, 0, 'xs')!;
-    if (g.v.k !== 'list' || g.v.items.length === 0) return x.c.err('E0105', g.span, 'concat takes a non-empty list of tensors, e.g. concat([a, b], axis = 1)');
-    const ids = g.v.items.map((it) => x.c.tensor(it, g.span));
-    if (ids.some((i) => i === undefined)) return ERROR;
-    const rank = x.c.type(ids[0]!).shape.length;
-    const ax = arg(a, 1, 'axis') ? x.c.staticInt(arg(a, 1, 'axis')!.v, span, 'axis') : 0;
-    const n = ax === undefined ? undefined : normAxis(ax, rank);
-    return n === undefined ? x.c.err('E0203', span, `concat axis ${ax} is out of range for rank ${rank}`) : x.c.op('concat', ids as number[], { axis: n }, span);
   },
   /**
    * pad(x, before, after, value = 0): `before[i]`/`after[i]` entries of `value` around axis i. A negative
@@ -209,18 +156,6 @@ export const BUILTINS: Readonly<Record<string, Builtin>> = {
     const fn = preludeScope(scope).lookup(form)?.binding;
     if (fn?.k !== 'fn') return x.c.err('E0101', span, `the prelude defines no ${form}`);
     return x.callFn(fn.decl, fn.scope, { pos: [arg(a, 0, 'x')!], kw: new Map() }, span, 'gelu');
-  },
-  iota: (x, a, span) => {
-    if (!checkArity(x, a, span, 'iota', ['n'], 1)) return ERROR;
-    const n = x.c.staticValue(arg(a, 0, 'n')!.v, span, 'iota length');
-    return n === undefined ? ERROR : x.c.op('iota', [], { n }, span);
-  },
-  cast: (x, a, span) => {
-    if (!checkArity(x, a, span, 'cast', ['x', 'dtype'], 2)) return ERROR;
-    const id = tensorArg(x, a, 0, 'x', span);
-    const d = arg(a, 1, 'dtype')!;
-    if (d.v.k !== 'dtype') return x.c.err('E0105', d.span, `cast needs an element type (f32, i32, bool), found ${describe(d.v)}`);
-    return id === undefined ? ERROR : x.c.op('cast', [id], { dtype: d.v.dtype as DType }, span);
   },
   /** rand(shape): uniform [0, 1) numbers, new on every training step, fixed for a given key. */
   rand: (x, a, span) => {

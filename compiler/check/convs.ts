@@ -8,6 +8,7 @@
 // (each group's channels stay contiguous), so gradients and second derivatives come from conv2d's.
 import type { Span } from '../diagnostics/span.js';
 import { outSize } from '../ops/conv.js';
+import type { OpName } from '../ops/registry.js';
 import { dimMul } from '../types/dims.js';
 import { type Dim, fmtShape } from '../types/types.js';
 import type { CallArgs } from './args.js';
@@ -17,7 +18,7 @@ import { ERROR, type Binding } from './scope.js';
 
 export interface ConvGeom { stride: number[]; pad: number[]; dilation: number[]; groups: number }
 
-const opper = (x: ExprElab, span: Span) => (name: string, ins: number[], attrs: Record<string, unknown>): number | undefined => {
+const opper = (x: ExprElab, span: Span) => (name: OpName, ins: number[], attrs: Record<string, unknown>): number | undefined => {
   const r = x.c.op(name, ins, attrs, span);
   return r.k === 'tensor' ? r.id : undefined;
 };

@@ -11,6 +11,7 @@
 // them); a size-1 axis broadcasts against the index's size elsewhere, other sizes must agree.
 import type { Span } from '../diagnostics/span.js';
 import { dimMul, fmtDim } from '../types/dims.js';
+import type { OpName } from '../ops/registry.js';
 import type { Dim } from '../types/types.js';
 import { arg, type Builtin } from './args.js';
 import type { ExprElab } from './expr.js';
@@ -121,7 +122,7 @@ const internal = (j: number): string => String.fromCharCode(0x100 + j);
 
 /** Builds the primitive graph; each step keeps a Term (its letters in axis order). */
 const lower = (x: ExprElab, span: Span, terms: Term[], out: string, size: ReadonlyMap<string, Dim>): Binding => {
-  const op = (name: string, ins: number[], attrs: Record<string, unknown> = {}): number => {
+  const op = (name: OpName, ins: number[], attrs: Record<string, unknown> = {}): number => {
     const r = x.c.op(name, ins, attrs, span);
     if (r.k !== 'tensor') throw new Failed();
     return r.id;

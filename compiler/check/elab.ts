@@ -7,7 +7,7 @@ import { error, note, type Code } from '../diagnostics/codes.js';
 import type { Span } from '../diagnostics/span.js';
 import { CountingBuilder, callDepth, describeNode, nodeBudget, tooLarge } from './budget.js';
 import { DEFAULT_LIMITS, LimitExceeded, type Limits } from './limits.js';
-import { opDef } from '../ops/registry.js';
+import { opDef, type OpName } from '../ops/registry.js';
 import { isShapeError, type ShapeError } from '../types/shapes.js';
 import { dimAdd, dimDiv, dimMul, dimSub, fmtDim } from '../types/dims.js';
 import { type Dim, type DType, type TensorType, fmtType, sameShape } from '../types/types.js';
@@ -147,7 +147,7 @@ export class Elab {
   }
 
   /** Adds a primitive node at `span`; a shape error becomes a diagnostic naming every operand's type. */
-  op(name: string, ins: readonly number[], attrs: Record<string, unknown>, span: Span, operandSpans: readonly Span[] = [], label?: string): Binding {
+  op(name: OpName, ins: readonly number[], attrs: Record<string, unknown>, span: Span, operandSpans: readonly Span[] = [], label?: string): Binding {
     let r: number | ShapeError;
     try {
       r = this.b.at(span, () => this.b.tryOp(name, ins, attrs as never, label));

@@ -5,13 +5,15 @@ import type { Arg, BinaryOp, Expr, FnDecl, UpdateStmt } from '../ast/ast.js';
 import { printType } from '../ast/print.js';
 import type { Span } from '../diagnostics/span.js';
 import { note } from '../diagnostics/codes.js';
-import { opDef } from '../ops/registry.js';
+import { InternalError } from '../diagnostics/diagnostic.js';
+import { isOpName, type OpName } from '../ops/registry.js';
 import { dimAdd, dimDiv, dimMul, dimSub } from '../types/dims.js';
 import { fmtType, sameShape, sameType } from '../types/types.js';
 import type { CallArgs } from './args.js';
 import { BUILTINS } from './builtins.js';
 import { logical } from './builtinsShape.js';
 import type { Elab } from './elab.js';
+import { callPrimitive } from './call.js';
 import { callGrad } from './gradcall.js';
 import { callCustom } from './customGrad.js';
 import { isStackOverflow } from './limits.js';
@@ -19,7 +21,7 @@ import { stdlibDoc } from './stdlibDoc.js';
 import { indexTensor } from './index.js';
 import { ERROR, describe, type Binding, type Scope } from './scope.js';
 
-const PRIM_OF: Partial<Record<BinaryOp, string>> = {
+const PRIM_OF: Partial<Record<BinaryOp, OpName>> = {
   '+': 'add', '-': 'sub', '*': 'mul', '/': 'div', '**': 'pow', '==': 'eq', '!=': 'ne', '<': 'lt', '<=': 'le', '>': 'gt', '>=': 'ge',
 };
 
@@ -216,9 +218,10 @@ export class ExprElab {
         return out;
       }
       case 'builtin': {
-        const bi = BUILTINS[callee.name];
-        if (bi) return bi(this, args, span, scope);
-        return this.primitive(callee.name, args, span);
+        // a composite of check/builtins.ts, or a primitive with the registry's signature (the names are disjoint)
+        if (Object.hasOwn(BUILTINS, callee.name)) return BUILTINS[callee.name]!(this, args, span, scope);
+        if (isOpName(callee.name)) return callPrimitive(this, callee.name, args, span);
+        throw new InternalError(`built-in '${callee.name}' is neither a composite nor a primitive`);
       }
       case 'grad': return callGrad(this, callee, args, span);
       case 'all': return logical(true)(this, args, span, scope); // `all` is also the every-axis word
@@ -243,17 +246,6 @@ export class ExprElab {
         return this.c.err('E0105', span, `${describe(callee)} cannot be called`, name !== undefined && bound ? [note(`'${name}' is defined here`, bound)] : []);
       }
     }
-  }
-
-  /** A primitive by its IR name, all arguments tensors, no attributes (attribute-taking ones are BUILTINS). */
-  primitive(name: string, args: CallArgs, span: Span): Binding {
-    const def = opDef(name)!;
-    if (args.kw.size) return this.c.err('E0104', [...args.kw.values()][0]!.span, `${name} takes no keyword arguments`);
-    if (typeof def.arity === 'number' && args.pos.length !== def.arity) return this.c.err('E0104', span, `${name} takes ${def.arity} argument${def.arity === 1 ? '' : 's'}, got ${args.pos.length}`);
-    const partner = args.pos.map((a) => (a.v.k === 'tensor' ? this.c.type(a.v.id).dtype : undefined)).find((d) => d !== undefined);
-    const ids = args.pos.map((a) => this.c.tensor(a.v, a.span, partner));
-    if (ids.some((i) => i === undefined)) return ERROR;
-    return this.c.op(name, ids as number[], {}, span, args.pos.map((a) => a.span));
   }
 
   callFn(decl: FnDecl, closure: Scope, args: CallArgs, span: Span, what = decl.name.name): Binding {

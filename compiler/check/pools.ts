@@ -9,6 +9,7 @@
 //   without:               min(o·s − p0 + k, n) − max(o·s − p0, 0)  (the input elements it covers)
 import type { Span } from '../diagnostics/span.js';
 import { poolAxes, poolOut } from '../ops/pool.js';
+import type { OpName } from '../ops/registry.js';
 import type { Dim } from '../types/types.js';
 import type { CallArgs } from './args.js';
 import { AXES, checkNames, flag, get, ints, padArg, shapeErr, spatialInput } from './convArgs.js';
@@ -16,7 +17,7 @@ import { convLowered } from './convs.js';
 import type { ExprElab } from './expr.js';
 import { ERROR, type Binding } from './scope.js';
 
-type Op = (name: string, ins: number[], attrs: Record<string, unknown>) => number | undefined;
+type Op = (name: OpName, ins: number[], attrs: Record<string, unknown>) => number | undefined;
 const opper = (x: ExprElab, span: Span): Op => (name, ins, attrs) => { const r = x.c.op(name, ins, attrs, span); return r.k === 'tensor' ? r.id : undefined; };
 
 interface Window { size: number[]; stride: number[]; pad: number[]; dilation: number[]; ceil: boolean }

@@ -2,13 +2,14 @@
 // (its diagnostic is already reported) every later one is undefined, so a lowering needs no checks
 // between its steps.
 import type { Span } from '../diagnostics/span.js';
+import type { OpName } from '../ops/registry.js';
 import type { Dim, DType } from '../types/types.js';
 import type { ExprElab } from './expr.js';
 import { ERROR, type Binding } from './scope.js';
 
 export const primitiveBuilder = (x: ExprElab, span: Span) => {
   let failed = false;
-  const op = (name: string, ins: readonly (number | undefined)[], attrs: Record<string, unknown> = {}): number | undefined => {
+  const op = (name: OpName, ins: readonly (number | undefined)[], attrs: Record<string, unknown> = {}): number | undefined => {
     if (failed || ins.some((i) => i === undefined)) { failed = true; return undefined; }
     const r = x.c.op(name, ins as number[], attrs, span);
     if (r.k !== 'tensor') { failed = true; return undefined; }

@@ -34,7 +34,7 @@ const kernel = (k: KernelArgs): Stmt[] => {
 };
 
 export const ARGMAX: OpDef = {
-  name: 'argmax', arity: 1, kind: 'movement', internal: false,
+  name: 'argmax', arity: 1, kind: 'movement', internal: true,
   doc: 'index of the largest element along an axis (i32): the first of tied maxima, a NaN counts as the largest (the first NaN); no gradient',
   shape: ([x], a) => {
     const err = checkAxis('argmax', x!, a);

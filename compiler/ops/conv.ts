@@ -110,7 +110,7 @@ const sample = (k: GenKit): { x: number[]; w: number[]; o: number[]; attrs: Attr
 const convFlops = (y: readonly number[], w: readonly number[]): number => (2 * y.reduce((p, d) => p * d, 1) * w.reduce((p, d) => p * d, 1)) / w[0]!;
 
 export const CONV2D: OpDef = {
-  name: 'conv2d', arity: 2, kind: 'contraction', jvp: 'bilinear',
+  name: 'conv2d', arity: 2, kind: 'contraction', jvp: 'bilinear', internal: true,
   doc: 'y[n, co, oh, ow] = Σ_{ci, kh, kw} x[n, ci, oh·s − p + kh·d, ow·s − p + kw·d] · w[co, ci, kh, kw] (NCHW, zero padding)',
   shape: ([x, w], a) => { const s = convShape(x!, w!, a); return isShapeError(s) ? s : { dtype: 'f32', shape: s }; },
   flops: ([, w], o) => convFlops(o, w!),

@@ -48,7 +48,7 @@ const shifted = (b: GradBuilder, x: Value, shape: Shape, axis: number, towardEnd
 };
 
 export const LINREC: OpDef = {
-  name: 'linrec', arity: 2, kind: 'movement', internal: false,
+  name: 'linrec', arity: 2, kind: 'movement', internal: true,
   doc: 'the linear recurrence h₀ = b₀, h_k = a_k·h_{k−1} + b_k along an axis (reverse: from the end), behind cumsum, cumprod, prod and discounted sums; '
     + 'its derivative is the same recurrence run backwards (exact at zeros)',
   shape: ([a, b], at) => {

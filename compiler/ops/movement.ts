@@ -1,10 +1,10 @@
 // Movement primitives: they only rearrange elements. reshape/transpose/broadcast_to/slice are strided
 // views (no copy unless a producer must be materialized); pad and concat copy pieces into a filled output.
-import { dimAdd, dimSub, fmtDim } from '../types/dims.js';
+import { dimAdd, dimDiv, dimMul, dimSub, fmtDim } from '../types/dims.js';
 import { isShapeError, normAxis, numel, shapeError } from '../types/shapes.js';
 import { type Dim, type Shape, fmtShape } from '../types/types.js';
 import { contiguousStrides, forEachIndex, nd, broadcastStrides, at } from './ndarray.js';
-import type { Attrs, GenKit, GradBuilder, OpDef, StridedView, Value } from './op.js';
+import type { Attrs, GenKit, GradBuilder, OpDef, Signature, StridedView, Value } from './op.js';
 
 const dims = (a: Attrs, key: string): Dim[] => [...(a[key] as readonly Dim[])];
 const ints = (a: Attrs, key: string): number[] => [...(a[key] as readonly number[])];
@@ -177,7 +177,7 @@ const piecesEval = (fill: number, pieces: (inShapes: readonly (readonly number[]
 
 const padPieces = (_s: readonly (readonly number[])[], a: Attrs) => [ints(a, 'before')];
 const pad: OpDef = {
-  name: 'pad', arity: 1, kind: 'movement', internal: false, doc: 'zero padding: `before[i]` and `after[i]` zeros around axis i (the built-in pad crops for negative widths and fills with `value`)',
+  name: 'pad', arity: 1, kind: 'movement', internal: true, doc: 'zero padding: `before[i]` and `after[i]` zeros around axis i (the built-in pad crops for negative widths and fills with `value`)',
   shape: ([x], a) => {
     const before = ints(a, 'before'), after = dims(a, 'after');
     if (before.length !== x!.shape.length || after.length !== x!.shape.length) return shapeError(`pad needs before/after per axis of ${fmtShape(x!.shape)}`, 0);
@@ -237,4 +237,47 @@ const concat: OpDef = {
   },
 };
 
-export const MOVEMENT = { reshape, transpose, broadcast_to: broadcastTo, slice, pad, concat } satisfies Record<string, OpDef>;
+// ---- their calls from .dlm (check/call.ts reads these) --------------------------------------------
+const X = { name: 'x', kind: 'tensor' } as const;
+
+/** reshape(x, shape): one −1 in `shape` is inferred from the element count. */
+const reshapeCall: Signature = {
+  params: [X, { name: 'shape', kind: 'dims' }],
+  resolve: (a, [x]) => {
+    const shape = dims(a, 'shape');
+    const known = shape.filter((d) => d !== -1);
+    if (shape.length - known.length > 1) return shapeError('reshape can infer at most one -1 dimension');
+    if (known.length === shape.length) return a;
+    const rest = dimDiv(x!.shape.reduce<Dim>((p, d) => dimMul(p, d), 1), known.reduce<Dim>((p, d) => dimMul(p, d), 1));
+    if (rest === undefined) return shapeError('cannot infer the -1 in reshape: a tensor does not divide evenly');
+    shape[shape.indexOf(-1)] = rest;
+    return { ...a, shape };
+  },
+};
+
+/** transpose(x, perm = reversed axes) (NumPy's default); negative entries count from the end. */
+const transposeCall: Signature = {
+  params: [X, { name: 'perm', kind: 'dims', optional: true }],
+  resolve: (a, [x]) => {
+    const rank = x!.shape.length;
+    return { ...a, perm: a['perm'] ? dims(a, 'perm').map((d) => (Number(d) < 0 ? Number(d) + rank : Number(d))) : [...Array(rank).keys()].reverse() };
+  },
+};
+
+/** concat(xs, axis = 0) over a non-empty list. */
+const concatCall: Signature = {
+  params: [{ name: 'xs', kind: 'tensors', example: 'concat([a, b], axis = 1)' }, { name: 'axis', kind: 'int', optional: true }],
+  resolve: (a, [x]) => {
+    const ax = (a['axis'] as number | undefined) ?? 0;
+    const n = normAxis(ax, x!.shape.length);
+    return n === undefined ? shapeError(`concat axis ${ax} is out of range for rank ${x!.shape.length}`) : { ...a, axis: n };
+  },
+};
+
+export const MOVEMENT = {
+  reshape: { ...reshape, call: reshapeCall },
+  transpose: { ...transpose, call: transposeCall },
+  broadcast_to: { ...broadcastTo, call: { params: [X, { name: 'shape', kind: 'dims' }] } },
+  slice, pad,
+  concat: { ...concat, call: concatCall },
+} satisfies Record<string, OpDef>;

@@ -125,6 +125,35 @@ export interface SpecialCase {
 
 export type OpKind = 'elementwise' | 'reduce' | 'movement' | 'contraction' | 'source';
 
+/**
+ * One argument of an op's call from .dlm source, positional in this order or by keyword `name`:
+ * 'tensor' an operand; 'tensors' a non-empty list of operands (concat's). The others are compile-time
+ * values that fill the attribute `attr` (default `name`): 'axes' distinct axes of the first operand,
+ * sorted (`all`, or left out: every axis); 'int' an integer; 'dims' a list of (possibly symbolic)
+ * integers; 'size' a (possibly symbolic) number; 'bool' a flag (left out: false); 'dtype' an element type.
+ */
+export interface Param {
+  readonly name: string;
+  readonly kind: 'tensor' | 'tensors' | 'axes' | 'int' | 'dims' | 'size' | 'bool' | 'dtype';
+  readonly attr?: string;
+  /** May be left out (trailing parameters only): its attribute is then absent, but for 'axes' and 'bool'. */
+  readonly optional?: boolean;
+  /** The argument in messages (default its name), e.g. 'iota length'. */
+  readonly what?: string;
+  /** A call that shows the argument's form, for the message when it is wrong. */
+  readonly example?: string;
+}
+
+/**
+ * How .dlm calls an op that takes compile-time arguments: the checker reads `params` (check/call.ts) and
+ * adds one node of the op. Ops without a signature take their inputs as positional tensors, no attributes.
+ */
+export interface Signature {
+  readonly params: readonly Param[];
+  /** The attributes completed from the operands' types (reshape's −1, transpose's default order), or what is wrong with the call. */
+  readonly resolve?: (attrs: Attrs, ins: readonly TensorType[]) => Attrs | ShapeError;
+}
+
 export interface OpDef {
   readonly name: string;
   /** Number of inputs, or 'variadic' (concat). */
@@ -156,8 +185,13 @@ export interface OpDef {
   readonly special?: readonly SpecialValue[];
   /** The same for ops over axes, on 1-D operands (see SpecialCase). */
   readonly edges?: readonly SpecialCase[];
-  /** Not callable by name from .dlm (built by derivative rules or by a built-in with attributes). */
+  /**
+   * Not callable by name from .dlm: built by derivative rules, by indexing (slice), or by the built-in of
+   * check/builtins.ts that lowers a richer call to it (conv2d, pad, argmax, argsort, linrec).
+   */
   readonly internal?: boolean;
+  /** Its call from .dlm when it takes compile-time arguments (see Signature); public ops only. */
+  readonly call?: Signature;
   /** Algebraic facts the simplifier may use (it never names ops itself). */
   readonly algebra?: Algebra;
   /**

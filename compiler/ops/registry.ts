@@ -19,7 +19,7 @@ import { ARGSORT } from './sort.js';
 import { SCATTER_ALONG, TAKE_ALONG } from './along.js';
 import { UPSAMPLE, UPSAMPLE_GRAD } from './upsample.js';
 
-export const OPS: Readonly<Record<string, OpDef>> = {
+const TABLE = {
   ...UNARY,
   ...UNARY_MATH,
   ...BINARY,
@@ -47,8 +47,13 @@ export const OPS: Readonly<Record<string, OpDef>> = {
   argsort: ARGSORT,
   take_along: TAKE_ALONG,
   scatter_along: SCATTER_ALONG,
-};
+} satisfies Record<string, OpDef>;
 
-export type OpName = keyof typeof OPS;
+/** A primitive's name: what the checker and its lowerings may build (a typo is a type error). */
+export type OpName = keyof typeof TABLE;
 
-export const opDef = (name: string): OpDef | undefined => (Object.prototype.hasOwnProperty.call(OPS, name) ? OPS[name] : undefined);
+export const OPS: Readonly<Record<string, OpDef>> = TABLE;
+
+export const isOpName = (name: string): name is OpName => Object.hasOwn(OPS, name);
+
+export const opDef = (name: string): OpDef | undefined => (isOpName(name) ? OPS[name] : undefined);

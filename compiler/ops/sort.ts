@@ -58,7 +58,7 @@ const kernel = (k: KernelArgs): Stmt[] => {
 };
 
 export const ARGSORT: OpDef = {
-  name: 'argsort', arity: 1, kind: 'movement', internal: false,
+  name: 'argsort', arity: 1, kind: 'movement', internal: true,
   doc: 'the stable sorting permutation along an axis (i32), ascending or `descending`; a NaN sorts as the largest; no gradient',
   shape: ([x], a) => {
     const err = checkAxis('argsort', x!, a);

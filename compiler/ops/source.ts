@@ -18,4 +18,5 @@ export const IOTA: OpDef = {
   vjp: () => [],
   differentiable: false,
   gen: (k) => ({ shapes: [], attrs: { n: k.int(1, 6) } }),
+  call: { params: [{ name: 'n', kind: 'size', what: 'iota length' }] },
 };

@@ -23,6 +23,7 @@ interface UnarySpec {
   readonly gen?: OpDef['gen'];
   readonly algebra?: OpDef['algebra'];
   readonly special?: OpDef['special'];
+  readonly call?: OpDef['call'];
 }
 
 export const unary = (name: string, spec: UnarySpec): OpDef => {
@@ -46,6 +47,7 @@ export const unary = (name: string, spec: UnarySpec): OpDef => {
   ...(s.domain ? { domain: s.domain } : {}),
   ...(s.algebra ? { algebra: s.algebra } : {}),
   ...(s.special ? { special: s.special } : {}),
+  ...(s.call ? { call: s.call } : {}),
   };
 };
 
@@ -117,5 +119,6 @@ export const UNARY = {
     // Only float → float casts pass a gradient; integer results carry none.
     vjp: (_b, ct, n) => (n.type.dtype === 'f32' && n.inTypes[0]!.dtype === 'f32' ? ct : null),
     gen: (k) => ({ shapes: [smallShape(k)], attrs: { dtype: k.pick(['f32', 'i32', 'bool']) } }),
+    call: { params: [{ name: 'x', kind: 'tensor' }, { name: 'dtype', kind: 'dtype' }] },
   }),
 } satisfies Record<string, OpDef>;
