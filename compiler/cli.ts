@@ -52,7 +52,7 @@ commands:
       --dim NAME=N      size of a symbolic dim for --emit js (default 1)
       --no-pass NAME    skip an optimization pass (repeatable)
       --stats           kernels, loops and arena bytes (stderr)
-      --timings         time of each pass and of code generation (stderr)
+      --timings         time of each pass and of each code generation phase (stderr)
       -o, --out FILE    write to FILE instead of stdout
   run FILE              run the forward pass
       --input NAME=FILE.json|FILE.npy   (repeatable)

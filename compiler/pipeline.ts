@@ -68,7 +68,8 @@ export const check = (src: SourceFile, opts: CheckOptions = {}): Result<CheckedP
     E.right(src),
     E.tap((s) => E.right(registerSource(s))),
     E.flatMap((s) => {
-      const { program, diagnostics } = new ModuleChecker(opts.loader ?? defaultLoader, opts.limits, opts.convLowering ? { convLowering: opts.convLowering } : {}).program(s);
+      const lowering = opts.convLowering ? { convLowering: opts.convLowering } : {};
+      const { program, diagnostics } = new ModuleChecker(opts.loader ?? defaultLoader, opts.limits, lowering).program(s);
       return diagnostics.length ? E.left(diagnostics) : E.right(program);
     }),
   );
@@ -149,19 +150,32 @@ export interface Specialized {
   /** Output name → arena view holding it after `run` (overwritten by the next call). */
   readonly outputs: Readonly<Record<string, FloatArray>>;
   readonly compileMs: number;
+  /** Milliseconds spent in each phase from plan fusion to load that ran, in PHASES order (`dlm compile --timings`). */
+  readonly phaseMs: readonly (readonly [PhaseName, number])[];
   /** The code it runs as (js, wasm or native); native modules also keep their C source and object. */
   readonly backend: Backend;
   readonly native?: { readonly source: string; readonly object: string; readonly cached: boolean; readonly ccMs: number };
 }
 
+export type PhaseName = (typeof PHASES)[number]['name'];
+type Clock = Map<PhaseName, number>;
+const timed = <T>(clock: Clock, phase: PhaseName, run: () => T): T => {
+  const t0 = performance.now();
+  const r = run();
+  clock.set(phase, (clock.get(phase) ?? 0) + performance.now() - t0);
+  return r;
+};
+
 interface Lowered { readonly sched: Schedule; readonly plan: MemoryPlan }
 
-const lower = (f: IrFunction, env: DimEnv, steps: ReadonlySet<string>, target: Emitter): Lowered => {
+const lower = (f: IrFunction, env: DimEnv, steps: ReadonlySet<string>, target: Emitter, clock: Clock = new Map()): Lowered => {
   // plan fusion + schedule: schedule.ts decides what is fused (fusionRules.ts) as it builds the kernels.
-  const scheduled = schedule(lowerAllCustom(f), env, '', steps, target.addressable);
+  const scheduled = timed(clock, 'schedule', () => schedule(lowerAllCustom(f), env, '', steps, target.addressable));
   // plan memory: parameter updates written in place, then every buffer placed in one arena.
-  const sched = steps.has('inplace') ? scheduled : inPlaceUpdates(scheduled);
-  return { sched, plan: planMemory(sched, !steps.has('reuse')) };
+  return timed(clock, 'plan memory', () => {
+    const sched = steps.has('inplace') ? scheduled : inPlaceUpdates(scheduled);
+    return { sched, plan: planMemory(sched, !steps.has('reuse')) };
+  });
 };
 
 /** The code generation steps switched off: the ones asked, the target's, and SIMD in float64. */
@@ -173,10 +187,10 @@ const titleOf = (f: IrFunction, env: DimEnv, precision: Precision) => `dlm: ${f.
 const cache = new WeakMap<IrFunction, Map<string, Specialized>>();
 
 /** Lowers once more with the step switched off that a target asks for when the program does not fit it. */
-const lowerFitting = (f: IrFunction, env: DimEnv, off: ReadonlySet<string>, target: Emitter): Lowered => {
-  const first = lower(f, env, off, target);
+const lowerFitting = (f: IrFunction, env: DimEnv, off: ReadonlySet<string>, target: Emitter, clock: Clock): Lowered => {
+  const first = lower(f, env, off, target, clock);
   const again = target.fallback?.(first.sched, first.plan);
-  return again ? lower(f, env, new Set([...off, again]), target) : first;
+  return again ? lower(f, env, new Set([...off, again]), target, clock) : first;
 };
 
 /** E0605/E0606 when the planned memory is over a limit, before anything is allocated. */
@@ -188,18 +202,19 @@ const withinMemory = (bytesPer: number, maxMemory: number) => ({ sched, plan }: 
 /** Phases plan fusion to load for `f` at concrete dims, with the code generation steps `off` switched off. */
 export const compileFor = (f: IrFunction, env: DimEnv, precision: Precision, off: ReadonlySet<string>, target: Emitter, maxMemory: number)
   : Result<Specialized> => {
-  const t0 = performance.now();
+  const t0 = performance.now(), clock: Clock = new Map();
   return pipe(
-    E.right(lowerFitting(f, env, off, target)), // plan fusion → schedule → plan memory
+    E.right(lowerFitting(f, env, off, target, clock)), // plan fusion → schedule → plan memory
     E.flatMap(withinMemory(precision === 'f64' ? 8 : 4, maxMemory)),
     E.bindTo('low'),
-    E.let('source', ({ low }) => target.emit(low.sched, low.plan, { title: titleOf(f, env, precision), locate }, precision)), // emit
-    E.bind('loaded', ({ low, source }) => target.load(source, low.sched, low.plan, precision)), // load
+    E.let('source', ({ low }) => timed(clock, 'emit', () => target.emit(low.sched, low.plan, { title: titleOf(f, env, precision), locate }, precision))),
+    E.bind('loaded', ({ low, source }) => timed(clock, 'load', () => target.load(source, low.sched, low.plan, precision))),
     E.map(({ low: { sched, plan }, source, loaded: { module, object } }): Specialized => {
       const outputs: Record<string, FloatArray> = {};
       for (const o of sched.outputs) setOwn(outputs, o.name, module.buffers[o.buf]!);
       return {
         fn: f, env: new Map(env), precision, schedule: sched, plan, source, module, outputs, compileMs: performance.now() - t0, backend: target.name,
+        phaseMs: PHASES.flatMap((p) => (clock.has(p.name) ? [[p.name, clock.get(p.name)!] as const] : [])),
         ...(object ? { native: { source, object: object.path, cached: object.cached, ccMs: object.ms } } : {}),
       };
     }),

@@ -71,7 +71,9 @@ export const compileCommand = (out: Out, model: Model, o: EmitOptions): string =
     const spec = specialize(opt, dimEnv(opt, o.dims), 'f32', o.disable, model.opts.maxMemory, o.backend === 'native' ? 'wasm' : o.backend);
     text = spec.source;
     if (o.stats) out.err(`IR nodes ${raw.nodes.length} → ${opt.nodes.length} after the passes\n${statsOf(spec)}`);
-    if (o.timings) timings.push(`  ${'codegen'.padEnd(10)} ${spec.compileMs.toFixed(2)} ms`);
+    if (o.timings) {
+      timings.push(`  ${'codegen'.padEnd(10)} ${spec.compileMs.toFixed(2)} ms`, ...spec.phaseMs.map(([phase, ms]) => `    ${phase.padEnd(12)} ${ms.toFixed(2)} ms`));
+    }
   } else throw new UsageError(`--emit must be ast, ir, js, c or module, got '${o.emit}'`);
   if (o.timings) out.err(`passes: ${passMs.toFixed(2)} ms\n${timings.join('\n')}`);
   return text;
