@@ -1,7 +1,7 @@
 // Parameter initializers. fan_in/fan_out: a matrix [in, out] has in and out; a convolution filter
 // [C_out, C_in, KH, KW] has C_in·KH·KW and C_out·KH·KW; a vector uses its length for both. Each parameter draws from its own seeded stream, so
 // adding a layer never changes the initial values of the others.
-import { Rng } from './random.js';
+import type { Rng } from './random.js';
 import { sizeOf } from './tensor.js';
 
 export interface InitSpec { readonly name: string; readonly args: Readonly<Record<string, number>> }

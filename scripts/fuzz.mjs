@@ -26,7 +26,7 @@ const r = fc.check(fc.property(mutantArb(corpus), (src) => {
   if (c.ms > slowest.ms) slowest = { ms: c.ms, src };
   if (c.ms > 10_000) throw new Error(`a case took ${c.ms.toFixed(0)} ms`);
 }), { numRuns: cases, seed });
-console.log(`fuzz: ${cases} cases, seed ${seed}, ${((performance.now() - t0) / 1000).toFixed(1)} s; outcomes ${JSON.stringify(outcomes)}, ms ${JSON.stringify(msByOutcome, (k, v) => (typeof v === 'number' ? Math.round(v) : v))}; slowest case ${slowest.ms.toFixed(0)} ms`);
+console.log(`fuzz: ${cases} cases, seed ${seed}, ${((performance.now() - t0) / 1000).toFixed(1)} s; outcomes ${JSON.stringify(outcomes)}, ms ${JSON.stringify(msByOutcome, (_k, v) => (typeof v === 'number' ? Math.round(v) : v))}; slowest case ${slowest.ms.toFixed(0)} ms`);
 if (values.verbose) console.log(`slowest:\n${slowest.src}`);
 if (r.failed) {
   console.log(`FAILED after ${r.numRuns} cases: ${r.errorInstance?.stack ?? r.error}\nshrunk counterexample:\n${r.counterexample?.[0]}`);

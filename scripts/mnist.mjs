@@ -15,7 +15,7 @@ const idx = (dims, bytes) => {
   const head = Buffer.alloc(4 + 4 * dims.length);
   head[2] = 0x08;
   head[3] = dims.length;
-  dims.forEach((d, i) => head.writeUInt32BE(d, 4 + 4 * i));
+  dims.forEach((d, i) => { head.writeUInt32BE(d, 4 + 4 * i); });
   return gzipSync(Buffer.concat([head, bytes]), { level: 9 });
 };
 

@@ -48,7 +48,7 @@ beforeAll(async () => {
 }, 60_000);
 
 describe('a malicious checkpoint corpus', () => {
-  const cases: [string, (h: Record<string, any>) => unknown, RegExp, string?][] = [
+  const cases: [string, (h: Record<string, Record<string, unknown>>) => unknown, RegExp, string?][] = [
     ['header null', () => null, /the header must be a JSON object, got null/],
     ['header an array', () => [1, 2], /the header must be a JSON object, got an array/],
     ['tensor entry null', (h) => ({ ...h, 'l1.W': null }), /tensor 'l1\.W' must be an object/],
@@ -58,7 +58,10 @@ describe('a malicious checkpoint corpus', () => {
     ['offsets past the end', (h) => ({ ...h, 'l2.b': { ...h['l2.b'], data_offsets: [0, 1e9] } }), /tensor 'l2\.b' has data offsets \[0, 1000000000\] outside the file/],
     ['unknown dtype', (h) => ({ ...h, 'l1.W': { ...h['l1.W'], dtype: 'Q7' } }), /tensor 'l1\.W' has unsupported dtype "Q7"/],
     ['byte size ≠ dtype × shape', (h) => ({ ...h, 'l1.b': { ...h['l1.b'], shape: [63] } }), /tensor 'l1\.b' has 256 bytes but F32 of shape \[63\] needs 252/],
-    ['overlapping tensors', (h) => ({ ...h, 'l2.b': { ...h['l2.b'], data_offsets: [h['l1.b'].data_offsets[0], h['l1.b'].data_offsets[0] + 12] } }), /overlap/],
+    ['overlapping tensors', (h) => {
+      const begin = (h['l1.b']!['data_offsets'] as number[])[0]!;
+      return { ...h, 'l2.b': { ...h['l2.b'], data_offsets: [begin, begin + 12] } };
+    }, /overlap/],
     ['metadata not strings', (h) => ({ ...h, __metadata__: { step: 5 } }), /__metadata__ entry 'step' must be a string/],
     ['I32 parameter', (h) => ({ ...h, 'l1.b': { ...h['l1.b'], dtype: 'I32' } }), /'l1\.b' is I32 \(integers\), not a float tensor/],
     ['a parameter missing', (h) => { const { ['l2.b']: _, ...rest } = h; return rest; }, /missing 'l2\.b' \(f32\[3\]\)/],

@@ -52,7 +52,7 @@ describe('memory plan', () => {
     expect(plan.arenaSize).toBeLessThanOrEqual(plan.unplannedSize);
     expect(plan.arenaSize).toBeGreaterThanOrEqual(plan.peakLive);
     const life = new Map<string, [number, number]>();
-    schedule.kernels.forEach((k, i) => [...k.writes, ...k.reads].forEach((b) => { const l = life.get(b); life.set(b, [l ? l[0] : i, i]); }));
+    schedule.kernels.forEach((k, i) => { [...k.writes, ...k.reads].forEach((b) => { const l = life.get(b); life.set(b, [l ? l[0] : i, i]); }); });
     const pinned = new Set([...schedule.outputs.map((o) => o.buf), ...schedule.updates.map((u) => u.buf)]);
     const ps = plan.placements;
     for (const p of ps) for (const q of ps) {

@@ -48,7 +48,7 @@ describe('stable forms at extreme logits', () => {
   ])('%s and its gradient are finite', (body) => {
     const r = gradAt(`sum(${body})`, extremes);
     expect(Number.isFinite(r.v)).toBe(true);
-    r.g.forEach((g) => expect(Number.isFinite(g)).toBe(true));
+    r.g.forEach((g) => { expect(Number.isFinite(g)).toBe(true); });
   });
   test('cross-entropy and BCE from logits are finite and correct at extreme logits', () => {
     const m = compileOk(`import nn

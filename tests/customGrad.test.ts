@@ -48,7 +48,7 @@ model Q {
     const g = m.valueAndGrad({ x: x4 }, 'f64').grads['w']!;
     const w = m.params['w']!;
     // dL/dw = x where |w| ≤ 1 (the estimator), though sign'(w) = 0
-    Array.from(g).forEach((gi, i) => expect(gi).toBe(Math.abs(w[i]!) <= 1 ? x4.data[i]! : 0));
+    Array.from(g).forEach((gi, i) => { expect(gi).toBe(Math.abs(w[i]!) <= 1 ? x4.data[i]! : 0); });
     const r = gradcheck(m);
     expect(r.rules[0]!.fn).toBe('ste_sign');
     expect(r.rules[0]!.ok).toBe(false);
@@ -65,7 +65,7 @@ model C {
     expect(Array.from(m.forward({ x: x4 }).y!.data)).toEqual(Array.from(m.params['w']!));
     const g = m.valueAndGrad({ x: x4 }, 'f64').grads['w']!;
     // d/d(w·x) = 3, clipped to 0.5, times x
-    Array.from(g).forEach((gi, i) => expect(gi).toBeCloseTo(0.5 * x4.data[i]!, 12));
+    Array.from(g).forEach((gi, i) => { expect(gi).toBeCloseTo(0.5 * x4.data[i]!, 12); });
   });
 });
 
@@ -86,7 +86,7 @@ model M {
     // inner = Σ w³ through the rule: grad = 3w²; d/dw Σ 3w² = 6w; plus x
     expect(Array.from(m.forward({ x: x4 }, 'f64').g!.data).map((v, i) => v - 3 * w[i]! ** 2).every((d) => Math.abs(d) < 1e-9)).toBe(true);
     const g = m.valueAndGrad({ x: x4 }, 'f64').grads['w']!;
-    Array.from(g).forEach((gi, i) => expect(gi).toBeCloseTo(x4.data[i]! + 6 * w[i]!, 9));
+    Array.from(g).forEach((gi, i) => { expect(gi).toBeCloseTo(x4.data[i]! + 6 * w[i]!, 9); });
     expect(gradcheck(m).ok).toBe(true);
   });
 
@@ -102,7 +102,7 @@ model R {
     const plain = compileOk(src('tanh(h)')).model(undefined, { seed: 3 });
     const x = { data: Float32Array.from([0.3, -0.2, 0.5, 0.1, -0.4, 0.8]), shape: [3, 2] };
     const a = custom.valueAndGrad({ x }, 'f64').grads['W']!, b = plain.valueAndGrad({ x }, 'f64').grads['W']!;
-    Array.from(a).forEach((v, i) => expect(v).toBeCloseTo(b[i]!, 12));
+    Array.from(a).forEach((v, i) => { expect(v).toBeCloseTo(b[i]!, 12); });
     expect(gradcheck(custom, { dims: { T: 3 } }).ok).toBe(true);
   });
 

@@ -26,7 +26,7 @@ describe('dropout', () => {
     const dropped = y.filter((v) => v === 0).length / y.length;
     expect(dropped).toBeGreaterThan(0.26);
     expect(dropped).toBeLessThan(0.34);
-    y.filter((v) => v !== 0).forEach((v) => expect(v).toBeCloseTo(1 / 0.7, 5));
+    y.filter((v) => v !== 0).forEach((v) => { expect(v).toBeCloseTo(1 / 0.7, 5); });
   });
 
   test('training mode through the API: the same mask for the same key, another for another key', () => {

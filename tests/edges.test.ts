@@ -22,7 +22,7 @@ const run = (src: string, inputs: In, opts: { disable?: string[] } = {}): Record
     const data = [...t.data], want = [...ref[name]!.data];
     expect(t.shape, `${name}: compiled shape vs interpreter`).toEqual(ref[name]!.shape);
     expect(data.map(String), `${name}: compiled vs interpreter`).toEqual(want.map(String));
-    data.forEach((v, i) => expect(Object.is(v, -0), `${name}[${i}] sign of zero`).toBe(Object.is(want[i], -0)));
+    data.forEach((v, i) => { expect(Object.is(v, -0), `${name}[${i}] sign of zero`).toBe(Object.is(want[i], -0)); });
     out[name] = { data, shape: [...t.shape] };
   }
   return out;

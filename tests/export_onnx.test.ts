@@ -138,7 +138,7 @@ describe('every primitive', () => {
       const out = (await s.run(feeds))['out']!;
       expect(out.dims, JSON.stringify(sample)).toEqual(want.shape);
       const got = Array.from(out.data as ArrayLike<number | boolean>, Number);
-      got.forEach((v, k) => expect(Math.abs(v - want.data[k]!), `${JSON.stringify(sample)} at ${k}`).toBeLessThanOrEqual(1e-5 * (1 + Math.abs(want.data[k]!))));
+      got.forEach((v, k) => { expect(Math.abs(v - want.data[k]!), `${JSON.stringify(sample)} at ${k}`).toBeLessThanOrEqual(1e-5 * (1 + Math.abs(want.data[k]!))); });
     }
   }, 30_000);
 });
@@ -202,7 +202,7 @@ describe('dlm export (CLI)', () => {
 });
 
 /** The first code block of a language in the README's Export section. */
-export const readmeSnippet = (lang: string): string => {
+const readmeSnippet = (lang: string): string => {
   const text = readFileSync('README.md', 'utf8');
   const section = text.slice(text.indexOf('## Export'), text.indexOf('## How the compiler works'));
   const m = new RegExp('```' + lang + '\\n([\\s\\S]*?)```').exec(section);

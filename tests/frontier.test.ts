@@ -64,7 +64,7 @@ model G {
     const T = 7, r = Float32Array.from({ length: 2 * T }, (_, i) => ((i * 37) % 5) - 1.5);
     const want = new Array<number>(2 * T).fill(0);
     for (let j = 0; j < 2; j++) for (let t = T - 1, g = 0; t >= 0; t--) { g = r[2 * t + j]! + 0.9 * g; want[2 * t + j] = g; }
-    for (const name of ['mat', 'rec', 'prim']) vec(m, { r: { data: r, shape: [T, 2] } }, name).forEach((v, i) => expect(v).toBeCloseTo(want[i]!, 5));
+    for (const name of ['mat', 'rec', 'prim']) vec(m, { r: { data: r, shape: [T, 2] } }, name).forEach((v, i) => { expect(v).toBeCloseTo(want[i]!, 5); });
   });
 });
 
@@ -163,7 +163,7 @@ describe('beyond the core curriculum', () => {
     const r = await runCli('run', 'examples/hopfield.dlm', '--input', 'patterns=examples/data/hopfield_digits.json');
     expect(r.code).toBe(0);
     const o = JSON.parse(r.stdout) as Record<string, { data: number[] }>;
-    o['cue_pixel_accuracy']!.data.forEach((v, i) => expect(Math.abs(v - (0.9 - 0.1 * i))).toBeLessThan(0.02));
+    o['cue_pixel_accuracy']!.data.forEach((v, i) => { expect(Math.abs(v - (0.9 - 0.1 * i))).toBeLessThan(0.02); });
     expect(o['exact_recall']!.data.slice(0, 3)).toEqual([1, 1, 1]);
     expect(o['pixel_accuracy']!.data[3]).toBeGreaterThan(0.95);
     expect(o['plain_exact_recall']!.data).toEqual([0, 0, 0, 0]);

@@ -107,9 +107,9 @@ model M {
     for (const p of m.ir.params) vs[p.name] = Float64Array.from(m.params[p.name]!, () => r2.normal());
     vs['x'] = Float64Array.from(tensors['x']!.data, () => r2.normal());
     const got = m.jvp({ x: { data: Float64Array.from(tensors['x']!.data) as unknown as Float32Array, shape: tensors['x']!.shape } }, vs as never, 'f64');
-    got.tangents['o']!.data.forEach((t, i) => expect(Math.abs(t - rep.tangents['o']![i]!)).toBeLessThan(1e-12 * (1 + Math.abs(t))));
+    got.tangents['o']!.data.forEach((t, i) => { expect(Math.abs(t - rep.tangents['o']![i]!)).toBeLessThan(1e-12 * (1 + Math.abs(t))); });
     const f32 = m.jvp({ x: tensors['x']! }, Object.fromEntries(Object.entries(vs).map(([k, a]) => [k, Float32Array.from(a)])));
-    f32.tangents['o']!.data.forEach((t, i) => expect(Math.abs(t - rep.tangents['o']![i]!)).toBeLessThan(1e-4 * (1 + Math.abs(t))));
+    f32.tangents['o']!.data.forEach((t, i) => { expect(Math.abs(t - rep.tangents['o']![i]!)).toBeLessThan(1e-4 * (1 + Math.abs(t))); });
     expect(Object.keys(got.tangents)).toEqual(['o']);
     const withLoss = m.jvp({ x: tensors['x']!, y: { data: new Float32Array(4), shape: [2, 2] } }, { 'd.b': Float32Array.of(1, 0) });
     expect(Object.keys(withLoss.tangents).sort()).toEqual(['loss', 'o']);

@@ -8,8 +8,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type {
+  CompletionItem, CompletionList, DocumentSymbol, Hover, InitializeResult, Location, MarkupContent, PublishDiagnosticsParams,
+} from 'vscode-languageserver';
 
-interface Message { id?: number; method?: string; params?: any; result?: any; error?: unknown }
+interface Message { id?: number; method?: string; params?: unknown; result?: unknown; error?: unknown }
 
 class Client {
   private buf = Buffer.alloc(0);
@@ -44,9 +47,10 @@ class Client {
     this.proc.stdin.write(`Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
   }
 
-  request(method: string, params: object): Promise<any> {
+  /** The result of a request, typed by the caller after the LSP specification's result type for `method`. */
+  request<T>(method: string, params: object): Promise<T> {
     const id = this.nextId++;
-    return new Promise((resolve) => { this.waiting.set(id, (m) => resolve(m.result)); this.send({ id, method, params }); });
+    return new Promise((resolve) => { this.waiting.set(id, (m) => resolve(m.result as T)); this.send({ id, method, params }); });
   }
 
   notify(method: string, params: object): void { this.send({ method, params }); }
@@ -84,7 +88,7 @@ const at = (needle: string, delta = 0) => {
 let client: Client;
 beforeAll(async () => {
   client = new Client(spawn(process.execPath, ['bin/dlm.js', 'lsp'], { stdio: 'pipe' }));
-  const init = await client.request('initialize', { processId: null, rootUri: pathToFileURL(dir).href, capabilities: {} });
+  const init = await client.request<InitializeResult>('initialize', { processId: null, rootUri: pathToFileURL(dir).href, capabilities: {} });
   expect(init.capabilities.hoverProvider).toBe(true);
   client.notify('initialized', {});
 });
@@ -94,32 +98,32 @@ describe('dlm lsp', () => {
   test('didOpen of a file with a mistake publishes located diagnostics', async () => {
     const published = client.nextNotification('textDocument/publishDiagnostics');
     client.notify('textDocument/didOpen', { textDocument: { uri, languageId: 'dlm', version: 1, text } });
-    const d = (await published).params;
+    const d = (await published).params as PublishDiagnosticsParams;
     expect(d.uri).toBe(uri);
-    const e = d.diagnostics.find((x: any) => x.code === 'E0105');
+    const e = d.diagnostics.find((x) => x.code === 'E0105');
     expect(e?.message).toContain('instantiated');
-    expect(e.range.start).toEqual(at('nn.Dense(16, 10)(h)'));
+    expect(e?.range.start).toEqual(at('nn.Dense(16, 10)(h)'));
   });
 
   test('hover shows the inferred type and shape, symbolic dims included', async () => {
-    const h = await client.request('textDocument/hover', { textDocument: { uri }, position: at('sigmoid(l1(x))', 1) });
-    expect(h.contents.value).toContain('f32[B, 16]');
-    const x = await client.request('textDocument/hover', { textDocument: { uri }, position: at('l1(x))', 3) });
-    expect(x.contents.value).toContain('f32[B, 784]');
+    const h = await client.request<Hover>('textDocument/hover', { textDocument: { uri }, position: at('sigmoid(l1(x))', 1) });
+    expect((h.contents as MarkupContent).value).toContain('f32[B, 16]');
+    const x = await client.request<Hover>('textDocument/hover', { textDocument: { uri }, position: at('l1(x))', 3) });
+    expect((x.contents as MarkupContent).value).toContain('f32[B, 784]');
   });
 
   test('a generic function body shows one type per instantiation', async () => {
-    const h = await client.request('textDocument/hover', { textDocument: { uri }, position: at('z + z', 2) });
-    expect(h.contents.value).toContain('2 instantiations');
-    expect(h.contents.value).toContain('f32[B, 16]');
-    expect(h.contents.value).toContain('f32[B, 10]');
+    const h = await client.request<Hover>('textDocument/hover', { textDocument: { uri }, position: at('z + z', 2) });
+    expect((h.contents as MarkupContent).value).toContain('2 instantiations');
+    expect((h.contents as MarkupContent).value).toContain('f32[B, 16]');
+    expect((h.contents as MarkupContent).value).toContain('f32[B, 10]');
   });
 
   test('go to definition: a layer instance, and a stdlib layer', async () => {
-    const local = await client.request('textDocument/definition', { textDocument: { uri }, position: at('l1(x))', 0) });
+    const local = await client.request<Location>('textDocument/definition', { textDocument: { uri }, position: at('l1(x))', 0) });
     expect(local.uri).toBe(uri);
     expect(local.range.start).toEqual(at('l1 = nn.Dense'));
-    const lib = await client.request('textDocument/definition', { textDocument: { uri }, position: at('Dense(784', 1) });
+    const lib = await client.request<Location>('textDocument/definition', { textDocument: { uri }, position: at('Dense(784', 1) });
     expect(lib.uri).toMatch(/stdlib\/nn\.dlm$/);
   });
 
@@ -128,9 +132,9 @@ describe('dlm lsp', () => {
     const edited = text.replace('  output logits', `${line}\n  output logits`);
     client.notify('textDocument/didChange', { textDocument: { uri, version: 2 }, contentChanges: [{ text: edited }] });
     const lines = edited.split('\n');
-    const row = lines.findIndex((l) => l === line);
-    const members = await client.request('textDocument/completion', { textDocument: { uri }, position: { line: row, character: line.length } });
-    const labels = (Array.isArray(members) ? members : members.items).map((c: any) => c.label);
+    const row = lines.indexOf(line);
+    const members = await client.request<CompletionItem[] | CompletionList>('textDocument/completion', { textDocument: { uri }, position: { line: row, character: line.length } });
+    const labels = (Array.isArray(members) ? members : members.items).map((c) => c.label);
     expect(labels).toContain('Dense');
     expect(labels).toContain('cross_entropy');
     // first the function is written (the file checks), then the call is being typed (it does not parse)
@@ -140,15 +144,15 @@ describe('dlm lsp', () => {
     client.notify('textDocument/didChange', { textDocument: { uri, version: 4 }, contentChanges: [{ text: kw }] });
     const kwRows = kw.split('\n');
     const r = kwRows.findIndex((l) => l.includes('f(h, '));
-    const args = await client.request('textDocument/completion', { textDocument: { uri }, position: { line: r, character: kwRows[r]!.indexOf('f(h, ') + 5 } });
-    expect((Array.isArray(args) ? args : args.items).map((c: any) => c.label)).toContain('alpha = ');
+    const args = await client.request<CompletionItem[] | CompletionList>('textDocument/completion', { textDocument: { uri }, position: { line: r, character: kwRows[r]!.indexOf('f(h, ') + 5 } });
+    expect((Array.isArray(args) ? args : args.items).map((c) => c.label)).toContain('alpha = ');
   });
 
   test('document symbols list the model and its members', async () => {
     client.notify('textDocument/didChange', { textDocument: { uri, version: 5 }, contentChanges: [{ text }] });
-    const syms = await client.request('textDocument/documentSymbol', { textDocument: { uri } });
-    const model = syms.find((s: any) => s.name === 'Digits');
-    expect(model.children.map((c: any) => c.name)).toEqual(expect.arrayContaining(['x', 'y', 'l1', 'h', 'logits']));
-    expect(syms.map((s: any) => s.name)).toContain('double');
+    const syms = await client.request<DocumentSymbol[]>('textDocument/documentSymbol', { textDocument: { uri } });
+    const model = syms.find((s) => s.name === 'Digits');
+    expect(model?.children?.map((c) => c.name)).toEqual(expect.arrayContaining(['x', 'y', 'l1', 'h', 'logits']));
+    expect(syms.map((s) => s.name)).toContain('double');
   });
 });

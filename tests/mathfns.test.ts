@@ -24,7 +24,7 @@ describe('erf and GELU', () => {
   test('erf, gelu (exact by default), gelu(approximate = tanh) and the exact derivative agree with PyTorch', () => {
     const r = outputs('  output e = erf(x)\n  output g = gelu(x)\n  output t = gelu(x, approximate = tanh)\n  output n = gelu(x, approximate = none)\n'
       + '  output d = grad(f)(x[0:6])');
-    const check = (got: number[], want: number[], what: string) => want.forEach((w, i) => expect(close(got[i]!, w), `${what}(${xs[i]}) = ${got[i]}, want ${w}`).toBe(true));
+    const check = (got: number[], want: number[], what: string) => want.forEach((w, i) => { expect(close(got[i]!, w), `${what}(${xs[i]}) = ${got[i]}, want ${w}`).toBe(true); });
     check(r['e']!, TORCH.erf, 'erf');
     check(r['g']!, TORCH.gelu, 'gelu');
     check(r['n']!, TORCH.gelu, 'gelu');

@@ -37,13 +37,13 @@ describe.each(ops.map((op) => [op.name, op] as const))('%s', (_name, op) => {
       const want = interpret(f, arrays(sample, inputs), new Map()).outputs['out']!.data;
       const f64 = specialize(f, new Map(), 'f64');
       f64.module.run(inputs);
-      f64.outputs['out']!.forEach((g, i) => expect(Object.is(g, want[i]) || Math.abs(g - want[i]!) <= 1e-12 * (1 + Math.abs(want[i]!))).toBe(true));
+      f64.outputs['out']!.forEach((g, i) => { expect(Object.is(g, want[i]) || Math.abs(g - want[i]!) <= 1e-12 * (1 + Math.abs(want[i]!))).toBe(true); });
       // f32: inputs rounded to f32, reference recomputed in f64 from the rounded inputs
       const r32 = inputs.map((x) => Float32Array.from(x));
       const want32 = interpret(f, arrays(sample, r32.map((x) => Float64Array.from(x))), new Map()).outputs['out']!.data;
       const f32 = specialize(f, new Map(), 'f32');
       f32.module.run(r32);
-      f32.outputs['out']!.forEach((g, i) => expect(closeF32(g, want32[i]!), `${g} vs ${want32[i]}`).toBe(true));
+      f32.outputs['out']!.forEach((g, i) => { expect(closeF32(g, want32[i]!), `${g} vs ${want32[i]}`).toBe(true); });
     }), { numRuns: RUNS, seed: 43 });
   });
 

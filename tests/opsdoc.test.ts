@@ -27,7 +27,7 @@ const num = (x: number): string => {
 const cell = (s: string): string => s.replace(/\|/g, '\\|');
 
 /** One row per primitive, in registry order. */
-export const opTable = (ops: readonly OpDef[] = Object.values(OPS)): string => {
+const opTable = (ops: readonly OpDef[] = Object.values(OPS)): string => {
   const rows = ops.map((op) => {
     const vec = (v: readonly number[]) => `[${v.map(num).join(', ')}]`;
     const attrs = (a: Readonly<Record<string, unknown>>) => Object.entries(a).map(([k, v]) => `${k} = ${String(v)}`).join(', ');

@@ -166,7 +166,7 @@ describe('constructors and rearrangements', () => {
 
 describe('diagnostics', () => {
   const at = (src: string, code: string, text: string) => {
-    let d;
+    let d: ReturnType<typeof compileErr>;
     try { d = compileErr(src); } catch { throw new Error(`compiled: ${src.split("\n")[2]}`); }
     expect(d[0]!.code, d[0]!.message).toBe(code);
     expect(src.slice(d[0]!.span!.start, d[0]!.span!.end)).toBe(text);
@@ -222,7 +222,7 @@ model M {
     for (const p of ['f64'] as const) {
       const a = js!.forward({ x }, p), b = native!.forward({ x }, p);
       for (const k of Object.keys(a)) [...a[k]!.data].forEach((v, i) => 
-        expect(Math.abs(v - b[k]!.data[i]!) <= 1e-6 * (1 + Math.abs(v)), `${p} ${k}[${i}]`).toBe(true));
+        { expect(Math.abs(v - b[k]!.data[i]!) <= 1e-6 * (1 + Math.abs(v)), `${p} ${k}[${i}]`).toBe(true); });
     }
   }, 60_000);
   if (why) console.warn(`tests/opset.test.ts native case skipped: ${why}`);
@@ -249,9 +249,9 @@ ${CASES.map((_, i) => `  output v${i} = f${i}(x)\n  output g${i} = grad(f${i})(x
     const base = at(x0), eps = 1e-6;
     const moved = (h: number) => x0.map((_, j) => at(x0.map((v, k) => (k === j ? v + h : v))));
     const plus = moved(eps), minus = moved(-eps);
-    CASES.forEach((c, i) => x0.forEach((_, j) => {
+    CASES.forEach((c, i) => { x0.forEach((_, j) => {
       const fd = (plus[j]![`v${i}`]!.data[0]! - minus[j]![`v${i}`]!.data[0]!) / (2 * eps), g = base[`g${i}`]!.data[j]!;
       expect(Math.abs(fd - g) <= 1e-7 + 1e-5 * Math.max(Math.abs(fd), Math.abs(g)), `${c}: d/dx[${j}] = ${g}, differences give ${fd}`).toBe(true);
-    }));
+    }); });
   });
 });

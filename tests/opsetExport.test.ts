@@ -58,8 +58,8 @@ describe.skipIf(skip !== undefined)('PyTorch export rules of the axis primitives
         { dtype: t.dtype, shape: t.shape as number[] });
       const got = results[k]!.out;
       expect(got.length, expression(c)).toBe(want.data.length);
-      got.forEach((v, j) => expect(Object.is(v, want.data[j]) || (Number.isNaN(v) && Number.isNaN(want.data[j]!)) || v === want.data[j],
-        `${expression(c)} with ${JSON.stringify(c.inputs)} at ${j}: torch ${v}, dlm ${want.data[j]}`).toBe(true));
+      got.forEach((v, j) => { expect(Object.is(v, want.data[j]) || (Number.isNaN(v) && Number.isNaN(want.data[j]!)) || v === want.data[j],
+        `${expression(c)} with ${JSON.stringify(c.inputs)} at ${j}: torch ${v}, dlm ${want.data[j]}`).toBe(true); });
     });
   });
 });

@@ -136,13 +136,13 @@ describe.skipIf(skip !== undefined)('the op set against PyTorch (float64)', () =
     // values (for a gradient case torch returned w·f: divide back out)
     const w = wOf(i);
     const want = c.grad ? t.out.map((v, j) => v / w[j]!) : t.out;
-    [...o.data].forEach((v, j) => expect(c.grad ? Math.abs(v - want[j]!) <= 1e-12 * Math.max(1, Math.abs(v)) || Object.is(v, want[j]) : agree(v, want[j]!),
-      `${c.dlm}[${j}]: dlm ${v}, torch ${want[j]}`).toBe(true));
+    [...o.data].forEach((v, j) => { expect(c.grad ? Math.abs(v - want[j]!) <= 1e-12 * Math.max(1, Math.abs(v)) || Object.is(v, want[j]) : agree(v, want[j]!),
+      `${c.dlm}[${j}]: dlm ${v}, torch ${want[j]}`).toBe(true); });
     if (c.grad) {
       const g = out[`g${i}`]!;
       // torch's hardsigmoid backward multiplies by the float32 constant 1.0f/6 (0.1666666716…): 3e-8 relative in float64
       const close = c.dlm.startsWith('hardsigmoid') ? (p: number, q: number) => Math.abs(p - q) <= 1e-7 * Math.abs(q) : agree;
-      [...g.data].forEach((v, j) => expect(close(v, t.grads![0]![j]!), `d/dx ${c.dlm}[${j}]: dlm ${v}, torch ${t.grads![0]![j]}`).toBe(true));
+      [...g.data].forEach((v, j) => { expect(close(v, t.grads![0]![j]!), `d/dx ${c.dlm}[${j}]: dlm ${v}, torch ${t.grads![0]![j]}`).toBe(true); });
     }
   });
 });

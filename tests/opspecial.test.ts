@@ -67,13 +67,13 @@ const runCase = (op: OpDef, c: Case | undefined): void => {
   for (const [name, w] of Object.entries(want)) {
     const got = f64.outputs[name]!;
     expect(got.length, `${name}: size`).toBe(w.data.length);
-    w.data.forEach((x, i) => expect(same(got[i]!, x), `${op.name} f64 ${name}[${i}]: compiled ${got[i]} vs interpreter ${x}; inputs ${c.inputs.map((a) => `[${[...a].join(', ')}]`).join(' ')}`).toBe(true));
+    w.data.forEach((x, i) => { expect(same(got[i]!, x), `${op.name} f64 ${name}[${i}]: compiled ${got[i]} vs interpreter ${x}; inputs ${c.inputs.map((a) => `[${[...a].join(', ')}]`).join(' ')}`).toBe(true); });
   }
   const r32 = c.inputs.map((x) => Float64Array.from(Float32Array.from(x)));
   const want32 = interpret(opProgram(op, c.sample, c.dtypes).f, named(r32), new Map()).outputs['out']!.data;
   const f32 = specialize(opProgram(op, c.sample, c.dtypes).f, new Map(), 'f32');
   f32.module.run(r32.map((x) => Float32Array.from(x)));
-  want32.forEach((x, i) => expect(sameF32(f32.outputs['out']![i]!, x), `${op.name} f32 out[${i}]: compiled ${f32.outputs['out']![i]} vs interpreter ${x}`).toBe(true));
+  want32.forEach((x, i) => { expect(sameF32(f32.outputs['out']![i]!, x), `${op.name} f32 out[${i}]: compiled ${f32.outputs['out']![i]} vs interpreter ${x}`).toBe(true); });
 };
 
 /** The documented value at special inputs, in the interpreter and in compiled float64 and float32 code. */

@@ -38,7 +38,7 @@ describe('optimizers match TensorFlow.js', () => {
       g.dispose();
       trainer.step({ dummy: { data: new Float32Array(1), shape: [1] } });
       const want = v.dataSync();
-      m.params['w']!.forEach((x, i) => expect(x).toBeCloseTo(want[i]!, 4));
+      m.params['w']!.forEach((x, i) => { expect(x).toBeCloseTo(want[i]!, 4); });
     }
     opt.dispose();
     v.dispose();

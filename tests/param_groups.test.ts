@@ -38,7 +38,7 @@ describe('parameter groups', () => {
     tr.lr = 0.2; // a schedule doubling the base rate doubles the group's
     tr.step(DUMMY);
     // W starts at −0.25 with gradient 2(W + 2) = 3.5: W ← −0.25 − 0.1·3.5
-    [...tr.params['W']!].forEach((w) => expect(w).toBeCloseTo(-0.25 - 0.1 * 3.5, 14));
+    [...tr.params['W']!].forEach((w) => { expect(w).toBeCloseTo(-0.25 - 0.1 * 3.5, 14); });
   });
 
   test('selectors: biases (rank-1 outside norms), norms (layers named …Norm…), weights (rank ≥ 2), layers and parameters', () => {

@@ -29,7 +29,7 @@ const inputsFor = (f: IrFunction, seed: number) => {
 
 // Reassociation can change the last bits; passes here do not reassociate, so the tolerance is tight.
 const same = (a: Record<string, { data: Float64Array }>, b: Record<string, { data: Float64Array }>) => {
-  for (const k of Object.keys(a)) a[k]!.data.forEach((x, i) => expect(Math.abs(x - b[k]!.data[i]!)).toBeLessThanOrEqual(1e-12 * (1 + Math.abs(x))));
+  for (const k of Object.keys(a)) a[k]!.data.forEach((x, i) => { expect(Math.abs(x - b[k]!.data[i]!)).toBeLessThanOrEqual(1e-12 * (1 + Math.abs(x))); });
 };
 
 describe.each([...new Set([...PRE_GRAD, ...PIPELINE])].map((p) => [p.name, p] as const))('pass %s', (_name, pass) => {

@@ -26,7 +26,7 @@ const agree = (model: Model, dims: Record<string, number>, seed = 1) => {
       const g = got[name]!;
       expect(g.shape).toEqual(want.shape);
       const tol = precision === 'f64' ? 1e-9 : 2e-4;
-      want.data.forEach((w, i) => expect(Math.abs(g.data[i]! - w)).toBeLessThanOrEqual(tol * (1 + Math.abs(w))));
+      want.data.forEach((w, i) => { expect(Math.abs(g.data[i]! - w)).toBeLessThanOrEqual(tol * (1 + Math.abs(w))); });
     }
   }
 };

@@ -104,7 +104,10 @@ describe('dlm train runs', () => {
     expect(dlm('train', MODEL, '--data', DATA, '--epochs', '1', '--limit', '200', '--out', ck).status).toBe(0);
     const model = compileOk(SRC).model();
     let seed = 12345;
-    const random = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+    const random = () => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed / 2147483648;
+    };
     let killedDuringRun = 0;
     for (let i = 0; i < 20; i++) {
       const run = start('train', MODEL, '--resume', ck, '--epochs', '100000', '--save-every', '1steps');

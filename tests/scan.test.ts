@@ -153,7 +153,7 @@ describe('truncated backpropagation through time', () => {
     const grads = (src: string) => compileOk(src).model(undefined, { seed: 2 }).valueAndGrad({ x }, 'f64').grads;
     const [t, u, full] = [grads(RNN(', truncate = 2')), grads(unrolled), grads(RNN(''))];
     for (const k of ['W', 'U', 'h0']) {
-      Array.from(t[k]!).forEach((v, i) => expect(v).toBeCloseTo(u[k]![i]!, 10));
+      Array.from(t[k]!).forEach((v, i) => { expect(v).toBeCloseTo(u[k]![i]!, 10); });
       expect(Array.from(t[k]!)).not.toEqual(Array.from(full[k]!));
     }
   });

@@ -58,7 +58,7 @@ describe('sequence examples from the CLI', () => {
     expect(s1.code).toBe(0);
     const words = s1.stdout.split('\n');
     expect(words).toHaveLength(8);
-    words.forEach((w) => expect(w).toMatch(/^[a-z]*$/));
+    words.forEach((w) => { expect(w).toMatch(/^[a-z]*$/); });
     expect(s2.stdout).toBe(s1.stdout);
   }, 120_000);
 

@@ -52,7 +52,7 @@ const train = (name: string, disable: string[], sizes: number[]) => {
 describe.each(Object.keys(MODELS))('%s', (name) => {
   test.each([[[4]], [[4, 3]]])('SIMD matches the scalar loops to float32 rounding (batch sizes %j)', (sizes) => {
     const on = train(name, [], sizes), off = train(name, ['simd'], sizes);
-    on.losses.forEach((l, i) => expect(l).toBeCloseTo(off.losses[i]!, 4));
+    on.losses.forEach((l, i) => { expect(l).toBeCloseTo(off.losses[i]!, 4); });
     for (const [k, v] of Object.entries(off.values)) {
       const w = on.values[k]!;
       for (let i = 0; i < v.length; i++) expect(Math.abs(w[i]! - v[i]!), `${k}[${i}]`).toBeLessThan(1e-4 * (1 + Math.abs(v[i]!)));

@@ -42,7 +42,7 @@ describe('log ∘ softmax', () => {
     const g = model(naive).valueAndGrad(inputs).grads['W']!;
     const ref = model(stdlib).valueAndGrad(inputs).grads['W']!;
     expect(model(naive, OFF).valueAndGrad(inputs).grads['W']!.some(Number.isNaN)).toBe(true);
-    g.forEach((v, i) => expect(v).toBeCloseTo(ref[i]!, 4));
+    g.forEach((v, i) => { expect(v).toBeCloseTo(ref[i]!, 4); });
   });
 });
 

@@ -84,12 +84,12 @@ describe.skipIf(skip !== undefined)('against PyTorch', () => {
       expect(agree(v, r.grid.out[i]!), `${op.name}(${at.join(', ')}): dlm ${v}, torch ${r.grid.out[i]}`).toBe(true);
     });
     const g = dlm(op, c.rand, op.differentiable);
-    g.out.forEach((v, i) => expect(agree(v, r.rand.out[i]!), `${op.name}(${c.rand.map((xs) => xs[i]).join(', ')}): dlm ${v}, torch ${r.rand.out[i]}`).toBe(true));
+    g.out.forEach((v, i) => { expect(agree(v, r.rand.out[i]!), `${op.name}(${c.rand.map((xs) => xs[i]).join(', ')}): dlm ${v}, torch ${r.rand.out[i]}`).toBe(true); });
     if (op.differentiable) {
-      g.grads.forEach((gi, k) => gi.forEach((v, i) => {
+      g.grads.forEach((gi, k) => { gi.forEach((v, i) => {
         const t = r.rand.grads![k]![i]!;
         expect(Math.abs(v - t) <= 1e-13 * (1 + Math.abs(t)), `d${op.name}/d${'ab'[k]} at (${c.rand.map((xs) => xs[i]).join(', ')}): dlm ${v}, torch ${t}`).toBe(true);
-      }));
+      }); });
     }
   });
 });

@@ -67,7 +67,8 @@ const adamRule = (w0: number[], g0: number[], s: Record<string, number[]>, t: nu
   const g = decoupled ? g0 : g0.map((x, i) => x + lam * w0[i]!);
   s['m'] = (s['m'] ?? zeros()).map((m, i) => b1 * m + (1 - b1) * g[i]!);
   s['v'] = (s['v'] ?? zeros()).map((v, i) => b2 * v + (1 - b2) * g[i]! ** 2);
-  const v = h['amsgrad'] ? (s['vmax'] = (s['vmax'] ?? zeros()).map((x, i) => Math.max(x, s['v']![i]!))) : s['v'];
+  if (h['amsgrad']) s['vmax'] = (s['vmax'] ?? zeros()).map((x, i) => Math.max(x, s['v']![i]!));
+  const v = h['amsgrad'] ? s['vmax']! : s['v'];
   return w.map((x, i) => x - (h['lr']! * s['m']![i]! / (1 - b1 ** t)) / (Math.sqrt(v[i]! / (1 - b2 ** t)) + eps));
 };
 
@@ -142,8 +143,8 @@ describe('optimizers: PyTorch update rules in float64', () => {
     const dlm = dlmRun(decl, 'f64');
     const ref = refRun(TORCH_RULES[cls]!, h);
     // the hand-written rule, step by step, to float64 rounding (12 steps of a few operations each)
-    dlm.forEach((w, k) => expect(maxRelErr(w, ref[k]!)).toBeLessThan(1e-13));
-    if (torch) torch[i]!.forEach((w, k) => expect(maxRelErr(dlm[k]!, w)).toBeLessThan(1e-13));
+    dlm.forEach((w, k) => { expect(maxRelErr(w, ref[k]!)).toBeLessThan(1e-13); });
+    if (torch) torch[i]!.forEach((w, k) => { expect(maxRelErr(dlm[k]!, w)).toBeLessThan(1e-13); });
   });
 
   test('one Adagrad and one RMSprop step in PyTorch form, float32 and float64, where ε placement matters', () => {

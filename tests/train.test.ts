@@ -66,7 +66,7 @@ describe('optimizers follow their formulas', () => {
       const g = w.map((x, i) => x - C[i]!);
       w = rule(w, g, state, t);
       trainer.step({ dummy: { data: new Float32Array(1), shape: [1] } });
-      [...model.params['w']!].forEach((x, i) => expect(x).toBeCloseTo(w[i]!, 4));
+      [...model.params['w']!].forEach((x, i) => { expect(x).toBeCloseTo(w[i]!, 4); });
     }
   });
 });

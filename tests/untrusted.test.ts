@@ -32,7 +32,7 @@ const expectLocated = (r: Awaited<ReturnType<typeof run>>, code: string, where: 
   expect(r.ms).toBeLessThan(5000);
 };
 
-export const exponential = (n: number): string => {
+const exponential = (n: number): string => {
   let s = 'fn f0(x) = x * 2\n';
   for (let i = 1; i <= n; i++) s += `fn f${i}(x) = f${i - 1}(x) + f${i - 1}(x * 2)\n`;
   return `${s}model M {\n  input x: f32[B, 4]\n  param w: f32[4] = ones\n  output y = f${n}(x * w)\n  loss mean(y)\n}\n`;

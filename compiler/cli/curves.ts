@@ -9,7 +9,7 @@ const COLORS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b'
 
 interface Series { readonly name: string; readonly values: readonly (number | undefined)[] }
 
-const escape = (s: string): string => s.replace(/[<>&"']/g, '');
+const escapeXml = (s: string): string => s.replace(/[<>&"']/g, '');
 
 /** Round tick values covering [lo, hi]: steps of 1, 2 or 5 × 10ᵏ, about `n` of them. */
 export const niceTicks = (lo: number, hi: number, n = 5): number[] => {
@@ -51,8 +51,8 @@ const panel = (title: string, series: readonly Series[], epochs: number): string
     const dots = pts.length === 1 ? `<circle cx="${pts[0]!.split(',')[0]}" cy="${pts[0]!.split(',')[1]}" r="3" fill="${color}"/>` : '';
     return pts.length ? `<polyline fill="none" stroke="${color}" stroke-width="2" points="${pts.join(' ')}"/>${dots}` : '';
   }).join('');
-  const legend = series.map((s, i) => `<text x="${LEFT + i * 86}" y="${TOP - 8}" fill="${COLORS[i % COLORS.length]}" font-size="11">${escape(s.name)}</text>`).join('');
-  return `<g><text x="${W / 2}" y="14" text-anchor="middle" font-size="13">${escape(title)}</text>`
+  const legend = series.map((s, i) => `<text x="${LEFT + i * 86}" y="${TOP - 8}" fill="${COLORS[i % COLORS.length]}" font-size="11">${escapeXml(s.name)}</text>`).join('');
+  return `<g><text x="${W / 2}" y="14" text-anchor="middle" font-size="13">${escapeXml(title)}</text>`
     + `${grid}${xt}<rect x="${LEFT}" y="${TOP}" width="${iw}" height="${ih}" fill="none" stroke="#bbb"/>${legend}${lines}`
     + `<text x="${LEFT + iw / 2}" y="${H - 4}" text-anchor="middle" font-size="11" fill="#555">epoch</text></g>`;
 };
@@ -70,7 +70,7 @@ export const curvesSvg = (title: string, epochs: readonly EpochReport[]): string
   ].filter((r) => r.length);
   const placed = rows.flatMap((r, y) => r.map((p, x) => p.replace(/^<g>/, `<g transform="translate(${x * W},${y * H})">`)));
   const cols = Math.max(1, ...rows.map((r) => r.length));
-  const safe = escape(title);
+  const safe = escapeXml(title);
   const body = placed.length ? placed.join('') : `<text x="${W / 2}" y="${H / 2}" text-anchor="middle" font-size="13" fill="#555">no completed epoch yet</text>`;
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${cols * W}" height="${Math.max(1, rows.length) * H}" font-family="sans-serif"><title>${safe}</title>${body}</svg>\n`;
 };

@@ -14,7 +14,8 @@ import type { Out } from './io.js';
 type Named = { shape: number[]; data: string[] };
 
 export const predict = (out: Out, model: Model, inputs: Record<string, Tensor>, checkpoint: string | undefined, mode: RunOptions = {}): Record<string, Tensor | Named> => {
-  const meta = checkpoint ? (loadParams(model, checkpoint), parseMeta(loadCheckpointFile(checkpoint).info)) : undefined;
+  if (checkpoint) loadParams(model, checkpoint);
+  const meta = checkpoint ? parseMeta(loadCheckpointFile(checkpoint).info) : undefined;
   const input = model.ir.inputs.find((i) => i.role === 'input');
   const given = { ...inputs };
   if (meta?.normalization && input && Object.hasOwn(given, input.name)) {

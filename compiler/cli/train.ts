@@ -11,7 +11,7 @@ import { evaluate, fitAsync, type RunState } from '../api/fit.js';
 import { formatScores } from '../api/metrics.js';
 import type { Model } from '../api/model.js';
 import { Trainer } from '../api/trainer.js';
-import { makeSchedule, SCHEDULES, type ScheduleName } from '../train/schedules.js';
+import { makeSchedule, type ScheduleName } from '../train/schedules.js';
 import { initFrom, loadParams } from './checkpoints.js';
 import { loadEvaluation, loadTraining, META_KEY, parseMeta, type DataSettings } from './data.js';
 import { EXIT, UsageError, type Out } from './io.js';

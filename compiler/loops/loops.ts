@@ -51,7 +51,7 @@ export const loadsIn = (e: Expr, out: (Expr & { k: 'load' })[] = []): (Expr & { 
     case 'load': out.push(e); loadsIn(e.index, out); break;
     case 'bin': loadsIn(e.a, out); loadsIn(e.b, out); break;
     case 'negate': loadsIn(e.a, out); break;
-    case 'call': e.args.forEach((a) => loadsIn(a, out)); break;
+    case 'call': e.args.forEach((a) => { loadsIn(a, out); }); break;
     case 'sel': loadsIn(e.c, out); loadsIn(e.a, out); loadsIn(e.b, out); break;
     default: break;
   }

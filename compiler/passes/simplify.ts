@@ -72,7 +72,7 @@ export const simplify: Pass = {
         }
         return n;
       })();
-      if (Array.isArray(result)) result.forEach((r) => byId.set(r.id, r));
+      if (Array.isArray(result)) result.forEach((r) => { byId.set(r.id, r); });
       else if (typeof result !== 'number') byId.set(result.id, result);
       return result;
     });

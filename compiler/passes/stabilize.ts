@@ -28,7 +28,7 @@ export const stabilizeWithMap = (f: IrFunction): { fn: IrFunction; alias: Readon
     const k = constant(v);
     const n = b.node(v);
     const rule = opDef(n.op)?.algebra?.positive;
-    const p = k !== undefined ? k > 0 : rule !== undefined && rule(n.inputs.map(positive));
+    const p = k !== undefined ? k > 0 : rule?.(n.inputs.map(positive)) === true;
     positiveMemo.set(v, p);
     return p;
   };

@@ -59,7 +59,7 @@ export const normalize = (ds: Dataset, mean?: Float32Array, std?: Float32Array):
 export const subsetRows = (ds: Dataset, idx: Int32Array): Dataset => {
   const l = labelsPerRow(ds), base = ds.xRows!;
   const y = labelArray(ds, idx.length * l);
-  idx.forEach((r, i) => y.set(ds.y.subarray(r * l, (r + 1) * l), i * l));
+  idx.forEach((r, i) => { y.set(ds.y.subarray(r * l, (r + 1) * l), i * l); });
   let mapped = new Int32Array(0);
   const read = (rows: ArrayLike<number>, dst: Float32Array) => {
     if (mapped.length < rows.length) mapped = new Int32Array(rows.length);

@@ -43,7 +43,7 @@ export const nestedToTensor = (v: unknown, file: string, where = ''): Tensor => 
       return;
     }
     if (!Array.isArray(x) || x.length !== shape[d]) throw new DataError(file, `${path} should be a list of ${shape[d]} (the array is not rectangular)`);
-    x.forEach((y, i) => walk(y, d + 1, `${path}[${i}]`));
+    x.forEach((y, i) => { walk(y, d + 1, `${path}[${i}]`); });
   };
   walk(v, 0, where);
   return { data: Float32Array.from(out), shape };

@@ -46,8 +46,8 @@ const fromIdx = (dir: string): Dataset => {
 export const loadAllMnist = (): Dataset => {
   if (cached) return cached;
   const bundled = idxDir();
-  if (bundled) return (cached = fromIdx(bundled));
-  return (cached = fromJson());
+  cached = bundled ? fromIdx(bundled) : fromJson();
+  return cached;
 };
 
 /** The digits from the mnist package's JSON files (a source checkout before the first build). */

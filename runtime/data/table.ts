@@ -217,7 +217,8 @@ export const readTable = (t: TableSource, opts: TableOptions = {}): TableData =>
             throw dataError(t.file, 'E0708',
               `${r.where}: class ${JSON.stringify(name)} in column ${col} is not one of the training data's classes (${given[k]!.join(', ')})`);
           }
-          kind.set(name, id = kind.size);
+          id = kind.size;
+          kind.set(name, id);
         }
         lab.push(id);
       }

@@ -19,7 +19,7 @@ import {
 class Frame {
   private readonly types: ValType[] = [];
   private readonly names = new Map<string, number>();
-  constructor(params: readonly string[]) { params.forEach((p) => this.local(p, I32)); }
+  constructor(params: readonly string[]) { params.forEach((p) => { this.local(p, I32); }); }
   local(name: string, t: ValType): number {
     this.names.set(name, this.types.length);
     this.types.push(t);

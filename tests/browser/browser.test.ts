@@ -36,11 +36,14 @@ const y = Array.from({ length: B }, (_, i) => i % 3);
 /** |a − b| within a few float32 ulps of the larger magnitude (different kernels may round differently). */
 const close = (a: readonly number[], b: readonly number[]) => {
   expect(a.length).toBe(b.length);
-  a.forEach((v, i) => expect(Math.abs(v - b[i]!)).toBeLessThanOrEqual(4 * 2 ** -23 * Math.max(1, Math.abs(b[i]!))));
+  a.forEach((v, i) => { expect(Math.abs(v - b[i]!)).toBeLessThanOrEqual(4 * 2 ** -23 * Math.max(1, Math.abs(b[i]!))); });
 };
 
 const batchOf = () => ({ x: { data: Float32Array.from(x), shape: [B, F] }, y: { data: Int32Array.from(y), shape: [B] } });
 let trainedLogits: number[] = [];
+
+/** What the pages' entry points return to the test: losses of three steps and logits. */
+interface PageResult { losses: number[]; output: number[]; trained: number[]; roundTrip: boolean }
 
 const MODULE_PAGE_JS = `
 import { predict, step, loadWeights } from './model.mjs';
@@ -114,7 +117,7 @@ describe.skipIf(!haveBrowser)('in headless Chromium', () => {
     page.on('pageerror', (e) => errors.push(e.message));
     await page.goto(`${origin}/`);
     await page.waitForFunction("document.title === 'dlm ready'", undefined, { timeout: 30_000 });
-    const got = await page.evaluate(([source, x, y, B]) => (globalThis as any).dlmRun({ source, x, y, B, steps: 3 }), [SOURCE, x, y, B] as const);
+    const got = await page.evaluate(([source, x, y, B]) => (globalThis as unknown as { dlmRun(args: object): PageResult }).dlmRun({ source, x, y, B, steps: 3 }), [SOURCE, x, y, B] as const);
     expect(errors).toEqual([]);
     const model = compileOrThrow(SOURCE).model('Clf', { seed: 7 });
     const batch = { x: { data: Float32Array.from(x), shape: [B, F] }, y: { data: Int32Array.from(y), shape: [B] } };
@@ -131,7 +134,7 @@ describe.skipIf(!haveBrowser)('in headless Chromium', () => {
     page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
     await page.goto(`${origin}/module.html`);
     await page.waitForFunction("document.title === 'module ready'", undefined, { timeout: 30_000 });
-    const got = await page.evaluate(([x, y, B, F]) => (globalThis as any).moduleRun(x, y, B, F), [x, y, B, F] as const);
+    const got = await page.evaluate(([x, y, B, F]) => (globalThis as unknown as { moduleRun(...args: unknown[]): PageResult }).moduleRun(x, y, B, F), [x, y, B, F] as const);
     expect(errors).toEqual([]);
     const model = compileOrThrow(SOURCE).model('Clf', { seed: 7 });
     const batch = { x: { data: Float32Array.from(x), shape: [B, F] }, y: { data: Int32Array.from(y), shape: [B] } };

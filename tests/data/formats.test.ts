@@ -37,7 +37,7 @@ const xs = Float32Array.from(rows.flatMap((r) => [r[0], r[1]])), ys = Int32Array
 const idx = (type: number, shape: number[], bytes: number[]) => {
   const h = Buffer.alloc(4 + 4 * shape.length);
   h[2] = type; h[3] = shape.length;
-  shape.forEach((d, i) => h.writeUInt32BE(d, 4 + 4 * i));
+  shape.forEach((d, i) => { h.writeUInt32BE(d, 4 + 4 * i); });
   return Buffer.concat([h, Buffer.from(bytes)]);
 };
 

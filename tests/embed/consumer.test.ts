@@ -97,7 +97,7 @@ describe('a project that installs the npm tarball', () => {
     const section = (h: string) => readme.slice(readme.indexOf(`## ${h}`), readme.indexOf('\n## ', readme.indexOf(`## ${h}`) + 3));
     const blocks = [section('Library API'), section('Checking derivatives')].flatMap((s) => [...s.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!));
     expect(blocks.length).toBe(2);
-    blocks.forEach((b, i) => writeFileSync(join(app, `readme${i}.mts`), b));
+    blocks.forEach((b, i) => { writeFileSync(join(app, `readme${i}.mts`), b); });
     writeFileSync(join(app, 'tsconfig.json'), JSON.stringify({
       compilerOptions: { strict: true, module: 'nodenext', target: 'es2022', lib: ['es2022'], types: ['node'], skipLibCheck: true },
       include: ['*.mts'],

@@ -14,6 +14,7 @@ import { decodeSafetensors, encodeSafetensors } from '../../runtime/checkpoint.j
 const tmp = mkdtempSync(join(tmpdir(), 'dlm-module-'));
 let n = 0;
 /** Writes the module and imports it as a real ES module file (not through vitest's transform). */
+// biome-ignore lint/suspicious/noExplicitAny: a module's exports are typed by its .d.mts, which a test below compiles with tsc --strict
 const importModule = async (js: string): Promise<Record<string, any>> => {
   const p = join(tmp, `m${n++}.mjs`);
   writeFileSync(p, js);
@@ -139,7 +140,7 @@ model Conv {
     const { x } = data(4);
     const got = Array.from(m['predict']({ x }).logits.data as Float32Array);
     const want = Array.from(model.forward({ x })['logits']!.data);
-    got.forEach((v, i) => expect(Math.abs(v - want[i]!)).toBeLessThanOrEqual(1e-6 * Math.max(1, Math.abs(want[i]!))));
+    got.forEach((v, i) => { expect(Math.abs(v - want[i]!)).toBeLessThanOrEqual(1e-6 * Math.max(1, Math.abs(want[i]!))); });
   });
 
   test('a model with independent rows runs any batch size in chunks of the compiled ones; a batch statistic does not', async () => {
@@ -152,7 +153,7 @@ model Conv {
       const want = model.forward({ x })['logits']!;
       expect(got.shape).toEqual([B, 3]);
       const tol = (w: number) => 4e-7 * Math.max(1, Math.abs(w));
-      (Array.from(got.data) as number[]).forEach((v, i) => expect(Math.abs(v - want.data[i]!)).toBeLessThanOrEqual(tol(want.data[i]!)));
+      (Array.from(got.data) as number[]).forEach((v, i) => { expect(Math.abs(v - want.data[i]!)).toBeLessThanOrEqual(tol(want.data[i]!)); });
     }
     // Centering by the batch mean mixes rows: only the compiled size runs.
     const centered = compileOrThrow('model C {\n  input x: f32[B, 3]\n  output c = x - mean(x, 0, keepdims = true)\n}').model('C');

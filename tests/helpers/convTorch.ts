@@ -81,10 +81,10 @@ ${ins.map((n, i) => `  output g${n} = grad(f, wrt = ${i})(${args})`).join('\n')}
     const what = `${p.c.dlm} on ${p.c.shapes.map((s) => `[${s.join(', ')}]`).join(' ')}`;
     expect(t.out.length, `${what}: output size`).toBe(p.y.length);
     const close = (a: number, b: number) => Math.abs(a - b) <= 1e-12 * (1 + Math.abs(b));
-    p.y.forEach((v, i) => expect(close(v * p.ct[i]!, t.out[i]!), `${what}: y[${i}] = ${v}, torch ${t.out[i]! / p.ct[i]!}`).toBe(true));
-    p.grads.forEach((g, j) => g.forEach((v, i) => {
+    p.y.forEach((v, i) => { expect(close(v * p.ct[i]!, t.out[i]!), `${what}: y[${i}] = ${v}, torch ${t.out[i]! / p.ct[i]!}`).toBe(true); });
+    p.grads.forEach((g, j) => { g.forEach((v, i) => {
       expect(close(v, t.grads![j]![i]!), `${what}: d/d${names[j]}[${i}] = ${v}, torch ${t.grads![j]![i]}`).toBe(true);
-    }));
+    }); });
     // central finite differences at a few coordinates of every input
     const loss = (xs: number[][]) => p.model.forward({
       ...Object.fromEntries(xs.map((x, i) => [names[i]!, { data: Float64Array.from(x), shape: [...p.c.shapes[i]!] }])),

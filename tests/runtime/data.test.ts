@@ -28,7 +28,7 @@ describe('bundled MNIST', () => {
     const all = loadAllMnist();
     expect(all.count).toBe(10000);
     const counts = new Array(10).fill(0);
-    all.y.forEach((d) => counts[d]++);
+    all.y.forEach((d) => { counts[d]++; });
     expect(counts).toEqual([1001, 1127, 991, 1032, 980, 863, 1014, 1070, 944, 978]);
     expect(Math.min(...all.x.subarray(0, 784 * 10))).toBeGreaterThanOrEqual(0);
     expect(Math.max(...all.x.subarray(0, 784 * 10))).toBeLessThanOrEqual(1);

@@ -42,7 +42,7 @@ export class MethodWriter {
   private lastLine = '';
 
   constructor(private readonly dimSources: ReadonlyMap<string, DimSource>, private readonly sourceLine: (n: Node) => string | undefined, args: readonly string[]) {
-    args.forEach((a) => this.taken.add(a));
+    args.forEach((a) => { this.taken.add(a); });
   }
 
   /** A fresh Python name from a hint (a .dlm binding name when there is one). */
@@ -144,7 +144,7 @@ export class MethodWriter {
     if (s.reverse) this.lines.push(`${inner}${t} = ${T} - 1 - ${step}`);
     if (s.truncate) this.lines.push(`${inner}if ${step} > 0 and ${step} % ${s.truncate} == 0:  # truncated backpropagation through time`,
       `${inner}    ${carries.map((c) => `${c} = ${c}.detach()`).join('; ')}`);
-    if (windows.has('before')) carries.forEach((c, i) => this.lines.push(`${inner}${stacks.get(`before${i}`)}.append(${c})`));
+    if (windows.has('before')) carries.forEach((c, i) => { this.lines.push(`${inner}${stacks.get(`before${i}`)}.append(${c})`); });
     const body = new Map<number, Val>();
     const byName = new Map(s.body.nodes.filter((b) => b.op === INPUT).map((b) => [inputName(b), b]));
     carries.forEach((c, i) => { const b = byName.get(`c${i}`); if (b) body.set(b.id, { py: c, scalar: false, type: b.type }); });
@@ -156,9 +156,9 @@ export class MethodWriter {
     this.emit(s.body, body, inner, bind);
     const outs = s.body.outputs.map((o) => body.get(o.id)!.py);
     this.lines.push(`${inner}${carries.join(', ')}${carries.length === 1 ? ',' : ''} = ${outs.join(', ')}${outs.length === 1 ? ',' : ''}`);
-    if (windows.has('after')) carries.forEach((c, i) => this.lines.push(`${inner}${stacks.get(`after${i}`)}.append(${c})`));
+    if (windows.has('after')) carries.forEach((c, i) => { this.lines.push(`${inner}${stacks.get(`after${i}`)}.append(${c})`); });
     const results = new Map<string, string>();
-    carries.forEach((c, i) => results.set(`last${i}`, c));
+    carries.forEach((c, i) => { results.set(`last${i}`, c); });
     for (const [key, name] of stacks) {
       this.lines.push(`${indent}${name} = torch.stack(${s.reverse ? `${name}[::-1]` : name})`);
       results.set(key, name);
