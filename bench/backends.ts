@@ -71,7 +71,8 @@ export type Torch = { version: string; note: string; rows: Record<string, Record
  * runs PyTorch with OPENBLAS_CORETYPE=SkylakeX (Haswell), OpenBLAS's kernels for that instruction set.
  */
 const openblasCore = (env: NodeJS.ProcessEnv): { coretype?: string; note: string } => {
-  const probe = "import ctypes; l = ctypes.CDLL('libopenblas.so.0'); l.openblas_get_corename.restype = ctypes.c_char_p; print(l.openblas_get_corename().decode())";
+  const probe = "import ctypes; l = ctypes.CDLL('libopenblas.so.0'); l.openblas_get_corename.restype = ctypes.c_char_p; "
+    + 'print(l.openblas_get_corename().decode())';
   const r = spawnSync(PY, ['-c', probe], { encoding: 'utf8', env });
   const core = r.status === 0 ? r.stdout.trim() : undefined;
   if (core === undefined) return { note: 'OpenBLAS core: unknown (libopenblas.so.0 not loadable from Python)' };

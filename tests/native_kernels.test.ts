@@ -45,6 +45,26 @@ const worst = (M: number, N: number, K: number, p: ReturnType<typeof product>): 
   return w;
 };
 
+describe.skipIf(why !== undefined)('native printer: selects', () => {
+  // emitC.ts prints an if that only assigns locals (pooling's running maximum and its index) as a bounds
+  // branch around selects; with padding the bounds fail at the edges, ties and NaN take the first
+  test('max pooling with padding, dilation, ties and NaN: values and gradients equal the JavaScript backend', () => {
+    const src = `model P {\n  input x: f32[2, 3, 7, 6]\n  param w: f32[3, 7, 6] = ones\n  output m = max_pool2d(x, 3, stride = 2, padding = 1, dilation = 2)\n`
+      + `  loss sum(square(max_pool2d(x * w, 3, stride = 2, padding = 1))) + sum(max_pool2d(x * w, 2))\n}`;
+    const r = new Rng(5);
+    const data = Float32Array.from({ length: 2 * 3 * 7 * 6 }, (_, i) => (i % 11 === 0 ? 0.5 : i === 40 ? NaN : Math.round(r.normal() * 2) / 2));
+    const ins = { x: { data, shape: [2, 3, 7, 6] } };
+    const [js, native] = (['js', 'native'] as const).map((backend) => compileOk(src).model(undefined, { backend }));
+    expect(native!.run(native!.ir.fn, ins).native!.source).toMatch(/dlm_sel \?/);
+    const a = js!.forward(ins)['m']!.data, b = native!.forward(ins)['m']!.data;
+    expect(Array.from(b, (v) => v + 0)).toEqual(Array.from(a, (v) => v + 0));
+    const clean = { x: { data: data.map((v) => (Number.isNaN(v) ? 1 : v)), shape: [2, 3, 7, 6] } };
+    const ga = js!.valueAndGrad(clean).grads['w']!, gb = native!.valueAndGrad(clean).grads['w']!;
+    // the same numbers (-ffast-math does not keep the sign of a zero gradient: x + 0 folds −0 into 0)
+    expect(Array.from(gb, (v) => v + 0)).toEqual(Array.from(ga, (v) => v + 0));
+  });
+});
+
 describe.skipIf(why !== undefined)('native matrix-product kernels', () => {
   afterEach(() => setNativeThreads(undefined));
 

@@ -5,6 +5,9 @@
 //   auto    native when a C compiler and koffi work, otherwise wasm; says which once per process
 import { forgetToolchain, nativeToolchain, type Toolchain } from '../../runtime/native/load.js';
 
+/** The native backend's threads for large matrix products from now on (undefined: $DLM_NATIVE_THREADS, else the cores, at most 4). */
+export { setNativeThreads } from '../../runtime/native/load.js';
+
 export const BACKENDS = ['native', 'wasm', 'js', 'auto'] as const;
 export type BackendChoice = (typeof BACKENDS)[number];
 export type Backend = Exclude<BackendChoice, 'auto'>;

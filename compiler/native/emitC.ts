@@ -126,6 +126,28 @@ export class CPrinter {
     return this.top(a);
   }
 
+  /**
+   * An `if` whose body only assigns local variables (a running maximum and its index: pooling) takes its
+   * last condition as a value and assigns through selects, `x = dlm_sel ? e : x`, which the compiler
+   * turns into conditional moves instead of a branch that mispredicts on data; the other conditions
+   * (bounds, which guard the loads) stay a branch. The same values in the same order: `e` is evaluated
+   * only where it was before.
+   */
+  private ifStmt(s: Stmt & { k: 'if' }, indent: string): string[] {
+    const guards = s.conds.map((c) => this.cond(c));
+    if (!s.body.length || !s.body.every((b) => b.k === 'set') || !guards.length) {
+      return [`${indent}if (${guards.join(' && ')}) {`, ...this.stmts(s.body, indent + '  '), `${indent}}`];
+    }
+    const last = guards.pop()!;
+    const inner = indent + (guards.length ? '    ' : '  ');
+    const sets = s.body.map((b) => {
+      const x = ident((b as Stmt & { k: 'set' }).name);
+      return `${inner}${x} = dlm_sel ? ${this.expr((b as Stmt & { k: 'set' }).e)} : ${x};`;
+    });
+    const block = [`${indent}${guards.length ? '  ' : ''}{`, `${inner}const int dlm_sel = ${last};`, ...sets, `${indent}${guards.length ? '  ' : ''}}`];
+    return guards.length ? [`${indent}if (${guards.join(' && ')}) {`, ...block, `${indent}}`] : block;
+  }
+
   stmts(ss: readonly Stmt[], indent: string): string[] {
     const out: string[] = [];
     for (const s of ss) {
@@ -146,9 +168,7 @@ export class CPrinter {
           break;
         }
         case 'store': out.push(`${indent}${ident(s.buf)}[${this.index(s.index)}] = ${this.top(s.e)};`); break;
-        case 'if':
-          out.push(`${indent}if (${s.conds.map((c) => this.cond(c)).join(' && ')}) {`, ...this.stmts(s.body, indent + '  '), `${indent}}`);
-          break;
+        case 'if': out.push(...this.ifStmt(s, indent)); break;
         case 'for': {
           const i = ident(s.v);
           if (!Number.isInteger(s.step)) throw new InternalError('codegen: non-integer loop step');

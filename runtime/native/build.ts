@@ -14,7 +14,10 @@ import { writeFileAtomic } from '../write.js';
 /** One compile: its source, its flags, and the cache path of its object (none: only linked). */
 export interface Unit { readonly source: string; readonly flags: readonly string[]; readonly out?: string }
 
-const SAFE_FLAG = /^[-\w=.+]+$/;
+/** Part of every module's cache key: how buildShared links (a change must not reuse objects linked otherwise). */
+export const LINK_KEY = 'shared -z nodelete';
+
+const SAFE_FLAG = /^[-\w=.+,]+$/;
 
 /**
  * Compiles `units` (each to an object, -c) in parallel, links them with `link` (already-built objects)
@@ -34,7 +37,9 @@ export const buildShared = (cc: string, units: readonly Unit[], link: readonly s
     units.forEach((_, i) => lines.push(`wait $p${i} || fail=1`));
     lines.push('[ $fail = 0 ] || exit 1');
     const objs = [...units.map((_, i) => `u${i}.o`), ...link.map((_, i) => `"$${i + 2}"`)];
-    lines.push(`"$1" ${linkFlags.join(' ')} -shared -o out.so ${objs.join(' ')} -lm 2>link.err || exit 2`);
+    // -z nodelete: the object (and so libgomp) stays mapped when koffi lets go of it, since OpenMP's
+    // sleeping worker threads would crash on waking in unmapped code
+    lines.push(`"$1" ${linkFlags.join(' ')} -shared -Wl,-z,nodelete -o out.so ${objs.join(' ')} -lm 2>link.err || exit 2`);
     try {
       execFileSync('sh', ['-c', lines.join('\n'), 'sh', cc, ...link], { cwd: work, stdio: ['ignore', 'ignore', 'pipe'], timeout: 300_000 });
     } catch (e) {

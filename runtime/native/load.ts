@@ -9,21 +9,21 @@ import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { homedir } from 'node:os';
+import { availableParallelism, homedir } from 'node:os';
 import { join } from 'node:path';
 import type { CompiledModule, Precision } from '../compiled.js';
 import type { FloatArray, TensorData } from '../tensor.js';
-import { buildShared } from './build.js';
+import { buildShared, LINK_KEY } from './build.js';
 import { kernelParts } from './kernelsC.js';
 
 /** Flags: -ffast-math for vectorized reductions and libm vector functions, but NaN and ∞ kept meaningful. */
 const BASE_FLAGS: readonly string[] = ['-O3', '-march=native', '-ffast-math', '-fno-finite-math-only', '-fPIC', '-std=gnu11', '-w'];
 
-/** Set by setNativeThreads (the library option), else $DLM_NATIVE_THREADS (read once), else 1. */
+/** Set by setNativeThreads (the library option), else $DLM_NATIVE_THREADS (read once), else the cores (at most 4). */
 let threadsOverride: number | undefined;
 let threadsFromEnv: number | undefined;
 
-/** The thread count of native calls from now on (undefined: back to $DLM_NATIVE_THREADS, else 1). */
+/** The thread count of native calls from now on (undefined: back to $DLM_NATIVE_THREADS, else the default). */
 export const setNativeThreads = (n: number | undefined): void => {
   if (n !== undefined && !(Number.isInteger(n) && n >= 1 && n <= 256)) throw new RangeError(`native threads must be an integer in 1..256, not ${n}`);
   threadsOverride = n;
@@ -32,13 +32,14 @@ export const setNativeThreads = (n: number | undefined): void => {
 /**
  * Threads for large matrix products (≥ 2²⁰ multiply-adds; each output element is still summed in one
  * order by one thread, so results do not depend on the count), read at every call: setNativeThreads,
- * else $DLM_NATIVE_THREADS, else 1. Objects are the same for every count (built with OpenMP where the
+ * else $DLM_NATIVE_THREADS, else every core up to 4 (smaller products, and products with fewer column
+ * panels than threads, use fewer). Objects are the same for every count (built with OpenMP where the
  * compiler has it; without, one thread).
  */
 export const nativeThreads = (): number => {
   if (threadsOverride !== undefined) return threadsOverride;
   if (threadsFromEnv === undefined) {
-    const n = Number(process.env['DLM_NATIVE_THREADS'] ?? '1');
+    const n = Number(process.env['DLM_NATIVE_THREADS'] ?? Math.min(4, availableParallelism()));
     threadsFromEnv = Number.isInteger(n) && n >= 1 && n <= 256 ? n : 1;
   }
   return threadsFromEnv;
@@ -107,7 +108,7 @@ export const compileC = (tc: Toolchain, source: string): NativeObject => {
   const dir = nativeCacheDir();
   const flags = flagsOf(tc);
   const parts = kernelParts().map((src) => ({ source: src, flags, out: join(dir, `kernels-${hashOf(tc, flags, src)}.o`) }));
-  const path = join(dir, `${hashOf(tc, flags, [source, ...parts.map((p) => p.out)].join('\0'))}.so`);
+  const path = join(dir, `${hashOf(tc, [...flags, LINK_KEY], [source, ...parts.map((p) => p.out)].join('\0'))}.so`);
   if (existsSync(path)) return { path, cached: true, ms: performance.now() - t0 };
   const missing = parts.filter((p) => !existsSync(p.out));
   try {
