@@ -219,7 +219,8 @@ export class Model {
     const key = [withLoss ? 'loss' : '', ...names].join('\u0000');
     let f = this.jvpFns.get(key);
     if (!f) {
-      const r = jvp(withLoss ? this.ir.fn : (this.predictFn ??= selectOutputs(this.ir.fn, this.ir.outputs)), names);
+      if (!withLoss) this.predictFn ??= selectOutputs(this.ir.fn, this.ir.outputs);
+      const r = jvp(withLoss ? this.ir.fn : this.predictFn!, names);
       if (E.isLeft(r)) throw new RunError(r.left);
       f = r.right;
       this.jvpFns.set(key, f);

@@ -24,7 +24,7 @@ export const bindInputs = (f: IrFunction, given: Readonly<Record<string, ShapedI
   const errors: Diagnostic[] = [];
   for (const n of inputNodes(f)) {
     const name = inputName(n);
-    const x = Object.prototype.hasOwnProperty.call(given, name) ? given[name] : undefined;
+    const x = Object.hasOwn(given, name) ? given[name] : undefined;
     if (!x) { errors.push(diag('E0402', n.span, `missing ${n.attrs['role']} '${name}' (declared as ${fmtType(n.type)})`)); continue; }
     const count = x.shape.reduce((a, b) => a * b, 1);
     if (x.data.length !== count) {
