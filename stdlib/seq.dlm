@@ -61,7 +61,9 @@ layer GRUCell(d_in, d_hidden) {
 // The input projection runs once for the whole sequence; only the recurrent part is in the loop.
 // truncate = k: truncated backpropagation through time, the gradient flows back at most to the start
 // of each window of k steps (0: through the whole sequence). checkpoint = k: backpropagation stores the
-// state every k steps and recomputes the steps in between (0: stores every step).
+// state every k steps and recomputes the steps in between (0: stores every step); the compiler then
+// moves the projection (and the embedding before it, the readout and loss after it) into the loop's
+// step, so that no [T, B, 4·d_hidden] buffer is kept (passes/sinkRows.ts).
 
 fn rnn(cell, x, h0, reverse = false, truncate = 0, checkpoint = 0) =
   scan(cell.step, h0, cell.project(x), axis = 1, reverse = reverse, truncate = truncate, checkpoint = checkpoint)

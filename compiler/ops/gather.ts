@@ -9,6 +9,7 @@ import { shapeError } from '../types/shapes.js';
 import { type Dim, fmtShape } from '../types/types.js';
 import { nd, size } from './ndarray.js';
 import type { KernelArgs, OpDef } from './op.js';
+import { gatherRows } from './rows.js';
 
 const rowSize = (shape: readonly number[]): number => size(shape.slice(1));
 
@@ -54,6 +55,7 @@ export const GATHER: OpDef = {
   emit: { kind: 'kernel', kernel: gatherKernel },
   vjp: (b, ct, n) => [b.op('scatter_add', [ct, n.inputs[1]!], { n: n.inTypes[0]!.shape[0]! }), null],
   differentiable: true,
+  algebra: { rows: gatherRows },
   gen: (k) => { const t = k.shape(1, 3, 4); const idx = k.shape(1, 2, 3); return { shapes: [t, idx], attrs: {}, dtypes: ['f32', 'i32'] }; },
 };
 

@@ -10,6 +10,7 @@ import { dimMul, type Dim } from '../types/dims.js';
 import { promote } from './helpers.js';
 import { broadcastStrides, contiguousStrides, forEachIndex, nd } from './ndarray.js';
 import type { ContractionArgs, OpDef, Value } from './op.js';
+import { matmulRows } from './rows.js';
 
 const swapLast = (rank: number): number[] => [...Array(rank).keys()].map((i) => (i === rank - 2 ? rank - 1 : i === rank - 1 ? rank - 2 : i));
 
@@ -96,6 +97,7 @@ export const MATMUL: OpDef = {
   doc: 'matrix product over the last two axes, batch axes broadcast',
   flops: ([a], out) => 2 * out.reduce((p, d) => p * d, 1) * a![a!.length - 1]!,
   algebra: {
+    rows: matmulRows,
     // Σₜ Aₜ·Bₜ for A: [T, M, K], B: [T, K, N] = [M, T·K] @ [T·K, N]: the steps join the contracted axis.
     stackSum: (b, [a, c]) => {
       const [as, cs] = [b.type(a!).shape, b.type(c!).shape];

@@ -5,6 +5,7 @@ import { isShapeError, normAxis, numel, shapeError } from '../types/shapes.js';
 import { type Dim, type Shape, fmtShape } from '../types/types.js';
 import { contiguousStrides, forEachIndex, nd, broadcastStrides, at } from './ndarray.js';
 import type { Attrs, GenKit, GradBuilder, OpDef, Signature, StridedView, Value } from './op.js';
+import { broadcastToRows, concatRows, padRows, reshapeRows, sliceRows, transposeRows } from './rows.js';
 
 const dims = (a: Attrs, key: string): Dim[] => [...(a[key] as readonly Dim[])];
 const ints = (a: Attrs, key: string): number[] => [...(a[key] as readonly number[])];
@@ -81,7 +82,7 @@ const reshape = viewOp('reshape', 'same elements in a new shape (row-major order
   (inShape, outShape, _a, v) => reshapeView(inShape, outShape, v),
   (b, _ct, n) => [b.op('reshape', [_ct], { shape: n.inTypes[0]!.shape })],
   (k) => { const s = k.shape(0, 3, 4); return { shapes: [s], attrs: { shape: [s.reduce((p, q) => p * q, 1)] } }; },
-  { collapse: (_inner, outer) => outer, noop: (t, a) => sameDims(t.shape, dims(a, 'shape')) });
+  { collapse: (_inner, outer) => outer, noop: (t, a) => sameDims(t.shape, dims(a, 'shape')), rows: reshapeRows });
 
 const transpose = viewOp('transpose', 'permute axes: out axis i is input axis perm[i]',
   ([x], a) => {
@@ -100,7 +101,7 @@ const transpose = viewOp('transpose', 'permute axes: out axis i is input axis pe
   // transpose(transpose(x, p1), p2) = transpose(x, p1 ∘ p2)
   {
     collapse: (inner, outer) => ({ perm: ints(outer, 'perm').map((i) => ints(inner, 'perm')[i]!) }), noop: (_t, a) => ints(a, 'perm').every((p, i) => p === i),
-    stacked: (a) => ({ perm: [0, ...ints(a, 'perm').map((p) => p + 1)] }),
+    stacked: (a) => ({ perm: [0, ...ints(a, 'perm').map((p) => p + 1)] }), rows: transposeRows,
   });
 
 const broadcastTo = viewOp('broadcast_to', 'stretch size-1 axes and add leading axes (NumPy rules)',
@@ -117,7 +118,7 @@ const broadcastTo = viewOp('broadcast_to', 'stretch size-1 axes and add leading 
   },
   (b, ct, n) => [unbroadcast(b, ct, n.type.shape, n.inTypes[0]!.shape)],
   (k) => { const s = k.shape(1, 3, 4); return { shapes: [s.map((d) => (k.bool() ? 1 : d))], attrs: { shape: [k.int(1, 3), ...s] } }; },
-  { collapse: (_inner, outer) => outer, noop: (t, a) => sameDims(t.shape, dims(a, 'shape')) });
+  { collapse: (_inner, outer) => outer, noop: (t, a) => sameDims(t.shape, dims(a, 'shape')), rows: broadcastToRows });
 
 // slice: begin (ints; a negative begin counts from the end of its axis, so `x[-1]` works on a symbolic
 // axis T) and end (dims, so `x[:, 0:B]`-style full ranges of symbolic axes work), step 1.
@@ -160,7 +161,7 @@ const slice = viewOp('slice', 'contiguous sub-range begin ≤ i < end on every a
     const fromEnd = k.bool();
     return { shapes: [s], attrs: { begin: fromEnd ? begin.map((x, i) => x - s[i]!) : begin, end: s.map((d, i) => k.int(begin[i]! + 1, d)) } };
   },
-  { window: (t, a) => ints(a, 'begin').map((x, i) => beginDim(t.shape[i]!, x)) });
+  { window: (t, a) => ints(a, 'begin').map((x, i) => beginDim(t.shape[i]!, x)), rows: sliceRows });
 
 const piecesEval = (fill: number, pieces: (inShapes: readonly (readonly number[])[], a: Attrs) => readonly (readonly number[])[]): OpDef['eval'] => (ins, a, out) => {
   const r = nd(out.shape);
@@ -185,7 +186,7 @@ const pad: OpDef = {
   },
   eval: piecesEval(0, padPieces),
   emit: { kind: 'pieces', fill: 0, pieces: padPieces },
-  algebra: { regions: (_ins, a) => [ints(a, 'before')] },
+  algebra: { regions: (_ins, a) => [ints(a, 'before')], rows: padRows },
   vjp: (b, ct, n) => {
     const before = ints(n.attrs, 'before');
     return [b.op('slice', [ct], { begin: before, end: n.inTypes[0]!.shape.map((d, i) => dimAdd(d, before[i]!)) })];
@@ -219,7 +220,7 @@ const concat: OpDef = {
   },
   eval: piecesEval(0, concatPieces),
   emit: { kind: 'pieces', fill: 0, pieces: concatPieces },
-  algebra: { regions: (ins, a) => concatOffsets(ins.map((t) => t.shape), a) },
+  algebra: { regions: (ins, a) => concatOffsets(ins.map((t) => t.shape), a), rows: concatRows },
   vjp: (b, ct, n) => {
     const starts = concatOffsets(n.inTypes.map((t) => t.shape), n.attrs);
     return n.inTypes.map((t, k) => {

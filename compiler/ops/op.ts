@@ -242,7 +242,19 @@ export interface Algebra {
   readonly stackSum?: (b: GradBuilder, stacked: readonly Value[]) => Value | undefined;
   /** Whether f(x…) > 0 everywhere, given which inputs are known positive. */
   readonly positive?: (inputsPositive: readonly boolean[]) => boolean;
+  /**
+   * Row independence along an axis of the result (ops/rows.ts; elementwise ops have a default): how one
+   * row of the result is computed from one row of each input, or undefined when rows mix.
+   */
+  readonly rows?: (n: NodeView, axis: number) => RowRule | undefined;
 }
+
+/**
+ * Row i of a result along an axis = the same op, with `attrs`, applied to row i of each input along
+ * `row`, or to the whole input (the same for every row; `drop`: a size-1 axis removed first).
+ */
+export type RowInput = { readonly row: number } | { readonly whole: true; readonly drop?: number };
+export interface RowRule { readonly inputs: readonly RowInput[]; readonly attrs: Attrs }
 
 /** What a stabilizing rewrite may ask about values and build (passes/stabilize.ts implements it). */
 export interface Rewriter extends GradBuilder {

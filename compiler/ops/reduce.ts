@@ -7,6 +7,7 @@ import type { Shape } from '../types/types.js';
 import { add, div, mul, toF32 } from './helpers.js';
 import { forEachIndex, nd, size, contiguousStrides } from './ndarray.js';
 import type { Attrs, GenKit, GradBuilder, NdArray, OpDef, Value } from './op.js';
+import { reduceRows } from './rows.js';
 
 const axesOf = (a: Attrs): number[] => [...(a['axes'] as readonly number[])];
 const keep = (a: Attrs): boolean => a['keepdims'] === true;
@@ -53,7 +54,7 @@ const reduce = (name: string, doc: string, identity: number, f: (acc: number, v:
   vjp,
   differentiable: true,
   gen: genReduce,
-  algebra: { positive: ([x]) => x! },
+  algebra: { positive: ([x]) => x!, rows: reduceRows },
   // sum(x, axis = all, keepdims = false)
   call: { params: [{ name: 'x', kind: 'tensor' }, { name: 'axis', kind: 'axes', attr: 'axes', optional: true }, { name: 'keepdims', kind: 'bool', optional: true }] },
   ...(name === 'max' ? { domain: 'away-from-ties' as const, differs: 'the max of an empty axis is −∞, its identity; torch.amax raises an error' } : {}),

@@ -9,8 +9,9 @@ import { lowerCustom } from './lowerCustom.js';
 import { order } from './order.js';
 import type { Pass } from './pass.js';
 import { simplify } from './simplify.js';
+import { sinkRows } from './sinkRows.js';
 import { stabilize } from './stabilize.js';
 
 export const PIPELINE: readonly Pass[] = [lowerCustom, simplify, fold, cse, simplify, dce, order];
 
-export const PRE_GRAD: readonly Pass[] = [fold, stabilize];
+export const PRE_GRAD: readonly Pass[] = [fold, stabilize, sinkRows];
