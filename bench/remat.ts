@@ -24,14 +24,22 @@ export const rematSource = (checkpoint: number, T = REMAT.T): string => {
 };
 
 export interface RematRow {
-  readonly checkpoint: number; readonly stepMs: number; readonly arenaBytes: number; readonly peakLiveBytes: number; readonly compileMs: number;
+  readonly checkpoint: number;
+  readonly stepMs: number;
+  readonly arenaBytes: number;
+  readonly peakLiveBytes: number;
+  readonly compileMs: number;
 }
 
 export const rematBatch = (T = REMAT.T, B = REMAT.B): Record<string, Tensor> => {
   // letters 1–26 in words of 3 to 9, separated by 0; the next character as the target
-  const x = new Int32Array(B * T), y = new Int32Array(B * T);
+  const x = new Int32Array(B * T),
+    y = new Int32Array(B * T);
   let s = 12345;
-  const rnd = () => { s = (s * 1103515245 + 12345) % 2147483648; return s / 2147483648; };
+  const rnd = () => {
+    s = (s * 1103515245 + 12345) % 2147483648;
+    return s / 2147483648;
+  };
   for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) x[b * T + t] = rnd() < 0.15 ? 0 : 1 + Math.floor(rnd() * 26);
   for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) y[b * T + t] = t + 1 < T ? x[b * T + t + 1]! : -1;
   return { x: { data: x, shape: [B, T] }, y: { data: y, shape: [B, T] } };
@@ -47,16 +55,27 @@ export const rematReport = (checkpoints: readonly number[] = [0, 8, 16, 32, 64],
     trainer.step(batch);
     return { checkpoint, trainer, plan: spec.plan, compileMs, times: [] as number[] };
   });
-  for (let p = 0; p < passes; p++) for (const s of steps) s.times.push(pass(() => { s.trainer.step(batch); }, minSeconds));
+  for (let p = 0; p < passes; p++)
+    for (const s of steps)
+      s.times.push(
+        pass(() => {
+          s.trainer.step(batch);
+        }, minSeconds),
+      );
   return steps.map((s) => ({
-    checkpoint: s.checkpoint, stepMs: median(s.times) * 1000, arenaBytes: s.plan.arenaSize * 4, peakLiveBytes: s.plan.peakLive * 4, compileMs: s.compileMs,
+    checkpoint: s.checkpoint,
+    stepMs: median(s.times) * 1000,
+    arenaBytes: s.plan.arenaSize * 4,
+    peakLiveBytes: s.plan.peakLive * 4,
+    compileMs: s.compileMs,
   }));
 };
 
 /** The checkpointed rows that meet the target (arena < 8 MiB at ≤ 1.4× storing's step time), best time first. */
 export const rematTarget = (rows: readonly RematRow[]): { readonly ok: boolean; readonly best?: RematRow } => {
   const base = rows.find((r) => r.checkpoint === 0);
-  const meets = rows.filter((r) => r.checkpoint > 0 && base && r.arenaBytes < REMAT_TARGET.arenaBytes && r.stepMs <= REMAT_TARGET.timeRatio * base.stepMs)
+  const meets = rows
+    .filter((r) => r.checkpoint > 0 && base && r.arenaBytes < REMAT_TARGET.arenaBytes && r.stepMs <= REMAT_TARGET.timeRatio * base.stepMs)
     .sort((a, b) => a.stepMs - b.stepMs);
   return meets.length ? { ok: true, best: meets[0]! } : { ok: false };
 };
@@ -67,15 +86,29 @@ export const printRematReport = (rows: readonly RematRow[]): void => {
   const base = rows.find((r) => r.checkpoint === 0) ?? rows[0]!;
   const mib = (b: number) => `${(b / 1048576).toFixed(2)} MiB`;
   console.log(`\nrematerialization: examples/char_lstm.dlm training (embedding 24, LSTM 96, 27 classes, T ${REMAT.T}, B ${REMAT.B}), Adam`);
-  const heads = [['step ms', 9], ['× stored', 9], ['arena', 10], ['× stored', 9], ['live peak', 10], ['× stored', 9], ['compile ms', 10]] as const;
+  const heads = [
+    ['step ms', 9],
+    ['× stored', 9],
+    ['arena', 10],
+    ['× stored', 9],
+    ['live peak', 10],
+    ['× stored', 9],
+    ['compile ms', 10],
+  ] as const;
   console.log(`  ${'scan'.padEnd(18)} ${heads.map(([h, w]) => h.padStart(w)).join(' ')}  target`);
   for (const r of rows) {
     const name = r.checkpoint ? `checkpoint = ${r.checkpoint}` : 'every step stored';
     const ratio = (a: number, b: number) => `${(a / b).toFixed(2).padStart(8)}×`;
     const meets = r.arenaBytes < REMAT_TARGET.arenaBytes && r.stepMs <= REMAT_TARGET.timeRatio * base.stepMs;
-    const cells = [r.stepMs.toFixed(1).padStart(9), ratio(r.stepMs, base.stepMs),
-      mib(r.arenaBytes).padStart(10), ratio(r.arenaBytes, base.arenaBytes), mib(r.peakLiveBytes).padStart(10), ratio(r.peakLiveBytes, base.peakLiveBytes),
-      r.compileMs.toFixed(0).padStart(10)];
+    const cells = [
+      r.stepMs.toFixed(1).padStart(9),
+      ratio(r.stepMs, base.stepMs),
+      mib(r.arenaBytes).padStart(10),
+      ratio(r.arenaBytes, base.arenaBytes),
+      mib(r.peakLiveBytes).padStart(10),
+      ratio(r.peakLiveBytes, base.peakLiveBytes),
+      r.compileMs.toFixed(0).padStart(10),
+    ];
     console.log(`  ${name.padEnd(18)} ${cells.join(' ')}  ${r.checkpoint ? (meets ? 'PASS' : 'MISS') : ''}`);
   }
   const t = rematTarget(rows);

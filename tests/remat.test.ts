@@ -35,15 +35,22 @@ const expectSame = (a: Record<string, ArrayLike<number>>, b: Record<string, Arra
 
 describe('checkpoint = k: the gradients of storing every step', () => {
   test('random loop bodies, every k from 1 to past T, symbolic and concrete T (compiled float64)', () => {
-    fc.assert(fc.property(bodyArb, fc.integer({ min: 1, max: 7 }), fc.nat(50), fc.boolean(), (g, k, seed, concrete) => {
-      const base = bodySource(g);
-      const src = concrete ? base.replace(/\bT\b/g, String(g.T)) : base;
-      const x = seqInput(g.axis1 ? [2, g.T, 3] : [g.T, 2, 3], seed);
-      const grads = (s: string) => compileOk(s).model(undefined, { seed }).valueAndGrad({ x }, { precision: 'f64', wrt: ['x'] });
-      const want = grads(src), got = grads(withCheckpoint(src, k));
-      expect(got.loss).toBe(want.loss);
-      expectSame(want.grads, got.grads, `k = ${k}, T = ${g.T}${concrete ? '' : ' (symbolic)'}\n${withCheckpoint(src, k)}`);
-    }), { numRuns: 14, seed: 20261201 });
+    fc.assert(
+      fc.property(bodyArb, fc.integer({ min: 1, max: 7 }), fc.nat(50), fc.boolean(), (g, k, seed, concrete) => {
+        const base = bodySource(g);
+        const src = concrete ? base.replace(/\bT\b/g, String(g.T)) : base;
+        const x = seqInput(g.axis1 ? [2, g.T, 3] : [g.T, 2, 3], seed);
+        const grads = (s: string) =>
+          compileOk(s)
+            .model(undefined, { seed })
+            .valueAndGrad({ x }, { precision: 'f64', wrt: ['x'] });
+        const want = grads(src),
+          got = grads(withCheckpoint(src, k));
+        expect(got.loss).toBe(want.loss);
+        expectSame(want.grads, got.grads, `k = ${k}, T = ${g.T}${concrete ? '' : ' (symbolic)'}\n${withCheckpoint(src, k)}`);
+      }),
+      { numRuns: 14, seed: 20261201 },
+    );
   }, 60_000);
 
   test('agrees with finite differences (float64) and the compiled float32 gradient (gradcheck)', () => {
@@ -86,14 +93,21 @@ const hvp = (m: Model, v: Record<string, Float64Array>, x: { data: Float32Array;
   const ps = ir.params.map((p) => p.id);
   const g = gradientsOf(b, ir.losses[0]!.id, ps);
   const vs = ir.params.map((p) => b.input(`v:${p.name}`, 'input', p.type, p.span));
-  const gv = b.at(ir.span, () => g.map((gi, i) => b.op('sum', [b.op('mul', [gi, vs[i]!])], { axes: [...b.type(gi).shape.keys()], keepdims: false }))
-    .reduce((acc, s) => b.op('add', [acc, s])));
+  const gv = b.at(ir.span, () =>
+    g
+      .map((gi, i) => b.op('sum', [b.op('mul', [gi, vs[i]!])], { axes: [...b.type(gi).shape.keys()], keepdims: false }))
+      .reduce((acc, s) => b.op('add', [acc, s])),
+  );
   const hv = gradientsOf(b, gv, ps);
-  const f = b.finish('hvp', ir.params.map((p, i) => ({ name: p.name, id: hv[i]! })));
+  const f = b.finish(
+    'hvp',
+    ir.params.map((p, i) => ({ name: p.name, id: hv[i]! })),
+  );
   const feed = Object.fromEntries([
     ['x', nd(x.shape, Float64Array.from(x.data))],
     ...ir.params.flatMap((p) => [
-      [p.name, nd(p.type.shape as number[], Float64Array.from(m.params[p.name]!))], [`v:${p.name}`, nd(p.type.shape as number[], v[p.name]!)],
+      [p.name, nd(p.type.shape as number[], Float64Array.from(m.params[p.name]!))],
+      [`v:${p.name}`, nd(p.type.shape as number[], v[p.name]!)],
     ]),
   ]);
   return Object.fromEntries(Object.entries(interpret(f, feed, bindInputs(f, { x }).env).outputs).map(([k, a]) => [k, a.data]));
@@ -122,14 +136,21 @@ describe('second order through a checkpointed loop', () => {
 // memory: tests/remat_sink.test.ts (char_lstm at T = 512 under 8 MiB)
 
 describe('checkpoint diagnostics', () => {
-  test.each([['2.5', 'E0310'], ['-1', 'E0310'], ['T', 'E0310'], ['x', 'E0310'], ['1000000000', 'E0310']])('checkpoint = %s is %s', (k, code) => {
+  test.each([
+    ['2.5', 'E0310'],
+    ['-1', 'E0310'],
+    ['T', 'E0310'],
+    ['x', 'E0310'],
+    ['1000000000', 'E0310'],
+  ])('checkpoint = %s is %s', (k, code) => {
     const ds = compileErr(`model M {\n  input x: f32[T, 3]\n  fn step(c, xt) = tanh(c + xt)\n  output y = scan(step, [0, 0, 0], x, checkpoint = ${k})\n}`);
     expect(ds[0]!.code).toBe(code);
     expect(ds[0]!.message).toContain('checkpoint');
   });
   test('checkpoint with truncate is E0311', () => {
-    const ds = compileErr('model M {\n  input x: f32[T, 3]\n  fn step(c, xt) = tanh(c + xt)\n'
-      + '  output y = scan(step, [0, 0, 0], x, truncate = 2, checkpoint = 2)\n}');
+    const ds = compileErr(
+      'model M {\n  input x: f32[T, 3]\n  fn step(c, xt) = tanh(c + xt)\n' + '  output y = scan(step, [0, 0, 0], x, truncate = 2, checkpoint = 2)\n}',
+    );
     expect(ds.map((d) => d.code)).toEqual(['E0311']);
   });
 });

@@ -18,15 +18,33 @@ import { compileOk } from './helpers/compile.js';
 
 const B = 2;
 // [B, T, 3] (or [T, B, 3] when the loop runs over axis 0) from x and the ids
-const PRE = ['x', 'x @ W + b', 'tanh(x) @ W', 'gather(E, ids) @ W + b', '(x * gather(E, ids)) @ W', 'concat([x, gather(E, ids)], axis = 2) @ W2',
-  'relu(x @ W) * sigmoid(b)'];
+const PRE = [
+  'x',
+  'x @ W + b',
+  'tanh(x) @ W',
+  'gather(E, ids) @ W + b',
+  '(x * gather(E, ids)) @ W',
+  'concat([x, gather(E, ids)], axis = 2) @ W2',
+  'relu(x @ W) * sigmoid(b)',
+];
 // over the states hs [B, T, 4]: row-wise pieces, then one that is not (mean over time, the last step, a window)
 const POST = ['hs @ R + rb', 'tanh(hs) * v', 'log_softmax(hs @ R, axis = 2)', 'hs * hs', 'sum(hs * v, axis = 2, keepdims = true)', 'maximum(hs, 0.1) @ R'];
-const MIXED = ['mean(hs, axis = 1, keepdims = true)', 'square(hs - mean(hs, axis = 1, keepdims = true))', 'hs[:, -1:]', 'hs[:, 0:1] * hs[:, -1:]',
-  'cumsum(hs, axis = 1)'];
+const MIXED = [
+  'mean(hs, axis = 1, keepdims = true)',
+  'square(hs - mean(hs, axis = 1, keepdims = true))',
+  'hs[:, -1:]',
+  'hs[:, 0:1] * hs[:, -1:]',
+  'cumsum(hs, axis = 1)',
+];
 const sinkArb = fc.record({
-  pre: fc.nat(PRE.length - 1), post: fc.nat(POST.length - 1), mixed: fc.nat(MIXED.length - 1), withMixed: fc.boolean(),
-  T: fc.integer({ min: 2, max: 7 }), k: fc.integer({ min: 1, max: 4 }), reverse: fc.boolean(), labels: fc.boolean(),
+  pre: fc.nat(PRE.length - 1),
+  post: fc.nat(POST.length - 1),
+  mixed: fc.nat(MIXED.length - 1),
+  withMixed: fc.boolean(),
+  T: fc.integer({ min: 2, max: 7 }),
+  k: fc.integer({ min: 1, max: 4 }),
+  reverse: fc.boolean(),
+  labels: fc.boolean(),
 });
 type Sink = typeof sinkArb extends fc.Arbitrary<infer G> ? G : never;
 
@@ -71,28 +89,48 @@ const forward = (m: Model, feed: ReturnType<typeof batch>) => {
 const model = (src: string, sink: boolean) =>
   compileOk(`import nn\n${src}`).model(undefined, { seed: 2, ...(sink ? {} : { passes: { disable: ['sinkRows'] } }) });
 
+// char_lstm (examples/char_lstm.dlm) at sequence length T, batch 16
+const charLstm = (T: number, k: number) => `import nn
+import seq
+model CharLSTM {
+  input  x: i32[B, ${T}]
+  target y: i32[B, ${T}]
+  layer embed = nn.Embedding(27, 24)
+  layer cell = seq.LSTMCell(24, 96, forget_bias = 1.0)
+  layer readout = nn.Dense(96, 27)
+  let states = seq.lstm(cell, embed(x), seq.zeros_state(x, 96), seq.zeros_state(x, 96), checkpoint = ${k})
+  output logits = readout(states[0])
+  loss nn.sequence_cross_entropy(logits, y)
+  optimizer adam(lr = 0.01)
+}`;
+
 describe('sinkRows', () => {
   test('random row-wise pieces around a checkpointed loop: the same forward values, the gradients of storing every step', () => {
-    fc.assert(fc.property(sinkArb, fc.nat(20), (g, seed) => {
-      const feed = batch(g, seed);
-      const src = source(g, g.k);
-      const sunk = model(src, true), plain = model(src, false);
-      // the pass moved something (the loop's sequences or results changed), unless k ≥ T leaves the loop as it is
-      const loops = (m: Model) => m.ir.fn.nodes.filter((n) => n.op === 'scan').map((n) => JSON.stringify([n.inputs.length, n.attrs['carries']]));
-      if (g.k < g.T) expect(loops(sunk)).not.toEqual(loops(plain));
-      verify(sunk.ir.fn);
-      const a = forward(plain, feed), c = forward(sunk, feed);
-      for (const k of Object.keys(a)) expect([...c[k]!.data], `${k}\n${src}`).toEqual([...a[k]!.data]);
-      const stored = model(source(g, 0), true).valueAndGrad(feed, { precision: 'f64', wrt: ['x'] });
-      const got = sunk.valueAndGrad(feed, { precision: 'f64', wrt: ['x'] });
-      expect(Math.abs(got.loss - stored.loss)).toBeLessThanOrEqual(1e-12 * (1 + Math.abs(stored.loss)));
-      for (const [name, want] of Object.entries(stored.grads)) {
-        const have = got.grads[name]!;
-        for (let i = 0; i < want.length; i++) {
-          if (!(Math.abs(have[i]! - want[i]!) <= 1e-11 * (1 + Math.abs(want[i]!)))) throw new Error(`${name}[${i}]: ${have[i]} vs ${want[i]} stored\n${src}`);
+    fc.assert(
+      fc.property(sinkArb, fc.nat(20), (g, seed) => {
+        const feed = batch(g, seed);
+        const src = source(g, g.k);
+        const sunk = model(src, true),
+          plain = model(src, false);
+        // the pass moved something (the loop's sequences or results changed), unless k ≥ T leaves the loop as it is
+        const loops = (m: Model) => m.ir.fn.nodes.filter((n) => n.op === 'scan').map((n) => JSON.stringify([n.inputs.length, n.attrs['carries']]));
+        if (g.k < g.T) expect(loops(sunk)).not.toEqual(loops(plain));
+        verify(sunk.ir.fn);
+        const a = forward(plain, feed),
+          c = forward(sunk, feed);
+        for (const k of Object.keys(a)) expect([...c[k]!.data], `${k}\n${src}`).toEqual([...a[k]!.data]);
+        const stored = model(source(g, 0), true).valueAndGrad(feed, { precision: 'f64', wrt: ['x'] });
+        const got = sunk.valueAndGrad(feed, { precision: 'f64', wrt: ['x'] });
+        expect(Math.abs(got.loss - stored.loss)).toBeLessThanOrEqual(1e-12 * (1 + Math.abs(stored.loss)));
+        for (const [name, want] of Object.entries(stored.grads)) {
+          const have = got.grads[name]!;
+          for (let i = 0; i < want.length; i++) {
+            if (!(Math.abs(have[i]! - want[i]!) <= 1e-11 * (1 + Math.abs(want[i]!)))) throw new Error(`${name}[${i}]: ${have[i]} vs ${want[i]} stored\n${src}`);
+          }
         }
-      }
-    }), { numRuns: 16, seed: 17 });
+      }),
+      { numRuns: 16, seed: 17 },
+    );
   }, 60_000);
 
   test('char_lstm’s loop after the pass: the embedding, projection, readout and loss terms are in the step', () => {
@@ -107,21 +145,6 @@ describe('sinkRows', () => {
     expect(xs.map((v) => fn.nodes.find((n) => n.id === v)!.type.shape.length)).toEqual(xs.map(() => 2));
   });
 });
-
-// char_lstm (examples/char_lstm.dlm) at sequence length T, batch 16
-export const charLstm = (T: number, k: number) => `import nn
-import seq
-model CharLSTM {
-  input  x: i32[B, ${T}]
-  target y: i32[B, ${T}]
-  layer embed = nn.Embedding(27, 24)
-  layer cell = seq.LSTMCell(24, 96, forget_bias = 1.0)
-  layer readout = nn.Dense(96, 27)
-  let states = seq.lstm(cell, embed(x), seq.zeros_state(x, 96), seq.zeros_state(x, 96), checkpoint = ${k})
-  output logits = readout(states[0])
-  loss nn.sequence_cross_entropy(logits, y)
-  optimizer adam(lr = 0.01)
-}`;
 
 describe('memory: issue 17’s target', () => {
   test('char_lstm’s training step at T = 512, batch 16, checkpoint = 16 plans an arena under 8 MiB (storing every step: over 40 MiB)', () => {

@@ -39,7 +39,8 @@ const aligned = (shape: readonly Dim[], outRank: number, axis: number, extent: D
 
 /** sum/max over axes that do not include the row axis. */
 export const reduceRows = (n: NodeView, axis: number): RowRule | undefined => {
-  const axes = ints(n.attrs, 'axes'), keep = n.attrs['keepdims'] === true;
+  const axes = ints(n.attrs, 'axes'),
+    keep = n.attrs['keepdims'] === true;
   const kept = [...n.inTypes[0]!.shape.keys()].filter((d) => keep || !axes.includes(d));
   const q = kept[axis];
   if (q === undefined || axes.includes(q)) return undefined;
@@ -47,13 +48,15 @@ export const reduceRows = (n: NodeView, axis: number): RowRule | undefined => {
 };
 
 export const transposeRows = (n: NodeView, axis: number): RowRule => {
-  const p = ints(n.attrs, 'perm'), q = p[axis]!;
+  const p = ints(n.attrs, 'perm'),
+    q = p[axis]!;
   return { inputs: [{ row: q }], attrs: { perm: without(p, axis).map((d) => (d > q ? d - 1 : d)) } };
 };
 
 /** A reshape that keeps the row axis whole: the same extent, and the same number of elements before it. */
 export const reshapeRows = (n: NodeView, axis: number): RowRule | undefined => {
-  const inShape = n.inTypes[0]!.shape, out = n.type.shape;
+  const inShape = n.inTypes[0]!.shape,
+    out = n.type.shape;
   const before = (s: readonly Dim[], i: number): Dim => s.slice(0, i).reduce<Dim>((p, d) => dimMul(p, d), 1);
   const q = inShape.findIndex((d, i) => d === out[axis] && String(before(inShape, i)) === String(before(out, axis)));
   return q < 0 ? undefined : { inputs: [{ row: q }], attrs: { shape: without(out, axis) } };
@@ -66,28 +69,31 @@ export const broadcastToRows = (n: NodeView, axis: number): RowRule => {
 
 /** A slice that takes the whole row axis. */
 export const sliceRows = (n: NodeView, axis: number): RowRule | undefined => {
-  const begin = ints(n.attrs, 'begin'), end = n.attrs['end'] as readonly Dim[];
+  const begin = ints(n.attrs, 'begin'),
+    end = n.attrs['end'] as readonly Dim[];
   if (begin[axis] !== 0 || end[axis] !== n.inTypes[0]!.shape[axis]) return undefined;
   return { inputs: [{ row: axis }], attrs: { begin: without(begin, axis), end: without(end, axis) } };
 };
 
 /** concat along another axis (every input is then read row by row). */
 export const concatRows = (n: NodeView, axis: number): RowRule | undefined => {
-  const rank = n.type.shape.length, c = ((n.attrs['axis'] as number) + rank) % rank;
+  const rank = n.type.shape.length,
+    c = ((n.attrs['axis'] as number) + rank) % rank;
   if (c === axis) return undefined;
   return { inputs: n.inTypes.map(() => ({ row: axis })), attrs: { axis: c > axis ? c - 1 : c } };
 };
 
 /** pad with no padding on the row axis. */
 export const padRows = (n: NodeView, axis: number): RowRule | undefined => {
-  const before = ints(n.attrs, 'before'), after = n.attrs['after'] as readonly Dim[];
+  const before = ints(n.attrs, 'before'),
+    after = n.attrs['after'] as readonly Dim[];
   if (before[axis] !== 0 || after[axis] !== 0) return undefined;
   return { inputs: [{ row: axis }], attrs: { before: without(before, axis), after: without(after, axis) } };
 };
 
 /** gather(table, idx): rows along an axis of the indices; the table is read whole. */
 export const gatherRows = (n: NodeView, axis: number): RowRule | undefined =>
-  (axis < n.inTypes[1]!.shape.length ? { inputs: [WHOLE, { row: axis }], attrs: n.attrs } : undefined);
+  axis < n.inTypes[1]!.shape.length ? { inputs: [WHOLE, { row: axis }], attrs: n.attrs } : undefined;
 
 /**
  * matmul along a batch axis (broadcast like elementwise ops), each operand keeping its two matrix axes;

@@ -63,11 +63,17 @@ const rowsAfter = (b: IrBuilder, n: Node, later: readonly Node[]) => {
     for (let axis = 0; axis < m.type.shape.length; axis++) {
       const r = String(m.type.shape[axis]) === String(T) ? rowsOf(def, view(b, m), axis) : undefined;
       // the loop's rows at their own axis; anything else must not depend on the loop
-      const fits = r && m.inputs.every((i, k) => {
-        const ri = r.inputs[k]!;
-        return axisOf.has(i) ? 'row' in ri && ri.row === axisOf.get(i) : !dependent.has(i);
-      });
-      if (fits) { axisOf.set(m.id, axis); rules.set(m.id, r); break; }
+      const fits =
+        r &&
+        m.inputs.every((i, k) => {
+          const ri = r.inputs[k]!;
+          return axisOf.has(i) ? 'row' in ri && ri.row === axisOf.get(i) : !dependent.has(i);
+        });
+      if (fits) {
+        axisOf.set(m.id, axis);
+        rules.set(m.id, r);
+        break;
+      }
     }
   }
   return { axisOf, rules };
@@ -76,7 +82,8 @@ const rowsAfter = (b: IrBuilder, n: Node, later: readonly Node[]) => {
 const sinkInto = (b: IrBuilder, id: Value, pinned: ReadonlySet<Value>): void => {
   const n = b.node(id);
   const s = scanInfo(n);
-  const C = s.carries, X = s.xs;
+  const C = s.carries,
+    X = s.xs;
   const later = b.nodes.slice(b.nodes.indexOf(n) + 1);
   const { axisOf, rules } = rowsAfter(b, n, later);
   const readers = new Map<Value, Value[]>();
@@ -99,7 +106,9 @@ const sinkInto = (b: IrBuilder, id: Value, pinned: ReadonlySet<Value>): void => 
   const carryT = n.inputs.slice(0, C).map((v) => b.type(v));
   const frontierT = frontier.map((v) => rowType(b.type(v), axisOf.get(v)!));
   const cIn = carryT.map((t, j) => ib.input(bodyInputName('c', j), 'input', t, n.span));
-  frontierT.forEach((t, q) => ib.input(bodyInputName('c', C + q), 'input', t, n.span));
+  frontierT.forEach((t, q) => {
+    ib.input(bodyInputName('c', C + q), 'input', t, n.span);
+  });
   const caps = [...n.inputs.slice(C + X)];
   const capIn = caps.map((v, q) => ib.input(bodyInputName('k', q), 'input', b.type(v), n.span));
   const seqs: Value[] = [];
@@ -123,18 +132,23 @@ const sinkInto = (b: IrBuilder, id: Value, pinned: ReadonlySet<Value>): void => 
   };
   const inner = new Map<Value, Value>();
   const memo = new Map<string, Value>();
-  const build = (p: Node, rule: RowRule, axis: number): Value => ib.at(p.span, () => {
-    const ins = p.inputs.map((i, k) => {
-      const ri = rule.inputs[k]!;
-      if ('row' in ri) return rowOf(i, ri.row);
-      const c = capture(i);
-      return ri.drop === undefined ? c : ib.op('reshape', [c], { shape: b.type(i).shape.filter((_, d) => d !== ri.drop) });
-    });
-    const v = ib.op(p.op, ins, rule.attrs);
-    if (!sameShape(ib.type(v), rowType(p.type, axis))) throw new InternalError(`sinkRows: a row of ${p.op} along axis ${axis} is not ${p.op} of rows`);
-    if (p.label) ib.label(v, p.label);
-    return v;
-  }, false);
+  const build = (p: Node, rule: RowRule, axis: number): Value =>
+    ib.at(
+      p.span,
+      () => {
+        const ins = p.inputs.map((i, k) => {
+          const ri = rule.inputs[k]!;
+          if ('row' in ri) return rowOf(i, ri.row);
+          const c = capture(i);
+          return ri.drop === undefined ? c : ib.op('reshape', [c], { shape: b.type(i).shape.filter((_, d) => d !== ri.drop) });
+        });
+        const v = ib.op(p.op, ins, rule.attrs);
+        if (!sameShape(ib.type(v), rowType(p.type, axis))) throw new InternalError(`sinkRows: a row of ${p.op} along axis ${axis} is not ${p.op} of rows`);
+        if (p.label) ib.label(v, p.label);
+        return v;
+      },
+      false,
+    );
   const rowOf = (v: Value, axis: number): Value => {
     const hit = inner.get(v);
     if (hit !== undefined) return hit;
@@ -149,8 +163,12 @@ const sinkInto = (b: IrBuilder, id: Value, pinned: ReadonlySet<Value>): void => 
   };
 
   const args = new Map<string, Value>();
-  cIn.forEach((v, j) => args.set(bodyInputName('c', j), v));
-  capIn.forEach((v, q) => args.set(bodyInputName('k', q), v));
+  cIn.forEach((v, j) => {
+    args.set(bodyInputName('c', j), v);
+  });
+  capIn.forEach((v, q) => {
+    args.set(bodyInputName('k', q), v);
+  });
   for (let i = 0; i < X; i++) args.set(bodyInputName('x', i), rowOf(n.inputs[C + i]!, 0));
   const outs = inlineFunction(ib, s.body, args);
   for (const m of later) {
@@ -158,20 +176,29 @@ const sinkInto = (b: IrBuilder, id: Value, pinned: ReadonlySet<Value>): void => 
     inner.set(m.id, m.op === SCAN_OUT ? outs[outWindow(m).index]! : build(m, rules.get(m.id)!, axisOf.get(m.id)!));
   }
   const results = [...outs, ...frontier.map((v) => inner.get(v)!)];
-  const built = ib.finish(s.body.name, results.map((v, q) => ({ name: `c${q}`, id: v })));
+  const built = ib.finish(
+    s.body.name,
+    results.map((v, q) => ({ name: `c${q}`, id: v })),
+  );
   // the body's inputs first (carries, sequences, captures), then its computation
   const order = (m: Node) => (m.op !== INPUT ? 3 : 'ckx'.indexOf(String(m.attrs['name']).charAt(0)));
   const body = { ...built, nodes: [...built.nodes].sort((p, q) => (order(p) === 3 && order(q) === 3 ? 0 : order(p) - order(q))) };
 
   // the new loop, in place of the old one: the same carries first, so its old results read the same
-  const inits = frontierT.map((t) => b.at(n.span, () => {
-    const z = b.num(0);
-    outer.push(z);
-    if (t.shape.length === 0) return z;
-    const full = b.op('broadcast_to', [z], { shape: t.shape });
-    outer.push(full);
-    return full;
-  }, false));
+  const inits = frontierT.map((t) =>
+    b.at(
+      n.span,
+      () => {
+        const z = b.num(0);
+        outer.push(z);
+        if (t.shape.length === 0) return z;
+        const full = b.op('broadcast_to', [z], { shape: t.shape });
+        outer.push(full);
+        return full;
+      },
+      false,
+    ),
+  );
   const keep: Keep[] = [...s.keep, ...frontier.map((): Keep => 'all')];
   const attrs = scanAttrs({ ...s, body, carries: C + frontier.length, xs: seqs.length, keep });
   b.replace({ ...n, inputs: [...n.inputs.slice(0, C), ...inits, ...seqs, ...caps], attrs });
@@ -188,11 +215,13 @@ const sinkInto = (b: IrBuilder, id: Value, pinned: ReadonlySet<Value>): void => 
   b.moveBefore(id, [...b.nodes.filter((m) => moving.has(m.id)).map((m) => m.id), ...outer]);
   // each stacked result stands where its value was: [T, row…] with the row axis moved back in place
   const next = b.nodes[b.nodes.indexOf(b.node(id)) + 1]!.id;
-  const stacked = frontier.map((_, q) => b.at(n.span, () =>
-    b.structural(SCAN_OUT, [id], { index: C + q, window: 'after' }, windowType(frontierT[q]!, 'after', s.length)), false));
+  const stacked = frontier.map((_, q) =>
+    b.at(n.span, () => b.structural(SCAN_OUT, [id], { index: C + q, window: 'after' }, windowType(frontierT[q]!, 'after', s.length)), false),
+  );
   b.moveBefore(next, stacked);
   frontier.forEach((v, q) => {
-    const m = b.node(v), a = axisOf.get(v)!;
+    const m = b.node(v),
+      a = axisOf.get(v)!;
     b.replace({ ...m, op: 'transpose', inputs: [stacked[q]!], attrs: { perm: [...m.type.shape.keys()].map((i) => (i < a ? i + 1 : i === a ? 0 : i)) } });
   });
 };
