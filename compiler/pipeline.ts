@@ -255,5 +255,5 @@ export const SWITCHABLE: readonly string[] = [...new Set([...PRE_GRAD, ...PIPELI
 export { bindInputs, locate, type ShapedInput } from './jit/bind.js';
 export { parameterMemory } from './jit/memory.js';
 export { simdHomes } from './codegen/module.js';
-export { BACKENDS, isBackend, setBackendNotes, type Backend, type BackendChoice } from './native/backend.js';
+export { BACKENDS, isBackend, setBackendNotes, setNativeThreads, type Backend, type BackendChoice } from './native/backend.js';
 export type { PassOptions } from './passes/pass.js';
