@@ -7,38 +7,13 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
 import { writeAtomic } from '../compiler/cli/io.js';
-import type { OpDef } from '../compiler/ops/op.js';
 import { OPS } from '../compiler/ops/registry.js';
 import { BUILTINS } from '../compiler/check/builtins.js';
+import { opTable } from './helpers/opsDoc.js';
 
 const README_PATH = fileURLToPath(new URL('../README.md', import.meta.url));
 let README = readFileSync(README_PATH, 'utf8');
 const WRITE = process.env['DLM_WRITE_DOCS'] === '1';
-
-const num = (x: number): string => {
-  if (Number.isNaN(x)) return 'NaN';
-  if (x === Infinity) return '∞';
-  if (x === -Infinity) return '−∞';
-  if (Object.is(x, -0)) return '−0';
-  if (Math.abs(x) === Math.PI / 2) return x < 0 ? '−π/2' : 'π/2';
-  if (x === 1 / 3) return '1/3';
-  return String(x).replace('-', '−');
-};
-const cell = (s: string): string => s.replace(/\|/g, '\\|');
-
-/** One row per primitive, in registry order. */
-const opTable = (ops: readonly OpDef[] = Object.values(OPS)): string => {
-  const rows = ops.map((op) => {
-    const vec = (v: readonly number[]) => `[${v.map(num).join(', ')}]`;
-    const attrs = (a: Readonly<Record<string, unknown>>) => Object.entries(a).map(([k, v]) => `${k} = ${String(v)}`).join(', ');
-    const special = [...(op.special ?? []).map((s) => `${op.name}(${s.at.map(num).join(', ')}) = ${num(s.out)}`),
-      ...(op.edges ?? []).map((e) => `${op.name}(${e.ins.map(vec).join(', ')}; ${attrs(e.attrs)}) = ${e.out.length === 1 ? num(e.out[0]!) : vec(e.out)}`)].join('; ');
-    const torch = [...(op.special ?? []).filter((s) => s.torch).map((s) => `${op.name}(${s.at.map(num).join(', ')}) = ${num(s.torch!.out)}: ${s.torch!.why}`),
-      ...(op.differs ? [op.differs] : [])].join('; ');
-    return `| \`${op.name}\`${op.internal ? ' (internal)' : ''} | ${cell(op.doc)} | ${cell(special || '—')} | ${cell(torch || 'same')} |`;
-  });
-  return ['| op | what it computes, conventions | special values | PyTorch, where it differs |', '|---|---|---|---|', ...rows].join('\n');
-};
 
 const between = (text: string, begin: string, end: string): string => {
   const i = text.indexOf(begin), j = text.indexOf(end, i);

@@ -10,21 +10,10 @@
 // and an index that is not integral is converted with a cast.
 import { InternalError } from '../diagnostics/diagnostic.js';
 import { ident, safeComment } from '../codegen/emitJs.js';
-import type { Expr, ExternArg, Intrinsic, Stmt } from '../loops/loops.js';
+import type { Expr, ExternArg, Stmt } from '../loops/loops.js';
+import { MATH, type MathFn } from '../ops/math.js';
 
 const CMP = new Set(['<', '<=', '>', '>=', '==', '!=']);
-
-/** C spelling of each math function for float (f32) and double (f64) modules; helpers live in the prelude. */
-const C_MATH: Record<Intrinsic, readonly [string, string]> = {
-  exp: ['expf', 'exp'], expm1: ['expm1f', 'expm1'], log: ['logf', 'log'], log1p: ['log1pf', 'log1p'], log2: ['log2f', 'log2'], log10: ['log10f', 'log10'],
-  sqrt: ['sqrtf', 'sqrt'], abs: ['fabsf', 'fabs'], sin: ['sinf', 'sin'], cos: ['cosf', 'cos'], tan: ['tanf', 'tan'],
-  asin: ['asinf', 'asin'], acos: ['acosf', 'acos'], atan: ['atanf', 'atan'], sinh: ['sinhf', 'sinh'], cosh: ['coshf', 'cosh'],
-  tanh: ['tanhf', 'tanh'], asinh: ['asinhf', 'asinh'], acosh: ['acoshf', 'acosh'], atanh: ['atanhf', 'atanh'],
-  max: ['dlm_max', 'dlm_max'], min: ['dlm_min', 'dlm_min'], trunc: ['truncf', 'trunc'], floor: ['floorf', 'floor'], ceil: ['ceilf', 'ceil'],
-  fround: ['dlm_fround', 'dlm_fround'],
-  isfinite: ['dlm_isfinite', 'dlm_isfinite'], sign: ['dlm_sign', 'dlm_sign'], pow: ['powf', 'pow'], sigmoid: ['dlm_sigmoid', 'dlm_sigmoid'],
-  erf: ['erff', 'erf'], round: ['rintf', 'rint'], uniform: ['dlm_uniform', 'dlm_uniform'],
-};
 
 /** Calls whose result is integral whatever their arguments (none today: floor and friends return real). */
 const INT_CALLS: ReadonlySet<string> = new Set();
@@ -101,7 +90,8 @@ export class CPrinter {
       case 'load': return `${ident(e.buf)}[${this.index(e.index)}]`;
       case 'negate': return `(-${this.expr(e.a)})`;
       case 'call': {
-        const fn = C_MATH[e.fn];
+        // the C name from the math table (ops/math.ts); dlm_* helpers are in the native prelude or the table's cDef
+        const fn = (MATH as Record<string, MathFn | undefined>)[e.fn]?.c;
         if (!fn) throw new InternalError(`codegen: no C function for ${String(e.fn)}`);
         return `${fn[this.real === 'f32' ? 0 : 1]}(${e.args.map((a) => this.expr(a)).join(', ')})`;
       }

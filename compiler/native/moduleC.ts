@@ -14,6 +14,7 @@ import type { MemoryPlan } from '../codegen/plan.js';
 import { lastWriter, type Schedule } from '../codegen/scheduleTypes.js';
 import type { ModuleInfo } from '../codegen/module.js';
 import { cPrelude } from '../../runtime/native/preludeC.js';
+import { mathCDefs } from '../ops/math.js';
 import { CPrinter, type CReal } from './emitC.js';
 import type { Stmt } from '../loops/loops.js';
 
@@ -56,7 +57,7 @@ export const emitCModule = (s: Schedule, plan: MemoryPlan, info: ModuleInfo, rea
   const placed: Placed[] = [];
   emitKernels(s, plan, 0, info, real, body, placed);
   const lines = [`/* ${safeComment(info.title)} */`, `/* arena: ${plan.arenaSize} elements; entry ${C_ENTRY}(threads, arena, ${s.inputs.length} inputs) */`];
-  lines.push(cPrelude(real));
+  lines.push(cPrelude(real), ...mathCDefs());
   const names = [...new Set([...placed.map((p) => ident(p.name)), ...s.inputs.map((i) => ident(i.buf))])];
   if (names.length) lines.push(`static elem ${names.map((n) => `*${n}`).join(', ')};`, '');
   lines.push(...body);

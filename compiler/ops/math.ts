@@ -1,15 +1,27 @@
-// THE table of scalar math functions. The reference interpreter calls `impl`; the JavaScript emitter
-// calls `builtin` where JavaScript has the same function, and otherwise prints `impl` itself into the
-// module's prelude (from its source text), so an algorithm is written once and the interpreter and the
-// generated code cannot drift apart. A new function is one entry here; `Intrinsic` (loops.ts) is this
-// table's keys. Every `impl` without a builtin must be self-contained: it may use only its arguments,
-// local names and `Math`/`Number`, since its text runs inside generated modules.
+// THE table of scalar math functions: one entry per function, with every spelling of it. The reference
+// interpreter calls `impl`; the JavaScript emitter calls `builtin` where JavaScript has the same
+// function, and otherwise prints `impl` itself into the module's prelude (from its source text), so an
+// algorithm is written once and the interpreter and the generated code cannot drift apart. The C printer
+// (native/emitC.ts) calls `c` (libm, or a dlm_* helper of the native prelude, or `cDef` printed into the
+// module); the exporters write an elementwise op that applies the function as `onnx` / `torch` (an op
+// whose function has neither gets an "unsupported" rule with the reason, ops/export/*Math.ts). A new
+// function is one entry here; `Intrinsic` (loops.ts) is this table's keys. Every `impl` without a
+// builtin must be self-contained: it may use only its arguments, local names and `Math`/`Number`,
+// since its text runs inside generated modules.
 
 export interface MathFn {
   /** The function itself: what the interpreter runs and, without `builtin`, what generated code runs. */
   readonly impl: (...xs: number[]) => number;
   /** A JavaScript global with exactly the same results (e.g. `Math.exp`). */
   readonly builtin?: string;
+  /** Its C name in float and in double modules. */
+  readonly c: readonly [f32: string, f64: string];
+  /** A C definition of `c` (over `real`, the module's compute type) when neither libm nor the native prelude has it. */
+  readonly cDef?: string;
+  /** The ONNX operator of one input that computes it, if there is one. */
+  readonly onnx?: string;
+  /** The PyTorch function that computes it (on a float tensor), if there is one. */
+  readonly torch?: string;
 }
 
 // σ(x) without overflow: 1/(1+e⁻ˣ) for x ≥ 0, eˣ/(1+eˣ) otherwise
@@ -73,23 +85,33 @@ function uniform(key: number, stream: number, i: number): number {
   return (h >>> 0) / 4294967296;
 }
 
-const js = (builtin: string, impl: (...xs: number[]) => number): MathFn => ({ impl, builtin });
+/** A function JavaScript has as `Math.<name>`, C as <name>f/<name>. */
+const lib = (name: keyof Math & string, more: Partial<MathFn> = {}): MathFn =>
+  ({ impl: Math[name] as (...xs: number[]) => number, builtin: `Math.${name}`, c: [`${name}f`, name], ...more });
+/** A function of this file's own (printed into JavaScript modules), with its C name. */
+const own = <F extends (...xs: number[]) => number>(impl: F, c: string | readonly [string, string], more: Partial<MathFn> = {}): MathFn & { readonly impl: F } =>
+  ({ ...more, impl, c: typeof c === 'string' ? [c, c] : c });
+const ONNX_TORCH = (onnx: string | undefined, torch: string): Partial<MathFn> => ({ ...(onnx ? { onnx } : {}), torch });
 
 export const MATH = {
-  exp: js('Math.exp', Math.exp), expm1: js('Math.expm1', Math.expm1),
-  log: js('Math.log', Math.log), log1p: js('Math.log1p', Math.log1p),
-  log2: js('Math.log2', Math.log2), log10: js('Math.log10', Math.log10),
-  sqrt: js('Math.sqrt', Math.sqrt), abs: js('Math.abs', Math.abs),
-  sin: js('Math.sin', Math.sin), cos: js('Math.cos', Math.cos), tan: js('Math.tan', Math.tan),
-  asin: js('Math.asin', Math.asin), acos: js('Math.acos', Math.acos), atan: js('Math.atan', Math.atan),
-  sinh: js('Math.sinh', Math.sinh), cosh: js('Math.cosh', Math.cosh), tanh: js('Math.tanh', Math.tanh),
-  asinh: js('Math.asinh', Math.asinh), acosh: js('Math.acosh', Math.acosh), atanh: js('Math.atanh', Math.atanh),
-  max: js('Math.max', Math.max), min: js('Math.min', Math.min),
-  trunc: js('Math.trunc', Math.trunc), floor: js('Math.floor', Math.floor), ceil: js('Math.ceil', Math.ceil),
+  exp: lib('exp'), expm1: lib('expm1', ONNX_TORCH(undefined, 'torch.expm1')),
+  log: lib('log'), log1p: lib('log1p', ONNX_TORCH(undefined, 'torch.log1p')),
+  log2: lib('log2', ONNX_TORCH(undefined, 'torch.log2')), log10: lib('log10', ONNX_TORCH(undefined, 'torch.log10')),
+  sqrt: lib('sqrt'), abs: { ...lib('abs'), c: ['fabsf', 'fabs'] },
+  sin: lib('sin'), cos: lib('cos'), tan: lib('tan', ONNX_TORCH('Tan', 'torch.tan')),
+  asin: lib('asin', ONNX_TORCH('Asin', 'torch.asin')), acos: lib('acos', ONNX_TORCH('Acos', 'torch.acos')), atan: lib('atan', ONNX_TORCH('Atan', 'torch.atan')),
+  sinh: lib('sinh', ONNX_TORCH('Sinh', 'torch.sinh')), cosh: lib('cosh', ONNX_TORCH('Cosh', 'torch.cosh')), tanh: lib('tanh'),
+  asinh: lib('asinh', ONNX_TORCH('Asinh', 'torch.asinh')), acosh: lib('acosh', ONNX_TORCH('Acosh', 'torch.acosh')),
+  atanh: lib('atanh', ONNX_TORCH('Atanh', 'torch.atanh')),
+  max: { ...lib('max'), c: ['dlm_max', 'dlm_max'] }, min: { ...lib('min'), c: ['dlm_min', 'dlm_min'] },
+  trunc: lib('trunc', ONNX_TORCH(undefined, 'torch.trunc')), floor: lib('floor', ONNX_TORCH('Floor', 'torch.floor')),
+  ceil: lib('ceil', ONNX_TORCH('Ceil', 'torch.ceil')),
   // rounding to float32 (upsample's nearest indices are computed in float32, as PyTorch's)
-  fround: js('Math.fround', Math.fround),
-  isfinite: { impl: isfinite },
-  sign: { impl: sign }, pow: { impl: pow }, sigmoid: { impl: sigmoid }, erf: { impl: erf }, round: { impl: round }, uniform: { impl: uniform },
+  fround: { ...lib('fround'), c: ['dlm_fround', 'dlm_fround'] },
+  isfinite: own(isfinite, 'dlm_isfinite', ONNX_TORCH(undefined, 'torch.isfinite')),
+  sign: own(sign, 'dlm_sign'), pow: own(pow, ['powf', 'pow']), sigmoid: own(sigmoid, 'dlm_sigmoid'),
+  erf: own(erf, ['erff', 'erf'], ONNX_TORCH('Erf', 'torch.erf')), round: own(round, ['rintf', 'rint'], ONNX_TORCH('Round', 'torch.round')),
+  uniform: own(uniform, 'dlm_uniform'),
 } satisfies Record<string, MathFn>;
 
 export type MathName = keyof typeof MATH;
@@ -99,3 +121,6 @@ export const mathFn = (name: MathName): MathFn => MATH[name];
 /** The prelude lines defining every table function that has no JavaScript builtin. */
 export const mathPrelude = (): string[] =>
   Object.entries(MATH).flatMap(([name, f]: [string, MathFn]) => (f.builtin ? [] : [`const ${name} = (${f.impl.toString()});`]));
+
+/** The C definitions of the table functions that bring their own (`cDef`), for every native module. */
+export const mathCDefs = (): string[] => Object.values(MATH as Record<string, MathFn>).flatMap((f) => (f.cDef ? [f.cDef] : []));

@@ -3,6 +3,7 @@
 import type { Expr, Stmt } from '../loops/loops.js';
 import type { ShapeError } from '../types/shapes.js';
 import type { Dim, DType, TensorType } from '../types/types.js';
+import type { MathName } from './math.js';
 
 /** A nested IR function (the body of a loop); ops/ only carries it, ir/scan.ts gives it its type. */
 export interface SubFunction { readonly name: string; readonly nodes: readonly unknown[] }
@@ -190,6 +191,8 @@ export interface OpDef {
    * check/builtins.ts that lowers a richer call to it (conv2d, pad, argmax, argsort, linrec).
    */
   readonly internal?: boolean;
+  /** The math-table function it applies elementwise (one input), if any: export rules derive from its spellings. */
+  readonly math?: MathName;
   /** Its call from .dlm when it takes compile-time arguments (see Signature); public ops only. */
   readonly call?: Signature;
   /** Algebraic facts the simplifier may use (it never names ops itself). */

@@ -11,9 +11,6 @@ import type { OpDef } from './op.js';
 /** murmur3-style finalizer over the three 32-bit words; returns a uniform double in [0, 1) (ops/math.ts). */
 export const uniformHash = MATH.uniform.impl;
 
-/** The same function as JavaScript source, as the generated module's prelude defines it. */
-export const UNIFORM_JS = `const uniform = (${MATH.uniform.impl.toString()});`;
-
 export const UNIFORM: OpDef = {
   name: 'uniform',
   arity: 1,

@@ -48,6 +48,7 @@ export const unary = (name: string, spec: UnarySpec): OpDef => {
   ...(s.algebra ? { algebra: s.algebra } : {}),
   ...(s.special ? { special: s.special } : {}),
   ...(s.call ? { call: s.call } : {}),
+  ...(s.math ? { math: s.math } : {}),
   };
 };
 

@@ -1,9 +1,17 @@
-// PyTorch rules for the elementwise math primitives of ops/unaryMath.ts: each is torch.<name> on the
-// operand as float (their special values are torch's, checked by tests/torch.test.ts).
+// PyTorch rules for the elementwise math primitives: an op applying a function of the math table
+// (ops/math.ts) is that function's `torch` spelling on the operand as float, or unsupported when it names
+// none (their special values are torch's, checked by tests/torch.test.ts). torch.ts's rules take precedence.
+import { MATH, type MathFn } from '../math.js';
+import { OPS } from '../registry.js';
 import type { TorchRule } from './torchApi.js';
 
-const NAMES = ['log1p', 'expm1', 'erf', 'tan', 'asin', 'acos', 'atan', 'sinh', 'cosh', 'asinh', 'acosh', 'atanh',
-  'floor', 'ceil', 'round', 'trunc', 'isnan', 'isinf', 'isfinite', 'log2', 'log10'] as const;
+const fn = (f: string): TorchRule => ({ emit: (py) => `${f}(${py.tensorAs(0, 'f32')})` });
 
-export const TORCH_MATH_RULES: Readonly<Record<string, TorchRule>> = Object.fromEntries(
-  NAMES.map((name): [string, TorchRule] => [name, { emit: (py) => `torch.${name}(${py.tensorAs(0, 'f32')})` }]));
+export const TORCH_MATH_RULES: Readonly<Record<string, TorchRule>> = {
+  ...Object.fromEntries(Object.values(OPS).flatMap((op): [string, TorchRule][] => {
+    if (!op.math) return [];
+    const f: MathFn = MATH[op.math];
+    return [[op.name, f.torch ? fn(f.torch) : { unsupported: `${op.name} has no PyTorch form: torch has no function for ${op.math}` }]];
+  })),
+  isnan: fn('torch.isnan'), isinf: fn('torch.isinf'),
+};
