@@ -61,7 +61,10 @@ describe('a new elementwise primitive from its op entry and its math-table entry
 
   test('its derivative rule agrees with central finite differences, alone and inside a model', () => {
     let seed = 1;
-    const rand = () => ((seed = (seed * 16807) % 2147483647) / 2147483647) * 2 - 1;
+    const rand = () => {
+      seed = (seed * 16807) % 2147483647;
+      return (seed / 2147483647) * 2 - 1;
+    };
     const r = checkVjp(BENT, { shapes: [[5]], attrs: {} }, ['f32'], [Float64Array.from([-2, -0.3, 0.1, 0.7, 3])], rand);
     expect(r.ok, `numeric ${r.numeric} vs symbolic ${r.symbolic}`).toBe(true);
     expect(gradcheck(program().model(), { dims: { B: 2 } }).ok).toBe(true);

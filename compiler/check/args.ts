@@ -23,7 +23,7 @@ export const checkArity = (x: ExprElab, a: CallArgs, span: Span, fn: string, nam
   return true;
 };
 
-export const tensorArg = (x: ExprElab, a: CallArgs, i: number, name: string, span: Span): number | undefined => {
+export const tensorArg = (x: ExprElab, a: CallArgs, i: number, name: string, _span: Span): number | undefined => {
   const g = arg(a, i, name);
   return g ? x.c.tensor(g.v, g.span) : undefined;
 };
