@@ -97,7 +97,12 @@ const printMember = (m: A.ModelMember | A.LayerMember, indent: string): string =
     case 'SubLayer': return `${indent}layer ${m.name.name} = ${printExpr(m.ctor, indent)}`;
     case 'Let': return `${indent}let ${m.name.name} = ${printExpr(m.value, indent)}`;
     case 'Output': return `${indent}output ${m.name.name} = ${printExpr(m.value, indent)}`;
-    case 'Loss': return `${indent}loss ${m.name ? `${m.name.name} = ` : ''}${printExpr(m.value, indent)}${m.trains ? ` trains ${m.trains.map((t) => printExpr(t, indent)).join(', ')}` : ''}${m.optimizer ? ` with ${printExpr(m.optimizer, indent)}${printGroups(m.optimizerGroups, indent)}` : ''}`;
+    case 'Loss': {
+      const name = m.name ? `${m.name.name} = ` : '';
+      const trains = m.trains ? ` trains ${m.trains.map((t) => printExpr(t, indent)).join(', ')}` : '';
+      const optimizer = m.optimizer ? ` with ${printExpr(m.optimizer, indent)}${printGroups(m.optimizerGroups, indent)}` : '';
+      return `${indent}loss ${name}${printExpr(m.value, indent)}${trains}${optimizer}`;
+    }
     case 'Optimizer': return `${indent}optimizer ${printExpr(m.value, indent)}${printGroups(m.groups, indent)}`;
     case 'Train': return `${indent}train {\n${m.settings.map((t) => `${indent}  ${t.name.name} = ${printExpr(t.value, indent + '  ')}`).join('\n')}\n${indent}}`;
     case 'Fn': return printFn(m, indent);

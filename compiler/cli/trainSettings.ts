@@ -31,7 +31,8 @@ export const validateSettings = (s: TrainSettings, flags: Partial<TrainSettings>
     const v = s[key];
     if (v === undefined) continue;
     const where = Object.hasOwn(flags, key) || !r.block ? `--${r.flag}` : `train setting '${r.block}'`;
-    const range = `${r.int ? 'an integer' : 'a number'} ${r.strict ? '>' : '≥'} ${r.min}${r.max !== undefined ? ` and ${r.maxStrict ? '<' : '≤'} ${r.max}` : ''}`;
+    const upper = r.max !== undefined ? ` and ${r.maxStrict ? '<' : '≤'} ${r.max}` : '';
+    const range = `${r.int ? 'an integer' : 'a number'} ${r.strict ? '>' : '≥'} ${r.min}${upper}`;
     const n = v as number;
     const bad = typeof v !== 'number' || !Number.isFinite(n) || (r.int && !Number.isSafeInteger(n)) || (r.strict ? n <= r.min : n < r.min)
       || (r.max !== undefined && (r.maxStrict ? n >= r.max : n > r.max));

@@ -119,7 +119,8 @@ describe('safetensors checkpoints', () => {
     const bytes = readFileSync(p);
     const n = Number(bytes.readBigUInt64LE(0));
     expect(n % 8).toBe(0);
-    expect(JSON.parse(bytes.subarray(8, 8 + n).toString()).w).toEqual({ dtype: 'F32', shape: [2, 2], data_offsets: [12, 28] }); // sorted by name: n (4 bytes), s (8), w
+    // sorted by name: n (4 bytes), s (8), w
+    expect(JSON.parse(bytes.subarray(8, 8 + n).toString()).w).toEqual({ dtype: 'F32', shape: [2, 2], data_offsets: [12, 28] });
   });
 
   test('a truncated file is a clear error naming it', () => {

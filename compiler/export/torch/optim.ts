@@ -37,10 +37,12 @@ export const optimizerSection = (model: Model, cls: string): string[] => {
     const all = g.params.length === model.ir.params.length;
     const params = all ? 'model.parameters()' : `[${g.params.map((id) => selfPath(byId.get(id)!, false).replace(/^self/, 'model')).join(', ')}]`;
     const args = Object.entries(hyper).map(([k, v]) => `${k}=${v}`).join(', ');
+    const times = settings[`repeat_${g.name}`];
+    const repeat = typeof times === 'number' ? times : 1;
     return [
       `    # ${g.name}: ${name}(${args})${spec ? ` from ${location(spec.span)}` : ' (dlm\'s default)'}${rule.note ? `; ${rule.note}` : ''}`,
       `    params = ${params}`,
-      `    optimizers.append((${JSON.stringify(g.name)}, ${rule.make(hyper)}, ${typeof settings[`repeat_${g.name}`] === 'number' ? settings[`repeat_${g.name}`] : 1}))`,
+      `    optimizers.append((${JSON.stringify(g.name)}, ${rule.make(hyper)}, ${repeat}))`,
     ];
   });
   const clip = (k: string) => (typeof settings[k] === 'number' ? pyNumber(settings[k] as number, 'f32') : 'None');
