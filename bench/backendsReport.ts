@@ -1,7 +1,7 @@
 // The backends section's table and targets (bench/backends.ts has the workloads and the PyTorch peer):
 // each workload on each dlm backend, native also on two threads (setNativeThreads(2)), beside PyTorch
-// at 1 and 2 threads, and both on one thread by CPU time; ratios against PyTorch's better figure; the native compile time cold and cached;
-// the targets as PASS/MISS (n/a where a figure was not measured).
+// at 1 and 2 threads, and both on one thread by CPU time; ratios against PyTorch's better figure; the
+// native compile time cold and cached; the targets as PASS/MISS (n/a where not measured).
 import { availableParallelism, loadavg } from 'node:os';
 import { nativeUnavailable, type Backend } from '../compiler/native/backend.js';
 import { setNativeThreads } from '../runtime/native/load.js';
