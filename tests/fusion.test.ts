@@ -127,7 +127,8 @@ describe('the recompute threshold (CHEAP_OPS = 3) is pinned by kernel counts, no
     return t;
   };
   const kernelsOf = (k: number): number => {
-    const m = compileOk(`model C {\n  input x: f32[4, 5]\n  input y: f32[4, 5]\n  input z: f32[4, 5]\n  let t = ${chain(k)}\n  output a = exp(t)\n  output b = sin(t)\n}`).model();
+    const inputs = ['x', 'y', 'z'].map((v) => `  input ${v}: f32[4, 5]\n`).join('');
+    const m = compileOk(`model C {\n${inputs}  let t = ${chain(k)}\n  output a = exp(t)\n  output b = sin(t)\n}`).model();
     return specialize(optimize(m.ir.fn), new Map(), 'f64').schedule.kernels.length;
   };
 

@@ -15,11 +15,11 @@ export interface ModuleInfo {
 
 /** Kernel functions and arena views of a schedule and, first, of the loop bodies it calls. */
 const emitKernels = (s: Schedule, plan: MemoryPlan, base: number, info: ModuleInfo, lines: string[]): void => {
-  for (const sub of s.subs) {
+  for (const [i, sub] of s.subs.entries()) {
     const at = plan.placements.find((p) => p.name === sub.arena);
     if (!at) throw new InternalError(`codegen: no placement for loop body arena ${sub.arena}`);
     lines.push(`// ---- loop body ${sub.prefix.slice(0, -1)}: its buffers live in ${sub.arena}`);
-    emitKernels(sub.schedule, sub.plan, base + at.offset, info, lines);
+    emitKernels(sub.schedule, plan.subs[i]!, base + at.offset, info, lines);
   }
   for (const k of s.kernels) {
     const params = [...k.writes, ...k.reads].map(ident);

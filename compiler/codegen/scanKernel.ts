@@ -9,16 +9,7 @@ import type { Node } from '../ir/ir.js';
 import { SCAN_OUT, bodyInputName, outWindow, scanInfo, scanLength, windowStart } from '../ir/scan.js';
 import { add, bin, callKernel, comment, let_, load, loop, mul, num, store, v, type Expr, type Stmt } from '../loops/loops.js';
 import { size } from '../ops/ndarray.js';
-import { planMemory, type MemoryPlan } from './plan.js';
-import type { Schedule } from './scheduleTypes.js';
-
-export interface SubSchedule {
-  readonly prefix: string;
-  readonly schedule: Schedule;
-  readonly plan: MemoryPlan;
-  /** The parent temp that holds the body's arena. */
-  readonly arena: string;
-}
+import type { Schedule, SubSchedule } from './scheduleTypes.js';
 
 export interface ScanContext {
   readonly env: DimEnv;
@@ -29,7 +20,8 @@ export interface ScanContext {
   contiguous(id: number): string;
   /** The value as a strided view of some buffer (no copy when it already is one). */
   strided(id: number): { readonly buf: string; readonly offset: number; readonly strides: readonly number[] };
-  newTemp(shape: readonly number[], note: string): string;
+  /** A new temp; `body`: the arena of loop body `body` (its size comes from the memory plan). */
+  newTemp(shape: readonly number[], note: string, body?: number): string;
   pushKernel(body: Stmt[], writes: readonly string[], reads: readonly string[], note: string): void;
   setView(id: number, buf: string, offset: number, shape: readonly number[]): void;
   fresh(hint: string): string;
@@ -72,8 +64,7 @@ export const scheduleScan = (ctx: ScanContext, n: Node, note: string, subIndex: 
   const T = scanLength(s, ctx.env);
   const prefix = `${ctx.prefix}s${subIndex}_`;
   const sub = ctx.scheduleBody(n, prefix);
-  const plan = planMemory(sub);
-  const arena = ctx.newTemp([plan.arenaSize], `arena of the body of ${note}`);
+  const arena = ctx.newTemp([0], `arena of the body of ${note}`, subIndex);
   const carryIds = n.inputs.slice(0, s.carries), xsIds = n.inputs.slice(s.carries, s.carries + s.xs), capIds = n.inputs.slice(s.carries + s.xs);
   const carrySizes = carryIds.map((id) => size(ctx.shape(id)));
   const stepSizes = xsIds.map((id) => size(ctx.shape(id).slice(1)));
@@ -125,5 +116,5 @@ export const scheduleScan = (ctx: ScanContext, n: Node, note: string, subIndex: 
       ctx.setView(c.id, carry[index]!, 0, shape);
     } else ctx.setView(c.id, stacked[index]!, windowStart(s.reverse, window) * carrySizes[index]!, [T, ...shape]);
   }
-  return { prefix, schedule: sub, plan, arena };
+  return { prefix, schedule: sub, arena };
 };

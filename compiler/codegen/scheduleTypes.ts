@@ -3,7 +3,6 @@
 // after it (inplace.ts, plan.ts, module.ts, stats.ts).
 import type { InputRole, Node } from '../ir/ir.js';
 import type { Stmt } from '../loops/loops.js';
-import type { SubSchedule } from './scanKernel.js';
 
 /** Inputs that persist between calls (parameters, running statistics, optimizer slots): with SIMD kernels they live in the module's memory. */
 export const HOME_ROLES: ReadonlySet<InputRole> = new Set(['param', 'state']);
@@ -17,7 +16,8 @@ export interface Kernel {
   readonly note: string;
 }
 
-export interface TempBuffer { readonly name: string; readonly size: number; readonly note: string }
+/** `body`: the arena of loop body `subs[body]`, sized by the memory plan (plan.ts plans the body first); `size` is 0 here. */
+export interface TempBuffer { readonly name: string; readonly size: number; readonly note: string; readonly body?: number }
 export interface InputSlot { readonly name: string; readonly role: InputRole; readonly buf: string; readonly shape: readonly number[]; readonly dtype: string; readonly node: Node }
 
 export interface Schedule {
@@ -30,6 +30,13 @@ export interface Schedule {
   readonly guards: readonly string[];
   /** Loop bodies (scan), each scheduled on its own and called from its scan's kernel. */
   readonly subs: readonly SubSchedule[];
+}
+
+/** A loop body (scan), scheduled as a program of its own; its buffers live in the parent's temp `arena`. */
+export interface SubSchedule {
+  readonly prefix: string;
+  readonly schedule: Schedule;
+  readonly arena: string;
 }
 
 /** Index of the last kernel that writes buffer `buf` (−1: none). */

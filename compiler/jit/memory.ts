@@ -19,7 +19,9 @@ const spanOfNote = (n: string): Span | null => {
 const elements = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
 
 export const memoryProblem = (s: Schedule, plan: MemoryPlan, bytesPer: number, maxMemory: number): Diagnostic | undefined => {
-  const largest = s.temps.reduce<Schedule['temps'][number] | undefined>((m, t) => (!m || t.size > m.size ? t : m), undefined);
+  // a loop body's arena is sized by the plan (scheduleTypes TempBuffer.body)
+  const sized = s.temps.map((t) => (t.body === undefined ? t : { ...t, size: plan.placements.find((p) => p.name === t.name)?.size ?? 0 }));
+  const largest = sized.reduce<Schedule['temps'][number] | undefined>((m, t) => (!m || t.size > m.size ? t : m), undefined);
   for (const inp of s.inputs) {
     const n = elements(inp.shape);
     if (n > MAX_ELEMENTS || inp.shape.some((d) => d > MAX_ELEMENTS)) {

@@ -26,11 +26,11 @@ interface Placed { readonly name: string; readonly at: number; readonly size: nu
 const callsKernel = (ss: readonly Stmt[]): boolean => ss.some((x) => x.k === 'call' || ((x.k === 'for' || x.k === 'if') && callsKernel(x.body)));
 
 const emitKernels = (s: Schedule, plan: MemoryPlan, base: number, info: ModuleInfo, real: CReal, lines: string[], placed: Placed[], top = true): void => {
-  for (const sub of s.subs) {
+  for (const [i, sub] of s.subs.entries()) {
     const at = plan.placements.find((p) => p.name === sub.arena);
     if (!at) throw new InternalError(`codegen: no placement for loop body arena ${sub.arena}`);
     lines.push(`/* ---- loop body ${safeComment(sub.prefix.slice(0, -1))}: its buffers live in ${ident(sub.arena)} */`);
-    emitKernels(sub.schedule, sub.plan, base + at.offset, info, real, lines, placed, false);
+    emitKernels(sub.schedule, plan.subs[i]!, base + at.offset, info, real, lines, placed, false);
   }
   for (const k of s.kernels) {
     // Distinct buffers of one top-level kernel never overlap (the plan gives co-live buffers disjoint
