@@ -1,6 +1,7 @@
 # PyTorch on the CPU as a peer for `npm run bench` (bench/backends.ts drives it): the same workloads,
 # shapes and seeds as dlm's rows, at 1 and 2 threads (torch.set_num_threads). Prints one JSON object:
-# {"version": ..., "rows": {workload: {"1": seconds per call, "2": seconds per call}}}; cfg["keys"], when
+# {"version": ..., "rows": {workload: {"1": seconds per call, "2": ..., "cpu1": CPU seconds per call
+# at 1 thread}}}; cfg["keys"], when
 # given, names the workloads to run.
 # Timing as bench/timing.ts: a warm-up, then passes of at least MIN seconds, median of PASSES.
 import json
@@ -25,6 +26,24 @@ def seconds_per_call(f):
             for _ in range(n):
                 f()
             dt = time.perf_counter() - t0
+            if dt >= MIN:
+                times.append(dt / n)
+                break
+            n = max(n * 2, int(n * MIN * 1.2 / max(dt, 1e-6)) + 1)
+    return sorted(times)[len(times) // 2]
+
+
+def cpu_seconds_per_call(f):
+    """Process CPU seconds per call (one thread: the time it ran, whatever else the machine runs)."""
+    f()
+    times = []
+    for _ in range(PASSES):
+        n = 1
+        while True:
+            t0 = time.process_time()
+            for _ in range(n):
+                f()
+            dt = time.process_time() - t0
             if dt >= MIN:
                 times.append(dt / n)
                 break
@@ -148,6 +167,8 @@ def main():
             if keys is not None and name not in keys:
                 continue
             rows.setdefault(name, {})[str(threads)] = seconds_per_call(f)
+            if threads == 1:
+                rows[name]['cpu1'] = cpu_seconds_per_call(f)
     print(json.dumps({'version': torch.__version__, 'rows': rows}))
 
 

@@ -133,16 +133,22 @@ describe('sinkRows', () => {
     );
   }, 60_000);
 
-  test('char_lstm’s loop after the pass: the embedding, projection, readout and loss terms are in the step', () => {
+  test('char_lstm’s loop after the pass: the embedding, projection and readout are in the step; it does not read the labels', () => {
     const m = compileOk(charLstm(64, 16)).model(undefined, { seed: 0 });
     // (what the pass leaves without readers goes with dead-code elimination after differentiation)
     const fn = dce.run(m.ir.fn);
     const top = fn.nodes.filter((n) => n.op === 'matmul' || n.op === 'gather').length;
     expect(top).toBe(0);
     const loop = fn.nodes.find((n) => n.op === 'scan')!;
-    // it scans over the token ids and the labels' per-step values, not the projected embeddings
-    const xs = loop.inputs.slice(loop.attrs['carries'] as number, (loop.attrs['carries'] as number) + (loop.attrs['xs'] as number));
-    expect(xs.map((v) => fn.nodes.find((n) => n.id === v)!.type.shape.length)).toEqual(xs.map(() => 2));
+    // it scans over the token ids only, not the projected embeddings: [T, B]
+    const C = loop.attrs['carries'] as number;
+    const xs = loop.inputs.slice(C, C + (loop.attrs['xs'] as number));
+    expect(xs.map((v) => fn.nodes.find((n) => n.id === v)!.type.shape)).toEqual([[64, 'B']]);
+    // the logits need no targets (predict and export keep them), and are those of the model without the pass
+    expect(m.targetFreeOutputs()).toContain('logits');
+    const x = { data: Int32Array.from({ length: 2 * 64 }, (_, i) => (i * 7) % 27), shape: [2, 64] };
+    const plain = compileOk(charLstm(64, 16)).model(undefined, { seed: 0, passes: { disable: ['sinkRows'] } });
+    expect([...m.forward({ x }, 'f64')['logits']!.data]).toEqual([...plain.forward({ x }, 'f64')['logits']!.data]);
   });
 });
 

@@ -7,15 +7,17 @@
 //   before the loop: a sequence xs = g(u…, W) with xsₜ = g(uₜ…, W) becomes its sources: the loop scans
 //     over uₜ (the token ids rather than their projected embeddings) and its step computes g;
 //   after the loop: a value y = h(stacked carries, v…, W) with yₜ = h(cₜ, vₜ…, W) is computed in the step
-//     from that step's carries, and only what the rest of the program reads of it (the per-step loss
-//     terms, an output) is stacked, as extra carries that the step itself does not read.
+//     from that step's carries, and only what the rest of the program reads of it (the logits, their
+//     log-softmax) is stacked, as extra carries that the step itself does not read. v may not bring in
+//     a batch input the loop did not read (the loss's labels stay outside), so outputs that needed no
+//     targets still need none.
 // Values are unchanged (the same ops on the same rows). The loop's derivative then recomputes this work
 // in each segment and accumulates the weights' gradients per step, so nothing of size T is left but the
 // checkpoints, the loop's sources and what the program reads. Only loops with checkpoint = k < T change.
 import { InternalError } from '../diagnostics/diagnostic.js';
 import { IrBuilder } from '../ir/builder.js';
 import { inlineFunction } from '../ir/inline.js';
-import { CONST, INPUT, type IrFunction, type Node } from '../ir/ir.js';
+import { CONST, INPUT, inputRole, type IrFunction, type Node } from '../ir/ir.js';
 import { SCAN, SCAN_OUT, bodyInputName, outWindow, scanAttrs, scanInfo, windowType, type Keep } from '../ir/scan.js';
 import type { NodeView, RowRule, Value } from '../ops/op.js';
 import { opDef } from '../ops/registry.js';
@@ -51,6 +53,15 @@ const rowsAfter = (b: IrBuilder, n: Node, later: readonly Node[]) => {
   const T = scanInfo(n).length;
   const dependent = new Set<Value>([n.id]);
   for (const m of later) if (m.inputs.some((i) => dependent.has(i))) dependent.add(m.id);
+  // The loop may not come to read a batch input it did not read (a loss's labels): its results, an
+  // output such as the logits, would then need the targets, and predict and export would lose them.
+  const batchInputs = new Map<Value, ReadonlySet<Value>>();
+  for (const m of b.nodes) {
+    const own = m.op === INPUT && (inputRole(m) === 'input' || inputRole(m) === 'target') ? [m.id] : [];
+    batchInputs.set(m.id, new Set([...own, ...m.inputs.flatMap((i) => [...(batchInputs.get(i) ?? [])])]));
+  }
+  const reads = new Set(n.inputs.flatMap((i) => [...batchInputs.get(i)!]));
+  const addsInput = (v: Value) => [...batchInputs.get(v)!].some((x) => !reads.has(x));
   const axisOf = new Map<Value, number>();
   const rules = new Map<Value, RowRule>();
   for (const m of later) {
@@ -67,7 +78,7 @@ const rowsAfter = (b: IrBuilder, n: Node, later: readonly Node[]) => {
         r &&
         m.inputs.every((i, k) => {
           const ri = r.inputs[k]!;
-          return axisOf.has(i) ? 'row' in ri && ri.row === axisOf.get(i) : !dependent.has(i);
+          return axisOf.has(i) ? 'row' in ri && ri.row === axisOf.get(i) : !dependent.has(i) && !addsInput(i);
         });
       if (fits) {
         axisOf.set(m.id, axis);

@@ -4,7 +4,8 @@
 //
 //   for each block of K (at most GKC rows, equal-sized):   pack B's rows of it into panels of GNR
 //     columns, panel-major (each panel [kc, GNR] contiguous, zero past column N);
-//     for each tile of GMR rows:   pack A's tile into [kc, GMR], then for
+//     for each tile of GMR rows:   pack A's tile into [kc, GMR] (read in place instead when its rows
+//       are contiguous along k and the tile is full), then for
 //       each panel one GMR × GNR register tile: per k, two vector loads of the panel and GMR
 //       broadcasts of A, 2·GMR fused multiply-adds into accumulators that start from C (0 in the
 //       first block), so each element is summed k ascending, as one thread or many.
@@ -75,6 +76,24 @@ static __attribute__((noinline)) void gemm_full(long kc, const float *ap, const 
   gemm_tile(kc, ap, bp, c, ldc, first);
 }
 
+/* The same reading A's rows where they are (contiguous along k, row stride sam): no packing of A */
+static __attribute__((noinline)) void gemm_rows(long kc, const float *a, long sam, const float *bp, float *c, long ldc, int first) {
+  gv acc[GMR][2];
+  for (int r = 0; r < GMR; r++) {
+    if (first) acc[r][0] = acc[r][1] = (gv){0};
+    else { acc[r][0] = gload(c + r * ldc); acc[r][1] = gload(c + r * ldc + GW); }
+  }
+  for (long k = 0; k < kc; k++) {
+    gv b0 = gload(bp + k * GNR), b1 = gload(bp + k * GNR + GW);
+    for (int r = 0; r < GMR; r++) {
+      gv av = (gv){0} + a[r * sam + k];
+      acc[r][0] += av * b0;
+      acc[r][1] += av * b1;
+    }
+  }
+  for (int r = 0; r < GMR; r++) { gstore(c + r * ldc, acc[r][0]); gstore(c + r * ldc + GW, acc[r][1]); }
+}
+
 static __attribute__((noinline)) void gemm_edge(long kc, const float *ap, const float *bp, float *c, long ldc, int first, long mr, long nr) {
   float t[GMR * GNR];
   if (!first) for (long r = 0; r < mr; r++) for (long j = 0; j < nr; j++) t[r * GNR + j] = c[r * ldc + j];
@@ -112,11 +131,18 @@ __attribute__((visibility("hidden"))) void dlm_gemm(const float *a, long sam, lo
       for (long p = p0; p < p1; p++) gemm_pack_b(b + k0 * sbk, sbk, sbn, kc, N, bp, p);
       for (long t = 0; t < nt; t++) {
         long i = t * GMR, mr = M - i < GMR ? M - i : GMR;
-        gemm_pack_a(a + i * sam + k0 * sak, sam, sak, mr, kc, ap);
+        const float *at = a + i * sam + k0 * sak;
+        /* a full tile of rows contiguous along k is read in place; others are packed (strided, or past row M) */
+        int direct = sak == 1 && mr == GMR;
+        if (!direct) gemm_pack_a(at, sam, sak, mr, kc, ap);
         for (long p = p0; p < p1; p++) {
           long j = p * GNR, nr = N - j < GNR ? N - j : GNR;
-          if (mr == GMR && nr == GNR) gemm_full(kc, ap, bp + p * kc * GNR, c + i * N + j, N, k0 == 0);
-          else gemm_edge(kc, ap, bp + p * kc * GNR, c + i * N + j, N, k0 == 0, mr, nr);
+          if (direct && nr == GNR) gemm_rows(kc, at, sam, bp + p * kc * GNR, c + i * N + j, N, k0 == 0);
+          else if (mr == GMR && nr == GNR) gemm_full(kc, ap, bp + p * kc * GNR, c + i * N + j, N, k0 == 0);
+          else {
+            if (direct) { gemm_pack_a(at, sam, sak, mr, kc, ap); direct = 0; }
+            gemm_edge(kc, ap, bp + p * kc * GNR, c + i * N + j, N, k0 == 0, mr, nr);
+          }
         }
       }
     }

@@ -20,7 +20,8 @@
 import { GEMM_C } from './gemmC.js';
 import { INCLUDES } from './preludeC.js';
 
-const MATMUL = String.raw`
+/** What the mm_rows and mm_dots parts share: vectors, the thread count, when to pack. */
+const SHARED = String.raw`
 #define HIDDEN __attribute__((visibility("hidden")))
 #if defined(__AVX512F__)
 #define VW 16
@@ -35,6 +36,26 @@ AI vf vload(const float *p) { vf v; memcpy(&v, p, sizeof v); return v; }
 AI void vstore(float *p, vf v) { memcpy(p, &v, sizeof v); }
 AI float hsum(vf v) { float s = 0; for (int l = 0; l < VW; l++) s += v[l]; return s; }
 
+/* Threads for products of at least DLM_PARALLEL_MACS multiply-adds (dlm_set_threads: dlm_run sets it from
+   its argument at every call; without OpenMP the pragmas are ignored and one thread runs) */
+#define DLM_PARALLEL_MACS (1L << 20)
+HIDDEN extern int dlm_threads;
+#define THREADS(macs) ((macs) >= DLM_PARALLEL_MACS ? dlm_threads : 1)
+
+/* The packed product from this size on: B too big for L1 (its rows then also conflict in the cache
+   when their stride is a power of two) and enough rows to amortize packing it (measured on AVX-512). */
+static inline int packed(long M, long N, long K) { return M >= 32 && N >= 16 && K * N > 12288; }
+
+__attribute__((visibility("hidden"))) void dlm_gemm(const float *a, long sam, long sak, const float *b, long sbk, long sbn, float *c, long M, long N, long K, int threads);
+HIDDEN void mm_rows(const float *a, long sam, long sak, const float *b, long sbk, float *c, long M, long N, long K);
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+`;
+
+const ROWS = String.raw`
+HIDDEN int dlm_threads = 1;
+void dlm_set_threads(int n) { dlm_threads = n < 1 ? 1 : n; }
 /* C[0..mr, 0..nv·VW) = A[0..mr, :] · B[:, 0..nv·VW); element strides; mr ≤ 6, nv ≤ 2 */
 AI void rows_tile(int mr, int nv, const float *a, long sam, long sak, const float *b, long sbk, float *c, long ldc, long K) {
   vf acc[6][2];
@@ -97,17 +118,6 @@ static __attribute__((noinline)) void wide_any(int mr, int nv, const float *a, l
 
 static float *dlm_panel; static long dlm_panel_size;
 
-/* Threads for products of at least DLM_PARALLEL_MACS multiply-adds (dlm_set_threads: dlm_run sets it from
-   its argument at every call; without OpenMP the pragmas are ignored and one thread runs) */
-#define DLM_PARALLEL_MACS (1L << 20)
-static int dlm_threads = 1;
-void dlm_set_threads(int n) { dlm_threads = n < 1 ? 1 : n; }
-#define THREADS(macs) ((macs) >= DLM_PARALLEL_MACS ? dlm_threads : 1)
-
-/* The packed product from this size on: B too big for L1 (its rows then also conflict in the cache
-   when their stride is a power of two) and enough rows to amortize packing it (measured on AVX-512). */
-static inline int packed(long M, long N, long K) { return M >= 32 && N >= 16 && K * N > 12288; }
-
 HIDDEN void mm_rows(const float *a, long sam, long sak, const float *b, long sbk, float *c, long M, long N, long K) {
   sam /= 4; sak /= 4; sbk /= 4;
   if (packed(M, N, K)) { dlm_gemm(a, sam, sak, b, sbk, 1, c, M, N, K, THREADS(M * N * K)); return; }
@@ -139,6 +149,9 @@ HIDDEN void mm_rows(const float *a, long sam, long sak, const float *b, long sbk
   }
 }
 
+`;
+
+const DOTS = String.raw`
 /* C[0..mr, 0..nr) of dot products A[r, :] · B[c, :] (both contiguous along k); mr, nr ≤ 4 */
 AI void dots_tile(int mr, int nr, const float *a, long sam, const float *b, long sbn, float *c, long ldc, long K) {
   vf acc[4][4];
@@ -187,12 +200,6 @@ HIDDEN void mm_dots(const float *a, long sam, const float *b, long sbn, float *c
 }
 `;
 
-const GEMM_DECL = String.raw`
-__attribute__((visibility("hidden"))) void dlm_gemm(const float *a, long sam, long sak, const float *b, long sbk, long sbn, float *c, long M, long N, long K, int threads);
-#ifdef _OPENMP
-#include <omp.h>
-#endif
-`;
 
-/** The kernels' sources: two translation units (the packed product, the rest), compiled side by side. */
-export const kernelParts = (): readonly string[] => [INCLUDES + GEMM_C, INCLUDES + GEMM_DECL + MATMUL];
+/** The kernels' sources: three translation units (the packed product, mm_rows, mm_dots), compiled side by side. */
+export const kernelParts = (): readonly string[] => [INCLUDES + GEMM_C, INCLUDES + SHARED + ROWS, INCLUDES + SHARED + DOTS];
