@@ -44,7 +44,9 @@ export interface CompileOptions extends LoweringOptions {
 export const compile = (text: string, opts: CompileOptions = {}): Result<Program> => {
   const src: SourceFile = { path: opts.path ?? '<input>.dlm', text };
   return E.map((p: CheckedProgram) => new Program(p, src))(check(src, {
-    ...(opts.loader ? { loader: opts.loader } : {}), ...(opts.limits ? { limits: opts.limits } : {}), ...(opts.convLowering ? { convLowering: opts.convLowering } : {}),
+    ...(opts.loader ? { loader: opts.loader } : {}),
+    ...(opts.limits ? { limits: opts.limits } : {}),
+    ...(opts.convLowering ? { convLowering: opts.convLowering } : {}),
   }));
 };
 

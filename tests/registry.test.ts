@@ -60,7 +60,9 @@ describe('built-in signatures come from the registry', () => {
   });
 
   test('every callable primitive with attributes declares them: its signature fills every attribute its samples use', () => {
-    const rnd = { int: (lo: number) => lo, bool: () => true, pick: <T>(xs: readonly T[]) => xs[0]!, shape: (lo: number) => Array<number>(Math.max(lo, 1)).fill(2) };
+    const rnd = {
+      int: (lo: number) => lo, bool: () => true, pick: <T>(xs: readonly T[]) => xs[0]!, shape: (lo: number) => Array<number>(Math.max(lo, 1)).fill(2),
+    };
     const missing = callable.flatMap((op) => {
       const filled = new Set((op.call?.params ?? []).filter((p) => p.kind !== 'tensor' && p.kind !== 'tensors').map((p) => p.attr ?? p.name));
       return Object.keys(op.gen(rnd).attrs).filter((k) => !filled.has(k)).map((k) => `${op.name}.${k}`);

@@ -14,7 +14,9 @@ type Given = { readonly v: Binding; readonly span: Span };
 /** op(x, y, …): every argument a tensor; the first tensor's dtype is the partner of bare numbers. */
 const positional = (x: ExprElab, name: OpName, def: OpDef, a: CallArgs, span: Span): Binding => {
   if (a.kw.size) return x.c.err('E0104', [...a.kw.values()][0]!.span, `${name} takes no keyword arguments`);
-  if (typeof def.arity === 'number' && a.pos.length !== def.arity) return x.c.err('E0104', span, `${name} takes ${def.arity} argument${def.arity === 1 ? '' : 's'}, got ${a.pos.length}`);
+  if (typeof def.arity === 'number' && a.pos.length !== def.arity) {
+    return x.c.err('E0104', span, `${name} takes ${def.arity} argument${def.arity === 1 ? '' : 's'}, got ${a.pos.length}`);
+  }
   const partner = a.pos.map((g) => (g.v.k === 'tensor' ? x.c.type(g.v.id).dtype : undefined)).find((d) => d !== undefined);
   const ids = a.pos.map((g) => x.c.tensor(g.v, g.span, partner));
   if (ids.some((i) => i === undefined)) return ERROR;

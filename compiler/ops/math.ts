@@ -89,7 +89,9 @@ function uniform(key: number, stream: number, i: number): number {
 const lib = (name: keyof Math & string, more: Partial<MathFn> = {}): MathFn =>
   ({ impl: Math[name] as (...xs: number[]) => number, builtin: `Math.${name}`, c: [`${name}f`, name], ...more });
 /** A function of this file's own (printed into JavaScript modules), with its C name. */
-const own = <F extends (...xs: number[]) => number>(impl: F, c: string | readonly [string, string], more: Partial<MathFn> = {}): MathFn & { readonly impl: F } =>
+const own = <F extends (...xs: number[]) => number>(
+  impl: F, c: string | readonly [string, string], more: Partial<MathFn> = {},
+): MathFn & { readonly impl: F } =>
   ({ ...more, impl, c: typeof c === 'string' ? [c, c] : c });
 const ONNX_TORCH = (onnx: string | undefined, torch: string): Partial<MathFn> => ({ ...(onnx ? { onnx } : {}), torch });
 

@@ -56,7 +56,9 @@ const reduce = (name: string, doc: string, identity: number, f: (acc: number, v:
   gen: genReduce,
   algebra: { positive: ([x]) => x!, rows: reduceRows },
   // sum(x, axis = all, keepdims = false)
-  call: { params: [{ name: 'x', kind: 'tensor' }, { name: 'axis', kind: 'axes', attr: 'axes', optional: true }, { name: 'keepdims', kind: 'bool', optional: true }] },
+  call: {
+    params: [{ name: 'x', kind: 'tensor' }, { name: 'axis', kind: 'axes', attr: 'axes', optional: true }, { name: 'keepdims', kind: 'bool', optional: true }],
+  },
   ...(name === 'max' ? { domain: 'away-from-ties' as const, differs: 'the max of an empty axis is −∞, its identity; torch.amax raises an error' } : {}),
 });
 

@@ -14,7 +14,11 @@ function bent(x: number): number {
   return (Math.sqrt(x * x + 1) - 1) / 2 + x;
 }
 
-export const BENT_MATH: MathFn = { impl: bent, c: ['dlm_bent', 'dlm_bent'], cDef: 'static inline real dlm_bent(real x) { return (sqrt(x * x + 1) - 1) / 2 + x; }' };
+export const BENT_MATH: MathFn = {
+  impl: bent,
+  c: ['dlm_bent', 'dlm_bent'],
+  cDef: 'static inline real dlm_bent(real x) { return (sqrt(x * x + 1) - 1) / 2 + x; }',
+};
 // the math table entry first: the op reads its function from there
 (MATH as Record<string, MathFn>)['bent'] = BENT_MATH;
 
