@@ -151,7 +151,7 @@ export const BUILTINS: Readonly<Record<string, Builtin>> = {
   gelu: (x, a, span, scope) => {
     if (!checkArity(x, a, span, 'gelu', ['x', 'approximate'], 1)) return ERROR;
     const ap = arg(a, 1, 'approximate');
-    const form = !ap || (ap.v.k === 'word' && ap.v.name === 'none') ? 'gelu_erf' : ap.v.k === 'builtin' && ap.v.name === 'tanh' ? 'gelu_tanh' : undefined;
+    const form = !ap || (ap.v.k === 'word' && ap.v.name === 'none') ? 'gelu_erf' : ap.v.k === 'primitive' && ap.v.name === 'tanh' ? 'gelu_tanh' : undefined;
     if (!form) return x.c.err('E0105', ap!.span, `gelu's approximate is none or tanh (as PyTorch's approximate='none'|'tanh'), found ${describe(ap!.v)}`);
     const fn = preludeScope(scope).lookup(form)?.binding;
     if (fn?.k !== 'fn') return x.c.err('E0101', span, `the prelude defines no ${form}`);

@@ -6,7 +6,7 @@ import { printType } from '../ast/print.js';
 import type { Span } from '../diagnostics/span.js';
 import { note } from '../diagnostics/codes.js';
 import { InternalError } from '../diagnostics/diagnostic.js';
-import { isOpName, type OpName } from '../ops/registry.js';
+import type { OpName } from '../ops/registry.js';
 import { dimAdd, dimDiv, dimMul, dimSub } from '../types/dims.js';
 import { fmtType, sameShape, sameType } from '../types/types.js';
 import type { CallArgs } from './args.js';
@@ -218,11 +218,11 @@ export class ExprElab {
         return out;
       }
       case 'builtin': {
-        // a composite of check/builtins.ts, or a primitive with the registry's signature (the names are disjoint)
-        if (Object.hasOwn(BUILTINS, callee.name)) return BUILTINS[callee.name]!(this, args, span, scope);
-        if (isOpName(callee.name)) return callPrimitive(this, callee.name, args, span);
-        throw new InternalError(`built-in '${callee.name}' is neither a composite nor a primitive`);
+        const composite = Object.hasOwn(BUILTINS, callee.name) ? BUILTINS[callee.name] : undefined;
+        if (!composite) throw new InternalError(`no composite built-in '${callee.name}'`);
+        return composite(this, args, span, scope);
       }
+      case 'primitive': return callPrimitive(this, callee.name, args, span);
       case 'grad': return callGrad(this, callee, args, span);
       case 'all': return logical(true)(this, args, span, scope); // `all` is also the every-axis word
       case 'word':

@@ -6,7 +6,7 @@ import { Collector, type Diagnostic, type Note } from '../diagnostics/diagnostic
 import { error, note } from '../diagnostics/codes.js';
 import type { SourceFile } from '../diagnostics/span.js';
 import { registerSource, type Loader } from '../parse/modules.js';
-import { OPS } from '../ops/registry.js';
+import { OPS, isOpName } from '../ops/registry.js';
 import { parse } from '../parse/parse.js';
 import { Elab } from './elab.js';
 import { ExprElab } from './expr.js';
@@ -26,7 +26,7 @@ export interface CheckedProgram {
 
 const rootScope = (): Scope => {
   const s = new Scope();
-  for (const [name, def] of Object.entries(OPS)) if (!def.internal) s.define(name, { k: 'builtin', name });
+  for (const [name, def] of Object.entries(OPS)) if (!def.internal && isOpName(name)) s.define(name, { k: 'primitive', name });
   for (const name of Object.keys(BUILTINS)) s.define(name, { k: 'builtin', name });
   for (const name of INITIALIZERS) s.define(name, { k: 'init', spec: { name, args: {} } });
   for (const d of ['f32', 'i32', 'bool'] as const) s.define(d, { k: 'dtype', dtype: d });

@@ -2,6 +2,7 @@
 // (numbers, dims, functions, layers, modules, initializers) is compile-time only.
 import type { FnDecl, LayerDecl } from '../ast/ast.js';
 import type { Span } from '../diagnostics/span.js';
+import type { OpName } from '../ops/registry.js';
 import type { Dim, DType } from '../types/types.js';
 
 export interface InitSpec { readonly name: string; readonly args: Readonly<Record<string, number>> }
@@ -11,7 +12,10 @@ export type Binding =
   | { readonly k: 'static'; readonly value: Dim }
   | { readonly k: 'list'; readonly items: readonly Binding[] }
   | { readonly k: 'fn'; readonly decl: FnDecl; readonly scope: Scope }
+  /** A composite built-in of check/builtins.ts (scan, conv2d, take, …). */
   | { readonly k: 'builtin'; readonly name: string }
+  /** A primitive called by name, with the registry's signature (check/call.ts). */
+  | { readonly k: 'primitive'; readonly name: OpName }
   | { readonly k: 'layerDef'; readonly decl: LayerDecl; readonly scope: Scope }
   | { readonly k: 'layer'; readonly path: string; readonly scope: Scope; readonly decl: LayerDecl }
   | { readonly k: 'module'; readonly name: string; readonly scope: Scope }
@@ -33,7 +37,8 @@ export const describe = (b: Binding): string => {
     case 'static': return 'a number';
     case 'list': return 'a list';
     case 'fn': return `function '${b.decl.name.name}'`;
-    case 'builtin': return `built-in '${b.name}'`;
+    case 'builtin':
+    case 'primitive': return `built-in '${b.name}'`;
     case 'layerDef': return `layer definition '${b.decl.name.name}'`;
     case 'layer': return `layer '${b.path}'`;
     case 'module': return `module '${b.name}'`;
