@@ -1,6 +1,7 @@
 // The native backend's float32 matrix-product kernels (runtime/native/kernelsC.ts, gemmC.ts) against a
 // float64 product computed here, to float32 rounding, on shapes chosen to reach each path:
-//   packed (gemmC.ts): M ≥ 32, N ≥ 16 and K·N > 12288, with full and edge tiles, A and B transposed;
+//   packed (gemmC.ts): M ≥ 32, N ≥ 16 and K·N > 12288, with full and edge tiles, A and B transposed,
+//   and any size with both transposed (mm_strided);
 //   direct (mm_rows' register tiles, its wide tiles of one or two rows, mm_dots' dot products and its
 //   transposed panel) below that.
 // And the thread count: products of ≥ 2²⁰ multiply-adds split over two threads give the same bits
@@ -15,13 +16,14 @@ import { compileOk } from './helpers/compile.js';
 const why = nativeUnavailable();
 if (why) console.warn(`tests/native_kernels.test.ts skipped: ${why}`);
 
-type Layout = 'nn' | 'tn' | 'nt';
+type Layout = 'nn' | 'tn' | 'nt' | 'tt';
 const normal = (r: Rng, n: number) => Float32Array.from({ length: n }, () => r.normal());
 
 /** c = A·B for A [M, K] and B [K, N], given as stored (a transposed operand is stored transposed). */
 const product = (M: number, N: number, K: number, layout: Layout, threads = 1, seed = 1) => {
-  const [ashape, bshape] = [layout === 'tn' ? [K, M] : [M, K], layout === 'nt' ? [N, K] : [K, N]];
-  const expr = layout === 'tn' ? 'transpose(a) @ b' : layout === 'nt' ? 'a @ transpose(b)' : 'a @ b';
+  const [ta, tb] = [layout[0] === 't', layout[1] === 't'];
+  const [ashape, bshape] = [ta ? [K, M] : [M, K], tb ? [N, K] : [K, N]];
+  const expr = `${ta ? 'transpose(a)' : 'a'} @ ${tb ? 'transpose(b)' : 'b'}`;
   const src = `model P {\n  input a: f32[${ashape.join(', ')}]\n  input b: f32[${bshape.join(', ')}]\n  output c = ${expr}\n}`;
   const r = new Rng(seed);
   const a = normal(r, M * K), b = normal(r, K * N);
@@ -29,8 +31,8 @@ const product = (M: number, N: number, K: number, layout: Layout, threads = 1, s
   setNativeThreads(threads);
   const m = compileOk(src).model(undefined, { backend: 'native' });
   const got = m.forward(ins)['c']!.data;
-  const A = (i: number, k: number) => (layout === 'tn' ? a[k * M + i]! : a[i * K + k]!);
-  const B = (k: number, j: number) => (layout === 'nt' ? b[j * K + k]! : b[k * N + j]!);
+  const A = (i: number, k: number) => (ta ? a[k * M + i]! : a[i * K + k]!);
+  const B = (k: number, j: number) => (tb ? b[j * K + k]! : b[k * N + j]!);
   return { got, A, B, source: m.run(m.ir.fn, ins).native!.source };
 };
 
@@ -75,14 +77,16 @@ describe.skipIf(why !== undefined)('native matrix-product kernels', () => {
     [20, 50, 30, 'nn'], [100, 40, 60, 'tn'], [6, 37, 25, 'nn'], [5, 7, 33, 'nt'], [30, 20, 40, 'nt'],
     // one or two rows (batch 1): 8 vectors, then fewer, then the last columns; 4 vectors
     [1, 300, 70, 'nn'], [2, 290, 50, 'tn'], [1, 64, 128, 'nn'],
+    // both operands strided (native's mm_strided: the packed product whatever the size)
+    [32, 64, 64, 'tt'], [5, 9, 7, 'tt'], [45, 70, 300, 'tt'],
   ] as const)('%i × %i × %i (%s) equals the float64 product to float32 rounding', (M, N, K, layout) => {
     const p = product(M, N, K, layout);
-    expect(p.source).toMatch(layout === 'nt' ? /mm_dots|mm_rows/ : /mm_rows/);
+    expect(p.source).toMatch(layout === 'tt' ? /mm_strided\(/ : layout === 'nt' ? /mm_dots|mm_rows/ : /mm_rows/);
     expect(worst(M, N, K, p)).toBeLessThan(K * 2 ** -23);
   });
 
   test.each([
-    [128, 160, 96, 'nn'], [96, 130, 120, 'nt'], // packed (columns split)
+    [128, 160, 96, 'nn'], [96, 130, 120, 'nt'], [100, 140, 90, 'tt'], // packed (columns split)
     [1200, 64, 16, 'nn'], [1100, 60, 16, 'tn'], // direct (row blocks split)
   ] as const)('%i × %i × %i (%s) on two threads gives the bits of one thread', (M, N, K, layout) => {
     expect(M * N * K).toBeGreaterThanOrEqual(2 ** 20);

@@ -34,8 +34,11 @@ export type Stmt =
    */
   | { readonly k: 'extern'; readonly fn: ExternFn; readonly out: string; readonly args: readonly ExternArg[] };
 
-/** Runtime kernels the generated code may call (their contracts: runtime/wasm/matmulKernels.ts). */
-export type ExternFn = ExternKernel;
+/**
+ * Runtime kernels the generated code may call (their contracts: runtime/wasm/matmulKernels.ts); mm_strided
+ * (any strides of A and B) only in native modules (runtime/native/kernelsC.ts).
+ */
+export type ExternFn = ExternKernel | 'mm_strided';
 /** An extern argument: an integer expression, or the byte address of element `index` of a buffer. */
 export type ExternArg = Expr | { readonly k: 'ptr'; readonly buf: string; readonly index: Expr };
 export const ptr = (buf: string, index: Expr): ExternArg => ({ k: 'ptr', buf, index });

@@ -63,7 +63,7 @@ const kernel = (x: ContractionArgs): Stmt[] => {
     const simd = simdMatmul({
       M, N, K, sam, sak, sbk, sbn, a: a.buf, b: b.buf, out: x.out, aAt, bAt, cAt, fresh,
       batchIndex: bi.map(v), ...(x.epilogue ? { epilogue: x.epilogue } : {}), scratch: x.simd.scratch, copyA: x.simd.copyA,
-      ...(x.simd.rowBudget !== undefined ? { rowBudget: x.simd.rowBudget } : {}),
+      ...(x.simd.rowBudget !== undefined ? { rowBudget: x.simd.rowBudget } : {}), ...(x.simd.anyStrides ? { anyStrides: true } : {}),
     });
     if (simd) {
       let body = batched ? [let_(ao, aOff), let_(bo, bOff), let_(co, cOff), ...simd.body] : simd.body;

@@ -21,17 +21,22 @@ export interface SimdMatmulArgs {
   readonly copyA: boolean;
   /** Elements of the epilogue's product scratch (default 1024: a few KiB, for WebAssembly's kernels). */
   readonly rowBudget?: number;
+  /** The native backend's mm_strided takes layouts neither of the others does (both operands strided). */
+  readonly anyStrides?: boolean;
   readonly fresh: (hint: string) => string;
 }
 
 const BYTES = 4;
 
 /** The kernel for these element strides (strides of unit dims do not matter), or undefined. */
-const layout = (N: number, K: number, sam: number, sak: number, sbk: number, sbn: number):
+const layout = (N: number, K: number, sam: number, sak: number, sbk: number, sbn: number, anyStrides: boolean):
   { fn: ExternFn; args: (a: ExternArg, b: ExternArg, c: ExternArg, rows: number) => ExternArg[] } | undefined => {
   const [ak, bk, bn] = [K === 1 ? 1 : sak, K === 1 ? 1 : sbk, N === 1 ? 1 : sbn];
   if (bn === 1) return { fn: 'mm_rows', args: (a, b, c, rows) => [a, num(BYTES * sam), num(BYTES * ak), b, num(BYTES * bk), c, num(rows), num(N), num(K)] };
   if (ak === 1 && bk === 1) return { fn: 'mm_dots', args: (a, b, c, rows) => [a, num(BYTES * sam), b, num(BYTES * bn), c, num(rows), num(N), num(K)] };
+  if (anyStrides) {
+    return { fn: 'mm_strided', args: (a, b, c, rows) => [a, num(BYTES * sam), num(BYTES * ak), b, num(BYTES * bk), num(BYTES * bn), c, num(rows), num(N), num(K)] };
+  }
   return undefined;
 };
 
@@ -45,7 +50,7 @@ export const simdMatmul = (x: SimdMatmulArgs): { body: Stmt[]; note: string } | 
   const { M, N, K, fresh } = x;
   // a copied panel of A rows is contiguous: row stride K, column stride 1
   const [sam, sak] = x.copyA ? [K, 1] : [x.sam, x.sak];
-  const kind = layout(N, K, sam, sak, x.sbk, x.sbn);
+  const kind = layout(N, K, sam, sak, x.sbk, x.sbn, x.anyStrides === true);
   if (!kind) return undefined;
   const blocked = x.epilogue !== undefined || x.copyA;
   const R = !blocked ? M : Math.min(x.epilogue ? rowsFor(M, x.rowBudget ?? 1024, N) : M, x.copyA ? rowsFor(M, 1024, K) : M);

@@ -96,8 +96,11 @@ export interface ContractionArgs {
    * the kernel may call extern SIMD kernels. `scratch(n)` gives it a buffer of n floats for this kernel
    * only; `copyA`: A is not in that memory (a batch input), so the kernel must copy what it passes.
    */
-  /** rowBudget: elements of a fused epilogue's product scratch (the native backend's kernels want whole products). */
-  readonly simd?: { readonly scratch: (size: number) => string; readonly copyA: boolean; readonly rowBudget?: number };
+  /**
+   * rowBudget: elements of a fused epilogue's product scratch (the native backend's kernels want whole products);
+   * anyStrides: a kernel takes any strides of A and B (native: mm_strided).
+   */
+  readonly simd?: { readonly scratch: (size: number) => string; readonly copyA: boolean; readonly rowBudget?: number; readonly anyStrides?: boolean };
 }
 
 /**

@@ -4,6 +4,7 @@
 //
 //   mm_rows(a, sam, sak, b, sbk, c, M, N, K)   B's rows contiguous, A any strides
 //   mm_dots(a, sam, b, sbn, c, M, N, K)        A's rows and B's columns contiguous along k (A·Bᵀ)
+//   mm_strided(a, sam, sak, b, sbk, sbn, c, M, N, K)   any strides (native only: the packed product)
 //
 // Large products (see packed()) go to the packed product (gemmC.ts). Smaller ones stream B directly:
 //   mm_rows: one or two rows (a matrix–vector product, batch 1): a tile of up to 8 vectors; else
@@ -152,6 +153,11 @@ HIDDEN void mm_rows(const float *a, long sam, long sak, const float *b, long sbk
 `;
 
 const DOTS = String.raw`
+/* both operands strided (the native backend only): always the packed product */
+HIDDEN void mm_strided(const float *a, long sam, long sak, const float *b, long sbk, long sbn, float *c, long M, long N, long K) {
+  dlm_gemm(a, sam / 4, sak / 4, b, sbk / 4, sbn / 4, c, M, N, K, THREADS(M * N * K));
+}
+
 /* C[0..mr, 0..nr) of dot products A[r, :] · B[c, :] (both contiguous along k); mr, nr ≤ 4 */
 AI void dots_tile(int mr, int nr, const float *a, long sam, const float *b, long sbn, float *c, long ldc, long K) {
   vf acc[4][4];

@@ -68,6 +68,7 @@ static inline real dlm_isfinite(real x) { uint64_t u; memcpy(&u, &x, 8); return 
 const KERNEL_DECLS = String.raw`
 __attribute__((visibility("hidden"))) void mm_rows(const float *a, long sam, long sak, const float *b, long sbk, float *c, long M, long N, long K);
 __attribute__((visibility("hidden"))) void mm_dots(const float *a, long sam, const float *b, long sbn, float *c, long M, long N, long K);
+__attribute__((visibility("hidden"))) void mm_strided(const float *a, long sam, long sak, const float *b, long sbk, long sbn, float *c, long M, long N, long K);
 `;
 
 /** The prelude of a module in this precision (float32 modules also declare the matrix-product kernels). */
