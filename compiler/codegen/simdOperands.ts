@@ -31,7 +31,8 @@ export const simdOperands = (c: SimdContext) => {
   return {
     /** The SIMD arguments of a float32 contraction reading `a` (undefined: scalar loops). */
     kernel: (float: boolean, a: Located, note: string) => (c.on && float ? {
-      scratch: (n: number) => c.newTemp([n], `scratch of ${note}`), copyA: !inMemory(a.buf), ...(c.native ? { rowBudget: NATIVE_ROW_BUDGET, anyStrides: true } : {}),
+      scratch: (n: number) => c.newTemp([n], `scratch of ${note}`), copyA: !inMemory(a.buf),
+      ...(c.native ? { rowBudget: NATIVE_ROW_BUDGET, anyStrides: true } : {}),
     } : undefined),
     /** `l`, or the same view of a copy of its batch input in the arena. */
     addressable: (l: Located): Located => {
