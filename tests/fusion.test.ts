@@ -22,9 +22,9 @@ const data = (shape: Shape, seed: number): Float64Array =>
   Float64Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => Math.sin(seed * 7.1 + i * 1.37) * 1.5);
 
 /** Compiled f64 and interpreted outputs of a model whose inputs are INPUTS (their names as declared). */
-const compare = (body: string, inputs: Record<string, Shape> = INPUTS): number => {
+const compare = (body: string, inputs: Record<string, Shape> = INPUTS, disable: string[] = []): number => {
   const decls = Object.entries(inputs).map(([k, s]) => `  input ${k}: f32[${s.join(', ')}]`).join('\n');
-  const m = compileOk(`model P {\n${decls}\n${body}\n}`).model();
+  const m = compileOk(`model P {\n${decls}\n${body}\n}`).model('P', { passes: { disable } });
   const feeds = Object.fromEntries(Object.entries(inputs).map(([k, s], i) => [k, { data: data(s, i + 1), shape: [...s] }]));
   const compiled = m.run(m.ir.fn, feeds, 'f64').outputs['out']!;
   const ref = interpret(m.ir.fn, Object.fromEntries(Object.entries(feeds).map(([k, t]) => [k, nd(t.shape, t.data)])), new Map()).outputs['out']!;
@@ -93,6 +93,10 @@ describe('fusion keeps values', () => {
 
   test('random programs of views, broadcasts, row reductions and matmuls: compiled f64 = interpreter', () => {
     fc.assert(fc.property(programArb, (body) => { expect(compare(body)).toBeLessThan(1e-9); }), { numRuns: 120, seed: 20261201 });
+  });
+
+  test.each([['fusion'], ['epilogue']])('the same with the code generation step %s switched off (the plan\'s other branches)', (step) => {
+    fc.assert(fc.property(programArb, (body) => { expect(compare(body, INPUTS, [step])).toBeLessThan(1e-9); }), { numRuns: 30, seed: 20261202 });
   });
 });
 

@@ -79,7 +79,7 @@ export const planFusion = (f: IrFunction, env: DimEnv, off: ReadonlySet<string> 
     const e = effective(P, id);
     const p = P.get(e)!;
     if (p.k === 'epilogue') found.push(e);
-    else if (p.k === 'inline') node(e).inputs.forEach((i) => candidatesIn(i, found));
+    else if (p.k === 'inline') for (const i of node(e).inputs) candidatesIn(i, found);
     return found;
   };
   const readsRow = (id: NodeId): boolean => {
@@ -166,7 +166,7 @@ export const planFusion = (f: IrFunction, env: DimEnv, off: ReadonlySet<string> 
     if (rows?.k === 'row') {
       const subs = new Map<NodeId, true>([...rows.rows, ...rows.lets].map((r) => [r, true]));
       for (const r of rows.rows) settle(node(effective(P, r)).inputs[0]!, subs);
-      for (const l of rows.lets) node(effective(P, l)).inputs.forEach((i) => settle(i, subs));
+      for (const l of rows.lets) for (const i of node(effective(P, l)).inputs) settle(i, subs);
       settle(id, subs);
       return buffer(id, rows, late);
     }
@@ -265,10 +265,12 @@ export const planFusion = (f: IrFunction, env: DimEnv, off: ReadonlySet<string> 
         else reduction(n.id, false);
         break;
       }
-      case 'pieces': n.inputs.forEach((i) => memory(i)); buffer(n.id, { k: 'pieces' }, false); break;
-      case 'kernel': n.inputs.forEach((i) => memory(i, true)); buffer(n.id, { k: 'kernel' }, false); break;
+      case 'pieces': for (const i of n.inputs) memory(i);
+        buffer(n.id, { k: 'pieces' }, false); break;
+      case 'kernel': for (const i of n.inputs) memory(i, true);
+        buffer(n.id, { k: 'kernel' }, false); break;
       case 'contraction':
-        n.inputs.forEach((i) => memory(i));
+        for (const i of n.inputs) memory(i);
         if (EPILOGUE && !escapes && g.epilogueConsumer(n)) place(n.id, { k: 'epilogue', contraction: n.id, root: -1 });
         else buffer(n.id, { k: 'contraction' }, false);
         break;

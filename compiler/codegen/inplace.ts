@@ -48,7 +48,7 @@ const readsOldOnlyWhereStoring = (k: Kernel, old: string, out: string): boolean 
       if (inValue.some((l) => l.buf === out || (l.buf === old && (s.buf !== out || l.index !== at)))) ok = false;
       return;
     }
-    stmtExprs(s).forEach((e) => exprLoads(e, loads));
+    for (const e of stmtExprs(s)) exprLoads(e, loads);
     if (s.k === 'for' || s.k === 'if') visit(s.body);
     else if (s.k === 'call') { if (s.args.includes(old) || s.args.includes(out)) ok = false; }
     else if (s.k === 'extern') { if (externBuffers(s).some((b) => b === old || b === out)) ok = false; }

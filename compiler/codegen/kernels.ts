@@ -1,7 +1,7 @@
 // Loop nests for the kernel shapes codegen needs: a fused elementwise map, a reduction (with its
 // producer fused in), and strided copies. Dims that are contiguous for every operand are collapsed
 // into one loop, so a plain elementwise chain runs as a single flat loop.
-import { add, affine, comment, let_, letMut, load, loop, mul, num, set, store, v, type Expr, type Stmt } from '../loops/loops.js';
+import { affine, comment, let_, letMut, load, loop, num, set, store, v, type Expr, type Stmt } from '../loops/loops.js';
 import { contiguousStrides } from '../ops/ndarray.js';
 
 /** A leaf read of a buffer with strides over the kernel's loop shape (0 where broadcast). */

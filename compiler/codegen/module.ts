@@ -61,17 +61,20 @@ export const emitModule = (s: Schedule, plan: MemoryPlan, info: ModuleInfo): str
     for (const i of homes) lines.push(`const ${ident(s.inputs[i]!.buf)} = homes[${lit(i)}];`);
   }
   lines.push('', 'function run(ins) {');
-  s.inputs.forEach((inp, i) => lines.push(homes.has(i)
-    ? `  if (ins[${lit(i)}] !== ${ident(inp.buf)}) ${ident(inp.buf)}.set(ins[${lit(i)}]);`
-    : `  const ${ident(inp.buf)} = ins[${lit(i)}];`));
+  for (const [i, inp] of s.inputs.entries()) {
+    const b = ident(inp.buf);
+    lines.push(homes.has(i) ? `  if (ins[${lit(i)}] !== ${b}) ${b}.set(ins[${lit(i)}]);` : `  const ${b} = ins[${lit(i)}];`);
+  }
   // A non-finite guarded output (the loss) leaves parameters and state untouched: each guard is checked
   // as soon as its value is written, before any kernel that updates a parameter in place.
   const guardAfter = s.guards.map((g) => ({ g, at: lastWriter(s.kernels, g) }));
-  const guard = (g: string) => lines.push(`  for (let i = 0; i < ${ident(g)}.length; i++) if (!Number.isFinite(${ident(g)}[i])) return false;`);
-  guardAfter.filter((x) => x.at < 0).forEach((x) => guard(x.g));
+  const guard = (g: string): void => {
+    lines.push(`  for (let i = 0; i < ${ident(g)}.length; i++) if (!Number.isFinite(${ident(g)}[i])) return false;`);
+  };
+  for (const x of guardAfter) if (x.at < 0) guard(x.g);
   s.kernels.forEach((k, i) => {
     lines.push(`  ${ident(k.name)}(${[...k.writes, ...k.reads].map(ident).join(', ')});`);
-    guardAfter.filter((x) => x.at === i).forEach((x) => guard(x.g));
+    for (const x of guardAfter) if (x.at === i) guard(x.g);
   });
   for (const u of s.updates) if (!u.inPlace) lines.push(`  ${ident(s.inputs[u.input]!.buf)}.set(${ident(u.buf)});`);
   for (const u of s.updates) if (homes.has(u.input)) lines.push(`  if (ins[${lit(u.input)}] !== ${ident(s.inputs[u.input]!.buf)}) ins[${lit(u.input)}].set(${ident(s.inputs[u.input]!.buf)});`);

@@ -126,7 +126,7 @@ export const memoryLeaves = (P: ReadonlyMap<NodeId, Placement>, node: (id: NodeI
     if (subs?.has(vid)) return;
     const step = treeStep(P, node, vid, top);
     if (step.k === 'through') go(step.e, false);
-    else if (step.k === 'expand') node(step.e).inputs.forEach((i) => go(i, false));
+    else if (step.k === 'expand') for (const i of node(step.e).inputs) go(i, false);
     else if (step.k === 'memory') visit(step.e);
   };
   go(id, asRoot);

@@ -67,7 +67,6 @@ export const scheduleScan = (ctx: ScanContext, n: Node, note: string, subIndex: 
   const arena = ctx.newTemp([0], `arena of the body of ${note}`, subIndex);
   const carryIds = n.inputs.slice(0, s.carries), xsIds = n.inputs.slice(s.carries, s.carries + s.xs), capIds = n.inputs.slice(s.carries + s.xs);
   const carrySizes = carryIds.map((id) => size(ctx.shape(id)));
-  const stepSizes = xsIds.map((id) => size(ctx.shape(id).slice(1)));
   const inits = carryIds.map((id) => ctx.strided(id));
   const seqs = xsIds.map((id) => ctx.strided(id));
   const caps = capIds.map((id) => ctx.contiguous(id));

@@ -16,7 +16,7 @@ import { graphOf } from './fusionRules.js';
 import { copyKernel, fillKernel, mapKernel, reduceKernel, rowKernel, type RowReduction } from './kernels.js';
 import { contiguous, effective, isContiguous, leafOf, memoryLeaves, treeExpr, type Located } from './placement.js';
 import { scheduleScan } from './scanKernel.js';
-import { type InputSlot, type Kernel, type Schedule, type SubSchedule, type TempBuffer } from './scheduleTypes.js';
+import type { InputSlot, Kernel, Schedule, SubSchedule, TempBuffer } from './scheduleTypes.js';
 import { simdOperands } from './simdOperands.js';
 export { CODEGEN_STEPS, type CodegenStep } from './fusionRules.js';
 export { HOME_ROLES, lastWriter, type InputSlot, type Kernel, type Schedule, type TempBuffer } from './scheduleTypes.js';
@@ -54,7 +54,7 @@ export const schedule = (f: IrFunction, env: DimEnv, prefix = '', off: ReadonlyS
     const reads = new Set<string>();
     const walk = (ss: readonly Stmt[]): void => ss.forEach((s) => {
       for (const e of stmtExprs(s)) for (const l of loadsIn(e)) reads.add(l.buf);
-      if (s.k === 'extern') externBuffers(s).forEach((b) => reads.add(b));
+      if (s.k === 'extern') for (const b of externBuffers(s)) reads.add(b);
       if (s.k === 'for' || s.k === 'if') walk(s.body);
     });
     walk(body);
@@ -150,8 +150,8 @@ export const schedule = (f: IrFunction, env: DimEnv, prefix = '', off: ReadonlyS
             return out;
           });
           ready(id, s, true);
-          plan.rows.forEach((r) => ready(node(treeNode(r)).inputs[0]!, s));
-          plan.lets.forEach((l) => node(treeNode(l)).inputs.forEach((i) => ready(i, s)));
+          for (const r of plan.rows) ready(node(treeNode(r)).inputs[0]!, s);
+          for (const l of plan.lets) for (const i of node(treeNode(l)).inputs) ready(i, s);
           addKernel(rowKernel(buf, shape, plan.nOuter, reductions, lets, exprOf(id, shape, s, true), fresh, rowNote), buf, rowNote);
         } else {
           ready(id, undefined, true);
@@ -175,7 +175,7 @@ export const schedule = (f: IrFunction, env: DimEnv, prefix = '', off: ReadonlyS
         const srcs = n.inputs.map((i) => memory(i));
         const starts = e.pieces(n.inputs.map(g.shape), n.attrs);
         const body: Stmt[] = [...fillKernel(buf, size(shape), e.fill, fresh)];
-        srcs.forEach((s, k) => body.push(...copyKernel(buf, shape, starts[k]!, s.shape, leafOf(s, s.shape), fresh)));
+        for (const [k, s] of srcs.entries()) body.push(...copyKernel(buf, shape, starts[k]!, s.shape, leafOf(s, s.shape), fresh));
         addKernel(body, buf, note);
         return done(contiguous(buf, shape));
       }
@@ -221,7 +221,7 @@ export const schedule = (f: IrFunction, env: DimEnv, prefix = '', off: ReadonlyS
       at.set(n.id, contiguous(buf, g.shape(n.id)));
     } else if (p.k === 'view' && !p.late) locateView(n.id, p.copySource);
     else if (opDef(n.op)?.emit.kind === 'contraction' && (p.k === 'epilogue' || p.k === 'buffer')) {
-      n.inputs.forEach((i) => memory(i));
+      for (const i of n.inputs) memory(i);
       if (p.k === 'buffer' && !p.late) memory(n.id);
     } else if (p.k === 'buffer' && !p.late) memory(n.id);
   }
@@ -242,7 +242,10 @@ export const schedule = (f: IrFunction, env: DimEnv, prefix = '', off: ReadonlyS
   };
   // A value listed under two output names (a model's first loss is also `loss`) is stored once.
   const outputBuf = new Map<number, string>();
-  const ownOutput = (id: number): string => outputBuf.get(id) ?? (outputBuf.set(id, own(id)), outputBuf.get(id)!);
+  const ownOutput = (id: number): string => {
+    if (!outputBuf.has(id)) outputBuf.set(id, own(id));
+    return outputBuf.get(id)!;
+  };
   const outputs = f.outputs.map((o) => ({ name: o.name, buf: ownOutput(o.id), shape: g.shape(o.id) }));
   const updates = f.updates.map((u) => ({ input: inputs.findIndex((s) => s.node.id === u.target), buf: own(u.value) }));
   const guards = (f.guards ?? []).map((gd) => outputs.find((o) => o.name === gd)!.buf);
