@@ -6,8 +6,11 @@
 //   transposed panel) below that.
 // And the thread count: products of ≥ 2²⁰ multiply-adds split over two threads give the same bits
 // as one thread, on both paths. Skipped, saying why, without a C compiler or koffi.
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
-import { nativeUnavailable } from '../compiler/native/backend.js';
+import { nativeUnavailable, reprobeNative } from '../compiler/native/backend.js';
 import { setNativeThreads } from '../runtime/native/load.js';
 import { Rng } from '../runtime/random.js';
 import type { Tensor } from '../runtime/tensor.js';
@@ -94,4 +97,31 @@ describe.skipIf(why !== undefined)('native matrix-product kernels', () => {
     expect(worst(M, N, K, two)).toBeLessThan(K * 2 ** -23);
     expect(Buffer.from(two.got.buffer).equals(Buffer.from(one.got.buffer))).toBe(true);
   });
+});
+
+describe.skipIf(why !== undefined)('native build without OpenMP', () => {
+  // a compiler that rejects -fopenmp (clang without libomp): the kernels and modules are built without
+  // it and run on one thread whatever the thread count asks, with the same results
+  test('a compiler failing on -fopenmp still builds and runs the module, on one thread', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dlm-noomp-'));
+    const saved = { cc: process.env['CC'], cache: process.env['DLM_CACHE_DIR'] };
+    const wrapper = join(dir, 'cc');
+    const real = saved.cc || 'cc';
+    writeFileSync(wrapper, `#!/bin/sh\nfor a in "$@"; do [ "$a" = -fopenmp ] && { echo 'no OpenMP here' >&2; exit 1; }; done\nexec ${real} "$@"\n`);
+    chmodSync(wrapper, 0o755);
+    process.env['CC'] = wrapper;
+    process.env['DLM_CACHE_DIR'] = join(dir, 'cache');
+    reprobeNative();
+    try {
+      const p = product(128, 160, 96, 'nn', 2, 3);
+      expect(p.source).toMatch(/mm_rows/);
+      expect(worst(128, 160, 96, p)).toBeLessThan(96 * 2 ** -23);
+    } finally {
+      if (saved.cc === undefined) delete process.env['CC']; else process.env['CC'] = saved.cc;
+      if (saved.cache === undefined) delete process.env['DLM_CACHE_DIR']; else process.env['DLM_CACHE_DIR'] = saved.cache;
+      reprobeNative();
+      setNativeThreads(undefined);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
