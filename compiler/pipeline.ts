@@ -23,6 +23,7 @@ import { ModuleChecker, type CheckedProgram } from './check/module.js';
 import type { MemoryPlan } from './codegen/plan.js';
 import { planMemory } from './codegen/plan.js';
 import { inPlaceUpdates } from './codegen/inplace.js';
+import { planFusion } from './codegen/fusion.js';
 import { CODEGEN_STEPS, schedule, type Schedule } from './codegen/schedule.js';
 import { formatStats, programStats } from './codegen/stats.js';
 import { error, note } from './diagnostics/codes.js';
@@ -48,7 +49,7 @@ export const PHASES = [
   { name: 'pre-grad passes', entries: ['preGrad'], code: ['passes/index.ts'] },
   { name: 'differentiate', entries: ['gradientProgram', 'trainStepProgram', 'jvp'], code: ['compiler/autodiff', 'compiler/train'] },
   { name: 'passes', entries: ['optimize'], code: ['passes/index.ts'] },
-  { name: 'plan fusion', entries: ['compileFor', 'specialize'], code: ['codegen/schedule.ts', 'codegen/fusionRules.ts'] },
+  { name: 'plan fusion', entries: ['compileFor', 'specialize'], code: ['codegen/fusion.ts'] },
   { name: 'schedule', entries: ['compileFor', 'specialize'], code: ['codegen/schedule.ts'] },
   { name: 'plan memory', entries: ['compileFor', 'specialize'], code: ['codegen/inplace.ts', 'codegen/plan.ts', 'jit/memory.ts'] },
   { name: 'emit', entries: ['compileFor', 'emitSource'], code: ['backends.ts', 'codegen/module.ts', 'native/moduleC.ts'] },
@@ -169,8 +170,11 @@ const timed = <T>(clock: Clock, phase: PhaseName, run: () => T): T => {
 interface Lowered { readonly sched: Schedule; readonly plan: MemoryPlan }
 
 const lower = (f: IrFunction, env: DimEnv, steps: ReadonlySet<string>, target: Emitter, clock: Clock = new Map()): Lowered => {
-  // plan fusion + schedule: schedule.ts decides what is fused (fusionRules.ts) as it builds the kernels.
-  const scheduled = timed(clock, 'schedule', () => schedule(lowerAllCustom(f), env, '', steps, target.addressable));
+  const fn = lowerAllCustom(f);
+  // plan fusion: every node's placement (buffer, view, constant, inline, row, epilogue), decided once.
+  const placements = timed(clock, 'plan fusion', () => planFusion(fn, env, steps));
+  // schedule: the kernels those placements make, in loop IR.
+  const scheduled = timed(clock, 'schedule', () => schedule(fn, env, '', steps, target.addressable, placements));
   // plan memory: parameter updates written in place, then every buffer placed in one arena.
   return timed(clock, 'plan memory', () => {
     const sched = steps.has('inplace') ? scheduled : inPlaceUpdates(scheduled);

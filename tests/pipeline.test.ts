@@ -120,11 +120,11 @@ describe('Model, Trainer and `dlm compile` get the same code from the pipeline',
     expect(Array.from(spec.outputs['p']!)).toEqual(Array.from(evaluated['p']!.data));
     expect(spec.outputs['loss']![0]).toBe(evaluated['loss']!.data[0]);
   });
-  test('`dlm compile --timings` times the pipeline\'s phases from schedule to load, named and ordered as in PHASES', async () => {
+  test('`dlm compile --timings` times the pipeline\'s phases from plan fusion to load, named and ordered as in PHASES', async () => {
     const r = await runCli('compile', 'examples/xor.dlm', '--model', 'Mlp', '--emit', 'js', '--timings', '--dim', 'N=4');
     const timed = [...r.stderr.matchAll(/^ {4}(\S.*?) +\d+\.\d\d ms$/gm)].map((m) => m[1]);
     expect(timed).toEqual(PHASES.map((p) => p.name).filter((n) => timed.includes(n)));
-    expect(timed).toEqual(expect.arrayContaining(['schedule', 'plan memory', 'emit', 'load']));
+    expect(timed).toEqual(expect.arrayContaining(['plan fusion', 'schedule', 'plan memory', 'emit', 'load']));
   });
 
   test('a gradient: Model.valueAndGrad ran the module `dlm compile --grad --emit js` prints (the one specialize cached)', async () => {

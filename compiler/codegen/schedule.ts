@@ -11,7 +11,7 @@ import { size } from '../ops/ndarray.js';
 import type { Emit } from '../ops/op.js';
 import { opDef } from '../ops/registry.js';
 import { fmtType } from '../types/types.js';
-import { planFusion, type KernelPlan, type NodeId } from './fusion.js';
+import { planFusion, type KernelPlan, type NodeId, type Placement } from './fusion.js';
 import { graphOf } from './fusionRules.js';
 import { copyKernel, fillKernel, mapKernel, reduceKernel, rowKernel, type RowReduction } from './kernels.js';
 import { contiguous, effective, isContiguous, leafOf, memoryLeaves, treeExpr, type Located } from './placement.js';
@@ -27,9 +27,10 @@ const where = (n: Node): string =>
 /**
  * `prefix` names the kernels and buffers of a loop body apart from its parent's. `native`: the module is
  * C (compiler/native), where every buffer has an address, so no input is copied for a matmul kernel.
+ * `P`: the fusion plan of `f` (compiler/pipeline.ts makes it as its own phase; loop bodies plan their own here).
  */
-export const schedule = (f: IrFunction, env: DimEnv, prefix = '', off: ReadonlySet<string> = new Set(), native = false): Schedule => {
-  const P = planFusion(f, env, off);
+export const schedule = (f: IrFunction, env: DimEnv, prefix = '', off: ReadonlySet<string> = new Set(), native = false,
+  P: ReadonlyMap<NodeId, Placement> = planFusion(f, env, off)): Schedule => {
   const g = graphOf(f, env);
   const node = (id: NodeId) => g.nodes.get(id)!;
   const kernels: Kernel[] = [];
