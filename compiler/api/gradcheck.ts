@@ -112,7 +112,10 @@ const programs = (model: Model): { fwd: IrFunction; grad: IrFunction } => {
   const outputs = ir.losses.map((l, i) => ({ name: `loss${i}`, id: l.id }));
   const needed = neededFrom(ir.fn, outputs.map((o) => o.id));
   const fwd: IrFunction = { ...ir.fn, nodes: ir.fn.nodes.filter((n) => needed.has(n.id) || n.op === INPUT), outputs, updates: [] };
-  const asked = ir.losses.map((l, i) => ({ loss: l.id, wrt: ir.params.filter((p) => l.params.includes(p.id)).map((p) => ({ name: `grad${i}:${p.name}`, id: p.id })) }));
+  const asked = ir.losses.map((l, i) => ({
+    loss: l.id,
+    wrt: ir.params.filter((p) => l.params.includes(p.id)).map((p) => ({ name: `grad${i}:${p.name}`, id: p.id })),
+  }));
   return { fwd, grad: gradientProgram(fwd, `${ir.name}_gradcheck`, outputs, asked) };
 };
 

@@ -11,7 +11,9 @@ import { INPUT, neededFrom, type IrFunction } from '../ir/ir.js';
 import { error } from '../diagnostics/codes.js';
 import { fmtType } from '../types/types.js';
 import * as E from 'fp-ts/lib/Either.js';
-import { bindInputs, gradientProgram, jvp, optimize, parameterMemory, preGrad, specialize, type BackendChoice, type PassOptions, type Specialized } from '../pipeline.js';
+import {
+  bindInputs, gradientProgram, jvp, optimize, parameterMemory, preGrad, specialize, type BackendChoice, type PassOptions, type Specialized,
+} from '../pipeline.js';
 import { selectOutputs } from '../train/step.js';
 import { RunError } from './errors.js';
 import { saveModel } from './save.js';
