@@ -5,7 +5,7 @@
 import { spawnSync } from 'node:child_process';
 
 const TESTS = {
-  'compiler/passes': ['passes', 'stabilize', 'edges'],
+  'compiler/passes': ['passes', 'cse', 'stabilize', 'edges'],
   'compiler/codegen': ['fusion', 'inplace', 'codegen', 'views'],
   'compiler/autodiff': ['gradients', 'second', 'scan', 'customGrad'],
 };
