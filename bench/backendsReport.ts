@@ -64,7 +64,8 @@ export const backendsReport = (tfjsWasm: Record<string, number> = {}, opts: Back
     const timed = (col: string, f: () => number) => (col === 'native-2t' ? withThreads(2, f) : col === 'native' ? withThreads(1, f) : f());
     for (const [c, f] of runs) timed(c, () => pass(f, 0.05));
     const times: Record<string, number[]> = {};
-    for (let p = 0; p < 3; p++) for (const [c, f] of runs) (times[c] ??= []).push(timed(c, () => pass(f, 0.3)));
+    for (const [c] of runs) times[c] = [];
+    for (let p = 0; p < 3; p++) for (const [c, f] of runs) times[c]!.push(timed(c, () => pass(f, 0.3)));
     // one thread's CPU time per call: what it costs whatever else the machine runs (a loaded machine
     // stretches wall times, PyTorch's more than dlm's); PyTorch's the same way (torch_peer.py)
     const native1 = runs.find(([c]) => c === 'native');

@@ -38,7 +38,8 @@ const measure = async (make: Partial<Record<Sys, () => (() => void)>>): Promise<
   for (let p = 0; p < PASSES; p++) {
     for (const s of Object.keys(runs) as Sys[]) {
       if (s.startsWith('tfjs')) await useBackend(s === 'tfjs-cpu' ? 'cpu' : 'wasm');
-      (times[s] ??= []).push(pass(runs[s]!, MIN));
+      times[s] ??= [];
+      times[s].push(pass(runs[s]!, MIN));
     }
   }
   return Object.fromEntries(Object.entries(times).map(([k, v]) => [k, median(v!)]));

@@ -41,7 +41,7 @@ export const tfMlp = (w: MlpWeights) => {
       const opt = tf.train.sgd(lr);
       return () => { const l = opt.minimize(() => loss(x, y), true, vars)!; l.dataSync(); l.dispose(); };
     },
-    dispose: () => vars.forEach((v) => v.dispose()),
+    dispose: () => vars.forEach((v) => { v.dispose(); }),
   };
 };
 

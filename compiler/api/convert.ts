@@ -36,7 +36,7 @@ const add = (a: Float64Array, b: Float64Array) => a.map((x, i) => x + b[i]!);
 /** Blocks of `size` rows (or elements) reordered: out block k = in block order[k]. */
 const blocks = (a: Float64Array, size: number, order: readonly number[]): Float64Array => {
   const out = new Float64Array(a.length);
-  order.forEach((from, k) => out.set(a.subarray(from * size, (from + 1) * size), k * size));
+  order.forEach((from, k) => { out.set(a.subarray(from * size, (from + 1) * size), k * size); });
   return out;
 };
 // torch i, f, g, o → dlm i, f, o, g, and back (the same swap of the last two gates)

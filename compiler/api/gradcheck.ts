@@ -260,6 +260,6 @@ export const gradcheck = (model: Model, opts: GradcheckOptions = {}): GradcheckR
   }
   const rules = checkCustomRules(fwd, withParams(base), env, opts.seed ?? 0);
   const losses: Record<string, number> = {};
-  ir.losses.forEach((l, i) => setOwn(losses, l.name, exact.losses[i]!));
+  ir.losses.forEach((l, i) => { setOwn(losses, l.name, exact.losses[i]!); });
   return { ok: reports.every((r) => r.ok) && rules.every((r) => r.ok), loss: exact.losses[0]!, losses, training, params: reports, rules };
 };

@@ -30,12 +30,12 @@ const firstBad = (f: IrFunction, values: ReadonlyMap<number, NdArray>) => {
   for (const n of f.nodes) {
     if (n.op === INPUT || n.op === CONST) continue;
     const v = values.get(n.id);
-    if (v && v.data.some((x: number) => !Number.isFinite(x))) return n;
+    if (v?.data.some((x: number) => !Number.isFinite(x))) return n;
   }
   return undefined;
 };
 
-export const nonFinite = (model: Model, s: FailedStep, valueOf: (name: string) => TensorData | undefined, batch: Readonly<Record<string, Tensor>>): RunError => {
+export const nonFinite = (model: Model, s: FailedStep, tensorValue: (name: string) => TensorData | undefined, batch: Readonly<Record<string, Tensor>>): RunError => {
   const loss = s.outputs['loss']?.[0] ?? NaN;
   const norm = s.outputs[GRAD_GUARD]?.[0];
   const notes: Diagnostic['notes'][number][] = [];
@@ -44,7 +44,7 @@ export const nonFinite = (model: Model, s: FailedStep, valueOf: (name: string) =
     for (const n of s.fn.nodes) {
       if (n.op !== INPUT) continue;
       const name = n.attrs['name'] as string;
-      const data = valueOf(name);
+      const data = tensorValue(name);
       if (!data) continue;
       const shape = Object.hasOwn(batch, name) ? [...batch[name]!.shape] : (n.type.shape as number[]);
       setOwn(inputs, name, nd(shape, Float64Array.from(data)));

@@ -100,7 +100,7 @@ export class Trainer {
     const ins = spec.schedule.inputs.map((s) => all[s.name]!.data);
     const slotOf = new Map(spec.schedule.inputs.map((s, i) => [s.name, i]));
     const shapeList = this.model.ir.inputs.filter((i) => Object.hasOwn(batch, i.name)).map((i) => ({ name: i.name, shape: [...batch[i.name]!.shape] }));
-    const tableOf = (name: string) => [this.params, this.states, this.state].find((t) => Object.prototype.hasOwnProperty.call(t, name));
+    const tableOf = (name: string) => [this.params, this.states, this.state].find((t) => Object.hasOwn(t, name));
     const owned = spec.schedule.inputs.flatMap((s, input) => { const table = tableOf(s.name); return table ? [{ input, table, name: s.name }] : []; });
     g.last = { spec, ins, slotOf, shapeList, owned };
     return g.last;

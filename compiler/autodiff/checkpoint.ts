@@ -72,9 +72,9 @@ const expandOne = (b: IrBuilder, n: Node, outs: readonly Node[]): Map<Value, Val
     const m = padded ? ib.input(bodyInputName('x', X), 'input', maskT, n.span) : undefined;
     const kk = capT.map((t, q) => ib.input(bodyInputName('k', q), 'input', t, n.span));
     const args = new Map<string, Value>();
-    c.forEach((v, j) => args.set(bodyInputName('c', j), v));
-    x.forEach((v, i) => args.set(bodyInputName('x', i), v));
-    kk.forEach((v, q) => args.set(bodyInputName('k', q), v));
+    c.forEach((v, j) => { args.set(bodyInputName('c', j), v); });
+    x.forEach((v, i) => { args.set(bodyInputName('x', i), v); });
+    kk.forEach((v, q) => { args.set(bodyInputName('k', q), v); });
     const res = inlineFunction(ib, s.body, args).map((o, j) => (m === undefined ? o : ib.op('where', [m, o, c[j]!])));
     return ib.finish(s.body.name, res.map((id, j) => ({ name: `c${j}`, id })));
   }, n.backward ?? false);
@@ -83,7 +83,7 @@ const expandOne = (b: IrBuilder, n: Node, outs: readonly Node[]): Map<Value, Val
   const ob = new IrBuilder();
   const segmentBody = ob.at(n.span, () => {
     const c = carryT.map((t, j) => ob.input(bodyInputName('c', j), 'input', t, n.span));
-    stackedRead.forEach((j, q) => ob.input(bodyInputName('c', C + q), 'input', segT(carryT[j]!), n.span));
+    stackedRead.forEach((j, q) => { ob.input(bodyInputName('c', C + q), 'input', segT(carryT[j]!), n.span); });
     const x = xT.map((t, i) => ob.input(bodyInputName('x', i), 'input', { dtype: t.dtype, shape: [k, ...t.shape.slice(1)] }, n.span));
     const m = padded ? [ob.input(bodyInputName('x', X), 'input', { dtype: 'f32', shape: [k] }, n.span)] : [];
     const kk = capT.map((t, q) => ob.input(bodyInputName('k', q), 'input', t, n.span));

@@ -153,9 +153,9 @@ const customTangent = (b: IrBuilder, n: Node, ins: readonly Value[], tin: readon
   const from = b.nodes.length;
   const u = zerosOf(b, n.type);
   const args = new Map<string, Value>();
-  xs.forEach((x, i) => args.set(`a${i}`, x));
+  xs.forEach((x, i) => { args.set(`a${i}`, x); });
   args.set('dy', u);
-  caps.forEach((k, i) => args.set(`k${i}`, k));
+  caps.forEach((k, i) => { args.set(`k${i}`, k); });
   const g = inlineFunction(b, c.rule, args);
   const seeds = g.flatMap((gi, i) => (tx[i] === null || tx[i] === undefined ? [] : [{ out: gi, seed: tx[i]! }]));
   return vjp(b, { from, seeds, wrt: [u] })[0] ?? null;

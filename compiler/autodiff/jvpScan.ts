@@ -36,12 +36,12 @@ export const scanJvp = (b: IrBuilder, n: Node, ins: readonly Value[], tin: reado
   const bb = new IrBuilder();
   const body = bb.at(n.span, () => {
     const args = new Map<string, Value>(), tangents = new Map<string, Value>();
-    types.slice(0, C).forEach((t, j) => args.set(bodyInputName('c', j), bb.input(bodyInputName('c', j), 'input', t, n.span)));
-    tc.forEach((j, q) => tangents.set(bodyInputName('c', j), bb.input(bodyInputName('c', C + q), 'input', types[j]!, n.span)));
-    types.slice(C, C + X).forEach((t, i) => args.set(bodyInputName('x', i), bb.input(bodyInputName('x', i), 'input', step(t), n.span)));
-    tx.forEach((i, q) => tangents.set(bodyInputName('x', i), bb.input(bodyInputName('x', X + q), 'input', step(types[C + i]!), n.span)));
-    types.slice(C + X).forEach((t, q) => args.set(bodyInputName('k', q), bb.input(bodyInputName('k', q), 'input', t, n.span)));
-    tk.forEach((q, r) => tangents.set(bodyInputName('k', q), bb.input(bodyInputName('k', K + r), 'input', types[C + X + q]!, n.span)));
+    types.slice(0, C).forEach((t, j) => { args.set(bodyInputName('c', j), bb.input(bodyInputName('c', j), 'input', t, n.span)); });
+    tc.forEach((j, q) => { tangents.set(bodyInputName('c', j), bb.input(bodyInputName('c', C + q), 'input', types[j]!, n.span)); });
+    types.slice(C, C + X).forEach((t, i) => { args.set(bodyInputName('x', i), bb.input(bodyInputName('x', i), 'input', step(t), n.span)); });
+    tx.forEach((i, q) => { tangents.set(bodyInputName('x', i), bb.input(bodyInputName('x', X + q), 'input', step(types[C + i]!), n.span)); });
+    types.slice(C + X).forEach((t, q) => { args.set(bodyInputName('k', q), bb.input(bodyInputName('k', q), 'input', t, n.span)); });
+    tk.forEach((q, r) => { tangents.set(bodyInputName('k', q), bb.input(bodyInputName('k', K + r), 'input', types[C + X + q]!, n.span)); });
     const { outs, touts } = forwardMode(bb, s.body, args, tangents);
     const tangentOuts = tc.map((j) => touts[j] ?? zeros(bb, types[j]!));
     return bb.finish(`${s.body.name}_jvp`, [...outs, ...tangentOuts].map((id, q) => ({ name: `c${q}`, id })));

@@ -88,9 +88,9 @@ export const scanVjp = (b: IrBuilder, n: Node, cts: readonly ScanCotangent[], vj
     const caps = capT.map((t) => bb.input(bodyInputName('k', ki++), 'input', t, span));
     const from = bb.nodes.length;
     const args = new Map<string, Value>();
-    cPrev.forEach((v, k) => args.set(bodyInputName('c', k), v));
-    xNow.forEach((v, i) => args.set(bodyInputName('x', i), v));
-    caps.forEach((v, j) => args.set(bodyInputName('k', j), v));
+    cPrev.forEach((v, k) => { args.set(bodyInputName('c', k), v); });
+    xNow.forEach((v, i) => { args.set(bodyInputName('x', i), v); });
+    caps.forEach((v, j) => { args.set(bodyInputName('k', j), v); });
     const copies = new Map<number, Value>();
     const outs = inlineFunction(bb, s.body, args, copies);
     return bb.at(span, () => {
@@ -137,7 +137,7 @@ export const scanVjp = (b: IrBuilder, n: Node, cts: readonly ScanCotangent[], vj
         if (stacked && m.inputs.length === 1 && (k >= 0 || i >= 0)) asView.set(v, { op: m.op, attrs: stacked(m.attrs), carry: k, x: i });
       });
       const parts = operands.filter((v) => !asDx.has(v) && !asView.has(v));
-      parts.forEach((v) => carryIn(bb.type(v)));
+      parts.forEach((v) => { carryIn(bb.type(v)); });
       partOf = new Map(parts.map((v, i) => [v, i]));
       // The recomputed matmuls were only needed to build the derivative (their rules read their inputs,
       // not their results); what reads their values now reads the values the forward loop stored.

@@ -6,7 +6,7 @@ import type { Span } from '../diagnostics/span.js';
 import { normAxis } from '../types/shapes.js';
 import { dimMul, fmtDim } from '../types/dims.js';
 import { fmtShape, type Dim, type DType } from '../types/types.js';
-import { arg, axesArg, boolArg, checkArity, tensorArg, type Builtin, type CallArgs } from './args.js';
+import { arg, axesArg, boolArg, checkArity, tensorArg, type Builtin, } from './args.js';
 import type { ExprElab } from './expr.js';
 import { ERROR, type Binding } from './scope.js';
 import { einsum } from './einsum.js';

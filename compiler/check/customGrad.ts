@@ -91,8 +91,8 @@ export const callCustom = (x: ExprElab, decl: FnDecl, closure: Scope, values: re
   // The call: the body on the detached arguments, and the node carrying the rule.
   return b.at(span, () => {
     const args = new Map<string, number>();
-    diff.forEach((i, q) => args.set(`a${q}`, b.op('stop_gradient', [(values[i] as Binding & { k: 'tensor' }).id])));
-    primal.captures.forEach((id, j) => args.set(`p${j}`, id));
+    diff.forEach((i, q) => { args.set(`a${q}`, b.op('stop_gradient', [(values[i] as Binding & { k: 'tensor' }).id])); });
+    primal.captures.forEach((id, j) => { args.set(`p${j}`, id); });
     const [value] = inlineFunction(b, primal.fn, args);
     const ids = diff.map((i) => (values[i] as Binding & { k: 'tensor' }).id);
     const node = b.structural(CUSTOM_VJP, [value!, ...ids, ...ruleFn.captures, ...primal.captures],

@@ -24,7 +24,7 @@ const inside = (s: Span, from: number, to = from + 1): Span => ({ file: s.file, 
 
 export const einsum: Builtin = (x, a, span) => {
   const sg = arg(a, 0, 'spec');
-  if (!sg || sg.v.k !== 'string') {
+  if (sg?.v.k !== 'string') {
     const found = sg ? `; found ${describe(sg.v)}` : '';
     return x.c.err('E0240', sg?.span ?? span, `einsum's first argument is its spec as a string, e.g. einsum("ij,jk->ik", a, b)${found}`);
   }

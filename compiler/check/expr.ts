@@ -211,7 +211,7 @@ export class ExprElab {
       case 'fn': return this.callFn(callee.decl, callee.scope, args, span);
       case 'layer': {
         const fwd = callee.scope.own('forward');
-        if (!fwd || fwd.binding.k !== 'fn') return this.c.err('E0105', span, `layer '${callee.path}' has no 'fn forward(...)' to call`);
+        if (fwd?.binding.k !== 'fn') return this.c.err('E0105', span, `layer '${callee.path}' has no 'fn forward(...)' to call`);
         const out = this.callFn(fwd.binding.decl, fwd.binding.scope, args, span, callee.path);
         const info = out.k === 'tensor' ? this.c.layers.find((l) => l.path === callee.path) : undefined;
         if (info && out.k === 'tensor' && !info.outputs.some((t) => sameType(t, this.c.type(out.id)))) info.outputs.push(this.c.type(out.id));

@@ -283,7 +283,7 @@ export class ModelElab {
       }
       const got = this.trainedParams([e], scope);
       if (!got) { ok = false; continue; }
-      got.forEach((id) => ids.add(id));
+      got.forEach((id) => { ids.add(id); });
     }
     if (!ok) return undefined;
     const selectors = Object.keys(GROUP_SELECTORS).map((k) => `${k}: ${GROUP_SELECTORS[k]}`);

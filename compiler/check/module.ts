@@ -71,7 +71,7 @@ export class ModuleChecker {
     this.sources.set(src.path, src);
     registerSource(src);
     const parsed = parseCached(src, this.limits.maxNesting);
-    if (parsed._tag === 'Left') { parsed.left.forEach((d) => this.diags.push(d)); return undefined; }
+    if (parsed._tag === 'Left') { parsed.left.forEach((d) => { this.diags.push(d); }); return undefined; }
     const ast = parsed.right;
     const scope = parent.child();
     this.scopes.set(src.path, scope);
@@ -153,7 +153,7 @@ export class ModuleChecker {
           else if (isStackOverflow(e)) c.diags.push(callDepth(this.limits, item.name.span, [], true));
           else throw e;
         }
-        c.diags.items.forEach((d) => this.diags.push(d));
+        c.diags.items.forEach((d) => { this.diags.push(d); });
       }
     }
     return { program: { models, sources: this.sources }, diagnostics: this.diags.items };

@@ -64,7 +64,7 @@ export const emitCModule = (s: Schedule, plan: MemoryPlan, info: ModuleInfo, rea
   const args = ['int threads', 'elem *arena', ...s.inputs.map((_, i) => `elem *in${i}`)];
   lines.push('void dlm_set_threads(int n);', `int ${C_ENTRY}(${args.join(', ')}) {`, '  dlm_set_threads(threads);');
   for (const p of placed) lines.push(`  ${ident(p.name)} = arena + ${p.at};`);
-  s.inputs.forEach((inp, i) => lines.push(`  ${ident(inp.buf)} = in${i};`));
+  s.inputs.forEach((inp, i) => { lines.push(`  ${ident(inp.buf)} = in${i};`); });
   const sizeOf = (buf: string): number => {
     const p = placed.find((q) => q.name === buf);
     if (!p) throw new InternalError(`codegen: guarded buffer ${buf} is not in the arena`);
@@ -73,10 +73,10 @@ export const emitCModule = (s: Schedule, plan: MemoryPlan, info: ModuleInfo, rea
   // A non-finite guarded output leaves parameters and state untouched: checked as soon as it is written.
   const guardAfter = s.guards.map((g) => ({ g, at: lastWriter(s.kernels, g) }));
   const guard = (g: string) => lines.push(`  for (long i = 0; i < ${sizeOf(g)}; i++) if (!dlm_finite(${ident(g)}[i])) return 0;`);
-  guardAfter.filter((x) => x.at < 0).forEach((x) => guard(x.g));
+  guardAfter.filter((x) => x.at < 0).forEach((x) => { guard(x.g); });
   s.kernels.forEach((k, i) => {
     lines.push(`  ${ident(k.name)}(${[...k.writes, ...k.reads].map(ident).join(', ')});`);
-    guardAfter.filter((x) => x.at === i).forEach((x) => guard(x.g));
+    guardAfter.filter((x) => x.at === i).forEach((x) => { guard(x.g); });
   });
   for (const u of s.updates) {
     if (u.inPlace) continue;

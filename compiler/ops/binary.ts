@@ -5,7 +5,7 @@ import { bin, call, sel, type BinOp, type Expr } from '../loops/loops.js';
 import { isShapeError } from '../types/shapes.js';
 import { sv } from './helpers.js';
 import type { DType, TensorType } from '../types/types.js';
-import { add, broadcastablePair, broadcastType, maskedDiv, maskedMul, mul, neg, promote, sub, toF32, where } from './helpers.js';
+import { broadcastablePair, broadcastType, maskedDiv, maskedMul, mul, neg, promote, sub, toF32, where } from './helpers.js';
 import { MATH } from './math.js';
 import { mapBroadcast } from './ndarray.js';
 import type { GradBuilder, NodeView, OpDef, Rewriter, Value } from './op.js';

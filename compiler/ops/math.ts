@@ -67,7 +67,7 @@ function sign(x: number): number {
 // for every y, NaN included (Math.pow gives NaN)
 function pow(x: number, y: number): number {
   if (x === 1 || (x === -1 && (y === Infinity || y === -Infinity))) return 1;
-  return Math.pow(x, y);
+  return x ** y;
 }
 
 // 1 where x is finite, else 0: a number, as every table function returns (Number.isFinite gives a boolean,

@@ -23,8 +23,8 @@ const tile = (mr: number, nr: number, K: number, aRow: (r: number) => Expr, sak:
   const body: Stmt[] = [];
   const as = [...Array(mr).keys()].map((r) => fresh(`a${r}`));
   const bs = [...Array(nr).keys()].map((c) => fresh(`b${c}`));
-  as.forEach((a, r) => body.push(let_(a, load(A, add(aRow(r), mul(v(k), num(sak)))))));
-  bs.forEach((b, c) => body.push(let_(b, load(B, add(bCol(c), mul(v(k), num(sbk)))))));
+  as.forEach((a, r) => { body.push(let_(a, load(A, add(aRow(r), mul(v(k), num(sak)))))); });
+  bs.forEach((b, c) => { body.push(let_(b, load(B, add(bCol(c), mul(v(k), num(sbk)))))); });
   for (let r = 0; r < mr; r++) for (let c = 0; c < nr; c++) body.push(set(acc(r, c), bin('+', v(acc(r, c)), bin('*', v(as[r]!), v(bs[c]!)))));
   const stmts: Stmt[] = [];
   for (let r = 0; r < mr; r++) for (let c = 0; c < nr; c++) stmts.push(letMut(acc(r, c), num(0)));

@@ -1,7 +1,7 @@
 // Movement primitives: they only rearrange elements. reshape/transpose/broadcast_to/slice are strided
 // views (no copy unless a producer must be materialized); pad and concat copy pieces into a filled output.
 import { dimAdd, dimDiv, dimMul, dimSub, fmtDim } from '../types/dims.js';
-import { isShapeError, normAxis, numel, shapeError } from '../types/shapes.js';
+import { normAxis, numel, shapeError } from '../types/shapes.js';
 import { type Dim, type Shape, fmtShape } from '../types/types.js';
 import { contiguousStrides, forEachIndex, nd, broadcastStrides, at } from './ndarray.js';
 import type { Attrs, GenKit, GradBuilder, OpDef, Signature, StridedView, Value } from './op.js';
@@ -168,11 +168,11 @@ const piecesEval = (fill: number, pieces: (inShapes: readonly (readonly number[]
   r.data.fill(fill);
   const os = contiguousStrides(out.shape);
   const starts = pieces(ins.map((x) => x.shape), a);
-  ins.forEach((x, k) => forEachIndex(x.shape, (flat, idx) => {
+  ins.forEach((x, k) => { forEachIndex(x.shape, (flat, idx) => {
     let o = 0;
     for (let d = 0; d < idx.length; d++) o += (idx[d]! + starts[k]![d]!) * os[d]!;
     r.data[o] = x.data[flat]!;
-  }));
+  }); });
   return r;
 };
 

@@ -5,7 +5,7 @@ import { MATH, type MathName } from './math.js';
 import { isShapeError } from '../types/shapes.js';
 import { sv } from './helpers.js';
 import type { DType, TensorType } from '../types/types.js';
-import { add, maskedDiv, mul, needFloat, neg, smallShape, sub } from './helpers.js';
+import { maskedDiv, mul, needFloat, neg, smallShape, sub } from './helpers.js';
 import { mapBroadcast } from './ndarray.js';
 import type { Attrs, GradBuilder, NodeView, OpDef, Value } from './op.js';
 

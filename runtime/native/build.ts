@@ -34,7 +34,7 @@ export const buildShared = (cc: string, units: readonly Unit[], link: readonly s
       writeFileSync(join(work, `u${i}.c`), u.source);
       lines.push(`"$1" ${u.flags.join(' ')} -c u${i}.c -o u${i}.o 2>u${i}.err & p${i}=$!`);
     });
-    units.forEach((_, i) => lines.push(`wait $p${i} || fail=1`));
+    units.forEach((_, i) => { lines.push(`wait $p${i} || fail=1`); });
     lines.push('[ $fail = 0 ] || exit 1');
     const objs = [...units.map((_, i) => `u${i}.o`), ...link.map((_, i) => `"$${i + 2}"`)];
     // -z nodelete: the object (and so libgomp) stays mapped when koffi lets go of it, since OpenMP's

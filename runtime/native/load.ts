@@ -73,15 +73,18 @@ export const nativeToolchain = (): { ok: Toolchain } | { error: string } => {
   try {
     ccVersion = execFileSync(cc, ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 10_000 }).split('\n')[0]!.trim();
   } catch (e) {
-    return (probed = { error: `no C compiler: '${cc} --version' failed (${(e as Error).message.split('\n')[0]})` });
+    probed = { error: `no C compiler: '${cc} --version' failed (${(e as Error).message.split('\n')[0]})` };
+    return probed;
   }
   let koffi: Koffi;
   try {
     koffi = createRequire(import.meta.url)('koffi') as Koffi;
   } catch (e) {
-    return (probed = { error: `the koffi FFI library does not load (${(e as Error).message.split('\n')[0]}); install it with npm install koffi` });
+    probed = { error: `the koffi FFI library does not load (${(e as Error).message.split('\n')[0]}); install it with npm install koffi` };
+    return probed;
   }
-  return (probed = { ok: { cc, ccVersion, koffi, koffiVersion: typeof koffi.version === 'string' ? koffi.version : 'unknown' } });
+  probed = { ok: { cc, ccVersion, koffi, koffiVersion: typeof koffi.version === 'string' ? koffi.version : 'unknown' } };
+  return probed;
 };
 
 export const nativeCacheDir = (): string => {
