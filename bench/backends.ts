@@ -29,7 +29,10 @@ interface Workload {
   readonly make: (backend: Backend) => () => void;
 }
 
-const rand = (n: number, seed: number) => { const r = new Rng(seed); return Float32Array.from({ length: n }, () => r.normal()); };
+const rand = (n: number, seed: number) => {
+  const r = new Rng(seed);
+  return Float32Array.from({ length: n }, () => r.normal());
+};
 const labels = (n: number, k: number) => Int32Array.from({ length: n }, (_, i) => i % k);
 const lenetSource = () => readFileSync(new URL('../examples/lenet5.dlm', import.meta.url), 'utf8');
 
@@ -42,24 +45,78 @@ const forward = (src: string, name: string, b: Backend, inputs: Record<string, T
 };
 
 export const WORKLOADS: readonly Workload[] = [
-  { key: 'mlp_train', name: 'MLP 784-128-64-10 training (SGD), batch 64', unit: 'samples/s', items: 64, training: true,
-    make: (b) => trainStep(model(MLP_SOURCE, 'MLP', b), batchOf(rand(64 * 784, 4), [64, 784], 64), 0.01) },
-  { key: 'small_train', name: 'MLP 784-16-16-10 sigmoid training, batch 32', unit: 'samples/s', items: 32, training: true,
-    make: (b) => trainStep(model(SMALL_SOURCE, 'Small', b), batchOf(rand(32 * 784, 5), [32, 784], 32), 0.1) },
-  { key: 'lenet_train', name: 'LeNet-5 training (SGD), batch 32', unit: 'samples/s', items: 32, training: true,
-    make: (b) => trainStep(model(lenetSource(), 'LeNet5', b), batchOf(rand(32 * 784, 6), [32, 1, 28, 28], 32), 0.01) },
-  { key: 'lenet_infer', name: 'LeNet-5 inference, batch 32', unit: 'samples/s', items: 32, training: false,
-    make: (b) => forward(lenetSource(), 'LeNet5', b, { x: { data: rand(32 * 784, 6), shape: [32, 1, 28, 28] } }) },
-  { key: 'lstm_train', name: `LSTM V ${LSTM.V} H ${LSTM.H} T ${LSTM.T} B ${LSTM.B} training`, unit: 'tokens/s', items: LSTM.T * LSTM.B, training: true,
-    make: (b) => dlmSequenceStep(LSTM_SOURCE, 'LstmBench', LSTM, true, undefined, b).run },
-  { key: 'block_train', name: `transformer block d ${BLOCK.d}, ${BLOCK.heads} heads, T ${BLOCK.T}, B ${BLOCK.B} training`, unit: 'tokens/s',
-    items: BLOCK.T * BLOCK.B, training: true, make: (b) => dlmSequenceStep(BLOCK_SOURCE, 'BlockBench', BLOCK, false, BLOCK.d, b).run },
-  { key: 'mlp_infer_256', name: 'MLP 784-128-64-10 inference, batch 256', unit: 'samples/s', items: 256, training: false,
-    make: (b) => forward(MLP_SOURCE, 'MLP', b, { x: { data: rand(256 * 784, 1), shape: [256, 784] } }) },
-  { key: 'mlp_infer_1', name: 'MLP 784-128-64-10 inference, batch 1', unit: 'µs (lower is better)', items: 0, training: false,
-    make: (b) => forward(MLP_SOURCE, 'MLP', b, { x: { data: rand(784, 1), shape: [1, 784] } }) },
-  { key: 'matmul_256', name: 'matmul 256×256', unit: 'GFLOP/s', items: (2 * 256 ** 3) / 1e9, training: false,
-    make: (b) => forward(MATMUL_SOURCE, 'MM', b, { a: { data: rand(65536, 2), shape: [256, 256] }, b: { data: rand(65536, 3), shape: [256, 256] } }, true) },
+  {
+    key: 'mlp_train',
+    name: 'MLP 784-128-64-10 training (SGD), batch 64',
+    unit: 'samples/s',
+    items: 64,
+    training: true,
+    make: (b) => trainStep(model(MLP_SOURCE, 'MLP', b), batchOf(rand(64 * 784, 4), [64, 784], 64), 0.01),
+  },
+  {
+    key: 'small_train',
+    name: 'MLP 784-16-16-10 sigmoid training, batch 32',
+    unit: 'samples/s',
+    items: 32,
+    training: true,
+    make: (b) => trainStep(model(SMALL_SOURCE, 'Small', b), batchOf(rand(32 * 784, 5), [32, 784], 32), 0.1),
+  },
+  {
+    key: 'lenet_train',
+    name: 'LeNet-5 training (SGD), batch 32',
+    unit: 'samples/s',
+    items: 32,
+    training: true,
+    make: (b) => trainStep(model(lenetSource(), 'LeNet5', b), batchOf(rand(32 * 784, 6), [32, 1, 28, 28], 32), 0.01),
+  },
+  {
+    key: 'lenet_infer',
+    name: 'LeNet-5 inference, batch 32',
+    unit: 'samples/s',
+    items: 32,
+    training: false,
+    make: (b) => forward(lenetSource(), 'LeNet5', b, { x: { data: rand(32 * 784, 6), shape: [32, 1, 28, 28] } }),
+  },
+  {
+    key: 'lstm_train',
+    name: `LSTM V ${LSTM.V} H ${LSTM.H} T ${LSTM.T} B ${LSTM.B} training`,
+    unit: 'tokens/s',
+    items: LSTM.T * LSTM.B,
+    training: true,
+    make: (b) => dlmSequenceStep(LSTM_SOURCE, 'LstmBench', LSTM, true, undefined, b).run,
+  },
+  {
+    key: 'block_train',
+    name: `transformer block d ${BLOCK.d}, ${BLOCK.heads} heads, T ${BLOCK.T}, B ${BLOCK.B} training`,
+    unit: 'tokens/s',
+    items: BLOCK.T * BLOCK.B,
+    training: true,
+    make: (b) => dlmSequenceStep(BLOCK_SOURCE, 'BlockBench', BLOCK, false, BLOCK.d, b).run,
+  },
+  {
+    key: 'mlp_infer_256',
+    name: 'MLP 784-128-64-10 inference, batch 256',
+    unit: 'samples/s',
+    items: 256,
+    training: false,
+    make: (b) => forward(MLP_SOURCE, 'MLP', b, { x: { data: rand(256 * 784, 1), shape: [256, 784] } }),
+  },
+  {
+    key: 'mlp_infer_1',
+    name: 'MLP 784-128-64-10 inference, batch 1',
+    unit: 'µs (lower is better)',
+    items: 0,
+    training: false,
+    make: (b) => forward(MLP_SOURCE, 'MLP', b, { x: { data: rand(784, 1), shape: [1, 784] } }),
+  },
+  {
+    key: 'matmul_256',
+    name: 'matmul 256×256',
+    unit: 'GFLOP/s',
+    items: (2 * 256 ** 3) / 1e9,
+    training: false,
+    make: (b) => forward(MATMUL_SOURCE, 'MM', b, { a: { data: rand(65536, 2), shape: [256, 256] }, b: { data: rand(65536, 3), shape: [256, 256] } }, true),
+  },
 ];
 
 export type Torch = { version: string; note: string; rows: Record<string, Record<string, number>> } | { skipped: string };
@@ -71,12 +128,18 @@ export type Torch = { version: string; note: string; rows: Record<string, Record
  * runs PyTorch with OPENBLAS_CORETYPE=SkylakeX (Haswell), OpenBLAS's kernels for that instruction set.
  */
 const openblasCore = (env: NodeJS.ProcessEnv): { coretype?: string; note: string } => {
-  const probe = "import ctypes; l = ctypes.CDLL('libopenblas.so.0'); l.openblas_get_corename.restype = ctypes.c_char_p; "
-    + 'print(l.openblas_get_corename().decode())';
+  const probe =
+    "import ctypes; l = ctypes.CDLL('libopenblas.so.0'); l.openblas_get_corename.restype = ctypes.c_char_p; " + 'print(l.openblas_get_corename().decode())';
   const r = spawnSync(PY, ['-c', probe], { encoding: 'utf8', env });
   const core = r.status === 0 ? r.stdout.trim() : undefined;
   if (core === undefined) return { note: 'OpenBLAS core: unknown (libopenblas.so.0 not loadable from Python)' };
-  const flags = (() => { try { return readFileSync('/proc/cpuinfo', 'utf8'); } catch { return ''; } })();
+  const flags = (() => {
+    try {
+      return readFileSync('/proc/cpuinfo', 'utf8');
+    } catch {
+      return '';
+    }
+  })();
   const generic = /^(prescott|nehalem|core2|katmai|atom|sandybridge)$/i.test(core);
   const better = / avx512f /.test(flags) ? 'SkylakeX' : / avx2 /.test(flags) ? 'Haswell' : undefined;
   if (!generic || !better) return { note: `OpenBLAS core ${core}` };
@@ -137,11 +200,13 @@ export const nativeCompileTimes = (): CompileTimes => {
     return performance.now() - t1;
   };
   try {
-    const cold = once(32), cached = median([once(32), once(32), once(32), once(32), once(32)]), coldModule = once(31);
+    const cold = once(32),
+      cached = median([once(32), once(32), once(32), once(32), once(32)]),
+      coldModule = once(31);
     return { cold, coldModule, cached, front: median(fronts) };
   } finally {
-    if (saved === undefined) delete process.env['DLM_CACHE_DIR']; else process.env['DLM_CACHE_DIR'] = saved;
+    if (saved === undefined) delete process.env['DLM_CACHE_DIR'];
+    else process.env['DLM_CACHE_DIR'] = saved;
     rmSync(dir, { recursive: true, force: true });
   }
 };
-

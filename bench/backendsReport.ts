@@ -14,7 +14,8 @@ const cpuPass = (f: () => void, minSeconds: number): number => {
   for (;;) {
     const c0 = process.cpuUsage();
     for (let i = 0; i < n; i++) f();
-    const c = process.cpuUsage(c0), dt = (c.user + c.system) / 1e6;
+    const c = process.cpuUsage(c0),
+      dt = (c.user + c.system) / 1e6;
     if (dt >= minSeconds) return dt / n;
     n = Math.max(n * 2, Math.ceil((n * minSeconds * 1.2) / Math.max(dt, 1e-6)));
   }
@@ -43,7 +44,11 @@ export interface BackendOptions {
 /** `f` run with the native backend on `n` threads (it reads the count at every call). */
 const withThreads = <T>(n: number, f: () => T): T => {
   setNativeThreads(n);
-  try { return f(); } finally { setNativeThreads(undefined); }
+  try {
+    return f();
+  } finally {
+    setNativeThreads(undefined);
+  }
 };
 
 /** Runs the section; `tfjsWasm` gives tfjs-wasm's figures by workload key where the full bench measured them. */
@@ -73,7 +78,10 @@ export const backendsReport = (tfjsWasm: Record<string, number> = {}, opts: Back
     const value = (s: number) => (w.items === 0 ? s * 1e6 : w.items / s);
     const values: Record<string, number> = Object.fromEntries(Object.entries(times).map(([b, t]) => [b, value(median(t))]));
     if (!('skipped' in torch)) {
-      for (const th of ['1', '2']) { const s = torch.rows[w.key]?.[th]; if (s !== undefined) values[`torch-${th}`] = value(s); }
+      for (const th of ['1', '2']) {
+        const s = torch.rows[w.key]?.[th];
+        if (s !== undefined) values[`torch-${th}`] = value(s);
+      }
       const c = torch.rows[w.key]?.['cpu1'];
       if (c !== undefined) values['torch-cpu'] = value(c);
     }
@@ -82,8 +90,9 @@ export const backendsReport = (tfjsWasm: Record<string, number> = {}, opts: Back
   }
   const compile = backends.includes('native') && (!opts.keys || opts.keys.includes('compile')) ? nativeCompileTimes() : undefined;
 
-  const cols = ['js', 'wasm', 'native', 'native-2t', 'torch-1', 'torch-2', 'tfjs-wasm', 'native-cpu', 'torch-cpu']
-    .filter((c) => rows.some((r) => r.values[c] !== undefined));
+  const cols = ['js', 'wasm', 'native', 'native-2t', 'torch-1', 'torch-2', 'tfjs-wasm', 'native-cpu', 'torch-cpu'].filter((c) =>
+    rows.some((r) => r.values[c] !== undefined),
+  );
   const lower = (unit: string) => unit.startsWith('µs');
   const better = (unit: string, xs: (number | undefined)[]) => {
     const t = xs.filter((v): v is number => v !== undefined);
@@ -92,7 +101,7 @@ export const backendsReport = (tfjsWasm: Record<string, number> = {}, opts: Back
   const torchBest = (r: BackendReport['rows'][number]) => better(r.unit, [r.values['torch-1'], r.values['torch-2']]);
   /** how many times better than `ref` (above 1: faster) */
   const over = (unit: string, v: number | undefined, ref: number | undefined) =>
-    (v === undefined || ref === undefined ? undefined : lower(unit) ? ref / v : v / ref);
+    v === undefined || ref === undefined ? undefined : lower(unit) ? ref / v : v / ref;
   const nativeBest = (r: BackendReport['rows'][number]) => better(r.unit, [r.values['native'], r.values['native-2t']]);
   type Ratio = [string, (r: BackendReport['rows'][number]) => number | undefined];
   const ratioCols: Ratio[] = backends.map((b): Ratio => [`${b}/torch`, (r) => over(r.unit, b === 'native' ? nativeBest(r) : r.values[b], torchBest(r))]);
@@ -104,21 +113,33 @@ export const backendsReport = (tfjsWasm: Record<string, number> = {}, opts: Back
   const heads = ratioCols.map(([h]) => h.padStart(12)).join(' ');
   console.log(`${'workload'.padEnd(58)} ${'unit'.padEnd(20)} ${cols.map((c) => c.padStart(10)).join(' ')}  ${heads}`);
   for (const r of rows) {
-    const ratios = ratioCols.map(([, f]) => { const x = f(r); return (x === undefined ? '—' : `${x.toFixed(2)}×`).padStart(12); });
+    const ratios = ratioCols.map(([, f]) => {
+      const x = f(r);
+      return (x === undefined ? '—' : `${x.toFixed(2)}×`).padStart(12);
+    });
     console.log(`${r.name.padEnd(58)} ${r.unit.padEnd(20)} ${cols.map((c) => fmt(r.values[c]).padStart(10)).join(' ')}  ${ratios.join(' ')}`);
   }
   if (compile) {
-    console.log(`\nnative compile of the MNIST 784-16-16-10 training step (Trainer.compile): cold ${compile.cold.toFixed(0)} ms (empty cache, kernels too), `
-      + `${compile.coldModule.toFixed(0)} ms (kernels cached), cached ${compile.cached.toFixed(1)} ms`);
+    console.log(
+      `\nnative compile of the MNIST 784-16-16-10 training step (Trainer.compile): cold ${compile.cold.toFixed(0)} ms (empty cache, kernels too), ` +
+        `${compile.coldModule.toFixed(0)} ms (kernels cached), cached ${compile.cached.toFixed(1)} ms`,
+    );
     console.log(`  (parsing and checking the source into a model, the same for every backend: ${compile.front.toFixed(1)} ms more)`);
   }
 
   const row = (k: string) => rows.find((r) => r.key === k);
-  const nat = (k: string, factor: number) => { const r = row(k); const x = r && over(r.unit, nativeBest(r), torchBest(r)); return x === undefined ? undefined : x >= factor; };
+  const nat = (k: string, factor: number) => {
+    const r = row(k);
+    const x = r && over(r.unit, nativeBest(r), torchBest(r));
+    return x === undefined ? undefined : x >= factor;
+  };
   const mm = row('matmul_256')?.values ?? {};
   /** a ≥ factor·b, or undefined when either was not measured */
   const atLeast = (a: number | undefined, factor: number, b: number | undefined) => (a === undefined || b === undefined ? undefined : a >= factor * b);
-  const wasmVsTfjs = (k: string) => { const r = row(k); return r && atLeast(over(r.unit, r.values['wasm'], r.values['tfjs-wasm']), 1, 1); };
+  const wasmVsTfjs = (k: string) => {
+    const r = row(k);
+    return r && atLeast(over(r.unit, r.values['wasm'], r.values['tfjs-wasm']), 1, 1);
+  };
   const targets: BackendReport['targets'] = [
     ...WORKLOADS.filter((w) => w.training).map((w) => ({ name: `native ≥ 1× PyTorch: ${w.name}`, ok: nat(w.key, 1) })),
     { name: 'native ≥ 2× PyTorch: MLP 784-16-16-10 training', ok: nat('small_train', 2) },

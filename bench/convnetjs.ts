@@ -1,7 +1,9 @@
 // ConvNetJS (float64, one sample at a time) training LeNet-5 with SGD, batch 32, as a peer.
 import { createRequire } from 'node:module';
 
-interface Vol { w: Float64Array }
+interface Vol {
+  w: Float64Array;
+}
 interface ConvNetJs {
   Net: new () => { makeLayers(defs: object[]): void };
   Vol: new (sx: number, sy: number, depth: number, c: number) => Vol;
@@ -27,5 +29,7 @@ export const convnetLenetStep = (x: Float32Array, labels: Int32Array, batch: num
     for (let j = 0; j < 784; j++) v.w[j] = x[i * 784 + j]!;
     return v;
   });
-  return () => { for (let i = 0; i < batch; i++) trainer.train(vols[i]!, labels[i]!); };
+  return () => {
+    for (let i = 0; i < batch; i++) trainer.train(vols[i]!, labels[i]!);
+  };
 };

@@ -40,7 +40,15 @@ export const compiledRunner = (model: Model, f: IrFunction, inputs: Record<strin
   const all: Record<string, Tensor> = { ...inputs };
   for (const p of model.ir.params) all[p.name] = { data: model.params[p.name]!, shape: p.type.shape as number[] };
   const ins = spec.schedule.inputs.map((s) => all[s.name]!.data);
-  return { run: () => { spec.module.run(ins); }, outputs: spec.outputs, compileMs, arenaBytes: spec.plan.arenaSize * 4, kernels: spec.schedule.kernels.length };
+  return {
+    run: () => {
+      spec.module.run(ins);
+    },
+    outputs: spec.outputs,
+    compileMs,
+    arenaBytes: spec.plan.arenaSize * 4,
+    kernels: spec.schedule.kernels.length,
+  };
 };
 
 export const forwardProgram = (m: Model) => selectOutputs(m.ir.fn, m.ir.outputs);
@@ -48,5 +56,7 @@ export const forwardProgram = (m: Model) => selectOutputs(m.ir.fn, m.ir.outputs)
 export const trainStep = (model: Model, batch: Record<string, Tensor>, lr: number) => {
   const trainer = new Trainer(model, { optimizer: 'sgd', hyper: { lr } });
   trainer.step(batch);
-  return () => { trainer.step(batch); };
+  return () => {
+    trainer.step(batch);
+  };
 };

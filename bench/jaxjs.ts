@@ -26,7 +26,11 @@ export const jaxTrainStep = async (w: MlpWeights, x: Float32Array, onehot: Float
     return np.negative(np.mean(np.sum(np.multiply(nn.logSoftmax(h), ys), -1)));
   };
   const step = jit((p: Arr[], xs: Arr, ys: Arr) => {
-    const g = grad(loss)(p.map((a) => a.ref), xs, ys) as unknown as Arr[];
+    const g = grad(loss)(
+      p.map((a) => a.ref),
+      xs,
+      ys,
+    ) as unknown as Arr[];
     return p.map((a, i) => np.subtract(a, np.multiply(g[i]!, lr)));
   });
   return () => {

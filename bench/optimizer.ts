@@ -42,7 +42,10 @@ const compileStep = (w: Workload, disable: readonly string[]) => {
 const throughput = (trainer: Trainer, w: Workload, minSeconds: number): number => {
   let n = 0;
   const t0 = performance.now();
-  while (n < 2 || performance.now() - t0 < minSeconds * 1000) { trainer.step(w.batch); n++; }
+  while (n < 2 || performance.now() - t0 < minSeconds * 1000) {
+    trainer.step(w.batch);
+    n++;
+  }
   return (n * w.items) / ((performance.now() - t0) / 1000);
 };
 
@@ -56,7 +59,13 @@ export const optimizerReport = (w: Workload, rounds = 3, minSeconds = 0.25): Con
     const runs = [compileStep(w, disable), compileStep(w, disable), compileStep(w, disable)];
     const { trainer, spec } = runs[2]!;
     trainer.step(w.batch);
-    return { config, trainer, compileMs: median(runs.map((r) => r.ms)), stats: programStats(spec.fn, spec.env, spec.schedule, spec.plan, spec.source), perSecond: 0 };
+    return {
+      config,
+      trainer,
+      compileMs: median(runs.map((r) => r.ms)),
+      stats: programStats(spec.fn, spec.env, spec.schedule, spec.plan, spec.source),
+      perSecond: 0,
+    };
   });
   for (let r = 0; r < rounds; r++) for (const c of compiled) c.perSecond = Math.max(c.perSecond, throughput(c.trainer, w, minSeconds));
   return compiled.map(({ trainer: _t, ...row }) => row);
@@ -65,9 +74,16 @@ export const optimizerReport = (w: Workload, rounds = 3, minSeconds = 0.25): Con
 export const printOptimizerReport = (w: Workload, rows: readonly ConfigRow[]): void => {
   const base = rows[0]!;
   console.log(`\n${w.name}: what each pass and codegen step is worth`);
-  console.log(`  ${'configuration'.padEnd(20)} ${'compile ms'.padStart(10)} ${'kernels'.padStart(8)} ${'arena KiB'.padStart(10)} ${'peak/min'.padStart(9)} ${w.unit.padStart(12)} ${'vs all on'.padStart(9)}`);
+  console.log(
+    `  ${'configuration'.padEnd(20)} ${'compile ms'.padStart(10)} ${'kernels'.padStart(8)} ${'arena KiB'.padStart(10)}` +
+      ` ${'peak/min'.padStart(9)} ${w.unit.padStart(12)} ${'vs all on'.padStart(9)}`,
+  );
   for (const r of rows) {
     const ratio = r.stats.minimumBytes ? (r.stats.peakBytes / r.stats.minimumBytes).toFixed(2) : '—';
-    console.log(`  ${r.config.padEnd(20)} ${r.compileMs.toFixed(1).padStart(10)} ${String(r.stats.kernels).padStart(8)} ${(r.stats.arenaBytes / 1024).toFixed(0).padStart(10)} ${ratio.padStart(9)} ${Math.round(r.perSecond).toLocaleString('en-US').padStart(12)} ${`${(r.perSecond / base.perSecond).toFixed(2)}×`.padStart(9)}`);
+    console.log(
+      `  ${r.config.padEnd(20)} ${r.compileMs.toFixed(1).padStart(10)} ${String(r.stats.kernels).padStart(8)}` +
+        ` ${(r.stats.arenaBytes / 1024).toFixed(0).padStart(10)} ${ratio.padStart(9)} ${Math.round(r.perSecond).toLocaleString('en-US').padStart(12)}` +
+        ` ${`${(r.perSecond / base.perSecond).toFixed(2)}×`.padStart(9)}`,
+    );
   }
 };

@@ -42,7 +42,9 @@ export interface Emitter {
 const MAX_WASM_BYTES = 2 ** 32 - 65536;
 
 const javascript = (name: 'js' | 'wasm', off: readonly CodegenStep[]): Emitter => ({
-  name, off, addressable: false,
+  name,
+  off,
+  addressable: false,
   emit: (s, plan, info) => emitModule(s, plan, info),
   load: (source, s, plan, precision) => E.right({ module: instantiate(source, plan.arenaSize, precision, simdHomes(s)) }),
 });
@@ -57,7 +59,9 @@ export const EMITTERS: Readonly<Record<Backend, Emitter>> = {
   js: javascript('js', ['simd']),
   wasm: { ...javascript('wasm', []), fallback: wasmFits },
   native: {
-    name: 'native', off: [], addressable: true,
+    name: 'native',
+    off: [],
+    addressable: true,
     emit: emitCModule,
     load: loadC,
   },

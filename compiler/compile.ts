@@ -16,9 +16,14 @@ import { check, pickModel } from './pipeline.js';
 
 /** A checked .dlm file: its models, ready to instantiate. */
 export class Program {
-  constructor(readonly checked: CheckedProgram, readonly source: SourceFile) {}
+  constructor(
+    readonly checked: CheckedProgram,
+    readonly source: SourceFile,
+  ) {}
 
-  get modelNames(): string[] { return this.checked.models.map((m) => m.name); }
+  get modelNames(): string[] {
+    return this.checked.models.map((m) => m.name);
+  }
 
   /** Instantiates a model (the last one in the file when no name is given) with seeded parameters. */
   model(name?: string, opts: ModelOptions = {}): Model {
@@ -43,11 +48,13 @@ export interface CompileOptions extends LoweringOptions {
  */
 export const compile = (text: string, opts: CompileOptions = {}): Result<Program> => {
   const src: SourceFile = { path: opts.path ?? '<input>.dlm', text };
-  return E.map((p: CheckedProgram) => new Program(p, src))(check(src, {
-    ...(opts.loader ? { loader: opts.loader } : {}),
-    ...(opts.limits ? { limits: opts.limits } : {}),
-    ...(opts.convLowering ? { convLowering: opts.convLowering } : {}),
-  }));
+  return E.map((p: CheckedProgram) => new Program(p, src))(
+    check(src, {
+      ...(opts.loader ? { loader: opts.loader } : {}),
+      ...(opts.limits ? { limits: opts.limits } : {}),
+      ...(opts.convLowering ? { convLowering: opts.convLowering } : {}),
+    }),
+  );
 };
 
 /** Reads and compiles a .dlm file: a regular file of at most `limits.maxSourceBytes` (E0601 otherwise, E0103 if absent). */

@@ -103,13 +103,20 @@ export const preGrad = (ir: ModelIR, opts: PassOptions = {}): ModelIR => {
 // ---- differentiate: IR → IR ------------------------------------------------------------------------
 
 /** ∂loss/∂x for each listed x, output under the name given with it. */
-export interface Gradients { readonly loss: number; readonly wrt: readonly Output[] }
+export interface Gradients {
+  readonly loss: number;
+  readonly wrt: readonly Output[];
+}
 
 /** Reverse mode: `fn`'s nodes and the gradients asked for; outputs `keep`, then each gradient. */
 export const gradientProgram = (fn: IrFunction, name: string, keep: readonly Output[], asked: readonly Gradients[]): IrFunction => {
   const b = new IrBuilder(fn.nodes);
   const grads = asked.flatMap((g) => {
-    const ds = gradientsOf(b, g.loss, g.wrt.map((x) => x.id));
+    const ds = gradientsOf(
+      b,
+      g.loss,
+      g.wrt.map((x) => x.id),
+    );
     return g.wrt.map((x, i) => ({ name: x.name, id: ds[i]! }));
   });
   return b.finish(name, [...keep, ...grads]);
@@ -134,7 +141,10 @@ const optimized = new WeakMap<IrFunction, IrFunction>();
 export const optimize = (f: IrFunction, opts: PassOptions = {}): IrFunction => {
   if (opts.disable?.length || opts.onPass) return runPasses(PIPELINE, f, opts);
   let o = optimized.get(f);
-  if (!o) { o = runPasses(PIPELINE, f, opts); optimized.set(f, o); }
+  if (!o) {
+    o = runPasses(PIPELINE, f, opts);
+    optimized.set(f, o);
+  }
   return o;
 };
 
@@ -167,7 +177,10 @@ const timed = <T>(clock: Clock, phase: PhaseName, run: () => T): T => {
   return r;
 };
 
-interface Lowered { readonly sched: Schedule; readonly plan: MemoryPlan }
+interface Lowered {
+  readonly sched: Schedule;
+  readonly plan: MemoryPlan;
+}
 
 const lower = (f: IrFunction, env: DimEnv, steps: ReadonlySet<string>, target: Emitter, clock: Clock = new Map()): Lowered => {
   const fn = lowerAllCustom(f);
@@ -186,7 +199,11 @@ const lower = (f: IrFunction, env: DimEnv, steps: ReadonlySet<string>, target: E
 const stepsOff = (disable: readonly string[], precision: Precision, target: Emitter): Set<string> =>
   new Set([...disable.filter((d) => d in CODEGEN_STEPS), ...target.off, ...(precision === 'f64' ? ['simd'] : [])]);
 
-const envKey = (env: DimEnv): string => [...env.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => `${k}=${v}`).join(',');
+const envKey = (env: DimEnv): string =>
+  [...env.entries()]
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',');
 const titleOf = (f: IrFunction, env: DimEnv, precision: Precision) => `dlm: ${f.name} specialized for ${envKey(env) || 'static shapes'} (${precision})`;
 const cache = new WeakMap<IrFunction, Map<string, Specialized>>();
 
@@ -198,15 +215,24 @@ const lowerFitting = (f: IrFunction, env: DimEnv, off: ReadonlySet<string>, targ
 };
 
 /** E0605/E0606 when the planned memory is over a limit, before anything is allocated. */
-const withinMemory = (bytesPer: number, maxMemory: number) => ({ sched, plan }: Lowered): Result<Lowered> => {
-  const over = memoryProblem(sched, plan, bytesPer, maxMemory);
-  return over ? E.left([over]) : E.right({ sched, plan });
-};
+const withinMemory =
+  (bytesPer: number, maxMemory: number) =>
+  ({ sched, plan }: Lowered): Result<Lowered> => {
+    const over = memoryProblem(sched, plan, bytesPer, maxMemory);
+    return over ? E.left([over]) : E.right({ sched, plan });
+  };
 
 /** Phases plan fusion to load for `f` at concrete dims, with the code generation steps `off` switched off. */
-export const compileFor = (f: IrFunction, env: DimEnv, precision: Precision, off: ReadonlySet<string>, target: Emitter, maxMemory: number)
-  : Result<Specialized> => {
-  const t0 = performance.now(), clock: Clock = new Map();
+export const compileFor = (
+  f: IrFunction,
+  env: DimEnv,
+  precision: Precision,
+  off: ReadonlySet<string>,
+  target: Emitter,
+  maxMemory: number,
+): Result<Specialized> => {
+  const t0 = performance.now(),
+    clock: Clock = new Map();
   return pipe(
     E.right(lowerFitting(f, env, off, target, clock)), // plan fusion → schedule → plan memory
     E.flatMap(withinMemory(precision === 'f64' ? 8 : 4, maxMemory)),
@@ -217,7 +243,16 @@ export const compileFor = (f: IrFunction, env: DimEnv, precision: Precision, off
       const outputs: Record<string, FloatArray> = {};
       for (const o of sched.outputs) setOwn(outputs, o.name, module.buffers[o.buf]!);
       return {
-        fn: f, env: new Map(env), precision, schedule: sched, plan, source, module, outputs, compileMs: performance.now() - t0, backend: target.name,
+        fn: f,
+        env: new Map(env),
+        precision,
+        schedule: sched,
+        plan,
+        source,
+        module,
+        outputs,
+        compileMs: performance.now() - t0,
+        backend: target.name,
         phaseMs: PHASES.flatMap((p) => (clock.has(p.name) ? [[p.name, clock.get(p.name)!] as const] : [])),
         ...(object ? { native: { source, object: object.path, cached: object.cached, ccMs: object.ms } } : {}),
       };
@@ -226,13 +261,22 @@ export const compileFor = (f: IrFunction, env: DimEnv, precision: Precision, off
 };
 
 /** compileFor, cached, for the library's entry points: a Left is thrown as a RunError. */
-export const specialize = (f: IrFunction, env: DimEnv, precision: Precision = 'f32', disable: readonly string[] = [], maxMemory = DEFAULT_LIMITS.maxMemory,
-  choice?: BackendChoice): Specialized => {
+export const specialize = (
+  f: IrFunction,
+  env: DimEnv,
+  precision: Precision = 'f32',
+  disable: readonly string[] = [],
+  maxMemory = DEFAULT_LIMITS.maxMemory,
+  choice?: BackendChoice,
+): Specialized => {
   const target = EMITTERS[resolveBackend(choice)];
   const off = stepsOff(disable, precision, target);
   const key = `${target.name}|${precision}|${envKey(env)}|${[...off].sort().join(',')}`;
   let byKey = cache.get(f);
-  if (!byKey) { byKey = new Map(); cache.set(f, byKey); }
+  if (!byKey) {
+    byKey = new Map();
+    cache.set(f, byKey);
+  }
   const hit = byKey.get(key);
   if (hit) return hit;
   const spec = compileFor(f, env, precision, off, target, maxMemory);

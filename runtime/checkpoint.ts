@@ -63,7 +63,10 @@ const widenHalf = (u: Uint16Array): Float32Array => {
   // IEEE half: (−1)^s · 2^(e−15) · (1 + m/1024), subnormal 2^−14 · m/1024, e = 31 → Inf/NaN
   const out = new Float32Array(u.length);
   for (let i = 0; i < u.length; i++) {
-    const h = u[i]!, s = h & 0x8000 ? -1 : 1, e = (h >> 10) & 31, m = h & 1023;
+    const h = u[i]!,
+      s = h & 0x8000 ? -1 : 1,
+      e = (h >> 10) & 31,
+      m = h & 1023;
     out[i] = e === 0 ? s * 2 ** -14 * (m / 1024) : e === 31 ? (m ? NaN : s * Infinity) : s * 2 ** (e - 15) * (1 + m / 1024);
   }
   return out;
@@ -86,14 +89,20 @@ const tensorData = (bytes: Uint8Array, dtype: string, count: number): TensorData
 
 /** Parses and validates a safetensors file held in memory; every defect is a DataError naming it. */
 export const decodeSafetensors = (buf: Uint8Array, name: string): Safetensors => {
-  const fail = (msg: string): never => { throw new DataError(name, msg); };
+  const fail = (msg: string): never => {
+    throw new DataError(name, msg);
+  };
   if (buf.length < 8) fail(`not a safetensors file: ${buf.length} bytes, too short for the 8-byte header length`);
   const n64 = new DataView(buf.buffer, buf.byteOffset, buf.byteLength).getBigUint64(0, true);
   if (n64 > BigInt(buf.length - 8)) fail(`header length ${n64} exceeds the file size (${buf.length} bytes; truncated or not a safetensors file)`);
   const n = Number(n64);
   if (n > MAX_HEADER_BYTES) fail(`header length ${n} exceeds the limit of ${MAX_HEADER_BYTES} bytes`);
   let header: unknown;
-  try { header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(buf.subarray(8, 8 + n))); } catch (e) { fail(`invalid header JSON: ${(e as Error).message}`); }
+  try {
+    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(buf.subarray(8, 8 + n)));
+  } catch (e) {
+    fail(`invalid header JSON: ${(e as Error).message}`);
+  }
   if (!isObject(header)) fail(`the header must be a JSON object, got ${header === null ? 'null' : Array.isArray(header) ? 'an array' : typeof header}`);
   const h = header as Record<string, unknown>;
   const dataLen = buf.length - 8 - n;
@@ -110,16 +119,19 @@ export const decodeSafetensors = (buf: Uint8Array, name: string): Safetensors =>
       }
       continue;
     }
-    if (!isObject(v)) fail(`tensor '${k}' must be an object {dtype, shape, data_offsets}, got ${v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v}`);
+    if (!isObject(v))
+      fail(`tensor '${k}' must be an object {dtype, shape, data_offsets}, got ${v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v}`);
     const e = v as Record<string, unknown>;
-    if (typeof e['dtype'] !== 'string' || !Object.hasOwn(BYTES, e['dtype'])) fail(`tensor '${k}' has unsupported dtype ${JSON.stringify(e['dtype'])} (dlm reads ${Object.keys(BYTES).join(', ')})`);
+    if (typeof e['dtype'] !== 'string' || !Object.hasOwn(BYTES, e['dtype']))
+      fail(`tensor '${k}' has unsupported dtype ${JSON.stringify(e['dtype'])} (dlm reads ${Object.keys(BYTES).join(', ')})`);
     const dtype = e['dtype'] as string;
     const shape = e['shape'];
     if (!Array.isArray(shape) || !shape.every(isCount)) fail(`tensor '${k}' has shape ${JSON.stringify(shape)}: it must be a list of non-negative integers`);
     const count = (shape as number[]).reduce((a, b) => a * b, 1);
     if (!Number.isSafeInteger(count * 8)) fail(`tensor '${k}' has shape [${(shape as number[]).join(', ')}]: too many elements`);
     const off = e['data_offsets'];
-    if (!Array.isArray(off) || off.length !== 2 || !off.every(isCount)) fail(`tensor '${k}' has data_offsets ${JSON.stringify(off)}: it must be [begin, end], two non-negative integers`);
+    if (!Array.isArray(off) || off.length !== 2 || !off.every(isCount))
+      fail(`tensor '${k}' has data_offsets ${JSON.stringify(off)}: it must be [begin, end], two non-negative integers`);
     const [s, end] = off as [number, number];
     if (s > end || end > dataLen) fail(`tensor '${k}' has data offsets [${s}, ${end}] outside the file's ${dataLen} data bytes`);
     const need = count * BYTES[dtype]!;
@@ -139,16 +151,26 @@ export const decodeSafetensors = (buf: Uint8Array, name: string): Safetensors =>
 /** Reads and validates a safetensors file; only regular files, and only as many bytes as they hold. */
 export const loadSafetensors = (path: string): Safetensors => {
   let fd: number;
-  try { fd = openSync(path, 'r'); } catch (e) { throw new DataError(path, `cannot read: ${(e as Error).message}`); }
+  try {
+    fd = openSync(path, 'r');
+  } catch (e) {
+    throw new DataError(path, `cannot read: ${(e as Error).message}`);
+  }
   try {
     const st = fstatSync(fd);
-    if (!st.isFile()) throw new DataError(path, `not a regular file (${st.isDirectory() ? 'a directory' : st.isFIFO() ? 'a FIFO' : 'a device or socket'}): checkpoints are read only from files`);
+    if (!st.isFile())
+      throw new DataError(
+        path,
+        `not a regular file (${st.isDirectory() ? 'a directory' : st.isFIFO() ? 'a FIFO' : 'a device or socket'}): checkpoints are read only from files`,
+      );
     const buf = new Uint8Array(st.size);
-    for (let done = 0; done < st.size;) {
+    for (let done = 0; done < st.size; ) {
       const got = readSync(fd, buf, done, st.size - done, done);
       if (got === 0) throw new DataError(path, `the file shrank while it was read (${done} of ${st.size} bytes)`);
       done += got;
     }
     return decodeSafetensors(buf, path);
-  } finally { closeSync(fd); }
+  } finally {
+    closeSync(fd);
+  }
 };

@@ -6,7 +6,10 @@ import { EXTERN_KERNELS, wasmHeap } from './wasm/heap.js';
 export type Precision = 'f32' | 'f64';
 
 /** A float32 input kept in the module's WebAssembly memory (its "home"), by input position. */
-export interface HomeSlot { readonly input: number; readonly size: number }
+export interface HomeSlot {
+  readonly input: number;
+  readonly size: number;
+}
 
 export interface CompiledModule {
   /** Runs the module; false when a guarded output was not finite and updates were skipped. */
@@ -30,8 +33,13 @@ export const instantiate = (source: string, arenaSize: number, precision: Precis
     return { ...make(arena, []), arena, homes: [] };
   }
   if (precision !== 'f32') throw new RangeError('SIMD kernels need float32');
-  const heap = wasmHeap(arenaSize, simd.homes.map((h) => h.size));
+  const heap = wasmHeap(
+    arenaSize,
+    simd.homes.map((h) => h.size),
+  );
   const homes: (Float32Array | undefined)[] = [];
-  simd.homes.forEach((h, i) => { homes[h.input] = heap.homes[i]; });
+  simd.homes.forEach((h, i) => {
+    homes[h.input] = heap.homes[i];
+  });
   return { ...make(heap.arena, homes, ...EXTERN_KERNELS.map((k) => heap.kernels[k])), arena: heap.arena, homes };
 };

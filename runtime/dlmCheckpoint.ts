@@ -49,7 +49,8 @@ const empty = <T>(): Record<string, T> => Object.create(null) as Record<string, 
 export const encodeCheckpoint = (c: CheckpointParts): Uint8Array => {
   const tensors = empty<Tensor>();
   for (const [k, t] of Object.entries(c.model ?? {})) setOwn(tensors, modelKey(k), t);
-  for (const space of ['optimizer', 'best', 'extraTensors'] as const) for (const [k, t] of Object.entries(c[space] ?? {})) setOwn(tensors, SPACES[space] + k, t);
+  for (const space of ['optimizer', 'best', 'extraTensors'] as const)
+    for (const [k, t] of Object.entries(c[space] ?? {})) setOwn(tensors, SPACES[space] + k, t);
   const meta = empty<string>();
   for (const [k, v] of Object.entries(c.info ?? {})) meta[k] = v;
   meta['format'] = 'dlm';
@@ -70,7 +71,8 @@ export const splitCheckpoint = (st: Safetensors, name: string): DlmCheckpoint =>
   }
   const legacy = schema === undefined || schema === '1';
   for (const [k, v] of Object.entries(st.metadata)) {
-    if (k.startsWith('extra.')) c.extra[k.slice(6)] = v; else c.info[k] = v;
+    if (k.startsWith('extra.')) c.extra[k.slice(6)] = v;
+    else c.info[k] = v;
   }
   for (const [k, t] of Object.entries(st.tensors)) {
     if (legacy) {
@@ -78,7 +80,10 @@ export const splitCheckpoint = (st: Safetensors, name: string): DlmCheckpoint =>
       if (k.startsWith('optimizer.')) setOwn(c.optimizer, k.slice(10), t);
       continue;
     }
-    if (!k.startsWith('@')) { setOwn(c.model, k, t); continue; }
+    if (!k.startsWith('@')) {
+      setOwn(c.model, k, t);
+      continue;
+    }
     const space = (['optimizer', 'best', 'extraTensors'] as const).find((s) => k.startsWith(SPACES[s]));
     if (space) setOwn(c[space], k.slice(SPACES[space].length), t);
     else if (k.startsWith('@model/')) setOwn(c.model, k.slice(7), t);

@@ -5,7 +5,15 @@ export { instantiate, type CompiledModule, type HomeSlot, type Precision } from 
 export { Rng } from './random.js';
 export { initialize, INIT_NAMES, type InitSpec } from './init.js';
 export { saveSafetensors, loadSafetensors, decodeSafetensors, encodeSafetensors, type Safetensors } from './checkpoint.js';
-export { CHECKPOINT_SCHEMA, decodeCheckpoint, encodeCheckpoint, loadCheckpointFile, saveCheckpointFile, type CheckpointParts, type DlmCheckpoint } from './dlmCheckpoint.js';
+export {
+  CHECKPOINT_SCHEMA,
+  decodeCheckpoint,
+  encodeCheckpoint,
+  loadCheckpointFile,
+  saveCheckpointFile,
+  type CheckpointParts,
+  type DlmCheckpoint,
+} from './dlmCheckpoint.js';
 export { writeFileAtomic, WriteError, type WriteFs, type WriteOptions } from './write.js';
 export { loadBundledMnist } from './data/mnist.js';
 export { readIdx } from './data/idx.js';

@@ -4,13 +4,19 @@
 import type { Rng } from './random.js';
 import { sizeOf } from './tensor.js';
 
-export interface InitSpec { readonly name: string; readonly args: Readonly<Record<string, number>> }
+export interface InitSpec {
+  readonly name: string;
+  readonly args: Readonly<Record<string, number>>;
+}
 
 const fans = (shape: readonly number[]): [number, number] => {
   if (shape.length === 0) return [1, 1];
   if (shape.length === 1) return [shape[0]!, shape[0]!];
   // Convolution filters [C_out, C_in, KH, KW]: each output sees C_in·KH·KW inputs (PyTorch's convention).
-  if (shape.length >= 3) { const rf = sizeOf(shape.slice(2)); return [shape[1]! * rf, shape[0]! * rf]; }
+  if (shape.length >= 3) {
+    const rf = sizeOf(shape.slice(2));
+    return [shape[1]! * rf, shape[0]! * rf];
+  }
   const out = shape[shape.length - 1]!;
   return [sizeOf(shape) / out, out];
 };
@@ -23,7 +29,10 @@ const fill = (n: number, f: () => number): Float32Array => {
 
 /** Normal draws re-sampled until within 2 standard deviations (as Keras and PyTorch's trunc_normal_). */
 const truncated = (rng: Rng, mean: number, std: number) => () => {
-  for (;;) { const z = rng.normal(); if (Math.abs(z) <= 2) return mean + std * z; }
+  for (;;) {
+    const z = rng.normal();
+    if (Math.abs(z) <= 2) return mean + std * z;
+  }
 };
 
 /** Orthogonal columns by modified Gram–Schmidt on a Gaussian matrix (rows = fan_in, cols = fan_out). */
@@ -49,8 +58,24 @@ const orthogonal = (rng: Rng, shape: readonly number[], gain: number): Float32Ar
 };
 
 export const INIT_NAMES = [
-  'zeros', 'ones', 'constant', 'uniform', 'normal', 'truncated_normal', 'glorot_uniform', 'glorot_normal', 'xavier_uniform',
-  'xavier_normal', 'he_uniform', 'he_normal', 'kaiming_uniform', 'kaiming_normal', 'lecun_uniform', 'lecun_normal', 'orthogonal', 'identity',
+  'zeros',
+  'ones',
+  'constant',
+  'uniform',
+  'normal',
+  'truncated_normal',
+  'glorot_uniform',
+  'glorot_normal',
+  'xavier_uniform',
+  'xavier_normal',
+  'he_uniform',
+  'he_normal',
+  'kaiming_uniform',
+  'kaiming_normal',
+  'lecun_uniform',
+  'lecun_normal',
+  'orthogonal',
+  'identity',
 ] as const;
 
 export const initialize = (spec: InitSpec, shape: readonly number[], rng: Rng): Float32Array => {
@@ -60,27 +85,48 @@ export const initialize = (spec: InitSpec, shape: readonly number[], rng: Rng): 
   const uniform = (limit: number) => fill(n, () => (2 * rng.uniform() - 1) * limit);
   const normal = (std: number, mean = 0) => fill(n, () => mean + std * rng.normal());
   switch (spec.name) {
-    case 'zeros': return new Float32Array(n);
-    case 'ones': return new Float32Array(n).fill(1);
-    case 'constant': return new Float32Array(n).fill(a['value'] ?? 0);
-    case 'uniform': { const lo = a['low'] ?? -0.05, hi = a['high'] ?? 0.05; return fill(n, () => lo + (hi - lo) * rng.uniform()); }
-    case 'normal': return normal(a['std'] ?? 0.05, a['mean'] ?? 0);
-    case 'truncated_normal': return fill(n, truncated(rng, a['mean'] ?? 0, a['std'] ?? 0.05));
+    case 'zeros':
+      return new Float32Array(n);
+    case 'ones':
+      return new Float32Array(n).fill(1);
+    case 'constant':
+      return new Float32Array(n).fill(a['value'] ?? 0);
+    case 'uniform': {
+      const lo = a['low'] ?? -0.05,
+        hi = a['high'] ?? 0.05;
+      return fill(n, () => lo + (hi - lo) * rng.uniform());
+    }
+    case 'normal':
+      return normal(a['std'] ?? 0.05, a['mean'] ?? 0);
+    case 'truncated_normal':
+      return fill(n, truncated(rng, a['mean'] ?? 0, a['std'] ?? 0.05));
     // Glorot/Xavier: Var = 2/(fan_in + fan_out)
-    case 'glorot_uniform': case 'xavier_uniform': return uniform(Math.sqrt(6 / (fanIn + fanOut)));
-    case 'glorot_normal': case 'xavier_normal': return normal(Math.sqrt(2 / (fanIn + fanOut)));
+    case 'glorot_uniform':
+    case 'xavier_uniform':
+      return uniform(Math.sqrt(6 / (fanIn + fanOut)));
+    case 'glorot_normal':
+    case 'xavier_normal':
+      return normal(Math.sqrt(2 / (fanIn + fanOut)));
     // He/Kaiming (for ReLU): Var = 2/fan_in
-    case 'he_uniform': case 'kaiming_uniform': return uniform(Math.sqrt(6 / fanIn));
-    case 'he_normal': case 'kaiming_normal': return normal(Math.sqrt(2 / fanIn));
+    case 'he_uniform':
+    case 'kaiming_uniform':
+      return uniform(Math.sqrt(6 / fanIn));
+    case 'he_normal':
+    case 'kaiming_normal':
+      return normal(Math.sqrt(2 / fanIn));
     // LeCun: Var = 1/fan_in
-    case 'lecun_uniform': return uniform(Math.sqrt(3 / fanIn));
-    case 'lecun_normal': return normal(Math.sqrt(1 / fanIn));
-    case 'orthogonal': return orthogonal(rng, shape, a['gain'] ?? 1);
+    case 'lecun_uniform':
+      return uniform(Math.sqrt(3 / fanIn));
+    case 'lecun_normal':
+      return normal(Math.sqrt(1 / fanIn));
+    case 'orthogonal':
+      return orthogonal(rng, shape, a['gain'] ?? 1);
     case 'identity': {
       const out = new Float32Array(n);
       for (let i = 0; i < Math.min(fanIn, fanOut); i++) out[i * fanOut + i] = a['gain'] ?? 1;
       return out;
     }
-    default: throw new RangeError(`unknown initializer '${spec.name}'`);
+    default:
+      throw new RangeError(`unknown initializer '${spec.name}'`);
   }
 };

@@ -1,7 +1,11 @@
 // A training progress bar: redrawn in place on a terminal (at most 10 times a second), never wider
 // than the terminal (a wrapped line cannot be redrawn with \r and would leave stale rows); on a log
 // (not a TTY) one plain line at 0%, 25%, 50%, 75% and at the end, so CI logs stay short.
-export interface ProgressStream { write(s: string): unknown; isTTY?: boolean; columns?: number }
+export interface ProgressStream {
+  write(s: string): unknown;
+  isTTY?: boolean;
+  columns?: number;
+}
 
 const fmt = (v: string | number): string => {
   if (typeof v === 'string') return v;

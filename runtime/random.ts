@@ -9,29 +9,44 @@ const splitmix32 = (seed: number) => () => {
 };
 
 /** A generator's complete state (xoshiro128** words and the spare normal), for checkpoints. */
-export interface RngState { readonly s: readonly [number, number, number, number]; readonly spare: number | null }
+export interface RngState {
+  readonly s: readonly [number, number, number, number];
+  readonly spare: number | null;
+}
 
 export class Rng {
-  private s0: number; private s1: number; private s2: number; private s3: number;
+  private s0: number;
+  private s1: number;
+  private s2: number;
+  private s3: number;
   private spare: number | undefined;
 
   constructor(readonly seed: number) {
     const sm = splitmix32(seed >>> 0);
-    this.s0 = sm(); this.s1 = sm(); this.s2 = sm(); this.s3 = sm();
+    this.s0 = sm();
+    this.s1 = sm();
+    this.s2 = sm();
+    this.s3 = sm();
     if ((this.s0 | this.s1 | this.s2 | this.s3) === 0) this.s0 = 1;
   }
 
   nextU32(): number {
     const result = Math.imul(rotl(Math.imul(this.s1, 5) >>> 0, 7), 9) >>> 0;
     const t = (this.s1 << 9) >>> 0;
-    this.s2 ^= this.s0; this.s3 ^= this.s1; this.s1 ^= this.s2; this.s0 ^= this.s3;
+    this.s2 ^= this.s0;
+    this.s3 ^= this.s1;
+    this.s1 ^= this.s2;
+    this.s0 ^= this.s3;
     this.s2 = (this.s2 ^ t) >>> 0;
     this.s3 = rotl(this.s3, 11);
-    this.s0 >>>= 0; this.s1 >>>= 0;
+    this.s0 >>>= 0;
+    this.s1 >>>= 0;
     return result;
   }
 
-  getState(): RngState { return { s: [this.s0, this.s1, this.s2, this.s3], spare: this.spare ?? null }; }
+  getState(): RngState {
+    return { s: [this.s0, this.s1, this.s2, this.s3], spare: this.spare ?? null };
+  }
 
   /** Continues exactly where a generator with this state was (validated: four uint32 words, not all zero). */
   setState(st: RngState): void {
@@ -42,11 +57,17 @@ export class Rng {
   }
 
   /** Uniform in [0, 1) with 32 random bits. */
-  uniform(): number { return this.nextU32() / 4294967296; }
+  uniform(): number {
+    return this.nextU32() / 4294967296;
+  }
 
   /** Standard normal (Box–Muller; the second value of each pair is kept for the next call). */
   normal(): number {
-    if (this.spare !== undefined) { const s = this.spare; this.spare = undefined; return s; }
+    if (this.spare !== undefined) {
+      const s = this.spare;
+      this.spare = undefined;
+      return s;
+    }
     let u = 0;
     while (u === 0) u = this.uniform();
     const v = this.uniform();
@@ -58,11 +79,19 @@ export class Rng {
   /** Uniform integer in [0, n) without modulo bias. */
   int(n: number): number {
     const limit = 4294967296 - (4294967296 % n);
-    for (;;) { const x = this.nextU32(); if (x < limit) return x % n; }
+    for (;;) {
+      const x = this.nextU32();
+      if (x < limit) return x % n;
+    }
   }
 
   shuffle<T>(a: T[] | Int32Array | Uint32Array): void {
-    for (let i = a.length - 1; i > 0; i--) { const j = this.int(i + 1); const t = a[i]!; a[i] = a[j]!; a[j] = t; }
+    for (let i = a.length - 1; i > 0; i--) {
+      const j = this.int(i + 1);
+      const t = a[i]!;
+      a[i] = a[j]!;
+      a[j] = t;
+    }
   }
 
   permutation(n: number): Int32Array {
@@ -72,7 +101,9 @@ export class Rng {
   }
 
   /** An independent generator for a numbered stream, derived from this one's seed. */
-  fork(stream: number): Rng { return new Rng(splitmix32(((this.seed >>> 0) ^ Math.imul(stream + 1, 0x9e3779b9)) >>> 0)()); }
+  fork(stream: number): Rng {
+    return new Rng(splitmix32(((this.seed >>> 0) ^ Math.imul(stream + 1, 0x9e3779b9)) >>> 0)());
+  }
 }
 
 const rotl = (x: number, k: number): number => ((x << k) | (x >>> (32 - k))) >>> 0;

@@ -37,8 +37,12 @@ export const toNested = (t: Tensor): unknown => {
 export const allclose = (a: ArrayLike<number>, b: ArrayLike<number>, rtol = 1e-5, atol = 1e-8): boolean => {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) {
-    const x = a[i]!, y = b[i]!;
-    if (Number.isNaN(x) || Number.isNaN(y)) { if (!(Number.isNaN(x) && Number.isNaN(y))) return false; continue; }
+    const x = a[i]!,
+      y = b[i]!;
+    if (Number.isNaN(x) || Number.isNaN(y)) {
+      if (!(Number.isNaN(x) && Number.isNaN(y))) return false;
+      continue;
+    }
     if (x === y) continue;
     if (Math.abs(x - y) > atol + rtol * Math.abs(y)) return false;
   }

@@ -48,18 +48,36 @@ export interface WriteOptions {
 
 /** A file could not be written; `reason` is the OS error in words, `code` its errno name. */
 export class WriteError extends DataError {
-  constructor(readonly path: string, readonly reason: string, readonly code?: string) {
+  constructor(
+    readonly path: string,
+    readonly reason: string,
+    readonly code?: string,
+  ) {
     super(path, `cannot write: ${reason}`);
     this.name = 'WriteError';
   }
 }
 
 const REASONS: Readonly<Record<string, string>> = {
-  ENOSPC: 'disk full (no space left on the device)', EDQUOT: 'disk quota exceeded', EIO: 'input/output error (the device failed)',
-  EACCES: 'permission denied', EPERM: 'operation not permitted', EROFS: 'read-only file system', ENOENT: 'the directory does not exist',
-  ENOTDIR: 'a part of the path is not a directory', EISDIR: 'it is a directory', EFBIG: 'file too large', ENAMETOOLONG: 'the name is too long',
-  EMFILE: 'too many open files', ENFILE: 'too many open files', ELOOP: 'too many levels of symbolic links', EXDEV: 'rename across file systems',
-  EBUSY: 'the file is busy', ETXTBSY: 'the file is busy', EAGAIN: 'the device is not ready (try again)', EPIPE: 'the reader closed the pipe',
+  ENOSPC: 'disk full (no space left on the device)',
+  EDQUOT: 'disk quota exceeded',
+  EIO: 'input/output error (the device failed)',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EROFS: 'read-only file system',
+  ENOENT: 'the directory does not exist',
+  ENOTDIR: 'a part of the path is not a directory',
+  EISDIR: 'it is a directory',
+  EFBIG: 'file too large',
+  ENAMETOOLONG: 'the name is too long',
+  EMFILE: 'too many open files',
+  ENFILE: 'too many open files',
+  ELOOP: 'too many levels of symbolic links',
+  EXDEV: 'rename across file systems',
+  EBUSY: 'the file is busy',
+  ETXTBSY: 'the file is busy',
+  EAGAIN: 'the device is not ready (try again)',
+  EPIPE: 'the reader closed the pipe',
 };
 
 /** The OS reason of an error in words, e.g. "disk full (no space left on the device)". */
@@ -74,9 +92,10 @@ const TEMP = /\.tmp-(\d+)-[0-9a-z]+$/;
 
 /** Writes all of `bytes`: a short write is continued, a write that makes no progress is an error. */
 const writeAll = (fs: WriteFs, fd: number, bytes: Uint8Array): void => {
-  for (let done = 0; done < bytes.length;) {
+  for (let done = 0; done < bytes.length; ) {
     const n = fs.writeSync(fd, bytes, done, Math.min(CHUNK, bytes.length - done));
-    if (!Number.isInteger(n) || n <= 0 || n > bytes.length - done) throw Object.assign(new Error(`short write (${done} of ${bytes.length} bytes)`), { code: 'ENOSPC' });
+    if (!Number.isInteger(n) || n <= 0 || n > bytes.length - done)
+      throw Object.assign(new Error(`short write (${done} of ${bytes.length} bytes)`), { code: 'ENOSPC' });
     done += n;
   }
 };
@@ -86,7 +105,11 @@ const followLinks = (fs: WriteFs, path: string): string => {
   let p = resolve(path);
   for (let hops = 0; hops < 40; hops++) {
     let st: nodeFs.Stats;
-    try { st = fs.lstatSync(p); } catch { return p; }
+    try {
+      st = fs.lstatSync(p);
+    } catch {
+      return p;
+    }
     if (!st.isSymbolicLink()) return p;
     p = resolve(dirname(p), fs.readlinkSync(p));
   }
@@ -95,17 +118,32 @@ const followLinks = (fs: WriteFs, path: string): string => {
 
 const alive = (pid: number): boolean => {
   if (pid === process.pid) return false; // our own temp files are never left between writes
-  try { process.kill(pid, 0); return true; } catch (e) { return (e as { code?: string }).code === 'EPERM'; }
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as { code?: string }).code === 'EPERM';
+  }
 };
 
 /** Removes `<target>.tmp-<pid>-*` files of processes that no longer run (killed during an earlier write). */
 const removeStaleTemps = (fs: WriteFs, target: string): void => {
-  const dir = dirname(target), base = basename(target);
+  const dir = dirname(target),
+    base = basename(target);
   let names: string[];
-  try { names = fs.readdirSync(dir); } catch { return; }
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return;
+  }
   for (const n of names) {
     const m = n.startsWith(`${base}.tmp-`) ? TEMP.exec(n) : null;
-    if (m && n.length === base.length + m[0].length && !alive(Number(m[1]))) try { fs.unlinkSync(join(dir, n)); } catch { /* another run got it */ }
+    if (m && n.length === base.length + m[0].length && !alive(Number(m[1])))
+      try {
+        fs.unlinkSync(join(dir, n));
+      } catch {
+        /* another run got it */
+      }
   }
 };
 
@@ -120,9 +158,16 @@ export const writeFileAtomic = (path: string, data: string | Uint8Array, opts: W
   try {
     target = followLinks(fs, path);
     let st: nodeFs.Stats | undefined;
-    try { st = fs.statSync(target); } catch (e) { if ((e as { code?: string }).code !== 'ENOENT') throw e; }
+    try {
+      st = fs.statSync(target);
+    } catch (e) {
+      if ((e as { code?: string }).code !== 'ENOENT') throw e;
+    }
     if (st?.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
-    if (st && !st.isFile()) { writeDirect(fs, target, bytes); return; }
+    if (st && !st.isFile()) {
+      writeDirect(fs, target, bytes);
+      return;
+    }
     removeStaleTemps(fs, target);
     const tmp = `${target}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 10) || '0'}`;
     let fd: number | undefined;
@@ -130,11 +175,22 @@ export const writeFileAtomic = (path: string, data: string | Uint8Array, opts: W
       fd = fs.openSync(tmp, 'wx', st ? st.mode & 0o7777 : 0o666);
       writeAll(fs, fd, bytes);
       fs.fsyncSync(fd);
-      const f = fd; fd = undefined; fs.closeSync(f);
+      const f = fd;
+      fd = undefined;
+      fs.closeSync(f);
       fs.renameSync(tmp, target);
     } catch (e) {
-      if (fd !== undefined) try { fs.closeSync(fd); } catch { /* already failing */ }
-      try { fs.unlinkSync(tmp); } catch { /* never created */ }
+      if (fd !== undefined)
+        try {
+          fs.closeSync(fd);
+        } catch {
+          /* already failing */
+        }
+      try {
+        fs.unlinkSync(tmp);
+      } catch {
+        /* never created */
+      }
       throw e;
     }
     syncDir(fs, dirname(target));
@@ -148,11 +204,27 @@ export const writeFileAtomic = (path: string, data: string | Uint8Array, opts: W
 /** Devices, FIFOs, sockets: written in place (a rename would replace the device node itself). */
 const writeDirect = (fs: WriteFs, target: string, bytes: Uint8Array): void => {
   const fd = fs.openSync(target, 'w');
-  try { writeAll(fs, fd, bytes); } finally { fs.closeSync(fd); }
+  try {
+    writeAll(fs, fd, bytes);
+  } finally {
+    fs.closeSync(fd);
+  }
 };
 
 /** Makes the rename durable; some file systems cannot fsync a directory, which is not an error. */
 const syncDir = (fs: WriteFs, dir: string): void => {
   let fd: number | undefined;
-  try { fd = fs.openSync(dir, 'r'); fs.fsyncSync(fd); } catch { /* best effort */ } finally { if (fd !== undefined) try { fs.closeSync(fd); } catch { /* ignore */ } }
+  try {
+    fd = fs.openSync(dir, 'r');
+    fs.fsyncSync(fd);
+  } catch {
+    /* best effort */
+  } finally {
+    if (fd !== undefined)
+      try {
+        fs.closeSync(fd);
+      } catch {
+        /* ignore */
+      }
+  }
 };

@@ -20,22 +20,52 @@ for (const d of ['dist/chunks', 'dist/browser/chunks']) rmSync(d, { recursive: t
 const entryPoints = Object.fromEntries(Object.entries(entries).filter(([, p]) => existsSync(p)));
 // Node: the CLI and the library; dependencies stay imports, the stdlib is embedded.
 await build({
-  entryPoints, outdir: 'dist', bundle: true, platform: 'node', format: 'esm', target: 'node20', splitting: true, chunkNames: 'chunks/[name]-[hash]',
-  packages: 'external', logLevel: 'warning', plugins: [stdlibPlugin()],
+  entryPoints,
+  outdir: 'dist',
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  splitting: true,
+  chunkNames: 'chunks/[name]-[hash]',
+  packages: 'external',
+  logLevel: 'warning',
+  plugins: [stdlibPlugin()],
 });
 // Browsers (the "browser" export condition): the library, the runtime and dlm/testing without Node built-ins.
 const { cli: _cli, ...libraries } = entryPoints;
 await build({
-  entryPoints: libraries, outdir: 'dist/browser', bundle: true, platform: 'browser', format: 'esm', target: 'es2022', splitting: true,
-  chunkNames: 'chunks/[name]-[hash]', packages: 'external', logLevel: 'warning', plugins: [stdlibPlugin(), browserPlugin()],
+  entryPoints: libraries,
+  outdir: 'dist/browser',
+  bundle: true,
+  platform: 'browser',
+  format: 'esm',
+  target: 'es2022',
+  splitting: true,
+  chunkNames: 'chunks/[name]-[hash]',
+  packages: 'external',
+  logLevel: 'warning',
+  plugins: [stdlibPlugin(), browserPlugin()],
 });
 // The benchmark bundles TensorFlow.js from its ES modules (mainFields: module) so that tfjs-core's
 // gradient registrations, absent from its Node bundle, are loaded into the same instance.
 if (process.argv.includes('--bench') && existsSync('bench/main.ts')) {
   await build({
-    entryPoints: { bench: 'bench/main.ts' }, outdir: 'dist', bundle: true, platform: 'node', format: 'esm', target: 'node20',
-    mainFields: ['module', 'main'], external: ['ohm-js', 'fp-ts', 'mnist', '@jax-js/jax', 'convnetjs'], logLevel: 'error',
-    banner: { js: "import { createRequire as __cr } from 'node:module'; import { fileURLToPath as __fu } from 'node:url'; import { dirname as __dn } from 'node:path'; const require = __cr(import.meta.url); const __filename = __fu(import.meta.url); const __dirname = __dn(__filename);" },
+    entryPoints: { bench: 'bench/main.ts' },
+    outdir: 'dist',
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    mainFields: ['module', 'main'],
+    external: ['ohm-js', 'fp-ts', 'mnist', '@jax-js/jax', 'convnetjs'],
+    logLevel: 'error',
+    banner: {
+      js:
+        "import { createRequire as __cr } from 'node:module'; import { fileURLToPath as __fu } from " +
+        "'node:url'; import { dirname as __dn } from 'node:path'; const require = __cr(import.meta.url); " +
+        'const __filename = __fu(import.meta.url); const __dirname = __dn(__filename);',
+    },
   });
 }
 if (!process.argv.includes('--no-types')) {

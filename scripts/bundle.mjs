@@ -10,16 +10,23 @@ import { join, resolve } from 'node:path';
 
 const ROOT = resolve(import.meta.dirname, '..');
 
-export const stdlibTexts = () => Object.fromEntries(readdirSync(join(ROOT, 'stdlib')).filter((f) => f.endsWith('.dlm'))
-  .sort().map((f) => [f.slice(0, -4), readFileSync(join(ROOT, 'stdlib', f), 'utf8')]));
+export const stdlibTexts = () =>
+  Object.fromEntries(
+    readdirSync(join(ROOT, 'stdlib'))
+      .filter((f) => f.endsWith('.dlm'))
+      .sort()
+      .map((f) => [f.slice(0, -4), readFileSync(join(ROOT, 'stdlib', f), 'utf8')]),
+  );
 
 export const stdlibPlugin = () => ({
   name: 'dlm-stdlib',
   setup(build) {
     build.onLoad({ filter: /[\\/]compiler[\\/]stdlibText\.ts$/ }, () => ({
       loader: 'js',
-      contents: `// The standard library's sources, embedded when dlm was built.\nconst TEXTS = new Map(Object.entries(${JSON.stringify(stdlibTexts())}));\n` +
-        'export const stdlibText = (name) => TEXTS.get(name);\nexport const stdlibModuleNames = () => [...TEXTS.keys()];\n' + STDLIB_PATH_JS,
+      contents:
+        `// The standard library's sources, embedded when dlm was built.\nconst TEXTS = new Map(Object.entries(${JSON.stringify(stdlibTexts())}));\n` +
+        'export const stdlibText = (name) => TEXTS.get(name);\nexport const stdlibModuleNames = () => [...TEXTS.keys()];\n' +
+        STDLIB_PATH_JS,
     }));
   },
 });
@@ -41,12 +48,25 @@ const nodeImports = () => {
   const walk = (dir) => {
     for (const f of readdirSync(dir)) {
       const p = join(dir, f);
-      if (statSync(p).isDirectory()) { walk(p); continue; }
+      if (statSync(p).isDirectory()) {
+        walk(p);
+        continue;
+      }
       if (!f.endsWith('.ts')) continue;
       const text = readFileSync(p, 'utf8');
-      const add = (mod, name) => { const names = found.get(mod) ?? new Set(); names.add(name); found.set(mod, names); };
+      const add = (mod, name) => {
+        const names = found.get(mod) ?? new Set();
+        names.add(name);
+        found.set(mod, names);
+      };
       for (const m of text.matchAll(/import\s*\{([^}]*)\}\s*from\s*'node:([a-z_/]+)'/g)) {
-        for (const part of m[1].split(',')) { const name = part.trim().replace(/^type\s+/, '').split(/\s+as\s+/)[0]; if (name) add(m[2], name); }
+        for (const part of m[1].split(',')) {
+          const name = part
+            .trim()
+            .replace(/^type\s+/, '')
+            .split(/\s+as\s+/)[0];
+          if (name) add(m[2], name);
+        }
       }
       // `import * as fs from 'node:fs'`: the members the file uses (fs.openSync(…)).
       for (const m of text.matchAll(/import\s*\*\s*as\s+(\w+)\s+from\s*'node:([a-z_/]+)'/g)) {
@@ -82,11 +102,13 @@ export const browserPlugin = () => ({
     build.onResolve({ filter: /^node:/ }, (args) => ({ path: args.path.slice(5), namespace: 'dlm-node-stub' }));
     build.onLoad({ filter: /.*/, namespace: 'dlm-node-stub' }, (args) => {
       const names = [...(nodeImports().get(args.path) ?? [])];
-      const lines = [`const unavailable = (name) => () => {
+      const lines = [
+        `const unavailable = (name) => () => {
   const e = new Error('dlm: ${args.path}.' + name + ' is not available in a browser');
   e.code = 'ERR_DLM_BROWSER';
   throw e;
-};`];
+};`,
+      ];
       const provided = new Set();
       if (args.path === 'path' || args.path === 'url') {
         lines.push(PATH_JS);

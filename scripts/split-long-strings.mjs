@@ -78,7 +78,7 @@ const skip = (node) => {
   if (ts.isImportDeclaration(p) || ts.isExportDeclaration(p) || ts.isExternalModuleReference(p) || ts.isImportTypeNode(p)) return true;
   if (ts.isLiteralTypeNode(p) || ts.isTaggedTemplateExpression(p) || ts.isEnumMember(p)) return true;
   if ((ts.isPropertyAssignment(p) || ts.isPropertyDeclaration(p) || ts.isMethodDeclaration(p)) && p.name === node) return true;
-  if (ts.isComputedPropertyName(p) || ts.isElementAccessExpression(p) && p.argumentExpression === node) return true;
+  if (ts.isComputedPropertyName(p) || (ts.isElementAccessExpression(p) && p.argumentExpression === node)) return true;
   if (ts.isAsExpression(p) || ts.isSatisfiesExpression(p) || ts.isTypeAssertionExpression(p)) return true;
   if (ts.isExpressionStatement(p)) return true; // directives ('use strict')
   if (ts.isCaseClause(p) || ts.isModuleDeclaration(p)) return true;
@@ -89,8 +89,8 @@ const skip = (node) => {
 const bare = (node) => {
   const p = node.parent;
   return (
-    ts.isCallExpression(p) && p.expression !== node ||
-    ts.isNewExpression(p) && p.expression !== node ||
+    (ts.isCallExpression(p) && p.expression !== node) ||
+    (ts.isNewExpression(p) && p.expression !== node) ||
     ts.isVariableDeclaration(p) ||
     ts.isArrayLiteralExpression(p) ||
     ts.isPropertyAssignment(p) ||
@@ -98,9 +98,9 @@ const bare = (node) => {
     ts.isArrowFunction(p) ||
     ts.isParenthesizedExpression(p) ||
     ts.isTemplateSpan(p) ||
-    ts.isConditionalExpression(p) && p.condition !== node ||
-    ts.isBinaryExpression(p) && p.operatorToken.kind === ts.SyntaxKind.PlusToken && p.left === node ||
-    ts.isBinaryExpression(p) && p.operatorToken.kind === ts.SyntaxKind.EqualsToken && p.right === node
+    (ts.isConditionalExpression(p) && p.condition !== node) ||
+    (ts.isBinaryExpression(p) && p.operatorToken.kind === ts.SyntaxKind.PlusToken && p.left === node) ||
+    (ts.isBinaryExpression(p) && p.operatorToken.kind === ts.SyntaxKind.EqualsToken && p.right === node)
   );
 };
 

@@ -30,11 +30,17 @@ model Tiny {
 const MODEL = join(dir, 'tiny.dlm');
 const DATA = join(dir, 'tiny.csv');
 writeFileSync(MODEL, SRC);
-writeFileSync(DATA, ['a,b,c,d,label', ...Array.from({ length: 40 }, (_, i) => `${Math.sin(i)},${Math.cos(i)},${(i % 5) / 5},${(i % 3) - 1},${i % 3}`)].join('\n') + '\n');
+writeFileSync(
+  DATA,
+  ['a,b,c,d,label', ...Array.from({ length: 40 }, (_, i) => `${Math.sin(i)},${Math.cos(i)},${(i % 5) / 5},${(i % 3) - 1},${i % 3}`)].join('\n') + '\n',
+);
 const GOOD = join(dir, 'good.safetensors');
 
 /** The file's header and data, to write variants with a changed header. */
-const parts = (bytes: Buffer) => { const n = Number(bytes.readBigUInt64LE(0)); return { header: JSON.parse(bytes.subarray(8, 8 + n).toString()), data: bytes.subarray(8 + n) }; };
+const parts = (bytes: Buffer) => {
+  const n = Number(bytes.readBigUInt64LE(0));
+  return { header: JSON.parse(bytes.subarray(8, 8 + n).toString()), data: bytes.subarray(8 + n) };
+};
 const withHeader = (header: unknown, data: Uint8Array, raw?: string): Buffer => {
   const h = Buffer.from(raw ?? JSON.stringify(header));
   const len = Buffer.alloc(8);
@@ -55,16 +61,31 @@ describe('a malicious checkpoint corpus', () => {
     ['shape "abc"', (h) => ({ ...h, 'l1.W': { ...h['l1.W'], shape: 'abc' } }), /tensor 'l1\.W' has shape "abc": it must be a list of non-negative integers/],
     ['negative shape', (h) => ({ ...h, 'l1.b': { ...h['l1.b'], shape: [-64] } }), /tensor 'l1\.b' has shape \[-64\]/],
     ['data_offsets 5', (h) => ({ ...h, 'l1.W': { ...h['l1.W'], data_offsets: 5 } }), /tensor 'l1\.W' has data_offsets 5: it must be \[begin, end\]/],
-    ['offsets past the end', (h) => ({ ...h, 'l2.b': { ...h['l2.b'], data_offsets: [0, 1e9] } }), /tensor 'l2\.b' has data offsets \[0, 1000000000\] outside the file/],
+    [
+      'offsets past the end',
+      (h) => ({ ...h, 'l2.b': { ...h['l2.b'], data_offsets: [0, 1e9] } }),
+      /tensor 'l2\.b' has data offsets \[0, 1000000000\] outside the file/,
+    ],
     ['unknown dtype', (h) => ({ ...h, 'l1.W': { ...h['l1.W'], dtype: 'Q7' } }), /tensor 'l1\.W' has unsupported dtype "Q7"/],
     ['byte size ≠ dtype × shape', (h) => ({ ...h, 'l1.b': { ...h['l1.b'], shape: [63] } }), /tensor 'l1\.b' has 256 bytes but F32 of shape \[63\] needs 252/],
-    ['overlapping tensors', (h) => {
-      const begin = (h['l1.b']!['data_offsets'] as number[])[0]!;
-      return { ...h, 'l2.b': { ...h['l2.b'], data_offsets: [begin, begin + 12] } };
-    }, /overlap/],
+    [
+      'overlapping tensors',
+      (h) => {
+        const begin = (h['l1.b']!['data_offsets'] as number[])[0]!;
+        return { ...h, 'l2.b': { ...h['l2.b'], data_offsets: [begin, begin + 12] } };
+      },
+      /overlap/,
+    ],
     ['metadata not strings', (h) => ({ ...h, __metadata__: { step: 5 } }), /__metadata__ entry 'step' must be a string/],
     ['I32 parameter', (h) => ({ ...h, 'l1.b': { ...h['l1.b'], dtype: 'I32' } }), /'l1\.b' is I32 \(integers\), not a float tensor/],
-    ['a parameter missing', (h) => { const { ['l2.b']: _, ...rest } = h; return rest; }, /missing 'l2\.b' \(f32\[3\]\)/],
+    [
+      'a parameter missing',
+      (h) => {
+        const { ['l2.b']: _, ...rest } = h;
+        return rest;
+      },
+      /missing 'l2\.b' \(f32\[3\]\)/,
+    ],
     ['model_hash differs', (h) => ({ ...h, __metadata__: { ...h.__metadata__, model_hash: '0123456789abcdef' } }), /model_hash 0123456789abcdef differs/],
     ['an unknown name space', (h) => ({ ...h, '@evil/x': { dtype: 'F32', shape: [0], data_offsets: [0, 0] } }), /tensor '@evil\/x' is in no dlm name space/],
   ];
@@ -81,9 +102,12 @@ describe('a malicious checkpoint corpus', () => {
 
   test('a header length beyond the file, invalid JSON, and /dev/zero: exit 1', async () => {
     const bytes = readFileSync(GOOD);
-    const long = Buffer.from(bytes); long.writeBigUInt64LE(1n << 40n);
+    const long = Buffer.from(bytes);
+    long.writeBigUInt64LE(1n << 40n);
     writeFileSync(join(dir, 'long.safetensors'), long);
-    expect((await run('eval', MODEL, '--data', DATA, '--checkpoint', join(dir, 'long.safetensors'))).stderr).toMatch(/header length 1099511627776 exceeds the file size/);
+    expect((await run('eval', MODEL, '--data', DATA, '--checkpoint', join(dir, 'long.safetensors'))).stderr).toMatch(
+      /header length 1099511627776 exceeds the file size/,
+    );
     writeFileSync(join(dir, 'json.safetensors'), withHeader(null, new Uint8Array(0), '{"a":'));
     expect((await run('eval', MODEL, '--checkpoint', join(dir, 'json.safetensors'))).stderr).toMatch(/invalid header JSON/);
     const z = await run('eval', MODEL, '--data', DATA, '--checkpoint', '/dev/zero');
@@ -108,10 +132,15 @@ describe('a malicious checkpoint corpus', () => {
 
   test('--resume with missing, oversized or foreign optimizer state: exit 1 suggesting --init-from', async () => {
     const { header, data } = parts(readFileSync(GOOD));
-    const drop = { ...header }; delete drop['@optimizer/l1.W.v'];
+    const drop = { ...header };
+    delete drop['@optimizer/l1.W.v'];
     const big = { ...header, '@optimizer/l1.b.m': { dtype: 'F32', shape: [4, 64], data_offsets: [data.length, data.length + 1024] } };
     const sgd = { ...header, __metadata__: { ...header.__metadata__, optimizer: 'sgd' } };
-    for (const [h, msg] of [[drop, /missing optimizer state 'l1\.W\.v'/], [big, /optimizer state 'l1\.b\.m' has shape \[4, 64\], l1\.b is \[64\]/], [sgd, /was trained with sgd, not adam/]] as const) {
+    for (const [h, msg] of [
+      [drop, /missing optimizer state 'l1\.W\.v'/],
+      [big, /optimizer state 'l1\.b\.m' has shape \[4, 64\], l1\.b is \[64\]/],
+      [sgd, /was trained with sgd, not adam/],
+    ] as const) {
       const p = join(dir, 'resume-bad.safetensors');
       writeFileSync(p, withHeader(h, h === big ? Buffer.concat([data, Buffer.alloc(1024)]) : data));
       const r = await run('train', MODEL, '--data', DATA, '--epochs', '2', '--resume', p, '--out', join(dir, 'resumed.safetensors'));
@@ -130,7 +159,11 @@ describe('a malicious checkpoint corpus', () => {
     for (let k = 0; k * 1024 < bytes.length; k++) {
       writeFileSync(p, bytes.subarray(0, k * 1024));
       let err: unknown;
-      try { loadParams(m, p); } catch (e) { err = e; }
+      try {
+        loadParams(m, p);
+      } catch (e) {
+        err = e;
+      }
       expect(err, `cut at ${k} KiB`).toBeInstanceOf(DataError);
       expect((err as Error).message).toMatch(/cut\.safetensors: .*(too short|exceeds the file size|outside the file)/);
       expect(m.params['l1.W']).toEqual(before);
@@ -141,7 +174,11 @@ describe('a malicious checkpoint corpus', () => {
 describe('name spaces and conversions', () => {
   test('parameter keys are the model paths; optimizer state and metadata live apart', () => {
     const { tensors, metadata } = loadSafetensors(GOOD);
-    expect(Object.keys(tensors).filter((k) => !k.startsWith('@')).sort()).toEqual(['l1.W', 'l1.b', 'l2.W', 'l2.b']);
+    expect(
+      Object.keys(tensors)
+        .filter((k) => !k.startsWith('@'))
+        .sort(),
+    ).toEqual(['l1.W', 'l1.b', 'l2.W', 'l2.b']);
     expect(Object.keys(tensors)).toContain('@optimizer/l1.W.m');
     expect(metadata).toMatchObject({ format: 'dlm', schema: '2', model: 'Tiny', optimizer: 'adam' });
   });
@@ -155,7 +192,11 @@ describe('name spaces and conversions', () => {
     loadParams(m, p64);
     expect(m.params['l1.W']![3]).toBe(0.25);
     // F16 1.5 = 0x3e00, −2 = 0xc000; BF16 1.5 = 0x3fc0 — rewrite the F64 file's header and data
-    for (const [dtype, bits, want] of [['F16', 0x3e00, 1.5], ['BF16', 0x3fc0, 1.5], ['F16', 0xc000, -2]] as const) {
+    for (const [dtype, bits, want] of [
+      ['F16', 0x3e00, 1.5],
+      ['BF16', 0x3fc0, 1.5],
+      ['F16', 0xc000, -2],
+    ] as const) {
       const header: Record<string, unknown> = {};
       let off = 0;
       const chunks: Buffer[] = [];
@@ -164,7 +205,8 @@ describe('name spaces and conversions', () => {
         header[p.name] = { dtype, shape: p.type.shape, data_offsets: [off, off + 2 * n] };
         const b = Buffer.alloc(2 * n);
         for (let i = 0; i < n; i++) b.writeUInt16LE(bits, 2 * i);
-        chunks.push(b); off += 2 * n;
+        chunks.push(b);
+        off += 2 * n;
       }
       const p = join(dir, `${dtype}.safetensors`);
       writeFileSync(p, withHeader(header, Buffer.concat(chunks)));

@@ -27,7 +27,7 @@ model C {
 `;
 
 describe('stdlib losses: element types at the call', () => {
-  test('one-hot f32 targets to nn.cross_entropy: E0205 on the user\'s argument, naming softmax_cross_entropy and argmax', () => {
+  test("one-hot f32 targets to nn.cross_entropy: E0205 on the user's argument, naming softmax_cross_entropy and argmax", () => {
     const src = classifier('f32[B, 3]', 'nn.cross_entropy(logits, y)');
     const { d, where, text } = first(src);
     expect(d.code).toBe('E0205');

@@ -15,12 +15,27 @@ model C {
 describe('conv2d', () => {
   test('im2col + matmul and direct loops compute the same thing, gradients included', () => {
     for (const attrs of ['', ', stride = 2, padding = 1', ', padding = same', ', dilation = 2', ', stride = [1, 2], padding = [1, 0]']) {
-      const src = net(`param w: f32[3, 2, 3, 3] = normal(std = 1.0)\n  param w2: f32[4, 1, 1, 1] = normal(std = 1.0)\n  output y = conv2d(x, w${attrs})\n  output z = conv2d(x, w2, groups = 2)\n  loss sum(tanh(conv2d(x, w${attrs}))) + sum(square(conv2d(x, w2, groups = 2)))`);
+      const src = net(
+        `param w: f32[3, 2, 3, 3] = normal(std = 1.0)\n` +
+          `  param w2: f32[4, 1, 1, 1] = normal(std = 1.0)\n` +
+          `  output y = conv2d(x, w${attrs})\n` +
+          `  output z = conv2d(x, w2, groups = 2)\n` +
+          `  loss sum(tanh(conv2d(x, w${attrs}))) + sum(square(conv2d(x, w2, groups = 2)))`,
+      );
       const m = compileOk(src).model();
       const x = { data: Float32Array.from({ length: 3 * 2 * 81 }, (_, i) => Math.sin(i)), shape: [3, 2, 9, 9] };
       const a = m.evaluate({ x }, 'f64');
       // the direct conv2d primitive, through the reference interpreter of the unlowered node
-      const direct = compileOk(src.replace(/conv2d\(x, w\b/g, 'conv2d_direct(x, w').replace('model C', 'fn conv2d_direct(x, w, stride = 1, padding = 0, dilation = 1) = conv2d(x, w, stride = stride, padding = padding, dilation = dilation, groups = 1)\nmodel C')).model();
+      const direct = compileOk(
+        src
+          .replace(/conv2d\(x, w\b/g, 'conv2d_direct(x, w')
+          .replace(
+            'model C',
+            'fn conv2d_direct(x, w, stride = 1, padding = 0, dilation = 1) = conv2d(x, w, stride = stride, ' +
+              'padding = padding, dilation = dilation, groups = 1)\n' +
+              'model C',
+          ),
+      ).model();
       expect(direct.evaluate({ x }, 'f64')['y']!.shape).toEqual(a['y']!.shape);
       expect(gradcheck(m, { dims: { B: 2 } }).ok).toBe(true);
     }
@@ -40,7 +55,9 @@ describe('conv2d', () => {
   });
 
   test('padding = same keeps the spatial size; valid shrinks it', () => {
-    const p = compileOk(net('layer c = nn.Conv2d(2, 5, 3, padding = same)\n  layer d = nn.Conv2d(2, 5, 3, padding = valid)\n  output y = c(x)\n  output z = d(x)'));
+    const p = compileOk(
+      net('layer c = nn.Conv2d(2, 5, 3, padding = same)\n  layer d = nn.Conv2d(2, 5, 3, padding = valid)\n  output y = c(x)\n  output z = d(x)'),
+    );
     const out = p.model().forward({ x: { data: new Float32Array(2 * 81), shape: [1, 2, 9, 9] } });
     expect(out['y']!.shape).toEqual([1, 5, 9, 9]);
     expect(out['z']!.shape).toEqual([1, 5, 7, 7]);
@@ -68,7 +85,15 @@ describe('pooling', () => {
   });
 
   test('overlapping windows with padding (3×3, stride 2, padding 1) and average pooling', () => {
-    const m = compileOk(net('output m = max_pool2d(x, 3, stride = 2, padding = 1)\n  output a = avg_pool2d(x, 3, stride = 2, padding = 1)\n  loss sum(square(max_pool2d(x, 3, stride = 2, padding = 1))) + sum(avg_pool2d(x, 3, stride = 2, padding = 1))', 'f32[B, 2, 5, 5]')).model();
+    const m = compileOk(
+      net(
+        'output m = max_pool2d(x, 3, stride = 2, padding = 1)\n' +
+          '  output a = avg_pool2d(x, 3, stride = 2, padding = 1)\n' +
+          '  loss sum(square(max_pool2d(x, 3, stride = 2, padding = 1))) + sum(avg_pool2d(x, 3, stride ' +
+          '= 2, padding = 1))',
+        'f32[B, 2, 5, 5]',
+      ),
+    ).model();
     const out = m.forward({ x: { data: Float32Array.from({ length: 50 }, (_, i) => i), shape: [1, 2, 5, 5] } }, 'f64');
     expect(out['m']!.shape).toEqual([1, 2, 3, 3]);
     expect(out['m']!.data[0]).toBe(6); // the window over rows 0–1, cols 0–1 (plus padding)
@@ -86,7 +111,10 @@ model L {
   output y = nn.flatten(s2)
 }`);
   if (E.isLeft(r)) throw new Error(render(r.left));
-  expect(r.right.checked.models[0]!.shapes.map((s) => s.type.shape)).toEqual([['B', 6, 14, 14], ['B', 1176]]);
+  expect(r.right.checked.models[0]!.shapes.map((s) => s.type.shape)).toEqual([
+    ['B', 6, 14, 14],
+    ['B', 1176],
+  ]);
 });
 
 describe('transposed and 1-D convolutions', () => {
@@ -110,7 +138,13 @@ model T {
   output lhs = sum(conv2d(x, w, stride = 2, padding = 1) * y)
   output rhs = sum(x * conv_transpose2d(y, w, stride = 2, padding = 1))
 }`).model();
-    const out = m.forward({ x: { data: Float32Array.from({ length: 50 }, (_, i) => Math.cos(i)), shape: [1, 2, 5, 5] }, y: { data: Float32Array.from({ length: 27 }, (_, i) => Math.sin(i)), shape: [1, 3, 3, 3] } }, 'f64');
+    const out = m.forward(
+      {
+        x: { data: Float32Array.from({ length: 50 }, (_, i) => Math.cos(i)), shape: [1, 2, 5, 5] },
+        y: { data: Float32Array.from({ length: 27 }, (_, i) => Math.sin(i)), shape: [1, 3, 3, 3] },
+      },
+      'f64',
+    );
     expect(out['lhs']!.data[0]).toBeCloseTo(out['rhs']!.data[0]!, 10);
   });
 

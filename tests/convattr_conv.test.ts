@@ -12,41 +12,144 @@ const skip = torchUnavailable();
 if (skip) console.warn(`tests/convattr_conv.test.ts skipped: ${skip}`);
 
 const conv1d: ConvCase[] = [
-  { dlm: 'conv1d(a, b, stride = 2, padding = 1, dilation = 2)', torch: 'F.conv1d(A, B, stride=2, padding=1, dilation=2)', shapes: [[2, 3, 9], [4, 3, 3]] },
-  { dlm: 'conv1d(a, b, groups = 2, padding = [2, 0])', torch: 'F.conv1d(F.pad(A, (2, 0)), B, groups=2)', shapes: [[1, 4, 7], [6, 2, 3]] },
-  { dlm: 'conv1d(a, b, padding = same, dilation = 2)', torch: 'F.conv1d(A, B, padding="same", dilation=2)', shapes: [[1, 2, 8], [3, 2, 4]] },
+  {
+    dlm: 'conv1d(a, b, stride = 2, padding = 1, dilation = 2)',
+    torch: 'F.conv1d(A, B, stride=2, padding=1, dilation=2)',
+    shapes: [
+      [2, 3, 9],
+      [4, 3, 3],
+    ],
+  },
+  {
+    dlm: 'conv1d(a, b, groups = 2, padding = [2, 0])',
+    torch: 'F.conv1d(F.pad(A, (2, 0)), B, groups=2)',
+    shapes: [
+      [1, 4, 7],
+      [6, 2, 3],
+    ],
+  },
+  {
+    dlm: 'conv1d(a, b, padding = same, dilation = 2)',
+    torch: 'F.conv1d(A, B, padding="same", dilation=2)',
+    shapes: [
+      [1, 2, 8],
+      [3, 2, 4],
+    ],
+  },
 ];
 // floor mode (PyTorch's): the ragged end is dropped; issue 20's nn.Conv1d(…, 3, stride = 2, padding = 1) on length 28
 const floor: ConvCase[] = [
-  { dlm: 'conv1d(a, b, stride = 2, padding = 1)', torch: 'F.conv1d(A, B, stride=2, padding=1)', shapes: [[1, 2, 28], [3, 2, 3]] },
-  { dlm: 'conv2d(a, b, stride = 2)', torch: 'F.conv2d(A, B, stride=2)', shapes: [[1, 1, 8, 9], [2, 1, 5, 5]] },
-  { dlm: 'conv2d(a, b, stride = 3, padding = [2, 2, 0, 3], dilation = [1, 2])',
-    torch: 'F.conv2d(F.pad(A, (0, 3, 2, 2)), B, stride=3, dilation=(1, 2))', shapes: [[1, 2, 6, 7], [2, 2, 2, 2]] },
-  { dlm: 'conv3d(a, b, stride = [2, 3, 2], padding = 1)', torch: 'F.conv3d(A, B, stride=(2, 3, 2), padding=1)', shapes: [[1, 2, 4, 5, 6], [2, 2, 2, 2, 3]] },
+  {
+    dlm: 'conv1d(a, b, stride = 2, padding = 1)',
+    torch: 'F.conv1d(A, B, stride=2, padding=1)',
+    shapes: [
+      [1, 2, 28],
+      [3, 2, 3],
+    ],
+  },
+  {
+    dlm: 'conv2d(a, b, stride = 2)',
+    torch: 'F.conv2d(A, B, stride=2)',
+    shapes: [
+      [1, 1, 8, 9],
+      [2, 1, 5, 5],
+    ],
+  },
+  {
+    dlm: 'conv2d(a, b, stride = 3, padding = [2, 2, 0, 3], dilation = [1, 2])',
+    torch: 'F.conv2d(F.pad(A, (0, 3, 2, 2)), B, stride=3, dilation=(1, 2))',
+    shapes: [
+      [1, 2, 6, 7],
+      [2, 2, 2, 2],
+    ],
+  },
+  {
+    dlm: 'conv3d(a, b, stride = [2, 3, 2], padding = 1)',
+    torch: 'F.conv3d(A, B, stride=(2, 3, 2), padding=1)',
+    shapes: [
+      [1, 2, 4, 5, 6],
+      [2, 2, 2, 2, 3],
+    ],
+  },
 ];
 const conv2d: ConvCase[] = [
-  { dlm: 'conv2d(a, b, dilation = 2, padding = [2, 1, 0, 3], stride = [1, 2])',
-    torch: 'F.conv2d(F.pad(A, (0, 3, 2, 1)), B, dilation=2, stride=(1, 2))', shapes: [[1, 2, 6, 6], [3, 2, 2, 3]] },
-  { dlm: 'conv2d(a, b, groups = 3, dilation = [1, 2], padding = 1)',
-    torch: 'F.conv2d(A, B, groups=3, dilation=(1, 2), padding=1)', shapes: [[2, 3, 5, 6], [6, 1, 3, 2]] },
+  {
+    dlm: 'conv2d(a, b, dilation = 2, padding = [2, 1, 0, 3], stride = [1, 2])',
+    torch: 'F.conv2d(F.pad(A, (0, 3, 2, 1)), B, dilation=2, stride=(1, 2))',
+    shapes: [
+      [1, 2, 6, 6],
+      [3, 2, 2, 3],
+    ],
+  },
+  {
+    dlm: 'conv2d(a, b, groups = 3, dilation = [1, 2], padding = 1)',
+    torch: 'F.conv2d(A, B, groups=3, dilation=(1, 2), padding=1)',
+    shapes: [
+      [2, 3, 5, 6],
+      [6, 1, 3, 2],
+    ],
+  },
 ];
 const conv3d: ConvCase[] = [
-  { dlm: 'conv3d(a, b, padding = 1)', torch: 'F.conv3d(A, B, padding=1)', shapes: [[1, 2, 3, 4, 4], [3, 2, 3, 3, 3]] },
-  { dlm: 'conv3d(a, b, stride = [2, 1, 2], dilation = [2, 1, 1], padding = [1, 0, 1])',
-    torch: 'F.conv3d(A, B, stride=(2, 1, 2), dilation=(2, 1, 1), padding=(1, 0, 1))', shapes: [[2, 2, 5, 3, 5], [2, 2, 2, 2, 3]] },
-  { dlm: 'conv3d(a, b, groups = 2, padding = [1, 0, 0, 1, 2, 0], stride = 3)',
-    torch: 'F.conv3d(F.pad(A, (2, 0, 0, 1, 1, 0)), B, groups=2, stride=3)', shapes: [[1, 4, 6, 4, 6], [4, 2, 1, 2, 2]] },
+  {
+    dlm: 'conv3d(a, b, padding = 1)',
+    torch: 'F.conv3d(A, B, padding=1)',
+    shapes: [
+      [1, 2, 3, 4, 4],
+      [3, 2, 3, 3, 3],
+    ],
+  },
+  {
+    dlm: 'conv3d(a, b, stride = [2, 1, 2], dilation = [2, 1, 1], padding = [1, 0, 1])',
+    torch: 'F.conv3d(A, B, stride=(2, 1, 2), dilation=(2, 1, 1), padding=(1, 0, 1))',
+    shapes: [
+      [2, 2, 5, 3, 5],
+      [2, 2, 2, 2, 3],
+    ],
+  },
+  {
+    dlm: 'conv3d(a, b, groups = 2, padding = [1, 0, 0, 1, 2, 0], stride = 3)',
+    torch: 'F.conv3d(F.pad(A, (2, 0, 0, 1, 1, 0)), B, groups=2, stride=3)',
+    shapes: [
+      [1, 4, 6, 4, 6],
+      [4, 2, 1, 2, 2],
+    ],
+  },
 ];
 const transposed: ConvCase[] = [
-  { dlm: 'conv_transpose2d(a, b, stride = 2, padding = 1, output_padding = 1)',
-    torch: 'F.conv_transpose2d(A, B, stride=2, padding=1, output_padding=1)', shapes: [[1, 3, 3, 4], [3, 2, 3, 3]] },
-  { dlm: 'conv_transpose2d(a, b, groups = 2, stride = [2, 3], output_padding = [1, 2])',
-    torch: 'F.conv_transpose2d(A, B, groups=2, stride=(2, 3), output_padding=(1, 2))', shapes: [[2, 4, 3, 3], [4, 3, 2, 2]] },
-  { dlm: 'conv_transpose2d(a, b, dilation = 2, padding = [1, 0], groups = 3, stride = 2, output_padding = 1)',
-    torch: 'F.conv_transpose2d(A, B, dilation=2, padding=(1, 0), groups=3, stride=2, output_padding=1)', shapes: [[1, 3, 4, 3], [3, 2, 3, 2]] },
+  {
+    dlm: 'conv_transpose2d(a, b, stride = 2, padding = 1, output_padding = 1)',
+    torch: 'F.conv_transpose2d(A, B, stride=2, padding=1, output_padding=1)',
+    shapes: [
+      [1, 3, 3, 4],
+      [3, 2, 3, 3],
+    ],
+  },
+  {
+    dlm: 'conv_transpose2d(a, b, groups = 2, stride = [2, 3], output_padding = [1, 2])',
+    torch: 'F.conv_transpose2d(A, B, groups=2, stride=(2, 3), output_padding=(1, 2))',
+    shapes: [
+      [2, 4, 3, 3],
+      [4, 3, 2, 2],
+    ],
+  },
+  {
+    dlm: 'conv_transpose2d(a, b, dilation = 2, padding = [1, 0], groups = 3, stride = 2, output_padding = 1)',
+    torch: 'F.conv_transpose2d(A, B, dilation=2, padding=(1, 0), groups=3, stride=2, output_padding=1)',
+    shapes: [
+      [1, 3, 4, 3],
+      [3, 2, 3, 2],
+    ],
+  },
   // asymmetric padding crops the full transposed output: top 1, bottom 0, left 0, right 2
-  { dlm: 'conv_transpose2d(a, b, stride = 2, padding = [1, 0, 0, 2])',
-    torch: 'F.conv_transpose2d(A, B, stride=2)[:, :, 1:, :-2]', shapes: [[1, 2, 3, 3], [2, 2, 3, 3]] },
+  {
+    dlm: 'conv_transpose2d(a, b, stride = 2, padding = [1, 0, 0, 2])',
+    torch: 'F.conv_transpose2d(A, B, stride=2)[:, :, 1:, :-2]',
+    shapes: [
+      [1, 2, 3, 3],
+      [2, 2, 3, 3],
+    ],
+  },
 ];
 
 describe.skipIf(skip !== undefined)('convolutions against PyTorch', () => {

@@ -14,8 +14,11 @@ if (skip) console.warn(`tests/convattr_upsample.test.ts skipped: ${skip}`);
 const nearest: ConvCase[] = [
   { dlm: 'upsample(a, scale_factor = 2)', torch: 'F.interpolate(A, scale_factor=2)', shapes: [[1, 2, 3, 4]] },
   { dlm: 'upsample(a, size = [5, 7])', torch: 'F.interpolate(A, size=(5, 7))', shapes: [[2, 1, 3, 4]] },
-  { dlm: 'interpolate(a, scale_factor = [1.7, 0.6], mode = nearest)',
-    torch: 'F.interpolate(A, scale_factor=(1.7, 0.6), mode="nearest")', shapes: [[1, 2, 4, 5]] },
+  {
+    dlm: 'interpolate(a, scale_factor = [1.7, 0.6], mode = nearest)',
+    torch: 'F.interpolate(A, scale_factor=(1.7, 0.6), mode="nearest")',
+    shapes: [[1, 2, 4, 5]],
+  },
   { dlm: 'upsample(a, size = 7)', torch: 'F.interpolate(A, size=7)', shapes: [[1, 3, 3]] },
   { dlm: 'upsample(a, scale_factor = [2, 1.5, 3])', torch: 'F.interpolate(A, scale_factor=(2, 1.5, 3))', shapes: [[1, 1, 2, 2, 3]] },
   // 10 → 6 and 10 → 12: the float32 scale and product round up to an integer at o = 3 and o = 6
@@ -24,19 +27,34 @@ const nearest: ConvCase[] = [
 ];
 const linear: ConvCase[] = [
   { dlm: 'upsample(a, scale_factor = 2, mode = bilinear)', torch: 'F.interpolate(A, scale_factor=2, mode="bilinear")', shapes: [[1, 2, 3, 4]] },
-  { dlm: 'upsample(a, scale_factor = 2, mode = bilinear, align_corners = true)',
-    torch: 'F.interpolate(A, scale_factor=2, mode="bilinear", align_corners=True)', shapes: [[1, 2, 3, 4]] },
+  {
+    dlm: 'upsample(a, scale_factor = 2, mode = bilinear, align_corners = true)',
+    torch: 'F.interpolate(A, scale_factor=2, mode="bilinear", align_corners=True)',
+    shapes: [[1, 2, 3, 4]],
+  },
   { dlm: 'upsample(a, size = [5, 2], mode = bilinear)', torch: 'F.interpolate(A, size=(5, 2), mode="bilinear")', shapes: [[2, 1, 3, 4]] },
-  { dlm: 'upsample(a, size = [1, 6], mode = bilinear, align_corners = true)',
-    torch: 'F.interpolate(A, size=(1, 6), mode="bilinear", align_corners=True)', shapes: [[1, 1, 3, 4]] },
-  { dlm: 'upsample(a, scale_factor = [1.3, 2.5], mode = bilinear)',
-    torch: 'F.interpolate(A, scale_factor=(1.3, 2.5), mode="bilinear")', shapes: [[1, 2, 4, 3]] },
+  {
+    dlm: 'upsample(a, size = [1, 6], mode = bilinear, align_corners = true)',
+    torch: 'F.interpolate(A, size=(1, 6), mode="bilinear", align_corners=True)',
+    shapes: [[1, 1, 3, 4]],
+  },
+  {
+    dlm: 'upsample(a, scale_factor = [1.3, 2.5], mode = bilinear)',
+    torch: 'F.interpolate(A, scale_factor=(1.3, 2.5), mode="bilinear")',
+    shapes: [[1, 2, 4, 3]],
+  },
   { dlm: 'upsample(a, size = 9, mode = linear)', torch: 'F.interpolate(A, size=9, mode="linear")', shapes: [[2, 2, 4]] },
-  { dlm: 'upsample(a, scale_factor = 3, mode = linear, align_corners = true)',
-    torch: 'F.interpolate(A, scale_factor=3, mode="linear", align_corners=True)', shapes: [[1, 2, 3]] },
+  {
+    dlm: 'upsample(a, scale_factor = 3, mode = linear, align_corners = true)',
+    torch: 'F.interpolate(A, scale_factor=3, mode="linear", align_corners=True)',
+    shapes: [[1, 2, 3]],
+  },
   { dlm: 'upsample(a, size = [3, 4, 2], mode = trilinear)', torch: 'F.interpolate(A, size=(3, 4, 2), mode="trilinear")', shapes: [[1, 2, 2, 3, 3]] },
-  { dlm: 'upsample(a, scale_factor = 2, mode = trilinear, align_corners = true)',
-    torch: 'F.interpolate(A, scale_factor=2, mode="trilinear", align_corners=True)', shapes: [[1, 1, 2, 2, 3]] },
+  {
+    dlm: 'upsample(a, scale_factor = 2, mode = trilinear, align_corners = true)',
+    torch: 'F.interpolate(A, scale_factor=2, mode="trilinear", align_corners=True)',
+    shapes: [[1, 1, 2, 2, 3]],
+  },
 ];
 
 describe.skipIf(skip !== undefined)('upsample against PyTorch', () => {
@@ -81,7 +99,8 @@ model M {
     for (const precision of ['f64', 'f32'] as const) {
       const [js, nat] = (['js', 'native'] as const).map((backend) => r.model(undefined, { backend }).forward({ x }, precision));
       for (const k of ['y', 'g']) {
-        const a = js![k]!.data, b = nat![k]!.data;
+        const a = js![k]!.data,
+          b = nat![k]!.data;
         expect(b.length).toBe(a.length);
         const tol = precision === 'f64' ? 1e-12 : 1e-4;
         for (let i = 0; i < a.length; i++) expect(Math.abs(a[i]! - b[i]!), `${precision} ${k}[${i}]`).toBeLessThanOrEqual(tol * (1 + Math.abs(a[i]!)));

@@ -43,12 +43,12 @@ describe('kinks and ties (PyTorch conventions)', () => {
 
 describe('stable forms at extreme logits', () => {
   const extremes = [-1000, -80, 0, 80, 1000];
-  test.each([
-    ['softplus(x)'], ['sigmoid(x)'], ['logsumexp(x)'], ['softmax(x)'], ['log_softmax(x)'],
-  ])('%s and its gradient are finite', (body) => {
+  test.each([['softplus(x)'], ['sigmoid(x)'], ['logsumexp(x)'], ['softmax(x)'], ['log_softmax(x)']])('%s and its gradient are finite', (body) => {
     const r = gradAt(`sum(${body})`, extremes);
     expect(Number.isFinite(r.v)).toBe(true);
-    r.g.forEach((g) => { expect(Number.isFinite(g)).toBe(true); });
+    r.g.forEach((g) => {
+      expect(Number.isFinite(g)).toBe(true);
+    });
   });
   test('cross-entropy and BCE from logits are finite and correct at extreme logits', () => {
     const m = compileOk(`import nn
@@ -60,7 +60,11 @@ model L {
   output bce = nn.bce_with_logits(z, t)
 }`).model();
     const z = Float32Array.from([1000, -1000, 0, -1000, 1000, 0]);
-    const out = m.evaluate({ z: { data: z, shape: [2, 3] }, y: { data: Int32Array.from([0, 0]), shape: [2] }, t: { data: Float32Array.from([1, 0, 1, 1, 0, 0]), shape: [2, 3] } });
+    const out = m.evaluate({
+      z: { data: z, shape: [2, 3] },
+      y: { data: Int32Array.from([0, 0]), shape: [2] },
+      t: { data: Float32Array.from([1, 0, 1, 1, 0, 0]), shape: [2, 3] },
+    });
     // row 0: right class by a margin of 1000 → loss 0; row 1: wrong by 2000 → loss 2000
     expect(out['ce']!.data[0]).toBeCloseTo(1000, 3);
     expect(Number.isFinite(out['bce']!.data[0]!)).toBe(true);

@@ -40,7 +40,10 @@ describe('cse', () => {
     expect([ins[1], ins[3], ins[12], ins[23]]).toEqual([1, 3, 12, 23]);
     const p = b.op('add', [1, 23]);
     const q = b.op('add', [12, 3]);
-    const f = b.finish('f', [{ name: 'p', id: p }, { name: 'q', id: q }]);
+    const f = b.finish('f', [
+      { name: 'p', id: p },
+      { name: 'q', id: q },
+    ]);
     const g = cse.run(f);
     expect(count(g, 'add')).toBe(2);
     const inputs = Object.fromEntries(ins.map((_, i) => [`x${i}`, nd([2], Float64Array.of(i, 10 * i))]));
@@ -52,7 +55,10 @@ describe('cse', () => {
     const x = b.input('x', 'input', f32([]), NO_SPAN);
     const pos = b.op('div', [x, b.num(0)]);
     const neg = b.op('div', [x, b.num(-0)]);
-    const f = b.finish('f', [{ name: 'pos', id: pos }, { name: 'neg', id: neg }]);
+    const f = b.finish('f', [
+      { name: 'pos', id: pos },
+      { name: 'neg', id: neg },
+    ]);
     const out = interpret(cse.run(f), { x: nd([], Float64Array.of(1)) }, new Map()).outputs;
     expect(out['pos']!.data[0]).toBe(Infinity);
     expect(out['neg']!.data[0]).toBe(-Infinity);

@@ -5,9 +5,15 @@ import { describe, expect, test } from 'vitest';
 import type { EpochReport } from '../compiler/api/fit.js';
 import { curvesSvg, epochTicks, niceTicks } from '../compiler/cli/curves.js';
 
-const report = (i: number): EpochReport => ({
-  epoch: i, trainLoss: 90 / i, valLoss: 95 / i, trainAccuracy: 0.5 + i / 50, valAccuracy: 0.5 + i / 60, terms: { kl: 0.02 * i, recon: 80 / i },
-} as unknown as EpochReport);
+const report = (i: number): EpochReport =>
+  ({
+    epoch: i,
+    trainLoss: 90 / i,
+    valLoss: 95 / i,
+    trainAccuracy: 0.5 + i / 50,
+    valAccuracy: 0.5 + i / 60,
+    terms: { kl: 0.02 * i, recon: 80 / i },
+  }) as unknown as EpochReport;
 
 describe('training curves', () => {
   test('ticks are round numbers covering the range, epochs labelled every epoch up to 10', () => {
@@ -18,7 +24,10 @@ describe('training curves', () => {
   });
 
   test('each loss term gets its own panel and axis; every panel has x ticks at epochs', () => {
-    const svg = curvesSvg('VAE', Array.from({ length: 12 }, (_, i) => report(i + 1)));
+    const svg = curvesSvg(
+      'VAE',
+      Array.from({ length: 12 }, (_, i) => report(i + 1)),
+    );
     if (process.env['DLM_WRITE_CURVES']) writeFileSync(process.env['DLM_WRITE_CURVES'], svg);
     const titles = [...svg.matchAll(/font-size="13">([^<]+)</g)].map((m) => m[1]);
     expect(titles).toEqual(['loss', 'accuracy', 'term: kl', 'term: recon']);

@@ -48,7 +48,9 @@ model Q {
     const g = m.valueAndGrad({ x: x4 }, 'f64').grads['w']!;
     const w = m.params['w']!;
     // dL/dw = x where |w| ≤ 1 (the estimator), though sign'(w) = 0
-    Array.from(g).forEach((gi, i) => { expect(gi).toBe(Math.abs(w[i]!) <= 1 ? x4.data[i]! : 0); });
+    Array.from(g).forEach((gi, i) => {
+      expect(gi).toBe(Math.abs(w[i]!) <= 1 ? x4.data[i]! : 0);
+    });
     const r = gradcheck(m);
     expect(r.rules[0]!.fn).toBe('ste_sign');
     expect(r.rules[0]!.ok).toBe(false);
@@ -65,7 +67,9 @@ model C {
     expect(Array.from(m.forward({ x: x4 }).y!.data)).toEqual(Array.from(m.params['w']!));
     const g = m.valueAndGrad({ x: x4 }, 'f64').grads['w']!;
     // d/d(w·x) = 3, clipped to 0.5, times x
-    Array.from(g).forEach((gi, i) => { expect(gi).toBeCloseTo(0.5 * x4.data[i]!, 12); });
+    Array.from(g).forEach((gi, i) => {
+      expect(gi).toBeCloseTo(0.5 * x4.data[i]!, 12);
+    });
   });
 });
 
@@ -84,9 +88,15 @@ model M {
 }`).model();
     const w = Float64Array.from(m.params['w']!);
     // inner = Σ w³ through the rule: grad = 3w²; d/dw Σ 3w² = 6w; plus x
-    expect(Array.from(m.forward({ x: x4 }, 'f64').g!.data).map((v, i) => v - 3 * w[i]! ** 2).every((d) => Math.abs(d) < 1e-9)).toBe(true);
+    expect(
+      Array.from(m.forward({ x: x4 }, 'f64').g!.data)
+        .map((v, i) => v - 3 * w[i]! ** 2)
+        .every((d) => Math.abs(d) < 1e-9),
+    ).toBe(true);
     const g = m.valueAndGrad({ x: x4 }, 'f64').grads['w']!;
-    Array.from(g).forEach((gi, i) => { expect(gi).toBeCloseTo(x4.data[i]! + 6 * w[i]!, 9); });
+    Array.from(g).forEach((gi, i) => {
+      expect(gi).toBeCloseTo(x4.data[i]! + 6 * w[i]!, 9);
+    });
     expect(gradcheck(m).ok).toBe(true);
   });
 
@@ -101,8 +111,11 @@ model R {
     const custom = compileOk(src('tanh(h) grad (h, dy) = dy * (1 - square(tanh(h)))')).model(undefined, { seed: 3 });
     const plain = compileOk(src('tanh(h)')).model(undefined, { seed: 3 });
     const x = { data: Float32Array.from([0.3, -0.2, 0.5, 0.1, -0.4, 0.8]), shape: [3, 2] };
-    const a = custom.valueAndGrad({ x }, 'f64').grads['W']!, b = plain.valueAndGrad({ x }, 'f64').grads['W']!;
-    Array.from(a).forEach((v, i) => { expect(v).toBeCloseTo(b[i]!, 12); });
+    const a = custom.valueAndGrad({ x }, 'f64').grads['W']!,
+      b = plain.valueAndGrad({ x }, 'f64').grads['W']!;
+    Array.from(a).forEach((v, i) => {
+      expect(v).toBeCloseTo(b[i]!, 12);
+    });
     expect(gradcheck(custom, { dims: { T: 3 } }).ok).toBe(true);
   });
 
@@ -173,10 +186,16 @@ model M {
     expect(f.nodes.some((n) => n.op === CUSTOM_VJP)).toBe(true);
     const lowered = lowerCustom.run(f);
     expect(lowered.nodes.some((n) => n.op === CUSTOM_VJP)).toBe(false);
-    for (const xs of [[0.3, -2, 5], [0, 1, -1], [40, -40, 0.5]]) {
-      const ins = { x: nd([3], Float64Array.from(xs)), ...Object.fromEntries(Object.entries(m.hyperDefaults()).map(([k, t]) => [k, nd(t.shape, Float64Array.from(t.data))])) };
+    for (const xs of [
+      [0.3, -2, 5],
+      [0, 1, -1],
+      [40, -40, 0.5],
+    ]) {
+      const ins = {
+        x: nd([3], Float64Array.from(xs)),
+        ...Object.fromEntries(Object.entries(m.hyperDefaults()).map(([k, t]) => [k, nd(t.shape, Float64Array.from(t.data))])),
+      };
       expect(Array.from(interpret(lowered, ins, new Map()).outputs['y']!.data)).toEqual(Array.from(interpret(f, ins, new Map()).outputs['y']!.data));
     }
   });
 });
-

@@ -26,12 +26,15 @@ describe('dropout', () => {
     const dropped = y.filter((v) => v === 0).length / y.length;
     expect(dropped).toBeGreaterThan(0.26);
     expect(dropped).toBeLessThan(0.34);
-    y.filter((v) => v !== 0).forEach((v) => { expect(v).toBeCloseTo(1 / 0.7, 5); });
+    y.filter((v) => v !== 0).forEach((v) => {
+      expect(v).toBeCloseTo(1 / 0.7, 5);
+    });
   });
 
   test('training mode through the API: the same mask for the same key, another for another key', () => {
     const m = compileOk(SRC).model(undefined, { seed: 5 });
-    const mask = (key?: number) => [...m.forward({ x }, { training: true, ...(key === undefined ? {} : { key }) }).y!.data].map((v) => (v === 0 ? 0 : 1)).join('');
+    const mask = (key?: number) =>
+      [...m.forward({ x }, { training: true, ...(key === undefined ? {} : { key }) }).y!.data].map((v) => (v === 0 ? 0 : 1)).join('');
     expect(mask()).toBe(mask());
     expect(mask()).toBe(mask(5));
     expect(mask(6)).not.toBe(mask(5));
@@ -55,7 +58,9 @@ describe('dropout', () => {
         return before.map((v, i) => (after[i] === v ? 0 : 1)).join('');
       });
     };
-    const a = masks(1), b = masks(1), c = masks(2);
+    const a = masks(1),
+      b = masks(1),
+      c = masks(2);
     expect(a[0]).not.toBe(a[1]);
     expect(a).toEqual(b);
     expect(a[0]).not.toBe(c[0]);

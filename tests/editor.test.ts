@@ -14,7 +14,10 @@ const loadGrammar = async (): Promise<textmate.IGrammar> => {
   const wasm = readFileSync(join(require.resolve('vscode-oniguruma'), '..', 'onig.wasm'));
   await oniguruma.loadWASM(wasm.buffer.slice(wasm.byteOffset, wasm.byteOffset + wasm.byteLength));
   const registry = new textmate.Registry({
-    onigLib: Promise.resolve({ createOnigScanner: (p: string[]) => new oniguruma.OnigScanner(p), createOnigString: (s: string) => new oniguruma.OnigString(s) }),
+    onigLib: Promise.resolve({
+      createOnigScanner: (p: string[]) => new oniguruma.OnigScanner(p),
+      createOnigString: (s: string) => new oniguruma.OnigString(s),
+    }),
     loadGrammar: async () => textmate.parseRawGrammar(readFileSync('editors/vscode/syntaxes/dlm.tmLanguage.json', 'utf8'), 'dlm.tmLanguage.json'),
   });
   const g = await registry.loadGrammar('source.dlm');
@@ -37,7 +40,12 @@ const tokenize = (g: textmate.IGrammar, text: string): { text: string; scopes: s
 describe('the TextMate grammar', () => {
   test('tokenizes every example and stdlib file to the end', async () => {
     const g = await loadGrammar();
-    const files = [...readdirSync('examples').filter((f) => f.endsWith('.dlm')).map((f) => join('examples', f)), ...readdirSync('stdlib').map((f) => join('stdlib', f))];
+    const files = [
+      ...readdirSync('examples')
+        .filter((f) => f.endsWith('.dlm'))
+        .map((f) => join('examples', f)),
+      ...readdirSync('stdlib').map((f) => join('stdlib', f)),
+    ];
     expect(files.length).toBeGreaterThan(10);
     for (const f of files) {
       const toks = tokenize(g, readFileSync(f, 'utf8'));

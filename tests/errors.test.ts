@@ -18,7 +18,12 @@ const diagnosticsOf = (path: string) => {
   const r = compileFile(path);
   if (E.isLeft(r)) return r.left;
   // Some errors only show when the model is used (an unknown optimizer when training starts).
-  try { new Trainer(r.right.model()); } catch (e) { if (e instanceof RunError || e instanceof DiagnosticError) return e.diagnostics; throw e; }
+  try {
+    new Trainer(r.right.model());
+  } catch (e) {
+    if (e instanceof RunError || e instanceof DiagnosticError) return e.diagnostics;
+    throw e;
+  }
   return [];
 };
 
@@ -37,12 +42,16 @@ describe('error files', () => {
 
   // Codes that no single source file can show, and the tests that assert them.
   const ASSERTED_ELSEWHERE: readonly [string, string][] = [
-    ['E0002', 'internal errors (no user input should reach one)'], ['E0107', 'tests/modules.test.ts'],
+    ['E0002', 'internal errors (no user input should reach one)'],
+    ['E0107', 'tests/modules.test.ts'],
     ['E0307', 'a grad rule disagreeing with finite differences, from `dlm gradcheck`: tests/customGrad.test.ts'],
     ['E0312', 'forward mode through an op marked unsupported (none today), from Model.jvp: tests/jvpOps.test.ts'],
     ['E04', 'run-time errors: tests/train.test.ts, tests/guard.test.ts'],
-    ['E0602', 'a chain of 65 imports: tests/untrusted.test.ts'], ['E0606', "the machine's memory: tests/untrusted.test.ts"],
-    ['E07', 'data files: tests/data/'], ['E08', '`dlm export`: tests/export_*.test.ts'], ['E09', 'backends: tests/native.test.ts'],
+    ['E0602', 'a chain of 65 imports: tests/untrusted.test.ts'],
+    ['E0606', "the machine's memory: tests/untrusted.test.ts"],
+    ['E07', 'data files: tests/data/'],
+    ['E08', '`dlm export`: tests/export_*.test.ts'],
+    ['E09', 'backends: tests/native.test.ts'],
   ];
   test('every error code except run-time ones has an error file', () => {
     const covered = new Set(files.map((f) => /^\/\/ error: (E\d{4})/.exec(readFileSync(join(dir, f), 'utf8'))![1]));

@@ -29,8 +29,10 @@ import { opCaseArb } from './helpers/genkit.js';
 import { opProgram } from './helpers/numeric.js';
 
 const ORT_TYPE: Record<DType, 'float32' | 'int32' | 'bool'> = { f32: 'float32', i32: 'int32', bool: 'bool' };
-const ortTensor = (t: Tensor, dtype: DType): ort.Tensor => new ort.Tensor(ORT_TYPE[dtype],
-  dtype === 'f32' ? Float32Array.from(t.data) : dtype === 'i32' ? Int32Array.from(t.data) : Uint8Array.from(t.data), [...t.shape]);
+const ortTensor = (t: Tensor, dtype: DType): ort.Tensor =>
+  new ort.Tensor(ORT_TYPE[dtype], dtype === 'f32' ? Float32Array.from(t.data) : dtype === 'i32' ? Int32Array.from(t.data) : Uint8Array.from(t.data), [
+    ...t.shape,
+  ]);
 
 const bytesOf = (r: ReturnType<typeof exportOnnx>): Uint8Array => {
   if (E.isLeft(r)) throw new Error(r.left.map((d) => `${d.code} ${d.message}`).join('\n'));
@@ -38,7 +40,11 @@ const bytesOf = (r: ReturnType<typeof exportOnnx>): Uint8Array => {
 };
 
 /** Runs the ONNX model on the inputs its graph declares; returns its outputs as numbers. */
-const runOrt = async (bytes: Uint8Array, m: Model, inputs: Record<string, Tensor>): Promise<Record<string, { data: ArrayLike<number>; dims: readonly number[] }>> => {
+const runOrt = async (
+  bytes: Uint8Array,
+  m: Model,
+  inputs: Record<string, Tensor>,
+): Promise<Record<string, { data: ArrayLike<number>; dims: readonly number[] }>> => {
   const s = await ort.InferenceSession.create(bytes, OPTS);
   const feeds: Record<string, ort.Tensor> = {};
   for (const name of s.inputNames) feeds[name] = ortTensor(inputs[name]!, m.ir.inputs.find((i) => i.name === name)!.type.dtype);
@@ -48,25 +54,36 @@ const runOrt = async (bytes: Uint8Array, m: Model, inputs: Record<string, Tensor
 
 /** max |a − b| / max |b|: the error relative to the output's scale. */
 const relError = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
-  let err = 0, scale = 0;
-  for (let i = 0; i < b.length; i++) { err = Math.max(err, Math.abs(a[i]! - b[i]!)); scale = Math.max(scale, Math.abs(b[i]!)); }
+  let err = 0,
+    scale = 0;
+  for (let i = 0; i < b.length; i++) {
+    err = Math.max(err, Math.abs(a[i]! - b[i]!));
+    scale = Math.max(scale, Math.abs(b[i]!));
+  }
   return err / Math.max(scale, 1e-30);
 };
 
 describe('every example family: ONNX Runtime gives dlm’s forward outputs', () => {
-  test.each(FAMILIES.map((f) => [f.family, f] as const))('%s', async (_name, fam) => {
-    const m = familyModel(fam);
-    const bytes = bytesOf(exportOnnx(m, fam.outputs ? { outputs: fam.outputs } : {}));
-    for (const [batch, length] of [[1, 3], [3, 5]] as const) {
-      const inputs = randomInputs(m, batch, 7 + batch, length);
-      const want = m.forward(inputs);
-      const got = await runOrt(bytes, m, inputs);
-      for (const o of fam.outputs ?? m.ir.outputs) {
-        expect(got[o]!.dims, `${o} at batch ${batch}`).toEqual(want[o]!.shape);
-        expect(relError(got[o]!.data, want[o]!.data), `${o} at batch ${batch}`).toBeLessThan(1e-4);
+  test.each(FAMILIES.map((f) => [f.family, f] as const))(
+    '%s',
+    async (_name, fam) => {
+      const m = familyModel(fam);
+      const bytes = bytesOf(exportOnnx(m, fam.outputs ? { outputs: fam.outputs } : {}));
+      for (const [batch, length] of [
+        [1, 3],
+        [3, 5],
+      ] as const) {
+        const inputs = randomInputs(m, batch, 7 + batch, length);
+        const want = m.forward(inputs);
+        const got = await runOrt(bytes, m, inputs);
+        for (const o of fam.outputs ?? m.ir.outputs) {
+          expect(got[o]!.dims, `${o} at batch ${batch}`).toEqual(want[o]!.shape);
+          expect(relError(got[o]!.data, want[o]!.data), `${o} at batch ${batch}`).toBeLessThan(1e-4);
+        }
       }
-    }
-  }, 30_000);
+    },
+    30_000,
+  );
 });
 
 describe('the ONNX file', () => {
@@ -119,28 +136,43 @@ describe('every primitive', () => {
   });
 
   const exportable = Object.values(OPS).filter((op) => 'emit' in ONNX_RULES[op.name]!);
-  test.each(exportable.map((op) => [op.name, op] as const))('%s: ONNX Runtime agrees with the reference eval', async (_n, op) => {
-    const cases = fc.sample(opCaseArb(op), { numRuns: 8, seed: 5 });
-    for (const { sample, dtypes, inputs } of cases) {
-      const t = op.shape(sample.shapes.map((s, i) => ({ dtype: dtypes[i]!, shape: s })), sample.attrs);
-      if (isShapeError(t)) throw new Error(t.reason);
-      // uniform's key input is a scalar seed; ONNX gets it as an f32 like dlm's random key
-      const ins = inputs.map((x, i) => (op.name === 'uniform' ? Float64Array.of(3 + i) : x));
-      const want = op.eval(sample.shapes.map((s, i) => ({ shape: s, data: Float64Array.from(ins[i]!, (v) => Math.fround(v)) })), sample.attrs, { dtype: t.dtype, shape: t.shape as number[] });
-      const { f } = opProgram(op, sample, dtypes);
-      const r = exportOnnxFunction(f, { name: op.name });
-      if (E.isLeft(r)) throw new Error(r.left[0]!.message);
-      const s = await ort.InferenceSession.create(r.right, OPTS);
-      const feeds = Object.fromEntries(s.inputNames.map((name) => {
-        const i = Number(name.slice(2));
-        return [name, ortTensor({ data: Float32Array.from(ins[i]!), shape: sample.shapes[i]! }, dtypes[i]!)];
-      }));
-      const out = (await s.run(feeds))['out']!;
-      expect(out.dims, JSON.stringify(sample)).toEqual(want.shape);
-      const got = Array.from(out.data as ArrayLike<number | boolean>, Number);
-      got.forEach((v, k) => { expect(Math.abs(v - want.data[k]!), `${JSON.stringify(sample)} at ${k}`).toBeLessThanOrEqual(1e-5 * (1 + Math.abs(want.data[k]!))); });
-    }
-  }, 30_000);
+  test.each(exportable.map((op) => [op.name, op] as const))(
+    '%s: ONNX Runtime agrees with the reference eval',
+    async (_n, op) => {
+      const cases = fc.sample(opCaseArb(op), { numRuns: 8, seed: 5 });
+      for (const { sample, dtypes, inputs } of cases) {
+        const t = op.shape(
+          sample.shapes.map((s, i) => ({ dtype: dtypes[i]!, shape: s })),
+          sample.attrs,
+        );
+        if (isShapeError(t)) throw new Error(t.reason);
+        // uniform's key input is a scalar seed; ONNX gets it as an f32 like dlm's random key
+        const ins = inputs.map((x, i) => (op.name === 'uniform' ? Float64Array.of(3 + i) : x));
+        const want = op.eval(
+          sample.shapes.map((s, i) => ({ shape: s, data: Float64Array.from(ins[i]!, (v) => Math.fround(v)) })),
+          sample.attrs,
+          { dtype: t.dtype, shape: t.shape as number[] },
+        );
+        const { f } = opProgram(op, sample, dtypes);
+        const r = exportOnnxFunction(f, { name: op.name });
+        if (E.isLeft(r)) throw new Error(r.left[0]!.message);
+        const s = await ort.InferenceSession.create(r.right, OPTS);
+        const feeds = Object.fromEntries(
+          s.inputNames.map((name) => {
+            const i = Number(name.slice(2));
+            return [name, ortTensor({ data: Float32Array.from(ins[i]!), shape: sample.shapes[i]! }, dtypes[i]!)];
+          }),
+        );
+        const out = (await s.run(feeds))['out']!;
+        expect(out.dims, JSON.stringify(sample)).toEqual(want.shape);
+        const got = Array.from(out.data as ArrayLike<number | boolean>, Number);
+        got.forEach((v, k) => {
+          expect(Math.abs(v - want.data[k]!), `${JSON.stringify(sample)} at ${k}`).toBeLessThanOrEqual(1e-5 * (1 + Math.abs(want.data[k]!)));
+        });
+      }
+    },
+    30_000,
+  );
 });
 
 describe('what cannot be exported', () => {
@@ -179,7 +211,12 @@ describe('dlm export (CLI)', () => {
     saveCheckpoint(trained, undefined, ckpt, {});
     const out = join(dir, 'digits.onnx');
     const logs: string[] = [];
-    const code = await main(['export', 'examples/mnist_mlp.dlm', '--checkpoint', ckpt, '-o', out], { log: (s) => logs.push(s), err: (s) => logs.push(s), color: false, stderrIsTTY: false });
+    const code = await main(['export', 'examples/mnist_mlp.dlm', '--checkpoint', ckpt, '-o', out], {
+      log: (s) => logs.push(s),
+      err: (s) => logs.push(s),
+      color: false,
+      stderrIsTTY: false,
+    });
     expect(code, logs.join('\n')).toBe(0);
     const inputs = randomInputs(trained, 4, 1);
     const got = await runOrt(readFileSync(out), trained, inputs);

@@ -33,14 +33,17 @@ if (torchMissing) console.warn(`tests/export_torch.test.ts skipped: ${torchMissi
 const plain = (t: Tensor) => ({ shape: t.shape, data: Array.from(t.data) });
 
 /** dlm's float64 value and gradients of each loss with respect to the parameters it trains. */
-const lossGrads = (m: Model, inputs: Record<string, Tensor>, training: boolean) => Object.fromEntries(m.ir.losses.map((g) => {
-  const b = new IrBuilder(m.ir.fn.nodes);
-  const grads = gradientsOf(b, g.id, g.params);
-  const names = g.params.map((id) => m.ir.params.find((p) => p.id === id)!.name);
-  const f = b.finish(`${g.name}_grad`, [{ name: 'loss', id: g.id }, ...names.map((n, i) => ({ name: `grad:${n}`, id: grads[i]! }))]);
-  const out = m.run(f, inputs, 'f64', { training }).outputs;
-  return [g.name, { loss: out['loss']![0]!, grads: Object.fromEntries(names.map((n) => [n, Array.from(out[`grad:${n}`]!)])) }];
-}));
+const lossGrads = (m: Model, inputs: Record<string, Tensor>, training: boolean) =>
+  Object.fromEntries(
+    m.ir.losses.map((g) => {
+      const b = new IrBuilder(m.ir.fn.nodes);
+      const grads = gradientsOf(b, g.id, g.params);
+      const names = g.params.map((id) => m.ir.params.find((p) => p.id === id)!.name);
+      const f = b.finish(`${g.name}_grad`, [{ name: 'loss', id: g.id }, ...names.map((n, i) => ({ name: `grad:${n}`, id: grads[i]! }))]);
+      const out = m.run(f, inputs, 'f64', { training }).outputs;
+      return [g.name, { loss: out['loss']![0]!, grads: Object.fromEntries(names.map((n) => [n, Array.from(out[`grad:${n}`]!)])) }];
+    }),
+  );
 
 /**
  * dlm's training step in float64 (the reference interpreter on the compiled step's IR, as Trainer.step
@@ -52,13 +55,19 @@ const lossGrads = (m: Model, inputs: Record<string, Tensor>, training: boolean) 
 const referenceSteps = (m: Model, batches: readonly Record<string, Tensor>[]) => {
   const vals = new Map<string, NdArray>();
   const env = new Map<string, number>();
-  for (const i of m.ir.inputs) i.type.shape.forEach((d, a) => { if (typeof d === 'string') env.set(d, batches[0]![i.name]!.shape[a]!); });
+  for (const i of m.ir.inputs)
+    i.type.shape.forEach((d, a) => {
+      if (typeof d === 'string') env.set(d, batches[0]![i.name]!.shape[a]!);
+    });
   for (const p of [...m.ir.params, ...m.ir.states]) vals.set(p.name, nd(p.type.shape as number[], Float64Array.from((m.params[p.name] ?? m.states[p.name])!)));
   const start = new Map(m.ir.params.map((p) => [p.name, vals.get(p.name)!.data]));
   const noise = new Set<string>();
   const groups = m.ir.losses.map((g) => {
     const st = m.ir.train?.settings ?? {};
-    const clip = { ...(typeof st['clip_norm'] === 'number' ? { clipNorm: st['clip_norm'] } : {}), ...(typeof st['clip_value'] === 'number' ? { clipValue: st['clip_value'] } : {}) };
+    const clip = {
+      ...(typeof st['clip_norm'] === 'number' ? { clipNorm: st['clip_norm'] } : {}),
+      ...(typeof st['clip_value'] === 'number' ? { clipValue: st['clip_value'] } : {}),
+    };
     const r = resolveOptimizer(m.ir, clip, g);
     if ('errors' in r) throw new Error(r.errors[0]!.message);
     const program = buildTrainStep(m.ir, r.config, g);
@@ -71,7 +80,12 @@ const referenceSteps = (m: Model, batches: readonly Record<string, Tensor>[]) =>
       const ins: Record<string, NdArray> = Object.fromEntries(vals);
       for (const [name, x] of Object.entries(batch)) ins[name] = nd(x.shape, Float64Array.from(x.data));
       const scalar = (v: number) => nd([], Float64Array.of(v));
-      Object.assign(ins, { [HYPER_LR]: scalar(lr), [HYPER_STEP]: scalar(t), [RANDOM_KEY]: scalar(((m.opts.seed ?? 0) * 7919 + t * 31) % 16777216), [TRAINING_FLAG]: scalar(1) });
+      Object.assign(ins, {
+        [HYPER_LR]: scalar(lr),
+        [HYPER_STEP]: scalar(t),
+        [RANDOM_KEY]: scalar(((m.opts.seed ?? 0) * 7919 + t * 31) % 16777216),
+        [TRAINING_FLAG]: scalar(1),
+      });
       const r = interpret(program.fn, ins, env);
       const byId = new Map(program.fn.nodes.filter((n) => n.op === 'input').map((n) => [n.id, n.attrs['name'] as string]));
       for (const [target, v] of r.updates) vals.set(byId.get(target)!, v);
@@ -90,7 +104,15 @@ const referenceSteps = (m: Model, batches: readonly Record<string, Tensor>[]) =>
   };
 };
 
-interface Case { family: string; module: string; cls: string; checkpoint: string; inputs: Record<string, unknown>; second: Record<string, unknown>; step: Record<string, unknown> }
+interface Case {
+  family: string;
+  module: string;
+  cls: string;
+  checkpoint: string;
+  inputs: Record<string, unknown>;
+  second: Record<string, unknown>;
+  step: Record<string, unknown>;
+}
 
 /** Everything dlm computes for one family, and the files Python needs. */
 const prepare = (fam: Family, dir: string, k: number) => {
@@ -103,12 +125,20 @@ const prepare = (fam: Family, dir: string, k: number) => {
   saveCheckpoint(m, undefined, checkpoint, {});
   const inputs = randomInputs(m, 3, 11 + k, 4);
   const forward = m.forward(inputs, 'f64');
-  const want = { forward: Object.fromEntries(Object.entries(forward).filter(([n]) => m.ir.outputs.includes(n)).map(([n, t]) => [n, Array.from(t.data)])),
-    eval: lossGrads(m, inputs, false), train: lossGrads(m, inputs, true) };
+  const want = {
+    forward: Object.fromEntries(
+      Object.entries(forward)
+        .filter(([n]) => m.ir.outputs.includes(n))
+        .map(([n, t]) => [n, Array.from(t.data)]),
+    ),
+    eval: lossGrads(m, inputs, false),
+    train: lossGrads(m, inputs, true),
+  };
   const second = randomInputs(m, 3, 101 + k, 4);
   const { delta, states, noise } = referenceSteps(m, [inputs, second]);
   const cls = /^class (\w+)\(nn\.Module\):\n {4}def __init__\(self\):/m.exec(r.right)![1]!;
-    const spec = (b: Record<string, Tensor>) => Object.fromEntries(Object.entries(b).map(([n, t]) => [n, { ...plain(t), int: m.ir.inputs.find((i) => i.name === n)!.type.dtype !== 'f32' }]));
+  const spec = (b: Record<string, Tensor>) =>
+    Object.fromEntries(Object.entries(b).map(([n, t]) => [n, { ...plain(t), int: m.ir.inputs.find((i) => i.name === n)!.type.dtype !== 'f32' }]));
   const c: Case = { family: fam.family, module, cls, checkpoint, inputs: spec(inputs), second: spec(second), step: { delta, states, noise } };
   return { c, want, model: m };
 };
@@ -180,7 +210,11 @@ const readmeBlocks = (lang: string): string[] => {
   return [...section.matchAll(new RegExp('```' + lang + '\\n([\\s\\S]*?)```', 'g'))].map((m) => m[1]!);
 };
 
-const maxAbs = (b: ArrayLike<number>): number => { let m = 0; for (let i = 0; i < b.length; i++) m = Math.max(m, Math.abs(b[i]!)); return m; };
+const maxAbs = (b: ArrayLike<number>): number => {
+  let m = 0;
+  for (let i = 0; i < b.length; i++) m = Math.max(m, Math.abs(b[i]!));
+  return m;
+};
 
 /**
  * max |a − b| / max |b|, the scale floored at `floor`: a gradient that is zero in exact arithmetic (a
@@ -211,15 +245,23 @@ describe.skipIf(Boolean(torchMissing))('the exported PyTorch module equals dlm',
     writeFileSync(join(dir, 'digits.py'), (exportTorch(mlp) as E.Right<string>).right);
     saveCheckpoint(mlp, undefined, join(dir, 'Digits.safetensors'), {});
     const port = String(20000 + (process.pid % 20000));
-    execFileSync(PYTHON, [join(dir, 'check.py'), dir, join(dir, 'cases.json'), join(dir, 'results.json'), port], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    execFileSync(PYTHON, [join(dir, 'check.py'), dir, join(dir, 'cases.json'), join(dir, 'results.json'), port], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const all = JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')) as { families: Record<string, unknown>[]; snippets: Record<string, string> };
     results = Object.fromEntries(all.families.map((r) => [r['family'] as string, r]));
     snippets = all.snippets;
   }, 300_000);
 
   test.each(prepared.map((p) => [p.c.family, p] as const))('%s: forward, loss and gradients in float64, and one optimizer step', (family, p) => {
-    const r = results[family] as { forward: Record<string, number[]>; eval: Record<string, { loss: number; grads: Record<string, number[]> }>; train: typeof r.eval;
-      delta: Record<string, number[]>; states: Record<string, number[]> };
+    const r = results[family] as {
+      forward: Record<string, number[]>;
+      eval: Record<string, { loss: number; grads: Record<string, number[]> }>;
+      train: typeof r.eval;
+      delta: Record<string, number[]>;
+      states: Record<string, number[]>;
+    };
     expect(r, 'the Python run').toBeDefined();
     for (const [name, want] of Object.entries(p.want.forward)) expect(rel(r.forward[name]!, want), `output ${name}`).toBeLessThan(1e-9);
     for (const mode of ['eval', 'train'] as const) {
@@ -233,7 +275,10 @@ describe.skipIf(Boolean(torchMissing))('the exported PyTorch module equals dlm',
     // Two steps on two batches (the first Adam step does not depend on the betas; the second does).
     const step = p.c.step as { delta: Record<string, number[]>; states: Record<string, number[]>; noise: string[] };
     for (const [param, d] of Object.entries(step.delta)) {
-      if (step.noise.includes(param)) { expect(maxAbs(r.delta[param]!), `${param} moves at most 2·lr`).toBeLessThan(0.1); continue; }
+      if (step.noise.includes(param)) {
+        expect(maxAbs(r.delta[param]!), `${param} moves at most 2·lr`).toBeLessThan(0.1);
+        continue;
+      }
       expect(rel(r.delta[param]!, d), `two steps of ${param}`).toBeLessThan(1e-9);
     }
     for (const [s, v] of Object.entries(step.states)) expect(rel(r.states[s]!, v), `state ${s}`).toBeLessThan(1e-9);
@@ -256,7 +301,14 @@ describe.skipIf(Boolean(torchMissing))('the exported PyTorch module equals dlm',
     const initial = Object.fromEntries(back.ir.params.map((q) => [q.name, Float64Array.from(back.params[q.name]!)]));
     loadParams(back, after);
     const r = results[p.c.family] as { delta: Record<string, number[]> };
-    for (const q of back.ir.params) expect(rel(Array.from(back.params[q.name]!, (v, i) => v - initial[q.name]![i]!), r.delta[q.name]!), q.name).toBeLessThan(1e-3);
+    for (const q of back.ir.params)
+      expect(
+        rel(
+          Array.from(back.params[q.name]!, (v, i) => v - initial[q.name]![i]!),
+          r.delta[q.name]!,
+        ),
+        q.name,
+      ).toBeLessThan(1e-3);
     expect(initFrom(familyModel(FAMILIES[0]!), after).sort()).toEqual(back.ir.params.map((q) => q.name).sort());
   });
 });
@@ -282,4 +334,3 @@ test('dlm export --format torch writes the module (from -o’s extension too)', 
   expect(lenet).toMatch(/= _conv2d\(x, self\.c1\.W, stride=\(1, 1\)/);
   expect(lenet).not.toMatch(/= _im2col\(/);
 });
-

@@ -21,13 +21,15 @@ const vec = (m: Compiled, inputs: Parameters<Compiled['forward']>[0], name: stri
 describe('stdlib rl', () => {
   test('sample_categorical draws k with probability softmax(logits)_k (Gumbel-max), one-hot and seeded', () => {
     const m = compileOk('import rl\nmodel S {\n  input logits: f32[N, 3]\n  output a = rl.sample_categorical(logits)\n}').model(undefined, { seed: 3 });
-    const N = 30000, z = [1, 0, -1];
+    const N = 30000,
+      z = [1, 0, -1];
     const logits = { data: Float32Array.from({ length: 3 * N }, (_, i) => z[i % 3]!), shape: [N, 3] };
     const a = vec(m, { logits }, 'a');
-    const p = z.map(Math.exp), total = p.reduce((s, v) => s + v);
+    const p = z.map(Math.exp),
+      total = p.reduce((s, v) => s + v);
     for (let k = 0; k < 3; k++) {
       const share = a.filter((v, i) => i % 3 === k && v === 1).length / N;
-      expect(Math.abs(share - p[k]! / total)).toBeLessThan(0.01);              // σ ≈ 0.003
+      expect(Math.abs(share - p[k]! / total)).toBeLessThan(0.01); // σ ≈ 0.003
     }
     for (let i = 0; i < N; i++) expect(a[3 * i]! + a[3 * i + 1]! + a[3 * i + 2]!).toBe(1);
     expect(vec(m, { logits }, 'a')).toEqual(a);
@@ -42,18 +44,20 @@ model P {
   output lp = rl.log_prob(z, a)
   output h = rl.entropy(z)
 }`).model();
-    const z = [1, 0, -1, 0.5, 2, 0.5], a = [0, 0, 1, 0, 1, 0];
+    const z = [1, 0, -1, 0.5, 2, 0.5],
+      a = [0, 0, 1, 0, 1, 0];
     const out = m.forward({ z: { data: Float32Array.from(z), shape: [2, 3] }, a: { data: Float32Array.from(a), shape: [2, 3] } }, 'f64');
     expect([...out['g']!.data]).toEqual([1, 0, 0, 0, 1, 0]);
     for (let r = 0; r < 2; r++) {
-      const row = z.slice(3 * r, 3 * r + 3), lse = Math.log(row.reduce((s, v) => s + Math.exp(v), 0));
+      const row = z.slice(3 * r, 3 * r + 3),
+        lse = Math.log(row.reduce((s, v) => s + Math.exp(v), 0));
       const p = row.map((v) => Math.exp(v - lse));
       expect(out['lp']!.data[r]).toBeCloseTo(row[a.slice(3 * r, 3 * r + 3).indexOf(1)]! - lse, 10);
       expect(out['h']!.data[r]).toBeCloseTo(-p.reduce((s, q) => s + q * Math.log(q), 0), 10);
     }
   });
 
-  test('discounted returns: the triangular matmul, the reversed scan and the prelude\'s discounted_cumsum give G_t = r_t + γ·G_{t+1}', () => {
+  test("discounted returns: the triangular matmul, the reversed scan and the prelude's discounted_cumsum give G_t = r_t + γ·G_{t+1}", () => {
     const m = compileOk(`import rl
 model G {
   input r: f32[T, 2]
@@ -61,10 +65,18 @@ model G {
   output rec = rl.discounted_returns_scan(r, 0.9)
   output prim = discounted_cumsum(r, 0.9, axis = 0)
 }`).model();
-    const T = 7, r = Float32Array.from({ length: 2 * T }, (_, i) => ((i * 37) % 5) - 1.5);
+    const T = 7,
+      r = Float32Array.from({ length: 2 * T }, (_, i) => ((i * 37) % 5) - 1.5);
     const want = new Array<number>(2 * T).fill(0);
-    for (let j = 0; j < 2; j++) for (let t = T - 1, g = 0; t >= 0; t--) { g = r[2 * t + j]! + 0.9 * g; want[2 * t + j] = g; }
-    for (const name of ['mat', 'rec', 'prim']) vec(m, { r: { data: r, shape: [T, 2] } }, name).forEach((v, i) => { expect(v).toBeCloseTo(want[i]!, 5); });
+    for (let j = 0; j < 2; j++)
+      for (let t = T - 1, g = 0; t >= 0; t--) {
+        g = r[2 * t + j]! + 0.9 * g;
+        want[2 * t + j] = g;
+      }
+    for (const name of ['mat', 'rec', 'prim'])
+      vec(m, { r: { data: r, shape: [T, 2] } }, name).forEach((v, i) => {
+        expect(v).toBeCloseTo(want[i]!, 5);
+      });
   });
 });
 
@@ -128,8 +140,8 @@ describe('beyond the core curriculum', () => {
     const trained = evaluate(m, held, 250).loss;
     for (const k of ['mlp.out.W', 'mlp.out.b']) m.params[k]!.fill(0);
     const baseline = evaluate(m, held, 250).loss;
-    expect(trained).toBeLessThan(0.3);                  // predicting ε = 0 scores 1.0
-    expect(trained).toBeLessThan(0.95 * baseline);     // measured: 0.216 against 0.230 after these 100 steps
+    expect(trained).toBeLessThan(0.3); // predicting ε = 0 scores 1.0
+    expect(trained).toBeLessThan(0.95 * baseline); // measured: 0.216 against 0.230 after these 100 steps
     // the training step computes only what the loss needs: the sampler's 100-step loop is not in it
     const step = await runCli('compile', 'examples/diffusion.dlm', '--emit', 'ir', '--train', '--optimized');
     expect(step.code).toBe(0);
@@ -153,27 +165,41 @@ describe('beyond the core curriculum', () => {
   }, 300_000);
 
   test('gcn: two graph convolutions label at least 24 of the 26 held-out karate club members', async () => {
-    const r = await runCli('train', 'examples/gcn.dlm', '--data', 'examples/data/karate_club.json', '--test-data', 'examples/data/karate_club_test.json',
-      '--out', join(dir, 'gcn.safetensors'));
+    const r = await runCli(
+      'train',
+      'examples/gcn.dlm',
+      '--data',
+      'examples/data/karate_club.json',
+      '--test-data',
+      'examples/data/karate_club_test.json',
+      '--out',
+      join(dir, 'gcn.safetensors'),
+    );
     expect(r.code).toBe(0);
-    expect(Number(/accuracy ([\d.]+)%/.exec(r.stdout)![1])).toBeGreaterThanOrEqual(100 * 24 / 26 - 0.01);
+    expect(Number(/accuracy ([\d.]+)%/.exec(r.stdout)![1])).toBeGreaterThanOrEqual((100 * 24) / 26 - 0.01);
   }, 180_000);
 
   test('hopfield: the covariance rule recalls five digits from 30% flipped pixels; the plain rule recalls none', async () => {
     const r = await runCli('run', 'examples/hopfield.dlm', '--input', 'patterns=examples/data/hopfield_digits.json');
     expect(r.code).toBe(0);
     const o = JSON.parse(r.stdout) as Record<string, { data: number[] }>;
-    o['cue_pixel_accuracy']!.data.forEach((v, i) => { expect(Math.abs(v - (0.9 - 0.1 * i))).toBeLessThan(0.02); });
+    o['cue_pixel_accuracy']!.data.forEach((v, i) => {
+      expect(Math.abs(v - (0.9 - 0.1 * i))).toBeLessThan(0.02);
+    });
     expect(o['exact_recall']!.data.slice(0, 3)).toEqual([1, 1, 1]);
     expect(o['pixel_accuracy']!.data[3]).toBeGreaterThan(0.95);
     expect(o['plain_exact_recall']!.data).toEqual([0, 0, 0, 0]);
   }, 180_000);
 
-  test('rbm: CD-1 reconstruction error falls and beats predicting each pixel\'s mean; filters are drawn', async () => {
-    const ckpt = join(dir, 'rbm.safetensors'), log = join(dir, 'rbm.jsonl');
+  test("rbm: CD-1 reconstruction error falls and beats predicting each pixel's mean; filters are drawn", async () => {
+    const ckpt = join(dir, 'rbm.safetensors'),
+      log = join(dir, 'rbm.jsonl');
     const r = await runCli('train', 'examples/rbm.dlm', '--epochs', '2', '--limit', '2000', '--out', ckpt, '--log', log);
     expect(r.code).toBe(0);
-    const epochs = readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { terms: Record<string, number> });
+    const epochs = readFileSync(log, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { terms: Record<string, number> });
     expect(epochs[1]!.terms['recon_error']).toBeLessThan(epochs[0]!.terms['recon_error']!);
     // baseline: each binarized pixel predicted by its mean over the held-out digits, Σ p(1 − p)/784
     const { test: held } = loadBundledMnist({ seed: 0 });
@@ -182,20 +208,28 @@ describe('beyond the core curriculum', () => {
       let on = 0;
       for (let i = 0; i < held.count; i++) on += held.x[i * 784 + j]! > 0.5 ? 1 : 0;
       const p = on / held.count;
-      base += p * (1 - p) / 784;
+      base += (p * (1 - p)) / 784;
     }
     expect(metric(r.stdout, 'recon_error')).toBeLessThan(0.8 * base);
     expect((await runCli('sample', 'examples/rbm.dlm', '--checkpoint', ckpt, '--output', 'filters', '-o', join(dir, 'rbm.png'))).code).toBe(0);
   }, 180_000);
 
-  test('word2vec: after one epoch of skip-gram, every vowel\'s three nearest letters are vowels (or y); those of q, t and s are consonants', async () => {
+  test("word2vec: after one epoch of skip-gram, every vowel's three nearest letters are vowels (or y); those of q, t and s are consonants", async () => {
     const ckpt = join(dir, 'word2vec.safetensors');
     expect((await runCli('train', 'examples/word2vec.dlm', '--epochs', '1', '--out', ckpt)).code).toBe(0);
     const r = await runCli('neighbours', 'examples/word2vec.dlm', '--checkpoint', ckpt, '--probe', 'a,e,i,o,u,q,t,s', '--n', '3');
     expect(r.code).toBe(0);
     const near = new Map(r.stdout.split('\n').map((l) => [l[0]!, [...l.slice(2).matchAll(/([a-z.]) (-?[\d.]+)/g)].map((m) => m[1]!)]));
-    for (const v of 'aeiou') expect(near.get(v)!.every((c) => 'aeiouy'.includes(c)), `${v}: ${near.get(v)}`).toBe(true);
-    for (const c of 'qts') expect(near.get(c)!.some((n) => 'aeiou'.includes(n)), `${c}: ${near.get(c)}`).toBe(false);
+    for (const v of 'aeiou')
+      expect(
+        near.get(v)!.every((c) => 'aeiouy'.includes(c)),
+        `${v}: ${near.get(v)}`,
+      ).toBe(true);
+    for (const c of 'qts')
+      expect(
+        near.get(c)!.some((n) => 'aeiou'.includes(n)),
+        `${c}: ${near.get(c)}`,
+      ).toBe(false);
     const bad = await runCli('neighbours', 'examples/word2vec.dlm', '--checkpoint', ckpt, '--probe', 'a,7');
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain("--probe '7' is not a letter a–z");

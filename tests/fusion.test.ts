@@ -14,7 +14,10 @@ import { nd } from '../compiler/ops/ndarray.js';
 import { compileOk } from './helpers/compile.js';
 
 type Shape = readonly number[];
-interface Val { readonly text: string; readonly shape: Shape }
+interface Val {
+  readonly text: string;
+  readonly shape: Shape;
+}
 
 const INPUTS: Record<string, Shape> = { x: [4, 4], y: [4, 6], z: [6, 4], u: [4, 2, 2], v: [4] };
 
@@ -23,7 +26,9 @@ const data = (shape: Shape, seed: number): Float64Array =>
 
 /** Compiled f64 and interpreted outputs of a model whose inputs are INPUTS (their names as declared). */
 const compare = (body: string, inputs: Record<string, Shape> = INPUTS, disable: string[] = []): number => {
-  const decls = Object.entries(inputs).map(([k, s]) => `  input ${k}: f32[${s.join(', ')}]`).join('\n');
+  const decls = Object.entries(inputs)
+    .map(([k, s]) => `  input ${k}: f32[${s.join(', ')}]`)
+    .join('\n');
   const m = compileOk(`model P {\n${decls}\n${body}\n}`).model('P', { passes: { disable } });
   const feeds = Object.fromEntries(Object.entries(inputs).map(([k, s], i) => [k, { data: data(s, i + 1), shape: [...s] }]));
   const compiled = m.run(m.ir.fn, feeds, 'f64').outputs['out']!;
@@ -37,39 +42,70 @@ const compare = (body: string, inputs: Record<string, Shape> = INPUTS, disable: 
 /** One random step: an op applied to values from the pool, well-typed by construction. */
 const step = (pool: readonly Val[], pick: number[]): Val | undefined => {
   const at = (k: number) => pool[pick[k]! % pool.length]!;
-  const a = at(1), b = at(2);
+  const a = at(1),
+    b = at(2);
   const same = pool.filter((p) => p.shape.join() === a.shape.join());
   const partner = same[pick[3]! % same.length]!;
-  const rank = a.shape.length, last = a.shape[rank - 1]!;
+  const rank = a.shape.length,
+    last = a.shape[rank - 1]!;
   const flipped = pool.filter((p) => p.shape.length === 3 && [p.shape[0], p.shape[2], p.shape[1]].join() === a.shape.join());
   switch (pick[0]! % 14) {
     // a matmul's product viewed as 3-D, plus a transposed 3-D value: its epilogue would read a strided leaf
-    case 13: return rank === 2 && b.shape.length === 2 && a.shape[1] === b.shape[0] && a.shape[0] === 4 && b.shape[1] === 4
-      ? { text: `(reshape(${a.text} @ ${b.text}, [4, 2, 2]) + transpose(u, [0, 2, 1]))`, shape: [4, 2, 2] } : undefined;
-    case 12: return rank === 3 && flipped.length ? { text: `(${a.text} + transpose(${flipped[pick[3]! % flipped.length]!.text}, [0, 2, 1]))`, shape: a.shape } : undefined;
-    case 0: return rank === 2 ? { text: `transpose(${a.text})`, shape: [a.shape[1]!, a.shape[0]!] } : undefined;
-    case 1: return rank === 3 ? { text: `transpose(${a.text}, [0, 2, 1])`, shape: [a.shape[0]!, a.shape[2]!, a.shape[1]!] } : undefined;
-    case 2: return { text: `softmax(${a.text})`, shape: a.shape };
-    case 3: return { text: `(${a.text} - sum(${a.text}, axis = -1, keepdims = true))`, shape: a.shape };
-    case 4: return { text: `tanh(${a.text} * ${partner.text})`, shape: a.shape };
-    case 5: return last === 4 ? { text: `(${a.text} + v)`, shape: a.shape } : undefined;
-    case 6: return rank === 2 && b.shape.length === 2 && a.shape[1] === b.shape[0] ? { text: `(${a.text} @ ${b.text})`, shape: [a.shape[0]!, b.shape[1]!] } : undefined;
-    case 7: return rank === 2 && b.shape.length === 2 && a.shape[1] === b.shape[1] ? { text: `(${a.text} @ transpose(${b.text}))`, shape: [a.shape[0]!, b.shape[0]!] } : undefined;
+    case 13:
+      return rank === 2 && b.shape.length === 2 && a.shape[1] === b.shape[0] && a.shape[0] === 4 && b.shape[1] === 4
+        ? { text: `(reshape(${a.text} @ ${b.text}, [4, 2, 2]) + transpose(u, [0, 2, 1]))`, shape: [4, 2, 2] }
+        : undefined;
+    case 12:
+      return rank === 3 && flipped.length
+        ? { text: `(${a.text} + transpose(${flipped[pick[3]! % flipped.length]!.text}, [0, 2, 1]))`, shape: a.shape }
+        : undefined;
+    case 0:
+      return rank === 2 ? { text: `transpose(${a.text})`, shape: [a.shape[1]!, a.shape[0]!] } : undefined;
+    case 1:
+      return rank === 3 ? { text: `transpose(${a.text}, [0, 2, 1])`, shape: [a.shape[0]!, a.shape[2]!, a.shape[1]!] } : undefined;
+    case 2:
+      return { text: `softmax(${a.text})`, shape: a.shape };
+    case 3:
+      return { text: `(${a.text} - sum(${a.text}, axis = -1, keepdims = true))`, shape: a.shape };
+    case 4:
+      return { text: `tanh(${a.text} * ${partner.text})`, shape: a.shape };
+    case 5:
+      return last === 4 ? { text: `(${a.text} + v)`, shape: a.shape } : undefined;
+    case 6:
+      return rank === 2 && b.shape.length === 2 && a.shape[1] === b.shape[0]
+        ? { text: `(${a.text} @ ${b.text})`, shape: [a.shape[0]!, b.shape[1]!] }
+        : undefined;
+    case 7:
+      return rank === 2 && b.shape.length === 2 && a.shape[1] === b.shape[1]
+        ? { text: `(${a.text} @ transpose(${b.text}))`, shape: [a.shape[0]!, b.shape[0]!] }
+        : undefined;
     case 8: {
       if (rank !== 2) return undefined;
       const n = a.shape[0]! * a.shape[1]!;
-      const options = [[a.shape[1]!, a.shape[0]!], [2, n / 2], [n / 4, 2, 2], [2, n / 2 / 2, 2]].filter((s) => s.every(Number.isInteger));
+      const options = [
+        [a.shape[1]!, a.shape[0]!],
+        [2, n / 2],
+        [n / 4, 2, 2],
+        [2, n / 2 / 2, 2],
+      ].filter((s) => s.every(Number.isInteger));
       const s = options[pick[3]! % options.length]!;
       return { text: `reshape(${a.text}, [${s.join(', ')}])`, shape: s };
     }
-    case 9: return rank === 2 && a.shape[0]! > 1 ? { text: `${a.text}[1:, :]`, shape: [a.shape[0]! - 1, a.shape[1]!] } : undefined;
-    case 10: return rank === 3 ? { text: `reshape(${a.text}, [${a.shape[0]! * a.shape[1]!}, ${a.shape[2]}])`, shape: [a.shape[0]! * a.shape[1]!, a.shape[2]!] } : undefined;
-    default: return { text: `exp(0.1 * ${a.text}) + ${partner.text}`, shape: a.shape };
+    case 9:
+      return rank === 2 && a.shape[0]! > 1 ? { text: `${a.text}[1:, :]`, shape: [a.shape[0]! - 1, a.shape[1]!] } : undefined;
+    case 10:
+      return rank === 3
+        ? { text: `reshape(${a.text}, [${a.shape[0]! * a.shape[1]!}, ${a.shape[2]}])`, shape: [a.shape[0]! * a.shape[1]!, a.shape[2]!] }
+        : undefined;
+    default:
+      return { text: `exp(0.1 * ${a.text}) + ${partner.text}`, shape: a.shape };
   }
 };
 
 const programArb = fc.array(fc.array(fc.nat(1000), { minLength: 4, maxLength: 4 }), { minLength: 2, maxLength: 7 }).map((picks) => {
-  const pool: Val[] = Object.entries(INPUTS).filter(([k]) => k !== 'v').map(([k, s]) => ({ text: k, shape: s }));
+  const pool: Val[] = Object.entries(INPUTS)
+    .filter(([k]) => k !== 'v')
+    .map(([k, s]) => ({ text: k, shape: s }));
   const lets: string[] = [];
   for (const p of picks) {
     const v = step(pool, p);
@@ -92,11 +128,21 @@ describe('fusion keeps values', () => {
   });
 
   test('random programs of views, broadcasts, row reductions and matmuls: compiled f64 = interpreter', () => {
-    fc.assert(fc.property(programArb, (body) => { expect(compare(body)).toBeLessThan(1e-9); }), { numRuns: 120, seed: 20261201 });
+    fc.assert(
+      fc.property(programArb, (body) => {
+        expect(compare(body)).toBeLessThan(1e-9);
+      }),
+      { numRuns: 120, seed: 20261201 },
+    );
   });
 
-  test.each([['fusion'], ['epilogue']])('the same with the code generation step %s switched off (the plan\'s other branches)', (step) => {
-    fc.assert(fc.property(programArb, (body) => { expect(compare(body, INPUTS, [step])).toBeLessThan(1e-9); }), { numRuns: 30, seed: 20261202 });
+  test.each([['fusion'], ['epilogue']])("the same with the code generation step %s switched off (the plan's other branches)", (step) => {
+    fc.assert(
+      fc.property(programArb, (body) => {
+        expect(compare(body, INPUTS, [step])).toBeLessThan(1e-9);
+      }),
+      { numRuns: 30, seed: 20261202 },
+    );
   });
 });
 
@@ -104,7 +150,9 @@ describe('in-place updates respect later readers', () => {
   // An SGD step on y = x·w: the update of w is written into w's own array only if no kernel after
   // the one computing it still reads the old w. A kernel appended after it that reads w must keep it out.
   const stepSchedule = () => {
-    const m = compileOk('model L {\n  input x: f32[B, 3]\n  target y: f32[B, 1]\n  param w: f32[3, 1] = ones\n  output p = x @ w\n  loss mean(square(p - y))\n}').model();
+    const m = compileOk(
+      'model L {\n  input x: f32[B, 3]\n  target y: f32[B, 1]\n  param w: f32[3, 1] = ones\n  output p = x @ w\n  loss mean(square(p - y))\n}',
+    ).model();
     const t = new Trainer(m, { optimizer: 'sgd', hyper: { lr: 0.1 } });
     const f = optimize(t.program.fn);
     const env = new Map([['B', 4]]);

@@ -7,7 +7,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import { mutantArb, runCase } from '../compiler/testing/fuzz.js';
 
-const corpus = readdirSync('examples').filter((f) => f.endsWith('.dlm')).map((f) => readFileSync(`examples/${f}`, 'utf8'));
+const corpus = readdirSync('examples')
+  .filter((f) => f.endsWith('.dlm'))
+  .map((f) => readFileSync(`examples/${f}`, 'utf8'));
 const CASES = Number(process.env['DLM_FUZZ_CASES'] ?? 2000);
 const CASE_MS = 10_000;
 const HEAP_BYTES = 1.5 * 2 ** 30;
@@ -15,12 +17,15 @@ const HEAP_BYTES = 1.5 * 2 ** 30;
 describe('fuzz: any mutant gets a diagnostic or a result', () => {
   test(`${CASES} mutants of the examples and of generated programs`, () => {
     const outcomes = { diagnostics: 0, 'run-error': 0, ok: 0 };
-    fc.assert(fc.property(mutantArb(corpus), (src) => {
-      const r = runCase(src);
-      outcomes[r.outcome]++;
-      expect(r.ms, 'time of one case').toBeLessThan(CASE_MS);
-      expect(process.memoryUsage().heapUsed, 'heap after one case').toBeLessThan(HEAP_BYTES);
-    }), { numRuns: CASES, seed: 15, endOnFailure: true });
+    fc.assert(
+      fc.property(mutantArb(corpus), (src) => {
+        const r = runCase(src);
+        outcomes[r.outcome]++;
+        expect(r.ms, 'time of one case').toBeLessThan(CASE_MS);
+        expect(process.memoryUsage().heapUsed, 'heap after one case').toBeLessThan(HEAP_BYTES);
+      }),
+      { numRuns: CASES, seed: 15, endOnFailure: true },
+    );
     console.log(`fuzz outcomes: ${JSON.stringify(outcomes)}`);
     // the property is only worth something if many mutants get past the checker
     expect(outcomes.ok + outcomes['run-error']).toBeGreaterThan(CASES / 10);

@@ -35,9 +35,12 @@ model Z {
 
   test("the VAE's KL term equals the closed form −½ Σ (1 + log σ² − μ² − σ²)", () => {
     const m = compileOk('import nn\nmodel K {\n  input mu: f32[2, 3]\n  input lv: f32[2, 3]\n  output kl = nn.kl_normal(mu, lv)\n}').model();
-    const mu = [0.5, -1, 0, 2, 0.1, -0.3], lv = [0, 0.5, -1, 0.2, -0.7, 1];
+    const mu = [0.5, -1, 0, 2, 0.1, -0.3],
+      lv = [0, 0.5, -1, 0.2, -0.7, 1];
     const got = m.forward({ mu: { data: Float32Array.from(mu), shape: [2, 3] }, lv: { data: Float32Array.from(lv), shape: [2, 3] } }, 'f64')['kl']!.data[0]!;
-    const want = [0, 1].map((r) => -0.5 * [0, 1, 2].reduce((s, j) => s + 1 + lv[r * 3 + j]! - mu[r * 3 + j]! ** 2 - Math.exp(lv[r * 3 + j]!), 0)).reduce((a, b) => a + b) / 2;
+    const want =
+      [0, 1].map((r) => -0.5 * [0, 1, 2].reduce((s, j) => s + 1 + lv[r * 3 + j]! - mu[r * 3 + j]! ** 2 - Math.exp(lv[r * 3 + j]!), 0)).reduce((a, b) => a + b) /
+      2;
     expect(got).toBeCloseTo(want, 5);
   });
 });
@@ -68,7 +71,12 @@ describe('images', () => {
   test('dlm sample writes a grid of reconstructions, each beside its original', async () => {
     const out = join(mkdtempSync(join(tmpdir(), 'dlm-sample-')), 'r.png');
     const logs: string[] = [];
-    const code = await main(['sample', 'examples/autoencoder.dlm', '--output', 'recon', '--n', '9', '-o', out], { log: (s) => logs.push(s), err: () => {}, color: false, stderrIsTTY: false });
+    const code = await main(['sample', 'examples/autoencoder.dlm', '--output', 'recon', '--n', '9', '-o', out], {
+      log: (s) => logs.push(s),
+      err: () => {},
+      color: false,
+      stderrIsTTY: false,
+    });
     expect(code).toBe(0);
     const png = readFileSync(out);
     // 9 pairs: 6 columns (original, reconstruction) × 3 rows of 28×28 with 1-pixel gaps
@@ -117,7 +125,14 @@ model G {
     const { Trainer } = await import('../compiler/api/trainer.js');
     const m = compileOk(src(`${D} with sgd(lr = 0.05, momentum = 0.5)\n  ${Gl} with adam(lr = 0.001, beta1 = 0.5)`)).model();
     const t = new Trainer(m);
-    expect(t.slots.map((s) => s.name)).toEqual(['d_loss/disc.W.velocity', 'd_loss/disc.b.velocity', 'g_loss/gen.W.m', 'g_loss/gen.W.v', 'g_loss/gen.b.m', 'g_loss/gen.b.v']);
+    expect(t.slots.map((s) => s.name)).toEqual([
+      'd_loss/disc.W.velocity',
+      'd_loss/disc.b.velocity',
+      'g_loss/gen.W.m',
+      'g_loss/gen.W.v',
+      'g_loss/gen.b.m',
+      'g_loss/gen.b.v',
+    ]);
     t.step(batch);
   });
 

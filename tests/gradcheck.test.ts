@@ -79,7 +79,8 @@ model BD {
     expect(train.loss).not.toBeCloseTo(evalMode.loss, 6);
     // the checked losses are the API's in the same mode
     const x = { data: Float32Array.from({ length: 72 }, (_, i) => Math.sin(i)), shape: [4, 2, 3, 3] };
-    const t = m.valueAndGrad({ x, y: x }, { training: true, precision: 'f64' }), e = m.valueAndGrad({ x, y: x }, { precision: 'f64' });
+    const t = m.valueAndGrad({ x, y: x }, { training: true, precision: 'f64' }),
+      e = m.valueAndGrad({ x, y: x }, { precision: 'f64' });
     expect(t.loss).not.toBeCloseTo(e.loss, 6);
     expect(m.valueAndGrad({ x, y: x }, { training: true, precision: 'f64' }).loss).toBe(t.loss);
   });

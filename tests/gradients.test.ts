@@ -19,7 +19,9 @@ describe('random programs', () => {
         if (E.isLeft(r)) throw new Error(`generated program does not compile:\n${p.source}\n${render(r.left)}`);
         const report = gradcheck(r.right.model(undefined, { seed }), { seed, directions: 1, elementwiseUpTo: 0 });
         if (!report.ok) {
-          const worst = report.params.filter((q) => !q.ok).map((q) => `${q.name}: rel ${q.maxRelError.toExponential(2)}, f32 ${q.f32RelError.toExponential(2)}`);
+          const worst = report.params
+            .filter((q) => !q.ok)
+            .map((q) => `${q.name}: rel ${q.maxRelError.toExponential(2)}, f32 ${q.f32RelError.toExponential(2)}`);
           throw new Error(`gradient mismatch (seed ${seed}) in\n${p.source}\n${worst.join('\n')}`);
         }
       }),

@@ -14,7 +14,11 @@ import { scratchDir } from './helpers/scratch.js';
 const x = { data: Float32Array.from([1, 2, 3, 4]), shape: [2, 2] };
 const e0404 = (f: () => unknown) => {
   let err: unknown;
-  try { f(); } catch (e) { err = e; }
+  try {
+    f();
+  } catch (e) {
+    err = e;
+  }
   expect(err).toBeInstanceOf(RunError);
   const d = (err as RunError).diagnostics[0]!;
   expect(d.code).toBe('E0404');
@@ -49,7 +53,8 @@ describe('the step guard', () => {
   test('the true step number: after two good steps the failing one is step 3', () => {
     const m = compileOk(SQRT.replace('= zeros', '= ones')).model();
     const t = new Trainer(m, { optimizer: 'sgd', hyper: { lr: 0 } });
-    t.step({ x }); t.step({ x });
+    t.step({ x });
+    t.step({ x });
     m.params['w']!.fill(0);
     expect(e0404(() => t.step({ x })).message).toContain('at step 3');
     expect(t.t).toBe(2);

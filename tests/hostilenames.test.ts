@@ -44,7 +44,10 @@ const rejectedOrWorks = async (src: string, input: string) => {
   const f = join(dir, `m${counter++}.dlm`);
   writeFileSync(f, src);
   const c = await run('check', f);
-  if (c.code === 1) { expect(c.stderr).toMatch(/error\[E\d{4}\]/); return 'rejected'; }
+  if (c.code === 1) {
+    expect(c.stderr).toMatch(/error\[E\d{4}\]/);
+    return 'rejected';
+  }
   expect(c.code, c.stderr).toBe(0);
   await roundTrip(src, input, true);
   return 'works';
@@ -54,7 +57,17 @@ describe('hostile names', () => {
   test('as parameters, all in one model', async () => {
     const params = NAMES.map((n) => `  param ${n}: f32[2] = zeros`).join('\n');
     const sum = NAMES.map((n) => `x * ${n}`).join(' + ');
-    const src = `import nn\nmodel P {\n  input x: f32[B, 2]\n  target y: i32[B]\n${params}\n  layer l = nn.Dense(2, 2)\n  output logits = l(x) + ${sum}\n  loss nn.cross_entropy(logits, y)\n  optimizer adam(lr = 0.1)\n}\n`;
+    const src =
+      `import nn\n` +
+      `model P {\n` +
+      `  input x: f32[B, 2]\n` +
+      `  target y: i32[B]\n` +
+      `${params}\n` +
+      `  layer l = nn.Dense(2, 2)\n` +
+      `  output logits = l(x) + ${sum}\n` +
+      `  loss nn.cross_entropy(logits, y)\n` +
+      `  optimizer adam(lr = 0.1)\n` +
+      `}\n`;
     const { ck } = await roundTrip(src, 'x', true);
     const keys = Object.keys(loadSafetensors(ck).tensors);
     for (const n of NAMES) expect(keys).toContain(n === '__metadata__' ? '@model/__metadata__' : n);
@@ -64,7 +77,20 @@ describe('hostile names', () => {
   test('layers named like the words themselves', async () => {
     const rs: string[] = [];
     for (const n of ['__proto__', 'constructor', 'optimizer']) {
-      rs.push(await rejectedOrWorks(`import nn\nmodel L {\n  input x: f32[B, 2]\n  target y: i32[B]\n  layer ${n} = nn.Dense(2, 2)\n  output logits = ${n}(x)\n  loss nn.cross_entropy(logits, y)\n  optimizer adam(lr = 0.1)\n}\n`, 'x'));
+      rs.push(
+        await rejectedOrWorks(
+          `import nn\n` +
+            `model L {\n` +
+            `  input x: f32[B, 2]\n` +
+            `  target y: i32[B]\n` +
+            `  layer ${n} = nn.Dense(2, 2)\n` +
+            `  output logits = ${n}(x)\n` +
+            `  loss nn.cross_entropy(logits, y)\n` +
+            `  optimizer adam(lr = 0.1)\n` +
+            `}\n`,
+          'x',
+        ),
+      );
     }
     expect(rs).toEqual(['works', 'works', 'works']);
   }, 60_000);
@@ -72,7 +98,16 @@ describe('hostile names', () => {
   test('as inputs, targets and outputs', async () => {
     for (let i = 0; i < NAMES.length; i++) {
       const [inp, tgt, out] = [NAMES[i]!, NAMES[(i + 1) % NAMES.length]!, NAMES[(i + 2) % NAMES.length]!];
-      const src = `import nn\nmodel IO {\n  input ${inp}: f32[B, 2]\n  target ${tgt}: i32[B]\n  layer l = nn.Dense(2, 2)\n  output ${out} = l(${inp})\n  loss nn.cross_entropy(${out}, ${tgt})\n  optimizer sgd(lr = 0.1)\n}\n`;
+      const src =
+        `import nn\n` +
+        `model IO {\n` +
+        `  input ${inp}: f32[B, 2]\n` +
+        `  target ${tgt}: i32[B]\n` +
+        `  layer l = nn.Dense(2, 2)\n` +
+        `  output ${out} = l(${inp})\n` +
+        `  loss nn.cross_entropy(${out}, ${tgt})\n` +
+        `  optimizer sgd(lr = 0.1)\n` +
+        `}\n`;
       const { predicted } = await roundTrip(src, inp);
       expect(Object.hasOwn(predicted, out), `output ${out}`).toBe(true);
     }
@@ -80,7 +115,17 @@ describe('hostile names', () => {
 
   test('as loss names of a two-loss model', async () => {
     const [a, b] = ['__proto__', 'constructor'];
-    const src = `import nn\nmodel G {\n  input x: f32[B, 2]\n  target y: i32[B]\n  layer g = nn.Dense(2, 2)\n  layer d = nn.Dense(2, 2)\n  output logits = d(x)\n  loss ${a} = nn.cross_entropy(d(x), y) trains d with adam(lr = 0.01)\n  loss ${b} = nn.cross_entropy(g(x), y) trains g with sgd(lr = 0.05)\n}\n`;
+    const src =
+      `import nn\n` +
+      `model G {\n` +
+      `  input x: f32[B, 2]\n` +
+      `  target y: i32[B]\n` +
+      `  layer g = nn.Dense(2, 2)\n` +
+      `  layer d = nn.Dense(2, 2)\n` +
+      `  output logits = d(x)\n` +
+      `  loss ${a} = nn.cross_entropy(d(x), y) trains d with adam(lr = 0.01)\n` +
+      `  loss ${b} = nn.cross_entropy(g(x), y) trains g with sgd(lr = 0.05)\n` +
+      `}\n`;
     const { ck, predicted } = await roundTrip(src, 'x', true, ['--input', `y=${Y}`]);
     expect(Object.keys(predicted)).toEqual(expect.arrayContaining([a, b]));
     expect(Object.keys(loadSafetensors(ck).tensors)).toContain(`@optimizer/${a}/d.W.m`);
@@ -88,7 +133,16 @@ describe('hostile names', () => {
 
   test('as optimizers, optimizer settings and train settings: check rejects them with a diagnostic', async () => {
     for (const n of NAMES) {
-      const base = (opt: string, train = '') => `import nn\nmodel O {\n  input x: f32[B, 2]\n  target y: i32[B]\n  layer l = nn.Dense(2, 2)\n  output logits = l(x)\n  loss nn.cross_entropy(logits, y)\n  optimizer ${opt}\n${train}}\n`;
+      const base = (opt: string, train = '') =>
+        `import nn\n` +
+        `model O {\n` +
+        `  input x: f32[B, 2]\n` +
+        `  target y: i32[B]\n` +
+        `  layer l = nn.Dense(2, 2)\n` +
+        `  output logits = l(x)\n` +
+        `  loss nn.cross_entropy(logits, y)\n` +
+        `  optimizer ${opt}\n` +
+        `${train}}\n`;
       for (const src of [base(`${n}(lr = 0.1)`), base(`adam(${n} = 1)`), base('adam(lr = 0.1)', `  train {\n    ${n} = 1\n  }\n`)]) {
         const f = join(dir, `o${counter++}.dlm`);
         writeFileSync(f, src);

@@ -12,7 +12,9 @@ import { compileOk } from './helpers/compile.js';
 
 const tanh = OPS['tanh'] as { -readonly [K in keyof OpDef]: OpDef[K] };
 const original = tanh.vjp;
-afterEach(() => { tanh.vjp = original; });
+afterEach(() => {
+  tanh.vjp = original;
+});
 
 // tanh' = 1 − tanh², wrongly written as 1 − tanh
 const inject = () => {
@@ -30,7 +32,10 @@ test('dlm gradcheck exits 1 on a model whose op has a wrong derivative', async (
 
 test('the random-program property catches the wrong derivative', async () => {
   inject();
-  const failures = fc.check(fc.property(programArb(2, 12), (p) => gradcheck(compileOk(p.source).model(), { directions: 1, elementwiseUpTo: 0 }).ok), { numRuns: 300, seed: 3 });
+  const failures = fc.check(
+    fc.property(programArb(2, 12), (p) => gradcheck(compileOk(p.source).model(), { directions: 1, elementwiseUpTo: 0 }).ok),
+    { numRuns: 300, seed: 3 },
+  );
   expect(failures.failed).toBe(true);
   // fast-check shrinks to a small program that still uses tanh
   expect((failures.counterexample![0] as { source: string }).source).toMatch(/tanh|gelu/);

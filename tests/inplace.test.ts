@@ -31,8 +31,10 @@ const batch = (name: string, seed: number): Record<string, Tensor> => {
   const r = new Rng(seed);
   const f = (n: number) => Float32Array.from({ length: n }, () => r.normal());
   const B = 4;
-  if (name === 'adam_batchnorm') return { x: { data: f(B * 36), shape: [B, 1, 6, 6] }, y: { data: Int32Array.from({ length: B }, () => r.int(3)), shape: [B] } };
-  if (name === 'lstm_momentum') return { x: { data: f(B * 15), shape: [B, 5, 3] }, y: { data: Int32Array.from({ length: B * 5 }, () => r.int(3)), shape: [B, 5] } };
+  if (name === 'adam_batchnorm')
+    return { x: { data: f(B * 36), shape: [B, 1, 6, 6] }, y: { data: Int32Array.from({ length: B }, () => r.int(3)), shape: [B] } };
+  if (name === 'lstm_momentum')
+    return { x: { data: f(B * 15), shape: [B, 5, 3] }, y: { data: Int32Array.from({ length: B * 5 }, () => r.int(3)), shape: [B, 5] } };
   return { x: { data: f(B * 4), shape: [B, 4] } };
 };
 
@@ -54,7 +56,8 @@ describe.each(Object.keys(MODELS))('%s', (name) => {
   });
 
   test('bit-identical to copying the new values back', () => {
-    const on = train(name, []), off = train(name, ['inplace']);
+    const on = train(name, []),
+      off = train(name, ['inplace']);
     for (const group of ['params', 'states', 'slots'] as const) {
       for (const [k, v] of Object.entries(off[group])) expect(Array.from(on[group][k]!), `${group} ${k}`).toEqual(Array.from(v));
     }

@@ -41,32 +41,48 @@ const check = (m: Model, dims: Record<string, number>, seed: number, what: strin
 
 describe('forward mode agrees with reverse mode and finite differences', () => {
   test('random programs (the generator of tests/gradients.test.ts)', () => {
-    fc.assert(fc.property(programArb(2, 14), fc.nat(1000), (p, seed) => {
-      const r = compile(p.source, { path: '<generated>.dlm' });
-      if (E.isLeft(r)) throw new Error(`generated program does not compile:\n${p.source}\n${render(r.left)}`);
-      check(r.right.model(undefined, { seed }), {}, seed, p.source, false);
-    }), { numRuns: 120, seed: 20261201 });
+    fc.assert(
+      fc.property(programArb(2, 14), fc.nat(1000), (p, seed) => {
+        const r = compile(p.source, { path: '<generated>.dlm' });
+        if (E.isLeft(r)) throw new Error(`generated program does not compile:\n${p.source}\n${render(r.left)}`);
+        check(r.right.model(undefined, { seed }), {}, seed, p.source, false);
+      }),
+      { numRuns: 120, seed: 20261201 },
+    );
   }, 60_000);
 
   test('random loop bodies: forward mode through scan (reversed, batch-major, two carries)', () => {
-    fc.assert(fc.property(bodyArb, fc.nat(100), (g, seed) => {
-      const src = bodySource(g);
-      check(compileOk(src).model(undefined, { seed }), { T: g.T, B: 2 }, seed, src, false);
-    }), { numRuns: 25, seed: 20261202 });
+    fc.assert(
+      fc.property(bodyArb, fc.nat(100), (g, seed) => {
+        const src = bodySource(g);
+        check(compileOk(src).model(undefined, { seed }), { T: g.T, B: 2 }, seed, src, false);
+      }),
+      { numRuns: 25, seed: 20261202 },
+    );
   }, 60_000);
 
   // lenet5 has max pooling (maxpool2d_at); the GANs' losses
   // detach (stop_gradient), which finite differences cannot see, and dcgan_small's 64 generated samples put
   // thousands of ReLU inputs within a finite-difference step of their kink
   test.each([
-    ['char_lstm', {}], ['sentiment_rnn', {}], ['seq2seq_attention', {}], ['tiny_gpt', {}], ['vae', {}], ['mnist_mlp', {}],
-    ['resnet_small', {}], ['autoencoder', {}],
+    ['char_lstm', {}],
+    ['sentiment_rnn', {}],
+    ['seq2seq_attention', {}],
+    ['tiny_gpt', {}],
+    ['vae', {}],
+    ['mnist_mlp', {}],
+    ['resnet_small', {}],
+    ['autoencoder', {}],
     ['lenet5', { B: 1 }],
-  ] as const)('the forward function of examples/%s.dlm', (name, dims) => {
-    const r = compileFile(`examples/${name}.dlm`);
-    if (E.isLeft(r)) throw new Error(render(r.left));
-    check(r.right.model(undefined, { seed: 1 }), { B: 2, ...dims }, 1, name);
-  }, 30_000);
+  ] as const)(
+    'the forward function of examples/%s.dlm',
+    (name, dims) => {
+      const r = compileFile(`examples/${name}.dlm`);
+      if (E.isLeft(r)) throw new Error(render(r.left));
+      check(r.right.model(undefined, { seed: 1 }), { B: 2, ...dims }, 1, name);
+    },
+    30_000,
+  );
 
   test('through custom gradient rules: the rule transposed (a wrong-on-purpose straight-through rule gives its own J·v)', () => {
     const src = `import ad
@@ -107,9 +123,13 @@ model M {
     for (const p of m.ir.params) vs[p.name] = Float64Array.from(m.params[p.name]!, () => r2.normal());
     vs['x'] = Float64Array.from(tensors['x']!.data, () => r2.normal());
     const got = m.jvp({ x: { data: Float64Array.from(tensors['x']!.data) as unknown as Float32Array, shape: tensors['x']!.shape } }, vs as never, 'f64');
-    got.tangents['o']!.data.forEach((t, i) => { expect(Math.abs(t - rep.tangents['o']![i]!)).toBeLessThan(1e-12 * (1 + Math.abs(t))); });
+    got.tangents['o']!.data.forEach((t, i) => {
+      expect(Math.abs(t - rep.tangents['o']![i]!)).toBeLessThan(1e-12 * (1 + Math.abs(t)));
+    });
     const f32 = m.jvp({ x: tensors['x']! }, Object.fromEntries(Object.entries(vs).map(([k, a]) => [k, Float32Array.from(a)])));
-    f32.tangents['o']!.data.forEach((t, i) => { expect(Math.abs(t - rep.tangents['o']![i]!)).toBeLessThan(1e-4 * (1 + Math.abs(t))); });
+    f32.tangents['o']!.data.forEach((t, i) => {
+      expect(Math.abs(t - rep.tangents['o']![i]!)).toBeLessThan(1e-4 * (1 + Math.abs(t)));
+    });
     expect(Object.keys(got.tangents)).toEqual(['o']);
     const withLoss = m.jvp({ x: tensors['x']!, y: { data: new Float32Array(4), shape: [2, 2] } }, { 'd.b': Float32Array.of(1, 0) });
     expect(Object.keys(withLoss.tangents).sort()).toEqual(['loss', 'o']);

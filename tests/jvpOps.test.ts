@@ -25,14 +25,20 @@ describe('forward-mode rules of the registry', () => {
   const supported = ops.filter((op) => op.differentiable && jvpRuleOf(op) !== 'unsupported' && jvpRuleOf(op) !== 'zero');
   const cases = supported.map((op) => [op.name, jvpRuleOf(op), op] as const);
   test.each(cases)('%s (%s): J·v agrees with finite differences and with the vjp', (_name, _rule, op) => {
-    fc.assert(fc.property(opCaseArb(op), fc.nat(), ({ sample, dtypes, inputs }, seed) => {
-      const t = op.shape(sample.shapes.map((s, i) => ({ dtype: dtypes[i]!, shape: s })), sample.attrs);
-      if (isShapeError(t) || t.dtype !== 'f32') return;
-      const { f } = opProgram(op, sample, dtypes);
-      const rng = new Rng(seed);
-      const wrt = sample.shapes.flatMap((_, i) => (dtypes[i] === 'f32' ? [`in${i}`] : []));
-      checkJvp(f, arrays(sample, inputs), new Map(), wrt, () => rng.normal(), `${op.name} ${JSON.stringify(sample)}`);
-    }), { numRuns: 25, seed: 47 });
+    fc.assert(
+      fc.property(opCaseArb(op), fc.nat(), ({ sample, dtypes, inputs }, seed) => {
+        const t = op.shape(
+          sample.shapes.map((s, i) => ({ dtype: dtypes[i]!, shape: s })),
+          sample.attrs,
+        );
+        if (isShapeError(t) || t.dtype !== 'f32') return;
+        const { f } = opProgram(op, sample, dtypes);
+        const rng = new Rng(seed);
+        const wrt = sample.shapes.flatMap((_, i) => (dtypes[i] === 'f32' ? [`in${i}`] : []));
+        checkJvp(f, arrays(sample, inputs), new Map(), wrt, () => rng.normal(), `${op.name} ${JSON.stringify(sample)}`);
+      }),
+      { numRuns: 25, seed: 47 },
+    );
   });
 
   test('an op marked unsupported is E0312 at its node, naming the op and the reason', () => {
@@ -47,7 +53,9 @@ describe('forward-mode rules of the registry', () => {
       const y = b.at(span, () => b.op('fake_op', [x]));
       const f = b.finish('f', [{ name: 'y', id: y }]);
       expect(() => jvpProgram(f, ['x'])).toThrow(JvpError);
-      try { jvpProgram(f, ['x']); } catch (e) {
+      try {
+        jvpProgram(f, ['x']);
+      } catch (e) {
         const d = (e as JvpError).diagnostic;
         expect([d.code, d.span]).toEqual(['E0312', span]);
         expect(d.message).toContain('fake_op: its tangent needs an op that does not exist');

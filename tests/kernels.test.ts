@@ -36,7 +36,13 @@ test('a dense layer with bias and tanh: one matmul kernel with a fused epilogue'
 });
 
 test('without SIMD kernels (and in float64) a matmul is a loop nest of 4×4 register tiles, its epilogue in the store', () => {
-  const code = kernels(selectOutputs(compileOrThrow('import nn\nmodel L {\n  input x: f32[B, 8]\n  layer dense = nn.Dense(8, 4)\n  output h = tanh(dense(x))\n}').model().ir.fn, ['h']), { B: 4 }, ['simd']);
+  const code = kernels(
+    selectOutputs(compileOrThrow('import nn\nmodel L {\n  input x: f32[B, 8]\n  layer dense = nn.Dense(8, 4)\n  output h = tanh(dense(x))\n}').model().ir.fn, [
+      'h',
+    ]),
+    { B: 4 },
+    ['simd'],
+  );
   expect(code).not.toMatch(/mm_rows|mm_dots/);
   expect(code).toMatchSnapshot();
 });

@@ -9,10 +9,23 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type {
-  CompletionItem, CompletionList, DocumentSymbol, Hover, InitializeResult, Location, MarkupContent, PublishDiagnosticsParams,
+  CompletionItem,
+  CompletionList,
+  DocumentSymbol,
+  Hover,
+  InitializeResult,
+  Location,
+  MarkupContent,
+  PublishDiagnosticsParams,
 } from 'vscode-languageserver';
 
-interface Message { id?: number; method?: string; params?: unknown; result?: unknown; error?: unknown }
+interface Message {
+  id?: number;
+  method?: string;
+  params?: unknown;
+  result?: unknown;
+  error?: unknown;
+}
 
 class Client {
   private buf = Buffer.alloc(0);
@@ -22,7 +35,10 @@ class Client {
   private readonly noteWaiters: { method: string; resolve: (m: Message) => void }[] = [];
 
   constructor(readonly proc: ChildProcessWithoutNullStreams) {
-    proc.stdout.on('data', (d: Buffer) => { this.buf = Buffer.concat([this.buf, d]); this.drain(); });
+    proc.stdout.on('data', (d: Buffer) => {
+      this.buf = Buffer.concat([this.buf, d]);
+      this.drain();
+    });
   }
 
   private drain(): void {
@@ -50,10 +66,15 @@ class Client {
   /** The result of a request, typed by the caller after the LSP specification's result type for `method`. */
   request<T>(method: string, params: object): Promise<T> {
     const id = this.nextId++;
-    return new Promise((resolve) => { this.waiting.set(id, (m) => resolve(m.result as T)); this.send({ id, method, params }); });
+    return new Promise((resolve) => {
+      this.waiting.set(id, (m) => resolve(m.result as T));
+      this.send({ id, method, params });
+    });
   }
 
-  notify(method: string, params: object): void { this.send({ method, params }); }
+  notify(method: string, params: object): void {
+    this.send({ method, params });
+  }
 
   nextNotification(method: string): Promise<Message> {
     return new Promise((resolve) => this.noteWaiters.push({ method, resolve }));
@@ -133,7 +154,10 @@ describe('dlm lsp', () => {
     client.notify('textDocument/didChange', { textDocument: { uri, version: 2 }, contentChanges: [{ text: edited }] });
     const lines = edited.split('\n');
     const row = lines.indexOf(line);
-    const members = await client.request<CompletionItem[] | CompletionList>('textDocument/completion', { textDocument: { uri }, position: { line: row, character: line.length } });
+    const members = await client.request<CompletionItem[] | CompletionList>('textDocument/completion', {
+      textDocument: { uri },
+      position: { line: row, character: line.length },
+    });
     const labels = (Array.isArray(members) ? members : members.items).map((c) => c.label);
     expect(labels).toContain('Dense');
     expect(labels).toContain('cross_entropy');
@@ -144,7 +168,10 @@ describe('dlm lsp', () => {
     client.notify('textDocument/didChange', { textDocument: { uri, version: 4 }, contentChanges: [{ text: kw }] });
     const kwRows = kw.split('\n');
     const r = kwRows.findIndex((l) => l.includes('f(h, '));
-    const args = await client.request<CompletionItem[] | CompletionList>('textDocument/completion', { textDocument: { uri }, position: { line: r, character: kwRows[r]!.indexOf('f(h, ') + 5 } });
+    const args = await client.request<CompletionItem[] | CompletionList>('textDocument/completion', {
+      textDocument: { uri },
+      position: { line: r, character: kwRows[r]!.indexOf('f(h, ') + 5 },
+    });
     expect((Array.isArray(args) ? args : args.items).map((c) => c.label)).toContain('alpha = ');
   });
 

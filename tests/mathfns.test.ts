@@ -22,9 +22,14 @@ const outputs = (body: string): Record<string, number[]> => {
 
 describe('erf and GELU', () => {
   test('erf, gelu (exact by default), gelu(approximate = tanh) and the exact derivative agree with PyTorch', () => {
-    const r = outputs('  output e = erf(x)\n  output g = gelu(x)\n  output t = gelu(x, approximate = tanh)\n  output n = gelu(x, approximate = none)\n'
-      + '  output d = grad(f)(x[0:6])');
-    const check = (got: number[], want: number[], what: string) => want.forEach((w, i) => { expect(close(got[i]!, w), `${what}(${xs[i]}) = ${got[i]}, want ${w}`).toBe(true); });
+    const r = outputs(
+      '  output e = erf(x)\n  output g = gelu(x)\n  output t = gelu(x, approximate = tanh)\n  output n = gelu(x, approximate = none)\n' +
+        '  output d = grad(f)(x[0:6])',
+    );
+    const check = (got: number[], want: number[], what: string) =>
+      want.forEach((w, i) => {
+        expect(close(got[i]!, w), `${what}(${xs[i]}) = ${got[i]}, want ${w}`).toBe(true);
+      });
     check(r['e']!, TORCH.erf, 'erf');
     check(r['g']!, TORCH.gelu, 'gelu');
     check(r['n']!, TORCH.gelu, 'gelu');
@@ -70,7 +75,12 @@ describe('the math table', () => {
       else expect(text).toContain(`const ${name} = (${f.impl.toString()});`);
     }
     // the printed prelude is self-contained: evaluating it defines the same functions
-    const defined = new Function(`${text}\nreturn { ${Object.entries(MATH).filter(([, f]) => !(f as MathFn).builtin).map(([n]) => n).join(', ')} };`)() as Record<string, (...a: number[]) => number>;
+    const defined = new Function(
+      `${text}\nreturn { ${Object.entries(MATH)
+        .filter(([, f]) => !(f as MathFn).builtin)
+        .map(([n]) => n)
+        .join(', ')} };`,
+    )() as Record<string, (...a: number[]) => number>;
     for (const x of [-7, -2.5, -1e-9, 0, 0.3, 2.5, 4, 7]) {
       expect(defined['erf']!(x)).toBe(MATH.erf.impl(x));
       expect(defined['sigmoid']!(x)).toBe(MATH.sigmoid.impl(x));

@@ -5,10 +5,11 @@ import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { OPS } from '../compiler/ops/registry.js';
 
-const walk = (dir: string): string[] => readdirSync(dir).flatMap((f) => {
-  const p = join(dir, f);
-  return statSync(p).isDirectory() ? walk(p) : [p];
-});
+const walk = (dir: string): string[] =>
+  readdirSync(dir).flatMap((f) => {
+    const p = join(dir, f);
+    return statSync(p).isDirectory() ? walk(p) : [p];
+  });
 const sources = (dir: string) => walk(dir).filter((f) => f.endsWith('.ts') && !f.includes('ohm-bundle'));
 
 describe('repository rules', () => {

@@ -11,12 +11,19 @@ import { main } from '../compiler/cli.js';
 import { compileOk } from './helpers/compile.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'dlm-mod-'));
-const file = (name: string, text: string) => { const p = join(dir, name); writeFileSync(p, text); return p; };
+const file = (name: string, text: string) => {
+  const p = join(dir, name);
+  writeFileSync(p, text);
+  return p;
+};
 
 describe('imports', () => {
   test('a user file imported with an alias provides layers and functions', async () => {
     file('blocks.dlm', 'import nn\nlayer Block(n) {\n  layer d = nn.Dense(n, n)\n  fn forward(x) = x + relu(d(x))\n}\nfn twice(x) = 2 * x\n');
-    const main_ = file('main.dlm', 'import "./blocks.dlm" as blocks\nmodel M {\n  input x: f32[B, 4]\n  layer b = blocks.Block(4)\n  output y = blocks.twice(b(x))\n}\n');
+    const main_ = file(
+      'main.dlm',
+      'import "./blocks.dlm" as blocks\nmodel M {\n  input x: f32[B, 4]\n  layer b = blocks.Block(4)\n  output y = blocks.twice(b(x))\n}\n',
+    );
     const r = compileFile(main_);
     expect(E.isRight(r)).toBe(true);
     if (E.isRight(r)) expect(r.right.model().ir.params.map((p) => p.name)).toEqual(['b.d.W', 'b.d.b']);

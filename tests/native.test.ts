@@ -36,19 +36,27 @@ const relDiff = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
 
 describe.skipIf(why !== undefined)('native backend', () => {
   test('random programs: forward passes and gradients equal the JavaScript backend (f64 to 1e-12, f32 to rounding)', () => {
-    fc.assert(fc.property(programArb(2, 12), fc.nat(50), (p, seed) => {
-      const r = compile(p.source);
-      if (E.isLeft(r)) throw new Error(p.source);
-      const [js, native] = (['js', 'native'] as const).map((backend) => r.right.model(undefined, { backend }));
-      const ins = randomInputs(js!, new Rng(seed), {});
-      for (const [precision, tol] of [['f64', 1e-12], ['f32', 1e-5]] as const) {
-        const a = js!.valueAndGrad(ins, precision), b = native!.valueAndGrad(ins, precision);
-        expect(relDiff([a.loss], [b.loss]), `${precision} loss of\n${p.source}`).toBeLessThanOrEqual(tol);
-        for (const k of Object.keys(a.grads)) expect(relDiff(a.grads[k]!, b.grads[k]!), `${precision} grad ${k} of\n${p.source}`).toBeLessThanOrEqual(tol);
-        const fa = js!.evaluate(ins, precision), fb = native!.evaluate(ins, precision);
-        for (const k of Object.keys(fa)) expect(relDiff(fa[k]!.data, fb[k]!.data), `${precision} ${k} of\n${p.source}`).toBeLessThanOrEqual(tol);
-      }
-    }), { numRuns: 5, seed: 7 });
+    fc.assert(
+      fc.property(programArb(2, 12), fc.nat(50), (p, seed) => {
+        const r = compile(p.source);
+        if (E.isLeft(r)) throw new Error(p.source);
+        const [js, native] = (['js', 'native'] as const).map((backend) => r.right.model(undefined, { backend }));
+        const ins = randomInputs(js!, new Rng(seed), {});
+        for (const [precision, tol] of [
+          ['f64', 1e-12],
+          ['f32', 1e-5],
+        ] as const) {
+          const a = js!.valueAndGrad(ins, precision),
+            b = native!.valueAndGrad(ins, precision);
+          expect(relDiff([a.loss], [b.loss]), `${precision} loss of\n${p.source}`).toBeLessThanOrEqual(tol);
+          for (const k of Object.keys(a.grads)) expect(relDiff(a.grads[k]!, b.grads[k]!), `${precision} grad ${k} of\n${p.source}`).toBeLessThanOrEqual(tol);
+          const fa = js!.evaluate(ins, precision),
+            fb = native!.evaluate(ins, precision);
+          for (const k of Object.keys(fa)) expect(relDiff(fa[k]!.data, fb[k]!.data), `${precision} ${k} of\n${p.source}`).toBeLessThanOrEqual(tol);
+        }
+      }),
+      { numRuns: 5, seed: 7 },
+    );
   }, 120_000);
 
   const normal = (r: Rng, shape: number[]): Tensor => ({ data: Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => r.normal()), shape });
@@ -97,12 +105,17 @@ model M {
     return { t, losses, values: { ...m.params, ...t.state } };
   };
 
-  test.each(Object.keys(MODELS))('training steps of %s equal the wasm backend to float32 rounding', (name) => {
-    const a = train(name, 'wasm'), b = train(name, 'native');
-    expect(b.t.compile(MODELS[name]!.batch(new Rng(1)))[0]!.backend).toBe('native');
-    expect(relDiff(a.losses, b.losses)).toBeLessThan(1e-5);
-    for (const [k, v] of Object.entries(a.values)) expect(relDiff(v, b.values[k]!), k).toBeLessThan(1e-4);
-  }, 60_000);
+  test.each(Object.keys(MODELS))(
+    'training steps of %s equal the wasm backend to float32 rounding',
+    (name) => {
+      const a = train(name, 'wasm'),
+        b = train(name, 'native');
+      expect(b.t.compile(MODELS[name]!.batch(new Rng(1)))[0]!.backend).toBe('native');
+      expect(relDiff(a.losses, b.losses)).toBeLessThan(1e-5);
+      for (const [k, v] of Object.entries(a.values)) expect(relDiff(v, b.values[k]!), k).toBeLessThan(1e-4);
+    },
+    60_000,
+  );
 
   test('a non-finite gradient updates nothing (the guard runs inside the C step), and a second compile is a cache hit', () => {
     const src = `model Root {
@@ -115,7 +128,11 @@ model M {
     const t = new Trainer(m);
     const x = { data: Float32Array.from([1, 2, 3, 4]), shape: [2, 2] };
     let err: unknown;
-    try { t.step({ x }); } catch (e) { err = e; }
+    try {
+      t.step({ x });
+    } catch (e) {
+      err = e;
+    }
     expect((err as RunError).diagnostics[0]!.code).toBe('E0404');
     expect(Array.from(m.params['w']!)).toEqual([0, 0]);
     expect(t.t).toBe(0);
@@ -130,7 +147,8 @@ model M {
       const r = new Rng(4);
       const ins = { a: normal(r, [200, 160]), b: normal(r, [160, 150]) };
       const native = compileOk(src).model(undefined, { backend: 'native' });
-      const got = native.forward(ins), want = compileOk(src).model(undefined, { backend: 'js' }).forward(ins);
+      const got = native.forward(ins),
+        want = compileOk(src).model(undefined, { backend: 'js' }).forward(ins);
       expect(native.run(native.ir.fn, ins).native!.source).toMatch(/mm_rows/);
       for (const k of ['c', 'd']) expect(relDiff(want[k]!.data, got[k]!.data), k).toBeLessThan(1e-5);
     } finally {
@@ -141,15 +159,20 @@ model M {
   // examples whose features the models above lack: a 200-step scan through a chaotic simulation with
   // sampled actions (a float32 rounding difference would flip a sample and change the loss by 10⁻¹),
   // an embedding with a recurrent net, a VAE's reparameterized sampling
-  test.each(['reinforce.dlm', 'sentiment_rnn.dlm', 'vae.dlm'])('example %s: loss and gradients (training mode) equal the JS backend', (file) => {
-    const src = readFileSync(`examples/${file}`, 'utf8');
-    const [js, native] = (['js', 'native'] as const).map((backend) => compileOk(src, `examples/${file}`).model(undefined, { backend }));
-    const ins = randomInputs(js!, new Rng(1), {});
-    const a = js!.valueAndGrad(ins, { training: true }), b = native!.valueAndGrad(ins, { training: true });
-    expect(Number.isFinite(a.loss)).toBe(true);
-    expect(relDiff([a.loss], [b.loss])).toBeLessThan(1e-5);
-    for (const k of Object.keys(a.grads)) expect(relDiff(a.grads[k]!, b.grads[k]!), k).toBeLessThan(1e-4);
-  }, 60_000);
+  test.each(['reinforce.dlm', 'sentiment_rnn.dlm', 'vae.dlm'])(
+    'example %s: loss and gradients (training mode) equal the JS backend',
+    (file) => {
+      const src = readFileSync(`examples/${file}`, 'utf8');
+      const [js, native] = (['js', 'native'] as const).map((backend) => compileOk(src, `examples/${file}`).model(undefined, { backend }));
+      const ins = randomInputs(js!, new Rng(1), {});
+      const a = js!.valueAndGrad(ins, { training: true }),
+        b = native!.valueAndGrad(ins, { training: true });
+      expect(Number.isFinite(a.loss)).toBe(true);
+      expect(relDiff([a.loss], [b.loss])).toBeLessThan(1e-5);
+      for (const k of Object.keys(a.grads)) expect(relDiff(a.grads[k]!, b.grads[k]!), k).toBeLessThan(1e-4);
+    },
+    60_000,
+  );
 
   test('dlm run --backend native prints what --backend wasm prints, to float32 rounding', async () => {
     const args = ['run', 'examples/xor.dlm', '--input', 'x=examples/data/xor_x.json'];
@@ -188,7 +211,11 @@ test('without a C compiler, --backend native is E0900 and auto falls back to was
     const src = 'model M {\n  input x: f32[B, 2]\n  param w: f32[2] = ones\n  output y = x * w\n}';
     const x = { x: { data: Float32Array.from([1, 2, 3, 4]), shape: [2, 2] } };
     let err: unknown;
-    try { compileOk(src).model(undefined, { backend: 'native' }).forward(x); } catch (e) { err = e; }
+    try {
+      compileOk(src).model(undefined, { backend: 'native' }).forward(x);
+    } catch (e) {
+      err = e;
+    }
     expect(err).toBeInstanceOf(RunError);
     expect((err as RunError).diagnostics[0]!.code).toBe('E0900');
     expect((err as RunError).diagnostics[0]!.message).toMatch(/no C compiler/);
@@ -197,7 +224,8 @@ test('without a C compiler, --backend native is E0900 and auto falls back to was
     m.forward({ x: { data: new Float32Array(6), shape: [3, 2] } });
     expect(notes).toEqual([expect.stringMatching(/backend auto: wasm, since no C compiler/)]);
   } finally {
-    if (cc === undefined) delete process.env['CC']; else process.env['CC'] = cc;
+    if (cc === undefined) delete process.env['CC'];
+    else process.env['CC'] = cc;
     setBackendNotes((t) => console.warn(t));
     reprobeNative();
   }

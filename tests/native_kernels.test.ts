@@ -29,7 +29,8 @@ const product = (M: number, N: number, K: number, layout: Layout, threads = 1, s
   const expr = `${ta ? 'transpose(a)' : 'a'} @ ${tb ? 'transpose(b)' : 'b'}`;
   const src = `model P {\n  input a: f32[${ashape.join(', ')}]\n  input b: f32[${bshape.join(', ')}]\n  output c = ${expr}\n}`;
   const r = new Rng(seed);
-  const a = normal(r, M * K), b = normal(r, K * N);
+  const a = normal(r, M * K),
+    b = normal(r, K * N);
   const ins: Record<string, Tensor> = { a: { data: a, shape: ashape }, b: { data: b, shape: bshape } };
   setNativeThreads(threads);
   const m = compileOk(src).model(undefined, { backend: 'native' });
@@ -42,11 +43,17 @@ const product = (M: number, N: number, K: number, layout: Layout, threads = 1, s
 /** max over elements of |got − exact| / Σₖ |A[i,k]·B[k,j]| (float32 rounding of a K-term sum is ≲ K·2⁻²⁴ of that). */
 const worst = (M: number, N: number, K: number, p: ReturnType<typeof product>): number => {
   let w = 0;
-  for (let i = 0; i < M; i++) for (let j = 0; j < N; j++) {
-    let s = 0, abs = 0;
-    for (let k = 0; k < K; k++) { const t = p.A(i, k) * p.B(k, j); s += t; abs += Math.abs(t); }
-    w = Math.max(w, Math.abs(p.got[i * N + j]! - s) / abs);
-  }
+  for (let i = 0; i < M; i++)
+    for (let j = 0; j < N; j++) {
+      let s = 0,
+        abs = 0;
+      for (let k = 0; k < K; k++) {
+        const t = p.A(i, k) * p.B(k, j);
+        s += t;
+        abs += Math.abs(t);
+      }
+      w = Math.max(w, Math.abs(p.got[i * N + j]! - s) / abs);
+    }
   return w;
 };
 
@@ -54,17 +61,20 @@ describe.skipIf(why !== undefined)('native printer: selects', () => {
   // emitC.ts prints an if that only assigns locals (pooling's running maximum and its index) as a bounds
   // branch around selects; with padding the bounds fail at the edges, ties and NaN take the first
   test('max pooling with padding, dilation, ties and NaN: values and gradients equal the JavaScript backend', () => {
-    const src = `model P {\n  input x: f32[2, 3, 7, 6]\n  param w: f32[3, 7, 6] = ones\n  output m = max_pool2d(x, 3, stride = 2, padding = 1, dilation = 2)\n`
-      + `  loss sum(square(max_pool2d(x * w, 3, stride = 2, padding = 1))) + sum(max_pool2d(x * w, 2))\n}`;
+    const src =
+      `model P {\n  input x: f32[2, 3, 7, 6]\n  param w: f32[3, 7, 6] = ones\n  output m = max_pool2d(x, 3, stride = 2, padding = 1, dilation = 2)\n` +
+      `  loss sum(square(max_pool2d(x * w, 3, stride = 2, padding = 1))) + sum(max_pool2d(x * w, 2))\n}`;
     const r = new Rng(5);
     const data = Float32Array.from({ length: 2 * 3 * 7 * 6 }, (_, i) => (i % 11 === 0 ? 0.5 : i === 40 ? NaN : Math.round(r.normal() * 2) / 2));
     const ins = { x: { data, shape: [2, 3, 7, 6] } };
     const [js, native] = (['js', 'native'] as const).map((backend) => compileOk(src).model(undefined, { backend }));
     expect(native!.run(native!.ir.fn, ins).native!.source).toMatch(/dlm_sel \?/);
-    const a = js!.forward(ins)['m']!.data, b = native!.forward(ins)['m']!.data;
+    const a = js!.forward(ins)['m']!.data,
+      b = native!.forward(ins)['m']!.data;
     expect(Array.from(b, (v) => v + 0)).toEqual(Array.from(a, (v) => v + 0));
     const clean = { x: { data: data.map((v) => (Number.isNaN(v) ? 1 : v)), shape: [2, 3, 7, 6] } };
-    const ga = js!.valueAndGrad(clean).grads['w']!, gb = native!.valueAndGrad(clean).grads['w']!;
+    const ga = js!.valueAndGrad(clean).grads['w']!,
+      gb = native!.valueAndGrad(clean).grads['w']!;
     // the same numbers (-ffast-math does not keep the sign of a zero gradient: x + 0 folds −0 into 0)
     expect(Array.from(gb, (v) => v + 0)).toEqual(Array.from(ga, (v) => v + 0));
   });
@@ -75,13 +85,25 @@ describe.skipIf(why !== undefined)('native matrix-product kernels', () => {
 
   test.each([
     // packed: full tiles only, edge tiles in both directions, several K blocks (K > 384), transposed operands
-    [64, 128, 200, 'nn'], [37, 45, 300, 'nn'], [40, 50, 800, 'nn'], [33, 70, 400, 'tn'], [50, 90, 300, 'nt'],
+    [64, 128, 200, 'nn'],
+    [37, 45, 300, 'nn'],
+    [40, 50, 800, 'nn'],
+    [33, 70, 400, 'tn'],
+    [50, 90, 300, 'nt'],
     // direct: small M, narrow N, B small enough for L1; mm_dots below and from 8 rows
-    [20, 50, 30, 'nn'], [100, 40, 60, 'tn'], [6, 37, 25, 'nn'], [5, 7, 33, 'nt'], [30, 20, 40, 'nt'],
+    [20, 50, 30, 'nn'],
+    [100, 40, 60, 'tn'],
+    [6, 37, 25, 'nn'],
+    [5, 7, 33, 'nt'],
+    [30, 20, 40, 'nt'],
     // one or two rows (batch 1): 8 vectors, then fewer, then the last columns; 4 vectors
-    [1, 300, 70, 'nn'], [2, 290, 50, 'tn'], [1, 64, 128, 'nn'],
+    [1, 300, 70, 'nn'],
+    [2, 290, 50, 'tn'],
+    [1, 64, 128, 'nn'],
     // both operands strided (native's mm_strided: the packed product whatever the size)
-    [32, 64, 64, 'tt'], [5, 9, 7, 'tt'], [45, 70, 300, 'tt'],
+    [32, 64, 64, 'tt'],
+    [5, 9, 7, 'tt'],
+    [45, 70, 300, 'tt'],
   ] as const)('%i × %i × %i (%s) equals the float64 product to float32 rounding', (M, N, K, layout) => {
     const p = product(M, N, K, layout);
     expect(p.source).toMatch(layout === 'tt' ? /mm_strided\(/ : layout === 'nt' ? /mm_dots|mm_rows/ : /mm_rows/);
@@ -89,11 +111,15 @@ describe.skipIf(why !== undefined)('native matrix-product kernels', () => {
   });
 
   test.each([
-    [128, 160, 96, 'nn'], [96, 130, 120, 'nt'], [100, 140, 90, 'tt'], // packed (columns split)
-    [1200, 64, 16, 'nn'], [1100, 60, 16, 'tn'], // direct (row blocks split)
+    [128, 160, 96, 'nn'],
+    [96, 130, 120, 'nt'],
+    [100, 140, 90, 'tt'], // packed (columns split)
+    [1200, 64, 16, 'nn'],
+    [1100, 60, 16, 'tn'], // direct (row blocks split)
   ] as const)('%i × %i × %i (%s) on two threads gives the bits of one thread', (M, N, K, layout) => {
     expect(M * N * K).toBeGreaterThanOrEqual(2 ** 20);
-    const one = product(M, N, K, layout, 1, 3), two = product(M, N, K, layout, 2, 3);
+    const one = product(M, N, K, layout, 1, 3),
+      two = product(M, N, K, layout, 2, 3);
     expect(worst(M, N, K, two)).toBeLessThan(K * 2 ** -23);
     expect(Buffer.from(two.got.buffer).equals(Buffer.from(one.got.buffer))).toBe(true);
   });
@@ -117,8 +143,10 @@ describe.skipIf(why !== undefined)('native build without OpenMP', () => {
       expect(p.source).toMatch(/mm_rows/);
       expect(worst(128, 160, 96, p)).toBeLessThan(96 * 2 ** -23);
     } finally {
-      if (saved.cc === undefined) delete process.env['CC']; else process.env['CC'] = saved.cc;
-      if (saved.cache === undefined) delete process.env['DLM_CACHE_DIR']; else process.env['DLM_CACHE_DIR'] = saved.cache;
+      if (saved.cc === undefined) delete process.env['CC'];
+      else process.env['CC'] = saved.cc;
+      if (saved.cache === undefined) delete process.env['DLM_CACHE_DIR'];
+      else process.env['DLM_CACHE_DIR'] = saved.cache;
       reprobeNative();
       setNativeThreads(undefined);
       rmSync(dir, { recursive: true, force: true });

@@ -16,7 +16,8 @@ let README = readFileSync(README_PATH, 'utf8');
 const WRITE = process.env['DLM_WRITE_DOCS'] === '1';
 
 const between = (text: string, begin: string, end: string): string => {
-  const i = text.indexOf(begin), j = text.indexOf(end, i);
+  const i = text.indexOf(begin),
+    j = text.indexOf(end, i);
   return i < 0 || j < i ? '' : text.slice(i + begin.length, j).trim();
 };
 
@@ -24,7 +25,8 @@ const between = (text: string, begin: string, end: string): string => {
 const generated = (begin: string, end: string, want: string, sep: string): void => {
   const have = between(README, begin, end);
   if (have !== want && WRITE) {
-    const i = README.indexOf(begin) + begin.length, j = README.indexOf(end, i);
+    const i = README.indexOf(begin) + begin.length,
+      j = README.indexOf(end, i);
     README = `${README.slice(0, i)}${sep}${want}${sep}${README.slice(j)}`;
     writeAtomic(README_PATH, README);
     return;
@@ -39,7 +41,9 @@ const words = (t: string) => [...t.matchAll(/`([^`]+)`/g)].flatMap((m) => m[1]!.
 const primitiveList = (): string => {
   const operators = new Set(words(between(README, '<!-- end of primitives -->', 'with compile-time arguments')));
   const lines: string[] = [];
-  for (const name of Object.values(OPS).filter((op) => !op.internal && !operators.has(op.name)).map((op) => op.name)) {
+  for (const name of Object.values(OPS)
+    .filter((op) => !op.internal && !operators.has(op.name))
+    .map((op) => op.name)) {
     if (lines.length && `${lines[lines.length - 1]} ${name}`.length <= 100) lines[lines.length - 1] += ` ${name}`;
     else lines.push(name);
   }
@@ -53,7 +57,10 @@ describe('README', () => {
   test('the built-ins list names exactly the public primitives of the registry, and every built-in', () => {
     generated('<!-- primitives: generated from the registry by tests/opsdoc.test.ts -->', '<!-- end of primitives -->', primitiveList(), '');
     const listed = words(between(README, '**Built-ins.** Primitives:', 'with compile-time arguments')).sort();
-    const registry = Object.values(OPS).filter((op) => !op.internal).map((op) => op.name).sort();
+    const registry = Object.values(OPS)
+      .filter((op) => !op.internal)
+      .map((op) => op.name)
+      .sort();
     expect(listed).toEqual(registry);
     const paragraph = new Set(words(between(README, '**Built-ins.**', 'Reserved words:')));
     expect(Object.keys(BUILTINS).filter((b) => !paragraph.has(b))).toEqual([]);

@@ -18,14 +18,23 @@ import { runTorch, torchUnavailable } from './helpers/torch.js';
 const skip = torchUnavailable();
 if (skip) console.warn(`tests/opsetExport.test.ts skipped: ${skip}`);
 
-interface Case { op: OpDef; shapes: number[][]; dtypes: DType[]; attrs: Record<string, unknown>; inputs: number[][] }
+interface Case {
+  op: OpDef;
+  shapes: number[][];
+  dtypes: DType[];
+  attrs: Record<string, unknown>;
+  inputs: number[][];
+}
 
 /** The rule's Python expression over inputs a, b (flat float64 tensors, reshaped and converted here). */
 const expression = (c: Case): string => {
   const names = c.shapes.map((s, i) => `${'ab'[i]}.reshape(${s.length ? s.join(', ') : '()'})${c.dtypes[i] === 'i32' ? '.to(torch.int32)' : ''}`);
   const py: TorchEmitter = {
-    tensor: (i) => names[i]!, as: (i) => names[i]!, tensorAs: (i) => names[i]!,
-    shape: (dims) => `(${dims.join(', ')}${dims.length === 1 ? ',' : ''})`, dim: (d) => String(d),
+    tensor: (i) => names[i]!,
+    as: (i) => names[i]!,
+    tensorAs: (i) => names[i]!,
+    shape: (dims) => `(${dims.join(', ')}${dims.length === 1 ? ',' : ''})`,
+    dim: (d) => String(d),
     dtype: (t) => (t === 'i32' ? 'torch.int32' : t === 'bool' ? 'torch.bool' : 'torch.float64'),
   };
   const inTypes: TensorType[] = c.shapes.map((s, i) => ({ dtype: c.dtypes[i]!, shape: s }));
@@ -41,11 +50,29 @@ const expression = (c: Case): string => {
 const OPNAMES = ['argmax', 'argsort', 'take_along', 'scatter_along', 'linrec'];
 const cases: Case[] = OPNAMES.flatMap((name) => {
   const op = OPS[name]!;
-  const sampled = fc.sample(opCaseArb(op), { numRuns: 12, seed: 9 }).map(({ sample, dtypes, inputs }) =>
-    ({ op, shapes: sample.shapes.map((s) => [...s]), dtypes: [...dtypes], attrs: { ...sample.attrs }, inputs: inputs.map((x) => [...x]) }));
-  const edges = (op.edges ?? []).map((e) => ({ op, shapes: e.ins.map((v) => [v.length]), dtypes: e.ins.map((_, i) => e.dtypes?.[i] ?? 'f32'),
-    attrs: { ...e.attrs }, inputs: e.ins.map((v) => [...v]) }));
-  return [...sampled, ...edges].filter((c) => !isShapeError(op.shape(c.shapes.map((s, i) => ({ dtype: c.dtypes[i]!, shape: s })), c.attrs as never)));
+  const sampled = fc.sample(opCaseArb(op), { numRuns: 12, seed: 9 }).map(({ sample, dtypes, inputs }) => ({
+    op,
+    shapes: sample.shapes.map((s) => [...s]),
+    dtypes: [...dtypes],
+    attrs: { ...sample.attrs },
+    inputs: inputs.map((x) => [...x]),
+  }));
+  const edges = (op.edges ?? []).map((e) => ({
+    op,
+    shapes: e.ins.map((v) => [v.length]),
+    dtypes: e.ins.map((_, i) => e.dtypes?.[i] ?? 'f32'),
+    attrs: { ...e.attrs },
+    inputs: e.ins.map((v) => [...v]),
+  }));
+  return [...sampled, ...edges].filter(
+    (c) =>
+      !isShapeError(
+        op.shape(
+          c.shapes.map((s, i) => ({ dtype: c.dtypes[i]!, shape: s })),
+          c.attrs as never,
+        ),
+      ),
+  );
 });
 
 describe.skipIf(skip !== undefined)('PyTorch export rules of the axis primitives', () => {
@@ -53,13 +80,23 @@ describe.skipIf(skip !== undefined)('PyTorch export rules of the axis primitives
   test.each(OPNAMES)('%s: torch evaluates the exported expression to the reference eval', (name) => {
     cases.forEach((c, k) => {
       if (c.op.name !== name) return;
-      const t = c.op.shape(c.shapes.map((s, i) => ({ dtype: c.dtypes[i]!, shape: s })), c.attrs as never) as TensorType;
-      const want = c.op.eval(c.shapes.map((s, i) => ({ shape: s, data: Float64Array.from(c.inputs[i]!) })), c.attrs as never,
-        { dtype: t.dtype, shape: t.shape as number[] });
+      const t = c.op.shape(
+        c.shapes.map((s, i) => ({ dtype: c.dtypes[i]!, shape: s })),
+        c.attrs as never,
+      ) as TensorType;
+      const want = c.op.eval(
+        c.shapes.map((s, i) => ({ shape: s, data: Float64Array.from(c.inputs[i]!) })),
+        c.attrs as never,
+        { dtype: t.dtype, shape: t.shape as number[] },
+      );
       const got = results[k]!.out;
       expect(got.length, expression(c)).toBe(want.data.length);
-      got.forEach((v, j) => { expect(Object.is(v, want.data[j]) || (Number.isNaN(v) && Number.isNaN(want.data[j]!)) || v === want.data[j],
-        `${expression(c)} with ${JSON.stringify(c.inputs)} at ${j}: torch ${v}, dlm ${want.data[j]}`).toBe(true); });
+      got.forEach((v, j) => {
+        expect(
+          Object.is(v, want.data[j]) || (Number.isNaN(v) && Number.isNaN(want.data[j]!)) || v === want.data[j],
+          `${expression(c)} with ${JSON.stringify(c.inputs)} at ${j}: torch ${v}, dlm ${want.data[j]}`,
+        ).toBe(true);
+      });
     });
   });
 });

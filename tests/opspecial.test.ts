@@ -34,21 +34,38 @@ const tinyDims = (g: fc.GeneratorValue): GenKit => ({
   shape: (minRank, maxRank) => g(fc.array, fc.integer({ min: 0, max: 2 }), { minLength: minRank, maxLength: maxRank }),
 });
 
-interface Case { readonly sample: OpSample; readonly dtypes: readonly DType[]; readonly inputs: readonly Float64Array[]; readonly ct: Float64Array | undefined }
+interface Case {
+  readonly sample: OpSample;
+  readonly dtypes: readonly DType[];
+  readonly inputs: readonly Float64Array[];
+  readonly ct: Float64Array | undefined;
+}
 
 /** Inputs from the special pool for float operands; integer and bool operands (indices, conditions) keep the op's own values. */
 const caseArb = (op: OpDef, kit: (g: fc.GeneratorValue) => GenKit): fc.Arbitrary<Case | undefined> =>
-  fc.gen().map((g) => op.gen(kit(g))).chain((sample) => {
-    const dtypes = sample.shapes.map((_, i) => sample.dtypes?.[i] ?? 'f32');
-    const t = op.shape(sample.shapes.map((s, i) => ({ dtype: dtypes[i]!, shape: s })), sample.attrs);
-    if (isShapeError(t)) return fc.constant(undefined);
-    const outSize = size(t.shape as number[]);
-    const special = (n: number) => fc.array(fc.constantFrom(...SPECIAL), { minLength: n, maxLength: n });
-    const own = (i: number, n: number) => (dtypes[i] === 'bool' ? fc.array(fc.integer({ min: 0, max: 1 }), { minLength: n, maxLength: n })
-      : fc.array(fc.integer({ min: 0, max: Math.max(0, Math.min(...sample.shapes.flatMap((s, j) => (dtypes[j] === 'f32' ? [s[0] ?? 1] : [])), 3) - 1) }), { minLength: n, maxLength: n }));
-    return fc.tuple(fc.tuple(...sample.shapes.map((s, i) => (dtypes[i] === 'f32' ? special(size(s)) : own(i, size(s))))), special(outSize))
-      .map(([vals, ct]) => ({ sample, dtypes, inputs: vals.map((v) => Float64Array.from(v)), ct: t.dtype === 'f32' ? Float64Array.from(ct) : undefined }));
-  });
+  fc
+    .gen()
+    .map((g) => op.gen(kit(g)))
+    .chain((sample) => {
+      const dtypes = sample.shapes.map((_, i) => sample.dtypes?.[i] ?? 'f32');
+      const t = op.shape(
+        sample.shapes.map((s, i) => ({ dtype: dtypes[i]!, shape: s })),
+        sample.attrs,
+      );
+      if (isShapeError(t)) return fc.constant(undefined);
+      const outSize = size(t.shape as number[]);
+      const special = (n: number) => fc.array(fc.constantFrom(...SPECIAL), { minLength: n, maxLength: n });
+      const own = (i: number, n: number) =>
+        dtypes[i] === 'bool'
+          ? fc.array(fc.integer({ min: 0, max: 1 }), { minLength: n, maxLength: n })
+          : fc.array(fc.integer({ min: 0, max: Math.max(0, Math.min(...sample.shapes.flatMap((s, j) => (dtypes[j] === 'f32' ? [s[0] ?? 1] : [])), 3) - 1) }), {
+              minLength: n,
+              maxLength: n,
+            });
+      return fc
+        .tuple(fc.tuple(...sample.shapes.map((s, i) => (dtypes[i] === 'f32' ? special(size(s)) : own(i, size(s))))), special(outSize))
+        .map(([vals, ct]) => ({ sample, dtypes, inputs: vals.map((v) => Float64Array.from(v)), ct: t.dtype === 'f32' ? Float64Array.from(ct) : undefined }));
+    });
 
 const ran = new Map<string, number>();
 const runCase = (op: OpDef, c: Case | undefined): void => {
@@ -67,13 +84,20 @@ const runCase = (op: OpDef, c: Case | undefined): void => {
   for (const [name, w] of Object.entries(want)) {
     const got = f64.outputs[name]!;
     expect(got.length, `${name}: size`).toBe(w.data.length);
-    w.data.forEach((x, i) => { expect(same(got[i]!, x), `${op.name} f64 ${name}[${i}]: compiled ${got[i]} vs interpreter ${x}; inputs ${c.inputs.map((a) => `[${[...a].join(', ')}]`).join(' ')}`).toBe(true); });
+    w.data.forEach((x, i) => {
+      expect(
+        same(got[i]!, x),
+        `${op.name} f64 ${name}[${i}]: compiled ${got[i]} vs interpreter ${x}; inputs ${c.inputs.map((a) => `[${[...a].join(', ')}]`).join(' ')}`,
+      ).toBe(true);
+    });
   }
   const r32 = c.inputs.map((x) => Float64Array.from(Float32Array.from(x)));
   const want32 = interpret(opProgram(op, c.sample, c.dtypes).f, named(r32), new Map()).outputs['out']!.data;
   const f32 = specialize(opProgram(op, c.sample, c.dtypes).f, new Map(), 'f32');
   f32.module.run(r32.map((x) => Float32Array.from(x)));
-  want32.forEach((x, i) => { expect(sameF32(f32.outputs['out']![i]!, x), `${op.name} f32 out[${i}]: compiled ${f32.outputs['out']![i]} vs interpreter ${x}`).toBe(true); });
+  want32.forEach((x, i) => {
+    expect(sameF32(f32.outputs['out']![i]!, x), `${op.name} f32 out[${i}]: compiled ${f32.outputs['out']![i]} vs interpreter ${x}`).toBe(true);
+  });
 };
 
 /** The documented value at special inputs, in the interpreter and in compiled float64 and float32 code. */
@@ -90,7 +114,9 @@ const declared = (op: OpDef): void => {
     if (at.some((x) => !same(Math.fround(x), x))) continue;
     const f32 = specialize(f, new Map(), 'f32');
     f32.module.run(at.map((x) => Float32Array.of(x)));
-    expect(same(f32.outputs['out']![0]!, Math.fround(out)), `${op.name}(${at.join(', ')}) = ${f32.outputs['out']![0]} compiled in f32, documented ${out}`).toBe(true);
+    expect(same(f32.outputs['out']![0]!, Math.fround(out)), `${op.name}(${at.join(', ')}) = ${f32.outputs['out']![0]} compiled in f32, documented ${out}`).toBe(
+      true,
+    );
   }
 };
 
@@ -108,27 +134,45 @@ const declaredEdges = (op: OpDef): void => {
       const s = specialize(f, new Map(), p);
       s.module.run(e.ins.map((v) => (p === 'f64' ? Float64Array.from(v) : Float32Array.from(v))));
       const o = [...s.outputs['out']!];
-      expect(o.length === e.out.length && o.every((g, i) => same(g, p === 'f32' ? Math.fround(e.out[i]!) : e.out[i]!)), `${what} = [${o.join(', ')}] compiled in ${p}`).toBe(true);
+      expect(
+        o.length === e.out.length && o.every((g, i) => same(g, p === 'f32' ? Math.fround(e.out[i]!) : e.out[i]!)),
+        `${what} = [${o.join(', ')}] compiled in ${p}`,
+      ).toBe(true);
     }
   }
 };
 
 // Every op is run on special inputs below; this keeps the property honest about how many cases it ran.
-afterAll(() => { for (const op of Object.values(OPS)) expect(ran.get(op.name) ?? 0, `${op.name}: cases run`).toBeGreaterThan(5); });
+afterAll(() => {
+  for (const op of Object.values(OPS)) expect(ran.get(op.name) ?? 0, `${op.name}: cases run`).toBeGreaterThan(5);
+});
 
 test('every elementwise primitive documents its special values', () => {
-  const missing = Object.values(OPS).filter((op) => op.kind === 'elementwise' && op.arity !== 0 && !op.internal && op.emit.kind === 'scalar' && !op.special?.length
-    && !['stop_gradient', 'cast', 'where', 'lt', 'le', 'gt', 'ge', 'eq', 'ne'].includes(op.name));
+  const missing = Object.values(OPS).filter(
+    (op) =>
+      op.kind === 'elementwise' &&
+      op.arity !== 0 &&
+      !op.internal &&
+      op.emit.kind === 'scalar' &&
+      !op.special?.length &&
+      !['stop_gradient', 'cast', 'where', 'lt', 'le', 'gt', 'ge', 'eq', 'ne'].includes(op.name),
+  );
   expect(missing.map((op) => op.name)).toEqual([]);
 });
 
 describe.each(Object.values(OPS).map((op) => [op.name, op] as const))('%s', (_name, op) => {
   test('special values: compiled f64 = interpreter bit for bit (values and vjp), f32 after rounding', () => {
-    fc.assert(fc.property(caseArb(op, genKit), (c) => runCase(op, c)), { numRuns: 12, seed: 46 });
+    fc.assert(
+      fc.property(caseArb(op, genKit), (c) => runCase(op, c)),
+      { numRuns: 12, seed: 46 },
+    );
   });
   if (op.special) test('the documented special values', () => declared(op));
   if (op.edges) test('the documented results at special values along an axis', () => declaredEdges(op));
   test('size-0 and size-1 dims: empty outputs and gradients stay empty, compiled = interpreter', () => {
-    fc.assert(fc.property(caseArb(op, tinyDims), (c) => runCase(op, c)), { numRuns: 8, seed: 47 });
+    fc.assert(
+      fc.property(caseArb(op, tinyDims), (c) => runCase(op, c)),
+      { numRuns: 8, seed: 47 },
+    );
   });
 });

@@ -7,7 +7,10 @@ import { Trainer } from '../compiler/api/trainer.js';
 import { compileOk } from './helpers/compile.js';
 
 const C = [1, -2, 0.5];
-beforeAll(async () => { await tf.setBackend('cpu'); await tf.ready(); });
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+  await tf.ready();
+});
 
 // [dlm optimizer declaration, tfjs optimizer]; tfjs's epsilons and decays set to match dlm's.
 const CASES: [string, () => tf.Optimizer][] = [
@@ -27,7 +30,14 @@ const CASES: [string, () => tf.Optimizer][] = [
 
 describe('optimizers match TensorFlow.js', () => {
   test.each(CASES)('%s', (decl, make) => {
-    const m = compileOk(`model Q {\n  input dummy: f32[1]\n  param w: f32[3] = constant(value = 0.3)\n  loss 0.5 * sum(square(w - [1.0, -2.0, 0.5])) + 0 * sum(dummy)\n  optimizer ${decl}\n}`).model();
+    const m = compileOk(
+      `model Q {\n` +
+        `  input dummy: f32[1]\n` +
+        `  param w: f32[3] = constant(value = 0.3)\n` +
+        `  loss 0.5 * sum(square(w - [1.0, -2.0, 0.5])) + 0 * sum(dummy)\n` +
+        `  optimizer ${decl}\n` +
+        `}`,
+    ).model();
     const trainer = new Trainer(m);
     const v = tf.variable(tf.tensor1d([0.3, 0.3, 0.3]));
     const opt = make();
@@ -38,7 +48,9 @@ describe('optimizers match TensorFlow.js', () => {
       g.dispose();
       trainer.step({ dummy: { data: new Float32Array(1), shape: [1] } });
       const want = v.dataSync();
-      m.params['w']!.forEach((x, i) => { expect(x).toBeCloseTo(want[i]!, 4); });
+      m.params['w']!.forEach((x, i) => {
+        expect(x).toBeCloseTo(want[i]!, 4);
+      });
     }
     opt.dispose();
     v.dispose();

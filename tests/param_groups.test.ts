@@ -7,7 +7,8 @@ import { compileErr, compileOk } from './helpers/compile.js';
 import { maxRelErr } from './helpers/torchParity.js';
 
 const DUMMY = { dummy: { data: new Float32Array(1), shape: [1] } };
-const separable = (opt: string) => compileOk(`model S {
+const separable = (opt: string) =>
+  compileOk(`model S {
   input dummy: f32[1]
   param a: f32[3] = constant(value = 0.5)
   param W: f32[2, 2] = constant(value = -0.25)
@@ -38,7 +39,9 @@ describe('parameter groups', () => {
     tr.lr = 0.2; // a schedule doubling the base rate doubles the group's
     tr.step(DUMMY);
     // W starts at −0.25 with gradient 2(W + 2) = 3.5: W ← −0.25 − 0.1·3.5
-    [...tr.params['W']!].forEach((w) => { expect(w).toBeCloseTo(-0.25 - 0.1 * 3.5, 14); });
+    [...tr.params['W']!].forEach((w) => {
+      expect(w).toBeCloseTo(-0.25 - 0.1 * 3.5, 14);
+    });
   });
 
   test('selectors: biases (rank-1 outside norms), norms (layers named …Norm…), weights (rank ≥ 2), layers and parameters', () => {
@@ -58,12 +61,21 @@ model M {
   }
 }`).model();
     const groups = new Trainer(m).config.groups!.map((g) => [...g.params].sort());
-    expect(groups).toEqual([['l1.b', 'l2.b', 'scale'], ['ln.beta', 'ln.gamma'], ['l1.W', 'l1.b', 'l2.W'], ['l2.W', 'scale']]);
+    expect(groups).toEqual([
+      ['l1.b', 'l2.b', 'scale'],
+      ['ln.beta', 'ln.gamma'],
+      ['l1.W', 'l1.b', 'l2.W'],
+      ['l2.W', 'scale'],
+    ]);
   });
 
   test('the same groups from the library: names and settings, checked like declared ones', () => {
     const m = separable('sgd(lr = 0.1)');
-    const tr = new Trainer(m, { optimizer: 'adamw', hyper: { lr: 0.1, weight_decay: 0.1 }, groups: [{ params: ['a', 'c'], hyper: { weight_decay: 0 } }] }, 'f64');
+    const tr = new Trainer(
+      m,
+      { optimizer: 'adamw', hyper: { lr: 0.1, weight_decay: 0.1 }, groups: [{ params: ['a', 'c'], hyper: { weight_decay: 0 } }] },
+      'f64',
+    );
     for (let k = 0; k < 10; k++) tr.step(DUMMY);
     expect(maxRelErr(tr.params['a']!, run('adamw(lr = 0.1, weight_decay = 0)')['a']!)).toBeLessThan(1e-14);
     expect(() => new Trainer(m, { groups: [{ params: ['nope'], hyper: {} }] })).toThrow(/'nope', which is not a parameter/);
@@ -71,7 +83,8 @@ model M {
   });
 
   test('mistakes are diagnostics: an empty selection, no selector, a non-number setting', () => {
-    const model = (g: string) => `import nn\nmodel M {\n  input x: f32[B, 4]\n  layer l = nn.Dense(4, 2)\n  loss mean(l(x))\n  optimizer sgd(lr = 0.1) { ${g} }\n}`;
+    const model = (g: string) =>
+      `import nn\nmodel M {\n  input x: f32[B, 4]\n  layer l = nn.Dense(4, 2)\n  loss mean(l(x))\n  optimizer sgd(lr = 0.1) { ${g} }\n}`;
     expect(compileErr(model('group(norms, lr = 0.1)')).map((d) => d.code)).toEqual(['E0221']);
     expect(compileErr(model('group(lr = 0.1)')).map((d) => d.code)).toEqual(['E0104']);
     expect(compileErr(model('group(l, lr = x)')).map((d) => d.code)).toEqual(['E0206']);

@@ -25,11 +25,16 @@ const expr = (text: string): string => {
 /** Fully parenthesized form, to see the tree. */
 const tree = (e: A.Expr): string => {
   switch (e.kind) {
-    case 'Binary': return `(${tree(e.left)} ${e.op} ${tree(e.right)})`;
-    case 'Unary': return `(-${tree(e.operand)})`;
-    case 'Call': return `${tree(e.callee)}(${e.args.map((a) => (a.name ? `${a.name.name}=` : '') + tree(a.value)).join(', ')})`;
-    case 'Member': return `${tree(e.object)}.${e.name.name}`;
-    default: return printExpr(e);
+    case 'Binary':
+      return `(${tree(e.left)} ${e.op} ${tree(e.right)})`;
+    case 'Unary':
+      return `(-${tree(e.operand)})`;
+    case 'Call':
+      return `${tree(e.callee)}(${e.args.map((a) => (a.name ? `${a.name.name}=` : '') + tree(a.value)).join(', ')})`;
+    case 'Member':
+      return `${tree(e.object)}.${e.name.name}`;
+    default:
+      return printExpr(e);
   }
 };
 const treeOf = (text: string) => tree((mod(`fn f() = ${text}`).items[0] as A.FnDecl).body);
@@ -58,7 +63,7 @@ describe('precedence', () => {
 
 describe('statement ends', () => {
   test('a line starting with ( or [ begins a new statement instead of calling the line before', () => {
-    const body = (text: string) => ((mod(text).items[0] as A.FnDecl).body as A.Expr & { kind: 'Block' });
+    const body = (text: string) => (mod(text).items[0] as A.FnDecl).body as A.Expr & { kind: 'Block' };
     const b = body('fn f(x) {\n  let v = mean(x)\n  (x - v) / v\n}');
     expect(b.lets).toHaveLength(1);
     expect(printExpr(b.result)).toBe('(x - v) / v');
@@ -95,12 +100,15 @@ describe('syntax errors', () => {
 
 describe('round trip', () => {
   test('parse(print(ast)) = ast on generated modules', () => {
-    fc.assert(fc.property(moduleArb, (m) => {
-      const text = printModule(m);
-      const r = parse({ path: 'gen.dlm', text });
-      if (E.isLeft(r)) throw new Error(`${text}\n${r.left.map((d) => d.message).join('\n')}`);
-      expect(stripSpans(r.right)).toEqual(stripSpans(m));
-    }), { numRuns: 400, seed: 9 });
+    fc.assert(
+      fc.property(moduleArb, (m) => {
+        const text = printModule(m);
+        const r = parse({ path: 'gen.dlm', text });
+        if (E.isLeft(r)) throw new Error(`${text}\n${r.left.map((d) => d.message).join('\n')}`);
+        expect(stripSpans(r.right)).toEqual(stripSpans(m));
+      }),
+      { numRuns: 400, seed: 9 },
+    );
   });
   test('the examples and stdlib print back to equivalent programs', () => {
     for (const f of ['examples/mnist_mlp.dlm', 'examples/xor.dlm', 'examples/linear_regression.dlm', 'stdlib/nn.dlm', 'stdlib/prelude.dlm']) {

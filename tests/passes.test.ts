@@ -22,55 +22,70 @@ const inputsFor = (f: IrFunction, seed: number) => {
   for (const n of f.nodes) {
     if (n.op !== 'input') continue;
     const shape = n.type.shape as number[];
-    r[n.attrs['name'] as string] = nd(shape, Float64Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.normal()));
+    r[n.attrs['name'] as string] = nd(
+      shape,
+      Float64Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.normal()),
+    );
   }
   return r;
 };
 
 // Reassociation can change the last bits; passes here do not reassociate, so the tolerance is tight.
 const same = (a: Record<string, { data: Float64Array }>, b: Record<string, { data: Float64Array }>) => {
-  for (const k of Object.keys(a)) a[k]!.data.forEach((x, i) => { expect(Math.abs(x - b[k]!.data[i]!)).toBeLessThanOrEqual(1e-12 * (1 + Math.abs(x))); });
+  for (const k of Object.keys(a))
+    a[k]!.data.forEach((x, i) => {
+      expect(Math.abs(x - b[k]!.data[i]!)).toBeLessThanOrEqual(1e-12 * (1 + Math.abs(x)));
+    });
 };
 
 describe.each([...new Set([...PRE_GRAD, ...PIPELINE])].map((p) => [p.name, p] as const))('pass %s', (_name, pass) => {
   test('preserves interpreter results on random programs and their gradients', () => {
-    fc.assert(fc.property(programArb(2, 14), fc.nat(100), (p, seed) => {
-      const r = compile(p.source);
-      if (E.isLeft(r)) throw new Error(p.source);
-      // the forward program as checked (the model applies PRE_GRAD passes itself unless told not to)
-      const m = r.right.model(undefined, { passes: { disable: PRE_GRAD.map((q) => q.name) } });
-      for (const f of [m.ir.fn, m.gradProgram()]) {
-        const ins = inputsFor(f, seed);
-        const env = new Map<string, number>();
-        const after = verify(pass.run(f));
-        same(interpret(f, ins, env).outputs, interpret(after, ins, env).outputs);
-      }
-    }), { numRuns: 150, seed: 7 });
+    fc.assert(
+      fc.property(programArb(2, 14), fc.nat(100), (p, seed) => {
+        const r = compile(p.source);
+        if (E.isLeft(r)) throw new Error(p.source);
+        // the forward program as checked (the model applies PRE_GRAD passes itself unless told not to)
+        const m = r.right.model(undefined, { passes: { disable: PRE_GRAD.map((q) => q.name) } });
+        for (const f of [m.ir.fn, m.gradProgram()]) {
+          const ins = inputsFor(f, seed);
+          const env = new Map<string, number>();
+          const after = verify(pass.run(f));
+          same(interpret(f, ins, env).outputs, interpret(after, ins, env).outputs);
+        }
+      }),
+      { numRuns: 150, seed: 7 },
+    );
   }, 120_000);
 });
 
 test('inferred shapes equal run-time shapes on random programs and their gradients', () => {
-  fc.assert(fc.property(programArb(2, 20), (p) => {
-    const r = compile(p.source);
-    if (E.isLeft(r)) throw new Error(p.source);
-    const m = r.right.model();
-    for (const f of [m.ir.fn, m.gradProgram()]) {
-      const { values } = interpret(f, inputsFor(f, 3), new Map());
-      for (const n of f.nodes) expect(values.get(n.id)!.shape, `%${n.id} ${n.op} in\n${p.source}`).toEqual(n.type.shape);
-    }
-  }), { numRuns: 200, seed: 13 });
+  fc.assert(
+    fc.property(programArb(2, 20), (p) => {
+      const r = compile(p.source);
+      if (E.isLeft(r)) throw new Error(p.source);
+      const m = r.right.model();
+      for (const f of [m.ir.fn, m.gradProgram()]) {
+        const { values } = interpret(f, inputsFor(f, 3), new Map());
+        for (const n of f.nodes) expect(values.get(n.id)!.shape, `%${n.id} ${n.op} in\n${p.source}`).toEqual(n.type.shape);
+      }
+    }),
+    { numRuns: 200, seed: 13 },
+  );
 });
 
 test('the whole pipeline preserves results and shrinks gradient programs', () => {
-  fc.assert(fc.property(programArb(4, 16), (p) => {
-    const r = compile(p.source);
-    if (E.isLeft(r)) throw new Error(p.source);
-    const f = r.right.model().gradProgram();
-    const opt = runPasses(PIPELINE, f, { verify: true });
-    expect(opt.nodes.length).toBeLessThanOrEqual(f.nodes.length);
-    const ins = inputsFor(f, 1);
-    same(interpret(f, ins, new Map()).outputs, interpret(opt, ins, new Map()).outputs);
-  }), { numRuns: 100, seed: 11 });
+  fc.assert(
+    fc.property(programArb(4, 16), (p) => {
+      const r = compile(p.source);
+      if (E.isLeft(r)) throw new Error(p.source);
+      const f = r.right.model().gradProgram();
+      const opt = runPasses(PIPELINE, f, { verify: true });
+      expect(opt.nodes.length).toBeLessThanOrEqual(f.nodes.length);
+      const ins = inputsFor(f, 1);
+      same(interpret(f, ins, new Map()).outputs, interpret(opt, ins, new Map()).outputs);
+    }),
+    { numRuns: 100, seed: 11 },
+  );
 });
 
 test('simplify: a slice that is exactly one piece of a concat (or a pad) is that piece, one missing every piece is zeros', () => {
@@ -97,17 +112,23 @@ test('simplify: a slice that is exactly one piece of a concat (or a pad) is that
 test('order: training steps of random programs compute the same losses and new parameters after it', async () => {
   const { Trainer } = await import('../compiler/api/trainer.js');
   const { order } = await import('../compiler/passes/order.js');
-  fc.assert(fc.property(programArb(2, 14), fc.constantFrom('sgd', 'adam'), (p, opt) => {
-    const r = compile(p.source);
-    if (E.isLeft(r)) throw new Error(p.source);
-    const f = runPasses(PIPELINE.filter((q) => q.name !== 'order'), new Trainer(r.right.model(), { optimizer: opt }).program.fn);
-    const after = verify(order.run(f));
-    const ins = inputsFor(f, 4);
-    const env = new Map<string, number>();
-    const [a, b] = [interpret(f, ins, env), interpret(after, ins, env)];
-    same(a.outputs, b.outputs);
-    for (const u of f.updates) expect(Array.from(b.values.get(u.value)!.data)).toEqual(Array.from(a.values.get(u.value)!.data));
-  }), { numRuns: 60, seed: 5 });
+  fc.assert(
+    fc.property(programArb(2, 14), fc.constantFrom('sgd', 'adam'), (p, opt) => {
+      const r = compile(p.source);
+      if (E.isLeft(r)) throw new Error(p.source);
+      const f = runPasses(
+        PIPELINE.filter((q) => q.name !== 'order'),
+        new Trainer(r.right.model(), { optimizer: opt }).program.fn,
+      );
+      const after = verify(order.run(f));
+      const ins = inputsFor(f, 4);
+      const env = new Map<string, number>();
+      const [a, b] = [interpret(f, ins, env), interpret(after, ins, env)];
+      same(a.outputs, b.outputs);
+      for (const u of f.updates) expect(Array.from(b.values.get(u.value)!.data)).toEqual(Array.from(a.values.get(u.value)!.data));
+    }),
+    { numRuns: 60, seed: 5 },
+  );
 });
 
 test('simplify: x − x is 0; stabilize: exp(log y) is y when y is known to be positive, and only then', async () => {
@@ -126,7 +147,10 @@ test('simplify: x − x is 0; stabilize: exp(log y) is y when y is known to be p
   const after = verify(simplify.run(verify(stabilize.run(f))));
   const ins = inputsFor(f, 9);
   same(interpret(f, ins, new Map()).outputs, interpret(after, ins, new Map()).outputs);
-  const live = (g: IrFunction) => { const d = dce.run(g); return d.nodes.filter((n) => n.op === 'log' || n.op === 'sub').length; };
+  const live = (g: IrFunction) => {
+    const d = dce.run(g);
+    return d.nodes.filter((n) => n.op === 'log' || n.op === 'sub').length;
+  };
   // a − a and exp(log(exp(a) + 1)) are gone; exp(log(a² + 0.5)) stays (a² is not known to be positive)
   expect(live(after)).toBe(1);
   expect(live(f)).toBe(3);

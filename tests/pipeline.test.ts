@@ -27,8 +27,11 @@ const section = (): string => {
 };
 
 describe('the README and pipeline.ts list the same phases', () => {
-  test('the README\'s numbered phases are PHASES, in order, each naming its pipeline functions and its code', () => {
-    const items = section().split(/\n(?=\d+\. \*\*)/).slice(1).map((t) => t.split('\n\n')[0]!.replace(/\s+/g, ' '));
+  test("the README's numbered phases are PHASES, in order, each naming its pipeline functions and its code", () => {
+    const items = section()
+      .split(/\n(?=\d+\. \*\*)/)
+      .slice(1)
+      .map((t) => t.split('\n\n')[0]!.replace(/\s+/g, ' '));
     const names = items.map((t) => /^\d+\. \*\*(.+?)\*\*/.exec(t)![1]);
     expect(names).toEqual(PHASES.map((p) => p.name));
     items.forEach((text, i) => {
@@ -38,7 +41,7 @@ describe('the README and pipeline.ts list the same phases', () => {
     });
   });
 
-  test('pipeline.ts\'s header diagram is PHASES, and every entry a phase names is a function it exports', () => {
+  test("pipeline.ts's header diagram is PHASES, and every entry a phase names is a function it exports", () => {
     const src = readFileSync('compiler/pipeline.ts', 'utf8');
     const diagram = /^\/\/ {3}(parse → .*)$/m.exec(src)![1]!;
     expect(diagram.split(' → ')).toEqual(PHASES.map((p) => p.name));
@@ -54,7 +57,8 @@ describe('the README and pipeline.ts list the same phases', () => {
 /** Value imports (and re-exports) of a module, as repository paths; `import type` is erased and allowed. */
 const valueImports = (file: string): string[] =>
   [...readFileSync(file, 'utf8').matchAll(/^(?:import|export)\s+(type\s+)?[^'";]*?from\s+'(\.[^']+)'/gm)]
-    .filter((m) => !m[1]).map((m) => normalize(join(dirname(file), m[2]!.replace(/\.js$/, '.ts'))));
+    .filter((m) => !m[1])
+    .map((m) => normalize(join(dirname(file), m[2]!.replace(/\.js$/, '.ts'))));
 
 describe('the library, the JIT and the CLI reach the compiler only through pipeline.ts', () => {
   // The phases after check, and the backend table: only pipeline.ts (and each other) may import them.
@@ -62,21 +66,34 @@ describe('the library, the JIT and the CLI reach the compiler only through pipel
   // Text helpers the standalone-module printer shares with the JavaScript emitter: no phase runs through them.
   const ALLOWED = new Set(['compiler/embed/standalone.ts → compiler/codegen/emitJs.ts', 'compiler/embed/declarations.ts → compiler/codegen/emitJs.ts']);
   const dirs = 'compiler/api compiler/jit compiler/cli compiler/embed compiler/export compiler/cli.ts compiler/compile.ts compiler/index.ts';
-  const callers = execSync(`git ls-files ${dirs}`, { encoding: 'utf8' }).split('\n').filter((f) => f.endsWith('.ts'));
+  const callers = execSync(`git ls-files ${dirs}`, { encoding: 'utf8' })
+    .split('\n')
+    .filter((f) => f.endsWith('.ts'));
 
   test('no caller imports codegen/, autodiff/, passes/, native/ or backends.ts directly', () => {
     expect(callers.length).toBeGreaterThan(30);
-    const bypasses = callers.flatMap((f) => valueImports(f).filter((d) => PHASE_CODE.test(d)).map((d) => `${f} → ${d}`)).filter((e) => !ALLOWED.has(e));
+    const bypasses = callers
+      .flatMap((f) =>
+        valueImports(f)
+          .filter((d) => PHASE_CODE.test(d))
+          .map((d) => `${f} → ${d}`),
+      )
+      .filter((e) => !ALLOWED.has(e));
     expect(bypasses).toEqual([]);
   });
 
   test('outside jit/, nothing imports the JIT modules but through pipeline.ts', () => {
-    const bypasses = callers.filter((f) => !f.startsWith('compiler/jit/'))
-      .flatMap((f) => valueImports(f).filter((d) => d.startsWith('compiler/jit/')).map((d) => `${f} → ${d}`));
+    const bypasses = callers
+      .filter((f) => !f.startsWith('compiler/jit/'))
+      .flatMap((f) =>
+        valueImports(f)
+          .filter((d) => d.startsWith('compiler/jit/'))
+          .map((d) => `${f} → ${d}`),
+      );
     expect(bypasses).toEqual([]);
   });
 
-  test('the JIT entry is the pipeline\'s: jit.specialize is pipeline.specialize, which compiles once per shape', () => {
+  test("the JIT entry is the pipeline's: jit.specialize is pipeline.specialize, which compiles once per shape", () => {
     expect(jit.specialize).toBe(pipeline.specialize);
     expect(jit.bindInputs).toBe(pipeline.bindInputs);
     const f = pipeline.optimize(xor().gradProgram());
@@ -120,7 +137,7 @@ describe('Model, Trainer and `dlm compile` get the same code from the pipeline',
     expect(Array.from(spec.outputs['p']!)).toEqual(Array.from(evaluated['p']!.data));
     expect(spec.outputs['loss']![0]).toBe(evaluated['loss']!.data[0]);
   });
-  test('`dlm compile --timings` times the pipeline\'s phases from plan fusion to load, named and ordered as in PHASES', async () => {
+  test("`dlm compile --timings` times the pipeline's phases from plan fusion to load, named and ordered as in PHASES", async () => {
     const r = await runCli('compile', 'examples/xor.dlm', '--model', 'Mlp', '--emit', 'js', '--timings', '--dim', 'N=4');
     const timed = [...r.stderr.matchAll(/^ {4}(\S.*?) +\d+\.\d\d ms$/gm)].map((m) => m[1]);
     expect(timed).toEqual(PHASES.map((p) => p.name).filter((n) => timed.includes(n)));
@@ -155,13 +172,20 @@ describe('a backend plugs in as an Emitter', () => {
         calls.push(`emit ${s.kernels.length} kernels, arena ${plan.arenaSize}`);
         return `// mine\n${js.emit(s, plan, info, precision)}`;
       },
-      load: (source, s, plan, precision) => { calls.push(`load ${source.startsWith('// mine\n')}`); return js.load(source, s, plan, precision); },
+      load: (source, s, plan, precision) => {
+        calls.push(`load ${source.startsWith('// mine\n')}`);
+        return js.load(source, s, plan, precision);
+      },
     };
     const got = pipeline.compileFor(f, env, 'f64', new Set(js.off), mine, 2 ** 30);
     if (E.isLeft(got)) throw new Error('compileFor failed');
     const ref = pipeline.specialize(f, env, 'f64', [], undefined, 'js');
     expect(calls).toEqual([`emit ${ref.schedule.kernels.length} kernels, arena ${ref.plan.arenaSize}`, 'load true']);
-    const all = { ...batch(), ...model.hyperDefaults(), ...Object.fromEntries(model.ir.params.map((p) => [p.name, { data: Float64Array.from(model.params[p.name]!) }])) };
+    const all = {
+      ...batch(),
+      ...model.hyperDefaults(),
+      ...Object.fromEntries(model.ir.params.map((p) => [p.name, { data: Float64Array.from(model.params[p.name]!) }])),
+    };
     for (const s of [got.right, ref]) s.module.run(s.schedule.inputs.map((i) => all[i.name]!.data));
     for (const o of ref.schedule.outputs) expect(Array.from(got.right.outputs[o.name]!), o.name).toEqual(Array.from(ref.outputs[o.name]!));
   });
@@ -174,7 +198,10 @@ describe('a backend plugs in as an Emitter', () => {
     const r = await runCli('compile', 'examples/xor.dlm', '--model', 'Mlp', '--emit', 'c', '--dim', 'N=4');
     expect(r.stdout).toBe(c);
     const why = nativeUnavailable();
-    if (why !== undefined) { console.warn(`pipeline.test: native load not checked: ${why}`); return; }
+    if (why !== undefined) {
+      console.warn(`pipeline.test: native load not checked: ${why}`);
+      return;
+    }
     const spec = pipeline.specialize(f, env, 'f32', [], undefined, 'native');
     expect([spec.backend, spec.source, spec.native?.source]).toEqual(['native', c, c]);
   });

@@ -26,7 +26,9 @@ const agree = (model: Model, dims: Record<string, number>, seed = 1) => {
       const g = got[name]!;
       expect(g.shape).toEqual(want.shape);
       const tol = precision === 'f64' ? 1e-9 : 2e-4;
-      want.data.forEach((w, i) => { expect(Math.abs(g.data[i]! - w)).toBeLessThanOrEqual(tol * (1 + Math.abs(w))); });
+      want.data.forEach((w, i) => {
+        expect(Math.abs(g.data[i]! - w)).toBeLessThanOrEqual(tol * (1 + Math.abs(w)));
+      });
     }
   }
 };
@@ -104,11 +106,12 @@ model Fit {
   output g = grad(cost)(theta, x, y)
 }`);
     const m = p.model();
-    const x = Float32Array.from([0, 0.5, 1]), y = Float32Array.from([1, 2, 3]);
+    const x = Float32Array.from([0, 0.5, 1]),
+      y = Float32Array.from([1, 2, 3]);
     const out = m.forward({ x: { data: x, shape: [3] }, y: { data: y, shape: [3] } }, 'f64');
     expect(out['after']!.data[0]!).toBeLessThan(out['before']!.data[0]! * 0.5);
     // d/dθ mean((θ₀x + θ₁ − y)²) at θ = 0: [−2·mean(x·y), −2·mean(y)]
-    expect(out['g']!.data[0]!).toBeCloseTo(-2 * (0 + 1 + 3) / 3, 6);
+    expect(out['g']!.data[0]!).toBeCloseTo((-2 * (0 + 1 + 3)) / 3, 6);
     expect(out['g']!.data[1]!).toBeCloseTo(-2 * 2, 6);
   });
 
@@ -126,7 +129,8 @@ model Second {
 });
 
 describe('library API', () => {
-  const p = () => compileOk(`
+  const p = () =>
+    compileOk(`
 model Lin {
   input x: f32[B, 2]
   target y: f32[B]

@@ -22,14 +22,18 @@ const ok = (opts: CompileOptions = {}): Program => {
 const ops = (p: Program): string[] => p.model().ir.fn.nodes.map((n) => n.op);
 
 describe('convLowering', () => {
-  afterEach(() => { delete process.env['DLM_CONV']; });
+  afterEach(() => {
+    delete process.env['DLM_CONV'];
+  });
 
   test('default im2col + matmul; direct keeps the conv2d loop nest; both compute the same', () => {
-    const im2col = ok(), direct = ok({ convLowering: 'direct' });
+    const im2col = ok(),
+      direct = ok({ convLowering: 'direct' });
     expect(ops(im2col)).toContain('im2col');
     expect(ops(direct)).not.toContain('im2col');
     const x = { data: Float32Array.from({ length: 2 * 2 * 36 }, (_, i) => Math.sin(i)), shape: [2, 2, 6, 6] };
-    const a = im2col.model().evaluate({ x }, 'f64')['y']!, b = direct.model().evaluate({ x }, 'f64')['y']!;
+    const a = im2col.model().evaluate({ x }, 'f64')['y']!,
+      b = direct.model().evaluate({ x }, 'f64')['y']!;
     expect(b.shape).toEqual(a.shape);
     for (let i = 0; i < a.data.length; i++) expect(b.data[i]).toBeCloseTo(a.data[i]!, 10);
   });
@@ -61,11 +65,16 @@ describe('built-in signatures come from the registry', () => {
 
   test('every callable primitive with attributes declares them: its signature fills every attribute its samples use', () => {
     const rnd = {
-      int: (lo: number) => lo, bool: () => true, pick: <T>(xs: readonly T[]) => xs[0]!, shape: (lo: number) => Array<number>(Math.max(lo, 1)).fill(2),
+      int: (lo: number) => lo,
+      bool: () => true,
+      pick: <T>(xs: readonly T[]) => xs[0]!,
+      shape: (lo: number) => Array<number>(Math.max(lo, 1)).fill(2),
     };
     const missing = callable.flatMap((op) => {
       const filled = new Set((op.call?.params ?? []).filter((p) => p.kind !== 'tensor' && p.kind !== 'tensors').map((p) => p.attr ?? p.name));
-      return Object.keys(op.gen(rnd).attrs).filter((k) => !filled.has(k)).map((k) => `${op.name}.${k}`);
+      return Object.keys(op.gen(rnd).attrs)
+        .filter((k) => !filled.has(k))
+        .map((k) => `${op.name}.${k}`);
     });
     expect(missing).toEqual([]);
     for (const op of callable.filter((o) => o.call)) {

@@ -33,7 +33,7 @@ const program = () => {
 const X = { data: Float32Array.from([-3, -0.5, 0, 0.25, 1, 40]), shape: [2, 3] };
 
 describe('a new elementwise primitive from its op entry and its math-table entry alone', () => {
-  test('callable from .dlm; the compiled module (f64) computes the math table\'s function', () => {
+  test("callable from .dlm; the compiled module (f64) computes the math table's function", () => {
     const m = program().model();
     m.setParam('w', [1, -2, 0.5]);
     const y = m.evaluate({ x: X }, 'f64')['y']!;
@@ -70,7 +70,8 @@ describe('a new elementwise primitive from its op entry and its math-table entry
     expect(gradcheck(program().model(), { dims: { B: 2 } }).ok).toBe(true);
     // forward mode comes from the elementwise default (the vjp): ẏᵢ = b′(xᵢwᵢ)·xᵢ·ẇᵢ, b′(z) = z/(2√(z² + 1)) + 1
     const m = program().model();
-    const w = [1, -2, 0.5], v = [1, 0.5, -1];
+    const w = [1, -2, 0.5],
+      v = [1, 0.5, -1];
     m.setParam('w', w);
     const jv = m.jvp({ x: X }, { w: Float32Array.from(v) }, 'f64').tangents['y']!.data;
     [...X.data].forEach((x, i) => {
@@ -79,18 +80,24 @@ describe('a new elementwise primitive from its op entry and its math-table entry
     });
   });
 
-  test('the export rules, README\'s op table and the C printer follow from the two entries', () => {
+  test("the export rules, README's op table and the C printer follow from the two entries", () => {
     expect(ONNX_RULES['bent']).toEqual({ unsupported: 'bent has no ONNX form: ONNX has no operator for bent' });
     expect(TORCH_RULES['bent']).toEqual({ unsupported: 'bent has no PyTorch form: torch has no function for bent' });
     const row = '| `bent` | the bent identity (√(x² + 1) − 1)/2 + x (a test op) | bent(0) = 0; bent(−0) = 0; bent(∞) = ∞; bent(NaN) = NaN | same |';
     expect(opTable()).toContain(row);
   });
 
-  test.skipIf(nativeUnavailable() !== undefined)('the native backend computes it from the table\'s C definition', () => {
-    const p = program();
-    const js = p.model(undefined, { backend: 'js' }), native = p.model(undefined, { backend: 'native' });
-    for (const m of [js, native]) m.setParam('w', [1, -2, 0.5]);
-    const a = js.evaluate({ x: X }, 'f64')['y']!.data, b = native.evaluate({ x: X }, 'f64')['y']!.data;
-    for (let i = 0; i < a.length; i++) expect(Math.abs(a[i]! - b[i]!)).toBeLessThanOrEqual(1e-12 * (1 + Math.abs(a[i]!)));
-  }, 60_000);
+  test.skipIf(nativeUnavailable() !== undefined)(
+    "the native backend computes it from the table's C definition",
+    () => {
+      const p = program();
+      const js = p.model(undefined, { backend: 'js' }),
+        native = p.model(undefined, { backend: 'native' });
+      for (const m of [js, native]) m.setParam('w', [1, -2, 0.5]);
+      const a = js.evaluate({ x: X }, 'f64')['y']!.data,
+        b = native.evaluate({ x: X }, 'f64')['y']!.data;
+      for (let i = 0; i < a.length; i++) expect(Math.abs(a[i]! - b[i]!)).toBeLessThanOrEqual(1e-12 * (1 + Math.abs(a[i]!)));
+    },
+    60_000,
+  );
 });

@@ -31,38 +31,64 @@ model T {
 const MODEL = join(dir, 't.dlm');
 const DATA = join(dir, 'd.csv');
 writeFileSync(MODEL, SRC);
-writeFileSync(DATA, 'a,b,c,d,label\n' + Array.from({ length: 1500 }, (_, i) => `${Math.sin(i)},${Math.cos(i * 1.3)},${(i % 7) / 7},${(i % 5) - 2},${i % 3}`).join('\n') + '\n');
+writeFileSync(
+  DATA,
+  'a,b,c,d,label\n' + Array.from({ length: 1500 }, (_, i) => `${Math.sin(i)},${Math.cos(i * 1.3)},${(i % 7) / 7},${(i % 5) - 2},${i % 3}`).join('\n') + '\n',
+);
 const BIN = join(import.meta.dirname, '..', 'bin', 'dlm.js');
 
 const dlm = (...args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8' });
 const start = (...args: string[]) => {
   const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '', stderr = '';
-  child.stdout.on('data', (d) => { stdout += d; });
-  child.stderr.on('data', (d) => { stderr += d; });
+  let stdout = '',
+    stderr = '';
+  child.stdout.on('data', (d) => {
+    stdout += d;
+  });
+  child.stderr.on('data', (d) => {
+    stderr += d;
+  });
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code, sig) => resolve(code ?? (sig ? -1 : null))));
   return { child, exited, out: () => stdout, err: () => stderr };
 };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const logLines = (p: string) => (existsSync(p) ? readFileSync(p, 'utf8').trim().split('\n').filter(Boolean) : []);
 /** Log lines without the wall-clock fields. */
-const untimed = (p: string) => logLines(p).map((l) => { const { seconds: _s, samplesPerSecond: _r, ...rest } = JSON.parse(l); return JSON.stringify(rest); });
+const untimed = (p: string) =>
+  logLines(p).map((l) => {
+    const { seconds: _s, samplesPerSecond: _r, ...rest } = JSON.parse(l);
+    return JSON.stringify(rest);
+  });
 const paramBytes = (p: string) => {
   const c = loadCheckpointFile(p);
-  return Object.keys(c.model).sort().map((k) => Buffer.from(c.model[k]!.data.buffer).toString('base64')).join('|');
+  return Object.keys(c.model)
+    .sort()
+    .map((k) => Buffer.from(c.model[k]!.data.buffer).toString('base64'))
+    .join('|');
 };
 const temps = (d: string) => readdirSync(d).filter((n) => n.includes('.tmp-'));
-const waitFor = async (cond: () => boolean, ms: number) => { const t0 = Date.now(); while (!cond() && Date.now() - t0 < ms) await sleep(5); };
+const waitFor = async (cond: () => boolean, ms: number) => {
+  const t0 = Date.now();
+  while (!cond() && Date.now() - t0 < ms) await sleep(5);
+};
 
 describe('dlm train runs', () => {
   test('12 epochs straight = killed with kill -9 after epoch 2 or later, --resume to 12: bit-identical parameters and log lines', async () => {
-    const a = join(dir, 'a'), b = join(dir, 'b');
-    mkdirSync(a); mkdirSync(b);
+    const a = join(dir, 'a'),
+      b = join(dir, 'b');
+    mkdirSync(a);
+    mkdirSync(b);
     const straight = dlm('train', MODEL, '--data', DATA, '--epochs', '12', '--out', `${a}/`);
     expect(straight.status, straight.stderr).toBe(0);
     const run = start('train', MODEL, '--data', DATA, '--epochs', '12', '--out', `${b}/`);
     // the log is written just before the checkpoint: wait for the checkpoint of epoch 2 itself
-    const savedEpoch = () => { try { return Number(JSON.parse(loadCheckpointFile(join(b, 'T.safetensors')).info['run']!).epoch); } catch { return 0; } };
+    const savedEpoch = () => {
+      try {
+        return Number(JSON.parse(loadCheckpointFile(join(b, 'T.safetensors')).info['run']!).epoch);
+      } catch {
+        return 0;
+      }
+    };
     await waitFor(() => savedEpoch() >= 2, 60_000);
     run.child.kill('SIGKILL');
     await run.exited;
@@ -138,7 +164,16 @@ describe('dlm train runs', () => {
 
   test('E0404 saves the last good state and says where', () => {
     const f = join(dir, 'nan.dlm');
-    writeFileSync(f, `model N {\n  input x: f32[B, 2]\n  target y: f32[B]\n  param w: f32[2] = ones\n  loss mean(log(sum(x * w, axis = 1)) - y)\n  optimizer sgd(lr = 0.001)\n}\n`);
+    writeFileSync(
+      f,
+      `model N {\n` +
+        `  input x: f32[B, 2]\n` +
+        `  target y: f32[B]\n` +
+        `  param w: f32[2] = ones\n` +
+        `  loss mean(log(sum(x * w, axis = 1)) - y)\n` +
+        `  optimizer sgd(lr = 0.001)\n` +
+        `}\n`,
+    );
     const csv = join(dir, 'nan.csv');
     writeFileSync(csv, 'a,b,y\n' + Array.from({ length: 40 }, (_, i) => (i % 10 === 9 ? '-5,-5,0' : `${1 + (i % 3)},1,0`)).join('\n') + '\n');
     const out = join(dir, 'nan', 'N.safetensors');

@@ -19,7 +19,12 @@ const check = (src: string, dims: Record<string, number>, seed = 0) => {
 
 describe('scan gradients', () => {
   test('random loop bodies agree with finite differences (float64) and the compiled float32 code', () => {
-    fc.assert(fc.property(bodyArb, fc.nat(100), (g, seed) => { check(bodySource(g), { T: g.T, B: 2 }, seed); }), { numRuns: 60, seed: 20261129 });
+    fc.assert(
+      fc.property(bodyArb, fc.nat(100), (g, seed) => {
+        check(bodySource(g), { T: g.T, B: 2 }, seed);
+      }),
+      { numRuns: 60, seed: 20261129 },
+    );
   }, 120_000);
 
   test('a long sequence (T = 100) with exploding gradients still agrees in float64', () => {
@@ -36,7 +41,8 @@ describe('scan gradients', () => {
   }, 60_000);
 
   test('nested loops (a scan inside the step of another), with a mask for variable lengths', () => {
-    check(`model Nested {
+    check(
+      `model Nested {
   input x: f32[T, B, 2]
   input m: f32[T, B]
   param W: f32[2, 3] = normal(std = 0.6)
@@ -50,7 +56,9 @@ describe('scan gradients', () => {
   }
   let hs = scan(step, broadcast_to(0, [B, 3]), [x, m])
   loss mean(square(hs - 0.2))
-}`, { T: 4, B: 2 });
+}`,
+      { T: 4, B: 2 },
+    );
   });
 
   // The stdlib cells hoist the input projection out of the loop, so the step is z = xpₜ + hₜ·W: the
@@ -61,13 +69,16 @@ describe('scan gradients', () => {
   });
 
   test('a scan without sequences runs for `length` steps', () => {
-    check(`model Gen {
+    check(
+      `model Gen {
   param a: f32[3] = normal(std = 0.5)
   param U: f32[3, 3] = normal(std = 0.5)
   fn step(h) = tanh(h @ U + a)
   let hs = scan(step, a, length = 6)
   loss sum(square(hs))
-}`, {});
+}`,
+      {},
+    );
   });
 });
 
@@ -111,7 +122,14 @@ model M {
   optimizer sgd(lr = 0.1)
 }`;
     const m = compileOk(src).model();
-    const bytes = (T: number) => specialize(optimize(m.gradProgram()), new Map([['T', T], ['B', 4]])).plan.arenaSize;
+    const bytes = (T: number) =>
+      specialize(
+        optimize(m.gradProgram()),
+        new Map([
+          ['T', T],
+          ['B', 4],
+        ]),
+      ).plan.arenaSize;
     const [a, b, c] = [32, 128, 512].map(bytes) as [number, number, number];
     // Per step: the stored carry (B·16) and the step input (B·8), in the forward and its cotangent
     // (budget: 4 copies of each), the two matmul results the forward stores (2·B·16), and the
@@ -134,7 +152,9 @@ describe('truncated backpropagation through time', () => {
   let hs = scan(step, h0, x${extra})
   loss sum(square(hs))
 }`;
-  test('truncate ≥ T is the full gradient (finite differences)', () => { check(RNN(', truncate = 4'), {}); });
+  test('truncate ≥ T is the full gradient (finite differences)', () => {
+    check(RNN(', truncate = 4'), {});
+  });
 
   test('truncate = 2 equals the loop unrolled with stop_gradient on the carry entering step 2', () => {
     const unrolled = `model M {
@@ -153,12 +173,21 @@ describe('truncated backpropagation through time', () => {
     const grads = (src: string) => compileOk(src).model(undefined, { seed: 2 }).valueAndGrad({ x }, 'f64').grads;
     const [t, u, full] = [grads(RNN(', truncate = 2')), grads(unrolled), grads(RNN(''))];
     for (const k of ['W', 'U', 'h0']) {
-      Array.from(t[k]!).forEach((v, i) => { expect(v).toBeCloseTo(u[k]![i]!, 10); });
+      Array.from(t[k]!).forEach((v, i) => {
+        expect(v).toBeCloseTo(u[k]![i]!, 10);
+      });
       expect(Array.from(t[k]!)).not.toEqual(Array.from(full[k]!));
     }
   });
 
   test('the stdlib wrappers take it', () => {
-    compileOk('import seq\nmodel M {\n  input x: f32[B, T, 2]\n  layer cell = seq.LSTMCell(2, 3)\n  loss sum(seq.lstm(cell, x, seq.zeros_state(x, 3), seq.zeros_state(x, 3), truncate = 8)[0])\n}').model();
+    compileOk(
+      'import seq\n' +
+        'model M {\n' +
+        '  input x: f32[B, T, 2]\n' +
+        '  layer cell = seq.LSTMCell(2, 3)\n' +
+        '  loss sum(seq.lstm(cell, x, seq.zeros_state(x, 3), seq.zeros_state(x, 3), truncate = 8)[0])\n' +
+        '}',
+    ).model();
   });
 });

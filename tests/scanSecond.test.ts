@@ -26,12 +26,19 @@ const hvpProgram = (m: Model): IrFunction => {
   const ps = ir.params.map((p) => p.id);
   const g = gradientsOf(b, ir.losses[0]!.id, ps);
   const vs = ir.params.map((p) => b.input(`v:${p.name}`, 'input', p.type, p.span));
-  const gv = b.at(ir.span, () => g.map((gi, i) => {
-    const t = b.type(gi);
-    return b.op('sum', [b.op('mul', [gi, vs[i]!])], { axes: [...t.shape.keys()], keepdims: false });
-  }).reduce((acc, x) => b.op('add', [acc, x])));
+  const gv = b.at(ir.span, () =>
+    g
+      .map((gi, i) => {
+        const t = b.type(gi);
+        return b.op('sum', [b.op('mul', [gi, vs[i]!])], { axes: [...t.shape.keys()], keepdims: false });
+      })
+      .reduce((acc, x) => b.op('add', [acc, x])),
+  );
   const hv = gradientsOf(b, gv, ps);
-  return b.finish('hvp', [...ir.params.map((p, i) => ({ name: `g:${p.name}`, id: g[i]! })), ...ir.params.map((p, i) => ({ name: `hv:${p.name}`, id: hv[i]! }))]);
+  return b.finish('hvp', [
+    ...ir.params.map((p, i) => ({ name: `g:${p.name}`, id: g[i]! })),
+    ...ir.params.map((p, i) => ({ name: `hv:${p.name}`, id: hv[i]! })),
+  ]);
 };
 
 const hvpAgrees = (src: string, dims: Record<string, number>, seed: number, compiled = false): void => {
@@ -40,21 +47,30 @@ const hvpAgrees = (src: string, dims: Record<string, number>, seed: number, comp
   const rng = new Rng(seed + 1);
   const fixed: Record<string, NdArray> = {};
   for (const i of m.ir.inputs) {
-    const shape = i.type.shape.map((d) => (typeof d === 'number' ? d : dims[String(d)] ?? 2));
-    fixed[i.name] = nd(shape, Float64Array.from({ length: shape.reduce((a, x) => a * x, 1) }, () => rng.normal()));
+    const shape = i.type.shape.map((d) => (typeof d === 'number' ? d : (dims[String(d)] ?? 2)));
+    fixed[i.name] = nd(
+      shape,
+      Float64Array.from({ length: shape.reduce((a, x) => a * x, 1) }, () => rng.normal()),
+    );
   }
   const theta = Object.fromEntries(m.ir.params.map((p) => [p.name, Float64Array.from(m.params[p.name]!)]));
   const v = Object.fromEntries(m.ir.params.map((p) => [p.name, theta[p.name]!.map(() => rng.normal())]));
   const feed = (th: Record<string, Float64Array>): Record<string, NdArray> => ({
     ...fixed,
-    ...Object.fromEntries(m.ir.params.flatMap((p) => [[p.name, nd(p.type.shape as number[], th[p.name]!)], [`v:${p.name}`, nd(p.type.shape as number[], v[p.name]!)]])),
+    ...Object.fromEntries(
+      m.ir.params.flatMap((p) => [
+        [p.name, nd(p.type.shape as number[], th[p.name]!)],
+        [`v:${p.name}`, nd(p.type.shape as number[], v[p.name]!)],
+      ]),
+    ),
   });
   const env = bindInputs(f, Object.fromEntries(Object.entries(feed(theta)).map(([k, x]) => [k, { data: x.data, shape: x.shape }]))).env;
   const run = (th: Record<string, Float64Array>) => interpret(f, feed(th), env).outputs;
   const at = run(theta);
   const eps = 1e-5;
   const shifted = (s: number) => run(Object.fromEntries(Object.entries(theta).map(([k, x]) => [k, x.map((xi, i) => xi + s * eps * v[k]![i]!)])));
-  const plus = shifted(1), minus = shifted(-1);
+  const plus = shifted(1),
+    minus = shifted(-1);
   for (const p of m.ir.params) {
     const hv = at[`hv:${p.name}`]!.data;
     hv.forEach((h, i) => {
@@ -69,7 +85,8 @@ const hvpAgrees = (src: string, dims: Record<string, number>, seed: number, comp
     const spec = m.run(f, inputs, 'f64');
     for (const p of m.ir.params) {
       expect(saved[p.name]).toBe(m.params[p.name]);
-      const out = spec.outputs[`hv:${p.name}`]!, ref = at[`hv:${p.name}`]!.data;
+      const out = spec.outputs[`hv:${p.name}`]!,
+        ref = at[`hv:${p.name}`]!.data;
       for (let i = 0; i < ref.length; i++) expect(Math.abs(out[i]! - ref[i]!)).toBeLessThan(1e-9 * (1 + Math.abs(ref[i]!)));
     }
   }
@@ -77,7 +94,8 @@ const hvpAgrees = (src: string, dims: Record<string, number>, seed: number, comp
 
 describe('second derivatives through scan', () => {
   test('the Hessian–vector product of an RNN loss agrees with finite differences of its gradient (interpreted and compiled)', () => {
-    hvpAgrees(`model R {
+    hvpAgrees(
+      `model R {
   input x: f32[T, B, 2]
   param W: f32[2, 3] = normal(std = 0.6)
   param U: f32[3, 3] = normal(std = 0.6)
@@ -85,22 +103,35 @@ describe('second derivatives through scan', () => {
   fn step(h, xt) = tanh(xt @ W + h @ U)
   let hs = scan(step, broadcast_to(h0, [B, 3]), x)
   loss mean(square(hs - 0.3)) + sum(hs[-1])
-}`, { T: 5, B: 2 }, 1, true);
+}`,
+      { T: 5, B: 2 },
+      1,
+      true,
+    );
   });
 
   test('an LSTM from the standard library, through time, to second order', () => {
-    hvpAgrees(`import seq
+    hvpAgrees(
+      `import seq
 model M {
   input x: f32[B, T, 2]
   layer cell = seq.LSTMCell(2, 3)
   loss sum(square(seq.lstm(cell, x, seq.zeros_state(x, 3), seq.zeros_state(x, 3))[0]))
-}`, { B: 2, T: 3 }, 2);
+}`,
+      { B: 2, T: 3 },
+      2,
+    );
   });
 
   test('random loop bodies: H·v agrees with finite differences of the gradient', () => {
     // concrete T and B: the second derivative of a slice with a symbolic offset (s[-1:] over T steps) is
     // a concat that needs concrete offsets, a limit of that op's rule and not of the loop's
     const concrete = (src: string, T: number) => src.replace(/\bT\b/g, String(T)).replace(/\bB\b/g, '2');
-    fc.assert(fc.property(bodyArb, fc.nat(100), (g, seed) => { hvpAgrees(concrete(bodySource(g), g.T), {}, seed); }), { numRuns: 25, seed: 20261201 });
+    fc.assert(
+      fc.property(bodyArb, fc.nat(100), (g, seed) => {
+        hvpAgrees(concrete(bodySource(g), g.T), {}, seed);
+      }),
+      { numRuns: 25, seed: 20261201 },
+    );
   }, 120_000);
 });

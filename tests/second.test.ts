@@ -6,9 +6,19 @@ import { Rng } from '../runtime/random.js';
 import { compileOk } from './helpers/compile.js';
 
 const BODIES = [
-  'sum(tanh(x) * x)', 'sum(sigmoid(x) * x * x)', 'sum(exp(x * 0.5))', 'sum(log(1 + x * x))', 'sum(sqrt(1 + x * x))',
-  'logsumexp(x)', 'sum(softmax(x) * x)', 'sum(sin(x) * cos(x))', 'sum(x / (1 + x * x))', 'sum(gelu(x))',
-  'sum(reshape(x, [2, 2]) @ reshape(x, [2, 2]))', 'sum(softplus(x)) * mean(x)', 'max(x * x) + sum(x ** 3.0)',
+  'sum(tanh(x) * x)',
+  'sum(sigmoid(x) * x * x)',
+  'sum(exp(x * 0.5))',
+  'sum(log(1 + x * x))',
+  'sum(sqrt(1 + x * x))',
+  'logsumexp(x)',
+  'sum(softmax(x) * x)',
+  'sum(sin(x) * cos(x))',
+  'sum(x / (1 + x * x))',
+  'sum(gelu(x))',
+  'sum(reshape(x, [2, 2]) @ reshape(x, [2, 2]))',
+  'sum(softplus(x)) * mean(x)',
+  'max(x * x) + sum(x ** 3.0)',
 ];
 
 describe.each(BODIES)('%s', (body) => {
@@ -25,10 +35,12 @@ model H {
     const rng = new Rng(body.length);
     const x = Float64Array.from({ length: 4 }, () => rng.normal() * 0.8 + 0.1);
     const v = Float64Array.from({ length: 4 }, () => rng.normal());
-    const run = (xs: Float64Array) => m.forward({ x: { data: xs as unknown as Float32Array, shape: [4] }, v: { data: v as unknown as Float32Array, shape: [4] } }, 'f64');
+    const run = (xs: Float64Array) =>
+      m.forward({ x: { data: xs as unknown as Float32Array, shape: [4] }, v: { data: v as unknown as Float32Array, shape: [4] } }, 'f64');
     const hv = run(x)['hv']!.data;
     const eps = 1e-5;
-    const gp = run(x.map((xi, i) => xi + eps * v[i]!))['g']!.data, gm = run(x.map((xi, i) => xi - eps * v[i]!))['g']!.data;
+    const gp = run(x.map((xi, i) => xi + eps * v[i]!))['g']!.data,
+      gm = run(x.map((xi, i) => xi - eps * v[i]!))['g']!.data;
     for (let i = 0; i < 4; i++) {
       const fd = (gp[i]! - gm[i]!) / (2 * eps);
       expect(Math.abs(fd - hv[i]!)).toBeLessThan(1e-5 * (1 + Math.abs(fd)));

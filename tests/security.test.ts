@@ -3,7 +3,21 @@
 import { describe, expect, test } from 'vitest';
 import { compileOk } from './helpers/compile.js';
 
-const HOSTILE = ['constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf', 'prototype', 'eval', 'Function', 'process', 'require', 'arguments', 'this_', 'return_'];
+const HOSTILE = [
+  'constructor',
+  '__proto__',
+  'toString',
+  'hasOwnProperty',
+  'valueOf',
+  'prototype',
+  'eval',
+  'Function',
+  'process',
+  'require',
+  'arguments',
+  'this_',
+  'return_',
+];
 
 describe('hostile names', () => {
   test.each(HOSTILE)('inputs, params, layers and outputs named %s work and do not appear in the code', (name) => {
@@ -22,7 +36,10 @@ model M {
     const out = m.forward({ [name]: { data: Float32Array.from([1, 2, 3, 4, 5, 6]), shape: [2, 3] } } as never, 'f64');
     expect([...out[`${name}_out`]!.data]).toEqual([2, 3, 4, 5, 6, 7]);
     const spec = m.run(m.ir.fn, { [name]: { data: new Float32Array(6), shape: [2, 3] } } as never);
-    const code = spec.source.split('\n').filter((l) => !l.trim().startsWith('//')).join('\n');
+    const code = spec.source
+      .split('\n')
+      .filter((l) => !l.trim().startsWith('//'))
+      .join('\n');
     expect(code).not.toContain(name);
     expect(Object.getPrototypeOf(m.params)).toBe(Object.prototype);
   });

@@ -21,7 +21,8 @@ describe('text datasets', () => {
   test('words become next-character pairs with padding', () => {
     const ds = loadWords(16, { limit: 50 });
     expect(ds.count).toBe(50);
-    const x = ds.x.subarray(0, 16), y = ds.y.subarray(0, 16);
+    const x = ds.x.subarray(0, 16),
+      y = ds.y.subarray(0, 16);
     const n = y.indexOf(0);
     expect(x[0]).toBe(0);
     expect(Array.from(x.subarray(1, n + 1))).toEqual(Array.from(y.subarray(0, n)));
@@ -49,7 +50,11 @@ describe('sequence examples from the CLI', () => {
     // a unigram model of letters and word ends scores about 2.9 nats per character
     expect(await trainBriefly('char_lstm', 2500, ck)).toBeLessThan(2.7);
     // clip_norm = 1: the log reports the global gradient norm before clipping and the share of steps clipped
-    const epoch = JSON.parse(readFileSync(ck.replace(/\.safetensors$/, '.log.jsonl'), 'utf8').trim().split('\n')[0]!);
+    const epoch = JSON.parse(
+      readFileSync(ck.replace(/\.safetensors$/, '.log.jsonl'), 'utf8')
+        .trim()
+        .split('\n')[0]!,
+    );
     expect(epoch.terms.grad_norm).toBeGreaterThan(0);
     expect(epoch.terms.clipped).toBeGreaterThanOrEqual(0);
     expect(epoch.terms.clipped).toBeLessThanOrEqual(1);
@@ -58,7 +63,9 @@ describe('sequence examples from the CLI', () => {
     expect(s1.code).toBe(0);
     const words = s1.stdout.split('\n');
     expect(words).toHaveLength(8);
-    words.forEach((w) => { expect(w).toMatch(/^[a-z]*$/); });
+    words.forEach((w) => {
+      expect(w).toMatch(/^[a-z]*$/);
+    });
     expect(s2.stdout).toBe(s1.stdout);
   }, 120_000);
 

@@ -17,7 +17,10 @@ import { instantiate, type HomeSlot } from '../runtime/compiled.js';
 const MODELS: Record<string, { src: string; batch: (r: Rng, B: number) => Record<string, Tensor> }> = {
   lstm: {
     src: lstmMomentumSource(6, 5, 12),
-    batch: (r, B) => ({ x: { data: Float32Array.from({ length: B * 30 }, () => r.normal()), shape: [B, 6, 5] }, y: { data: Int32Array.from({ length: B * 6 }, () => r.int(5)), shape: [B, 6] } }),
+    batch: (r, B) => ({
+      x: { data: Float32Array.from({ length: B * 30 }, () => r.normal()), shape: [B, 6, 5] },
+      y: { data: Int32Array.from({ length: B * 6 }, () => r.int(5)), shape: [B, 6] },
+    }),
   },
   attention: {
     src: `import nn
@@ -31,7 +34,10 @@ model M {
   loss nn.sequence_cross_entropy(logits, y)
   optimizer sgd(lr = 0.05, momentum = 0.9)
 }`,
-    batch: (r, B) => ({ x: { data: Float32Array.from({ length: B * 7 * 16 }, () => r.normal()), shape: [B, 7, 16] }, y: { data: Int32Array.from({ length: B * 7 }, () => r.int(5)), shape: [B, 7] } }),
+    batch: (r, B) => ({
+      x: { data: Float32Array.from({ length: B * 7 * 16 }, () => r.normal()), shape: [B, 7, 16] },
+      y: { data: Int32Array.from({ length: B * 7 }, () => r.int(5)), shape: [B, 7] },
+    }),
   },
   two_losses: {
     src: twoLossesSource(9),
@@ -51,8 +57,11 @@ const train = (name: string, disable: string[], sizes: number[]) => {
 
 describe.each(Object.keys(MODELS))('%s', (name) => {
   test.each([[[4]], [[4, 3]]])('SIMD matches the scalar loops to float32 rounding (batch sizes %j)', (sizes) => {
-    const on = train(name, [], sizes), off = train(name, ['simd'], sizes);
-    on.losses.forEach((l, i) => { expect(l).toBeCloseTo(off.losses[i]!, 4); });
+    const on = train(name, [], sizes),
+      off = train(name, ['simd'], sizes);
+    on.losses.forEach((l, i) => {
+      expect(l).toBeCloseTo(off.losses[i]!, 4);
+    });
     for (const [k, v] of Object.entries(off.values)) {
       const w = on.values[k]!;
       for (let i = 0; i < v.length; i++) expect(Math.abs(w[i]! - v[i]!), `${k}[${i}]`).toBeLessThan(1e-4 * (1 + Math.abs(v[i]!)));
@@ -80,11 +89,15 @@ test('a batch input read as A is copied a panel of rows at a time, not as a whol
   const spec = specialize(optimize(m.ir.fn), new Map());
   expect(spec.source).toMatch(/mm_rows\(/);
   expect(spec.source).toContain('A copied in');
-  expect(spec.plan.arenaSize).toBeLessThan(64 * 300 / 4);
+  expect(spec.plan.arenaSize).toBeLessThan((64 * 300) / 4);
   const x = Float32Array.from({ length: 64 * 300 }, (_, i) => Math.sin(i));
   const y = m.forward({ x: { data: x, shape: [64, 300] } })['y']!;
   const W = m.params['W']!;
-  for (const [i, j] of [[0, 0], [63, 7], [17, 3]] as const) {
+  for (const [i, j] of [
+    [0, 0],
+    [63, 7],
+    [17, 3],
+  ] as const) {
     let s = 0;
     for (let k = 0; k < 300; k++) s += x[i * 300 + k]! * W[k * 8 + j]!;
     expect(y.data[i * 8 + j]).toBeCloseTo(s, 4);

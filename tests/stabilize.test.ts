@@ -42,7 +42,9 @@ describe('log ∘ softmax', () => {
     const g = model(naive).valueAndGrad(inputs).grads['W']!;
     const ref = model(stdlib).valueAndGrad(inputs).grads['W']!;
     expect(model(naive, OFF).valueAndGrad(inputs).grads['W']!.some(Number.isNaN)).toBe(true);
-    g.forEach((v, i) => { expect(v).toBeCloseTo(ref[i]!, 4); });
+    g.forEach((v, i) => {
+      expect(v).toBeCloseTo(ref[i]!, 4);
+    });
   });
 });
 
@@ -58,7 +60,8 @@ model Sig {
 
 describe('sigmoid', () => {
   // z = 15: 1 − σ(z) = 3.06e-7 is about 5 float32 steps below 1, so stored σ(z) keeps one digit of it.
-  const z = { data: Float32Array.of(15), shape: [1, 1] }, t = { data: Float32Array.of(0), shape: [1, 1] };
+  const z = { data: Float32Array.of(15), shape: [1, 1] },
+    t = { data: Float32Array.of(0), shape: [1, 1] };
   const truth = -(15 + Math.log1p(Math.exp(-15))); // log(1 − σ(15)) = −softplus(15)
 
   test('log(1 − σ(z)) → −softplus(z): float32 keeps full precision', () => {

@@ -27,7 +27,10 @@ describe('batch norm state', () => {
     const before = m.forward({ x }, 'f64').y!.data.slice();
     new Trainer(m, { optimizer: 'sgd', hyper: { lr: 0 } }).step({ x });
     // channel 0 has mean ≈ 3: running mean = 0.5·0 + 0.5·μ
-    const mu0 = Array.from({ length: 4 }, (_, n) => Array.from({ length: 9 }, (_, k) => x.data[n * 18 + k]!)).flat().reduce((a, b) => a + b) / 36;
+    const mu0 =
+      Array.from({ length: 4 }, (_, n) => Array.from({ length: 9 }, (_, k) => x.data[n * 18 + k]!))
+        .flat()
+        .reduce((a, b) => a + b) / 36;
     expect(m.states['bn.running_mean']![0]).toBeCloseTo(0.5 * mu0, 5);
     expect(m.states['bn.running_var']![0]).toBeGreaterThan(0.5);
     const after = m.forward({ x }, 'f64').y!.data;
@@ -60,7 +63,20 @@ describe('batch norm state', () => {
   });
 
   test('only a state can be updated', () => {
-    const ds = compileErr('layer L() {\n  param w: f32[2] = zeros\n  fn forward(x) {\n    update w = x\n    x\n  }\n}\nmodel M {\n  input x: f32[2]\n  layer l = L()\n  output y = l(x)\n}');
+    const ds = compileErr(
+      'layer L() {\n' +
+        '  param w: f32[2] = zeros\n' +
+        '  fn forward(x) {\n' +
+        '    update w = x\n' +
+        '    x\n' +
+        '  }\n' +
+        '}\n' +
+        'model M {\n' +
+        '  input x: f32[2]\n' +
+        '  layer l = L()\n' +
+        '  output y = l(x)\n' +
+        '}',
+    );
     expect(ds[0]!.code).toBe('E0105');
     expect(ds[0]!.message).toContain("only a 'state' can be updated");
   });

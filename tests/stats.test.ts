@@ -12,14 +12,33 @@ test('a matmul costs 2·M·N·K, a bias add M·N more', () => {
 });
 
 test('a loop body counts once per step: an RNN over T = 8 costs about twice T = 4', () => {
-  const m = compileOrThrow('import seq\nmodel R {\n  input x: f32[B, T, 3]\n  layer cell = seq.RNNCell(3, 6)\n  output h = seq.rnn(cell, x, seq.zeros_state(x, 6))\n}').model();
-  const at = (T: number) => programFlops(m.ir.fn, new Map([['B', 2], ['T', T]]));
+  const m = compileOrThrow(
+    'import seq\nmodel R {\n  input x: f32[B, T, 3]\n  layer cell = seq.RNNCell(3, 6)\n  output h = seq.rnn(cell, x, seq.zeros_state(x, 6))\n}',
+  ).model();
+  const at = (T: number) =>
+    programFlops(
+      m.ir.fn,
+      new Map([
+        ['B', 2],
+        ['T', T],
+      ]),
+    );
   expect(at(8) / at(4)).toBeGreaterThan(1.9);
   expect(at(8) / at(4)).toBeLessThan(2.1);
 });
 
 test('memory: peak counts parameters, optimizer state and arena; the minimum, gradients and saved activations', () => {
-  const m = compileOrThrow('import nn\nmodel M {\n  input x: f32[B, 10]\n  target y: i32[B]\n  layer l1 = nn.Dense(10, 20)\n  layer l2 = nn.Dense(20, 3)\n  loss nn.cross_entropy(l2(relu(l1(x))), y)\n  optimizer adam(lr = 0.01)\n}').model();
+  const m = compileOrThrow(
+    'import nn\n' +
+      'model M {\n' +
+      '  input x: f32[B, 10]\n' +
+      '  target y: i32[B]\n' +
+      '  layer l1 = nn.Dense(10, 20)\n' +
+      '  layer l2 = nn.Dense(20, 3)\n' +
+      '  loss nn.cross_entropy(l2(relu(l1(x))), y)\n' +
+      '  optimizer adam(lr = 0.01)\n' +
+      '}',
+  ).model();
   const f = optimize(new Trainer(m).program.fn);
   const spec = specialize(f, new Map([['B', 16]]));
   const st = programStats(f, spec.env, spec.schedule, spec.plan, spec.source);

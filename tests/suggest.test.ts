@@ -14,7 +14,6 @@ const notesOf = (src: string): { code: string; message: string; notes: string[] 
 
 const model = (body: string, head = 'import nn\n') => `${head}model M {\n  input x: f32[B, 4]\n  target y: i32[B]\n${body}\n}\n`;
 
-
 describe('suggestions', () => {
   test('edit distance counts a transposition as one edit', () => {
     expect(editDistance('Dence', 'Dense')).toBe(1);
@@ -78,7 +77,7 @@ describe('CLI suggestions and per-command help', () => {
     expect((await run('check', 'examples/xor.dlm', '--shapes')).code).toBe(0);
   });
 
-  test('dlm help CMD and dlm CMD --help print that command\'s page', async () => {
+  test("dlm help CMD and dlm CMD --help print that command's page", async () => {
     const a = await run('help', 'train');
     const b = await run('train', '--help');
     expect(a.code).toBe(0);

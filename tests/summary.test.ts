@@ -3,12 +3,16 @@
 import { describe, expect, test } from 'vitest';
 import { runCli as run } from './helpers/cli.js';
 
-
 describe('dlm summary per layer', () => {
   test('layers with their types, output shapes for --dim B=32, params including sub-layers, state and totals', async () => {
     const r = await run('summary', 'examples/resnet_small.dlm', '--dim', 'B=32');
     expect(r.code).toBe(0);
-    const line = (start: string) => r.stdout.split('\n').find((l) => l.trim().startsWith(start))?.trim().split(/\s{2,}/);
+    const line = (start: string) =>
+      r.stdout
+        .split('\n')
+        .find((l) => l.trim().startsWith(start))
+        ?.trim()
+        .split(/\s{2,}/);
     expect(line('stem (Conv2d)')).toEqual(['stem (Conv2d)', 'f32[32, 8, 14, 14]', '80']);
     expect(line('block1 (ResBlock)')).toEqual(['block1 (ResBlock)', 'f32[32, 8, 14, 14]', '1,200', '32']);
     expect(line('bn1 (BatchNorm2d)')).toEqual(['bn1 (BatchNorm2d)', 'f32[32, 8, 14, 14]', '16', '16']);

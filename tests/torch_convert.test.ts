@@ -16,7 +16,8 @@ import { loadParams } from '../compiler/cli/checkpoints.js';
 import type { Out } from '../compiler/cli/io.js';
 import { maxRelErr, runTorch } from './helpers/torchParity.js';
 
-const B = 2, T = 5;
+const B = 2,
+  T = 5;
 const DIR = mkdtempSync(join(tmpdir(), 'dlm-convert-'));
 const SEQ = (d: number) => Array.from({ length: B * T * d }, (_, i) => Math.sin(1.3 * i + 0.2));
 const IDS = Array.from({ length: B * T }, (_, i) => (i * 7 + 3) % 11);
@@ -24,7 +25,13 @@ const IDS = Array.from({ length: B * T }, (_, i) => (i * 7 + 3) % 11);
 // dlm models, each the counterpart of a torch module built in the script below under the same names.
 const MODELS: Record<string, string> = {
   linear: 'import nn\nmodel M {\n  input x: f32[B, 5]\n  layer fc = nn.Dense(5, 3)\n  output y = fc(x)\n}',
-  lstm: 'import seq\nmodel M {\n  input x: f32[B, T, 4]\n  layer lstm = seq.LSTMCell(4, 6)\n  output y = seq.lstm(lstm, x, seq.zeros_state(x, 6), seq.zeros_state(x, 6))[0]\n}',
+  lstm:
+    'import seq\n' +
+    'model M {\n' +
+    '  input x: f32[B, T, 4]\n' +
+    '  layer lstm = seq.LSTMCell(4, 6)\n' +
+    '  output y = seq.lstm(lstm, x, seq.zeros_state(x, 6), seq.zeros_state(x, 6))[0]\n' +
+    '}',
   gru: 'import seq\nmodel M {\n  input x: f32[B, T, 4]\n  layer gru = seq.GRUCell(4, 5)\n  output y = seq.gru(gru, x, seq.zeros_state(x, 5))\n}',
   rnn: 'import seq\nmodel M {\n  input x: f32[B, T, 4]\n  layer rnn = seq.RNNCell(4, 5)\n  output y = seq.rnn(rnn, x, seq.zeros_state(x, 5))\n}',
   lm: `import nn
@@ -37,10 +44,20 @@ model LM {
   output y = out(seq.lstm(lstm, embed(x), seq.zeros_state(x, 8), seq.zeros_state(x, 8))[0])
 }`,
   // the exported direction, with a forget-gate bias dlm adds as a constant
-  lstm_fb: 'import seq\nmodel M {\n  input x: f32[B, T, 4]\n  layer lstm = seq.LSTMCell(4, 6, forget_bias = 1.0)\n  output y = seq.lstm(lstm, x, seq.zeros_state(x, 6), seq.zeros_state(x, 6))[0]\n}',
+  lstm_fb:
+    'import seq\n' +
+    'model M {\n' +
+    '  input x: f32[B, T, 4]\n' +
+    '  layer lstm = seq.LSTMCell(4, 6, forget_bias = 1.0)\n' +
+    '  output y = seq.lstm(lstm, x, seq.zeros_state(x, 6), seq.zeros_state(x, 6))[0]\n' +
+    '}',
 };
-const inputOf = (name: string): Record<string, Tensor> => name === 'linear' ? { x: { data: Float64Array.from(SEQ(5).slice(0, 10)), shape: [B, 5] } }
-  : name === 'lm' ? { x: { data: Int32Array.from(IDS), shape: [B, T] } } : { x: { data: Float64Array.from(SEQ(4)), shape: [B, T, 4] } };
+const inputOf = (name: string): Record<string, Tensor> =>
+  name === 'linear'
+    ? { x: { data: Float64Array.from(SEQ(5).slice(0, 10)), shape: [B, 5] } }
+    : name === 'lm'
+      ? { x: { data: Int32Array.from(IDS), shape: [B, T] } }
+      : { x: { data: Float64Array.from(SEQ(4)), shape: [B, T, 4] } };
 const dlmOut = (model: ReturnType<ReturnType<typeof compileOk>['model']>, name: string) => [...model.forward(inputOf(name) as never, 'f64')['y']!.data];
 
 const SCRIPT = `
@@ -95,7 +112,12 @@ describe('PyTorch state_dicts', () => {
   const exported = Object.fromEntries(exportedNames.map((n) => [n, compileOk(MODELS[n]!).model(undefined, { seed: 4 })]));
   let torch: { imported: Record<string, number[]>; exported: Record<string, number[]> } | undefined;
   beforeAll(() => {
-    const sds = Object.fromEntries(exportedNames.map((n) => [n, Object.fromEntries(Object.entries(toTorchStateDict(exported[n]!)).map(([k, t]) => [k, { data: [...t.data], shape: t.shape }]))]));
+    const sds = Object.fromEntries(
+      exportedNames.map((n) => [
+        n,
+        Object.fromEntries(Object.entries(toTorchStateDict(exported[n]!)).map(([k, t]) => [k, { data: [...t.data], shape: t.shape }])),
+      ]),
+    );
     torch = runTorch('state_dict conversion', SCRIPT, { B, T, ids: IDS, seq4: SEQ(4), seq5: SEQ(5), dir: DIR, imported, exported: sds });
   });
 
@@ -132,7 +154,10 @@ model All {
   output y = sum(up(bn(conv(x))))
 }`;
     const m = compileOk(src).model(undefined, { seed: 2 });
-    for (const [k, v] of Object.entries({ ...m.params, ...m.states })) v.forEach((_, i) => { v[i] = Math.fround(Math.cos(k.length * 31 + i * 0.7) * 3); });
+    for (const [k, v] of Object.entries({ ...m.params, ...m.states }))
+      v.forEach((_, i) => {
+        v[i] = Math.fround(Math.cos(k.length * 31 + i * 0.7) * 3);
+      });
     const sd = toTorchStateDict(m);
     expect(Object.keys(sd)).toContain('l.weight_ih_l0');
     expect(sd['fc.weight']!.shape).toEqual([6, 5]);
@@ -161,7 +186,8 @@ model All {
     const out: Out = { log: () => undefined, err: (x) => errs.push(x), color: false, stderrIsTTY: false };
     const src = join(DIR, 'lm.dlm');
     writeFileSync(src, MODELS['lm']!);
-    const ckpt = join(DIR, 'lm.dlm.safetensors'), back = join(DIR, 'lm.torch.safetensors');
+    const ckpt = join(DIR, 'lm.dlm.safetensors'),
+      back = join(DIR, 'lm.torch.safetensors');
     expect(await main(['convert', src, '--from', 'torch', '--checkpoint', join(DIR, 'lm.safetensors'), '-o', ckpt], out), errs.join('\n')).toBe(0);
     const model = compileOk(MODELS['lm']!).model();
     loadParams(model, ckpt);
@@ -178,7 +204,15 @@ model All {
   test('the safetensors file torch wrote is plain float32 tensors named as torch names them', () => {
     if (!torch) return;
     const { tensors } = loadSafetensors(join(DIR, 'lm.safetensors'));
-    expect(Object.keys(tensors).sort()).toEqual(['embed.weight', 'lstm.bias_hh_l0', 'lstm.bias_ih_l0', 'lstm.weight_hh_l0', 'lstm.weight_ih_l0', 'out.bias', 'out.weight']);
+    expect(Object.keys(tensors).sort()).toEqual([
+      'embed.weight',
+      'lstm.bias_hh_l0',
+      'lstm.bias_ih_l0',
+      'lstm.weight_hh_l0',
+      'lstm.weight_ih_l0',
+      'out.bias',
+      'out.weight',
+    ]);
     expect(readFileSync(join(DIR, 'lm.safetensors')).length).toBeGreaterThan(1000);
   });
 });

@@ -19,7 +19,11 @@ const CASES: [string, number, string][] = [
   ['nn.cross_entropy(z, y, reduction = none)', 0, "F.cross_entropy(z, y, reduction='none')"],
   ['nn.cross_entropy(z, y, reduction = sum, ignore_index = 1)', 0, "F.cross_entropy(z, y, reduction='sum', ignore_index=1)"],
   ['nn.cross_entropy(z, y, ignore_index = 1, label_smoothing = 0.2)', 0, 'F.cross_entropy(z, y, ignore_index=1, label_smoothing=0.2)'],
-  ['nn.cross_entropy(z, y, reduction = none, ignore_index = 2, label_smoothing = 0.1)', 0, "F.cross_entropy(z, y, reduction='none', ignore_index=2, label_smoothing=0.1)"],
+  [
+    'nn.cross_entropy(z, y, reduction = none, ignore_index = 2, label_smoothing = 0.1)',
+    0,
+    "F.cross_entropy(z, y, reduction='none', ignore_index=2, label_smoothing=0.1)",
+  ],
   ['nn.bce_with_logits(z, t, pos_weight = 3.0)', 0, 'F.binary_cross_entropy_with_logits(z, t, pos_weight=torch.tensor(3.0))'],
   ['nn.bce_with_logits(z, t, reduction = none)', 0, "F.binary_cross_entropy_with_logits(z, t, reduction='none')"],
   ['nn.binary_cross_entropy(p, t)', 2, 'F.binary_cross_entropy(p, t)'],
@@ -43,9 +47,20 @@ model L {
 ${CASES.map(([body, wrt], i) => `  output v${i} = ${body}\n  output g${i} = grad(f${i}, wrt = ${wrt})(z, y, p, t, s, h)`).join('\n')}
 }`;
 const f64 = (a: number[], shape: number[]) => ({ data: Float64Array.from(a) as unknown as Float32Array, shape });
-const dlm = () => compileOk(SRC).model().forward({
-  z: f64(Z, [4, 3]), y: { data: Int32Array.from(Y), shape: [4] }, p: f64(P, [4, 3]), t: f64(TT, [4, 3]), s: f64(S, [4]), h: f64(H, [4]),
-}, 'f64');
+const dlm = () =>
+  compileOk(SRC)
+    .model()
+    .forward(
+      {
+        z: f64(Z, [4, 3]),
+        y: { data: Int32Array.from(Y), shape: [4] },
+        p: f64(P, [4, 3]),
+        t: f64(TT, [4, 3]),
+        s: f64(S, [4]),
+        h: f64(H, [4]),
+      },
+      'f64',
+    );
 
 const SCRIPT = `
 import torch.nn.functional as F
@@ -90,7 +105,10 @@ describe('losses match torch.nn.functional (float64)', () => {
     expect(out['v3']!.data[0]).toBeCloseTo((0.8 * (nll[0]! + nll[2]!) + 0.2 * (smooth[0]! + smooth[2]!)) / 2, 13);
     // p = 0 with y = 0 and p = 1 with y = 1 cost nothing; p = 1e-30 with y = 1 costs −log(1e-30) = 69.08 (< 100)
     const bce = P.map((p, i) => -(TT[i]! * Math.max(Math.log(p), -100) + (1 - TT[i]!) * Math.max(Math.log(1 - p), -100)));
-    expect(out['v8']!.data[0]).toBeCloseTo(bce.reduce((a, b) => a + b, 0), 10);
+    expect(out['v8']!.data[0]).toBeCloseTo(
+      bce.reduce((a, b) => a + b, 0),
+      10,
+    );
     // at p = 0 (y = 0) and p = 1 (y = 1) the loss's derivative is ±1 (PyTorch's backward gives 0 there), never
     // NaN: the other, infinite, side has a zero cotangent; at p = 1e-30 (y = 1) it is −1/p, finite in float64
     expect([out['g7']!.data[1], out['g7']!.data[2]]).toEqual([1 / 12, -1 / 12]);

@@ -36,7 +36,8 @@ const TORCH_RULES: Record<string, Rule> = {
     return w.map((x, i) => x - (clr * g[i]!) / (Math.sqrt(s['G']![i]!) + (h['eps'] ?? 1e-10)));
   },
   RMSprop: (w, g0, s, _t, h) => {
-    const a = h['alpha'] ?? 0.99, eps = h['eps'] ?? 1e-8;
+    const a = h['alpha'] ?? 0.99,
+      eps = h['eps'] ?? 1e-8;
     const g = g0.map((x, i) => x + (h['weight_decay'] ?? 0) * w[i]!);
     s['v'] = (s['v'] ?? zeros()).map((v, i) => a * v + (1 - a) * g[i]! ** 2);
     let vt = s['v'];
@@ -50,7 +51,8 @@ const TORCH_RULES: Record<string, Rule> = {
     return w.map((x, i) => x - h['lr']! * s['b']![i]!);
   },
   Adadelta: (w, g0, s, _t, h) => {
-    const rho = h['rho'] ?? 0.9, eps = h['eps'] ?? 1e-6;
+    const rho = h['rho'] ?? 0.9,
+      eps = h['eps'] ?? 1e-6;
     const g = g0.map((x, i) => x + (h['weight_decay'] ?? 0) * w[i]!);
     s['v'] = (s['v'] ?? zeros()).map((v, i) => rho * v + (1 - rho) * g[i]! ** 2);
     const u = s['u'] ?? zeros();
@@ -62,14 +64,16 @@ const TORCH_RULES: Record<string, Rule> = {
   AdamW: (w, g, s, t, h) => adamRule(w, g, s, t, h, true),
 };
 const adamRule = (w0: number[], g0: number[], s: Record<string, number[]>, t: number, h: H, decoupled: boolean) => {
-  const [b1, b2] = [h['beta1'] ?? 0.9, h['beta2'] ?? 0.999], eps = h['eps'] ?? 1e-8, lam = h['weight_decay'] ?? (decoupled ? 0.01 : 0);
+  const [b1, b2] = [h['beta1'] ?? 0.9, h['beta2'] ?? 0.999],
+    eps = h['eps'] ?? 1e-8,
+    lam = h['weight_decay'] ?? (decoupled ? 0.01 : 0);
   const w = decoupled ? w0.map((x) => x * (1 - h['lr']! * lam)) : w0;
   const g = decoupled ? g0 : g0.map((x, i) => x + lam * w0[i]!);
   s['m'] = (s['m'] ?? zeros()).map((m, i) => b1 * m + (1 - b1) * g[i]!);
   s['v'] = (s['v'] ?? zeros()).map((v, i) => b2 * v + (1 - b2) * g[i]! ** 2);
   if (h['amsgrad']) s['vmax'] = (s['vmax'] ?? zeros()).map((x, i) => Math.max(x, s['v']![i]!));
   const v = h['amsgrad'] ? s['vmax']! : s['v'];
-  return w.map((x, i) => x - (h['lr']! * s['m']![i]! / (1 - b1 ** t)) / (Math.sqrt(v[i]! / (1 - b2 ** t)) + eps));
+  return w.map((x, i) => x - (h['lr']! * s['m']![i]!) / (1 - b1 ** t) / (Math.sqrt(v[i]! / (1 - b2 ** t)) + eps));
 };
 
 // [dlm declaration, torch.optim class, its keyword arguments (dlm's beta1/beta2 are torch's betas)]
@@ -78,11 +82,17 @@ const CASES: [string, string, H][] = [
   ['sgd(lr = 0.1, momentum = 0.9, dampening = 0.3, weight_decay = 0.01)', 'SGD', { lr: 0.1, momentum: 0.9, dampening: 0.3, weight_decay: 0.01 }],
   ['sgd(lr = 0.1, momentum = 0.9, nesterov = true)', 'SGD', { lr: 0.1, momentum: 0.9, nesterov: 1 }],
   ['adagrad(lr = 0.5)', 'Adagrad', { lr: 0.5 }],
-  ['adagrad(lr = 0.5, lr_decay = 0.1, weight_decay = 0.01, initial_accumulator_value = 0.2, eps = 1e-6)', 'Adagrad',
-    { lr: 0.5, lr_decay: 0.1, weight_decay: 0.01, initial_accumulator_value: 0.2, eps: 1e-6 }],
+  [
+    'adagrad(lr = 0.5, lr_decay = 0.1, weight_decay = 0.01, initial_accumulator_value = 0.2, eps = 1e-6)',
+    'Adagrad',
+    { lr: 0.5, lr_decay: 0.1, weight_decay: 0.01, initial_accumulator_value: 0.2, eps: 1e-6 },
+  ],
   ['rmsprop(lr = 0.01, alpha = 0.99)', 'RMSprop', { lr: 0.01 }],
-  ['rmsprop(lr = 0.01, rho = 0.9, momentum = 0.5, centered = true, weight_decay = 0.01)', 'RMSprop',
-    { lr: 0.01, alpha: 0.9, momentum: 0.5, centered: 1, weight_decay: 0.01 }],
+  [
+    'rmsprop(lr = 0.01, rho = 0.9, momentum = 0.5, centered = true, weight_decay = 0.01)',
+    'RMSprop',
+    { lr: 0.01, alpha: 0.9, momentum: 0.5, centered: 1, weight_decay: 0.01 },
+  ],
   ['rmsprop(lr = 0.01, alpha = 0.9, centered = true)', 'RMSprop', { lr: 0.01, alpha: 0.9, centered: 1 }],
   ['adadelta(lr = 1.0, weight_decay = 0.01)', 'Adadelta', { lr: 1, weight_decay: 0.01 }],
   ['adam(lr = 0.1)', 'Adam', { lr: 0.1 }],
@@ -103,7 +113,10 @@ const DUMMY = { dummy: { data: new Float32Array(1), shape: [1] } };
 const dlmRun = (decl: string, precision: 'f32' | 'f64'): number[][] => {
   const trainer = new Trainer(model(decl), {}, precision);
   trainer.params['w']!.set(W0);
-  return Array.from({ length: STEPS }, () => { trainer.step(DUMMY); return [...trainer.params['w']!]; });
+  return Array.from({ length: STEPS }, () => {
+    trainer.step(DUMMY);
+    return [...trainer.params['w']!];
+  });
 };
 const refRun = (rule: Rule, h: H): number[][] => {
   let w = [...W0];
@@ -143,8 +156,13 @@ describe('optimizers: PyTorch update rules in float64', () => {
     const dlm = dlmRun(decl, 'f64');
     const ref = refRun(TORCH_RULES[cls]!, h);
     // the hand-written rule, step by step, to float64 rounding (12 steps of a few operations each)
-    dlm.forEach((w, k) => { expect(maxRelErr(w, ref[k]!)).toBeLessThan(1e-13); });
-    if (torch) torch[i]!.forEach((w, k) => { expect(maxRelErr(dlm[k]!, w)).toBeLessThan(1e-13); });
+    dlm.forEach((w, k) => {
+      expect(maxRelErr(w, ref[k]!)).toBeLessThan(1e-13);
+    });
+    if (torch)
+      torch[i]!.forEach((w, k) => {
+        expect(maxRelErr(dlm[k]!, w)).toBeLessThan(1e-13);
+      });
   });
 
   test('one Adagrad and one RMSprop step in PyTorch form, float32 and float64, where ε placement matters', () => {
@@ -159,7 +177,7 @@ describe('optimizers: PyTorch update rules in float64', () => {
     const inside = dlmRun('rmsprop(lr = 0.01, alpha = 0.99, eps_inside = true)', 'f64')[0]![3]! - W0[3]!;
     const torchStep = refRun(TORCH_RULES['RMSprop']!, { lr: 0.01 })[0]![3]! - W0[3]!;
     const g = grad(W0)[3]!;
-    expect(inside).toBeCloseTo(-0.01 * g / Math.sqrt(0.01 * g * g + 1e-8), 15);
+    expect(inside).toBeCloseTo((-0.01 * g) / Math.sqrt(0.01 * g * g + 1e-8), 15);
     expect(Math.abs(torchStep / inside)).toBeGreaterThan(2);
   });
 });
@@ -169,7 +187,12 @@ describe('optimizer settings are checked as torch.optim checks them', () => {
   const codes = (decl: string) => {
     const r = compile(source(decl), { path: '<test>.dlm' });
     if (E.isLeft(r)) return r.left.map((d) => `${d.code} ${d.message}`);
-    try { new Trainer(r.right.model('Q')); return []; } catch (e) { return (e as { diagnostics: { code: string; message: string }[] }).diagnostics.map((d) => `${d.code} ${d.message}`); }
+    try {
+      new Trainer(r.right.model('Q'));
+      return [];
+    } catch (e) {
+      return (e as { diagnostics: { code: string; message: string }[] }).diagnostics.map((d) => `${d.code} ${d.message}`);
+    }
   };
   test.each([
     ['rmsprop(alpha = 1.5)', "E0220 rmsprop: 'alpha' must be in [0, 1), got 1.5"],

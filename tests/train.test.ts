@@ -10,7 +10,8 @@ import { compileOk } from './helpers/compile.js';
 
 // L(w) = ½ Σ (w − c)², so ∇L = w − c.
 const C = [1, -2, 0.5];
-const quadratic = (opt: string) => compileOk(`
+const quadratic = (opt: string) =>
+  compileOk(`
 model Q {
   input dummy: f32[1]
   param w: f32[3] = constant(value = 0.3)
@@ -21,39 +22,60 @@ model Q {
 type Rule = (w: number[], g: number[], s: Record<string, number[]>, t: number) => number[];
 const REFERENCE: Record<string, [string, Rule]> = {
   sgd: ['sgd(lr = 0.1)', (w, g) => w.map((x, i) => x - 0.1 * g[i]!)],
-  momentum: ['sgd(lr = 0.1, momentum = 0.9)', (w, g, s) => {
-    s['v'] = (s['v'] ?? [0, 0, 0]).map((v, i) => 0.9 * v + g[i]!);
-    return w.map((x, i) => x - 0.1 * s['v']![i]!);
-  }],
-  nesterov: ['sgd(lr = 0.1, momentum = 0.9, nesterov = 1)', (w, g, s) => {
-    s['v'] = (s['v'] ?? [0, 0, 0]).map((v, i) => 0.9 * v + g[i]!);
-    return w.map((x, i) => x - 0.1 * (g[i]! + 0.9 * s['v']![i]!));
-  }],
+  momentum: [
+    'sgd(lr = 0.1, momentum = 0.9)',
+    (w, g, s) => {
+      s['v'] = (s['v'] ?? [0, 0, 0]).map((v, i) => 0.9 * v + g[i]!);
+      return w.map((x, i) => x - 0.1 * s['v']![i]!);
+    },
+  ],
+  nesterov: [
+    'sgd(lr = 0.1, momentum = 0.9, nesterov = 1)',
+    (w, g, s) => {
+      s['v'] = (s['v'] ?? [0, 0, 0]).map((v, i) => 0.9 * v + g[i]!);
+      return w.map((x, i) => x - 0.1 * (g[i]! + 0.9 * s['v']![i]!));
+    },
+  ],
   // Adagrad and RMSprop in PyTorch's form, the default: ε outside the root, θ −= η·g/(√G + ε)
-  adagrad: ['adagrad(lr = 0.5)', (w, g, s) => {
-    s['G'] = (s['G'] ?? [0, 0, 0]).map((G, i) => G + g[i]! ** 2);
-    return w.map((x, i) => x - (0.5 * g[i]!) / (Math.sqrt(s['G']![i]!) + 1e-10));
-  }],
-  rmsprop: ['rmsprop(lr = 0.05)', (w, g, s) => {
-    s['E'] = (s['E'] ?? [0, 0, 0]).map((E, i) => 0.9 * E + 0.1 * g[i]! ** 2);
-    return w.map((x, i) => x - (0.05 * g[i]!) / (Math.sqrt(s['E']![i]!) + 1e-8));
-  }],
-  adadelta: ['adadelta(lr = 1.0)', (w, g, s) => {
-    s['Eg'] = (s['Eg'] ?? [0, 0, 0]).map((E, i) => 0.9 * E + 0.1 * g[i]! ** 2);
-    const d = g.map((gi, i) => (-Math.sqrt((s['Ed'] ?? [0, 0, 0])[i]! + 1e-6) / Math.sqrt(s['Eg']![i]! + 1e-6)) * gi);
-    s['Ed'] = (s['Ed'] ?? [0, 0, 0]).map((E, i) => 0.9 * E + 0.1 * d[i]! ** 2);
-    return w.map((x, i) => x + d[i]!);
-  }],
-  adam: ['adam(lr = 0.1)', (w, g, s, t) => {
-    s['m'] = (s['m'] ?? [0, 0, 0]).map((m, i) => 0.9 * m + 0.1 * g[i]!);
-    s['v'] = (s['v'] ?? [0, 0, 0]).map((v, i) => 0.999 * v + 0.001 * g[i]! ** 2);
-    return w.map((x, i) => x - (0.1 * (s['m']![i]! / (1 - 0.9 ** t))) / (Math.sqrt(s['v']![i]! / (1 - 0.999 ** t)) + 1e-8));
-  }],
-  adamw: ['adamw(lr = 0.1, weight_decay = 0.1)', (w, g, s, t) => {
-    s['m'] = (s['m'] ?? [0, 0, 0]).map((m, i) => 0.9 * m + 0.1 * g[i]!);
-    s['v'] = (s['v'] ?? [0, 0, 0]).map((v, i) => 0.999 * v + 0.001 * g[i]! ** 2);
-    return w.map((x, i) => x - 0.1 * ((s['m']![i]! / (1 - 0.9 ** t)) / (Math.sqrt(s['v']![i]! / (1 - 0.999 ** t)) + 1e-8) + 0.1 * x));
-  }],
+  adagrad: [
+    'adagrad(lr = 0.5)',
+    (w, g, s) => {
+      s['G'] = (s['G'] ?? [0, 0, 0]).map((G, i) => G + g[i]! ** 2);
+      return w.map((x, i) => x - (0.5 * g[i]!) / (Math.sqrt(s['G']![i]!) + 1e-10));
+    },
+  ],
+  rmsprop: [
+    'rmsprop(lr = 0.05)',
+    (w, g, s) => {
+      s['E'] = (s['E'] ?? [0, 0, 0]).map((E, i) => 0.9 * E + 0.1 * g[i]! ** 2);
+      return w.map((x, i) => x - (0.05 * g[i]!) / (Math.sqrt(s['E']![i]!) + 1e-8));
+    },
+  ],
+  adadelta: [
+    'adadelta(lr = 1.0)',
+    (w, g, s) => {
+      s['Eg'] = (s['Eg'] ?? [0, 0, 0]).map((E, i) => 0.9 * E + 0.1 * g[i]! ** 2);
+      const d = g.map((gi, i) => (-Math.sqrt((s['Ed'] ?? [0, 0, 0])[i]! + 1e-6) / Math.sqrt(s['Eg']![i]! + 1e-6)) * gi);
+      s['Ed'] = (s['Ed'] ?? [0, 0, 0]).map((E, i) => 0.9 * E + 0.1 * d[i]! ** 2);
+      return w.map((x, i) => x + d[i]!);
+    },
+  ],
+  adam: [
+    'adam(lr = 0.1)',
+    (w, g, s, t) => {
+      s['m'] = (s['m'] ?? [0, 0, 0]).map((m, i) => 0.9 * m + 0.1 * g[i]!);
+      s['v'] = (s['v'] ?? [0, 0, 0]).map((v, i) => 0.999 * v + 0.001 * g[i]! ** 2);
+      return w.map((x, i) => x - (0.1 * (s['m']![i]! / (1 - 0.9 ** t))) / (Math.sqrt(s['v']![i]! / (1 - 0.999 ** t)) + 1e-8));
+    },
+  ],
+  adamw: [
+    'adamw(lr = 0.1, weight_decay = 0.1)',
+    (w, g, s, t) => {
+      s['m'] = (s['m'] ?? [0, 0, 0]).map((m, i) => 0.9 * m + 0.1 * g[i]!);
+      s['v'] = (s['v'] ?? [0, 0, 0]).map((v, i) => 0.999 * v + 0.001 * g[i]! ** 2);
+      return w.map((x, i) => x - 0.1 * (s['m']![i]! / (1 - 0.9 ** t) / (Math.sqrt(s['v']![i]! / (1 - 0.999 ** t)) + 1e-8) + 0.1 * x));
+    },
+  ],
 };
 
 describe('optimizers follow their formulas', () => {
@@ -66,7 +88,9 @@ describe('optimizers follow their formulas', () => {
       const g = w.map((x, i) => x - C[i]!);
       w = rule(w, g, state, t);
       trainer.step({ dummy: { data: new Float32Array(1), shape: [1] } });
-      [...model.params['w']!].forEach((x, i) => { expect(x).toBeCloseTo(w[i]!, 4); });
+      [...model.params['w']!].forEach((x, i) => {
+        expect(x).toBeCloseTo(w[i]!, 4);
+      });
     }
   });
 });
@@ -102,7 +126,8 @@ model Digits {
       const losses = fit(new Trainer(model), sub, undefined, { epochs: 1, batchSize: 50, seed: 9 }).map((r) => r.trainLoss);
       return { losses, w: model.params['l1.W']!.slice() };
     };
-    const a = run(), b = run();
+    const a = run(),
+      b = run();
     expect(a.losses).toEqual(b.losses);
     expect(Buffer.from(a.w.buffer).equals(Buffer.from(b.w.buffer))).toBe(true);
   });
@@ -118,7 +143,11 @@ model Blowup {
     const trainer = new Trainer(model, { optimizer: 'sgd' });
     const before = model.params['w']!.slice();
     let err: unknown;
-    try { trainer.step({ x: { data: Float32Array.from([1, -1]), shape: [1, 2] } }); } catch (e) { err = e; }
+    try {
+      trainer.step({ x: { data: Float32Array.from([1, -1]), shape: [1, 2] } });
+    } catch (e) {
+      err = e;
+    }
     expect(err).toBeInstanceOf(RunError);
     const d = (err as RunError).diagnostics[0]!;
     expect(d.code).toBe('E0404');

@@ -10,7 +10,9 @@ import { runCli as run } from './helpers/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'dlm-train-'));
 const MODEL = join(dir, 'small.dlm');
-writeFileSync(MODEL, `import nn
+writeFileSync(
+  MODEL,
+  `import nn
 model Small {
   input x: f32[B, 784]
   target y: i32[B]
@@ -25,7 +27,8 @@ model Small {
     schedule = cosine
   }
 }
-`);
+`,
+);
 
 describe('dlm train', () => {
   const ckpt = join(dir, 'small.safetensors');
@@ -35,7 +38,10 @@ describe('dlm train', () => {
     expect(r.code).toBe(0);
     expect(r.stderr).toContain('batch 50, 2 epochs');
     expect(r.stdout).toMatch(/test: loss [\d.]+, accuracy [\d.]+%/);
-    const log = readFileSync(ckpt.replace('.safetensors', '.log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const log = readFileSync(ckpt.replace('.safetensors', '.log.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(log.map((l) => l.epoch)).toEqual([1, 2]);
     expect(log[1].lr).toBeLessThan(log[0].lr); // cosine schedule
     expect(readFileSync(ckpt.replace('.safetensors', '.curves.svg'), 'utf8')).toMatch(/^<svg[\s\S]*polyline[\s\S]*<\/svg>/);
@@ -55,10 +61,13 @@ describe('dlm train', () => {
   test('--clip-norm: the log shows the global gradient norm before clipping and the share of steps clipped', async () => {
     const log = (c: string) => {
       const out = join(dir, `clip${c}.safetensors`);
-      return run('train', MODEL, '--limit', '300', '--epochs', '1', '--clip-norm', c, '--out', out)
-        .then((r) => { expect(r.code).toBe(0); return JSON.parse(readFileSync(out.replace('.safetensors', '.log.jsonl'), 'utf8').trim()).terms; });
+      return run('train', MODEL, '--limit', '300', '--epochs', '1', '--clip-norm', c, '--out', out).then((r) => {
+        expect(r.code).toBe(0);
+        return JSON.parse(readFileSync(out.replace('.safetensors', '.log.jsonl'), 'utf8').trim()).terms;
+      });
     };
-    const tight = await log('0.0001'), loose = await log('1000');
+    const tight = await log('0.0001'),
+      loose = await log('1000');
     expect(tight.grad_norm).toBeGreaterThan(0.0001);
     expect(tight.clipped).toBe(1);
     expect(loose.clipped).toBe(0);

@@ -27,15 +27,23 @@ const csv = (name: string, labels: (number | string)[]) => {
   writeFileSync(p, 'a,b,label\n' + labels.map((l, i) => `${i % 3},${i % 2},${l}`).join('\n') + '\n');
   return p;
 };
-const GOOD = csv('good.csv', Array.from({ length: 20 }, (_, i) => i % 2));
+const GOOD = csv(
+  'good.csv',
+  Array.from({ length: 20 }, (_, i) => i % 2),
+);
 
 describe('numeric flags', () => {
   for (const [flag, value, message] of [
-    ['--batch', '-1', /--batch must be an integer ≥ 1, got -1/], ['--limit', '-1', /--limit must be an integer ≥ 1, got -1/],
-    ['--epochs', '0', /--epochs must be an integer ≥ 1, got 0/], ['--lr', '-0.1', /--lr must be a number > 0, got -0.1/],
-    ['--clip-norm', '-1', /--clip-norm must be a number > 0, got -1/], ['--clip-value', '0', /--clip-value must be a number > 0/],
-    ['--val-fraction', '1', /--val-fraction must be a number ≥ 0 and < 1, got 1/], ['--keep', '-2', /--keep must be an integer ≥ 0/],
-    ['--save-every', '0', /--save-every expects N \(epochs\), Nepochs or Nsteps with N ≥ 1, got '0'/], ['--seed', '1.5', /--seed expects an integer/],
+    ['--batch', '-1', /--batch must be an integer ≥ 1, got -1/],
+    ['--limit', '-1', /--limit must be an integer ≥ 1, got -1/],
+    ['--epochs', '0', /--epochs must be an integer ≥ 1, got 0/],
+    ['--lr', '-0.1', /--lr must be a number > 0, got -0.1/],
+    ['--clip-norm', '-1', /--clip-norm must be a number > 0, got -1/],
+    ['--clip-value', '0', /--clip-value must be a number > 0/],
+    ['--val-fraction', '1', /--val-fraction must be a number ≥ 0 and < 1, got 1/],
+    ['--keep', '-2', /--keep must be an integer ≥ 0/],
+    ['--save-every', '0', /--save-every expects N \(epochs\), Nepochs or Nsteps with N ≥ 1, got '0'/],
+    ['--seed', '1.5', /--seed expects an integer/],
   ] as const) {
     test(`${flag}=${value}: exit 2 naming it`, async () => {
       const r = await run('train', MODEL, '--data', GOOD, `${flag}=${value}`, '--out', join(dir, 'x.safetensors'));
@@ -74,7 +82,10 @@ describe('README: Runs and checkpoints', () => {
     const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
     const section = readme.split(/^## Runs and checkpoints$/m)[1]?.split(/^## /m)[0];
     expect(section, 'README has a "## Runs and checkpoints" section').toBeDefined();
-    const documented = [...section!.matchAll(/^\| (\d+)(?: \/ (\d+))? \|/gm)].flatMap((m) => [m[1], m[2]]).filter(Boolean).map(Number);
+    const documented = [...section!.matchAll(/^\| (\d+)(?: \/ (\d+))? \|/gm)]
+      .flatMap((m) => [m[1], m[2]])
+      .filter(Boolean)
+      .map(Number);
     expect(documented.sort((a, b) => a - b)).toEqual(Object.values(EXIT).sort((a, b) => a - b));
     for (const space of ['@optimizer/', '@best/', '@model/__metadata__', 'model_hash', '--resume', '--save-every', '--keep']) expect(section).toContain(space);
   });

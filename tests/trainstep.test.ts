@@ -15,8 +15,12 @@ model Denoiser {
   let noise = randn_like(x)
   let pred = net(x + noise)
   output kl = mean(pred * pred)
-  ${withSampler ? `fn denoise(z) = z - 0.1 * net(z)
-  output samples = scan(denoise, randn([8, 16]), length = 25)[-1]` : ''}
+  ${
+    withSampler
+      ? `fn denoise(z) = z - 0.1 * net(z)
+  output samples = scan(denoise, randn([8, 16]), length = 25)[-1]`
+      : ''
+  }
   loss mean(square(pred - noise)) + 0.1 * kl
 }`;
 

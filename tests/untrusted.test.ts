@@ -12,7 +12,8 @@ import { main } from '../compiler/cli.js';
 import type { Out } from '../compiler/cli/io.js';
 
 const run = async (...args: string[]) => {
-  const o: string[] = [], e: string[] = [];
+  const o: string[] = [],
+    e: string[] = [];
   const out: Out = { log: (s) => o.push(s), err: (s) => e.push(s), color: false, stderrIsTTY: false };
   const t0 = performance.now();
   const code = await main(args, out);
@@ -20,14 +21,20 @@ const run = async (...args: string[]) => {
 };
 
 const tmp = mkdtempSync(join(tmpdir(), 'dlm-untrusted-'));
-const file = (name: string, text: string | Uint8Array) => { const p = join(tmp, name); mkdirSync(join(p, '..'), { recursive: true }); writeFileSync(p, text); return p; };
+const file = (name: string, text: string | Uint8Array) => {
+  const p = join(tmp, name);
+  mkdirSync(join(p, '..'), { recursive: true });
+  writeFileSync(p, text);
+  return p;
+};
 const model = 'model M {\n  input x: f32[B, 4]\n  output y = x\n}\n';
 
 /** Exit 1, a diagnostic `file:line:col: error[CODE]` in the given file, within 5 s. */
 const expectLocated = (r: Awaited<ReturnType<typeof run>>, code: string, where: string | RegExp = /\.dlm/) => {
   expect(r.code, r.stderr).toBe(1);
   expect(r.stderr).toMatch(new RegExp(`:\\d+:\\d+: error\\[${code}\\]`));
-  if (typeof where === 'string') expect(r.stderr).toContain(`${where}:`); else expect(r.stderr).toMatch(where);
+  if (typeof where === 'string') expect(r.stderr).toContain(`${where}:`);
+  else expect(r.stderr).toMatch(where);
   expect(r.stderr).not.toMatch(/internal error|Maximum call stack|at .*\.ts:\d+/);
   expect(r.ms).toBeLessThan(5000);
 };
@@ -38,7 +45,7 @@ const exponential = (n: number): string => {
   return `${s}model M {\n  input x: f32[B, 4]\n  param w: f32[4] = ones\n  output y = f${n}(x * w)\n  loss mean(y)\n}\n`;
 };
 
-describe('imports read only .dlm files inside the importing file\'s tree or the search path', () => {
+describe("imports read only .dlm files inside the importing file's tree or the search path", () => {
   test.each([['/etc/passwd'], ['/proc/self/environ'], ['/etc/shadow'], ['/dev/zero']])('import "%s" is refused without echoing the file', async (target) => {
     const p = file(`abs${target.replaceAll('/', '_')}.dlm`, `import "${target}" as x\n${model}`);
     const r = await run('check', p);
@@ -67,7 +74,11 @@ describe('imports read only .dlm files inside the importing file\'s tree or the 
     expect((await run('check', p)).code).toBe(1);
     expect((await run('check', p, '--import-path', join(tmp, 'lib'))).code).toBe(0);
     process.env['DLM_PATH'] = join(tmp, 'lib');
-    try { expect((await run('check', p)).code).toBe(0); } finally { delete process.env['DLM_PATH']; }
+    try {
+      expect((await run('check', p)).code).toBe(0);
+    } finally {
+      delete process.env['DLM_PATH'];
+    }
   });
 
   test('a directory, a non-UTF-8 file and a file over 1 MiB are refused by name only', async () => {
@@ -127,9 +138,27 @@ describe('budgets instead of crashes', () => {
   });
 
   test('a layer that instantiates itself is E0106, like a recursive function', async () => {
-    const p = file('selflayer.dlm', 'layer L(n) {\n  layer inner = L(n)\n  fn forward(x) = inner(x)\n}\nmodel M {\n  input x: f32[4]\n  layer l = L(4)\n  output y = l(x)\n}\n');
+    const p = file(
+      'selflayer.dlm',
+      'layer L(n) {\n  layer inner = L(n)\n  fn forward(x) = inner(x)\n}\nmodel M {\n  input x: f32[4]\n  layer l = L(4)\n  output y = l(x)\n}\n',
+    );
     expectLocated(await run('check', p), 'E0106', p);
-    const mutual = file('mutual.dlm', 'layer A(n) {\n  layer b = B(n)\n  fn forward(x) = b(x)\n}\nlayer B(n) {\n  layer a = A(n)\n  fn forward(x) = a(x)\n}\nmodel M {\n  input x: f32[4]\n  layer l = A(4)\n  output y = l(x)\n}\n');
+    const mutual = file(
+      'mutual.dlm',
+      'layer A(n) {\n' +
+        '  layer b = B(n)\n' +
+        '  fn forward(x) = b(x)\n' +
+        '}\n' +
+        'layer B(n) {\n' +
+        '  layer a = A(n)\n' +
+        '  fn forward(x) = a(x)\n' +
+        '}\n' +
+        'model M {\n' +
+        '  input x: f32[4]\n' +
+        '  layer l = A(4)\n' +
+        '  output y = l(x)\n' +
+        '}\n',
+    );
     expectLocated(await run('check', mutual), 'E0106', mutual);
   });
 
@@ -151,7 +180,9 @@ describe('budgets instead of crashes', () => {
     const r = await run('compile', 'examples/mnist_mlp.dlm', '--emit', 'js', '--dim', 'B=100000', '--max-memory', '10M');
     expectLocated(r, 'E0606', 'mnist_mlp.dlm');
     expect(r.stderr).toMatch(/would need [\d.]+ MiB/);
-    expect((await run('compile', 'examples/mnist_mlp.dlm', '--emit', 'js', '--dim', 'B=100000', '--max-memory', '1G', '-o', join(tmp, 'step.js'))).code).toBe(0);
+    expect((await run('compile', 'examples/mnist_mlp.dlm', '--emit', 'js', '--dim', 'B=100000', '--max-memory', '1G', '-o', join(tmp, 'step.js'))).code).toBe(
+      0,
+    );
     const params = await run('summary', 'examples/mnist_mlp.dlm', '--max-memory', '10K');
     expectLocated(params, 'E0606', /nn\.dlm|mnist_mlp\.dlm/);
     expect(params.stderr).toContain("'l1.W'");
@@ -160,9 +191,9 @@ describe('budgets instead of crashes', () => {
 
   test('brackets nested 10,000 deep and a 100,000-term sum are E0607, located', async () => {
     const parens = file('parens.dlm', `model M {\n  input x: f32[4]\n  output y = ${'('.repeat(10_000)}x${')'.repeat(10_000)}\n}\n`);
-    expectLocated(await run("check", parens), "E0607", `${parens}:3`);
+    expectLocated(await run('check', parens), 'E0607', `${parens}:3`);
     const sum = file('sum.dlm', `model M {\n  input x: f32[4]\n  output y = ${Array(100_000).fill('x').join(' + ')}\n}\n`);
-    expectLocated(await run("check", sum), "E0607", `${sum}:3`);
+    expectLocated(await run('check', sum), 'E0607', `${sum}:3`);
   });
 });
 
@@ -178,7 +209,12 @@ describe('data files with bad sizes name the file', () => {
   };
   const xin = file('xin.dlm', 'model M {\n  input x: f32[B, 2]\n  output y = x * 2\n}\n');
 
-  test.each([['(2.5, 2)', 20], ['(-2,)', 0], ['(1e3,)', 0], ['(100000, 100000)', 0]])('.npy with shape %s', async (shape, bytes) => {
+  test.each([
+    ['(2.5, 2)', 20],
+    ['(-2,)', 0],
+    ['(1e3,)', 0],
+    ['(100000, 100000)', 0],
+  ])('.npy with shape %s', async (shape, bytes) => {
     const p = file(`s${shape.replace(/\W/g, '_')}.npy`, npy(shape, bytes));
     const r = await run('run', xin, '--input', `x=${p}`);
     expect(r.code, r.stderr).toBe(1);
@@ -198,8 +234,17 @@ describe('data files with bad sizes name the file', () => {
 describe('in a child process with the heap capped at 500 MB', () => {
   const bundle = resolve('dist', 'untrusted-test-cli.mjs');
   beforeAll(async () => {
-    await build({ entryPoints: ['compiler/cli.ts'], outfile: bundle, bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', logLevel: 'error',
-      footer: { js: 'process.exitCode = await main(process.argv.slice(2));' } });
+    await build({
+      entryPoints: ['compiler/cli.ts'],
+      outfile: bundle,
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      packages: 'external',
+      logLevel: 'error',
+      footer: { js: 'process.exitCode = await main(process.argv.slice(2));' },
+    });
   }, 30_000);
   const child = (...args: string[]) => {
     const t0 = performance.now();
@@ -208,15 +253,20 @@ describe('in a child process with the heap capped at 500 MB', () => {
   };
 
   test.each([
-    ['check', exponential(24)], ['compile --train', exponential(20)],
-  ])('%s of the exponential program exits 1 with E0603 (no V8 out-of-memory abort)', (cmd, text) => {
-    const p = file(`child_${cmd.length}_${text.length}.dlm`, text);
-    const r = child(...(cmd === 'check' ? ['check', p] : ['compile', p, '--emit', 'js', '--train']));
-    expect(r.code, r.stderr.slice(0, 500)).toBe(1);
-    expect(r.stderr).toMatch(/:\d+:\d+: error\[E0603\]/);
-    // process start-up and module loading included; the check itself is timed in-process above
-    expect(r.ms).toBeLessThan(15_000);
-  }, 30_000);
+    ['check', exponential(24)],
+    ['compile --train', exponential(20)],
+  ])(
+    '%s of the exponential program exits 1 with E0603 (no V8 out-of-memory abort)',
+    (cmd, text) => {
+      const p = file(`child_${cmd.length}_${text.length}.dlm`, text);
+      const r = child(...(cmd === 'check' ? ['check', p] : ['compile', p, '--emit', 'js', '--train']));
+      expect(r.code, r.stderr.slice(0, 500)).toBe(1);
+      expect(r.stderr).toMatch(/:\d+:\d+: error\[E0603\]/);
+      // process start-up and module loading included; the check itself is timed in-process above
+      expect(r.ms).toBeLessThan(15_000);
+    },
+    30_000,
+  );
 
   test('import "/dev/zero" exits 1 at once, reading nothing', () => {
     const p = file('child_zero.dlm', `import "/dev/zero" as z\n${model}`);
@@ -231,23 +281,34 @@ describe('no tensor data spread into call arguments', () => {
   const SPREAD = /Math\.(max|min)\(\s*\.\.\.|fromCharCode\(\s*\.\.\.|(Math|String)\.\w+\.apply\(/;
   // push(...x) is checked where tensors and their values live; the code generators spread short statement lists.
   const PUSH = /\.(push|unshift)\(\s*\.\.\./;
-  const walk = (dir: string): string[] => readdirSync(dir, { withFileTypes: true }).flatMap((d) =>
-    d.isDirectory() ? walk(join(dir, d.name)) : d.name.endsWith('.ts') ? [join(dir, d.name)] : []);
+  const walk = (dir: string): string[] =>
+    readdirSync(dir, { withFileTypes: true }).flatMap((d) => (d.isDirectory() ? walk(join(dir, d.name)) : d.name.endsWith('.ts') ? [join(dir, d.name)] : []));
 
   test('a static scan of the sources (gradcheck.ts excepted: it belongs to the derivatives work)', () => {
     const offenders: string[] = [];
     for (const f of [...walk('compiler'), ...walk('runtime'), ...walk('bench')]) {
       if (f.endsWith(join('api', 'gradcheck.ts'))) continue;
       const dataCode = /^(runtime|bench)\/|compiler\/(api|cli)\//.test(f.split('\\').join('/'));
-      readFileSync(f, 'utf8').split('\n').forEach((line, i) => {
-        if (SPREAD.test(line) || (dataCode && PUSH.test(line))) offenders.push(`${f}:${i + 1}: ${line.trim()}`);
-      });
+      readFileSync(f, 'utf8')
+        .split('\n')
+        .forEach((line, i) => {
+          if (SPREAD.test(line) || (dataCode && PUSH.test(line))) offenders.push(`${f}:${i + 1}: ${line.trim()}`);
+        });
     }
     expect(offenders).toEqual([]);
   });
 
   test('summary, run (JSON output) and the loss with targets on a model with a 1,000,000-element parameter', async () => {
-    const p = file('million.dlm', 'model M {\n  input x: f32[B, 1000]\n  target y: i32[B]\n  param w: f32[1000, 1000] = normal(std = 0.01)\n  output logits = x @ w\n  loss mean(logits)\n}\n');
+    const p = file(
+      'million.dlm',
+      'model M {\n' +
+        '  input x: f32[B, 1000]\n' +
+        '  target y: i32[B]\n' +
+        '  param w: f32[1000, 1000] = normal(std = 0.01)\n' +
+        '  output logits = x @ w\n' +
+        '  loss mean(logits)\n' +
+        '}\n',
+    );
     const s = await run('summary', p);
     expect(s.code, s.stderr).toBe(0);
     expect(s.stdout).toContain('1,000,000');

@@ -12,9 +12,16 @@ import { scratchDir } from './helpers/scratch.js';
 
 const dir = scratchDir('dlm-write-');
 const realFs: WriteFs = {
-  openSync: (p, f, m) => fs.openSync(p, f, m), writeSync: (fd, b, o, l) => fs.writeSync(fd, b, o, l), fsyncSync: (fd) => fs.fsyncSync(fd),
-  closeSync: (fd) => fs.closeSync(fd), renameSync: (a, b) => fs.renameSync(a, b), unlinkSync: (p) => fs.unlinkSync(p),
-  statSync: (p) => fs.statSync(p), lstatSync: (p) => fs.lstatSync(p), readlinkSync: (p) => fs.readlinkSync(p), readdirSync: (p) => fs.readdirSync(p),
+  openSync: (p, f, m) => fs.openSync(p, f, m),
+  writeSync: (fd, b, o, l) => fs.writeSync(fd, b, o, l),
+  fsyncSync: (fd) => fs.fsyncSync(fd),
+  closeSync: (fd) => fs.closeSync(fd),
+  renameSync: (a, b) => fs.renameSync(a, b),
+  unlinkSync: (p) => fs.unlinkSync(p),
+  statSync: (p) => fs.statSync(p),
+  lstatSync: (p) => fs.lstatSync(p),
+  readlinkSync: (p) => fs.readlinkSync(p),
+  readdirSync: (p) => fs.readdirSync(p),
 };
 type Fault = 'ENOSPC' | 'EIO' | 'short';
 const MUTATING = new Set(['openSync', 'writeSync', 'fsyncSync', 'closeSync', 'renameSync']);
@@ -22,19 +29,24 @@ const MUTATING = new Set(['openSync', 'writeSync', 'fsyncSync', 'closeSync', 're
 /** A file system whose k-th mutating call (open, write, fsync, close, rename) fails. */
 const faulty = (k: number, fault: Fault): { fs: WriteFs; calls: () => number } => {
   let n = 0;
-  const wrap = Object.fromEntries(Object.entries(realFs).map(([name, f]) => [name, (...a: unknown[]) => {
-    if (MUTATING.has(name) && ++n === k) {
-      if (fault === 'short' && name === 'writeSync') {
-        // a short write, after which the disk is full: the next write writes nothing
-        const [fd, b, o, l] = a as [number, Uint8Array, number, number];
-        const wrote = fs.writeSync(fd, b, o, Math.max(1, l >> 1));
-        wrap['writeSync'] = () => 0;
-        return wrote;
-      }
-      throw Object.assign(new Error(`injected ${fault}`), { code: fault === 'short' ? 'ENOSPC' : fault });
-    }
-    return (f as (...x: unknown[]) => unknown)(...a);
-  }])) as Record<string, unknown>;
+  const wrap = Object.fromEntries(
+    Object.entries(realFs).map(([name, f]) => [
+      name,
+      (...a: unknown[]) => {
+        if (MUTATING.has(name) && ++n === k) {
+          if (fault === 'short' && name === 'writeSync') {
+            // a short write, after which the disk is full: the next write writes nothing
+            const [fd, b, o, l] = a as [number, Uint8Array, number, number];
+            const wrote = fs.writeSync(fd, b, o, Math.max(1, l >> 1));
+            wrap['writeSync'] = () => 0;
+            return wrote;
+          }
+          throw Object.assign(new Error(`injected ${fault}`), { code: fault === 'short' ? 'ENOSPC' : fault });
+        }
+        return (f as (...x: unknown[]) => unknown)(...a);
+      },
+    ]),
+  ) as Record<string, unknown>;
   return { fs: wrap as unknown as WriteFs, calls: () => n };
 };
 
@@ -58,13 +70,21 @@ describe('writeFileAtomic', () => {
       const d = fs.mkdtempSync(join(dir, fault));
       const p = join(d, 'ck.safetensors');
       let total = 0;
-      { const f = faulty(0, fault); writeFileAtomic(p, old, { fs: f.fs }); total = f.calls(); }
+      {
+        const f = faulty(0, fault);
+        writeFileAtomic(p, old, { fs: f.fs });
+        total = f.calls();
+      }
       expect(total).toBeGreaterThanOrEqual(7); // open, 3 writes, fsync, close, rename (+ the directory's)
       let failures = 0;
       for (let k = 1; k <= total; k++) {
         writeFileAtomic(p, old);
         let err: unknown;
-        try { writeFileAtomic(p, next, { fs: faulty(k, fault).fs }); } catch (e) { err = e; }
+        try {
+          writeFileAtomic(p, next, { fs: faulty(k, fault).fs });
+        } catch (e) {
+          err = e;
+        }
         const now = fs.readFileSync(p);
         if (err) {
           failures++;
@@ -80,7 +100,8 @@ describe('writeFileAtomic', () => {
   }
 
   test('a symlink is written through: the link stays, its target changes', () => {
-    const target = join(dir, 'real.txt'), link = join(dir, 'link.txt');
+    const target = join(dir, 'real.txt'),
+      link = join(dir, 'link.txt');
     fs.writeFileSync(target, 'old');
     fs.symlinkSync(target, link);
     writeFileAtomic(link, 'new');
@@ -102,8 +123,11 @@ describe('writeFileAtomic', () => {
 
   test('a character device (a copy of /dev/null) stays a device', () => {
     const dev = join(dir, 'null');
-    try { execFileSync('mknod', [dev, 'c', '1', '3']); } catch {
-      console.warn('skipping the device case: mknod needs root'); return;
+    try {
+      execFileSync('mknod', [dev, 'c', '1', '3']);
+    } catch {
+      console.warn('skipping the device case: mknod needs root');
+      return;
     }
     writeFileAtomic(dev, 'discarded');
     expect(fs.lstatSync(dev).isCharacterDevice()).toBe(true);
@@ -120,7 +144,8 @@ describe('writeFileAtomic', () => {
 
 describe('the CLI writes through it', () => {
   const run = async (...args: string[]) => {
-    const o: string[] = [], e: string[] = [];
+    const o: string[] = [],
+      e: string[] = [];
     const out: Out = { log: (s) => o.push(s), err: (s) => e.push(s), color: false, stderrIsTTY: false };
     return { code: await main(args, out), stdout: o.join('\n'), stderr: e.join('\n') };
   };
@@ -137,7 +162,8 @@ describe('the CLI writes through it', () => {
   });
 
   test('-o through a symlink and onto a FIFO', async () => {
-    const target = join(dir, 'emitted.js'), link = join(dir, 'emitted-link.js');
+    const target = join(dir, 'emitted.js'),
+      link = join(dir, 'emitted-link.js');
     fs.writeFileSync(target, '');
     fs.symlinkSync(target, link);
     expect((await run('compile', model, '-o', link)).code).toBe(0);

@@ -36,7 +36,9 @@ const add = (a: Float64Array, b: Float64Array) => a.map((x, i) => x + b[i]!);
 /** Blocks of `size` rows (or elements) reordered: out block k = in block order[k]. */
 const blocks = (a: Float64Array, size: number, order: readonly number[]): Float64Array => {
   const out = new Float64Array(a.length);
-  order.forEach((from, k) => { out.set(a.subarray(from * size, (from + 1) * size), k * size); });
+  order.forEach((from, k) => {
+    out.set(a.subarray(from * size, (from + 1) * size), k * size);
+  });
   return out;
 };
 // torch i, f, g, o → dlm i, f, o, g, and back (the same swap of the last two gates)
@@ -54,8 +56,10 @@ const recurrent = (gates: number, reorder: readonly number[] | undefined, kind: 
     const [din, gh] = dims('Wx') as [number, number];
     const h = gh / gates;
     const rows = (a: Float64Array) => (reorder ? blocks(a, h * (a.length / gh), reorder) : a);
-    const Wx = transpose(rows(t('weight_ih?')), gh, din), Wh = transpose(rows(t('weight_hh?')), gh, h);
-    const bih = rows(t('bias_ih?')), bhh = rows(t('bias_hh?'));
+    const Wx = transpose(rows(t('weight_ih?')), gh, din),
+      Wh = transpose(rows(t('weight_hh?')), gh, h);
+    const bih = rows(t('bias_ih?')),
+      bhh = rows(t('bias_hh?'));
     if (kind === 'gru') return { Wx, Wh, b: Float64Array.from([...add(bih, bhh).subarray(0, 2 * h), ...bih.subarray(2 * h)]), bhn: bhh.slice(2 * h) };
     const b = add(bih, bhh);
     if (kind === 'lstm') for (let j = h; j < 2 * h; j++) b[j]! -= l.args['forget_bias'] ?? 0;
@@ -69,24 +73,67 @@ const recurrent = (gates: number, reorder: readonly number[] | undefined, kind: 
     if (kind === 'gru') bhh.set(d('bhn'), 2 * h);
     if (kind === 'lstm') bhh.fill(l.args['forget_bias'] ?? 0, h, 2 * h);
     return {
-      'weight_ih?': [rows(transpose(d('Wx'), din, gh)), [gh, din]], 'weight_hh?': [rows(transpose(d('Wh'), h, gh)), [gh, h]],
-      'bias_ih?': [rows(d('b')), [gh]], 'bias_hh?': [rows(bhh), [gh]],
+      'weight_ih?': [rows(transpose(d('Wx'), din, gh)), [gh, din]],
+      'weight_hh?': [rows(transpose(d('Wh'), h, gh)), [gh, h]],
+      'bias_ih?': [rows(d('b')), [gh]],
+      'bias_hh?': [rows(bhh), [gh]],
     };
   },
 });
 
 const LAYOUTS: ReadonlyMap<string, Layout> = new Map([
-  ['Dense', {
-    torch: ['weight', 'bias'],
-    toDlm: (t, dims) => { const [i, o] = dims('W') as [number, number]; return { W: transpose(t('weight'), o, i), b: t('bias') }; },
-    toTorch: (d, dims) => { const [i, o] = dims('W') as [number, number]; return { weight: [transpose(d('W'), i, o), [o, i]], bias: [d('b'), [o]] }; },
-  }],
-  ['Conv2d', same([['W', 'weight'], ['b', 'bias']])],
-  ['Conv1d', same([['W', 'weight'], ['b', 'bias']])],
-  ['ConvTranspose2d', same([['W', 'weight'], ['b', 'bias']])],
+  [
+    'Dense',
+    {
+      torch: ['weight', 'bias'],
+      toDlm: (t, dims) => {
+        const [i, o] = dims('W') as [number, number];
+        return { W: transpose(t('weight'), o, i), b: t('bias') };
+      },
+      toTorch: (d, dims) => {
+        const [i, o] = dims('W') as [number, number];
+        return { weight: [transpose(d('W'), i, o), [o, i]], bias: [d('b'), [o]] };
+      },
+    },
+  ],
+  [
+    'Conv2d',
+    same([
+      ['W', 'weight'],
+      ['b', 'bias'],
+    ]),
+  ],
+  [
+    'Conv1d',
+    same([
+      ['W', 'weight'],
+      ['b', 'bias'],
+    ]),
+  ],
+  [
+    'ConvTranspose2d',
+    same([
+      ['W', 'weight'],
+      ['b', 'bias'],
+    ]),
+  ],
   ['Embedding', same([['W', 'weight']])],
-  ['LayerNorm', same([['gamma', 'weight'], ['beta', 'bias']])],
-  ['BatchNorm2d', same([['gamma', 'weight'], ['beta', 'bias'], ['running_mean', 'running_mean'], ['running_var', 'running_var']])],
+  [
+    'LayerNorm',
+    same([
+      ['gamma', 'weight'],
+      ['beta', 'bias'],
+    ]),
+  ],
+  [
+    'BatchNorm2d',
+    same([
+      ['gamma', 'weight'],
+      ['beta', 'bias'],
+      ['running_mean', 'running_mean'],
+      ['running_var', 'running_var'],
+    ]),
+  ],
   ['RNNCell', recurrent(1, undefined, 'rnn')],
   ['LSTMCell', recurrent(4, LSTM_ORDER, 'lstm')],
   ['GRUCell', recurrent(3, undefined, 'gru')],
@@ -110,19 +157,34 @@ const convertible = (model: Model): LayerInstance[] => {
   const names = new Set([...model.ir.params, ...model.ir.states].map((p) => p.name));
   const covered = new Set<string>();
   const out: LayerInstance[] = [];
-  for (const l of model.ir.layers) if (layoutOf(l.kind)) { out.push(l); for (const n of names) if (n.startsWith(`${l.path}.`) && !n.slice(l.path.length + 1).includes('.')) covered.add(n); }
+  for (const l of model.ir.layers)
+    if (layoutOf(l.kind)) {
+      out.push(l);
+      for (const n of names) if (n.startsWith(`${l.path}.`) && !n.slice(l.path.length + 1).includes('.')) covered.add(n);
+    }
   const left = [...names].filter((n) => !covered.has(n));
-  if (left.length) throw new RunError([], `no PyTorch counterpart is known for ${left.map((n) => `'${n}'`).join(', ')} of ${model.name}: only the stdlib's ${[...LAYOUTS.keys(), ...DENSE_LIKE].join(', ')} convert`);
+  if (left.length)
+    throw new RunError(
+      [],
+      `no PyTorch counterpart is known for ${left.map((n) => `'${n}'`).join(', ')} of ${model.name}` +
+        `: only the stdlib's ${[...LAYOUTS.keys(), ...DENSE_LIKE].join(', ')} convert`,
+    );
   return out;
 };
 
 /** dlm → a PyTorch state_dict (float32 tensors named as torch's modules name them). */
 export const toTorchStateDict = (model: Model, opts: ConvertOptions = {}): Record<string, Tensor> => {
-  const tables = dlmTables(model), dims = dimsOf(model), suffix = opts.suffix ?? '_l0';
+  const tables = dlmTables(model),
+    dims = dimsOf(model),
+    suffix = opts.suffix ?? '_l0';
   const out: Record<string, Tensor> = Object.create(null) as Record<string, Tensor>;
   for (const l of convertible(model)) {
     const lay = layoutOf(l.kind)!;
-    const got = lay.toTorch((n) => Float64Array.from(tables[`${l.path}.${n}`]!), (n) => dims(`${l.path}.${n}`), l);
+    const got = lay.toTorch(
+      (n) => Float64Array.from(tables[`${l.path}.${n}`]!),
+      (n) => dims(`${l.path}.${n}`),
+      l,
+    );
     for (const [k, [v, shape]] of Object.entries(got)) out[`${l.path}.${k.replace('?', suffix)}`] = { data: Float32Array.from(v), shape: [...shape] };
   }
   return out;
@@ -142,16 +204,26 @@ export const fromTorchStateDict = (model: Model, sd: Readonly<Record<string, Ten
     const read = (k: string): Float64Array => {
       const names = k.endsWith('?') ? [`${l.path}.${k.slice(0, -1)}_l0`, `${l.path}.${k.slice(0, -1)}`] : [`${l.path}.${k}`];
       const hit = names.find((n) => Object.hasOwn(sd, n));
-      if (!hit) { problems.push(`no tensor '${names[0]}'${names.length > 1 ? ` (or '${names[1]}')` : ''} for ${l.kind} '${l.path}'`); return new Float64Array(0); }
+      if (!hit) {
+        problems.push(`no tensor '${names[0]}'${names.length > 1 ? ` (or '${names[1]}')` : ''} for ${l.kind} '${l.path}'`);
+        return new Float64Array(0);
+      }
       used.add(hit);
       return Float64Array.from(sd[hit]!.data);
     };
     let got: Arrays;
-    try { got = lay.toDlm(read, (n) => dims(`${l.path}.${n}`), l); } catch { continue; }
+    try {
+      got = lay.toDlm(read, (n) => dims(`${l.path}.${n}`), l);
+    } catch {
+      continue;
+    }
     for (const [k, v] of Object.entries(got)) {
       const name = `${l.path}.${k}`;
       const want = dims(name).reduce((a, b) => a * b, 1);
-      if (v.length !== want) { problems.push(`'${name}' needs ${want} values (${l.kind} [${dims(name).join(', ')}]), the state_dict gives ${v.length}`); continue; }
+      if (v.length !== want) {
+        problems.push(`'${name}' needs ${want} values (${l.kind} [${dims(name).join(', ')}]), the state_dict gives ${v.length}`);
+        continue;
+      }
       out[name] = Float32Array.from(v);
     }
   }

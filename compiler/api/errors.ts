@@ -5,7 +5,10 @@ import { renderDiagnostics } from '../diagnostics/render.js';
 import { sourceLookup } from '../parse/modules.js';
 
 export class RunError extends Error {
-  constructor(readonly diagnostics: readonly Diagnostic[], message?: string) {
+  constructor(
+    readonly diagnostics: readonly Diagnostic[],
+    message?: string,
+  ) {
     super(message ?? renderDiagnostics(diagnostics, sourceLookup));
     this.name = 'RunError';
   }

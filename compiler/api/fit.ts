@@ -26,7 +26,13 @@ export interface FitOptions {
   readonly augment?: Augment;
   readonly signal?: AbortSignal;
   readonly onBatch?: (info: {
-    epoch: number; done: number; total: number; loss: number; accuracy: number | undefined; mae?: number | undefined; terms: Readonly<Record<string, number>>;
+    epoch: number;
+    done: number;
+    total: number;
+    loss: number;
+    accuracy: number | undefined;
+    mae?: number | undefined;
+    terms: Readonly<Record<string, number>>;
   }) => void;
   readonly onEpoch?: (info: EpochReport) => void;
   /** Continue a run from this state (with the trainer's parameters, optimizer state and t restored). */
@@ -54,7 +60,11 @@ export interface EpochReport {
   readonly terms?: Readonly<Record<string, number>>;
 }
 
-export interface FitResult { readonly epochs: EpochReport[]; readonly stopped: 'done' | 'early' | 'aborted'; readonly bestEpoch?: number }
+export interface FitResult {
+  readonly epochs: EpochReport[];
+  readonly stopped: 'done' | 'early' | 'aborted';
+  readonly bestEpoch?: number;
+}
 
 /**
  * How dataset columns feed the model: the single input gets x (reshaped), the single target gets y —
@@ -74,25 +84,37 @@ export const batchFeeder = (model: Model) => {
   let ys = new Float32Array(0);
   return (x: Float32Array, y: Int32Array | Float32Array, count: number): Record<string, Tensor> => {
     // token ids are stored as floats in the dataset; an i32 input gets them as integers
-    if (input.type.dtype === 'i32') { if (ids.length !== x.length) ids = new Int32Array(x.length); ids.set(x); }
+    if (input.type.dtype === 'i32') {
+      if (ids.length !== x.length) ids = new Int32Array(x.length);
+      ids.set(x);
+    }
     const feed: Record<string, Tensor> = Object.create(null);
     setOwn(feed, input.name, { data: input.type.dtype === 'i32' ? ids : x, shape: [count, ...featureShape] });
     if (target) {
       const shape = [count, ...targetShape];
       if (floatTarget && width > 1 && y.length === count) {
-        if (hot.length !== count * width) hot = new Float32Array(count * width); else hot.fill(0);
+        if (hot.length !== count * width) hot = new Float32Array(count * width);
+        else hot.fill(0);
         for (let i = 0; i < count; i++) hot[i * width + y[i]!] = 1;
         setOwn(feed, target.name, { data: hot, shape });
       } else if (floatTarget) {
         if (y instanceof Float32Array) setOwn(feed, target.name, { data: y, shape });
-        else { if (ys.length !== y.length) ys = new Float32Array(y.length); ys.set(y); setOwn(feed, target.name, { data: ys, shape }); }
+        else {
+          if (ys.length !== y.length) ys = new Float32Array(y.length);
+          ys.set(y);
+          setOwn(feed, target.name, { data: ys, shape });
+        }
       } else setOwn(feed, target.name, { data: y instanceof Int32Array ? y : Int32Array.from(y), shape });
     }
     return feed;
   };
 };
 
-export interface Evaluation extends Scores { readonly loss: number; readonly accuracy: number | undefined; readonly terms: Record<string, number> }
+export interface Evaluation extends Scores {
+  readonly loss: number;
+  readonly accuracy: number | undefined;
+  readonly terms: Record<string, number>;
+}
 
 /** Mean loss, the model's metric (accuracy over labelled positions, or MAE and R²) and the mean of every other scalar output. */
 export const evaluate = (model: Model, ds: Dataset, batchSize: number): Evaluation => {
@@ -104,7 +126,7 @@ export const evaluate = (model: Model, ds: Dataset, batchSize: number): Evaluati
   for (const b of batches(ds, { batchSize, shuffle: false })) {
     const r = model.run(model.ir.fn, feed(b.x, b.y, b.count));
     loss += r.outputs['loss']![0]! * b.count;
-    for (const k of scalars) terms[k] = terms[k]! + r.outputs[k]![0]! * b.count / ds.count;
+    for (const k of scalars) terms[k] = terms[k]! + (r.outputs[k]![0]! * b.count) / ds.count;
     scorer.add(r.outputs, b.y, b.count);
   }
   const scores = scorer.result();
@@ -131,9 +153,17 @@ export interface RunState {
 }
 
 interface EpochSums {
-  loss: number; correct: number; labelled: number; seen: number; normSum: number; clipped: number; seconds: number; sums: Record<string, number>;
+  loss: number;
+  correct: number;
+  labelled: number;
+  seen: number;
+  normSum: number;
+  clipped: number;
+  seconds: number;
+  sums: Record<string, number>;
   /** Σ|ŷ − y| and the number of values, for float targets (the training MAE). */
-  absErr?: number; values?: number;
+  absErr?: number;
+  values?: number;
 }
 
 export interface Checkpointing {
@@ -150,8 +180,11 @@ export interface Checkpointing {
 }
 
 const trainScores = (acc: EpochSums, kind: string | undefined): { accuracy: number | undefined; mae?: number } =>
-  kind === 'classes' ? { accuracy: acc.correct / Math.max(1, acc.labelled) }
-    : kind === 'values' ? { accuracy: undefined, mae: (acc.absErr ?? 0) / Math.max(1, acc.values ?? 0) } : { accuracy: undefined };
+  kind === 'classes'
+    ? { accuracy: acc.correct / Math.max(1, acc.labelled) }
+    : kind === 'values'
+      ? { accuracy: undefined, mae: (acc.absErr ?? 0) / Math.max(1, acc.values ?? 0) }
+      : { accuracy: undefined };
 
 type Mutable = { epochs: EpochReport[]; stopped: FitResult['stopped']; bestEpoch?: number };
 
@@ -169,25 +202,50 @@ function* training(trainer: Trainer, train: Dataset, val: Dataset | undefined, o
   const aug: Augment | undefined = opts.augment ?? (opts.augmentShift ? { crop: opts.augmentShift } : undefined);
   const image = train.featureShape.length === 2 || train.featureShape.length === 3;
   const from = opts.resume;
-  let best = from?.best ?? Infinity, since = from?.since ?? 0;
+  let best = from?.best ?? Infinity,
+    since = from?.since ?? 0;
   if (from?.bestEpoch !== undefined) result.bestEpoch = from.bestEpoch;
   let bestParams: Record<string, Float32Array> | undefined = opts.resumeBest ? { ...opts.resumeBest } : undefined;
-  if (from) { rng.setState(from.rng); augRng.setState(from.augRng); }
-  const fresh = (): EpochSums => ({ loss: 0, correct: 0, labelled: 0, seen: 0, normSum: 0, clipped: 0, seconds: 0, sums: Object.fromEntries(scalars.map((k) => [k, 0])) });
+  if (from) {
+    rng.setState(from.rng);
+    augRng.setState(from.augRng);
+  }
+  const fresh = (): EpochSums => ({
+    loss: 0,
+    correct: 0,
+    labelled: 0,
+    seen: 0,
+    normSum: 0,
+    clipped: 0,
+    seconds: 0,
+    sums: Object.fromEntries(scalars.map((k) => [k, 0])),
+  });
   // position: epochs completed and steps into the next one
-  let done = from?.epoch ?? 0, step = from?.step ?? 0, acc = from ? structuredClone(from.acc) : fresh();
+  let done = from?.epoch ?? 0,
+    step = from?.step ?? 0,
+    acc = from ? structuredClone(from.acc) : fresh();
   let epochRng = rng.getState();
   let t0 = performance.now();
   const state = (finished: boolean): RunState => ({
-    epoch: done, step, rng: epochRng, augRng: augRng.getState(), acc: { ...acc, sums: { ...acc.sums }, seconds: acc.seconds + (performance.now() - t0) / 1000 },
-    best: Number.isFinite(best) ? best : null, ...(result.bestEpoch !== undefined ? { bestEpoch: result.bestEpoch } : {}), since, done: finished,
+    epoch: done,
+    step,
+    rng: epochRng,
+    augRng: augRng.getState(),
+    acc: { ...acc, sums: { ...acc.sums }, seconds: acc.seconds + (performance.now() - t0) / 1000 },
+    best: Number.isFinite(best) ? best : null,
+    ...(result.bestEpoch !== undefined ? { bestEpoch: result.bestEpoch } : {}),
+    since,
+    done: finished,
   });
   const ck = opts.checkpoint;
   const stop = (why: 'stop' | 'end', finished: boolean) => ck?.save(why, state(finished), bestParams);
   const means = (): Record<string, number> => {
     const m: Record<string, number> = {};
     for (const k of scalars) setOwn(m, k, acc.sums[k]! / Math.max(1, acc.seen));
-    if (clipNorm !== undefined && step > 0) { m['grad_norm'] = acc.normSum / step; m['clipped'] = acc.clipped / step; }
+    if (clipNorm !== undefined && step > 0) {
+      m['grad_norm'] = acc.normSum / step;
+      m['clipped'] = acc.clipped / step;
+    }
     return m;
   };
   while (done < opts.epochs) {
@@ -198,13 +256,25 @@ function* training(trainer: Trainer, train: Dataset, val: Dataset | undefined, o
     let i = 0;
     for (const b of batches(train, { batchSize: opts.batchSize, shuffle: true, rng })) {
       if (i++ < skip) continue;
-      if (opts.signal?.aborted) { result.stopped = 'aborted'; stop('stop', false); return; }
+      if (opts.signal?.aborted) {
+        result.stopped = 'aborted';
+        stop('stop', false);
+        return;
+      }
       if (opts.schedule) trainer.lr = opts.schedule(epoch, step, stepsPerEpoch);
       if (aug && image) augmentImages(b.x, b.count, train.featureShape, aug, augRng);
       let r: StepResult;
-      try { r = trainer.step(feed(b.x, b.y, b.count)); } catch (e) { ck?.save('error', state(false), bestParams); throw e; }
+      try {
+        r = trainer.step(feed(b.x, b.y, b.count));
+      } catch (e) {
+        ck?.save('error', state(false), bestParams);
+        throw e;
+      }
       acc.loss += r.loss * b.count;
-      if (out && kind === 'classes') { acc.correct += accuracyCount(r.outputs[out]!, b.y, b.y.length); acc.labelled += labelledCount(b.y); }
+      if (out && kind === 'classes') {
+        acc.correct += accuracyCount(r.outputs[out]!, b.y, b.y.length);
+        acc.labelled += labelledCount(b.y);
+      }
       if (out && kind === 'values') {
         const p = r.outputs[out]!;
         for (let j = 0; j < b.y.length; j++) acc.absErr = (acc.absErr ?? 0) + Math.abs(p[j]! - b.y[j]!);
@@ -212,10 +282,14 @@ function* training(trainer: Trainer, train: Dataset, val: Dataset | undefined, o
       }
       acc.seen += b.count;
       step++;
-      for (const k of scalars) setOwn(acc.sums, k, acc.sums[k]! + ((r.losses && Object.hasOwn(r.losses, k) ? r.losses[k] : undefined) ?? r.outputs[k]![0]!) * b.count);
+      for (const k of scalars)
+        setOwn(acc.sums, k, acc.sums[k]! + ((r.losses && Object.hasOwn(r.losses, k) ? r.losses[k] : undefined) ?? r.outputs[k]![0]!) * b.count);
       // With clip_norm: the global gradient norm before clipping (epoch mean) and the share of steps clipped.
       const norm = (r.outputs[GRAD_NORM] ?? r.outputs[GRAD_GUARD])?.[0];
-      if (norm !== undefined && clipNorm !== undefined) { acc.normSum += norm; acc.clipped += norm > clipNorm ? 1 : 0; }
+      if (norm !== undefined && clipNorm !== undefined) {
+        acc.normSum += norm;
+        acc.clipped += norm > clipNorm ? 1 : 0;
+      }
       opts.onBatch?.({ epoch, done: acc.seen, total: train.count, loss: acc.loss / acc.seen, ...trainScores(acc, kind), terms: means() });
       if (ck?.everySteps && trainer.t % ck.everySteps === 0 && step < stepsPerEpoch) ck.save('steps', state(false), bestParams);
       yield;
@@ -224,23 +298,39 @@ function* training(trainer: Trainer, train: Dataset, val: Dataset | undefined, o
     const v = val ? evaluate(model, val, 256) : undefined;
     const terms = means();
     const report: EpochReport = {
-      epoch: epoch + 1, trainLoss: acc.loss / acc.seen, seconds, samplesPerSecond: acc.seen / seconds, lr: trainer.lr,
+      epoch: epoch + 1,
+      trainLoss: acc.loss / acc.seen,
+      seconds,
+      samplesPerSecond: acc.seen / seconds,
+      lr: trainer.lr,
       ...(Object.keys(terms).length ? { terms } : {}),
       ...(kind === 'classes' ? { trainAccuracy: trainScores(acc, kind).accuracy! } : kind === 'values' ? { trainMae: trainScores(acc, kind).mae! } : {}),
-      ...(v ? { valLoss: v.loss } : {}), ...(v?.accuracy !== undefined ? { valAccuracy: v.accuracy } : {}),
+      ...(v ? { valLoss: v.loss } : {}),
+      ...(v?.accuracy !== undefined ? { valAccuracy: v.accuracy } : {}),
       ...(v?.mae !== undefined ? { valMae: v.mae, valR2: v.r2! } : {}),
     };
     result.epochs.push(report);
-    step = 0; acc = fresh();
+    step = 0;
+    acc = fresh();
     let early = false;
     if (opts.earlyStopping !== undefined && v) {
-      if (v.loss < best) { best = v.loss; since = 0; result.bestEpoch = epoch + 1; bestParams = Object.fromEntries(Object.entries(model.params).map(([k, a]) => [k, a.slice()])); }
-      else early = ++since >= opts.earlyStopping;
+      if (v.loss < best) {
+        best = v.loss;
+        since = 0;
+        result.bestEpoch = epoch + 1;
+        bestParams = Object.fromEntries(Object.entries(model.params).map(([k, a]) => [k, a.slice()]));
+      } else early = ++since >= opts.earlyStopping;
     }
-    done = epoch + 1; epochRng = rng.getState(); t0 = performance.now();
+    done = epoch + 1;
+    epochRng = rng.getState();
+    t0 = performance.now();
     opts.onEpoch?.(report);
     if (early) for (const [k, a] of Object.entries(bestParams ?? {})) model.params[k]!.set(a);
-    if (early || done >= opts.epochs) { stop('end', true); if (early) result.stopped = 'early'; return; }
+    if (early || done >= opts.epochs) {
+      stop('end', true);
+      if (early) result.stopped = 'early';
+      return;
+    }
     if (ck && done % (ck.everyEpochs ?? 1) === 0) ck.save('epoch', state(false), bestParams);
   }
   stop('end', true); // nothing left to train (a resumed run that had already reached its epochs)
@@ -249,7 +339,9 @@ function* training(trainer: Trainer, train: Dataset, val: Dataset | undefined, o
 /** Trains synchronously (tests, scripts). */
 export const fit = (trainer: Trainer, train: Dataset, val: Dataset | undefined, opts: FitOptions): EpochReport[] => {
   const result = { epochs: [] as EpochReport[], stopped: 'done' as FitResult['stopped'] };
-  for (const _ of training(trainer, train, val, opts, result)) { /* run to the end */ }
+  for (const _ of training(trainer, train, val, opts, result)) {
+    /* run to the end */
+  }
   return result.epochs;
 };
 

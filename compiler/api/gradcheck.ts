@@ -82,10 +82,15 @@ export interface GradcheckReport {
   readonly rules: readonly RuleCheck[];
 }
 
-const ATOL = 1e-7, RTOL = 1e-5, F32_TOL = 1e-3, EPS = 1e-6;
+const ATOL = 1e-7,
+  RTOL = 1e-5,
+  F32_TOL = 1e-3,
+  EPS = 1e-6;
 /** One-sided slopes that differ by more than this (relative) mean a kink within the step. */
 const KINK = 1e-3;
-const MOVE = 1e-3, MOVES = 2, BIG = 4096;
+const MOVE = 1e-3,
+  MOVES = 2,
+  BIG = 4096;
 const close = (a: number, b: number): boolean => Math.abs(a - b) <= ATOL + RTOL * Math.max(Math.abs(a), Math.abs(b));
 const rel = (a: number, b: number): number => Math.abs(a - b) / Math.max(Math.abs(a), Math.abs(b), ATOL / RTOL);
 
@@ -99,9 +104,10 @@ export const randomInputs = (model: Model, rng: Rng, dims: Readonly<Record<strin
     const env = new Map(i.type.shape.flatMap((d) => dimNames(d)).map((n) => [n, dims[n] ?? 3] as const));
     const shape = i.type.shape.map((d) => dimEval(d, env)!);
     const n = shape.reduce((a, b) => a * b, 1);
-    out[i.name] = i.type.dtype === 'f32'
-      ? { data: Float32Array.from({ length: n }, () => rng.normal()), shape }
-      : { data: Int32Array.from({ length: n }, () => (i.type.dtype === 'bool' ? rng.int(2) : rng.int(k))), shape };
+    out[i.name] =
+      i.type.dtype === 'f32'
+        ? { data: Float32Array.from({ length: n }, () => rng.normal()), shape }
+        : { data: Int32Array.from({ length: n }, () => (i.type.dtype === 'bool' ? rng.int(2) : rng.int(k))), shape };
   }
   return out;
 };
@@ -110,7 +116,10 @@ export const randomInputs = (model: Model, rng: Rng, dims: Readonly<Record<strin
 const programs = (model: Model): { fwd: IrFunction; grad: IrFunction } => {
   const ir = model.ir;
   const outputs = ir.losses.map((l, i) => ({ name: `loss${i}`, id: l.id }));
-  const needed = neededFrom(ir.fn, outputs.map((o) => o.id));
+  const needed = neededFrom(
+    ir.fn,
+    outputs.map((o) => o.id),
+  );
   const fwd: IrFunction = { ...ir.fn, nodes: ir.fn.nodes.filter((n) => needed.has(n.id) || n.op === INPUT), outputs, updates: [] };
   const asked = ir.losses.map((l, i) => ({
     loss: l.id,
@@ -121,22 +130,32 @@ const programs = (model: Model): { fwd: IrFunction; grad: IrFunction } => {
 
 const SMALL_WORK = 20_000;
 /** How many values a program computes (a loop's body counted once per step): what interpreting it costs. */
-const work = (f: IrFunction, env: DimEnv): number => f.nodes.reduce((sum, n) => {
-  if (n.op === SCAN) { const s = scanInfo(n); return sum + scanLength(s, env) * work(s.body, env); }
-  try { return sum + concreteShape(n.type.shape, env).reduce((a, d) => a * d, 1); } catch { return sum; }
-}, 0);
+const work = (f: IrFunction, env: DimEnv): number =>
+  f.nodes.reduce((sum, n) => {
+    if (n.op === SCAN) {
+      const s = scanInfo(n);
+      return sum + scanLength(s, env) * work(s.body, env);
+    }
+    try {
+      return sum + concreteShape(n.type.shape, env).reduce((a, d) => a * d, 1);
+    } catch {
+      return sum;
+    }
+  }, 0);
 
 /** The losses computed by the forward program compiled in float64, for parameters given in float64. */
 const compiledLosses = (model: Model, fwd: IrFunction, env: DimEnv, fixed: Readonly<Record<string, Tensor>>) => {
   const spec = specialize(optimize(fwd, model.opts.passes), env, 'f64', model.opts.passes?.disable, undefined, model.opts.backend);
   const states = model.ir.states;
   return (ps: Readonly<Record<string, Float64Array>>): number[] => {
-    spec.module.run(spec.schedule.inputs.map((s) => {
-      if (Object.hasOwn(ps, s.name)) return ps[s.name]!;
-      if (Object.hasOwn(fixed, s.name)) return fixed[s.name]!.data as TensorData;
-      if (states.some((p) => p.name === s.name)) return model.states[s.name]!;
-      throw new InternalError(`gradcheck: no value for input '${s.name}'`);
-    }));
+    spec.module.run(
+      spec.schedule.inputs.map((s) => {
+        if (Object.hasOwn(ps, s.name)) return ps[s.name]!;
+        if (Object.hasOwn(fixed, s.name)) return fixed[s.name]!.data as TensorData;
+        if (states.some((p) => p.name === s.name)) return model.states[s.name]!;
+        throw new InternalError(`gradcheck: no value for input '${s.name}'`);
+      }),
+    );
     return model.ir.losses.map((_, i) => spec.outputs[`loss${i}`]![0]!);
   };
 };
@@ -184,14 +203,20 @@ export const gradcheck = (model: Model, opts: GradcheckOptions = {}): GradcheckR
   };
   const exact = gradAt(base);
   const moved = (ps: Readonly<Record<string, Float64Array>>, name: string, dir: Float64Array, h: number) => {
-    const x = ps[name]!, y = new Float64Array(x.length);
+    const x = ps[name]!,
+      y = new Float64Array(x.length);
     for (let i = 0; i < x.length; i++) y[i] = x[i]! + h * dir[i]!;
     return { ...ps, [name]: y };
   };
   /** Another point near θ: every parameter moved by MOVE·(|θ| + 0.1)·noise. */
   const nearby = (): Record<string, Float64Array> => {
     const r: Record<string, Float64Array> = {};
-    for (const p of ir.params) setOwn(r, p.name, base[p.name]!.map((x) => x + MOVE * (Math.abs(x) + 0.1) * rng.normal()));
+    for (const p of ir.params)
+      setOwn(
+        r,
+        p.name,
+        base[p.name]!.map((x) => x + MOVE * (Math.abs(x) + 0.1) * rng.normal()),
+      );
     return r;
   };
 
@@ -206,14 +231,16 @@ export const gradcheck = (model: Model, opts: GradcheckOptions = {}): GradcheckR
   const checkAt = (ps: Readonly<Record<string, Float64Array>>, l0: number, g: ArrayLike<number>, i: number, name: string, dir: Float64Array) => {
     const an = dot(g, dir);
     const sides = (h: number) => {
-      const lp = lossesAt(moved(ps, name, dir, h))[i]!, lm = lossesAt(moved(ps, name, dir, -h))[i]!;
+      const lp = lossesAt(moved(ps, name, dir, h))[i]!,
+        lm = lossesAt(moved(ps, name, dir, -h))[i]!;
       return { fd: (lp - lm) / (2 * h), right: (lp - l0) / h, left: (l0 - lm) / h };
     };
     const a = sides(EPS);
     if (close(a.fd, an)) return { verdict: 'ok' as Verdict, err: rel(a.fd, an) };
     const b = sides(EPS / 4);
     if (close(b.fd, an)) return { verdict: 'ok' as Verdict, err: rel(b.fd, an) };
-    const gapA = Math.abs(a.right - a.left), gapB = Math.abs(b.right - b.left);
+    const gapA = Math.abs(a.right - a.left),
+      gapB = Math.abs(b.right - b.left);
     const kink = gapB > ATOL + KINK * Math.max(Math.abs(b.right), Math.abs(b.left)) && gapB > gapA / 2;
     return { verdict: (kink ? 'kink' : 'fail') as Verdict, err: rel(a.fd, an) };
   };
@@ -225,21 +252,33 @@ export const gradcheck = (model: Model, opts: GradcheckOptions = {}): GradcheckR
     for (const p of ir.params.filter((q) => group.params.includes(q.id))) {
       const g = exact.grad(i, p.name);
       const n = g.length;
-      let worst = 0, ok = true, checks = 0, nonSmooth = 0;
+      let worst = 0,
+        ok = true,
+        checks = 0,
+        nonSmooth = 0;
       const check = (dir: Float64Array) => {
         checks++;
         let r = checkAt(base, exact.losses[i]!, g, i, p.name, dir);
         for (let m = 0; m < (opts.moves ?? MOVES) && r.verdict === 'kink'; m++) {
-          const ps = nearby(), at = gradAt(ps);
+          const ps = nearby(),
+            at = gradAt(ps);
           r = checkAt(ps, at.losses[i]!, at.grad(i, p.name), i, p.name, dir);
         }
-        if (r.verdict === 'kink') { nonSmooth++; return; }
+        if (r.verdict === 'kink') {
+          nonSmooth++;
+          return;
+        }
         worst = Math.max(worst, r.err);
         ok &&= r.verdict === 'ok';
       };
-      const directions = n > BIG ? bigDirections : opts.directions ?? 3;
+      const directions = n > BIG ? bigDirections : (opts.directions ?? 3);
       for (let d = 0; d < directions; d++) check(Float64Array.from({ length: n }, () => rng.normal()));
-      if (n <= (opts.elementwiseUpTo ?? 8)) for (let e = 0; e < n; e++) { const u = new Float64Array(n); u[e] = 1; check(u); }
+      if (n <= (opts.elementwiseUpTo ?? 8))
+        for (let e = 0; e < n; e++) {
+          const u = new Float64Array(n);
+          u[e] = 1;
+          check(u);
+        }
       reports.push({ name: p.name, ...label, maxRelError: worst, f32RelError: 0, ok, checks, nonSmooth });
     }
   });
@@ -250,7 +289,8 @@ export const gradcheck = (model: Model, opts: GradcheckOptions = {}): GradcheckR
       const compiled = model.valueAndGrad(inputs, { precision: 'f32', training, ...(ir.losses.length > 1 ? { loss: group.name } : {}) }).grads;
       for (const [q, r] of reports.entries()) {
         if ((r.loss ?? ir.losses[0]!.name) !== group.name) continue;
-        const g = exact.grad(i, r.name), c = compiled[r.name]!;
+        const g = exact.grad(i, r.name),
+          c = compiled[r.name]!;
         const scale = Math.max(1e-3, maxAbs(g));
         let f32 = 0;
         for (let e = 0; e < g.length; e++) f32 = Math.max(f32, Math.abs(c[e]! - g[e]!) / scale);
@@ -260,6 +300,8 @@ export const gradcheck = (model: Model, opts: GradcheckOptions = {}): GradcheckR
   }
   const rules = checkCustomRules(fwd, withParams(base), env, opts.seed ?? 0);
   const losses: Record<string, number> = {};
-  ir.losses.forEach((l, i) => { setOwn(losses, l.name, exact.losses[i]!); });
+  ir.losses.forEach((l, i) => {
+    setOwn(losses, l.name, exact.losses[i]!);
+  });
   return { ok: reports.every((r) => r.ok) && rules.every((r) => r.ok), loss: exact.losses[0]!, losses, training, params: reports, rules };
 };

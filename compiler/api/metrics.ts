@@ -70,7 +70,11 @@ export const metricKind = (model: Model, ds: Dataset): MetricKind | undefined =>
   return 'classes';
 };
 
-export interface Scores { readonly accuracy?: number | undefined; readonly mae?: number; readonly r2?: number }
+export interface Scores {
+  readonly accuracy?: number | undefined;
+  readonly mae?: number;
+  readonly r2?: number;
+}
 
 /**
  * Accumulates a metric over batches. For values: MAE = mean |ŷ − y| over all entries, and
@@ -85,18 +89,32 @@ export class Scorer {
   private syy: Float64Array = new Float64Array(0);
   private sres: Float64Array = new Float64Array(0);
 
-  constructor(readonly kind: MetricKind | undefined, readonly output: string | undefined) {}
+  constructor(
+    readonly kind: MetricKind | undefined,
+    readonly output: string | undefined,
+  ) {}
 
   add(outputs: Readonly<Record<string, ArrayLike<number>>>, y: ArrayLike<number>, count: number): void {
     if (!this.kind || !this.output) return;
     const p = outputs[this.output]!;
-    if (this.kind === 'classes') { this.correct += accuracyCount(p, y, y.length); this.labelled += labelledCount(y); return; }
+    if (this.kind === 'classes') {
+      this.correct += accuracyCount(p, y, y.length);
+      this.labelled += labelledCount(y);
+      return;
+    }
     const k = y.length / count;
-    if (this.sy.length !== k) { this.sy = new Float64Array(k); this.syy = new Float64Array(k); this.sres = new Float64Array(k); }
+    if (this.sy.length !== k) {
+      this.sy = new Float64Array(k);
+      this.syy = new Float64Array(k);
+      this.sres = new Float64Array(k);
+    }
     for (let i = 0; i < y.length; i++) {
-      const d = p[i]! - y[i]!, j = i % k;
+      const d = p[i]! - y[i]!,
+        j = i % k;
       this.abs += Math.abs(d);
-      this.sy[j] = this.sy[j]! + y[i]!; this.syy[j] = this.syy[j]! + y[i]! * y[i]!; this.sres[j] = this.sres[j]! + d * d;
+      this.sy[j] = this.sy[j]! + y[i]!;
+      this.syy[j] = this.syy[j]! + y[i]! * y[i]!;
+      this.sres[j] = this.sres[j]! + d * d;
     }
     this.n += count;
   }

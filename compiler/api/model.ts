@@ -12,7 +12,16 @@ import { error } from '../diagnostics/codes.js';
 import { fmtType } from '../types/types.js';
 import * as E from 'fp-ts/lib/Either.js';
 import {
-  bindInputs, gradientProgram, jvp, optimize, parameterMemory, preGrad, specialize, type BackendChoice, type PassOptions, type Specialized,
+  bindInputs,
+  gradientProgram,
+  jvp,
+  optimize,
+  parameterMemory,
+  preGrad,
+  specialize,
+  type BackendChoice,
+  type PassOptions,
+  type Specialized,
 } from '../pipeline.js';
 import { selectOutputs } from '../train/step.js';
 import { RunError } from './errors.js';
@@ -51,7 +60,7 @@ export interface GradOptions extends RunOptions {
   readonly loss?: string;
 }
 
-const runOptions = <T extends RunOptions>(o: Precision | T | undefined): T => (typeof o === 'string' ? { precision: o } as T : o ?? {} as T);
+const runOptions = <T extends RunOptions>(o: Precision | T | undefined): T => (typeof o === 'string' ? ({ precision: o } as T) : (o ?? ({} as T)));
 
 /** The passes (compiler/pipeline.ts), re-exported where tests and older callers import them. */
 export { optimize };
@@ -73,14 +82,19 @@ export class Model {
   /** The checked model, its forward program already through the PRE_GRAD passes. */
   readonly ir: ModelIR;
 
-  constructor(ir: ModelIR, readonly opts: ModelOptions = {}) {
+  constructor(
+    ir: ModelIR,
+    readonly opts: ModelOptions = {},
+  ) {
     const tooBig = parameterMemory(ir, opts.maxMemory ?? DEFAULT_LIMITS.maxMemory);
     if (tooBig) throw new RunError([tooBig]);
     this.ir = preGrad(ir, opts.passes);
     this.init(opts.seed ?? 0);
   }
 
-  get name(): string { return this.ir.name; }
+  get name(): string {
+    return this.ir.name;
+  }
 
   /** (Re)initializes every parameter from its declared initializer; same seed ⇒ same bits. */
   init(seed: number): void {
@@ -103,7 +117,8 @@ export class Model {
     const p = this.ir.params.find((q) => q.name === name);
     if (!p) throw new RunError([], `model ${this.name} has no parameter '${name}' (it has ${this.ir.params.map((q) => q.name).join(', ')})`);
     const target = this.params[name]!;
-    if (values.length !== target.length) throw new RunError([], `parameter '${name}' is ${fmtType(p.type)} (${target.length} values), got ${values.length} values`);
+    if (values.length !== target.length)
+      throw new RunError([], `parameter '${name}' is ${fmtType(p.type)} (${target.length} values), got ${values.length} values`);
     target.set(values);
   }
 
@@ -185,16 +200,23 @@ export class Model {
     if (hit) return hit;
     const group = lossName === undefined ? this.ir.losses[0] : this.ir.losses.find((l) => l.name === lossName);
     if (!group) {
-      throw new RunError([], this.ir.losses.length === 0 ? `model ${this.name} declares no loss, so it has no gradient`
-        : `model ${this.name} has no loss '${lossName}' (it has ${this.ir.losses.map((l) => l.name).join(', ')})`);
+      throw new RunError(
+        [],
+        this.ir.losses.length === 0
+          ? `model ${this.name} declares no loss, so it has no gradient`
+          : `model ${this.name} has no loss '${lossName}' (it has ${this.ir.losses.map((l) => l.name).join(', ')})`,
+      );
     }
     const loss = { name: 'loss', id: group.id };
-    const targets = [...this.ir.params.map((p) => ({ name: p.name, id: p.id })), ...wrtInputs.map((name) => {
-      const i = this.ir.inputs.find((x) => x.name === name);
-      if (!i) throw new RunError([], `model ${this.name} has no input '${name}'`);
-      if (i.type.dtype !== 'f32') throw new RunError([error('E0301', i.span, `cannot differentiate with respect to '${name}', a ${fmtType(i.type)} input`)]);
-      return { name, id: this.ir.fn.nodes.find((n) => n.op === INPUT && n.attrs['name'] === name)!.id };
-    })];
+    const targets = [
+      ...this.ir.params.map((p) => ({ name: p.name, id: p.id })),
+      ...wrtInputs.map((name) => {
+        const i = this.ir.inputs.find((x) => x.name === name);
+        if (!i) throw new RunError([], `model ${this.name} has no input '${name}'`);
+        if (i.type.dtype !== 'f32') throw new RunError([error('E0301', i.span, `cannot differentiate with respect to '${name}', a ${fmtType(i.type)} input`)]);
+        return { name, id: this.ir.fn.nodes.find((n) => n.op === INPUT && n.attrs['name'] === name)!.id };
+      }),
+    ];
     const fn = gradientProgram(this.ir.fn, `${this.name}_grad`, [loss], [{ loss: loss.id, wrt: targets.map((t) => ({ name: `grad:${t.name}`, id: t.id })) }]);
     this.gradFns.set(key, fn);
     return fn;
@@ -212,7 +234,8 @@ export class Model {
     const names = Object.keys(tangents).sort();
     const withLoss = this.ir.inputs.filter((i) => i.role === 'target').every((i) => Object.hasOwn(inputs, i.name));
     for (const name of names) {
-      const p = this.ir.params.find((q) => q.name === name), i = this.ir.inputs.find((q) => q.name === name);
+      const p = this.ir.params.find((q) => q.name === name),
+        i = this.ir.inputs.find((q) => q.name === name);
       if (!p && !i) throw new RunError([], `model ${this.name} has no parameter or input '${name}' to take a tangent of`);
       if (i && i.type.dtype !== 'f32') {
         throw new RunError([error('E0301', i.span, `cannot differentiate with respect to '${name}', a ${fmtType(i.type)} input`)]);
@@ -231,7 +254,7 @@ export class Model {
     for (const name of names) {
       const t = tangents[name]!;
       const shape = 'shape' in t && 'data' in t ? t.shape : Object.hasOwn(inputs, name) ? inputs[name]!.shape : this.shapeOf(name);
-      setOwn(feed, `tangent:${name}`, 'data' in t && 'shape' in t ? t as Tensor : { data: t as FloatArray, shape });
+      setOwn(feed, `tangent:${name}`, 'data' in t && 'shape' in t ? (t as Tensor) : { data: t as FloatArray, shape });
     }
     const out = copyOutputs(this.run(f, feed, o.precision, o));
     const r: JvpResult = { outputs: {}, tangents: {} };
@@ -246,7 +269,11 @@ export class Model {
    * `key`, as a training step does).
    * The older positional form `valueAndGrad(inputs, precision, wrtInputs)` still works.
    */
-  valueAndGrad(inputs: Readonly<Record<string, Tensor>>, opts?: Precision | GradOptions, wrtInputs: readonly string[] = []): { loss: number; grads: Record<string, FloatArray> } {
+  valueAndGrad(
+    inputs: Readonly<Record<string, Tensor>>,
+    opts?: Precision | GradOptions,
+    wrtInputs: readonly string[] = [],
+  ): { loss: number; grads: Record<string, FloatArray> } {
     const o = runOptions(opts);
     const wrt = o.wrt ?? wrtInputs;
     const out = this.run(this.gradProgram(wrt, o.loss), inputs, o.precision, o);

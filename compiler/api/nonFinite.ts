@@ -35,7 +35,12 @@ const firstBad = (f: IrFunction, values: ReadonlyMap<number, NdArray>) => {
   return undefined;
 };
 
-export const nonFinite = (model: Model, s: FailedStep, tensorValue: (name: string) => TensorData | undefined, batch: Readonly<Record<string, Tensor>>): RunError => {
+export const nonFinite = (
+  model: Model,
+  s: FailedStep,
+  tensorValue: (name: string) => TensorData | undefined,
+  batch: Readonly<Record<string, Tensor>>,
+): RunError => {
   const loss = s.outputs['loss']?.[0] ?? NaN;
   const norm = s.outputs[GRAD_GUARD]?.[0];
   const notes: Diagnostic['notes'][number][] = [];
@@ -57,11 +62,18 @@ export const nonFinite = (model: Model, s: FailedStep, tensorValue: (name: strin
     const bad = firstBad(step, interpret(step, inputs, env).values);
     if (bad) {
       const what = `${bad.op}${bad.label ? ` ('${bad.label}')` : ''}`;
-      notes.push(note(bad.backward
-        ? `the first non-finite value comes from the backward pass: the gradient through this ${what}`
-        : `the first non-finite value comes from this ${what} in the forward pass`, bad.span));
+      notes.push(
+        note(
+          bad.backward
+            ? `the first non-finite value comes from the backward pass: the gradient through this ${what}`
+            : `the first non-finite value comes from this ${what} in the forward pass`,
+          bad.span,
+        ),
+      );
     } else {
-      notes.push(note('in float64 every value of the step is finite: a float32 overflow; try a smaller learning rate, clip_norm, or inputs of a smaller scale'));
+      notes.push(
+        note('in float64 every value of the step is finite: a float32 overflow; try a smaller learning rate, clip_norm, or inputs of a smaller scale'),
+      );
     }
   } catch (e) {
     notes.push(note(`(dlm could not re-run the step to locate the value: ${(e as Error).message})`));

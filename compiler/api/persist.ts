@@ -35,7 +35,10 @@ const loadBytes = (model: Model, bytes: Uint8Array, trainer?: Trainer): void => 
   for (const p of model.ir.states) model.states[p.name]!.set(own(p.name)!.data);
   if (trainer) {
     // Optimizer state as '@optimizer/<slot>' (checkpoint schema 2) or 'optimizer.<slot>' (schema 1).
-    for (const s of trainer.slots) { const t = own(`@optimizer/${s.name}`) ?? own(OPTIMIZER + s.name); if (t) trainer.state[s.name]!.set(t.data); }
+    for (const s of trainer.slots) {
+      const t = own(`@optimizer/${s.name}`) ?? own(OPTIMIZER + s.name);
+      if (t) trainer.state[s.name]!.set(t.data);
+    }
     trainer.t = Number(metadata['step'] ?? 0);
   }
 };
@@ -61,13 +64,15 @@ export const loadModel = (source: string | Program, checkpoint: string | Uint8Ar
   const named = (typeof checkpoint === 'string' ? loadSafetensors(checkpoint) : decodeSafetensors(checkpoint, '<checkpoint bytes>')).metadata['model'];
   const pick = opts.model ?? (named !== undefined && program.modelNames.includes(named) ? named : undefined);
   const model = program.model(pick, opts);
-  if (typeof checkpoint === 'string') loadParams(model, checkpoint); else loadBytes(model, checkpoint);
+  if (typeof checkpoint === 'string') loadParams(model, checkpoint);
+  else loadBytes(model, checkpoint);
   return model;
 };
 
 /** A Trainer for `model` that continues from a checkpoint's optimizer state and step count. */
 export const loadTrainer = (model: Model, checkpoint: string | Uint8Array, cfg: Partial<TrainConfig> = {}): Trainer => {
   const trainer = new Trainer(model, cfg);
-  if (typeof checkpoint === 'string') loadParams(model, checkpoint, trainer); else loadBytes(model, checkpoint, trainer);
+  if (typeof checkpoint === 'string') loadParams(model, checkpoint, trainer);
+  else loadBytes(model, checkpoint, trainer);
   return trainer;
 };

@@ -14,13 +14,18 @@ const OPTIMIZER = 'optimizer.';
 export function saveModel(model: Model, path: string, trainer?: Trainer): undefined;
 export function saveModel(model: Model, path?: undefined, trainer?: Trainer): Uint8Array;
 export function saveModel(model: Model, path?: string, trainer?: Trainer): Uint8Array | undefined {
-  if (path !== undefined) { saveCheckpoint(model, trainer, path, {}); return undefined; }
+  if (path !== undefined) {
+    saveCheckpoint(model, trainer, path, {});
+    return undefined;
+  }
   const tensors: Record<string, Tensor> = Object.create(null);
   for (const p of model.ir.params) setOwn(tensors, p.name, { data: model.params[p.name]!, shape: model.shapeOf(p.name) });
   for (const p of model.ir.states) setOwn(tensors, p.name, { data: model.states[p.name]!, shape: model.shapeOf(p.name) });
   if (trainer) for (const s of trainer.slots) setOwn(tensors, OPTIMIZER + s.name, { data: trainer.state[s.name]!, shape: model.shapeOf(s.param) });
   return encodeSafetensors(tensors, {
-    format: 'dlm', model: model.name, model_hash: modelHash(model), ...(trainer ? { optimizer: trainer.config.optimizer, step: String(trainer.t) } : {}),
+    format: 'dlm',
+    model: model.name,
+    model_hash: modelHash(model),
+    ...(trainer ? { optimizer: trainer.config.optimizer, step: String(trainer.t) } : {}),
   });
 }
-

@@ -60,8 +60,17 @@ export class Trainer {
   lr: number;
   private readonly groups: GroupStep[];
 
-  constructor(readonly model: Model, cfg: Partial<TrainConfig> = {}, precision: Precision = 'f32') {
-    if (!model.ir.hasLoss) throw new RunError([error('E0208', model.ir.span, `model ${model.name} declares no loss, so it cannot be trained`, [note("add a line such as 'loss nn.cross_entropy(logits, y)'")])]);
+  constructor(
+    readonly model: Model,
+    cfg: Partial<TrainConfig> = {},
+    precision: Precision = 'f32',
+  ) {
+    if (!model.ir.hasLoss)
+      throw new RunError([
+        error('E0208', model.ir.span, `model ${model.name} declares no loss, so it cannot be trained`, [
+          note("add a line such as 'loss nn.cross_entropy(logits, y)'"),
+        ]),
+      ]);
     this.groups = model.ir.losses.map((g) => {
       const r = resolveOptimizer(model.ir, cfg, g);
       if ('errors' in r) throw new RunError(r.errors);
@@ -81,19 +90,25 @@ export class Trainer {
   }
 
   /** Every optimizer state tensor of every loss group. */
-  get slots(): TrainStep['slots'] { return this.groups.flatMap((g) => g.program.slots); }
+  get slots(): TrainStep['slots'] {
+    return this.groups.flatMap((g) => g.program.slots);
+  }
 
   /** The specialized step of a group for these batch shapes (compiled on first use, then cached). */
   private prepare(g: GroupStep, batch: Readonly<Record<string, Tensor>>) {
     if (g.last && sameShapes(batch, g.last.shapeList)) return g.last;
     const Arr = this.precision === 'f64' ? Float64Array : Float32Array;
     const all: Record<string, Tensor> = {
-      ...batch, [HYPER_LR]: { data: new Arr(1), shape: [] }, [HYPER_STEP]: { data: new Arr(1), shape: [] },
-      [RANDOM_KEY]: { data: new Arr(1), shape: [] }, [TRAINING_FLAG]: { data: Arr.of(1), shape: [] },
+      ...batch,
+      [HYPER_LR]: { data: new Arr(1), shape: [] },
+      [HYPER_STEP]: { data: new Arr(1), shape: [] },
+      [RANDOM_KEY]: { data: new Arr(1), shape: [] },
+      [TRAINING_FLAG]: { data: Arr.of(1), shape: [] },
     };
     for (const p of this.model.ir.params) setOwn(all, p.name, { data: this.params[p.name]!, shape: p.type.shape as number[] });
     for (const p of this.model.ir.states) setOwn(all, p.name, { data: this.states[p.name]!, shape: p.type.shape as number[] });
-    for (const s of g.program.slots) setOwn(all, s.name, { data: this.state[s.name]!, shape: this.model.ir.params.find((p) => p.name === s.param)!.type.shape as number[] });
+    for (const s of g.program.slots)
+      setOwn(all, s.name, { data: this.state[s.name]!, shape: this.model.ir.params.find((p) => p.name === s.param)!.type.shape as number[] });
     const { env, errors } = bindInputs(g.optimized, all);
     if (errors.length) throw new RunError(errors);
     const spec = specialize(g.optimized, env, this.precision, this.model.opts.passes?.disable, this.model.opts.maxMemory, this.model.opts.backend);
@@ -101,7 +116,10 @@ export class Trainer {
     const slotOf = new Map(spec.schedule.inputs.map((s, i) => [s.name, i]));
     const shapeList = this.model.ir.inputs.filter((i) => Object.hasOwn(batch, i.name)).map((i) => ({ name: i.name, shape: [...batch[i.name]!.shape] }));
     const tableOf = (name: string) => [this.params, this.states, this.state].find((t) => Object.hasOwn(t, name));
-    const owned = spec.schedule.inputs.flatMap((s, input) => { const table = tableOf(s.name); return table ? [{ input, table, name: s.name }] : []; });
+    const owned = spec.schedule.inputs.flatMap((s, input) => {
+      const table = tableOf(s.name);
+      return table ? [{ input, table, name: s.name }] : [];
+    });
     g.last = { spec, ins, slotOf, shapeList, owned };
     return g.last;
   }
@@ -115,7 +133,10 @@ export class Trainer {
   private bind(p: Prepared, adopt: boolean): void {
     for (const { input, table, name } of p.owned) {
       const home = p.spec.module.homes[input];
-      if (adopt && home && table[name] !== home) { home.set(table[name]!); table[name] = home; }
+      if (adopt && home && table[name] !== home) {
+        home.set(table[name]!);
+        table[name] = home;
+      }
       p.ins[input] = table[name]!;
     }
   }
@@ -144,9 +165,13 @@ export class Trainer {
       for (let k = 0; k < g.repeat; k++) {
         const p = this.prepare(g, batch);
         this.bind(p, g === this.groups[0]);
-        for (const [name, i] of p.slotOf) { const t = ownEntry(batch, name); if (t) p.ins[i] = t.data; }
+        for (const [name, i] of p.slotOf) {
+          const t = ownEntry(batch, name);
+          if (t) p.ins[i] = t.data;
+        }
         // A schedule scales every group's own learning rate by the same factor.
-        (p.ins[p.slotOf.get(HYPER_LR)!] as FloatArray)[0] = g === this.groups[0] ? this.lr : (g.config.hyper?.['lr'] ?? 0.01) * (this.lr / (this.config.hyper?.['lr'] ?? 0.01));
+        (p.ins[p.slotOf.get(HYPER_LR)!] as FloatArray)[0] =
+          g === this.groups[0] ? this.lr : (g.config.hyper?.['lr'] ?? 0.01) * (this.lr / (this.config.hyper?.['lr'] ?? 0.01));
         (p.ins[p.slotOf.get(HYPER_STEP)!] as FloatArray)[0] = t;
         // A fresh random key per step (dropout masks differ every step, and replay exactly from the seed).
         const key = p.slotOf.get(RANDOM_KEY);
@@ -154,8 +179,17 @@ export class Trainer {
         const applied = p.spec.module.run(p.ins);
         const loss = p.spec.outputs['loss']![0]!;
         if (!applied) {
-          const e = nonFinite(this.model, { group: g.name, groups: this.groups.length, fn: g.program.fn, t, outputs: p.spec.outputs }, (name) =>
-            (p.slotOf.has(name) ? p.ins[p.slotOf.get(name)!] : undefined) ?? ownEntry(batch, name)?.data ?? ownEntry(this.params, name) ?? ownEntry(this.states, name) ?? ownEntry(this.state, name), batch);
+          const e = nonFinite(
+            this.model,
+            { group: g.name, groups: this.groups.length, fn: g.program.fn, t, outputs: p.spec.outputs },
+            (name) =>
+              (p.slotOf.has(name) ? p.ins[p.slotOf.get(name)!] : undefined) ??
+              ownEntry(batch, name)?.data ??
+              ownEntry(this.params, name) ??
+              ownEntry(this.states, name) ??
+              ownEntry(this.state, name),
+            batch,
+          );
           if (undo) this.restore(undo);
           throw e;
         }
@@ -177,7 +211,8 @@ export class Trainer {
   /** Copies of every parameter, state and optimizer slot (for undoing a multi-group step). */
   private snapshot(): Undo {
     this.undoBuffers ??= [this.params, this.states, this.state].flatMap((table) =>
-      Object.keys(table).map((k) => [table, k, new (this.precision === 'f64' ? Float64Array : Float32Array)(table[k]!.length)] as Undo[number]));
+      Object.keys(table).map((k) => [table, k, new (this.precision === 'f64' ? Float64Array : Float32Array)(table[k]!.length)] as Undo[number]),
+    );
     for (const [table, k, copy] of this.undoBuffers) copy.set(table[k]!);
     return this.undoBuffers;
   }

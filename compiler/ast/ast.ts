@@ -2,7 +2,10 @@
 // Built only by parse/toAst.ts; checked and lowered by check/.
 import type { Span } from '../diagnostics/span.js';
 
-export interface Ident { readonly name: string; readonly span: Span }
+export interface Ident {
+  readonly name: string;
+  readonly span: Span;
+}
 
 // ---- types ---------------------------------------------------------------------------------------
 export type DimExpr =
@@ -23,15 +26,29 @@ export interface TypeAnn {
 // ---- expressions ---------------------------------------------------------------------------------
 export type BinaryOp = '+' | '-' | '*' | '/' | '@' | '**' | '==' | '!=' | '<' | '<=' | '>' | '>=';
 
-export interface Arg { readonly name?: Ident; readonly value: Expr; readonly span: Span }
+export interface Arg {
+  readonly name?: Ident;
+  readonly value: Expr;
+  readonly span: Span;
+}
 
 export type IndexItem =
   | { readonly kind: 'Slice'; readonly start?: Expr; readonly end?: Expr; readonly step?: Expr; readonly span: Span }
   | { readonly kind: 'At'; readonly value: Expr; readonly span: Span };
 
-export interface LetStmt { readonly kind: 'Let'; readonly name: Ident; readonly value: Expr; readonly span: Span }
+export interface LetStmt {
+  readonly kind: 'Let';
+  readonly name: Ident;
+  readonly value: Expr;
+  readonly span: Span;
+}
 /** `update running_mean = …` inside a function body: the new value of a `state`, applied by the training step. */
-export interface UpdateStmt { readonly kind: 'Update'; readonly name: Ident; readonly value: Expr; readonly span: Span }
+export interface UpdateStmt {
+  readonly kind: 'Update';
+  readonly name: Ident;
+  readonly value: Expr;
+  readonly span: Span;
+}
 
 export type Expr =
   | { readonly kind: 'Num'; readonly value: number; readonly text: string; readonly span: Span }
@@ -66,33 +83,82 @@ export interface FnDecl {
   readonly span: Span;
 }
 
-export interface GradRule { readonly params: readonly Ident[]; readonly body: Expr; readonly span: Span }
+export interface GradRule {
+  readonly params: readonly Ident[];
+  readonly body: Expr;
+  readonly span: Span;
+}
 
 /** `param W: f32[in, out] = glorot_uniform` — a trainable tensor and its initializer. */
-export interface ParamDecl { readonly kind: 'Param'; readonly name: Ident; readonly type: TypeAnn; readonly init: Expr; readonly span: Span }
+export interface ParamDecl {
+  readonly kind: 'Param';
+  readonly name: Ident;
+  readonly type: TypeAnn;
+  readonly init: Expr;
+  readonly span: Span;
+}
 /** `state mean: f32[c] = zeros` — a tensor the training step updates but never differentiates (batch-norm statistics). */
-export interface StateDecl { readonly kind: 'State'; readonly name: Ident; readonly type: TypeAnn; readonly init: Expr; readonly span: Span }
+export interface StateDecl {
+  readonly kind: 'State';
+  readonly name: Ident;
+  readonly type: TypeAnn;
+  readonly init: Expr;
+  readonly span: Span;
+}
 /** `layer l1 = nn.Dense(784, 16)` — an instance of a layer with static arguments. */
-export interface SubLayerDecl { readonly kind: 'SubLayer'; readonly name: Ident; readonly ctor: Expr; readonly span: Span }
+export interface SubLayerDecl {
+  readonly kind: 'SubLayer';
+  readonly name: Ident;
+  readonly ctor: Expr;
+  readonly span: Span;
+}
 /** `input x: f32[B, 784]` or `target y: i32[B]`. */
-export interface InputDecl { readonly kind: 'Input'; readonly role: 'input' | 'target'; readonly name: Ident; readonly type: TypeAnn; readonly span: Span }
-export interface OutputDecl { readonly kind: 'Output'; readonly name: Ident; readonly value: Expr; readonly span: Span }
+export interface InputDecl {
+  readonly kind: 'Input';
+  readonly role: 'input' | 'target';
+  readonly name: Ident;
+  readonly type: TypeAnn;
+  readonly span: Span;
+}
+export interface OutputDecl {
+  readonly kind: 'Output';
+  readonly name: Ident;
+  readonly value: Expr;
+  readonly span: Span;
+}
 /**
  * `loss nn.mse(y, t)`, or with several parameter groups (GANs): `loss d_loss = … trains disc` — a named
  * loss that updates only the parameters of the listed layers (or parameters), with its own optimizer state,
  * and optionally its own optimizer: `… trains gen with adam(lr = 2e-4)`.
  */
 export interface LossDecl {
-  readonly kind: 'Loss'; readonly name?: Ident; readonly value: Expr; readonly trains?: readonly Expr[]; readonly optimizer?: Expr;
-  readonly optimizerGroups?: readonly OptimizerGroup[]; readonly span: Span;
+  readonly kind: 'Loss';
+  readonly name?: Ident;
+  readonly value: Expr;
+  readonly trains?: readonly Expr[];
+  readonly optimizer?: Expr;
+  readonly optimizerGroups?: readonly OptimizerGroup[];
+  readonly span: Span;
 }
 /** `optimizer adam(lr = 1e-3)` — the default optimizer for `dlm train`. */
-export interface OptimizerDecl { readonly kind: 'Optimizer'; readonly value: Expr; readonly groups?: readonly OptimizerGroup[]; readonly span: Span }
+export interface OptimizerDecl {
+  readonly kind: 'Optimizer';
+  readonly value: Expr;
+  readonly groups?: readonly OptimizerGroup[];
+  readonly span: Span;
+}
 /** `group(biases, enc, weight_decay = 0)`: parameters selected by the positional arguments take these settings. */
-export interface OptimizerGroup { readonly args: readonly Arg[]; readonly span: Span }
+export interface OptimizerGroup {
+  readonly args: readonly Arg[];
+  readonly span: Span;
+}
 
 /** `train { epochs = 10  batch = 32  schedule = cosine }` — defaults for `dlm train`. */
-export interface TrainDecl { readonly kind: 'Train'; readonly settings: readonly { readonly name: Ident; readonly value: Expr; readonly span: Span }[]; readonly span: Span }
+export interface TrainDecl {
+  readonly kind: 'Train';
+  readonly settings: readonly { readonly name: Ident; readonly value: Expr; readonly span: Span }[];
+  readonly span: Span;
+}
 
 export type LayerMember = ParamDecl | StateDecl | SubLayerDecl | FnDecl | LetStmt;
 export type ModelMember = InputDecl | ParamDecl | StateDecl | SubLayerDecl | LetStmt | OutputDecl | LossDecl | OptimizerDecl | TrainDecl | FnDecl;

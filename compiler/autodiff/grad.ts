@@ -43,10 +43,14 @@ export const vjp = (b: IrBuilder, request: VjpRequest): (Value | null)[] => {
   };
   if (req.out !== undefined) {
     const outNode = b.node(req.out);
-    b.at(outNode.span, () => {
-      const seed = req.seed ?? (outNode.type.shape.length === 0 ? b.num(1) : b.op('broadcast_to', [b.num(1)], { shape: outNode.type.shape }));
-      cts.set(outNode.id, seed);
-    }, true);
+    b.at(
+      outNode.span,
+      () => {
+        const seed = req.seed ?? (outNode.type.shape.length === 0 ? b.num(1) : b.op('broadcast_to', [b.num(1)], { shape: outNode.type.shape }));
+        cts.set(outNode.id, seed);
+      },
+      true,
+    );
   }
   for (const s of req.seeds ?? []) if (live.has(s.out)) b.at(b.node(s.out).span, () => accumulate(b.node(s.out), s.seed), true);
   for (let k = region.length - 1; k >= 0; k--) {
@@ -55,7 +59,15 @@ export const vjp = (b: IrBuilder, request: VjpRequest): (Value | null)[] => {
       const outs = region.filter((m) => m.op === SCAN_OUT && m.inputs[0] === n.id && cts.has(m.id)).map((m) => ({ out: m, ct: cts.get(m.id)! }));
       if (outs.length === 0) continue;
       const grads = b.at(n.span, () => scanVjp(b, n, outs, vjp, (i) => live.has(n.inputs[i]!)), true);
-      b.at(n.span, () => grads.forEach((g, i) => { const x = b.node(n.inputs[i]!); if (g !== null && live.has(x.id)) accumulate(x, g); }), true);
+      b.at(
+        n.span,
+        () =>
+          grads.forEach((g, i) => {
+            const x = b.node(n.inputs[i]!);
+            if (g !== null && live.has(x.id)) accumulate(x, g);
+          }),
+        true,
+      );
       continue;
     }
     if (n.op === SCAN_OUT) continue;
@@ -64,7 +76,15 @@ export const vjp = (b: IrBuilder, request: VjpRequest): (Value | null)[] => {
     if (n.op === CUSTOM_VJP) {
       // a function's own rule (fn … grad (x, dy) = …), inlined with this node's cotangent
       const grads = b.at(n.span, () => customVjp(b, n, ct), true);
-      b.at(n.span, () => grads.forEach((g, i) => { const x = b.node(n.inputs[i]!); if (g !== null && x.type.dtype === 'f32' && live.has(x.id)) accumulate(x, g); }), true);
+      b.at(
+        n.span,
+        () =>
+          grads.forEach((g, i) => {
+            const x = b.node(n.inputs[i]!);
+            if (g !== null && x.type.dtype === 'f32' && live.has(x.id)) accumulate(x, g);
+          }),
+        true,
+      );
       continue;
     }
     if (n.type.dtype !== 'f32') continue; // integer and boolean results carry no gradient
@@ -73,18 +93,25 @@ export const vjp = (b: IrBuilder, request: VjpRequest): (Value | null)[] => {
     if (!def.differentiable) continue;
     const ins = n.inputs.map((i) => b.node(i));
     const grads = b.at(n.span, () => def.vjp(b, ct, { inputs: n.inputs, out: n.id, attrs: n.attrs, inTypes: ins.map((x) => x.type), type: n.type }), true);
-    b.at(n.span, () => grads.forEach((g, i) => {
-      const x = ins[i]!;
-      if (g === null || g === undefined || x.type.dtype !== 'f32' || !live.has(x.id)) return;
-      accumulate(x, g);
-    }), true);
+    b.at(
+      n.span,
+      () =>
+        grads.forEach((g, i) => {
+          const x = ins[i]!;
+          if (g === null || g === undefined || x.type.dtype !== 'f32' || !live.has(x.id)) return;
+          accumulate(x, g);
+        }),
+      true,
+    );
   }
   return req.wrt.map((w) => cts.get(w) ?? null);
 };
 
 const renamed = (r: VjpRequest, f: (v: Value) => Value): VjpRequest => ({
-  from: r.from, wrt: r.wrt.map(f),
-  ...(r.out !== undefined ? { out: f(r.out) } : {}), ...(r.seed !== undefined ? { seed: r.seed } : {}),
+  from: r.from,
+  wrt: r.wrt.map(f),
+  ...(r.out !== undefined ? { out: f(r.out) } : {}),
+  ...(r.seed !== undefined ? { seed: r.seed } : {}),
   ...(r.seeds ? { seeds: r.seeds.map((x) => ({ out: f(x.out), seed: x.seed })) } : {}),
 });
 

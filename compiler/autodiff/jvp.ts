@@ -28,7 +28,9 @@ import { scanJvp } from './jvpScan.js';
 
 /** A user-facing failure of forward mode (an op without a forward-mode rule), with its diagnostic. */
 export class JvpError extends Error {
-  constructor(readonly diagnostic: Diagnostic) { super(diagnostic.message); }
+  constructor(readonly diagnostic: Diagnostic) {
+    super(diagnostic.message);
+  }
 }
 
 export const zerosOf = (b: IrBuilder, t: TensorType): Value => (t.shape.length === 0 ? b.num(0) : b.op('broadcast_to', [b.num(0)], { shape: t.shape }));
@@ -48,17 +50,40 @@ export const jvpRuleOf = (def: OpDef): JvpRuleKind => {
 };
 
 /** The tangent of primitive node n (its copy is `out`, with inputs `ins`) given its inputs' tangents. */
-const tangentOf = (b: IrBuilder, def: OpDef, n: Node, out: Value, ins: readonly Value[], inTypes: readonly TensorType[],
-  tan: readonly (Value | null)[]): Value | null => {
+const tangentOf = (
+  b: IrBuilder,
+  def: OpDef,
+  n: Node,
+  out: Value,
+  ins: readonly Value[],
+  inTypes: readonly TensorType[],
+  tan: readonly (Value | null)[],
+): Value | null => {
   const t = tan.map((x, i) => (x !== null && isFloat(inTypes[i]!) ? x : null));
   if (n.type.dtype !== 'f32' || t.every((x) => x === null)) return null;
   const view: NodeView = { inputs: ins, out, attrs: n.attrs, inTypes, type: n.type };
   const kind = jvpRuleOf(def);
   switch (kind) {
-    case 'zero': return null;
-    case 'linear': return b.op(def.name, ins.map((x, i) => (isFloat(inTypes[i]!) ? t[i] ?? zerosOf(b, inTypes[i]!) : x)), n.attrs);
+    case 'zero':
+      return null;
+    case 'linear':
+      return b.op(
+        def.name,
+        ins.map((x, i) => (isFloat(inTypes[i]!) ? (t[i] ?? zerosOf(b, inTypes[i]!)) : x)),
+        n.attrs,
+      );
     case 'bilinear': {
-      const parts = t.flatMap((ti, i) => (ti === null ? [] : [b.op(def.name, ins.map((x, j) => (j === i ? ti : x)), n.attrs)]));
+      const parts = t.flatMap((ti, i) =>
+        ti === null
+          ? []
+          : [
+              b.op(
+                def.name,
+                ins.map((x, j) => (j === i ? ti : x)),
+                n.attrs,
+              ),
+            ],
+      );
       return parts.reduce((a, p) => b.op('add', [a, p]));
     }
     case 'diagonal': {
@@ -79,12 +104,15 @@ const tangentOf = (b: IrBuilder, def: OpDef, n: Node, out: Value, ins: readonly 
       if (w === null || w === undefined) return null;
       return b.op('sum', [b.op('mul', [w, t[0]!])], { axes: n.attrs['axes'], keepdims: n.attrs['keepdims'] ?? false });
     }
-    case 'custom': return (def.jvp as JvpFn)(b, t, view);
+    case 'custom':
+      return (def.jvp as JvpFn)(b, t, view);
     case 'unsupported': {
       const why = typeof def.jvp === 'object' ? def.jvp.unsupported : 'it declares no forward-mode rule';
-      throw new JvpError(error('E0312', n.span, `forward mode (jvp) cannot differentiate ${def.name}: ${why}`, [
-        { message: 'reverse mode (valueAndGrad, grad) differentiates it; a Jacobian–vector product can be formed from two of those' },
-      ]));
+      throw new JvpError(
+        error('E0312', n.span, `forward mode (jvp) cannot differentiate ${def.name}: ${why}`, [
+          { message: 'reverse mode (valueAndGrad, grad) differentiates it; a Jacobian–vector product can be formed from two of those' },
+        ]),
+      );
     }
   }
 };
@@ -93,9 +121,14 @@ const tangentOf = (b: IrBuilder, def: OpDef, n: Node, out: Value, ins: readonly 
  * Copies f into b with inputs from `args` (by name) and tangents from `tangents` (by name, absent =
  * zero); returns the outputs and their tangents.
  */
-export const forwardMode = (b: IrBuilder, f: IrFunction, args: ReadonlyMap<string, Value>, tangents: ReadonlyMap<string, Value>):
-  { outs: Value[]; touts: (Value | null)[] } => {
-  const val = new Map<number, Value>(), tan = new Map<number, Value | null>();
+export const forwardMode = (
+  b: IrBuilder,
+  f: IrFunction,
+  args: ReadonlyMap<string, Value>,
+  tangents: ReadonlyMap<string, Value>,
+): { outs: Value[]; touts: (Value | null)[] } => {
+  const val = new Map<number, Value>(),
+    tan = new Map<number, Value | null>();
   const get = (id: number): Value => {
     const v = val.get(id);
     if (v === undefined) throw new InternalError(`jvp: %${id} used before its definition`);
@@ -103,40 +136,61 @@ export const forwardMode = (b: IrBuilder, f: IrFunction, args: ReadonlyMap<strin
   };
   const scanOuts = new Map<number, { primal: (k: number, window: string) => Value; tangent: (k: number, window: string) => Value | null }>();
   for (const n of f.nodes) {
-    b.at(n.span, () => {
-      if (n.op === INPUT) {
-        const a = args.get(inputName(n));
-        if (a === undefined) throw new InternalError(`jvp: no value for input '${inputName(n)}' of ${f.name}`);
-        val.set(n.id, a);
-        tan.set(n.id, tangents.get(inputName(n)) ?? null);
-        return;
-      }
-      if (n.op === CONST) {
-        val.set(n.id, b.num(n.attrs['value'] as number | string, n.attrs['dtype'] === 'f32' ? 'f32' : 'i32'));
-        tan.set(n.id, null);
-        return;
-      }
-      const ins = n.inputs.map(get);
-      const tin = n.inputs.map((i) => tan.get(i) ?? null);
-      if (n.op === SCAN) { scanOuts.set(n.id, scanJvp(b, n, ins, tin, forwardMode)); val.set(n.id, -1); tan.set(n.id, null); return; }
-      if (n.op === SCAN_OUT) {
-        const s = scanOuts.get(n.inputs[0]!)!;
-        const k = n.attrs['index'] as number, w = n.attrs['window'] as string;
-        val.set(n.id, s.primal(k, w));
-        tan.set(n.id, s.tangent(k, w));
-        return;
-      }
-      if (n.op === CUSTOM_VJP) {
-        val.set(n.id, b.structural(n.op, ins, n.attrs, n.type));
-        tan.set(n.id, customTangent(b, n, ins, tin));
-        return;
-      }
-      const def = opDef(n.op);
-      if (!def) throw new InternalError(`jvp: unknown op ${n.op}`);
-      const v = b.op(n.op, ins, n.attrs);
-      val.set(n.id, v);
-      tan.set(n.id, tangentOf(b, def, n, v, ins, ins.map((i) => b.type(i)), tin));
-    }, n.backward ?? false);
+    b.at(
+      n.span,
+      () => {
+        if (n.op === INPUT) {
+          const a = args.get(inputName(n));
+          if (a === undefined) throw new InternalError(`jvp: no value for input '${inputName(n)}' of ${f.name}`);
+          val.set(n.id, a);
+          tan.set(n.id, tangents.get(inputName(n)) ?? null);
+          return;
+        }
+        if (n.op === CONST) {
+          val.set(n.id, b.num(n.attrs['value'] as number | string, n.attrs['dtype'] === 'f32' ? 'f32' : 'i32'));
+          tan.set(n.id, null);
+          return;
+        }
+        const ins = n.inputs.map(get);
+        const tin = n.inputs.map((i) => tan.get(i) ?? null);
+        if (n.op === SCAN) {
+          scanOuts.set(n.id, scanJvp(b, n, ins, tin, forwardMode));
+          val.set(n.id, -1);
+          tan.set(n.id, null);
+          return;
+        }
+        if (n.op === SCAN_OUT) {
+          const s = scanOuts.get(n.inputs[0]!)!;
+          const k = n.attrs['index'] as number,
+            w = n.attrs['window'] as string;
+          val.set(n.id, s.primal(k, w));
+          tan.set(n.id, s.tangent(k, w));
+          return;
+        }
+        if (n.op === CUSTOM_VJP) {
+          val.set(n.id, b.structural(n.op, ins, n.attrs, n.type));
+          tan.set(n.id, customTangent(b, n, ins, tin));
+          return;
+        }
+        const def = opDef(n.op);
+        if (!def) throw new InternalError(`jvp: unknown op ${n.op}`);
+        const v = b.op(n.op, ins, n.attrs);
+        val.set(n.id, v);
+        tan.set(
+          n.id,
+          tangentOf(
+            b,
+            def,
+            n,
+            v,
+            ins,
+            ins.map((i) => b.type(i)),
+            tin,
+          ),
+        );
+      },
+      n.backward ?? false,
+    );
   }
   return { outs: f.outputs.map((o) => get(o.id)), touts: f.outputs.map((o) => tan.get(o.id) ?? null) };
 };
@@ -147,15 +201,20 @@ export const forwardMode = (b: IrBuilder, f: IrFunction, args: ReadonlyMap<strin
  */
 const customTangent = (b: IrBuilder, n: Node, ins: readonly Value[], tin: readonly (Value | null)[]): Value | null => {
   const c = customInfo(n);
-  const xs = ins.slice(1, 1 + c.args), caps = ins.slice(1 + c.args, 1 + c.args + c.ruleCaptures);
+  const xs = ins.slice(1, 1 + c.args),
+    caps = ins.slice(1 + c.args, 1 + c.args + c.ruleCaptures);
   const tx = tin.slice(1, 1 + c.args);
   if (tx.every((t) => t === null)) return null;
   const from = b.nodes.length;
   const u = zerosOf(b, n.type);
   const args = new Map<string, Value>();
-  xs.forEach((x, i) => { args.set(`a${i}`, x); });
+  xs.forEach((x, i) => {
+    args.set(`a${i}`, x);
+  });
   args.set('dy', u);
-  caps.forEach((k, i) => { args.set(`k${i}`, k); });
+  caps.forEach((k, i) => {
+    args.set(`k${i}`, k);
+  });
   const g = inlineFunction(b, c.rule, args);
   const seeds = g.flatMap((gi, i) => (tx[i] === null || tx[i] === undefined ? [] : [{ out: gi, seed: tx[i]! }]));
   return vjp(b, { from, seeds, wrt: [u] })[0] ?? null;
@@ -167,7 +226,8 @@ const customTangent = (b: IrBuilder, n: Node, ins: readonly Value[], tin: readon
  */
 export const jvpProgram = (f: IrFunction, wrt: readonly string[]): IrFunction => {
   const b = new IrBuilder();
-  const args = new Map<string, Value>(), tangents = new Map<string, Value>();
+  const args = new Map<string, Value>(),
+    tangents = new Map<string, Value>();
   for (const n of f.nodes) {
     if (n.op !== INPUT) continue;
     const name = inputName(n);

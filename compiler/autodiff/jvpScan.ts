@@ -9,14 +9,19 @@ import { SCAN, SCAN_OUT, SCAN_TYPE, bodyInputName, scanAttrs, scanInfo, windowTy
 import type { Value } from '../ops/op.js';
 import type { TensorType } from '../types/types.js';
 
-type ForwardMode = (b: IrBuilder, f: IrFunction, args: ReadonlyMap<string, Value>, tangents: ReadonlyMap<string, Value>) =>
-  { outs: Value[]; touts: (Value | null)[] };
+type ForwardMode = (
+  b: IrBuilder,
+  f: IrFunction,
+  args: ReadonlyMap<string, Value>,
+  tangents: ReadonlyMap<string, Value>,
+) => { outs: Value[]; touts: (Value | null)[] };
 
 const zeros = (b: IrBuilder, t: TensorType): Value => (t.shape.length === 0 ? b.num(0) : b.op('broadcast_to', [b.num(0)], { shape: t.shape }));
 
 export const scanJvp = (b: IrBuilder, n: Node, ins: readonly Value[], tin: readonly (Value | null)[], forwardMode: ForwardMode) => {
   const s = scanInfo(n);
-  const C = s.carries, X = s.xs;
+  const C = s.carries,
+    X = s.xs;
   const types = ins.map((i) => b.type(i));
   const float = (i: number) => types[i]!.dtype === 'f32';
   const tx = [...Array(X).keys()].filter((i) => float(C + i) && tin[C + i] !== null);
@@ -34,22 +39,45 @@ export const scanJvp = (b: IrBuilder, n: Node, ins: readonly Value[], tin: reado
   // The body: inputs c…, ċ (c_{C+q}), x…, ẋ (x_{X+q}), k…, k̇ (k_{K+q}); outputs the carries, then their tangents.
   const K = ins.length - C - X;
   const bb = new IrBuilder();
-  const body = bb.at(n.span, () => {
-    const args = new Map<string, Value>(), tangents = new Map<string, Value>();
-    types.slice(0, C).forEach((t, j) => { args.set(bodyInputName('c', j), bb.input(bodyInputName('c', j), 'input', t, n.span)); });
-    tc.forEach((j, q) => { tangents.set(bodyInputName('c', j), bb.input(bodyInputName('c', C + q), 'input', types[j]!, n.span)); });
-    types.slice(C, C + X).forEach((t, i) => { args.set(bodyInputName('x', i), bb.input(bodyInputName('x', i), 'input', step(t), n.span)); });
-    tx.forEach((i, q) => { tangents.set(bodyInputName('x', i), bb.input(bodyInputName('x', X + q), 'input', step(types[C + i]!), n.span)); });
-    types.slice(C + X).forEach((t, q) => { args.set(bodyInputName('k', q), bb.input(bodyInputName('k', q), 'input', t, n.span)); });
-    tk.forEach((q, r) => { tangents.set(bodyInputName('k', q), bb.input(bodyInputName('k', K + r), 'input', types[C + X + q]!, n.span)); });
-    const { outs, touts } = forwardMode(bb, s.body, args, tangents);
-    const tangentOuts = tc.map((j) => touts[j] ?? zeros(bb, types[j]!));
-    return bb.finish(`${s.body.name}_jvp`, [...outs, ...tangentOuts].map((id, q) => ({ name: `c${q}`, id })));
-  }, n.backward ?? false);
+  const body = bb.at(
+    n.span,
+    () => {
+      const args = new Map<string, Value>(),
+        tangents = new Map<string, Value>();
+      types.slice(0, C).forEach((t, j) => {
+        args.set(bodyInputName('c', j), bb.input(bodyInputName('c', j), 'input', t, n.span));
+      });
+      tc.forEach((j, q) => {
+        tangents.set(bodyInputName('c', j), bb.input(bodyInputName('c', C + q), 'input', types[j]!, n.span));
+      });
+      types.slice(C, C + X).forEach((t, i) => {
+        args.set(bodyInputName('x', i), bb.input(bodyInputName('x', i), 'input', step(t), n.span));
+      });
+      tx.forEach((i, q) => {
+        tangents.set(bodyInputName('x', i), bb.input(bodyInputName('x', X + q), 'input', step(types[C + i]!), n.span));
+      });
+      types.slice(C + X).forEach((t, q) => {
+        args.set(bodyInputName('k', q), bb.input(bodyInputName('k', q), 'input', t, n.span));
+      });
+      tk.forEach((q, r) => {
+        tangents.set(bodyInputName('k', q), bb.input(bodyInputName('k', K + r), 'input', types[C + X + q]!, n.span));
+      });
+      const { outs, touts } = forwardMode(bb, s.body, args, tangents);
+      const tangentOuts = tc.map((j) => touts[j] ?? zeros(bb, types[j]!));
+      return bb.finish(
+        `${s.body.name}_jvp`,
+        [...outs, ...tangentOuts].map((id, q) => ({ name: `c${q}`, id })),
+      );
+    },
+    n.backward ?? false,
+  );
   const inputs = [
-    ...ins.slice(0, C), ...tc.map((j) => tin[j] ?? zeros(b, types[j]!)),
-    ...ins.slice(C, C + X), ...tx.map((i) => tin[C + i]!),
-    ...ins.slice(C + X), ...tk.map((q) => tin[C + X + q]!),
+    ...ins.slice(0, C),
+    ...tc.map((j) => tin[j] ?? zeros(b, types[j]!)),
+    ...ins.slice(C, C + X),
+    ...tx.map((i) => tin[C + i]!),
+    ...ins.slice(C + X),
+    ...tk.map((q) => tin[C + X + q]!),
   ];
   const keep: Keep[] = [...s.keep, ...tc.map((j) => s.keep[j]!)];
   const scan = b.structural(SCAN, inputs, scanAttrs({ ...s, body, carries: C + tc.length, xs: X + tx.length, keep }), SCAN_TYPE);

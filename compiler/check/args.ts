@@ -17,9 +17,20 @@ export type Builtin = (x: ExprElab, args: CallArgs, span: Span, scope: Scope) =>
 export const arg = (a: CallArgs, i: number, name: string): { v: Binding; span: Span } | undefined => a.pos[i] ?? a.kw.get(name);
 
 export const checkArity = (x: ExprElab, a: CallArgs, span: Span, fn: string, names: readonly string[], required: number): boolean => {
-  if (a.pos.length > names.length) { x.c.err('E0104', span, `${fn} takes at most ${names.length} arguments, got ${a.pos.length}`); return false; }
-  for (const [k, v] of a.kw) if (!names.includes(k)) { x.c.err('E0104', v.span, `${fn} has no argument '${k}' (it takes ${names.join(', ')})`); return false; }
-  for (let i = 0; i < required; i++) if (!arg(a, i, names[i]!)) { x.c.err('E0104', span, `${fn} is missing argument '${names[i]}'`); return false; }
+  if (a.pos.length > names.length) {
+    x.c.err('E0104', span, `${fn} takes at most ${names.length} arguments, got ${a.pos.length}`);
+    return false;
+  }
+  for (const [k, v] of a.kw)
+    if (!names.includes(k)) {
+      x.c.err('E0104', v.span, `${fn} has no argument '${k}' (it takes ${names.join(', ')})`);
+      return false;
+    }
+  for (let i = 0; i < required; i++)
+    if (!arg(a, i, names[i]!)) {
+      x.c.err('E0104', span, `${fn} is missing argument '${names[i]}'`);
+      return false;
+    }
   return true;
 };
 
@@ -38,8 +49,14 @@ export const axesArg = (x: ExprElab, g: { v: Binding; span: Span } | undefined, 
     if (n === undefined) return undefined;
     if (rank === 0 && (n === 0 || n === -1)) continue; // a 0-d tensor takes axis 0 / −1 as PyTorch does: no axis
     const a = normAxis(n, rank);
-    if (a === undefined) { x.c.err('E0203', g.span, `axis ${n} is out of range for a tensor of rank ${rank}`); return undefined; }
-    if (out.includes(a)) { x.c.err('E0203', g.span, `axis ${n} is repeated`); return undefined; }
+    if (a === undefined) {
+      x.c.err('E0203', g.span, `axis ${n} is out of range for a tensor of rank ${rank}`);
+      return undefined;
+    }
+    if (out.includes(a)) {
+      x.c.err('E0203', g.span, `axis ${n} is repeated`);
+      return undefined;
+    }
     out.push(a);
   }
   return out.sort((p, q) => p - q);
@@ -51,7 +68,10 @@ export const dimsArg = (x: ExprElab, g: { v: Binding; span: Span }, what: string
   for (const it of items) {
     const d = x.c.staticValue(it, g.span, what);
     if (d === undefined) return undefined;
-    if (typeof d === 'number' && !Number.isInteger(d)) { x.c.err('E0206', g.span, `${what} must be integers, found ${d}`); return undefined; }
+    if (typeof d === 'number' && !Number.isInteger(d)) {
+      x.c.err('E0206', g.span, `${what} must be integers, found ${d}`);
+      return undefined;
+    }
     out.push(d);
   }
   return out;

@@ -72,11 +72,13 @@ export const BUILTINS: Readonly<Record<string, Builtin>> = {
   /** take(x, idx, axis): entries of x at integer positions along one axis (NumPy's take). */
   take: (x, a, span) => {
     if (!checkArity(x, a, span, 'take', ['x', 'idx', 'axis'], 2)) return ERROR;
-    const id = tensorArg(x, a, 0, 'x', span), ig = arg(a, 1, 'idx');
+    const id = tensorArg(x, a, 0, 'x', span),
+      ig = arg(a, 1, 'idx');
     const idx = ig ? x.c.tensor(ig.v, ig.span, 'i32') : undefined;
     const ax0 = arg(a, 2, 'axis') ? x.c.staticInt(arg(a, 2, 'axis')!.v, span, 'axis') : 0;
     if (id === undefined || idx === undefined || ax0 === undefined) return ERROR;
-    const rank = x.c.type(id).shape.length, ni = x.c.type(idx).shape.length;
+    const rank = x.c.type(id).shape.length,
+      ni = x.c.type(idx).shape.length;
     const ax = normAxis(ax0, rank);
     if (ax === undefined) return x.c.err('E0203', span, `axis ${ax0} is out of range for rank ${rank}`);
     const front = ax === 0 ? { k: 'tensor' as const, id } : x.c.op('transpose', [id], { perm: [ax, ...[...Array(rank).keys()].filter((i) => i !== ax)] }, span);
@@ -117,7 +119,8 @@ export const BUILTINS: Readonly<Record<string, Builtin>> = {
   pad: (x, a, span) => {
     if (!checkArity(x, a, span, 'pad', ['x', 'before', 'after', 'value'], 3)) return ERROR;
     const id = tensorArg(x, a, 0, 'x', span);
-    const before = dimsArg(x, arg(a, 1, 'before')!, 'before'), after = dimsArg(x, arg(a, 2, 'after')!, 'after');
+    const before = dimsArg(x, arg(a, 1, 'before')!, 'before'),
+      after = dimsArg(x, arg(a, 2, 'after')!, 'after');
     const vg = arg(a, 3, 'value');
     const value = vg ? x.c.staticValue(vg.v, vg.span, 'the pad value') : 0;
     if (id === undefined || !before || !after || value === undefined) return ERROR;
@@ -132,14 +135,20 @@ export const BUILTINS: Readonly<Record<string, Builtin>> = {
     if (before.some(neg) || after.some(neg)) {
       const cropped = shape.map((d, i) => dimAdd(d, dimAdd(Math.min(0, before[i] as number), neg(after[i]!) ? after[i]! : 0)));
       const bad = cropped.findIndex((d) => typeof d === 'number' && d < 0);
-      if (bad >= 0) return x.c.err('E0203', span, `pad crops ${-Math.min(0, before[bad] as number) - Math.min(0, Number(after[bad]))} entries from axis ${bad} of size ${fmtDim(shape[bad]!)}`);
+      if (bad >= 0)
+        return x.c.err(
+          'E0203',
+          span,
+          `pad crops ${-Math.min(0, before[bad] as number) - Math.min(0, Number(after[bad]))} entries from axis ${bad} of size ${fmtDim(shape[bad]!)}`,
+        );
       const begin = before.map((d) => Math.max(0, -(d as number)));
       const end = shape.map((d, i) => (neg(after[i]!) ? dimAdd(d, after[i]!) : d));
       const cut = x.c.op('slice', [id], { begin, end }, span);
       if (cut.k !== 'tensor') return cut;
       src = cut.id;
     }
-    const pb = before.map((d) => Math.max(0, d as number)), pa = after.map((d) => (neg(d) ? 0 : d));
+    const pb = before.map((d) => Math.max(0, d as number)),
+      pa = after.map((d) => (neg(d) ? 0 : d));
     if (pb.every((d) => d === 0) && pa.every((d) => d === 0)) return { k: 'tensor', id: src };
     const padded = x.c.op('pad', [src], { before: pb, after: pa }, span);
     if (value === 0 || padded.k !== 'tensor') return padded;

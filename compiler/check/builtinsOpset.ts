@@ -6,7 +6,7 @@ import type { Span } from '../diagnostics/span.js';
 import { normAxis } from '../types/shapes.js';
 import { dimMul, fmtDim } from '../types/dims.js';
 import { fmtShape, type Dim, type DType } from '../types/types.js';
-import { arg, axesArg, boolArg, checkArity, tensorArg, type Builtin, } from './args.js';
+import { arg, axesArg, boolArg, checkArity, tensorArg, type Builtin } from './args.js';
 import type { ExprElab } from './expr.js';
 import { ERROR, type Binding } from './scope.js';
 import { einsum } from './einsum.js';
@@ -18,81 +18,94 @@ const builder = primitiveBuilder;
 
 /** One axis (default `dflt`, normalized), or 'scalar' for axis 0 / −1 of a 0-d tensor; undefined after a diagnostic. */
 const oneAxis = (x: ExprElab, g: Arg, rank: number, span: Span, dflt?: number): number | 'scalar' | undefined => {
-  if (!g && dflt === undefined) { x.c.err('E0104', span, 'missing argument \'axis\''); return undefined; }
+  if (!g && dflt === undefined) {
+    x.c.err('E0104', span, "missing argument 'axis'");
+    return undefined;
+  }
   const n = g ? x.c.staticInt(g.v, g.span, 'axis') : dflt!;
   if (n === undefined) return undefined;
   if (rank === 0 && (n === 0 || n === -1)) return 'scalar';
   const a = normAxis(n, rank);
-  if (a === undefined) { x.c.err('E0203', g?.span ?? span, `axis ${n} is out of range for a tensor of rank ${rank}`); return undefined; }
+  if (a === undefined) {
+    x.c.err('E0203', g?.span ?? span, `axis ${n} is out of range for a tensor of rank ${rank}`);
+    return undefined;
+  }
   return a;
 };
 
 const isNone = (g: Arg): boolean => !g || (g.v.k === 'word' && g.v.name === 'none');
 
 /** argmax/argmin(x, axis = none, keepdims = false); without an axis, the index into x flattened (torch.argmax). */
-const argBest = (name: string, negate: boolean): Builtin => (x, a, span) => {
-  if (!checkArity(x, a, span, name, ['x', 'axis', 'keepdims'], 1)) return ERROR;
-  const id = tensorArg(x, a, 0, 'x', span);
-  if (id === undefined) return ERROR;
-  const B = builder(x, span);
-  const shape = x.c.type(id).shape;
-  const keep = boolArg(x, arg(a, 2, 'keepdims'), 'keepdims');
-  const src = negate ? B.op('neg', [id]) : id;
-  const g = arg(a, 1, 'axis');
-  if (isNone(g) || shape.length === 0) {
-    if (!isNone(g) && oneAxis(x, g, 0, span) === undefined) return ERROR;
-    const flat = B.op('reshape', [src], { shape: [shape.reduce<Dim>((p, d) => dimMul(p, d), 1)] });
-    const r = B.op('argmax', [flat], { axis: 0, keepdims: false });
-    return B.done(keep ? B.op('reshape', [r], { shape: shape.map(() => 1) }) : r);
-  }
-  const ax = oneAxis(x, g, shape.length, span);
-  if (ax === undefined || ax === 'scalar') return ERROR;
-  if (shape[ax] === 0) return x.c.err('E0203', span, `${name} over axis ${ax} of ${fmtShape(shape)}, which is empty`);
-  return B.done(B.op('argmax', [src], { axis: ax, keepdims: keep }));
-};
+const argBest =
+  (name: string, negate: boolean): Builtin =>
+  (x, a, span) => {
+    if (!checkArity(x, a, span, name, ['x', 'axis', 'keepdims'], 1)) return ERROR;
+    const id = tensorArg(x, a, 0, 'x', span);
+    if (id === undefined) return ERROR;
+    const B = builder(x, span);
+    const shape = x.c.type(id).shape;
+    const keep = boolArg(x, arg(a, 2, 'keepdims'), 'keepdims');
+    const src = negate ? B.op('neg', [id]) : id;
+    const g = arg(a, 1, 'axis');
+    if (isNone(g) || shape.length === 0) {
+      if (!isNone(g) && oneAxis(x, g, 0, span) === undefined) return ERROR;
+      const flat = B.op('reshape', [src], { shape: [shape.reduce<Dim>((p, d) => dimMul(p, d), 1)] });
+      const r = B.op('argmax', [flat], { axis: 0, keepdims: false });
+      return B.done(keep ? B.op('reshape', [r], { shape: shape.map(() => 1) }) : r);
+    }
+    const ax = oneAxis(x, g, shape.length, span);
+    if (ax === undefined || ax === 'scalar') return ERROR;
+    if (shape[ax] === 0) return x.c.err('E0203', span, `${name} over axis ${ax} of ${fmtShape(shape)}, which is empty`);
+    return B.done(B.op('argmax', [src], { axis: ax, keepdims: keep }));
+  };
 
-const sortBuiltin = (name: string, values: boolean): Builtin => (x, a, span) => {
-  if (!checkArity(x, a, span, name, ['x', 'axis', 'descending'], 1)) return ERROR;
-  const id = tensorArg(x, a, 0, 'x', span);
-  if (id === undefined) return ERROR;
-  const ax = oneAxis(x, arg(a, 1, 'axis'), x.c.type(id).shape.length, span, -1);
-  if (ax === undefined) return ERROR;
-  const B = builder(x, span);
-  const desc = boolArg(x, arg(a, 2, 'descending'), 'descending');
-  if (ax === 'scalar') return values ? { k: 'tensor', id } : B.done(B.num(0, 'i32'));
-  const idx = B.op('argsort', [id], { axis: ax, descending: desc });
-  return B.done(values ? B.op('take_along', [id, idx], { axis: ax }) : idx);
-};
+const sortBuiltin =
+  (name: string, values: boolean): Builtin =>
+  (x, a, span) => {
+    if (!checkArity(x, a, span, name, ['x', 'axis', 'descending'], 1)) return ERROR;
+    const id = tensorArg(x, a, 0, 'x', span);
+    if (id === undefined) return ERROR;
+    const ax = oneAxis(x, arg(a, 1, 'axis'), x.c.type(id).shape.length, span, -1);
+    if (ax === undefined) return ERROR;
+    const B = builder(x, span);
+    const desc = boolArg(x, arg(a, 2, 'descending'), 'descending');
+    if (ax === 'scalar') return values ? { k: 'tensor', id } : B.done(B.num(0, 'i32'));
+    const idx = B.op('argsort', [id], { axis: ax, descending: desc });
+    return B.done(values ? B.op('take_along', [id, idx], { axis: ax }) : idx);
+  };
 
 /** topk(x, k, axis = -1, largest = true): the k largest (smallest) along axis, sorted, ties in index order. */
-const topk = (values: boolean): Builtin => (x, a, span) => {
-  const name = values ? 'topk' : 'topk_indices';
-  if (!checkArity(x, a, span, name, ['x', 'k', 'axis', 'largest'], 2)) return ERROR;
-  const id = tensorArg(x, a, 0, 'x', span);
-  const kg = arg(a, 1, 'k')!;
-  const k = x.c.staticInt(kg.v, kg.span, 'k');
-  if (id === undefined || k === undefined) return ERROR;
-  const shape = x.c.type(id).shape;
-  const ax0 = oneAxis(x, arg(a, 2, 'axis'), shape.length, span, -1);
-  if (ax0 === undefined) return ERROR;
-  const B = builder(x, span);
-  const scalar = ax0 === 'scalar';
-  const src = scalar ? B.op('reshape', [id], { shape: [1] }) : id;
-  const ax = scalar ? 0 : ax0;
-  const n = scalar ? 1 : shape[ax]!;
-  if (k < 0 || (typeof n === 'number' && k > n)) return x.c.err('E0203', kg.span, `topk: k = ${k} is out of range for axis ${ax} of size ${fmtDim(n)}`);
-  const largest = arg(a, 3, 'largest') ? boolArg(x, arg(a, 3, 'largest'), 'largest') : true;
-  const full = B.op('argsort', [src], { axis: ax, descending: largest });
-  const sh = B.type(full!).shape;
-  const idx = B.op('slice', [full], { begin: sh.map(() => 0), end: sh.map((d, i) => (i === ax ? k : d)) });
-  const r = values ? B.op('take_along', [src, idx], { axis: ax }) : idx;
-  return B.done(scalar && k === 1 ? B.op('reshape', [r], { shape: [] }) : r);
-};
+const topk =
+  (values: boolean): Builtin =>
+  (x, a, span) => {
+    const name = values ? 'topk' : 'topk_indices';
+    if (!checkArity(x, a, span, name, ['x', 'k', 'axis', 'largest'], 2)) return ERROR;
+    const id = tensorArg(x, a, 0, 'x', span);
+    const kg = arg(a, 1, 'k')!;
+    const k = x.c.staticInt(kg.v, kg.span, 'k');
+    if (id === undefined || k === undefined) return ERROR;
+    const shape = x.c.type(id).shape;
+    const ax0 = oneAxis(x, arg(a, 2, 'axis'), shape.length, span, -1);
+    if (ax0 === undefined) return ERROR;
+    const B = builder(x, span);
+    const scalar = ax0 === 'scalar';
+    const src = scalar ? B.op('reshape', [id], { shape: [1] }) : id;
+    const ax = scalar ? 0 : ax0;
+    const n = scalar ? 1 : shape[ax]!;
+    if (k < 0 || (typeof n === 'number' && k > n)) return x.c.err('E0203', kg.span, `topk: k = ${k} is out of range for axis ${ax} of size ${fmtDim(n)}`);
+    const largest = arg(a, 3, 'largest') ? boolArg(x, arg(a, 3, 'largest'), 'largest') : true;
+    const full = B.op('argsort', [src], { axis: ax, descending: largest });
+    const sh = B.type(full!).shape;
+    const idx = B.op('slice', [full], { begin: sh.map(() => 0), end: sh.map((d, i) => (i === ax ? k : d)) });
+    const r = values ? B.op('take_along', [src, idx], { axis: ax }) : idx;
+    return B.done(scalar && k === 1 ? B.op('reshape', [r], { shape: [] }) : r);
+  };
 
 /** take_along_axis(x, idx, axis): x's entries along axis at the i32 positions idx (np.take_along_axis, torch.gather). */
 const takeAlong: Builtin = (x, a, span) => {
   if (!checkArity(x, a, span, 'take_along_axis', ['x', 'idx', 'axis'], 3)) return ERROR;
-  const id = tensorArg(x, a, 0, 'x', span), ig = arg(a, 1, 'idx')!;
+  const id = tensorArg(x, a, 0, 'x', span),
+    ig = arg(a, 1, 'idx')!;
   const idx = x.c.tensor(ig.v, ig.span, 'i32');
   if (id === undefined || idx === undefined) return ERROR;
   const ax = oneAxis(x, arg(a, 2, 'axis'), x.c.type(id).shape.length, span);
@@ -102,48 +115,55 @@ const takeAlong: Builtin = (x, a, span) => {
   if (!fit) return ERROR;
   const B = builder(x, span);
   // idx may be shorter than x on the other axes (torch.gather): read the leading part of x there
-  const src = fit.every((d) =>
-    d === 0) ? id : B.op('slice', [id], { begin: fit.map(() => 0), end: x.c.type(id).shape.map((d, i) => (fit[i] ? x.c.type(idx).shape[i]! : d)) });
+  const src = fit.every((d) => d === 0)
+    ? id
+    : B.op('slice', [id], { begin: fit.map(() => 0), end: x.c.type(id).shape.map((d, i) => (fit[i] ? x.c.type(idx).shape[i]! : d)) });
   return B.done(B.op('take_along', [src, idx], { axis: ax }));
 };
 
 /** scatter_add(x, idx, src, axis): x plus src summed into the positions idx along axis; scatter: src replaces them. */
-const scatter = (add: boolean): Builtin => (x, a, span) => {
-  const name = add ? 'scatter_add' : 'scatter';
-  if (!checkArity(x, a, span, name, ['x', 'idx', 'src', 'axis'], 4)) return ERROR;
-  const id = tensorArg(x, a, 0, 'x', span), ig = arg(a, 1, 'idx')!;
-  const idx = x.c.tensor(ig.v, ig.span, 'i32');
-  const src0 = tensorArg(x, a, 2, 'src', span);
-  if (id === undefined || idx === undefined || src0 === undefined) return ERROR;
-  const shape = x.c.type(id).shape;
-  const ax = oneAxis(x, arg(a, 3, 'axis'), shape.length, span);
-  if (ax === undefined) return ERROR;
-  if (ax === 'scalar') return x.c.err('E0203', span, `${name} needs a tensor of rank ≥ 1`);
-  const B = builder(x, span);
-  const ishape = x.c.type(idx).shape;
-  // a scalar src is spread over the indexed positions (torch.Tensor.scatter_ with a value)
-  const src = x.c.type(src0).shape.length === 0 && ishape.length > 0 ? B.op('broadcast_to', [src0], { shape: ishape }) : src0;
-  const fit = fitIndex(x, name, shape, ishape, ax, ig.span);
-  if (!fit) return ERROR;
-  // src may be larger than the indices (torch): its leading part is used
-  const st = x.c.type(src!).shape;
-  const longer = (d: Dim, i: number) =>
-    String(d) === String(ishape[i]) || (typeof d === 'number' && typeof ishape[i] === 'number' && d >= (ishape[i] as number));
-  if (st.length !== ishape.length || !st.every(longer)) {
-    return x.c.err('E0203', arg(a,
-      2, 'src')!.span, `${name}: src ${fmtShape(st)} must have the rank of the indices ${fmtShape(ishape)} and be at least as long on every axis`);
-  }
-  const srcUsed = st.every((d, i) => String(d) === String(ishape[i])) ? src : B.op('slice', [src], { begin: st.map(() => 0), end: ishape });
-  const n = shape[ax]!;
-  // indices shorter than x on the other axes (torch) touch only the leading part: pad the scattered sums with zeros
-  const grow = (v: number | undefined) => (fit.every((d) => d === 0) ? v : B.op('pad', [v], { before: fit.map(() => 0), after: fit }));
-  const summed = grow(B.op('scatter_along', [srcUsed, idx], { axis: ax, n }));
-  if (add) return B.done(B.op('add', [id, summed]));
-  // scatter: a position written k > 0 times gets the mean of its k sources (exact for equal sources; torch keeps an unspecified one)
-  const count = grow(B.op('scatter_along', [B.op('broadcast_to', [B.num(1)], { shape: ishape }), idx], { axis: ax, n }));
-  const hit = B.op('gt', [count, B.num(0)]);
-  return B.done(B.op('where', [hit, B.op('div', [summed, B.op('maximum', [count, B.num(1)])]), id]));
-};
+const scatter =
+  (add: boolean): Builtin =>
+  (x, a, span) => {
+    const name = add ? 'scatter_add' : 'scatter';
+    if (!checkArity(x, a, span, name, ['x', 'idx', 'src', 'axis'], 4)) return ERROR;
+    const id = tensorArg(x, a, 0, 'x', span),
+      ig = arg(a, 1, 'idx')!;
+    const idx = x.c.tensor(ig.v, ig.span, 'i32');
+    const src0 = tensorArg(x, a, 2, 'src', span);
+    if (id === undefined || idx === undefined || src0 === undefined) return ERROR;
+    const shape = x.c.type(id).shape;
+    const ax = oneAxis(x, arg(a, 3, 'axis'), shape.length, span);
+    if (ax === undefined) return ERROR;
+    if (ax === 'scalar') return x.c.err('E0203', span, `${name} needs a tensor of rank ≥ 1`);
+    const B = builder(x, span);
+    const ishape = x.c.type(idx).shape;
+    // a scalar src is spread over the indexed positions (torch.Tensor.scatter_ with a value)
+    const src = x.c.type(src0).shape.length === 0 && ishape.length > 0 ? B.op('broadcast_to', [src0], { shape: ishape }) : src0;
+    const fit = fitIndex(x, name, shape, ishape, ax, ig.span);
+    if (!fit) return ERROR;
+    // src may be larger than the indices (torch): its leading part is used
+    const st = x.c.type(src!).shape;
+    const longer = (d: Dim, i: number) =>
+      String(d) === String(ishape[i]) || (typeof d === 'number' && typeof ishape[i] === 'number' && d >= (ishape[i] as number));
+    if (st.length !== ishape.length || !st.every(longer)) {
+      return x.c.err(
+        'E0203',
+        arg(a, 2, 'src')!.span,
+        `${name}: src ${fmtShape(st)} must have the rank of the indices ${fmtShape(ishape)} and be at least as long on every axis`,
+      );
+    }
+    const srcUsed = st.every((d, i) => String(d) === String(ishape[i])) ? src : B.op('slice', [src], { begin: st.map(() => 0), end: ishape });
+    const n = shape[ax]!;
+    // indices shorter than x on the other axes (torch) touch only the leading part: pad the scattered sums with zeros
+    const grow = (v: number | undefined) => (fit.every((d) => d === 0) ? v : B.op('pad', [v], { before: fit.map(() => 0), after: fit }));
+    const summed = grow(B.op('scatter_along', [srcUsed, idx], { axis: ax, n }));
+    if (add) return B.done(B.op('add', [id, summed]));
+    // scatter: a position written k > 0 times gets the mean of its k sources (exact for equal sources; torch keeps an unspecified one)
+    const count = grow(B.op('scatter_along', [B.op('broadcast_to', [B.num(1)], { shape: ishape }), idx], { axis: ax, n }));
+    const hit = B.op('gt', [count, B.num(0)]);
+    return B.done(B.op('where', [hit, B.op('div', [summed, B.op('maximum', [count, B.num(1)])]), id]));
+  };
 
 /**
  * Indices for x along `ax`: the same rank, and on every other axis no longer than x (torch.gather/scatter).
@@ -172,7 +192,8 @@ const lineView = (x: ExprElab, span: Span, id: number, g: Arg, dflt?: number) =>
 /** linrec(a, b, axis, reverse = false): h₀ = b₀, h_k = a_k·h_{k−1} + b_k (a broadcast to b). */
 const linrec: Builtin = (x, a, span) => {
   if (!checkArity(x, a, span, 'linrec', ['a', 'b', 'axis', 'reverse'], 3)) return ERROR;
-  const ai = tensorArg(x, a, 0, 'a', span), bi = tensorArg(x, a, 1, 'b', span);
+  const ai = tensorArg(x, a, 0, 'a', span),
+    bi = tensorArg(x, a, 1, 'b', span);
   if (ai === undefined || bi === undefined) return ERROR;
   const L = lineView(x, span, bi, arg(a, 2, 'axis'));
   if (!L) return ERROR;
@@ -182,15 +203,17 @@ const linrec: Builtin = (x, a, span) => {
 };
 
 /** cumsum/cumprod(x, axis, reverse = false). */
-const cumulative = (name: string, product: boolean): Builtin => (x, a, span) => {
-  if (!checkArity(x, a, span, name, ['x', 'axis', 'reverse'], 2)) return ERROR;
-  const id = tensorArg(x, a, 0, 'x', span);
-  if (id === undefined) return ERROR;
-  const L = lineView(x, span, id, arg(a, 1, 'axis'));
-  if (!L) return ERROR;
-  const r = cum(L.B, L.src, L.ax, product, boolArg(x, arg(a, 2, 'reverse'), 'reverse'));
-  return L.B.done(L.back(r));
-};
+const cumulative =
+  (name: string, product: boolean): Builtin =>
+  (x, a, span) => {
+    if (!checkArity(x, a, span, name, ['x', 'axis', 'reverse'], 2)) return ERROR;
+    const id = tensorArg(x, a, 0, 'x', span);
+    if (id === undefined) return ERROR;
+    const L = lineView(x, span, id, arg(a, 1, 'axis'));
+    if (!L) return ERROR;
+    const r = cum(L.B, L.src, L.ax, product, boolArg(x, arg(a, 2, 'reverse'), 'reverse'));
+    return L.B.done(L.back(r));
+  };
 
 /** cumsum = linrec(1, x); cumprod = linrec(x, [x₀, −0, −0, …]) (from the last element when reversed). */
 const cum = (B: ReturnType<typeof builder>, src: number, ax: number, product: boolean, reverse: boolean): number | undefined => {
@@ -227,7 +250,6 @@ const prod: Builtin = (x, a, span) => {
   const first = B.op('slice', [r], { begin: [...kept.map(() => 0), 0], end: [...kept.map((i) => shape[i]!), 1] });
   return B.done(B.op('reshape', [first], { shape: outShape }));
 };
-
 
 export const OPSET_BUILTINS: Readonly<Record<string, Builtin>> = {
   argmax: argBest('argmax', false),

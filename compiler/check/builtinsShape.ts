@@ -62,7 +62,8 @@ const roll: Builtin = (x, a, span) => {
   for (let k = 0; k < axes.length; k++) {
     const ax = normAxis(axes[k]!, sh.length);
     if (ax === undefined) return x.c.err('E0203', ag!.span, `axis ${axes[k]} is out of range for a tensor of rank ${sh.length}`);
-    const n = sh[ax]!, s0 = shifts[k]!;
+    const n = sh[ax]!,
+      s0 = shifts[k]!;
     if (typeof n !== 'number' || typeof s0 !== 'number') {
       return x.c.err('E0203', span, `roll needs a fixed axis size and shift, got size ${fmtDim(n)} and shift ${fmtDim(s0)}`);
     }
@@ -77,25 +78,28 @@ const roll: Builtin = (x, a, span) => {
 };
 
 /** tile(x, reps) (np.tile; torch's x.repeat(reps)): x repeated reps[i] times along axis i; short reps or short shapes get leading 1s. */
-const tile = (name: string): Builtin => (x, a, span) => {
-  if (!checkArity(x, a, span, name, ['x', 'reps'], 2)) return ERROR;
-  const id = tensorArg(x, a, 0, 'x', span);
-  const rg = arg(a, 1, 'reps')!;
-  const reps0 = dimsArg(x, rg, 'reps');
-  if (id === undefined || !reps0) return ERROR;
-  if (reps0.some((r) => typeof r === 'number' && r < 0)) return x.c.err('E0203', rg.span, `${name} counts must be ≥ 0, got [${reps0.map(fmtDim).join(', ')}]`);
-  const shape0 = x.c.type(id).shape;
-  if (name === 'repeat' && reps0.length < shape0.length) {
-    return x.c.err('E0203', rg.span, `repeat needs at least one count per axis: ${reps0.length} for rank ${shape0.length}`);
-  }
-  const rank = Math.max(reps0.length, shape0.length);
-  const reps = [...Array(rank - reps0.length).fill(1), ...reps0] as Dim[];
-  const shape = [...Array(rank - shape0.length).fill(1), ...shape0] as Dim[];
-  const N = nodes(x, span);
-  const spread = N.op('reshape', [id], { shape: shape.flatMap((d) => [1, d]) });
-  const big = N.op('broadcast_to', [spread], { shape: shape.flatMap((d, i) => [reps[i]!, d]) });
-  return N.done(N.op('reshape', [big], { shape: shape.map((d, i) => dimMul(reps[i]!, d)) }));
-};
+const tile =
+  (name: string): Builtin =>
+  (x, a, span) => {
+    if (!checkArity(x, a, span, name, ['x', 'reps'], 2)) return ERROR;
+    const id = tensorArg(x, a, 0, 'x', span);
+    const rg = arg(a, 1, 'reps')!;
+    const reps0 = dimsArg(x, rg, 'reps');
+    if (id === undefined || !reps0) return ERROR;
+    if (reps0.some((r) => typeof r === 'number' && r < 0))
+      return x.c.err('E0203', rg.span, `${name} counts must be ≥ 0, got [${reps0.map(fmtDim).join(', ')}]`);
+    const shape0 = x.c.type(id).shape;
+    if (name === 'repeat' && reps0.length < shape0.length) {
+      return x.c.err('E0203', rg.span, `repeat needs at least one count per axis: ${reps0.length} for rank ${shape0.length}`);
+    }
+    const rank = Math.max(reps0.length, shape0.length);
+    const reps = [...Array(rank - reps0.length).fill(1), ...reps0] as Dim[];
+    const shape = [...Array(rank - shape0.length).fill(1), ...shape0] as Dim[];
+    const N = nodes(x, span);
+    const spread = N.op('reshape', [id], { shape: shape.flatMap((d) => [1, d]) });
+    const big = N.op('broadcast_to', [spread], { shape: shape.flatMap((d, i) => [reps[i]!, d]) });
+    return N.done(N.op('reshape', [big], { shape: shape.map((d, i) => dimMul(reps[i]!, d)) }));
+  };
 
 const dtypeArg = (x: ExprElab, g: { v: Binding; span: Span } | undefined, dflt: DType): DType | undefined => {
   if (!g) return dflt;
@@ -105,27 +109,32 @@ const dtypeArg = (x: ExprElab, g: { v: Binding; span: Span } | undefined, dflt: 
 };
 
 /** full(shape, value, dtype = f32), zeros(shape, dtype), ones(shape, dtype). */
-const fill = (name: string, value?: number): Builtin => (x, a, span) => {
-  const names = value === undefined ? ['shape', 'value', 'dtype'] : ['shape', 'dtype'];
-  if (!checkArity(x, a, span, name, names, names.length - 1)) return ERROR;
-  const shape = dimsArg(x, arg(a, 0, 'shape')!, 'shape');
-  const vg = value === undefined ? arg(a, 1, 'value')! : undefined;
-  const v = vg ? x.c.staticValue(vg.v, vg.span, 'the fill value') : value;
-  const dtype = dtypeArg(x, arg(a, names.length - 1, 'dtype'), 'f32');
-  if (!shape || v === undefined || !dtype) return ERROR;
-  if (typeof v !== 'number') return x.c.err('E0206', vg!.span, 'the fill value must be a number');
-  const bad = shape.find((d) => typeof d === 'number' && (d < 0 || !Number.isInteger(d)));
-  if (bad !== undefined) return x.c.err('E0203', arg(a, 0, 'shape')!.span, `${name}: a dimension must be a non-negative integer, got ${bad}`);
-  const N = nodes(x, span);
-  const c = dtype === 'f32' ? N.num(v) : N.op('cast', [N.num(v)], { dtype });
-  return N.done(N.op('broadcast_to', [c], { shape }));
-};
+const fill =
+  (name: string, value?: number): Builtin =>
+  (x, a, span) => {
+    const names = value === undefined ? ['shape', 'value', 'dtype'] : ['shape', 'dtype'];
+    if (!checkArity(x, a, span, name, names, names.length - 1)) return ERROR;
+    const shape = dimsArg(x, arg(a, 0, 'shape')!, 'shape');
+    const vg = value === undefined ? arg(a, 1, 'value')! : undefined;
+    const v = vg ? x.c.staticValue(vg.v, vg.span, 'the fill value') : value;
+    const dtype = dtypeArg(x, arg(a, names.length - 1, 'dtype'), 'f32');
+    if (!shape || v === undefined || !dtype) return ERROR;
+    if (typeof v !== 'number') return x.c.err('E0206', vg!.span, 'the fill value must be a number');
+    const bad = shape.find((d) => typeof d === 'number' && (d < 0 || !Number.isInteger(d)));
+    if (bad !== undefined) return x.c.err('E0203', arg(a, 0, 'shape')!.span, `${name}: a dimension must be a non-negative integer, got ${bad}`);
+    const N = nodes(x, span);
+    const c = dtype === 'f32' ? N.num(v) : N.op('cast', [N.num(v)], { dtype });
+    return N.done(N.op('broadcast_to', [c], { shape }));
+  };
 
 const staticNum = (x: ExprElab, a: CallArgs, i: number, name: string): number | undefined => {
   const g = arg(a, i, name);
   if (!g) return undefined;
   const v = x.c.staticValue(g.v, g.span, name);
-  if (v !== undefined && typeof v !== 'number') { x.c.err('E0206', g.span, `${name} must be a number, found the symbolic ${v}`); return undefined; }
+  if (v !== undefined && typeof v !== 'number') {
+    x.c.err('E0206', g.span, `${name} must be a number, found the symbolic ${v}`);
+    return undefined;
+  }
   return v;
 };
 
@@ -136,7 +145,8 @@ const eye: Builtin = (x, a, span) => {
   const m = arg(a, 1, 'm') ? x.c.staticValue(arg(a, 1, 'm')!.v, span, 'eye size') : n;
   if (n === undefined || m === undefined) return ERROR;
   const N = nodes(x, span);
-  const rows = N.op('reshape', [N.op('iota', [], { n })], { shape: [n, 1] }), cols = N.op('reshape', [N.op('iota', [], { n: m })], { shape: [1, m] });
+  const rows = N.op('reshape', [N.op('iota', [], { n })], { shape: [n, 1] }),
+    cols = N.op('reshape', [N.op('iota', [], { n: m })], { shape: [1, m] });
   return N.done(N.op('cast', [N.op('eq', [rows, cols])], { dtype: 'f32' }));
 };
 
@@ -174,22 +184,32 @@ const linspace: Builtin = (x, a, span) => {
 };
 
 /** any(x, axis = all, keepdims = false) / all(…): whether some / every entry is non-zero (NaN counts as non-zero), as bool. */
-export const logical = (every: boolean): Builtin => (x, a, span) => {
-  const name = every ? 'all' : 'any';
-  if (!checkArity(x, a, span, name, ['x', 'axis', 'keepdims'], 1)) return ERROR;
-  const id = tensorArg(x, a, 0, 'x', span);
-  if (id === undefined) return ERROR;
-  const axes = axesArg(x, arg(a, 1, 'axis'), x.c.type(id).shape.length);
-  if (!axes) return ERROR;
-  const N = nodes(x, span);
-  // any: max of [x ≠ 0] > 0; all: no [x = 0], i.e. max of [x = 0] ≤ 0 (an empty max is −∞: any = false, all = true)
-  const hit = N.op('cast', [N.op(every ? 'eq' : 'ne', [id, N.num(0, x.c.type(id).dtype)])], { dtype: 'f32' });
-  const m = N.op('max', [hit], { axes, keepdims: boolArg(x, arg(a, 2, 'keepdims'), 'keepdims') });
-  return N.done(N.op(every ? 'le' : 'gt', [m, N.num(0)]));
-};
+export const logical =
+  (every: boolean): Builtin =>
+  (x, a, span) => {
+    const name = every ? 'all' : 'any';
+    if (!checkArity(x, a, span, name, ['x', 'axis', 'keepdims'], 1)) return ERROR;
+    const id = tensorArg(x, a, 0, 'x', span);
+    if (id === undefined) return ERROR;
+    const axes = axesArg(x, arg(a, 1, 'axis'), x.c.type(id).shape.length);
+    if (!axes) return ERROR;
+    const N = nodes(x, span);
+    // any: max of [x ≠ 0] > 0; all: no [x = 0], i.e. max of [x = 0] ≤ 0 (an empty max is −∞: any = false, all = true)
+    const hit = N.op('cast', [N.op(every ? 'eq' : 'ne', [id, N.num(0, x.c.type(id).dtype)])], { dtype: 'f32' });
+    const m = N.op('max', [hit], { axes, keepdims: boolArg(x, arg(a, 2, 'keepdims'), 'keepdims') });
+    return N.done(N.op(every ? 'le' : 'gt', [m, N.num(0)]));
+  };
 
 export const SHAPE_BUILTINS: Readonly<Record<string, Builtin>> = {
-  flip, roll, tile: tile('tile'), repeat: tile('repeat'),
-  zeros: fill('zeros', 0), ones: fill('ones', 1), full: fill('full'), eye, arange, linspace,
+  flip,
+  roll,
+  tile: tile('tile'),
+  repeat: tile('repeat'),
+  zeros: fill('zeros', 0),
+  ones: fill('ones', 1),
+  full: fill('full'),
+  eye,
+  arange,
+  linspace,
   any: logical(false),
 };

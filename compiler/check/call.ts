@@ -20,7 +20,13 @@ const positional = (x: ExprElab, name: OpName, def: OpDef, a: CallArgs, span: Sp
   const partner = a.pos.map((g) => (g.v.k === 'tensor' ? x.c.type(g.v.id).dtype : undefined)).find((d) => d !== undefined);
   const ids = a.pos.map((g) => x.c.tensor(g.v, g.span, partner));
   if (ids.some((i) => i === undefined)) return ERROR;
-  return x.c.op(name, ids as number[], {}, span, a.pos.map((g) => g.span));
+  return x.c.op(
+    name,
+    ids as number[],
+    {},
+    span,
+    a.pos.map((g) => g.span),
+  );
 };
 
 /** One compile-time argument as its attribute value; undefined after a diagnostic, null when left out. */
@@ -30,21 +36,36 @@ const compileTime = (x: ExprElab, def: OpDef, p: Param, g: Given | undefined, ra
   if (p.kind === 'bool') return boolArg(x, g, what);
   if (!g) return null;
   switch (p.kind) {
-    case 'int': return x.c.staticInt(g.v, g.span, what);
-    case 'dims': return dimsArg(x, g, what);
-    case 'size': return x.c.staticValue(g.v, g.span, what);
+    case 'int':
+      return x.c.staticInt(g.v, g.span, what);
+    case 'dims':
+      return dimsArg(x, g, what);
+    case 'size':
+      return x.c.staticValue(g.v, g.span, what);
     case 'dtype':
       if (g.v.k === 'dtype') return g.v.dtype;
       x.c.err('E0105', g.span, `${def.name} needs an element type (f32, i32, bool), found ${describe(g.v)}`);
       return undefined;
-    default: return undefined;
+    default:
+      return undefined;
   }
 };
 
 const withSignature = (x: ExprElab, name: OpName, def: OpDef, sig: Signature, a: CallArgs, span: Span): Binding => {
   const required = sig.params.filter((p) => !p.optional).length;
-  if (!checkArity(x, a, span, def.name, sig.params.map((p) => p.name), required)) return ERROR;
-  const ins: number[] = [], spans: Span[] = [];
+  if (
+    !checkArity(
+      x,
+      a,
+      span,
+      def.name,
+      sig.params.map((p) => p.name),
+      required,
+    )
+  )
+    return ERROR;
+  const ins: number[] = [],
+    spans: Span[] = [];
   const attrs: Record<string, AttrValue> = {};
   for (const [i, p] of sig.params.entries()) {
     const g = arg(a, i, p.name);
@@ -65,7 +86,12 @@ const withSignature = (x: ExprElab, name: OpName, def: OpDef, sig: Signature, a:
     if (v === undefined) return ERROR;
     if (v !== null) attrs[p.attr ?? p.name] = v;
   }
-  const done = sig.resolve ? sig.resolve(attrs, ins.map((id) => x.c.type(id))) : attrs;
+  const done = sig.resolve
+    ? sig.resolve(
+        attrs,
+        ins.map((id) => x.c.type(id)),
+      )
+    : attrs;
   if (isShapeError(done)) return x.c.err(done.code ?? 'E0203', span, done.reason);
   return x.c.op(name, ins, done, span, spans);
 };

@@ -16,16 +16,23 @@ import { AXES, checkNames, get, ints, padArg, shapeErr, spatialInput, type Arg }
 import type { ExprElab } from './expr.js';
 import { ERROR, type Binding } from './scope.js';
 
-export interface ConvGeom { stride: number[]; pad: number[]; dilation: number[]; groups: number }
+export interface ConvGeom {
+  stride: number[];
+  pad: number[];
+  dilation: number[];
+  groups: number;
+}
 
-const opper = (x: ExprElab, span: Span) => (name: OpName, ins: number[], attrs: Record<string, unknown>): number | undefined => {
-  const r = x.c.op(name, ins, attrs, span);
-  return r.k === 'tensor' ? r.id : undefined;
-};
+const opper =
+  (x: ExprElab, span: Span) =>
+  (name: OpName, ins: number[], attrs: Record<string, unknown>): number | undefined => {
+    const r = x.c.op(name, ins, attrs, span);
+    return r.k === 'tensor' ? r.id : undefined;
+  };
 
 /** conv over x [N, C, …spatial] and w [C_out, C/groups, …kernel] (rank 4: conv2d; rank 5: conv3d), shapes already checked. */
 export const convLowered = (x: ExprElab, xi: number, wi: number, g: ConvGeom, span: Span): number | undefined =>
-  (x.c.type(xi).shape.length === 5 ? conv3dLowered(x, xi, wi, g, span) : conv2dLowered(x, xi, wi, g, span));
+  x.c.type(xi).shape.length === 5 ? conv3dLowered(x, xi, wi, g, span) : conv2dLowered(x, xi, wi, g, span);
 
 const conv2dLowered = (x: ExprElab, xi: number, wi: number, g: ConvGeom, span: Span): number | undefined => {
   const direct = x.c.op('conv2d', [xi, wi], { ...g }, span);
@@ -92,9 +99,14 @@ const convPadding = (x: ExprElab, g: Arg, sp: readonly number[], k: readonly num
 
 /** Channels, groups and window fit, as located E0251/E0252 diagnostics naming both shapes; the output's spatial sizes. */
 const checkConv = (x: ExprElab, fn: string, a: CallArgs, span: Span, xs: readonly Dim[], ws: readonly Dim[], g: ConvGeom): number[] | undefined => {
-  const ops = [{ what: 'the input', shape: xs, span: get(a, 0, 'x')?.span }, { what: 'the filter', shape: ws, span: get(a, 1, 'w')?.span }];
+  const ops = [
+    { what: 'the input', shape: xs, span: get(a, 0, 'x')?.span },
+    { what: 'the filter', shape: ws, span: get(a, 1, 'w')?.span },
+  ];
   const r = xs.length - 2;
-  const C = xs[1] as number, Co = ws[0] as number, Cg = ws[1] as number;
+  const C = xs[1] as number,
+    Co = ws[0] as number,
+    Cg = ws[1] as number;
   if (C % g.groups !== 0 || Co % g.groups !== 0) {
     shapeErr(x, 'E0251', span, `${fn}: groups = ${g.groups} must divide the ${C} input and ${Co} output channels`, ops);
     return undefined;
@@ -109,7 +121,8 @@ const checkConv = (x: ExprElab, fn: string, a: CallArgs, span: Span, xs: readonl
     const [n, k, d] = [xs[i + 2] as number, ws[i + 2] as number, g.dilation[i]!];
     const room = n + g.pad[2 * i]! + g.pad[2 * i + 1]! - d * (k - 1) - 1;
     if (room < 0) {
-      const where = r === 1 ? ':' : ` ${AXES[r]!.split(/, | and /)[i]}:`, kernel = `${k}${d > 1 ? ` (dilation ${d})` : ''}`;
+      const where = r === 1 ? ':' : ` ${AXES[r]!.split(/, | and /)[i]}:`,
+        kernel = `${k}${d > 1 ? ` (dilation ${d})` : ''}`;
       shapeErr(x, 'E0252', span, `${fn}${where} a kernel of ${kernel} does not fit in ${n} + padding ${g.pad[2 * i]! + g.pad[2 * i + 1]!}`, ops);
       return undefined;
     }
@@ -123,8 +136,15 @@ const checkConv = (x: ExprElab, fn: string, a: CallArgs, span: Span, xs: readonl
  * becomes what the last window reaches, (o − 1)·s + d·(k − 1) + 1 − n − p_before; where that is
  * negative the input is cut instead, so the convolution's sizes divide exactly.
  */
-const floorFit = (x: ExprElab, xi: number, sp: readonly number[], ks: readonly number[], outs: readonly number[], g: ConvGeom,
-  span: Span): { xi: number; g: ConvGeom } | undefined => {
+const floorFit = (
+  x: ExprElab,
+  xi: number,
+  sp: readonly number[],
+  ks: readonly number[],
+  outs: readonly number[],
+  g: ConvGeom,
+  span: Span,
+): { xi: number; g: ConvGeom } | undefined => {
   const far = sp.map((n, i) => (outs[i]! - 1) * g.stride[i]! + g.dilation[i]! * (ks[i]! - 1) + 1 - n - g.pad[2 * i]!);
   const pad = g.pad.map((p, j) => (j % 2 === 0 ? p : Math.max(far[(j - 1) / 2]!, 0)));
   if (far.every((f) => f >= 0)) return { xi, g: { ...g, pad } };
@@ -136,38 +156,45 @@ const floorFit = (x: ExprElab, xi: number, sp: readonly number[], ks: readonly n
 const layouts = ['', '[C_out, C_in/groups, K]', '[C_out, C_in/groups, KH, KW]', '[C_out, C_in/groups, KD, KH, KW]'];
 
 /** conv{r}d(x, w, stride = 1, padding = 0, dilation = 1, groups = 1), in floor mode (floorFit). */
-export const convNd = (r: 1 | 2 | 3) => (x: ExprElab, a: CallArgs, span: Span): Binding => {
-  const fn = `conv${r}d`;
-  if (!checkNames(x, a, span, fn, ['x', 'w', 'stride', 'padding', 'dilation', 'groups'])) return ERROR;
-  if (!get(a, 0, 'x') || !get(a, 1, 'w')) return x.c.err('E0104', span, `${fn} needs an input and a filter: ${fn}(x, w, stride = 1, padding = 0)`);
-  const inp = spatialInput(x, get(a, 0, 'x'), fn, r, span);
-  const wa = get(a, 1, 'w')!;
-  const wi = x.c.tensor(wa.v, wa.span);
-  const stride = ints(x, get(a, 2, 'stride'), r, new Array<number>(r).fill(1), 'stride', 1);
-  const dil = ints(x, get(a, 4, 'dilation'), r, new Array<number>(r).fill(1), 'dilation', 1);
-  const groups = ints(x, get(a, 5, 'groups'), 1, [1], 'groups', 1)?.[0];
-  if (!inp || wi === undefined || !stride || !dil || groups === undefined) return ERROR;
-  const ws = x.c.type(wi).shape;
-  if (ws.length !== r + 2 || ws.some((d) => typeof d !== 'number')) {
-    return shapeErr(x, 'E0251', wa.span, `${fn} takes a filter ${layouts[r]} with fixed sizes, got ${fmtShape(ws)}`,
-      [{ what: 'the input', shape: inp.shape, span: get(a, 0, 'x')!.span }, { what: 'the filter', shape: ws, span: wa.span }]);
-  }
-  const pad = convPadding(x, get(a, 3, 'padding'), inp.sp, ws.slice(2) as number[], stride, dil);
-  if (!pad) return ERROR;
-  const outs = checkConv(x, fn, a, span, inp.shape, ws, { stride, pad, dilation: dil, groups });
-  const fit = outs && floorFit(x, inp.id, inp.sp, ws.slice(2) as number[], outs, { stride, pad, dilation: dil, groups }, span);
-  if (!fit) return ERROR;
-  const g = fit.g;
-  if (r !== 1) { const y = convLowered(x, fit.xi, wi, g, span); return y === undefined ? ERROR : { k: 'tensor', id: y }; }
-  const op = opper(x, span);
-  const [N, C] = inp.shape as [Dim, number];
-  const x2 = op('reshape', [fit.xi], { shape: [N, C, 1, x.c.type(fit.xi).shape[2]!] });
-  const w2 = op('reshape', [wi], { shape: [ws[0]!, ws[1]!, 1, ws[2]!] });
-  const g2: ConvGeom = { stride: [1, ...stride], pad: [0, 0, ...g.pad], dilation: [1, ...dil], groups };
-  const y = x2 === undefined || w2 === undefined ? undefined : convLowered(x, x2, w2, g2, span);
-  const y1 = y === undefined ? undefined : op('reshape', [y], { shape: [N, ws[0]!, x.c.type(y).shape[3]!] });
-  return y1 === undefined ? ERROR : { k: 'tensor', id: y1 };
-};
+export const convNd =
+  (r: 1 | 2 | 3) =>
+  (x: ExprElab, a: CallArgs, span: Span): Binding => {
+    const fn = `conv${r}d`;
+    if (!checkNames(x, a, span, fn, ['x', 'w', 'stride', 'padding', 'dilation', 'groups'])) return ERROR;
+    if (!get(a, 0, 'x') || !get(a, 1, 'w')) return x.c.err('E0104', span, `${fn} needs an input and a filter: ${fn}(x, w, stride = 1, padding = 0)`);
+    const inp = spatialInput(x, get(a, 0, 'x'), fn, r, span);
+    const wa = get(a, 1, 'w')!;
+    const wi = x.c.tensor(wa.v, wa.span);
+    const stride = ints(x, get(a, 2, 'stride'), r, new Array<number>(r).fill(1), 'stride', 1);
+    const dil = ints(x, get(a, 4, 'dilation'), r, new Array<number>(r).fill(1), 'dilation', 1);
+    const groups = ints(x, get(a, 5, 'groups'), 1, [1], 'groups', 1)?.[0];
+    if (!inp || wi === undefined || !stride || !dil || groups === undefined) return ERROR;
+    const ws = x.c.type(wi).shape;
+    if (ws.length !== r + 2 || ws.some((d) => typeof d !== 'number')) {
+      return shapeErr(x, 'E0251', wa.span, `${fn} takes a filter ${layouts[r]} with fixed sizes, got ${fmtShape(ws)}`, [
+        { what: 'the input', shape: inp.shape, span: get(a, 0, 'x')!.span },
+        { what: 'the filter', shape: ws, span: wa.span },
+      ]);
+    }
+    const pad = convPadding(x, get(a, 3, 'padding'), inp.sp, ws.slice(2) as number[], stride, dil);
+    if (!pad) return ERROR;
+    const outs = checkConv(x, fn, a, span, inp.shape, ws, { stride, pad, dilation: dil, groups });
+    const fit = outs && floorFit(x, inp.id, inp.sp, ws.slice(2) as number[], outs, { stride, pad, dilation: dil, groups }, span);
+    if (!fit) return ERROR;
+    const g = fit.g;
+    if (r !== 1) {
+      const y = convLowered(x, fit.xi, wi, g, span);
+      return y === undefined ? ERROR : { k: 'tensor', id: y };
+    }
+    const op = opper(x, span);
+    const [N, C] = inp.shape as [Dim, number];
+    const x2 = op('reshape', [fit.xi], { shape: [N, C, 1, x.c.type(fit.xi).shape[2]!] });
+    const w2 = op('reshape', [wi], { shape: [ws[0]!, ws[1]!, 1, ws[2]!] });
+    const g2: ConvGeom = { stride: [1, ...stride], pad: [0, 0, ...g.pad], dilation: [1, ...dil], groups };
+    const y = x2 === undefined || w2 === undefined ? undefined : convLowered(x, x2, w2, g2, span);
+    const y1 = y === undefined ? undefined : op('reshape', [y], { shape: [N, ws[0]!, x.c.type(y).shape[3]!] });
+    return y1 === undefined ? ERROR : { k: 'tensor', id: y1 };
+  };
 
 export const conv2d = convNd(2);
 
@@ -185,15 +212,20 @@ export const convTranspose2d = (x: ExprElab, a: CallArgs, span: Span): Binding =
   const inp = spatialInput(x, get(a, 0, 'x'), fn, 2, span);
   const wa = get(a, 1, 'w')!;
   const wi = x.c.tensor(wa.v, wa.span);
-  const stride = ints(x, get(a, 2, 'stride'), 2, [1, 1], 'stride', 1), dil = ints(x, get(a, 6, 'dilation'), 2, [1, 1], 'dilation', 1);
+  const stride = ints(x, get(a, 2, 'stride'), 2, [1, 1], 'stride', 1),
+    dil = ints(x, get(a, 6, 'dilation'), 2, [1, 1], 'dilation', 1);
   const pg = get(a, 3, 'padding');
   if (pg?.v.k === 'word') return x.c.err('E0250', pg.span, 'conv_transpose2d takes a numeric padding (a number, [ph, pw] or [top, bottom, left, right])');
   const pad = padArg(x, pg, 2);
   const opad = ints(x, get(a, 4, 'output_padding'), 2, [0, 0], 'output_padding', 0);
   const groups = ints(x, get(a, 5, 'groups'), 1, [1], 'groups', 1)?.[0];
   if (!inp || wi === undefined || !stride || !dil || !pad || !opad || groups === undefined) return ERROR;
-  const xs = inp.shape, ws = x.c.type(wi).shape;
-  const ops = [{ what: 'the input', shape: xs, span: get(a, 0, 'x')!.span }, { what: 'the filter', shape: ws, span: wa.span }];
+  const xs = inp.shape,
+    ws = x.c.type(wi).shape;
+  const ops = [
+    { what: 'the input', shape: xs, span: get(a, 0, 'x')!.span },
+    { what: 'the filter', shape: ws, span: wa.span },
+  ];
   if (ws.length !== 4 || ws.some((d) => typeof d !== 'number')) {
     return shapeErr(x, 'E0251', wa.span, `conv_transpose2d takes a filter [C_in, C_out/groups, KH, KW] with fixed sizes, got ${fmtShape(ws)}`, ops);
   }

@@ -17,7 +17,10 @@ import { arg, type Builtin } from './args.js';
 import type { ExprElab } from './expr.js';
 import { ERROR, describe, type Binding } from './scope.js';
 
-interface Term { letters: string; id: number }
+interface Term {
+  letters: string;
+  id: number;
+}
 
 /** The span of characters [from, to) of a string literal's text (its quotes excluded). */
 const inside = (s: Span, from: number, to = from + 1): Span => ({ file: s.file, start: s.start + 1 + from, end: s.start + 1 + to });
@@ -29,7 +32,8 @@ export const einsum: Builtin = (x, a, span) => {
     return x.c.err('E0240', sg?.span ?? span, `einsum's first argument is its spec as a string, e.g. einsum("ij,jk->ik", a, b)${found}`);
   }
   if (a.kw.size) return x.c.err('E0104', [...a.kw.values()][0]!.span, 'einsum takes its spec and operands positionally');
-  const spec = sg.v.value, sp = sg.span;
+  const spec = sg.v.value,
+    sp = sg.span;
   const bad = (from: number, msg: string, to = from + 1): Binding => x.c.err('E0240', inside(sp, from, to), msg);
   const arrow = spec.indexOf('->');
   if (arrow >= 0 && spec.indexOf('->', arrow + 1) >= 0) {
@@ -46,19 +50,25 @@ export const einsum: Builtin = (x, a, span) => {
       if (ch === ' ') continue;
       if (part.startsWith('...', i)) {
         if (es.some((e) => e.ch === ELLIPSIS)) return bad(at + i, 'an einsum operand has at most one "..."', at + i + 3);
-        es.push({ ch: ELLIPSIS, at: at + i, len: 3 }); i += 2; continue;
+        es.push({ ch: ELLIPSIS, at: at + i, len: 3 });
+        i += 2;
+        continue;
       }
       if (!/[A-Za-z]/.test(ch)) return bad(at + i, `${JSON.stringify(ch)} is not an einsum index: use letters a–z and A–Z (or "...")`);
       es.push({ ch, at: at + i, len: 1 });
     }
     groups.push(es);
-    if (groups.length === lhs.split(',').length) at = arrow + 2; else at += part.length + 1;
+    if (groups.length === lhs.split(',').length) at = arrow + 2;
+    else at += part.length + 1;
   }
   const outGroup = arrow >= 0 ? groups.pop()! : undefined;
   const operands = a.pos.slice(1);
   if (operands.length !== groups.length) {
-    return x.c.err('E0240', sp,
-      `the einsum spec names ${groups.length} operand${groups.length === 1 ? '' : 's'}, but ${operands.length} ${operands.length === 1 ? 'is' : 'are'} given`);
+    return x.c.err(
+      'E0240',
+      sp,
+      `the einsum spec names ${groups.length} operand${groups.length === 1 ? '' : 's'}, but ${operands.length} ${operands.length === 1 ? 'is' : 'are'} given`,
+    );
   }
   const ids = operands.map((o) => x.c.tensor(o.v, o.span));
   if (ids.some((i) => i === undefined)) return ERROR;
@@ -70,18 +80,22 @@ export const einsum: Builtin = (x, a, span) => {
   const letters: string[] = [];
   const size = new Map<string, Dim>();
   for (let k = 0; k < groups.length; k++) {
-    const g = groups[k]!, shape = shapes[k]!;
+    const g = groups[k]!,
+      shape = shapes[k]!;
     const hasEll = g.some((e) => e.ch === ELLIPSIS);
     if (hasEll ? ell[k]! < 0 : named[k] !== shape.length) {
-      const first = g[0]?.at ?? 0, last = g.length ? g[g.length - 1]!.at + g[g.length - 1]!.len : first;
+      const first = g[0]?.at ?? 0,
+        last = g.length ? g[g.length - 1]!.at + g[g.length - 1]!.len : first;
       const what = `${named[k]} ind${named[k] === 1 ? 'ex' : 'ices'}${hasEll ? ' and "..."' : ''}`;
       return bad(first, `operand ${k + 1} has rank ${shape.length}, but the spec gives it ${what}`, Math.max(last, first + 1));
     }
-    let ls = '', axis = 0;
+    let ls = '',
+      axis = 0;
     for (const e of g) {
       const chs = e.ch === ELLIPSIS ? [...Array(ell[k]!).keys()].map((j) => internal(E - ell[k]! + j)) : [e.ch];
       for (const ch of chs) {
-        const d = shape[axis++]!, seen = size.get(ch);
+        const d = shape[axis++]!,
+          seen = size.get(ch);
         // a size-1 axis broadcasts against any size (torch.einsum); other sizes must agree
         if (seen !== undefined && String(seen) !== String(d) && seen !== 1 && d !== 1) {
           return bad(e.at, `index '${e.ch === ELLIPSIS ? '...' : ch}' has size ${fmtDim(seen)} elsewhere but ${fmtDim(d)} in operand ${k + 1}`, e.at + e.len);
@@ -97,12 +111,21 @@ export const einsum: Builtin = (x, a, span) => {
   let out = '';
   if (outGroup) {
     for (const e of outGroup) {
-      if (e.ch === ELLIPSIS) { out += ellOut; continue; }
+      if (e.ch === ELLIPSIS) {
+        out += ellOut;
+        continue;
+      }
       if (!used.includes(e.ch)) return bad(e.at, `output index '${e.ch}' does not appear in any operand`);
       if (out.includes(e.ch)) return bad(e.at, `output index '${e.ch}' is repeated`);
       out += e.ch;
     }
-  } else out = ellOut + [...new Set(used)].filter((c) => !ellOut.includes(c) && used.split(c).length === 2).sort().join('');
+  } else
+    out =
+      ellOut +
+      [...new Set(used)]
+        .filter((c) => !ellOut.includes(c) && used.split(c).length === 2)
+        .sort()
+        .join('');
   // operands with a size-1 axis whose index is larger elsewhere are broadcast first
   const terms = letters.map((ls, k) => {
     const want = [...ls].map((c) => size.get(c)!);
@@ -115,7 +138,11 @@ export const einsum: Builtin = (x, a, span) => {
 };
 
 /** One index of a spec group and where it is in the spec. */
-interface Entry { readonly ch: string; readonly at: number; readonly len: number }
+interface Entry {
+  readonly ch: string;
+  readonly at: number;
+  readonly len: number;
+}
 const ELLIPSIS = '...';
 /** Internal index letters for the dims under '...' (never letters of a spec). */
 const internal = (j: number): string => String.fromCharCode(0x100 + j);
@@ -136,7 +163,8 @@ const lower = (x: ExprElab, span: Span, terms: Term[], out: string, size: Readon
     for (let p = 0; p < t.letters.length; p++) {
       const q = t.letters.indexOf(t.letters[p]!, p + 1);
       if (q < 0) continue;
-      const n = size.get(t.letters[p]!)!, r = t.letters.length;
+      const n = size.get(t.letters[p]!)!,
+        r = t.letters.length;
       const at = (axis: number) => op('reshape', [op('iota', [], { n })], { shape: [...Array(r).keys()].map((i) => (i === axis ? n : 1)) });
       const mask = op('cast', [op('eq', [at(p), at(q)])], { dtype: x.c.type(t.id).dtype === 'f32' ? 'f32' : 'i32' });
       const id = op('sum', [op('mul', [t.id, mask])], { axes: [q], keepdims: false });
@@ -153,15 +181,30 @@ const lower = (x: ExprElab, span: Span, terms: Term[], out: string, size: Readon
   try {
     const cur = terms.map(diagonal);
     // what each step must keep: the output's letters and those of the operands still to come
-    const later = (k: number) => out + cur.slice(k + 1).map((t) => t.letters).join('');
+    const later = (k: number) =>
+      out +
+      cur
+        .slice(k + 1)
+        .map((t) => t.letters)
+        .join('');
     let acc = sumOut(cur[0]!, later(0));
     for (let k = 1; k < cur.length; k++) {
-      const b = sumOut(cur[k]!, out + acc.letters + cur.slice(k + 1).map((t) => t.letters).join(''));
+      const b = sumOut(
+        cur[k]!,
+        out +
+          acc.letters +
+          cur
+            .slice(k + 1)
+            .map((t) => t.letters)
+            .join(''),
+      );
       const keep = later(k);
       const batch = [...acc.letters].filter((c) => b.letters.includes(c) && keep.includes(c)).join('');
       const contract = [...acc.letters].filter((c) => b.letters.includes(c) && !keep.includes(c)).join('');
-      const fa = [...acc.letters].filter((c) => !b.letters.includes(c)).join(''), fb = [...b.letters].filter((c) => !acc.letters.includes(c)).join('');
-      const A = transposeTo(acc, batch + fa + contract), B = transposeTo(b, batch + contract + fb);
+      const fa = [...acc.letters].filter((c) => !b.letters.includes(c)).join(''),
+        fb = [...b.letters].filter((c) => !acc.letters.includes(c)).join('');
+      const A = transposeTo(acc, batch + fa + contract),
+        B = transposeTo(b, batch + contract + fb);
       const a3 = op('reshape', [A.id], { shape: [prod(batch), prod(fa), prod(contract)] });
       const b3 = op('reshape', [B.id], { shape: [prod(batch), prod(contract), prod(fb)] });
       const letters = batch + fa + fb;

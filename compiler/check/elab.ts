@@ -15,15 +15,32 @@ import type { LoweringOptions } from './options.js';
 import type { Recorder } from './record.js';
 import { ERROR, describe, type Binding, type InitSpec, type Scope } from './scope.js';
 
-export interface ParamInfo { readonly name: string; readonly id: number; readonly type: TensorType; readonly init: InitSpec; readonly span: Span }
-export interface ShapeNote { readonly span: Span; readonly name: string; readonly type: TensorType }
+export interface ParamInfo {
+  readonly name: string;
+  readonly id: number;
+  readonly type: TensorType;
+  readonly init: InitSpec;
+  readonly span: Span;
+}
+export interface ShapeNote {
+  readonly span: Span;
+  readonly name: string;
+  readonly type: TensorType;
+}
 /** A layer instance, in instantiation order (a parent before its sub-layers), and the types its calls return. */
 export interface LayerInfo {
-  readonly path: string; readonly kind: string; readonly span: Span; readonly outputs: TensorType[];
+  readonly path: string;
+  readonly kind: string;
+  readonly span: Span;
+  readonly outputs: TensorType[];
   /** The layer's compile-time number arguments (the converters read LSTMCell's forget_bias). */
   readonly args: Record<string, number>;
 }
-export interface Frame { readonly name: string; readonly span: Span; readonly key: object }
+export interface Frame {
+  readonly name: string;
+  readonly span: Span;
+  readonly key: object;
+}
 
 export const isStdlib = (file: string): boolean => file.startsWith('stdlib:');
 
@@ -47,7 +64,10 @@ export class Elab {
   private oversized = false;
   readonly copies = new Map<object, { name: string; span: Span; count: number }>();
 
-  constructor(readonly limits: Limits = DEFAULT_LIMITS, readonly lowering: LoweringOptions = {}) {}
+  constructor(
+    readonly limits: Limits = DEFAULT_LIMITS,
+    readonly lowering: LoweringOptions = {},
+  ) {}
 
   /** Every node: counted against the budget, and its size checked (the first too-large tensor of a model is reported). */
   private onNode(id: number): void {
@@ -58,14 +78,18 @@ export class Elab {
     if (this.oversized) return;
     const n = this.b.node(id);
     const d = tooLarge(n.type, describeNode(n.op, n.attrs, n.label), n.span);
-    if (d) { this.oversized = true; this.err('E0605', n.span, d.message, d.notes); }
+    if (d) {
+      this.oversized = true;
+      this.err('E0605', n.span, d.message, d.notes);
+    }
   }
 
   /** A function or layer is being inlined at `span`: counts the copy and enforces the call depth. */
   enter(frame: Frame, decl: { readonly name: { readonly name: string; readonly span: Span } }): void {
     if (this.stack.length >= this.limits.maxCallDepth) throw new LimitExceeded(callDepth(this.limits, this.siteOf(frame.span), [...this.stack, frame]));
     const c = this.copies.get(decl);
-    if (c) c.count++; else this.copies.set(decl, { name: decl.name.name, span: decl.name.span, count: 1 });
+    if (c) c.count++;
+    else this.copies.set(decl, { name: decl.name.name, span: decl.name.span, count: 1 });
     this.stack.push(frame);
   }
 
@@ -83,7 +107,10 @@ export class Elab {
   /** A run-time scalar the caller provides (the random key, the training flag), created on first use. */
   hyper(name: string, span: Span): number {
     let id = this.hypers.get(name);
-    if (id === undefined) { id = this.b.input(name, 'hyper', { dtype: 'f32', shape: [] }, span); this.hypers.set(name, id); }
+    if (id === undefined) {
+      id = this.b.input(name, 'hyper', { dtype: 'f32', shape: [] }, span);
+      this.hypers.set(name, id);
+    }
     return id;
   }
 
@@ -91,7 +118,12 @@ export class Elab {
   withHyper<T>(name: string, id: number, f: () => T): T {
     const had = this.hypers.get(name);
     this.hypers.set(name, id);
-    try { return f(); } finally { if (had === undefined) this.hypers.delete(name); else this.hypers.set(name, had); }
+    try {
+      return f();
+    } finally {
+      if (had === undefined) this.hypers.delete(name);
+      else this.hypers.set(name, had);
+    }
   }
 
   /** Reports an error. Errors inside stdlib code are shown at the user's call site, with the stdlib line as a note. */
@@ -100,15 +132,23 @@ export class Elab {
     const extra: Note[] = [];
     if (isStdlib(span.file)) {
       const site = [...this.stack].reverse().find((f) => !isStdlib(f.span.file));
-      if (site) { primary = site.span; extra.push(note(`inside ${site.name}, in the standard library`, span)); }
+      if (site) {
+        primary = site.span;
+        extra.push(note(`inside ${site.name}, in the standard library`, span));
+      }
     }
-    const calls = this.stack.filter((f) => f.span !== primary && !isStdlib(f.span.file)).slice(-3).reverse()
+    const calls = this.stack
+      .filter((f) => f.span !== primary && !isStdlib(f.span.file))
+      .slice(-3)
+      .reverse()
       .map((f) => note(`in the call of ${f.name} here`, f.span));
     this.diags.push(error(code, primary, message, [...notes, ...extra, ...calls]));
     return ERROR;
   }
 
-  type(id: number): TensorType { return this.b.type(id); }
+  type(id: number): TensorType {
+    return this.b.type(id);
+  }
 
   /** A tensor from a binding: statics become constants ("weakly typed": integers follow an integer partner). */
   tensor(v: Binding, span: Span, partner?: DType): number | undefined {
@@ -127,7 +167,10 @@ export class Elab {
     const rows = items.map((it) => this.tensor(it, span, partner));
     if (rows.some((r) => r === undefined)) return undefined;
     const first = this.type(rows[0]!);
-    if (rows.some((r) => !sameShape(this.type(r!).shape, first.shape))) { this.err('E0203', span, 'the rows of a tensor literal must all have the same shape'); return undefined; }
+    if (rows.some((r) => !sameShape(this.type(r!).shape, first.shape))) {
+      this.err('E0203', span, 'the rows of a tensor literal must all have the same shape');
+      return undefined;
+    }
     const lifted = rows.map((r) => this.b.at(span, () => this.b.op('reshape', [r!], { shape: [1, ...first.shape] })));
     return lifted.length === 1 ? lifted[0] : this.b.at(span, () => this.b.op('concat', lifted, { axis: 0 }));
   }
@@ -142,7 +185,10 @@ export class Elab {
   staticInt(v: Binding, span: Span, what: string): number | undefined {
     const d = this.staticValue(v, span, what);
     if (d === undefined) return undefined;
-    if (typeof d !== 'number' || !Number.isInteger(d)) { this.err('E0206', span, `${what} must be an integer, found ${d}`); return undefined; }
+    if (typeof d !== 'number' || !Number.isInteger(d)) {
+      this.err('E0206', span, `${what} must be an integer, found ${d}`);
+      return undefined;
+    }
     return d;
   }
 
@@ -161,7 +207,15 @@ export class Elab {
     // the rule's own code (E0204 a float-only op given integers), else by the op: E0201 broadcasting,
     // E0202 a matrix product (the 'contraction' emitter), E0203 any other shape rule
     const code: Code = r.code ?? (def?.kind === 'elementwise' ? 'E0201' : def?.emit.kind === 'contraction' ? 'E0202' : 'E0203');
-    const notes = ins.map((id, i) => note(`${i === 0 ? 'left ' : i === 1 && ins.length === 2 ? 'right ' : ''}operand ${ins.length > 2 ? i + 1 : ''}is ${fmtType(this.type(id))}`.replace('  ', ' '), operandSpans[i]));
+    const notes = ins.map((id, i) =>
+      note(
+        `${i === 0 ? 'left ' : i === 1 && ins.length === 2 ? 'right ' : ''}operand ${ins.length > 2 ? i + 1 : ''}is ${fmtType(this.type(id))}`.replace(
+          '  ',
+          ' ',
+        ),
+        operandSpans[i],
+      ),
+    );
     return this.err(code, span, r.reason, ins.length > 1 || operandSpans.length ? notes : []);
   }
 
@@ -171,17 +225,25 @@ export class Elab {
     let ok = true;
     const evalDim = (d: TypeAnn['dims'][number]): Dim | undefined => {
       switch (d.kind) {
-        case 'DimNum': return d.value;
+        case 'DimNum':
+          return d.value;
         case 'DimName': {
           const e = scope.lookup(d.name);
           if (e?.binding.k === 'static') return e.binding.value;
-          if (e) { this.err('E0207', d.span, `'${d.name}' is ${describe(e.binding)}, not a dimension`); return undefined; }
-          if (bindNew) { scope.define(d.name, { k: 'static', value: d.name }, d.span); return d.name; }
+          if (e) {
+            this.err('E0207', d.span, `'${d.name}' is ${describe(e.binding)}, not a dimension`);
+            return undefined;
+          }
+          if (bindNew) {
+            scope.define(d.name, { k: 'static', value: d.name }, d.span);
+            return d.name;
+          }
           this.err('E0101', d.span, `unknown dimension '${d.name}'`);
           return undefined;
         }
         case 'DimBin': {
-          const l = evalDim(d.left), r = evalDim(d.right);
+          const l = evalDim(d.left),
+            r = evalDim(d.right);
           if (l === undefined || r === undefined) return undefined;
           if (d.op === '/') {
             const q = dimDiv(l, r);
@@ -193,15 +255,27 @@ export class Elab {
       }
     };
     if (t.rest) {
-      this.err('E0112', t.rest.span, "'...' (any number of dims) is allowed only in a function's parameter and result types",
-        [note('inputs, parameters and states have a fixed rank: write each dimension')]);
+      this.err('E0112', t.rest.span, "'...' (any number of dims) is allowed only in a function's parameter and result types", [
+        note('inputs, parameters and states have a fixed rank: write each dimension'),
+      ]);
       return undefined;
     }
     for (const d of t.dims) {
-      if (d.kind === 'DimName' && d.name === '...') { this.err('E0112', d.span, "a type has at most one '...'"); ok = false; continue; }
+      if (d.kind === 'DimName' && d.name === '...') {
+        this.err('E0112', d.span, "a type has at most one '...'");
+        ok = false;
+        continue;
+      }
       const v = evalDim(d);
-      if (v === undefined) { ok = false; continue; }
-      if (typeof v === 'number' && (!Number.isInteger(v) || v < 0)) { this.err('E0207', d.span, `dimension must be a non-negative integer, got ${v}`); ok = false; continue; }
+      if (v === undefined) {
+        ok = false;
+        continue;
+      }
+      if (typeof v === 'number' && (!Number.isInteger(v) || v < 0)) {
+        this.err('E0207', d.span, `dimension must be a non-negative integer, got ${v}`);
+        ok = false;
+        continue;
+      }
       out.push(v);
     }
     return ok ? out : undefined;

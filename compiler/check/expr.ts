@@ -22,7 +22,17 @@ import { indexTensor } from './index.js';
 import { ERROR, describe, type Binding, type Scope } from './scope.js';
 
 const PRIM_OF: Partial<Record<BinaryOp, OpName>> = {
-  '+': 'add', '-': 'sub', '*': 'mul', '/': 'div', '**': 'pow', '==': 'eq', '!=': 'ne', '<': 'lt', '<=': 'le', '>': 'gt', '>=': 'ge',
+  '+': 'add',
+  '-': 'sub',
+  '*': 'mul',
+  '/': 'div',
+  '**': 'pow',
+  '==': 'eq',
+  '!=': 'ne',
+  '<': 'lt',
+  '<=': 'le',
+  '>': 'gt',
+  '>=': 'ge',
 };
 
 const foldStatic = (op: BinaryOp, a: number | string, b: number | string): number | string | undefined => {
@@ -31,15 +41,24 @@ const foldStatic = (op: BinaryOp, a: number | string, b: number | string): numbe
   if (op === '*') return dimMul(a, b);
   if (typeof a !== 'number' || typeof b !== 'number') return op === '/' ? dimDiv(a, b) : undefined;
   switch (op) {
-    case '/': return a / b;
-    case '**': return a ** b;
-    case '==': return +(a === b);
-    case '!=': return +(a !== b);
-    case '<': return +(a < b);
-    case '<=': return +(a <= b);
-    case '>': return +(a > b);
-    case '>=': return +(a >= b);
-    default: return undefined;
+    case '/':
+      return a / b;
+    case '**':
+      return a ** b;
+    case '==':
+      return +(a === b);
+    case '!=':
+      return +(a !== b);
+    case '<':
+      return +(a < b);
+    case '<=':
+      return +(a <= b);
+    case '>':
+      return +(a > b);
+    case '>=':
+      return +(a >= b);
+    default:
+      return undefined;
   }
 };
 
@@ -74,23 +93,29 @@ export class ExprElab {
 
   private elabExpr = (e: Expr, scope: Scope): Binding => {
     switch (e.kind) {
-      case 'Num': return { k: 'static', value: e.value };
-      case 'Bool': return { k: 'static', value: e.value ? 1 : 0 };
-      case 'Str': return { k: 'string', value: e.value };
+      case 'Num':
+        return { k: 'static', value: e.value };
+      case 'Bool':
+        return { k: 'static', value: e.value ? 1 : 0 };
+      case 'Str':
+        return { k: 'string', value: e.value };
       case 'Name': {
         const entry = scope.lookup(e.name);
         if (!entry) return this.c.err('E0101', e.span, `unknown name '${e.name}'`, didYouMean(e.name, scope.names()));
         return entry.binding;
       }
-      case 'Member': return this.member(this.expr(e.object, scope), e.name.name, e.span);
-      case 'List': return { k: 'list', items: e.items.map((x) => this.expr(x, scope)) };
+      case 'Member':
+        return this.member(this.expr(e.object, scope), e.name.name, e.span);
+      case 'List':
+        return { k: 'list', items: e.items.map((x) => this.expr(x, scope)) };
       case 'Unary': {
         const v = this.expr(e.operand, scope);
         if (v.k === 'static') return typeof v.value === 'number' ? { k: 'static', value: -v.value } : { k: 'static', value: dimSub(0, v.value) };
         const id = this.c.tensor(v, e.operand.span);
         return id === undefined ? ERROR : this.c.op('neg', [id], {}, e.span, [e.operand.span]);
       }
-      case 'Binary': return this.binary(e.op, this.expr(e.left, scope), this.expr(e.right, scope), e.span, e.left.span, e.right.span);
+      case 'Binary':
+        return this.binary(e.op, this.expr(e.left, scope), this.expr(e.right, scope), e.span, e.left.span, e.right.span);
       case 'Index': {
         const v = this.expr(e.object, scope);
         // A list (e.g. a scan's carries) indexed by a number picks that item. Items of one type could be
@@ -100,7 +125,8 @@ export class ExprElab {
         if (v.k === 'list' && first?.kind === 'At' && !this.sameTensorTypes(v.items)) {
           const at = this.expr(first.value, scope);
           if (at.k === 'static' && typeof at.value === 'number' && Number.isInteger(at.value)) {
-            const n = v.items.length, i = at.value < 0 ? n + at.value : at.value;
+            const n = v.items.length,
+              i = at.value < 0 ? n + at.value : at.value;
             if (i < 0 || i >= n) return this.c.err('E0203', first.span, `index ${at.value} is out of range for a list of ${n} items`);
             if (e.indices.length === 1) return v.items[i]!;
             const item = this.c.tensor(v.items[i]!, e.object.span);
@@ -113,7 +139,10 @@ export class ExprElab {
       case 'Block': {
         const inner = scope.child();
         for (const l of e.lets) {
-          if (l.kind === 'Update') { this.update(l, inner); continue; }
+          if (l.kind === 'Update') {
+            this.update(l, inner);
+            continue;
+          }
           const v = this.expr(l.value, inner);
           if (v.k === 'tensor') this.c.b.label(v.id, l.name.name);
           this.c.recordShape(l.name.span, l.name.name, v);
@@ -121,7 +150,8 @@ export class ExprElab {
         }
         return this.expr(e.result, inner);
       }
-      case 'Call': return this.call(e, scope);
+      case 'Call':
+        return this.call(e, scope);
     }
   };
 
@@ -129,10 +159,21 @@ export class ExprElab {
   update(u: UpdateStmt, scope: Scope): void {
     const target = scope.lookup(u.name.name);
     const v = this.expr(u.value, scope);
-    if (!target) { this.c.err('E0101', u.name.span, `unknown name '${u.name.name}'`, didYouMean(u.name.name, scope.names())); return; }
+    if (!target) {
+      this.c.err('E0101', u.name.span, `unknown name '${u.name.name}'`, didYouMean(u.name.name, scope.names()));
+      return;
+    }
     const t = target.binding;
     const state = t.k === 'tensor' ? this.c.states.find((s) => s.id === t.id) : undefined;
-    if (!state) { this.c.err('E0105', u.name.span, `only a 'state' can be updated; '${u.name.name}' is ${describe(t)}`, target.span ? [note('declared here', target.span)] : []); return; }
+    if (!state) {
+      this.c.err(
+        'E0105',
+        u.name.span,
+        `only a 'state' can be updated; '${u.name.name}' is ${describe(t)}`,
+        target.span ? [note('declared here', target.span)] : [],
+      );
+      return;
+    }
     const id = v.k === 'error' ? undefined : this.c.tensor(v, u.value.span);
     if (id === undefined) return;
     const vt = this.c.type(id);
@@ -163,7 +204,8 @@ export class ExprElab {
     if (op === '**' && r.k === 'static' && r.value === 2 && l.k === 'tensor') return this.c.op('mul', [l.id, l.id], {}, span, [ls, ls]);
     const lt = l.k === 'tensor' ? this.c.type(l.id).dtype : undefined;
     const rt = r.k === 'tensor' ? this.c.type(r.id).dtype : undefined;
-    const a = this.c.tensor(l, ls, rt), b = this.c.tensor(r, rs, lt);
+    const a = this.c.tensor(l, ls, rt),
+      b = this.c.tensor(r, rs, lt);
     if (a === undefined || b === undefined) return ERROR;
     if (op === '@') return this.matmul(a, b, span, ls, rs);
     return this.c.op(PRIM_OF[op]!, [a, b], {}, span, [ls, rs]);
@@ -171,9 +213,13 @@ export class ExprElab {
 
   /** `@` accepts vectors as NumPy does: a leading vector is a row, a trailing vector a column, and the added axis is dropped. */
   matmul(a: number, b: number, span: Span, ls: Span, rs: Span): Binding {
-    const ta = this.c.type(a), tb = this.c.type(b);
+    const ta = this.c.type(a),
+      tb = this.c.type(b);
     if (ta.shape.length === 0 || tb.shape.length === 0) {
-      return this.c.err('E0202', span, `matmul needs tensors of rank ≥ 1, got ${fmtType(ta)} @ ${fmtType(tb)}`, [note(`left is ${fmtType(ta)}`, ls), note(`right is ${fmtType(tb)}`, rs)]);
+      return this.c.err('E0202', span, `matmul needs tensors of rank ≥ 1, got ${fmtType(ta)} @ ${fmtType(tb)}`, [
+        note(`left is ${fmtType(ta)}`, ls),
+        note(`right is ${fmtType(tb)}`, rs),
+      ]);
     }
     const reshape = (id: number, shape: readonly (number | string)[]) => this.c.op('reshape', [id], { shape }, span);
     const a2 = ta.shape.length === 1 ? reshape(a, [1, ta.shape[0]!]) : { k: 'tensor' as const, id: a };
@@ -208,7 +254,8 @@ export class ExprElab {
   apply(callee: Binding, args: CallArgs, span: Span, scope: Scope, e?: Expr & { kind: 'Call' }): Binding {
     if (callee.k === 'error' || [...args.pos, ...args.kw.values()].some((a) => a.v.k === 'error')) return ERROR;
     switch (callee.k) {
-      case 'fn': return this.callFn(callee.decl, callee.scope, args, span);
+      case 'fn':
+        return this.callFn(callee.decl, callee.scope, args, span);
       case 'layer': {
         const fwd = callee.scope.own('forward');
         if (fwd?.binding.k !== 'fn') return this.c.err('E0105', span, `layer '${callee.path}' has no 'fn forward(...)' to call`);
@@ -222,9 +269,12 @@ export class ExprElab {
         if (!composite) throw new InternalError(`no composite built-in '${callee.name}'`);
         return composite(this, args, span, scope);
       }
-      case 'primitive': return callPrimitive(this, callee.name, args, span);
-      case 'grad': return callGrad(this, callee, args, span);
-      case 'all': return logical(true)(this, args, span, scope); // `all` is also the every-axis word
+      case 'primitive':
+        return callPrimitive(this, callee.name, args, span);
+      case 'grad':
+        return callGrad(this, callee, args, span);
+      case 'all':
+        return logical(true)(this, args, span, scope); // `all` is also the every-axis word
       case 'word':
         // `none` called on a value is that value: a loss's reduction = none (PyTorch's reduction='none')
         if (callee.name === 'none' && args.pos.length === 1 && args.kw.size === 0) return args.pos[0]!.v;
@@ -233,12 +283,22 @@ export class ExprElab {
         // zeros([2, 3]) / ones(shape): a tensor constructor; zeros() / ones(): the parameter initializer
         if (args.pos.length && Object.hasOwn(BUILTINS, callee.spec.name)) return BUILTINS[callee.spec.name]!(this, args, span, scope);
         const out: Record<string, number> = { ...callee.spec.args };
-        for (const [k, a] of args.kw) { const v = this.c.staticValue(a.v, a.span, `initializer argument '${k}'`); if (typeof v === 'number') out[k] = v; }
-        if (args.pos.length) return this.c.err('E0104', span, `initializer '${callee.spec.name}' takes keyword arguments only, e.g. ${callee.spec.name}(std = 0.01)`);
+        for (const [k, a] of args.kw) {
+          const v = this.c.staticValue(a.v, a.span, `initializer argument '${k}'`);
+          if (typeof v === 'number') out[k] = v;
+        }
+        if (args.pos.length)
+          return this.c.err('E0104', span, `initializer '${callee.spec.name}' takes keyword arguments only, e.g. ${callee.spec.name}(std = 0.01)`);
         return { k: 'init', spec: { name: callee.spec.name, args: out } };
       }
       case 'layerDef':
-        return e ? this.c.err('E0105', span, `layer '${callee.decl.name.name}' must be instantiated with 'layer name = ${callee.decl.name.name}(...)' before it is called`) : ERROR;
+        return e
+          ? this.c.err(
+              'E0105',
+              span,
+              `layer '${callee.decl.name.name}' must be instantiated with 'layer name = ${callee.decl.name.name}(...)' before it is called`,
+            )
+          : ERROR;
       default: {
         // a name that hides a function (a state called `mean`, an output called like a helper) says where it was bound
         const name = e?.callee.kind === 'Name' ? e.callee.name : undefined;
@@ -249,17 +309,32 @@ export class ExprElab {
   }
 
   callFn(decl: FnDecl, closure: Scope, args: CallArgs, span: Span, what = decl.name.name): Binding {
-    if (this.c.stack.some((f) => f.key === decl)) return this.c.err('E0106', span, `'${decl.name.name}' calls itself; recursion is not supported (use scan for loops)`, [note(`'${decl.name.name}' is defined here`, decl.name.span)]);
+    if (this.c.stack.some((f) => f.key === decl))
+      return this.c.err('E0106', span, `'${decl.name.name}' calls itself; recursion is not supported (use scan for loops)`, [
+        note(`'${decl.name.name}' is defined here`, decl.name.span),
+      ]);
     const inner = closure.child();
-    if (args.pos.length > decl.params.length) return this.c.err('E0104', span, `${what} takes ${decl.params.length} argument${decl.params.length === 1 ? '' : 's'}, got ${args.pos.length}`, [note('defined here', decl.name.span)]);
-    for (const k of args.kw.keys()) if (!decl.params.some((p) => p.name.name === k)) return this.c.err('E0104', args.kw.get(k)!.span, `${what} has no parameter '${k}'`, [...didYouMean(k, decl.params.map((p) => p.name.name)), note('defined here', decl.name.span)]);
+    if (args.pos.length > decl.params.length)
+      return this.c.err('E0104', span, `${what} takes ${decl.params.length} argument${decl.params.length === 1 ? '' : 's'}, got ${args.pos.length}`, [
+        note('defined here', decl.name.span),
+      ]);
+    for (const k of args.kw.keys())
+      if (!decl.params.some((p) => p.name.name === k))
+        return this.c.err('E0104', args.kw.get(k)!.span, `${what} has no parameter '${k}'`, [
+          ...didYouMean(
+            k,
+            decl.params.map((p) => p.name.name),
+          ),
+          note('defined here', decl.name.span),
+        ]);
     this.c.enter({ name: what, span, key: decl }, decl);
     const values: Binding[] = [];
     try {
       for (let i = 0; i < decl.params.length; i++) {
         const p = decl.params[i]!;
         const given = args.pos[i] ?? args.kw.get(p.name.name);
-        if (given && args.pos[i] && args.kw.has(p.name.name)) return this.c.err('E0104', args.kw.get(p.name.name)!.span, `argument '${p.name.name}' given twice`);
+        if (given && args.pos[i] && args.kw.has(p.name.name))
+          return this.c.err('E0104', args.kw.get(p.name.name)!.span, `argument '${p.name.name}' given twice`);
         let v: Binding;
         if (given) v = given.v;
         else if (p.default) v = this.expr(p.default, inner);
@@ -284,16 +359,20 @@ export class ExprElab {
     const id = this.c.tensor(v, span);
     if (id === undefined) return false;
     const actual = this.c.type(id);
-    const r = actual.shape.length, n = t.dims.length;
+    const r = actual.shape.length,
+      n = t.dims.length;
     // With `...` at `at`, dims[0..at) are the first actual dims and dims[at..n) the last ones.
     const at = t.rest?.at ?? n;
     const actualAt = (i: number) => (i < at ? i : r - (n - i));
     const declared = printType(t);
     // built only for a diagnostic: the doc comment is read from the stdlib's text
     const notes = () => {
-      const convert = actual.dtype === t.dtype || v.k === 'static' ? [] : t.dtype === 'i32' && actual.dtype === 'f32'
-        ? [note('integer class indices come from cast(x, i32), or from one-hot or probability rows with argmax(x, -1)')]
-        : [note(`cast(x, ${t.dtype}) converts`)];
+      const convert =
+        actual.dtype === t.dtype || v.k === 'static'
+          ? []
+          : t.dtype === 'i32' && actual.dtype === 'f32'
+            ? [note('integer class indices come from cast(x, i32), or from one-hot or probability rows with argmax(x, -1)')]
+            : [note(`cast(x, ${t.dtype}) converts`)];
       return [note('declared here', t.span), ...stdlibDoc(t.span), ...convert];
     };
     if (t.rest ? r < n : r !== n) {
@@ -302,14 +381,20 @@ export class ExprElab {
       return false;
     }
     // Unbound single names take the actual dim; everything else must match.
-    t.dims.forEach((d, i) => { if (d.kind === 'DimName' && d.name !== '...' && !scope.lookup(d.name)) scope.define(d.name, { k: 'static', value: actual.shape[actualAt(i)]! }, d.span); });
+    t.dims.forEach((d, i) => {
+      if (d.kind === 'DimName' && d.name !== '...' && !scope.lookup(d.name)) scope.define(d.name, { k: 'static', value: actual.shape[actualAt(i)]! }, d.span);
+    });
     const { rest: _rest, ...withoutRest } = t;
     const fixed = this.c.dims(withoutRest, scope, false);
     if (!fixed) return false;
     const want = t.rest ? [...fixed.slice(0, at), ...actual.shape.slice(at, r - (n - at)), ...fixed.slice(at)] : fixed;
     const dtypeOk = t.dtype === actual.dtype || (t.dtype === 'f32' && v.k === 'static');
     if (!dtypeOk || !sameShape(want, actual.shape)) {
-      const expected = !t.rest ? fmtType({ dtype: t.dtype, shape: want }) : sameShape(want, actual.shape) ? declared : `${declared}, here ${fmtType({ dtype: t.dtype, shape: want })}`;
+      const expected = !t.rest
+        ? fmtType({ dtype: t.dtype, shape: want })
+        : sameShape(want, actual.shape)
+          ? declared
+          : `${declared}, here ${fmtType({ dtype: t.dtype, shape: want })}`;
       this.c.err('E0205', span, `${what} is ${fmtType(actual)}, but is declared as ${expected}`, notes());
       return false;
     }

@@ -23,7 +23,9 @@ export const callGrad = (x: ExprElab, g: Binding & { k: 'grad' }, args: CallArgs
   if (outId === undefined) return ERROR;
   const ot = x.c.type(outId);
   if (ot.shape.length !== 0 || ot.dtype !== 'f32') {
-    return x.c.err('E0302', span, `grad needs a function returning a scalar f32, but it returns ${fmtType(ot)}`, [note('reduce it first, e.g. with sum(...) or mean(...)')]);
+    return x.c.err('E0302', span, `grad needs a function returning a scalar f32, but it returns ${fmtType(ot)}`, [
+      note('reduce it first, e.g. with sum(...) or mean(...)'),
+    ]);
   }
   const [ct] = x.c.b.at(span, () => vjp(x.c.b, { from, out: outId, wrt: [wrtId] }));
   return { k: 'tensor', id: ct ?? x.c.b.at(span, () => zerosLike(x.c.b, wrtId)) };

@@ -36,8 +36,10 @@ const written = (it: IndexItem & { kind: 'Slice' }): string =>
 
 /** take(x, idx) along `axis`: gather on the axis moved to the front, then moved back in place of idx's axes. */
 const takeAlong = (c: Elab, x: number, idx: number, axis: number, span: Span): Binding => {
-  const rank = c.type(x).shape.length, ni = c.type(idx).shape.length;
-  const front = axis === 0 ? { k: 'tensor' as const, id: x } : c.op('transpose', [x], { perm: [axis, ...[...Array(rank).keys()].filter((i) => i !== axis)] }, span);
+  const rank = c.type(x).shape.length,
+    ni = c.type(idx).shape.length;
+  const front =
+    axis === 0 ? { k: 'tensor' as const, id: x } : c.op('transpose', [x], { perm: [axis, ...[...Array(rank).keys()].filter((i) => i !== axis)] }, span);
   if (front.k !== 'tensor') return front;
   const g = c.op('gather', [front.id, idx], {}, span);
   if (g.k !== 'tensor' || axis === 0) return g;
@@ -56,7 +58,8 @@ export const indexTensor = (c: Elab, id: number, e: Expr & { kind: 'Index' }, ev
   const arrays = e.indices.flatMap((_, i) => (values[i]?.k === 'tensor' ? [i] : []));
   if (arrays.length > 1) return c.err('E0203', e.indices[arrays[1]!]!.span, 'only one integer tensor index is supported; use gather or take for more');
   const int = (x: Expr): number | undefined => c.staticInt(ev(x), x.span, 'an index');
-  const begin: number[] = [], end: Dim[] = [];
+  const begin: number[] = [],
+    end: Dim[] = [];
   // what each output axis is: a new axis, or input axis `axis` (its size read after slicing)
   const plan: ({ k: 'new' } | { k: 'axis'; axis: number })[] = [];
   const steps: { axis: number; first: number; step: number; n: number }[] = [];
@@ -64,14 +67,22 @@ export const indexTensor = (c: Elab, id: number, e: Expr & { kind: 'Index' }, ev
   let axis = 0;
   for (let k = 0; k < e.indices.length; k++) {
     const it = e.indices[k]!;
-    if (isNew(k)) { plan.push({ k: 'new' }); continue; }
+    if (isNew(k)) {
+      plan.push({ k: 'new' });
+      continue;
+    }
     const d = shape[axis]!;
     if (it.kind === 'At') {
       const v = values[k]!;
       if (v.k === 'tensor') {
         const t = c.type(v.id);
-        if (t.dtype !== 'i32') return c.err('E0204', it.span, `a tensor index must be i32 (positions), got ${t.dtype}; boolean masks give data-dependent shapes`);
-        begin.push(0); end.push(d); arrayAt = { axis: plan.length, idx: v.id }; plan.push({ k: 'axis', axis }); axis++;
+        if (t.dtype !== 'i32')
+          return c.err('E0204', it.span, `a tensor index must be i32 (positions), got ${t.dtype}; boolean masks give data-dependent shapes`);
+        begin.push(0);
+        end.push(d);
+        arrayAt = { axis: plan.length, idx: v.id };
+        plan.push({ k: 'axis', axis });
+        axis++;
         continue;
       }
       const p0 = c.staticInt(v, it.span, 'an index');
@@ -79,32 +90,53 @@ export const indexTensor = (c: Elab, id: number, e: Expr & { kind: 'Index' }, ev
       if (typeof d === 'number' && (p0 < -d || p0 >= d)) return c.err('E0203', it.span, `index ${p0} is out of range for axis ${axis} of size ${d}`);
       // On a symbolic axis a negative position stays negative (the slice counts it from the end).
       const p = p0 < 0 && typeof d === 'number' ? d + p0 : p0;
-      begin.push(p); end.push(p < 0 ? dimAdd(d, p + 1) : p + 1); axis++;
+      begin.push(p);
+      end.push(p < 0 ? dimAdd(d, p + 1) : p + 1);
+      axis++;
       continue;
     }
-    const s = it.start ? int(it.start) : 0, en = it.end ? int(it.end) : undefined, st = it.step ? int(it.step) : 1;
+    const s = it.start ? int(it.start) : 0,
+      en = it.end ? int(it.end) : undefined,
+      st = it.step ? int(it.step) : 1;
     if (s === undefined || (it.end && en === undefined) || st === undefined) return ERROR;
     if (st === 0) return c.err('E0203', it.step!.span, `slice ${written(it)} has step 0`);
     plan.push({ k: 'axis', axis });
     if (st !== 1) {
-      if (typeof d !== 'number') return c.err('E0203', it.span, `slice ${written(it)} has a step, which needs a fixed size, but axis ${axis} has symbolic size ${fmtDim(d)}`);
+      if (typeof d !== 'number')
+        return c.err('E0203', it.span, `slice ${written(it)} has a step, which needs a fixed size, but axis ${axis} has symbolic size ${fmtDim(d)}`);
       const positions = stepPositions(it.start ? s : undefined, en, st, d);
-      begin.push(0); end.push(d); steps.push({ axis, first: positions[0] ?? 0, step: st, n: positions.length }); axis++;
+      begin.push(0);
+      end.push(d);
+      steps.push({ axis, first: positions[0] ?? 0, step: st, n: positions.length });
+      axis++;
       continue;
     }
     if (typeof d === 'number') {
-      const b = clampBound(s, d), t = en === undefined ? d : clampBound(en, d);
-      begin.push(b); end.push(Math.max(b, t)); axis++;
+      const b = clampBound(s, d),
+        t = en === undefined ? d : clampBound(en, d);
+      begin.push(b);
+      end.push(Math.max(b, t));
+      axis++;
       continue;
     }
     // A symbolic axis cannot be clamped: a negative start stays negative (counted from the end at run time).
     if (s < 0 && en !== undefined && en >= 0) {
-      return c.err('E0203', it.span, `slice ${written(it)} on axis ${axis} of symbolic size ${fmtDim(d)} counts its start from the end and its end from the start, `
-        + 'so its length depends on the size; write both from the same end');
+      return c.err(
+        'E0203',
+        it.span,
+        `slice ${written(it)} on axis ${axis} of symbolic size ${fmtDim(d)} counts its start from the end and its end from the start, ` +
+          'so its length depends on the size; write both from the same end',
+      );
     }
-    begin.push(s); end.push(en === undefined ? d : en < 0 ? dimAdd(d, en) : s >= 0 ? Math.max(s, en) : en); axis++;
+    begin.push(s);
+    end.push(en === undefined ? d : en < 0 ? dimAdd(d, en) : s >= 0 ? Math.max(s, en) : en);
+    axis++;
   }
-  for (; axis < shape.length; axis++) { begin.push(0); end.push(shape[axis]!); plan.push({ k: 'axis', axis }); }
+  for (; axis < shape.length; axis++) {
+    begin.push(0);
+    end.push(shape[axis]!);
+    plan.push({ k: 'axis', axis });
+  }
   let cur: Binding = begin.every((b, i) => b === 0 && end[i] === shape[i]) ? { k: 'tensor', id } : c.op('slice', [id], { begin, end }, e.span);
   for (const st of steps) {
     if (cur.k !== 'tensor') return cur;

@@ -24,7 +24,12 @@ export const MAX_ELEMENTS = 2 ** 31 - 1;
 
 /** The machine's memory; 4 GiB where it cannot be asked (a browser, where node:os is a stub). */
 function machineMemory(): number {
-  try { const m = totalmem(); return Number.isFinite(m) && m > 0 ? m : 4 * 2 ** 30; } catch { return 4 * 2 ** 30; }
+  try {
+    const m = totalmem();
+    return Number.isFinite(m) && m > 0 ? m : 4 * 2 ** 30;
+  } catch {
+    return 4 * 2 ** 30;
+  }
 }
 
 export const DEFAULT_LIMITS: Limits = {
@@ -59,7 +64,10 @@ export const fmtBytes = (n: number): string => {
   if (!Number.isFinite(n)) return `${n} bytes`;
   const units = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB'];
   let i = 0;
-  while (n >= 1024 && i < units.length - 1) { n /= 1024; i++; }
+  while (n >= 1024 && i < units.length - 1) {
+    n /= 1024;
+    i++;
+  }
   return i === 0 ? `${n} bytes` : i === units.length - 1 && n >= 1024 ? `${n.toExponential(2)} TiB` : `${n.toFixed(1)} ${units[i]}`;
 };
 

@@ -60,10 +60,14 @@ export class ModuleChecker {
   /** Collects types and definitions for editors when set (see record.ts). */
   recorder: Recorder | undefined;
 
-  constructor(private readonly loader: Loader, limits: Partial<Limits> = {}, private readonly lowering: LoweringOptions = {}) {
+  constructor(
+    private readonly loader: Loader,
+    limits: Partial<Limits> = {},
+    private readonly lowering: LoweringOptions = {},
+  ) {
     this.limits = limitsOf(limits);
     const pre = loader.stdlib('prelude');
-    this.prelude = pre ? this.moduleScope(pre, this.root)?.scope ?? this.root : this.root;
+    this.prelude = pre ? (this.moduleScope(pre, this.root)?.scope ?? this.root) : this.root;
   }
 
   /** Parses and binds one file's top-level items; returns its scope and AST. */
@@ -71,7 +75,12 @@ export class ModuleChecker {
     this.sources.set(src.path, src);
     registerSource(src);
     const parsed = parseCached(src, this.limits.maxNesting);
-    if (parsed._tag === 'Left') { parsed.left.forEach((d) => { this.diags.push(d); }); return undefined; }
+    if (parsed._tag === 'Left') {
+      parsed.left.forEach((d) => {
+        this.diags.push(d);
+      });
+      return undefined;
+    }
     const ast = parsed.right;
     const scope = parent.child();
     this.scopes.set(src.path, scope);
@@ -84,21 +93,37 @@ export class ModuleChecker {
         switch (item.kind) {
           case 'Import': {
             if (this.loading.length >= this.limits.maxImportDepth) {
-              this.diags.push(error('E0602', item.span, `imports are nested more than ${this.limits.maxImportDepth} deep`,
-                [note(`the chain starts ${this.loading.slice(0, 3).join(' → ')} → …`), note('raise the limit with --max-import-depth N (library: limits: { maxImportDepth })')]));
+              this.diags.push(
+                error('E0602', item.span, `imports are nested more than ${this.limits.maxImportDepth} deep`, [
+                  note(`the chain starts ${this.loading.slice(0, 3).join(' → ')} → …`),
+                  note('raise the limit with --max-import-depth N (library: limits: { maxImportDepth })'),
+                ]),
+              );
               scope.define(name.name, { k: 'error' }, name.span);
               break;
             }
             const dep = item.isPath ? this.loader.file(item.module, src.path) : this.loader.stdlib(item.module);
             if (dep && 'error' in dep && dep.refused) {
-              this.diags.push(error('E0601', item.span, `cannot import "${item.module}": ${dep.error}`,
-                [note('imports are confined to the importing file\'s directory tree and the search path (--import-path, DLM_PATH); only regular .dlm files up to the size limit are read')]));
+              this.diags.push(
+                error('E0601', item.span, `cannot import "${item.module}": ${dep.error}`, [
+                  note(
+                    "imports are confined to the importing file's directory tree and the search path (--import-path, " +
+                      'DLM_PATH); only regular .dlm files up to the size limit are read',
+                  ),
+                ]),
+              );
               scope.define(name.name, { k: 'error' }, name.span);
               break;
             }
             if (!dep || 'error' in dep) {
-              this.diags.push(error('E0103', item.span, item.isPath ? `cannot import "${item.module}": ${dep ? dep.error : 'not found'}` : `unknown module '${item.module}'`,
-                item.isPath ? [] : this.unknownModuleNotes(item.module)));
+              this.diags.push(
+                error(
+                  'E0103',
+                  item.span,
+                  item.isPath ? `cannot import "${item.module}": ${dep ? dep.error : 'not found'}` : `unknown module '${item.module}'`,
+                  item.isPath ? [] : this.unknownModuleNotes(item.module),
+                ),
+              );
               scope.define(name.name, { k: 'error' }, name.span);
               break;
             }
@@ -112,9 +137,14 @@ export class ModuleChecker {
             scope.define(name.name, depScope ? { k: 'module', name: name.name, scope: depScope } : { k: 'error' }, name.span);
             break;
           }
-          case 'Fn': scope.define(name.name, { k: 'fn', decl: item, scope }, name.span); break;
-          case 'Layer': scope.define(name.name, { k: 'layerDef', decl: item, scope }, name.span); break;
-          case 'Model': break;
+          case 'Fn':
+            scope.define(name.name, { k: 'fn', decl: item, scope }, name.span);
+            break;
+          case 'Layer':
+            scope.define(name.name, { k: 'layerDef', decl: item, scope }, name.span);
+            break;
+          case 'Model':
+            break;
         }
       }
     } finally {
@@ -153,7 +183,9 @@ export class ModuleChecker {
           else if (isStackOverflow(e)) c.diags.push(callDepth(this.limits, item.name.span, [], true));
           else throw e;
         }
-        c.diags.items.forEach((d) => { this.diags.push(d); });
+        c.diags.items.forEach((d) => {
+          this.diags.push(d);
+        });
       }
     }
     return { program: { models, sources: this.sources }, diagnostics: this.diags.items };

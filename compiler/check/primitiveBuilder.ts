@@ -10,9 +10,15 @@ import { ERROR, type Binding } from './scope.js';
 export const primitiveBuilder = (x: ExprElab, span: Span) => {
   let failed = false;
   const op = (name: OpName, ins: readonly (number | undefined)[], attrs: Record<string, unknown> = {}): number | undefined => {
-    if (failed || ins.some((i) => i === undefined)) { failed = true; return undefined; }
+    if (failed || ins.some((i) => i === undefined)) {
+      failed = true;
+      return undefined;
+    }
     const r = x.c.op(name, ins as number[], attrs, span);
-    if (r.k !== 'tensor') { failed = true; return undefined; }
+    if (r.k !== 'tensor') {
+      failed = true;
+      return undefined;
+    }
     return r.id;
   };
   const num = (v: Dim, dtype: DType = 'f32'): number => x.c.b.at(span, () => x.c.b.num(v, dtype === 'f32' ? 'f32' : 'i32'));

@@ -5,8 +5,16 @@
 import type { Span } from '../diagnostics/span.js';
 import type { TensorType } from '../types/types.js';
 
-export interface ExprFact { readonly span: Span; readonly type?: TensorType; readonly what: string }
-export interface RefFact { readonly use: Span; readonly def: Span; readonly name: string }
+export interface ExprFact {
+  readonly span: Span;
+  readonly type?: TensorType;
+  readonly what: string;
+}
+export interface RefFact {
+  readonly use: Span;
+  readonly def: Span;
+  readonly name: string;
+}
 
 export class Recorder {
   readonly exprs: ExprFact[] = [];

@@ -4,8 +4,13 @@
 import type { IrBuilder } from '../ir/builder.js';
 import { CONST, INPUT, type IrFunction, type Node } from '../ir/ir.js';
 
-export const regionFunction = (b: IrBuilder, region: readonly Node[], inRegion: ReadonlySet<number>, outs: readonly number[],
-  names: { readonly fn: string; readonly capture: (j: number) => string; readonly output: (i: number) => string }): { fn: IrFunction; captures: number[] } => {
+export const regionFunction = (
+  b: IrBuilder,
+  region: readonly Node[],
+  inRegion: ReadonlySet<number>,
+  outs: readonly number[],
+  names: { readonly fn: string; readonly capture: (j: number) => string; readonly output: (i: number) => string },
+): { fn: IrFunction; captures: number[] } => {
   const captures: number[] = [];
   const capId = new Map<number, number>();
   const copied: Node[] = [];
@@ -16,12 +21,20 @@ export const regionFunction = (b: IrBuilder, region: readonly Node[], inRegion: 
     const outer = b.node(id);
     r = b.freshId();
     if (outer.op === CONST) copied.push({ ...outer, id: r });
-    else { copied.push({ id: r, op: INPUT, inputs: [], attrs: { name: names.capture(captures.length), role: 'input' }, type: outer.type, span: outer.span }); captures.push(id); }
+    else {
+      copied.push({ id: r, op: INPUT, inputs: [], attrs: { name: names.capture(captures.length), role: 'input' }, type: outer.type, span: outer.span });
+      captures.push(id);
+    }
     capId.set(id, r);
     return r;
   };
   const nodes = region.filter((n) => inRegion.has(n.id)).map((n) => (n.inputs.some((i) => !inRegion.has(i)) ? { ...n, inputs: n.inputs.map(ref) } : n));
   const outputs = outs.map((id, i) => ({ name: names.output(i), id: ref(id) }));
-  const fn: IrFunction = { name: names.fn, nodes: [...nodes.filter((n) => n.op === INPUT), ...copied, ...nodes.filter((n) => n.op !== INPUT)], outputs, updates: [] };
+  const fn: IrFunction = {
+    name: names.fn,
+    nodes: [...nodes.filter((n) => n.op === INPUT), ...copied, ...nodes.filter((n) => n.op !== INPUT)],
+    outputs,
+    updates: [],
+  };
   return { fn, captures };
 };

@@ -36,19 +36,22 @@ const checkpointSteps = (x: ExprElab, arg: { v: Binding; span: Span }, truncate:
   const v = arg.v;
   if (v.k !== 'static' || typeof v.value !== 'number' || !Number.isInteger(v.value) || v.value < 0) {
     const what = v.k !== 'static' ? describe(v) : typeof v.value === 'number' ? String(v.value) : `the symbolic size ${fmtDim(v.value)}`;
-    x.c.err('E0310', arg.span, `checkpoint must be a whole number of steps written in the source (checkpoint = 16), but it is ${what}`,
-      [note('checkpoint = k stores the carry every k steps and recomputes the steps in between during backpropagation (0, the default, stores every step)')]);
+    x.c.err('E0310', arg.span, `checkpoint must be a whole number of steps written in the source (checkpoint = 16), but it is ${what}`, [
+      note('checkpoint = k stores the carry every k steps and recomputes the steps in between during backpropagation (0, the default, stores every step)'),
+    ]);
     return undefined;
   }
   // a loop whose length is only known at run time is padded to a multiple of k: k bounds that padding
   if (v.value > MAX_CHECKPOINT) {
-    x.c.err('E0310', arg.span, `checkpoint = ${v.value} is more than ${MAX_CHECKPOINT} steps`,
-      [note('memory is smallest near k ≈ √T; a k at least the loop\'s length stores every step, as checkpoint = 0 does')]);
+    x.c.err('E0310', arg.span, `checkpoint = ${v.value} is more than ${MAX_CHECKPOINT} steps`, [
+      note("memory is smallest near k ≈ √T; a k at least the loop's length stores every step, as checkpoint = 0 does"),
+    ]);
     return undefined;
   }
   if (truncate && v.value) {
-    x.c.err('E0311', arg.span, 'checkpoint cannot be combined with truncate: truncated backpropagation already bounds what each window stores',
-      [note('use one of them: truncate = k cuts the gradient every k steps; checkpoint = k keeps the whole gradient and recomputes')]);
+    x.c.err('E0311', arg.span, 'checkpoint cannot be combined with truncate: truncated backpropagation already bounds what each window stores', [
+      note('use one of them: truncate = k cuts the gradient every k steps; checkpoint = k keeps the whole gradient and recomputes'),
+    ]);
     return undefined;
   }
   return v.value;
@@ -58,7 +61,9 @@ export const scanBuiltin = (x: ExprElab, a: CallArgs, span: Span, scope: Scope):
   const get = (i: number) => a.pos[i] ?? a.kw.get(NAMES[i]!);
   for (const [k, v] of a.kw) if (!NAMES.includes(k)) return x.c.err('E0104', v.span, `scan has no argument '${k}' (it takes ${NAMES.join(', ')})`);
   if (a.pos.length > 3) return x.c.err('E0104', span, 'scan takes at most 3 positional arguments: scan(step, init, xs)');
-  const stepArg = get(0), initArg = get(1), xsArg = get(2);
+  const stepArg = get(0),
+    initArg = get(1),
+    xsArg = get(2);
   if (!stepArg || !initArg) return x.c.err('E0104', span, 'scan needs a step function and initial carries: scan(step, init, xs)');
   const reverse = get(3) ? x.c.staticValue(get(3)!.v, get(3)!.span, 'reverse') : 0;
   const axisArg = get(4) ? x.c.staticInt(get(4)!.v, get(4)!.span, 'axis') : 0;
@@ -78,8 +83,12 @@ export const scanBuiltin = (x: ExprElab, a: CallArgs, span: Span, scope: Scope):
   for (const id of xsRaw.ids) {
     const t = x.c.type(id);
     const ax = normAxis(axisArg, t.shape.length);
-    if (t.shape.length === 0 || ax === undefined) return x.c.err('E0203', xsArg!.span, `scan axis ${axisArg} is out of range for a sequence of type ${fmtType(t)}`);
-    if (ax === 0) { xs.push(id); continue; }
+    if (t.shape.length === 0 || ax === undefined)
+      return x.c.err('E0203', xsArg!.span, `scan axis ${axisArg} is out of range for a sequence of type ${fmtType(t)}`);
+    if (ax === 0) {
+      xs.push(id);
+      continue;
+    }
     const perm = [ax, ...t.shape.map((_, i) => i).filter((i) => i !== ax)];
     const r = x.c.op('transpose', [id], { perm }, span);
     if (r.k !== 'tensor') return ERROR;
@@ -89,12 +98,18 @@ export const scanBuiltin = (x: ExprElab, a: CallArgs, span: Span, scope: Scope):
   if (xs.length) {
     length = x.c.type(xs[0]!).shape[0]!;
     const bad = xs.find((id) => String(x.c.type(id).shape[0]) !== String(length));
-    if (bad !== undefined) return x.c.err('E0203', xsArg!.span, `the sequences of a scan must have the same length along axis ${axisArg}: ${xs.map((id) => fmtType(x.c.type(id))).join(', ')}`);
+    if (bad !== undefined)
+      return x.c.err(
+        'E0203',
+        xsArg!.span,
+        `the sequences of a scan must have the same length along axis ${axisArg}: ${xs.map((id) => fmtType(x.c.type(id))).join(', ')}`,
+      );
   }
   if (get(5)) {
     const n = x.c.staticValue(get(5)!.v, get(5)!.span, 'scan length');
     if (n === undefined) return ERROR;
-    if (length !== undefined && String(n) !== String(length)) return x.c.err('E0203', get(5)!.span, `length = ${String(n)} but the sequences have ${String(length)} steps`);
+    if (length !== undefined && String(n) !== String(length))
+      return x.c.err('E0203', get(5)!.span, `length = ${String(n)} but the sequences have ${String(length)} steps`);
     length = n;
   }
   if (length === undefined) return x.c.err('E0104', span, 'scan without sequences needs its number of steps: scan(step, init, length = T)');
@@ -104,7 +119,10 @@ export const scanBuiltin = (x: ExprElab, a: CallArgs, span: Span, scope: Scope):
   const from = b.nodes.length;
   const updatesBefore = x.c.stateUpdates.size;
   const carryTypes = init.ids.map((id) => x.c.type(id));
-  const stepTypes = xs.map((id) => { const t = x.c.type(id); return { dtype: t.dtype, shape: t.shape.slice(1) }; });
+  const stepTypes = xs.map((id) => {
+    const t = x.c.type(id);
+    return { dtype: t.dtype, shape: t.shape.slice(1) };
+  });
   const placeholders = b.at(span, () => [
     ...carryTypes.map((t, i) => b.input(bodyInputName('c', i), 'input', t, span)),
     ...stepTypes.map((t, i) => b.input(bodyInputName('x', i), 'input', t, span)),
@@ -137,16 +155,31 @@ export const scanBuiltin = (x: ExprElab, a: CallArgs, span: Span, scope: Scope):
   const regionTypes = new Map(region.map((n) => [n.id, n.type]));
   const outTypes = outs.ids.map((id) => regionTypes.get(id) ?? x.c.type(id));
   if (outs.ids.length !== init.ids.length || outTypes.some((t, i) => !sameType(t, carryTypes[i]!))) {
-    return x.c.err('E0209', stepArg.span, `the scan step must return its carries with their types (${shapeList(carryTypes)}), but it returns ${shapeList(outTypes)}`,
-      [note('the initial carries are given here', initArg.span)]);
+    return x.c.err(
+      'E0209',
+      stepArg.span,
+      `the scan step must return its carries with their types (${shapeList(carryTypes)}), but it returns ${shapeList(outTypes)}`,
+      [note('the initial carries are given here', initArg.span)],
+    );
   }
 
   // Split the region off as the body: captured outer values become inputs k0…, outer constants are copied.
   const inRegion = new Set(region.filter((n) => n.op !== INPUT || placeholderSet.has(n.id)).map((n) => n.id));
-  const { fn: body, captures } = regionFunction(b, region, inRegion, outs.ids, { fn: 'scan_step', capture: (j) => bodyInputName('k', j), output: (i) => `c${i}` });
+  const { fn: body, captures } = regionFunction(b, region, inRegion, outs.ids, {
+    fn: 'scan_step',
+    capture: (j) => bodyInputName('k', j),
+    output: (i) => `c${i}`,
+  });
 
   const keep: Keep[] = carryTypes.map(() => 'all');
-  const scan = b.at(span, () => b.structural(SCAN, [...init.ids, ...xs, ...captures], scanAttrs({ body, carries: init.ids.length, xs: xs.length, keep, reverse: reverse !== 0, length: length!, truncate, checkpoint, segment: 0 }), SCAN_TYPE));
+  const scan = b.at(span, () =>
+    b.structural(
+      SCAN,
+      [...init.ids, ...xs, ...captures],
+      scanAttrs({ body, carries: init.ids.length, xs: xs.length, keep, reverse: reverse !== 0, length: length!, truncate, checkpoint, segment: 0 }),
+      SCAN_TYPE,
+    ),
+  );
   const stacked = carryTypes.map((t, i) => {
     const out = b.at(span, () => b.structural(SCAN_OUT, [scan], { index: i, window: 'after' }, windowType(t, 'after', length!)));
     if (axisArg === 0) return out;

@@ -5,7 +5,10 @@ import type { Span } from '../diagnostics/span.js';
 import type { OpName } from '../ops/registry.js';
 import type { Dim, DType } from '../types/types.js';
 
-export interface InitSpec { readonly name: string; readonly args: Readonly<Record<string, number>> }
+export interface InitSpec {
+  readonly name: string;
+  readonly args: Readonly<Record<string, number>>;
+}
 
 export type Binding =
   | { readonly k: 'tensor'; readonly id: number }
@@ -33,26 +36,44 @@ export const ERROR: Binding = { k: 'error' };
 
 export const describe = (b: Binding): string => {
   switch (b.k) {
-    case 'tensor': return 'a tensor';
-    case 'static': return 'a number';
-    case 'list': return 'a list';
-    case 'fn': return `function '${b.decl.name.name}'`;
+    case 'tensor':
+      return 'a tensor';
+    case 'static':
+      return 'a number';
+    case 'list':
+      return 'a list';
+    case 'fn':
+      return `function '${b.decl.name.name}'`;
     case 'builtin':
-    case 'primitive': return `built-in '${b.name}'`;
-    case 'layerDef': return `layer definition '${b.decl.name.name}'`;
-    case 'layer': return `layer '${b.path}'`;
-    case 'module': return `module '${b.name}'`;
-    case 'init': return `initializer '${b.spec.name}'`;
-    case 'dtype': return `element type ${b.dtype}`;
-    case 'grad': return 'a gradient function';
-    case 'all': return "'all'";
-    case 'word': return `'${b.name}'`;
-    case 'string': return 'a string';
-    case 'error': return 'an erroneous value';
+    case 'primitive':
+      return `built-in '${b.name}'`;
+    case 'layerDef':
+      return `layer definition '${b.decl.name.name}'`;
+    case 'layer':
+      return `layer '${b.path}'`;
+    case 'module':
+      return `module '${b.name}'`;
+    case 'init':
+      return `initializer '${b.spec.name}'`;
+    case 'dtype':
+      return `element type ${b.dtype}`;
+    case 'grad':
+      return 'a gradient function';
+    case 'all':
+      return "'all'";
+    case 'word':
+      return `'${b.name}'`;
+    case 'string':
+      return 'a string';
+    case 'error':
+      return 'an erroneous value';
   }
 };
 
-export interface Entry { readonly binding: Binding; readonly span?: Span }
+export interface Entry {
+  readonly binding: Binding;
+  readonly span?: Span;
+}
 
 export class Scope {
   private readonly table = new Map<string, Entry>();

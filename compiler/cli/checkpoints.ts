@@ -12,7 +12,10 @@ import { UsageError } from './io.js';
 
 /** A hash of the parameter names and types: a checkpoint only loads into a model with the same layout. */
 export const modelHash = (model: Model): string =>
-  createHash('sha256').update([...model.ir.params, ...model.ir.states].map((p) => `${p.name}:${fmtType(p.type)}`).join(';')).digest('hex').slice(0, 16);
+  createHash('sha256')
+    .update([...model.ir.params, ...model.ir.states].map((p) => `${p.name}:${fmtType(p.type)}`).join(';'))
+    .digest('hex')
+    .slice(0, 16);
 
 export interface SaveOptions {
   /** More dlm metadata (epochs, seed, source, interrupted, run, …). */
@@ -24,15 +27,17 @@ export interface SaveOptions {
   readonly extraTensors?: Readonly<Record<string, Tensor>>;
 }
 
-const shapeOf = (model: Model, name: string): number[] =>
-  [...model.ir.params, ...model.ir.states].find((p) => p.name === name)!.type.shape as number[];
+const shapeOf = (model: Model, name: string): number[] => [...model.ir.params, ...model.ir.states].find((p) => p.name === name)!.type.shape as number[];
 
 const nullRecord = <T>(): Record<string, T> => Object.create(null) as Record<string, T>;
 
 /** Saves parameters, states and (with a trainer) optimizer state and step, atomically. */
 export const saveCheckpoint = (model: Model, trainer: Trainer | undefined, path: string, o: SaveOptions = {}): void => {
   const parts = {
-    model: nullRecord<Tensor>(), optimizer: nullRecord<Tensor>(), best: nullRecord<Tensor>(), extraTensors: { ...o.extraTensors },
+    model: nullRecord<Tensor>(),
+    optimizer: nullRecord<Tensor>(),
+    best: nullRecord<Tensor>(),
+    extraTensors: { ...o.extraTensors },
     info: { model: model.name, model_hash: modelHash(model), ...(trainer ? { optimizer: trainer.config.optimizer, step: String(trainer.t) } : {}), ...o.info },
     extra: { ...o.extra },
   } satisfies CheckpointParts;
@@ -61,15 +66,23 @@ const differences = (model: Model, c: DlmCheckpoint): { problems: string[]; data
   const declared = [...model.ir.params, ...model.ir.states];
   for (const p of declared) {
     const t = own(c.model, p.name);
-    if (!t) { problems.push(`missing '${p.name}' (${fmtType(p.type)})`); continue; }
+    if (!t) {
+      problems.push(`missing '${p.name}' (${fmtType(p.type)})`);
+      continue;
+    }
     const want = p.type.shape as number[];
-    if (t.shape.join(',') !== want.join(',')) { problems.push(`'${p.name}' has shape ${fmt(t.shape)} but ${model.name} declares ${fmt(want)}`); continue; }
+    if (t.shape.join(',') !== want.join(',')) {
+      problems.push(`'${p.name}' has shape ${fmt(t.shape)} but ${model.name} declares ${fmt(want)}`);
+      continue;
+    }
     const f = asFloat32(c, p.name, t);
-    if (typeof f === 'string') problems.push(`'${p.name}' ${f}`); else data.set(p.name, f);
+    if (typeof f === 'string') problems.push(`'${p.name}' ${f}`);
+    else data.set(p.name, f);
   }
   const names = new Set(declared.map((p) => p.name));
   const legacy = !Object.hasOwn(c.info, 'schema'); // schema 1 kept optimizer state as `optimizer.<slot>` among the parameters
-  for (const k of Object.keys(c.model)) if (!names.has(k) && !(legacy && k.startsWith('optimizer.'))) problems.push(`extra '${k}' ${fmt(c.model[k]!.shape)}, which ${model.name} does not declare`);
+  for (const k of Object.keys(c.model))
+    if (!names.has(k) && !(legacy && k.startsWith('optimizer.'))) problems.push(`extra '${k}' ${fmt(c.model[k]!.shape)}, which ${model.name} does not declare`);
   return { problems, data };
 };
 
@@ -87,24 +100,35 @@ export const loadParams = (model: Model, path: string, trainer?: Trainer): DlmCh
   const c = loadCheckpointFile(path);
   const { problems, data } = differences(model, c);
   const saved = own(c.info, 'model');
-  if (problems.length) failWith(path, `does not fit model ${model.name}${saved !== undefined && saved !== model.name ? ` (it was saved from ${saved})` : ''}`, problems);
+  if (problems.length)
+    failWith(path, `does not fit model ${model.name}${saved !== undefined && saved !== model.name ? ` (it was saved from ${saved})` : ''}`, problems);
   const hash = own(c.info, 'model_hash');
-  if (hash !== undefined && hash !== modelHash(model)) failWith(path, `model_hash ${hash} differs from ${model.name}'s ${modelHash(model)}`, ['the parameter names and shapes agree, but their types differ']);
+  if (hash !== undefined && hash !== modelHash(model))
+    failWith(path, `model_hash ${hash} differs from ${model.name}'s ${modelHash(model)}`, ['the parameter names and shapes agree, but their types differ']);
   let slots: Map<string, Float32Array> | undefined;
   let step = 0;
   if (trainer) {
     const hint = `to start a fresh optimizer from these parameters, use --init-from ${path} instead of --resume`;
     const opt = own(c.info, 'optimizer');
     if (opt === undefined) failWith(path, 'has no optimizer state, so training cannot resume from it', ['it holds parameters only'], hint);
-    if (opt !== trainer.config.optimizer) failWith(path, `was trained with ${opt}, not ${trainer.config.optimizer}`, ['its optimizer state does not apply'], hint);
+    if (opt !== trainer.config.optimizer)
+      failWith(path, `was trained with ${opt}, not ${trainer.config.optimizer}`, ['its optimizer state does not apply'], hint);
     const bad: string[] = [];
     slots = new Map();
     for (const s of trainer.slots) {
-      const t = own(c.optimizer, s.name), want = shapeOf(model, s.param);
-      if (!t) { bad.push(`missing optimizer state '${s.name}' (${opt}'s ${s.slot} of ${s.param})`); continue; }
-      if (t.shape.join(',') !== want.join(',')) { bad.push(`optimizer state '${s.name}' has shape ${fmt(t.shape)}, ${s.param} is ${fmt(want)}`); continue; }
+      const t = own(c.optimizer, s.name),
+        want = shapeOf(model, s.param);
+      if (!t) {
+        bad.push(`missing optimizer state '${s.name}' (${opt}'s ${s.slot} of ${s.param})`);
+        continue;
+      }
+      if (t.shape.join(',') !== want.join(',')) {
+        bad.push(`optimizer state '${s.name}' has shape ${fmt(t.shape)}, ${s.param} is ${fmt(want)}`);
+        continue;
+      }
       const f = asFloat32(c, `@optimizer/${s.name}`, t);
-      if (typeof f === 'string') bad.push(`optimizer state '${s.name}' ${f}`); else slots.set(s.name, f);
+      if (typeof f === 'string') bad.push(`optimizer state '${s.name}' ${f}`);
+      else slots.set(s.name, f);
     }
     const wanted = new Set(trainer.slots.map((s) => s.name));
     for (const k of Object.keys(c.optimizer)) if (!wanted.has(k)) bad.push(`extra optimizer state '${k}'`);
@@ -135,9 +159,13 @@ export const initFrom = (model: Model, path: string): string[] => {
   for (const p of [...model.ir.params, ...model.ir.states]) {
     const t = own(c.model, p.name);
     if (!t) continue;
-    if (t.shape.join(',') !== (p.type.shape as number[]).join(',')) { problems.push(`'${p.name}' has shape ${fmt(t.shape)} but ${model.name} declares ${fmt(p.type.shape as number[])}`); continue; }
+    if (t.shape.join(',') !== (p.type.shape as number[]).join(',')) {
+      problems.push(`'${p.name}' has shape ${fmt(t.shape)} but ${model.name} declares ${fmt(p.type.shape as number[])}`);
+      continue;
+    }
     const f = asFloat32(c, p.name, t);
-    if (typeof f === 'string') problems.push(`'${p.name}' ${f}`); else take.push([p.name, f]);
+    if (typeof f === 'string') problems.push(`'${p.name}' ${f}`);
+    else take.push([p.name, f]);
   }
   if (problems.length) failWith(path, `cannot initialize ${model.name}`, problems);
   if (take.length === 0) throw new DataError(path, `shares no parameter with ${model.name}`);

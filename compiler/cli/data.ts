@@ -15,9 +15,20 @@ import { readData, type ReadOptions } from './dataload.js';
 import { UsageError } from './io.js';
 
 export interface DataSettings {
-  data: string; seed: number; valFraction: number; limit?: number;
-  valData?: string; testData?: string; labelColumn?: string; features?: string; header?: string; dropMissing?: boolean;
-  normalize?: string; resize?: boolean; grayscale?: boolean; classes?: number;
+  data: string;
+  seed: number;
+  valFraction: number;
+  limit?: number;
+  valData?: string;
+  testData?: string;
+  labelColumn?: string;
+  features?: string;
+  header?: string;
+  dropMissing?: boolean;
+  normalize?: string;
+  resize?: boolean;
+  grayscale?: boolean;
+  classes?: number;
 }
 
 /** What the checkpoint remembers about the training data (metadata key `dlm.data`, JSON). */
@@ -36,12 +47,22 @@ export interface DataMeta {
 export const META_KEY = 'dlm.data';
 
 export interface Loaded {
-  readonly train: Dataset; readonly val: Dataset; readonly test: Dataset;
-  readonly lines: string[]; readonly meta: DataMeta; readonly description: string;
+  readonly train: Dataset;
+  readonly val: Dataset;
+  readonly test: Dataset;
+  readonly lines: string[];
+  readonly meta: DataMeta;
+  readonly description: string;
 }
 
 const BUILTIN = ['mnist', 'words', 'afinn', 'reverse'];
-const list = (s: string | undefined): string[] | undefined => (s === undefined ? undefined : s.split(',').map((c) => c.trim()).filter(Boolean));
+const list = (s: string | undefined): string[] | undefined =>
+  s === undefined
+    ? undefined
+    : s
+        .split(',')
+        .map((c) => c.trim())
+        .filter(Boolean);
 const header = (h: string | undefined): boolean | 'auto' => {
   if (h === undefined || h === 'auto') return 'auto';
   if (h === 'yes' || h === 'no') return h === 'yes';
@@ -50,8 +71,13 @@ const header = (h: string | undefined): boolean | 'auto' => {
 
 const limitTo = (ds: Dataset, n: number | undefined): Dataset => {
   if (n === undefined || n >= ds.count) return ds;
-  if (ds.xRows) return subsetRows(ds, Int32Array.from({ length: n }, (_, i) => i));
-  const f = featuresPerRow(ds), l = labelsPerRow(ds);
+  if (ds.xRows)
+    return subsetRows(
+      ds,
+      Int32Array.from({ length: n }, (_, i) => i),
+    );
+  const f = featuresPerRow(ds),
+    l = labelsPerRow(ds);
   return { ...ds, x: ds.x.subarray(0, n * f), y: ds.y.subarray(0, n * l), count: n };
 };
 
@@ -70,13 +96,20 @@ const builtin = (s: DataSettings, model: Model): { all?: Dataset; train?: Datase
 
 /** Options for reading a file, from the flags and (for eval, val and test files) the training data's choices. */
 const readOptions = (s: Partial<DataSettings>, role: ReadOptions['role'], meta?: Partial<DataMeta>): ReadOptions => {
-  const labels = list(s.labelColumn) ?? meta?.labelColumns, features = list(s.features) ?? meta?.featureColumns;
-  const resize = s.resize ?? meta?.resize, grayscale = s.grayscale ?? meta?.grayscale;
+  const labels = list(s.labelColumn) ?? meta?.labelColumns,
+    features = list(s.features) ?? meta?.featureColumns;
+  const resize = s.resize ?? meta?.resize,
+    grayscale = s.grayscale ?? meta?.grayscale;
   return {
-    role, header: header(s.header), ...(labels ? { labelColumns: labels } : {}), ...(features ? { features } : {}),
+    role,
+    header: header(s.header),
+    ...(labels ? { labelColumns: labels } : {}),
+    ...(features ? { features } : {}),
     ...(s.dropMissing ? { dropMissing: true } : {}),
-    ...(meta?.classNames ? { classNames: meta.classNames } : {}), ...(meta?.vocab ? { vocab: meta.vocab } : {}),
-    ...(resize ? { resize } : {}), ...(grayscale ? { grayscale } : {}),
+    ...(meta?.classNames ? { classNames: meta.classNames } : {}),
+    ...(meta?.vocab ? { vocab: meta.vocab } : {}),
+    ...(resize ? { resize } : {}),
+    ...(grayscale ? { grayscale } : {}),
   };
 };
 
@@ -122,9 +155,14 @@ export const loadTraining = (s: DataSettings, model: Model): Loaded => {
     const note = s.data === 'mnist' ? 'no --data given: the default is the bundled MNIST digits (28×28 images, 10 classes); pass --data FILE' : undefined;
     if (b.all) {
       const sp = splitValidation(fit(raw(b.all, source), model, s, note), 0.1, new Rng(s.seed + 7));
-      all = sp.train; test = sp.val; testWhy = '10% seeded split';
+      all = sp.train;
+      test = sp.val;
+      testWhy = '10% seeded split';
+    } else {
+      all = fit(raw(b.train!, source), model, s, note);
+      test = fit(raw(b.test!, source), model, s, note);
+      testWhy = "the package's seeded 20% split";
     }
-    else { all = fit(raw(b.train!, source), model, s, note); test = fit(raw(b.test!, source), model, s, note); testWhy = 'the package\'s seeded 20% split'; }
     lines.push(`data: ${source}`);
   } else {
     const r = readData(s.data, model, readOptions(s, 'train'));
@@ -132,12 +170,24 @@ export const loadTraining = (s: DataSettings, model: Model): Loaded => {
     checkApplies(s, r.kind);
     source = s.data;
     const ds = fit(r.raw, model, s);
-    first = { ...(r.labelColumns ? { labelColumns: r.labelColumns } : {}), ...(r.featureColumns ? { featureColumns: r.featureColumns } : {}),
-      ...(ds.classNames ? { classNames: ds.classNames } : {}), ...(ds.vocab ? { vocab: ds.vocab } : {}),
-      ...(s.resize ? { resize: true } : {}), ...(s.grayscale ? { grayscale: true } : {}) };
+    first = {
+      ...(r.labelColumns ? { labelColumns: r.labelColumns } : {}),
+      ...(r.featureColumns ? { featureColumns: r.featureColumns } : {}),
+      ...(ds.classNames ? { classNames: ds.classNames } : {}),
+      ...(ds.vocab ? { vocab: ds.vocab } : {}),
+      ...(s.resize ? { resize: true } : {}),
+      ...(s.grayscale ? { grayscale: true } : {}),
+    };
     lines.push(`data: ${s.data}: ${ds.count} examples; ${describe(ds, r)}`);
-    if (s.testData) { all = ds; testWhy = ''; }
-    else { const sp = splitValidation(ds, 0.2, new Rng(s.seed)); all = sp.train; test = sp.val; testWhy = '20% seeded split; --test-data FILE to give one'; }
+    if (s.testData) {
+      all = ds;
+      testWhy = '';
+    } else {
+      const sp = splitValidation(ds, 0.2, new Rng(s.seed));
+      all = sp.train;
+      test = sp.val;
+      testWhy = '20% seeded split; --test-data FILE to give one';
+    }
   }
   if (s.testData) {
     const r = readData(s.testData, model, readOptions(s, 'test', first));
@@ -147,10 +197,14 @@ export const loadTraining = (s: DataSettings, model: Model): Loaded => {
   let train: Dataset, val: Dataset, valWhy: string;
   if (s.valData) {
     const r = readData(s.valData, model, readOptions(s, 'val', first));
-    train = all; val = fit(r.raw, model, s); valWhy = `--val-data ${s.valData}`;
+    train = all;
+    val = fit(r.raw, model, s);
+    valWhy = `--val-data ${s.valData}`;
   } else {
     const sp = splitValidation(all, s.valFraction, new Rng(s.seed + 1));
-    train = sp.train; val = sp.val; valWhy = `${Math.round(100 * s.valFraction)}% seeded split; --val-data FILE to give one`;
+    train = sp.train;
+    val = sp.val;
+    valWhy = `${Math.round(100 * s.valFraction)}% seeded split; --val-data FILE to give one`;
   }
   train = limitTo(train, s.limit);
   const limited = s.limit !== undefined ? ` (--limit ${s.limit})` : '';
@@ -163,15 +217,21 @@ export const loadTraining = (s: DataSettings, model: Model): Loaded => {
     lines.push(`normalization: ${norm.kind}, per feature, statistics of the ${train.count} training examples (${norm.why})`);
   } else lines.push(`normalization: none (${norm.why})`);
   const meta: DataMeta = {
-    source: s.data, seed: s.seed, ...(s.testData ? { testData: s.testData } : {}), ...first, ...(normalization ? { normalization } : {}),
+    source: s.data,
+    seed: s.seed,
+    ...(s.testData ? { testData: s.testData } : {}),
+    ...first,
+    ...(normalization ? { normalization } : {}),
   };
   return { train, val, test: test!, lines, meta, description: source };
 };
 
 /** Options for one kind of file given with another are a mistake worth saying (E0711). */
 const checkApplies = (s: DataSettings, kind: string): void => {
-  const bad = [...(kind !== 'images' ? (['resize', 'grayscale'] as const).filter((k) => s[k]) : []),
-    ...(kind !== 'table' ? (['labelColumn', 'features', 'dropMissing'] as const).filter((k) => s[k] !== undefined) : [])];
+  const bad = [
+    ...(kind !== 'images' ? (['resize', 'grayscale'] as const).filter((k) => s[k]) : []),
+    ...(kind !== 'table' ? (['labelColumn', 'features', 'dropMissing'] as const).filter((k) => s[k] !== undefined) : []),
+  ];
   const flag = (k: string) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
   if (!bad.length) return;
   const to = bad[0] === 'resize' || bad[0] === 'grayscale' ? 'image folders' : 'tables (CSV, JSON records)';
@@ -180,8 +240,15 @@ const checkApplies = (s: DataSettings, kind: string): void => {
 };
 
 const raw = (ds: Dataset, source: string): RawData => ({
-  file: source, count: ds.count, x: ds.x, rowShape: ds.featureShape, xWhat: `examples of shape [${ds.featureShape.join(', ')}]`, y: ds.y,
-  labelsPerRow: labelsPerRow(ds), yWhat: 'labels', ...(ds.vocab ? { vocab: ds.vocab } : {}),
+  file: source,
+  count: ds.count,
+  x: ds.x,
+  rowShape: ds.featureShape,
+  xWhat: `examples of shape [${ds.featureShape.join(', ')}]`,
+  y: ds.y,
+  labelsPerRow: labelsPerRow(ds),
+  yWhat: 'labels',
+  ...(ds.vocab ? { vocab: ds.vocab } : {}),
 });
 
 /**
@@ -195,7 +262,8 @@ export const loadEvaluation = (s: Partial<DataSettings>, model: Model, meta: Dat
   if (file && !BUILTIN.includes(file)) {
     const r = readData(file, model, { ...readOptions(s, 'test', meta), ...(s.limit !== undefined ? { limit: s.limit } : {}) });
     test = fit(r.raw, model, s);
-    source = file; how = 'the whole file';
+    source = file;
+    how = 'the whole file';
   } else {
     const from = file ?? meta?.source;
     const data = from && BUILTIN.includes(from) ? from : meta ? meta.source : 'mnist';
@@ -204,20 +272,29 @@ export const loadEvaluation = (s: Partial<DataSettings>, model: Model, meta: Dat
       return { test: l.test, source: data, how: 'its seeded 20% test split (as in training)' };
     }
     const l = loadTraining({ data, seed: s.seed ?? meta?.seed ?? 0, valFraction: 0, normalize: 'none' }, model);
-    test = l.test; source = l.description; how = meta ? 'the held-out split used in training' : 'the held-out split (no --data given: the default)';
+    test = l.test;
+    source = l.description;
+    how = meta ? 'the held-out split used in training' : 'the held-out split (no --data given: the default)';
   }
   if (meta?.normalization) test = normalizeDataset(test, meta.normalization);
   return { test, source, how };
 };
 
 const readOptionsBack = (m: DataMeta): Partial<DataSettings> => ({
-  ...(m.labelColumns ? { labelColumn: m.labelColumns.join(',') } : {}), ...(m.featureColumns ? { features: m.featureColumns.join(',') } : {}),
-  ...(m.resize ? { resize: true } : {}), ...(m.grayscale ? { grayscale: true } : {}), normalize: 'none',
+  ...(m.labelColumns ? { labelColumn: m.labelColumns.join(',') } : {}),
+  ...(m.featureColumns ? { features: m.featureColumns.join(',') } : {}),
+  ...(m.resize ? { resize: true } : {}),
+  ...(m.grayscale ? { grayscale: true } : {}),
+  normalize: 'none',
 });
 
 export const metaEntries = (m: DataMeta): Record<string, string> => ({ [META_KEY]: JSON.stringify(m) });
 export const parseMeta = (metadata: Readonly<Record<string, string>>): DataMeta | undefined => {
   const s = Object.hasOwn(metadata, META_KEY) ? metadata[META_KEY] : undefined;
   if (!s) return undefined;
-  try { return JSON.parse(s) as DataMeta; } catch { return undefined; }
+  try {
+    return JSON.parse(s) as DataMeta;
+  } catch {
+    return undefined;
+  }
 };

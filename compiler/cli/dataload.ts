@@ -34,14 +34,18 @@ export interface ReadOptions {
 
 export type FileKind = 'table' | 'arrays' | 'images' | 'text';
 export interface Read {
-  readonly raw: RawData; readonly kind: FileKind; readonly notes: readonly string[];
-  readonly labelColumns?: readonly string[]; readonly featureColumns?: readonly string[];
+  readonly raw: RawData;
+  readonly kind: FileKind;
+  readonly notes: readonly string[];
+  readonly labelColumns?: readonly string[];
+  readonly featureColumns?: readonly string[];
 }
 
 const err = (path: string, code: string, message: string): DataError => new DataError(path, message, undefined, code);
 
 const IDX = /-idx\d-ubyte(\.gz)?$|\.idx\d?(\.gz)?$/i;
-const X_NAMES = ['x', 'X', 'inputs', 'features', 'data', 'images'], Y_NAMES = ['y', 'Y', 'targets', 'labels', 'label'];
+const X_NAMES = ['x', 'X', 'inputs', 'features', 'data', 'images'],
+  Y_NAMES = ['y', 'Y', 'targets', 'labels', 'label'];
 
 const toF32 = (t: Tensor): Float32Array => (t.data instanceof Float32Array ? t.data : Float32Array.from(t.data));
 
@@ -53,14 +57,25 @@ const fromArrays = (file: string, x: Tensor, xName: string, y: Tensor | undefine
     throw badFile(file, `${xName} has ${count} examples (shape [${x.shape.join(', ')}]) but ${yName} has ${y.shape[0] ?? 0} (shape [${y.shape.join(', ')}])`);
   }
   const xs = toF32(x);
-  if (pixels) { for (let i = 0; i < xs.length; i++) xs[i] = xs[i]! / 255; notes.push(`${xName}: bytes scaled to [0, 1]`); }
+  if (pixels) {
+    for (let i = 0; i < xs.length; i++) xs[i] = xs[i]! / 255;
+    notes.push(`${xName}: bytes scaled to [0, 1]`);
+  }
   const rowShape = x.shape.slice(1);
   const ys = y ? (y.data instanceof Int32Array ? y.data : toF32(y)) : undefined;
   return {
-    kind: 'arrays', notes,
+    kind: 'arrays',
+    notes,
     raw: {
-      file, count, x: xs, rowShape, ...(xRows ? { xRows } : {}), xWhat: `array ${xName} has shape [${x.shape.join(', ')}]`, ...(ys ? { y: ys } : {}),
-      labelsPerRow: y ? y.shape.slice(1).reduce((a, b) => a * b, 1) : 0, yWhat: `array ${yName} has shape [${y?.shape.join(', ') ?? ''}]`,
+      file,
+      count,
+      x: xs,
+      rowShape,
+      ...(xRows ? { xRows } : {}),
+      xWhat: `array ${xName} has shape [${x.shape.join(', ')}]`,
+      ...(ys ? { y: ys } : {}),
+      labelsPerRow: y ? y.shape.slice(1).reduce((a, b) => a * b, 1) : 0,
+      yWhat: `array ${yName} has shape [${y?.shape.join(', ') ?? ''}]`,
       xFix: [`reshape ${xName} to [${count}, …] with the input's element count per example (e.g. x.reshape(len(x), -1) in NumPy)`],
       yFix: ['save integer class indices (y.astype("int32")) for a class target, float values for an f32 target'],
     },
@@ -80,7 +95,10 @@ const streamedNpy = (path: string, notes: string[]): { t: Tensor; rows: NpyRows 
 
 const readArray = (path: string): { t: Tensor; pixels: boolean } => {
   // IDX unsigned bytes in more than one dimension are images (MNIST, Fashion-MNIST): pixels
-  if (IDX.test(path)) { const r = readIdx(path); return { t: r, pixels: r.type === 0x08 && r.shape.length > 1 }; }
+  if (IDX.test(path)) {
+    const r = readIdx(path);
+    return { t: r, pixels: r.type === 0x08 && r.shape.length > 1 };
+  }
   if (/\.npy$/i.test(path)) return { t: readNpy(path), pixels: false };
   throw new DataError(path, 'expected an .npy or IDX file in a pair x,y', undefined, 'E0710');
 };
@@ -100,11 +118,13 @@ const arraysInFolder = (dir: string, model: Model, o: ReadOptions): Read | undef
   const xn = pick([input.name, ...X_NAMES], npy);
   if (xn) {
     const yn = pick([...(target ? [target.name] : []), ...Y_NAMES], npy);
-    const notes: string[] = [], big = streamedNpy(join(dir, `${xn}.npy`), notes);
+    const notes: string[] = [],
+      big = streamedNpy(join(dir, `${xn}.npy`), notes);
     const y = yn ? readNpy(join(dir, `${yn}.npy`)) : undefined;
     return fromArrays(dir, big?.t ?? readNpy(join(dir, `${xn}.npy`)), `${xn}.npy`, y, `${yn}.npy`, notes, false, big?.rows);
   }
-  const images = files.filter((f) => /images?-idx3-ubyte(\.gz)?$/.test(f)), labels = files.filter((f) => /labels?-idx1-ubyte(\.gz)?$/.test(f));
+  const images = files.filter((f) => /images?-idx3-ubyte(\.gz)?$/.test(f)),
+    labels = files.filter((f) => /labels?-idx1-ubyte(\.gz)?$/.test(f));
   if (images.length) {
     const prefer = o.role === 'test' ? /^(t10k|test)/ : /^train/;
     const im = images.find((f) => prefer.test(f)) ?? images[0]!;
@@ -120,8 +140,13 @@ const tableRead = (t: TableSource, model: Model, o: ReadOptions, notes: string[]
   // the label column: as given, else the column named like the model's target, else the last one
   const byName = target && t.columns?.includes(target.name) ? [target.name] : undefined;
   const labels = o.labelColumns ?? byName ?? (target ? [t.width - 1] : []);
-  const d = readTable(t, { labelColumns: labels, ...(o.features ? { featureColumns: o.features } : {}), ...(o.dropMissing ? { dropMissing: true } : {}),
-    ...(o.classNames ? { classNames: [o.classNames] } : {}), ...(o.limit !== undefined ? { limit: o.limit } : {}) });
+  const d = readTable(t, {
+    labelColumns: labels,
+    ...(o.features ? { featureColumns: o.features } : {}),
+    ...(o.dropMissing ? { dropMissing: true } : {}),
+    ...(o.classNames ? { classNames: [o.classNames] } : {}),
+    ...(o.limit !== undefined ? { limit: o.limit } : {}),
+  });
   const why = o.labelColumns ? '--label-column' : byName ? `named like target ${target!.name}` : 'the last column; --label-column to choose';
   if (t.headerNote) notes.push(t.headerNote);
   if (d.dropped) notes.push(`${d.dropped} row${d.dropped === 1 ? '' : 's'} with missing values dropped`);
@@ -129,15 +154,25 @@ const tableRead = (t: TableSource, model: Model, o: ReadOptions, notes: string[]
   const classNames = d.classNames[0];
   const cols = d.featureNames.length > 8 ? `${d.featureNames.length} columns` : `columns ${names(d.featureNames)}`;
   return {
-    kind: 'table', notes, labelColumns: d.labelNames, featureColumns: d.featureNames,
+    kind: 'table',
+    notes,
+    labelColumns: d.labelNames,
+    featureColumns: d.featureNames,
     raw: {
-      file: t.file, count: d.count, x: d.x, rowShape: [d.features], ...(labels.length ? { y: d.y } : {}),
+      file: t.file,
+      count: d.count,
+      x: d.x,
+      rowShape: [d.features],
+      ...(labels.length ? { y: d.y } : {}),
       xWhat: `the file has ${d.features} feature value${d.features === 1 ? '' : 's'} per row (${cols})`,
-      labelsPerRow: d.labelNames.length, yWhat: `label column${d.labelNames.length === 1 ? '' : 's'} ${names(d.labelNames)} (${why})`,
+      labelsPerRow: d.labelNames.length,
+      yWhat: `label column${d.labelNames.length === 1 ? '' : 's'} ${names(d.labelNames)} (${why})`,
       ...(d.lines ? { exampleWhere: (i: number) => `line ${d.lines![i]}` } : {}),
       ...(classNames ? { classNames, task: 'classes' as const } : {}),
-      xFix: ['choose the feature columns with --features NAME,NAME,… (names or 0-based indices)',
-        `the label column is ${names(d.labelNames)}: choose another with --label-column`],
+      xFix: [
+        'choose the feature columns with --features NAME,NAME,… (names or 0-based indices)',
+        `the label column is ${names(d.labelNames)}: choose another with --label-column`,
+      ],
       yFix: ['choose the label column(s) with --label-column NAME[,NAME…]'],
     },
   };
@@ -145,12 +180,23 @@ const tableRead = (t: TableSource, model: Model, o: ReadOptions, notes: string[]
 
 const jsonRead = (path: string, model: Model, o: ReadOptions): Read => {
   let j: unknown;
-  try { j = JSON.parse(readFileSync(path, 'utf8')); } catch (e) { throw badFile(path, `invalid JSON: ${(e as Error).message}`); }
-  if (Array.isArray(j)) return tableRead(jsonTable(path, j, (i) => `record ${i}`), model, o, []);
+  try {
+    j = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw badFile(path, `invalid JSON: ${(e as Error).message}`);
+  }
+  if (Array.isArray(j))
+    return tableRead(
+      jsonTable(path, j, (i) => `record ${i}`),
+      model,
+      o,
+      [],
+    );
   if (!j || typeof j !== 'object') throw badFile(path, 'expected a list of records or {"x": [...], "y": [...]}');
   const { input, target } = feedSlots(model);
   const has = (k: string) => Object.hasOwn(j as object, k);
-  const xn = pick([input.name, ...X_NAMES], has), yn = pick([...(target ? [target.name] : []), ...Y_NAMES], has);
+  const xn = pick([input.name, ...X_NAMES], has),
+    yn = pick([...(target ? [target.name] : []), ...Y_NAMES], has);
   const keys = [input.name, ...X_NAMES].join(', ');
   if (!xn) throw err(path, 'E0710', `no array for input ${input.name}: looked for keys ${keys}; the file has ${Object.keys(j).join(', ')}`);
   const get = (k: string) => nestedToTensor((j as Record<string, unknown>)[k], path, `.${k}`);
@@ -161,8 +207,10 @@ const jsonRead = (path: string, model: Model, o: ReadOptions): Read => {
 export const readData = (path: string, model: Model, o: ReadOptions): Read => {
   const pair = path.split(',');
   if (pair.length === 2 && pair.every((p) => existsSync(p))) {
-    const notes: string[] = [], big = /\.npy$/i.test(pair[0]!) ? streamedNpy(pair[0]!, notes) : undefined;
-    const x = big ? { t: big.t, pixels: false } : readArray(pair[0]!), y = readArray(pair[1]!);
+    const notes: string[] = [],
+      big = /\.npy$/i.test(pair[0]!) ? streamedNpy(pair[0]!, notes) : undefined;
+    const x = big ? { t: big.t, pixels: false } : readArray(pair[0]!),
+      y = readArray(pair[1]!);
     return fromArrays(pair[0]!, x.t, basename(pair[0]!), y.t, basename(pair[1]!), notes, x.pixels, big?.rows);
   }
   if (!existsSync(path)) throw badFile(path, 'no such file or folder');
@@ -177,23 +225,46 @@ export const readData = (path: string, model: Model, o: ReadOptions): Read => {
       }
       const ds = readImageFolder(path, { channels: C!, height: H!, width: W!, ...pickDefined(o, ['resize', 'grayscale', 'classNames', 'limit']) });
       return {
-        kind: 'images', notes: [`images as ${C}×${H}×${W} in [0, 1]${o.resize ? ', resized (bilinear)' : ''}${o.grayscale ? ', grayscale (luma)' : ''}`],
+        kind: 'images',
+        notes: [`images as ${C}×${H}×${W} in [0, 1]${o.resize ? ', resized (bilinear)' : ''}${o.grayscale ? ', grayscale (luma)' : ''}`],
         raw: {
-          file: path, count: ds.count, x: ds.x, rowShape: [C!, H!, W!], xWhat: `images of ${C}×${H}×${W}`, y: ds.y, labelsPerRow: 1,
-          yWhat: 'class folders', classNames: ds.classNames, task: 'classes',
+          file: path,
+          count: ds.count,
+          x: ds.x,
+          rowShape: [C!, H!, W!],
+          xWhat: `images of ${C}×${H}×${W}`,
+          y: ds.y,
+          labelsPerRow: 1,
+          yWhat: 'class folders',
+          classNames: ds.classNames,
+          task: 'classes',
         },
       };
     }
     const r = arraysInFolder(path, model, o);
     if (r) return r;
-    throw err(path, 'E0710', 'a data folder holds class subfolders of PNG/JPEG images, x.npy and y.npy '
-      + '(or arrays named like the model\'s input and target), or IDX files');
+    throw err(
+      path,
+      'E0710',
+      'a data folder holds class subfolders of PNG/JPEG images, x.npy and y.npy ' + "(or arrays named like the model's input and target), or IDX files",
+    );
   }
   if (/\.(csv|tsv)$/i.test(path)) return tableRead(csvTable(path, { header: o.header ?? 'auto' }), model, o, []);
   if (/\.(jsonl|ndjson)$/i.test(path)) {
-    const text = (() => { try { return readFileSync(path, 'utf8'); } catch (e) { throw badFile(path, `cannot read: ${(e as Error).message}`); } })();
+    const text = (() => {
+      try {
+        return readFileSync(path, 'utf8');
+      } catch (e) {
+        throw badFile(path, `cannot read: ${(e as Error).message}`);
+      }
+    })();
     const { rows, lines } = jsonlRows(path, text);
-    return tableRead(jsonTable(path, rows, (i) => `line ${lines[i]}`), model, o, []);
+    return tableRead(
+      jsonTable(path, rows, (i) => `line ${lines[i]}`),
+      model,
+      o,
+      [],
+    );
   }
   if (/\.json$/i.test(path)) return jsonRead(path, model, o);
   if (/\.npz$/i.test(path)) {
@@ -226,15 +297,27 @@ export const readData = (path: string, model: Model, o: ReadOptions): Read => {
     const skipped = ds.skipped ? `; ${ds.skipped} lines of ${T} or more characters skipped` : '';
     const k = modelClasses(model);
     if (k !== undefined && ds.vocab.length > k) {
-      throw err(path, 'E0709', `the text has ${ds.vocab.length - 1} distinct characters (${JSON.stringify(ds.vocab.slice(1))}) plus the boundary, `
-        + `but the model scores ${k} classes; give the embedding and the output ${ds.vocab.length}`);
+      throw err(
+        path,
+        'E0709',
+        `the text has ${ds.vocab.length - 1} distinct characters (${JSON.stringify(ds.vocab.slice(1))}) plus the boundary, ` +
+          `but the model scores ${k} classes; give the embedding and the output ${ds.vocab.length}`,
+      );
     }
     return {
       kind: 'text',
       notes: [`characters as token ids (vocabulary of ${ds.vocab.length - 1} + boundary)${skipped}`],
       raw: {
-        file: path, count: ds.count, x: ds.x, rowShape: [T], xWhat: `lines as ${T} token ids`, y: ds.y, labelsPerRow: T,
-        yWhat: 'the next character at each position', vocab: ds.vocab, task: 'classes',
+        file: path,
+        count: ds.count,
+        x: ds.x,
+        rowShape: [T],
+        xWhat: `lines as ${T} token ids`,
+        y: ds.y,
+        labelsPerRow: T,
+        yWhat: 'the next character at each position',
+        vocab: ds.vocab,
+        task: 'classes',
       },
     };
   }

@@ -32,14 +32,22 @@ export const exportCommand = (out: Out, model: Model, file: string, f: ExportFla
   if (f.checkpoint) loadParams(model, f.checkpoint);
   if (format === 'torch' && f.output) throw new UsageError('--output applies to --format onnx (the PyTorch module has every output)');
   const path = f.out ?? `${model.name}${FORMATS[format]}`;
-  const r = format === 'onnx'
-    ? exportOnnx(model, { ...(f.output ? { outputs: [f.output] } : {}), producerVersion: f.version })
-    : exportTorch(model, { source: file, version: f.version, ...(f.checkpoint ? { checkpoint: f.checkpoint } : {}) });
-  if (E.isLeft(r)) { printDiagnostics(out, r.left); return false; }
+  const r =
+    format === 'onnx'
+      ? exportOnnx(model, { ...(f.output ? { outputs: [f.output] } : {}), producerVersion: f.version })
+      : exportTorch(model, { source: file, version: f.version, ...(f.checkpoint ? { checkpoint: f.checkpoint } : {}) });
+  if (E.isLeft(r)) {
+    printDiagnostics(out, r.left);
+    return false;
+  }
   writeAtomic(path, r.right);
   const what = typeof r.right === 'string' ? 'PyTorch module' : `ONNX model (opset 18, ${r.right.length.toLocaleString('en-US')} bytes)`;
-  const weights = typeof r.right === 'string' ? ` (load weights with ${model.name}().load_dlm(${f.checkpoint ?? 'CHECKPOINT.safetensors'}))`
-    : f.checkpoint ? ` with the weights of ${f.checkpoint}` : ' (seeded initial weights: pass --checkpoint for trained ones)';
+  const weights =
+    typeof r.right === 'string'
+      ? ` (load weights with ${model.name}().load_dlm(${f.checkpoint ?? 'CHECKPOINT.safetensors'}))`
+      : f.checkpoint
+        ? ` with the weights of ${f.checkpoint}`
+        : ' (seeded initial weights: pass --checkpoint for trained ones)';
   out.err(`${model.name}: ${what} written to ${path}${weights}`);
   return true;
 };

@@ -5,7 +5,10 @@
 import { didYouMeanText } from '../diagnostics/suggest.js';
 import { UsageError } from './io.js';
 
-interface OptionSpec { readonly type: 'string' | 'boolean'; readonly short?: string }
+interface OptionSpec {
+  readonly type: 'string' | 'boolean';
+  readonly short?: string;
+}
 
 /** Flags every command takes. */
 const COMMON = new Set(['help', 'version', 'model', 'seed']);
@@ -18,7 +21,10 @@ const EXTRA: Readonly<Record<string, readonly string[]>> = {
 
 const COMMAND_LINE = /^ {2}([a-z][a-z-]*)(?: FILE| --| \[| {2,}\S)/;
 
-interface Section { readonly name: string; readonly text: string }
+interface Section {
+  readonly name: string;
+  readonly text: string;
+}
 
 const sections = (help: string): Section[] => {
   const lines = help.split('\n');
@@ -83,7 +89,9 @@ export const checkFlags = (argv: readonly string[], cmd: string, options: Readon
     }
     if (!takes(name)) {
       const users = all.filter((s) => mentioned(s.text).has(name)).map((s) => s.name);
-      throw new UsageError(`'dlm ${cmd}' does not take ${shown} (${users.map((u) => `dlm ${u}`).join(', ')} ${users.length === 1 ? 'does' : 'do'}; see dlm help ${cmd})`);
+      throw new UsageError(
+        `'dlm ${cmd}' does not take ${shown} (${users.map((u) => `dlm ${u}`).join(', ')} ${users.length === 1 ? 'does' : 'do'}; see dlm help ${cmd})`,
+      );
     }
     if (options[name]!.type === 'string' && !(long ? tok.includes('=') : tok.length > 2)) i++;
   }

@@ -53,12 +53,21 @@ export interface EmitOptions {
 
 export const compileCommand = (out: Out, model: Model, o: EmitOptions): string => {
   const timings: string[] = [];
-  const raw = o.program === 'train' ? new Trainer(model).program.fn : o.program === 'grad' ? model.gradProgram() : selectOutputs(model.ir.fn, [...model.ir.outputs, ...(model.ir.hasLoss ? ['loss'] : [])]);
+  const raw =
+    o.program === 'train'
+      ? new Trainer(model).program.fn
+      : o.program === 'grad'
+        ? model.gradProgram()
+        : selectOutputs(model.ir.fn, [...model.ir.outputs, ...(model.ir.hasLoss ? ['loss'] : [])]);
   const t0 = performance.now();
   const opt = optimize(raw, { disable: o.disable, onPass: (name, _f, ms) => timings.push(`  ${name.padEnd(10)} ${ms.toFixed(2)} ms`) });
   const passMs = performance.now() - t0;
   let text: string;
-  if (o.emit === 'ir') text = printFunction(o.optimized ? opt : raw).split('\n').map(locate).join('\n');
+  if (o.emit === 'ir')
+    text = printFunction(o.optimized ? opt : raw)
+      .split('\n')
+      .map(locate)
+      .join('\n');
   else if (o.emit === 'c') {
     const env = dimEnv(opt, o.dims);
     text = emitSource(opt, env, 'native', 'f32', o.disable);
@@ -72,7 +81,10 @@ export const compileCommand = (out: Out, model: Model, o: EmitOptions): string =
     text = spec.source;
     if (o.stats) out.err(`IR nodes ${raw.nodes.length} → ${opt.nodes.length} after the passes\n${statsOf(spec)}`);
     if (o.timings) {
-      timings.push(`  ${'codegen'.padEnd(10)} ${spec.compileMs.toFixed(2)} ms`, ...spec.phaseMs.map(([phase, ms]) => `    ${phase.padEnd(12)} ${ms.toFixed(2)} ms`));
+      timings.push(
+        `  ${'codegen'.padEnd(10)} ${spec.compileMs.toFixed(2)} ms`,
+        ...spec.phaseMs.map(([phase, ms]) => `    ${phase.padEnd(12)} ${ms.toFixed(2)} ms`),
+      );
     }
   } else throw new UsageError(`--emit must be ast, ir, js, c or module, got '${o.emit}'`);
   if (o.timings) out.err(`passes: ${passMs.toFixed(2)} ms\n${timings.join('\n')}`);

@@ -27,8 +27,7 @@ export const dimLists = (flags: readonly string[]): Record<string, number[]> => 
 };
 
 /** The declarations' path for a module path: x.mjs → x.d.mts, x.js → x.d.ts. */
-export const declarationsPath = (path: string): string =>
-  (path.endsWith('.mjs') ? `${path.slice(0, -4)}.d.mts` : `${path.replace(/\.js$/, '')}.d.ts`);
+export const declarationsPath = (path: string): string => (path.endsWith('.mjs') ? `${path.slice(0, -4)}.d.mts` : `${path.replace(/\.js$/, '')}.d.ts`);
 
 /** Returns the module text to print when no -o was given (the declarations are written only beside a file). */
 export const moduleCommand = (out: Out, model: Model, f: ModuleFlags): string | undefined => {

@@ -10,7 +10,12 @@ import { selectOutputs } from '../train/step.js';
 import { loadParams } from './checkpoints.js';
 import { UsageError, type Out } from './io.js';
 
-export interface NeighbourFlags { readonly checkpoint?: string; readonly output?: string; readonly probe?: string; readonly n: number }
+export interface NeighbourFlags {
+  readonly checkpoint?: string;
+  readonly output?: string;
+  readonly probe?: string;
+  readonly n: number;
+}
 
 /** For each probe row, the n other rows with the highest cosine similarity, best first. */
 export const nearestRows = (table: ArrayLike<number>, V: number, D: number, probes: readonly number[], n: number): { row: number; cos: number }[][] => {
@@ -39,13 +44,17 @@ export const neighboursCommand = (out: Out, model: Model, f: NeighbourFlags): vo
     throw new UsageError(`model ${model.name} has no ${what} (outputs: ${model.ir.outputs.join(', ')})`);
   }
   const t = outputType(model, name)!;
-  const V = Number(t.shape[0]), D = Number(t.shape[1]);
+  const V = Number(t.shape[0]),
+    D = Number(t.shape[1]);
   if (t.shape.length !== 2 || !Number.isInteger(V) || !Number.isInteger(D)) {
     throw new UsageError(`output '${name}' must be an embedding table [V, D] of fixed size, not [${t.shape.join(', ')}]`);
   }
   if (usesInputs(model, name)) throw new UsageError(`output '${name}' reads the model's inputs; neighbours needs a table of parameters`);
   const letters = V === LETTERS.length && model.ir.train?.settings['data'] === 'words';
-  const tokens = (f.probe ?? (letters ? 'a,e,i,o,u' : '0,1,2')).split(',').map((s) => s.trim()).filter(Boolean);
+  const tokens = (f.probe ?? (letters ? 'a,e,i,o,u' : '0,1,2'))
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const rows = tokens.map((tok) => {
     const r = letters ? LETTERS.indexOf(tok) : /^\d+$/.test(tok) ? Number(tok) : -1;
     if (r < (letters ? 1 : 0) || r >= V) throw new UsageError(`--probe '${tok}' is not ${letters ? 'a letter a–z' : `a row number below ${V}`}`);

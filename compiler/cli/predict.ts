@@ -13,7 +13,13 @@ import type { Out } from './io.js';
 
 type Named = { shape: number[]; data: string[] };
 
-export const predict = (out: Out, model: Model, inputs: Record<string, Tensor>, checkpoint: string | undefined, mode: RunOptions = {}): Record<string, Tensor | Named> => {
+export const predict = (
+  out: Out,
+  model: Model,
+  inputs: Record<string, Tensor>,
+  checkpoint: string | undefined,
+  mode: RunOptions = {},
+): Record<string, Tensor | Named> => {
   if (checkpoint) loadParams(model, checkpoint);
   const meta = checkpoint ? parseMeta(loadCheckpointFile(checkpoint).info) : undefined;
   const input = model.ir.inputs.find((i) => i.role === 'input');
@@ -29,8 +35,12 @@ export const predict = (out: Out, model: Model, inputs: Record<string, Tensor>, 
   if (!hasTargets) {
     const free = new Set(model.targetFreeOutputs());
     const skipped = model.ir.outputs.filter((o) => !free.has(o));
-    const targets = model.ir.inputs.filter((i) => i.role === 'target').map((i) => `--input ${i.name}=FILE`).join(' ');
-    const one = skipped.length === 1, names = skipped.map((o) => `'${o}'`).join(', ');
+    const targets = model.ir.inputs
+      .filter((i) => i.role === 'target')
+      .map((i) => `--input ${i.name}=FILE`)
+      .join(' ');
+    const one = skipped.length === 1,
+      names = skipped.map((o) => `'${o}'`).join(', ');
     const why = `${one ? 'it reads' : 'they read'} a target (give ${targets} to compute ${one ? 'it' : 'them'})`;
     if (skipped.length) out.err(`note: skipped output${one ? '' : 's'} ${names}: ${why}`);
   }
@@ -38,9 +48,10 @@ export const predict = (out: Out, model: Model, inputs: Record<string, Tensor>, 
   const co = classOutput(model);
   const names = meta?.classNames;
   const scores = co ? result[co] : undefined;
-  if (names && co && scores && 'data' in scores && !(Array.isArray(scores.data))) {
+  if (names && co && scores && 'data' in scores && !Array.isArray(scores.data)) {
     const t = scores as Tensor;
-    const rows = t.shape[0] ?? 1, k = t.data.length / rows;
+    const rows = t.shape[0] ?? 1,
+      k = t.data.length / rows;
     const data = Array.from({ length: rows }, (_, r) => {
       if (k === 1) return names[t.data[r]! > 0.5 ? 1 : 0] ?? '?';
       let best = 0;

@@ -14,7 +14,12 @@ import { saveCheckpoint } from './checkpoints.js';
 import { curvesSvg } from './curves.js';
 import { writeAtomic } from './io.js';
 
-export interface RunPaths { readonly checkpoint: string; readonly best: string; readonly log: string; readonly curves: string }
+export interface RunPaths {
+  readonly checkpoint: string;
+  readonly best: string;
+  readonly log: string;
+  readonly curves: string;
+}
 
 export const runPaths = (checkpoint: string, log?: string): RunPaths => {
   const base = checkpoint.replace(/\.safetensors$/, '');
@@ -28,7 +33,11 @@ export const readLog = (path: string, upTo: number): EpochReport[] => {
   for (const line of readFileSync(path, 'utf8').split('\n')) {
     if (!line.trim()) continue;
     let r: unknown;
-    try { r = JSON.parse(line); } catch { continue; } // a line cut by a crash
+    try {
+      r = JSON.parse(line);
+    } catch {
+      continue;
+    } // a line cut by a crash
     if (typeof r === 'object' && r !== null && Number.isInteger((r as EpochReport).epoch) && (r as EpochReport).epoch <= upTo) out.push(r as EpochReport);
   }
   return out;
@@ -36,21 +45,45 @@ export const readLog = (path: string, upTo: number): EpochReport[] => {
 
 const isRng = (v: unknown): v is RngState => {
   const r = v as RngState;
-  return typeof r === 'object' && r !== null && Array.isArray(r.s) && r.s.length === 4 && r.s.every((w) => Number.isInteger(w) && w >= 0 && w <= 0xffffffff)
-    && r.s.some((w) => w !== 0) && (r.spare === null || typeof r.spare === 'number');
+  return (
+    typeof r === 'object' &&
+    r !== null &&
+    Array.isArray(r.s) &&
+    r.s.length === 4 &&
+    r.s.every((w) => Number.isInteger(w) && w >= 0 && w <= 0xffffffff) &&
+    r.s.some((w) => w !== 0) &&
+    (r.spare === null || typeof r.spare === 'number')
+  );
 };
 const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 
 /** The run state stored in a checkpoint's metadata, validated (it comes from a file). */
 export const parseRunState = (text: string, file: string): RunState => {
   let v: unknown;
-  try { v = JSON.parse(text); } catch (e) { throw new DataError(file, `its run state is not JSON: ${(e as Error).message}`); }
+  try {
+    v = JSON.parse(text);
+  } catch (e) {
+    throw new DataError(file, `its run state is not JSON: ${(e as Error).message}`);
+  }
   const r = v as RunState;
   const acc = r?.acc as unknown as Record<string, unknown> | undefined;
-  const ok = typeof r === 'object' && r !== null && isCount(r.epoch) && isCount(r.step) && isRng(r.rng) && isRng(r.augRng)
-    && typeof acc === 'object' && acc !== null && ['loss', 'correct', 'labelled', 'seen', 'normSum', 'clipped', 'seconds'].every((k) => typeof acc[k] === 'number')
-    && typeof acc['sums'] === 'object' && acc['sums'] !== null && Object.values(acc['sums'] as object).every((x) => typeof x === 'number')
-    && (r.best === null || typeof r.best === 'number') && isCount(r.since) && (r.bestEpoch === undefined || isCount(r.bestEpoch)) && typeof r.done === 'boolean';
+  const ok =
+    typeof r === 'object' &&
+    r !== null &&
+    isCount(r.epoch) &&
+    isCount(r.step) &&
+    isRng(r.rng) &&
+    isRng(r.augRng) &&
+    typeof acc === 'object' &&
+    acc !== null &&
+    ['loss', 'correct', 'labelled', 'seen', 'normSum', 'clipped', 'seconds'].every((k) => typeof acc[k] === 'number') &&
+    typeof acc['sums'] === 'object' &&
+    acc['sums'] !== null &&
+    Object.values(acc['sums'] as object).every((x) => typeof x === 'number') &&
+    (r.best === null || typeof r.best === 'number') &&
+    isCount(r.since) &&
+    (r.bestEpoch === undefined || isCount(r.bestEpoch)) &&
+    typeof r.done === 'boolean';
   if (!ok) throw new DataError(file, 'its run state is malformed (epoch, step, random state, sums, early stopping)');
   return r;
 };
@@ -60,12 +93,18 @@ export class RunFiles {
   private bestVal: number;
 
   /** `resumed`: the log to continue (the resumed checkpoint's), trimmed to its epochs. */
-  constructor(readonly paths: RunPaths, private readonly keep: number, resumed?: { epochs: number; log: string; bestVal?: number }) {
+  constructor(
+    readonly paths: RunPaths,
+    private readonly keep: number,
+    resumed?: { epochs: number; log: string; bestVal?: number },
+  ) {
     this.reports = resumed ? readLog(resumed.log, resumed.epochs) : [];
     this.bestVal = resumed?.bestVal ?? Infinity;
   }
 
-  get epochs(): readonly EpochReport[] { return this.reports; }
+  get epochs(): readonly EpochReport[] {
+    return this.reports;
+  }
 
   /** Records an epoch; on a lower validation loss than ever, writes the parameters to the best checkpoint. */
   addEpoch(r: EpochReport, model: Model, info: Record<string, string>): void {
@@ -92,7 +131,12 @@ export class RunFiles {
     rmSync(copy, { force: true });
     linkSync(this.paths.checkpoint, copy);
     const re = new RegExp(`^${base.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.step(\\d+)\\.safetensors$`);
-    const numbered = readdirSync(dir).flatMap((n) => { const m = re.exec(n); return m ? [{ n, t: Number(m[1]) }] : []; }).sort((a, b) => b.t - a.t);
+    const numbered = readdirSync(dir)
+      .flatMap((n) => {
+        const m = re.exec(n);
+        return m ? [{ n, t: Number(m[1]) }] : [];
+      })
+      .sort((a, b) => b.t - a.t);
     for (const old of numbered.slice(this.keep)) rmSync(join(dir, old.n), { force: true });
   }
 }

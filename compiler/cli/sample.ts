@@ -10,13 +10,24 @@ import { loadParams } from './checkpoints.js';
 import { UsageError, type Out } from './io.js';
 import { isLanguageModel, sampleTextCommand } from './sampleText.js';
 
-export interface SampleFlags { readonly output?: string; readonly checkpoint?: string; readonly n: number; readonly out?: string; readonly seed: number; readonly temperature?: number }
+export interface SampleFlags {
+  readonly output?: string;
+  readonly checkpoint?: string;
+  readonly n: number;
+  readonly out?: string;
+  readonly seed: number;
+  readonly temperature?: number;
+}
 
 export const sampleCommand = (out: Out, model: Model, f: SampleFlags): void => {
   if (f.checkpoint) loadParams(model, f.checkpoint);
   const name = f.output ?? model.ir.outputs[0];
-  if (!name || !model.ir.outputs.includes(name)) throw new UsageError(`model ${model.name} has no output '${f.output}' (outputs: ${model.ir.outputs.join(', ')})`);
-  if (isLanguageModel(model, name)) { sampleTextCommand(out, model, { output: name, n: f.n, seed: f.seed, temperature: f.temperature ?? 1 }); return; }
+  if (!name || !model.ir.outputs.includes(name))
+    throw new UsageError(`model ${model.name} has no output '${f.output}' (outputs: ${model.ir.outputs.join(', ')})`);
+  if (isLanguageModel(model, name)) {
+    sampleTextCommand(out, model, { output: name, n: f.n, seed: f.seed, temperature: f.temperature ?? 1 });
+    return;
+  }
   const outFile = f.out ?? 'samples.png';
   const fn = selectOutputs(model.ir.fn, [name]);
   const inputs: Record<string, Tensor> = {};

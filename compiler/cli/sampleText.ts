@@ -8,7 +8,12 @@ import { outputType } from '../api/metrics.js';
 import { selectOutputs } from '../train/step.js';
 import { UsageError, type Out } from './io.js';
 
-export interface TextSampleFlags { readonly output: string; readonly n: number; readonly seed: number; readonly temperature: number }
+export interface TextSampleFlags {
+  readonly output: string;
+  readonly n: number;
+  readonly seed: number;
+  readonly temperature: number;
+}
 
 /** Whether an output is next-token logits over an i32 sequence input (then `sample` writes text). */
 export const isLanguageModel = (model: Model, output: string): boolean => {
@@ -37,9 +42,13 @@ export const generateWords = (model: Model, f: TextSampleFlags): string[] => {
       let m = -Infinity;
       for (const z of row) m = Math.max(m, z / f.temperature);
       const p = Array.from(row, (z) => Math.exp(z / f.temperature - m));
-      let u = rng.uniform() * p.reduce((a, b) => a + b, 0), c = 0;
+      let u = rng.uniform() * p.reduce((a, b) => a + b, 0),
+        c = 0;
       while (c < V - 1 && u >= p[c]!) u -= p[c++]!;
-      if (c === 0 || c >= LETTERS.length) { done[i] = 1; continue; }
+      if (c === 0 || c >= LETTERS.length) {
+        done[i] = 1;
+        continue;
+      }
       x[i * T + t + 1] = c;
       len[i] = t + 1;
     }

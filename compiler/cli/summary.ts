@@ -26,7 +26,12 @@ const count = (n: number): string => n.toLocaleString('en-US');
 
 const table = (rows: readonly (readonly string[])[], right: ReadonlySet<number>): string[] => {
   const w = rows[0]!.map((_, c) => rows.reduce((m, r) => Math.max(m, r[c]!.length), 0));
-  return rows.map((r) => r.map((cell, c) => (right.has(c) ? cell.padStart(w[c]!) : cell.padEnd(w[c]!))).join('   ').trimEnd());
+  return rows.map((r) =>
+    r
+      .map((cell, c) => (right.has(c) ? cell.padStart(w[c]!) : cell.padEnd(w[c]!)))
+      .join('   ')
+      .trimEnd(),
+  );
 };
 
 export const layerSummary = (out: Out, model: Model, dims: readonly string[] = []): void => {
@@ -35,17 +40,20 @@ export const layerSummary = (out: Out, model: Model, dims: readonly string[] = [
   const given = new Set(dims.map((d) => d.split('=')[0]!));
   const size = (name: string): number => model.params[name]?.length ?? model.states[name]?.length ?? 0;
   const under = (path: string, names: readonly string[]) => names.filter((n) => n.startsWith(`${path}.`));
-  const params = ir.params.map((p) => p.name), states = ir.states.map((s) => s.name);
+  const params = ir.params.map((p) => p.name),
+    states = ir.states.map((s) => s.name);
   const rows: string[][] = [['layer (type)', 'output shape', 'params', 'non-trainable']];
   for (const l of ir.layers) {
     const depth = l.path.split('.').length - 1;
     const shape = l.outputs.length ? l.outputs.map((t) => concreteShapeText(t, env, given)).join(' | ') : '—';
-    const p = under(l.path, params).reduce((s, n) => s + size(n), 0), st = under(l.path, states).reduce((s, n) => s + size(n), 0);
+    const p = under(l.path, params).reduce((s, n) => s + size(n), 0),
+      st = under(l.path, states).reduce((s, n) => s + size(n), 0);
     rows.push([`${'  '.repeat(depth)}${l.path.split('.').pop()} (${l.kind})`, shape, count(p), st ? count(st) : '']);
   }
   const inLayers = new Set(ir.layers.flatMap((l) => [...under(l.path, params), ...under(l.path, states)]));
   for (const p of ir.params) if (!inLayers.has(p.name)) rows.push([`${p.name} (param)`, concreteShapeText(p.type, env, given), count(size(p.name)), '']);
-  const nParams = params.reduce((s, n) => s + size(n), 0), nState = states.reduce((s, n) => s + size(n), 0);
+  const nParams = params.reduce((s, n) => s + size(n), 0),
+    nState = states.reduce((s, n) => s + size(n), 0);
   out.log(`model ${ir.name}`);
   for (const i of ir.inputs) out.log(`  ${i.role.padEnd(6)} ${i.name}: ${concreteShapeText(i.type, env, given)}`);
   for (const o of ir.outputs) {

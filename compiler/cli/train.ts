@@ -22,17 +22,41 @@ import { DataError } from '../../runtime/data/errors.js';
 
 /** Every setting; flags given on the command line win over the model's train block. */
 export interface TrainSettings extends DataSettings {
-  epochs: number; batch: number; schedule: string; warmup: number;
-  lr?: number; optimizer?: string; out?: string; clipNorm?: number; clipValue?: number; log?: string;
-  resume?: string; initFrom?: string; classes?: number; earlyStopping?: number; augmentShift?: number; augment?: string;
+  epochs: number;
+  batch: number;
+  schedule: string;
+  warmup: number;
+  lr?: number;
+  optimizer?: string;
+  out?: string;
+  clipNorm?: number;
+  clipValue?: number;
+  log?: string;
+  resume?: string;
+  initFrom?: string;
+  classes?: number;
+  earlyStopping?: number;
+  augmentShift?: number;
+  augment?: string;
   /** How often to save: N (epochs), Nepochs or Nsteps (default every epoch); keep the K most recent numbered copies. */
-  saveEvery?: string; keep?: number;
+  saveEvery?: string;
+  keep?: number;
 }
 
 const DEFAULTS: TrainSettings = { data: 'mnist', epochs: 10, batch: 32, seed: 0, valFraction: 0.1, schedule: 'constant', warmup: 0 };
 const FROM_BLOCK: Record<string, keyof TrainSettings> = {
-  epochs: 'epochs', batch: 'batch', lr: 'lr', schedule: 'schedule', warmup: 'warmup', early_stopping: 'earlyStopping',
-  clip_norm: 'clipNorm', clip_value: 'clipValue', val_fraction: 'valFraction', seed: 'seed', augment_shift: 'augmentShift', data: 'data',
+  epochs: 'epochs',
+  batch: 'batch',
+  lr: 'lr',
+  schedule: 'schedule',
+  warmup: 'warmup',
+  early_stopping: 'earlyStopping',
+  clip_norm: 'clipNorm',
+  clip_value: 'clipValue',
+  val_fraction: 'valFraction',
+  seed: 'seed',
+  augment_shift: 'augmentShift',
+  data: 'data',
 };
 
 export const resolveSettings = (model: Model, flags: Partial<TrainSettings>): TrainSettings => {
@@ -45,15 +69,40 @@ export const resolveSettings = (model: Model, flags: Partial<TrainSettings>): Tr
 export const checkpointPath = (model: Model, out: string | undefined): string => {
   if (out === undefined) return join('checkpoints', `${model.name}.safetensors`);
   let isDir = /[/\\]$/.test(out);
-  try { isDir ||= statSync(out).isDirectory(); } catch { /* a new file */ }
+  try {
+    isDir ||= statSync(out).isDirectory();
+  } catch {
+    /* a new file */
+  }
   return isDir ? join(out, `${model.name}.safetensors`) : out;
 };
 
 /** Settings a resumed run takes from its checkpoint (flags given again override them). */
 const SAVED: readonly (keyof TrainSettings)[] = [
-  'data', 'epochs', 'batch', 'seed', 'valFraction', 'schedule', 'warmup', 'lr', 'optimizer', 'clipNorm', 'clipValue', 'limit',
-  'labelColumn', 'classes', 'earlyStopping', 'augmentShift', 'saveEvery', 'keep',
-  'valData', 'testData', 'features', 'header', 'normalize', 'augment',
+  'data',
+  'epochs',
+  'batch',
+  'seed',
+  'valFraction',
+  'schedule',
+  'warmup',
+  'lr',
+  'optimizer',
+  'clipNorm',
+  'clipValue',
+  'limit',
+  'labelColumn',
+  'classes',
+  'earlyStopping',
+  'augmentShift',
+  'saveEvery',
+  'keep',
+  'valData',
+  'testData',
+  'features',
+  'header',
+  'normalize',
+  'augment',
 ];
 
 /** What a checkpoint to resume says about its run: its settings, run state and best validation loss. */
@@ -63,7 +112,11 @@ const resumeInfo = (path: string): { settings: Partial<TrainSettings>; run?: Run
   const settings: Partial<TrainSettings> = {};
   if (Object.hasOwn(info, 'settings')) {
     let saved: unknown;
-    try { saved = JSON.parse(info['settings']!); } catch { saved = undefined; }
+    try {
+      saved = JSON.parse(info['settings']!);
+    } catch {
+      saved = undefined;
+    }
     if (typeof saved !== 'object' || saved === null) throw new DataError(path, 'its saved train settings are not a JSON object');
     for (const k of SAVED) {
       const v = Object.hasOwn(saved, k) ? (saved as Record<string, unknown>)[k] : undefined;
@@ -82,7 +135,10 @@ export const trainCommand = async (out: Out, model: Model, file: string, flags: 
   const run = resumed?.run;
   const path = checkpointPath(model, s.out ?? s.resume);
   if (run && run.epoch >= s.epochs) {
-    out.log(`${s.resume}: this run already ${run.done ? 'finished' : 'trained'} ${run.epoch} epoch${run.epoch === 1 ? '' : 's'} of ${s.epochs}; nothing to train (pass --epochs N with N > ${run.epoch} to train longer)`);
+    out.log(
+      `${s.resume}: this run already ${run.done ? 'finished' : 'trained'} ${run.epoch} epoch${run.epoch === 1 ? '' : 's'}` +
+        ` of ${s.epochs}; nothing to train (pass --epochs N with N > ${run.epoch} to train longer)`,
+    );
     return EXIT.ok;
   }
   // SIGINT / SIGTERM: finish the step, save, exit 130 / 143. A second signal cannot interrupt the save
@@ -90,7 +146,10 @@ export const trainCommand = async (out: Out, model: Model, file: string, flags: 
   const abort = new AbortController();
   let stoppedBy: NodeJS.Signals | undefined;
   const onSignal = (sig: NodeJS.Signals) => {
-    if (stoppedBy) { out.err(`${sig} again: still saving the checkpoint; it will be complete in a moment`); return; }
+    if (stoppedBy) {
+      out.err(`${sig} again: still saving the checkpoint; it will be complete in a moment`);
+      return;
+    }
     stoppedBy = sig;
     out.err(`\n${sig}: stopping after this step and saving a checkpoint…`);
     abort.abort();
@@ -101,38 +160,60 @@ export const trainCommand = async (out: Out, model: Model, file: string, flags: 
     const { train, val, test, lines, meta: dataMeta } = loadTraining(s, model);
     checkLabels(model, train, s.data);
     const trainer = new Trainer(model, {
-      ...(s.optimizer ? { optimizer: s.optimizer } : {}), ...(s.lr !== undefined ? { hyper: { lr: s.lr } } : {}),
-      ...(s.clipNorm !== undefined ? { clipNorm: s.clipNorm } : {}), ...(s.clipValue !== undefined ? { clipValue: s.clipValue } : {}),
+      ...(s.optimizer ? { optimizer: s.optimizer } : {}),
+      ...(s.lr !== undefined ? { hyper: { lr: s.lr } } : {}),
+      ...(s.clipNorm !== undefined ? { clipNorm: s.clipNorm } : {}),
+      ...(s.clipValue !== undefined ? { clipValue: s.clipValue } : {}),
     });
     const ck = s.resume ? loadParams(model, s.resume, trainer) : undefined;
     if (s.initFrom) out.err(`initialized ${initFrom(model, s.initFrom).join(', ')} from ${s.initFrom}`);
     mkdirSync(dirname(path), { recursive: true });
-    const files = new RunFiles(runPaths(path, s.log), s.keep ?? 0, s.resume ? { epochs: run?.epoch ?? 0, log: runPaths(s.resume).log, ...(resumed?.bestVal !== undefined ? { bestVal: resumed.bestVal } : {}) } : undefined);
-    const hp = Object.entries(trainer.config.hyper ?? {}).map(([k, v]) => `${k}=${v}`).join(', ');
+    const files = new RunFiles(
+      runPaths(path, s.log),
+      s.keep ?? 0,
+      s.resume ? { epochs: run?.epoch ?? 0, log: runPaths(s.resume).log, ...(resumed?.bestVal !== undefined ? { bestVal: resumed.bestVal } : {}) } : undefined,
+    );
+    const hp = Object.entries(trainer.config.hyper ?? {})
+      .map(([k, v]) => `${k}=${v}`)
+      .join(', ');
     out.err(`dlm train: ${model.name} from ${basename(file)} — ${model.paramCount().toLocaleString('en-US')} parameters, ${trainer.config.optimizer}(${hp})`);
     out.err(optimizerLine(model, s, trainer.config.optimizer, hp));
     for (const l of lines) out.err(l);
     out.err(`batch ${s.batch}, ${s.epochs} epochs, seed ${s.seed}${s.earlyStopping !== undefined ? `, early stopping after ${s.earlyStopping}` : ''}`);
     const augment = augmentOption(s, train, out);
-    if (s.resume) out.err(run ? `resuming ${s.resume} after epoch ${run.epoch}${run.step ? `, step ${run.step} of epoch ${run.epoch + 1}` : ''} (step ${trainer.t} in all)` : `resuming ${s.resume} from step ${trainer.t} (it holds no run state: epochs count from 1)`);
+    if (s.resume)
+      out.err(
+        run
+          ? `resuming ${s.resume} after epoch ${run.epoch}${run.step ? `, step ${run.step} of epoch ${run.epoch + 1}` : ''} (step ${trainer.t} in all)`
+          : `resuming ${s.resume} from step ${trainer.t} (it holds no run state: epochs count from 1)`,
+      );
     const resumeCommand = `dlm train ${file} --resume ${path}`;
     const info: Record<string, string> = {
-      epochs: String(s.epochs), seed: String(s.seed), source: basename(file), [META_KEY]: JSON.stringify(dataMeta),
+      epochs: String(s.epochs),
+      seed: String(s.seed),
+      source: basename(file),
+      [META_KEY]: JSON.stringify(dataMeta),
       settings: JSON.stringify(Object.fromEntries(SAVED.filter((k) => s[k] !== undefined).map((k) => [k, s[k]]))),
     };
     let bar: ProgressBar | undefined;
     const t0 = performance.now();
     const every = parseSaveEvery(s.saveEvery);
     const result = await fitAsync(trainer, train, val.count ? val : undefined, {
-      epochs: s.epochs, batchSize: s.batch, seed: s.seed, signal: abort.signal,
+      epochs: s.epochs,
+      batchSize: s.batch,
+      seed: s.seed,
+      signal: abort.signal,
       schedule: makeSchedule(s.schedule as ScheduleName, { base: trainer.lr, epochs: s.epochs, warmupSteps: s.warmup }),
-      ...(s.earlyStopping !== undefined ? { earlyStopping: s.earlyStopping } : {}), ...augment,
-      ...(run ? { resume: run } : {}), ...(ck && Object.keys(ck.best).length ? { resumeBest: Object.fromEntries(Object.entries(ck.best).map(([k, t]) => [k, Float32Array.from(t.data)])) } : {}),
+      ...(s.earlyStopping !== undefined ? { earlyStopping: s.earlyStopping } : {}),
+      ...augment,
+      ...(run ? { resume: run } : {}),
+      ...(ck && Object.keys(ck.best).length ? { resumeBest: Object.fromEntries(Object.entries(ck.best).map(([k, t]) => [k, Float32Array.from(t.data)])) } : {}),
       checkpoint: {
         ...every,
         save: (why, state, best) => {
           files.save(model, trainer, state, { ...info, status: why }, best);
-          if (why === 'error') out.err(`saved the last good state (after step ${trainer.t}) to ${path}; continue with: ${resumeCommand} (perhaps with a smaller --lr)`);
+          if (why === 'error')
+            out.err(`saved the last good state (after step ${trainer.t}) to ${path}; continue with: ${resumeCommand} (perhaps with a smaller --lr)`);
         },
       },
       onBatch: ({ epoch, done, total, loss, accuracy, mae, terms }) => {
@@ -141,9 +222,13 @@ export const trainCommand = async (out: Out, model: Model, file: string, flags: 
       },
       onEpoch: (r) => {
         bar?.finish({
-          loss: r.trainLoss, ...(r.terms ?? {}), ...(r.trainAccuracy !== undefined ? { acc: r.trainAccuracy } : {}),
-          ...(r.valLoss !== undefined ? { val_loss: r.valLoss } : {}), ...(r.valAccuracy !== undefined ? { val_acc: r.valAccuracy } : {}),
-          ...(r.trainMae !== undefined ? { mae: r.trainMae } : {}), ...(r.valMae !== undefined ? { val_mae: r.valMae, val_r2: r.valR2! } : {}),
+          loss: r.trainLoss,
+          ...(r.terms ?? {}),
+          ...(r.trainAccuracy !== undefined ? { acc: r.trainAccuracy } : {}),
+          ...(r.valLoss !== undefined ? { val_loss: r.valLoss } : {}),
+          ...(r.valAccuracy !== undefined ? { val_acc: r.valAccuracy } : {}),
+          ...(r.trainMae !== undefined ? { mae: r.trainMae } : {}),
+          ...(r.valMae !== undefined ? { val_mae: r.valMae, val_r2: r.valR2! } : {}),
         });
         bar = undefined;
         files.addEpoch(r, model, info);
@@ -154,10 +239,13 @@ export const trainCommand = async (out: Out, model: Model, file: string, flags: 
       out.log(`stopped by ${stoppedBy} after ${files.epochs.length} complete epochs; checkpoint: ${path}\ncontinue with: ${resumeCommand}`);
       return stoppedBy === 'SIGINT' ? EXIT.sigint : EXIT.sigterm;
     }
-    if (result.stopped === 'early') out.err(`early stopping: no better validation loss for ${s.earlyStopping} epochs; kept the parameters of epoch ${result.bestEpoch}`);
+    if (result.stopped === 'early')
+      out.err(`early stopping: no better validation loss for ${s.earlyStopping} epochs; kept the parameters of epoch ${result.bestEpoch}`);
     const secs = (performance.now() - t0) / 1000;
     const t = evaluate(model, test, 256);
-    const metrics = Object.entries(t.terms).map(([k, v]) => `, ${k} ${v.toFixed(4)}`).join('');
+    const metrics = Object.entries(t.terms)
+      .map(([k, v]) => `, ${k} ${v.toFixed(4)}`)
+      .join('');
     const score = formatScores(t);
     out.log(`test: loss ${t.loss.toFixed(4)}${score ? `, ${score}` : ''}${metrics} on ${test.count} held-out samples (${secs.toFixed(1)} s of training)`);
     out.log(`checkpoint: ${path}\nlog: ${files.paths.log}\ncurves: ${files.paths.curves}`);
@@ -192,7 +280,10 @@ const augmentOption = (s: TrainSettings, train: Dataset, out: Out): { augment?: 
 
 /** Which optimizer trains, and where that choice came from (a flag, the model, or dlm's default). */
 const optimizerLine = (model: Model, s: TrainSettings, name: string, hp: string): string => {
-  const from = s.optimizer ? '--optimizer' : model.ir.optimizer ? 'the model\'s optimizer line'
-    : 'dlm\'s default: the model declares no optimizer (add one, or pass --optimizer)';
+  const from = s.optimizer
+    ? '--optimizer'
+    : model.ir.optimizer
+      ? "the model's optimizer line"
+      : "dlm's default: the model declares no optimizer (add one, or pass --optimizer)";
   return `optimizer: ${name}(${hp}) from ${from}${s.lr !== undefined ? ', lr from --lr' : ''}`;
 };

@@ -34,8 +34,12 @@ export const validateSettings = (s: TrainSettings, flags: Partial<TrainSettings>
     const upper = r.max !== undefined ? ` and ${r.maxStrict ? '<' : '≤'} ${r.max}` : '';
     const range = `${r.int ? 'an integer' : 'a number'} ${r.strict ? '>' : '≥'} ${r.min}${upper}`;
     const n = v as number;
-    const bad = typeof v !== 'number' || !Number.isFinite(n) || (r.int && !Number.isSafeInteger(n)) || (r.strict ? n <= r.min : n < r.min)
-      || (r.max !== undefined && (r.maxStrict ? n >= r.max : n > r.max));
+    const bad =
+      typeof v !== 'number' ||
+      !Number.isFinite(n) ||
+      (r.int && !Number.isSafeInteger(n)) ||
+      (r.strict ? n <= r.min : n < r.min) ||
+      (r.max !== undefined && (r.maxStrict ? n >= r.max : n > r.max));
     if (bad) throw new UsageError(`${where} must be ${range}, got ${v}`);
   }
   parseSaveEvery(s.saveEvery);

@@ -21,7 +21,12 @@ export const lit = (v: number): string => {
 };
 
 /** Comment text: keep only characters that cannot end a comment or start code. */
-export const safeComment = (s: string): string => s.replace(/[^A-Za-z0-9_ .,:;=@%#()[\]+\-<>'|/^]/g, '?').replace(/\*\//g, '?').replace(/\/\//g, '/?').slice(0, 160);
+export const safeComment = (s: string): string =>
+  s
+    .replace(/[^A-Za-z0-9_ .,:;=@%#()[\]+\-<>'|/^]/g, '?')
+    .replace(/\*\//g, '?')
+    .replace(/\/\//g, '/?')
+    .slice(0, 160);
 
 /** How generated code calls a math function: its JavaScript builtin, or the prelude's copy of its implementation. */
 const jsFn = (fn: Intrinsic): string => (MATH[fn] as MathFn).builtin ?? ident(fn);
@@ -41,13 +46,20 @@ const cond = (e: Expr): string => {
 
 export const expr = (e: Expr): string => {
   switch (e.k) {
-    case 'num': return e.v < 0 || Object.is(e.v, -0) ? `(${lit(e.v)})` : lit(e.v);
-    case 'var': return ident(e.name);
-    case 'load': return `${ident(e.buf)}[${expr(e.index)}]`;
-    case 'negate': return `(-${expr(e.a)})`;
-    case 'call': return `${jsFn(e.fn)}(${e.args.map(expr).join(', ')})`;
-    case 'sel': return `(${cond(e.c)} ? ${expr(e.a)} : ${expr(e.b)})`;
-    case 'bin': return CMP.has(e.op) ? `(${cond(e)} ? 1 : 0)` : `(${expr(e.a)} ${e.op} ${expr(e.b)})`;
+    case 'num':
+      return e.v < 0 || Object.is(e.v, -0) ? `(${lit(e.v)})` : lit(e.v);
+    case 'var':
+      return ident(e.name);
+    case 'load':
+      return `${ident(e.buf)}[${expr(e.index)}]`;
+    case 'negate':
+      return `(-${expr(e.a)})`;
+    case 'call':
+      return `${jsFn(e.fn)}(${e.args.map(expr).join(', ')})`;
+    case 'sel':
+      return `(${cond(e.c)} ? ${expr(e.a)} : ${expr(e.b)})`;
+    case 'bin':
+      return CMP.has(e.op) ? `(${cond(e)} ? 1 : 0)` : `(${expr(e.a)} ${e.op} ${expr(e.b)})`;
   }
 };
 
@@ -71,18 +83,29 @@ export const stmts = (ss: readonly Stmt[], indent: string): string[] => {
   const out: string[] = [];
   for (const s of ss) {
     switch (s.k) {
-      case 'comment': out.push(`${indent}// ${safeComment(s.text)}`); break;
-      case 'call': out.push(`${indent}${ident(s.fn)}(${s.args.map(ident).join(', ')});`); break;
-      case 'extern': out.push(`${indent}${ident(s.fn)}(${s.args.map(externArg).join(', ')});`); break;
-      case 'let': out.push(`${indent}${s.mutable ? 'let' : 'const'} ${ident(s.name)} = ${top(s.e)};`); break;
+      case 'comment':
+        out.push(`${indent}// ${safeComment(s.text)}`);
+        break;
+      case 'call':
+        out.push(`${indent}${ident(s.fn)}(${s.args.map(ident).join(', ')});`);
+        break;
+      case 'extern':
+        out.push(`${indent}${ident(s.fn)}(${s.args.map(externArg).join(', ')});`);
+        break;
+      case 'let':
+        out.push(`${indent}${s.mutable ? 'let' : 'const'} ${ident(s.name)} = ${top(s.e)};`);
+        break;
       case 'set': {
         // acc = acc + x  →  acc += x
         const e = s.e;
-        if (e.k === 'bin' && (e.op === '+' || e.op === '*') && e.a.k === 'var' && e.a.name === s.name) out.push(`${indent}${ident(s.name)} ${e.op}= ${top(e.b)};`);
+        if (e.k === 'bin' && (e.op === '+' || e.op === '*') && e.a.k === 'var' && e.a.name === s.name)
+          out.push(`${indent}${ident(s.name)} ${e.op}= ${top(e.b)};`);
         else out.push(`${indent}${ident(s.name)} = ${top(e)};`);
         break;
       }
-      case 'store': out.push(`${indent}${ident(s.buf)}[${top(s.index)}] = ${top(s.e)};`); break;
+      case 'store':
+        out.push(`${indent}${ident(s.buf)}[${top(s.index)}] = ${top(s.e)};`);
+        break;
       case 'if':
         out.push(`${indent}if (${s.conds.map(cond).join(' && ')}) {`);
         out.push(...stmts(s.body, indent + '  '));
@@ -101,8 +124,4 @@ export const stmts = (ss: readonly Stmt[], indent: string): string[] => {
 };
 
 /** Helpers every generated module defines before its kernels. */
-export const PRELUDE = [
-  '"use strict";',
-  '// math functions without a JavaScript builtin, printed from their implementations in ops/math.ts',
-  ...mathPrelude(),
-];
+export const PRELUDE = ['"use strict";', '// math functions without a JavaScript builtin, printed from their implementations in ops/math.ts', ...mathPrelude()];

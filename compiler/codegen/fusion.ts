@@ -31,31 +31,47 @@ export type { KernelPlan, NodeId, Placement } from './placement.js';
 
 /** `off`: code generation steps switched off by name ('fusion', 'epilogue'). */
 export const planFusion = (f: IrFunction, env: DimEnv, off: ReadonlySet<string> = new Set()): Map<NodeId, Placement> => {
-  const FUSION = !off.has('fusion'), EPILOGUE = !off.has('epilogue');
+  const FUSION = !off.has('fusion'),
+    EPILOGUE = !off.has('epilogue');
   const g = graphOf(f, env);
   const P = new Map<NodeId, Placement>();
   const layouts = new Map<NodeId, Located>();
   const node = (id: NodeId) => g.nodes.get(id)!;
   const own = (id: NodeId): Located => contiguous(`%${id}`, g.shape(id));
-  const place = (id: NodeId, p: Placement, at?: Located): void => { P.set(id, p); if (at) layouts.set(id, at); };
-  const buffer = (id: NodeId, kernel: KernelPlan, late: boolean): Located => { place(id, { k: 'buffer', kernel, late }, own(id)); return own(id); };
+  const place = (id: NodeId, p: Placement, at?: Located): void => {
+    P.set(id, p);
+    if (at) layouts.set(id, at);
+  };
+  const buffer = (id: NodeId, kernel: KernelPlan, late: boolean): Located => {
+    place(id, { k: 'buffer', kernel, late }, own(id));
+    return own(id);
+  };
 
   /** Where value `id` is in memory for a reader that needs it there (contiguous, if `dense`); declines fusions as needed. */
   const memory = (id: NodeId, dense = false): Located => {
     const p = P.get(id)!;
     switch (p.k) {
-      case 'epilogue': return decline(id, p.contraction);
-      case 'row': return reduction(id, true);
-      case 'inline': case 'broadcast': return root(id, true);
-      case 'constant': place(id, { ...p, stored: true }, own(id)); return own(id);
-      case 'view': case 'loopResult': {
+      case 'epilogue':
+        return decline(id, p.contraction);
+      case 'row':
+        return reduction(id, true);
+      case 'inline':
+      case 'broadcast':
+        return root(id, true);
+      case 'constant':
+        place(id, { ...p, stored: true }, own(id));
+        return own(id);
+      case 'view':
+      case 'loopResult': {
         const at = layouts.get(id)!;
         if (!dense || isContiguous(at)) return at;
         place(id, { ...p, contiguousCopy: true }, own(id)); // read from the copy from now on
         return own(id);
       }
-      case 'unused': throw new InternalError(`fusion: %${id} is read but unused`);
-      default: return layouts.get(id)!;
+      case 'unused':
+        throw new InternalError(`fusion: %${id} is read but unused`);
+      default:
+        return layouts.get(id)!;
     }
   };
   const tree = { placements: P, node, shape: g.shape, memory: (id: NodeId) => memory(id) };
@@ -67,7 +83,16 @@ export const planFusion = (f: IrFunction, env: DimEnv, off: ReadonlySet<string> 
     return layouts.get(id)!;
   };
   /** Every value a tree reads from memory is placed there (the tree's own kernel is decided). */
-  const settle = (id: NodeId, subs?: ReadonlyMap<NodeId, unknown>): void => memoryLeaves(P, node, id, (e) => { memory(e); }, subs);
+  const settle = (id: NodeId, subs?: ReadonlyMap<NodeId, unknown>): void =>
+    memoryLeaves(
+      P,
+      node,
+      id,
+      (e) => {
+        memory(e);
+      },
+      subs,
+    );
   const reduction = (id: NodeId, late: boolean): Located => {
     const at = buffer(id, { k: 'reduce' }, late);
     settle(node(id).inputs[0]!);
@@ -110,20 +135,39 @@ export const planFusion = (f: IrFunction, env: DimEnv, off: ReadonlySet<string> 
     const merged = (strides: readonly number[]): boolean =>
       groups.every((gr) => gr.every((a, q) => q + 1 >= gr.length || strides[a] === strides[gr[q + 1]!]! * shape[gr[q + 1]!]!));
     let ok = true;
-    treeExpr(tree, id, shape, new Map([[d, num(0)]]))(
-      (leaf) => { if (!merged(leaf.strides)) ok = false; return num(0); },
-      (axis) => { if (groups.find((x) => x.includes(axis))!.length !== 1) ok = false; return num(0); });
+    treeExpr(
+      tree,
+      id,
+      shape,
+      new Map([[d, num(0)]]),
+    )(
+      (leaf) => {
+        if (!merged(leaf.strides)) ok = false;
+        return num(0);
+      },
+      (axis) => {
+        if (groups.find((x) => x.includes(axis))!.length !== 1) ok = false;
+        return num(0);
+      },
+    );
     return ok ? { k: 'epilogue', contraction: c, acc: d, groups } : undefined;
   };
 
   /** A row kernel for root `id`, if every row reduction it reads runs over the same trailing axes of its shape. */
   const rowKernel = (id: NodeId): KernelPlan | undefined => {
-    const shape = g.shape(id), rank = shape.length;
+    const shape = g.shape(id),
+      rank = shape.length;
     const rows: NodeId[] = [];
     const visit = (vid: NodeId): void => {
       const e = effective(P, vid);
       const p = P.get(e)!;
-      if (p.k === 'row') { if (!rows.includes(vid)) { visit(node(e).inputs[0]!); rows.push(vid); } return; }
+      if (p.k === 'row') {
+        if (!rows.includes(vid)) {
+          visit(node(e).inputs[0]!);
+          rows.push(vid);
+        }
+        return;
+      }
       if (p.k === 'inline') node(e).inputs.forEach(visit);
     };
     visit(id);
@@ -144,7 +188,10 @@ export const planFusion = (f: IrFunction, env: DimEnv, off: ReadonlySet<string> 
       if (p.k !== 'inline' || rows.includes(vid) || lets.includes(vid) || !readsRow(vid)) return;
       const s = g.shape(e);
       const lead = rank - s.length;
-      if (lead <= nOuter && s.every((d, i) => i + lead < nOuter || d === 1)) { lets.push(vid); return; }
+      if (lead <= nOuter && s.every((d, i) => i + lead < nOuter || d === 1)) {
+        lets.push(vid);
+        return;
+      }
       node(e).inputs.forEach(perRow);
     };
     perRow(id);
@@ -176,7 +223,10 @@ export const planFusion = (f: IrFunction, env: DimEnv, off: ReadonlySet<string> 
 
   for (const n of f.nodes) {
     const shape = g.shape(n.id);
-    if (n.op === INPUT) { place(n.id, { k: 'input' }, own(n.id)); continue; }
+    if (n.op === INPUT) {
+      place(n.id, { k: 'input' }, own(n.id));
+      continue;
+    }
     if (n.op === CONST) {
       const value = dimEval(n.attrs['value'] as number | string, env);
       if (value === undefined) throw new InternalError(`unbound dim in constant %${n.id}`);
@@ -186,7 +236,10 @@ export const planFusion = (f: IrFunction, env: DimEnv, off: ReadonlySet<string> 
     if (n.op === SCAN_OUT) continue; // placed by its scan
     if (n.op === SCAN) {
       const s = scanInfo(n);
-      n.inputs.forEach((i, k) => { if (k >= s.carries + s.xs) memory(i, true); else if (P.get(i)!.k !== 'constant') memory(i); });
+      n.inputs.forEach((i, k) => {
+        if (k >= s.carries + s.xs) memory(i, true);
+        else if (P.get(i)!.k !== 'constant') memory(i);
+      });
       place(n.id, { k: 'buffer', kernel: { k: 'scan' }, late: false });
       for (const c of g.readers(n.id)) {
         if (c.op !== SCAN_OUT) continue;
@@ -220,8 +273,13 @@ export const planFusion = (f: IrFunction, env: DimEnv, off: ReadonlySet<string> 
         const cheap = FUSION && cs.length > 0 && !escapes && cs.every((c) => g.kind(c) === 'scalar' || g.kind(c) === 'reduce') && inlineCost(n.id) <= CHEAP_OPS;
         // Read several times inside one fused expression (a ReLU reads its input twice: where(x > 0, x, 0)):
         // inline, so the root evaluates it at each use — a matmul's bias add then stays in its epilogue.
-        const oneRoot = FUSION && cs.length > 1 && !escapes && g.sameRoot(cs) && !g.callsInExpr(n)
-          && n.inputs.every((i) => P.get(effective(P, i))!.k !== 'inline' || inlineCost(effective(P, i)) <= CHEAP_OPS);
+        const oneRoot =
+          FUSION &&
+          cs.length > 1 &&
+          !escapes &&
+          g.sameRoot(cs) &&
+          !g.callsInExpr(n) &&
+          n.inputs.every((i) => P.get(effective(P, i))!.k !== 'inline' || inlineCost(effective(P, i)) <= CHEAP_OPS);
         const consts = n.inputs.map((i) => P.get(i)!);
         if (consts.length > 0 && consts.every((p) => p.k === 'constant') && n.inputs.every((i) => g.shape(i).length === 0) && shape.length === 0) {
           // Scalar constant arithmetic is folded here.
@@ -236,7 +294,10 @@ export const planFusion = (f: IrFunction, env: DimEnv, off: ReadonlySet<string> 
       case 'view': {
         const inId = n.inputs[0]!;
         const inP = P.get(inId)!;
-        if (inP.k === 'constant') { place(n.id, { k: 'constant', value: inP.value, stored: false }); break; }
+        if (inP.k === 'constant') {
+          place(n.id, { k: 'constant', value: inP.value, stored: false });
+          break;
+        }
         // Broadcasting an unmaterialized value: its consumers evaluate it at their own loop indices.
         if ((inP.k === 'inline' || inP.k === 'row' || inP.k === 'broadcast') && FUSION && g.isBroadcast(n, g.shape(inId))) {
           place(n.id, { k: 'broadcast', of: inId });
@@ -253,22 +314,36 @@ export const planFusion = (f: IrFunction, env: DimEnv, off: ReadonlySet<string> 
         let src = memory(inId);
         let view = emit.view(g.shape(inId), shape, n.attrs, src.view);
         const copySource = !view;
-        if (!view) { src = memory(inId, true); view = emit.view(g.shape(inId), shape, n.attrs, src.view)!; }
+        if (!view) {
+          src = memory(inId, true);
+          view = emit.view(g.shape(inId), shape, n.attrs, src.view)!;
+        }
         place(n.id, { k: 'view', copySource, contiguousCopy: false, late: false }, { buf: src.buf, view, shape });
         break;
       }
       case 'reduce': {
         const axes = n.attrs['axes'] as readonly number[];
         const cs = g.readers(n.id);
-        if (FUSION && !escapes && axes.length > 0 && axes.every((a) => a >= g.shape(n.inputs[0]!).length - axes.length)
-          && cs.length > 0 && cs.every((c) => g.kind(c) === 'scalar')) place(n.id, { k: 'row' });
+        if (
+          FUSION &&
+          !escapes &&
+          axes.length > 0 &&
+          axes.every((a) => a >= g.shape(n.inputs[0]!).length - axes.length) &&
+          cs.length > 0 &&
+          cs.every((c) => g.kind(c) === 'scalar')
+        )
+          place(n.id, { k: 'row' });
         else reduction(n.id, false);
         break;
       }
-      case 'pieces': for (const i of n.inputs) memory(i);
-        buffer(n.id, { k: 'pieces' }, false); break;
-      case 'kernel': for (const i of n.inputs) memory(i, true);
-        buffer(n.id, { k: 'kernel' }, false); break;
+      case 'pieces':
+        for (const i of n.inputs) memory(i);
+        buffer(n.id, { k: 'pieces' }, false);
+        break;
+      case 'kernel':
+        for (const i of n.inputs) memory(i, true);
+        buffer(n.id, { k: 'kernel' }, false);
+        break;
       case 'contraction':
         for (const i of n.inputs) memory(i);
         if (EPILOGUE && !escapes && g.epilogueConsumer(n)) place(n.id, { k: 'epilogue', contraction: n.id, root: -1 });
@@ -285,11 +360,17 @@ export const planFusion = (f: IrFunction, env: DimEnv, off: ReadonlySet<string> 
 export const describePlacement = (p: Placement): string => {
   const late = 'late' in p && p.late ? ', late' : '';
   switch (p.k) {
-    case 'buffer': return `buffer (${p.kernel.k} kernel${late})`;
-    case 'view': return `view${p.copySource ? ' of a contiguous copy' : ''}${p.contiguousCopy ? ', then copied' : ''}${late ? ' (late)' : ''}`;
-    case 'constant': return `constant ${p.value}${p.stored ? ', stored' : ''}`;
-    case 'broadcast': return `broadcast of %${p.of}`;
-    case 'epilogue': return `epilogue of %${p.root}`;
-    default: return p.k;
+    case 'buffer':
+      return `buffer (${p.kernel.k} kernel${late})`;
+    case 'view':
+      return `view${p.copySource ? ' of a contiguous copy' : ''}${p.contiguousCopy ? ', then copied' : ''}${late ? ' (late)' : ''}`;
+    case 'constant':
+      return `constant ${p.value}${p.stored ? ', stored' : ''}`;
+    case 'broadcast':
+      return `broadcast of %${p.of}`;
+    case 'epilogue':
+      return `epilogue of %${p.root}`;
+    default:
+      return p.k;
   }
 };

@@ -11,8 +11,11 @@ import { leafOf } from './placement.js';
 export const CHEAP_OPS = 3;
 
 export const callsFunction = (e: Expr): boolean =>
-  e.k === 'call' || (e.k === 'bin' && (callsFunction(e.a) || callsFunction(e.b))) || (e.k === 'negate' && callsFunction(e.a))
-  || (e.k === 'sel' && (callsFunction(e.c) || callsFunction(e.a) || callsFunction(e.b))) || (e.k === 'load' && callsFunction(e.index));
+  e.k === 'call' ||
+  (e.k === 'bin' && (callsFunction(e.a) || callsFunction(e.b))) ||
+  (e.k === 'negate' && callsFunction(e.a)) ||
+  (e.k === 'sel' && (callsFunction(e.c) || callsFunction(e.a) || callsFunction(e.b))) ||
+  (e.k === 'load' && callsFunction(e.index));
 
 export const sameDims = (a: readonly number[], b: readonly number[]): boolean => a.length === b.length && a.every((d, i) => d === b[i]);
 
@@ -23,7 +26,10 @@ export const axisGroups = (shape: readonly number[], target: readonly number[]):
   for (const t of target) {
     const g: number[] = [];
     let p = 1;
-    while (d < shape.length && p < t) { p *= shape[d]!; g.push(d++); }
+    while (d < shape.length && p < t) {
+      p *= shape[d]!;
+      g.push(d++);
+    }
     if (g.length === 0 && d < shape.length && shape[d] === 1) g.push(d++);
     if (p !== t || g.length === 0) return undefined;
     groups.push(g);
@@ -93,7 +99,17 @@ export const graphOf = (f: IrFunction, env: DimEnv) => {
   /** Whether elementwise node `n`'s own expression (inputs aside) calls a function (exp, log, …). */
   const callsInExpr = (n: Node): boolean => {
     const emit = opDef(n.op)?.emit;
-    return emit?.kind !== 'scalar' || callsFunction(emit.expr(n.inputs.map(() => num(0)), n.attrs, () => num(0), shape(n.id)));
+    return (
+      emit?.kind !== 'scalar' ||
+      callsFunction(
+        emit.expr(
+          n.inputs.map(() => num(0)),
+          n.attrs,
+          () => num(0),
+          shape(n.id),
+        ),
+      )
+    );
   };
 
   return { nodes, readers, escapes, shape, kind, rootOf, sameRoot, isBroadcast, epilogueConsumer, callsInExpr };

@@ -14,7 +14,8 @@ const indexKey = (e: Expr, consts: ReadonlyMap<string, number>): string => {
   const norm = (x: Expr): Expr => {
     if (x.k === 'var' && consts.has(x.name)) return { k: 'num', v: consts.get(x.name)! };
     if (x.k !== 'bin') return x;
-    const a = norm(x.a), b = norm(x.b);
+    const a = norm(x.a),
+      b = norm(x.b);
     if (x.op === '+' && a.k === 'num' && a.v === 0) return b;
     if (x.op === '+' && b.k === 'num' && b.v === 0) return a;
     return { ...x, a, b };
@@ -31,55 +32,78 @@ const readsOldOnlyWhereStoring = (k: Kernel, old: string, out: string): boolean 
   let ok = true;
   // immutable `let v = <number>` (a matmul's zero output offset) are substituted before comparing indices
   const consts = new Map<string, number>();
-  const collect = (ss: readonly Stmt[]): void => ss.forEach((s) => {
-    if (s.k === 'let' && !s.mutable && s.e.k === 'num') consts.set(s.name, s.e.v);
-    else if (s.k === 'for' || s.k === 'if') collect(s.body);
-  });
+  const collect = (ss: readonly Stmt[]): void =>
+    ss.forEach((s) => {
+      if (s.k === 'let' && !s.mutable && s.e.k === 'num') consts.set(s.name, s.e.v);
+      else if (s.k === 'for' || s.k === 'if') collect(s.body);
+    });
   collect(k.body);
-  const visit = (ss: readonly Stmt[]): void => ss.forEach((s) => {
-    if (!ok) return;
-    const loads: { buf: string; index: string }[] = [];
-    if (s.k === 'store') {
-      exprLoads(s.index, loads);
-      if (loads.some((l) => l.buf === old || l.buf === out)) { ok = false; return; }
-      const inValue: { buf: string; index: string }[] = [];
-      exprLoads(s.e, inValue, consts);
-      const at = indexKey(s.index, consts);
-      if (inValue.some((l) => l.buf === out || (l.buf === old && (s.buf !== out || l.index !== at)))) ok = false;
-      return;
-    }
-    for (const e of stmtExprs(s)) exprLoads(e, loads);
-    if (s.k === 'for' || s.k === 'if') visit(s.body);
-    else if (s.k === 'call') { if (s.args.includes(old) || s.args.includes(out)) ok = false; }
-    else if (s.k === 'extern') { if (externBuffers(s).some((b) => b === old || b === out)) ok = false; }
-    if (loads.some((l) => l.buf === old || l.buf === out)) ok = false;
-  });
+  const visit = (ss: readonly Stmt[]): void =>
+    ss.forEach((s) => {
+      if (!ok) return;
+      const loads: { buf: string; index: string }[] = [];
+      if (s.k === 'store') {
+        exprLoads(s.index, loads);
+        if (loads.some((l) => l.buf === old || l.buf === out)) {
+          ok = false;
+          return;
+        }
+        const inValue: { buf: string; index: string }[] = [];
+        exprLoads(s.e, inValue, consts);
+        const at = indexKey(s.index, consts);
+        if (inValue.some((l) => l.buf === out || (l.buf === old && (s.buf !== out || l.index !== at)))) ok = false;
+        return;
+      }
+      for (const e of stmtExprs(s)) exprLoads(e, loads);
+      if (s.k === 'for' || s.k === 'if') visit(s.body);
+      else if (s.k === 'call') {
+        if (s.args.includes(old) || s.args.includes(out)) ok = false;
+      } else if (s.k === 'extern') {
+        if (externBuffers(s).some((b) => b === old || b === out)) ok = false;
+      }
+      if (loads.some((l) => l.buf === old || l.buf === out)) ok = false;
+    });
   visit(k.body);
   return ok;
 };
 
 const renameExpr = (e: Expr, from: string, to: string): Expr => {
   switch (e.k) {
-    case 'load': return { ...e, buf: e.buf === from ? to : e.buf, index: renameExpr(e.index, from, to) };
-    case 'bin': return { ...e, a: renameExpr(e.a, from, to), b: renameExpr(e.b, from, to) };
-    case 'negate': return { ...e, a: renameExpr(e.a, from, to) };
-    case 'call': return { ...e, args: e.args.map((a) => renameExpr(a, from, to)) };
-    case 'sel': return { ...e, c: renameExpr(e.c, from, to), a: renameExpr(e.a, from, to), b: renameExpr(e.b, from, to) };
-    default: return e;
+    case 'load':
+      return { ...e, buf: e.buf === from ? to : e.buf, index: renameExpr(e.index, from, to) };
+    case 'bin':
+      return { ...e, a: renameExpr(e.a, from, to), b: renameExpr(e.b, from, to) };
+    case 'negate':
+      return { ...e, a: renameExpr(e.a, from, to) };
+    case 'call':
+      return { ...e, args: e.args.map((a) => renameExpr(a, from, to)) };
+    case 'sel':
+      return { ...e, c: renameExpr(e.c, from, to), a: renameExpr(e.a, from, to), b: renameExpr(e.b, from, to) };
+    default:
+      return e;
   }
 };
 const renameStmt = (s: Stmt, from: string, to: string): Stmt => {
   switch (s.k) {
-    case 'store': return { ...s, buf: s.buf === from ? to : s.buf, index: renameExpr(s.index, from, to), e: renameExpr(s.e, from, to) };
-    case 'let': case 'set': return { ...s, e: renameExpr(s.e, from, to) };
-    case 'for': return { ...s, from: renameExpr(s.from, from, to), to: renameExpr(s.to, from, to), body: s.body.map((b) => renameStmt(b, from, to)) };
-    case 'if': return { ...s, conds: s.conds.map((c) => renameExpr(c, from, to)), body: s.body.map((b) => renameStmt(b, from, to)) };
-    case 'call': return { ...s, args: s.args.map((a) => (a === from ? to : a)) };
-    case 'extern': return {
-      ...s, out: s.out === from ? to : s.out,
-      args: s.args.map((a) => (a.k === 'ptr' ? { ...a, buf: a.buf === from ? to : a.buf, index: renameExpr(a.index, from, to) } : renameExpr(a, from, to))),
-    };
-    default: return s;
+    case 'store':
+      return { ...s, buf: s.buf === from ? to : s.buf, index: renameExpr(s.index, from, to), e: renameExpr(s.e, from, to) };
+    case 'let':
+    case 'set':
+      return { ...s, e: renameExpr(s.e, from, to) };
+    case 'for':
+      return { ...s, from: renameExpr(s.from, from, to), to: renameExpr(s.to, from, to), body: s.body.map((b) => renameStmt(b, from, to)) };
+    case 'if':
+      return { ...s, conds: s.conds.map((c) => renameExpr(c, from, to)), body: s.body.map((b) => renameStmt(b, from, to)) };
+    case 'call':
+      return { ...s, args: s.args.map((a) => (a === from ? to : a)) };
+    case 'extern':
+      return {
+        ...s,
+        out: s.out === from ? to : s.out,
+        args: s.args.map((a) => (a.k === 'ptr' ? { ...a, buf: a.buf === from ? to : a.buf, index: renameExpr(a.index, from, to) } : renameExpr(a, from, to))),
+      };
+    default:
+      return s;
   }
 };
 const renameKernel = (k: Kernel, from: string, to: string): Kernel => {
@@ -112,10 +136,12 @@ export const inPlaceUpdates = (s: Schedule): Schedule => {
     if (at >= 0 && at <= guardedUntil && !s.guards.includes(u.buf) && postpone(kernels, at, guardedUntil)) at = lastWriter(u.buf);
     const guardNow = Math.max(-1, ...s.guards.map(lastWriter));
     const writers = kernels.filter((k) => k.writes.includes(u.buf)).length;
-    const safe = at > guardNow && writers === 1
-      && !s.outputs.some((o) => o.buf === u.buf)
-      && kernels.slice(at + 1).every((k) => !k.reads.includes(old) && !k.writes.includes(old))
-      && readsOldOnlyWhereStoring(kernels[at]!, old, u.buf);
+    const safe =
+      at > guardNow &&
+      writers === 1 &&
+      !s.outputs.some((o) => o.buf === u.buf) &&
+      kernels.slice(at + 1).every((k) => !k.reads.includes(old) && !k.writes.includes(old)) &&
+      readsOldOnlyWhereStoring(kernels[at]!, old, u.buf);
     if (!safe) return u;
     kernels = kernels.map((k, i) => (i >= at ? renameKernel(k, u.buf, old) : k));
     gone.add(u.buf);

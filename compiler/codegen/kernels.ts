@@ -21,7 +21,8 @@ export const collapse = (shape: readonly number[], vectors: readonly (readonly n
     const g = groups[groups.length - 1];
     const prev = g ? g[g.length - 1]! : -1;
     const ok = g !== undefined && !barriers.has(d) && vectors.every((s) => s[prev] === s[d]! * shape[d]!);
-    if (ok) g.push(d); else groups.push([d]);
+    if (ok) g.push(d);
+    else groups.push([d]);
   });
   return groups;
 };
@@ -35,7 +36,16 @@ const axisVector = (rank: number, d: number): number[] => [...Array(rank).keys()
 /** Collects the leaves an ExprBuilder reads, so collapse() can see their strides. */
 const probe = (rank: number, build: ExprBuilder): number[][] => {
   const vecs: number[][] = [];
-  build((leaf) => { vecs.push([...leaf.strides]); return num(0); }, (axis) => { vecs.push(axisVector(rank, axis)); return num(0); });
+  build(
+    (leaf) => {
+      vecs.push([...leaf.strides]);
+      return num(0);
+    },
+    (axis) => {
+      vecs.push(axisVector(rank, axis));
+      return num(0);
+    },
+  );
   return vecs;
 };
 
@@ -63,8 +73,16 @@ export const mapKernel = (out: string, shape: readonly number[], build: ExprBuil
  * Suffix reductions keep a local accumulator; others accumulate into `out` in input row-major order,
  * which keeps reads sequential (e.g. the bias gradient Σ_b over a [B, N] cotangent).
  */
-export const reduceKernel = (out: string, shape: readonly number[], axes: readonly number[], identity: number,
-  combine: (acc: Expr, x: Expr) => Expr, build: ExprBuilder, fresh: (h: string) => string, note: string): Stmt[] => {
+export const reduceKernel = (
+  out: string,
+  shape: readonly number[],
+  axes: readonly number[],
+  identity: number,
+  combine: (acc: Expr, x: Expr) => Expr,
+  build: ExprBuilder,
+  fresh: (h: string) => string,
+  note: string,
+): Stmt[] => {
   const keptShape = shape.map((d, i) => (axes.includes(i) ? 1 : d));
   const os = contiguousStrides(keptShape).map((s, i) => (axes.includes(i) ? 0 : s));
   const outSize = keptShape.reduce((p, q) => p * q, 1);
@@ -86,16 +104,18 @@ export const reduceKernel = (out: string, shape: readonly number[], axes: readon
     return [comment(note), ...nest(gShape.slice(0, nOuter), names.slice(0, nOuter), [letMut(acc, num(identity)), ...inner, store(out, outIndex, v(acc))])];
   }
   const z = fresh('i');
-  return [
-    comment(note),
-    loop(z, outSize, [store(out, v(z), num(identity))]),
-    ...nest(gShape, names, [store(out, outIndex, combine(load(out, outIndex), e))]),
-  ];
+  return [comment(note), loop(z, outSize, [store(out, v(z), num(identity))]), ...nest(gShape, names, [store(out, outIndex, combine(load(out, outIndex), e))])];
 };
 
 /** Copies a strided view of `shape` into `out` at element offset `start` per axis of outShape. */
-export const copyKernel = (out: string, outShape: readonly number[], start: readonly number[], shape: readonly number[], leaf: Leaf,
-  fresh: (h: string) => string): Stmt[] => {
+export const copyKernel = (
+  out: string,
+  outShape: readonly number[],
+  start: readonly number[],
+  shape: readonly number[],
+  leaf: Leaf,
+  fresh: (h: string) => string,
+): Stmt[] => {
   const os = contiguousStrides(outShape);
   const base = start.reduce((s, st, i) => s + st * os[i]!, 0);
   const groups = collapse(shape, [os, leaf.strides]);
@@ -110,7 +130,6 @@ export const fillKernel = (out: string, size: number, value: number, fresh: (h: 
   const i = fresh('i');
   return [loop(i, size, [store(out, v(i), num(value))])];
 };
-
 
 /** A reduction computed per row inside a row kernel: acc = combine(acc, f(leaves)) over the inner axes. */
 export interface RowReduction {
@@ -127,8 +146,16 @@ export interface RowReduction {
  * row, e.g. log Σ) are computed once, then the map stores the row. Softmax is one pass of reading
  * x per reduction and one of writing instead of four kernels with buffers between them.
  */
-export const rowKernel = (out: string, shape: readonly number[], nOuter: number, reductions: readonly RowReduction[],
-  rowLets: readonly { readonly name: string; readonly build: ExprBuilder }[], build: ExprBuilder, fresh: (h: string) => string, note: string): Stmt[] => {
+export const rowKernel = (
+  out: string,
+  shape: readonly number[],
+  nOuter: number,
+  reductions: readonly RowReduction[],
+  rowLets: readonly { readonly name: string; readonly build: ExprBuilder }[],
+  build: ExprBuilder,
+  fresh: (h: string) => string,
+  note: string,
+): Stmt[] => {
   const rank = shape.length;
   const outStrides = contiguousStrides(shape);
   const vecs = [outStrides, ...probe(rank, build), ...reductions.flatMap((r) => probe(rank, r.build)), ...rowLets.flatMap((l) => probe(rank, l.build))];

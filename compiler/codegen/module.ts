@@ -25,7 +25,12 @@ const emitKernels = (s: Schedule, plan: MemoryPlan, base: number, info: ModuleIn
     const params = [...k.writes, ...k.reads].map(ident);
     lines.push(`// ${k.name}: ${safeComment(info.locate ? info.locate(k.note) : k.note)}`);
     lines.push(`function ${ident(k.name)}(${params.join(', ')}) {`);
-    lines.push(...stmts(k.body.filter((s, i) => !(i === 0 && s.k === 'comment' && s.text === k.note)), '  '));
+    lines.push(
+      ...stmts(
+        k.body.filter((s, i) => !(i === 0 && s.k === 'comment' && s.text === k.note)),
+        '  ',
+      ),
+    );
     lines.push('}', '');
   }
   lines.push(`// arena${base ? ` region at ${base}` : ''}: ${plan.arenaSize} elements (${plan.unplannedSize} without reuse)`);
@@ -46,7 +51,9 @@ const callsExtern = (ss: readonly Stmt[]): boolean => ss.some((x) => x.k === 'ex
 export const simdHomes = (s: Schedule): { homes: HomeSlot[] } | undefined => {
   const uses = (x: Schedule): boolean => x.kernels.some((k) => callsExtern(k.body)) || x.subs.some((sub) => uses(sub.schedule));
   if (!uses(s)) return undefined;
-  return { homes: s.inputs.flatMap((inp, input) => (inp.dtype === 'f32' && HOME_ROLES.has(inp.role) ? [{ input, size: inp.shape.reduce((a, b) => a * b, 1) }] : [])) };
+  return {
+    homes: s.inputs.flatMap((inp, input) => (inp.dtype === 'f32' && HOME_ROLES.has(inp.role) ? [{ input, size: inp.shape.reduce((a, b) => a * b, 1) }] : [])),
+  };
 };
 
 export const emitModule = (s: Schedule, plan: MemoryPlan, info: ModuleInfo): string => {
@@ -57,7 +64,7 @@ export const emitModule = (s: Schedule, plan: MemoryPlan, info: ModuleInfo): str
   const homes = new Set((simd?.homes ?? []).map((h) => h.input));
   if (homes.size) {
     lines.push('// parameters and state live in the WebAssembly memory the SIMD kernels address (their homes):');
-    lines.push('// run() copies a caller\'s own array in, and an updated one back out');
+    lines.push("// run() copies a caller's own array in, and an updated one back out");
     for (const i of homes) lines.push(`const ${ident(s.inputs[i]!.buf)} = homes[${lit(i)}];`);
   }
   lines.push('', 'function run(ins) {');
@@ -77,7 +84,9 @@ export const emitModule = (s: Schedule, plan: MemoryPlan, info: ModuleInfo): str
     for (const x of guardAfter) if (x.at === i) guard(x.g);
   });
   for (const u of s.updates) if (!u.inPlace) lines.push(`  ${ident(s.inputs[u.input]!.buf)}.set(${ident(u.buf)});`);
-  for (const u of s.updates) if (homes.has(u.input)) lines.push(`  if (ins[${lit(u.input)}] !== ${ident(s.inputs[u.input]!.buf)}) ins[${lit(u.input)}].set(${ident(s.inputs[u.input]!.buf)});`);
+  for (const u of s.updates)
+    if (homes.has(u.input))
+      lines.push(`  if (ins[${lit(u.input)}] !== ${ident(s.inputs[u.input]!.buf)}) ins[${lit(u.input)}].set(${ident(s.inputs[u.input]!.buf)});`);
   lines.push('  return true;', '}', '');
   const temps = s.temps.map((t) => ident(t.name));
   lines.push(`return { run, buffers: { ${temps.join(', ')} } };`);

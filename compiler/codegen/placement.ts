@@ -52,7 +52,11 @@ export type Placement =
   | { readonly k: 'unused' };
 
 /** A value in memory: a strided view of buffer `buf` of shape `shape`. */
-export interface Located { readonly buf: string; readonly view: StridedView; readonly shape: readonly number[] }
+export interface Located {
+  readonly buf: string;
+  readonly view: StridedView;
+  readonly shape: readonly number[];
+}
 
 export const contiguous = (buf: string, shape: readonly number[], offset = 0): Located => ({ buf, view: { offset, strides: contiguousStrides(shape) }, shape });
 
@@ -65,7 +69,8 @@ export const isContiguous = (l: Located): boolean => {
 export const leafOf = (l: Located, loopShape: readonly number[]): Leaf => {
   const lead = loopShape.length - l.shape.length;
   return {
-    buf: l.buf, offset: l.view.offset,
+    buf: l.buf,
+    offset: l.view.offset,
     strides: loopShape.map((d, i) => (i < lead || (l.shape[i - lead] === 1 && d !== 1) ? 0 : l.view.strides[i - lead]!)),
   };
 };
@@ -85,8 +90,12 @@ export interface TreeSource {
 }
 
 /** How a tree node is read: expanded (`inline`, its inputs read in turn), a number, or from memory. */
-const treeStep = (P: ReadonlyMap<NodeId, Placement>, node: (id: NodeId) => Node, vid: NodeId, asRoot: boolean):
-  { k: 'expand'; e: NodeId } | { k: 'through'; e: NodeId } | { k: 'constant'; value: number } | { k: 'memory'; e: NodeId } => {
+const treeStep = (
+  P: ReadonlyMap<NodeId, Placement>,
+  node: (id: NodeId) => Node,
+  vid: NodeId,
+  asRoot: boolean,
+): { k: 'expand'; e: NodeId } | { k: 'through'; e: NodeId } | { k: 'constant'; value: number } | { k: 'memory'; e: NodeId } => {
   const e = effective(P, vid);
   const p = P.get(e)!;
   if (p.k === 'constant') return { k: 'constant', value: p.value };
@@ -100,28 +109,40 @@ const treeStep = (P: ReadonlyMap<NodeId, Placement>, node: (id: NodeId) => Node,
  * constants written as numbers, everything else read from memory; `subs` replaces values by expressions
  * (an accumulator, a per-row value). `asRoot`: `id` is the root of the kernel being built.
  */
-export const treeExpr = (src: TreeSource, id: NodeId, S: readonly number[], subs?: ReadonlyMap<NodeId, Expr>, asRoot = false): ExprBuilder =>
+export const treeExpr =
+  (src: TreeSource, id: NodeId, S: readonly number[], subs?: ReadonlyMap<NodeId, Expr>, asRoot = false): ExprBuilder =>
   (read, axisIndex) => {
-  const go = (vid: NodeId, top: boolean): Expr => {
-    const sub = subs?.get(vid);
-    if (sub) return sub;
-    const step = treeStep(src.placements, src.node, vid, top);
-    if (step.k === 'constant') return num(step.value);
-    if (step.k === 'through') return go(step.e, false);
-    if (step.k === 'memory') return read(leafOf(src.memory(step.e), S));
-    const n = src.node(step.e);
-    const def = opDef(n.op)!;
-    if (def.emit.kind !== 'scalar') throw new InternalError(`inline node ${n.op} is not elementwise`);
-    const shape = src.shape(step.e);
-    const lead = S.length - shape.length;
-    return def.emit.expr(n.inputs.map((i) => go(i, false)), n.attrs, (axis) => axisIndex(lead + axis), shape);
+    const go = (vid: NodeId, top: boolean): Expr => {
+      const sub = subs?.get(vid);
+      if (sub) return sub;
+      const step = treeStep(src.placements, src.node, vid, top);
+      if (step.k === 'constant') return num(step.value);
+      if (step.k === 'through') return go(step.e, false);
+      if (step.k === 'memory') return read(leafOf(src.memory(step.e), S));
+      const n = src.node(step.e);
+      const def = opDef(n.op)!;
+      if (def.emit.kind !== 'scalar') throw new InternalError(`inline node ${n.op} is not elementwise`);
+      const shape = src.shape(step.e);
+      const lead = S.length - shape.length;
+      return def.emit.expr(
+        n.inputs.map((i) => go(i, false)),
+        n.attrs,
+        (axis) => axisIndex(lead + axis),
+        shape,
+      );
+    };
+    return go(id, asRoot);
   };
-  return go(id, asRoot);
-};
 
 /** Visits, in the order treeExpr reads them, the values a tree reads from memory. */
-export const memoryLeaves = (P: ReadonlyMap<NodeId, Placement>, node: (id: NodeId) => Node, id: NodeId, visit: (id: NodeId) => void,
-  subs?: ReadonlyMap<NodeId, unknown>, asRoot = false): void => {
+export const memoryLeaves = (
+  P: ReadonlyMap<NodeId, Placement>,
+  node: (id: NodeId) => Node,
+  id: NodeId,
+  visit: (id: NodeId) => void,
+  subs?: ReadonlyMap<NodeId, unknown>,
+  asRoot = false,
+): void => {
   const go = (vid: NodeId, top: boolean): void => {
     if (subs?.has(vid)) return;
     const step = treeStep(P, node, vid, top);

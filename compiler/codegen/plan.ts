@@ -3,7 +3,11 @@
 // A loop body is planned first, on its own: its arena is one buffer of the parent.
 import type { Schedule } from './scheduleTypes.js';
 
-export interface ArenaSlot { readonly name: string; readonly offset: number; readonly size: number }
+export interface ArenaSlot {
+  readonly name: string;
+  readonly offset: number;
+  readonly size: number;
+}
 export interface MemoryPlan {
   readonly placements: readonly ArenaSlot[];
   readonly arenaSize: number;
@@ -18,7 +22,8 @@ export interface MemoryPlan {
 export const planMemory = (s: Schedule, reuse = true): MemoryPlan => {
   const subs = s.subs.map((b) => planMemory(b.schedule));
   const temps = s.temps.map((t) => (t.body === undefined ? t : { ...t, size: subs[t.body]!.arenaSize }));
-  const first = new Map<string, number>(), last = new Map<string, number>();
+  const first = new Map<string, number>(),
+    last = new Map<string, number>();
   s.kernels.forEach((k, i) => {
     for (const b of [...k.writes, ...k.reads]) {
       if (!first.has(b)) first.set(b, i);
@@ -46,6 +51,10 @@ export const planMemory = (s: Schedule, reuse = true): MemoryPlan => {
     arenaSize = Math.max(arenaSize, offset + t.size);
   }
   let peakLive = 0;
-  for (let i = 0; i <= end; i++) peakLive = Math.max(peakLive, live.filter((t) => t.from <= i && t.to >= i).reduce((p, t) => p + t.size, 0));
+  for (let i = 0; i <= end; i++)
+    peakLive = Math.max(
+      peakLive,
+      live.filter((t) => t.from <= i && t.to >= i).reduce((p, t) => p + t.size, 0),
+    );
   return { placements, arenaSize, unplannedSize: temps.reduce((p, t) => p + t.size, 0), peakLive, subs };
 };

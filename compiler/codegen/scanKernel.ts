@@ -44,11 +44,16 @@ const gather = (fresh: (h: string) => string, dst: string, src: string, srcOff: 
   shape.forEach((d, a) => {
     if (d === 1) return;
     const last = dims[dims.length - 1];
-    if (last && last[1] === strides[a]! * d) { last[0] *= d; last[1] = strides[a]!; } else dims.push([d, strides[a]!]);
+    if (last && last[1] === strides[a]! * d) {
+      last[0] *= d;
+      last[1] = strides[a]!;
+    } else dims.push([d, strides[a]!]);
   });
   if (dims.length === 0) return [copy(fresh, dst, num(0), src, srcOff, 1)];
   const idx = dims.map(() => fresh('g'));
-  let dstIndex: Expr = num(0), srcIndex: Expr = srcOff, inner = 1;
+  let dstIndex: Expr = num(0),
+    srcIndex: Expr = srcOff,
+    inner = 1;
   for (let a = dims.length - 1; a >= 0; a--) {
     dstIndex = add(dstIndex, mul(v(idx[a]!), num(inner)));
     srcIndex = add(srcIndex, mul(v(idx[a]!), num(dims[a]![1])));
@@ -65,7 +70,9 @@ export const scheduleScan = (ctx: ScanContext, n: Node, note: string, subIndex: 
   const prefix = `${ctx.prefix}s${subIndex}_`;
   const sub = ctx.scheduleBody(n, prefix);
   const arena = ctx.newTemp([0], `arena of the body of ${note}`, subIndex);
-  const carryIds = n.inputs.slice(0, s.carries), xsIds = n.inputs.slice(s.carries, s.carries + s.xs), capIds = n.inputs.slice(s.carries + s.xs);
+  const carryIds = n.inputs.slice(0, s.carries),
+    xsIds = n.inputs.slice(s.carries, s.carries + s.xs),
+    capIds = n.inputs.slice(s.carries + s.xs);
   const carrySizes = carryIds.map((id) => size(ctx.shape(id)));
   const inits = carryIds.map((id) => ctx.strided(id));
   const seqs = xsIds.map((id) => ctx.strided(id));
@@ -73,13 +80,17 @@ export const scheduleScan = (ctx: ScanContext, n: Node, note: string, subIndex: 
   const carry = carryIds.map((id, k) => ctx.newTemp(ctx.shape(id), `carry ${k} of ${note}`));
   const slice = xsIds.map((id, i) => ctx.newTemp(ctx.shape(id).slice(1), `step slice ${i} of ${note}`));
   const reads = (k: number) => ctx.consumers.filter((c) => c.op === SCAN_OUT && outWindow(c).index === k);
-  const stacked = carryIds.map((id, k) => (s.keep[k] === 'all' && reads(k).some((c) => outWindow(c).window !== 'last')
-    ? ctx.newTemp([T + 1, ...ctx.shape(id)], `stacked carry ${k} of ${note}`) : undefined));
+  const stacked = carryIds.map((id, k) =>
+    s.keep[k] === 'all' && reads(k).some((c) => outWindow(c).window !== 'last')
+      ? ctx.newTemp([T + 1, ...ctx.shape(id)], `stacked carry ${k} of ${note}`)
+      : undefined,
+  );
 
   // Body input buffers → the buffers the scan kernel passes.
   const bind = new Map<string, string>();
   for (const inp of sub.inputs) {
-    const group = inp.name[0] as 'c' | 'x' | 'k', i = Number(inp.name.slice(1));
+    const group = inp.name[0] as 'c' | 'x' | 'k',
+      i = Number(inp.name.slice(1));
     const buf = group === 'c' ? carry[i] : group === 'x' ? slice[i] : caps[i];
     if (buf === undefined || inp.name !== bodyInputName(group, i)) throw new InternalError(`scan body input ${inp.name} has no buffer`);
     bind.set(inp.buf, buf);
@@ -91,19 +102,31 @@ export const scheduleScan = (ctx: ScanContext, n: Node, note: string, subIndex: 
     body.push(...gather(f, c, init.buf, num(init.offset), ctx.shape(carryIds[k]!), init.strides));
     if (stacked[k]) body.push(copy(f, stacked[k]!, num((s.reverse ? T : 0) * carrySizes[k]!), c, num(0), carrySizes[k]!));
   });
-  const step = f('step'), t = f('t');
+  const step = f('step'),
+    t = f('t');
   const inner: Stmt[] = [let_(t, s.reverse ? bin('-', num(T - 1), v(step)) : v(step))];
   slice.forEach((x, i) => {
     const q = seqs[i]!;
     inner.push(...gather(f, x, q.buf, add(num(q.offset), mul(v(t), num(q.strides[0]!))), ctx.shape(xsIds[i]!).slice(1), q.strides.slice(1)));
   });
-  for (const k of sub.kernels) inner.push(callKernel(k.name, [...k.writes, ...k.reads].map((b) => bind.get(b) ?? b)));
+  for (const k of sub.kernels)
+    inner.push(
+      callKernel(
+        k.name,
+        [...k.writes, ...k.reads].map((b) => bind.get(b) ?? b),
+      ),
+    );
   sub.outputs.forEach((o, k) => {
     inner.push(copy(f, carry[k]!, num(0), o.buf, num(0), carrySizes[k]!));
     if (stacked[k]) inner.push(copy(f, stacked[k]!, mul(s.reverse ? v(t) : add(v(t), num(1)), num(carrySizes[k]!)), o.buf, num(0), carrySizes[k]!));
   });
   body.push(loop(step, T, inner));
-  ctx.pushKernel(body, [...stacked.filter((x): x is string => x !== undefined), ...carry, ...slice, arena], [...inits.map((q) => q.buf), ...seqs.map((q) => q.buf), ...caps], note);
+  ctx.pushKernel(
+    body,
+    [...stacked.filter((x): x is string => x !== undefined), ...carry, ...slice, arena],
+    [...inits.map((q) => q.buf), ...seqs.map((q) => q.buf), ...caps],
+    note,
+  );
 
   // The results, as views: a window of the stacked carry, or the running carry for 'last'.
   for (const c of ctx.consumers) {

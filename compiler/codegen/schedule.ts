@@ -29,8 +29,14 @@ const where = (n: Node): string =>
  * C (compiler/native), where every buffer has an address, so no input is copied for a matmul kernel.
  * `P`: the fusion plan of `f` (compiler/pipeline.ts makes it as its own phase; loop bodies plan their own here).
  */
-export const schedule = (f: IrFunction, env: DimEnv, prefix = '', off: ReadonlySet<string> = new Set(), native = false,
-  P: ReadonlyMap<NodeId, Placement> = planFusion(f, env, off)): Schedule => {
+export const schedule = (
+  f: IrFunction,
+  env: DimEnv,
+  prefix = '',
+  off: ReadonlySet<string> = new Set(),
+  native = false,
+  P: ReadonlyMap<NodeId, Placement> = planFusion(f, env, off),
+): Schedule => {
   const g = graphOf(f, env);
   const node = (id: NodeId) => g.nodes.get(id)!;
   const kernels: Kernel[] = [];
@@ -53,20 +59,33 @@ export const schedule = (f: IrFunction, env: DimEnv, prefix = '', off: ReadonlyS
   };
   const addKernel = (body: Stmt[], writes: string, note: string): void => {
     const reads = new Set<string>();
-    const walk = (ss: readonly Stmt[]): void => ss.forEach((s) => {
-      for (const e of stmtExprs(s)) for (const l of loadsIn(e)) reads.add(l.buf);
-      if (s.k === 'extern') for (const b of externBuffers(s)) reads.add(b);
-      if (s.k === 'for' || s.k === 'if') walk(s.body);
-    });
+    const walk = (ss: readonly Stmt[]): void =>
+      ss.forEach((s) => {
+        for (const e of stmtExprs(s)) for (const l of loadsIn(e)) reads.add(l.buf);
+        if (s.k === 'extern') for (const b of externBuffers(s)) reads.add(b);
+        if (s.k === 'for' || s.k === 'if') walk(s.body);
+      });
     walk(body);
     reads.delete(writes);
     pushKernel(body, [writes], [...reads], note);
   };
   const tree = { placements: P, node, shape: g.shape, memory: (id: NodeId) => at.get(id) ?? fail(id) };
-  const fail = (id: NodeId): never => { throw new InternalError(`schedule: %${id} (${P.get(id)?.k}) is read before it is in memory`); };
+  const fail = (id: NodeId): never => {
+    throw new InternalError(`schedule: %${id} (${P.get(id)?.k}) is read before it is in memory`);
+  };
   const exprOf = (id: NodeId, S: readonly number[], s?: ReadonlyMap<NodeId, Expr>, asRoot = false) => treeExpr(tree, id, S, s, asRoot);
   /** Makes the values a tree reads from memory (late kernels are emitted here, in the order the tree reads them). */
-  const ready = (id: NodeId, s?: ReadonlyMap<NodeId, unknown>, asRoot = false): void => memoryLeaves(P, node, id, (e) => { memory(e); }, s, asRoot);
+  const ready = (id: NodeId, s?: ReadonlyMap<NodeId, unknown>, asRoot = false): void =>
+    memoryLeaves(
+      P,
+      node,
+      id,
+      (e) => {
+        memory(e);
+      },
+      s,
+      asRoot,
+    );
 
   /** Value `id` in memory (contiguous, if `needDense`); a late kernel, view or constant fill is made on first need. */
   const memory = (id: NodeId, needDense = false): Located => {
@@ -77,7 +96,11 @@ export const schedule = (f: IrFunction, env: DimEnv, prefix = '', off: ReadonlyS
     if (!l && p.k === 'constant' && p.stored) {
       const shape = g.shape(id);
       const buf = newTemp(shape, where(node(id)));
-      addKernel(mapKernel(buf, shape, () => num(p.value), fresh, where(node(id))), buf, where(node(id)));
+      addKernel(
+        mapKernel(buf, shape, () => num(p.value), fresh, where(node(id))),
+        buf,
+        where(node(id)),
+      );
       l = contiguous(buf, shape);
       at.set(id, l);
     }
@@ -86,12 +109,17 @@ export const schedule = (f: IrFunction, env: DimEnv, prefix = '', off: ReadonlyS
     if ((p.k !== 'view' && p.k !== 'loopResult') || !p.contiguousCopy) throw new InternalError(`schedule: %${id} needs a copy the plan did not make`);
     const shape = g.shape(id);
     const buf = newTemp(shape, where(node(id)));
-    addKernel(mapKernel(buf, shape, (read) => read(leafOf(l!, shape)), fresh, where(node(id))), buf, where(node(id)));
+    addKernel(
+      mapKernel(buf, shape, (read) => read(leafOf(l!, shape)), fresh, where(node(id))),
+      buf,
+      where(node(id)),
+    );
     at.set(id, contiguous(buf, shape));
     return at.get(id)!;
   };
   const locateView = (id: NodeId, copySource: boolean): Located => {
-    const n = node(id), inId = n.inputs[0]!;
+    const n = node(id),
+      inId = n.inputs[0]!;
     const src = memory(inId, copySource);
     const view = (opDef(n.op)!.emit as Emit & { kind: 'view' }).view(g.shape(inId), g.shape(id), n.attrs, src.view);
     if (!view) throw new InternalError(`schedule: view %${id} cannot be expressed over its input`);
@@ -112,26 +140,56 @@ export const schedule = (f: IrFunction, env: DimEnv, prefix = '', off: ReadonlyS
     const fast = simd.kernel(float, a, where(n));
     const b = fast ? simd.addressable(b0) : b0;
     const buf = into ?? newTemp(shape, where(n));
-    const body = emit.kernel({ out: buf, a: { buf: a.buf, view: a.view }, b: { buf: b.buf, view: b.view }, outShape: shape, inShapes: [a.shape, b.shape], fresh,
-      ...(epilogue ? { epilogue } : {}), ...(fast ? { simd: fast } : {}) });
+    const body = emit.kernel({
+      out: buf,
+      a: { buf: a.buf, view: a.view },
+      b: { buf: b.buf, view: b.view },
+      outShape: shape,
+      inShapes: [a.shape, b.shape],
+      fresh,
+      ...(epilogue ? { epilogue } : {}),
+      ...(fast ? { simd: fast } : {}),
+    });
     addKernel([...body], buf, note ?? where(n));
     return contiguous(buf, shape);
   };
 
   /** Emits the kernel of node `id`, placed in a buffer; returns where its value is. */
   const emit = (id: NodeId, plan: KernelPlan): Located => {
-    const n = node(id), shape = g.shape(id), note = where(n);
-    const done = (l: Located): Located => { at.set(id, l); return l; };
+    const n = node(id),
+      shape = g.shape(id),
+      note = where(n);
+    const done = (l: Located): Located => {
+      at.set(id, l);
+      return l;
+    };
     switch (plan.k) {
-      case 'map': case 'row': case 'epilogue': {
+      case 'map':
+      case 'row':
+      case 'epilogue': {
         const buf = newTemp(shape, note);
         if (plan.k === 'epilogue') {
           // Matmul + bias + activation as one kernel: the elementwise tree is evaluated as each output is stored.
           ready(id, new Map([[plan.acc, true]]), true);
           const last = plan.groups.map((gr) => gr[gr.length - 1]!);
-          const epilogue = (acc: Expr, idx: readonly Expr[]): Expr => exprOf(id, shape, new Map([[plan.acc, acc]]), true)(
-            (leaf) => load(leaf.buf, affine(leaf.offset, idx, last.map((a) => leaf.strides[a]!))),
-            (axis) => idx[plan.groups.findIndex((x) => x.includes(axis))]!);
+          const epilogue = (acc: Expr, idx: readonly Expr[]): Expr =>
+            exprOf(
+              id,
+              shape,
+              new Map([[plan.acc, acc]]),
+              true,
+            )(
+              (leaf) =>
+                load(
+                  leaf.buf,
+                  affine(
+                    leaf.offset,
+                    idx,
+                    last.map((a) => leaf.strides[a]!),
+                  ),
+                ),
+              (axis) => idx[plan.groups.findIndex((x) => x.includes(axis))]!,
+            );
           emitContraction(plan.contraction, epilogue, buf, `${n.op} of ${node(plan.contraction).op}: ${note}`);
         } else if (plan.k === 'row') {
           const rowNote = `row-fused ${note}`;
@@ -169,7 +227,8 @@ export const schedule = (f: IrFunction, env: DimEnv, prefix = '', off: ReadonlyS
         addKernel(reduceKernel(buf, inShape, axes, e.identity, e.combine, exprOf(n.inputs[0]!, inShape), fresh, note), buf, note);
         return done(contiguous(buf, shape));
       }
-      case 'contraction': return done(emitContraction(id));
+      case 'contraction':
+        return done(emitContraction(id));
       case 'pieces': {
         const e = opDef(n.op)!.emit as Emit & { kind: 'pieces' };
         const buf = newTemp(shape, note);
@@ -190,25 +249,37 @@ export const schedule = (f: IrFunction, env: DimEnv, prefix = '', off: ReadonlyS
         return done(contiguous(buf, shape));
       }
       case 'scan':
-        subs.push(scheduleScan({
-          env, prefix, consumers: g.readers(id), fresh, newTemp, pushKernel,
-          shape: g.shape,
-          contiguous: (i) => simd.addressable(memory(i, true)).buf,
-          strided: (i) => {
-            const c = P.get(i)!;
-            if (c.k === 'constant') {
-              // a constant sequence (a zero cotangent) is one element read with stride 0 everywhere
-              const buf = newTemp([1], `constant ${c.value} read by ${note}`);
-              addKernel(fillKernel(buf, 1, c.value, fresh), buf, `constant ${c.value}`);
-              return { buf, offset: 0, strides: g.shape(i).map(() => 0) };
-            }
-            const v = memory(i);
-            // a broadcast (stride 0) is fine to read from; any strided window of a buffer is
-            return { buf: v.buf, offset: v.view.offset, strides: v.view.strides.map((st, a) => (v.shape[a] === 1 ? 0 : st)) };
-          },
-          setView: (i, buf, offset, s) => at.set(i, contiguous(buf, s, offset)),
-          scheduleBody: (scan, p) => schedule(scanInfo(scan).body, env, p, off, native),
-        }, n, note, subs.length));
+        subs.push(
+          scheduleScan(
+            {
+              env,
+              prefix,
+              consumers: g.readers(id),
+              fresh,
+              newTemp,
+              pushKernel,
+              shape: g.shape,
+              contiguous: (i) => simd.addressable(memory(i, true)).buf,
+              strided: (i) => {
+                const c = P.get(i)!;
+                if (c.k === 'constant') {
+                  // a constant sequence (a zero cotangent) is one element read with stride 0 everywhere
+                  const buf = newTemp([1], `constant ${c.value} read by ${note}`);
+                  addKernel(fillKernel(buf, 1, c.value, fresh), buf, `constant ${c.value}`);
+                  return { buf, offset: 0, strides: g.shape(i).map(() => 0) };
+                }
+                const v = memory(i);
+                // a broadcast (stride 0) is fine to read from; any strided window of a buffer is
+                return { buf: v.buf, offset: v.view.offset, strides: v.view.strides.map((st, a) => (v.shape[a] === 1 ? 0 : st)) };
+              },
+              setView: (i, buf, offset, s) => at.set(i, contiguous(buf, s, offset)),
+              scheduleBody: (scan, p) => schedule(scanInfo(scan).body, env, p, off, native),
+            },
+            n,
+            note,
+            subs.length,
+          ),
+        );
         return done(contiguous('', [])); // its results are the loop results it locates
     }
   };
@@ -235,7 +306,18 @@ export const schedule = (f: IrFunction, env: DimEnv, prefix = '', off: ReadonlyS
     if (val.buf.startsWith('in') || owned.has(val.buf) || !whole) {
       const shape = g.shape(id);
       const buf = newTemp(shape, `copy of %${id}`);
-      addKernel(copyKernel(buf, shape, shape.map(() => 0), shape, leafOf(val, shape), fresh), buf, `copy of %${id}`);
+      addKernel(
+        copyKernel(
+          buf,
+          shape,
+          shape.map(() => 0),
+          shape,
+          leafOf(val, shape),
+          fresh,
+        ),
+        buf,
+        `copy of %${id}`,
+      );
       val = contiguous(buf, shape);
     }
     owned.add(val.buf);

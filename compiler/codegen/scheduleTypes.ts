@@ -17,8 +17,20 @@ export interface Kernel {
 }
 
 /** `body`: the arena of loop body `subs[body]`, sized by the memory plan (plan.ts plans the body first); `size` is 0 here. */
-export interface TempBuffer { readonly name: string; readonly size: number; readonly note: string; readonly body?: number }
-export interface InputSlot { readonly name: string; readonly role: InputRole; readonly buf: string; readonly shape: readonly number[]; readonly dtype: string; readonly node: Node }
+export interface TempBuffer {
+  readonly name: string;
+  readonly size: number;
+  readonly note: string;
+  readonly body?: number;
+}
+export interface InputSlot {
+  readonly name: string;
+  readonly role: InputRole;
+  readonly buf: string;
+  readonly shape: readonly number[];
+  readonly dtype: string;
+  readonly node: Node;
+}
 
 export interface Schedule {
   readonly kernels: readonly Kernel[];

@@ -30,17 +30,32 @@ export const simdOperands = (c: SimdContext) => {
   };
   return {
     /** The SIMD arguments of a float32 contraction reading `a` (undefined: scalar loops). */
-    kernel: (float: boolean, a: Located, note: string) => (c.on && float ? {
-      scratch: (n: number) => c.newTemp([n], `scratch of ${note}`), copyA: !inMemory(a.buf),
-      ...(c.native ? { rowBudget: NATIVE_ROW_BUDGET, anyStrides: true } : {}),
-    } : undefined),
+    kernel: (float: boolean, a: Located, note: string) =>
+      c.on && float
+        ? {
+            scratch: (n: number) => c.newTemp([n], `scratch of ${note}`),
+            copyA: !inMemory(a.buf),
+            ...(c.native ? { rowBudget: NATIVE_ROW_BUDGET, anyStrides: true } : {}),
+          }
+        : undefined,
     /** `l`, or the same view of a copy of its batch input in the arena. */
     addressable: (l: Located): Located => {
       const slot = c.inputs.find((x) => x.buf === l.buf);
       if (!c.on || !slot || slot.dtype !== 'f32' || inMemory(l.buf)) return l; // integers never reach a SIMD kernel
       const buf = c.newTemp(slot.shape, `copy of input ${slot.name} for a SIMD kernel`);
       const whole = { buf: slot.buf, offset: 0, strides: contiguousStrides(slot.shape) };
-      c.addKernel(copyKernel(buf, slot.shape, slot.shape.map(() => 0), slot.shape, whole, c.fresh), buf, `copy of input ${slot.name} into WebAssembly memory`);
+      c.addKernel(
+        copyKernel(
+          buf,
+          slot.shape,
+          slot.shape.map(() => 0),
+          slot.shape,
+          whole,
+          c.fresh,
+        ),
+        buf,
+        `copy of input ${slot.name} into WebAssembly memory`,
+      );
       return { ...l, buf };
     },
   };

@@ -74,16 +74,22 @@ const savedActivations = (f: IrFunction, env: DimEnv): number => {
 };
 
 export const programStats = (f: IrFunction, env: DimEnv, s: Schedule, plan: MemoryPlan, source: string): ProgramStats => {
-  const roleBytes = (role: string) => f.nodes.filter((n) => n.op === INPUT && inputRole(n) === role).reduce((p, n) => p + count(concreteShape(n.type.shape, env)) * F32, 0);
-  const paramBytes = roleBytes('param'), stateBytes = roleBytes('state');
+  const roleBytes = (role: string) =>
+    f.nodes.filter((n) => n.op === INPUT && inputRole(n) === role).reduce((p, n) => p + count(concreteShape(n.type.shape, env)) * F32, 0);
+  const paramBytes = roleBytes('param'),
+    stateBytes = roleBytes('state');
   const arenaBytes = plan.arenaSize * F32;
   const savedActivationBytes = savedActivations(f, env);
   return {
     kernels: s.kernels.length + s.subs.reduce((p, b) => p + b.schedule.kernels.length, 0),
     loops: (source.match(/\bfor \(/g) ?? []).length,
     flops: programFlops(f, env),
-    arenaBytes, unplannedBytes: plan.unplannedSize * F32, livePeakBytes: plan.peakLive * F32,
-    paramBytes, stateBytes, savedActivationBytes,
+    arenaBytes,
+    unplannedBytes: plan.unplannedSize * F32,
+    livePeakBytes: plan.peakLive * F32,
+    paramBytes,
+    stateBytes,
+    savedActivationBytes,
     peakBytes: paramBytes + stateBytes + arenaBytes,
     ...(f.updates.length ? { minimumBytes: 2 * paramBytes + stateBytes + savedActivationBytes } : {}),
   };
@@ -98,7 +104,11 @@ export const formatStats = (st: ProgramStats): string => {
     `memory: parameters ${kib(st.paramBytes)} + state ${kib(st.stateBytes)} + arena ${kib(st.arenaBytes)} = peak ${kib(st.peakBytes)}`,
   ];
   if (st.minimumBytes !== undefined) {
-    lines.push(`minimum: parameters + gradients ${kib(2 * st.paramBytes)} + state ${kib(st.stateBytes)} + saved activations ${kib(st.savedActivationBytes)} = ${kib(st.minimumBytes)}; peak / minimum = ${(st.peakBytes / st.minimumBytes).toFixed(2)}`);
+    lines.push(
+      `minimum: parameters + gradients ${kib(2 * st.paramBytes)} + state ${kib(st.stateBytes)} + ` +
+        `saved activations ${kib(st.savedActivationBytes)} = ${kib(st.minimumBytes)}; peak / minimum ` +
+        `= ${(st.peakBytes / st.minimumBytes).toFixed(2)}`,
+    );
   }
   return lines.join('\n');
 };

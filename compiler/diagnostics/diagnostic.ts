@@ -21,7 +21,11 @@ export type Result<T> = E.Either<readonly Diagnostic[], T>;
 export const note = (message: string, span?: Span): Note => (span ? { message, span } : { message });
 
 export const diag = (code: string, span: Span | null, message: string, notes: readonly Note[] = []): Diagnostic => ({
-  code, severity: 'error', message, span, notes,
+  code,
+  severity: 'error',
+  message,
+  span,
+  notes,
 });
 
 /** Collects diagnostics in a phase, deduplicated by (code, span). */
@@ -47,7 +51,10 @@ export class Collector {
 
 /** A bug in dlm itself (failed IR verification, unhandled case). Carries an IR excerpt when it has one. */
 export class InternalError extends Error {
-  constructor(message: string, readonly excerpt?: string) {
+  constructor(
+    message: string,
+    readonly excerpt?: string,
+  ) {
     super(excerpt ? `${message}\n${excerpt}` : message);
     this.name = 'InternalError';
   }
@@ -55,7 +62,10 @@ export class InternalError extends Error {
 
 /** Thrown by the convenience APIs that prefer exceptions; carries the diagnostics. */
 export class DiagnosticError extends Error {
-  constructor(readonly diagnostics: readonly Diagnostic[], rendered: string) {
+  constructor(
+    readonly diagnostics: readonly Diagnostic[],
+    rendered: string,
+  ) {
     super(rendered);
     this.name = 'DiagnosticError';
   }

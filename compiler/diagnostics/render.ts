@@ -28,17 +28,16 @@ const frame = (sp: Span, src: SourceFile, color: boolean): string => {
   const gutter = String(line);
   const pad = ' '.repeat(gutter.length);
   // A very long line (a generated or hostile file) is shown as a window around the caret.
-  let shown = text, caretAt = col - 1, caretW = width;
+  let shown = text,
+    caretAt = col - 1,
+    caretW = width;
   if (text.length > MAX_FRAME) {
     const from = Math.max(0, Math.min(col - 1 - 40, text.length - MAX_FRAME));
     shown = `${from > 0 ? '…' : ''}${text.slice(from, from + MAX_FRAME)}${from + MAX_FRAME < text.length ? '…' : ''}`;
     caretAt = col - 1 - from + (from > 0 ? 1 : 0);
     caretW = Math.max(1, Math.min(width, MAX_FRAME - (col - 1 - from)));
   }
-  return [
-    `  ${gutter} | ${shown}`,
-    `  ${pad} | ${' '.repeat(caretAt)}${paint(color, '31;1', '^'.repeat(caretW))}`,
-  ].join('\n');
+  return [`  ${gutter} | ${shown}`, `  ${pad} | ${' '.repeat(caretAt)}${paint(color, '31;1', '^'.repeat(caretW))}`].join('\n');
 };
 
 export const renderDiagnostic = (d: Diagnostic, lookup: SourceLookup, opts: RenderOptions = {}): string => {

@@ -14,8 +14,7 @@ export interface SourceFile {
 export const span = (file: string, start: number, end: number): Span => ({ file, start, end });
 export const NO_SPAN: Span = { file: '<generated>', start: 0, end: 0 };
 
-export const joinSpans = (a: Span, b: Span): Span =>
-  a.file === b.file ? { file: a.file, start: Math.min(a.start, b.start), end: Math.max(a.end, b.end) } : a;
+export const joinSpans = (a: Span, b: Span): Span => (a.file === b.file ? { file: a.file, start: Math.min(a.start, b.start), end: Math.max(a.end, b.end) } : a);
 
 const lineTables = new WeakMap<SourceFile, number[]>();
 
@@ -32,10 +31,12 @@ const lineStarts = (src: SourceFile): number[] => {
 /** 1-based line and column of an offset. */
 export const lineCol = (src: SourceFile, offset: number): { line: number; col: number } => {
   const t = lineStarts(src);
-  let lo = 0, hi = t.length - 1;
+  let lo = 0,
+    hi = t.length - 1;
   while (lo < hi) {
     const mid = (lo + hi + 1) >> 1;
-    if (t[mid]! <= offset) lo = mid; else hi = mid - 1;
+    if (t[mid]! <= offset) lo = mid;
+    else hi = mid - 1;
   }
   return { line: lo + 1, col: offset - t[lo]! + 1 };
 };

@@ -61,8 +61,10 @@ const ALIASES: ReadonlyMap<string, readonly string[]> = new Map([
 
 /** Optimal string alignment distance (Levenshtein plus adjacent transpositions), case-insensitive. */
 export const editDistance = (a: string, b: string): number => {
-  const s = a.toLowerCase(), t = b.toLowerCase();
-  const n = s.length, m = t.length;
+  const s = a.toLowerCase(),
+    t = b.toLowerCase();
+  const n = s.length,
+    m = t.length;
   let prev2 = new Array<number>(m + 1).fill(0);
   let prev = Array.from({ length: m + 1 }, (_, j) => j);
   for (let i = 1; i <= n; i++) {

@@ -9,8 +9,32 @@ interface Declared {
   readonly outputs: Readonly<Record<string, { readonly dtype: string; readonly shape: readonly Dim[] }>>;
 }
 
-const RESERVED = new Set(['in', 'of', 'do', 'if', 'for', 'new', 'var', 'let', 'const', 'void', 'this', 'with', 'case', 'class', 'enum', 'null',
-  'true', 'false', 'typeof', 'delete', 'return', 'switch', 'while', 'break']);
+const RESERVED = new Set([
+  'in',
+  'of',
+  'do',
+  'if',
+  'for',
+  'new',
+  'var',
+  'let',
+  'const',
+  'void',
+  'this',
+  'with',
+  'case',
+  'class',
+  'enum',
+  'null',
+  'true',
+  'false',
+  'typeof',
+  'delete',
+  'return',
+  'switch',
+  'while',
+  'break',
+]);
 
 /** A labelled tuple type of a declared shape: symbolic dims are `NAME: number`, fixed ones `dK: N`. */
 const tupleType = (shape: readonly Dim[], ro: boolean): string => {
@@ -29,15 +53,26 @@ const fmt = (name: string, t: { dtype: string; shape: readonly Dim[] }): string 
 
 export const declarations = (model: Model, declared: Declared, train: boolean, shapes: readonly Record<string, number[]>[]): string => {
   const prop = (name: string, type: string, doc: string) => `  /** ${doc} */\n  readonly ${JSON.stringify(name)}: ${type};`;
-  const inputsOf = (keys: readonly string[]) => keys.map((n) => {
-    const t = declared.inputs[n]!;
-    return prop(n, `Tensor<${dataType(t.dtype, true)}, ${tupleType(t.shape, true)}>`, fmt(n, t));
-  }).join('\n');
+  const inputsOf = (keys: readonly string[]) =>
+    keys
+      .map((n) => {
+        const t = declared.inputs[n]!;
+        return prop(n, `Tensor<${dataType(t.dtype, true)}, ${tupleType(t.shape, true)}>`, fmt(n, t));
+      })
+      .join('\n');
   const predictKeys = Object.keys(shapes[0] ?? {});
   const all = Object.keys(declared.inputs);
   const batchKeys = all.filter((n) => !predictKeys.includes(n) && shapes.some((s) => Object.hasOwn(s, n)));
-  const outputs = Object.entries(declared.outputs).map(([n, t]) => prop(n, `Tensor<Float32Array, ${tupleType(t.shape, false)}>`, fmt(n, t))).join('\n');
-  const compiled = shapes.map((s) => Object.entries(s).map(([k, v]) => `${k}[${v.join(', ')}]`).join(' ')).join('; ');
+  const outputs = Object.entries(declared.outputs)
+    .map(([n, t]) => prop(n, `Tensor<Float32Array, ${tupleType(t.shape, false)}>`, fmt(n, t)))
+    .join('\n');
+  const compiled = shapes
+    .map((s) =>
+      Object.entries(s)
+        .map(([k, v]) => `${k}[${v.join(', ')}]`)
+        .join(' '),
+    )
+    .join('; ');
   return `// Types of the dlm standalone module of ${safeComment(model.name)}. Compiled for: ${safeComment(compiled)}
 export interface Tensor<D extends ArrayLike<number>, S extends readonly number[]> {
   readonly data: D;
@@ -53,7 +88,9 @@ ${inputsOf(predictKeys)}
 export interface Outputs {
 ${outputs}
 }
-${train ? `
+${
+  train
+    ? `
 /** A training batch: the inputs and the targets. */
 export interface Batch extends Inputs {
 ${inputsOf(batchKeys)}
@@ -61,7 +98,9 @@ ${inputsOf(batchKeys)}
 
 /** One optimizer step (forward, backward, update); throws a RangeError, leaving the weights as they were, on a non-finite loss. */
 export declare function step(batch: Batch): { readonly loss: number; readonly outputs: Outputs };
-` : ''}
+`
+    : ''
+}
 /** The model's outputs; the input shapes bind the symbolic dims and pick a compiled specialization. */
 export declare function predict(inputs: Inputs): Outputs;
 /** Replaces the weights from safetensors bytes (a dlm checkpoint or saveWeights() output), checking every name and shape. */

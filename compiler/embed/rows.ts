@@ -27,10 +27,12 @@ export const rowDim = (model: Model, f: IrFunction, seed = 0): string | undefine
   if (outs.some((n) => n.type.shape[0] !== d || n.type.shape.slice(1).some((x) => typeof x !== 'number'))) return undefined;
 
   const rng = new Rng(seed);
-  const rows = new Map(batch.map((n) => {
-    const width = (n.type.shape.slice(1) as number[]).reduce((a, b) => a * b, 1);
-    return [inputName(n), { width, data: Float64Array.from({ length: ROWS * width }, () => rng.normal()) }];
-  }));
+  const rows = new Map(
+    batch.map((n) => {
+      const width = (n.type.shape.slice(1) as number[]).reduce((a, b) => a * b, 1);
+      return [inputName(n), { width, data: Float64Array.from({ length: ROWS * width }, () => rng.normal()) }];
+    }),
+  );
   const run = (from: number, count: number): Record<string, NdArray> => {
     const inputs: Record<string, NdArray> = Object.create(null);
     for (const n of f.nodes) {
@@ -53,11 +55,13 @@ export const rowDim = (model: Model, f: IrFunction, seed = 0): string | undefine
   for (let r = 0; r < ROWS; r++) {
     const one = run(r, 1);
     for (const o of f.outputs) {
-      const a = all[o.name], b = one[o.name];
+      const a = all[o.name],
+        b = one[o.name];
       if (!a || !b) return undefined;
       const w = b.data.length;
       for (let i = 0; i < w; i++) {
-        const x = a.data[r * w + i]!, y = b.data[i]!;
+        const x = a.data[r * w + i]!,
+          y = b.data[i]!;
         if (!(Math.abs(x - y) <= 1e-9 * Math.max(1, Math.abs(y)))) return undefined;
       }
     }

@@ -53,7 +53,10 @@ const sourceOf = (name: string, role: string): string => {
   return src;
 };
 
-const json = (v: unknown): string => JSON.stringify(v).replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+const json = (v: unknown): string =>
+  JSON.stringify(v)
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
 
 /** Every combination of the requested sizes of the dims `f` mentions (each defaults to [1]). */
 const envs = (f: IrFunction, dims: Readonly<Record<string, readonly number[]>>): Map<string, number>[] => {
@@ -96,8 +99,11 @@ export const standaloneModule = (model: Model, opts: StandaloneOptions = {}): St
       const inputs = v.schedule.inputs.map((i) => ({ name: i.name, src: sourceOf(i.name, i.role) }));
       const outputs = v.schedule.outputs.map((o) => ({ name: o.name, buf: o.buf, shape: [...o.shape] }));
       if (!Number.isInteger(v.plan.arenaSize)) throw new InternalError('standalone module: bad arena size');
-      lines.push(`const ${ident(name)} = { make: ${ident(name)}_make, arenaSize: ${lit(v.plan.arenaSize)}, homes: ${json(simd?.homes ?? null)}, ` +
-        `inputs: ${json(inputs)}, outputs: ${json(outputs)} };`, '');
+      lines.push(
+        `const ${ident(name)} = { make: ${ident(name)}_make, arenaSize: ${lit(v.plan.arenaSize)}, homes: ${json(simd?.homes ?? null)}, ` +
+          `inputs: ${json(inputs)}, outputs: ${json(outputs)} };`,
+        '',
+      );
       return name;
     });
     specs.push({ kind, dims: Object.fromEntries(env), shapes, variants: names });
@@ -138,10 +144,14 @@ export const standaloneModule = (model: Model, opts: StandaloneOptions = {}): St
   const declaredType = (id: number): TensorType => model.ir.fn.nodes.find((n) => n.id === id)!.type;
   const declared = {
     inputs: Object.fromEntries(model.ir.inputs.map((i) => [i.name, { role: i.role, dtype: i.type.dtype, shape: [...i.type.shape] }])),
-    outputs: Object.fromEntries(model.ir.fn.outputs.filter((o) => model.ir.outputs.includes(o.name)).map((o) => {
-      const t = declaredType(o.id);
-      return [o.name, { dtype: t.dtype, shape: [...t.shape] }];
-    })),
+    outputs: Object.fromEntries(
+      model.ir.fn.outputs
+        .filter((o) => model.ir.outputs.includes(o.name))
+        .map((o) => {
+          const t = declaredType(o.id);
+          return [o.name, { dtype: t.dtype, shape: [...t.shape] }];
+        }),
+    ),
   };
   const train = trainer ? { optimizer: trainer.config.optimizer, lr: trainer.lr, hyper: trainer.config.hyper ?? {} } : null;
   const title = `${model.name}: ${model.ir.inputs.map((i) => `${i.name}: ${fmtType(i.type)}`).join(', ')}`;
@@ -165,5 +175,14 @@ export const standaloneModule = (model: Model, opts: StandaloneOptions = {}): St
   const row = (s: Emitted) => `  { kind: ${json(s.kind)}, dims: ${json(s.dims)}, shapes: ${json(s.shapes)}, variants: [${s.variants.map(ident).join(', ')}] },`;
   const table = `const SPECS = [\n${specs.map(row).join('\n')}\n];`;
   const js = [...head, ...lines, table, RUNTIME_JS].join('\n');
-  return { js, dts: declarations(model, declared, Boolean(trainer), specs.map((s) => s.shapes)), specializations: specs.length };
+  return {
+    js,
+    dts: declarations(
+      model,
+      declared,
+      Boolean(trainer),
+      specs.map((s) => s.shapes),
+    ),
+    specializations: specs.length,
+  };
 };

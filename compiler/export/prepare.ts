@@ -32,8 +32,11 @@ export const allNodes = (f: IrFunction): Node[] => f.nodes.flatMap((n) => (n.op 
 export const inferenceFunction = (model: Model, outputs: readonly string[] = model.ir.outputs): IrFunction => {
   const f = selectOutputs(model.ir.fn, outputs);
   const fixed: Record<string, number> = { [TRAINING_FLAG]: 0, [RANDOM_KEY]: model.opts.seed ?? 0 };
-  const nodes = raiseConvolutions(f.nodes).map((n): Node => (n.op === INPUT && inputRole(n) === 'hyper' && Object.hasOwn(fixed, inputName(n))
-    ? { id: n.id, op: CONST, inputs: [], attrs: { value: fixed[inputName(n)]!, dtype: 'f32' }, type: n.type, span: n.span }
-    : n));
+  const nodes = raiseConvolutions(f.nodes).map(
+    (n): Node =>
+      n.op === INPUT && inputRole(n) === 'hyper' && Object.hasOwn(fixed, inputName(n))
+        ? { id: n.id, op: CONST, inputs: [], attrs: { value: fixed[inputName(n)]!, dtype: 'f32' }, type: n.type, span: n.span }
+        : n,
+  );
   return optimize({ ...f, nodes });
 };

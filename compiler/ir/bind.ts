@@ -25,8 +25,9 @@ export const bindShape = (declared: Shape, actual: readonly number[], env: DimEn
   return undefined;
 };
 
-export const concreteShape = (s: Shape, env: ReadonlyMap<string, number>): number[] => s.map((d) => {
-  const v = dimEval(d, env);
-  if (v === undefined) throw new Error(`unbound dim ${fmtDim(d)}`);
-  return v;
-});
+export const concreteShape = (s: Shape, env: ReadonlyMap<string, number>): number[] =>
+  s.map((d) => {
+    const v = dimEval(d, env);
+    if (v === undefined) throw new Error(`unbound dim ${fmtDim(d)}`);
+    return v;
+  });

@@ -42,18 +42,32 @@ export class IrBuilder implements GradBuilder {
     const [s, b] = [this.span, this.backward];
     this.span = span;
     this.backward = backward;
-    try { return f(); } finally { this.span = s; this.backward = b; }
+    try {
+      return f();
+    } finally {
+      this.span = s;
+      this.backward = b;
+    }
   }
 
   /** Adds a primitive node, or returns the op's ShapeError (the checker turns it into a diagnostic). */
   tryOp(name: string, inputs: readonly Value[], attrs: Attrs = {}, label?: string): Value | ShapeError {
     const def = opDef(name);
     if (!def) throw new InternalError(`unknown primitive '${name}'`);
-    const t = def.shape(inputs.map((i) => this.type(i)), attrs);
+    const t = def.shape(
+      inputs.map((i) => this.type(i)),
+      attrs,
+    );
     if (isShapeError(t)) return t;
     const n: Node = {
-      id: this.nextId, op: name, inputs: [...inputs], attrs, type: t, span: this.span,
-      ...(this.backward ? { backward: true } : {}), ...(label ? { label } : {}),
+      id: this.nextId,
+      op: name,
+      inputs: [...inputs],
+      attrs,
+      type: t,
+      span: this.span,
+      ...(this.backward ? { backward: true } : {}),
+      ...(label ? { label } : {}),
     };
     return this.push(n);
   }
@@ -69,7 +83,15 @@ export class IrBuilder implements GradBuilder {
   }
 
   num(value: number | Dim, dtype: 'f32' | 'i32' = 'f32'): Value {
-    return this.push({ id: this.nextId, op: CONST, inputs: [], attrs: { value, dtype }, type: { dtype, shape: [] }, span: this.span, ...(this.backward ? { backward: true } : {}) });
+    return this.push({
+      id: this.nextId,
+      op: CONST,
+      inputs: [],
+      attrs: { value, dtype },
+      type: { dtype, shape: [] },
+      span: this.span,
+      ...(this.backward ? { backward: true } : {}),
+    });
   }
 
   /** A structural node (scan, scan_out): typed by its constructor, not by an op's shape rule. */
@@ -99,7 +121,11 @@ export class IrBuilder implements GradBuilder {
     const moving = new Set(ids);
     const moved = this.nodes.filter((n) => moving.has(n.id));
     const rest = this.nodes.filter((n) => !moving.has(n.id));
-    rest.splice(rest.findIndex((n) => n.id === before), 0, ...moved);
+    rest.splice(
+      rest.findIndex((n) => n.id === before),
+      0,
+      ...moved,
+    );
     this.nodes.splice(0, this.nodes.length, ...rest);
   }
 

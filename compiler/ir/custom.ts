@@ -30,15 +30,24 @@ export interface CustomInfo {
 export const customInfo = (n: Node): CustomInfo => {
   const a = n.attrs;
   return {
-    rule: a['rule'] as unknown as IrFunction, primal: a['primal'] as unknown as IrFunction,
-    args: a['args'] as number, ruleCaptures: a['ruleCaptures'] as number, fn: a['fn'] as string,
+    rule: a['rule'] as unknown as IrFunction,
+    primal: a['primal'] as unknown as IrFunction,
+    args: a['args'] as number,
+    ruleCaptures: a['ruleCaptures'] as number,
+    fn: a['fn'] as string,
     ruleSpan: { file: a['ruleFile'] as string, start: a['ruleStart'] as number, end: a['ruleEnd'] as number },
   };
 };
 
 export const customAttrs = (c: CustomInfo): Node['attrs'] => ({
-  rule: c.rule, primal: c.primal, args: c.args, ruleCaptures: c.ruleCaptures, fn: c.fn,
-  ruleFile: c.ruleSpan.file, ruleStart: c.ruleSpan.start, ruleEnd: c.ruleSpan.end,
+  rule: c.rule,
+  primal: c.primal,
+  args: c.args,
+  ruleCaptures: c.ruleCaptures,
+  fn: c.fn,
+  ruleFile: c.ruleSpan.file,
+  ruleStart: c.ruleSpan.start,
+  ruleEnd: c.ruleSpan.end,
 });
 
 /** The node's vjp: the rule inlined; cotangents for the arguments, none for y or the captures. */

@@ -15,16 +15,20 @@ export const inlineFunction = (b: IrBuilder, f: IrFunction, args: ReadonlyMap<st
     return v;
   };
   for (const n of f.nodes) {
-    const v = b.at(n.span, () => {
-      if (n.op === INPUT) {
-        const a = args.get(inputName(n));
-        if (a === undefined) throw new InternalError(`inline: no value for input '${inputName(n)}' of ${f.name}`);
-        return a;
-      }
-      if (n.op === CONST) return b.num(n.attrs['value'] as number | string, n.attrs['dtype'] === 'f32' ? 'f32' : 'i32');
-      if (n.op === SCAN || n.op === SCAN_OUT || n.op === CUSTOM_VJP) return b.structural(n.op, n.inputs.map(get), n.attrs, n.type);
-      return b.op(n.op, n.inputs.map(get), n.attrs);
-    }, n.backward ?? b.backward);
+    const v = b.at(
+      n.span,
+      () => {
+        if (n.op === INPUT) {
+          const a = args.get(inputName(n));
+          if (a === undefined) throw new InternalError(`inline: no value for input '${inputName(n)}' of ${f.name}`);
+          return a;
+        }
+        if (n.op === CONST) return b.num(n.attrs['value'] as number | string, n.attrs['dtype'] === 'f32' ? 'f32' : 'i32');
+        if (n.op === SCAN || n.op === SCAN_OUT || n.op === CUSTOM_VJP) return b.structural(n.op, n.inputs.map(get), n.attrs, n.type);
+        return b.op(n.op, n.inputs.map(get), n.attrs);
+      },
+      n.backward ?? b.backward,
+    );
     map.set(n.id, v);
   }
   return f.outputs.map((o) => get(o.id));

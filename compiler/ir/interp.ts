@@ -24,7 +24,15 @@ export const interpret = (f: IrFunction, inputs: Readonly<Record<string, NdArray
   const scans = new Map<number, { results: NdArray[][]; reverse: boolean }>();
   for (const n of f.nodes) {
     if (n.op === SCAN) {
-      scans.set(n.id, { results: runScan(n, n.inputs.map((i) => values.get(i)!), env, interpret), reverse: scanInfo(n).reverse });
+      scans.set(n.id, {
+        results: runScan(
+          n,
+          n.inputs.map((i) => values.get(i)!),
+          env,
+          interpret,
+        ),
+        reverse: scanInfo(n).reverse,
+      });
       values.set(n.id, nd([...SCAN_TYPE.shape] as number[]));
       continue;
     }
@@ -33,7 +41,10 @@ export const interpret = (f: IrFunction, inputs: Readonly<Record<string, NdArray
       values.set(n.id, readWindow(n, scan.results, scan.reverse));
       continue;
     }
-    if (n.op === CUSTOM_VJP) { values.set(n.id, values.get(n.inputs[0]!)!); continue; } // the function's value
+    if (n.op === CUSTOM_VJP) {
+      values.set(n.id, values.get(n.inputs[0]!)!);
+      continue;
+    } // the function's value
     if (n.op === INPUT) {
       const x = inputs[inputName(n)];
       if (!x) throw new InternalError(`interpreter: missing input '${inputName(n)}'`);

@@ -20,16 +20,28 @@ export const runScan = (n: Node, ins: readonly NdArray[], env: DimEnv, interpret
   let carry = ins.slice(0, s.carries);
   const xs = ins.slice(s.carries, s.carries + s.xs);
   const caps = ins.slice(s.carries + s.xs);
-  const slots = carry.map((c) => { const a = new Array<NdArray>(T + 1); a[s.reverse ? T : 0] = c; return a; });
+  const slots = carry.map((c) => {
+    const a = new Array<NdArray>(T + 1);
+    a[s.reverse ? T : 0] = c;
+    return a;
+  });
   for (let step = 0; step < T; step++) {
     const t = s.reverse ? T - 1 - step : step;
     const named: Record<string, NdArray> = {};
-    carry.forEach((c, i) => { named[bodyInputName('c', i)] = c; });
-    xs.forEach((x, i) => { named[bodyInputName('x', i)] = stepOf(x, t); });
-    caps.forEach((k, i) => { named[bodyInputName('k', i)] = k; });
+    carry.forEach((c, i) => {
+      named[bodyInputName('c', i)] = c;
+    });
+    xs.forEach((x, i) => {
+      named[bodyInputName('x', i)] = stepOf(x, t);
+    });
+    caps.forEach((k, i) => {
+      named[bodyInputName('k', i)] = k;
+    });
     const { outputs } = interpret(s.body, named, env);
     carry = s.body.outputs.map((o) => outputs[o.name]!);
-    carry.forEach((c, i) => { slots[i]![s.reverse ? t : t + 1] = c; });
+    carry.forEach((c, i) => {
+      slots[i]![s.reverse ? t : t + 1] = c;
+    });
   }
   return slots.map((sl, i) => (s.keep[i] === 'all' ? sl : [carry[i]!]));
 };

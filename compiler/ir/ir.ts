@@ -58,7 +58,11 @@ export const nextNodeId = (nodes: readonly Node[]): number => nodes.reduce((m, n
 /** The nodes the given roots depend on (roots included), by a backward walk over the SSA list. */
 export const neededFrom = (f: IrFunction, roots: Iterable<number>): Set<number> => {
   const needed = new Set<number>(roots);
-  for (let i = f.nodes.length - 1; i >= 0; i--) if (needed.has(f.nodes[i]!.id)) f.nodes[i]!.inputs.forEach((x) => { needed.add(x); });
+  for (let i = f.nodes.length - 1; i >= 0; i--)
+    if (needed.has(f.nodes[i]!.id))
+      f.nodes[i]!.inputs.forEach((x) => {
+        needed.add(x);
+      });
   return needed;
 };
 
@@ -67,7 +71,11 @@ export const useCounts = (f: IrFunction): Map<number, number> => {
   const uses = new Map<number, number>();
   const bump = (id: number) => uses.set(id, (uses.get(id) ?? 0) + 1);
   for (const n of f.nodes) n.inputs.forEach(bump);
-  f.outputs.forEach((o) => { bump(o.id); });
-  f.updates.forEach((u) => { bump(u.value); });
+  f.outputs.forEach((o) => {
+    bump(o.id);
+  });
+  f.updates.forEach((u) => {
+    bump(u.value);
+  });
   return uses;
 };

@@ -21,9 +21,31 @@ export const printNode = (n: Node): string => {
   if (n.op === CONST) return `${lhs} = const ${fmtDim(n.attrs['value'] as number | string)}${tag}`;
   if (n.op === SCAN) {
     const s = scanInfo(n);
-    const head = `%${n.id} = scan${s.reverse ? ' reverse' : ''} over ${fmtDim(s.length)} steps${s.truncate ? ` (gradient truncated every ${s.truncate})` : ''}${s.checkpoint ? ` (checkpoint every ${s.checkpoint})` : ''}${s.segment ? ` (segments of ${s.segment} steps)` : ''}: carries ${n.inputs.slice(0, s.carries).map((i) => `%${i}`).join(' ')} (keep ${s.keep.join(',')})`
-      + `, sequences ${n.inputs.slice(s.carries, s.carries + s.xs).map((i) => `%${i}`).join(' ') || '-'}, captures ${n.inputs.slice(s.carries + s.xs).map((i) => `%${i}`).join(' ') || '-'}${tag ? `  #${tag}` : ''}${where}`;
-    return [head, ...printFunction(s.body).split('\n').map((l) => `    ${l}`)].join('\n');
+    const head =
+      `%${n.id} = scan${s.reverse ? ' reverse' : ''} over ${fmtDim(s.length)} steps${s.truncate ? ` (gradient truncated every ${s.truncate})` : ''}` +
+      `${s.checkpoint ? ` (checkpoint every ${s.checkpoint})` : ''}${s.segment ? ` (segments of ${s.segment} steps)` : ''}` +
+      `: carries ${n.inputs
+        .slice(0, s.carries)
+        .map((i) => `%${i}`)
+        .join(' ')}` +
+      ` (keep ${s.keep.join(',')})` +
+      `, sequences ${
+        n.inputs
+          .slice(s.carries, s.carries + s.xs)
+          .map((i) => `%${i}`)
+          .join(' ') || '-'
+      }, captures ${
+        n.inputs
+          .slice(s.carries + s.xs)
+          .map((i) => `%${i}`)
+          .join(' ') || '-'
+      }${tag ? `  #${tag}` : ''}${where}`;
+    return [
+      head,
+      ...printFunction(s.body)
+        .split('\n')
+        .map((l) => `    ${l}`),
+    ].join('\n');
   }
   return `${lhs} = ${n.op} ${n.inputs.map((i) => `%${i}`).join(' ')}${fmtAttrs(n.attrs)}${tag ? `  #${tag}` : ''}${where}`;
 };

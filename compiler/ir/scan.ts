@@ -42,17 +42,28 @@ export interface ScanInfo {
 export const scanInfo = (n: Node): ScanInfo => {
   const a = n.attrs;
   return {
-    body: a['body'] as unknown as IrFunction, carries: a['carries'] as number, xs: a['xs'] as number,
-    keep: a['keep'] as unknown as Keep[], reverse: a['reverse'] as boolean, length: a['length'] as Dim,
+    body: a['body'] as unknown as IrFunction,
+    carries: a['carries'] as number,
+    xs: a['xs'] as number,
+    keep: a['keep'] as unknown as Keep[],
+    reverse: a['reverse'] as boolean,
+    length: a['length'] as Dim,
     truncate: (a['truncate'] as number | undefined) ?? 0,
-    checkpoint: (a['checkpoint'] as number | undefined) ?? 0, segment: (a['segment'] as number | undefined) ?? 0,
+    checkpoint: (a['checkpoint'] as number | undefined) ?? 0,
+    segment: (a['segment'] as number | undefined) ?? 0,
   };
 };
 
 export const scanAttrs = (s: ScanInfo): Attrs => ({
-  body: s.body, carries: s.carries, xs: s.xs, keep: s.keep as unknown as string[], reverse: s.reverse, length: s.length,
+  body: s.body,
+  carries: s.carries,
+  xs: s.xs,
+  keep: s.keep as unknown as string[],
+  reverse: s.reverse,
+  length: s.length,
   ...(s.truncate ? { truncate: s.truncate } : {}),
-  ...(s.checkpoint ? { checkpoint: s.checkpoint } : {}), ...(s.segment ? { segment: s.segment } : {}),
+  ...(s.checkpoint ? { checkpoint: s.checkpoint } : {}),
+  ...(s.segment ? { segment: s.segment } : {}),
 });
 
 export const outWindow = (n: Node): { index: number; window: Window } => ({ index: n.attrs['index'] as number, window: n.attrs['window'] as Window });
@@ -78,8 +89,7 @@ export const scanLength = (s: ScanInfo, env: DimEnv): number => {
  * step t at t + 1; reversed scans store c⁰ at slot T and the carry after step t at t.
  * A window reads T consecutive slots starting at this one.
  */
-export const windowStart = (reverse: boolean, window: Window): number =>
-  (window === 'after') === reverse ? 0 : 1;
+export const windowStart = (reverse: boolean, window: Window): number => ((window === 'after') === reverse ? 0 : 1);
 
 /** Applies `g` to every scan body in `f` (innermost first), rebuilding only what changed. */
 export const mapBodies = (f: IrFunction, g: (body: IrFunction) => IrFunction): IrFunction => {

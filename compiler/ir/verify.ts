@@ -29,7 +29,10 @@ export const verify = (f: IrFunction): IrFunction => {
       const def = opDef(n.op);
       if (!def) fail(`unknown op ${n.op}`, i);
       if (def!.arity !== 'variadic' && def!.arity !== n.inputs.length) fail(`${n.op} takes ${def!.arity} inputs, has ${n.inputs.length}`, i);
-      const t = def!.shape(n.inputs.map((x) => f.nodes[seen.get(x)!]!.type), n.attrs);
+      const t = def!.shape(
+        n.inputs.map((x) => f.nodes[seen.get(x)!]!.type),
+        n.attrs,
+      );
       if (isShapeError(t)) fail(`%${n.id}: ${t.reason}`, i);
       else if (!sameType(t, n.type)) fail(`%${n.id} is typed ${fmtType(n.type)} but ${n.op} gives ${fmtType(t)}`, i);
     }
@@ -38,7 +41,8 @@ export const verify = (f: IrFunction): IrFunction => {
   for (const o of f.outputs) if (!seen.has(o.id)) fail(`output ${o.name} refers to missing %${o.id}`, f.nodes.length - 1);
   for (const u of f.updates) {
     if (!seen.has(u.value) || !seen.has(u.target)) fail(`update %${u.target} <- %${u.value} refers to a missing node`, f.nodes.length - 1);
-    const t = f.nodes[seen.get(u.target)!]!, val = f.nodes[seen.get(u.value)!]!;
+    const t = f.nodes[seen.get(u.target)!]!,
+      val = f.nodes[seen.get(u.value)!]!;
     if (t.op !== INPUT) fail(`update target %${u.target} is not an input`, seen.get(u.target)!);
     if (!sameType(t.type, val.type)) fail(`update %${u.target} <- %${u.value}: ${fmtType(t.type)} vs ${fmtType(val.type)}`, seen.get(u.value)!);
   }

@@ -29,11 +29,17 @@ export const scanProblem = (n: Node, node: (id: number) => Node, verify: (f: IrF
   const bodyNodes = new Map(s.body.nodes.map((b) => [b.id, b]));
   for (let i = 0; i < n.inputs.length; i++) {
     const t = node(n.inputs[i]!).type;
-    const p = i < s.carries ? expect(bodyInputName('c', i), t)
-      : i < s.carries + s.xs ? (String(t.shape[0]) !== String(s.length) ? `sequence input ${i} has length ${String(t.shape[0])}, not ${String(s.length)}` : expect(bodyInputName('x', i - s.carries), { dtype: t.dtype, shape: t.shape.slice(1) }))
-        : expect(bodyInputName('k', i - s.carries - s.xs), t);
+    const p =
+      i < s.carries
+        ? expect(bodyInputName('c', i), t)
+        : i < s.carries + s.xs
+          ? String(t.shape[0]) !== String(s.length)
+            ? `sequence input ${i} has length ${String(t.shape[0])}, not ${String(s.length)}`
+            : expect(bodyInputName('x', i - s.carries), { dtype: t.dtype, shape: t.shape.slice(1) })
+          : expect(bodyInputName('k', i - s.carries - s.xs), t);
     if (p) return p;
-    if (i < s.carries && !sameType(bodyNodes.get(s.body.outputs[i]!.id)!.type, t)) return `carry ${i} is ${fmtType(t)} but the body returns ${fmtType(bodyNodes.get(s.body.outputs[i]!.id)!.type)}`;
+    if (i < s.carries && !sameType(bodyNodes.get(s.body.outputs[i]!.id)!.type, t))
+      return `carry ${i} is ${fmtType(t)} but the body returns ${fmtType(bodyNodes.get(s.body.outputs[i]!.id)!.type)}`;
   }
   return undefined;
 };

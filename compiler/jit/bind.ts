@@ -9,14 +9,18 @@ import { lineCol } from '../diagnostics/span.js';
 import { sourceLookup } from '../parse/modules.js';
 
 /** Kernel notes end in `@file:offset`; show them as `file.dlm:line:col`. */
-export const locate = (note: string): string => note.replace(/@(.+):(\d+)$/, (all, file: string, off: string) => {
-  const src = sourceLookup(file);
-  if (!src) return all;
-  const { line, col } = lineCol(src, Number(off));
-  return `${file.split(/[\\/]/).pop()}:${line}:${col}`;
-});
+export const locate = (note: string): string =>
+  note.replace(/@(.+):(\d+)$/, (all, file: string, off: string) => {
+    const src = sourceLookup(file);
+    if (!src) return all;
+    const { line, col } = lineCol(src, Number(off));
+    return `${file.split(/[\\/]/).pop()}:${line}:${col}`;
+  });
 
-export interface ShapedInput { readonly data: TensorData; readonly shape: readonly number[] }
+export interface ShapedInput {
+  readonly data: TensorData;
+  readonly shape: readonly number[];
+}
 
 /** Binds symbolic dims from the actual inputs; every mismatch is a diagnostic naming the input and its declaration. */
 export const bindInputs = (f: IrFunction, given: Readonly<Record<string, ShapedInput>>, fixed?: DimEnv): { env: DimEnv; errors: Diagnostic[] } => {
@@ -25,7 +29,10 @@ export const bindInputs = (f: IrFunction, given: Readonly<Record<string, ShapedI
   for (const n of inputNodes(f)) {
     const name = inputName(n);
     const x = Object.hasOwn(given, name) ? given[name] : undefined;
-    if (!x) { errors.push(diag('E0402', n.span, `missing ${n.attrs['role']} '${name}' (declared as ${fmtType(n.type)})`)); continue; }
+    if (!x) {
+      errors.push(diag('E0402', n.span, `missing ${n.attrs['role']} '${name}' (declared as ${fmtType(n.type)})`));
+      continue;
+    }
     const count = x.shape.reduce((a, b) => a * b, 1);
     if (x.data.length !== count) {
       errors.push(diag('E0403', n.span, `'${name}' has ${x.data.length} elements but its shape [${x.shape.join(', ')}] needs ${count}`));

@@ -26,24 +26,42 @@ export const memoryProblem = (s: Schedule, plan: MemoryPlan, bytesPer: number, m
     const n = elements(inp.shape);
     if (n > MAX_ELEMENTS || inp.shape.some((d) => d > MAX_ELEMENTS)) {
       const t: TensorType = { dtype: inp.node.type.dtype, shape: inp.shape };
-      return error('E0605', inp.node.span, `${inp.role} '${inp.name}' would be ${fmtType(t)}: ${fmtCount(n)} elements; a tensor can have at most ${fmtCount(MAX_ELEMENTS)} (2³¹ − 1)`);
+      return error(
+        'E0605',
+        inp.node.span,
+        `${inp.role} '${inp.name}' would be ${fmtType(t)}: ${fmtCount(n)} elements; a tensor can have at most ${fmtCount(MAX_ELEMENTS)} (2³¹ − 1)`,
+      );
     }
   }
   if (largest && largest.size > MAX_ELEMENTS) {
-    return error('E0605', spanOfNote(largest.note), `a value here would have ${fmtCount(largest.size)} elements; a tensor can have at most ${fmtCount(MAX_ELEMENTS)} (2³¹ − 1)`);
+    return error(
+      'E0605',
+      spanOfNote(largest.note),
+      `a value here would have ${fmtCount(largest.size)} elements; a tensor can have at most ${fmtCount(MAX_ELEMENTS)} (2³¹ − 1)`,
+    );
   }
   const persistent = s.inputs.filter((i) => i.role === 'param' || i.role === 'state').reduce((a, i) => a + elements(i.shape), 0);
   const bytes = (plan.arenaSize + persistent) * bytesPer;
   if (bytes <= maxMemory) return undefined;
   const at = largest ? spanOfNote(largest.note) : null;
-  return error('E0606', at, `this step would need ${fmtBytes(bytes)} (${fmtBytes(plan.arenaSize * bytesPer)} of buffers, ${fmtBytes(persistent * bytesPer)} of parameters and state), more than the memory limit of ${fmtBytes(maxMemory)}`, [
-    ...(largest ? [note(`the largest buffer, ${fmtBytes(largest.size * bytesPer)}, holds the value computed here`, at ?? undefined)] : []),
-    note('use smaller dims or batches, or raise the limit with --max-memory SIZE (library: maxMemory)'),
-  ]);
+  return error(
+    'E0606',
+    at,
+    `this step would need ${fmtBytes(bytes)} (${fmtBytes(plan.arenaSize * bytesPer)} of buffers, ` +
+      `${fmtBytes(persistent * bytesPer)} of parameters and state), more than the memory limit of ` +
+      `${fmtBytes(maxMemory)}`,
+    [
+      ...(largest ? [note(`the largest buffer, ${fmtBytes(largest.size * bytesPer)}, holds the value computed here`, at ?? undefined)] : []),
+      note('use smaller dims or batches, or raise the limit with --max-memory SIZE (library: maxMemory)'),
+    ],
+  );
 };
 
 /** E0606 when a model's parameters and state alone exceed the memory limit (checked before they are allocated). */
-export const parameterMemory = (ir: { readonly params: readonly ParamInfo[]; readonly states: readonly ParamInfo[] }, maxMemory: number): Diagnostic | undefined => {
+export const parameterMemory = (
+  ir: { readonly params: readonly ParamInfo[]; readonly states: readonly ParamInfo[] },
+  maxMemory: number,
+): Diagnostic | undefined => {
   const all = [...ir.params, ...ir.states];
   const bytes = all.reduce((a, p) => a + elements(p.type.shape as number[]) * 4, 0);
   if (bytes <= maxMemory) return undefined;

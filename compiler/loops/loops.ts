@@ -51,12 +51,29 @@ export const externBuffers = (s: Stmt & { k: 'extern' }): string[] => s.args.fla
 /** Every load in an expression (loads inside an index included), outer ones first. */
 export const loadsIn = (e: Expr, out: (Expr & { k: 'load' })[] = []): (Expr & { k: 'load' })[] => {
   switch (e.k) {
-    case 'load': out.push(e); loadsIn(e.index, out); break;
-    case 'bin': loadsIn(e.a, out); loadsIn(e.b, out); break;
-    case 'negate': loadsIn(e.a, out); break;
-    case 'call': e.args.forEach((a) => { loadsIn(a, out); }); break;
-    case 'sel': loadsIn(e.c, out); loadsIn(e.a, out); loadsIn(e.b, out); break;
-    default: break;
+    case 'load':
+      out.push(e);
+      loadsIn(e.index, out);
+      break;
+    case 'bin':
+      loadsIn(e.a, out);
+      loadsIn(e.b, out);
+      break;
+    case 'negate':
+      loadsIn(e.a, out);
+      break;
+    case 'call':
+      e.args.forEach((a) => {
+        loadsIn(a, out);
+      });
+      break;
+    case 'sel':
+      loadsIn(e.c, out);
+      loadsIn(e.a, out);
+      loadsIn(e.b, out);
+      break;
+    default:
+      break;
   }
   return out;
 };
@@ -64,12 +81,19 @@ export const loadsIn = (e: Expr, out: (Expr & { k: 'load' })[] = []): (Expr & { 
 /** The expressions a statement evaluates itself (a nested body's are its statements'). */
 export const stmtExprs = (s: Stmt): Expr[] => {
   switch (s.k) {
-    case 'for': return [s.from, s.to];
-    case 'if': return [...s.conds];
-    case 'let': case 'set': return [s.e];
-    case 'store': return [s.index, s.e];
-    case 'extern': return s.args.map((a) => (a.k === 'ptr' ? a.index : a));
-    default: return [];
+    case 'for':
+      return [s.from, s.to];
+    case 'if':
+      return [...s.conds];
+    case 'let':
+    case 'set':
+      return [s.e];
+    case 'store':
+      return [s.index, s.e];
+    case 'extern':
+      return s.args.map((a) => (a.k === 'ptr' ? a.index : a));
+    default:
+      return [];
   }
 };
 
@@ -104,7 +128,9 @@ export const mul = (a: Expr, b: Expr): Expr => {
 /** offset + Σ idx[d] * strides[d], skipping zero strides. */
 export const affine = (offset: number, idx: readonly Expr[], strides: readonly number[]): Expr => {
   let e: Expr = num(0);
-  idx.forEach((ix, d) => { e = add(e, mul(ix, num(strides[d] ?? 0))); });
+  idx.forEach((ix, d) => {
+    e = add(e, mul(ix, num(strides[d] ?? 0)));
+  });
   return add(e, num(offset));
 };
 
@@ -113,7 +139,12 @@ export const letMut = (name: string, e: Expr): Stmt => ({ k: 'let', name, e, mut
 export const set = (name: string, e: Expr): Stmt => ({ k: 'set', name, e });
 export const store = (buf: string, index: Expr, e: Expr): Stmt => ({ k: 'store', buf, index, e });
 export const loop = (name: string, n: number | Expr, body: readonly Stmt[], from: number | Expr = 0, step = 1): Stmt => ({
-  k: 'for', v: name, from: typeof from === 'number' ? num(from) : from, to: typeof n === 'number' ? num(n) : n, step, body,
+  k: 'for',
+  v: name,
+  from: typeof from === 'number' ? num(from) : from,
+  to: typeof n === 'number' ? num(n) : n,
+  step,
+  body,
 });
 export const comment = (text: string): Stmt => ({ k: 'comment', text });
 export const callKernel = (fn: string, args: readonly string[]): Stmt => ({ k: 'call', fn, args });

@@ -48,15 +48,24 @@ export const overlayLoader = (open: ReadonlyMap<string, string>, base: Loader = 
 const memberSymbols = (members: readonly (ModelMember | LayerMember)[]): DocSymbol[] =>
   members.flatMap((m): DocSymbol[] => {
     switch (m.kind) {
-      case 'Input': return [{ name: m.name.name, kind: m.role, span: m.span, nameSpan: m.name.span, children: [] }];
-      case 'Param': return [{ name: m.name.name, kind: 'param', span: m.span, nameSpan: m.name.span, children: [] }];
-      case 'State': return [{ name: m.name.name, kind: 'state', span: m.span, nameSpan: m.name.span, children: [] }];
-      case 'SubLayer': return [{ name: m.name.name, kind: 'layer', span: m.span, nameSpan: m.name.span, children: [] }];
-      case 'Let': return [{ name: m.name.name, kind: 'let', span: m.span, nameSpan: m.name.span, children: [] }];
-      case 'Output': return [{ name: m.name.name, kind: 'output', span: m.span, nameSpan: m.name.span, children: [] }];
-      case 'Loss': return [{ name: m.name?.name ?? 'loss', kind: 'loss', span: m.span, nameSpan: m.name?.span ?? m.span, children: [] }];
-      case 'Fn': return [fnSymbol(m)];
-      default: return [];
+      case 'Input':
+        return [{ name: m.name.name, kind: m.role, span: m.span, nameSpan: m.name.span, children: [] }];
+      case 'Param':
+        return [{ name: m.name.name, kind: 'param', span: m.span, nameSpan: m.name.span, children: [] }];
+      case 'State':
+        return [{ name: m.name.name, kind: 'state', span: m.span, nameSpan: m.name.span, children: [] }];
+      case 'SubLayer':
+        return [{ name: m.name.name, kind: 'layer', span: m.span, nameSpan: m.name.span, children: [] }];
+      case 'Let':
+        return [{ name: m.name.name, kind: 'let', span: m.span, nameSpan: m.name.span, children: [] }];
+      case 'Output':
+        return [{ name: m.name.name, kind: 'output', span: m.span, nameSpan: m.name.span, children: [] }];
+      case 'Loss':
+        return [{ name: m.name?.name ?? 'loss', kind: 'loss', span: m.span, nameSpan: m.name?.span ?? m.span, children: [] }];
+      case 'Fn':
+        return [fnSymbol(m)];
+      default:
+        return [];
     }
   });
 
@@ -64,10 +73,14 @@ const fnSymbol = (f: FnDecl): DocSymbol => ({ name: f.name.name, kind: 'function
 
 const itemSymbol = (it: Item): DocSymbol => {
   switch (it.kind) {
-    case 'Import': return { name: it.alias.name, kind: 'module', span: it.span, nameSpan: it.alias.span, children: [] };
-    case 'Fn': return fnSymbol(it);
-    case 'Layer': return { name: it.name.name, kind: 'layer', span: it.span, nameSpan: it.name.span, children: memberSymbols(it.members) };
-    case 'Model': return { name: it.name.name, kind: 'model', span: it.span, nameSpan: it.name.span, children: memberSymbols(it.members) };
+    case 'Import':
+      return { name: it.alias.name, kind: 'module', span: it.span, nameSpan: it.alias.span, children: [] };
+    case 'Fn':
+      return fnSymbol(it);
+    case 'Layer':
+      return { name: it.name.name, kind: 'layer', span: it.span, nameSpan: it.name.span, children: memberSymbols(it.members) };
+    case 'Model':
+      return { name: it.name.name, kind: 'model', span: it.span, nameSpan: it.name.span, children: memberSymbols(it.members) };
   }
 };
 
@@ -75,8 +88,16 @@ const paramsOf = (scope: Scope | undefined): Map<string, readonly string[]> => {
   const out = new Map<string, readonly string[]>();
   for (const name of scope?.names() ?? []) {
     const b = scope!.lookup(name)?.binding;
-    if (b?.k === 'fn') out.set(name, b.decl.params.map((p) => p.name.name));
-    else if (b?.k === 'layerDef') out.set(name, b.decl.params.map((p) => p.name.name));
+    if (b?.k === 'fn')
+      out.set(
+        name,
+        b.decl.params.map((p) => p.name.name),
+      );
+    else if (b?.k === 'layerDef')
+      out.set(
+        name,
+        b.decl.params.map((p) => p.name.name),
+      );
   }
   return out;
 };
@@ -96,8 +117,14 @@ export const analyze = (src: SourceFile, loader: Loader = defaultLoader): Analys
     if (b?.k === 'module') members.set(it.alias.name, b.scope.ownNames());
   }
   return {
-    diagnostics, exprs: recorder.exprs, refs: recorder.refs, symbols: (ast?.items ?? []).map(itemSymbol),
-    ...(ast ? { ast } : {}), names: [...new Set(scope?.names() ?? [])], members, params: paramsOf(scope),
+    diagnostics,
+    exprs: recorder.exprs,
+    refs: recorder.refs,
+    symbols: (ast?.items ?? []).map(itemSymbol),
+    ...(ast ? { ast } : {}),
+    names: [...new Set(scope?.names() ?? [])],
+    members,
+    params: paramsOf(scope),
   };
 };
 

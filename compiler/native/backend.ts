@@ -16,12 +16,17 @@ export const isBackend = (s: string): s is BackendChoice => (BACKENDS as readonl
 
 /** Where notes about the backend choice go (the CLI points it at its stderr); default console.warn. */
 let noteSink: (text: string) => void = (t) => console.warn(t);
-export const setBackendNotes = (sink: (text: string) => void): void => { noteSink = sink; };
+export const setBackendNotes = (sink: (text: string) => void): void => {
+  noteSink = sink;
+};
 
 let saidAuto = false;
 
 /** Test seam: probe the toolchain again and say the next `auto` choice again. */
-export const reprobeNative = (): void => { forgetToolchain(); saidAuto = false; };
+export const reprobeNative = (): void => {
+  forgetToolchain();
+  saidAuto = false;
+};
 
 /** The toolchain, or an Error naming why the native backend cannot run here. */
 export const requireNative = (): Toolchain => {
@@ -36,8 +41,7 @@ export const resolveBackend = (choice: BackendChoice | undefined): Backend => {
   const t = nativeToolchain();
   if (!saidAuto) {
     saidAuto = true;
-    noteSink('ok' in t ? `dlm: backend auto: native (${t.ok.ccVersion}, koffi ${t.ok.koffiVersion})`
-      : `dlm: backend auto: wasm, since ${t.error}`);
+    noteSink('ok' in t ? `dlm: backend auto: native (${t.ok.ccVersion}, koffi ${t.ok.koffiVersion})` : `dlm: backend auto: wasm, since ${t.error}`);
   }
   return 'ok' in t ? 'native' : 'wasm';
 };

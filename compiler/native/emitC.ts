@@ -48,28 +48,46 @@ export class CPrinter {
     const loopVars: string[] = [];
     const walk = (ss: readonly Stmt[]) => {
       for (const s of ss) {
-        if (s.k === 'for') { loopVars.push(s.v); walk(s.body); } else if (s.k === 'if') walk(s.body);
-        else if (s.k === 'let' || s.k === 'set') { const a = assigned.get(s.name) ?? []; a.push(s.e); assigned.set(s.name, a); }
+        if (s.k === 'for') {
+          loopVars.push(s.v);
+          walk(s.body);
+        } else if (s.k === 'if') walk(s.body);
+        else if (s.k === 'let' || s.k === 'set') {
+          const a = assigned.get(s.name) ?? [];
+          a.push(s.e);
+          assigned.set(s.name, a);
+        }
       }
     };
     walk(body);
     for (const l of loopVars) this.ints.add(l);
     for (const name of assigned.keys()) this.ints.add(name);
-    for (let changed = true; changed;) {
+    for (let changed = true; changed; ) {
       changed = false;
-      for (const [name, es] of assigned) if (this.ints.has(name) && !es.every((e) => this.isInt(e))) { this.ints.delete(name); changed = true; }
+      for (const [name, es] of assigned)
+        if (this.ints.has(name) && !es.every((e) => this.isInt(e))) {
+          this.ints.delete(name);
+          changed = true;
+        }
     }
   }
 
   isInt(e: Expr): boolean {
     switch (e.k) {
-      case 'num': return Number.isInteger(e.v) && Math.abs(e.v) <= Number.MAX_SAFE_INTEGER;
-      case 'var': return this.ints.has(e.name);
-      case 'load': return false;
-      case 'negate': return this.isInt(e.a);
-      case 'call': return INT_CALLS.has(e.fn);
-      case 'sel': return this.isInt(e.a) && this.isInt(e.b);
-      case 'bin': return CMP.has(e.op) || (e.op !== '/' && this.isInt(e.a) && this.isInt(e.b));
+      case 'num':
+        return Number.isInteger(e.v) && Math.abs(e.v) <= Number.MAX_SAFE_INTEGER;
+      case 'var':
+        return this.ints.has(e.name);
+      case 'load':
+        return false;
+      case 'negate':
+        return this.isInt(e.a);
+      case 'call':
+        return INT_CALLS.has(e.fn);
+      case 'sel':
+        return this.isInt(e.a) && this.isInt(e.b);
+      case 'bin':
+        return CMP.has(e.op) || (e.op !== '/' && this.isInt(e.a) && this.isInt(e.b));
     }
   }
 
@@ -81,21 +99,28 @@ export class CPrinter {
     return `${this.expr(e)} != 0`;
   }
 
-  private index(e: Expr): string { return this.isInt(e) ? this.top(e) : `(long)(${this.top(e)})`; }
+  private index(e: Expr): string {
+    return this.isInt(e) ? this.top(e) : `(long)(${this.top(e)})`;
+  }
 
   expr(e: Expr): string {
     switch (e.k) {
-      case 'num': return cnum(e.v, this.real);
-      case 'var': return ident(e.name);
-      case 'load': return `${ident(e.buf)}[${this.index(e.index)}]`;
-      case 'negate': return `(-${this.expr(e.a)})`;
+      case 'num':
+        return cnum(e.v, this.real);
+      case 'var':
+        return ident(e.name);
+      case 'load':
+        return `${ident(e.buf)}[${this.index(e.index)}]`;
+      case 'negate':
+        return `(-${this.expr(e.a)})`;
       case 'call': {
         // the C name from the math table (ops/math.ts); dlm_* helpers are in the native prelude or the table's cDef
         const fn = (MATH as Record<string, MathFn | undefined>)[e.fn]?.c;
         if (!fn) throw new InternalError(`codegen: no C function for ${String(e.fn)}`);
         return `${fn[this.real === 'f32' ? 0 : 1]}(${e.args.map((a) => this.expr(a)).join(', ')})`;
       }
-      case 'sel': return `(${this.cond(e.c)} ? ${this.expr(e.a)} : ${this.expr(e.b)})`;
+      case 'sel':
+        return `(${this.cond(e.c)} ? ${this.expr(e.a)} : ${this.expr(e.b)})`;
       case 'bin':
         if (CMP.has(e.op)) return `(${this.cond(e)})`;
         // JavaScript division is real division, also of two integers
@@ -142,9 +167,15 @@ export class CPrinter {
     const out: string[] = [];
     for (const s of ss) {
       switch (s.k) {
-        case 'comment': out.push(`${indent}/* ${safeComment(s.text)} */`); break;
-        case 'call': out.push(`${indent}${ident(s.fn)}(${s.args.map(ident).join(', ')});`); break;
-        case 'extern': out.push(`${indent}${ident(s.fn)}(${s.args.map((a) => this.externArg(a)).join(', ')});`); break;
+        case 'comment':
+          out.push(`${indent}/* ${safeComment(s.text)} */`);
+          break;
+        case 'call':
+          out.push(`${indent}${ident(s.fn)}(${s.args.map(ident).join(', ')});`);
+          break;
+        case 'extern':
+          out.push(`${indent}${ident(s.fn)}(${s.args.map((a) => this.externArg(a)).join(', ')});`);
+          break;
         case 'let': {
           const type = this.ints.has(s.name) ? 'long' : 'real';
           out.push(`${indent}${s.mutable ? '' : 'const '}${type} ${ident(s.name)} = ${this.top(s.e)};`);
@@ -157,13 +188,20 @@ export class CPrinter {
           else out.push(`${indent}${ident(s.name)} = ${this.top(e)};`);
           break;
         }
-        case 'store': out.push(`${indent}${ident(s.buf)}[${this.index(s.index)}] = ${this.top(s.e)};`); break;
-        case 'if': out.push(...this.ifStmt(s, indent)); break;
+        case 'store':
+          out.push(`${indent}${ident(s.buf)}[${this.index(s.index)}] = ${this.top(s.e)};`);
+          break;
+        case 'if':
+          out.push(...this.ifStmt(s, indent));
+          break;
         case 'for': {
           const i = ident(s.v);
           if (!Number.isInteger(s.step)) throw new InternalError('codegen: non-integer loop step');
-          out.push(`${indent}for (long ${i} = ${this.index(s.from)}; ${i} < ${this.index(s.to)}; ${i}${s.step === 1 ? '++' : ` += ${s.step}`}) {`,
-            ...this.stmts(s.body, indent + '  '), `${indent}}`);
+          out.push(
+            `${indent}for (long ${i} = ${this.index(s.from)}; ${i} < ${this.index(s.to)}; ${i}${s.step === 1 ? '++' : ` += ${s.step}`}) {`,
+            ...this.stmts(s.body, indent + '  '),
+            `${indent}}`,
+          );
           break;
         }
       }

@@ -11,7 +11,11 @@ import type { Schedule } from '../codegen/scheduleTypes.js';
 import { nativeUnavailable, requireNative } from './backend.js';
 import { C_ENTRY, cBufferViews } from './moduleC.js';
 
-export interface NativeModule { readonly source: string; readonly module: CompiledModule; readonly object: NativeObject }
+export interface NativeModule {
+  readonly source: string;
+  readonly module: CompiledModule;
+  readonly object: NativeObject;
+}
 
 export const loadC = (source: string, s: Schedule, plan: MemoryPlan, precision: Precision): Result<NativeModule> => {
   const why = nativeUnavailable();
@@ -22,7 +26,10 @@ export const loadC = (source: string, s: Schedule, plan: MemoryPlan, precision: 
   const tc = requireNative();
   const object = compileC(tc, source);
   const module = instantiateNative(tc, object, C_ENTRY, precision, {
-    arenaSize: plan.arenaSize, inputs: s.inputs.length, updated: s.updates.map((u) => u.input), buffers: cBufferViews(s, plan),
+    arenaSize: plan.arenaSize,
+    inputs: s.inputs.length,
+    updated: s.updates.map((u) => u.input),
+    buffers: cBufferViews(s, plan),
   });
   return E.right({ source, module, object });
 };

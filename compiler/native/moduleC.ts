@@ -4,7 +4,8 @@
 //
 //   int dlm_run(int threads, elem *arena, elem *in0, …, elem *inN)
 //
-// on `threads` threads for the large matrix products (runtime/native/kernelsC.ts), over the arena and the callers' input arrays (parameters, state and optimizer slots are updated in
+// on `threads` threads for the large matrix products (runtime/native/kernelsC.ts), over the arena and
+// the callers' input arrays (parameters, state and optimizer slots are updated in
 // their own arrays). It returns 0, having updated nothing, when a guarded output (the loss) is not
 // finite, and 1 otherwise. Buffers are file-scope pointers set on entry, so a loop body's kernels can be
 // called with buffers of the enclosing schedule, as in the JavaScript module.
@@ -21,7 +22,11 @@ import type { Stmt } from '../loops/loops.js';
 /** The symbol the runtime loads (runtime/native/load.ts). */
 export const C_ENTRY = 'dlm_run';
 
-interface Placed { readonly name: string; readonly at: number; readonly size: number }
+interface Placed {
+  readonly name: string;
+  readonly at: number;
+  readonly size: number;
+}
 
 const callsKernel = (ss: readonly Stmt[]): boolean => ss.some((x) => x.k === 'call' || ((x.k === 'for' || x.k === 'if') && callsKernel(x.body)));
 
@@ -43,7 +48,12 @@ const emitKernels = (s: Schedule, plan: MemoryPlan, base: number, info: ModuleIn
     p.infer(k.body);
     lines.push(`/* ${ident(k.name)}: ${safeComment(info.locate ? info.locate(k.note) : k.note)} */`);
     lines.push(`static void ${ident(k.name)}(${params.join(', ') || 'void'}) {`);
-    lines.push(...p.stmts(k.body.filter((x, i) => !(i === 0 && x.k === 'comment' && x.text === k.note)), '  '));
+    lines.push(
+      ...p.stmts(
+        k.body.filter((x, i) => !(i === 0 && x.k === 'comment' && x.text === k.note)),
+        '  ',
+      ),
+    );
     lines.push('}', '');
   }
   for (const pl of plan.placements) {
@@ -64,7 +74,9 @@ export const emitCModule = (s: Schedule, plan: MemoryPlan, info: ModuleInfo, rea
   const args = ['int threads', 'elem *arena', ...s.inputs.map((_, i) => `elem *in${i}`)];
   lines.push('void dlm_set_threads(int n);', `int ${C_ENTRY}(${args.join(', ')}) {`, '  dlm_set_threads(threads);');
   for (const p of placed) lines.push(`  ${ident(p.name)} = arena + ${p.at};`);
-  s.inputs.forEach((inp, i) => { lines.push(`  ${ident(inp.buf)} = in${i};`); });
+  s.inputs.forEach((inp, i) => {
+    lines.push(`  ${ident(inp.buf)} = in${i};`);
+  });
   const sizeOf = (buf: string): number => {
     const p = placed.find((q) => q.name === buf);
     if (!p) throw new InternalError(`codegen: guarded buffer ${buf} is not in the arena`);
@@ -73,10 +85,18 @@ export const emitCModule = (s: Schedule, plan: MemoryPlan, info: ModuleInfo, rea
   // A non-finite guarded output leaves parameters and state untouched: checked as soon as it is written.
   const guardAfter = s.guards.map((g) => ({ g, at: lastWriter(s.kernels, g) }));
   const guard = (g: string) => lines.push(`  for (long i = 0; i < ${sizeOf(g)}; i++) if (!dlm_finite(${ident(g)}[i])) return 0;`);
-  guardAfter.filter((x) => x.at < 0).forEach((x) => { guard(x.g); });
+  guardAfter
+    .filter((x) => x.at < 0)
+    .forEach((x) => {
+      guard(x.g);
+    });
   s.kernels.forEach((k, i) => {
     lines.push(`  ${ident(k.name)}(${[...k.writes, ...k.reads].map(ident).join(', ')});`);
-    guardAfter.filter((x) => x.at === i).forEach((x) => { guard(x.g); });
+    guardAfter
+      .filter((x) => x.at === i)
+      .forEach((x) => {
+        guard(x.g);
+      });
   });
   for (const u of s.updates) {
     if (u.inPlace) continue;

@@ -25,48 +25,79 @@ const matches = (name: string, x: TensorType, idx: TensorType, a: Attrs) => {
 
 const takeKernel = (k: KernelArgs): Stmt[] => {
   const [X, I] = k.ins as [string, string];
-  const axis = axisAttr(k.attrs), nx = k.inShapes[0]![axis]!;
+  const axis = axisAttr(k.attrs),
+    nx = k.inShapes[0]![axis]!;
   return pairLoops(k.fresh, k.outShape, nx, axis, (ib, xb, l) => {
-    const j = k.fresh('j'), r = k.fresh('r');
-    return [loop(j, l.n, [
-      let_(r, load(I, along(ib, v(j), l.inner))),
-      store(k.out, along(ib, v(j), l.inner), num(0)),
-      when([bin('>=', v(r), num(0)), bin('<', v(r), num(nx))], [store(k.out, along(ib, v(j), l.inner), load(X, along(xb, v(r), l.inner)))]),
-    ])];
+    const j = k.fresh('j'),
+      r = k.fresh('r');
+    return [
+      loop(j, l.n, [
+        let_(r, load(I, along(ib, v(j), l.inner))),
+        store(k.out, along(ib, v(j), l.inner), num(0)),
+        when([bin('>=', v(r), num(0)), bin('<', v(r), num(nx))], [store(k.out, along(ib, v(j), l.inner), load(X, along(xb, v(r), l.inner)))]),
+      ]),
+    ];
   });
 };
 
 const scatterKernel = (k: KernelArgs): Stmt[] => {
   const [S, I] = k.ins as [string, string];
-  const axis = axisAttr(k.attrs), n = k.outShape[axis]!;
+  const axis = axisAttr(k.attrs),
+    n = k.outShape[axis]!;
   const z = k.fresh('z');
-  return [loop(z, k.outShape.reduce((p, d) => p * d, 1), [store(k.out, v(z), num(0))]),
+  return [
+    loop(
+      z,
+      k.outShape.reduce((p, d) => p * d, 1),
+      [store(k.out, v(z), num(0))],
+    ),
     ...pairLoops(k.fresh, k.inShapes[0]!, n, axis, (sb, ob, l) => {
-      const j = k.fresh('j'), r = k.fresh('r'), at = k.fresh('at');
-      return [loop(j, l.n, [
-        let_(r, load(I, along(sb, v(j), l.inner))),
-        when([bin('>=', v(r), num(0)), bin('<', v(r), num(n))], [
-          let_(at, along(ob, v(r), l.inner)),
-          store(k.out, v(at), add(load(k.out, v(at)), load(S, along(sb, v(j), l.inner)))),
+      const j = k.fresh('j'),
+        r = k.fresh('r'),
+        at = k.fresh('at');
+      return [
+        loop(j, l.n, [
+          let_(r, load(I, along(sb, v(j), l.inner))),
+          when(
+            [bin('>=', v(r), num(0)), bin('<', v(r), num(n))],
+            [let_(at, along(ob, v(r), l.inner)), store(k.out, v(at), add(load(k.out, v(at)), load(S, along(sb, v(j), l.inner))))],
+          ),
         ]),
-      ])];
-    })];
+      ];
+    }),
+  ];
 };
 
 export const TAKE_ALONG: OpDef = {
-  name: 'take_along', arity: 2, kind: 'movement', internal: true,
+  name: 'take_along',
+  arity: 2,
+  kind: 'movement',
+  internal: true,
   doc: 'entries along an axis at integer positions: out[…, j, …] = x[…, idx[…, j, …], …] (torch.gather, np.take_along_axis); out-of-range positions read 0',
   shape: ([x, i], a) => matches('take_along', x!, i!, a) ?? { dtype: x!.dtype, shape: i!.shape },
   eval: ([x, i], a, out) => {
     const r = nd(out.shape);
     const nx = x!.shape[axisAttr(a)]!;
     forEachPair(i!.shape, nx, axisAttr(a), (ib, xb, s, ni) => {
-      for (let j = 0; j < ni; j++) { const p = i!.data[ib + j * s]!; r.data[ib + j * s] = p >= 0 && p < nx ? x!.data[xb + p * s]! : 0; }
+      for (let j = 0; j < ni; j++) {
+        const p = i!.data[ib + j * s]!;
+        r.data[ib + j * s] = p >= 0 && p < nx ? x!.data[xb + p * s]! : 0;
+      }
     });
     return r;
   },
   emit: { kind: 'kernel', kernel: takeKernel },
-  edges: [{ ins: [[5, NaN, 7], [2, -1, 3, 0]], dtypes: ['f32', 'i32'], attrs: { axis: 0 }, out: [7, 0, 0, 5] }],
+  edges: [
+    {
+      ins: [
+        [5, NaN, 7],
+        [2, -1, 3, 0],
+      ],
+      dtypes: ['f32', 'i32'],
+      attrs: { axis: 0 },
+      out: [7, 0, 0, 5],
+    },
+  ],
   differs: 'an index out of range reads 0 (torch.gather raises an error), so no index reads foreign memory',
   vjp: (b, ct, n) => [b.op('scatter_along', [ct, n.inputs[1]!], { axis: axisAttr(n.attrs), n: n.inTypes[0]!.shape[axisAttr(n.attrs)]! }), null],
   differentiable: true,
@@ -78,9 +109,13 @@ export const TAKE_ALONG: OpDef = {
 };
 
 export const SCATTER_ALONG: OpDef = {
-  name: 'scatter_along', arity: 2, kind: 'movement', internal: true,
-  doc: 'sums entries into an axis of size n at integer positions: out[…, idx[…, j, …], …] += src[…, j, …] (the transpose of take_along); '
-    + 'out-of-range positions are dropped',
+  name: 'scatter_along',
+  arity: 2,
+  kind: 'movement',
+  internal: true,
+  doc:
+    'sums entries into an axis of size n at integer positions: out[…, idx[…, j, …], …] += src[…, j, …] (the transpose of take_along); ' +
+    'out-of-range positions are dropped',
   shape: ([s, i], a) => {
     const n = a['n'] as Dim;
     const err = checkAxis('scatter_along', s!, a) ?? matches('scatter_along', s!, i!, a);
@@ -94,12 +129,25 @@ export const SCATTER_ALONG: OpDef = {
     const r = nd(out.shape);
     const n = out.shape[axisAttr(a)]!;
     forEachPair(i!.shape, n, axisAttr(a), (ib, ob, st, ni) => {
-      for (let j = 0; j < ni; j++) { const p = i!.data[ib + j * st]!; if (p >= 0 && p < n) r.data[ob + p * st]! += s!.data[ib + j * st]!; }
+      for (let j = 0; j < ni; j++) {
+        const p = i!.data[ib + j * st]!;
+        if (p >= 0 && p < n) r.data[ob + p * st]! += s!.data[ib + j * st]!;
+      }
     });
     return r;
   },
   emit: { kind: 'kernel', kernel: scatterKernel },
-  edges: [{ ins: [[1, 2, NaN, 4], [0, 0, 5, -1]], dtypes: ['f32', 'i32'], attrs: { axis: 0, n: 2 }, out: [3, 0] }],
+  edges: [
+    {
+      ins: [
+        [1, 2, NaN, 4],
+        [0, 0, 5, -1],
+      ],
+      dtypes: ['f32', 'i32'],
+      attrs: { axis: 0, n: 2 },
+      out: [3, 0],
+    },
+  ],
   differs: 'an index out of range is dropped (torch.scatter_add raises an error)',
   vjp: (b, ct, n) => [b.op('take_along', [ct, n.inputs[1]!], { axis: axisAttr(n.attrs) }), null],
   differentiable: true,

@@ -17,24 +17,38 @@ const kernel = (k: KernelArgs): Stmt[] => {
   let line = 0;
   const o = k.fresh('line');
   const body = lineLoops(k.fresh, k.inShapes[0]!, axis, (base, l) => {
-    const best = k.fresh('best'), at = k.fresh('at'), j = k.fresh('k'), x = k.fresh('x'), win = k.fresh('win');
+    const best = k.fresh('best'),
+      at = k.fresh('at'),
+      j = k.fresh('k'),
+      x = k.fresh('x'),
+      win = k.fresh('win');
     line++;
     return [
-      letMut(best, load(X, base)), letMut(at, num(0)),
-      loop(j, l.n, [
-        let_(x, load(X, along(base, v(j), l.inner))),
-        // x > best, or x is NaN while best is not
-        let_(win, sel(bin('>', v(x), v(best)), num(1), sel(bin('!=', v(x), v(x)), sel(bin('==', v(best), v(best)), num(1), num(0)), num(0)))),
-        when([bin('==', v(win), num(1))], [set(best, v(x)), set(at, v(j))]),
-      ], 1),
-      store(k.out, v(o), v(at)), set(o, bin('+', v(o), num(1))),
+      letMut(best, load(X, base)),
+      letMut(at, num(0)),
+      loop(
+        j,
+        l.n,
+        [
+          let_(x, load(X, along(base, v(j), l.inner))),
+          // x > best, or x is NaN while best is not
+          let_(win, sel(bin('>', v(x), v(best)), num(1), sel(bin('!=', v(x), v(x)), sel(bin('==', v(best), v(best)), num(1), num(0)), num(0)))),
+          when([bin('==', v(win), num(1))], [set(best, v(x)), set(at, v(j))]),
+        ],
+        1,
+      ),
+      store(k.out, v(o), v(at)),
+      set(o, bin('+', v(o), num(1))),
     ];
   });
   return line ? [letMut(o, num(0)), ...body] : [];
 };
 
 export const ARGMAX: OpDef = {
-  name: 'argmax', arity: 1, kind: 'movement', internal: true,
+  name: 'argmax',
+  arity: 1,
+  kind: 'movement',
+  internal: true,
   doc: 'index of the largest element along an axis (i32): the first of tied maxima, a NaN counts as the largest (the first NaN); no gradient',
   shape: ([x], a) => {
     const err = checkAxis('argmax', x!, a);
@@ -47,8 +61,15 @@ export const ARGMAX: OpDef = {
     const r = nd(out.shape);
     let line = 0;
     forEachLine(x!.shape, axisAttr(a), (base, s, n) => {
-      let best = x!.data[base]!, at = 0;
-      for (let j = 1; j < n; j++) { const y = x!.data[base + j * s]!; if (beats(y, best)) { best = y; at = j; } }
+      let best = x!.data[base]!,
+        at = 0;
+      for (let j = 1; j < n; j++) {
+        const y = x!.data[base + j * s]!;
+        if (beats(y, best)) {
+          best = y;
+          at = j;
+        }
+      }
       r.data[line++] = at;
     });
     return r;
@@ -56,8 +77,10 @@ export const ARGMAX: OpDef = {
   emit: { kind: 'kernel', kernel },
   differs: 'an axis of static size 0 is a compile-time error, a symbolic one that is 0 at run time gives 0 (torch.argmax raises)',
   edges: [
-    { ins: [[1, NaN, 3, NaN]], attrs: { axis: 0 }, out: [1] }, { ins: [[2, 5, 5, 1]], attrs: { axis: 0 }, out: [1] },
-    { ins: [[-Infinity, -Infinity]], attrs: { axis: 0 }, out: [0] }, { ins: [[-0, 0]], attrs: { axis: 0 }, out: [0] },
+    { ins: [[1, NaN, 3, NaN]], attrs: { axis: 0 }, out: [1] },
+    { ins: [[2, 5, 5, 1]], attrs: { axis: 0 }, out: [1] },
+    { ins: [[-Infinity, -Infinity]], attrs: { axis: 0 }, out: [0] },
+    { ins: [[-0, 0]], attrs: { axis: 0 }, out: [0] },
   ],
   vjp: () => [null],
   differentiable: false,

@@ -59,7 +59,12 @@ const splitLog = (r: Rewriter, combine: 'add' | 'sub', x: Value, y: Value): Valu
 };
 
 /** f(where(c, a, b)) = where(c, f(a), f(b)) for f = log or 1 − ·, when each branch is a constant or has a stable form. */
-const throughBranches = (r: Rewriter, [c, x, y]: readonly Value[], ofConst: (k: Value) => Value | undefined, stable: (v: Value) => Value | undefined): Value | undefined => {
+const throughBranches = (
+  r: Rewriter,
+  [c, x, y]: readonly Value[],
+  ofConst: (k: Value) => Value | undefined,
+  stable: (v: Value) => Value | undefined,
+): Value | undefined => {
   const branch = (v: Value) => (r.constant(v) !== undefined ? ofConst(v) : stable(v));
   if (r.constant(x!) !== undefined && r.constant(y!) !== undefined) return undefined;
   const [fx, fy] = [branch(x!), branch(y!)];
@@ -76,27 +81,57 @@ const tieWeight = (b: GradBuilder, lose: string, x: Value, y: Value): Value =>
 export const BINARY = {
   add: binary('add', {
     special: sv([[Infinity, -Infinity], NaN], [[-0, -0], -0], [[0, -0], 0]),
-    doc: 'sum x + y', eval: (x, y) => x + y, emit: (x, y) => bin('+', x, y), vjp: (_b, ct) => [ct, ct],
-    algebra: { identity: { left: 0, right: 0 }, positive: ([x, y]) => x! && y! } }),
+    doc: 'sum x + y',
+    eval: (x, y) => x + y,
+    emit: (x, y) => bin('+', x, y),
+    vjp: (_b, ct) => [ct, ct],
+    algebra: { identity: { left: 0, right: 0 }, positive: ([x, y]) => x! && y! },
+  }),
   sub: binary('sub', {
     special: sv([[Infinity, Infinity], NaN], [[-0, 0], -0], [[0, 0], 0]),
-    doc: 'difference x − y', eval: (x, y) => x - y, emit: (x, y) => bin('-', x, y), vjp: (b, ct) => [ct, neg(b, ct)],
-    algebra: { identity: { right: 0 }, sameOperands: 0, stabilize: (r, n) => (r.constant(n.inputs[0]!) === 1 ? r.stableComplement(n.inputs[1]!) : undefined) } }),
-  mul: binary('mul', { special: sv([[0, Infinity], NaN], [[-0, 1], -0]),
-    doc: 'product x · y', eval: (x, y) => x * y, emit: (x, y) => bin('*', x, y),
+    doc: 'difference x − y',
+    eval: (x, y) => x - y,
+    emit: (x, y) => bin('-', x, y),
+    vjp: (b, ct) => [ct, neg(b, ct)],
+    algebra: { identity: { right: 0 }, sameOperands: 0, stabilize: (r, n) => (r.constant(n.inputs[0]!) === 1 ? r.stableComplement(n.inputs[1]!) : undefined) },
+  }),
+  mul: binary('mul', {
+    special: sv([[0, Infinity], NaN], [[-0, 1], -0]),
+    doc: 'product x · y',
+    eval: (x, y) => x * y,
+    emit: (x, y) => bin('*', x, y),
     algebra: { identity: { left: 1, right: 1 }, positive: ([x, y]) => x! && y!, logOf: (r, [x, y]) => splitLog(r, 'add', x!, y!) },
     vjp: (b, ct, n) => [mul(b, ct, n.inputs[1]!), mul(b, ct, n.inputs[0]!)],
   }),
-  div: binary('div', { special: sv([[1, 0], Infinity], [[1, -0], -Infinity], [[0, 0], NaN], [[-1, 0], -Infinity], [[Infinity, Infinity], NaN]),
-    doc: 'x / y (true division: integers give f32)', eval: (x, y) => x / y, emit: (x, y) => bin('/', x, y), dtype: f32, domain: 'nonzero',
+  div: binary('div', {
+    special: sv([[1, 0], Infinity], [[1, -0], -Infinity], [[0, 0], NaN], [[-1, 0], -Infinity], [[Infinity, Infinity], NaN]),
+    doc: 'x / y (true division: integers give f32)',
+    eval: (x, y) => x / y,
+    emit: (x, y) => bin('/', x, y),
+    dtype: f32,
+    domain: 'nonzero',
     algebra: { identity: { right: 1 }, positive: ([x, y]) => x! && y!, logOf: (r, [x, y]) => splitLog(r, 'sub', x!, y!) },
     // d(x/y) = dx/y − x·dy/y²
     vjp: (b, ct, n) => [maskedDiv(b, ct, n.inputs[1]!), neg(b, maskedDiv(b, mul(b, ct, n.out), n.inputs[1]!))],
   }),
   pow: binary('pow', {
-    special: sv([[0, 0], 1], [[NaN, 0], 1], [[1, NaN], 1], [[-1, Infinity], 1], [[-8, 1 / 3], NaN], [[0, -1], Infinity], [[-0, -1], -Infinity], [[-2, 3], -8], [[Infinity, -1], 0]),
-    
-    doc: 'xʸ for x > 0 (or integer y)', eval: MATH.pow.impl, emit: (x, y) => call('pow', x, y), dtype: f32, domain: 'positive',
+    special: sv(
+      [[0, 0], 1],
+      [[NaN, 0], 1],
+      [[1, NaN], 1],
+      [[-1, Infinity], 1],
+      [[-8, 1 / 3], NaN],
+      [[0, -1], Infinity],
+      [[-0, -1], -Infinity],
+      [[-2, 3], -8],
+      [[Infinity, -1], 0],
+    ),
+
+    doc: 'xʸ for x > 0 (or integer y)',
+    eval: MATH.pow.impl,
+    emit: (x, y) => call('pow', x, y),
+    dtype: f32,
+    domain: 'positive',
     // ∂/∂x = y·x^(y−1), taken as 0 where y = 0 (x⁰ is constant, also at x = 0);
     // ∂/∂y = xʸ·log x, taken as 0 where x = 0 and y ≥ 0 (the limit from x > 0). Both as PyTorch.
     vjp: (b, ct, n) => {
@@ -108,15 +143,23 @@ export const BINARY = {
       return [dx, dy];
     },
   }),
-  maximum: binary('maximum', { special: [...sv([[NaN, 1], NaN], [[1, NaN], NaN], [[0, -0], 0]), { at: [-0, 0], out: 0, torch: { out: -0, why: ZERO_ORDER } }],
-    doc: 'elementwise max; ties give ½ of the gradient to each side', eval: Math.max, emit: (x, y) => call('max', x, y), domain: 'away-from-ties',
+  maximum: binary('maximum', {
+    special: [...sv([[NaN, 1], NaN], [[1, NaN], NaN], [[0, -0], 0]), { at: [-0, 0], out: 0, torch: { out: -0, why: ZERO_ORDER } }],
+    doc: 'elementwise max; ties give ½ of the gradient to each side',
+    eval: Math.max,
+    emit: (x, y) => call('max', x, y),
+    domain: 'away-from-ties',
     vjp: (b, ct, n) => {
       const [x, y] = n.inputs as [Value, Value];
       return [mul(b, ct, tieWeight(b, 'lt', x, y)), mul(b, ct, tieWeight(b, 'lt', y, x))];
     },
   }),
-  minimum: binary('minimum', { special: [...sv([[NaN, 1], NaN], [[-0, 0], -0]), { at: [0, -0], out: -0, torch: { out: 0, why: ZERO_ORDER } }],
-    doc: 'elementwise min; ties give ½ of the gradient to each side', eval: Math.min, emit: (x, y) => call('min', x, y), domain: 'away-from-ties',
+  minimum: binary('minimum', {
+    special: [...sv([[NaN, 1], NaN], [[-0, 0], -0]), { at: [0, -0], out: -0, torch: { out: 0, why: ZERO_ORDER } }],
+    doc: 'elementwise min; ties give ½ of the gradient to each side',
+    eval: Math.min,
+    emit: (x, y) => call('min', x, y),
+    domain: 'away-from-ties',
     vjp: (b, ct, n) => {
       const [x, y] = n.inputs as [Value, Value];
       return [mul(b, ct, tieWeight(b, 'gt', x, y)), mul(b, ct, tieWeight(b, 'gt', y, x))];
@@ -156,7 +199,19 @@ export const WHERE: OpDef = {
     pick: ([c]) => (c === undefined ? undefined : c !== 0 ? 1 : 2),
     positive: ([, x, y]) => x! && y!,
     // Through a clip of probabilities: log(where(c, ε, p)) = where(c, log ε, log p), 1 − where(…) likewise.
-    logOf: (r, ins) => throughBranches(r, ins, (k) => (r.constant(k)! > 0 ? r.op('log', [k]) : undefined), (v) => r.stableLog(v)),
-    complementOf: (r, ins) => throughBranches(r, ins, (k) => sub(r, r.num(1), k), (v) => r.stableComplement(v)),
+    logOf: (r, ins) =>
+      throughBranches(
+        r,
+        ins,
+        (k) => (r.constant(k)! > 0 ? r.op('log', [k]) : undefined),
+        (v) => r.stableLog(v),
+      ),
+    complementOf: (r, ins) =>
+      throughBranches(
+        r,
+        ins,
+        (k) => sub(r, r.num(1), k),
+        (v) => r.stableComplement(v),
+      ),
   },
 };

@@ -31,10 +31,8 @@ export const toF32 = (b: GradBuilder, x: Value): Value => b.op('cast', [x], { dt
  * cotangent is exactly zero the product is zero, not NaN. This is what makes `where(x > 0, log(x), 0)`
  * differentiable at x = 0: `where` sends a zero cotangent into the untaken branch, and it stays zero.
  */
-export const maskedMul = (b: GradBuilder, ct: Value, partial: Value): Value =>
-  where(b, b.op('ne', [ct, b.num(0)]), mul(b, ct, partial), b.num(0));
-export const maskedDiv = (b: GradBuilder, ct: Value, denom: Value): Value =>
-  where(b, b.op('ne', [ct, b.num(0)]), div(b, ct, denom), b.num(0));
+export const maskedMul = (b: GradBuilder, ct: Value, partial: Value): Value => where(b, b.op('ne', [ct, b.num(0)]), mul(b, ct, partial), b.num(0));
+export const maskedDiv = (b: GradBuilder, ct: Value, denom: Value): Value => where(b, b.op('ne', [ct, b.num(0)]), div(b, ct, denom), b.num(0));
 
 /** Random shapes of rank 0–3 with small dims, as tests like them. */
 export const smallShape = (k: GenKit): number[] => k.shape(0, 3, 4);

@@ -9,15 +9,30 @@ import { nd } from './ndarray.js';
 import type { Attrs, KernelArgs, OpDef, OpSample } from './op.js';
 import { outSize } from './conv.js';
 
-interface G { sh: number; sw: number; pt: number; pb: number; pl: number; pr: number; dh: number; dw: number; KH: number; KW: number }
+interface G {
+  sh: number;
+  sw: number;
+  pt: number;
+  pb: number;
+  pl: number;
+  pr: number;
+  dh: number;
+  dw: number;
+  KH: number;
+  KW: number;
+}
 const geom = (a: Attrs): G => {
-  const [sh, sw] = a['stride'] as number[], [pt, pb, pl, pr] = a['pad'] as number[], [dh, dw] = a['dilation'] as number[], [KH, KW] = a['k_hw'] as number[];
+  const [sh, sw] = a['stride'] as number[],
+    [pt, pb, pl, pr] = a['pad'] as number[],
+    [dh, dw] = a['dilation'] as number[],
+    [KH, KW] = a['k_hw'] as number[];
   return { sh: sh!, sw: sw!, pt: pt!, pb: pb!, pl: pl!, pr: pr!, dh: dh!, dw: dw!, KH: KH!, KW: KW! };
 };
 
 const colsShape = (xs: readonly Dim[], g: G): Dim[] | string => {
   if (xs.length !== 4 || typeof xs[2] !== 'number' || typeof xs[3] !== 'number') return `im2col needs [N, C, H, W] with fixed H and W, got ${fmtShape(xs)}`;
-  const oh = outSize(xs[2], g.KH, g.sh, g.pt, g.pb, g.dh), ow = outSize(xs[3], g.KW, g.sw, g.pl, g.pr, g.dw);
+  const oh = outSize(xs[2], g.KH, g.sh, g.pt, g.pb, g.dh),
+    ow = outSize(xs[3], g.KW, g.sw, g.pl, g.pr, g.dw);
   if (typeof oh === 'string') return `height: ${oh}`;
   if (typeof ow === 'string') return `width: ${ow}`;
   return [xs[0]!, xs[1]!, g.KH, g.KW, oh, ow];
@@ -28,10 +43,16 @@ const pairs = (xs: readonly number[], cs: readonly number[], g: G, f: (col: numb
   const [N, C, H, W] = xs as [number, number, number, number];
   const [, , , , OH, OW] = cs as [number, number, number, number, number, number];
   let col = 0;
-  for (let n = 0; n < N; n++) for (let c = 0; c < C; c++) for (let kh = 0; kh < g.KH; kh++) for (let kw = 0; kw < g.KW; kw++) for (let oh = 0; oh < OH; oh++) for (let ow = 0; ow < OW; ow++) {
-    const h = oh * g.sh - g.pt + kh * g.dh, w = ow * g.sw - g.pl + kw * g.dw;
-    f(col++, h >= 0 && h < H && w >= 0 && w < W ? ((n * C + c) * H + h) * W + w : -1);
-  }
+  for (let n = 0; n < N; n++)
+    for (let c = 0; c < C; c++)
+      for (let kh = 0; kh < g.KH; kh++)
+        for (let kw = 0; kw < g.KW; kw++)
+          for (let oh = 0; oh < OH; oh++)
+            for (let ow = 0; ow < OW; ow++) {
+              const h = oh * g.sh - g.pt + kh * g.dh,
+                w = ow * g.sw - g.pl + kw * g.dw;
+              f(col++, h >= 0 && h < H && w >= 0 && w < W ? ((n * C + c) * H + h) * W + w : -1);
+            }
 };
 
 /** The shared loop nest: for each (n, c, kh, kw, oh, ow) inside the image, `body(colIndex, imgIndex)`. */
@@ -39,67 +60,115 @@ const nest = (k: KernelArgs, xs: readonly number[], cs: readonly number[], body:
   const g = geom(k.attrs);
   const [N, C, H, W] = xs as [number, number, number, number];
   const [, , , , OH, OW] = cs as [number, number, number, number, number, number];
-  const [n, c, kh, kw, oh, ow, h, w, base] = ['n', 'c', 'kh', 'kw', 'oh', 'ow', 'h', 'w', 'o'].map(k.fresh) as [string, string, string, string, string, string, string, string, string];
+  const [n, c, kh, kw, oh, ow, h, w, base] = ['n', 'c', 'kh', 'kw', 'oh', 'ow', 'h', 'w', 'o'].map(k.fresh) as [
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+  ];
   // cols is [N, C, KH, KW, OH, OW]: the innermost loop walks a row of output positions
   const rowBase = mul(add(mul(add(mul(add(mul(add(mul(v(n), num(C)), v(c)), num(g.KH)), v(kh)), num(g.KW)), v(kw)), num(OH)), v(oh)), num(OW));
   const col = add(v(base), v(ow));
   const img = add(mul(add(mul(add(mul(v(n), num(C)), v(c)), num(H)), v(h)), num(W)), v(w));
-  const inner = loop(ow, OW, [let_(w, add(add(mul(v(ow), num(g.sw)), num(-g.pl)), mul(v(kw), num(g.dw)))),
-    when([bin('>=', v(w), num(0)), bin('<', v(w), num(W))], body(col, img))]);
-  const rows = loop(oh, OH, [let_(h, add(add(mul(v(oh), num(g.sh)), num(-g.pt)), mul(v(kh), num(g.dh)))),
-    when([bin('>=', v(h), num(0)), bin('<', v(h), num(H))], [let_(base, rowBase), inner])]);
+  const inner = loop(ow, OW, [
+    let_(w, add(add(mul(v(ow), num(g.sw)), num(-g.pl)), mul(v(kw), num(g.dw)))),
+    when([bin('>=', v(w), num(0)), bin('<', v(w), num(W))], body(col, img)),
+  ]);
+  const rows = loop(oh, OH, [
+    let_(h, add(add(mul(v(oh), num(g.sh)), num(-g.pt)), mul(v(kh), num(g.dh)))),
+    when([bin('>=', v(h), num(0)), bin('<', v(h), num(H))], [let_(base, rowBase), inner]),
+  ]);
   return [comment(`im2col ${fmtShape(xs)} ↔ ${fmtShape(cs)}`), loop(n, N, [loop(c, C, [loop(kh, g.KH, [loop(kw, g.KW, [rows])])])])];
 };
 
 const size = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
-const zero = (out: string, n: number, fresh: (h: string) => string): Stmt => { const i = fresh('i'); return loop(i, n, [store(out, v(i), num(0))]); };
+const zero = (out: string, n: number, fresh: (h: string) => string): Stmt => {
+  const i = fresh('i');
+  return loop(i, n, [store(out, v(i), num(0))]);
+};
 
 const sample = (k: { int(lo: number, hi: number): number; pick<T>(xs: readonly T[]): T }): { x: number[]; attrs: Attrs; cols: number[] } => {
   const [sh, sw, dh, dw, KH, KW] = [k.int(1, 2), k.int(1, 2), k.int(1, 2), k.int(1, 2), k.int(1, 3), k.int(1, 3)];
   const [OH, OW] = [k.int(1, 3), k.int(1, 3)];
   const pad = [k.int(0, 1), k.int(0, 1), k.int(0, 1), k.int(0, 1)];
-  let H = (OH - 1) * sh + dh * (KH - 1) + 1 - pad[0]! - pad[1]!, W = (OW - 1) * sw + dw * (KW - 1) + 1 - pad[2]! - pad[3]!;
-  if (H < 1 || W < 1) { pad.fill(0); H = (OH - 1) * sh + dh * (KH - 1) + 1; W = (OW - 1) * sw + dw * (KW - 1) + 1; }
+  let H = (OH - 1) * sh + dh * (KH - 1) + 1 - pad[0]! - pad[1]!,
+    W = (OW - 1) * sw + dw * (KW - 1) + 1 - pad[2]! - pad[3]!;
+  if (H < 1 || W < 1) {
+    pad.fill(0);
+    H = (OH - 1) * sh + dh * (KH - 1) + 1;
+    W = (OW - 1) * sw + dw * (KW - 1) + 1;
+  }
   const [N, C] = [k.int(1, 2), k.int(1, 2)];
   return { x: [N, C, H, W], attrs: { stride: [sh, sw], pad, dilation: [dh, dw], k_hw: [KH, KW] }, cols: [N, C, KH, KW, OH, OW] };
 };
 
 export const IM2COL: OpDef = {
-  name: 'im2col', arity: 1, kind: 'movement', internal: true,
+  name: 'im2col',
+  arity: 1,
+  kind: 'movement',
+  internal: true,
   doc: 'convolution patches: cols[n, c, kh, kw, oh, ow] = x[n, c, oh·s − p + kh·d, ow·s − p + kw·d] (0 in the padding)',
-  shape: ([x], a) => { const s = colsShape(x!.shape, geom(a)); return typeof s === 'string' ? shapeError(s, 0) : { dtype: x!.dtype, shape: s }; },
+  shape: ([x], a) => {
+    const s = colsShape(x!.shape, geom(a));
+    return typeof s === 'string' ? shapeError(s, 0) : { dtype: x!.dtype, shape: s };
+  },
   eval: ([x], a, out) => {
     const r = nd(out.shape);
-    pairs(x!.shape, out.shape, geom(a), (col, img) => { if (img >= 0) r.data[col] = x!.data[img]!; });
+    pairs(x!.shape, out.shape, geom(a), (col, img) => {
+      if (img >= 0) r.data[col] = x!.data[img]!;
+    });
     return r;
   },
-  emit: { kind: 'kernel', kernel: (k) => [zero(k.out, size(k.outShape), k.fresh), ...nest(k, k.inShapes[0]!, k.outShape, (col, img) => [store(k.out, col, load(k.ins[0]!, img))])] },
+  emit: {
+    kind: 'kernel',
+    kernel: (k) => [zero(k.out, size(k.outShape), k.fresh), ...nest(k, k.inShapes[0]!, k.outShape, (col, img) => [store(k.out, col, load(k.ins[0]!, img))])],
+  },
   vjp: (b, ct, n) => [b.op('col2im', [ct], { ...n.attrs, in_hw: [n.inTypes[0]!.shape[2]!, n.inTypes[0]!.shape[3]!], channels: n.inTypes[0]!.shape[1]! })],
   differentiable: true,
-  gen: (k): OpSample => { const s = sample(k); return { shapes: [s.x], attrs: s.attrs }; },
+  gen: (k): OpSample => {
+    const s = sample(k);
+    return { shapes: [s.x], attrs: s.attrs };
+  },
 };
 
 /** col2im(cols) → image [N, C, H, W]: every patch entry added back at the pixel it was read from. */
 export const COL2IM: OpDef = {
-  name: 'col2im', arity: 1, kind: 'movement', internal: true,
+  name: 'col2im',
+  arity: 1,
+  kind: 'movement',
+  internal: true,
   doc: 'the adjoint of im2col: x[n, c, h, w] = Σ of the cols entries that read pixel (h, w)',
   shape: ([c], a) => {
     const [H, W] = a['in_hw'] as number[];
     const C = a['channels'] as number;
     const want = colsShape([c!.shape[0]!, C, H!, W!], geom(a));
-    if (typeof want === 'string' || want.length !== c!.shape.length || want.some((d, i) => d !== c!.shape[i])) return shapeError(`col2im: ${fmtShape(c!.shape)} are not the patches of a [${fmtShape([c!.shape[0]!, C, H!, W!])}] image`, 0);
+    if (typeof want === 'string' || want.length !== c!.shape.length || want.some((d, i) => d !== c!.shape[i]))
+      return shapeError(`col2im: ${fmtShape(c!.shape)} are not the patches of a [${fmtShape([c!.shape[0]!, C, H!, W!])}] image`, 0);
     return { dtype: c!.dtype, shape: [c!.shape[0]!, C, H!, W!] };
   },
   eval: ([c], a, out) => {
     const r = nd(out.shape);
-    pairs(out.shape, c!.shape, geom(a), (col, img) => { if (img >= 0) r.data[img]! += c!.data[col]!; });
+    pairs(out.shape, c!.shape, geom(a), (col, img) => {
+      if (img >= 0) r.data[img]! += c!.data[col]!;
+    });
     return r;
   },
   emit: {
     kind: 'kernel',
-    kernel: (k) => [zero(k.out, size(k.outShape), k.fresh), ...nest(k, k.outShape, k.inShapes[0]!, (col, img) => [store(k.out, img, add(load(k.out, img), load(k.ins[0]!, col)))])],
+    kernel: (k) => [
+      zero(k.out, size(k.outShape), k.fresh),
+      ...nest(k, k.outShape, k.inShapes[0]!, (col, img) => [store(k.out, img, add(load(k.out, img), load(k.ins[0]!, col)))]),
+    ],
   },
   vjp: (b, ct, n) => [b.op('im2col', [ct], Object.fromEntries(Object.entries(n.attrs).filter(([key]) => key !== 'in_hw' && key !== 'channels')))],
   differentiable: true,
-  gen: (k): OpSample => { const s = sample(k); return { shapes: [s.cols], attrs: { ...s.attrs, in_hw: [s.x[2]!, s.x[3]!], channels: s.x[1]! } }; },
+  gen: (k): OpSample => {
+    const s = sample(k);
+    return { shapes: [s.cols], attrs: { ...s.attrs, in_hw: [s.x[2]!, s.x[3]!], channels: s.x[1]! } };
+  },
 };

@@ -7,10 +7,17 @@ import { fmtShape, type Dim, type TensorType } from '../types/types.js';
 import { size } from './ndarray.js';
 import type { Attrs, GenKit } from './op.js';
 
-export interface Lines { readonly outer: number; readonly n: number; readonly inner: number }
+export interface Lines {
+  readonly outer: number;
+  readonly n: number;
+  readonly inner: number;
+}
 
-export const linesOf = (shape: readonly number[], axis: number): Lines =>
-  ({ outer: size(shape.slice(0, axis)), n: shape[axis] ?? 1, inner: size(shape.slice(axis + 1)) });
+export const linesOf = (shape: readonly number[], axis: number): Lines => ({
+  outer: size(shape.slice(0, axis)),
+  n: shape[axis] ?? 1,
+  inner: size(shape.slice(axis + 1)),
+});
 
 /** f(base, stride) for every line of `shape` along `axis`, in row-major order of (o, q). */
 export const forEachLine = (shape: readonly number[], axis: number, f: (base: number, stride: number, n: number) => void): void => {
@@ -30,8 +37,13 @@ export const lineLoops = (fresh: (hint: string) => string, shape: readonly numbe
  * Loops over lines of two tensors that agree on every axis but `axis` (sizes n1 and n2 there): body gets
  * both line bases at the same (o, q), o·n1·inner + q and o·n2·inner + q.
  */
-export const pairLoops = (fresh: (hint: string) => string, shape1: readonly number[], n2: number, axis: number,
-  body: (base1: Expr, base2: Expr, l: Lines) => Stmt[]): Stmt[] => {
+export const pairLoops = (
+  fresh: (hint: string) => string,
+  shape1: readonly number[],
+  n2: number,
+  axis: number,
+  body: (base1: Expr, base2: Expr, l: Lines) => Stmt[],
+): Stmt[] => {
   const l = linesOf(shape1, axis);
   if (l.outer * l.inner === 0) return [];
   const [o, q] = [fresh('o'), fresh('q')];
@@ -39,8 +51,12 @@ export const pairLoops = (fresh: (hint: string) => string, shape1: readonly numb
 };
 
 /** f(base1, base2, stride, n1) for line pairs as pairLoops. */
-export const forEachPair = (shape1: readonly number[], n2: number, axis: number, f: (base1: number, base2: number, stride: number, n1: number) =>
-  void): void => {
+export const forEachPair = (
+  shape1: readonly number[],
+  n2: number,
+  axis: number,
+  f: (base1: number, base2: number, stride: number, n1: number) => void,
+): void => {
   const { outer, n, inner } = linesOf(shape1, axis);
   for (let o = 0; o < outer; o++) for (let q = 0; q < inner; q++) f(o * n * inner + q, o * n2 * inner + q, inner, n);
 };
@@ -53,7 +69,8 @@ export const axisAttr = (a: Attrs): number => a['axis'] as number;
 /** The axis attribute checked against the rank (the built-ins normalize it; the rule re-checks). */
 export const checkAxis = (name: string, t: TensorType, a: Attrs): ShapeError | undefined => {
   const ax = a['axis'];
-  return typeof ax === 'number' && Number.isInteger(ax) && ax >= 0 && ax < t.shape.length ? undefined
+  return typeof ax === 'number' && Number.isInteger(ax) && ax >= 0 && ax < t.shape.length
+    ? undefined
     : shapeError(`${name}: axis ${String(ax)} is out of range for ${fmtShape(t.shape)}`, 0);
 };
 

@@ -20,20 +20,20 @@ const rev = (a: Readonly<Record<string, unknown>>): boolean => a['reverse'] === 
 
 const kernel = (k: KernelArgs): Stmt[] => {
   const [A, B] = k.ins as [string, string];
-  const axis = axisAttr(k.attrs), back = rev(k.attrs);
+  const axis = axisAttr(k.attrs),
+    back = rev(k.attrs);
   return lineLoops(k.fresh, k.outShape, axis, (base, l) => {
     if (l.n === 0) return [];
-    const h = k.fresh('h'), j = k.fresh('k'), at = k.fresh('at');
+    const h = k.fresh('h'),
+      j = k.fresh('k'),
+      at = k.fresh('at');
     // position of step j: j, or n − 1 − j backwards
     const pos = (e: ReturnType<typeof v>) => (back ? bin('-', num(l.n - 1), e) : e);
     const first = along(base, num(back ? l.n - 1 : 0), l.inner);
     return [
-      letMut(h, load(B, first)), store(k.out, first, v(h)),
-      loop(j, l.n, [
-        let_(at, along(base, pos(v(j)), l.inner)),
-        set(h, add(mul(load(A, v(at)), v(h)), load(B, v(at)))),
-        store(k.out, v(at), v(h)),
-      ], 1),
+      letMut(h, load(B, first)),
+      store(k.out, first, v(h)),
+      loop(j, l.n, [let_(at, along(base, pos(v(j)), l.inner)), set(h, add(mul(load(A, v(at)), v(h)), load(B, v(at)))), store(k.out, v(at), v(h))], 1),
     ];
   });
 };
@@ -41,16 +41,28 @@ const kernel = (k: KernelArgs): Stmt[] => {
 /** x shifted by one along `axis` in the direction of the recurrence: y_k = x_{k−1} (x_{k+1} backwards), 0 at the start. */
 const shifted = (b: GradBuilder, x: Value, shape: Shape, axis: number, towardEnd: boolean): Value => {
   const n = shape[axis]!;
-  const begin: Dim[] = shape.map(() => 0), end: Dim[] = [...shape];
-  const before: Dim[] = shape.map(() => 0), after: Dim[] = shape.map(() => 0);
-  if (towardEnd) { end[axis] = dimSub(n, 1); before[axis] = 1; } else { begin[axis] = 1; after[axis] = 1; }
+  const begin: Dim[] = shape.map(() => 0),
+    end: Dim[] = [...shape];
+  const before: Dim[] = shape.map(() => 0),
+    after: Dim[] = shape.map(() => 0);
+  if (towardEnd) {
+    end[axis] = dimSub(n, 1);
+    before[axis] = 1;
+  } else {
+    begin[axis] = 1;
+    after[axis] = 1;
+  }
   return b.op('pad', [b.op('slice', [x], { begin, end })], { before, after });
 };
 
 export const LINREC: OpDef = {
-  name: 'linrec', arity: 2, kind: 'movement', internal: true,
-  doc: 'the linear recurrence h₀ = b₀, h_k = a_k·h_{k−1} + b_k along an axis (reverse: from the end), behind cumsum, cumprod, prod and discounted sums; '
-    + 'its derivative is the same recurrence run backwards (exact at zeros)',
+  name: 'linrec',
+  arity: 2,
+  kind: 'movement',
+  internal: true,
+  doc:
+    'the linear recurrence h₀ = b₀, h_k = a_k·h_{k−1} + b_k along an axis (reverse: from the end), behind cumsum, cumprod, prod and discounted sums; ' +
+    'its derivative is the same recurrence run backwards (exact at zeros)',
   shape: ([a, b], at) => {
     if (!sameShape(a!.shape, b!.shape)) return shapeError(`linrec needs operands of one shape, got ${fmtShape(a!.shape)} and ${fmtShape(b!.shape)}`, 1);
     const err = checkAxis('linrec', b!, at);
@@ -72,13 +84,43 @@ export const LINREC: OpDef = {
   },
   emit: { kind: 'kernel', kernel },
   edges: [
-    { ins: [[1, 1, 1], [Infinity, -Infinity, 1]], attrs: { axis: 0 }, out: [Infinity, NaN, NaN] }, // cumsum
-    { ins: [[-0, 1], [-0, -0]], attrs: { axis: 0 }, out: [-0, -0] }, // cumprod keeps −0
-    { ins: [[0.5, 0.5, 0.5], [1, 2, 4]], attrs: { axis: 0, reverse: true }, out: [3, 4, 4] }, // discounted returns
-    { ins: [[NaN, 0], [1, 2]], attrs: { axis: 0 }, out: [1, 2] }, // a₀ is never read
+    {
+      ins: [
+        [1, 1, 1],
+        [Infinity, -Infinity, 1],
+      ],
+      attrs: { axis: 0 },
+      out: [Infinity, NaN, NaN],
+    }, // cumsum
+    {
+      ins: [
+        [-0, 1],
+        [-0, -0],
+      ],
+      attrs: { axis: 0 },
+      out: [-0, -0],
+    }, // cumprod keeps −0
+    {
+      ins: [
+        [0.5, 0.5, 0.5],
+        [1, 2, 4],
+      ],
+      attrs: { axis: 0, reverse: true },
+      out: [3, 4, 4],
+    }, // discounted returns
+    {
+      ins: [
+        [NaN, 0],
+        [1, 2],
+      ],
+      attrs: { axis: 0 },
+      out: [1, 2],
+    }, // a₀ is never read
   ],
   vjp: (b, ct, n) => {
-    const axis = axisAttr(n.attrs), back = rev(n.attrs), shape = n.type.shape;
+    const axis = axisAttr(n.attrs),
+      back = rev(n.attrs),
+      shape = n.type.shape;
     if (shape[axis] === 0) return [ct, ct]; // empty: the cotangents are empty too
     const forward = !back;
     const g = b.op('linrec', [shifted(b, n.inputs[0]!, shape, axis, !forward), ct], { axis, reverse: forward });
@@ -86,7 +128,8 @@ export const LINREC: OpDef = {
   },
   // forward mode: ḣ_k = a_k·ḣ_{k−1} + (ȧ_k·h_{k−1} + ḃ_k), the same recurrence over the tangents
   jvp: (b, t, n) => {
-    const axis = axisAttr(n.attrs), shape = n.type.shape;
+    const axis = axisAttr(n.attrs),
+      shape = n.type.shape;
     const [ta, tb] = t;
     const fromA = ta ? b.op('mul', [ta, shifted(b, n.out, shape, axis, !rev(n.attrs))]) : null;
     const src = fromA && tb ? b.op('add', [fromA, tb]) : (fromA ?? tb)!;

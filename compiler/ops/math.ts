@@ -42,13 +42,17 @@ function erf(x: number): number {
   const s = x < 0 ? -1 : 1;
   if (a < 2.5) {
     const x2 = a * a;
-    let term = a, sum = a;
-    for (let n = 1; n < 200 && term > 1e-17 * sum; n++) { term *= (2 * x2) / (2 * n + 1); sum += term; }
+    let term = a,
+      sum = a;
+    for (let n = 1; n < 200 && term > 1e-17 * sum; n++) {
+      term *= (2 * x2) / (2 * n + 1);
+      sum += term;
+    }
     return x === 0 ? x : s * 1.1283791670955126 * Math.exp(-x2) * sum;
   }
   if (a >= 6) return s;
   let f = a;
-  for (let k = 60; k >= 1; k--) f = a + (k / 2) / f;
+  for (let k = 60; k >= 1; k--) f = a + k / 2 / f;
   return s * (1 - Math.exp(-a * a) / (1.7724538509055159 * f));
 }
 
@@ -79,40 +83,63 @@ function isfinite(x: number): number {
 // murmur3-style finalizer over (key, stream, index) → a uniform double in [0, 1); see ops/random.ts
 function uniform(key: number, stream: number, i: number): number {
   let h = Math.imul((key | 0) ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(stream + 1, 0xc2b2ae35) ^ Math.imul(i + 1, 0x27d4eb2f);
-  h ^= h >>> 16; h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13; h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
   h ^= h >>> 16;
   return (h >>> 0) / 4294967296;
 }
 
 /** A function JavaScript has as `Math.<name>`, C as <name>f/<name>. */
-const lib = (name: keyof Math & string, more: Partial<MathFn> = {}): MathFn =>
-  ({ impl: Math[name] as (...xs: number[]) => number, builtin: `Math.${name}`, c: [`${name}f`, name], ...more });
+const lib = (name: keyof Math & string, more: Partial<MathFn> = {}): MathFn => ({
+  impl: Math[name] as (...xs: number[]) => number,
+  builtin: `Math.${name}`,
+  c: [`${name}f`, name],
+  ...more,
+});
 /** A function of this file's own (printed into JavaScript modules), with its C name. */
 const own = <F extends (...xs: number[]) => number>(
-  impl: F, c: string | readonly [string, string], more: Partial<MathFn> = {},
-): MathFn & { readonly impl: F } =>
-  ({ ...more, impl, c: typeof c === 'string' ? [c, c] : c });
+  impl: F,
+  c: string | readonly [string, string],
+  more: Partial<MathFn> = {},
+): MathFn & { readonly impl: F } => ({ ...more, impl, c: typeof c === 'string' ? [c, c] : c });
 const ONNX_TORCH = (onnx: string | undefined, torch: string): Partial<MathFn> => ({ ...(onnx ? { onnx } : {}), torch });
 
 export const MATH = {
-  exp: lib('exp'), expm1: lib('expm1', ONNX_TORCH(undefined, 'torch.expm1')),
-  log: lib('log'), log1p: lib('log1p', ONNX_TORCH(undefined, 'torch.log1p')),
-  log2: lib('log2', ONNX_TORCH(undefined, 'torch.log2')), log10: lib('log10', ONNX_TORCH(undefined, 'torch.log10')),
-  sqrt: lib('sqrt'), abs: { ...lib('abs'), c: ['fabsf', 'fabs'] },
-  sin: lib('sin'), cos: lib('cos'), tan: lib('tan', ONNX_TORCH('Tan', 'torch.tan')),
-  asin: lib('asin', ONNX_TORCH('Asin', 'torch.asin')), acos: lib('acos', ONNX_TORCH('Acos', 'torch.acos')), atan: lib('atan', ONNX_TORCH('Atan', 'torch.atan')),
-  sinh: lib('sinh', ONNX_TORCH('Sinh', 'torch.sinh')), cosh: lib('cosh', ONNX_TORCH('Cosh', 'torch.cosh')), tanh: lib('tanh'),
-  asinh: lib('asinh', ONNX_TORCH('Asinh', 'torch.asinh')), acosh: lib('acosh', ONNX_TORCH('Acosh', 'torch.acosh')),
+  exp: lib('exp'),
+  expm1: lib('expm1', ONNX_TORCH(undefined, 'torch.expm1')),
+  log: lib('log'),
+  log1p: lib('log1p', ONNX_TORCH(undefined, 'torch.log1p')),
+  log2: lib('log2', ONNX_TORCH(undefined, 'torch.log2')),
+  log10: lib('log10', ONNX_TORCH(undefined, 'torch.log10')),
+  sqrt: lib('sqrt'),
+  abs: { ...lib('abs'), c: ['fabsf', 'fabs'] },
+  sin: lib('sin'),
+  cos: lib('cos'),
+  tan: lib('tan', ONNX_TORCH('Tan', 'torch.tan')),
+  asin: lib('asin', ONNX_TORCH('Asin', 'torch.asin')),
+  acos: lib('acos', ONNX_TORCH('Acos', 'torch.acos')),
+  atan: lib('atan', ONNX_TORCH('Atan', 'torch.atan')),
+  sinh: lib('sinh', ONNX_TORCH('Sinh', 'torch.sinh')),
+  cosh: lib('cosh', ONNX_TORCH('Cosh', 'torch.cosh')),
+  tanh: lib('tanh'),
+  asinh: lib('asinh', ONNX_TORCH('Asinh', 'torch.asinh')),
+  acosh: lib('acosh', ONNX_TORCH('Acosh', 'torch.acosh')),
   atanh: lib('atanh', ONNX_TORCH('Atanh', 'torch.atanh')),
-  max: { ...lib('max'), c: ['dlm_max', 'dlm_max'] }, min: { ...lib('min'), c: ['dlm_min', 'dlm_min'] },
-  trunc: lib('trunc', ONNX_TORCH(undefined, 'torch.trunc')), floor: lib('floor', ONNX_TORCH('Floor', 'torch.floor')),
+  max: { ...lib('max'), c: ['dlm_max', 'dlm_max'] },
+  min: { ...lib('min'), c: ['dlm_min', 'dlm_min'] },
+  trunc: lib('trunc', ONNX_TORCH(undefined, 'torch.trunc')),
+  floor: lib('floor', ONNX_TORCH('Floor', 'torch.floor')),
   ceil: lib('ceil', ONNX_TORCH('Ceil', 'torch.ceil')),
   // rounding to float32 (upsample's nearest indices are computed in float32, as PyTorch's)
   fround: { ...lib('fround'), c: ['dlm_fround', 'dlm_fround'] },
   isfinite: own(isfinite, 'dlm_isfinite', ONNX_TORCH(undefined, 'torch.isfinite')),
-  sign: own(sign, 'dlm_sign'), pow: own(pow, ['powf', 'pow']), sigmoid: own(sigmoid, 'dlm_sigmoid'),
-  erf: own(erf, ['erff', 'erf'], ONNX_TORCH('Erf', 'torch.erf')), round: own(round, ['rintf', 'rint'], ONNX_TORCH('Round', 'torch.round')),
+  sign: own(sign, 'dlm_sign'),
+  pow: own(pow, ['powf', 'pow']),
+  sigmoid: own(sigmoid, 'dlm_sigmoid'),
+  erf: own(erf, ['erff', 'erf'], ONNX_TORCH('Erf', 'torch.erf')),
+  round: own(round, ['rintf', 'rint'], ONNX_TORCH('Round', 'torch.round')),
   uniform: own(uniform, 'dlm_uniform'),
 } satisfies Record<string, MathFn>;
 

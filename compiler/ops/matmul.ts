@@ -15,16 +15,32 @@ import { matmulRows } from './rows.js';
 const swapLast = (rank: number): number[] => [...Array(rank).keys()].map((i) => (i === rank - 2 ? rank - 1 : i === rank - 1 ? rank - 2 : i));
 
 /** Emits C[i..i+mr, j..j+nr] = Σ_k A[i+r, k] B[k, j+c] for one register tile, given base offsets as expressions. */
-const tile = (mr: number, nr: number, K: number, aRow: (r: number) => Expr, sak: number, bCol: (c: number) => Expr, sbk: number,
-  cAt: (r: number, c: number) => Expr, out: string, A: string, B: string, fresh: (h: string) => string,
-  finish: (acc: Expr, r: number, c: number) => Expr = (acc) => acc): Stmt[] => {
+const tile = (
+  mr: number,
+  nr: number,
+  K: number,
+  aRow: (r: number) => Expr,
+  sak: number,
+  bCol: (c: number) => Expr,
+  sbk: number,
+  cAt: (r: number, c: number) => Expr,
+  out: string,
+  A: string,
+  B: string,
+  fresh: (h: string) => string,
+  finish: (acc: Expr, r: number, c: number) => Expr = (acc) => acc,
+): Stmt[] => {
   const k = fresh('k');
   const acc = (r: number, c: number) => `c${r}${c}`;
   const body: Stmt[] = [];
   const as = [...Array(mr).keys()].map((r) => fresh(`a${r}`));
   const bs = [...Array(nr).keys()].map((c) => fresh(`b${c}`));
-  as.forEach((a, r) => { body.push(let_(a, load(A, add(aRow(r), mul(v(k), num(sak)))))); });
-  bs.forEach((b, c) => { body.push(let_(b, load(B, add(bCol(c), mul(v(k), num(sbk)))))); });
+  as.forEach((a, r) => {
+    body.push(let_(a, load(A, add(aRow(r), mul(v(k), num(sak))))));
+  });
+  bs.forEach((b, c) => {
+    body.push(let_(b, load(B, add(bCol(c), mul(v(k), num(sbk))))));
+  });
   for (let r = 0; r < mr; r++) for (let c = 0; c < nr; c++) body.push(set(acc(r, c), bin('+', v(acc(r, c)), bin('*', v(as[r]!), v(bs[c]!)))));
   const stmts: Stmt[] = [];
   for (let r = 0; r < mr; r++) for (let c = 0; c < nr; c++) stmts.push(letMut(acc(r, c), num(0)));
@@ -36,8 +52,10 @@ const tile = (mr: number, nr: number, K: number, aRow: (r: number) => Expr, sak:
 const kernel = (x: ContractionArgs): Stmt[] => {
   const { a, b, outShape, inShapes, fresh } = x;
   const rank = outShape.length;
-  const M = outShape[rank - 2]!, N = outShape[rank - 1]!;
-  const aShape = inShapes[0]!, bShape = inShapes[1]!;
+  const M = outShape[rank - 2]!,
+    N = outShape[rank - 1]!;
+  const aShape = inShapes[0]!,
+    bShape = inShapes[1]!;
   const K = aShape[aShape.length - 1]!;
   const batchShape = outShape.slice(0, -2);
   // Batch offsets: each operand's batch strides, 0 where it broadcasts.
@@ -46,7 +64,8 @@ const kernel = (x: ContractionArgs): Stmt[] => {
     const lead = batchShape.length - (shape.length - 2);
     return batchShape.map((_, i) => (bs[i] === 0 ? 0 : strides[i - lead]!));
   };
-  const sa = a.view.strides, sb = b.view.strides;
+  const sa = a.view.strides,
+    sb = b.view.strides;
   const [sam, sak] = [sa[sa.length - 2]!, sa[sa.length - 1]!];
   const [sbk, sbn] = [sb[sb.length - 2]!, sb[sb.length - 1]!];
   const cs = contiguousStrides(outShape);
@@ -54,16 +73,36 @@ const kernel = (x: ContractionArgs): Stmt[] => {
   const aOff = affine(a.view.offset, bi.map(v), batchStrides(aShape, sa));
   const bOff = affine(b.view.offset, bi.map(v), batchStrides(bShape, sb));
   const cOff = affine(0, bi.map(v), cs.slice(0, -2));
-  const i = fresh('i'), j = fresh('j');
-  const ao = fresh('ao'), bo = fresh('bo'), co = fresh('co');
+  const i = fresh('i'),
+    j = fresh('j');
+  const ao = fresh('ao'),
+    bo = fresh('bo'),
+    co = fresh('co');
   if (x.simd) {
     // Without batch axes the operand offsets are constants; with them, per-entry lets.
     const batched = batchShape.length > 0;
     const [aAt, bAt, cAt] = batched ? [v(ao), v(bo), v(co)] : [aOff, bOff, cOff];
     const simd = simdMatmul({
-      M, N, K, sam, sak, sbk, sbn, a: a.buf, b: b.buf, out: x.out, aAt, bAt, cAt, fresh,
-      batchIndex: bi.map(v), ...(x.epilogue ? { epilogue: x.epilogue } : {}), scratch: x.simd.scratch, copyA: x.simd.copyA,
-      ...(x.simd.rowBudget !== undefined ? { rowBudget: x.simd.rowBudget } : {}), ...(x.simd.anyStrides ? { anyStrides: true } : {}),
+      M,
+      N,
+      K,
+      sam,
+      sak,
+      sbk,
+      sbn,
+      a: a.buf,
+      b: b.buf,
+      out: x.out,
+      aAt,
+      bAt,
+      cAt,
+      fresh,
+      batchIndex: bi.map(v),
+      ...(x.epilogue ? { epilogue: x.epilogue } : {}),
+      scratch: x.simd.scratch,
+      copyA: x.simd.copyA,
+      ...(x.simd.rowBudget !== undefined ? { rowBudget: x.simd.rowBudget } : {}),
+      ...(x.simd.anyStrides ? { anyStrides: true } : {}),
     });
     if (simd) {
       let body = batched ? [let_(ao, aOff), let_(bo, bOff), let_(co, cOff), ...simd.body] : simd.body;
@@ -71,20 +110,35 @@ const kernel = (x: ContractionArgs): Stmt[] => {
       return [comment(`matmul ${fmtShape(aShape)} @ ${fmtShape(bShape)}: ${simd.note}`), ...body];
     }
   }
-  const M4 = M - (M % 4), N4 = N - (N % 4);
+  const M4 = M - (M % 4),
+    N4 = N - (N % 4);
   const block = (mr: number, nr: number, iFrom: number, iTo: number, jFrom: number, jTo: number): Stmt[] => {
     if (iFrom >= iTo || jFrom >= jTo) return [];
-    const inner = tile(mr, nr, K,
-      (r) => add(v(ao), mul(add(v(i), num(r)), num(sam))), sak,
-      (c) => add(v(bo), mul(add(v(j), num(c)), num(sbn))), sbk,
+    const inner = tile(
+      mr,
+      nr,
+      K,
+      (r) => add(v(ao), mul(add(v(i), num(r)), num(sam))),
+      sak,
+      (c) => add(v(bo), mul(add(v(j), num(c)), num(sbn))),
+      sbk,
       (r, c) => add(v(co), add(mul(add(v(i), num(r)), num(N)), add(v(j), num(c)))),
-      x.out, a.buf, b.buf, fresh,
-      x.epilogue ? (acc, r, c) => x.epilogue!(acc, [...bi.map(v), add(v(i), num(r)), add(v(j), num(c))]) : undefined);
+      x.out,
+      a.buf,
+      b.buf,
+      fresh,
+      x.epilogue ? (acc, r, c) => x.epilogue!(acc, [...bi.map(v), add(v(i), num(r)), add(v(j), num(c))]) : undefined,
+    );
     return [loop(i, num(iTo), [loop(j, num(jTo), inner, num(jFrom), nr)], num(iFrom), mr)];
   };
   let body: Stmt[] = [
-    let_(ao, aOff), let_(bo, bOff), let_(co, cOff),
-    ...block(4, 4, 0, M4, 0, N4), ...block(4, 1, 0, M4, N4, N), ...block(1, 4, M4, M, 0, N4), ...block(1, 1, M4, M, N4, N),
+    let_(ao, aOff),
+    let_(bo, bOff),
+    let_(co, cOff),
+    ...block(4, 4, 0, M4, 0, N4),
+    ...block(4, 1, 0, M4, N4, N),
+    ...block(1, 4, M4, M, 0, N4),
+    ...block(1, 1, M4, M, N4, N),
   ];
   for (let d = batchShape.length - 1; d >= 0; d--) body = [loop(bi[d]!, batchShape[d]!, body)];
   return [comment(`matmul ${fmtShape(aShape)} @ ${fmtShape(bShape)}: 4x4 register tiles${x.epilogue ? ', fused epilogue' : ''}`), ...body];
@@ -108,7 +162,8 @@ export const MATMUL: OpDef = {
     },
   },
   shape: ([x, y]) => {
-    if (x!.shape.length < 2 || y!.shape.length < 2) return shapeError(`matmul primitive needs rank ≥ 2, got ${fmtShape(x!.shape)} and ${fmtShape(y!.shape)}`, 0);
+    if (x!.shape.length < 2 || y!.shape.length < 2)
+      return shapeError(`matmul primitive needs rank ≥ 2, got ${fmtShape(x!.shape)} and ${fmtShape(y!.shape)}`, 0);
     if (x!.dtype === 'bool' || y!.dtype === 'bool') return shapeError('matmul of bool tensors', x!.dtype === 'bool' ? 0 : 1);
     const s = matmulShape(x!.shape, y!.shape);
     return isShapeError(s) ? s : { dtype: promote([x!.dtype, y!.dtype]), shape: s };
@@ -116,17 +171,25 @@ export const MATMUL: OpDef = {
   eval: ([x, y], _a, out) => {
     const r = nd(out.shape);
     const rank = out.shape.length;
-    const M = out.shape[rank - 2]!, N = out.shape[rank - 1]!, K = x!.shape[x!.shape.length - 1]!;
+    const M = out.shape[rank - 2]!,
+      N = out.shape[rank - 1]!,
+      K = x!.shape[x!.shape.length - 1]!;
     const batch = out.shape.slice(0, -2);
-    const sx = broadcastStrides(x!.shape.slice(0, -2), batch), sy = broadcastStrides(y!.shape.slice(0, -2), batch);
+    const sx = broadcastStrides(x!.shape.slice(0, -2), batch),
+      sy = broadcastStrides(y!.shape.slice(0, -2), batch);
     forEachIndex(batch, (flat, idx) => {
-      let ox = 0, oy = 0;
-      idx.forEach((ix, d) => { ox += ix * sx[d]! * M * K; oy += ix * sy[d]! * K * N; });
-      for (let m = 0; m < M; m++) for (let n = 0; n < N; n++) {
-        let s = 0;
-        for (let k = 0; k < K; k++) s += x!.data[ox + m * K + k]! * y!.data[oy + k * N + n]!;
-        r.data[flat * M * N + m * N + n] = s;
-      }
+      let ox = 0,
+        oy = 0;
+      idx.forEach((ix, d) => {
+        ox += ix * sx[d]! * M * K;
+        oy += ix * sy[d]! * K * N;
+      });
+      for (let m = 0; m < M; m++)
+        for (let n = 0; n < N; n++) {
+          let s = 0;
+          for (let k = 0; k < K; k++) s += x!.data[ox + m * K + k]! * y!.data[oy + k * N + n]!;
+          r.data[flat * M * N + m * N + n] = s;
+        }
     });
     return r;
   },
@@ -137,7 +200,8 @@ export const MATMUL: OpDef = {
   vjp: (b, ct, n) => {
     const [x, y] = n.inputs as [Value, Value];
     const tr = (val: Value) => b.op('transpose', [val], { perm: swapLast(b.type(val).shape.length) });
-    const xs = b.type(x).shape, ys = b.type(y).shape;
+    const xs = b.type(x).shape,
+      ys = b.type(y).shape;
     if (ys.length === 2 && xs.length > 2) {
       // A weight shared by every batch entry (x: [B, T, K] @ W: [K, N]): dW = Σ_b x_bᵀ·ct_b is one
       // matmul over all rows, [K, B·T] @ [B·T, N], instead of B products summed afterwards.
@@ -151,6 +215,12 @@ export const MATMUL: OpDef = {
   gen: (k) => {
     const [M, K, N] = [k.int(1, 5), k.int(1, 5), k.int(1, 5)];
     const batch = k.bool() ? [k.int(1, 3)] : [];
-    return { shapes: [[...batch, M, K], [...(k.bool() ? batch : []), K, N]], attrs: {} };
+    return {
+      shapes: [
+        [...batch, M, K],
+        [...(k.bool() ? batch : []), K, N],
+      ],
+      attrs: {},
+    };
   },
 };

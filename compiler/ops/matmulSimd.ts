@@ -9,12 +9,21 @@
 import { add, load, loop, mul, num, ptr, store, v, type Expr, type ExternArg, type ExternFn, type Stmt } from '../loops/loops.js';
 
 export interface SimdMatmulArgs {
-  readonly M: number; readonly N: number; readonly K: number;
+  readonly M: number;
+  readonly N: number;
+  readonly K: number;
   /** Element strides: A's rows and columns, B's rows and columns. */
-  readonly sam: number; readonly sak: number; readonly sbk: number; readonly sbn: number;
-  readonly a: string; readonly b: string; readonly out: string;
+  readonly sam: number;
+  readonly sak: number;
+  readonly sbk: number;
+  readonly sbn: number;
+  readonly a: string;
+  readonly b: string;
+  readonly out: string;
   /** Element offsets of this batch entry in A, B and out (out is contiguous [M, N] from there). */
-  readonly aAt: Expr; readonly bAt: Expr; readonly cAt: Expr;
+  readonly aAt: Expr;
+  readonly bAt: Expr;
+  readonly cAt: Expr;
   readonly batchIndex: readonly Expr[];
   readonly epilogue?: (acc: Expr, index: readonly Expr[]) => Expr;
   readonly scratch: (size: number) => string;
@@ -29,13 +38,23 @@ export interface SimdMatmulArgs {
 const BYTES = 4;
 
 /** The kernel for these element strides (strides of unit dims do not matter), or undefined. */
-const layout = (N: number, K: number, sam: number, sak: number, sbk: number, sbn: number, anyStrides: boolean):
-  { fn: ExternFn; args: (a: ExternArg, b: ExternArg, c: ExternArg, rows: number) => ExternArg[] } | undefined => {
+const layout = (
+  N: number,
+  K: number,
+  sam: number,
+  sak: number,
+  sbk: number,
+  sbn: number,
+  anyStrides: boolean,
+): { fn: ExternFn; args: (a: ExternArg, b: ExternArg, c: ExternArg, rows: number) => ExternArg[] } | undefined => {
   const [ak, bk, bn] = [K === 1 ? 1 : sak, K === 1 ? 1 : sbk, N === 1 ? 1 : sbn];
   if (bn === 1) return { fn: 'mm_rows', args: (a, b, c, rows) => [a, num(BYTES * sam), num(BYTES * ak), b, num(BYTES * bk), c, num(rows), num(N), num(K)] };
   if (ak === 1 && bk === 1) return { fn: 'mm_dots', args: (a, b, c, rows) => [a, num(BYTES * sam), b, num(BYTES * bn), c, num(rows), num(N), num(K)] };
   if (anyStrides) {
-    return { fn: 'mm_strided', args: (a, b, c, rows) => [a, num(BYTES * sam), num(BYTES * ak), b, num(BYTES * bk), num(BYTES * bn), c, num(rows), num(N), num(K)] };
+    return {
+      fn: 'mm_strided',
+      args: (a, b, c, rows) => [a, num(BYTES * sam), num(BYTES * ak), b, num(BYTES * bk), num(BYTES * bn), c, num(rows), num(N), num(K)],
+    };
   }
   return undefined;
 };
@@ -60,7 +79,8 @@ export const simdMatmul = (x: SimdMatmulArgs): { body: Stmt[]; note: string } | 
   const block = (start: Expr, rows: number): Stmt[] => {
     const out: Stmt[] = [];
     if (panel) {
-      const r = fresh('r'), k = fresh('k');
+      const r = fresh('r'),
+        k = fresh('k');
       const copy = store(panel, add(mul(v(r), num(K)), v(k)), load(x.a, add(x.aAt, add(mul(add(start, v(r)), num(x.sam)), mul(v(k), num(x.sak))))));
       // the inner loop walks A's smaller stride (a transposed batch input is read along its rows)
       out.push(Math.abs(x.sam) < Math.abs(x.sak) ? loop(k, K, [loop(r, rows, [copy])]) : loop(r, rows, [loop(k, K, [copy])]));
@@ -69,19 +89,23 @@ export const simdMatmul = (x: SimdMatmulArgs): { body: Stmt[]; note: string } | 
     const cPtr = product ? ptr(product, num(0)) : ptr(x.out, add(x.cAt, mul(start, num(N))));
     out.push({ k: 'extern', fn: kind.fn, out: product ?? x.out, args: kind.args(aPtr, ptr(x.b, x.bAt), cPtr, rows) });
     if (product && x.epilogue) {
-      const r = fresh('r'), j = fresh('j');
+      const r = fresh('r'),
+        j = fresh('j');
       const row = add(start, v(r));
-      out.push(loop(r, rows, [loop(j, N, [store(x.out, add(x.cAt, add(mul(row, num(N)), v(j))),
-        x.epilogue(load(product, add(mul(v(r), num(N)), v(j))), [...x.batchIndex, row, v(j)]))])]));
+      out.push(
+        loop(r, rows, [
+          loop(j, N, [
+            store(x.out, add(x.cAt, add(mul(row, num(N)), v(j))), x.epilogue(load(product, add(mul(v(r), num(N)), v(j))), [...x.batchIndex, row, v(j)])),
+          ]),
+        ]),
+      );
     }
     return out;
   };
 
-  const full = M - (M % R), ib = fresh('ib');
-  const body = [
-    ...(full === R ? block(num(0), R) : full > 0 ? [loop(ib, full, block(v(ib), R), 0, R)] : []),
-    ...(full < M ? block(num(full), M - full) : []),
-  ];
+  const full = M - (M % R),
+    ib = fresh('ib');
+  const body = [...(full === R ? block(num(0), R) : full > 0 ? [loop(ib, full, block(v(ib), R), 0, R)] : []), ...(full < M ? block(num(full), M - full) : [])];
   const how = [x.copyA ? 'A copied in' : '', x.epilogue ? 'fused epilogue' : ''].filter(Boolean).join(', ');
   return { body, note: `float32 SIMD ${kind.fn}${blocked ? `, ${R} rows per call${how ? ` (${how})` : ''}` : ''}` };
 };

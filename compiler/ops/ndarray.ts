@@ -7,7 +7,10 @@ export const size = (shape: readonly number[]): number => shape.reduce((a, b) =>
 export const contiguousStrides = (shape: readonly number[]): number[] => {
   const s = new Array<number>(shape.length);
   let acc = 1;
-  for (let i = shape.length - 1; i >= 0; i--) { s[i] = acc; acc *= shape[i]!; }
+  for (let i = shape.length - 1; i >= 0; i--) {
+    s[i] = acc;
+    acc *= shape[i]!;
+  }
   return s;
 };
 

@@ -6,7 +6,10 @@ import type { Dim, DType, TensorType } from '../types/types.js';
 import type { MathName } from './math.js';
 
 /** A nested IR function (the body of a loop); ops/ only carries it, ir/scan.ts gives it its type. */
-export interface SubFunction { readonly name: string; readonly nodes: readonly unknown[] }
+export interface SubFunction {
+  readonly name: string;
+  readonly nodes: readonly unknown[];
+}
 export type AttrValue = number | boolean | string | readonly number[] | readonly Dim[] | SubFunction;
 export type Attrs = Readonly<Record<string, AttrValue>>;
 
@@ -62,7 +65,11 @@ export type Emit =
   | { readonly kind: 'scalar'; readonly expr: (args: readonly Expr[], attrs: Attrs, idx: (axis: number) => Expr, shape: readonly number[]) => Expr }
   | { readonly kind: 'reduce'; readonly identity: number; readonly combine: (acc: Expr, x: Expr) => Expr }
   | { readonly kind: 'view'; readonly view: (inShape: readonly number[], outShape: readonly number[], attrs: Attrs, v: StridedView) => StridedView | null }
-  | { readonly kind: 'pieces'; readonly fill: number; readonly pieces: (inShapes: readonly (readonly number[])[], attrs: Attrs) => readonly (readonly number[])[] }
+  | {
+      readonly kind: 'pieces';
+      readonly fill: number;
+      readonly pieces: (inShapes: readonly (readonly number[])[], attrs: Attrs) => readonly (readonly number[])[];
+    }
   | { readonly kind: 'contraction'; readonly kernel: (k: ContractionArgs) => readonly Stmt[] }
   | { readonly kind: 'kernel'; readonly kernel: (k: KernelArgs) => readonly Stmt[] };
 
@@ -260,7 +267,10 @@ export interface Algebra {
  * `row`, or to the whole input (the same for every row; `drop`: a size-1 axis removed first).
  */
 export type RowInput = { readonly row: number } | { readonly whole: true; readonly drop?: number };
-export interface RowRule { readonly inputs: readonly RowInput[]; readonly attrs: Attrs }
+export interface RowRule {
+  readonly inputs: readonly RowInput[];
+  readonly attrs: Attrs;
+}
 
 /** What a stabilizing rewrite may ask about values and build (passes/stabilize.ts implements it). */
 export interface Rewriter extends GradBuilder {

@@ -12,11 +12,19 @@ import { nd } from './ndarray.js';
 import type { Attrs, GenKit, KernelArgs, NdArray, OpDef, OpSample } from './op.js';
 
 /** Per spatial axis: window k, stride s, padding before p0 and after p1, dilation d. */
-export interface PoolAxis { k: number; s: number; p0: number; p1: number; d: number }
+export interface PoolAxis {
+  k: number;
+  s: number;
+  p0: number;
+  p1: number;
+  d: number;
+}
 
 /** The axes of a pooling's attributes (dilation defaults to 1); `pad` is [before, after] per axis. */
 export const poolAxes = (a: Attrs): PoolAxis[] => {
-  const size = a['size'] as number[], stride = a['stride'] as number[], pad = a['pad'] as number[];
+  const size = a['size'] as number[],
+    stride = a['stride'] as number[],
+    pad = a['pad'] as number[];
   const dil = (a['dilation'] as number[] | undefined) ?? size.map(() => 1);
   return size.map((k, i) => ({ k, s: stride[i]!, p0: pad[2 * i]!, p1: pad[2 * i + 1]!, d: dil[i]! }));
 };
@@ -35,10 +43,11 @@ export const poolOut = (n: number, ax: PoolAxis, ceil: boolean): number => {
 };
 
 /** The padding after each axis that gives the same windows in floor mode (for exporters): [before, after] per axis. */
-export const floorPads = (spatial: readonly number[], a: Attrs): number[] => poolAxes(a).flatMap((ax, i) => {
-  const o = poolOut(spatial[i]!, ax, a['ceil'] === true);
-  return [ax.p0, Math.max(ax.p1, (o - 1) * ax.s + ax.d * (ax.k - 1) + 1 - spatial[i]! - ax.p0)];
-});
+export const floorPads = (spatial: readonly number[], a: Attrs): number[] =>
+  poolAxes(a).flatMap((ax, i) => {
+    const o = poolOut(spatial[i]!, ax, a['ceil'] === true);
+    return [ax.p0, Math.max(ax.p1, (o - 1) * ax.s + ax.d * (ax.k - 1) + 1 - spatial[i]! - ax.p0)];
+  });
 
 const poolShape = (x: TensorType, a: Attrs, r: number): Dim[] | string => {
   const s = x.shape;
@@ -71,44 +80,69 @@ const prod = (s: readonly number[]) => s.reduce((p, q) => p * q, 1);
 
 /** For every output position, the flat input index of the first maximum of its window (−1 if no input in it). */
 const argmaxes = (x: NdArray, os: readonly number[], a: Attrs): Int32Array => {
-  const axes = poolAxes(a), r = axes.length;
-  const sp = x.shape.slice(2), osp = os.slice(2);
-  const inner = prod(sp), outer = prod(osp);
+  const axes = poolAxes(a),
+    r = axes.length;
+  const sp = x.shape.slice(2),
+    osp = os.slice(2);
+  const inner = prod(sp),
+    outer = prod(osp);
   const out = new Int32Array(prod(x.shape.slice(0, 2)) * outer);
-  const o = new Array<number>(r).fill(0), kk = new Array<number>(r).fill(0);
-  for (let nc = 0; nc < x.shape[0]! * x.shape[1]!; nc++) for (let flat = 0; flat < outer; flat++) {
-    for (let i = r - 1, f = flat; i >= 0; i--) { o[i] = f % osp[i]!; f = Math.floor(f / osp[i]!); }
-    let best = -Infinity, at = -1;
-    for (let t = 0; t < prod(axes.map((q) => q.k)); t++) {
-      for (let i = r - 1, f = t; i >= 0; i--) { kk[i] = f % axes[i]!.k; f = Math.floor(f / axes[i]!.k); }
-      let idx = 0, inside = true;
-      for (let i = 0; i < r; i++) {
-        const p = o[i]! * axes[i]!.s - axes[i]!.p0 + kk[i]! * axes[i]!.d;
-        if (p < 0 || p >= sp[i]!) inside = false;
-        idx = idx * sp[i]! + p;
+  const o = new Array<number>(r).fill(0),
+    kk = new Array<number>(r).fill(0);
+  for (let nc = 0; nc < x.shape[0]! * x.shape[1]!; nc++)
+    for (let flat = 0; flat < outer; flat++) {
+      for (let i = r - 1, f = flat; i >= 0; i--) {
+        o[i] = f % osp[i]!;
+        f = Math.floor(f / osp[i]!);
       }
-      if (!inside) continue;
-      const i = nc * inner + idx;
-      if (takes(x.data[i]!, best, at)) { best = x.data[i]!; at = i; }
+      let best = -Infinity,
+        at = -1;
+      for (let t = 0; t < prod(axes.map((q) => q.k)); t++) {
+        for (let i = r - 1, f = t; i >= 0; i--) {
+          kk[i] = f % axes[i]!.k;
+          f = Math.floor(f / axes[i]!.k);
+        }
+        let idx = 0,
+          inside = true;
+        for (let i = 0; i < r; i++) {
+          const p = o[i]! * axes[i]!.s - axes[i]!.p0 + kk[i]! * axes[i]!.d;
+          if (p < 0 || p >= sp[i]!) inside = false;
+          idx = idx * sp[i]! + p;
+        }
+        if (!inside) continue;
+        const i = nc * inner + idx;
+        if (takes(x.data[i]!, best, at)) {
+          best = x.data[i]!;
+          at = i;
+        }
+      }
+      out[nc * outer + flat] = at;
     }
-    out[nc * outer + flat] = at;
-  }
   return out;
 };
 
 /** The loop nest of both kernels: per window, find the first maximum, then `done(value, index)`. */
 const windows = (k: KernelArgs, xs: readonly number[], os: readonly number[], X: string, done: (best: Expr, at: Expr, o: Expr) => Stmt[]): Stmt[] => {
-  const axes = poolAxes(k.attrs), r = axes.length;
-  const sp = xs.slice(2), osp = os.slice(2);
-  const nc = k.fresh('nc'), best = k.fresh('best'), at = k.fresh('at');
-  const o = axes.map(() => k.fresh('o')), kk = axes.map(() => k.fresh('k')), p = axes.map(() => k.fresh('p'));
+  const axes = poolAxes(k.attrs),
+    r = axes.length;
+  const sp = xs.slice(2),
+    osp = os.slice(2);
+  const nc = k.fresh('nc'),
+    best = k.fresh('best'),
+    at = k.fresh('at');
+  const o = axes.map(() => k.fresh('o')),
+    kk = axes.map(() => k.fresh('k')),
+    p = axes.map(() => k.fresh('p'));
   // flat indices: ((nc·S0 + i0)·S1 + i1)·S2 + … with every size a constant
   const flat = (base: Expr, ix: readonly Expr[], sizes: readonly number[]) => ix.reduce<Expr>((e, i, j) => add(mul(e, num(sizes[j]!)), i), base);
-  const idx = flat(v(nc), p.map(v), sp), out = flat(v(nc), o.map(v), osp);
+  const idx = flat(v(nc), p.map(v), sp),
+    out = flat(v(nc), o.map(v), osp);
   const inBounds = p.flatMap((q, i) => [bin('>=', v(q), num(0)), bin('<', v(q), num(sp[i]!))]);
   // `takes` above: [x > best] + [x ≠ x] + [at < 0] > 0; strictly greater keeps the first maximum in row-major order
-  const pick = when([...inBounds, bin('>', add(add(bin('>', load(X, idx), v(best)), bin('!=', load(X, idx), load(X, idx))), bin('<', v(at), num(0))), num(0))],
-    [set(best, load(X, idx)), set(at, idx)]);
+  const pick = when(
+    [...inBounds, bin('>', add(add(bin('>', load(X, idx), v(best)), bin('!=', load(X, idx), load(X, idx))), bin('<', v(at), num(0))), num(0))],
+    [set(best, load(X, idx)), set(at, idx)],
+  );
   let taps: Stmt[] = [pick];
   for (let i = r - 1; i >= 0; i--) {
     const pos: Stmt = { k: 'let', name: p[i]!, e: add(add(mul(v(o[i]!), num(axes[i]!.s)), num(-axes[i]!.p0)), mul(v(kk[i]!), num(axes[i]!.d))) };
@@ -122,10 +156,17 @@ const windows = (k: KernelArgs, xs: readonly number[], os: readonly number[], X:
 };
 
 const sample = (k: GenKit, r: number): { x: number[]; attrs: Attrs } => {
-  const size: number[] = [], stride: number[] = [], pad: number[] = [], dilation: number[] = [], x = [k.int(1, 2), k.int(1, 2)];
+  const size: number[] = [],
+    stride: number[] = [],
+    pad: number[] = [],
+    dilation: number[] = [],
+    x = [k.int(1, 2), k.int(1, 2)];
   for (let i = 0; i < r; i++) {
-    const kk = k.int(1, 3), d = k.int(1, 2);
-    size.push(kk); stride.push(k.int(1, 3)); dilation.push(d);
+    const kk = k.int(1, 3),
+      d = k.int(1, 2);
+    size.push(kk);
+    stride.push(k.int(1, 3));
+    dilation.push(d);
     pad.push(k.int(0, d * (kk - 1)), k.int(0, d * (kk - 1)));
     // at least d elements, so a window starting in the padding has a tap inside the input
     x.push(k.int(Math.max(1, d, d * (kk - 1) + 1 - pad[2 * i]! - pad[2 * i + 1]!), r === 3 ? 4 : 5));
@@ -133,16 +174,25 @@ const sample = (k: GenKit, r: number): { x: number[]; attrs: Attrs } => {
   return { x, attrs: { size, stride, pad, dilation, ceil: k.bool() } };
 };
 
-const DOC_TAIL = 'the gradient goes to the first maximum of each window; a window with a NaN gives NaN (its gradient to the last NaN), '
-  + 'an all −∞ window gives −∞ (its gradient to its first element); a window with no input element (dilation skipping it) gives −∞ and no gradient';
+const DOC_TAIL =
+  'the gradient goes to the first maximum of each window; a window with a NaN gives NaN (its gradient to the last NaN), ' +
+  'an all −∞ window gives −∞ (its gradient to its first element); a window with no input element (dilation skipping it) gives −∞ and no gradient';
 
 const maxPool = (r: number): OpDef => ({
-  name: `maxpool${r}d`, arity: 1, kind: 'reduce', internal: true,
+  name: `maxpool${r}d`,
+  arity: 1,
+  kind: 'reduce',
+  internal: true,
   doc: `max over ${r === 2 ? 'NCHW' : 'NCDHW'} windows (size, stride, padding before/after each axis, dilation, floor or ceil mode as PyTorch); ${DOC_TAIL}`,
-  shape: ([x], a) => { const s = poolShape(x!, a, r); return typeof s === 'string' ? shapeError(s, 0) : { dtype: x!.dtype, shape: s }; },
+  shape: ([x], a) => {
+    const s = poolShape(x!, a, r);
+    return typeof s === 'string' ? shapeError(s, 0) : { dtype: x!.dtype, shape: s };
+  },
   eval: ([x], a, out) => {
     const res = nd(out.shape);
-    argmaxes(x!, out.shape, a).forEach((i, o) => { res.data[o] = i < 0 ? -Infinity : x!.data[i]!; });
+    argmaxes(x!, out.shape, a).forEach((i, o) => {
+      res.data[o] = i < 0 ? -Infinity : x!.data[i]!;
+    });
     return res;
   },
   emit: { kind: 'kernel', kernel: (k) => windows(k, k.inShapes[0]!, k.outShape, k.ins[0]!, (best, _at, o) => [store(k.out, o, best)]) },
@@ -151,12 +201,18 @@ const maxPool = (r: number): OpDef => ({
   jvp: (b, t, n) => (t[0] ? b.op(`maxpool${r}d_at`, [n.inputs[0]!, t[0]], n.attrs) : null),
   differentiable: true,
   domain: 'away-from-ties',
-  gen: (k): OpSample => { const s = sample(k, r); return { shapes: [s.x], attrs: s.attrs }; },
+  gen: (k): OpSample => {
+    const s = sample(k, r);
+    return { shapes: [s.x], attrs: s.attrs };
+  },
   flops: (_ins, o, a) => prod(o) * prod(poolAxes(a).map((q) => q.k)),
 });
 
 const maxPoolGrad = (r: number): OpDef => ({
-  name: `maxpool${r}d_grad`, arity: 2, kind: 'reduce', internal: true,
+  name: `maxpool${r}d_grad`,
+  arity: 2,
+  kind: 'reduce',
+  internal: true,
   doc: `the gradient of maxpool${r}d: each window’s cotangent added at the first maximum of that window`,
   shape: ([x, g], a) => {
     const s = poolShape(x!, a, r);
@@ -168,7 +224,9 @@ const maxPoolGrad = (r: number): OpDef => ({
   },
   eval: ([x, g], a) => {
     const res = nd(x!.shape);
-    argmaxes(x!, g!.shape, a).forEach((i, o) => { if (i >= 0) res.data[i]! += g!.data[o]!; });
+    argmaxes(x!, g!.shape, a).forEach((i, o) => {
+      if (i >= 0) res.data[i]! += g!.data[o]!;
+    });
     return res;
   },
   emit: {
@@ -192,7 +250,7 @@ const maxPoolGrad = (r: number): OpDef => ({
   gen: (k): OpSample => {
     const s = sample(k, r);
     const os = poolShape({ dtype: 'f32', shape: s.x }, s.attrs, r);
-    return { shapes: [s.x, typeof os === 'string' ? s.x : os as number[]], attrs: s.attrs };
+    return { shapes: [s.x, typeof os === 'string' ? s.x : (os as number[])], attrs: s.attrs };
   },
 });
 
@@ -202,7 +260,10 @@ const maxPoolGrad = (r: number): OpDef => ({
  * constant in x, so forward and reverse mode pick the same element of each window, ties included.
  */
 const maxPoolAt = (r: number): OpDef => ({
-  name: `maxpool${r}d_at`, arity: 2, kind: 'reduce', internal: true,
+  name: `maxpool${r}d_at`,
+  arity: 2,
+  kind: 'reduce',
+  internal: true,
   doc: `t at the first maximum of x in each maxpool${r}d window of x (max pooling's forward-mode tangent; 0 for a window without input)`,
   shape: ([x, t], a) => {
     const s = poolShape(x!, a, r);
@@ -213,7 +274,9 @@ const maxPoolAt = (r: number): OpDef => ({
   },
   eval: ([x, t], a, out) => {
     const res = nd(out.shape);
-    argmaxes(x!, out.shape, a).forEach((i, o) => { res.data[o] = i < 0 ? 0 : t!.data[i]!; });
+    argmaxes(x!, out.shape, a).forEach((i, o) => {
+      res.data[o] = i < 0 ? 0 : t!.data[i]!;
+    });
     return res;
   },
   emit: {
@@ -229,7 +292,10 @@ const maxPoolAt = (r: number): OpDef => ({
   jvp: (b, t, n) => (t[1] ? b.op(`maxpool${r}d_at`, [n.inputs[0]!, t[1]], n.attrs) : null),
   differentiable: true,
   domain: 'away-from-ties',
-  gen: (k): OpSample => { const s = sample(k, r); return { shapes: [s.x, s.x], attrs: s.attrs }; },
+  gen: (k): OpSample => {
+    const s = sample(k, r);
+    return { shapes: [s.x, s.x], attrs: s.attrs };
+  },
   flops: (_ins, o, a) => prod(o) * prod(poolAxes(a).map((q) => q.k)),
 });
 

@@ -17,13 +17,16 @@ export const UNIFORM: OpDef = {
   internal: true,
   kind: 'elementwise',
   doc: 'uniform(key): a tensor of the given shape with values in [0, 1), determined by (key, stream, index)',
-  shape: ([key], a) => (key!.shape.length === 0
-    ? { dtype: 'f32', shape: a['shape'] as readonly Dim[] }
-    : { kind: 'ShapeError', reason: 'the key of uniform must be a scalar', operand: 0 }),
+  shape: ([key], a) =>
+    key!.shape.length === 0
+      ? { dtype: 'f32', shape: a['shape'] as readonly Dim[] }
+      : { kind: 'ShapeError', reason: 'the key of uniform must be a scalar', operand: 0 },
   eval: ([key], a, out) => {
     const r = nd(out.shape);
     const stream = a['stream'] as number;
-    forEachIndex(out.shape, (flat) => { r.data[flat] = uniformHash(key!.data[0]!, stream, flat); });
+    forEachIndex(out.shape, (flat) => {
+      r.data[flat] = uniformHash(key!.data[0]!, stream, flat);
+    });
     return r;
   },
   emit: {
@@ -32,7 +35,10 @@ export const UNIFORM: OpDef = {
       // the element's flat index in this node's own row-major layout
       let flat: Expr = num(0);
       let stride = 1;
-      for (let d = shape.length - 1; d >= 0; d--) { flat = { k: 'bin', op: '+', a: flat, b: { k: 'bin', op: '*', a: idx(d), b: num(stride) } }; stride *= shape[d]!; }
+      for (let d = shape.length - 1; d >= 0; d--) {
+        flat = { k: 'bin', op: '+', a: flat, b: { k: 'bin', op: '*', a: idx(d), b: num(stride) } };
+        stride *= shape[d]!;
+      }
       return call('uniform', key!, num(a['stream'] as number), flat);
     },
   },

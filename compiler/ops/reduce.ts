@@ -38,8 +38,14 @@ const genReduce = (k: GenKit) => {
   return { shapes: [shape], attrs: { axes: axes.length ? axes : [shape.length - 1], keepdims: k.bool() } };
 };
 
-const reduce = (name: string, doc: string, identity: number, f: (acc: number, v: number) => number,
-  combine: OpDef['emit'] & { kind: 'reduce' }, vjp: OpDef['vjp']): OpDef => ({
+const reduce = (
+  name: string,
+  doc: string,
+  identity: number,
+  f: (acc: number, v: number) => number,
+  combine: OpDef['emit'] & { kind: 'reduce' },
+  vjp: OpDef['vjp'],
+): OpDef => ({
   name,
   arity: 1,
   kind: 'reduce',
@@ -57,16 +63,29 @@ const reduce = (name: string, doc: string, identity: number, f: (acc: number, v:
   algebra: { positive: ([x]) => x!, rows: reduceRows },
   // sum(x, axis = all, keepdims = false)
   call: {
-    params: [{ name: 'x', kind: 'tensor' }, { name: 'axis', kind: 'axes', attr: 'axes', optional: true }, { name: 'keepdims', kind: 'bool', optional: true }],
+    params: [
+      { name: 'x', kind: 'tensor' },
+      { name: 'axis', kind: 'axes', attr: 'axes', optional: true },
+      { name: 'keepdims', kind: 'bool', optional: true },
+    ],
   },
   ...(name === 'max' ? { domain: 'away-from-ties' as const, differs: 'the max of an empty axis is −∞, its identity; torch.amax raises an error' } : {}),
 });
 
 export const REDUCE = {
-  sum: reduce('sum', 'sum over axes; over an empty axis it is 0', 0, (s, v) => s + v, { kind: 'reduce', identity: 0, combine: (acc, x) => bin('+', acc, x) },
-    (b, ct, n) => [expandBack(b, ct, n.inTypes[0]!.shape, axesOf(n.attrs))]),
-  max: reduce('max', 'maximum over axes; ties share the gradient equally; a NaN is the maximum and shares the gradient with the other NaNs; '
-    + 'over an empty axis it is −∞', -Infinity, Math.max,
+  sum: reduce(
+    'sum',
+    'sum over axes; over an empty axis it is 0',
+    0,
+    (s, v) => s + v,
+    { kind: 'reduce', identity: 0, combine: (acc, x) => bin('+', acc, x) },
+    (b, ct, n) => [expandBack(b, ct, n.inTypes[0]!.shape, axesOf(n.attrs))],
+  ),
+  max: reduce(
+    'max',
+    'maximum over axes; ties share the gradient equally; a NaN is the maximum and shares the gradient with the other NaNs; ' + 'over an empty axis it is −∞',
+    -Infinity,
+    Math.max,
     { kind: 'reduce', identity: -Infinity, combine: (acc, x) => call('max', acc, x) },
     (b, ct, n) => {
       const x = n.inputs[0]!;
@@ -76,7 +95,8 @@ export const REDUCE = {
       const hit = add(b, toF32(b, b.op('eq', [x, expandBack(b, n.out, inShape, axes)])), toF32(b, b.op('ne', [x, x])));
       const count = b.op('sum', [hit], { axes, keepdims: true });
       return [mul(b, expandBack(b, ct, inShape, axes), div(b, hit, b.op('broadcast_to', [count], { shape: inShape })))];
-    }),
+    },
+  ),
 } satisfies Record<string, OpDef>;
 
 export const reducedSize = (shape: readonly number[], axes: readonly number[]): number => size(axes.map((a) => shape[a]!));

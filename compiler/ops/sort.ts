@@ -13,10 +13,10 @@ import type { Attrs, KernelArgs, OpDef } from './op.js';
 const desc = (a: Attrs): boolean => a['descending'] === true;
 
 /** Whether x goes strictly before y: x < y (x > y descending), NaN counting as the largest. */
-const before = (x: number, y: number, d: boolean): boolean =>
-  d ? x > y || (x !== x && y === y) : x < y || (y !== y && x === x);
+const before = (x: number, y: number, d: boolean): boolean => (d ? x > y || (x !== x && y === y) : x < y || (y !== y && x === x));
 const beforeExpr = (x: Expr, y: Expr, d: boolean): Expr => {
-  const nan = (e: Expr) => bin('!=', e, e), num_ = (e: Expr) => bin('==', e, e);
+  const nan = (e: Expr) => bin('!=', e, e),
+    num_ = (e: Expr) => bin('==', e, e);
   const [big, small] = d ? [x, y] : [y, x];
   // d: x > y or (x NaN and y not);  else: x < y or (y NaN and x not)
   return sel(bin('<', small, big), num(1), sel(nan(big), sel(num_(small), num(1), num(0)), num(0)));
@@ -24,8 +24,10 @@ const beforeExpr = (x: Expr, y: Expr, d: boolean): Expr => {
 
 const kernel = (k: KernelArgs): Stmt[] => {
   const [X] = k.ins as [string];
-  const axis = axisAttr(k.attrs), d = desc(k.attrs);
-  const shape = k.inShapes[0]!, n = shape[axis]!;
+  const axis = axisAttr(k.attrs),
+    d = desc(k.attrs);
+  const shape = k.inShapes[0]!,
+    n = shape[axis]!;
   if (!k.scratch) throw new InternalError('argsort: the kernel needs a scratch buffer');
   if (n === 0) return [];
   const S = k.scratch(2 * n);
@@ -37,18 +39,33 @@ const kernel = (k: KernelArgs): Stmt[] => {
       const dst = n - src;
       const [lo, mid, hi, i, j, t, si, sj, right] = ['lo', 'mid', 'hi', 'i', 'j', 't', 'si', 'sj', 'right'].map(k.fresh) as string[];
       const key = (s: string) => load(X, along(base, v(s), l.inner));
-      body.push(loop(lo!, n, [
-        let_(mid!, call('min', bin('+', v(lo!), num(w)), num(n))), let_(hi!, call('min', bin('+', v(lo!), num(2 * w)), num(n))),
-        letMut(i!, v(lo!)), letMut(j!, v(mid!)),
-        loop(t!, v(hi!), [
-          let_(si!, load(S, bin('+', num(src), call('min', v(i!), num(n - 1))))),
-          let_(sj!, load(S, bin('+', num(src), call('min', v(j!), num(n - 1))))),
-          // take from the right run only when it is strictly before the left one (stability)
-          let_(right!, sel(bin('>=', v(i!), v(mid!)), num(1), sel(bin('>=', v(j!), v(hi!)), num(0), beforeExpr(key(sj!), key(si!), d)))),
-          when([bin('==', v(right!), num(1))], [store(S, bin('+', num(dst), v(t!)), v(sj!)), set(j!, bin('+', v(j!), num(1)))]),
-          when([bin('==', v(right!), num(0))], [store(S, bin('+', num(dst), v(t!)), v(si!)), set(i!, bin('+', v(i!), num(1)))]),
-        ], v(lo!)),
-      ], 0, 2 * w));
+      body.push(
+        loop(
+          lo!,
+          n,
+          [
+            let_(mid!, call('min', bin('+', v(lo!), num(w)), num(n))),
+            let_(hi!, call('min', bin('+', v(lo!), num(2 * w)), num(n))),
+            letMut(i!, v(lo!)),
+            letMut(j!, v(mid!)),
+            loop(
+              t!,
+              v(hi!),
+              [
+                let_(si!, load(S, bin('+', num(src), call('min', v(i!), num(n - 1))))),
+                let_(sj!, load(S, bin('+', num(src), call('min', v(j!), num(n - 1))))),
+                // take from the right run only when it is strictly before the left one (stability)
+                let_(right!, sel(bin('>=', v(i!), v(mid!)), num(1), sel(bin('>=', v(j!), v(hi!)), num(0), beforeExpr(key(sj!), key(si!), d)))),
+                when([bin('==', v(right!), num(1))], [store(S, bin('+', num(dst), v(t!)), v(sj!)), set(j!, bin('+', v(j!), num(1)))]),
+                when([bin('==', v(right!), num(0))], [store(S, bin('+', num(dst), v(t!)), v(si!)), set(i!, bin('+', v(i!), num(1)))]),
+              ],
+              v(lo!),
+            ),
+          ],
+          0,
+          2 * w,
+        ),
+      );
       src = dst;
     }
     const j1 = k.fresh('j');
@@ -58,7 +75,10 @@ const kernel = (k: KernelArgs): Stmt[] => {
 };
 
 export const ARGSORT: OpDef = {
-  name: 'argsort', arity: 1, kind: 'movement', internal: true,
+  name: 'argsort',
+  arity: 1,
+  kind: 'movement',
+  internal: true,
   doc: 'the stable sorting permutation along an axis (i32), ascending or `descending`; a NaN sorts as the largest; no gradient',
   shape: ([x], a) => {
     const err = checkAxis('argsort', x!, a);
@@ -66,11 +86,14 @@ export const ARGSORT: OpDef = {
     return x!.dtype === 'bool' || x!.dtype === 'i32' || x!.dtype === 'f32' ? { dtype: 'i32', shape: x!.shape } : shapeError(`argsort of ${x!.dtype}`, 0);
   },
   eval: ([x], a, out) => {
-    const r = nd(out.shape), d = desc(a);
+    const r = nd(out.shape),
+      d = desc(a);
     forEachLine(x!.shape, axisAttr(a), (base, s, n) => {
       const key = (i: number) => x!.data[base + i * s]!;
       const order = [...Array(n).keys()].sort((p, q) => (before(key(p), key(q), d) ? -1 : before(key(q), key(p), d) ? 1 : 0));
-      order.forEach((i, j) => { r.data[base + j * s] = i; });
+      order.forEach((i, j) => {
+        r.data[base + j * s] = i;
+      });
     });
     return r;
   },
@@ -86,5 +109,8 @@ export const ARGSORT: OpDef = {
     const { shape, axis } = genAxis(k);
     return { shapes: [shape], attrs: { axis, descending: k.bool() } };
   },
-  flops: (ins, _o, a) => { const n = ins[0]![axisAttr(a)] ?? 1; return ins[0]!.reduce((p, q) => p * q, 1) * Math.ceil(Math.log2(n + 1)); },
+  flops: (ins, _o, a) => {
+    const n = ins[0]![axisAttr(a)] ?? 1;
+    return ins[0]!.reduce((p, q) => p * q, 1) * Math.ceil(Math.log2(n + 1));
+  },
 };

@@ -11,7 +11,9 @@ export const IOTA: OpDef = {
   shape: (_ins, a) => ({ dtype: 'i32', shape: [a['n'] as Dim] }),
   eval: (_ins, _a, out) => {
     const r = nd(out.shape);
-    forEachIndex(out.shape, (flat, idx) => { r.data[flat] = idx[0]!; });
+    forEachIndex(out.shape, (flat, idx) => {
+      r.data[flat] = idx[0]!;
+    });
     return r;
   },
   emit: { kind: 'scalar', expr: (_args, _a, idx) => idx(0) },

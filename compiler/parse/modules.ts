@@ -70,7 +70,11 @@ export const readSourceFile = (path: string, maxBytes = MAX_SOURCE_BYTES, shownA
   try {
     const st = fstatSync(fd);
     if (!st.isFile()) return { error: `${shownAs} is not a regular file`, refused: true };
-    if (st.size > maxBytes) return { error: `${shownAs} is ${fmtBytes(st.size)}, more than the ${fmtBytes(maxBytes)} limit for a source file (raise it with --max-source-size)`, refused: true };
+    if (st.size > maxBytes)
+      return {
+        error: `${shownAs} is ${fmtBytes(st.size)}, more than the ${fmtBytes(maxBytes)} limit for a source file (raise it with --max-source-size)`,
+        refused: true,
+      };
     const buf = Buffer.alloc(Math.min(st.size, maxBytes) + 1);
     let n = 0;
     for (;;) {
@@ -79,9 +83,14 @@ export const readSourceFile = (path: string, maxBytes = MAX_SOURCE_BYTES, shownA
       n += k;
       if (n === buf.length) break;
     }
-    if (n > maxBytes) return { error: `${shownAs} is larger than the ${fmtBytes(maxBytes)} limit for a source file (raise it with --max-source-size)`, refused: true };
+    if (n > maxBytes)
+      return { error: `${shownAs} is larger than the ${fmtBytes(maxBytes)} limit for a source file (raise it with --max-source-size)`, refused: true };
     let text: string;
-    try { text = new TextDecoder('utf-8', { fatal: true }).decode(buf.subarray(0, n)); } catch { return { error: `${shownAs} is not UTF-8 text`, refused: true }; }
+    try {
+      text = new TextDecoder('utf-8', { fatal: true }).decode(buf.subarray(0, n));
+    } catch {
+      return { error: `${shownAs} is not UTF-8 text`, refused: true };
+    }
     if (text.includes('\0')) return { error: `${shownAs} is not a text file (it contains NUL bytes)`, refused: true };
     return { path, text };
   } catch (e) {
@@ -91,7 +100,13 @@ export const readSourceFile = (path: string, maxBytes = MAX_SOURCE_BYTES, shownA
   }
 };
 
-const real = (p: string): string | undefined => { try { return realpathSync(p); } catch { return undefined; } };
+const real = (p: string): string | undefined => {
+  try {
+    return realpathSync(p);
+  } catch {
+    return undefined;
+  }
+};
 
 /** A loader for files on disk that follows the import rules above; `defaultLoader` is one with no search path. */
 export const fileLoader = (opts: LoaderOptions = {}): Loader => {
@@ -102,7 +117,11 @@ export const fileLoader = (opts: LoaderOptions = {}): Loader => {
     stdlibNames,
     file: (path, from) => {
       if (!path.endsWith('.dlm')) return { error: `only .dlm files can be imported, not "${path}"`, refused: true };
-      if (isAbsolute(path)) return { error: 'an import path must be relative (to the importing file, or to a directory of the search path given by --import-path or DLM_PATH)', refused: true };
+      if (isAbsolute(path))
+        return {
+          error: 'an import path must be relative (to the importing file, or to a directory of the search path given by --import-path or DLM_PATH)',
+          refused: true,
+        };
       const fromFile = !from.startsWith('stdlib:') && !from.startsWith('<');
       // Candidates in order: the importing file's directory tree, then each search-path directory.
       const candidates: { root: string; full: string }[] = [];
@@ -111,9 +130,11 @@ export const fileLoader = (opts: LoaderOptions = {}): Loader => {
       const allowed = candidates.filter((c) => isInside(c.root, c.full));
       if (allowed.length === 0) {
         return {
-          error: candidates.length === 0
-            ? 'this source has no directory of its own (it was compiled from a string); imports need a search path (--import-path, DLM_PATH, or a Loader)'
-            : `"${path}" leads outside the importing file's directory${roots.length ? ' and outside the search path' : ''}; add its directory to the search path (--import-path or DLM_PATH)`,
+          error:
+            candidates.length === 0
+              ? 'this source has no directory of its own (it was compiled from a string); imports need a search path (--import-path, DLM_PATH, or a Loader)'
+              : `"${path}" leads outside the importing file's directory${roots.length ? ' and outside the search path' : ''}` +
+                `; add its directory to the search path (--import-path or DLM_PATH)`,
           refused: true,
         };
       }
@@ -141,4 +162,6 @@ export const sourceLookup = (path: string): SourceFile | undefined => {
 
 const registered = new Map<string, SourceFile>();
 /** Sources that were read and accepted (or compiled from strings) are registered so their diagnostics can be rendered later. */
-export const registerSource = (src: SourceFile): void => { registered.set(src.path, src); };
+export const registerSource = (src: SourceFile): void => {
+  registered.set(src.path, src);
+};

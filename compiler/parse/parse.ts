@@ -11,12 +11,17 @@ import { tooDeepBracket, tooDeepNode } from './depth.js';
 /** How deeply brackets and expressions may nest (E0607); the checker's `maxNesting` limit. */
 export const DEFAULT_MAX_NESTING = 256;
 const tooDeep = (file: string, at: { start: number; end: number }, max: number) =>
-  error('E0607', { file, start: at.start, end: at.end }, `this is nested more than ${max} levels deep`,
-    [note('raise the limit with --max-nesting N (library: limits: { maxNesting })')]);
+  error('E0607', { file, start: at.start, end: at.end }, `this is nested more than ${max} levels deep`, [
+    note('raise the limit with --max-nesting N (library: limits: { maxNesting })'),
+  ]);
 
 /** Turns Ohm's expected-text list into something short: at most 6 alternatives, quoted tokens first. */
 const expectedText = (raw: string): string => {
-  const items = raw.replace(/^Expected /, '').split(/, or |, | or /).map((s) => s.trim()).filter(Boolean);
+  const items = raw
+    .replace(/^Expected /, '')
+    .split(/, or |, | or /)
+    .map((s) => s.trim())
+    .filter(Boolean);
   const uniq = [...new Set(items)];
   const shown = uniq.slice(0, 6);
   return shown.join(', ') + (uniq.length > shown.length ? ', …' : '');
@@ -34,10 +39,16 @@ export const markStatementEnds = (text: string): string => {
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!;
     const next = lines[i + 1];
-    if (next === undefined || !/^\s*[([]/.test(next) || /\/\*|\*\//.test(line)) { out.push(line, '\n'); continue; }
+    if (next === undefined || !/^\s*[([]/.test(next) || /\/\*|\*\//.test(line)) {
+      out.push(line, '\n');
+      continue;
+    }
     const c = line.indexOf('//');
     const code = c < 0 ? line : line.slice(0, c);
-    if (!/[A-Za-z0-9_)\].]\s*$/.test(code)) { out.push(line, '\n'); continue; }
+    if (!/[A-Za-z0-9_)\].]\s*$/.test(code)) {
+      out.push(line, '\n');
+      continue;
+    }
     if (c < 0) out.push(line, ';');
     else if (c > 0 && /\s/.test(line[c - 1]!)) out.push(line.slice(0, c - 1), ';', line.slice(c), '\n');
     else out.push(line, '\n');
@@ -48,7 +59,8 @@ export const markStatementEnds = (text: string): string => {
 
 /** Where a stack overflow in the parser most likely came from: the line with the most operators. */
 const longestChain = (text: string): { start: number; end: number } => {
-  let best = { start: 0, end: 0, ops: -1 }, start = 0;
+  let best = { start: 0, end: 0, ops: -1 },
+    start = 0;
   for (const line of text.split('\n')) {
     const ops = line.replace(/[^-+*/@<>=]/g, '').length;
     if (ops > best.ops) best = { start, end: start + Math.min(line.length, 1), ops };
@@ -81,8 +93,14 @@ export const parse = (src: SourceFile, maxNesting = DEFAULT_MAX_NESTING): Result
     const deep = tooDeepNode(ast, maxNesting);
     if (deep) return E.left([tooDeep(src.path, deep, maxNesting)]);
     const diags = [
-      ...parseState.badNumbers.map((s) => error('E0002', s, 'this number is too large to represent', [note('float numbers must be below about 1.8e308; write `inf` or `-inf` for an infinite value')])),
-      ...parseState.misplacedArgs.map((s) => error('E0003', s, 'a positional argument cannot follow a keyword argument', [note('name it, or move it before the keyword arguments')])),
+      ...parseState.badNumbers.map((s) =>
+        error('E0002', s, 'this number is too large to represent', [
+          note('float numbers must be below about 1.8e308; write `inf` or `-inf` for an infinite value'),
+        ]),
+      ),
+      ...parseState.misplacedArgs.map((s) =>
+        error('E0003', s, 'a positional argument cannot follow a keyword argument', [note('name it, or move it before the keyword arguments')]),
+      ),
     ];
     return diags.length ? E.left(diags) : E.right(ast);
   } catch (e) {

@@ -33,7 +33,10 @@ export const order: Pass = {
         for (const i of byId.get(stack.pop()!)!.inputs) {
           const n = byId.get(i)!;
           if (chain.has(i) || pinned.has(i) || n.inputs.length === 0) continue;
-          if ((use.get(i) ?? []).every((u) => chain.has(u))) { chain.add(i); stack.push(i); }
+          if ((use.get(i) ?? []).every((u) => chain.has(u))) {
+            chain.add(i);
+            stack.push(i);
+          }
         }
       }
       // It can run once every input from outside is ready and nothing else reads the old value.

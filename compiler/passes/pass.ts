@@ -74,6 +74,14 @@ export const constantThroughViews = (node: (id: number) => Node | undefined, id:
  */
 export const constantLike = (n: Node, value: number, fresh: number): Node | Node[] => {
   const dtype = n.type.dtype === 'f32' ? 'f32' : 'i32';
-  const k: Node = { id: fresh, op: CONST, inputs: [], attrs: { value, dtype }, type: { dtype, shape: [] }, span: n.span, ...(n.backward ? { backward: true } : {}) };
+  const k: Node = {
+    id: fresh,
+    op: CONST,
+    inputs: [],
+    attrs: { value, dtype },
+    type: { dtype, shape: [] },
+    span: n.span,
+    ...(n.backward ? { backward: true } : {}),
+  };
   return n.type.shape.length === 0 ? { ...k, id: n.id } : [k, { ...n, op: 'broadcast_to', inputs: [k.id], attrs: { shape: n.type.shape } }];
 };

@@ -51,7 +51,10 @@ export const simplify: Pass = {
         const regions = opDef(inner.op)?.algebra?.regions;
         if (alg.window && regions) {
           const at = alg.window(inner.type, n.attrs);
-          const pieces = regions(inner.inputs.map((i) => byId.get(i)!.type), inner.attrs);
+          const pieces = regions(
+            inner.inputs.map((i) => byId.get(i)!.type),
+            inner.attrs,
+          );
           const hit = pieces.findIndex((p, k) => p.every((d, i) => eqDim(d, at[i]!)) && sameType(byId.get(inner.inputs[k]!)!.type, n.type));
           if (hit >= 0) return inner.inputs[hit]!;
           const pieceEmit = opDef(inner.op)!.emit;
@@ -72,7 +75,10 @@ export const simplify: Pass = {
         }
         return n;
       })();
-      if (Array.isArray(result)) result.forEach((r) => { byId.set(r.id, r); });
+      if (Array.isArray(result))
+        result.forEach((r) => {
+          byId.set(r.id, r);
+        });
       else if (typeof result !== 'number') byId.set(result.id, result);
       return result;
     });

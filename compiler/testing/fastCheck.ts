@@ -4,7 +4,7 @@ let loaded: typeof import('fast-check');
 try {
   loaded = await import('fast-check');
 } catch (e) {
-  throw new Error("dlm/testing needs fast-check, its peer dependency: npm install --save-dev fast-check@^4.10.2", { cause: e });
+  throw new Error('dlm/testing needs fast-check, its peer dependency: npm install --save-dev fast-check@^4.10.2', { cause: e });
 }
 
 export const fc = loaded.default;

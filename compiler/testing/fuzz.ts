@@ -15,10 +15,86 @@ import { DiagnosticError } from '../diagnostics/diagnostic.js';
 import { compile } from '../index.js';
 import { programFromRecipe, type Step } from './programs.js';
 
-export const HOSTILE_NAMES = ['constructor', '__proto__', 'prototype', 'toString', 'valueOf', 'hasOwnProperty', 'then', 'length', 'eval', 'process', 'NaN', 'Infinity', 'undefined'];
-export const HOSTILE_NUMBERS = ['0', '-1', '1e308', '1e309', '1e-320', '2147483647', '2147483648', '4294967296', '3.4e38', '9007199254740993', '0.5', '1e400', '-0'];
-const TOKENS = ['(', ')', '[', ']', '{', '}', ',', ':', '=', '+', '-', '*', '/', '@', '**', '.', ';', '\n', 'let', 'fn', 'layer', 'param', 'state', 'model', 'input', 'target',
-  'output', 'loss', 'update', 'import', 'as', 'nn', 'f32', 'i32', 'bool', 'B', 'x', 'grad', 'scan', 'sum', 'mean', 'reshape', 'train', 'trains', 'with', 'optimizer', '"./x.dlm"', '"/etc/passwd"'];
+export const HOSTILE_NAMES = [
+  'constructor',
+  '__proto__',
+  'prototype',
+  'toString',
+  'valueOf',
+  'hasOwnProperty',
+  'then',
+  'length',
+  'eval',
+  'process',
+  'NaN',
+  'Infinity',
+  'undefined',
+];
+export const HOSTILE_NUMBERS = [
+  '0',
+  '-1',
+  '1e308',
+  '1e309',
+  '1e-320',
+  '2147483647',
+  '2147483648',
+  '4294967296',
+  '3.4e38',
+  '9007199254740993',
+  '0.5',
+  '1e400',
+  '-0',
+];
+const TOKENS = [
+  '(',
+  ')',
+  '[',
+  ']',
+  '{',
+  '}',
+  ',',
+  ':',
+  '=',
+  '+',
+  '-',
+  '*',
+  '/',
+  '@',
+  '**',
+  '.',
+  ';',
+  '\n',
+  'let',
+  'fn',
+  'layer',
+  'param',
+  'state',
+  'model',
+  'input',
+  'target',
+  'output',
+  'loss',
+  'update',
+  'import',
+  'as',
+  'nn',
+  'f32',
+  'i32',
+  'bool',
+  'B',
+  'x',
+  'grad',
+  'scan',
+  'sum',
+  'mean',
+  'reshape',
+  'train',
+  'trains',
+  'with',
+  'optimizer',
+  '"./x.dlm"',
+  '"/etc/passwd"',
+];
 
 /** One edit of a token list (indices are taken modulo the length, so shrinking keeps them valid). */
 export type Mutation =
@@ -35,15 +111,31 @@ export type Mutation =
 export const mutationArb: fc.Arbitrary<Mutation> = fc.oneof(
   { weight: 4, arbitrary: fc.record({ k: fc.constant('number' as const), at: fc.nat(), value: fc.constantFrom(...HOSTILE_NUMBERS) }) },
   { weight: 3, arbitrary: fc.record({ k: fc.constant('rename' as const), at: fc.nat(), name: fc.constantFrom(...HOSTILE_NAMES) }) },
-  { weight: 2, arbitrary: fc.record({ k: fc.constant('nest' as const), at: fc.nat(), depth: fc.oneof(fc.integer({ min: 1, max: 8 }), fc.integer({ min: 200, max: 400 })), open: fc.constantFrom('(', '-', '[') }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      k: fc.constant('nest' as const),
+      at: fc.nat(),
+      depth: fc.oneof(fc.integer({ min: 1, max: 8 }), fc.integer({ min: 200, max: 400 })),
+      open: fc.constantFrom('(', '-', '['),
+    }),
+  },
   { weight: 1, arbitrary: fc.record({ k: fc.constant('delete' as const), at: fc.nat(), n: fc.integer({ min: 1, max: 3 }) }) },
-  { weight: 1, arbitrary: fc.record({ k: fc.constant('insert' as const), at: fc.nat(), tok: fc.oneof(fc.constantFrom(...TOKENS), fc.constantFrom(...HOSTILE_NAMES), fc.constantFrom(...HOSTILE_NUMBERS)) }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      k: fc.constant('insert' as const),
+      at: fc.nat(),
+      tok: fc.oneof(fc.constantFrom(...TOKENS), fc.constantFrom(...HOSTILE_NAMES), fc.constantFrom(...HOSTILE_NUMBERS)),
+    }),
+  },
   { weight: 1, arbitrary: fc.record({ k: fc.constant('swap' as const), a: fc.nat(), b: fc.nat() }) },
   { weight: 1, arbitrary: fc.record({ k: fc.constant('truncate' as const), keep: fc.nat() }) },
 );
 
 /** Words, numbers, strings, comments, operators and whitespace runs: joining them gives the text back. */
-export const tokenize = (text: string): string[] => text.match(/\/\/[^\n]*|"[^"\n]*"|[A-Za-z_]\w*|\d+(?:\.\d*)?(?:e[-+]?\d+)?|\.\d+|\*\*|<=|>=|==|!=|->|\s+|./g) ?? [];
+export const tokenize = (text: string): string[] =>
+  text.match(/\/\/[^\n]*|"[^"\n]*"|[A-Za-z_]\w*|\d+(?:\.\d*)?(?:e[-+]?\d+)?|\.\d+|\*\*|<=|>=|==|!=|->|\s+|./g) ?? [];
 
 const DECLARERS = new Set(['let', 'fn', 'layer', 'param', 'state', 'input', 'target', 'output', 'loss', 'model']);
 const isWord = (t: string): boolean => /^[A-Za-z_]\w*$/.test(t);
@@ -51,7 +143,9 @@ const isNumber = (t: string): boolean => /^(\d|\.\d)/.test(t);
 /** The i-th (mod count) token satisfying `p`, or -1. */
 const nth = (ts: readonly string[], i: number, p: (t: string) => boolean): number => {
   const idx: number[] = [];
-  ts.forEach((t, j) => { if (p(t)) idx.push(j); });
+  ts.forEach((t, j) => {
+    if (p(t)) idx.push(j);
+  });
   return idx.length ? idx[i % idx.length]! : -1;
 };
 
@@ -60,17 +154,37 @@ export const applyMutation = (text: string, m: Mutation): string => {
   const n = Math.max(1, ts.length);
   const significant = (t: string) => !/^\s/.test(t) && !t.startsWith('//');
   switch (m.k) {
-    case 'delete': { for (let k = 0; k < m.n; k++) { const j = nth(ts, m.at, significant); if (j >= 0) ts.splice(j, 1); } break; }
-    case 'insert': ts.splice(m.at % (ts.length + 1), 0, ' ', m.tok, ' '); break;
-    case 'swap': { const a = nth(ts, m.a, significant), b = nth(ts, m.b, significant); if (a >= 0 && b >= 0) [ts[a], ts[b]] = [ts[b]!, ts[a]!]; break; }
+    case 'delete': {
+      for (let k = 0; k < m.n; k++) {
+        const j = nth(ts, m.at, significant);
+        if (j >= 0) ts.splice(j, 1);
+      }
+      break;
+    }
+    case 'insert':
+      ts.splice(m.at % (ts.length + 1), 0, ' ', m.tok, ' ');
+      break;
+    case 'swap': {
+      const a = nth(ts, m.a, significant),
+        b = nth(ts, m.b, significant);
+      if (a >= 0 && b >= 0) [ts[a], ts[b]] = [ts[b]!, ts[a]!];
+      break;
+    }
     case 'rename': {
       // A name the program declares (after let, fn, layer, param, input, …), renamed everywhere: the program stays valid.
       const declared = new Set(ts.filter((t, j) => isWord(t) && DECLARERS.has(ts[j - 2] ?? '') && /^\s+$/.test(ts[j - 1] ?? '')));
       const w = nth(ts, m.at, (t) => declared.has(t));
-      if (w >= 0) { const old = ts[w]!; for (let j = 0; j < ts.length; j++) if (ts[j] === old) ts[j] = m.name; }
+      if (w >= 0) {
+        const old = ts[w]!;
+        for (let j = 0; j < ts.length; j++) if (ts[j] === old) ts[j] = m.name;
+      }
       break;
     }
-    case 'number': { const j = nth(ts, m.at, isNumber); if (j >= 0) ts[j] = m.value; break; }
+    case 'number': {
+      const j = nth(ts, m.at, isNumber);
+      if (j >= 0) ts[j] = m.value;
+      break;
+    }
     case 'nest': {
       // Wrap a name in `depth` brackets (or unary minuses): deep nesting inside a real expression.
       const j = nth(ts, m.at, isWord);
@@ -80,17 +194,27 @@ export const applyMutation = (text: string, m: Mutation): string => {
       }
       break;
     }
-    case 'truncate': return ts.slice(0, m.keep % n).join('');
+    case 'truncate':
+      return ts.slice(0, m.keep % n).join('');
   }
   return ts.join('');
 };
 
 /** A base program: one of the given sources, or a random `programArb`-style program. */
-export const baseArb = (corpus: readonly string[]): fc.Arbitrary<string> => fc.oneof(
-  { weight: 3, arbitrary: fc.constantFrom(...corpus) },
-  { weight: 1, arbitrary: fc.tuple(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 }), fc.array(fc.record({ op: fc.nat(20), a: fc.nat(20), b: fc.nat(20), k: fc.nat(20) }), { minLength: 1, maxLength: 8 }))
-    .map(([r, c, recipe]) => programFromRecipe([r, c], recipe as Step[])) },
-);
+export const baseArb = (corpus: readonly string[]): fc.Arbitrary<string> =>
+  fc.oneof(
+    { weight: 3, arbitrary: fc.constantFrom(...corpus) },
+    {
+      weight: 1,
+      arbitrary: fc
+        .tuple(
+          fc.integer({ min: 1, max: 3 }),
+          fc.integer({ min: 1, max: 3 }),
+          fc.array(fc.record({ op: fc.nat(20), a: fc.nat(20), b: fc.nat(20), k: fc.nat(20) }), { minLength: 1, maxLength: 8 }),
+        )
+        .map(([r, c, recipe]) => programFromRecipe([r, c], recipe as Step[])),
+    },
+  );
 
 export const mutantArb = (corpus: readonly string[]): fc.Arbitrary<string> =>
   fc.tuple(baseArb(corpus), fc.array(mutationArb, { minLength: 1, maxLength: 2 })).map(([src, ms]) => ms.reduce(applyMutation, src));

@@ -16,7 +16,11 @@ export const shapeArb = (minRank = 0, maxRank = 3, maxDim = 4): Arbitrary<number
 
 /** A float32 tensor of the given shape with values in [min, max]. */
 export const tensorArb = (shape: readonly number[], min = -3, max = 3): Arbitrary<{ data: Float32Array; shape: number[] }> =>
-  fc.array(fc.float({ min: Math.fround(min), max: Math.fround(max), noNaN: true }), { minLength: shape.reduce((a, b) => a * b, 1), maxLength: shape.reduce((a, b) => a * b, 1) })
+  fc
+    .array(fc.float({ min: Math.fround(min), max: Math.fround(max), noNaN: true }), {
+      minLength: shape.reduce((a, b) => a * b, 1),
+      maxLength: shape.reduce((a, b) => a * b, 1),
+    })
     .map((xs) => ({ data: Float32Array.from(xs), shape: [...shape] }));
 
 /** Compiles `source` and gradchecks its model for one seed; throws with the rendered report on failure. */
@@ -25,7 +29,9 @@ export const checkModelGradients = (source: string, opts: GradcheckOptions & { m
   if (E.isLeft(r)) throw new Error(render(r.left));
   const report = gradcheck(r.right.model(opts.model, { seed: opts.seed ?? 0 }), opts);
   if (!report.ok) {
-    const bad = report.params.filter((p) => !p.ok).map((p) => `  ${p.loss ? `${p.loss}: ` : ''}${p.name}: relative error ${p.maxRelError.toExponential(2)}, f32 ${p.f32RelError.toExponential(2)}`);
+    const bad = report.params
+      .filter((p) => !p.ok)
+      .map((p) => `  ${p.loss ? `${p.loss}: ` : ''}${p.name}: relative error ${p.maxRelError.toExponential(2)}, f32 ${p.f32RelError.toExponential(2)}`);
     throw new Error(`gradient check failed (seed ${opts.seed ?? 0}):\n${bad.join('\n')}`);
   }
   return report;

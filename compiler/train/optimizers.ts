@@ -88,8 +88,7 @@ export const OPTIMIZERS: Readonly<Record<string, OptimizerRule>> = {
     },
   },
   rmsprop: {
-    doc: 'g ← g + λθ; v ← ρv + (1−ρ)g²; centered: ḡ ← ρḡ + (1−ρ)g, v̄ = v − ḡ²; d = g/(√v̄ + ε); '
-      + 'with momentum μ: b ← μb + d, θ ← θ − ηb, else θ ← θ − ηd',
+    doc: 'g ← g + λθ; v ← ρv + (1−ρ)g²; centered: ḡ ← ρḡ + (1−ρ)g, v̄ = v − ḡ²; d = g/(√v̄ + ε); ' + 'with momentum μ: b ← μb + d, θ ← θ − ηb, else θ ← θ − ηd',
     defaults: { lr: 0.001, rho: 0.9, eps: 1e-8, weight_decay: 0, momentum: 0, centered: 0, eps_inside: 0 },
     torch: { lr: 0.01, rho: 0.99 },
     aliases: { alpha: 'rho' },
@@ -120,8 +119,7 @@ export const OPTIMIZERS: Readonly<Record<string, OptimizerRule>> = {
     },
   },
   adam: {
-    doc: 'g ← g + λθ; m ← β₁m + (1−β₁)g; v ← β₂v + (1−β₂)g²; amsgrad: v̂ₘ ← max(v̂ₘ, v); '
-      + 'θ ← θ − η·(m/(1−β₁ᵗ))/(√(v/(1−β₂ᵗ)) + ε)',
+    doc: 'g ← g + λθ; m ← β₁m + (1−β₁)g; v ← β₂v + (1−β₂)g²; amsgrad: v̂ₘ ← max(v̂ₘ, v); ' + 'θ ← θ − η·(m/(1−β₁ᵗ))/(√(v/(1−β₂ᵗ)) + ε)',
     defaults: { lr: 0.001, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0, amsgrad: 0 },
     slots: ['m', 'v', 'v_max'],
     update: (c, p, g, slots) => adamUpdate(c, p, g, slots, false),

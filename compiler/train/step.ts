@@ -33,7 +33,10 @@ export interface TrainConfig {
    */
   readonly groups?: readonly ParamGroup[];
 }
-export interface ParamGroup { readonly params: readonly string[]; readonly hyper: Readonly<Record<string, number>> }
+export interface ParamGroup {
+  readonly params: readonly string[];
+  readonly hyper: Readonly<Record<string, number>>;
+}
 
 export interface TrainStep {
   readonly fn: IrFunction;
@@ -48,20 +51,37 @@ export const resolveOptimizer = (m: ModelIR, cfg: Partial<TrainConfig>, group?: 
   const name = cfg.optimizer ?? declared?.name ?? 'sgd';
   const rule = Object.hasOwn(OPTIMIZERS, name) ? OPTIMIZERS[name] : undefined;
   const span = declared?.span ?? m.span;
-  if (!rule) return { errors: [error('E0110', span, `unknown optimizer '${name}'`, [...didYouMean(name, Object.keys(OPTIMIZERS)), note(`known optimizers: ${Object.keys(OPTIMIZERS).join(', ')}`)])] };
+  if (!rule)
+    return {
+      errors: [
+        error('E0110', span, `unknown optimizer '${name}'`, [
+          ...didYouMean(name, Object.keys(OPTIMIZERS)),
+          note(`known optimizers: ${Object.keys(OPTIMIZERS).join(', ')}`),
+        ]),
+      ],
+    };
   const keepDeclared = !(cfg.optimizer && cfg.optimizer !== declared?.name);
-  const given = { ...(keepDeclared ? declared?.args ?? {} : {}), ...(cfg.hyper ?? {}) };
+  const given = { ...(keepDeclared ? (declared?.args ?? {}) : {}), ...(cfg.hyper ?? {}) };
   const checked = checkSettings(name, rule, given, span);
   if ('errors' in checked) return checked;
   // The declared groups belong to the declared optimizer; the library's own groups come after them.
   const groups: ParamGroup[] = [];
   const errors: Diagnostic[] = [];
-  const all = [...(keepDeclared ? declared?.groups ?? [] : []).map((g) => ({ params: g.params, hyper: g.args, span: g.span })), ...(cfg.groups ?? []).map((g) => ({ ...g, span }))];
+  const all = [
+    ...(keepDeclared ? (declared?.groups ?? []) : []).map((g) => ({ params: g.params, hyper: g.args, span: g.span })),
+    ...(cfg.groups ?? []).map((g) => ({ ...g, span })),
+  ];
   for (const g of all) {
     const unknown = g.params.find((p) => !m.params.some((q) => q.name === p));
-    if (unknown !== undefined) { errors.push(error('E0221', g.span, `a parameter group names '${unknown}', which is not a parameter of ${m.name}`)); continue; }
+    if (unknown !== undefined) {
+      errors.push(error('E0221', g.span, `a parameter group names '${unknown}', which is not a parameter of ${m.name}`));
+      continue;
+    }
     const r = checkSettings(name, rule, g.hyper, g.span);
-    if ('errors' in r) { errors.push(...r.errors); continue; }
+    if ('errors' in r) {
+      errors.push(...r.errors);
+      continue;
+    }
     const canon = (k: string) => (rule.aliases && Object.hasOwn(rule.aliases, k) ? rule.aliases[k]! : k);
     groups.push({ params: g.params, hyper: Object.fromEntries(Object.keys(g.hyper).map((k) => [canon(k), r.hyper[canon(k)]!])) });
   }
@@ -73,14 +93,23 @@ export const resolveOptimizer = (m: ModelIR, cfg: Partial<TrainConfig>, group?: 
  * An optimizer's settings over its defaults: PyTorch's names accepted as aliases (RMSprop's alpha for
  * ρ), unknown names refused (E0110), values PyTorch's constructors would refuse refused too (E0220).
  */
-export const checkSettings = (name: string, rule: OptimizerRule, given: Readonly<Record<string, number>>, span: Span | null):
-  { hyper: Record<string, number> } | { errors: Diagnostic[] } => {
+export const checkSettings = (
+  name: string,
+  rule: OptimizerRule,
+  given: Readonly<Record<string, number>>,
+  span: Span | null,
+): { hyper: Record<string, number> } | { errors: Diagnostic[] } => {
   const hyper: Record<string, number> = { ...rule.defaults };
   const errors: Diagnostic[] = [];
   for (const [k0, v] of Object.entries(given)) {
     const k = rule.aliases && Object.hasOwn(rule.aliases, k0) ? rule.aliases[k0]! : k0;
     if (!Object.hasOwn(rule.defaults, k)) {
-      errors.push(error('E0110', span, `${name} has no setting '${k0}'`, [...didYouMean(k0, Object.keys(rule.defaults)), note(`${name} takes ${Object.keys(rule.defaults).join(', ')}`)]));
+      errors.push(
+        error('E0110', span, `${name} has no setting '${k0}'`, [
+          ...didYouMean(k0, Object.keys(rule.defaults)),
+          note(`${name} takes ${Object.keys(rule.defaults).join(', ')}`),
+        ]),
+      );
       continue;
     }
     const bad = settingProblem(k, v);
@@ -116,8 +145,10 @@ export const buildTrainStep = (m: ModelIR, cfg: TrainConfig, group: LossGroup = 
   b.at(m.span, () => {
     // ‖g‖ = √Σ_p Σ g_p², computed every step: the guard checks it (a NaN or ±Inf anywhere in any
     // gradient makes it non-finite) before any parameter or optimizer state is written.
-    const normOf = (gs: Value[]) => b.op('sqrt', [gs.map((g) => b.op('sum', [b.op('mul', [g, g])], { axes: [...b.type(g).shape.keys()], keepdims: false }))
-      .reduce((acc, s) => b.op('add', [acc, s]))]);
+    const normOf = (gs: Value[]) =>
+      b.op('sqrt', [
+        gs.map((g) => b.op('sum', [b.op('mul', [g, g])], { axes: [...b.type(g).shape.keys()], keepdims: false })).reduce((acc, s) => b.op('add', [acc, s])),
+      ]);
     if (grads.length) outputs.push({ name: GRAD_GUARD, id: normOf(grads) });
     if (cfg.clipValue !== undefined) {
       const c = cfg.clipValue;
@@ -151,7 +182,9 @@ export const buildTrainStep = (m: ModelIR, cfg: TrainConfig, group: LossGroup = 
     const plr = hp['lr'] === base['lr'] ? lr : base['lr'] ? b.at(p.span, () => b.op('mul', [lr, b.num(hp['lr']! / base['lr']!)])) : b.num(hp['lr']!);
     const r = b.at(p.span, () => rule.update({ b, lr: plr, t, hp }, p.id, grads[i]!, slotIds));
     updates.push({ target: p.id, value: r.p });
-    r.slots.forEach((v, k) => { if (v !== slotIds[k]) updates.push({ target: slotIds[k]!, value: v }); });
+    r.slots.forEach((v, k) => {
+      if (v !== slotIds[k]) updates.push({ target: slotIds[k]!, value: v });
+    });
   });
   // state (batch-norm statistics) takes the values the forward pass computed for it
   for (const u of m.stateUpdates) updates.push(u);
@@ -161,7 +194,8 @@ export const buildTrainStep = (m: ModelIR, cfg: TrainConfig, group: LossGroup = 
   const unused = new Set(slots.filter((s) => !used.has(s.id)).map((s) => s.id));
   return {
     fn: { ...fn, nodes: fn.nodes.filter((n) => !unused.has(n.id)), guards: grads.length ? ['loss', GRAD_GUARD] : ['loss'] },
-    slots: slots.filter((s) => !unused.has(s.id)).map(({ id: _id, ...s }) => s), hyper: cfg.hyper ?? {},
+    slots: slots.filter((s) => !unused.has(s.id)).map(({ id: _id, ...s }) => s),
+    hyper: cfg.hyper ?? {},
   };
 };
 
@@ -172,9 +206,13 @@ export const buildTrainStep = (m: ModelIR, cfg: TrainConfig, group: LossGroup = 
  */
 export const selectOutputs = (f: IrFunction, names: readonly string[]): IrFunction => {
   const outputs = f.outputs.filter((o) => names.includes(o.name));
-  const needed = neededFrom(f, outputs.map((o) => o.id));
+  const needed = neededFrom(
+    f,
+    outputs.map((o) => o.id),
+  );
   const dims = new Set(f.nodes.filter((n) => needed.has(n.id)).flatMap((n) => n.type.shape.flatMap(dimNames)));
-  const keep = (n: IrFunction['nodes'][number]) => needed.has(n.id)
-    || (n.op === INPUT && (n.attrs['role'] === 'param' || (n.attrs['role'] === 'input' && n.type.shape.some((d) => dimNames(d).some((x) => dims.has(x))))));
+  const keep = (n: IrFunction['nodes'][number]) =>
+    needed.has(n.id) ||
+    (n.op === INPUT && (n.attrs['role'] === 'param' || (n.attrs['role'] === 'input' && n.type.shape.some((d) => dimNames(d).some((x) => dims.has(x))))));
   return { ...f, nodes: f.nodes.filter(keep), outputs, updates: [] };
 };

@@ -8,13 +8,17 @@ type Poly = Map<string, number>;
 
 const toPoly = (d: Dim): Poly => {
   const p: Poly = new Map();
-  if (typeof d === 'number') { if (d !== 0) p.set('', d); return p; }
+  if (typeof d === 'number') {
+    if (d !== 0) p.set('', d);
+    return p;
+  }
   for (const term of d.split(' + ')) {
     const factors = term.split('*');
     let coef = 1;
     const vars: string[] = [];
     for (const f of factors) {
-      if (/^-?\d+$/.test(f)) coef *= Number(f); else vars.push(f);
+      if (/^-?\d+$/.test(f)) coef *= Number(f);
+      else vars.push(f);
     }
     const key = vars.sort().join('*');
     p.set(key, (p.get(key) ?? 0) + coef);
@@ -63,7 +67,10 @@ export const dimDiv = (a: Dim, b: Dim): Dim | undefined => {
     if (b === 0) return undefined;
     if (typeof a === 'number') return a % b === 0 ? a / b : undefined;
     const p = toPoly(a);
-    for (const [k, c] of p) { if (c % b !== 0) return undefined; p.set(k, c / b); }
+    for (const [k, c] of p) {
+      if (c % b !== 0) return undefined;
+      p.set(k, c / b);
+    }
     return fromPoly(p);
   }
   if (a === b) return 1;
@@ -112,7 +119,10 @@ export const dimEval = (d: Dim, env: ReadonlyMap<string, number>): number | unde
     for (const name of k ? k.split('*') : []) {
       let x = env.get(name);
       const ceil = x === undefined ? ceilInner(name) : undefined;
-      if (ceil) { const i = dimEval(ceil.inner, env); x = i === undefined ? undefined : Math.ceil(i / ceil.k); }
+      if (ceil) {
+        const i = dimEval(ceil.inner, env);
+        x = i === undefined ? undefined : Math.ceil(i / ceil.k);
+      }
       if (x === undefined) return undefined;
       v *= x;
     }
@@ -128,7 +138,8 @@ export const dimNames = (d: Dim): string[] => {
   for (const k of toPoly(d).keys()) {
     for (const v of k ? k.split('*') : []) {
       const ceil = ceilInner(v);
-      if (ceil) for (const w of dimNames(ceil.inner)) names.add(w); else names.add(v);
+      if (ceil) for (const w of dimNames(ceil.inner)) names.add(w);
+      else names.add(v);
     }
   }
   return [...names];

@@ -14,10 +14,12 @@ export interface ShapeError {
 }
 
 export const shapeError = (reason: string, operand?: number, code?: Code): ShapeError => ({
-  kind: 'ShapeError', reason, ...(operand === undefined ? {} : { operand }), ...(code === undefined ? {} : { code }),
+  kind: 'ShapeError',
+  reason,
+  ...(operand === undefined ? {} : { operand }),
+  ...(code === undefined ? {} : { code }),
 });
-export const isShapeError = (x: unknown): x is ShapeError =>
-  typeof x === 'object' && x !== null && (x as { kind?: unknown }).kind === 'ShapeError';
+export const isShapeError = (x: unknown): x is ShapeError => typeof x === 'object' && x !== null && (x as { kind?: unknown }).kind === 'ShapeError';
 
 /** NumPy broadcasting: align right; equal dims match, a 1 stretches. Symbolic dims only match themselves or 1. */
 export const broadcastShapes = (shapes: readonly Shape[]): Shape | ShapeError => {
@@ -29,11 +31,11 @@ export const broadcastShapes = (shapes: readonly Shape[]): Shape | ShapeError =>
       const s = shapes[k]!;
       const e = s[s.length - rank + i] ?? 1;
       if (e === 1 || e === d) continue;
-      if (d === 1) { d = e; continue; }
-      return shapeError(
-        `cannot broadcast ${shapes.map(fmtShape).join(' with ')}: axis ${i - rank} has ${fmtDim(d)} and ${fmtDim(e)}`,
-        k,
-      );
+      if (d === 1) {
+        d = e;
+        continue;
+      }
+      return shapeError(`cannot broadcast ${shapes.map(fmtShape).join(' with ')}: axis ${i - rank} has ${fmtDim(d)} and ${fmtDim(e)}`, k);
     }
     out.push(d);
   }
@@ -65,7 +67,8 @@ export const matmulShape = (a: Shape, b: Shape): Shape | ShapeError => {
   if (a.length === 0 || b.length === 0) return shapeError('matmul needs operands of rank ≥ 1, got a scalar', a.length === 0 ? 0 : 1);
   const a2 = a.length === 1 ? [1, a[0]!] : a;
   const b2 = b.length === 1 ? [b[0]!, 1] : b;
-  const k1 = a2[a2.length - 1]!, k2 = b2[b2.length - 2]!;
+  const k1 = a2[a2.length - 1]!,
+    k2 = b2[b2.length - 2]!;
   if (k1 !== k2) {
     return shapeError(`matmul of ${fmtShape(a)} and ${fmtShape(b)}: inner dims ${fmtDim(k1)} and ${fmtDim(k2)} differ`, 1);
   }

@@ -14,7 +14,13 @@ export interface CsvOptions {
 }
 
 function* lines(path: string): Generator<string> {
-  const fd = (() => { try { return openSync(path, 'r'); } catch (e) { throw new DataError(path, `cannot read: ${(e as Error).message}`); } })();
+  const fd = (() => {
+    try {
+      return openSync(path, 'r');
+    } catch (e) {
+      throw new DataError(path, `cannot read: ${(e as Error).message}`);
+    }
+  })();
   const chunk = new Uint8Array(1 << 20);
   const dec = new TextDecoder();
   let rest = '';
@@ -36,8 +42,12 @@ function* lines(path: string): Generator<string> {
 
 export const readCsv = (path: string, opts: CsvOptions = {}): Dataset => {
   const delim = opts.delimiter ?? ',';
-  let x = new Float32Array(1 << 16), y = new Int32Array(1 << 12);
-  let count = 0, width = -1, labelAt = -1, lineNo = 0;
+  let x = new Float32Array(1 << 16),
+    y = new Int32Array(1 << 12);
+  let count = 0,
+    width = -1,
+    labelAt = -1,
+    lineNo = 0;
   let names: string[] | undefined;
   for (const raw of lines(path)) {
     lineNo++;
@@ -46,22 +56,35 @@ export const readCsv = (path: string, opts: CsvOptions = {}): Dataset => {
     const cells = line.split(delim).map((c) => c.trim());
     if (width < 0) {
       const looksHeader = cells.some((c) => c !== '' && Number.isNaN(Number(c)));
-      if (opts.header === true || (opts.header !== false && looksHeader)) { names = cells; width = cells.length; continue; }
+      if (opts.header === true || (opts.header !== false && looksHeader)) {
+        names = cells;
+        width = cells.length;
+        continue;
+      }
       width = cells.length;
     }
     if (labelAt < 0) {
       const lc = opts.labelColumn ?? width - 1;
-      labelAt = typeof lc === 'number' ? lc : names?.indexOf(lc) ?? -1;
+      labelAt = typeof lc === 'number' ? lc : (names?.indexOf(lc) ?? -1);
       if (labelAt < 0 || labelAt >= width) throw new DataError(path, `no label column ${JSON.stringify(lc)}${names ? ` (columns: ${names.join(', ')})` : ''}`);
     }
     if (cells.length !== width) throw new DataError(path, `expected ${width} columns, found ${cells.length}`, lineNo);
     const f = width - 1;
-    if ((count + 1) * f > x.length) { const nx = new Float32Array(x.length * 2); nx.set(x); x = nx; }
-    if (count + 1 > y.length) { const ny = new Int32Array(y.length * 2); ny.set(y); y = ny; }
+    if ((count + 1) * f > x.length) {
+      const nx = new Float32Array(x.length * 2);
+      nx.set(x);
+      x = nx;
+    }
+    if (count + 1 > y.length) {
+      const ny = new Int32Array(y.length * 2);
+      ny.set(y);
+      y = ny;
+    }
     let j = 0;
     for (let c = 0; c < width; c++) {
       const v = Number(cells[c]);
-      if (cells[c] === '' || !Number.isFinite(v)) throw new DataError(path, `column ${c + 1}${names ? ` (${names[c]})` : ''} is '${cells[c]}', not a number`, lineNo);
+      if (cells[c] === '' || !Number.isFinite(v))
+        throw new DataError(path, `column ${c + 1}${names ? ` (${names[c]})` : ''} is '${cells[c]}', not a number`, lineNo);
       if (c === labelAt) {
         if (!Number.isInteger(v) || v < 0 || (opts.numClasses !== undefined && v >= opts.numClasses)) {
           throw new DataError(path, `label ${v} is not a class index${opts.numClasses !== undefined ? ` in 0…${opts.numClasses - 1}` : ''}`, lineNo);

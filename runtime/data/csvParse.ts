@@ -4,13 +4,23 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import { badFile } from './errors.js';
 
-export interface CsvRecord { readonly cells: string[]; readonly quoted: boolean[]; readonly line: number }
+export interface CsvRecord {
+  readonly cells: string[];
+  readonly quoted: boolean[];
+  readonly line: number;
+}
 
-const QUOTE = 34, NL = 10, CR = 13;
+const QUOTE = 34,
+  NL = 10,
+  CR = 13;
 
 function* chunks(path: string, size: number): Generator<string> {
   let fd: number;
-  try { fd = openSync(path, 'r'); } catch (e) { throw badFile(path, `cannot read: ${(e as Error).message}`); }
+  try {
+    fd = openSync(path, 'r');
+  } catch (e) {
+    throw badFile(path, `cannot read: ${(e as Error).message}`);
+  }
   const buf = Buffer.alloc(size);
   const dec = new TextDecoder();
   try {
@@ -38,55 +48,103 @@ export const guessDelimiter = (path: string, firstLine: string): string => {
 /** The records of a delimited file, one array of cells per record, with the 1-based line it starts on. */
 export function* csvRecords(path: string, delimiter: string, chunkSize = 1 << 20): Generator<CsvRecord> {
   const D = delimiter.charCodeAt(0);
-  let field = '', cells: string[] = [], quoted: boolean[] = [];
-  let inQ = false, wasQ = false, pendingQuote = false, line = 1, recLine = 1, qLen = 0;
+  let field = '',
+    cells: string[] = [],
+    quoted: boolean[] = [];
+  let inQ = false,
+    wasQ = false,
+    pendingQuote = false,
+    line = 1,
+    recLine = 1,
+    qLen = 0;
   const endField = () => {
     cells.push(wasQ ? field.slice(0, qLen) + field.slice(qLen).trim() : field.trim());
     quoted.push(wasQ);
-    field = ''; wasQ = false;
+    field = '';
+    wasQ = false;
   };
   const endRecord = (): CsvRecord | undefined => {
     endField();
     const r = cells.length === 1 && cells[0] === '' && !quoted[0] ? undefined : { cells, quoted, line: recLine };
-    cells = []; quoted = [];
+    cells = [];
+    quoted = [];
     return r;
   };
   for (const text of chunks(path, chunkSize)) {
-    let i = 0, start = 0;
+    let i = 0,
+      start = 0;
     const n = text.length;
-    if (pendingQuote) { // a quote ended the last chunk: "" (an escaped quote) or the closing quote
+    if (pendingQuote) {
+      // a quote ended the last chunk: "" (an escaped quote) or the closing quote
       pendingQuote = false;
-      if (text.charCodeAt(0) === QUOTE) { field += '"'; i = start = 1; } else { inQ = false; qLen = field.length; }
+      if (text.charCodeAt(0) === QUOTE) {
+        field += '"';
+        i = start = 1;
+      } else {
+        inQ = false;
+        qLen = field.length;
+      }
     }
     while (i < n) {
       const c = text.charCodeAt(i);
       if (inQ) {
         if (c === QUOTE) {
           field += text.slice(start, i);
-          if (i + 1 === n) { pendingQuote = true; i++; start = i; continue; }
-          if (text.charCodeAt(i + 1) === QUOTE) { field += '"'; i += 2; start = i; continue; }
-          inQ = false; qLen = field.length; i++; start = i; continue;
+          if (i + 1 === n) {
+            pendingQuote = true;
+            i++;
+            start = i;
+            continue;
+          }
+          if (text.charCodeAt(i + 1) === QUOTE) {
+            field += '"';
+            i += 2;
+            start = i;
+            continue;
+          }
+          inQ = false;
+          qLen = field.length;
+          i++;
+          start = i;
+          continue;
         }
         if (c === NL) line++;
         i++;
         continue;
       }
-      if (c === QUOTE && field === '' && text.slice(start, i).trim() === '') { inQ = true; wasQ = true; i++; start = i; continue; }
-      if (c === D) { field += text.slice(start, i); endField(); i++; start = i; continue; }
+      if (c === QUOTE && field === '' && text.slice(start, i).trim() === '') {
+        inQ = true;
+        wasQ = true;
+        i++;
+        start = i;
+        continue;
+      }
+      if (c === D) {
+        field += text.slice(start, i);
+        endField();
+        i++;
+        start = i;
+        continue;
+      }
       if (c === NL) {
         field += text.slice(start, i);
         if (field.charCodeAt(field.length - 1) === CR) field = field.slice(0, -1);
         const r = endRecord();
-        line++; recLine = line;
+        line++;
+        recLine = line;
         if (r) yield r;
-        i++; start = i;
+        i++;
+        start = i;
         continue;
       }
       i++;
     }
     field += text.slice(start, n);
   }
-  if (pendingQuote) { inQ = false; qLen = field.length; }
+  if (pendingQuote) {
+    inQ = false;
+    qLen = field.length;
+  }
   if (inQ) throw badFile(path, 'a quoted field is not closed before the end of the file', recLine);
   if (field.charCodeAt(field.length - 1) === CR) field = field.slice(0, -1);
   const r = endRecord();

@@ -22,7 +22,9 @@ export interface Dataset {
 }
 
 /** Copies the given rows (dataset row numbers) into dst, one after another. */
-export interface RowReader { read(rows: ArrayLike<number>, dst: Float32Array): void }
+export interface RowReader {
+  read(rows: ArrayLike<number>, dst: Float32Array): void;
+}
 
 /** A dataset of integer class labels (the bundled digits, the word lists). */
 export type ClassDataset = Dataset & { readonly y: Int32Array };

@@ -1,7 +1,12 @@
 // Errors for malformed data files: they name the file and, when known, the line (1-based). Data-file
 // errors carry a stable code (E07xx) that the CLI prints like a diagnostic's.
 export class DataError extends Error {
-  constructor(readonly file: string, message: string, readonly line?: number, readonly errorCode?: string) {
+  constructor(
+    readonly file: string,
+    message: string,
+    readonly line?: number,
+    readonly errorCode?: string,
+  ) {
     super(`${file}${line !== undefined ? `: line ${line}` : ''}: ${message}`);
     this.name = 'DataError';
   }

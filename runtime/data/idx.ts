@@ -5,15 +5,23 @@ import { gunzipSync } from 'node:zlib';
 import { DataError } from './errors.js';
 
 const TYPES: Record<number, [number, (v: DataView, p: number) => number]> = {
-  0x08: [1, (v, p) => v.getUint8(p)], 0x09: [1, (v, p) => v.getInt8(p)], 0x0b: [2, (v, p) => v.getInt16(p)],
-  0x0c: [4, (v, p) => v.getInt32(p)], 0x0d: [4, (v, p) => v.getFloat32(p)], 0x0e: [8, (v, p) => v.getFloat64(p)],
+  0x08: [1, (v, p) => v.getUint8(p)],
+  0x09: [1, (v, p) => v.getInt8(p)],
+  0x0b: [2, (v, p) => v.getInt16(p)],
+  0x0c: [4, (v, p) => v.getInt32(p)],
+  0x0d: [4, (v, p) => v.getFloat32(p)],
+  0x0e: [8, (v, p) => v.getFloat64(p)],
 };
 
 /** The array, and its IDX element type (0x08: unsigned bytes, MNIST's pixels and labels). */
 export const parseIdx = (raw: Uint8Array, name: string): { shape: number[]; data: Float32Array | Int32Array; type: number } => {
   let buf = raw;
   if (buf[0] === 0x1f && buf[1] === 0x8b) {
-    try { buf = gunzipSync(buf); } catch (e) { throw new DataError(name, `corrupt gzip data: ${(e as Error).message}`); }
+    try {
+      buf = gunzipSync(buf);
+    } catch (e) {
+      throw new DataError(name, `corrupt gzip data: ${(e as Error).message}`);
+    }
   }
   if (buf.length < 4 || buf[0] !== 0 || buf[1] !== 0) throw new DataError(name, 'not an IDX file (bad magic)');
   const type = TYPES[buf[2]!];
@@ -34,6 +42,10 @@ export const parseIdx = (raw: Uint8Array, name: string): { shape: number[]; data
 
 export const readIdx = (path: string) => {
   let buf: Uint8Array;
-  try { buf = readFileSync(path); } catch (e) { throw new DataError(path, `cannot read: ${(e as Error).message}`); }
+  try {
+    buf = readFileSync(path);
+  } catch (e) {
+    throw new DataError(path, `cannot read: ${(e as Error).message}`);
+  }
   return parseIdx(buf, path);
 };

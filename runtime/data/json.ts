@@ -10,8 +10,16 @@ export const MAX_RANK = 32;
 
 const readJson = (path: string): unknown => {
   let text: string;
-  try { text = readFileSync(path, 'utf8'); } catch (e) { throw new DataError(path, `cannot read: ${(e as Error).message}`); }
-  try { return JSON.parse(text); } catch (e) { throw new DataError(path, `invalid JSON: ${(e as Error).message}`); }
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new DataError(path, `cannot read: ${(e as Error).message}`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new DataError(path, `invalid JSON: ${(e as Error).message}`);
+  }
 };
 
 /** Flattens a nested array, checking it is rectangular and numeric; errors name the path inside. */
@@ -32,7 +40,8 @@ export const nestedToTensor = (v: unknown, file: string, where = ''): Tensor => 
   const shape: number[] = [];
   for (let x: unknown = v; Array.isArray(x); x = x[0]) {
     // The walk below recurses once per level: a rank limit keeps hostile nesting off the stack.
-    if (shape.length === MAX_RANK) throw new DataError(file, `${where || 'the data'} is nested more than ${MAX_RANK} levels deep; a tensor has at most ${MAX_RANK} dimensions`);
+    if (shape.length === MAX_RANK)
+      throw new DataError(file, `${where || 'the data'} is nested more than ${MAX_RANK} levels deep; a tensor has at most ${MAX_RANK} dimensions`);
     shape.push(x.length);
   }
   const out: number[] = [];
@@ -43,7 +52,9 @@ export const nestedToTensor = (v: unknown, file: string, where = ''): Tensor => 
       return;
     }
     if (!Array.isArray(x) || x.length !== shape[d]) throw new DataError(file, `${path} should be a list of ${shape[d]} (the array is not rectangular)`);
-    x.forEach((y, i) => { walk(y, d + 1, `${path}[${i}]`); });
+    x.forEach((y, i) => {
+      walk(y, d + 1, `${path}[${i}]`);
+    });
   };
   walk(v, 0, where);
   return { data: Float32Array.from(out), shape };
@@ -58,6 +69,8 @@ export const readJsonDataset = (path: string, opts: { xKey?: string; yKey?: stri
   const y = nestedToTensor(j?.[opts.yKey ?? 'y'], path, `.${opts.yKey ?? 'y'}`);
   const count = x.shape[0] ?? 0;
   if (y.data.length !== count) throw new DataError(path, `${count} rows of x but ${y.data.length} labels`);
-  y.data.forEach((v, i) => { if (!Number.isInteger(v) || v < 0) throw new DataError(path, `label ${i} is ${v}, not a class index`); });
+  y.data.forEach((v, i) => {
+    if (!Number.isInteger(v) || v < 0) throw new DataError(path, `label ${i} is ${v}, not a class index`);
+  });
   return { x: x.data as Float32Array, y: Int32Array.from(y.data), count, featureShape: x.shape.slice(1) };
 };

@@ -13,7 +13,10 @@ import { DataError } from './errors.js';
 
 const PIXELS = 784;
 
-export interface MnistOptions { readonly seed?: number; readonly testFraction?: number }
+export interface MnistOptions {
+  readonly seed?: number;
+  readonly testFraction?: number;
+}
 
 const digitsDir = (): string => join(dirname(createRequire(import.meta.url).resolve('mnist/package.json')), 'src', 'digits');
 
@@ -25,15 +28,21 @@ const idxDir = (): string | undefined => {
   for (let up = 0; up < 3; up++, dir = dirname(dir)) if (existsSync(join(dir, 'data', 'mnist', IMAGES))) return join(dir, 'data', 'mnist');
   return undefined;
 };
-const IMAGES = 'digits-images.idx3-ubyte.gz', LABELS = 'digits-labels.idx1-ubyte.gz';
+const IMAGES = 'digits-images.idx3-ubyte.gz',
+  LABELS = 'digits-labels.idx1-ubyte.gz';
 
 /** The digits from the IDX files: grey levels k stored as bytes, pixel = round(1000·k/255)/1000 as in the JSON. */
 const fromIdx = (dir: string): Dataset => {
   const read = (f: string) => {
     const path = join(dir, f);
-    try { return parseIdx(readFileSync(path), path); } catch (e) { throw new DataError(path, `cannot read the bundled digits: ${(e as Error).message}`); }
+    try {
+      return parseIdx(readFileSync(path), path);
+    } catch (e) {
+      throw new DataError(path, `cannot read the bundled digits: ${(e as Error).message}`);
+    }
   };
-  const images = read(IMAGES), labels = read(LABELS);
+  const images = read(IMAGES),
+    labels = read(LABELS);
   const count = images.shape[0]!;
   const ok = images.shape.join(',') === `${count},28,28` && labels.shape.join(',') === String(count);
   if (!ok) throw new DataError(dir, 'the bundled digits have unexpected dims');
@@ -57,12 +66,17 @@ export const fromJson = (): Dataset => {
   for (let d = 0; d < 10; d++) {
     const file = join(dir, `${d}.json`);
     let json: { data?: unknown };
-    try { json = JSON.parse(readFileSync(file, 'utf8')) as { data?: unknown }; } catch (e) { throw new DataError(file, `cannot read the bundled digits: ${(e as Error).message}`); }
+    try {
+      json = JSON.parse(readFileSync(file, 'utf8')) as { data?: unknown };
+    } catch (e) {
+      throw new DataError(file, `cannot read the bundled digits: ${(e as Error).message}`);
+    }
     if (!Array.isArray(json.data) || json.data.length % PIXELS !== 0) throw new DataError(file, `expected a "data" array of 28×28 images`);
     parts.push({ data: json.data as number[], label: d });
   }
   const count = parts.reduce((s, p) => s + p.data.length / PIXELS, 0);
-  const x = new Float32Array(count * PIXELS), y = new Int32Array(count);
+  const x = new Float32Array(count * PIXELS),
+    y = new Int32Array(count);
   let row = 0;
   for (const p of parts) {
     x.set(p.data, row * PIXELS);
@@ -78,8 +92,12 @@ export const loadBundledMnist = (opts: MnistOptions = {}): { train: Dataset; tes
   const order = new Rng(opts.seed ?? 0).permutation(all.count);
   const nTest = Math.round(all.count * (opts.testFraction ?? 0.2));
   const take = (idx: Int32Array): Dataset => {
-    const x = new Float32Array(idx.length * PIXELS), y = new Int32Array(idx.length);
-    idx.forEach((r, i) => { x.set(all.x.subarray(r * PIXELS, (r + 1) * PIXELS), i * PIXELS); y[i] = all.y[r]!; });
+    const x = new Float32Array(idx.length * PIXELS),
+      y = new Int32Array(idx.length);
+    idx.forEach((r, i) => {
+      x.set(all.x.subarray(r * PIXELS, (r + 1) * PIXELS), i * PIXELS);
+      y[i] = all.y[r]!;
+    });
     return { x, y, count: idx.length, featureShape: [28, 28] };
   };
   return { test: take(order.subarray(0, nTest)), train: take(order.subarray(nTest)) };

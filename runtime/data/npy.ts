@@ -23,9 +23,13 @@ export const parseNpy = (buf: Uint8Array, name: string): Tensor => {
   if (!descr || !fortran || !shapeM) throw new DataError(name, `cannot read the header ${header.trim()}`);
   if (fortran[1] === 'True') throw new DataError(name, 'Fortran-order arrays are not supported; save with np.ascontiguousarray');
   if (descr[1] === '>') throw new DataError(name, 'big-endian arrays are not supported; use arr.astype("<f4")');
-  const dims = shapeM[1]!.split(',').map((s) => s.trim()).filter(Boolean);
+  const dims = shapeM[1]!
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const bad = dims.find((d) => !/^\d+L?$/.test(d) || Number.parseInt(d, 10) > MAX_ELEMENTS);
-  if (bad !== undefined) throw new DataError(name, `the header's shape (${shapeM[1]!.trim()}) has '${bad}', not a size: sizes are non-negative integers up to ${MAX_ELEMENTS}`);
+  if (bad !== undefined)
+    throw new DataError(name, `the header's shape (${shapeM[1]!.trim()}) has '${bad}', not a size: sizes are non-negative integers up to ${MAX_ELEMENTS}`);
   if (dims.length > 32) throw new DataError(name, `the header's shape has ${dims.length} dimensions; at most 32 are supported`);
   const shape = dims.map((d) => Number.parseInt(d, 10));
   const n = shape.reduce((a, b) => a * b, 1);
@@ -39,14 +43,25 @@ export const parseNpy = (buf: Uint8Array, name: string): Tensor => {
   const read = (i: number): number => {
     const p = off + i * sz;
     switch (kind) {
-      case 'f4': return dv.getFloat32(p, true);
-      case 'f8': return dv.getFloat64(p, true);
-      case 'i4': return dv.getInt32(p, true);
-      case 'i8': { const v = Number(dv.getBigInt64(p, true)); if (!Number.isSafeInteger(v) || Math.abs(v) > 2 ** 31) throw new DataError(name, `int64 value ${v} at ${i} does not fit int32`); return v; }
-      case 'u1': return dv.getUint8(p);
-      case 'i1': return dv.getInt8(p);
-      case 'u2': return dv.getUint16(p, true);
-      default: return dv.getInt16(p, true);
+      case 'f4':
+        return dv.getFloat32(p, true);
+      case 'f8':
+        return dv.getFloat64(p, true);
+      case 'i4':
+        return dv.getInt32(p, true);
+      case 'i8': {
+        const v = Number(dv.getBigInt64(p, true));
+        if (!Number.isSafeInteger(v) || Math.abs(v) > 2 ** 31) throw new DataError(name, `int64 value ${v} at ${i} does not fit int32`);
+        return v;
+      }
+      case 'u1':
+        return dv.getUint8(p);
+      case 'i1':
+        return dv.getInt8(p);
+      case 'u2':
+        return dv.getUint16(p, true);
+      default:
+        return dv.getInt16(p, true);
     }
   };
   const data = kind.startsWith('f') ? new (kind === 'f8' ? Float64Array : Float32Array)(n) : new Int32Array(n);
@@ -56,7 +71,11 @@ export const parseNpy = (buf: Uint8Array, name: string): Tensor => {
 
 export const readNpy = (path: string): Tensor => {
   let buf: Uint8Array;
-  try { buf = readFileSync(path); } catch (e) { throw new DataError(path, `cannot read: ${(e as Error).message}`); }
+  try {
+    buf = readFileSync(path);
+  } catch (e) {
+    throw new DataError(path, `cannot read: ${(e as Error).message}`);
+  }
   return parseNpy(buf, path);
 };
 

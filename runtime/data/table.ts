@@ -10,7 +10,11 @@ import { DataError, badFile, dataError } from './errors.js';
 
 export type Cell = string | number | boolean | null | undefined | readonly unknown[];
 /** A record and where it is ("line 12"); `line`, when the source has lines, lets errors found later name it. */
-export interface TableRecord { readonly cells: readonly Cell[]; readonly where: string; readonly line?: number }
+export interface TableRecord {
+  readonly cells: readonly Cell[];
+  readonly where: string;
+  readonly line?: number;
+}
 export interface TableSource {
   readonly file: string;
   /** Column names (a CSV header or the keys of JSON records); undefined for headerless rows. */
@@ -64,23 +68,40 @@ const HEADER_SAMPLE = 20;
 
 const firstLine = (path: string): string => {
   let fd: number;
-  try { fd = openSync(path, 'r'); } catch (e) { throw badFile(path, `cannot read: ${(e as Error).message}`); }
+  try {
+    fd = openSync(path, 'r');
+  } catch (e) {
+    throw badFile(path, `cannot read: ${(e as Error).message}`);
+  }
   try {
     const buf = Buffer.alloc(4096);
-    return buf.subarray(0, readSync(fd, buf, 0, buf.length, 0)).toString('utf8').split('\n')[0] ?? '';
-  } finally { closeSync(fd); }
+    return (
+      buf
+        .subarray(0, readSync(fd, buf, 0, buf.length, 0))
+        .toString('utf8')
+        .split('\n')[0] ?? ''
+    );
+  } finally {
+    closeSync(fd);
+  }
 };
 
 /** A delimited file; the header is detected (a column whose first cell is text over numbers below) unless given. */
 export const csvTable = (path: string, opts: { header?: boolean | 'auto'; delimiter?: string } = {}): TableSource => {
   const delimiter = opts.delimiter ?? guessDelimiter(path, firstLine(path));
   const sample: string[][] = [];
-  for (const r of csvRecords(path, delimiter)) { sample.push(r.cells); if (sample.length > HEADER_SAMPLE) break; }
+  for (const r of csvRecords(path, delimiter)) {
+    sample.push(r.cells);
+    if (sample.length > HEADER_SAMPLE) break;
+  }
   if (sample.length === 0) throw badFile(path, 'no data rows');
   let header: boolean, note: string;
-  if (opts.header === true || opts.header === false) { header = opts.header; note = header ? 'header row (--header yes)' : 'no header row (--header no)'; }
-  else {
-    const row0 = sample[0]!, rest = sample.slice(1);
+  if (opts.header === true || opts.header === false) {
+    header = opts.header;
+    note = header ? 'header row (--header yes)' : 'no header row (--header no)';
+  } else {
+    const row0 = sample[0]!,
+      rest = sample.slice(1);
     // a column votes "header" when its first cell is text and every later sampled cell is a number
     const votes = row0.some((c, j) => numeric(c) === undefined && rest.length > 0 && rest.every((r) => numeric(r[j] ?? '') !== undefined));
     // all text and no first-row value repeated below (names, not data) also means a header
@@ -91,11 +112,17 @@ export const csvTable = (path: string, opts: { header?: boolean | 'auto'; delimi
   const columns = header ? sample[0] : undefined;
   const width = sample[0]!.length;
   return {
-    file: path, columns, width, headerNote: note,
+    file: path,
+    columns,
+    width,
+    headerNote: note,
     *records() {
       let skip = header;
       for (const r of csvRecords(path, delimiter)) {
-        if (skip) { skip = false; continue; }
+        if (skip) {
+          skip = false;
+          continue;
+        }
         const named = columns ? ` (${columns.join(', ')})` : '';
         if (r.cells.length !== width) throw badFile(path, `expected ${width} columns${named}, found ${r.cells.length}`, r.line);
         yield { cells: r.cells, where: `line ${r.line}`, line: r.line };
@@ -111,7 +138,9 @@ export const jsonTable = (file: string, rows: readonly unknown[], where: (i: num
   if (Array.isArray(r0)) {
     const width = r0.length;
     return {
-      file, columns: undefined, width,
+      file,
+      columns: undefined,
+      width,
       *records() {
         for (let i = 0; i < rows.length; i++) {
           const r = rows[i];
@@ -126,7 +155,9 @@ export const jsonTable = (file: string, rows: readonly unknown[], where: (i: num
   }
   const columns = Object.keys(r0);
   return {
-    file, columns, width: columns.length,
+    file,
+    columns,
+    width: columns.length,
     *records() {
       for (let i = 0; i < rows.length; i++) {
         const r = rows[i];
@@ -139,18 +170,28 @@ export const jsonTable = (file: string, rows: readonly unknown[], where: (i: num
 
 /** JSONL: one JSON record (or list) per line. */
 export const jsonlRows = (file: string, text: string): { rows: unknown[]; lines: number[] } => {
-  const rows: unknown[] = [], lines: number[] = [];
+  const rows: unknown[] = [],
+    lines: number[] = [];
   text.split('\n').forEach((l, i) => {
     if (!l.trim()) return;
-    try { rows.push(JSON.parse(l)); } catch (e) { throw badFile(file, `invalid JSON: ${(e as Error).message}`, i + 1); }
+    try {
+      rows.push(JSON.parse(l));
+    } catch (e) {
+      throw badFile(file, `invalid JSON: ${(e as Error).message}`, i + 1);
+    }
     lines.push(i + 1);
   });
   return { rows, lines };
 };
 
 const colError = (t: TableSource, ref: ColumnRef, what: string): DataError =>
-  dataError(t.file, 'E0704', `no ${what} column ${JSON.stringify(ref)}: the file has ${t.columns
-    ? `columns ${t.columns.map((c) => JSON.stringify(c)).join(', ')}` : `${t.width} unnamed columns (indices 0…${t.width - 1})`}`);
+  dataError(
+    t.file,
+    'E0704',
+    `no ${what} column ${JSON.stringify(ref)}: the file has ${
+      t.columns ? `columns ${t.columns.map((c) => JSON.stringify(c)).join(', ')}` : `${t.width} unnamed columns (indices 0…${t.width - 1})`
+    }`,
+  );
 
 /** The 0-based index of a column given by name or index. */
 export const resolveColumn = (t: TableSource, ref: ColumnRef, what: string): number => {
@@ -170,42 +211,71 @@ const columnName = (t: TableSource, j: number): string => t.columns?.[j] ?? `col
 /** Reads the chosen columns of a table into floats: features row-major, labels (values or class indices). */
 export const readTable = (t: TableSource, opts: TableOptions = {}): TableData => {
   const labels = (opts.labelColumns ?? [t.width - 1]).map((c) => resolveColumn(t, c, 'label'));
-  const features = opts.featureColumns ? opts.featureColumns.map((c) => resolveColumn(t, c, 'feature'))
+  const features = opts.featureColumns
+    ? opts.featureColumns.map((c) => resolveColumn(t, c, 'feature'))
     : [...Array(t.width).keys()].filter((j) => !labels.includes(j));
   const clash = features.find((j) => labels.includes(j));
   if (clash !== undefined) throw new DataError(t.file, `column ${JSON.stringify(columnName(t, clash))} is both a feature and a label`, undefined, 'E0704');
   const given = opts.classNames ?? [];
   // per label column: undefined until decided, then 'number' or a name → index map
   const kinds: ('number' | Map<string, number> | undefined)[] = labels.map((_, k) => (given[k] ? new Map(given[k]!.map((n, i) => [n, i])) : undefined));
-  let x = new Float32Array(1 << 12), y = new Float32Array(1 << 10), lines: Int32Array | undefined;
-  let count = 0, dropped = 0, width = -1;
+  let x = new Float32Array(1 << 12),
+    y = new Float32Array(1 << 10),
+    lines: Int32Array | undefined;
+  let count = 0,
+    dropped = 0,
+    width = -1;
   const limit = opts.limit ?? Infinity;
   const row: number[] = [];
   const lab: number[] = [];
   outer: for (const r of t.records()) {
     if (count >= limit) break;
-    row.length = 0; lab.length = 0;
+    row.length = 0;
+    lab.length = 0;
     for (const j of features) {
       const c = r.cells[j];
-      if (Array.isArray(c)) { flattenInto(c, row, t.file, `${r.where}, ${JSON.stringify(columnName(t, j))}`); continue; }
-      if (isMissing(c)) { if (opts.dropMissing) { dropped++; continue outer; } throw missing(t, r, j); }
+      if (Array.isArray(c)) {
+        flattenInto(c, row, t.file, `${r.where}, ${JSON.stringify(columnName(t, j))}`);
+        continue;
+      }
+      if (isMissing(c)) {
+        if (opts.dropMissing) {
+          dropped++;
+          continue outer;
+        }
+        throw missing(t, r, j);
+      }
       const v = numeric(c);
       if (v === undefined) {
-        throw dataError(t.file, 'E0705', `${r.where}: feature column ${JSON.stringify(columnName(t, j))} is ${JSON.stringify(c)}, not a number; `
-          + 'choose numeric feature columns with --features, or make it the label with --label-column');
+        throw dataError(
+          t.file,
+          'E0705',
+          `${r.where}: feature column ${JSON.stringify(columnName(t, j))} is ${JSON.stringify(c)}, not a number; ` +
+            'choose numeric feature columns with --features, or make it the label with --label-column',
+        );
       }
       row.push(v);
     }
     for (let k = 0; k < labels.length; k++) {
-      const j = labels[k]!, c = r.cells[j];
-      if (isMissing(c)) { if (opts.dropMissing) { dropped++; continue outer; } throw missing(t, r, j); }
+      const j = labels[k]!,
+        c = r.cells[j];
+      if (isMissing(c)) {
+        if (opts.dropMissing) {
+          dropped++;
+          continue outer;
+        }
+        throw missing(t, r, j);
+      }
       let kind = kinds[k];
       if (kind === undefined) kind = kinds[k] = numeric(c as Cell) === undefined ? new Map() : 'number';
       if (kind === 'number') {
         const v = numeric(c as Cell);
         if (v === undefined) {
-          throw dataError(t.file, 'E0705',
-            `${r.where}: label column ${JSON.stringify(columnName(t, j))} is ${JSON.stringify(c)}, but its first rows are numbers`);
+          throw dataError(
+            t.file,
+            'E0705',
+            `${r.where}: label column ${JSON.stringify(columnName(t, j))} is ${JSON.stringify(c)}, but its first rows are numbers`,
+          );
         }
         lab.push(v);
       } else {
@@ -214,8 +284,11 @@ export const readTable = (t: TableSource, opts: TableOptions = {}): TableData =>
         if (id === undefined) {
           const col = JSON.stringify(columnName(t, j));
           if (given[k]) {
-            throw dataError(t.file, 'E0708',
-              `${r.where}: class ${JSON.stringify(name)} in column ${col} is not one of the training data's classes (${given[k]!.join(', ')})`);
+            throw dataError(
+              t.file,
+              'E0708',
+              `${r.where}: class ${JSON.stringify(name)} in column ${col} is not one of the training data's classes (${given[k]!.join(', ')})`,
+            );
           }
           id = kind.size;
           kind.set(name, id);
@@ -225,12 +298,24 @@ export const readTable = (t: TableSource, opts: TableOptions = {}): TableData =>
     }
     if (width < 0) width = row.length;
     else if (row.length !== width) throw badFile(t.file, `${r.where} has ${row.length} feature values, the first row ${width}`);
-    while ((count + 1) * width > x.length) { const nx = new Float32Array(x.length * 2); nx.set(x); x = nx; }
-    while ((count + 1) * labels.length > y.length) { const ny = new Float32Array(y.length * 2); ny.set(y); y = ny; }
+    while ((count + 1) * width > x.length) {
+      const nx = new Float32Array(x.length * 2);
+      nx.set(x);
+      x = nx;
+    }
+    while ((count + 1) * labels.length > y.length) {
+      const ny = new Float32Array(y.length * 2);
+      ny.set(y);
+      y = ny;
+    }
     x.set(row, count * width);
     y.set(lab, count * labels.length);
     if (r.line !== undefined) {
-      if (!lines || count >= lines.length) { const nl = new Int32Array(Math.max(1024, (lines?.length ?? 0) * 2)); if (lines) nl.set(lines); lines = nl; }
+      if (!lines || count >= lines.length) {
+        const nl = new Int32Array(Math.max(1024, (lines?.length ?? 0) * 2));
+        if (lines) nl.set(lines);
+        lines = nl;
+      }
       lines[count] = r.line;
     }
     count++;
@@ -242,13 +327,21 @@ export const readTable = (t: TableSource, opts: TableOptions = {}): TableData =>
     if (given[k]) return given[k];
     const names = [...kind.keys()].sort();
     const remap = new Float32Array(names.length);
-    names.forEach((n, i) => { remap[kind.get(n)!] = i; });
+    names.forEach((n, i) => {
+      remap[kind.get(n)!] = i;
+    });
     for (let i = 0; i < count; i++) y[i * labels.length + k] = remap[y[i * labels.length + k]!]!;
     return names;
   });
   return {
-    x: x.slice(0, count * width), y: y.slice(0, count * labels.length), count, features: width, dropped,
-    featureNames: features.map((j) => columnName(t, j)), labelNames: labels.map((j) => columnName(t, j)), classNames,
+    x: x.slice(0, count * width),
+    y: y.slice(0, count * labels.length),
+    count,
+    features: width,
+    dropped,
+    featureNames: features.map((j) => columnName(t, j)),
+    labelNames: labels.map((j) => columnName(t, j)),
+    classNames,
     ...(lines ? { lines: lines.slice(0, count) } : {}),
   };
 };

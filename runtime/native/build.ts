@@ -12,7 +12,11 @@ import { join } from 'node:path';
 import { writeFileAtomic } from '../write.js';
 
 /** One compile: its source, its flags, and the cache path of its object (none: only linked). */
-export interface Unit { readonly source: string; readonly flags: readonly string[]; readonly out?: string }
+export interface Unit {
+  readonly source: string;
+  readonly flags: readonly string[];
+  readonly out?: string;
+}
 
 /** Part of every module's cache key: how buildShared links (a change must not reuse objects linked otherwise). */
 export const LINK_KEY = 'shared -z nodelete';
@@ -34,7 +38,9 @@ export const buildShared = (cc: string, units: readonly Unit[], link: readonly s
       writeFileSync(join(work, `u${i}.c`), u.source);
       lines.push(`"$1" ${u.flags.join(' ')} -c u${i}.c -o u${i}.o 2>u${i}.err & p${i}=$!`);
     });
-    units.forEach((_, i) => { lines.push(`wait $p${i} || fail=1`); });
+    units.forEach((_, i) => {
+      lines.push(`wait $p${i} || fail=1`);
+    });
     lines.push('[ $fail = 0 ] || exit 1');
     const objs = [...units.map((_, i) => `u${i}.o`), ...link.map((_, i) => `"$${i + 2}"`)];
     // -z nodelete: the object (and so libgomp) stays mapped when koffi lets go of it, since OpenMP's
@@ -43,7 +49,11 @@ export const buildShared = (cc: string, units: readonly Unit[], link: readonly s
     try {
       execFileSync('sh', ['-c', lines.join('\n'), 'sh', cc, ...link], { cwd: work, stdio: ['ignore', 'ignore', 'pipe'], timeout: 300_000 });
     } catch (e) {
-      const errs = [...units.map((_, i) => `u${i}.err`), 'link.err'].map((f) => join(work, f)).filter(existsSync).map((f) => readFileSync(f, 'utf8')).join('');
+      const errs = [...units.map((_, i) => `u${i}.err`), 'link.err']
+        .map((f) => join(work, f))
+        .filter(existsSync)
+        .map((f) => readFileSync(f, 'utf8'))
+        .join('');
       const why = (errs || String((e as { stderr?: Buffer }).stderr ?? (e as Error).message)).split('\n').slice(0, 20).join('\n');
       throw new Error(`the C compiler failed on a generated module (a bug in dlm's C printer):\n${why}`);
     }

@@ -105,7 +105,8 @@ static float *gemm_bp; static long gemm_bp_size;
 
 /* element strides. Threads split the panels (columns): each packs its own panels of B and every tile of A,
    so they share nothing and meet only at the end; each element is computed by one thread in one order. */
-__attribute__((visibility("hidden"))) void dlm_gemm(const float *a, long sam, long sak, const float *b, long sbk, long sbn, float *c, long M, long N, long K, int threads) {
+__attribute__((visibility("hidden"))) void dlm_gemm(const float *a, long sam, long sak, const float *b, long sbk, long sbn,
+                                                    float *c, long M, long N, long K, int threads) {
   long np = (N + GNR - 1) / GNR, nt = (M + GMR - 1) / GMR, nk = (K + GKC - 1) / GKC;
   long kb = (K + nk - 1) / nk;
   if (gemm_bp_size < np * GNR * kb) {

@@ -47,7 +47,8 @@ HIDDEN extern int dlm_threads;
    when their stride is a power of two) and enough rows to amortize packing it (measured on AVX-512). */
 static inline int packed(long M, long N, long K) { return M >= 32 && N >= 16 && K * N > 12288; }
 
-__attribute__((visibility("hidden"))) void dlm_gemm(const float *a, long sam, long sak, const float *b, long sbk, long sbn, float *c, long M, long N, long K, int threads);
+__attribute__((visibility("hidden"))) void dlm_gemm(const float *a, long sam, long sak, const float *b, long sbk, long sbn,
+                                                    float *c, long M, long N, long K, int threads);
 HIDDEN void mm_rows(const float *a, long sam, long sak, const float *b, long sbk, float *c, long M, long N, long K);
 #ifdef _OPENMP
 #include <omp.h>
@@ -205,7 +206,6 @@ HIDDEN void mm_dots(const float *a, long sam, const float *b, long sbn, float *c
   }
 }
 `;
-
 
 /** The kernels' sources: three translation units (the packed product, mm_rows, mm_dots), compiled side by side. */
 export const kernelParts = (): readonly string[] => [INCLUDES + GEMM_C, INCLUDES + SHARED + ROWS, INCLUDES + SHARED + DOTS];

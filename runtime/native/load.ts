@@ -63,7 +63,9 @@ export interface Toolchain {
 let probed: { ok: Toolchain } | { error: string } | undefined;
 
 /** Test seam: probe again on next use (after changing $CC). */
-export const forgetToolchain = (): void => { probed = undefined; };
+export const forgetToolchain = (): void => {
+  probed = undefined;
+};
 
 /** The C compiler ($CC, else cc) and koffi, or why the native backend is unavailable (probed once). */
 export const nativeToolchain = (): { ok: Toolchain } | { error: string } => {
@@ -71,7 +73,9 @@ export const nativeToolchain = (): { ok: Toolchain } | { error: string } => {
   const cc = process.env['CC'] || 'cc';
   let ccVersion: string;
   try {
-    ccVersion = execFileSync(cc, ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 10_000 }).split('\n')[0]!.trim();
+    ccVersion = execFileSync(cc, ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 10_000 })
+      .split('\n')[0]!
+      .trim();
   } catch (e) {
     probed = { error: `no C compiler: '${cc} --version' failed (${(e as Error).message.split('\n')[0]})` };
     return probed;
@@ -99,7 +103,11 @@ const hashOf = (tc: Toolchain, flags: readonly string[], source: string): string
 /** The kernels' flags, and the modules' (they link the kernels): with -fopenmp unless the compiler failed on it. */
 const flagsOf = (tc: Toolchain): readonly string[] => (tc.openmp === false ? BASE_FLAGS : [...BASE_FLAGS, '-fopenmp']);
 
-export interface NativeObject { readonly path: string; readonly cached: boolean; readonly ms: number }
+export interface NativeObject {
+  readonly path: string;
+  readonly cached: boolean;
+  readonly ms: number;
+}
 
 /**
  * The shared object for `source`: from the cache, or compiled now (and then cached) together with the
@@ -115,7 +123,13 @@ export const compileC = (tc: Toolchain, source: string): NativeObject => {
   if (existsSync(path)) return { path, cached: true, ms: performance.now() - t0 };
   const missing = parts.filter((p) => !existsSync(p.out));
   try {
-    buildShared(tc.cc, [...missing, { source, flags }], parts.filter((p) => !missing.includes(p)).map((p) => p.out), path, flags);
+    buildShared(
+      tc.cc,
+      [...missing, { source, flags }],
+      parts.filter((p) => !missing.includes(p)).map((p) => p.out),
+      path,
+      flags,
+    );
   } catch (e) {
     if (tc.openmp === false || missing.length === 0) throw e;
     tc.openmp = false;
@@ -158,7 +172,10 @@ export const instantiateNative = (tc: Toolchain, obj: NativeObject, entry: strin
     const converted: number[] = [];
     for (let i = 0; i < layout.inputs; i++) {
       const x = ins[i]!;
-      if (x instanceof Real) { args[i + 2] = x; continue; }
+      if (x instanceof Real) {
+        args[i + 2] = x;
+        continue;
+      }
       let s = scratch[i];
       if (!s || s.length !== x.length) s = scratch[i] = new Real(x.length);
       s.set(x);

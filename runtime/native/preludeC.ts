@@ -63,7 +63,6 @@ const ISFINITE = String.raw`
 static inline real dlm_isfinite(real x) { uint64_t u; memcpy(&u, &x, 8); return (u & 0x7ff0000000000000ull) != 0x7ff0000000000000ull ? 1 : 0; }
 `;
 
-
 /** Declarations of the kernels, which are compiled once into their own object (kernelsC.ts) and linked in. */
 const KERNEL_DECLS = String.raw`
 __attribute__((visibility("hidden"))) void mm_rows(const float *a, long sam, long sak, const float *b, long sbk, float *c, long M, long N, long K);

@@ -35,7 +35,9 @@ const vec = (items: readonly Code[]): number[] => [...u32(items.length), ...item
 const utf8 = (s: string): number[] => vec([...new TextEncoder().encode(s)].map((b) => [b]));
 const section = (id: number, body: Code): number[] => [id, ...u32(body.length), ...body];
 
-export const I32 = 0x7f, F32 = 0x7d, V128 = 0x7b;
+export const I32 = 0x7f,
+  F32 = 0x7d,
+  V128 = 0x7b;
 export type ValType = typeof I32 | typeof F32 | typeof V128;
 
 // ---- instructions ------------------------------------------------------------------------------------
@@ -91,10 +93,15 @@ export const module = (fns: readonly WasmFunction[]): Uint8Array => {
   const imports = section(2, vec([[...utf8('env'), ...utf8('memory'), 0x02, 0x00, 0]]));
   const funcs = section(3, vec(fns.map((_, i) => u32(i))));
   const exports = section(7, vec(fns.map((f, i) => [...utf8(f.name), 0x00, ...u32(i)])));
-  const code = section(10, vec(fns.map((f) => {
-    const locals = vec(f.locals.map((t) => [1, t]));
-    const body = [...locals, ...f.body, 0x0b];
-    return [...u32(body.length), ...body];
-  })));
+  const code = section(
+    10,
+    vec(
+      fns.map((f) => {
+        const locals = vec(f.locals.map((t) => [1, t]));
+        const body = [...locals, ...f.body, 0x0b];
+        return [...u32(body.length), ...body];
+      }),
+    ),
+  );
   return new Uint8Array([0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0, ...types, ...imports, ...funcs, ...exports, ...code]);
 };

@@ -26,7 +26,11 @@ export const wasmHeap = (arenaSize: number, homeSizes: readonly number[]): WasmH
   const instance = new WebAssembly.Instance(compiled, { env: { memory } });
   const arena = new Float32Array(memory.buffer, 0, arenaSize);
   let at = arenaSize;
-  const homes = homeSizes.map((n) => { const h = new Float32Array(memory.buffer, at * 4, n); at += n; return h; });
+  const homes = homeSizes.map((n) => {
+    const h = new Float32Array(memory.buffer, at * 4, n);
+    at += n;
+    return h;
+  });
   const exported = instance.exports as Record<string, unknown>;
   const kernels = Object.fromEntries(EXTERN_KERNELS.map((k) => [k, exported[k] as KernelFn])) as Record<ExternKernel, KernelFn>;
   return { arena, homes, kernels };

@@ -11,15 +11,47 @@
 // works. Summation order per element is k ascending within a lane (mm_rows matches scalar code exactly
 // up to float32 rounding of the running sum; mm_dots sums four interleaved partial sums).
 import {
-  I32, F32, V128, add, and, eqz, f32Add, f32Const0, f32Load, f32Mul, f32Store, f32x4Add, f32x4Lane, f32x4Mul, f32x4Splat,
-  get, gtS, i32, inc, module, mul, set, shrU, v128Load, v128Store, v128Zero, whileNot, type Code, type ValType, type WasmFunction,
+  I32,
+  F32,
+  V128,
+  add,
+  and,
+  eqz,
+  f32Add,
+  f32Const0,
+  f32Load,
+  f32Mul,
+  f32Store,
+  f32x4Add,
+  f32x4Lane,
+  f32x4Mul,
+  f32x4Splat,
+  get,
+  gtS,
+  i32,
+  inc,
+  module,
+  mul,
+  set,
+  shrU,
+  v128Load,
+  v128Store,
+  v128Zero,
+  whileNot,
+  type Code,
+  type ValType,
+  type WasmFunction,
 } from './encode.js';
 
 /** Names local slots: parameters first, then locals in order of declaration. */
 class Frame {
   private readonly types: ValType[] = [];
   private readonly names = new Map<string, number>();
-  constructor(params: readonly string[]) { params.forEach((p) => { this.local(p, I32); }); }
+  constructor(params: readonly string[]) {
+    params.forEach((p) => {
+      this.local(p, I32);
+    });
+  }
   local(name: string, t: ValType): number {
     this.names.set(name, this.types.length);
     this.types.push(t);
@@ -56,17 +88,18 @@ const mmRows = (): WasmFunction => {
     const acc = (r: number, v: number) => f.at(nv === 0 ? `facc${r}` : `acc${r}${v}`);
     const cols = nv === 0 ? [0] : range(nv);
     const aAt = (r: number): Code => f32Load(add(L('pa'), L(`ra${r}`)));
-    const step: Code = nv === 0
-      ? [...set(f.at('fb'), f32Load(L('pb'))),
-        ...range(mr).flatMap((r) => set(acc(r, 0), f32Add(get(acc(r, 0)), f32Mul(aAt(r), L('fb')))))]
-      : [...cols.flatMap((v) => set(f.at(`b${v}`), v128Load(L('pb'), 16 * v))),
-        ...range(mr).flatMap((r) => [
-          ...set(f.at('av'), f32x4Splat(aAt(r))),
-          ...cols.flatMap((v) => set(acc(r, v), f32x4Add(get(acc(r, v)), f32x4Mul(L('av'), L(`b${v}`))))),
-        ])];
-    const store = (r: number, v: number): Code => nv === 0
-      ? f32Store(add(L('pc'), L(`rc${r}`)), get(acc(r, v)))
-      : v128Store(add(L('pc'), L(`rc${r}`)), get(acc(r, v)), 16 * v);
+    const step: Code =
+      nv === 0
+        ? [...set(f.at('fb'), f32Load(L('pb'))), ...range(mr).flatMap((r) => set(acc(r, 0), f32Add(get(acc(r, 0)), f32Mul(aAt(r), L('fb')))))]
+        : [
+            ...cols.flatMap((v) => set(f.at(`b${v}`), v128Load(L('pb'), 16 * v))),
+            ...range(mr).flatMap((r) => [
+              ...set(f.at('av'), f32x4Splat(aAt(r))),
+              ...cols.flatMap((v) => set(acc(r, v), f32x4Add(get(acc(r, v)), f32x4Mul(L('av'), L(`b${v}`))))),
+            ]),
+          ];
+    const store = (r: number, v: number): Code =>
+      nv === 0 ? f32Store(add(L('pc'), L(`rc${r}`)), get(acc(r, v))) : v128Store(add(L('pc'), L(`rc${r}`)), get(acc(r, v)), 16 * v);
     return whileNot(gtS(add(L('j'), i32(width)), L('N')), [
       ...range(mr).flatMap((r) => cols.flatMap((v) => set(acc(r, v), nv === 0 ? f32Const0 : v128Zero))),
       ...set(f.at('pa'), add(L('a'), mul(L('i'), L('sam')))),
@@ -78,13 +111,14 @@ const mmRows = (): WasmFunction => {
       ...inc(f.at('j'), i32(width)),
     ]);
   };
-  const rows = (mr: number): Code => whileNot(gtS(add(L('i'), i32(mr)), L('M')), [
-    ...set(f.at('j'), i32(0)), ...tile(mr, 2), ...tile(mr, 1), ...tile(mr, 0), ...inc(f.at('i'), i32(mr)),
-  ]);
+  const rows = (mr: number): Code =>
+    whileNot(gtS(add(L('i'), i32(mr)), L('M')), [...set(f.at('j'), i32(0)), ...tile(mr, 2), ...tile(mr, 1), ...tile(mr, 0), ...inc(f.at('i'), i32(mr))]);
   const body: Code = [
     ...set(f.at('ldc'), mul(L('N'), i32(4))),
     ...range(4).flatMap((r) => [...set(f.at(`ra${r}`), mul(L('sam'), i32(r))), ...set(f.at(`rc${r}`), mul(L('ldc'), i32(r)))]),
-    ...set(f.at('i'), i32(0)), ...rows(4), ...rows(1),
+    ...set(f.at('i'), i32(0)),
+    ...rows(4),
+    ...rows(1),
   ];
   return f.fn('mm_rows', params.length, body);
 };
@@ -111,7 +145,17 @@ const mmDots = (): WasmFunction => {
       }),
     ];
     const scalarStep: Code = cells.flatMap(([r, c]) =>
-      set(f.at(`fs${r}${c}`), f32Add(L(`fs${r}${c}`), f32Mul(f32Load(add(L('pa'), L(`ra${r}`))), bAt(c, (p) => f32Load(p))))));
+      set(
+        f.at(`fs${r}${c}`),
+        f32Add(
+          L(`fs${r}${c}`),
+          f32Mul(
+            f32Load(add(L('pa'), L(`ra${r}`))),
+            bAt(c, (p) => f32Load(p)),
+          ),
+        ),
+      ),
+    );
     const advance = (bytes: number): Code => [...inc(f.at('pa'), i32(bytes)), ...inc(f.at('pb'), i32(bytes)), ...inc(f.at('k'), i32(-1))];
     const hsum = (r: number, c: number): Code => {
       const acc = L(`acc${r}${c}`);
@@ -130,16 +174,17 @@ const mmDots = (): WasmFunction => {
       ...inc(f.at('j'), i32(nc)),
     ]);
   };
-  const rows = (mr: number): Code => whileNot(gtS(add(L('i'), i32(mr)), L('M')), [
-    ...set(f.at('j'), i32(0)), ...tile(mr, 4), ...tile(mr, 1), ...inc(f.at('i'), i32(mr)),
-  ]);
+  const rows = (mr: number): Code =>
+    whileNot(gtS(add(L('i'), i32(mr)), L('M')), [...set(f.at('j'), i32(0)), ...tile(mr, 4), ...tile(mr, 1), ...inc(f.at('i'), i32(mr))]);
   const body: Code = [
     ...set(f.at('ldc'), mul(L('N'), i32(4))),
     ...set(f.at('kv'), shrU(L('K'), i32(2))),
     ...set(f.at('kt'), and(L('K'), i32(3))),
     ...range(2).flatMap((r) => set(f.at(`ra${r}`), mul(L('sam'), i32(r)))),
     ...range(4).flatMap((c) => set(f.at(`rb${c}`), mul(L('sbn'), i32(c)))),
-    ...set(f.at('i'), i32(0)), ...rows(2), ...rows(1),
+    ...set(f.at('i'), i32(0)),
+    ...rows(2),
+    ...rows(1),
   ];
   return f.fn('mm_dots', params.length, body);
 };

@@ -1,7 +1,9 @@
 // The part of the WebAssembly JavaScript API the runtime uses (Node provides it; TypeScript declares it
 // only in the DOM library, which this project does not load).
 declare namespace WebAssembly {
-  class Module { constructor(bytes: Uint8Array) }
+  class Module {
+    constructor(bytes: Uint8Array);
+  }
   class Memory {
     constructor(descriptor: { initial: number; maximum?: number });
     readonly buffer: ArrayBuffer;

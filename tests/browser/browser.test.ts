@@ -29,21 +29,29 @@ model Clf {
   loss   nn.cross_entropy(logits, y)
   optimizer adam(lr = 0.02)
 }`;
-const B = 8, F = 6;
+const B = 8,
+  F = 6;
 const x = Array.from({ length: B * F }, (_, i) => Math.cos(i * 0.61));
 const y = Array.from({ length: B }, (_, i) => i % 3);
 
 /** |a − b| within a few float32 ulps of the larger magnitude (different kernels may round differently). */
 const close = (a: readonly number[], b: readonly number[]) => {
   expect(a.length).toBe(b.length);
-  a.forEach((v, i) => { expect(Math.abs(v - b[i]!)).toBeLessThanOrEqual(4 * 2 ** -23 * Math.max(1, Math.abs(b[i]!))); });
+  a.forEach((v, i) => {
+    expect(Math.abs(v - b[i]!)).toBeLessThanOrEqual(4 * 2 ** -23 * Math.max(1, Math.abs(b[i]!)));
+  });
 };
 
 const batchOf = () => ({ x: { data: Float32Array.from(x), shape: [B, F] }, y: { data: Int32Array.from(y), shape: [B] } });
 let trainedLogits: number[] = [];
 
 /** What the pages' entry points return to the test: losses of three steps and logits. */
-interface PageResult { losses: number[]; output: number[]; trained: number[]; roundTrip: boolean }
+interface PageResult {
+  losses: number[];
+  output: number[];
+  trained: number[];
+  roundTrip: boolean;
+}
 
 const MODULE_PAGE_JS = `
 import { predict, step, loadWeights } from './model.mjs';
@@ -65,13 +73,23 @@ describe.skipIf(!haveBrowser)('in headless Chromium', () => {
 
   beforeAll(async () => {
     const page = await build({
-      entryPoints: [join(ROOT, 'tests/browser/page.ts')], bundle: true, platform: 'browser', format: 'esm', write: false, logLevel: 'error',
-      plugins: [{
-        name: 'dlm-package', setup(b: import('esbuild').PluginBuild) {
-          const entry = (p: string) => join(ROOT, p === 'dlm' ? 'compiler/index.ts' : 'runtime/index.ts');
-          b.onResolve({ filter: /^dlm(\/runtime)?$/ }, (a: { path: string }) => ({ path: entry(a.path) }));
+      entryPoints: [join(ROOT, 'tests/browser/page.ts')],
+      bundle: true,
+      platform: 'browser',
+      format: 'esm',
+      write: false,
+      logLevel: 'error',
+      plugins: [
+        {
+          name: 'dlm-package',
+          setup(b: import('esbuild').PluginBuild) {
+            const entry = (p: string) => join(ROOT, p === 'dlm' ? 'compiler/index.ts' : 'runtime/index.ts');
+            b.onResolve({ filter: /^dlm(\/runtime)?$/ }, (a: { path: string }) => ({ path: entry(a.path) }));
+          },
         },
-      }, stdlibPlugin(), browserPlugin()],
+        stdlibPlugin(),
+        browserPlugin(),
+      ],
     });
     const model = compileOrThrow(SOURCE).model('Clf', { seed: 7 });
     const mod = standaloneModule(model, { dims: { B: [B] }, train: true });
@@ -79,7 +97,9 @@ describe.skipIf(!haveBrowser)('in headless Chromium', () => {
       '/': { type: 'text/html', body: '<!doctype html><meta charset="utf-8"><script type="module" src="/page.js"></script>' },
       '/page.js': { type: 'text/javascript', body: page.outputFiles[0]!.text },
       '/module.html': {
-        type: 'text/html', body: '<!doctype html><meta charset="utf-8"><script type="module" src="/module-page.js"></script>', csp: "script-src 'self'",
+        type: 'text/html',
+        body: '<!doctype html><meta charset="utf-8"><script type="module" src="/module-page.js"></script>',
+        csp: "script-src 'self'",
       },
       '/module-page.js': { type: 'text/javascript', body: MODULE_PAGE_JS },
       '/model.mjs': { type: 'text/javascript', body: mod.js },
@@ -91,16 +111,23 @@ describe.skipIf(!haveBrowser)('in headless Chromium', () => {
     trainedLogits = Array.from(trained.forward({ x: batchOf().x })['logits']!.data);
     const weights = Buffer.from(trained.save(undefined, t));
     server = createServer((req, res) => {
-      if (req.url === '/trained.safetensors') { res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(weights); return; }
+      if (req.url === '/trained.safetensors') {
+        res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(weights);
+        return;
+      }
       const f = Object.hasOwn(files, req.url ?? '') ? files[req.url!]! : undefined;
-      if (!f) { res.writeHead(404).end(); return; }
+      if (!f) {
+        res.writeHead(404).end();
+        return;
+      }
       res.writeHead(200, { 'content-type': f.type, ...(f.csp ? { 'content-security-policy': f.csp } : {}) }).end(f.body);
     });
     await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
     origin = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
     const { chromium } = await import('playwright-core');
     context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM, headless: true,
+      executablePath: CHROMIUM,
+      headless: true,
       args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
     });
   }, 120_000);
@@ -117,12 +144,18 @@ describe.skipIf(!haveBrowser)('in headless Chromium', () => {
     page.on('pageerror', (e) => errors.push(e.message));
     await page.goto(`${origin}/`);
     await page.waitForFunction("document.title === 'dlm ready'", undefined, { timeout: 30_000 });
-    const got = await page.evaluate(([source, x, y, B]) => (globalThis as unknown as { dlmRun(args: object): PageResult }).dlmRun({ source, x, y, B, steps: 3 }), [SOURCE, x, y, B] as const);
+    const got = await page.evaluate(
+      ([source, x, y, B]) => (globalThis as unknown as { dlmRun(args: object): PageResult }).dlmRun({ source, x, y, B, steps: 3 }),
+      [SOURCE, x, y, B] as const,
+    );
     expect(errors).toEqual([]);
     const model = compileOrThrow(SOURCE).model('Clf', { seed: 7 });
     const batch = { x: { data: Float32Array.from(x), shape: [B, F] }, y: { data: Int32Array.from(y), shape: [B] } };
     const trainer = new Trainer(model);
-    close(got.losses, [0, 1, 2].map(() => trainer.step(batch).loss));
+    close(
+      got.losses,
+      [0, 1, 2].map(() => trainer.step(batch).loss),
+    );
     close(got.output, Array.from(model.forward({ x: batch.x })['logits']!.data));
     expect(got.roundTrip).toBe(true);
   }, 60_000);
@@ -131,15 +164,25 @@ describe.skipIf(!haveBrowser)('in headless Chromium', () => {
     const page = await context.newPage();
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
-    page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+    page.on('console', (m) => {
+      if (m.type() === 'error') errors.push(m.text());
+    });
     await page.goto(`${origin}/module.html`);
     await page.waitForFunction("document.title === 'module ready'", undefined, { timeout: 30_000 });
-    const got = await page.evaluate(([x, y, B, F]) => (globalThis as unknown as { moduleRun(...args: unknown[]): PageResult }).moduleRun(x, y, B, F), [x, y, B, F] as const);
+    const got = await page.evaluate(([x, y, B, F]) => (globalThis as unknown as { moduleRun(...args: unknown[]): PageResult }).moduleRun(x, y, B, F), [
+      x,
+      y,
+      B,
+      F,
+    ] as const);
     expect(errors).toEqual([]);
     const model = compileOrThrow(SOURCE).model('Clf', { seed: 7 });
     const batch = { x: { data: Float32Array.from(x), shape: [B, F] }, y: { data: Int32Array.from(y), shape: [B] } };
     const trainer = new Trainer(model);
-    close(got.losses, [0, 1, 2].map(() => trainer.step(batch).loss));
+    close(
+      got.losses,
+      [0, 1, 2].map(() => trainer.step(batch).loss),
+    );
     close(got.output, Array.from(model.forward({ x: batch.x })['logits']!.data));
     close(got.trained, trainedLogits);
   }, 60_000);

@@ -6,7 +6,13 @@ import { decodeSafetensors, encodeSafetensors } from 'dlm/runtime';
 
 declare const document: { title: string };
 
-interface Job { readonly source: string; readonly x: number[]; readonly y: number[]; readonly B: number; readonly steps: number }
+interface Job {
+  readonly source: string;
+  readonly x: number[];
+  readonly y: number[];
+  readonly B: number;
+  readonly steps: number;
+}
 
 const run = (job: Job) => {
   const r = compile(job.source, { path: 'page.dlm' });

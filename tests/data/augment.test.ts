@@ -33,13 +33,22 @@ describe('augmentation', () => {
       const x = image();
       augmentImages(x, 1, [2, 3, 4], { crop: 1 }, rng);
       // find the shift from where the original pixel (0, 1, 1) — value 11 — went
-      let dy = NaN, dx = NaN;
-      for (let i = 0; i < 3; i++) for (let j = 0; j < 4; j++) if (at(x, 0, i, j) === 11) { dy = i - 1; dx = j - 1; }
+      let dy = NaN,
+        dx = NaN;
+      for (let i = 0; i < 3; i++)
+        for (let j = 0; j < 4; j++)
+          if (at(x, 0, i, j) === 11) {
+            dy = i - 1;
+            dx = j - 1;
+          }
       seen.add(`${dy},${dx}`);
-      for (let c = 0; c < 2; c++) for (let i = 0; i < 3; i++) for (let j = 0; j < 4; j++) {
-        const si = i - dy, sj = j - dx;
-        expect(at(x, c, i, j)).toBe(si >= 0 && si < 3 && sj >= 0 && sj < 4 ? 100 * c + 10 * si + sj : 0);
-      }
+      for (let c = 0; c < 2; c++)
+        for (let i = 0; i < 3; i++)
+          for (let j = 0; j < 4; j++) {
+            const si = i - dy,
+              sj = j - dx;
+            expect(at(x, c, i, j)).toBe(si >= 0 && si < 3 && sj >= 0 && sj < 4 ? 100 * c + 10 * si + sj : 0);
+          }
     }
     expect(seen.size).toBe(9);
   });
@@ -50,7 +59,8 @@ describe('augmentation', () => {
     const sd = Math.sqrt(x.reduce((s, v) => s + v * v, 0) / x.length);
     expect(sd).toBeGreaterThan(0.095);
     expect(sd).toBeLessThan(0.105);
-    const a = image(), b = image();
+    const a = image(),
+      b = image();
     augmentImages(a, 1, [2, 3, 4], { flip: true, crop: 1, noise: 0.5 }, new Rng(9));
     augmentImages(b, 1, [2, 3, 4], { flip: true, crop: 1, noise: 0.5 }, new Rng(9));
     expect([...a]).toEqual([...b]);
@@ -65,14 +75,15 @@ describe('augmentation', () => {
   test('dlm train --augment says what it applies; --augment-shift is crop; non-images are refused', async () => {
     const { file, path } = scratch('augment');
     const model = (name: string, x: string, flat: string) =>
-      `import nn\nmodel ${name} {\n  input x: f32[B, ${x}]\n  target y: i32[B]\n  layer l = nn.Dense(784, 10)\n`
-      + `  output logits = l(${flat})\n  loss nn.cross_entropy(logits, y)\n}\n`;
+      `import nn\nmodel ${name} {\n  input x: f32[B, ${x}]\n  target y: i32[B]\n  layer l = nn.Dense(784, 10)\n` +
+      `  output logits = l(${flat})\n  loss nn.cross_entropy(logits, y)\n}\n`;
     const m = file('img.dlm', model('Img', '1, 28, 28', 'nn.flatten(x)'));
     const r = await dlm('train', m, '--limit', '64', '--epochs', '1', '--augment', 'flip,crop:2,noise:0.05', '--out', path('a.safetensors'));
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain('augmentation: flip,crop:2,noise:0.05 (training batches only, seeded)');
-    expect((await dlm('train', m, '--limit', '64', '--epochs', '1', '--augment-shift', '2', '--out',
-      path('b.safetensors'))).stderr).toContain('augmentation: crop:2');
+    expect((await dlm('train', m, '--limit', '64', '--epochs', '1', '--augment-shift', '2', '--out', path('b.safetensors'))).stderr).toContain(
+      'augmentation: crop:2',
+    );
     const bad = await dlm('train', m, '--augment', 'spin', '--limit', '64');
     expect(bad.code).toBe(2);
     const flat = file('flat.dlm', model('Flat', '784', 'x'));

@@ -12,7 +12,12 @@ const dir = mkdtempSync(join(tmpdir(), 'dlm-csv-'));
 test('RFC 4180 fields, the same at every chunk size', () => {
   const p = join(dir, 't.csv');
   writeFileSync(p, 'a,"b, c",d\r\n1,"say ""hi""",3\n\n"multi\nline" , x ,"q"""\n"end"');
-  const want = [[1, ['a', 'b, c', 'd']], [2, ['1', 'say "hi"', '3']], [4, ['multi\nline', 'x', 'q"']], [6, ['end']]];
+  const want = [
+    [1, ['a', 'b, c', 'd']],
+    [2, ['1', 'say "hi"', '3']],
+    [4, ['multi\nline', 'x', 'q"']],
+    [6, ['end']],
+  ];
   for (const size of [1, 2, 3, 5, 7, 1 << 20]) expect([...csvRecords(p, ',', size)].map((r) => [r.line, r.cells])).toEqual(want);
 });
 

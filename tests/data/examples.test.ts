@@ -14,13 +14,17 @@ const { dir, path } = scratch('examples');
 
 /** Writes `perClass` digits of each class as 28×28 grey PNGs into dir/<digit>/<k>.png. */
 const writeDigitFolder = (name: string, ds: ReturnType<typeof loadBundledMnist>['train'], perClass: number): string => {
-  const root = join(dir, name), seen = new Array(10).fill(0);
+  const root = join(dir, name),
+    seen = new Array(10).fill(0);
   for (let i = 0; i < ds.count && seen.some((n) => n < perClass); i++) {
     const d = ds.y[i]!;
     if (seen[d] >= perClass) continue;
     mkdirSync(join(root, String(d)), { recursive: true });
     const png = new PNG({ width: 28, height: 28 });
-    for (let p = 0; p < 784; p++) { const v = Math.round(ds.x[i * 784 + p]! * 255); png.data.set([v, v, v, 255], p * 4); }
+    for (let p = 0; p < 784; p++) {
+      const v = Math.round(ds.x[i * 784 + p]! * 255);
+      png.data.set([v, v, v, 255], p * 4);
+    }
     writeFileSync(join(root, String(d), `${seen[d]++}.png`), PNG.sync.write(png));
   }
   return root;
@@ -38,8 +42,19 @@ describe('data examples', () => {
   }, 120_000);
 
   test('cars: miles per gallon from five columns, test MAE < 3.2 and R² > 0.7', async () => {
-    const r = await dlm('train', 'examples/cars_mpg.dlm', '--data', 'node_modules/vega-datasets/data/cars.json', '--label-column', 'Miles_per_Gallon',
-      '--features', 'Cylinders,Displacement,Horsepower,Weight_in_lbs,Acceleration', '--drop-missing', '--out', path('cars.safetensors'));
+    const r = await dlm(
+      'train',
+      'examples/cars_mpg.dlm',
+      '--data',
+      'node_modules/vega-datasets/data/cars.json',
+      '--label-column',
+      'Miles_per_Gallon',
+      '--features',
+      'Cylinders,Displacement,Horsepower,Weight_in_lbs,Acceleration',
+      '--drop-missing',
+      '--out',
+      path('cars.safetensors'),
+    );
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain('392 examples');
     expect(r.stderr).toContain('14 rows with missing values dropped');
@@ -50,7 +65,8 @@ describe('data examples', () => {
 
   test('a CNN trained from a folder of PNG digits scores ≥ 80% on a separate test folder', async () => {
     const { train, test: held } = loadBundledMnist({ seed: 0 });
-    const tr = writeDigitFolder('digits_train', train, 60), te = writeDigitFolder('digits_test', held, 20);
+    const tr = writeDigitFolder('digits_train', train, 60),
+      te = writeDigitFolder('digits_test', held, 20);
     const r = await dlm('train', 'examples/digits_folder.dlm', '--data', tr, '--test-data', te, '--out', path('cnn.safetensors'));
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain('600 examples');

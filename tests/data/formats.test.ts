@@ -24,7 +24,9 @@ model Cls {
   train { epochs = 10  batch = 16 }
 }
 `;
-const CLS = file('cls.dlm', CLASSES), BIN = file('bin.dlm', BINARY), REG = file('reg.dlm', REGRESSION);
+const CLS = file('cls.dlm', CLASSES),
+  BIN = file('bin.dlm', BINARY),
+  REG = file('reg.dlm', REGRESSION);
 const rows = twoFeatureRows(120, 5);
 const accuracy = (s: string) => Number(/accuracy ([\d.]+)%/.exec(s)?.[1]);
 const trains = async (model: string, data: string, ...flags: string[]) => {
@@ -33,11 +35,15 @@ const trains = async (model: string, data: string, ...flags: string[]) => {
   return r;
 };
 const npy = (data: Float32Array | Int32Array, shape: number[]) => encodeNpy({ data, shape });
-const xs = Float32Array.from(rows.flatMap((r) => [r[0], r[1]])), ys = Int32Array.from(rows.map((r) => r[2]));
+const xs = Float32Array.from(rows.flatMap((r) => [r[0], r[1]])),
+  ys = Int32Array.from(rows.map((r) => r[2]));
 const idx = (type: number, shape: number[], bytes: number[]) => {
   const h = Buffer.alloc(4 + 4 * shape.length);
-  h[2] = type; h[3] = shape.length;
-  shape.forEach((d, i) => { h.writeUInt32BE(d, 4 + 4 * i); });
+  h[2] = type;
+  h[3] = shape.length;
+  shape.forEach((d, i) => {
+    h.writeUInt32BE(d, 4 + 4 * i);
+  });
   return Buffer.concat([h, Buffer.from(bytes)]);
 };
 
@@ -60,7 +66,10 @@ describe('tables', () => {
 
   test('several float target columns, features chosen by name', async () => {
     const m = file('reg2.dlm', REGRESSION.replace('f32[B, 1]', 'f32[B, 2]').replace('nn.Dense(2, 1)', 'nn.Dense(2, 2)'));
-    const data = csv('id,a,b,y1,y2', linearRows(200, 1).map(([a, b, y], i) => [i, a, b, y, 2 * y]));
+    const data = csv(
+      'id,a,b,y1,y2',
+      linearRows(200, 1).map(([a, b, y], i) => [i, a, b, y, 2 * y]),
+    );
     const r = await trains(m, file('two.csv', data), '--label-column', 'y1,y2', '--features', 'a,b');
     expect(r.stderr).toContain(`label columns 'y1', 'y2'`);
     expect(r.stdout).toMatch(/MAE [\d.]+, R² 0\.9\d/);
@@ -80,11 +89,13 @@ describe('tables', () => {
 
 describe('arrays', () => {
   test('.npy with its y.npy beside it, as a pair, and as a folder', async () => {
-    file('x.npy', npy(xs, [120, 2])); file('y.npy', npy(ys, [120]));
+    file('x.npy', npy(xs, [120, 2]));
+    file('y.npy', npy(ys, [120]));
     expect(accuracy((await trains(CLS, path('x.npy'), '--normalize', 'standard')).stdout)).toBeGreaterThan(80);
     expect((await trains(CLS, `${path('x.npy')},${path('y.npy')}`)).code).toBe(0);
     mkdirSync(path('arr'));
-    writeFileSync(join(dir, 'arr', 'x.npy'), npy(xs, [120, 2])); writeFileSync(join(dir, 'arr', 'y.npy'), npy(ys, [120]));
+    writeFileSync(join(dir, 'arr', 'x.npy'), npy(xs, [120, 2]));
+    writeFileSync(join(dir, 'arr', 'y.npy'), npy(ys, [120]));
     expect((await trains(CLS, path('arr'))).code).toBe(0);
   });
 
@@ -92,23 +103,41 @@ describe('arrays', () => {
     const stored = encodeNpz({ x: npy(xs, [120, 2]), y: npy(ys, [120]) });
     expect(accuracy((await trains(CLS, file('d.npz', stored))).stdout)).toBeGreaterThan(60);
     const lin = linearRows(100, 2);
-    const deflated = encodeNpz({ x: npy(Float32Array.from(lin.flatMap((r) => [r[0], r[1]])), [100, 2]), y: npy(Float32Array.from(lin.map((r) => r[2])),
-      [100, 1]) }, true);
+    const deflated = encodeNpz(
+      { x: npy(Float32Array.from(lin.flatMap((r) => [r[0], r[1]])), [100, 2]), y: npy(Float32Array.from(lin.map((r) => r[2])), [100, 1]) },
+      true,
+    );
     expect((await trains(REG, file('c.npz', deflated))).stdout).toMatch(/MAE/);
   });
 
   test('IDX images and labels, plain and gzipped, as a pair and as a folder (bytes scaled to [0, 1])', async () => {
-    const img = file('img.dlm', CLASSES.replace('f32[B, 2]', 'f32[B, 1, 2, 2]').replace('l(x)', 'l(nn.flatten(x))').replace('nn.Dense(2, 2)',
-      'nn.Dense(4, 2)'));
+    const img = file(
+      'img.dlm',
+      CLASSES.replace('f32[B, 2]', 'f32[B, 1, 2, 2]').replace('l(x)', 'l(nn.flatten(x))').replace('nn.Dense(2, 2)', 'nn.Dense(4, 2)'),
+    );
     const px = rows.flatMap(([a, b]) => [a, b, 1 - a, 1 - b].map((v) => Math.round(v * 255)));
-    const images = idx(0x08, [120, 2, 2], px), labels = idx(0x08, [120], rows.map((r) => r[2]));
+    const images = idx(0x08, [120, 2, 2], px),
+      labels = idx(
+        0x08,
+        [120],
+        rows.map((r) => r[2]),
+      );
     const r = await trains(img, `${file('i-idx3-ubyte', images)},${file('l-idx1-ubyte', labels)}`);
     expect(r.stderr).toContain('bytes scaled to [0, 1]');
     mkdirSync(path('mnistlike'));
     writeFileSync(join(dir, 'mnistlike', 'train-images-idx3-ubyte.gz'), gzipSync(images));
     writeFileSync(join(dir, 'mnistlike', 'train-labels-idx1-ubyte.gz'), gzipSync(labels));
     writeFileSync(join(dir, 'mnistlike', 't10k-images-idx3-ubyte.gz'), gzipSync(idx(0x08, [10, 2, 2], px.slice(0, 40))));
-    writeFileSync(join(dir, 'mnistlike', 't10k-labels-idx1-ubyte.gz'), gzipSync(idx(0x08, [10], rows.slice(0, 10).map((r) => r[2]))));
+    writeFileSync(
+      join(dir, 'mnistlike', 't10k-labels-idx1-ubyte.gz'),
+      gzipSync(
+        idx(
+          0x08,
+          [10],
+          rows.slice(0, 10).map((r) => r[2]),
+        ),
+      ),
+    );
     const d = await trains(img, path('mnistlike'), '--test-data', path('mnistlike'));
     expect(d.stdout).toMatch(/on 10 held-out samples/);
     expect(accuracy(d.stdout)).toBeGreaterThanOrEqual(70);
@@ -118,7 +147,7 @@ describe('arrays', () => {
 describe('images and text', () => {
   const IMG = CLASSES.replace('f32[B, 2]', 'f32[B, 1, 4, 4]').replace('l(x)', 'l(nn.flatten(x))').replace('nn.Dense(2, 2)', 'nn.Dense(16, 2)');
   // class "dark" images are mostly black, "light" mostly white, with seeded speckle
-  const pixels = (light: boolean, k: number, size: number) => Array.from({ length: size * size }, (_, i) => ((i * 7 + k) % 5 === 0) !== light ? 230 : 20);
+  const pixels = (light: boolean, k: number, size: number) => Array.from({ length: size * size }, (_, i) => (((i * 7 + k) % 5 === 0) !== light ? 230 : 20));
   const rgba = (g: number[]) => Buffer.from(g.flatMap((v) => [v, v, v, 255]));
   const folder = (name: string, size: number, n: number, color = false) => {
     for (const cls of ['dark', 'light']) {
@@ -127,7 +156,11 @@ describe('images and text', () => {
         const g = pixels(cls === 'light', k, size);
         const data = color ? Buffer.from(g.flatMap((v) => [v, 255 - v, v, 255])) : rgba(g);
         if (k % 2) writeFileSync(join(dir, name, cls, `${k}.jpg`), jpeg.encode({ data, width: size, height: size }, 95).data);
-        else { const p = new PNG({ width: size, height: size }); data.copy(p.data); writeFileSync(join(dir, name, cls, `${k}.png`), PNG.sync.write(p)); }
+        else {
+          const p = new PNG({ width: size, height: size });
+          data.copy(p.data);
+          writeFileSync(join(dir, name, cls, `${k}.png`), PNG.sync.write(p));
+        }
       }
     }
     return join(dir, name);
@@ -151,7 +184,9 @@ describe('images and text', () => {
   });
 
   test('a text file, one word per line, trains a character-level language model; a larger alphabet than the model is E0709', async () => {
-    const m = file('charlm.dlm', `import nn
+    const m = file(
+      'charlm.dlm',
+      `import nn
 model CharBigram {
   input  x: i32[B, 8]
   target y: i32[B, 8]
@@ -161,7 +196,8 @@ model CharBigram {
   loss   nn.sequence_cross_entropy(logits, y)
   optimizer adam(lr = 0.05)
 }
-`);
+`,
+    );
     const words = ['apple', 'banana', 'cherry', 'grape', 'lemon', 'mango', 'melon', 'peach', 'pear', 'plum', 'watermelon'];
     const r = await trains(m, file('fruit.txt', Array.from({ length: 6 }, () => words.join('\n')).join('\n')), '--epochs', '2');
     expect(r.stderr).toContain('60 examples; characters as token ids (vocabulary of 26 + boundary); 6 lines of 8 or more characters skipped');

@@ -8,7 +8,9 @@ import { encodeNpz } from '../../runtime/data/npz.js';
 import { BINARY, csv, dlm, scratch, twoFeatureRows } from './helpers.js';
 
 const { dir, file, path } = scratch('mismatch');
-const CLS = file('cls.dlm', `import nn
+const CLS = file(
+  'cls.dlm',
+  `import nn
 model Cls {
   input  x: f32[B, 2]
   target y: i32[B]
@@ -16,28 +18,40 @@ model Cls {
   output logits = l(x)
   loss   nn.cross_entropy(logits, y)
 }
-`);
+`,
+);
 const BIN = file('bin.dlm', BINARY);
 const ok = file('ok.csv', csv('a,b,label', twoFeatureRows(20, 1)));
 const fails = async (code: string, args: string[], ...patterns: (string | RegExp)[]) => {
   const r = await dlm('train', ...args, '--epochs', '1', '--out', path('x.safetensors'));
   expect(r.code, r.stderr).toBe(1);
   expect(r.stderr).toContain(`error[${code}]`);
-  for (const p of patterns) if (typeof p === 'string') expect(r.stderr).toContain(p); else expect(r.stderr).toMatch(p);
+  for (const p of patterns)
+    if (typeof p === 'string') expect(r.stderr).toContain(p);
+    else expect(r.stderr).toMatch(p);
   expect(r.stderr).not.toMatch(/internal error|E0403/);
 };
 
 describe('data that does not fit the model', () => {
   test('E0703: a fractional label for an integer target suggests a float target', () =>
-    fails('E0703', [CLS, '--data', file('frac.csv', 'a,b,label\n1,2,0.5\n3,4,1\n')], `${CLS}:4:10`, 'frac.csv: line 2: label 0.5 is not a class index in 0…2',
-      'declare `target y: f32[B, 1]`'));
+    fails(
+      'E0703',
+      [CLS, '--data', file('frac.csv', 'a,b,label\n1,2,0.5\n3,4,1\n')],
+      `${CLS}:4:10`,
+      'frac.csv: line 2: label 0.5 is not a class index in 0…2',
+      'declare `target y: f32[B, 1]`',
+    ));
 
   test('E0703: more classes in the file than the model scores', () =>
-    fails('E0703', [CLS, '--data', file('four.csv', 'a,b,k\n1,2,w\n3,4,x\n5,6,y\n7,8,z\n')], "has 4 classes (w, x, y, z), but the model scores 3"));
+    fails('E0703', [CLS, '--data', file('four.csv', 'a,b,k\n1,2,w\n3,4,x\n5,6,y\n7,8,z\n')], 'has 4 classes (w, x, y, z), but the model scores 3'));
 
   test('E0703: two label columns for a one-value target', () =>
-    fails('E0703', [BIN, '--data', file('two.csv', 'a,b,c,d\n1,2,0,1\n3,4,1,0\n'), '--label-column', 'c,d', '--features', 'a,b'], "label columns 'c', 'd'",
-      'target y is f32[B] (1 per example)'));
+    fails(
+      'E0703',
+      [BIN, '--data', file('two.csv', 'a,b,c,d\n1,2,0,1\n3,4,1,0\n'), '--label-column', 'c,d', '--features', 'a,b'],
+      "label columns 'c', 'd'",
+      'target y is f32[B] (1 per example)',
+    ));
 
   test('E0704: an unknown column lists the columns', () =>
     fails('E0704', [CLS, '--data', ok, '--label-column', 'kind'], 'no label column "kind": the file has columns "a", "b", "label"'));
@@ -54,17 +68,30 @@ describe('data that does not fit the model', () => {
   });
 
   test('E0708: a test file with a class the training file does not have', async () => {
-    const tr = file('tr.csv', csv('a,b,k', twoFeatureRows(20, 2).map(([a, b, c]) => [a, b, c ? 'p' : 'q'])));
-    await fails('E0708', [CLS, '--data', tr, '--test-data', file('te.csv', 'a,b,k\n1,2,p\n3,4,r\n')],
-      'class "r" in column "k" is not one of the training data\'s classes (p, q)');
+    const tr = file(
+      'tr.csv',
+      csv(
+        'a,b,k',
+        twoFeatureRows(20, 2).map(([a, b, c]) => [a, b, c ? 'p' : 'q']),
+      ),
+    );
+    await fails(
+      'E0708',
+      [CLS, '--data', tr, '--test-data', file('te.csv', 'a,b,k\n1,2,p\n3,4,r\n')],
+      'class "r" in column "k" is not one of the training data\'s classes (p, q)',
+    );
   });
 
   test('E0709: a text file for a model without a fixed-length token input', () =>
     fails('E0709', [CLS, '--data', file('w.txt', 'abc\n')], 'a text file feeds a language model with an input i32[B, T]'));
 
   test('E0710: an .npz without the arrays the model needs lists what it has', () =>
-    fails('E0710', [CLS, '--data', file('a.npz', encodeNpz({ features_a: encodeNpy({ data: new Float32Array(4), shape: [2, 2] }) }))],
-      'no array for input x', 'the file has features_a'));
+    fails(
+      'E0710',
+      [CLS, '--data', file('a.npz', encodeNpz({ features_a: encodeNpy({ data: new Float32Array(4), shape: [2, 2] }) }))],
+      'no array for input x',
+      'the file has features_a',
+    ));
 
   test('E0702: an array of the wrong shape suggests a reshape', () => {
     mkdirSync(join(dir, 'arr'));

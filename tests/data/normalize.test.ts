@@ -6,7 +6,9 @@ import { loadCheckpointFile } from '../../runtime/dlmCheckpoint.js';
 import { csv, dlm, scratch, twoFeatureRows } from './helpers.js';
 
 const { file, path } = scratch('normalize');
-const CLS = file('cls.dlm', `import nn
+const CLS = file(
+  'cls.dlm',
+  `import nn
 model Cls {
   input  x: f32[B, 2]
   target y: i32[B]
@@ -16,7 +18,8 @@ model Cls {
   optimizer adam(lr = 0.1)
   train { epochs = 15  batch = 16 }
 }
-`);
+`,
+);
 // features on very different scales: a in [0, 1000), b in [0, 1)
 const scaled = (n: number, seed: number) => twoFeatureRows(n, seed).map(([a, b, c]) => [a * 1000, b, c ? 'big' : 'small'] as const);
 const train = file('train.csv', csv('a,b,size', scaled(150, 1)));
@@ -26,7 +29,7 @@ const meta = (ck: string) => JSON.parse(loadCheckpointFile(ck).info['dlm.data']!
 
 describe('normalization', () => {
   const ck = path('std.safetensors');
-  test('standard by default for tables: the training file\'s statistics only, stored, and applied by eval and predict', async () => {
+  test("standard by default for tables: the training file's statistics only, stored, and applied by eval and predict", async () => {
     const r = await dlm('train', CLS, '--data', train, '--val-data', val, '--test-data', test40, '--out', ck);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/normalization: standard, per feature, statistics of the 150 training examples \(the default for tables/);
@@ -41,7 +44,13 @@ describe('normalization', () => {
     const testLine = /test: loss ([\d.]+), accuracy ([\d.]+)%/.exec(r.stdout)!;
     const e = await dlm('eval', CLS, '--checkpoint', ck, '--data', test40);
     expect(e.stdout).toContain(`loss ${testLine[1]}, accuracy ${testLine[2]}%`);
-    const x = file('x.json', JSON.stringify([[950, 0.9], [20, 0.05]]));
+    const x = file(
+      'x.json',
+      JSON.stringify([
+        [950, 0.9],
+        [20, 0.05],
+      ]),
+    );
     const p = await dlm('predict', CLS, '--checkpoint', ck, '--input', `x=${x}`);
     expect(p.code, p.stderr).toBe(0);
     expect(p.stderr).toContain('normalized (standard) with the training statistics');

@@ -9,7 +9,8 @@ import { compileFile } from '../../compiler/index.js';
 import { BINARY, csv, dlm, linearRows, REGRESSION, scratch, twoFeatureRows } from './helpers.js';
 
 const { file, path } = scratch('reported');
-const BIN = file('bin.dlm', BINARY), REG = file('reg.dlm', REGRESSION);
+const BIN = file('bin.dlm', BINARY),
+  REG = file('reg.dlm', REGRESSION);
 const train = file('train.csv', csv('a,b,label', twoFeatureRows(200, 1)));
 const test100 = file('test.csv', csv('a,b,label', twoFeatureRows(100, 2)));
 
@@ -25,7 +26,7 @@ describe('reported failures', () => {
     expect(e.stdout).toMatch(/on 100 examples of .*test\.csv \(the whole file\)/);
   }, 60_000);
 
-  test('eval without --data uses the training run\'s held-out data, never MNIST for a non-MNIST model', async () => {
+  test("eval without --data uses the training run's held-out data, never MNIST for a non-MNIST model", async () => {
     const ck = path('bin2.safetensors');
     expect((await dlm('train', BIN, '--data', train, '--epochs', '1', '--out', ck)).code).toBe(0);
     const e = await dlm('eval', BIN, '--checkpoint', ck);
@@ -55,7 +56,13 @@ describe('reported failures', () => {
 
   test('predict never requires targets: outputs that read one are skipped with a note', async () => {
     const m = file('acc.dlm', BINARY.replace('  loss', '  output err = mean(square(p - y))\n  loss'));
-    const x = file('x.json', JSON.stringify([[0.9, 0.8], [0.1, 0.2]]));
+    const x = file(
+      'x.json',
+      JSON.stringify([
+        [0.9, 0.8],
+        [0.1, 0.2],
+      ]),
+    );
     const p = await dlm('predict', m, '--input', `x=${x}`);
     expect(p.code).toBe(0);
     expect(JSON.parse(p.stdout).p.shape).toEqual([2]);
@@ -78,7 +85,10 @@ describe('reported failures', () => {
     expect(m).not.toBeNull();
     expect(Number(m![1])).toBeLessThan(0.1);
     expect(Number(m![2])).toBeGreaterThan(0.98);
-    const log = readFileSync(ck.replace('.safetensors', '.log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const log = readFileSync(ck.replace('.safetensors', '.log.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(log.at(-1).valR2).toBeGreaterThan(0.9);
     expect(log.at(-1).trainAccuracy).toBeUndefined();
   }, 60_000);

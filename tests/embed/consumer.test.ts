@@ -17,10 +17,12 @@ const node = (args: string[], cwd = app) => spawnSync(process.execPath, args, { 
 let packed: { files: { path: string }[]; size: number; unpackedSize: number; filename: string };
 
 /** The newest modification time under a directory. */
-const newest = (dir: string): number => readdirSync(dir).reduce((t, f) => {
-  const p = join(dir, f), s = statSync(p);
-  return Math.max(t, s.isDirectory() ? newest(p) : s.mtimeMs);
-}, 0);
+const newest = (dir: string): number =>
+  readdirSync(dir).reduce((t, f) => {
+    const p = join(dir, f),
+      s = statSync(p);
+    return Math.max(t, s.isDirectory() ? newest(p) : s.mtimeMs);
+  }, 0);
 
 const MODEL = `import nn
 model Tiny {
@@ -84,8 +86,18 @@ describe('a project that installs the npm tarball', () => {
   test('the tarball holds the library, its licence and the digits, and no tests, bench code or source maps', () => {
     const files = packed.files.map((f) => f.path);
     expect(files.filter((f) => /^(tests|bench)\/|\.test\.|\.map$|^dist\/bench/.test(f))).toEqual([]);
-    for (const f of ['LICENSE', 'README.md', 'bin/dlm.js', 'dist/index.js', 'dist/browser/index.js', 'dist/types/compiler/index.d.ts',
-      'data/mnist/digits-images.idx3-ubyte.gz', 'data/mnist/LICENSE', 'examples/api.mjs']) expect(files).toContain(f);
+    for (const f of [
+      'LICENSE',
+      'README.md',
+      'bin/dlm.js',
+      'dist/index.js',
+      'dist/browser/index.js',
+      'dist/types/compiler/index.d.ts',
+      'data/mnist/digits-images.idx3-ubyte.gz',
+      'data/mnist/LICENSE',
+      'examples/api.mjs',
+    ])
+      expect(files).toContain(f);
     expect(packed.size).toBeLessThan(2_500_000);
   });
 
@@ -97,11 +109,16 @@ describe('a project that installs the npm tarball', () => {
     const section = (h: string) => readme.slice(readme.indexOf(`## ${h}`), readme.indexOf('\n## ', readme.indexOf(`## ${h}`) + 3));
     const blocks = [section('Library API'), section('Checking derivatives')].flatMap((s) => [...s.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!));
     expect(blocks.length).toBe(2);
-    blocks.forEach((b, i) => { writeFileSync(join(app, `readme${i}.mts`), b); });
-    writeFileSync(join(app, 'tsconfig.json'), JSON.stringify({
-      compilerOptions: { strict: true, module: 'nodenext', target: 'es2022', lib: ['es2022'], types: ['node'], skipLibCheck: true },
-      include: ['*.mts'],
-    }));
+    blocks.forEach((b, i) => {
+      writeFileSync(join(app, `readme${i}.mts`), b);
+    });
+    writeFileSync(
+      join(app, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: { strict: true, module: 'nodenext', target: 'es2022', lib: ['es2022'], types: ['node'], skipLibCheck: true },
+        include: ['*.mts'],
+      }),
+    );
     const tsc = node([join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', '.']);
     expect(tsc.stdout + tsc.stderr).toBe('');
     for (const f of ['main.mjs', ...blocks.map((_, i) => `readme${i}.mjs`), 'node_modules/dlm/examples/api.mjs']) {
@@ -120,12 +137,24 @@ describe('a project that installs the npm tarball', () => {
   }, 120_000);
 
   test('a plain esbuild --bundle --platform=browser of a page importing dlm works, with no Node built-in left', async () => {
-    writeFileSync(join(app, 'page.ts'), [
-      "import { compileOrThrow } from 'dlm';", "import { decodeSafetensors } from 'dlm/runtime';", "import { shapeArb } from 'dlm/testing';",
-      "console.log(compileOrThrow(`import nn\\nmodel M { input x: f32[B, 2]\\n layer d = nn.Dense(2, 1)\\n output o = d(x) }`), decodeSafetensors, shapeArb);",
-    ].join('\n'));
+    writeFileSync(
+      join(app, 'page.ts'),
+      [
+        "import { compileOrThrow } from 'dlm';",
+        "import { decodeSafetensors } from 'dlm/runtime';",
+        "import { shapeArb } from 'dlm/testing';",
+        'console.log(compileOrThrow(`import nn\\nmodel M { input x: f32[B, 2]\\n layer d = nn.Dense(2, ' +
+          '1)\\n output o = d(x) }`), decodeSafetensors, shapeArb);',
+      ].join('\n'),
+    );
     const r = await build({
-      entryPoints: [join(app, 'page.ts')], bundle: true, platform: 'browser', format: 'esm', write: false, logLevel: 'silent', absWorkingDir: app,
+      entryPoints: [join(app, 'page.ts')],
+      bundle: true,
+      platform: 'browser',
+      format: 'esm',
+      write: false,
+      logLevel: 'silent',
+      absWorkingDir: app,
     });
     const js = r.outputFiles[0]!.text;
     expect(js).not.toMatch(/from\s*"node:|require\("node:|import\("node:/);

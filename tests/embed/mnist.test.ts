@@ -7,7 +7,8 @@ import { fromJson, loadAllMnist } from '../../runtime/data/mnist.js';
 test('the IDX digits equal the mnist package JSON bit for bit', () => {
   expect(existsSync('data/mnist/digits-images.idx3-ubyte.gz')).toBe(true); // written by the build (tests/setup/build.ts)
   expect(existsSync('data/mnist/LICENSE')).toBe(true);
-  const shipped = loadAllMnist(), json = fromJson();
+  const shipped = loadAllMnist(),
+    json = fromJson();
   expect(shipped.count).toBe(10000);
   expect(shipped.count).toBe(json.count);
   expect(Buffer.from(shipped.y.buffer).equals(Buffer.from(json.y.buffer))).toBe(true);

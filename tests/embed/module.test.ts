@@ -140,7 +140,9 @@ model Conv {
     const { x } = data(4);
     const got = Array.from(m['predict']({ x }).logits.data as Float32Array);
     const want = Array.from(model.forward({ x })['logits']!.data);
-    got.forEach((v, i) => { expect(Math.abs(v - want[i]!)).toBeLessThanOrEqual(1e-6 * Math.max(1, Math.abs(want[i]!))); });
+    got.forEach((v, i) => {
+      expect(Math.abs(v - want[i]!)).toBeLessThanOrEqual(1e-6 * Math.max(1, Math.abs(want[i]!)));
+    });
   });
 
   test('a model with independent rows runs any batch size in chunks of the compiled ones; a batch statistic does not', async () => {
@@ -153,7 +155,9 @@ model Conv {
       const want = model.forward({ x })['logits']!;
       expect(got.shape).toEqual([B, 3]);
       const tol = (w: number) => 4e-7 * Math.max(1, Math.abs(w));
-      (Array.from(got.data) as number[]).forEach((v, i) => { expect(Math.abs(v - want.data[i]!)).toBeLessThanOrEqual(tol(want.data[i]!)); });
+      (Array.from(got.data) as number[]).forEach((v, i) => {
+        expect(Math.abs(v - want.data[i]!)).toBeLessThanOrEqual(tol(want.data[i]!));
+      });
     }
     // Centering by the batch mean mixes rows: only the compiled size runs.
     const centered = compileOrThrow('model C {\n  input x: f32[B, 3]\n  output c = x - mean(x, 0, keepdims = true)\n}').model('C');
@@ -168,8 +172,12 @@ model Conv {
     const { main } = await import('../../compiler/cli.js');
     const out = join(tmp, 'xor.mjs');
     const err: string[] = [];
-    const code = await main(['compile', 'examples/xor.dlm', '--model', 'Mlp', '--emit', 'module', '--dim', 'N=1,4', '--train', '-o', out],
-      { log: () => {}, err: (s) => err.push(s), color: false, stderrIsTTY: false });
+    const code = await main(['compile', 'examples/xor.dlm', '--model', 'Mlp', '--emit', 'module', '--dim', 'N=1,4', '--train', '-o', out], {
+      log: () => {},
+      err: (s) => err.push(s),
+      color: false,
+      stderrIsTTY: false,
+    });
     expect(err.join('\n')).toMatch(/^wrote .*xor\.mjs .* and .*xor\.d\.mts$/);
     expect(code).toBe(0);
     expect(readFileSync(join(tmp, 'xor.d.mts'), 'utf8')).toContain('readonly "p": Tensor<Float32Array, [N: number, d1: 1]>;');
@@ -178,18 +186,25 @@ model Conv {
     expect(r.p.shape).toEqual([4, 1]);
     expect(typeof m.step).toBe('function');
     // The declarations type-check a correct caller under --strict and reject a wrong rank.
-    writeFileSync(join(tmp, 'use.mts'), [
-      "import { predict, step } from './xor.mjs';",
-      'const x = { data: new Float32Array(4), shape: [2, 2] } as const;',
-      'const p: Float32Array = predict({ x }).p.data;',
-      'const l: number = step({ x, y: { data: new Float32Array(2), shape: [2, 1] } }).loss;',
-      'void [p, l];',
-      '// @ts-expect-error: x is rank 2',
-      "predict({ x: { data: new Float32Array(2), shape: [2] } });",
-    ].join('\n'));
-    writeFileSync(join(tmp, 'tsconfig.json'), JSON.stringify({
-      compilerOptions: { strict: true, noEmit: true, module: 'nodenext', target: 'es2022', lib: ['es2022'], types: [] }, files: ['use.mts'],
-    }));
+    writeFileSync(
+      join(tmp, 'use.mts'),
+      [
+        "import { predict, step } from './xor.mjs';",
+        'const x = { data: new Float32Array(4), shape: [2, 2] } as const;',
+        'const p: Float32Array = predict({ x }).p.data;',
+        'const l: number = step({ x, y: { data: new Float32Array(2), shape: [2, 1] } }).loss;',
+        'void [p, l];',
+        '// @ts-expect-error: x is rank 2',
+        'predict({ x: { data: new Float32Array(2), shape: [2] } });',
+      ].join('\n'),
+    );
+    writeFileSync(
+      join(tmp, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: { strict: true, noEmit: true, module: 'nodenext', target: 'es2022', lib: ['es2022'], types: [] },
+        files: ['use.mts'],
+      }),
+    );
     const tsc = spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', tmp], { encoding: 'utf8' });
     expect(tsc.stdout + tsc.stderr).toBe('');
   }, 60_000);

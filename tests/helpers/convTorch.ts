@@ -21,8 +21,13 @@ const names = ['a', 'b'];
 const size = (s: readonly number[]) => s.reduce((p, q) => p * q, 1);
 
 interface Prepared {
-  c: ConvCase; inputs: number[][]; ct: number[]; y: number[]; grads: number[][];
-  model: ReturnType<ReturnType<typeof compileOk>['model']>; outShape: number[];
+  c: ConvCase;
+  inputs: number[][];
+  ct: number[];
+  y: number[];
+  grads: number[][];
+  model: ReturnType<ReturnType<typeof compileOk>['model']>;
+  outShape: number[];
 }
 
 /**
@@ -41,8 +46,20 @@ export const torchGroups = (groups: Readonly<Record<string, readonly ConvCase[]>
 const prepareAll = (groups: Readonly<Record<string, readonly ConvCase[]>>, seed: number): Map<string, () => void> => {
   const names = Object.keys(groups);
   const all = names.flatMap((g) => groups[g]!.map((c, i) => ({ g, c, fd: i === 0 })));
-  const checks = checkAgainstTorch(all.map((q) => q.c), all.map((q) => q.fd), seed);
-  return new Map(names.map((g) => [g, () => all.forEach((q, i) => { if (q.g === g) checks[i]!(); })]));
+  const checks = checkAgainstTorch(
+    all.map((q) => q.c),
+    all.map((q) => q.fd),
+    seed,
+  );
+  return new Map(
+    names.map((g) => [
+      g,
+      () =>
+        all.forEach((q, i) => {
+          if (q.g === g) checks[i]!();
+        }),
+    ]),
+  );
 };
 
 /** Compiles and runs every case in dlm (compiled float64), then one PyTorch process for all of them; one assertion function per case. */
@@ -81,24 +98,37 @@ ${ins.map((n, i) => `  output g${n} = grad(f, wrt = ${i})(${args})`).join('\n')}
     const what = `${p.c.dlm} on ${p.c.shapes.map((s) => `[${s.join(', ')}]`).join(' ')}`;
     expect(t.out.length, `${what}: output size`).toBe(p.y.length);
     const close = (a: number, b: number) => Math.abs(a - b) <= 1e-12 * (1 + Math.abs(b));
-    p.y.forEach((v, i) => { expect(close(v * p.ct[i]!, t.out[i]!), `${what}: y[${i}] = ${v}, torch ${t.out[i]! / p.ct[i]!}`).toBe(true); });
-    p.grads.forEach((g, j) => { g.forEach((v, i) => {
-      expect(close(v, t.grads![j]![i]!), `${what}: d/d${names[j]}[${i}] = ${v}, torch ${t.grads![j]![i]}`).toBe(true);
-    }); });
-    // central finite differences at a few coordinates of every input
-    const loss = (xs: number[][]) => p.model.forward({
-      ...Object.fromEntries(xs.map((x, i) => [names[i]!, { data: Float64Array.from(x), shape: [...p.c.shapes[i]!] }])),
-      c: { data: Float64Array.from(p.ct), shape: p.outShape },
-    }, 'f64')['loss']!.data[0]!;
-    if (fd[k]) p.inputs.forEach((x, j) => {
-      for (let q = 0; q < 3; q++) {
-        const i = Math.floor(rng.uniform() * x.length), eps = 1e-6;
-        const plus = p.inputs.map((v) => [...v]), minus = p.inputs.map((v) => [...v]);
-        plus[j]![i]! += eps; minus[j]![i]! -= eps;
-        const fd = (loss(plus) - loss(minus)) / (2 * eps), g = p.grads[j]![i]!;
-        const ok = Math.abs(fd - g) <= 1e-7 + 1e-5 * Math.max(Math.abs(fd), Math.abs(g));
-        expect(ok, `${what}: d/d${names[j]}[${i}] = ${g}, finite differences ${fd}`).toBe(true);
-      }
+    p.y.forEach((v, i) => {
+      expect(close(v * p.ct[i]!, t.out[i]!), `${what}: y[${i}] = ${v}, torch ${t.out[i]! / p.ct[i]!}`).toBe(true);
     });
+    p.grads.forEach((g, j) => {
+      g.forEach((v, i) => {
+        expect(close(v, t.grads![j]![i]!), `${what}: d/d${names[j]}[${i}] = ${v}, torch ${t.grads![j]![i]}`).toBe(true);
+      });
+    });
+    // central finite differences at a few coordinates of every input
+    const loss = (xs: number[][]) =>
+      p.model.forward(
+        {
+          ...Object.fromEntries(xs.map((x, i) => [names[i]!, { data: Float64Array.from(x), shape: [...p.c.shapes[i]!] }])),
+          c: { data: Float64Array.from(p.ct), shape: p.outShape },
+        },
+        'f64',
+      )['loss']!.data[0]!;
+    if (fd[k])
+      p.inputs.forEach((x, j) => {
+        for (let q = 0; q < 3; q++) {
+          const i = Math.floor(rng.uniform() * x.length),
+            eps = 1e-6;
+          const plus = p.inputs.map((v) => [...v]),
+            minus = p.inputs.map((v) => [...v]);
+          plus[j]![i]! += eps;
+          minus[j]![i]! -= eps;
+          const fd = (loss(plus) - loss(minus)) / (2 * eps),
+            g = p.grads[j]![i]!;
+          const ok = Math.abs(fd - g) <= 1e-7 + 1e-5 * Math.max(Math.abs(fd), Math.abs(g));
+          expect(ok, `${what}: d/d${names[j]}[${i}] = ${g}, finite differences ${fd}`).toBe(true);
+        }
+      });
   });
 };

@@ -22,7 +22,11 @@ model GruLM {
 }
 `;
 
-export interface Family { readonly family: string; readonly file: string; readonly outputs?: readonly string[] }
+export interface Family {
+  readonly family: string;
+  readonly file: string;
+  readonly outputs?: readonly string[];
+}
 
 export const FAMILIES: readonly Family[] = [
   { family: 'MLP', file: 'examples/mnist_mlp.dlm' },

@@ -18,26 +18,41 @@ const valuesArb = (n: number, dtype: DType, domain: OpDef['domain']): fc.Arbitra
   if (dtype === 'bool') return fc.array(fc.integer({ min: 0, max: 1 }), { minLength: n, maxLength: n });
   if (dtype === 'i32') return fc.array(fc.integer({ min: -3, max: 3 }), { minLength: n, maxLength: n });
   const mag = fc.double({ min: 0.2, max: 3, noNaN: true });
-  const v = domain === 'positive' ? mag : domain === 'nonzero' ? fc.tuple(mag, fc.boolean()).map(([m, s]) => (s ? m : -m))
-    : domain === 'unit' ? fc.double({ min: -0.9, max: 0.9, noNaN: true }) : domain === 'above-one' ? fc.double({ min: 1.2, max: 4, noNaN: true })
-      : fc.double({ min: -3, max: 3, noNaN: true });
+  const v =
+    domain === 'positive'
+      ? mag
+      : domain === 'nonzero'
+        ? fc.tuple(mag, fc.boolean()).map(([m, s]) => (s ? m : -m))
+        : domain === 'unit'
+          ? fc.double({ min: -0.9, max: 0.9, noNaN: true })
+          : domain === 'above-one'
+            ? fc.double({ min: 1.2, max: 4, noNaN: true })
+            : fc.double({ min: -3, max: 3, noNaN: true });
   return fc.array(v, { minLength: n, maxLength: n });
 };
 
-export interface OpCase { readonly sample: OpSample; readonly dtypes: readonly DType[]; readonly inputs: readonly Float64Array[] }
+export interface OpCase {
+  readonly sample: OpSample;
+  readonly dtypes: readonly DType[];
+  readonly inputs: readonly Float64Array[];
+}
 
 export const opCaseArb = (op: OpDef): fc.Arbitrary<OpCase> =>
-  fc.gen().map((g) => op.gen(genKit(g))).chain((sample) => {
-    const dtypes = sample.shapes.map((_, i) => sample.dtypes?.[i] ?? 'f32');
-    if (op.domain === 'away-from-ties') {
-      // Distinct multiples of 0.01 across all operands: no two values within 0.01, so finite differences
-      // never straddle a tie (ties are tested exactly, elsewhere).
-      const total = sample.shapes.reduce((s, sh) => s + size(sh), 0);
-      return fc.uniqueArray(fc.integer({ min: -300, max: 300 }), { minLength: total, maxLength: total }).map((vals) => {
-        let k = 0;
-        return { sample, dtypes, inputs: sample.shapes.map((sh) => Float64Array.from({ length: size(sh) }, () => vals[k++]! / 100)) };
-      });
-    }
-    return fc.tuple(...sample.shapes.map((s, i) => valuesArb(size(s), dtypes[i]!, op.domain)))
-      .map((vals) => ({ sample, dtypes, inputs: vals.map((v) => Float64Array.from(v)) }));
-  });
+  fc
+    .gen()
+    .map((g) => op.gen(genKit(g)))
+    .chain((sample) => {
+      const dtypes = sample.shapes.map((_, i) => sample.dtypes?.[i] ?? 'f32');
+      if (op.domain === 'away-from-ties') {
+        // Distinct multiples of 0.01 across all operands: no two values within 0.01, so finite differences
+        // never straddle a tie (ties are tested exactly, elsewhere).
+        const total = sample.shapes.reduce((s, sh) => s + size(sh), 0);
+        return fc.uniqueArray(fc.integer({ min: -300, max: 300 }), { minLength: total, maxLength: total }).map((vals) => {
+          let k = 0;
+          return { sample, dtypes, inputs: sample.shapes.map((sh) => Float64Array.from({ length: size(sh) }, () => vals[k++]! / 100)) };
+        });
+      }
+      return fc
+        .tuple(...sample.shapes.map((s, i) => valuesArb(size(s), dtypes[i]!, op.domain)))
+        .map((vals) => ({ sample, dtypes, inputs: vals.map((v) => Float64Array.from(v)) }));
+    });

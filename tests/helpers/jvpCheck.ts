@@ -15,11 +15,22 @@ import { nd } from '../../compiler/ops/ndarray.js';
 import type { NdArray } from '../../compiler/ops/op.js';
 import { EPS, closeF64, dot } from './numeric.js';
 
-export interface JvpReport { readonly jvp: number; readonly vjp: number; readonly fd: number; readonly tangents: Record<string, Float64Array> }
+export interface JvpReport {
+  readonly jvp: number;
+  readonly vjp: number;
+  readonly fd: number;
+  readonly tangents: Record<string, Float64Array>;
+}
 
 /** `feed`: every input of f (parameters included) in float64; `wrt`: the f32 inputs given tangents. */
-export const checkJvp = (f: IrFunction, feed: Readonly<Record<string, NdArray>>, env: DimEnv, wrt: readonly string[], rand: () => number,
-  what: string): JvpReport => {
+export const checkJvp = (
+  f: IrFunction,
+  feed: Readonly<Record<string, NdArray>>,
+  env: DimEnv,
+  wrt: readonly string[],
+  rand: () => number,
+  what: string,
+): JvpReport => {
   const v = Object.fromEntries(wrt.map((w) => [w, feed[w]!.data.map(() => rand())]));
   const J = jvpProgram(f, wrt);
   const tangentFeed = Object.fromEntries(wrt.map((w) => [`tangent:${w}`, nd(feed[w]!.shape, v[w]!)]));
@@ -30,21 +41,36 @@ export const checkJvp = (f: IrFunction, feed: Readonly<Record<string, NdArray>>,
   // reverse mode: ∇_θ Σₒ ⟨uₒ, fₒ⟩
   const b = new IrBuilder(f.nodes);
   const us = f.outputs.map((o) => b.input(`u:${o.name}`, 'input', b.type(o.id), b.node(o.id).span));
-  const s = f.outputs.map((o, i) => {
-    const t = b.type(o.id);
-    return b.op('sum', [b.op('mul', [o.id, us[i]!])], { axes: [...t.shape.keys()], keepdims: false });
-  }).reduce((a, x) => b.op('add', [a, x]));
+  const s = f.outputs
+    .map((o, i) => {
+      const t = b.type(o.id);
+      return b.op('sum', [b.op('mul', [o.id, us[i]!])], { axes: [...t.shape.keys()], keepdims: false });
+    })
+    .reduce((a, x) => b.op('add', [a, x]));
   const ids = wrt.map((w) => f.nodes.find((n) => n.op === INPUT && inputName(n) === w)!.id);
   const g = gradientsOf(b, s, ids);
-  const G = b.finish('vjp', wrt.map((w, i) => ({ name: w, id: g[i]! })));
+  const G = b.finish(
+    'vjp',
+    wrt.map((w, i) => ({ name: w, id: g[i]! })),
+  );
   const uFeed = Object.fromEntries(f.outputs.map((o) => [`u:${o.name}`, nd(out[o.name]!.shape, u[o.name]!)]));
   const grads = interpret(G, { ...feed, ...uFeed }, env).outputs;
   const vjp = wrt.reduce((acc, w) => acc + dot(grads[w]!.data, v[w]!), 0);
 
   // central differences
-  const shift = (h: number) => Object.fromEntries(wrt.map((w) => [w, nd(feed[w]!.shape, feed[w]!.data.map((x, i) => x + h * v[w]![i]!))]));
+  const shift = (h: number) =>
+    Object.fromEntries(
+      wrt.map((w) => [
+        w,
+        nd(
+          feed[w]!.shape,
+          feed[w]!.data.map((x, i) => x + h * v[w]![i]!),
+        ),
+      ]),
+    );
   const moved = (h: number) => interpret(f, { ...feed, ...shift(h) }, env).outputs;
-  const plus = moved(EPS), minus = moved(-EPS);
+  const plus = moved(EPS),
+    minus = moved(-EPS);
   let fd = 0;
   const tangents: Record<string, Float64Array> = {};
   for (const o of f.outputs) {
@@ -52,7 +78,9 @@ export const checkJvp = (f: IrFunction, feed: Readonly<Record<string, NdArray>>,
     fd += dot(u[o.name]!, diff);
     const t = out[`tangent:${o.name}`]!.data;
     tangents[o.name] = t;
-    t.forEach((x, i) => { if (!closeF64(x, diff[i]!)) throw new Error(`${what}: J·v of ${o.name}[${i}] is ${x}, finite differences ${diff[i]}`); });
+    t.forEach((x, i) => {
+      if (!closeF64(x, diff[i]!)) throw new Error(`${what}: J·v of ${o.name}[${i}] is ${x}, finite differences ${diff[i]}`);
+    });
   }
   if (!closeF64(jvp, vjp) || !closeF64(jvp, fd)) throw new Error(`${what}: ⟨u, J·v⟩ = ${jvp} (jvp), ⟨Jᵀu, v⟩ = ${vjp} (vjp), differences ${fd}`);
   return { jvp, vjp, fd, tangents };

@@ -32,7 +32,12 @@ export const opProgram = (op: OpDef, sample: OpSample, dtypes: readonly DType[],
     const ct = b.input('ct', 'input', b.type(out), NO_SPAN);
     const wrt = ins.filter((_, i) => dtypes[i] === 'f32');
     const gs = vjp(b, { from, out, wrt, seed: ct });
-    gs.forEach((g, k) => { if (g !== null) { outputs.push({ name: `d${ins.indexOf(wrt[k]!)}`, id: g }); grads.push(ins.indexOf(wrt[k]!)); } });
+    gs.forEach((g, k) => {
+      if (g !== null) {
+        outputs.push({ name: `d${ins.indexOf(wrt[k]!)}`, id: g });
+        grads.push(ins.indexOf(wrt[k]!));
+      }
+    });
   }
   return { f: b.finish(op.name, outputs), grads };
 };
@@ -55,8 +60,13 @@ export const checkVjp = (op: OpDef, sample: OpSample, dtypes: readonly DType[], 
   const out = interpret(fwd, base, env).outputs['out']!;
   const ct = out.data.map(() => rand());
   const v = inputs.map((x, i) => (dtypes[i] === 'f32' ? x.map(() => rand()) : new Float64Array(x.length)));
-  const moved = (h: number) => arrays(sample, inputs.map((x, i) => x.map((xi, j) => xi + h * v[i]![j]!)));
-  const fp = interpret(fwd, moved(EPS), env).outputs['out']!.data, fm = interpret(fwd, moved(-EPS), env).outputs['out']!.data;
+  const moved = (h: number) =>
+    arrays(
+      sample,
+      inputs.map((x, i) => x.map((xi, j) => xi + h * v[i]![j]!)),
+    );
+  const fp = interpret(fwd, moved(EPS), env).outputs['out']!.data,
+    fm = interpret(fwd, moved(-EPS), env).outputs['out']!.data;
   const jv = fp.map((p, i) => (p - fm[i]!) / (2 * EPS));
   const numeric = dot(ct, jv);
   const r = interpret(f, { ...base, ct: nd(out.shape, ct) }, env).outputs;

@@ -18,11 +18,18 @@ const cell = (s: string): string => s.replace(/\|/g, '\\|');
 export const opTable = (ops: readonly OpDef[] = Object.values(OPS)): string => {
   const rows = ops.map((op) => {
     const vec = (v: readonly number[]) => `[${v.map(num).join(', ')}]`;
-    const attrs = (a: Readonly<Record<string, unknown>>) => Object.entries(a).map(([k, v]) => `${k} = ${String(v)}`).join(', ');
-    const special = [...(op.special ?? []).map((s) => `${op.name}(${s.at.map(num).join(', ')}) = ${num(s.out)}`),
-      ...(op.edges ?? []).map((e) => `${op.name}(${e.ins.map(vec).join(', ')}; ${attrs(e.attrs)}) = ${e.out.length === 1 ? num(e.out[0]!) : vec(e.out)}`)].join('; ');
-    const torch = [...(op.special ?? []).filter((s) => s.torch).map((s) => `${op.name}(${s.at.map(num).join(', ')}) = ${num(s.torch!.out)}: ${s.torch!.why}`),
-      ...(op.differs ? [op.differs] : [])].join('; ');
+    const attrs = (a: Readonly<Record<string, unknown>>) =>
+      Object.entries(a)
+        .map(([k, v]) => `${k} = ${String(v)}`)
+        .join(', ');
+    const special = [
+      ...(op.special ?? []).map((s) => `${op.name}(${s.at.map(num).join(', ')}) = ${num(s.out)}`),
+      ...(op.edges ?? []).map((e) => `${op.name}(${e.ins.map(vec).join(', ')}; ${attrs(e.attrs)}) = ${e.out.length === 1 ? num(e.out[0]!) : vec(e.out)}`),
+    ].join('; ');
+    const torch = [
+      ...(op.special ?? []).filter((s) => s.torch).map((s) => `${op.name}(${s.at.map(num).join(', ')}) = ${num(s.torch!.out)}: ${s.torch!.why}`),
+      ...(op.differs ? [op.differs] : []),
+    ].join('; ');
     return `| \`${op.name}\`${op.internal ? ' (internal)' : ''} | ${cell(op.doc)} | ${cell(special || '—')} | ${cell(torch || 'same')} |`;
   });
   return ['| op | what it computes, conventions | special values | PyTorch, where it differs |', '|---|---|---|---|', ...rows].join('\n');

@@ -7,13 +7,24 @@ const TERMS = ['h', 'c', '(xt @ W)', '(h @ U)', 'v', '(c * v)', 'ctx'];
 const UNARY = ['tanh', 'sigmoid', 'sin', 'softplus'];
 export const bodyArb = fc.record({
   lets: fc.array(fc.record({ op: fc.nat(5), a: fc.nat(20), b: fc.nat(20), u: fc.nat(3) }), { minLength: 1, maxLength: 6 }),
-  outH: fc.nat(20), outC: fc.nat(20), reverse: fc.boolean(), axis1: fc.boolean(), T: fc.integer({ min: 1, max: 5 }),
+  outH: fc.nat(20),
+  outC: fc.nat(20),
+  reverse: fc.boolean(),
+  axis1: fc.boolean(),
+  T: fc.integer({ min: 1, max: 5 }),
 });
-export interface Body { lets: { op: number; a: number; b: number; u: number }[]; outH: number; outC: number; reverse: boolean; axis1: boolean }
+export interface Body {
+  lets: { op: number; a: number; b: number; u: number }[];
+  outH: number;
+  outC: number;
+  reverse: boolean;
+  axis1: boolean;
+}
 export const bodySource = (g: Body): string => {
   const names = [...TERMS];
   const lets = g.lets.map((l, i) => {
-    const a = names[l.a % names.length]!, b = names[l.b % names.length]!;
+    const a = names[l.a % names.length]!,
+      b = names[l.b % names.length]!;
     const e = [`${UNARY[l.u]}(${a})`, `${a} + ${b}`, `${a} * ${b}`, `${a} - 0.5 * ${b}`, `${a} / (1 + square(${b}))`, `tanh(${a}) * sigmoid(${b})`][l.op]!;
     names.push(`a${i}`);
     return `    let a${i} = ${e}`;
@@ -35,4 +46,3 @@ ${lets.join('\n')}
   loss mean(square(s[0] @ r - 0.3)) + mean(s[1] * s[1][${g.axis1 ? ':, -1:' : '-1:'}])
 }`;
 };
-

@@ -12,7 +12,10 @@ export interface TorchCall {
   /** Also return d sum(expr) / d input for every input. */
   readonly grad?: boolean;
 }
-export interface TorchResult { readonly out: number[]; readonly grads?: number[][] }
+export interface TorchResult {
+  readonly out: number[];
+  readonly grads?: number[][];
+}
 
 const SCRIPT = String.raw`
 import json, sys, math

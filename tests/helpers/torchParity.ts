@@ -10,7 +10,8 @@ let available: string | true | undefined;
 export const torchAvailable = (): string | true => {
   if (available !== undefined) return available;
   const r = spawnSync(PYTHON, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8', timeout: 60_000 });
-  available = r.status === 0 ? true : `PyTorch is not importable with ${PYTHON} (${(r.stderr || String(r.error ?? '')).trim().split('\n').pop()}); install python3-torch`;
+  available =
+    r.status === 0 ? true : `PyTorch is not importable with ${PYTHON} (${(r.stderr || String(r.error ?? '')).trim().split('\n').pop()}); install python3-torch`;
   return available;
 };
 
@@ -20,9 +21,12 @@ export const torchAvailable = (): string | true => {
  */
 export const runTorch = <T>(what: string, script: string, data: unknown): T | undefined => {
   const ok = torchAvailable();
-  if (ok !== true) { console.warn(`skipping the PyTorch comparison of ${what}: ${ok}`); return undefined; }
-  const prelude = 'import json, sys, torch\ntorch.set_default_dtype(torch.float64)\ndata = json.load(sys.stdin)\n'
-    + 'def emit(obj):\n    json.dump(obj, sys.stdout)\n';
+  if (ok !== true) {
+    console.warn(`skipping the PyTorch comparison of ${what}: ${ok}`);
+    return undefined;
+  }
+  const prelude =
+    'import json, sys, torch\ntorch.set_default_dtype(torch.float64)\ndata = json.load(sys.stdin)\n' + 'def emit(obj):\n    json.dump(obj, sys.stdout)\n';
   const r = spawnSync(PYTHON, ['-c', prelude + script], { input: JSON.stringify(data), encoding: 'utf8', timeout: 120_000, maxBuffer: 1 << 28 });
   if (r.status !== 0) throw new Error(`the PyTorch script for ${what} failed:\n${r.stderr}`);
   return JSON.parse(r.stdout) as T;

@@ -17,9 +17,19 @@ import { Rng } from '../../runtime/random.js';
 import { ProgressBar } from '../../runtime/progress.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'dlm-rt-'));
-const file = (name: string, text: string | Uint8Array) => { const p = join(dir, name); writeFileSync(p, text); return p; };
+const file = (name: string, text: string | Uint8Array) => {
+  const p = join(dir, name);
+  writeFileSync(p, text);
+  return p;
+};
 const fails = (f: () => unknown, pattern: RegExp) => {
-  try { f(); } catch (e) { expect(e).toBeInstanceOf(DataError); expect((e as Error).message).toMatch(pattern); return; }
+  try {
+    f();
+  } catch (e) {
+    expect(e).toBeInstanceOf(DataError);
+    expect((e as Error).message).toMatch(pattern);
+    return;
+  }
   throw new Error('expected a DataError');
 };
 
@@ -28,13 +38,17 @@ describe('bundled MNIST', () => {
     const all = loadAllMnist();
     expect(all.count).toBe(10000);
     const counts = new Array(10).fill(0);
-    all.y.forEach((d) => { counts[d]++; });
+    all.y.forEach((d) => {
+      counts[d]++;
+    });
     expect(counts).toEqual([1001, 1127, 991, 1032, 980, 863, 1014, 1070, 944, 978]);
     expect(Math.min(...all.x.subarray(0, 784 * 10))).toBeGreaterThanOrEqual(0);
     expect(Math.max(...all.x.subarray(0, 784 * 10))).toBeLessThanOrEqual(1);
   });
   test('the split is seeded: same seed, same split; other seed, other split', () => {
-    const a = loadBundledMnist({ seed: 1 }), b = loadBundledMnist({ seed: 1 }), c = loadBundledMnist({ seed: 2 });
+    const a = loadBundledMnist({ seed: 1 }),
+      b = loadBundledMnist({ seed: 1 }),
+      c = loadBundledMnist({ seed: 2 });
     expect(a.test.count).toBe(2000);
     expect(a.train.count).toBe(8000);
     expect(Buffer.from(a.test.y.buffer).equals(Buffer.from(b.test.y.buffer))).toBe(true);
@@ -98,7 +112,10 @@ describe('loaders', () => {
     const ds = { x: Float32Array.from({ length: 10 }, (_, i) => i), y: Int32Array.from({ length: 10 }, (_, i) => i), count: 10, featureShape: [1] };
     const seen: number[] = [];
     const sizes: number[] = [];
-    for (const b of batches(ds, { batchSize: 4, shuffle: true, rng: new Rng(1) })) { seen.push(...b.y); sizes.push(b.count); }
+    for (const b of batches(ds, { batchSize: 4, shuffle: true, rng: new Rng(1) })) {
+      seen.push(...b.y);
+      sizes.push(b.count);
+    }
     expect(sizes).toEqual([4, 4, 2]);
     expect([...seen].sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
     const { train, val } = splitValidation(ds, 0.3, new Rng(2));
@@ -110,7 +127,15 @@ describe('loaders', () => {
 describe('safetensors checkpoints', () => {
   test('round trip of F32, F64 and I32 tensors (scalars included) with metadata', () => {
     const p = join(dir, 'c.safetensors');
-    saveSafetensors(p, { w: { data: Float32Array.from([1, 2, 3, 4]), shape: [2, 2] }, s: { data: Float64Array.of(0.5), shape: [] }, n: { data: Int32Array.from([7]), shape: [1] } }, { step: '3' });
+    saveSafetensors(
+      p,
+      {
+        w: { data: Float32Array.from([1, 2, 3, 4]), shape: [2, 2] },
+        s: { data: Float64Array.of(0.5), shape: [] },
+        n: { data: Int32Array.from([7]), shape: [1] },
+      },
+      { step: '3' },
+    );
     const r = loadSafetensors(p);
     expect(r.metadata).toEqual({ step: '3' });
     expect([...r.tensors['w']!.data]).toEqual([1, 2, 3, 4]);
@@ -147,13 +172,21 @@ describe('safetensors checkpoints', () => {
 
 describe('seeded generator and progress bar', () => {
   test('same seed, same sequence; uniform in [0, 1); normal with mean 0 and variance 1', () => {
-    const a = new Rng(42), b = new Rng(42);
+    const a = new Rng(42),
+      b = new Rng(42);
     const xs = Array.from({ length: 5 }, () => a.nextU32());
     expect(Array.from({ length: 5 }, () => b.nextU32())).toEqual(xs);
     const r = new Rng(0);
-    let m = 0, v = 0;
+    let m = 0,
+      v = 0;
     const N = 100000;
-    for (let i = 0; i < N; i++) { const u = r.uniform(); expect(u >= 0 && u < 1).toBe(true); const z = r.normal(); m += z; v += z * z; }
+    for (let i = 0; i < N; i++) {
+      const u = r.uniform();
+      expect(u >= 0 && u < 1).toBe(true);
+      const z = r.normal();
+      m += z;
+      v += z * z;
+    }
     expect(Math.abs(m / N)).toBeLessThan(0.02);
     expect(Math.abs(v / N - 1)).toBeLessThan(0.02);
     expect([...new Rng(3).permutation(50)].sort((x, y) => x - y)).toEqual([...Array(50).keys()]);

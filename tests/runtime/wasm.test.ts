@@ -21,14 +21,16 @@ describe('the binary writer', () => {
 
 /** C = A·B in float64, A and B read through (offset, row stride, column stride). */
 const reference = (f: Float32Array, a: number[], b: number[], M: number, N: number, K: number) => {
-  const c = new Float64Array(M * N), bound = new Float64Array(M * N);
-  for (let i = 0; i < M; i++) for (let j = 0; j < N; j++) {
-    for (let k = 0; k < K; k++) {
-      const p = f[a[0]! + i * a[1]! + k * a[2]!]! * f[b[0]! + k * b[1]! + j * b[2]!]!;
-      c[i * N + j] = c[i * N + j]! + p;
-      bound[i * N + j] = bound[i * N + j]! + Math.abs(p);
+  const c = new Float64Array(M * N),
+    bound = new Float64Array(M * N);
+  for (let i = 0; i < M; i++)
+    for (let j = 0; j < N; j++) {
+      for (let k = 0; k < K; k++) {
+        const p = f[a[0]! + i * a[1]! + k * a[2]!]! * f[b[0]! + k * b[1]! + j * b[2]!]!;
+        c[i * N + j] = c[i * N + j]! + p;
+        bound[i * N + j] = bound[i * N + j]! + Math.abs(p);
+      }
     }
-  }
   return { c, bound };
 };
 
@@ -38,32 +40,45 @@ describe('mm_rows and mm_dots', () => {
   const dims = fc.record({ M: fc.integer({ min: 1, max: 13 }), N: fc.integer({ min: 1, max: 19 }), K: fc.integer({ min: 1, max: 11 }) });
 
   test('agree with a float64 product for every shape, layout and offset', () => {
-    fc.assert(fc.property(dims, fc.constantFrom('rows', 'rows, A transposed', 'dots'), fc.nat(7), fc.nat(7), fc.integer(), ({ M, N, K }, layout, ao, bo, seed) => {
-      let s = seed;
-      for (let i = 0; i < 4096; i++) { s = (Math.imul(s, 1103515245) + 12345) | 0; f[i] = ((s >>> 8) % 2001) / 1000 - 1; }
-      f[1000] = Number.NaN; // never read: a wrong address would show
-      const A = 8 + ao, B = 1200 + bo, C = 4096;
-      const sentinel = () => { for (let i = C; i < 8192; i++) f[i] = 7; };
-      sentinel();
-      let a: number[], b: number[];
-      if (layout === 'dots') {
-        a = [A, K, 1]; b = [B, 1, K];
-        heap.kernels.mm_dots(A * 4, K * 4, B * 4, K * 4, C * 4, M, N, K);
-      } else {
-        a = layout === 'rows' ? [A, K, 1] : [A, 1, M]; b = [B, N, 1];
-        heap.kernels.mm_rows(A * 4, a[1]! * 4, a[2]! * 4, B * 4, N * 4, C * 4, M, N, K);
-      }
-      const { c, bound } = reference(f, a, b, M, N, K);
-      for (let i = 0; i < M * N; i++) expect(Math.abs(f[C + i]! - c[i]!)).toBeLessThanOrEqual(1e-6 * (bound[i]! + 1));
-      expect(f[C + M * N]).toBe(7); // nothing written past C
-    }), { numRuns: 300 });
+    fc.assert(
+      fc.property(dims, fc.constantFrom('rows', 'rows, A transposed', 'dots'), fc.nat(7), fc.nat(7), fc.integer(), ({ M, N, K }, layout, ao, bo, seed) => {
+        let s = seed;
+        for (let i = 0; i < 4096; i++) {
+          s = (Math.imul(s, 1103515245) + 12345) | 0;
+          f[i] = ((s >>> 8) % 2001) / 1000 - 1;
+        }
+        f[1000] = Number.NaN; // never read: a wrong address would show
+        const A = 8 + ao,
+          B = 1200 + bo,
+          C = 4096;
+        const sentinel = () => {
+          for (let i = C; i < 8192; i++) f[i] = 7;
+        };
+        sentinel();
+        let a: number[], b: number[];
+        if (layout === 'dots') {
+          a = [A, K, 1];
+          b = [B, 1, K];
+          heap.kernels.mm_dots(A * 4, K * 4, B * 4, K * 4, C * 4, M, N, K);
+        } else {
+          a = layout === 'rows' ? [A, K, 1] : [A, 1, M];
+          b = [B, N, 1];
+          heap.kernels.mm_rows(A * 4, a[1]! * 4, a[2]! * 4, B * 4, N * 4, C * 4, M, N, K);
+        }
+        const { c, bound } = reference(f, a, b, M, N, K);
+        for (let i = 0; i < M * N; i++) expect(Math.abs(f[C + i]! - c[i]!)).toBeLessThanOrEqual(1e-6 * (bound[i]! + 1));
+        expect(f[C + M * N]).toBe(7); // nothing written past C
+      }),
+      { numRuns: 300 },
+    );
   });
 
   test('a 64×256 · 256×96 product (many full tiles) within float32 rounding', () => {
     const big = wasmHeap(64 * 256 + 256 * 96 + 64 * 96, []);
     const g = big.arena;
     for (let i = 0; i < 64 * 256 + 256 * 96; i++) g[i] = Math.sin(i);
-    const B0 = 64 * 256, C0 = B0 + 256 * 96;
+    const B0 = 64 * 256,
+      C0 = B0 + 256 * 96;
     big.kernels.mm_rows(0, 256 * 4, 4, B0 * 4, 96 * 4, C0 * 4, 64, 96, 256);
     const { c, bound } = reference(g, [0, 256, 1], [B0, 96, 1], 64, 96, 256);
     for (let i = 0; i < 64 * 96; i++) expect(Math.abs(g[C0 + i]! - c[i]!)).toBeLessThanOrEqual(1e-6 * bound[i]!);

@@ -23,13 +23,14 @@ export interface OnnxExportOptions {
 }
 
 /** Diagnostics for every op of f that has no ONNX form (E0801), before anything is built. */
-const unsupported = (f: IrFunction): Diagnostic[] => allNodes(f).flatMap((n) => {
-  if (n.op === INPUT || n.op === CONST || n.op === SCAN || n.op === SCAN_OUT) return [];
-  const rule = onnxRule(n.op);
-  if (rule && 'emit' in rule) return [];
-  const why = rule ? rule.unsupported : 'no ONNX export rule is defined for it (compiler/ops/export/onnx.ts)';
-  return [error('E0801', n.span, `cannot export '${n.op}' to ONNX: ${why}`, [note(`at ${location(n.span) || 'a generated node'}`)])];
-});
+const unsupported = (f: IrFunction): Diagnostic[] =>
+  allNodes(f).flatMap((n) => {
+    if (n.op === INPUT || n.op === CONST || n.op === SCAN || n.op === SCAN_OUT) return [];
+    const rule = onnxRule(n.op);
+    if (rule && 'emit' in rule) return [];
+    const why = rule ? rule.unsupported : 'no ONNX export rule is defined for it (compiler/ops/export/onnx.ts)';
+    return [error('E0801', n.span, `cannot export '${n.op}' to ONNX: ${why}`, [note(`at ${location(n.span) || 'a generated node'}`)])];
+  });
 
 /** The nodes of a graph and of every subgraph inside it. */
 export const allOnnxNodes = (nodes: readonly onnxProto.onnx.INodeProto[]): onnxProto.onnx.INodeProto[] =>
@@ -39,7 +40,10 @@ class Exporter {
   readonly state = new ModelState();
   /** The node being translated (for the location of an E0802). */
   current: Node | undefined;
-  constructor(private readonly f: IrFunction, private readonly tensorOf: (name: string, role: 'param' | 'state') => Float32Array) {}
+  constructor(
+    private readonly f: IrFunction,
+    private readonly tensorOf: (name: string, role: 'param' | 'state') => Float32Array,
+  ) {}
 
   /** Translates f's nodes into g; `names` maps IR ids to ONNX value names (filled in as it goes). */
   emit(g: Graph, f: IrFunction, names: Map<number, string>): void {
@@ -49,10 +53,23 @@ class Exporter {
     for (const n of f.nodes) {
       this.current = n;
       g.doc = location(n.span);
-      if (n.op === INPUT) { if (!names.has(n.id)) names.set(n.id, this.input(n)); continue; }
-      if (n.op === CONST) { names.set(n.id, this.constant(g, n)); continue; }
-      if (n.op === SCAN) { scans.set(n.id, this.scan(g, n, names, windows.get(n.id) ?? new Set())); continue; }
-      if (n.op === SCAN_OUT) { const { index, window } = outWindow(n); names.set(n.id, scans.get(n.inputs[0]!)!.get(`${window}${index}`)!); continue; }
+      if (n.op === INPUT) {
+        if (!names.has(n.id)) names.set(n.id, this.input(n));
+        continue;
+      }
+      if (n.op === CONST) {
+        names.set(n.id, this.constant(g, n));
+        continue;
+      }
+      if (n.op === SCAN) {
+        scans.set(n.id, this.scan(g, n, names, windows.get(n.id) ?? new Set()));
+        continue;
+      }
+      if (n.op === SCAN_OUT) {
+        const { index, window } = outWindow(n);
+        names.set(n.id, scans.get(n.inputs[0]!)!.get(`${window}${index}`)!);
+        continue;
+      }
       const rule = onnxRule(n.op) as { emit: (g: Graph, v: unknown) => string };
       const ins = n.inputs.map((i) => names.get(i)!);
       names.set(n.id, rule.emit(g, { inputs: ins, inTypes: n.inputs.map((i) => this.typeOf(f, i)), type: n.type, attrs: n.attrs }));
@@ -62,13 +79,17 @@ class Exporter {
   private readonly types = new WeakMap<IrFunction, Map<number, Node>>();
   private typeOf(f: IrFunction, id: number) {
     let m = this.types.get(f);
-    if (!m) { m = new Map(f.nodes.map((n) => [n.id, n])); this.types.set(f, m); }
+    if (!m) {
+      m = new Map(f.nodes.map((n) => [n.id, n]));
+      this.types.set(f, m);
+    }
     return m.get(id)!.type;
   }
 
   /** Parameters and state become initializers; inputs are graph inputs (collected in `run`). */
   private input(n: Node): string {
-    const name = inputName(n), role = inputRole(n);
+    const name = inputName(n),
+      role = inputRole(n);
     if (role === 'param' || role === 'state') {
       return this.state.tensor(name, this.tensorOf(name, role), 'f32', n.type.shape as number[]);
     }
@@ -76,7 +97,8 @@ class Exporter {
   }
 
   private constant(g: Graph, n: Node): string {
-    const v = n.attrs['value'] as number | string, dtype = n.type.dtype;
+    const v = n.attrs['value'] as number | string,
+      dtype = n.type.dtype;
     if (typeof v === 'number') return g.constant([v], dtype);
     const [s] = g.node('Squeeze', [g.dims([v]), g.ints([0])]);
     return g.node('Cast', [s!], { to: ONNX_DTYPE[dtype] })[0]!;
@@ -103,11 +125,15 @@ class Exporter {
       declare(`x${i}`, byName.get(`x${i}`)?.type ?? { dtype: outer.dtype, shape: outer.shape.slice(1) });
     }
     if (s.xs === 0) declare('steps', { dtype: 'f32', shape: [] });
-    n.inputs.slice(s.carries + s.xs).forEach((id, i) => { const b = byName.get(`k${i}`); if (b) bodyNames.set(b.id, names.get(id)!); });
+    n.inputs.slice(s.carries + s.xs).forEach((id, i) => {
+      const b = byName.get(`k${i}`);
+      if (b) bodyNames.set(b.id, names.get(id)!);
+    });
     this.emit(body, s.body, bodyNames);
     const outputs: onnxProto.onnx.IValueInfoProto[] = [];
     const results = new Map<string, string>();
-    const finals: string[] = [], stacked: string[] = [];
+    const finals: string[] = [],
+      stacked: string[] = [];
     const out = (from: string, dtype: DType, shape: readonly (number | string)[]) => {
       const [o] = body.node('Identity', [from]);
       outputs.push(valueInfo(o!, dtype, shape));
@@ -132,10 +158,17 @@ class Exporter {
     const seqs = s.xs === 0 ? [g.node('ConstantOfShape', [g.dims([s.length])])[0]!] : n.inputs.slice(s.carries, s.carries + s.xs).map((id) => names.get(id)!);
     g.doc = location(n.span);
     const dirs = (k: number) => [...Array(k)].map(() => (s.reverse ? 1 : 0));
-    g.raw('Scan', [...n.inputs.slice(0, s.carries).map((id) => names.get(id)!), ...seqs], [
-      { name: 'body', type: 5, g: graph }, attr('num_scan_inputs', seqs.length),
-      attr('scan_input_directions', dirs(seqs.length)), ...(stacked.length ? [attr('scan_output_directions', dirs(stacked.length))] : []),
-    ], [...finals, ...stacked]);
+    g.raw(
+      'Scan',
+      [...n.inputs.slice(0, s.carries).map((id) => names.get(id)!), ...seqs],
+      [
+        { name: 'body', type: 5, g: graph },
+        attr('num_scan_inputs', seqs.length),
+        attr('scan_input_directions', dirs(seqs.length)),
+        ...(stacked.length ? [attr('scan_output_directions', dirs(stacked.length))] : []),
+      ],
+      [...finals, ...stacked],
+    );
     return results;
   }
 
@@ -143,7 +176,10 @@ class Exporter {
     const f = this.f;
     const graphInputs = f.nodes.filter((n) => n.op === INPUT && inputRole(n) !== 'param' && inputRole(n) !== 'state');
     const sources = new Map<string, DimSource>();
-    for (const n of graphInputs) n.type.shape.forEach((d, axis) => { if (typeof d === 'string' && /^\w+$/.test(d) && !sources.has(d)) sources.set(d, { tensor: inputName(n), axis }); });
+    for (const n of graphInputs)
+      n.type.shape.forEach((d, axis) => {
+        if (typeof d === 'string' && /^\w+$/.test(d) && !sources.has(d)) sources.set(d, { tensor: inputName(n), axis });
+      });
     const g = new Graph(this.state, sources);
     const names = new Map<number, string>();
     this.emit(g, f, names);
@@ -157,10 +193,17 @@ class Exporter {
     const used = new Set(allOnnxNodes(g.nodes).flatMap((n) => n.input ?? []));
     const initializer = this.state.initializers.filter((t) => used.has(t.name!));
     const m = onnx.ModelProto.create({
-      irVersion: 8, opsetImport: [{ domain: '', version: ONNX_OPSET }], producerName: 'dlm', producerVersion, docString: doc,
+      irVersion: 8,
+      opsetImport: [{ domain: '', version: ONNX_OPSET }],
+      producerName: 'dlm',
+      producerVersion,
+      docString: doc,
       graph: {
-        name, node: g.nodes, initializer,
-        input: graphInputs.map((n) => valueInfo(inputName(n), n.type.dtype, n.type.shape)), output: outputs,
+        name,
+        node: g.nodes,
+        initializer,
+        input: graphInputs.map((n) => valueInfo(inputName(n), n.type.dtype, n.type.shape)),
+        output: outputs,
       },
     });
     return onnx.ModelProto.encode(m).finish();
@@ -170,9 +213,12 @@ class Exporter {
 /** The model's inference program as ONNX protobuf bytes, or diagnostics (E08xx) saying what cannot be exported. */
 export const exportOnnx = (model: Model, opts: OnnxExportOptions = {}): E.Either<readonly Diagnostic[], Uint8Array> => {
   const missing = (opts.outputs ?? []).filter((o) => !model.ir.outputs.includes(o));
-  if (missing.length) return E.left([error('E0803', model.ir.span, `model ${model.name} has no output '${missing[0]}'`, [note(`outputs: ${model.ir.outputs.join(', ')}`)])]);
+  if (missing.length)
+    return E.left([error('E0803', model.ir.span, `model ${model.name} has no output '${missing[0]}'`, [note(`outputs: ${model.ir.outputs.join(', ')}`)])]);
   return exportOnnxFunction(inferenceFunction(model, opts.outputs), {
-    name: model.name, doc: `${model.name} exported by dlm from ${location(model.ir.span)}`, producerVersion: opts.producerVersion ?? '',
+    name: model.name,
+    doc: `${model.name} exported by dlm from ${location(model.ir.span)}`,
+    producerVersion: opts.producerVersion ?? '',
     tensor: (name, role) => (role === 'param' ? model.params[name]! : model.states[name]!),
   });
 };
@@ -189,12 +235,24 @@ export interface OnnxFunctionOptions {
 export const exportOnnxFunction = (f: IrFunction, o: OnnxFunctionOptions): E.Either<readonly Diagnostic[], Uint8Array> => {
   const bad = unsupported(f);
   if (bad.length) return E.left(bad);
-  const x = new Exporter(f, o.tensor ?? ((name) => { throw new Error(`no values for parameter ${name}`); }));
+  const x = new Exporter(
+    f,
+    o.tensor ??
+      ((name) => {
+        throw new Error(`no values for parameter ${name}`);
+      }),
+  );
   try {
     return E.right(x.run(o.name, o.doc ?? '', o.producerVersion ?? ''));
   } catch (e) {
     if (!(e instanceof DimError)) throw e;
     const span = x.current?.span ?? null;
-    return E.left([error('E0802', span, `cannot export ${o.name} to ONNX: the size '${e.message}' is not the size of an axis of any input, so it cannot be read at run time`)]);
+    return E.left([
+      error(
+        'E0802',
+        span,
+        `cannot export ${o.name} to ONNX: the size '${e.message}' is not the size of an axis of any input, so it cannot be read at run time`,
+      ),
+    ]);
   }
 };

@@ -19,7 +19,9 @@ export class ModelState {
   private counter = 0;
   readonly initializers: TensorProto[] = [];
   private readonly intCache = new Map<string, string>();
-  fresh(hint: string): string { return `${hint}:${this.counter++}`; }
+  fresh(hint: string): string {
+    return `${hint}:${this.counter++}`;
+  }
 
   ints(values: readonly number[]): string {
     const key = values.join(',');
@@ -33,15 +35,22 @@ export class ModelState {
   }
 
   tensor(name: string, values: ArrayLike<number>, dtype: DType, shape: readonly number[]): string {
-    const raw = dtype === 'f32' ? new Uint8Array(Float32Array.from(values).buffer)
-      : dtype === 'i32' ? new Uint8Array(Int32Array.from(values).buffer) : Uint8Array.from(values, (v) => (v !== 0 ? 1 : 0));
+    const raw =
+      dtype === 'f32'
+        ? new Uint8Array(Float32Array.from(values).buffer)
+        : dtype === 'i32'
+          ? new Uint8Array(Int32Array.from(values).buffer)
+          : Uint8Array.from(values, (v) => (v !== 0 ? 1 : 0));
     this.initializers.push({ name, dataType: ONNX_DTYPE[dtype], dims: [...shape], rawData: raw });
     return name;
   }
 }
 
 /** Where a symbolic dim's value can be read: a tensor and the axis that has exactly this dim. */
-export interface DimSource { readonly tensor: string; readonly axis: number }
+export interface DimSource {
+  readonly tensor: string;
+  readonly axis: number;
+}
 
 /** A symbolic dim that no graph input has on an axis of its own (so it cannot be read at run time). */
 export class DimError extends Error {}
@@ -60,12 +69,20 @@ export class Graph implements OnnxBuilder {
   doc = '';
   private readonly dimCache = new Map<string, string>();
 
-  constructor(readonly model: ModelState, readonly dimSources: ReadonlyMap<string, DimSource>, private readonly parent?: Graph) {}
+  constructor(
+    readonly model: ModelState,
+    readonly dimSources: ReadonlyMap<string, DimSource>,
+    private readonly parent?: Graph,
+  ) {}
 
   node(opType: string, inputs: readonly string[], attrs: Readonly<Record<string, OnnxAttr>> = {}, outputs = 1): string[] {
     const out = [...Array(outputs)].map(() => this.model.fresh(opType));
     this.nodes.push({
-      opType, input: [...inputs], output: out, name: this.model.fresh(`node_${opType}`), docString: this.doc,
+      opType,
+      input: [...inputs],
+      output: out,
+      name: this.model.fresh(`node_${opType}`),
+      docString: this.doc,
       attribute: Object.entries(attrs).map(([k, v]) => attr(k, v)),
     });
     return out;
@@ -76,7 +93,9 @@ export class Graph implements OnnxBuilder {
     this.nodes.push({ opType, input: [...inputs], output: [...outputs], name: this.model.fresh(`node_${opType}`), docString: this.doc, attribute });
   }
 
-  ints(values: readonly number[]): string { return this.model.ints(values); }
+  ints(values: readonly number[]): string {
+    return this.model.ints(values);
+  }
 
   constant(values: readonly number[], dtype: DType, shape: readonly number[] = []): string {
     return this.model.tensor(this.model.fresh('const'), values, dtype, shape);
@@ -88,10 +107,16 @@ export class Graph implements OnnxBuilder {
 
   dims(dims: Shape): string {
     if (dims.every((d) => typeof d === 'number')) return this.ints(dims as number[]);
-    return this.node('Concat', dims.map((d) => this.dim(d)), { axis: 0 })[0]!;
+    return this.node(
+      'Concat',
+      dims.map((d) => this.dim(d)),
+      { axis: 0 },
+    )[0]!;
   }
 
-  private cached(key: string): string | undefined { return this.dimCache.get(key) ?? this.parent?.cached(key); }
+  private cached(key: string): string | undefined {
+    return this.dimCache.get(key) ?? this.parent?.cached(key);
+  }
 
   /** One dim as a [1] int64 tensor: Σ coefficient · Π variables over its canonical polynomial form. */
   private dim(d: Dim): string {
@@ -103,7 +128,10 @@ export class Graph implements OnnxBuilder {
       let coef = 1;
       let prod: string | undefined;
       for (const f of term.split('*')) {
-        if (/^-?\d+$/.test(f)) { coef *= Number(f); continue; }
+        if (/^-?\d+$/.test(f)) {
+          coef *= Number(f);
+          continue;
+        }
         const v = this.variable(f);
         prod = prod ? this.node('Mul', [prod, v])[0]! : v;
       }
@@ -128,5 +156,10 @@ export class Graph implements OnnxBuilder {
 /** An ONNX value type: element type and shape, symbolic dims as dim_param with the .dlm name. */
 export const valueInfo = (name: string, dtype: DType, shape: Shape): onnxProto.onnx.IValueInfoProto => ({
   name,
-  type: { tensorType: { elemType: ONNX_DTYPE[dtype], shape: { dim: shape.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d.replace(/ /g, '') })) } } },
+  type: {
+    tensorType: {
+      elemType: ONNX_DTYPE[dtype],
+      shape: { dim: shape.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d.replace(/ /g, '') })) },
+    },
+  },
 });

@@ -26,13 +26,14 @@ export interface TorchExportOptions {
   readonly version?: string;
 }
 
-const unsupported = (f: IrFunction): Diagnostic[] => allNodes(f).flatMap((n) => {
-  if (n.op === INPUT || n.op === CONST || n.op === SCAN || n.op === SCAN_OUT) return [];
-  const rule = torchRule(n.op);
-  if (rule && 'emit' in rule) return [];
-  const why = rule ? rule.unsupported : 'no PyTorch export rule is defined for it (compiler/ops/export/torch.ts)';
-  return [error('E0801', n.span, `cannot export '${n.op}' to PyTorch: ${why}`, [note(`at ${location(n.span) || 'a generated node'}`)])];
-});
+const unsupported = (f: IrFunction): Diagnostic[] =>
+  allNodes(f).flatMap((n) => {
+    if (n.op === INPUT || n.op === CONST || n.op === SCAN || n.op === SCAN_OUT) return [];
+    const rule = torchRule(n.op);
+    if (rule && 'emit' in rule) return [];
+    const why = rule ? rule.unsupported : 'no PyTorch export rule is defined for it (compiler/ops/export/torch.ts)';
+    return [error('E0801', n.span, `cannot export '${n.op}' to PyTorch: ${why}`, [note(`at ${location(n.span) || 'a generated node'}`)])];
+  });
 
 /** The user's own source line of a node (not the standard library's), for the comment above its statements. */
 const userLine = (n: Node): string | undefined => {
@@ -50,7 +51,9 @@ const methodArgs = (model: Model, f: IrFunction, roles: readonly string[]): { na
     if (!roles.includes(i.role) || !used.has(i.name)) continue;
     const py = isPyName(i.name) ? i.name : `${i.name}_`;
     names.set(i.name, py);
-    i.type.shape.forEach((d, axis) => { if (typeof d === 'string' && /^\w+$/.test(d) && !dims.has(d)) dims.set(d, { arg: py, axis }); });
+    i.type.shape.forEach((d, axis) => {
+      if (typeof d === 'string' && /^\w+$/.test(d) && !dims.has(d)) dims.set(d, { arg: py, axis });
+    });
   }
   return { names, dims };
 };
@@ -70,9 +73,13 @@ const method = (model: Model, f: IrFunction, name: string, roots: readonly numbe
     `    def ${name}(self${[...names.values()].map((a) => `, ${a}`).join('')}):`,
     `        """${doc}"""`,
     `        fd, dev = ${first ? `${dtypeFrom}.dtype, ${dtypeFrom}.device` : `torch.get_default_dtype(), ${dtypeFrom ?? 'None'}.device`}`,
-    ...(w.lines.some((l) => /\btraining\b/.test(l.split('#')[0]!)) ? ['        training = torch.tensor(1.0 if self.training else 0.0, dtype=fd, device=dev)'] : []),
+    ...(w.lines.some((l) => /\btraining\b/.test(l.split('#')[0]!))
+      ? ['        training = torch.tensor(1.0 if self.training else 0.0, dtype=fd, device=dev)']
+      : []),
     ...w.header().map((l) => `        ${l}`),
-    ...w.lines, ...tail, '',
+    ...w.lines,
+    ...tail,
+    '',
   ];
 };
 
@@ -83,17 +90,39 @@ const moduleSource = (model: Model, o: TorchExportOptions): string => {
   const f: IrFunction = { ...model.ir.fn, nodes: raiseConvolutions(model.ir.fn.nodes) };
   const cls = isPyName(model.name) ? model.name : `Model_${model.name.replace(/\W/g, '_')}`;
   const outIds = model.ir.outputs.map((n) => f.outputs.find((o) => o.name === n)!.id);
-  const forward = method(model, f, 'forward', outIds, (py) => [
-    outIds.length === 1 ? `return ${py(outIds[0]!)}` : `return {${model.ir.outputs.map((n, i) => `${JSON.stringify(n)}: ${py(outIds[i]!)}`).join(', ')}}`,
-  ], `The model's ${outIds.length === 1 ? `output ${model.ir.outputs[0]}` : `outputs (${model.ir.outputs.join(', ')}) as a dict`}.`);
+  const forward = method(
+    model,
+    f,
+    'forward',
+    outIds,
+    (py) => [
+      outIds.length === 1 ? `return ${py(outIds[0]!)}` : `return {${model.ir.outputs.map((n, i) => `${JSON.stringify(n)}: ${py(outIds[i]!)}`).join(', ')}}`,
+    ],
+    `The model's ${outIds.length === 1 ? `output ${model.ir.outputs[0]}` : `outputs (${model.ir.outputs.join(', ')}) as a dict`}.`,
+  );
   const losses = model.ir.losses;
   const stateIds = model.ir.stateUpdates.map((u) => u.value);
   const stateName = new Map(model.ir.states.map((s) => [s.id, s.name]));
-  const lossMethod = losses.length ? method(model, f, 'loss', [...losses.map((l) => l.id), ...stateIds], (py) => [
-    ...(stateIds.length ? ['if self.training:  # the state updates of a training step (batch-norm running statistics)',
-      ...model.ir.stateUpdates.map((u) => `    _set_buffer(self, ${JSON.stringify(stateName.get(u.target)!)}, ${py(u.value)}.detach())`)] : []),
-    losses.length === 1 ? `return ${py(losses[0]!.id)}` : `return {${losses.map((l) => `${JSON.stringify(l.name)}: ${py(l.id)}`).join(', ')}}`,
-  ], losses.length === 1 ? 'The loss (a scalar); in training mode it also updates the state buffers.' : `The losses by name (${losses.map((l) => l.name).join(', ')}).`) : [];
+  const lossMethod = losses.length
+    ? method(
+        model,
+        f,
+        'loss',
+        [...losses.map((l) => l.id), ...stateIds],
+        (py) => [
+          ...(stateIds.length
+            ? [
+                'if self.training:  # the state updates of a training step (batch-norm running statistics)',
+                ...model.ir.stateUpdates.map((u) => `    _set_buffer(self, ${JSON.stringify(stateName.get(u.target)!)}, ${py(u.value)}.detach())`),
+              ]
+            : []),
+          losses.length === 1 ? `return ${py(losses[0]!.id)}` : `return {${losses.map((l) => `${JSON.stringify(l.name)}: ${py(l.id)}`).join(', ')}}`,
+        ],
+        losses.length === 1
+          ? 'The loss (a scalar); in training mode it also updates the state buffers.'
+          : `The losses by name (${losses.map((l) => l.name).join(', ')}).`,
+      )
+    : [];
   const init = [
     `    def __init__(self):`,
     `        super().__init__()`,
@@ -113,7 +142,8 @@ const moduleSource = (model: Model, o: TorchExportOptions): string => {
     '',
     `    def save_dlm(self, path):`,
     `        """Writes parameters and buffers as a dlm checkpoint (\`dlm train --init-from\`, \`dlm eval --checkpoint\`)."""`,
-    `        save_safetensors(path, self.state_dict(), {"format": "dlm", "model": ${JSON.stringify(model.name)}, "model_hash": ${JSON.stringify(modelHash(model))}})`,
+    `        save_safetensors(path, self.state_dict(), {"format": "dlm", "model": ${JSON.stringify(model.name)}` +
+      `, "model_hash": ${JSON.stringify(modelHash(model))}})`,
     '',
   ];
   const src = o.source ?? location(model.ir.span).replace(/:\d+:\d+$/, '');
@@ -123,11 +153,16 @@ const moduleSource = (model: Model, o: TorchExportOptions): string => {
     `#     model = ${cls}().load_dlm(${JSON.stringify(o.checkpoint ?? `checkpoints/${model.name}.safetensors`)})`,
     `# loads a trained model, and model.save_dlm(path) writes one back for dlm. Each statement of forward`,
     `# and loss ends with the .dlm location it was compiled from; re-export after changing the .dlm file.`,
-    PREAMBLE, '',
+    PREAMBLE,
+    '',
     `class ${cls}(nn.Module):`,
-    ...init, ...forward, ...lossMethod,
+    ...init,
+    ...forward,
+    ...lossMethod,
     ...optimizerSection(model, cls),
-  ].join('\n').replace(/\n*$/, '\n');
+  ]
+    .join('\n')
+    .replace(/\n*$/, '\n');
 };
 
 /** The model as a PyTorch module (Python source), or E08xx diagnostics for what cannot be written. */
@@ -141,4 +176,3 @@ export const exportTorch = (model: Model, o: TorchExportOptions = {}): E.Either<
     return E.left([error('E0802', model.ir.span, `cannot export ${model.name} to PyTorch: the size '${e.message}' is not the size of an axis of any input`)]);
   }
 };
-

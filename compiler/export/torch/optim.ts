@@ -11,11 +11,24 @@ const f = (v: number | undefined): string => pyNumber(v ?? 0, 'f32');
 
 /** torch.optim constructors for dlm's optimizers; `note` says where the two differ. */
 const TORCH_OPTIM: Readonly<Record<string, { make: (h: Readonly<Record<string, number>>) => string; note?: string }>> = {
-  sgd: { make: (h) => `torch.optim.SGD(params, lr=${f(h['lr'])}, momentum=${f(h['momentum'])}, nesterov=${h['nesterov'] ? 'True' : 'False'}, weight_decay=${f(h['weight_decay'])})` },
-  adam: { make: (h) => `torch.optim.Adam(params, lr=${f(h['lr'])}, betas=(${f(h['beta1'])}, ${f(h['beta2'])}), eps=${f(h['eps'])}, weight_decay=${f(h['weight_decay'])})` },
-  adamw: { make: (h) => `torch.optim.AdamW(params, lr=${f(h['lr'])}, betas=(${f(h['beta1'])}, ${f(h['beta2'])}), eps=${f(h['eps'])}, weight_decay=${f(h['weight_decay'])})` },
+  sgd: {
+    make: (h) =>
+      `torch.optim.SGD(params, lr=${f(h['lr'])}, momentum=${f(h['momentum'])}, nesterov=${h['nesterov'] ? 'True' : 'False'}` +
+      `, weight_decay=${f(h['weight_decay'])})`,
+  },
+  adam: {
+    make: (h) =>
+      `torch.optim.Adam(params, lr=${f(h['lr'])}, betas=(${f(h['beta1'])}, ${f(h['beta2'])}), eps=${f(h['eps'])}, weight_decay=${f(h['weight_decay'])})`,
+  },
+  adamw: {
+    make: (h) =>
+      `torch.optim.AdamW(params, lr=${f(h['lr'])}, betas=(${f(h['beta1'])}, ${f(h['beta2'])}), eps=${f(h['eps'])}, weight_decay=${f(h['weight_decay'])})`,
+  },
   adadelta: { make: (h) => `torch.optim.Adadelta(params, lr=${f(h['lr'])}, rho=${f(h['rho'])}, eps=${f(h['eps'])})` },
-  rmsprop: { make: (h) => `torch.optim.RMSprop(params, lr=${f(h['lr'])}, alpha=${f(h['rho'])}, eps=${f(h['eps'])})`, note: 'dlm adds eps inside the square root, torch outside' },
+  rmsprop: {
+    make: (h) => `torch.optim.RMSprop(params, lr=${f(h['lr'])}, alpha=${f(h['rho'])}, eps=${f(h['eps'])})`,
+    note: 'dlm adds eps inside the square root, torch outside',
+  },
   adagrad: { make: (h) => `torch.optim.Adagrad(params, lr=${f(h['lr'])}, eps=${f(h['eps'])})`, note: 'dlm adds eps inside the square root, torch outside' },
 };
 
@@ -36,11 +49,13 @@ export const optimizerSection = (model: Model, cls: string): string[] => {
     const rule = TORCH_OPTIM[name]!;
     const all = g.params.length === model.ir.params.length;
     const params = all ? 'model.parameters()' : `[${g.params.map((id) => selfPath(byId.get(id)!, false).replace(/^self/, 'model')).join(', ')}]`;
-    const args = Object.entries(hyper).map(([k, v]) => `${k}=${v}`).join(', ');
+    const args = Object.entries(hyper)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(', ');
     const times = settings[`repeat_${g.name}`];
     const repeat = typeof times === 'number' ? times : 1;
     return [
-      `    # ${g.name}: ${name}(${args})${spec ? ` from ${location(spec.span)}` : ' (dlm\'s default)'}${rule.note ? `; ${rule.note}` : ''}`,
+      `    # ${g.name}: ${name}(${args})${spec ? ` from ${location(spec.span)}` : " (dlm's default)"}${rule.note ? `; ${rule.note}` : ''}`,
       `    params = ${params}`,
       `    optimizers.append((${JSON.stringify(g.name)}, ${rule.make(hyper)}, ${repeat}))`,
     ];
@@ -49,7 +64,9 @@ export const optimizerSection = (model: Model, cls: string): string[] => {
   return [
     '',
     '# The train { … } settings of the .dlm file (epochs, batch size, schedule, …) for your own loop.',
-    `TRAIN = {${Object.entries(settings).map(([k, v]) => `${JSON.stringify(k)}: ${pyValue(v)}`).join(', ')}}`,
+    `TRAIN = {${Object.entries(settings)
+      .map(([k, v]) => `${JSON.stringify(k)}: ${pyValue(v)}`)
+      .join(', ')}}`,
     `SEED = ${model.opts.seed ?? 0}`,
     '',
     '',

@@ -9,15 +9,18 @@ const op1 = (opType: string): OnnxRule => ({ emit: (g, n) => g.node(opType, [n.i
 const one = (g: Parameters<Extract<OnnxRule, { emit: unknown }>['emit']>[0]) => g.constant([1], 'f32');
 
 /** The rule of every op that applies a math-table function (the rules below and onnx.ts's take precedence). */
-const FROM_TABLE: Readonly<Record<string, OnnxRule>> = Object.fromEntries(Object.values(OPS).flatMap((op): [string, OnnxRule][] => {
-  if (!op.math) return [];
-  const f: MathFn = MATH[op.math];
-  return [[op.name, f.onnx ? op1(f.onnx) : { unsupported: `${op.name} has no ONNX form: ONNX has no operator for ${op.math}` }]];
-}));
+const FROM_TABLE: Readonly<Record<string, OnnxRule>> = Object.fromEntries(
+  Object.values(OPS).flatMap((op): [string, OnnxRule][] => {
+    if (!op.math) return [];
+    const f: MathFn = MATH[op.math];
+    return [[op.name, f.onnx ? op1(f.onnx) : { unsupported: `${op.name} has no ONNX form: ONNX has no operator for ${op.math}` }]];
+  }),
+);
 
 export const ONNX_MATH_RULES: Readonly<Record<string, OnnxRule>> = {
   ...FROM_TABLE,
-  isnan: op1('IsNaN'), isinf: op1('IsInf'),
+  isnan: op1('IsNaN'),
+  isinf: op1('IsInf'),
   log1p: { emit: (g, n) => g.node('Log', [g.node('Add', [n.inputs[0]!, one(g)])[0]!])[0]! },
   expm1: { emit: (g, n) => g.node('Sub', [g.node('Exp', [n.inputs[0]!])[0]!, one(g)])[0]! },
   // trunc x = sign(x)·⌊|x|⌋

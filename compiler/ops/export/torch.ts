@@ -24,20 +24,41 @@ const reduce = (f: string): TorchRule => ({
   emit: (py, n) => `${f}(${py.tensorAs(0, n.type.dtype)}, dim=${tuple(ints(n, 'axes'))}, keepdim=${n.attrs['keepdims'] === true ? 'True' : 'False'})`,
 });
 
-
 export const TORCH_RULES: Readonly<Record<string, TorchRule>> = {
   ...backwardOnlyRules((what) => `${what} appears only in gradient programs; PyTorch's autograd makes its own`),
   ...TORCH_MATH_RULES,
   neg: { emit: (py, n) => `(-${py.as(0, n.type.dtype)})` },
-  exp: fn('torch.exp'), log: fn('torch.log'), sqrt: fn('torch.sqrt'), abs: fn('torch.abs'), sign: fn('torch.sign'),
-  tanh: fn('torch.tanh'), sigmoid: fn('torch.sigmoid'), sin: fn('torch.sin'), cos: fn('torch.cos'),
+  exp: fn('torch.exp'),
+  log: fn('torch.log'),
+  sqrt: fn('torch.sqrt'),
+  abs: fn('torch.abs'),
+  sign: fn('torch.sign'),
+  tanh: fn('torch.tanh'),
+  sigmoid: fn('torch.sigmoid'),
+  sin: fn('torch.sin'),
+  cos: fn('torch.cos'),
   stop_gradient: { emit: (py) => `${py.tensor(0)}.detach()` },
-  cast: { emit: (py, n) => (n.type.dtype === n.inTypes[0]!.dtype ? py.tensor(0) : n.type.dtype === 'bool' ? `(${py.tensor(0)} != 0)` : `${py.tensor(0)}.to(${py.dtype(n.type.dtype)})`) },
-  add: infix('+'), sub: infix('-'), mul: infix('*'), div: infix('/', 'f32'),
+  cast: {
+    emit: (py, n) =>
+      n.type.dtype === n.inTypes[0]!.dtype
+        ? py.tensor(0)
+        : n.type.dtype === 'bool'
+          ? `(${py.tensor(0)} != 0)`
+          : `${py.tensor(0)}.to(${py.dtype(n.type.dtype)})`,
+  },
+  add: infix('+'),
+  sub: infix('-'),
+  mul: infix('*'),
+  div: infix('/', 'f32'),
   pow: { emit: (py) => `torch.pow(${py.tensor(0)}, ${py.as(1, 'f32')})` },
   maximum: { emit: (py, n) => `torch.maximum(${py.tensorAs(0, n.type.dtype)}, ${py.tensorAs(1, n.type.dtype)})` },
   minimum: { emit: (py, n) => `torch.minimum(${py.tensorAs(0, n.type.dtype)}, ${py.tensorAs(1, n.type.dtype)})` },
-  lt: compare('<'), le: compare('<='), gt: compare('>'), ge: compare('>='), eq: compare('=='), ne: compare('!='),
+  lt: compare('<'),
+  le: compare('<='),
+  gt: compare('>'),
+  ge: compare('>='),
+  eq: compare('=='),
+  ne: compare('!='),
   where: { emit: (py, n) => `torch.where(${py.tensorAs(0, 'bool')}, ${py.tensorAs(1, n.type.dtype)}, ${py.tensorAs(2, n.type.dtype)})` },
   sum: reduce('torch.sum'),
   max: reduce('torch.amax'),
@@ -47,7 +68,9 @@ export const TORCH_RULES: Readonly<Record<string, TorchRule>> = {
   broadcast_to: { emit: (py, n) => `${py.tensor(0)}.expand(${py.shape(n.type.shape)})` },
   slice: {
     emit: (py, n) => {
-      const begin = ints(n, 'begin'), end = n.attrs['end'] as readonly (number | string)[], t = n.inTypes[0]!;
+      const begin = ints(n, 'begin'),
+        end = n.attrs['end'] as readonly (number | string)[],
+        t = n.inTypes[0]!;
       const parts = begin.map((b, i) => (b === 0 && end[i] === t.shape[i] ? ':' : `${b}:${end[i] === t.shape[i] ? '' : py.dim(end[i]!)}`));
       while (parts.length && parts[parts.length - 1] === ':') parts.pop();
       return parts.length ? `${py.tensor(0)}[${parts.join(', ')}]` : py.tensor(0);
@@ -55,7 +78,8 @@ export const TORCH_RULES: Readonly<Record<string, TorchRule>> = {
   },
   pad: {
     emit: (py, n) => {
-      const before = ints(n, 'before'), after = n.attrs['after'] as readonly (number | string)[];
+      const before = ints(n, 'before'),
+        after = n.attrs['after'] as readonly (number | string)[];
       const pads = before.map((_, i) => before.length - 1 - i).flatMap((i) => [before[i]!, py.dim(after[i]!)]);
       return `F.pad(${py.tensor(0)}, ${tuple(pads)})`;
     },
@@ -65,27 +89,37 @@ export const TORCH_RULES: Readonly<Record<string, TorchRule>> = {
   iota: { emit: (py, n) => `torch.arange(${py.dim(n.type.shape[0]!)}, device=dev)` },
   uniform: { emit: (py, n) => `_uniform(${n.args[0]}, ${n.attrs['stream'] as number}, ${py.shape(n.type.shape)}, fd, dev)` },
   conv2d: {
-    emit: (py, n) => `_conv2d(${py.tensor(0)}, ${py.tensor(1)}, stride=${tuple(ints(n, 'stride'))}, pad=${tuple(ints(n, 'pad'))}, dilation=${tuple(ints(n, 'dilation'))}, groups=${n.attrs['groups'] as number})`,
+    emit: (py, n) =>
+      `_conv2d(${py.tensor(0)}, ${py.tensor(1)}, stride=${tuple(ints(n, 'stride'))}, pad=${tuple(ints(n, 'pad'))}` +
+      `, dilation=${tuple(ints(n, 'dilation'))}, groups=${n.attrs['groups'] as number})`,
   },
   conv2d_input_grad: {
-    emit: (py, n) => `_conv_transpose2d(${py.tensor(0)}, ${py.tensor(1)}, stride=${tuple(ints(n, 'stride'))}, pad=${tuple(ints(n, 'pad'))}, dilation=${tuple(ints(n, 'dilation'))}, groups=${n.attrs['groups'] as number}, size=${tuple(ints(n, 'in_hw'))})`,
+    emit: (py, n) =>
+      `_conv_transpose2d(${py.tensor(0)}, ${py.tensor(1)}, stride=${tuple(ints(n, 'stride'))}, pad=${tuple(ints(n, 'pad'))}` +
+      `, dilation=${tuple(ints(n, 'dilation'))}, groups=${n.attrs['groups'] as number}, size=${tuple(ints(n, 'in_hw'))})`,
   },
   im2col: {
-    emit: (py, n) => `_im2col(${py.tensor(0)}, ${tuple(ints(n, 'k_hw'))}, stride=${tuple(ints(n, 'stride'))}, pad=${tuple(ints(n, 'pad'))}, dilation=${tuple(ints(n, 'dilation'))})`,
+    emit: (py, n) =>
+      `_im2col(${py.tensor(0)}, ${tuple(ints(n, 'k_hw'))}, stride=${tuple(ints(n, 'stride'))}, pad=${tuple(ints(n, 'pad'))}` +
+      `, dilation=${tuple(ints(n, 'dilation'))})`,
   },
   // ceil mode as floor mode over more padding after (floorPads), so the exported windows are dlm's exactly
   maxpool2d: {
-    emit: (py, n) => `_max_pool2d(${py.tensor(0)}, ${tuple(ints(n, 'size'))}, stride=${tuple(ints(n, 'stride'))}, `
-      + `pad=${tuple(floorPads(n.inTypes[0]!.shape.slice(2) as number[], n.attrs))}, dilation=${tuple((n.attrs['dilation'] as number[] | undefined) ?? [1, 1])})`,
+    emit: (py, n) =>
+      `_max_pool2d(${py.tensor(0)}, ${tuple(ints(n, 'size'))}, stride=${tuple(ints(n, 'stride'))}, ` +
+      `pad=${tuple(floorPads(n.inTypes[0]!.shape.slice(2) as number[], n.attrs))}, dilation=${tuple((n.attrs['dilation'] as number[] | undefined) ?? [1, 1])})`,
   },
   maxpool3d: {
-    emit: (py, n) => `_max_pool3d(${py.tensor(0)}, ${tuple(ints(n, 'size'))}, stride=${tuple(ints(n, 'stride'))}, `
-      + `pad=${tuple(floorPads(n.inTypes[0]!.shape.slice(2) as number[], n.attrs))}, dilation=${tuple(ints(n, 'dilation'))})`,
+    emit: (py, n) =>
+      `_max_pool3d(${py.tensor(0)}, ${tuple(ints(n, 'size'))}, stride=${tuple(ints(n, 'stride'))}, ` +
+      `pad=${tuple(floorPads(n.inTypes[0]!.shape.slice(2) as number[], n.attrs))}, dilation=${tuple(ints(n, 'dilation'))})`,
   },
   // F.interpolate by the same argument the model gave (size or scale_factor), so PyTorch's index rule is the same
   upsample: {
     emit: (py, n) => {
-      const factor = n.attrs['factor'] as number[], r = (n.attrs['out'] as number[]).length, linear = n.attrs['mode'] === 'linear';
+      const factor = n.attrs['factor'] as number[],
+        r = (n.attrs['out'] as number[]).length,
+        linear = n.attrs['mode'] === 'linear';
       const how = factor.length ? `scale_factor=${tuple(factor)}` : `size=${tuple(ints(n, 'out'))}`;
       const mode = linear ? ['linear', 'bilinear', 'trilinear'][r - 1]! : 'nearest';
       return `F.interpolate(${py.tensor(0)}, ${how}, mode='${mode}'${linear ? `, align_corners=${n.attrs['align'] === true ? 'True' : 'False'}` : ''})`;
@@ -93,33 +127,45 @@ export const TORCH_RULES: Readonly<Record<string, TorchRule>> = {
   },
   // argmax and sort are torch's own conventions (first tie, NaN the largest, stable order): tests/opsetTorch.test.ts
   argmax: {
-    emit: (py, n) => `torch.argmax(${py.tensor(0)}, dim=${Number(n.attrs['axis'])}, keepdim=${n.attrs['keepdims'] === true ? 'True' : 'False'})`
-      + `.to(${py.dtype('i32')})`,
+    emit: (py, n) =>
+      `torch.argmax(${py.tensor(0)}, dim=${Number(n.attrs['axis'])}, keepdim=${n.attrs['keepdims'] === true ? 'True' : 'False'})` + `.to(${py.dtype('i32')})`,
   },
   argsort: {
-    emit: (py, n) => `torch.sort(${py.tensor(0)}, dim=${Number(n.attrs['axis'])}, descending=${n.attrs['descending'] === true ? 'True' : 'False'}, `
-      + `stable=True)[1].to(${py.dtype('i32')})`,
+    emit: (py, n) =>
+      `torch.sort(${py.tensor(0)}, dim=${Number(n.attrs['axis'])}, descending=${n.attrs['descending'] === true ? 'True' : 'False'}, ` +
+      `stable=True)[1].to(${py.dtype('i32')})`,
   },
   // cumsum, cumprod, prod, discounted_cumsum: the recurrence as a Python loop over the axis (_linrec in the preamble)
   linrec: {
-    emit: (py, n) => `_linrec(${py.tensorAs(0, n.type.dtype)}, ${py.tensorAs(1, n.type.dtype)}, ${Number(n.attrs['axis'])}, `
-      + `${n.attrs['reverse'] === true ? 'True' : 'False'})`,
+    emit: (py, n) =>
+      `_linrec(${py.tensorAs(0, n.type.dtype)}, ${py.tensorAs(1, n.type.dtype)}, ${Number(n.attrs['axis'])}, ` +
+      `${n.attrs['reverse'] === true ? 'True' : 'False'})`,
   },
   // torch.gather / scatter_add raise on an index out of range, where dlm reads 0 and drops the entry: clamp and mask
   take_along: {
     emit: (py, n) => {
-      const ax = Number(n.attrs['axis']), len = py.dim(n.inTypes[0]!.shape[ax]!), x = py.tensor(0), i = py.tensor(1);
+      const ax = Number(n.attrs['axis']),
+        len = py.dim(n.inTypes[0]!.shape[ax]!),
+        x = py.tensor(0),
+        i = py.tensor(1);
       if (n.inTypes[0]!.shape[ax] === 0) return `torch.zeros(${py.shape(n.type.shape)}, dtype=${x}.dtype)`; // nothing to read
-      return `torch.where((${i} >= 0) & (${i} < ${len}), torch.gather(${x}, ${ax}, ${i}.clamp(0, max(${len} - 1, 0)).long()), `
-        + `torch.zeros((), dtype=${x}.dtype))`;
+      return (
+        `torch.where((${i} >= 0) & (${i} < ${len}), torch.gather(${x}, ${ax}, ${i}.clamp(0, max(${len} - 1, 0)).long()), ` +
+        `torch.zeros((), dtype=${x}.dtype))`
+      );
     },
   },
   scatter_along: {
     emit: (py, n) => {
-      const ax = Number(n.attrs['axis']), len = py.dim(n.attrs['n'] as Dim), s = py.tensor(0), i = py.tensor(1);
+      const ax = Number(n.attrs['axis']),
+        len = py.dim(n.attrs['n'] as Dim),
+        s = py.tensor(0),
+        i = py.tensor(1);
       if (n.attrs['n'] === 0) return `torch.zeros(${py.shape(n.type.shape)}, dtype=${s}.dtype)`;
-      return `torch.zeros(${py.shape(n.type.shape)}, dtype=${s}.dtype).scatter_add(${ax}, ${i}.clamp(0, max(${len} - 1, 0)).long(), `
-        + `torch.where((${i} >= 0) & (${i} < ${len}), ${s}, torch.zeros((), dtype=${s}.dtype)))`;
+      return (
+        `torch.zeros(${py.shape(n.type.shape)}, dtype=${s}.dtype).scatter_add(${ax}, ${i}.clamp(0, max(${len} - 1, 0)).long(), ` +
+        `torch.where((${i} >= 0) & (${i} < ${len}), ${s}, torch.zeros((), dtype=${s}.dtype)))`
+      );
     },
   },
 };

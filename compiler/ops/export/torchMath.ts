@@ -8,10 +8,13 @@ import type { TorchRule } from './torchApi.js';
 const fn = (f: string): TorchRule => ({ emit: (py) => `${f}(${py.tensorAs(0, 'f32')})` });
 
 export const TORCH_MATH_RULES: Readonly<Record<string, TorchRule>> = {
-  ...Object.fromEntries(Object.values(OPS).flatMap((op): [string, TorchRule][] => {
-    if (!op.math) return [];
-    const f: MathFn = MATH[op.math];
-    return [[op.name, f.torch ? fn(f.torch) : { unsupported: `${op.name} has no PyTorch form: torch has no function for ${op.math}` }]];
-  })),
-  isnan: fn('torch.isnan'), isinf: fn('torch.isinf'),
+  ...Object.fromEntries(
+    Object.values(OPS).flatMap((op): [string, TorchRule][] => {
+      if (!op.math) return [];
+      const f: MathFn = MATH[op.math];
+      return [[op.name, f.torch ? fn(f.torch) : { unsupported: `${op.name} has no PyTorch form: torch has no function for ${op.math}` }]];
+    }),
+  ),
+  isnan: fn('torch.isnan'),
+  isinf: fn('torch.isinf'),
 };
