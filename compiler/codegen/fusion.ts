@@ -180,7 +180,8 @@ export const planFusion = (f: IrFunction, env: DimEnv, off: ReadonlySet<string> 
       if (!sameDims(g.shape(red.inputs[0]!), shape) || !axes.every((a) => a >= k) || (nOuter >= 0 && k !== nOuter)) return undefined;
       nOuter = k;
     }
-    // Per-row values: inline nodes on the root's path that read a reduction and are 1 on every reduced axis.
+    // Per-row values: inline nodes on the root's path (not the root: it is the kernel's output) that read a
+    // reduction and are 1 on every reduced axis — a root of that shape has reduced axes of size 1.
     const lets: NodeId[] = [];
     const perRow = (vid: NodeId): void => {
       const e = effective(P, vid);
@@ -188,7 +189,7 @@ export const planFusion = (f: IrFunction, env: DimEnv, off: ReadonlySet<string> 
       if (p.k !== 'inline' || rows.includes(vid) || lets.includes(vid) || !readsRow(vid)) return;
       const s = g.shape(e);
       const lead = rank - s.length;
-      if (lead <= nOuter && s.every((d, i) => i + lead < nOuter || d === 1)) {
+      if (vid !== id && lead <= nOuter && s.every((d, i) => i + lead < nOuter || d === 1)) {
         lets.push(vid);
         return;
       }
