@@ -96,7 +96,7 @@ export const backendsReport = (tfjsWasm: Record<string, number> = {}, opts: Back
   const lower = (unit: string) => unit.startsWith('µs');
   const better = (unit: string, xs: (number | undefined)[]) => {
     const t = xs.filter((v): v is number => v !== undefined);
-    return t.length ? (lower(unit) ? Math.min(...t) : Math.max(...t)) : undefined;
+    return t.length ? t.reduce((a, b) => (lower(unit) ? Math.min(a, b) : Math.max(a, b))) : undefined;
   };
   const torchBest = (r: BackendReport['rows'][number]) => better(r.unit, [r.values['torch-1'], r.values['torch-2']]);
   /** how many times better than `ref` (above 1: faster) */
