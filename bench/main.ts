@@ -2,8 +2,10 @@
 // process, on the same seeded weights. Medians of 3 interleaved passes; table on stdout, JSON in
 // bench/results.json. Targets from the issues are printed as PASS/MISS. `npm run bench -- --only backends`
 // runs only the backends section (bench/backends.ts: js, wasm and native beside PyTorch), `--only native`
-// that section for the native backend alone (flags below).
-import { readFileSync, writeFileSync } from 'node:fs';
+// that section for the native backend alone, `--only scaling` the scaling curves (bench/scaling.ts; flags below).
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { writeAtomic } from '../compiler/cli/io.js';
 import { Rng } from '../runtime/random.js';
 import { compiledRunner, forwardProgram, MATMUL_SOURCE, MLP_SOURCE, mlpModel, SMALL_SOURCE, trainStep } from './dlm.js';
 import { Trainer } from '../compiler/api/trainer.js';
@@ -15,6 +17,7 @@ import { jaxTrainStep } from './jaxjs.js';
 import { convnetLenetStep } from './convnetjs.js';
 import { median, pass } from './timing.js';
 import { backendsReport, type BackendOptions } from './backendsReport.js';
+import { scalingReport } from './scaling.js';
 import { printRematReport, rematReport, rematTarget, REMAT_TARGET_NAME, type RematRow } from './remat.js';
 import { BLOCK, BLOCK_SOURCE, LSTM, LSTM_SOURCE, dlmSequenceStep, sequenceBatch, tfBlockStep, tfLstmStep } from './sequence.js';
 
@@ -57,9 +60,13 @@ const rand = (n: number, seed: number) => {
 };
 
 const main = async () => {
+  if (only?.section === 'scaling') {
+    scalingReport(only.opts);
+    return;
+  }
   if (only) {
-    const b = backendsReport({}, only);
-    writeFileSync(new URL('../bench/results-backends.json', import.meta.url), JSON.stringify({ date: new Date().toISOString(), ...b }, null, 2));
+    const b = backendsReport({}, only.opts);
+    writeAtomic(fileURLToPath(new URL('../bench/results-backends.json', import.meta.url)), JSON.stringify({ date: new Date().toISOString(), ...b }, null, 2));
     return;
   }
   // The very first compile of a process pays for loading the grammar and warming up the compiler itself.
@@ -329,16 +336,19 @@ const main = async () => {
     }).filter(([, v]) => v !== undefined),
   ) as Record<string, number>;
   const b = backendsReport(tfjsWasm);
-  const path = new URL('../bench/results.json', import.meta.url);
-  writeFileSync(path, JSON.stringify({ ...JSON.parse(readFileSync(path, 'utf8')), backends: b }, null, 2));
+  const path = fileURLToPath(new URL('../bench/results.json', import.meta.url));
+  writeAtomic(path, JSON.stringify({ ...JSON.parse(readFileSync(path, 'utf8')), backends: b }, null, 2));
+  // 11. the scaling curves against batch size and width (their own JSON and SVG files)
+  scalingReport();
 };
 
 /**
  * `npm run bench -- --only backends`: just the backends section (and its own JSON file); `--only native`:
  * that section for the native backend alone beside PyTorch; `--rows k1,k2` restricts it to those
- * workloads (keys in bench/backends.ts, `compile` for the compile-time rows); `--no-torch` leaves PyTorch out.
+ * workloads (keys in bench/backends.ts, `compile` for the compile-time rows); `--only scaling`: the
+ * scaling curves alone; `--no-torch` leaves PyTorch out of either.
  */
-const only = ((): BackendOptions | undefined => {
+const only = ((): { section: 'backends'; opts: BackendOptions } | { section: 'scaling'; opts: { torch: boolean } } | undefined => {
   const args = process.argv.slice(2).flatMap((a) => (a.startsWith('--') && a.includes('=') ? a.split('=', 2) : [a]));
   const value = (flag: string) => {
     const i = args.indexOf(flag);
@@ -346,9 +356,11 @@ const only = ((): BackendOptions | undefined => {
   };
   const which = value('--only');
   if (which === undefined) return undefined;
-  if (which !== 'backends' && which !== 'native') throw new Error(`--only takes backends or native, not ${which}`);
+  const torch = !args.includes('--no-torch');
+  if (which === 'scaling') return { section: 'scaling', opts: { torch } };
+  if (which !== 'backends' && which !== 'native') throw new Error(`--only takes backends, native or scaling, not ${which}`);
   const keys = value('--rows')?.split(',');
-  return { ...(which === 'native' ? { backends: ['native'] as const } : {}), ...(keys ? { keys } : {}), torch: !args.includes('--no-torch') };
+  return { section: 'backends', opts: { ...(which === 'native' ? { backends: ['native'] as const } : {}), ...(keys ? { keys } : {}), torch } };
 })();
 
 const map = (t: Partial<Record<Sys, number>>, f: (s: number) => number): Partial<Record<Sys, number>> =>
@@ -399,8 +411,8 @@ const report = (fwdBwdRatio: number) => {
   ] as const;
   console.log('\ntargets:');
   for (const [name, ok] of targets) console.log(`  ${ok ? 'PASS' : 'MISS'}  ${name}`);
-  const path = new URL('../bench/results.json', import.meta.url);
-  writeFileSync(
+  const path = fileURLToPath(new URL('../bench/results.json', import.meta.url));
+  writeAtomic(
     path,
     JSON.stringify(
       { date: new Date().toISOString(), rows, coldCompileMs, remat: rematRows, optimizer: optimizerRows, targets: targets.map(([name, ok]) => ({ name, ok })) },
@@ -408,7 +420,7 @@ const report = (fwdBwdRatio: number) => {
       2,
     ),
   );
-  console.log(`\nJSON: ${path.pathname}`);
+  console.log(`\nJSON: ${path}`);
 };
 
 main().catch((e) => {

@@ -1,8 +1,9 @@
 # PyTorch on the CPU as a peer for `npm run bench` (bench/backends.ts drives it): the same workloads,
 # shapes and seeds as dlm's rows, at 1 and 2 threads (torch.set_num_threads). Prints one JSON object:
 # {"version": ..., "rows": {workload: {"1": seconds per call, "2": ..., "cpu1": CPU seconds per call
-# at 1 thread}}}; cfg["keys"], when
-# given, names the workloads to run.
+# at 1 thread}}}. cfg["keys"], when given, names the fixed workloads to run; cfg["scaling"] lists the
+# scaling curves' points (bench/scaling.ts) to run as well; cfg["timing"] may set "passes", "min" (seconds
+# per pass) and "cpu" (false: no CPU-time figure).
 # Timing as bench/timing.ts: a warm-up, then passes of at least MIN seconds, median of PASSES.
 import json
 import sys
@@ -15,39 +16,23 @@ import torch.nn.functional as F
 PASSES, MIN = 3, 0.3
 
 
-def seconds_per_call(f):
+def per_call(f, clock=time.perf_counter, passes=PASSES, min_seconds=MIN):
+    """Seconds per call by `clock` (perf_counter: wall time; process_time: this process's CPU time):
+    two warm-up calls, then `passes` passes of at least min_seconds each, the median."""
     f()
     f()
     times = []
-    for _ in range(PASSES):
+    for _ in range(passes):
         n = 1
         while True:
-            t0 = time.perf_counter()
+            t0 = clock()
             for _ in range(n):
                 f()
-            dt = time.perf_counter() - t0
-            if dt >= MIN:
+            dt = clock() - t0
+            if dt >= min_seconds:
                 times.append(dt / n)
                 break
-            n = max(n * 2, int(n * MIN * 1.2 / max(dt, 1e-6)) + 1)
-    return sorted(times)[len(times) // 2]
-
-
-def cpu_seconds_per_call(f):
-    """Process CPU seconds per call (one thread: the time it ran, whatever else the machine runs)."""
-    f()
-    times = []
-    for _ in range(PASSES):
-        n = 1
-        while True:
-            t0 = time.process_time()
-            for _ in range(n):
-                f()
-            dt = time.process_time() - t0
-            if dt >= MIN:
-                times.append(dt / n)
-                break
-            n = max(n * 2, int(n * MIN * 1.2 / max(dt, 1e-6)) + 1)
+            n = max(n * 2, int(n * min_seconds * 1.2 / max(dt, 1e-6)) + 1)
     return sorted(times)[len(times) // 2]
 
 
@@ -157,18 +142,40 @@ def workloads(cfg):
     return out
 
 
+def scaling(cfg):
+    """The scaling curves' points (bench/scaling.ts): an MLP 784-W-W-10 (ReLU) training step (SGD) or
+    forward pass at batch B, inputs from the seeded generator, labels i mod 10."""
+    g = torch.Generator().manual_seed(cfg['seed'])
+    out = {}
+    for p in cfg.get('scaling', []):
+        B, W = p['batch'], p['width']
+        model = mlp([784, W, W, 10], 'relu')
+        x = torch.randn(B, 784, generator=g)
+        if p['train']:
+            out[p['key']] = train_step(model, x, torch.arange(B) % 10, 0.01)
+        else:
+            def f(model=model, x=x):
+                with torch.no_grad():
+                    model(x)
+            out[p['key']] = f
+    return out
+
+
 def main():
     cfg = json.loads(sys.argv[1])
+    timing = cfg.get('timing', {})
+    passes, min_seconds = timing.get('passes', PASSES), timing.get('min', MIN)
+    cpu = timing.get('cpu', True)
+    keys = cfg.get('keys')
     rows = {}
     for threads in cfg['threads']:
         torch.set_num_threads(threads)
-        keys = cfg.get('keys')
-        for name, f in workloads(cfg).items():
-            if keys is not None and name not in keys:
-                continue
-            rows.setdefault(name, {})[str(threads)] = seconds_per_call(f)
-            if threads == 1:
-                rows[name]['cpu1'] = cpu_seconds_per_call(f)
+        todo = {k: f for k, f in workloads(cfg).items() if keys is None or k in keys}
+        todo.update(scaling(cfg))
+        for name, f in todo.items():
+            rows.setdefault(name, {})[str(threads)] = per_call(f, time.perf_counter, passes, min_seconds)
+            if threads == 1 and cpu:
+                rows[name]['cpu1'] = per_call(f, time.process_time, passes, min_seconds)
     print(json.dumps({'version': torch.__version__, 'rows': rows}))
 
 
