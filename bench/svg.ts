@@ -106,7 +106,10 @@ const marker = (shape: number, x: number, y: number, color: string): string => {
     case 2:
       return `<polygon points="${num(x)},${num(y - r - 1)} ${num(x - r - 0.5)},${num(y + r)} ${num(x + r + 0.5)},${num(y + r)}" fill="${color}"/>`;
     default:
-      return `<polygon points="${num(x)},${num(y - r - 1)} ${num(x + r + 1)},${num(y)} ${num(x)},${num(y + r + 1)} ${num(x - r - 1)},${num(y)}" fill="${color}"/>`;
+      return (
+        `<polygon points="${num(x)},${num(y - r - 1)} ${num(x + r + 1)},${num(y)} ` +
+        `${num(x)},${num(y + r + 1)} ${num(x - r - 1)},${num(y)}" fill="${color}"/>`
+      );
   }
 };
 
