@@ -6,20 +6,7 @@ import { availableParallelism, loadavg } from 'node:os';
 import { nativeUnavailable, type Backend } from '../compiler/native/backend.js';
 import { setNativeThreads } from '../runtime/native/load.js';
 import { compileTimes, torchPeer, WORKLOADS, type CompileTimes, type Torch } from './backends.js';
-import { median, pass } from './timing.js';
-
-/** CPU seconds per call of this process over one pass of at least minSeconds of CPU. */
-const cpuPass = (f: () => void, minSeconds: number): number => {
-  let n = 1;
-  for (;;) {
-    const c0 = process.cpuUsage();
-    for (let i = 0; i < n; i++) f();
-    const c = process.cpuUsage(c0),
-      dt = (c.user + c.system) / 1e6;
-    if (dt >= minSeconds) return dt / n;
-    n = Math.max(n * 2, Math.ceil((n * minSeconds * 1.2) / Math.max(dt, 1e-6)));
-  }
-};
+import { cpuPass, median, pass } from './timing.js';
 
 const fmt = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? '—' : v >= 100 ? Math.round(v).toLocaleString('en-US') : v.toPrecision(3));
 

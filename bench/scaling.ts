@@ -25,7 +25,7 @@ import {
   type ScalingPoint,
   type System,
 } from './scalingReport.js';
-import { median, pass } from './timing.js';
+import { cpuPass, median, pass } from './timing.js';
 
 /** Interleaved passes per point and their minimum length (s): short, so that the section stays a few minutes. */
 const PASSES = 3,
@@ -70,7 +70,11 @@ const measurePoint = (p: ScalingPoint, backends: readonly Backend[]): Partial<Re
   const times = new Map<System, number[]>(runs.map(([s]) => [s, []]));
   for (const [, f, n] of runs) withThreads(n, () => pass(f, WARM));
   for (let i = 0; i < PASSES; i++) for (const [s, f, n] of runs) times.get(s)!.push(withThreads(n, () => pass(f, MIN)));
-  return Object.fromEntries([...times].map(([s, t]) => [s, median(t)]));
+  const out: Partial<Record<System, number>> = Object.fromEntries([...times].map(([s, t]) => [s, median(t)]));
+  // one thread's CPU time per call: what it costs whatever else the machine runs (PyTorch's the same way)
+  const native = runs.find(([s]) => s === 'native');
+  if (native) out['native-cpu'] = withThreads(1, () => cpuPass(native[1], MIN));
+  return out;
 };
 
 export interface ScalingOptions {
@@ -91,7 +95,7 @@ export const scalingReport = (opts: ScalingOptions = {}): Measurements => {
   const m: Record<string, Partial<Record<System, number>>> = {};
   const torchCfg = {
     scaling: points.map((p) => ({ key: p.key, batch: p.batch, width: p.width, train: p.mode === 'train' })),
-    timing: { passes: PASSES, min: MIN, cpu: false },
+    timing: { passes: PASSES, min: MIN },
   };
   const torch = opts.torch === false ? { skipped: 'not asked for (--no-torch)' } : torchPeer([], torchCfg);
   if ('skipped' in torch) console.log(`scaling: PyTorch skipped: ${torch.skipped}`);
@@ -101,6 +105,7 @@ export const scalingReport = (opts: ScalingOptions = {}): Measurements => {
       const r = torch.rows[p.key];
       if (r?.['1'] !== undefined) m[p.key]!['torch-1'] = r['1'];
       if (r?.['2'] !== undefined) m[p.key]!['torch-2'] = r['2'];
+      if (r?.['cpu1'] !== undefined) m[p.key]!['torch-cpu'] = r['cpu1'];
     }
   }
   const curves = buildCurves(m);
@@ -115,6 +120,7 @@ export const scalingReport = (opts: ScalingOptions = {}): Measurements => {
   console.log(`\nscaling curves: MLP 784-W-W-10 on each backend beside ${peer}`);
   console.log(`${machine}; load average ${load0.toFixed(1)} at the start, ${load1.toFixed(1)} at the end; ${seconds.toFixed(0)} s`);
   console.log(`timing: ${PASSES} interleaved passes of ≥ ${MIN} s per point, median; ratios: dlm / the better of PyTorch's 1- and 2-thread figures`);
+  console.log('native-cpu, torch-cpu: one thread, by the CPU time the process ran (robust to the load; cpu-1t ratio compares those two)');
   if (skipped.length) console.log(`js: left out above ${JS_MAX_GFLOP} GFLOP per call (${skipped.join('; ')})`);
   for (const c of curves) console.log(`\n${curveTable(c).join('\n')}`);
 

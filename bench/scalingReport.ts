@@ -9,9 +9,14 @@ export const WIDTHS = [64, 128, 256, 512, 1024] as const;
 export const FIXED_WIDTH = 256;
 export const FIXED_BATCH = 64;
 
-/** Every system a curve may have, in the order of the tables and legends (native-2t, torch-2: two threads). */
-export const SYSTEMS = ['js', 'wasm', 'native', 'native-2t', 'torch-1', 'torch-2'] as const;
+/**
+ * Every system a curve may have, in the order of the tables and legends (native-2t, torch-2: two threads;
+ * native-cpu, torch-cpu: one thread by the CPU time the process ran, robust to the load; tables only).
+ */
+export const SYSTEMS = ['js', 'wasm', 'native', 'native-2t', 'torch-1', 'torch-2', 'native-cpu', 'torch-cpu'] as const;
 export type System = (typeof SYSTEMS)[number];
+/** The systems drawn in the charts (wall-clock throughput). */
+const PLOTTED: readonly System[] = ['js', 'wasm', 'native', 'native-2t', 'torch-1', 'torch-2'];
 export type Sweep = 'batch' | 'width';
 export type Mode = 'train' | 'infer';
 
@@ -94,13 +99,28 @@ export const buildCurves = (m: Measurements): Curve[] =>
 
 const better = (a: number | undefined, b: number | undefined) => (a === undefined ? b : b === undefined ? a : Math.max(a, b));
 
-/** Ratio columns of a curve's table: each dlm backend (native: its better thread count) against PyTorch's better figure. */
-export const ratios = (c: Curve): Record<'js' | 'wasm' | 'native', (number | undefined)[]> => {
+/**
+ * Ratio columns of a curve's table: each dlm backend (native: its better thread count) against PyTorch's
+ * better figure; cpu-1t: native against PyTorch on one thread each, by CPU time.
+ */
+export const ratios = (c: Curve): Record<RatioKey, (number | undefined)[]> => {
   const at = (s: System, i: number) => c.throughput[s]?.[i];
   const torch = c.x.map((_, i) => better(at('torch-1', i), at('torch-2', i)));
   const over = (f: (i: number) => number | undefined) => c.x.map((_, i) => (f(i) === undefined || torch[i] === undefined ? undefined : f(i)! / torch[i]!));
-  return { js: over((i) => at('js', i)), wasm: over((i) => at('wasm', i)), native: over((i) => better(at('native', i), at('native-2t', i))) };
+  const cpu = c.x.map((_, i) => {
+    const a = at('native-cpu', i),
+      b = at('torch-cpu', i);
+    return a === undefined || b === undefined ? undefined : a / b;
+  });
+  return {
+    js: over((i) => at('js', i)),
+    wasm: over((i) => at('wasm', i)),
+    native: over((i) => better(at('native', i), at('native-2t', i))),
+    'cpu-1t': cpu,
+  };
 };
+const RATIOS = ['js', 'wasm', 'native', 'cpu-1t'] as const;
+type RatioKey = (typeof RATIOS)[number];
 
 export const curveTitle = (c: Pick<Curve, 'sweep' | 'mode'>): string =>
   `MLP 784-W-W-10 ${c.mode === 'train' ? 'training step (SGD)' : 'inference'}, ` +
@@ -112,9 +132,10 @@ const fmt = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ?
 export const curveTable = (c: Curve): string[] => {
   const cols = SYSTEMS.filter((s) => c.throughput[s]);
   const r = ratios(c);
-  const ratioCols = (['js', 'wasm', 'native'] as const).filter((k) => r[k].some((v) => v !== undefined));
+  const ratioCols = RATIOS.filter((k) => r[k].some((v) => v !== undefined));
   const xName = c.sweep === 'batch' ? 'batch' : 'width';
-  const head = `${xName.padStart(6)} ${cols.map((s) => s.padStart(11)).join(' ')}  ${ratioCols.map((k) => `${k}/torch`.padStart(12)).join(' ')}`;
+  const ratioHeads = ratioCols.map((k) => (k === 'cpu-1t' ? 'cpu-1t ratio' : `${k}/torch`).padStart(12));
+  const head = `${xName.padStart(6)} ${cols.map((s) => s.padStart(11)).join(' ')}  ${ratioHeads.join(' ')}`;
   const lines = c.x.map((x, i) => {
     const vals = cols.map((s) => fmt(c.throughput[s]![i]).padStart(11)).join(' ');
     const rs = ratioCols.map((k) => (r[k][i] === undefined ? '—' : `${r[k][i]!.toFixed(2)}×`).padStart(12)).join(' ');
@@ -138,7 +159,7 @@ export const scalingJson = (curves: readonly Curve[], m: Measurements, meta: Rec
     2,
   )}\n`;
 
-const LABELS: Record<System, string> = {
+const LABELS: Partial<Record<System, string>> = {
   js: 'dlm js',
   wasm: 'dlm wasm',
   native: 'dlm native',
@@ -147,17 +168,17 @@ const LABELS: Record<System, string> = {
   'torch-2': 'PyTorch 2 threads',
 };
 /** Colour and marker per system (the same in every panel); the two-thread lines are dashed in their one-thread colour. */
-const STYLE: Record<System, number> = { js: 0, wasm: 1, native: 2, 'native-2t': 2, 'torch-1': 3, 'torch-2': 3 };
+const STYLE: Partial<Record<System, number>> = { js: 0, wasm: 1, native: 2, 'native-2t': 2, 'torch-1': 3, 'torch-2': 3 };
 
 const panelOf = (c: Curve): Panel => ({
   title: c.mode === 'train' ? 'training step (SGD)' : 'inference',
   xLabel: c.sweep === 'batch' ? `batch size (width ${FIXED_WIDTH})` : `hidden width W (batch ${FIXED_BATCH})`,
   yLabel: 'samples / s',
   xTicks: c.x,
-  series: SYSTEMS.filter((s) => c.throughput[s]).map(
+  series: PLOTTED.filter((s) => c.throughput[s]).map(
     (s): Series => ({
-      name: LABELS[s],
-      style: STYLE[s],
+      name: LABELS[s] ?? s,
+      style: STYLE[s] ?? 0,
       dashed: s.endsWith('-2t') || s === 'torch-2',
       points: c.x.map((x, i) => ({ x, y: c.throughput[s]![i] })),
     }),

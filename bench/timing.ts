@@ -3,17 +3,28 @@
 export type Workload = () => void;
 
 const now = () => performance.now() / 1000;
+/** This process's CPU seconds (user + system, every thread of it). */
+const cpuNow = () => {
+  const c = process.cpuUsage();
+  return (c.user + c.system) / 1e6;
+};
 
-/** Seconds per call, over one pass of at least minSeconds. */
-export const pass = (f: Workload, minSeconds: number): number => {
+/** Seconds per call by `clock`, over one pass of at least minSeconds of it (the count of calls grows until it lasts). */
+const timedPass = (f: Workload, minSeconds: number, clock: () => number): number => {
   let n = 1;
   for (;;) {
-    const t0 = now();
+    const t0 = clock();
     for (let i = 0; i < n; i++) f();
-    const dt = now() - t0;
+    const dt = clock() - t0;
     if (dt >= minSeconds) return dt / n;
     n = Math.max(n * 2, Math.ceil((n * minSeconds * 1.2) / Math.max(dt, 1e-6)));
   }
 };
+
+/** Wall seconds per call, over one pass of at least minSeconds. */
+export const pass = (f: Workload, minSeconds: number): number => timedPass(f, minSeconds, now);
+
+/** CPU seconds per call of this process over one pass of at least minSeconds of CPU (one thread: what it costs whatever the load). */
+export const cpuPass = (f: Workload, minSeconds: number): number => timedPass(f, minSeconds, cpuNow);
 
 export const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;

@@ -184,6 +184,17 @@ describe('scaling series, tables and JSON', () => {
     expect(Object.keys(json.secondsPerCall)).toHaveLength(allPoints().length);
   });
 
+  test('CPU-time figures: a column each and the cpu-1t ratio (native against PyTorch, one thread each) in the table, no line in the chart', () => {
+    const curves = buildCurves(synthetic({ native: (b) => 400 * b, 'torch-1': (b) => 200 * b, 'native-cpu': (b) => 900 * b, 'torch-cpu': (b) => 300 * b }));
+    expect(ratios(curves[0]!)['cpu-1t'].map((v) => Number(v!.toFixed(6)))).toEqual([3, 3, 3, 3, 3, 3]);
+    const table = curveTable(curves[0]!);
+    expect(table[1]).toMatch(/batch +native +torch-1 +native-cpu +torch-cpu +native\/torch +cpu-1t ratio$/);
+    expect(table[2]).toMatch(/ 2\.00× +3\.00×$/);
+    const svg = scalingSvgs(curves, 'm').batch;
+    expect(svg.split('<g class="series">')).toHaveLength(1 + 2 * 2);
+    expect(svg).not.toContain('cpu');
+  });
+
   test('a system with no figure at all is neither a column nor a line; the charts have one panel per mode', () => {
     const curves = buildCurves(synthetic({ wasm: (b) => 50 * b, 'torch-1': (b) => 200 * b }));
     expect(curveTable(curves[0]!)[1]).not.toContain('native');
