@@ -14,7 +14,7 @@ export default {
   dryRunTimeoutMinutes: 30,
   incremental: true,
   reporters: ['clear-text', 'progress', 'json'],
-  jsonReporter: { fileName: 'reports/mutation/mutation.json' },
+  jsonReporter: { fileName: process.env['DLM_MUTATE_REPORT'] ?? 'reports/mutation/mutation.json' },
   thresholds: { high: 80, low: 60, break: null },
   ignorePatterns: ['dist', 'bench/results*.json', 'runs', 'checkpoints', 'scratch', 'reports', 'editors/vscode/node_modules'],
 };

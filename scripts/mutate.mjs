@@ -1,23 +1,87 @@
 // `npm run mutate [-- FILE…]`: Stryker mutation testing of compiler/codegen, compiler/autodiff and
-// compiler/passes (or of the files given), each directory against the tests that exercise it.
-// Results are incremental (reports/mutation/incremental-<dir>.json): a later run tests only mutants
-// in code or tests that changed. The score of each run is printed and written to reports/mutation/.
+// compiler/passes (or of the files given), one Stryker run per file, each against the tests of its
+// directory (TESTS below; `--tests a,b` overrides them). Results are incremental per file
+// (reports/mutation/incremental/<file>.json): a later run tests only mutants in code or tests that
+// changed. Each run's report is reports/mutation/<file>.json; `npm run mutate -- --summary` prints the
+// table of all of them (the one in docs/mutation.md). Extra Stryker flags go after `--`, e.g.
+// `npm run mutate -- compiler/passes/cse.ts -- --concurrency 1`.
 import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 
 const TESTS = {
   'compiler/passes': ['passes', 'cse', 'stabilize', 'edges'],
-  'compiler/codegen': ['fusion', 'inplace', 'codegen', 'views'],
+  'compiler/codegen': ['fusion', 'fusionPlan', 'kernels', 'inplace', 'inplaceSafety', 'codegen', 'views'],
   'compiler/autodiff': ['gradients', 'second', 'scan', 'customGrad'],
 };
+const REPORTS = 'reports/mutation';
+const slug = (file) =>
+  file
+    .replace(/^compiler\//, '')
+    .replace(/\.ts$/, '')
+    .replaceAll('/', '-');
 
-const given = process.argv.slice(2);
-for (const [dir, names] of Object.entries(TESTS)) {
-  const files = given.length ? given.filter((f) => f.startsWith(`${dir}/`)) : [`${dir}/**/*.ts`];
-  if (!files.length) continue;
-  const tag = dir.replace('compiler/', '');
-  const env = { ...process.env, DLM_MUTATE_TESTS: names.map((n) => `tests/${n}.test.ts`).join(',') };
-  const args = ['stryker', 'run', '--mutate', files.join(','), '--incrementalFile', `reports/mutation/incremental-${tag}.json`];
-  console.log(`mutate ${files.join(' ')} against ${names.length} test files`);
+/** Mutants of one report: killed (timeouts count as killed, as Stryker scores them), survived, not covered. */
+const counts = (report) => {
+  const c = { mutants: 0, killed: 0, timeout: 0, survived: 0, noCoverage: 0, ignored: 0 };
+  for (const f of Object.values(report.files))
+    for (const m of f.mutants) {
+      c.mutants++;
+      if (m.status === 'Killed') c.killed++;
+      else if (m.status === 'Timeout') c.timeout++;
+      else if (m.status === 'Survived') c.survived++;
+      else if (m.status === 'NoCoverage') c.noCoverage++;
+      else c.ignored++;
+    }
+  return c;
+};
+
+const summary = () => {
+  console.log('| file | mutants | killed | survived | no coverage | score |');
+  console.log('|---|---|---|---|---|---|');
+  for (const name of readdirSync(REPORTS)
+    .filter((n) => n.endsWith('.json'))
+    .sort()) {
+    const report = JSON.parse(readFileSync(`${REPORTS}/${name}`, 'utf8'));
+    const c = counts(report);
+    const detected = c.killed + c.timeout;
+    const valid = c.mutants - c.ignored;
+    const score = valid ? ((100 * detected) / valid).toFixed(1) : '—';
+    const files = Object.keys(report.files).join(', ');
+    console.log(`| \`${files}\` | ${valid} | ${detected}${c.timeout ? ` (${c.timeout} by time-out)` : ''} | ${c.survived} | ${c.noCoverage} | ${score}% |`);
+  }
+};
+
+const argv = process.argv.slice(2);
+if (argv.includes('--summary')) {
+  summary();
+  process.exit(0);
+}
+const dash = argv.indexOf('--');
+const own = dash < 0 ? argv : argv.slice(0, dash);
+const extra = dash < 0 ? [] : argv.slice(dash + 1);
+const t = own.indexOf('--tests');
+const override = t < 0 ? undefined : own[t + 1]?.split(',');
+const given = own.filter((a, i) => a !== '--tests' && i !== t + 1);
+const sources = (dir) =>
+  readdirSync(dir, { recursive: true })
+    .filter((f) => String(f).endsWith('.ts'))
+    .map((f) => `${dir}/${f}`)
+    .sort();
+const files = given.length ? given : Object.keys(TESTS).flatMap(sources);
+for (const file of files) {
+  const dir = Object.keys(TESTS).find((d) => file.startsWith(`${d}/`));
+  if (!dir || !existsSync(file)) {
+    console.error(`mutate: ${file} is not a file under ${Object.keys(TESTS).join(', ')}`);
+    process.exit(2);
+  }
+  const names = override ?? TESTS[dir];
+  const env = {
+    ...process.env,
+    DLM_MUTATE_TESTS: names.map((n) => `tests/${n}.test.ts`).join(','),
+    DLM_MUTATE_REPORT: `${REPORTS}/${slug(file)}.json`,
+  };
+  const args = ['stryker', 'run', '--mutate', file, '--incrementalFile', `${REPORTS}/incremental/${slug(file)}.json`, ...extra];
+  console.log(`mutate ${file} against ${names.join(', ')}`);
   const r = spawnSync('npx', args, { stdio: 'inherit', env });
   if (r.status !== 0) process.exit(r.status ?? 1);
 }
