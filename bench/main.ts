@@ -2,7 +2,7 @@
 // process, on the same seeded weights. Medians of 3 interleaved passes; table on stdout, JSON in
 // bench/results.json. Targets from the issues are printed as PASS/MISS. `npm run bench -- --only backends`
 // runs only the backends section (bench/backends.ts: js, wasm and native beside PyTorch), `--only native`
-// that section for the native backend alone, `--only scaling` the scaling curves (bench/scaling.ts; flags below).
+// that section for the native backend alone, `--only scaling` the scaling curves (bench/scaling.ts; the flags: bench/flags.ts).
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { writeAtomic } from '../compiler/cli/io.js';
@@ -16,7 +16,8 @@ import { matmul, mlpForward } from './plainjs.js';
 import { jaxTrainStep } from './jaxjs.js';
 import { convnetLenetStep } from './convnetjs.js';
 import { median, pass } from './timing.js';
-import { backendsReport, type BackendOptions } from './backendsReport.js';
+import { backendsReport } from './backendsReport.js';
+import { BENCH_USAGE, benchFlags } from './flags.js';
 import { scalingReport } from './scaling.js';
 import { printRematReport, rematReport, rematTarget, REMAT_TARGET_NAME, type RematRow } from './remat.js';
 import { BLOCK, BLOCK_SOURCE, LSTM, LSTM_SOURCE, dlmSequenceStep, sequenceBatch, tfBlockStep, tfLstmStep } from './sequence.js';
@@ -342,26 +343,12 @@ const main = async () => {
   scalingReport();
 };
 
-/**
- * `npm run bench -- --only backends`: just the backends section (and its own JSON file); `--only native`:
- * that section for the native backend alone beside PyTorch; `--rows k1,k2` restricts it to those
- * workloads (keys in bench/backends.ts, `compile` for the compile-time rows); `--only scaling`: the
- * scaling curves alone; `--no-torch` leaves PyTorch out of either.
- */
-const only = ((): { section: 'backends'; opts: BackendOptions } | { section: 'scaling'; opts: { torch: boolean } } | undefined => {
-  const args = process.argv.slice(2).flatMap((a) => (a.startsWith('--') && a.includes('=') ? a.split('=', 2) : [a]));
-  const value = (flag: string) => {
-    const i = args.indexOf(flag);
-    return i >= 0 ? args[i + 1] : undefined;
-  };
-  const which = value('--only');
-  if (which === undefined) return undefined;
-  const torch = !args.includes('--no-torch');
-  if (which === 'scaling') return { section: 'scaling', opts: { torch } };
-  if (which !== 'backends' && which !== 'native') throw new Error(`--only takes backends, native or scaling, not ${which}`);
-  const keys = value('--rows')?.split(',');
-  return { section: 'backends', opts: { ...(which === 'native' ? { backends: ['native'] as const } : {}), ...(keys ? { keys } : {}), torch } };
-})();
+const flags = benchFlags(process.argv.slice(2));
+if ('error' in flags) {
+  console.error(`${flags.error}\n${BENCH_USAGE}`);
+  process.exit(2);
+}
+const only = flags.section === 'all' ? undefined : flags;
 
 const map = (t: Partial<Record<Sys, number>>, f: (s: number) => number): Partial<Record<Sys, number>> =>
   Object.fromEntries(Object.entries(t).map(([k, v]) => [k, f(v!)]));

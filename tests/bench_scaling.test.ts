@@ -17,6 +17,7 @@ import {
   WIDTHS,
   type Measurements,
 } from '../bench/scalingReport.js';
+import { benchFlags } from '../bench/flags.js';
 import { escapeXml, logLogSvg, logTicks, tickLabel, type Chart } from '../bench/svg.js';
 
 /** Every tag opened is closed in order (the SVG has no comments, CDATA or processing instructions). */
@@ -213,5 +214,31 @@ describe('scaling series, tables and JSON', () => {
   test('the model source takes a validated integer width only', () => {
     for (const w of [0, 1.5, -4, Number.NaN, 1e9]) expect(() => scalingSource(w)).toThrow(/bad width/);
     expect(scalingSource(64)).toContain('layer l2 = nn.Dense(64, 64)');
+  });
+});
+
+describe('npm run bench flags', () => {
+  test('--only scaling runs the curves alone; --no-torch leaves PyTorch out; the backends flags as before', () => {
+    expect(benchFlags([])).toEqual({ section: 'all' });
+    expect(benchFlags(['--only', 'scaling'])).toEqual({ section: 'scaling', opts: { torch: true } });
+    expect(benchFlags(['--only=scaling', '--no-torch'])).toEqual({ section: 'scaling', opts: { torch: false } });
+    expect(benchFlags(['--only', 'backends'])).toEqual({ section: 'backends', opts: { torch: true } });
+    expect(benchFlags(['--only', 'native', '--rows=compile,matmul_256'])).toEqual({
+      section: 'backends',
+      opts: { backends: ['native'], keys: ['compile', 'matmul_256'], torch: true },
+    });
+  });
+
+  test('a mistyped flag or value is an error, not a silent full run', () => {
+    const err = (a: string[]) => {
+      const r = benchFlags(a);
+      return 'error' in r ? r.error : undefined;
+    };
+    expect(err(['--only', 'scalng'])).toMatch(/--only takes backends, native or scaling, not "scalng"/);
+    expect(err(['--no-toch'])).toMatch(/unknown argument "--no-toch"/);
+    expect(err(['--only'])).toMatch(/--only needs a value/);
+    expect(err(['--only', '--no-torch'])).toMatch(/--only needs a value/);
+    expect(err(['--rows', 'compile'])).toMatch(/go with --only/);
+    expect(err(['--only', 'scaling', '--rows', 'compile'])).toMatch(/--rows goes with --only backends or native/);
   });
 });
