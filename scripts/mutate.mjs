@@ -3,10 +3,11 @@
 // directory (TESTS below; `--tests a,b` overrides them). Results are incremental per file
 // (reports/mutation/incremental/<file>.json): a later run tests only mutants in code or tests that
 // changed. Each run's report is reports/mutation/<file>.json; `npm run mutate -- --summary` prints the
-// table of all of them (the one in docs/mutation.md). Extra Stryker flags go after `--`, e.g.
+// table of all of them (the one in docs/mutation.md); `--recheck FILE --tests a,b` applies the survivors of
+// FILE's report by hand and runs those tests on each. Extra Stryker flags go after `--`, e.g.
 // `npm run mutate -- compiler/passes/cse.ts -- --concurrency 1`.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 
 const TESTS = {
   'compiler/passes': ['passes', 'cse', 'stabilize', 'edges'],
@@ -51,6 +52,31 @@ const summary = () => {
   }
 };
 
+/**
+ * Applies each surviving or uncovered mutant of `file`'s last report by hand (the same edit Stryker
+ * made) and runs `tests` on it: how survivors are re-checked after new tests without a full run, and
+ * how static mutants are checked (Stryker 9.6.1's vitest runner activates them after the module loaded,
+ * stryker-js #6144, so they are reported as surviving even when a test kills them).
+ */
+const recheck = (file, tests) => {
+  const report = JSON.parse(readFileSync(`${REPORTS}/${slug(file)}.json`, 'utf8'));
+  const source = report.files[file].source;
+  if (readFileSync(file, 'utf8') !== source) throw new Error(`mutate: ${file} changed since its report; run Stryker again`);
+  const lines = source.split('\n');
+  const at = (loc) => lines.slice(0, loc.line - 1).reduce((o, l) => o + l.length + 1, 0) + loc.column - 1;
+  try {
+    for (const m of report.files[file].mutants.filter((x) => x.status === 'Survived' || x.status === 'NoCoverage')) {
+      const [a, b] = [at(m.location.start), at(m.location.end)];
+      writeFileSync(file, source.slice(0, a) + m.replacement + source.slice(b));
+      const r = spawnSync('npx', ['vitest', 'run', ...tests.map((t) => `tests/${t}.test.ts`)], { encoding: 'utf8' });
+      const where = `${m.location.start.line}:${m.location.start.column}`;
+      console.log(`${r.status === 0 ? 'survives' : 'killed  '} ${where} ${m.mutatorName}: ${source.slice(a, b).slice(0, 60)} → ${m.replacement.slice(0, 60)}`);
+    }
+  } finally {
+    writeFileSync(file, source);
+  }
+};
+
 const argv = process.argv.slice(2);
 if (argv.includes('--summary')) {
   summary();
@@ -61,13 +87,17 @@ const own = dash < 0 ? argv : argv.slice(0, dash);
 const extra = dash < 0 ? [] : argv.slice(dash + 1);
 const t = own.indexOf('--tests');
 const override = t < 0 ? undefined : own[t + 1]?.split(',');
-const given = own.filter((a, i) => a !== '--tests' && i !== t + 1);
+const given = own.filter((a, i) => a !== '--recheck' && (t < 0 || (i !== t && i !== t + 1)));
 const sources = (dir) =>
   readdirSync(dir, { recursive: true })
     .filter((f) => String(f).endsWith('.ts'))
     .map((f) => `${dir}/${f}`)
     .sort();
 const files = given.length ? given : Object.keys(TESTS).flatMap(sources);
+if (argv.includes('--recheck')) {
+  for (const file of files) recheck(file, override ?? TESTS[Object.keys(TESTS).find((d) => file.startsWith(`${d}/`))]);
+  process.exit(0);
+}
 for (const file of files) {
   const dir = Object.keys(TESTS).find((d) => file.startsWith(`${d}/`));
   if (!dir || !existsSync(file)) {
