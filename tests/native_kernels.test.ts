@@ -153,3 +153,64 @@ describe.skipIf(why !== undefined)('native build without OpenMP', () => {
     }
   }, 60_000);
 });
+
+describe.skipIf(why !== undefined)('native batched products sharing B, and exp', () => {
+  afterEach(() => setNativeThreads(undefined));
+
+  // [.., M, K] @ [K, N]: the trailing batch axes whose A rows follow each other fold into one product of
+  // more rows (B packed once); with a fused epilogue the last axis folds in groups that fit its scratch
+  // (6 entries of 32 × 256: groups of 3), the epilogue indexed per entry; a transposed A does not fold
+  test.each([
+    ['a: f32[4, 3, 10, 20]', 'b: f32[20, 40]', 'a @ b', /mm_rows\(in0 \+ 0, 80, 4, .*, 120, 40, 20\);/],
+    ['a: f32[5, 1, 20]', 'b: f32[20, 30]', 'a @ b', /mm_rows\(in0 \+ 0, 80, 4, .*, 5, 30, 20\);/],
+    ['a: f32[2, 6, 32, 16]', 'b: f32[16, 256]', 'relu(a @ b + s)', /mm_rows\(in0 \+ ao_\d+, .*, 96, 256, 16\);\s+for \(long e_\d+ = 0; e_\d+ < 3;/],
+    ['a: f32[3, 16, 20]', 'b: f32[16, 48]', 'matrix_transpose(a) @ b', /(mm_strided|mm_rows)\(in0 \+ ao_\d+, .*, 20, 48, 16\);/],
+  ] as const)('%s @ %s as %s equals the JavaScript backend, the same bits on two threads', (a, b, expr, call) => {
+    const src = `model P {\n  input ${a}\n  input ${b}\n  input s: f32[6, 32, 1]\n  output c = ${expr}\n}`;
+    const r = new Rng(9);
+    const shapeOf = (d: string) =>
+      d
+        .slice(d.indexOf('[') + 1, -1)
+        .split(', ')
+        .map(Number);
+    const ins: Record<string, Tensor> = Object.fromEntries(
+      [a, b, 's: f32[6, 32, 1]'].map((d) => [
+        d[0]!,
+        {
+          data: normal(
+            r,
+            shapeOf(d).reduce((x, y) => x * y, 1),
+          ),
+          shape: shapeOf(d),
+        },
+      ]),
+    );
+    const want = compileOk(src).model(undefined, { backend: 'js' }).forward(ins)['c']!.data;
+    const got = [1, 2].map((t) => {
+      setNativeThreads(t);
+      const m = compileOk(src).model(undefined, { backend: 'native' });
+      const source = m.run(m.ir.fn, ins).native!.source;
+      expect(source).toMatch(call);
+      return m.forward(ins)['c']!.data;
+    });
+    for (let i = 0; i < want.length; i++) expect(Math.abs(got[0]![i]! - want[i]!)).toBeLessThan(1e-5 * (1 + Math.abs(want[i]!)));
+    expect(Buffer.from(got[1]!.buffer).equals(Buffer.from(got[0]!.buffer))).toBe(true);
+  });
+
+  // dlm_exp (preludeC.ts) passes x < -746 on as 0 (libmvec's slow path otherwise); subnormal results stay
+  // subnormal, and loading a module leaves the JavaScript thread's subnormals alone (no crtfastmath)
+  test('exp below -708 in float64: subnormal, then 0, NaN kept; JavaScript still has subnormals after a load', () => {
+    const xs = [-700, -708.5, -720, -745, -745.2, -746, -800, -1e30, -Infinity, NaN, 0, 1, 700];
+    const src = `model E {\n  input x: f32[${xs.length}]\n  output e = exp(x)\n}`;
+    const m = compileOk(src).model(undefined, { backend: 'native' });
+    const got = m.forward({ x: { data: Float64Array.from(xs), shape: [xs.length] } }, 'f64')['e']!.data;
+    xs.forEach((x, i) => {
+      const e = Math.exp(x);
+      if (Number.isNaN(e)) expect(got[i]).toBeNaN();
+      else expect(Math.abs(got[i]! - e), `exp(${x})`).toBeLessThanOrEqual(e * 1e-15 + Number.MIN_VALUE);
+    });
+    expect(got[3]).toBeGreaterThan(0);
+    const tiny = Float64Array.of(2.2250738585072014e-308, 1e-310);
+    expect([tiny[0]! / 4, tiny[1]! * 1]).toEqual([5.562684646268003e-309, 1e-310]);
+  });
+});

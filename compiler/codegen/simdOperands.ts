@@ -35,7 +35,7 @@ export const simdOperands = (c: SimdContext) => {
         ? {
             scratch: (n: number) => c.newTemp([n], `scratch of ${note}`),
             copyA: !inMemory(a.buf),
-            ...(c.native ? { rowBudget: NATIVE_ROW_BUDGET, anyStrides: true } : {}),
+            ...(c.native ? { rowBudget: NATIVE_ROW_BUDGET, anyStrides: true, foldBatch: true } : {}),
           }
         : undefined,
     /** `l`, or the same view of a copy of its batch input in the arena. */

@@ -107,7 +107,8 @@ const own = <F extends (...xs: number[]) => number>(
 const ONNX_TORCH = (onnx: string | undefined, torch: string): Partial<MathFn> => ({ ...(onnx ? { onnx } : {}), torch });
 
 export const MATH = {
-  exp: lib('exp'),
+  // C: the native prelude's exp, 0 below -746 without libmvec's slow path there (runtime/native/preludeC.ts)
+  exp: lib('exp', { c: ['dlm_exp', 'dlm_exp'] }),
   expm1: lib('expm1', ONNX_TORCH(undefined, 'torch.expm1')),
   log: lib('log'),
   log1p: lib('log1p', ONNX_TORCH(undefined, 'torch.log1p')),

@@ -49,6 +49,43 @@ const tile = (
   return stmts;
 };
 
+/**
+ * Trailing batch axes the native kernels take as one product of more rows: B the same matrix for each
+ * of them (stride 0), A's rows evenly strided across them (each entry's rows follow the previous
+ * entry's), out contiguous. The kernels then pack B once, not once per entry. Without an epilogue every
+ * such axis folds (`axes` of them: rows = entries · M); with one, the last axis folds in groups of
+ * `group` entries, a divisor of its size whose product fits the epilogue's scratch.
+ */
+const foldedBatch = (
+  M: number,
+  N: number,
+  sam: number,
+  batch: readonly number[],
+  aStrides: readonly number[],
+  bStrides: readonly number[],
+  x: ContractionArgs,
+): { axes: number; rows: number; rowStride: number; group?: number } | undefined => {
+  const last = batch.length - 1;
+  if (last < 0) return undefined;
+  // the step from one row to the next, within an entry and across entries
+  const rowStride = M > 1 ? sam : aStrides[last]!;
+  let axes = 0,
+    entries = 1;
+  for (let d = last; d >= 0; d--) {
+    const n = batch[d]!;
+    if (n !== 1 && (bStrides[d] !== 0 || aStrides[d] !== rowStride * M * entries)) break;
+    axes++;
+    entries *= n;
+  }
+  if (entries < 2) return undefined;
+  if (!x.epilogue) return { axes, rows: entries * M, rowStride };
+  if (axes < 1 || batch[last]! < 2) return undefined;
+  const fits = Math.floor((x.simd?.rowBudget ?? 1024) / (M * N));
+  let group = Math.min(batch[last]!, fits);
+  while (group > 1 && batch[last]! % group !== 0) group--;
+  return group > 1 ? { axes: 1, rows: group * M, rowStride, group } : undefined;
+};
+
 const kernel = (x: ContractionArgs): Stmt[] => {
   const { a, b, outShape, inShapes, fresh } = x;
   const rank = outShape.length;
@@ -79,14 +116,21 @@ const kernel = (x: ContractionArgs): Stmt[] => {
     bo = fresh('bo'),
     co = fresh('co');
   if (x.simd) {
+    const f = x.simd.foldBatch && !x.simd.copyA ? foldedBatch(M, N, sam, batchShape, batchStrides(aShape, sa), batchStrides(bShape, sb), x) : undefined;
+    // Folded trailing batch axes are indexed 0 in the offsets (the product covers them); the last one,
+    // when it is grouped, steps by its group.
+    const loops = f ? batchShape.length - (f.group ? 0 : f.axes) : batchShape.length;
+    const idx = bi.map((n, d) => (d < loops ? v(n) : num(0)));
     // Without batch axes the operand offsets are constants; with them, per-entry lets.
-    const batched = batchShape.length > 0;
-    const [aAt, bAt, cAt] = batched ? [v(ao), v(bo), v(co)] : [aOff, bOff, cOff];
+    const batched = loops > 0;
+    const [aAt, bAt, cAt] = batched
+      ? [v(ao), v(bo), v(co)]
+      : [affine(a.view.offset, idx, batchStrides(aShape, sa)), affine(b.view.offset, idx, batchStrides(bShape, sb)), affine(0, idx, cs.slice(0, -2))];
     const simd = simdMatmul({
-      M,
+      M: f ? f.rows : M,
       N,
       K,
-      sam,
+      sam: f ? f.rowStride : sam,
       sak,
       sbk,
       sbn,
@@ -97,16 +141,22 @@ const kernel = (x: ContractionArgs): Stmt[] => {
       bAt,
       cAt,
       fresh,
-      batchIndex: bi.map(v),
+      batchIndex: idx,
       ...(x.epilogue ? { epilogue: x.epilogue } : {}),
       scratch: x.simd.scratch,
       copyA: x.simd.copyA,
       ...(x.simd.rowBudget !== undefined ? { rowBudget: x.simd.rowBudget } : {}),
       ...(x.simd.anyStrides ? { anyStrides: true } : {}),
+      ...(f?.group ? { entries: f.group } : {}),
     });
     if (simd) {
-      let body = batched ? [let_(ao, aOff), let_(bo, bOff), let_(co, cOff), ...simd.body] : simd.body;
-      for (let d = batchShape.length - 1; d >= 0; d--) body = [loop(bi[d]!, batchShape[d]!, body)];
+      const lets = [
+        let_(ao, affine(a.view.offset, idx, batchStrides(aShape, sa))),
+        let_(bo, affine(b.view.offset, idx, batchStrides(bShape, sb))),
+        let_(co, affine(0, idx, cs.slice(0, -2))),
+      ];
+      let body = batched ? [...lets, ...simd.body] : simd.body;
+      for (let d = loops - 1; d >= 0; d--) body = [loop(bi[d]!, batchShape[d]!, body, 0, f?.group && d === loops - 1 ? f.group : 1)];
       return [comment(`matmul ${fmtShape(aShape)} @ ${fmtShape(bShape)}: ${simd.note}`), ...body];
     }
   }

@@ -6,6 +6,7 @@
 //     stores each element into out (it may read out's own old value: an in-place update).
 //   • copyA: A lives outside WebAssembly memory (a batch input), so each block of its rows is copied
 //     into a scratch panel first: the copy costs one pass over A and a few KiB, not a batch-sized buffer.
+import { InternalError } from '../diagnostics/diagnostic.js';
 import { add, load, loop, mul, num, ptr, store, v, type Expr, type ExternArg, type ExternFn, type Stmt } from '../loops/loops.js';
 
 export interface SimdMatmulArgs {
@@ -32,6 +33,12 @@ export interface SimdMatmulArgs {
   readonly rowBudget?: number;
   /** The native backend's mm_strided takes layouts neither of the others does (both operands strided). */
   readonly anyStrides?: boolean;
+  /**
+   * The M rows are this many batch entries of M / entries rows each, stacked (B shared, A's rows evenly
+   * strided across them; the caller folded them into one product): the epilogue is called per entry, the
+   * last batch index counting them from batchIndex's last. One call: M · N must fit the epilogue's scratch.
+   */
+  readonly entries?: number;
   readonly fresh: (hint: string) => string;
 }
 
@@ -72,7 +79,9 @@ export const simdMatmul = (x: SimdMatmulArgs): { body: Stmt[]; note: string } | 
   const kind = layout(N, K, sam, sak, x.sbk, x.sbn, x.anyStrides === true);
   if (!kind) return undefined;
   const blocked = x.epilogue !== undefined || x.copyA;
-  const R = !blocked ? M : Math.min(x.epilogue ? rowsFor(M, x.rowBudget ?? 1024, N) : M, x.copyA ? rowsFor(M, 1024, K) : M);
+  const entries = x.entries ?? 1;
+  const R = !blocked || entries > 1 ? M : Math.min(x.epilogue ? rowsFor(M, x.rowBudget ?? 1024, N) : M, x.copyA ? rowsFor(M, 1024, K) : M);
+  if (entries > 1 && (x.copyA || M % entries !== 0)) throw new InternalError('codegen: folded batch entries need A in memory and whole entries');
   const panel = x.copyA ? x.scratch(R * K) : undefined;
   const product = x.epilogue ? x.scratch(R * N) : undefined;
 
@@ -88,7 +97,17 @@ export const simdMatmul = (x: SimdMatmulArgs): { body: Stmt[]; note: string } | 
     const aPtr = panel ? ptr(panel, num(0)) : ptr(x.a, add(x.aAt, mul(start, num(sam))));
     const cPtr = product ? ptr(product, num(0)) : ptr(x.out, add(x.cAt, mul(start, num(N))));
     out.push({ k: 'extern', fn: kind.fn, out: product ?? x.out, args: kind.args(aPtr, ptr(x.b, x.bAt), cPtr, rows) });
-    if (product && x.epilogue) {
+    if (product && x.epilogue && entries > 1) {
+      // per entry e of the stacked ones: rows r of it, the last batch index moved on by e
+      const e = fresh('e'),
+        r = fresh('r'),
+        j = fresh('j');
+      const rows1 = M / entries,
+        row = add(mul(v(e), num(rows1)), v(r));
+      const at = [...x.batchIndex.slice(0, -1), add(x.batchIndex[x.batchIndex.length - 1]!, v(e))];
+      const value = x.epilogue(load(product, add(mul(row, num(N)), v(j))), [...at, v(r), v(j)]);
+      out.push(loop(e, entries, [loop(r, rows1, [loop(j, N, [store(x.out, add(x.cAt, add(mul(row, num(N)), v(j))), value)])])]));
+    } else if (product && x.epilogue) {
       const r = fresh('r'),
         j = fresh('j');
       const row = add(start, v(r));
@@ -107,5 +126,6 @@ export const simdMatmul = (x: SimdMatmulArgs): { body: Stmt[]; note: string } | 
     ib = fresh('ib');
   const body = [...(full === R ? block(num(0), R) : full > 0 ? [loop(ib, full, block(v(ib), R), 0, R)] : []), ...(full < M ? block(num(full), M - full) : [])];
   const how = [x.copyA ? 'A copied in' : '', x.epilogue ? 'fused epilogue' : ''].filter(Boolean).join(', ');
-  return { body, note: `float32 SIMD ${kind.fn}${blocked ? `, ${R} rows per call${how ? ` (${how})` : ''}` : ''}` };
+  const stacked = entries > 1 ? `, ${entries} batch entries of ${M / entries} rows per call` : '';
+  return { body, note: `float32 SIMD ${kind.fn}${stacked || (blocked ? `, ${R} rows per call` : '')}${blocked && how ? ` (${how})` : ''}` };
 };

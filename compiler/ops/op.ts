@@ -105,9 +105,16 @@ export interface ContractionArgs {
    */
   /**
    * rowBudget: elements of a fused epilogue's product scratch (the native backend's kernels want whole products);
-   * anyStrides: a kernel takes any strides of A and B (native: mm_strided).
+   * anyStrides: a kernel takes any strides of A and B (native: mm_strided); foldBatch: batch entries that
+   * share B may be one product of more rows (native: its kernels pack B once per call).
    */
-  readonly simd?: { readonly scratch: (size: number) => string; readonly copyA: boolean; readonly rowBudget?: number; readonly anyStrides?: boolean };
+  readonly simd?: {
+    readonly scratch: (size: number) => string;
+    readonly copyA: boolean;
+    readonly rowBudget?: number;
+    readonly anyStrides?: boolean;
+    readonly foldBatch?: boolean;
+  };
 }
 
 /**

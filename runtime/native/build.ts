@@ -19,7 +19,7 @@ export interface Unit {
 }
 
 /** Part of every module's cache key: how buildShared links (a change must not reuse objects linked otherwise). */
-export const LINK_KEY = 'shared -z nodelete';
+export const LINK_KEY = 'shared -z nodelete, no crtfastmath';
 
 const SAFE_FLAG = /^[-\w=.+,]+$/;
 

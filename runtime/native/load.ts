@@ -103,6 +103,13 @@ const hashOf = (tc: Toolchain, flags: readonly string[], source: string): string
 /** The kernels' flags, and the modules' (they link the kernels): with -fopenmp unless the compiler failed on it. */
 const flagsOf = (tc: Toolchain): readonly string[] => (tc.openmp === false ? BASE_FLAGS : [...BASE_FLAGS, '-fopenmp']);
 
+/**
+ * Linked without -ffast-math: with it gcc links crtfastmath.o into the shared object, whose constructor
+ * sets flush-to-zero and denormals-are-zero in the loading thread, Node's main thread, so JavaScript (and
+ * the other backends) would compute 5e-324 / 2 … 1e-310 · 1 as 0 once any native module had loaded.
+ */
+const linkFlagsOf = (flags: readonly string[]): readonly string[] => flags.filter((f) => f !== '-ffast-math');
+
 export interface NativeObject {
   readonly path: string;
   readonly cached: boolean;
@@ -128,7 +135,7 @@ export const compileC = (tc: Toolchain, source: string): NativeObject => {
       [...missing, { source, flags }],
       parts.filter((p) => !missing.includes(p)).map((p) => p.out),
       path,
-      flags,
+      linkFlagsOf(flags),
     );
   } catch (e) {
     if (tc.openmp === false || missing.length === 0) throw e;

@@ -28,13 +28,20 @@ ${SIMD_MATH_235.map(simdDecl).join('\n')}
 `;
 
 const COMMON = String.raw`
+/* m ? a : b (m all ones or zero) through the bits: a select the compiler does not turn back into two computations */
+static inline double dlm_bsel(int64_t m, double a, double b) {
+  int64_t x, y, r; double d; memcpy(&x, &a, 8); memcpy(&y, &b, 8); r = (x & m) | (y & ~m); memcpy(&d, &r, 8); return d;
+}
+/* exp, 0 below -746 where e^x rounds to 0 anyway: libmvec's vector exp takes a scalar path with errno for every lane
+   past -708, which masked attention scores (-1e30) reach in half their lanes; -746 is passed on as 0 instead */
+static inline real dlm_exp(real x) { int64_t z = -(int64_t)(x < -746); return dlm_bsel(z, 0.0, exp(dlm_bsel(z, 0.0, x))); }
 static inline real dlm_max(real a, real b) { return a != a ? a : (a > b ? a : b); }
 static inline real dlm_min(real a, real b) { return a != a ? a : (a < b ? a : b); }
 /* rounding to float32 (upsample's nearest indices, as ops/math.ts fround) */
 static inline real dlm_fround(real x) { return (real)(float)x; }
 static inline real dlm_sign(real x) { return x > 0 ? (real)1 : x < 0 ? (real)-1 : (real)0; }
 /* σ(x) without overflow: 1/(1+e⁻ˣ) for x ≥ 0, eˣ/(1+eˣ) otherwise */
-static inline real dlm_sigmoid(real x) { real e = DLM_EXP(-(x < 0 ? -x : x)); return x >= 0 ? 1 / (1 + e) : e / (1 + e); }
+static inline real dlm_sigmoid(real x) { real e = dlm_exp(-(x < 0 ? -x : x)); return x >= 0 ? 1 / (1 + e) : e / (1 + e); }
 /* murmur3-style finalizer over (key, stream, index), as ops/math.ts uniform (JavaScript's ToInt32 and Math.imul) */
 static inline uint32_t dlm_u32(double x) { return (uint32_t)(uint64_t)(int64_t)x; }
 static inline real dlm_uniform(real key, real stream, real i) {
@@ -47,7 +54,6 @@ static inline real dlm_uniform(real key, real stream, real i) {
 const F32 = String.raw`
 typedef float elem;
 typedef double real;
-#define DLM_EXP exp
 /* finiteness from the bits, so it holds whatever floating-point flags the module is compiled with */
 static inline int dlm_finite(float x) { uint32_t u; memcpy(&u, &x, 4); return (u & 0x7f800000u) != 0x7f800000u; }
 `;
@@ -55,7 +61,6 @@ static inline int dlm_finite(float x) { uint32_t u; memcpy(&u, &x, 4); return (u
 const F64 = String.raw`
 typedef double elem;
 typedef double real;
-#define DLM_EXP exp
 static inline int dlm_finite(double x) { uint64_t u; memcpy(&u, &x, 8); return (u & 0x7ff0000000000000ull) != 0x7ff0000000000000ull; }
 `;
 
