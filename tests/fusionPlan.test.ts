@@ -100,7 +100,7 @@ describe('more decisions in words', () => {
     ],
     // x − mean(x) per row, then divided by the row's standard deviation: two row kernels
     [
-      `${x}  output out = (x - mean(x, axis = -1, keepdims = true)) / sqrt(mean(square(x - mean(x, axis = -1, keepdims = true)), axis = -1, keepdims = true) + 0.00001)`,
+      `${x}  let c = x - mean(x, axis = -1, keepdims = true)\n  output out = c / sqrt(mean(square(c), axis = -1, keepdims = true) + 0.00001)`,
       'sum → row, div → inline, sub → buffer (row kernel), mul → inline, sum → row, div → inline, add → inline, sqrt → inline, div → buffer (row kernel)',
       2,
     ],
@@ -149,7 +149,8 @@ describe('more decisions in words', () => {
     });
     expect(planOf(`${step}  output out = scan(step, x[0] * 0, x)[4] * 2\n}`)).toEqual({
       words:
-        'slice → view, reshape → view, mul → buffer (map kernel), scan → buffer (scan kernel), scan_out → loopResult, slice → view, reshape → view, mul → buffer (map kernel)',
+        'slice → view, reshape → view, mul → buffer (map kernel), scan → buffer (scan kernel), scan_out → loopResult, ' +
+        'slice → view, reshape → view, mul → buffer (map kernel)',
       kernels: 3,
     });
   });
