@@ -9,7 +9,8 @@ import { type Dim, type TensorType, fmtShape } from '../types/types.js';
 import { forEachIndex, nd } from './ndarray.js';
 import type { Attrs, GenKit, KernelArgs, OpDef, OpSample } from './op.js';
 
-interface Geom {
+/** A window's placement on the image: strides, paddings (top, bottom, left, right) and dilations. */
+export interface Window {
   sh: number;
   sw: number;
   pt: number;
@@ -18,15 +19,21 @@ interface Geom {
   pr: number;
   dh: number;
   dw: number;
-  groups: number;
 }
 
-const geom = (a: Attrs): Geom => {
+/** The window attributes every windowed op (convolutions, im2col/col2im) carries. */
+export const windowOf = (a: Attrs): Window => {
   const [sh, sw] = a['stride'] as number[],
     [pt, pb, pl, pr] = a['pad'] as number[],
     [dh, dw] = a['dilation'] as number[];
-  return { sh: sh!, sw: sw!, pt: pt!, pb: pb!, pl: pl!, pr: pr!, dh: dh!, dw: dw!, groups: a['groups'] as number };
+  return { sh: sh!, sw: sw!, pt: pt!, pb: pb!, pl: pl!, pr: pr!, dh: dh!, dw: dw! };
 };
+
+interface Geom extends Window {
+  groups: number;
+}
+
+const geom = (a: Attrs): Geom => ({ ...windowOf(a), groups: a['groups'] as number });
 
 /** Positions along one axis: ⌊(n + pads − d·(k−1) − 1)/s⌋ + 1; an explanation when that is not whole. */
 export const outSize = (n: number, k: number, s: number, p0: number, p1: number, d: number): number | string => {

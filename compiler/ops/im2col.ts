@@ -7,26 +7,15 @@ import { shapeError } from '../types/shapes.js';
 import { type Dim, fmtShape } from '../types/types.js';
 import { nd } from './ndarray.js';
 import type { Attrs, KernelArgs, OpDef, OpSample } from './op.js';
-import { outSize } from './conv.js';
+import { outSize, windowOf, type Window } from './conv.js';
 
-interface G {
-  sh: number;
-  sw: number;
-  pt: number;
-  pb: number;
-  pl: number;
-  pr: number;
-  dh: number;
-  dw: number;
+interface G extends Window {
   KH: number;
   KW: number;
 }
 const geom = (a: Attrs): G => {
-  const [sh, sw] = a['stride'] as number[],
-    [pt, pb, pl, pr] = a['pad'] as number[],
-    [dh, dw] = a['dilation'] as number[],
-    [KH, KW] = a['k_hw'] as number[];
-  return { sh: sh!, sw: sw!, pt: pt!, pb: pb!, pl: pl!, pr: pr!, dh: dh!, dw: dw!, KH: KH!, KW: KW! };
+  const [KH, KW] = a['k_hw'] as number[];
+  return { ...windowOf(a), KH: KH!, KW: KW! };
 };
 
 const colsShape = (xs: readonly Dim[], g: G): Dim[] | string => {
