@@ -9,6 +9,8 @@
 export const RUNTIME_JS = String.raw`
 // ---- run time (printed by dlm; no dependency on it) ----------------------------------------------
 const hasOwn = (o, k) => Object.prototype.hasOwnProperty.call(o, k);
+// Names are the model's (a parameter may be called __proto__ or toString): always own properties.
+const setOwn = (o, k, v) => { Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true }); };
 const sizeOf = (shape) => shape.reduce((a, b) => a * b, 1);
 
 function fromBase64(s) {
@@ -118,7 +120,7 @@ function runSpec(spec, given) {
   });
   const applied = m.run(ins);
   const outputs = {};
-  for (const o of v.outputs) outputs[o.name] = { data: m.buffers[o.buf].slice(), shape: o.shape.slice() };
+  for (const o of v.outputs) setOwn(outputs, o.name, { data: m.buffers[o.buf].slice(), shape: o.shape.slice() });
   return { applied, outputs };
 }
 
@@ -151,13 +153,13 @@ function predictInChunks(inputs) {
       const t = inputs[n], w = sizeOf(t.shape.slice(1));
       const data = new t.data.constructor(size * w);
       data.set(t.data.subarray(at * w, Math.min(B, at + size) * w));
-      chunk[n] = { data, shape: [size, ...t.shape.slice(1)] };
+      setOwn(chunk, n, { data, shape: [size, ...t.shape.slice(1)] });
     }
     const got = runSpec(pick('predict', chunk), chunk).outputs;
     const rows = Math.min(size, left);
     for (const [k, o] of Object.entries(got)) {
       const w = sizeOf(o.shape.slice(1));
-      outputs[k] ??= { data: new Float32Array(B * w), shape: [B, ...o.shape.slice(1)] };
+      if (!hasOwn(outputs, k)) setOwn(outputs, k, { data: new Float32Array(B * w), shape: [B, ...o.shape.slice(1)] });
       outputs[k].data.set(o.data.subarray(0, rows * w), at * w);
     }
     at += rows;
@@ -247,7 +249,7 @@ export async function loadWeights(source) {
 /** Copies of the current weights by name (parameters and states; optimizer slots as 'optimizer.NAME'). */
 export function getWeights() {
   const out = {};
-  for (const w of WEIGHT_NAMES) out[w.slot ? 'optimizer.' + w.name : w.name] = { data: weights.get(w.name).slice(), shape: w.shape.slice() };
+  for (const w of WEIGHT_NAMES) setOwn(out, w.slot ? 'optimizer.' + w.name : w.name, { data: weights.get(w.name).slice(), shape: w.shape.slice() });
   return out;
 }
 
@@ -260,7 +262,7 @@ export function saveWeights() {
   const header = { __metadata__: meta };
   let offset = 0;
   for (const n of names) {
-    header[n] = { dtype: 'F32', shape: all[n].shape, data_offsets: [offset, offset + all[n].data.byteLength] };
+    setOwn(header, n, { dtype: 'F32', shape: all[n].shape, data_offsets: [offset, offset + all[n].data.byteLength] });
     offset += all[n].data.byteLength;
   }
   let json = JSON.stringify(header);

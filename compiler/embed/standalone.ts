@@ -58,6 +58,16 @@ const json = (v: unknown): string =>
     .replace(/\u2028/g, '\\u2028')
     .replace(/\u2029/g, '\\u2029');
 
+/**
+ * A table as a JavaScript expression. The model's names are keys of these tables, and in an object
+ * literal a key `"__proto__"` sets the prototype instead of making a property: such a table is written
+ * as JSON.parse of its text, which makes every key an own property.
+ */
+const table = (v: unknown): string => {
+  const text = json(v);
+  return /"__proto__":/.test(text) ? `JSON.parse(${json(text)})` : text;
+};
+
 /** Every combination of the requested sizes of the dims `f` mentions (each defaults to [1]). */
 const envs = (f: IrFunction, dims: Readonly<Record<string, readonly number[]>>): Map<string, number>[] => {
   const names = [...new Set(f.nodes.flatMap((n) => n.type.shape.flatMap(dimNames)))].sort();
@@ -164,17 +174,18 @@ export const standaloneModule = (model: Model, opts: StandaloneOptions = {}): St
     `const MODEL = ${json(model.name)};`,
     `const MODEL_HASH = ${json(opts.modelHash ?? '')};`,
     `const SEED = ${lit(model.opts.seed ?? 0)};`,
-    `const TRAIN = ${json(train)};`,
+    `const TRAIN = ${table(train)};`,
     `const ROW_DIM = ${json(rows ?? null)};`,
-    `const DECLARED = ${json(declared)};`,
+    `const DECLARED = ${table(declared)};`,
     `const WEIGHT_NAMES = ${json(weightNames)};`,
     `const WASM_B64 = ${json(usesWasm ? toBase64(matmulModuleBytes()) : '')};`,
     `const WEIGHTS_B64 = ${json(toBase64(weights))};`,
     '',
   ];
-  const row = (s: Emitted) => `  { kind: ${json(s.kind)}, dims: ${json(s.dims)}, shapes: ${json(s.shapes)}, variants: [${s.variants.map(ident).join(', ')}] },`;
-  const table = `const SPECS = [\n${specs.map(row).join('\n')}\n];`;
-  const js = [...head, ...lines, table, RUNTIME_JS].join('\n');
+  const row = (s: Emitted) =>
+    `  { kind: ${json(s.kind)}, dims: ${table(s.dims)}, shapes: ${table(s.shapes)}, variants: [${s.variants.map(ident).join(', ')}] },`;
+  const specTable = `const SPECS = [\n${specs.map(row).join('\n')}\n];`;
+  const js = [...head, ...lines, specTable, RUNTIME_JS].join('\n');
   return {
     js,
     dts: declarations(

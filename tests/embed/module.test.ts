@@ -94,6 +94,55 @@ describe('standalone module', () => {
     expect(Array.from(other['getWeights']()['optimizer.l1.W.m'].data)).toEqual(Array.from(trainer.state['l1.W.m']!));
   });
 
+  test('names that are also object keys (__proto__, toString, constructor, …) are inputs, targets, weights and outputs like any other', async () => {
+    // In an object literal "__proto__" sets the prototype, and obj['__proto__'] = v does too: a parameter
+    // so named was missing from getWeights() and saveWeights(), so a module could not reload its own bytes,
+    // and an input so named was never checked (its table of shapes came out empty).
+    const src = `import nn
+model M {
+  input valueOf: f32[B, 2]
+  target toString: f32[B, 1]
+  param __proto__: f32[2, 1] = glorot_uniform
+  param constructor: f32[1] = zeros
+  output hasOwnProperty = valueOf @ __proto__ + constructor
+  loss nn.mse(hasOwnProperty, toString)
+  optimizer adam(lr = 0.1)
+}
+model P {
+  input __proto__: f32[B, 2]
+  output y = __proto__ * 2
+}`;
+    const program = compileOrThrow(src);
+    const model = program.model('M', { seed: 2 });
+    const js = standaloneModule(model, { dims: { B: [2] }, train: true }).js;
+    const m = await importModule(js);
+    const x = { data: Float32Array.of(1, 2, 3, 4), shape: [2, 2] };
+    const batch = { valueOf: x, toString: { data: Float32Array.of(1, -1), shape: [2, 1] } };
+    const trainer = new Trainer(model);
+    expect(m['step'](batch).loss).toBe(trainer.step(batch).loss);
+    const w = m['getWeights']();
+    expect(Object.keys(w).sort()).toEqual([
+      '__proto__',
+      'constructor',
+      'optimizer.__proto__.m',
+      'optimizer.__proto__.v',
+      'optimizer.constructor.m',
+      'optimizer.constructor.v',
+    ]);
+    const proto = '__proto__'; // a parameter's name here, not the accessor
+    expect(Array.from(w[proto].data)).toEqual(Array.from(model.params[proto]!));
+    const fresh = await importModule(js);
+    fresh['setWeights'](m['saveWeights']());
+    const got = fresh['predict']({ valueOf: x });
+    expect(Object.keys(got)).toEqual(['hasOwnProperty']);
+    expect(Array.from(got['hasOwnProperty'].data)).toEqual(Array.from(model.forward({ valueOf: x })['hasOwnProperty']!.data));
+    // Object.fromEntries makes an own property of every key, __proto__ included
+    const p = await importModule(standaloneModule(program.model('P'), { dims: { B: [2] } }).js);
+    expect(Object.keys(p['info'].inputs)).toEqual(['__proto__']);
+    expect(() => p['predict']({})).toThrow(/missing input '__proto__'/);
+    expect(Array.from(p['predict'](Object.fromEntries([['__proto__', x]]))['y'].data)).toEqual([2, 4, 6, 8]);
+  });
+
   test('dropout (a fresh random key per step) and batch-norm state train exactly like a Trainer', async () => {
     const src = `
 import nn
