@@ -4,9 +4,8 @@
 // compile time of every backend cold and cached; the issue's targets as PASS/MISS (n/a where not measured).
 import { availableParallelism, loadavg } from 'node:os';
 import { nativeUnavailable, type Backend } from '../compiler/native/backend.js';
-import { setNativeThreads } from '../runtime/native/load.js';
 import { compileTimes, torchPeer, WORKLOADS, type CompileTimes, type Torch } from './backends.js';
-import { cpuPass, median, pass } from './timing.js';
+import { cpuPass, median, pass, withThreads } from './timing.js';
 
 const fmt = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? '—' : v >= 100 ? Math.round(v).toLocaleString('en-US') : v.toPrecision(3));
 
@@ -41,16 +40,6 @@ const printCompileTimes = (compile: Partial<Record<Backend, CompileTimes>>) => {
   console.log("  (new batch shape: batch 31, a new module; native's kernel objects are cached by then)");
   console.log('  (js and wasm keep no compiled cache: their "cached" compile runs the whole pipeline again, the compiler warm)');
   console.log(`  (parsing and checking the source into a model, the same for every backend: ${front.toFixed(1)} ms more)`);
-};
-
-/** `f` run with the native backend on `n` threads (it reads the count at every call). */
-const withThreads = <T>(n: number, f: () => T): T => {
-  setNativeThreads(n);
-  try {
-    return f();
-  } finally {
-    setNativeThreads(undefined);
-  }
 };
 
 /** Runs the section; `tfjsWasm` gives tfjs-wasm's figures by workload key where the full bench measured them. */

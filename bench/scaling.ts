@@ -10,7 +10,6 @@ import { writeAtomic } from '../compiler/cli/io.js';
 import { compileOrThrow, type Model } from '../compiler/index.js';
 import { nativeUnavailable, type Backend } from '../compiler/native/backend.js';
 import { Rng } from '../runtime/random.js';
-import { setNativeThreads } from '../runtime/native/load.js';
 import { torchPeer } from './backends.js';
 import { compiledRunner, forwardProgram, trainStep } from './dlm.js';
 import {
@@ -25,7 +24,7 @@ import {
   type ScalingPoint,
   type System,
 } from './scalingReport.js';
-import { cpuPass, median, pass } from './timing.js';
+import { cpuPass, median, pass, withThreads } from './timing.js';
 
 /** Interleaved passes per point and their minimum length (s): short, so that the section stays a few minutes. */
 const PASSES = 3,
@@ -46,16 +45,6 @@ const runnerOf = (p: ScalingPoint, backend: Backend): (() => void) => {
   const x = { data: rand(p.batch * 784, SEED), shape: [p.batch, 784] };
   if (p.mode === 'train') return trainStep(m, { x, y: { data: Int32Array.from({ length: p.batch }, (_, i) => i % 10), shape: [p.batch] } }, 0.01);
   return compiledRunner(m, forwardProgram(m), { x }).run;
-};
-
-/** `f` with the native backend on `n` threads (it reads the count at every call). */
-const withThreads = <T>(n: number, f: () => T): T => {
-  setNativeThreads(n);
-  try {
-    return f();
-  } finally {
-    setNativeThreads(undefined);
-  }
 };
 
 /** dlm's seconds per call at one point, every backend's passes interleaved so drift hits them alike. */

@@ -1,5 +1,7 @@
 // Timing: each system's workload runs for at least `minSeconds` per pass; bench/main.ts interleaves the
 // passes of all systems (A, B, C, A, B, C, …) and reports the median, so drift hits every system alike.
+import { setNativeThreads } from '../runtime/native/load.js';
+
 export type Workload = () => void;
 
 const now = () => performance.now() / 1000;
@@ -28,3 +30,13 @@ export const pass = (f: Workload, minSeconds: number): number => timedPass(f, mi
 export const cpuPass = (f: Workload, minSeconds: number): number => timedPass(f, minSeconds, cpuNow);
 
 export const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+
+/** `f` with the native backend on `n` threads (it reads the count at every call). */
+export const withThreads = <T>(n: number, f: () => T): T => {
+  setNativeThreads(n);
+  try {
+    return f();
+  } finally {
+    setNativeThreads(undefined);
+  }
+};
