@@ -4,8 +4,10 @@
 //   and any size with both transposed (mm_strided);
 //   direct (mm_rows' register tiles, its wide tiles of one or two rows, mm_dots' dot products and its
 //   transposed panel) below that.
-// And the thread count: products of ≥ 2²⁰ multiply-adds split over two threads give the same bits
-// as one thread, on both paths. Skipped, saying why, without a C compiler or koffi.
+// And the thread count: products of ≥ 2²⁰ multiply-adds split over two or three threads (the packed
+// product's pool, poolC.ts; OpenMP for mm_rows' row blocks) give the same bits as one thread, on both
+// paths. Also batched products folded into one (ops/matmul.ts) and the prelude's exp. Skipped, saying
+// why, without a C compiler or koffi.
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -114,14 +116,17 @@ describe.skipIf(why !== undefined)('native matrix-product kernels', () => {
     [128, 160, 96, 'nn'],
     [96, 130, 120, 'nt'],
     [100, 140, 90, 'tt'], // packed (columns split)
+    [40, 50, 800, 'nn'], // packed, three blocks of K, the last shorter (each panel's place is the longest block's)
     [1200, 64, 16, 'nn'],
     [1100, 60, 16, 'tn'], // direct (row blocks split)
-  ] as const)('%i × %i × %i (%s) on two threads gives the bits of one thread', (M, N, K, layout) => {
+  ] as const)('%i × %i × %i (%s) on two and three threads gives the bits of one thread', (M, N, K, layout) => {
     expect(M * N * K).toBeGreaterThanOrEqual(2 ** 20);
     const one = product(M, N, K, layout, 1, 3),
-      two = product(M, N, K, layout, 2, 3);
+      two = product(M, N, K, layout, 2, 3),
+      three = product(M, N, K, layout, 3, 3);
     expect(worst(M, N, K, two)).toBeLessThan(K * 2 ** -23);
     expect(Buffer.from(two.got.buffer).equals(Buffer.from(one.got.buffer))).toBe(true);
+    expect(Buffer.from(three.got.buffer).equals(Buffer.from(one.got.buffer))).toBe(true);
   });
 });
 

@@ -2,14 +2,15 @@
 // enough to pay for the packing): C[M, N] = A[M, K] · B[K, N], any element strides for A and B, C
 // contiguous.
 //
-//   for each block of K (at most GKC rows, equal-sized):   pack B's rows of it into panels of GNR
-//     columns, panel-major (each panel [kc, GNR] contiguous, zero past column N);
+//   for each block of K (at most GKC rows, equal-sized but the last):   pack B's rows of it into panels
+//     of GNR columns, panel-major (each panel [kc, GNR] contiguous, zero past column N, at p·kb·GNR for
+//     the largest block kb: threads in different blocks never share a panel's place);
 //     for each tile of GMR rows:   pack A's tile into [kc, GMR] (read in place instead when its rows
 //       are contiguous along k and the tile is full), then for
 //       each panel one GMR × GNR register tile: per k, two vector loads of the panel and GMR
 //       broadcasts of A, 2·GMR fused multiply-adds into accumulators that start from C (0 in the
 //       first block), so each element is summed k ascending, as one thread or many.
-// Threads split the panels of B: none reads what another writes, so there is no barrier but the last.
+// Threads take units of B's panels (poolC.ts): none reads what another writes, so there is no barrier but the end.
 //
 // Packing makes both operands contiguous whatever their strides (a transposed operand costs one pass),
 // keeps a tile of A in L1 across the panels, and avoids the cache-set conflicts of reading B's rows at
@@ -17,9 +18,6 @@
 // (12), 4 × 8 otherwise. Edge tiles go through a full-size scratch tile.
 
 export const GEMM_C = String.raw`
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 #if defined(__AVX512F__)
 #define GW 16
 #define GMR 8
@@ -37,9 +35,8 @@ typedef float gv __attribute__((vector_size(GW * 4), aligned(4)));
 GAI gv gload(const float *p) { gv v; memcpy(&v, p, sizeof v); return v; }
 GAI void gstore(float *p, gv v) { memcpy(p, &v, sizeof v); }
 
-/* panel p of B's rows [0, kc): dst[(p·kc + k)·GNR + j] = B[k, p·GNR + j], zero past column N */
-static void gemm_pack_b(const float *b, long sbk, long sbn, long kc, long N, float *dst, long p) {
-  float *d = dst + p * kc * GNR;
+/* panel p of B's rows [0, kc): d[k·GNR + j] = B[k, p·GNR + j], zero past column N */
+static void gemm_pack_b(const float *b, long sbk, long sbn, long kc, long N, float *d, long p) {
   long j0 = p * GNR, w = N - j0 < GNR ? N - j0 : GNR;
   if (sbn == 1 && w == GNR) { for (long k = 0; k < kc; k++) memcpy(d + k * GNR, b + k * sbk + j0, GNR * 4); return; }
   if (w < GNR) for (long k = 0; k < kc; k++) for (long j = w; j < GNR; j++) d[k * GNR + j] = 0;
@@ -103,8 +100,43 @@ static __attribute__((noinline)) void gemm_edge(long kc, const float *ap, const 
 
 static float *gemm_bp; static long gemm_bp_size;
 
-/* element strides. Threads split the panels (columns): each packs its own panels of B and every tile of A,
-   so they share nothing and meet only at the end; each element is computed by one thread in one order. */
+struct gemm_job { const float *a; long sam, sak; const float *b; long sbk, sbn; float *c; long M, N, K, np, nt, kb, units; float *bp; };
+
+/* unit u of a product: the panels [np·u/units, np·(u+1)/units) of B, for every block of K and every tile of A */
+static void gemm_unit(void *ctx, long u) {
+  const struct gemm_job *g = ctx;
+  const float *a = g->a, *b = g->b;
+  long sam = g->sam, sak = g->sak, sbk = g->sbk, sbn = g->sbn, M = g->M, N = g->N, K = g->K;
+  long p0 = g->np * u / g->units, p1 = g->np * (u + 1) / g->units;
+  float *bp = g->bp, *c = g->c;
+  float ap[GMR * GKC];
+  for (long k0 = 0; k0 < K; k0 += g->kb) {
+    long kc = K - k0 < g->kb ? K - k0 : g->kb;
+    for (long p = p0; p < p1; p++) gemm_pack_b(b + k0 * sbk, sbk, sbn, kc, N, bp + p * g->kb * GNR, p);
+    for (long t = 0; t < g->nt; t++) {
+      long i = t * GMR, mr = M - i < GMR ? M - i : GMR;
+      const float *at = a + i * sam + k0 * sak;
+      /* a full tile of rows contiguous along k is read in place; others are packed (strided, or past row M) */
+      int direct = sak == 1 && mr == GMR;
+      if (!direct) gemm_pack_a(at, sam, sak, mr, kc, ap);
+      for (long p = p0; p < p1; p++) {
+        long j = p * GNR, nr = N - j < GNR ? N - j : GNR;
+        if (direct && nr == GNR) gemm_rows(kc, at, sam, bp + p * g->kb * GNR, c + i * N + j, N, k0 == 0);
+        else if (mr == GMR && nr == GNR) gemm_full(kc, ap, bp + p * g->kb * GNR, c + i * N + j, N, k0 == 0);
+        else {
+          if (direct) { gemm_pack_a(at, sam, sak, mr, kc, ap); direct = 0; }
+          gemm_edge(kc, ap, bp + p * g->kb * GNR, c + i * N + j, N, k0 == 0, mr, nr);
+        }
+      }
+    }
+  }
+}
+
+__attribute__((visibility("hidden"))) void dlm_parallel(int threads, void (*fn)(void *, long), void *ctx, long units);
+
+/* element strides. Units of panels (columns) go to whichever thread is free (poolC.ts): each unit packs its
+   own panels of B and every tile of A it needs, so units share nothing; each element is computed by one
+   unit in one order. A read in place allows small units (4 a thread); packed, A is packed once a unit. */
 __attribute__((visibility("hidden"))) void dlm_gemm(const float *a, long sam, long sak, const float *b, long sbk, long sbn,
                                                     float *c, long M, long N, long K, int threads) {
   long np = (N + GNR - 1) / GNR, nt = (M + GMR - 1) / GMR, nk = (K + GKC - 1) / GKC;
@@ -114,39 +146,9 @@ __attribute__((visibility("hidden"))) void dlm_gemm(const float *a, long sam, lo
     gemm_bp_size = np * GNR * kb;
     gemm_bp = malloc(sizeof(float) * gemm_bp_size);
   }
-  float *bp = gemm_bp;
-  if (threads > np) threads = (int)np;
-  (void)threads;
-#ifdef _OPENMP
-  #pragma omp parallel num_threads(threads) if (threads > 1)
-#endif
-  {
-    long id = 0, n = 1;
-#ifdef _OPENMP
-    id = omp_get_thread_num(); n = omp_get_num_threads();
-#endif
-    long p0 = np * id / n, p1 = np * (id + 1) / n;
-    float ap[GMR * GKC];
-    for (long k0 = 0; k0 < K; k0 += kb) {
-      long kc = K - k0 < kb ? K - k0 : kb;
-      for (long p = p0; p < p1; p++) gemm_pack_b(b + k0 * sbk, sbk, sbn, kc, N, bp, p);
-      for (long t = 0; t < nt; t++) {
-        long i = t * GMR, mr = M - i < GMR ? M - i : GMR;
-        const float *at = a + i * sam + k0 * sak;
-        /* a full tile of rows contiguous along k is read in place; others are packed (strided, or past row M) */
-        int direct = sak == 1 && mr == GMR;
-        if (!direct) gemm_pack_a(at, sam, sak, mr, kc, ap);
-        for (long p = p0; p < p1; p++) {
-          long j = p * GNR, nr = N - j < GNR ? N - j : GNR;
-          if (direct && nr == GNR) gemm_rows(kc, at, sam, bp + p * kc * GNR, c + i * N + j, N, k0 == 0);
-          else if (mr == GMR && nr == GNR) gemm_full(kc, ap, bp + p * kc * GNR, c + i * N + j, N, k0 == 0);
-          else {
-            if (direct) { gemm_pack_a(at, sam, sak, mr, kc, ap); direct = 0; }
-            gemm_edge(kc, ap, bp + p * kc * GNR, c + i * N + j, N, k0 == 0, mr, nr);
-          }
-        }
-      }
-    }
-  }
+  long units = threads <= 1 ? 1 : (sak == 1 ? 4L : 1L) * threads;
+  if (units > np) units = np;
+  struct gemm_job g = { a, sam, sak, b, sbk, sbn, c, M, N, K, np, nt, kb, units, gemm_bp };
+  dlm_parallel(threads, gemm_unit, &g, units);
 }
 `;

@@ -13,12 +13,13 @@
 //     6-row × 1 tile over a zero-padded copy of B's last columns.
 //   mm_dots: from 8 rows on, Bᵀ copied into a contiguous panel (cache-blocked) and mm_rows; below, a
 //     4 × 4 tile of dot products, each a vector accumulator over k summed across lanes at the end.
-// Threads (OpenMP, when the object is built with -fopenmp) split rows only, so every element is summed
-// in the same order whatever the thread count: results do not depend on it.
+// Threads (the kernels' pool, poolC.ts) take units of row blocks, so every element is summed in the same
+// order whatever the thread count: results do not depend on it.
 //
 // Vectors are GCC/Clang vector extensions with 4-byte alignment (unaligned loads), so the compiler
 // picks AVX-512, AVX2 or SSE for -march=native and no intrinsics header is needed.
 import { GEMM_C } from './gemmC.js';
+import { POOL_C } from './poolC.js';
 import { INCLUDES } from './preludeC.js';
 
 /** What the mm_rows and mm_dots parts share: vectors, the thread count, when to pack. */
@@ -50,9 +51,8 @@ static inline int packed(long M, long N, long K) { return M >= 32 && N >= 16 && 
 __attribute__((visibility("hidden"))) void dlm_gemm(const float *a, long sam, long sak, const float *b, long sbk, long sbn,
                                                     float *c, long M, long N, long K, int threads);
 HIDDEN void mm_rows(const float *a, long sam, long sak, const float *b, long sbk, float *c, long M, long N, long K);
-#ifdef _OPENMP
-#include <omp.h>
-#endif
+/* fn(ctx, u) for u in [0, units) on up to threads threads (poolC.ts) */
+HIDDEN void dlm_parallel(int threads, void (*fn)(void *, long), void *ctx, long units);
 `;
 
 const ROWS = String.raw`
@@ -120,10 +120,30 @@ static __attribute__((noinline)) void wide_any(int mr, int nv, const float *a, l
 
 static float *dlm_panel; static long dlm_panel_size;
 
+struct rows_job { const float *a; long sam, sak; const float *b; long sbk; float *c; long M, N, K; const float *panel; long blocks, units; };
+
+/* unit u: the blocks of 6 rows [blocks·u/units, blocks·(u+1)/units) */
+static void rows_unit(void *ctx, long u) {
+  const struct rows_job *g = ctx;
+  const float *a = g->a, *b = g->b, *panel = g->panel;
+  long sam = g->sam, sak = g->sak, sbk = g->sbk, M = g->M, N = g->N, K = g->K;
+  long j2 = N - N % (2 * VW), j1 = N - N % VW;
+  int w = (int)(N - j1);
+  for (long ib = g->blocks * u / g->units; ib < g->blocks * (u + 1) / g->units; ib++) {
+    long i = ib * 6;
+    int mr = M - i < 6 ? (int)(M - i) : 6;
+    const float *ai = a + i * sam;
+    float *ci = g->c + i * N;
+    for (long j = 0; j < j2; j += 2 * VW) ROWS(2, ai, sam, sak, b + j, sbk, ci + j, N, K);
+    if (j1 > j2) ROWS(1, ai, sam, sak, b + j2, sbk, ci + j2, N, K);
+    if (w) TAIL(w, ai, sam, sak, panel, ci + j1, N, K);
+  }
+}
+
 HIDDEN void mm_rows(const float *a, long sam, long sak, const float *b, long sbk, float *c, long M, long N, long K) {
   sam /= 4; sak /= 4; sbk /= 4;
   if (packed(M, N, K)) { dlm_gemm(a, sam, sak, b, sbk, 1, c, M, N, K, THREADS(M * N * K)); return; }
-  long j2 = N - N % (2 * VW), j1 = N - N % VW;
+  long j1 = N - N % VW;
   int w = (int)(N - j1);
   if (w) {
     if (dlm_panel_size < K * VW) { free(dlm_panel); dlm_panel = malloc(sizeof(float) * K * VW); dlm_panel_size = K * VW; }
@@ -137,18 +157,10 @@ HIDDEN void mm_rows(const float *a, long sam, long sak, const float *b, long sbk
     return;
   }
   long blocks = (M + 5) / 6;
-#ifdef _OPENMP
-  #pragma omp parallel for schedule(static) num_threads(THREADS(M * N * K)) if (THREADS(M * N * K) > 1)
-#endif
-  for (long ib = 0; ib < blocks; ib++) {
-    long i = ib * 6;
-    int mr = M - i < 6 ? (int)(M - i) : 6;
-    const float *ai = a + i * sam;
-    float *ci = c + i * N;
-    for (long j = 0; j < j2; j += 2 * VW) ROWS(2, ai, sam, sak, b + j, sbk, ci + j, N, K);
-    if (j1 > j2) ROWS(1, ai, sam, sak, b + j2, sbk, ci + j2, N, K);
-    if (w) TAIL(w, ai, sam, sak, panel, ci + j1, N, K);
-  }
+  int threads = THREADS(M * N * K);
+  long units = threads <= 1 ? 1 : 4L * threads;
+  struct rows_job r = { a, sam, sak, b, sbk, c, M, N, K, panel, blocks, units < blocks ? units : blocks };
+  dlm_parallel(threads, rows_unit, &r, r.units);
 }
 
 `;
@@ -208,4 +220,4 @@ HIDDEN void mm_dots(const float *a, long sam, const float *b, long sbn, float *c
 `;
 
 /** The kernels' sources: three translation units (the packed product, mm_rows, mm_dots), compiled side by side. */
-export const kernelParts = (): readonly string[] => [INCLUDES + GEMM_C, INCLUDES + SHARED + ROWS, INCLUDES + SHARED + DOTS];
+export const kernelParts = (): readonly string[] => [INCLUDES + POOL_C + GEMM_C, INCLUDES + SHARED + ROWS, INCLUDES + SHARED + DOTS];
