@@ -51,8 +51,9 @@ static void gemm_pack_a(const float *a, long sam, long sak, long mr, long kc, fl
   for (long r = mr; r < GMR; r++) for (long k = 0; k < kc; k++) dst[k * GMR + r] = 0;
 }
 
-/* c[GMR × GNR] (row stride ldc) = (first ? 0 : c) + Ap · Bp over kc */
-GAI void gemm_tile(long kc, const float *ap, const float *bp, float *c, long ldc, int first) {
+/* c[GMR × GNR] (row stride ldc) = (first ? 0 : c) + A · Bp over kc, A's element (r, k) at a[r·ars + k·aks]:
+   a packed tile (ars 1, aks GMR) or rows read in place (ars their stride, aks 1) */
+GAI void gemm_tile(long kc, const float *a, long ars, long aks, const float *bp, float *c, long ldc, int first) {
   gv acc[GMR][2];
   for (int r = 0; r < GMR; r++) {
     if (first) acc[r][0] = acc[r][1] = (gv){0};
@@ -61,7 +62,7 @@ GAI void gemm_tile(long kc, const float *ap, const float *bp, float *c, long ldc
   for (long k = 0; k < kc; k++) {
     gv b0 = gload(bp + k * GNR), b1 = gload(bp + k * GNR + GW);
     for (int r = 0; r < GMR; r++) {
-      gv av = (gv){0} + ap[k * GMR + r];
+      gv av = (gv){0} + a[r * ars + k * aks];
       acc[r][0] += av * b0;
       acc[r][1] += av * b1;
     }
@@ -70,31 +71,18 @@ GAI void gemm_tile(long kc, const float *ap, const float *bp, float *c, long ldc
 }
 
 static __attribute__((noinline)) void gemm_full(long kc, const float *ap, const float *bp, float *c, long ldc, int first) {
-  gemm_tile(kc, ap, bp, c, ldc, first);
+  gemm_tile(kc, ap, 1, GMR, bp, c, ldc, first);
 }
 
-/* The same reading A's rows where they are (contiguous along k, row stride sam): no packing of A */
+/* A's rows where they are (contiguous along k, row stride sam): no packing of A */
 static __attribute__((noinline)) void gemm_rows(long kc, const float *a, long sam, const float *bp, float *c, long ldc, int first) {
-  gv acc[GMR][2];
-  for (int r = 0; r < GMR; r++) {
-    if (first) acc[r][0] = acc[r][1] = (gv){0};
-    else { acc[r][0] = gload(c + r * ldc); acc[r][1] = gload(c + r * ldc + GW); }
-  }
-  for (long k = 0; k < kc; k++) {
-    gv b0 = gload(bp + k * GNR), b1 = gload(bp + k * GNR + GW);
-    for (int r = 0; r < GMR; r++) {
-      gv av = (gv){0} + a[r * sam + k];
-      acc[r][0] += av * b0;
-      acc[r][1] += av * b1;
-    }
-  }
-  for (int r = 0; r < GMR; r++) { gstore(c + r * ldc, acc[r][0]); gstore(c + r * ldc + GW, acc[r][1]); }
+  gemm_tile(kc, a, sam, 1, bp, c, ldc, first);
 }
 
 static __attribute__((noinline)) void gemm_edge(long kc, const float *ap, const float *bp, float *c, long ldc, int first, long mr, long nr) {
   float t[GMR * GNR];
   if (!first) for (long r = 0; r < mr; r++) for (long j = 0; j < nr; j++) t[r * GNR + j] = c[r * ldc + j];
-  gemm_tile(kc, ap, bp, t, GNR, first);
+  gemm_tile(kc, ap, 1, GMR, bp, t, GNR, first);
   for (long r = 0; r < mr; r++) for (long j = 0; j < nr; j++) c[r * ldc + j] = t[r * GNR + j];
 }
 
