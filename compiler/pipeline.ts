@@ -52,8 +52,8 @@ export const PHASES = [
   { name: 'plan fusion', entries: ['compileFor', 'specialize'], code: ['codegen/fusion.ts'] },
   { name: 'schedule', entries: ['compileFor', 'specialize'], code: ['codegen/schedule.ts'] },
   { name: 'plan memory', entries: ['compileFor', 'specialize'], code: ['codegen/inplace.ts', 'codegen/plan.ts', 'jit/memory.ts'] },
-  { name: 'emit', entries: ['compileFor', 'emitSource'], code: ['backends.ts', 'codegen/module.ts', 'native/moduleC.ts'] },
-  { name: 'load', entries: ['compileFor'], code: ['backends.ts', 'runtime/compiled.ts', 'native/jitC.ts'] },
+  { name: 'emit', entries: ['compileFor', 'emitSource'], code: ['backends.ts', 'wasm/moduleWasm.ts', 'codegen/module.ts', 'native/moduleC.ts'] },
+  { name: 'load', entries: ['compileFor'], code: ['backends.ts', 'runtime/wasm/program.ts', 'runtime/compiled.ts', 'native/jitC.ts'] },
 ] as const;
 
 // ---- parse → check: a source file with its imports, every model's forward IR ----------------------
@@ -187,7 +187,7 @@ const lower = (f: IrFunction, env: DimEnv, steps: ReadonlySet<string>, target: E
   // plan fusion: every node's placement (buffer, view, constant, inline, row, epilogue), decided once.
   const placements = timed(clock, 'plan fusion', () => planFusion(fn, env, steps));
   // schedule: the kernels those placements make, in loop IR.
-  const scheduled = timed(clock, 'schedule', () => schedule(fn, env, '', steps, target.addressable, placements));
+  const scheduled = timed(clock, 'schedule', () => schedule(fn, env, '', steps, target.addressing, placements));
   // plan memory: parameter updates written in place, then every buffer placed in one arena.
   return timed(clock, 'plan memory', () => {
     const sched = steps.has('inplace') ? scheduled : inPlaceUpdates(scheduled);
@@ -267,11 +267,11 @@ export const specialize = (
   precision: Precision = 'f32',
   disable: readonly string[] = [],
   maxMemory = DEFAULT_LIMITS.maxMemory,
-  choice?: BackendChoice,
+  choice?: BackendChoice | Emitter,
 ): Specialized => {
-  const target = EMITTERS[resolveBackend(choice)];
+  const target = typeof choice === 'object' ? choice : EMITTERS[resolveBackend(choice)];
   const off = stepsOff(disable, precision, target);
-  const key = `${target.name}|${precision}|${envKey(env)}|${[...off].sort().join(',')}`;
+  const key = `${target.key ?? target.name}|${precision}|${envKey(env)}|${[...off].sort().join(',')}`;
   let byKey = cache.get(f);
   if (!byKey) {
     byKey = new Map();
@@ -303,5 +303,6 @@ export const SWITCHABLE: readonly string[] = [...new Set([...PRE_GRAD, ...PIPELI
 export { bindInputs, locate, type ShapedInput } from './jit/bind.js';
 export { parameterMemory } from './jit/memory.js';
 export { simdHomes } from './codegen/module.js';
+export { JS_SIMD } from './backends.js';
 export { BACKENDS, isBackend, setBackendNotes, setNativeThreads, type Backend, type BackendChoice } from './native/backend.js';
 export type { PassOptions } from './passes/pass.js';

@@ -11,7 +11,8 @@ import { selectOutputs } from '../compiler/train/step.js';
 /** The kernels and `run` of a specialized program, without the shared prelude of helper functions. */
 const kernels = (f: IrFunction, dims: Record<string, number>, disable: string[] = []): string => {
   const src = specialize(optimize(f), new Map(Object.entries(dims)), 'f32', disable).source;
-  return src.slice(src.indexOf('\n// k0')).trim();
+  // the wasm backend's source: the listing of its loops, then a line with the module's bytes
+  return src.slice(src.indexOf('\n// k0'), src.includes('\n//# dlm-wasm ') ? src.indexOf('\n//# dlm-wasm ') : undefined).trim();
 };
 
 /** The kernels computing one output of a model written in `src`. */

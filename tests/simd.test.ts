@@ -10,6 +10,7 @@ import { lstmMomentumSource, twoLossesSource } from './helpers/models.js';
 import { Trainer } from '../compiler/api/trainer.js';
 import { optimize } from '../compiler/api/model.js';
 import { specialize } from '../compiler/jit/jit.js';
+import { JS_SIMD } from '../compiler/pipeline.js';
 import { Rng } from '../runtime/random.js';
 import type { Tensor } from '../runtime/tensor.js';
 import { instantiate, type HomeSlot } from '../runtime/compiled.js';
@@ -84,9 +85,9 @@ test('a product neither kernel can read (both operands transposed, in the arena)
   expect(spec.source).toContain('4x4 register tiles');
 });
 
-test('a batch input read as A is copied a panel of rows at a time, not as a whole', () => {
+test('JavaScript loops (standalone modules): a batch input read as A is copied a panel of rows at a time, not as a whole', () => {
   const m = compileOrThrow('model T {\n  input x: f32[64, 300]\n  param W: f32[300, 8] = normal(std = 0.1)\n  output y = x @ W\n}').model();
-  const spec = specialize(optimize(m.ir.fn), new Map());
+  const spec = specialize(optimize(m.ir.fn), new Map(), 'f32', [], undefined, JS_SIMD);
   expect(spec.source).toMatch(/mm_rows\(/);
   expect(spec.source).toContain('A copied in');
   expect(spec.plan.arenaSize).toBeLessThan((64 * 300) / 4);
@@ -110,9 +111,9 @@ test('float64 programs never call the float32 kernels', () => {
   expect(spec.source).not.toMatch(/mm_(rows|dots)\(|homes/);
 });
 
-test('generated code says how to load it; loaded with the runtime alone it computes what the JIT does', () => {
+test('generated JavaScript says how to load it; loaded with the runtime alone it computes what the JIT does', () => {
   const m = compileOrThrow(MODELS['lstm']!.src).model('M', { seed: 2 });
-  const spec = specialize(optimize(m.ir.fn), new Map([['B', 3]]));
+  const spec = specialize(optimize(m.ir.fn), new Map([['B', 3]]), 'f32', [], undefined, JS_SIMD);
   const header = spec.source.split('\n')[1]!;
   const args = /^\/\/ load with dlm\/runtime: instantiate\(source, (\d+), 'f32', (\{ homes: .* \})\)$/.exec(header);
   expect(args, header).not.toBeNull();

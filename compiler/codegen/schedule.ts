@@ -17,7 +17,7 @@ import { copyKernel, fillKernel, mapKernel, reduceKernel, rowKernel, type RowRed
 import { contiguous, effective, isContiguous, leafOf, memoryLeaves, treeExpr, type Located } from './placement.js';
 import { scheduleScan } from './scanKernel.js';
 import type { InputSlot, Kernel, Schedule, SubSchedule, TempBuffer } from './scheduleTypes.js';
-import { simdOperands } from './simdOperands.js';
+import { simdOperands, type Addressing } from './simdOperands.js';
 export { CODEGEN_STEPS, type CodegenStep } from './fusionRules.js';
 export { HOME_ROLES, lastWriter, type InputSlot, type Kernel, type Schedule, type TempBuffer } from './scheduleTypes.js';
 
@@ -25,8 +25,8 @@ const where = (n: Node): string =>
   `${n.op} -> ${fmtType(n.type)}${n.label ? ` ${n.label}` : ''}${n.backward ? ' (backward)' : ''} @${n.span.file}:${n.span.start}`;
 
 /**
- * `prefix` names the kernels and buffers of a loop body apart from its parent's. `native`: the module is
- * C (compiler/native), where every buffer has an address, so no input is copied for a matmul kernel.
+ * `prefix` names the kernels and buffers of a loop body apart from its parent's. `addressing`: whether
+ * every buffer has an address (WebAssembly, C), so no input is copied for a matmul kernel (simdOperands.ts).
  * `P`: the fusion plan of `f` (compiler/pipeline.ts makes it as its own phase; loop bodies plan their own here).
  */
 export const schedule = (
@@ -34,7 +34,7 @@ export const schedule = (
   env: DimEnv,
   prefix = '',
   off: ReadonlySet<string> = new Set(),
-  native = false,
+  addressing: Addressing = 'js',
   P: ReadonlyMap<NodeId, Placement> = planFusion(f, env, off),
 ): Schedule => {
   const g = graphOf(f, env);
@@ -128,7 +128,7 @@ export const schedule = (
     return l;
   };
 
-  const simd = simdOperands({ on: !off.has('simd'), native, loopBody: prefix !== '', inputs, newTemp, addKernel, fresh });
+  const simd = simdOperands({ on: !off.has('simd'), addressing, loopBody: prefix !== '', inputs, newTemp, addKernel, fresh });
 
   /** Emits contraction `id` into `into` (a new buffer by default), with an optional fused epilogue. */
   const emitContraction = (id: NodeId, epilogue?: (acc: Expr, idx: readonly Expr[]) => Expr, into?: string, note?: string): Located => {
@@ -273,7 +273,7 @@ export const schedule = (
                 return { buf: v.buf, offset: v.view.offset, strides: v.view.strides.map((st, a) => (v.shape[a] === 1 ? 0 : st)) };
               },
               setView: (i, buf, offset, s) => at.set(i, contiguous(buf, s, offset)),
-              scheduleBody: (scan, p) => schedule(scanInfo(scan).body, env, p, off, native),
+              scheduleBody: (scan, p) => schedule(scanInfo(scan).body, env, p, off, addressing),
             },
             n,
             note,

@@ -9,10 +9,17 @@ import { copyKernel } from './kernels.js';
 import type { Located } from './placement.js';
 import { HOME_ROLES, type InputSlot } from './scheduleTypes.js';
 
+/**
+ * Which buffers have a byte address: `js` only the arena and the homes (a batch input is copied for a
+ * SIMD kernel), `wasm` and `native` every buffer (one memory; C pointers), and `native` also has the C
+ * kernels' contracts (mm_strided, whole products per epilogue block).
+ */
+export type Addressing = 'js' | 'wasm' | 'native';
+
 export interface SimdContext {
   /** SIMD kernels not switched off (and not float64). */
   readonly on: boolean;
-  readonly native: boolean;
+  readonly addressing: Addressing;
   readonly loopBody: boolean;
   readonly inputs: readonly InputSlot[];
   newTemp(shape: readonly number[], note: string): string;
@@ -26,7 +33,7 @@ const NATIVE_ROW_BUDGET = 1 << 15;
 export const simdOperands = (c: SimdContext) => {
   const inMemory = (buf: string): boolean => {
     const slot = c.inputs.find((x) => x.buf === buf);
-    return c.native || !slot || c.loopBody || HOME_ROLES.has(slot.role);
+    return c.addressing !== 'js' || !slot || c.loopBody || HOME_ROLES.has(slot.role);
   };
   return {
     /** The SIMD arguments of a float32 contraction reading `a` (undefined: scalar loops). */
@@ -35,7 +42,7 @@ export const simdOperands = (c: SimdContext) => {
         ? {
             scratch: (n: number) => c.newTemp([n], `scratch of ${note}`),
             copyA: !inMemory(a.buf),
-            ...(c.native ? { rowBudget: NATIVE_ROW_BUDGET, anyStrides: true, foldBatch: true } : {}),
+            ...(c.addressing === 'native' ? { rowBudget: NATIVE_ROW_BUDGET, anyStrides: true, foldBatch: true } : {}),
           }
         : undefined,
     /** `l`, or the same view of a copy of its batch input in the arena. */

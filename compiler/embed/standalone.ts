@@ -15,7 +15,7 @@ import { ident, lit, safeComment } from '../codegen/emitJs.js';
 import { InternalError } from '../diagnostics/diagnostic.js';
 import type { IrFunction } from '../ir/ir.js';
 import { concreteShape } from '../ir/bind.js';
-import { optimize, simdHomes, specialize, type Specialized } from '../pipeline.js';
+import { JS_SIMD, optimize, simdHomes, specialize, type Specialized } from '../pipeline.js';
 import { HYPER_LR, HYPER_STEP, selectOutputs } from '../train/step.js';
 import { dimNames } from '../types/dims.js';
 import { fmtType, type TensorType } from '../types/types.js';
@@ -94,8 +94,8 @@ export const standaloneModule = (model: Model, opts: StandaloneOptions = {}): St
   /** One specialization: its SIMD variant (when it has one), then the scalar variant it falls back to. */
   const emitSpec = (kind: 'predict' | 'step', f: IrFunction, env: Map<string, number>): void => {
     const disable = model.opts.passes?.disable ?? [];
-    const first = specialize(f, env, 'f32', disable);
-    const variants: Specialized[] = simdHomes(first.schedule) ? [first, specialize(f, env, 'f32', [...disable, 'simd'])] : [first];
+    const first = specialize(f, env, 'f32', disable, undefined, JS_SIMD);
+    const variants: Specialized[] = simdHomes(first.schedule) ? [first, specialize(f, env, 'f32', [...disable, 'simd'], undefined, JS_SIMD)] : [first];
     const batch = first.schedule.inputs.filter((i) => i.role === 'input' || i.role === 'target');
     const shapes: Record<string, number[]> = {};
     for (const i of batch) setOwn(shapes, i.name, [...i.shape]);

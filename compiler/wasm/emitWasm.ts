@@ -1,0 +1,492 @@
+// Loop IR → WebAssembly instructions: the third printer of the same kernels, beside JavaScript
+// (codegen/emitJs.ts) and C (native/emitC.ts). Every buffer lives in the module's one linear memory
+// (the planned arena and the inputs' homes), so a load is `f32.load` (or `f64.load`) at the buffer's
+// byte address plus index × element size, with no copies. As in the other printers, only validated
+// numbers reach the code (`f64.const` of a checked number, `i32.const` of a checked integer); buffer
+// and variable names become addresses and local indices and never reach the bytes.
+//
+// Values are computed in f64, as JavaScript computes them, and a float32 module rounds when it stores
+// (f32.demote_f64), so results equal the JavaScript backend's. The loop IR is untyped, so each
+// variable's type is inferred as in the C printer: integral (i32) when every value assigned to it is an
+// integer literal under 2³¹, an integral variable, + − × of those or a comparison; otherwise f64.
+// Division is always f64 division. Math functions wasm has with JavaScript's exact results are inlined
+// (sqrt, abs, floor, ceil, trunc, min, max, fround, round half to even, sign, isfinite); the others
+// are imported from JavaScript (Math.exp, …, and ops/math.ts's own implementations), so they give the
+// JavaScript backend's values bit for bit.
+import { InternalError } from '../diagnostics/diagnostic.js';
+import { loadsIn, type Expr, type ExternArg, type Stmt } from '../loops/loops.js';
+import type { MathName } from '../ops/math.js';
+import {
+  F64,
+  I32,
+  OP,
+  call,
+  doWhile,
+  f32Load,
+  f32Store,
+  f64Const,
+  f64Load,
+  f64Store,
+  get,
+  i32,
+  i32TruncSatF64,
+  ifElse,
+  memoryFill,
+  op,
+  set,
+  tee,
+  type AnyValType,
+  type Code,
+} from '../../runtime/wasm/encode.js';
+
+type T = 'i' | 'f';
+const CMP = new Set(['<', '<=', '>', '>=', '==', '!=']);
+const I32_CMP: Record<string, number> = { '<': OP.i32LtS, '<=': OP.i32LeS, '>': OP.i32GtS, '>=': OP.i32GeS, '==': OP.i32Eq, '!=': OP.i32Ne };
+const F64_CMP: Record<string, number> = { '<': OP.f64Lt, '<=': OP.f64Le, '>': OP.f64Gt, '>=': OP.f64Ge, '==': OP.f64Eq, '!=': OP.f64Ne };
+const I32_ARITH: Record<string, number> = { '+': OP.i32Add, '-': OP.i32Sub, '*': OP.i32Mul };
+const F64_ARITH: Record<string, number> = { '+': OP.f64Add, '-': OP.f64Sub, '*': OP.f64Mul, '/': OP.f64Div };
+
+/** Functions inlined as wasm instructions, with exactly Math's results (−0 and NaN included: IEEE 754 min/max/floor/…). */
+const UNARY_INLINE: Partial<Record<MathName, number>> = {
+  sqrt: OP.f64Sqrt,
+  abs: OP.f64Abs,
+  floor: OP.f64Floor,
+  ceil: OP.f64Ceil,
+  trunc: OP.f64Trunc,
+  // round half to even (ops/math.ts round) is IEEE roundTiesToEven: f64.nearest
+  round: OP.f64Nearest,
+};
+
+/** Every math function the printer inlines (the others are imported from JavaScript). */
+export const INLINED: ReadonlySet<MathName> = new Set([...(Object.keys(UNARY_INLINE) as MathName[]), 'min', 'max', 'fround', 'isfinite', 'sign', 'sigmoid']);
+
+/** A validated number literal: integral values under 2³¹ (not −0) are i32, everything else f64. */
+const isIntLiteral = (v: number): boolean => Number.isInteger(v) && Math.abs(v) < 2 ** 31 && !Object.is(v, -0);
+const checkNumber = (v: unknown): number => {
+  if (typeof v !== 'number') throw new InternalError('codegen: non-numeric literal');
+  return v;
+};
+
+/** Where a buffer is: a constant byte address, or a byte address passed in a parameter (a loop body's kernels). */
+export type BufRef = { readonly k: 'const'; readonly byte: number } | { readonly k: 'param'; readonly local: number };
+
+/** What a kernel's printer asks of the module around it. */
+export interface WasmModuleContext {
+  readonly elem: 'f32' | 'f64';
+  /** The function index of an imported math function (type (f64…) → f64). */
+  mathImport(fn: MathName, arity: number): number;
+  /** The function index of another kernel (a loop body's). */
+  kernel(name: string): number;
+  /** The function index of a runtime matmul kernel (imported from the SIMD kernels' instance). */
+  extern(fn: string, arity: number): number;
+  /** Buffers at constant addresses (every buffer that is not a parameter). */
+  buffer(name: string): BufRef;
+  /** A buffer's element count, where known (arena buffers and inputs). */
+  bufferSize?(name: string): number | undefined;
+}
+
+/** Prints one kernel body as a function body; `params` binds buffer names to i32 parameters 0, 1, …. */
+export class WasmPrinter {
+  private readonly ints = new Set<string>();
+  private readonly localOf = new Map<string, { idx: number; t: T }>();
+  readonly locals: AnyValType[] = [];
+  private readonly params: Map<string, number>;
+  private scratch = 0;
+
+  constructor(
+    private readonly ctx: WasmModuleContext,
+    paramBufs: readonly string[],
+  ) {
+    this.params = new Map();
+    paramBufs.forEach((b, i) => {
+      if (!this.params.has(b)) this.params.set(b, i);
+    });
+    this.nParams = paramBufs.length;
+  }
+  private readonly nParams: number;
+
+  /** Integral variables of a body: optimistic start, then drop any with a real assignment (fixpoint), as the C printer. */
+  infer(body: readonly Stmt[]): void {
+    const assigned = new Map<string, Expr[]>();
+    const loopVars: string[] = [];
+    const walk = (ss: readonly Stmt[]) => {
+      for (const s of ss) {
+        if (s.k === 'for') {
+          loopVars.push(s.v);
+          walk(s.body);
+        } else if (s.k === 'if') walk(s.body);
+        else if (s.k === 'let' || s.k === 'set') {
+          const a = assigned.get(s.name) ?? [];
+          a.push(s.e);
+          assigned.set(s.name, a);
+        }
+      }
+    };
+    walk(body);
+    for (const name of assigned.keys()) this.ints.add(name);
+    for (const l of loopVars) this.ints.add(l);
+    for (let changed = true; changed; ) {
+      changed = false;
+      for (const [name, es] of assigned)
+        if (this.ints.has(name) && !loopVars.includes(name) && !es.every((e) => this.type(e) === 'i')) {
+          this.ints.delete(name);
+          changed = true;
+        }
+    }
+  }
+
+  type(e: Expr): T {
+    switch (e.k) {
+      case 'num':
+        return isIntLiteral(checkNumber(e.v)) ? 'i' : 'f';
+      case 'var':
+        return this.ints.has(e.name) ? 'i' : 'f';
+      case 'load':
+      case 'call':
+        return 'f';
+      case 'negate':
+        return this.type(e.a);
+      case 'sel':
+        return this.type(e.a) === 'i' && this.type(e.b) === 'i' ? 'i' : 'f';
+      case 'bin':
+        return CMP.has(e.op) || (e.op !== '/' && this.type(e.a) === 'i' && this.type(e.b) === 'i') ? 'i' : 'f';
+    }
+  }
+
+  private local(name: string): { idx: number; t: T } {
+    let l = this.localOf.get(name);
+    if (!l) {
+      const t: T = this.ints.has(name) ? 'i' : 'f';
+      l = { idx: this.nParams + this.locals.length, t };
+      this.locals.push(t === 'i' ? I32 : F64);
+      this.localOf.set(name, l);
+    }
+    return l;
+  }
+
+  /** A fresh local of type t, by a name no loop-IR variable has. */
+  private tmpVar(t: T): { idx: number; name: string } {
+    const name = `\u0000tmp${this.scratch++}${t}`;
+    if (t === 'i') this.ints.add(name);
+    return { idx: this.local(name).idx, name };
+  }
+  private tmp(t: T): number {
+    return this.tmpVar(t).idx;
+  }
+
+  /**
+   * e as type t. f64 → i32 truncates (an index: C's cast). An integral expression used as a value is
+   * computed in f64 from its integral leaves, as JavaScript computes it: 0 · −1 and −0 stay −0.
+   */
+  as(e: Expr, t: T): Code {
+    const have = this.type(e);
+    if (have === t) return this.expr(e);
+    if (t === 'i') return i32TruncSatF64(this.expr(e));
+    switch (e.k) {
+      case 'negate':
+        return op(OP.f64Neg, this.as(e.a, 'f'));
+      case 'bin':
+        return CMP.has(e.op) ? op(OP.f64ConvertI32S, this.cond(e)) : op(F64_ARITH[e.op]!, this.as(e.a, 'f'), this.as(e.b, 'f'));
+      case 'sel':
+        if (this.safe(e.a, e.c) && this.safe(e.b, e.c)) return this.select('f', this.as(e.a, 'f'), this.as(e.b, 'f'), this.cond(e.c));
+        return ifElse(this.cond(e.c), F64, this.as(e.a, 'f'), this.as(e.b, 'f'));
+      default:
+        return op(OP.f64ConvertI32S, this.expr(e));
+    }
+  }
+
+  /** A condition as an i32 (nonzero: true). */
+  cond(e: Expr): Code {
+    if (e.k === 'bin' && CMP.has(e.op)) {
+      if (e.op === '!=' && e.b.k === 'num' && e.b.v === 0 && e.a.k === 'bin' && CMP.has(e.a.op)) return this.cond(e.a);
+      if (this.type(e.a) === 'i' && this.type(e.b) === 'i') return op(I32_CMP[e.op]!, this.expr(e.a), this.expr(e.b));
+      return op(F64_CMP[e.op]!, this.as(e.a, 'f'), this.as(e.b, 'f'));
+    }
+    // JavaScript's `x !== 0`: NaN is true
+    return this.type(e) === 'i' ? this.expr(e) : op(OP.f64Ne, this.expr(e), f64Const(0));
+  }
+
+  private bufBase(buf: string): { base: Code; offset: number } {
+    const p = this.params.get(buf);
+    if (p !== undefined) return { base: get(p), offset: 0 };
+    const r = this.ctx.buffer(buf);
+    return r.k === 'param' ? { base: get(r.local), offset: 0 } : { base: [], offset: r.byte };
+  }
+
+  /** The byte address of element `index` of `buf`, as an i32 and a constant memarg offset. */
+  private address(buf: string, index: Expr): { addr: Code; offset: number } {
+    const { base, offset } = this.bufBase(buf);
+    const shift = this.ctx.elem === 'f32' ? 2 : 3;
+    if (index.k === 'num' && isIntLiteral(index.v) && index.v >= 0) {
+      return base.length ? { addr: base, offset: offset + index.v * (1 << shift) } : { addr: i32(0), offset: offset + index.v * (1 << shift) };
+    }
+    const scaled = op(OP.i32Shl, this.as(index, 'i'), i32(shift));
+    return { addr: base.length ? op(OP.i32Add, base, scaled) : scaled, offset };
+  }
+
+  /**
+   * Whether an arm of a select may be evaluated whatever the condition (wasm's `select`, no branch to
+   * mispredict on data: relu(x + b), a max pool's running maximum): no calls (cost), and every load in
+   * it is in bounds whenever the condition's loads are — the same load, or the same index into a buffer
+   * at least as large as one the condition reads (sizes known: not a loop body's parameters).
+   */
+  private safe(arm: Expr, c: Expr): boolean {
+    if (this.plain(arm)) return true;
+    if (!this.ctx.bufferSize) return false;
+    const inCond = loadsIn(c);
+    const ok = (e: Expr): boolean => {
+      switch (e.k) {
+        case 'num':
+        case 'var':
+          return true;
+        case 'call':
+          return false;
+        case 'load': {
+          const key = JSON.stringify(e.index);
+          const size = this.params.has(e.buf) ? undefined : this.ctx.bufferSize!(e.buf);
+          return (
+            size !== undefined &&
+            inCond.some((l) => {
+              if (JSON.stringify(l.index) !== key || this.params.has(l.buf)) return false;
+              const s = this.ctx.bufferSize!(l.buf);
+              return s !== undefined && s <= size;
+            })
+          );
+        }
+        case 'negate':
+          return ok(e.a);
+        case 'sel':
+          return ok(e.c) && ok(e.a) && ok(e.b);
+        case 'bin':
+          return ok(e.a) && ok(e.b);
+      }
+    };
+    return ok(arm);
+  }
+
+  /**
+   * `c ? a : b` without a branch. V8 compiles an f64 `select` to a branch on x64 (no conditional move
+   * between float registers), so f64 values go through their bits: an i64 select (cmov) between
+   * i64.reinterpret_f64 of both, 4× faster on data-dependent conditions (relu, a running maximum).
+   */
+  private select(t: T, a: Code, b: Code, c: Code): Code {
+    if (t === 'i') return [...a, ...b, ...c, OP.select];
+    return [...a, OP.i64ReinterpretF64, ...b, OP.i64ReinterpretF64, ...c, OP.select, OP.f64ReinterpretI64];
+  }
+
+  /** A pure expression without loads or calls is cheap and safe to evaluate on both arms (`select`). */
+  private plain(e: Expr): boolean {
+    switch (e.k) {
+      case 'num':
+      case 'var':
+        return true;
+      case 'load':
+      case 'call':
+        return false;
+      case 'negate':
+        return this.plain(e.a);
+      case 'sel':
+        return this.plain(e.c) && this.plain(e.a) && this.plain(e.b);
+      case 'bin':
+        return this.plain(e.a) && this.plain(e.b);
+    }
+  }
+
+  expr(e: Expr): Code {
+    switch (e.k) {
+      case 'num': {
+        const x = checkNumber(e.v);
+        return isIntLiteral(x) ? i32(x) : f64Const(x);
+      }
+      case 'var': {
+        const l = this.localOf.get(e.name) ?? this.local(e.name);
+        return get(l.idx);
+      }
+      case 'load': {
+        const { addr, offset } = this.address(e.buf, e.index);
+        return this.ctx.elem === 'f32' ? op(OP.f64PromoteF32, f32Load(addr, offset)) : f64Load(addr, offset);
+      }
+      case 'negate':
+        return this.type(e.a) === 'i' ? op(OP.i32Sub, i32(0), this.expr(e.a)) : op(OP.f64Neg, this.expr(e.a));
+      case 'call':
+        return this.callExpr(e.fn, e.args);
+      case 'sel': {
+        const t = this.type(e);
+        const [a, b] = [this.as(e.a, t), this.as(e.b, t)];
+        if (this.safe(e.a, e.c) && this.safe(e.b, e.c)) return this.select(t, a, b, this.cond(e.c));
+        return ifElse(this.cond(e.c), t === 'i' ? I32 : F64, a, b);
+      }
+      case 'bin': {
+        if (CMP.has(e.op)) return this.cond(e);
+        const t = this.type(e);
+        if (t === 'i') return op(I32_ARITH[e.op]!, this.expr(e.a), this.expr(e.b));
+        return op(F64_ARITH[e.op]!, this.as(e.a, 'f'), this.as(e.b, 'f'));
+      }
+    }
+  }
+
+  private callExpr(fn: MathName, args: readonly Expr[]): Code {
+    const xs = args.map((a) => this.as(a, 'f'));
+    const unary = UNARY_INLINE[fn];
+    if (unary !== undefined && xs.length === 1) return op(unary, xs[0]!);
+    if ((fn === 'min' || fn === 'max') && xs.length >= 1) {
+      // f64.min/max are IEEE minimum/maximum: NaN if either is NaN, min(−0, +0) = −0, as Math.min/max
+      const code = fn === 'min' ? OP.f64Min : OP.f64Max;
+      return xs.slice(1).reduce((acc, x) => op(code, acc, x), xs[0]!);
+    }
+    if (fn === 'fround' && xs.length === 1) return op(OP.f64PromoteF32, op(OP.f32DemoteF64, xs[0]!));
+    if (fn === 'isfinite' && xs.length === 1) {
+      // x − x is 0 exactly when x is finite (NaN and ±∞ give NaN)
+      const t = this.tmp('f');
+      return op(OP.f64ConvertI32S, op(OP.f64Eq, op(OP.f64Sub, tee(t, xs[0]!), get(t)), f64Const(0)));
+    }
+    if (fn === 'sign' && xs.length === 1) {
+      // (x > 0) − (x < 0): 0 for ±0 and NaN, as ops/math.ts sign
+      const t = this.tmp('f');
+      return op(OP.f64ConvertI32S, op(OP.i32Sub, op(OP.f64Gt, tee(t, xs[0]!), f64Const(0)), op(OP.f64Lt, get(t), f64Const(0))));
+    }
+    if (fn === 'sigmoid' && xs.length === 1) {
+      // ops/math.ts sigmoid with Math.exp imported: x ≥ 0 ? 1/(1 + e⁻ˣ) : eˣ/(1 + eˣ), the same operations
+      const t = this.tmp('f'),
+        e = this.tmp('f');
+      const exp = (x: Code) => call(this.ctx.mathImport('exp', 1), [x]);
+      const pos = op(OP.f64Div, f64Const(1), op(OP.f64Add, f64Const(1), exp(op(OP.f64Neg, get(t)))));
+      const negative = op(OP.f64Div, tee(e, exp(get(t))), op(OP.f64Add, f64Const(1), get(e)));
+      return ifElse(op(OP.f64Ge, tee(t, xs[0]!), f64Const(0)), F64, pos, negative);
+    }
+    if (fn === 'pow' && xs.length === 2) {
+      // ops/math.ts pow: 1ʸ = 1 and (−1)^±∞ = 1, else Math.pow (JavaScript's **)
+      const x = this.tmp('f'),
+        y = this.tmp('f');
+      const one = op(
+        OP.i32Or,
+        op(OP.f64Eq, tee(x, xs[0]!), f64Const(1)),
+        op(OP.i32And, op(OP.f64Eq, get(x), f64Const(-1)), op(OP.f64Eq, op(OP.f64Abs, tee(y, xs[1]!)), f64Const(Infinity))),
+      );
+      return ifElse(one, F64, f64Const(1), call(this.ctx.mathImport('pow', 2), [get(x), get(y)]));
+    }
+    return call(this.ctx.mathImport(fn, xs.length), xs);
+  }
+
+  private externArg(a: ExternArg): Code {
+    if (a.k === 'ptr') {
+      const { addr, offset } = this.address(a.buf, a.index);
+      return offset ? op(OP.i32Add, addr, i32(offset)) : addr;
+    }
+    return this.as(a, 'i');
+  }
+
+  /**
+   * An `if` whose body only assigns locals from values safe to evaluate whenever its last condition is
+   * (a max pool's `best = x; at = i`) assigns through selects, `x = c ? e : x`, with the earlier
+   * conditions (bounds, which guard the loads) still a branch, as the C printer does.
+   */
+  private selectIf(s: Stmt & { k: 'if' }): Code | undefined {
+    const last = s.conds[s.conds.length - 1];
+    if (!last || !s.body.length || !s.body.every((b) => b.k === 'set' && this.safe(b.e, last))) return undefined;
+    const c = this.tmp('i');
+    const sets = s.body.flatMap((b) => {
+      const x = b as Stmt & { k: 'set' };
+      const l = this.local(x.name);
+      return set(l.idx, this.select(l.t, this.as(x.e, l.t), get(l.idx), get(c)));
+    });
+    // all values first, then the assignments: a later value may read an earlier variable's old value
+    if (s.body.some((b, i) => s.body.slice(i + 1).some((later) => loadsOrVars(later).has((b as Stmt & { k: 'set' }).name)))) return undefined;
+    let code: Code = [...set(c, this.cond(last)), ...sets];
+    for (let i = s.conds.length - 2; i >= 0; i--) code = ifElse(this.cond(s.conds[i]!), undefined, code);
+    return code;
+  }
+
+  /** `for i in [a, b) buf[i] = 0` (zeroing a buffer before a scatter or a gather) as memory.fill. */
+  private zeroFill(s: Stmt & { k: 'for' }): Code | undefined {
+    const [st] = s.body;
+    if (s.body.length !== 1 || st?.k !== 'store' || s.step !== 1) return undefined;
+    if (st.index.k !== 'var' || st.index.name !== s.v || st.e.k !== 'num' || !Object.is(st.e.v, 0)) return undefined;
+    if (s.from.k !== 'num' || s.to.k !== 'num' || !isIntLiteral(s.from.v) || !isIntLiteral(s.to.v) || s.from.v < 0 || s.to.v <= s.from.v) return undefined;
+    const esize = this.ctx.elem === 'f32' ? 4 : 8;
+    const { addr, offset } = this.address(st.buf, s.from);
+    const start = offset ? op(OP.i32Add, addr, i32(offset)) : addr;
+    return memoryFill(start, i32(0), i32((s.to.v - s.from.v) * esize));
+  }
+
+  stmts(ss: readonly Stmt[]): Code {
+    const out: number[] = [];
+    for (const s of ss) out.push(...this.stmt(s));
+    return out;
+  }
+
+  private stmt(s: Stmt): Code {
+    switch (s.k) {
+      case 'comment':
+        return [];
+      case 'let':
+      case 'set': {
+        const l = this.local(s.name);
+        return set(l.idx, this.as(s.e, l.t));
+      }
+      case 'store': {
+        const { addr, offset } = this.address(s.buf, s.index);
+        return this.ctx.elem === 'f32' ? f32Store(addr, op(OP.f32DemoteF64, this.as(s.e, 'f')), offset) : f64Store(addr, this.as(s.e, 'f'), offset);
+      }
+      case 'if': {
+        const selected = this.selectIf(s);
+        if (selected) return selected;
+        // nested ifs: a later condition may load what an earlier one guards (JavaScript's &&)
+        let body = this.stmts(s.body);
+        for (let i = s.conds.length - 1; i >= 0; i--) body = ifElse(this.cond(s.conds[i]!), undefined, body);
+        return body;
+      }
+      case 'for': {
+        if (!Number.isInteger(s.step) || s.step <= 0) throw new InternalError('codegen: a loop step that is not a positive integer');
+        const fill = this.zeroFill(s);
+        if (fill) return fill;
+        const l = this.local(s.v);
+        // a bound that is not a literal or a variable is computed once (bounds never read what the body assigns)
+        let to = s.to,
+          pre: Code = [];
+        if (to.k !== 'num' && to.k !== 'var') {
+          const tmp = this.tmpVar(this.type(to));
+          pre = set(tmp.idx, this.expr(to));
+          to = { k: 'var', name: tmp.name };
+        }
+        const less = (): Code => this.cond({ k: 'bin', op: '<', a: { k: 'var', name: s.v }, b: to });
+        const next = set(l.idx, op(OP.i32Add, get(l.idx), i32(s.step)));
+        return [...set(l.idx, this.as(s.from, 'i')), ...pre, ...ifElse(less(), undefined, doWhile([...this.stmts(s.body), ...next], less()))];
+      }
+      case 'call':
+        return call(
+          this.ctx.kernel(s.fn),
+          s.args.map((b) => {
+            const { base, offset } = this.bufBase(b);
+            return base.length ? (offset ? op(OP.i32Add, base, i32(offset)) : base) : i32(offset);
+          }),
+        );
+      case 'extern':
+        return call(
+          this.ctx.extern(s.fn, s.args.length),
+          s.args.map((a) => this.externArg(a)),
+        );
+    }
+  }
+}
+
+/** The variables a statement's expressions read. */
+const loadsOrVars = (s: Stmt): Set<string> => {
+  const out = new Set<string>();
+  const walk = (e: Expr): void => {
+    if (e.k === 'var') out.add(e.name);
+    else if (e.k === 'bin') {
+      walk(e.a);
+      walk(e.b);
+    } else if (e.k === 'negate') walk(e.a);
+    else if (e.k === 'load') walk(e.index);
+    else if (e.k === 'call') e.args.forEach(walk);
+    else if (e.k === 'sel') {
+      walk(e.c);
+      walk(e.a);
+      walk(e.b);
+    }
+  };
+  if (s.k === 'set' || s.k === 'let') walk(s.e);
+  return out;
+};

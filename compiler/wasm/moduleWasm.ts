@@ -1,0 +1,208 @@
+// Assembles one WebAssembly module from a schedule and its memory plan (the same ones the JavaScript
+// and C modules are printed from): one function per kernel (loop bodies' kernels take their buffers'
+// byte addresses as parameters; the top-level kernels address their buffers as constants) and one
+// exported entry `run() → i32` that calls the kernels in order, checks the guards (0, having updated
+// nothing, when a guarded output such as the loss is not finite) and copies the updates that were not
+// computed in place into their inputs' homes. Its imported memory holds the arena at byte 0 and then a
+// home for every input, so kernels read and write in place; the float32 SIMD matmuls
+// (runtime/wasm/matmulKernels.ts) are instantiated over the same memory and imported.
+import { InternalError } from '../diagnostics/diagnostic.js';
+import { ident } from '../codegen/emitJs.js';
+import type { MemoryPlan } from '../codegen/plan.js';
+import { HOME_ROLES, lastWriter, type Schedule } from '../codegen/scheduleTypes.js';
+import { stmtExprs, type Expr, type Stmt } from '../loops/loops.js';
+import type { MathName } from '../ops/math.js';
+import type { ProgramLayout } from '../../runtime/wasm/program.js';
+import {
+  F64,
+  I32,
+  OP,
+  call,
+  doWhile,
+  f32Load,
+  f64Const,
+  f64Load,
+  get,
+  i32,
+  ifElse,
+  memoryCopy,
+  op,
+  programModule,
+  set,
+  type Code,
+  type FunctionImport,
+  type ProgramFunction,
+} from '../../runtime/wasm/encode.js';
+import { INLINED, WasmPrinter, type BufRef } from './emitWasm.js';
+import { narrowBounds } from './narrow.js';
+
+const PAGE = 65536;
+/** The largest memory a module asks for (wasm32 addresses 4 GiB; keep a page of margin). */
+export const MAX_WASM_BYTES = 2 ** 32 - PAGE;
+
+/** Math functions and runtime kernels a set of kernel bodies calls. */
+const callees = (ss: readonly Stmt[], math: Map<MathName, number>, externs: Map<string, number>): void => {
+  const walk = (e: Expr): void => {
+    if (e.k === 'call') {
+      // sigmoid is inlined over Math.exp; pow calls Math.pow past its special cases
+      if (e.fn === 'sigmoid') math.set('exp', 1);
+      else if (!INLINED.has(e.fn)) math.set(e.fn, e.args.length);
+      e.args.forEach(walk);
+    } else if (e.k === 'bin') {
+      walk(e.a);
+      walk(e.b);
+    } else if (e.k === 'negate') walk(e.a);
+    else if (e.k === 'load') walk(e.index);
+    else if (e.k === 'sel') {
+      walk(e.c);
+      walk(e.a);
+      walk(e.b);
+    }
+  };
+  for (const s of ss) {
+    stmtExprs(s).forEach(walk);
+    if (s.k === 'extern') externs.set(s.fn, s.args.length);
+    if (s.k === 'for' || s.k === 'if') callees(s.body, math, externs);
+  }
+};
+
+interface KernelAt {
+  readonly name: string;
+  readonly body: readonly Stmt[];
+  readonly params: readonly string[];
+}
+
+/** Bytes per element and the byte layout of arena and homes (homes 16-byte aligned). */
+export const wasmLayout = (s: Schedule, plan: MemoryPlan, elem: 'f32' | 'f64') => {
+  const esize = elem === 'f32' ? 4 : 8;
+  let at = Math.ceil((plan.arenaSize * esize) / 16) * 16;
+  const inputs = s.inputs.map((inp) => {
+    const size = inp.shape.reduce((a, b) => a * b, 1);
+    const byte = at;
+    at += Math.ceil((size * esize) / 16) * 16;
+    return { byte, size };
+  });
+  return { esize, inputs, bytes: Math.max(at, 16) };
+};
+
+export const emitWasmProgram = (s: Schedule, plan: MemoryPlan, elem: 'f32' | 'f64'): { bytes: Uint8Array; layout: ProgramLayout } => {
+  const { esize, inputs, bytes: total } = wasmLayout(s, plan, elem);
+  if (total > MAX_WASM_BYTES) throw new InternalError('codegen: the program does not fit a WebAssembly memory');
+  const buffers = new Map<string, BufRef>();
+  const sizes = new Map<string, number>();
+  const kernels: KernelAt[] = [];
+  const collect = (sc: Schedule, pl: MemoryPlan, base: number, top: boolean): void => {
+    for (const [i, sub] of sc.subs.entries()) {
+      const at = pl.placements.find((p) => p.name === sub.arena);
+      if (!at) throw new InternalError(`codegen: no placement for loop body arena ${sub.arena}`);
+      collect(sub.schedule, pl.subs[i]!, base + at.offset, false);
+    }
+    for (const k of sc.kernels) kernels.push({ name: k.name, body: k.body, params: top ? [] : [...k.writes, ...k.reads] });
+    for (const p of pl.placements) {
+      if (!Number.isInteger(p.offset) || !Number.isInteger(p.size) || p.offset < 0) throw new InternalError('codegen: bad placement');
+      buffers.set(p.name, { k: 'const', byte: (base + p.offset) * esize });
+      sizes.set(p.name, p.size);
+    }
+  };
+  collect(s, plan, 0, true);
+  s.inputs.forEach((inp, i) => {
+    buffers.set(inp.buf, { k: 'const', byte: inputs[i]!.byte });
+    sizes.set(inp.buf, inputs[i]!.size);
+  });
+
+  const math = new Map<MathName, number>(),
+    externs = new Map<string, number>();
+  for (const k of kernels) callees(k.body, math, externs);
+  const imports: FunctionImport[] = [
+    ...[...math].map(([name, n]): FunctionImport => ({ module: 'math', name, params: new Array(n).fill(F64), results: [F64] })),
+    ...[...externs].map(([name, n]): FunctionImport => ({ module: 'kernels', name, params: new Array(n).fill(I32), results: [] })),
+  ];
+  const mathIdx = [...math.keys()];
+  const externIdx = [...externs.keys()];
+  const kernelIdx = new Map(kernels.map((k, i) => [k.name, imports.length + i]));
+  const ctx = {
+    elem,
+    mathImport: (fn: MathName) => mathIdx.indexOf(fn),
+    extern: (fn: string) => math.size + externIdx.indexOf(fn),
+    kernel: (name: string) => {
+      const i = kernelIdx.get(name);
+      if (i === undefined) throw new InternalError(`codegen: no kernel ${name}`);
+      return i;
+    },
+    bufferSize: (name: string) => sizes.get(name),
+    buffer: (name: string) => {
+      const b = buffers.get(name);
+      if (!b) throw new InternalError(`codegen: buffer ${name} has no address`);
+      return b;
+    },
+  };
+  const fns: ProgramFunction[] = kernels.map((k) => {
+    const p = new WasmPrinter(ctx, k.params);
+    const rewritten = narrowBounds(k.body);
+    p.infer(rewritten);
+    const body = p.stmts(rewritten);
+    return { params: k.params.map(() => I32), results: [], locals: p.locals, body, name: ident(k.name) };
+  });
+  fns.push({ params: [], results: [I32], locals: [I32, F64], body: entry(s, plan, ctx, esize, elem, inputs) });
+  fns[fns.length - 1] = { ...fns[fns.length - 1]!, export: 'run' };
+
+  const layout: ProgramLayout = {
+    elem,
+    pages: Math.ceil(total / PAGE),
+    arenaSize: plan.arenaSize,
+    inputs: inputs.map((x) => ({ byte: x.byte, size: x.size })),
+    owned: s.inputs.flatMap((inp, i) => (HOME_ROLES.has(inp.role) ? [i] : [])),
+    updated: s.updates.map((u) => u.input),
+    buffers: s.temps.map((t) => {
+      const b = buffers.get(t.name);
+      const p = plan.placements.find((q) => q.name === t.name);
+      if (b?.k !== 'const' || !p) throw new InternalError(`codegen: no placement for ${t.name}`);
+      return { name: t.name, offset: b.byte / esize, size: p.size };
+    }),
+    math: mathIdx,
+    kernels: externIdx,
+  };
+  return { bytes: programModule(imports, fns, layout.pages), layout };
+};
+
+/** The entry: kernels in order, each guard right after its last writer, then the updates not made in place. */
+const entry = (
+  s: Schedule,
+  plan: MemoryPlan,
+  ctx: { kernel(name: string): number; buffer(name: string): BufRef },
+  esize: number,
+  elem: 'f32' | 'f64',
+  inputs: readonly { byte: number; size: number }[],
+): Code => {
+  const I = 0,
+    X = 1;
+  const guard = (g: string): Code => {
+    const b = ctx.buffer(g);
+    const p = plan.placements.find((q) => q.name === g);
+    if (b.k !== 'const' || !p) throw new InternalError(`codegen: guarded buffer ${g} is not in the arena`);
+    const addr = op(OP.i32Mul, get(I), i32(esize));
+    const x = elem === 'f32' ? op(OP.f64PromoteF32, f32Load(addr, b.byte)) : f64Load(addr, b.byte);
+    // x − x ≠ 0 exactly when x is NaN or ±∞
+    const bad = op(OP.f64Ne, op(OP.f64Sub, [...x, 0x22, X], get(X)), f64Const(0));
+    return [
+      ...set(I, i32(0)),
+      ...doWhile([...ifElse(bad, undefined, [...i32(0), OP.return]), ...set(I, op(OP.i32Add, get(I), i32(1)))], op(OP.i32LtS, get(I), i32(p.size))),
+    ];
+  };
+  const out: number[] = [];
+  const guardAfter = s.guards.map((g) => ({ g, at: lastWriter(s.kernels, g) }));
+  for (const x of guardAfter) if (x.at < 0) out.push(...guard(x.g));
+  s.kernels.forEach((k, i) => {
+    out.push(...call(ctx.kernel(k.name), []));
+    for (const x of guardAfter) if (x.at === i) out.push(...guard(x.g));
+  });
+  for (const u of s.updates) {
+    if (u.inPlace) continue;
+    const src = ctx.buffer(u.buf);
+    if (src.k !== 'const') throw new InternalError('codegen: an update from a parameter buffer');
+    const home = inputs[u.input]!;
+    out.push(...memoryCopy(i32(home.byte), i32(src.byte), i32(home.size * esize)));
+  }
+  out.push(...i32(1));
+  return out;
+};

@@ -1,0 +1,91 @@
+// Loop IR → loop IR rewrites the WebAssembly printer applies to each kernel body first; each keeps
+// every store and its value exactly (the kernel-level property in tests/wasm.test.ts checks them).
+//
+// Bounds narrowing: a loop whose body is pure lets and then one `if` guarding an offset of the loop
+// variable, the shape of a padded convolution's im2col gather and col2im scatter,
+//
+//   for v in [from, to) { let w = v + c; if (w >= 0 && w < K && rest) body }
+//
+// runs over the iterations where the guard holds instead, v in [max(from, −c), min(to, K − c)),
+// with only `rest` left to test (iterations outside did nothing but compute the lets).
+import { bin, sel, type Expr, type Stmt } from '../loops/loops.js';
+
+/** Whether e reads none of `vars` (and no memory: the bounds are computed before the loop). */
+const invariant = (e: Expr, vars: ReadonlySet<string>): boolean => {
+  switch (e.k) {
+    case 'num':
+      return Number.isInteger(e.v) && !Object.is(e.v, -0);
+    case 'var':
+      return !vars.has(e.name);
+    case 'bin':
+      return (e.op === '+' || e.op === '-' || e.op === '*') && invariant(e.a, vars) && invariant(e.b, vars);
+    case 'negate':
+      return invariant(e.a, vars);
+    default:
+      return false;
+  }
+};
+
+/** c with e = v + c (c invariant), or undefined. */
+const offsetOf = (e: Expr, v: string, vars: ReadonlySet<string>): Expr | undefined => {
+  if (e.k === 'var' && e.name === v) return { k: 'num', v: 0 };
+  if (e.k !== 'bin' || (e.op !== '+' && e.op !== '-')) return undefined;
+  const a = offsetOf(e.a, v, vars);
+  if (a && invariant(e.b, vars)) return bin(e.op, a, e.b);
+  if (e.op === '+' && invariant(e.a, vars)) {
+    const b = offsetOf(e.b, v, vars);
+    if (b) return bin('+', e.a, b);
+  }
+  return undefined;
+};
+
+const max = (a: Expr, b: Expr): Expr => sel(bin('>', a, b), a, b);
+const min = (a: Expr, b: Expr): Expr => sel(bin('<', a, b), a, b);
+
+const narrowFor = (s: Stmt & { k: 'for' }): Stmt => {
+  const body = s.body.map(narrowStmt);
+  const last = body[body.length - 1];
+  const lets = body.slice(0, -1);
+  if (s.step !== 1 || !last || last.k !== 'if' || !lets.every((x) => (x.k === 'let' && !x.mutable) || x.k === 'comment')) return { ...s, body };
+  // names the loop defines or that change inside it: bounds must not read them
+  const local = new Set<string>([s.v]);
+  for (const x of lets) if (x.k === 'let') local.add(x.name);
+  const offsets = new Map<string, Expr>();
+  for (const x of lets) {
+    if (x.k !== 'let') continue;
+    const c = offsetOf(x.e, s.v, local);
+    if (c) offsets.set(x.name, c);
+  }
+  const offsetOfVar = (e: Expr): Expr | undefined => (e.k === 'var' ? (e.name === s.v ? { k: 'num', v: 0 } : offsets.get(e.name)) : offsetOf(e, s.v, local));
+  let from = s.from,
+    to = s.to;
+  const rest: Expr[] = [];
+  for (const c of last.conds) {
+    if (c.k === 'bin' && c.op === '>=' && c.b.k === 'num' && c.b.v === 0) {
+      const off = offsetOfVar(c.a);
+      if (off) {
+        from = max(from, bin('-', { k: 'num', v: 0 }, off)); // v + off ≥ 0  ⇔  v ≥ −off
+        continue;
+      }
+    }
+    if (c.k === 'bin' && c.op === '<' && invariant(c.b, local)) {
+      const off = offsetOfVar(c.a);
+      if (off) {
+        to = min(to, bin('-', c.b, off)); // v + off < K  ⇔  v < K − off
+        continue;
+      }
+    }
+    rest.push(c);
+  }
+  if (rest.length === last.conds.length) return { ...s, body };
+  const inner = rest.length ? [{ ...last, conds: rest }] : last.body;
+  return { ...s, from, to, body: [...lets, ...inner] };
+};
+
+const narrowStmt = (s: Stmt): Stmt => {
+  if (s.k === 'for') return narrowFor(s);
+  if (s.k === 'if') return { ...s, body: s.body.map(narrowStmt) };
+  return s;
+};
+
+export const narrowBounds = (ss: readonly Stmt[]): Stmt[] => ss.map(narrowStmt);
