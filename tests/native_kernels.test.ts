@@ -131,9 +131,9 @@ describe.skipIf(why !== undefined)('native matrix-product kernels', () => {
 });
 
 describe.skipIf(why !== undefined)('native build without OpenMP', () => {
-  // a compiler that rejects -fopenmp (clang without libomp): the kernels and modules are built without
-  // it and run on one thread whatever the thread count asks, with the same results
-  test('a compiler failing on -fopenmp still builds and runs the module, on one thread', () => {
+  // the kernels' threads are their own pool (poolC.ts), not OpenMP: a compiler that rejects -fopenmp
+  // (clang without libomp) builds the kernels and modules, and two threads give one thread's bits
+  test('a compiler failing on -fopenmp builds and runs the module, on two threads as on one', () => {
     const dir = mkdtempSync(join(tmpdir(), 'dlm-noomp-'));
     const saved = { cc: process.env['CC'], cache: process.env['DLM_CACHE_DIR'] };
     const wrapper = join(dir, 'cc');
@@ -144,9 +144,11 @@ describe.skipIf(why !== undefined)('native build without OpenMP', () => {
     process.env['DLM_CACHE_DIR'] = join(dir, 'cache');
     reprobeNative();
     try {
-      const p = product(128, 160, 96, 'nn', 2, 3);
+      const p = product(128, 160, 96, 'nn', 2, 3),
+        one = product(128, 160, 96, 'nn', 1, 3);
       expect(p.source).toMatch(/mm_rows/);
       expect(worst(128, 160, 96, p)).toBeLessThan(96 * 2 ** -23);
+      expect(Buffer.from(p.got.buffer).equals(Buffer.from(one.got.buffer))).toBe(true);
     } finally {
       if (saved.cc === undefined) delete process.env['CC'];
       else process.env['CC'] = saved.cc;

@@ -43,8 +43,8 @@ export const buildShared = (cc: string, units: readonly Unit[], link: readonly s
     });
     lines.push('[ $fail = 0 ] || exit 1');
     const objs = [...units.map((_, i) => `u${i}.o`), ...link.map((_, i) => `"$${i + 2}"`)];
-    // -z nodelete: the object (and so libgomp) stays mapped when koffi lets go of it, since OpenMP's
-    // sleeping worker threads would crash on waking in unmapped code
+    // -z nodelete: the object stays mapped when koffi lets go of it, since the kernels' sleeping pool
+    // threads (poolC.ts) would crash on waking in unmapped code
     lines.push(`"$1" ${linkFlags.join(' ')} -shared -Wl,-z,nodelete -o out.so ${objs.join(' ')} -lm 2>link.err || exit 2`);
     try {
       execFileSync('sh', ['-c', lines.join('\n'), 'sh', cc, ...link], { cwd: work, stdio: ['ignore', 'ignore', 'pipe'], timeout: 300_000 });

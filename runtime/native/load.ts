@@ -16,8 +16,11 @@ import type { FloatArray, TensorData } from '../tensor.js';
 import { buildShared, LINK_KEY } from './build.js';
 import { kernelParts } from './kernelsC.js';
 
-/** Flags: -ffast-math for vectorized reductions and libm vector functions, but NaN and ∞ kept meaningful. */
-const BASE_FLAGS: readonly string[] = ['-O3', '-march=native', '-ffast-math', '-fno-finite-math-only', '-fPIC', '-std=gnu11', '-w'];
+/**
+ * Flags: -ffast-math for vectorized reductions and libm vector functions, but NaN and ∞ kept meaningful;
+ * -pthread for the kernels' thread pool (runtime/native/poolC.ts; no OpenMP).
+ */
+const FLAGS: readonly string[] = ['-O3', '-march=native', '-ffast-math', '-fno-finite-math-only', '-fPIC', '-std=gnu11', '-w', '-pthread'];
 
 /** Set by setNativeThreads (the library option), else $DLM_NATIVE_THREADS (read once), else the cores (at most 4). */
 let threadsOverride: number | undefined;
@@ -33,8 +36,7 @@ export const setNativeThreads = (n: number | undefined): void => {
  * Threads for large matrix products (≥ 2²⁰ multiply-adds; each output element is still summed in one
  * order by one thread, so results do not depend on the count), read at every call: setNativeThreads,
  * else $DLM_NATIVE_THREADS, else every core up to 4 (smaller products, and products with fewer column
- * panels than threads, use fewer). Objects are the same for every count (built with OpenMP where the
- * compiler has it; without, one thread).
+ * panels than threads, use fewer). Objects are the same for every count (the kernels' pool, poolC.ts).
  */
 export const nativeThreads = (): number => {
   if (threadsOverride !== undefined) return threadsOverride;
@@ -56,8 +58,6 @@ export interface Toolchain {
   readonly ccVersion: string;
   readonly koffi: Koffi;
   readonly koffiVersion: string;
-  /** Whether the compiler builds OpenMP (known after the kernels' object is built; without it one thread). */
-  openmp?: boolean;
 }
 
 let probed: { ok: Toolchain } | { error: string } | undefined;
@@ -100,8 +100,6 @@ export const nativeCacheDir = (): string => {
 const hashOf = (tc: Toolchain, flags: readonly string[], source: string): string =>
   createHash('sha256').update(tc.ccVersion).update('\0').update(flags.join(' ')).update('\0').update(source).digest('hex');
 
-/** The kernels' flags, and the modules' (they link the kernels): with -fopenmp unless the compiler failed on it. */
-const flagsOf = (tc: Toolchain): readonly string[] => (tc.openmp === false ? BASE_FLAGS : [...BASE_FLAGS, '-fopenmp']);
 
 /**
  * Linked without -ffast-math: with it gcc links crtfastmath.o into the shared object, whose constructor
@@ -118,30 +116,23 @@ export interface NativeObject {
 
 /**
  * The shared object for `source`: from the cache, or compiled now (and then cached) together with the
- * kernels' parts not cached yet (runtime/native/build.ts). A compiler without OpenMP (clang without
- * libomp) builds them without; their modules then run on one thread.
+ * kernels' parts not cached yet (runtime/native/build.ts).
  */
 export const compileC = (tc: Toolchain, source: string): NativeObject => {
   const t0 = performance.now();
   const dir = nativeCacheDir();
-  const flags = flagsOf(tc);
+  const flags = FLAGS;
   const parts = kernelParts().map((src) => ({ source: src, flags, out: join(dir, `kernels-${hashOf(tc, flags, src)}.o`) }));
   const path = join(dir, `${hashOf(tc, [...flags, LINK_KEY], [source, ...parts.map((p) => p.out)].join('\0'))}.so`);
   if (existsSync(path)) return { path, cached: true, ms: performance.now() - t0 };
   const missing = parts.filter((p) => !existsSync(p.out));
-  try {
-    buildShared(
-      tc.cc,
-      [...missing, { source, flags }],
-      parts.filter((p) => !missing.includes(p)).map((p) => p.out),
-      path,
-      linkFlagsOf(flags),
-    );
-  } catch (e) {
-    if (tc.openmp === false || missing.length === 0) throw e;
-    tc.openmp = false;
-    return compileC(tc, source);
-  }
+  buildShared(
+    tc.cc,
+    [...missing, { source, flags }],
+    parts.filter((p) => !missing.includes(p)).map((p) => p.out),
+    path,
+    linkFlagsOf(flags),
+  );
   return { path, cached: false, ms: performance.now() - t0 };
 };
 
@@ -159,10 +150,6 @@ export interface NativeLayout {
  * labels, a float64 array given to a float32 module) are converted into a scratch array first.
  */
 export const instantiateNative = (tc: Toolchain, obj: NativeObject, entry: string, precision: Precision, layout: NativeLayout): CompiledModule => {
-  // libgomp reads this when the first module loads: threads sleep between parallel regions instead of
-  // spinning, since on a shared machine a spinning thread waits for one that is not running (a matrix
-  // product ran 50× slower on two threads at load 11 with libgomp's default). Set it to override.
-  process.env['OMP_WAIT_POLICY'] ??= 'passive';
   const lib = tc.koffi.load(obj.path);
   const params = ['int threads', 'void *arena', ...Array.from({ length: layout.inputs }, (_, i) => `void *in${i}`)];
   const call = lib.func(`int ${entry}(${params.join(', ')})`);
@@ -174,7 +161,6 @@ export const instantiateNative = (tc: Toolchain, obj: NativeObject, entry: strin
   const updated = new Set(layout.updated);
   const args: unknown[] = new Array(layout.inputs + 2);
   args[1] = arena;
-  const single = tc.openmp === false;
   const run = (ins: readonly TensorData[]): boolean => {
     const converted: number[] = [];
     for (let i = 0; i < layout.inputs; i++) {
@@ -189,7 +175,7 @@ export const instantiateNative = (tc: Toolchain, obj: NativeObject, entry: strin
       args[i + 2] = s;
       converted.push(i);
     }
-    args[0] = single ? 1 : nativeThreads();
+    args[0] = nativeThreads();
     const ok = call(...args) === 1;
     for (const i of converted) if (updated.has(i)) (ins[i] as FloatArray).set(scratch[i]!);
     return ok;
