@@ -100,7 +100,6 @@ export const nativeCacheDir = (): string => {
 const hashOf = (tc: Toolchain, flags: readonly string[], source: string): string =>
   createHash('sha256').update(tc.ccVersion).update('\0').update(flags.join(' ')).update('\0').update(source).digest('hex');
 
-
 /**
  * Linked without -ffast-math: with it gcc links crtfastmath.o into the shared object, whose constructor
  * sets flush-to-zero and denormals-are-zero in the loading thread, Node's main thread, so JavaScript (and
