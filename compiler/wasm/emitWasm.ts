@@ -14,6 +14,7 @@
 // are imported from JavaScript (Math.exp, …, and ops/math.ts's own implementations), so they give the
 // JavaScript backend's values bit for bit.
 import { InternalError } from '../diagnostics/diagnostic.js';
+import { offsetOf, substitute } from './narrow.js';
 import { loadsIn, type Expr, type ExternArg, type Stmt } from '../loops/loops.js';
 import type { MathName } from '../ops/math.js';
 import {
@@ -35,6 +36,8 @@ import {
   op,
   set,
   tee,
+  v128Load,
+  v128Store,
   type AnyValType,
   type Code,
 } from '../../runtime/wasm/encode.js';
@@ -264,6 +267,20 @@ export class WasmPrinter {
     return ok(arm);
   }
 
+  /** Reads each distinct load once into a fresh f64 local: the code, and load (by structure) → its variable. */
+  private loadOnce(loads: readonly (Expr & { k: 'load' })[]): { pre: Code; map: Map<string, string> } {
+    const map = new Map<string, string>();
+    const pre: number[] = [];
+    for (const l of loads) {
+      const key = JSON.stringify(l);
+      if (map.has(key)) continue;
+      const t = this.tmpVar('f');
+      pre.push(...set(t.idx, this.expr(l)));
+      map.set(key, t.name);
+    }
+    return { pre, map };
+  }
+
   /**
    * `c ? a : b` without a branch. V8 compiles an f64 `select` to a branch on x64 (no conditional move
    * between float registers), so f64 values go through their bits: an i64 select (cmov) between
@@ -313,7 +330,13 @@ export class WasmPrinter {
       case 'sel': {
         const t = this.type(e);
         const [a, b] = [this.as(e.a, t), this.as(e.b, t)];
-        if (this.safe(e.a, e.c) && this.safe(e.b, e.c)) return this.select(t, a, b, this.cond(e.c));
+        if (this.safe(e.a, e.c) && this.safe(e.b, e.c)) {
+          // the condition's loads are read once, then shared by the arms (relu(x + b) reads x + b once)
+          const { pre, map } = this.loadOnce(unconditionalLoads(e.c));
+          if (!map.size) return this.select(t, a, b, this.cond(e.c));
+          const [c, x, y] = [e.c, e.a, e.b].map((z) => replaceLoads(z, map)) as [Expr, Expr, Expr];
+          return [...pre, ...this.select(t, this.as(x, t), this.as(y, t), this.cond(c))];
+        }
         return ifElse(this.cond(e.c), t === 'i' ? I32 : F64, a, b);
       }
       case 'bin': {
@@ -384,17 +407,62 @@ export class WasmPrinter {
   private selectIf(s: Stmt & { k: 'if' }): Code | undefined {
     const last = s.conds[s.conds.length - 1];
     if (!last || !s.body.length || !s.body.every((b) => b.k === 'set' && this.safe(b.e, last))) return undefined;
+    // a later value may read an earlier variable's old value: keep the branch then
+    if (s.body.some((b, i) => s.body.slice(i + 1).some((later) => loadsOrVars(later).has((b as Stmt & { k: 'set' }).name)))) return undefined;
     const c = this.tmp('i');
+    // the condition's loads are read once, before it, and shared by the values (a max pool's x)
+    const { pre, map } = this.loadOnce(unconditionalLoads(last));
     const sets = s.body.flatMap((b) => {
       const x = b as Stmt & { k: 'set' };
       const l = this.local(x.name);
-      return set(l.idx, this.select(l.t, this.as(x.e, l.t), get(l.idx), get(c)));
+      return set(l.idx, this.select(l.t, this.as(replaceLoads(x.e, map), l.t), get(l.idx), get(c)));
     });
-    // all values first, then the assignments: a later value may read an earlier variable's old value
-    if (s.body.some((b, i) => s.body.slice(i + 1).some((later) => loadsOrVars(later).has((b as Stmt & { k: 'set' }).name)))) return undefined;
-    let code: Code = [...set(c, this.cond(last)), ...sets];
+    let code: Code = [...pre, ...set(c, this.cond(replaceLoads(last, map))), ...sets];
     for (let i = s.conds.length - 2; i >= 0; i--) code = ifElse(this.cond(s.conds[i]!), undefined, code);
     return code;
+  }
+
+  /**
+   * `for v in [a, b) dst[p + v] = src[q + v]` (an im2col row, a scan's slice, a contiguous copy) as
+   * 16-byte v128 loads and stores, then single elements: the same values (a float32 read widened to f64
+   * and rounded back is itself). Only between two buffers at constant addresses, which one kernel never
+   * overlaps (the memory plan gives co-live buffers disjoint places).
+   */
+  private vectorCopy(s: Stmt & { k: 'for' }): Code | undefined {
+    const st = s.body[s.body.length - 1];
+    const lets = s.body.slice(0, -1);
+    if (s.step !== 1 || st?.k !== 'store' || st.e.k !== 'load' || st.e.buf === st.buf) return undefined;
+    if (!lets.every((x) => x.k === 'let' && !x.mutable)) return undefined;
+    const defs = new Map<string, Expr>();
+    for (const x of lets) if (x.k === 'let') defs.set(x.name, substitute(x.e, defs));
+    const none = new Set([s.v]);
+    const p = offsetOf(substitute(st.index, defs), s.v, none),
+      q = offsetOf(substitute(st.e.index, defs), s.v, none);
+    const [d, r] = [this.bufBase(st.buf), this.bufBase(st.e.buf)];
+    if (!p || !q || d.base.length || r.base.length || this.type(s.from) !== 'i' || this.type(s.to) !== 'i') return undefined;
+    const shift = this.ctx.elem === 'f32' ? 2 : 3;
+    const [n, pd, ps] = [this.tmp('i'), this.tmp('i'), this.tmp('i')];
+    const from = this.tmp('i');
+    const at = (off: Expr, base: number): Code => op(OP.i32Add, op(OP.i32Shl, op(OP.i32Add, this.as(off, 'i'), get(from)), i32(shift)), i32(base));
+    const vec = 16 >> shift;
+    const step = (bytes: number): Code => [...set(pd, op(OP.i32Add, get(pd), i32(bytes))), ...set(ps, op(OP.i32Add, get(ps), i32(bytes)))];
+    const one = this.ctx.elem === 'f32' ? f32Store(get(pd), f32Load(get(ps))) : f64Store(get(pd), f64Load(get(ps)));
+    return [
+      ...set(from, this.expr(s.from)),
+      ...set(n, op(OP.i32Sub, this.expr(s.to), get(from))),
+      ...set(pd, at(p, d.offset)),
+      ...set(ps, at(q, r.offset)),
+      ...ifElse(
+        op(OP.i32GeS, get(n), i32(vec)),
+        undefined,
+        doWhile([...v128Store(get(pd), v128Load(get(ps))), ...step(16), ...set(n, op(OP.i32Sub, get(n), i32(vec)))], op(OP.i32GeS, get(n), i32(vec))),
+      ),
+      ...ifElse(
+        op(OP.i32GtS, get(n), i32(0)),
+        undefined,
+        doWhile([...one, ...step(1 << shift), ...set(n, op(OP.i32Sub, get(n), i32(1)))], op(OP.i32GtS, get(n), i32(0))),
+      ),
+    ];
   }
 
   /** `for i in [a, b) buf[i] = 0` (zeroing a buffer before a scatter or a gather) as memory.fill. */
@@ -438,7 +506,7 @@ export class WasmPrinter {
       }
       case 'for': {
         if (!Number.isInteger(s.step) || s.step <= 0) throw new InternalError('codegen: a loop step that is not a positive integer');
-        const fill = this.zeroFill(s);
+        const fill = this.zeroFill(s) ?? this.vectorCopy(s);
         if (fill) return fill;
         const l = this.local(s.v);
         // a bound that is not a literal or a variable is computed once (bounds never read what the body assigns)
@@ -469,6 +537,38 @@ export class WasmPrinter {
     }
   }
 }
+
+/** Loads an expression always evaluates (not under a select's arm), outer ones first. */
+const unconditionalLoads = (e: Expr, out: (Expr & { k: 'load' })[] = []): (Expr & { k: 'load' })[] => {
+  if (e.k === 'load') out.push(e);
+  else if (e.k === 'bin') {
+    unconditionalLoads(e.a, out);
+    unconditionalLoads(e.b, out);
+  } else if (e.k === 'negate') unconditionalLoads(e.a, out);
+  else if (e.k === 'call') for (const x of e.args) unconditionalLoads(x, out);
+  else if (e.k === 'sel') unconditionalLoads(e.c, out);
+  return out;
+};
+
+/** e with every load equal to one of `loads` (by structure) replaced by its variable. */
+const replaceLoads = (e: Expr, loads: ReadonlyMap<string, string>): Expr => {
+  switch (e.k) {
+    case 'load': {
+      const v = loads.get(JSON.stringify(e));
+      return v !== undefined ? { k: 'var', name: v } : { ...e, index: replaceLoads(e.index, loads) };
+    }
+    case 'bin':
+      return { ...e, a: replaceLoads(e.a, loads), b: replaceLoads(e.b, loads) };
+    case 'negate':
+      return { ...e, a: replaceLoads(e.a, loads) };
+    case 'call':
+      return { ...e, args: e.args.map((x) => replaceLoads(x, loads)) };
+    case 'sel':
+      return { ...e, c: replaceLoads(e.c, loads), a: replaceLoads(e.a, loads), b: replaceLoads(e.b, loads) };
+    default:
+      return e;
+  }
+};
 
 /** The variables a statement's expressions read. */
 const loadsOrVars = (s: Stmt): Set<string> => {

@@ -7,7 +7,8 @@
 //   for v in [from, to) { let w = v + c; if (w >= 0 && w < K && rest) body }
 //
 // runs over the iterations where the guard holds instead, v in [max(from, −c), min(to, K − c)),
-// with only `rest` left to test (iterations outside did nothing but compute the lets).
+// with only `rest` left to test (iterations outside did nothing but compute the lets). Conditions the
+// loop cannot change (a max pool's row bound inside its column loop) are tested once, before it.
 import { bin, sel, type Expr, type Stmt } from '../loops/loops.js';
 
 /** Whether e reads none of `vars` (and no memory: the bounds are computed before the loop). */
@@ -27,7 +28,7 @@ const invariant = (e: Expr, vars: ReadonlySet<string>): boolean => {
 };
 
 /** c with e = v + c (c invariant), or undefined. */
-const offsetOf = (e: Expr, v: string, vars: ReadonlySet<string>): Expr | undefined => {
+export const offsetOf = (e: Expr, v: string, vars: ReadonlySet<string>): Expr | undefined => {
   if (e.k === 'var' && e.name === v) return { k: 'num', v: 0 };
   if (e.k !== 'bin' || (e.op !== '+' && e.op !== '-')) return undefined;
   const a = offsetOf(e.a, v, vars);
@@ -38,6 +39,8 @@ const offsetOf = (e: Expr, v: string, vars: ReadonlySet<string>): Expr | undefin
   }
   return undefined;
 };
+
+const CMP = new Set(['<', '<=', '>', '>=', '==', '!=']);
 
 const max = (a: Expr, b: Expr): Expr => sel(bin('>', a, b), a, b);
 const min = (a: Expr, b: Expr): Expr => sel(bin('<', a, b), a, b);
@@ -60,7 +63,13 @@ const narrowFor = (s: Stmt & { k: 'for' }): Stmt => {
   let from = s.from,
     to = s.to;
   const rest: Expr[] = [];
+  // conditions the loop does not change (and that read no memory) are tested once, before it
+  const hoisted: Expr[] = [];
   for (const c of last.conds) {
+    if (c.k === 'bin' && CMP.has(c.op) && invariant(c.a, local) && invariant(c.b, local)) {
+      hoisted.push(c);
+      continue;
+    }
     if (c.k === 'bin' && c.op === '>=' && c.b.k === 'num' && c.b.v === 0) {
       const off = offsetOfVar(c.a);
       if (off) {
@@ -79,7 +88,8 @@ const narrowFor = (s: Stmt & { k: 'for' }): Stmt => {
   }
   if (rest.length === last.conds.length) return { ...s, body };
   const inner = rest.length ? [{ ...last, conds: rest }] : last.body;
-  return { ...s, from, to, body: [...lets, ...inner] };
+  const loop: Stmt = { ...s, from, to, body: [...lets, ...inner] };
+  return hoisted.length ? { k: 'if', conds: hoisted, body: [loop] } : loop;
 };
 
 const narrowStmt = (s: Stmt): Stmt => {
@@ -89,3 +99,23 @@ const narrowStmt = (s: Stmt): Stmt => {
 };
 
 export const narrowBounds = (ss: readonly Stmt[]): Stmt[] => ss.map(narrowStmt);
+
+/** e with the variables `lets` defines replaced by their expressions (to see an index as an offset of a loop variable). */
+export const substitute = (e: Expr, lets: ReadonlyMap<string, Expr>): Expr => {
+  switch (e.k) {
+    case 'var':
+      return lets.get(e.name) ?? e;
+    case 'bin':
+      return { ...e, a: substitute(e.a, lets), b: substitute(e.b, lets) };
+    case 'negate':
+      return { ...e, a: substitute(e.a, lets) };
+    case 'load':
+      return { ...e, index: substitute(e.index, lets) };
+    case 'call':
+      return { ...e, args: e.args.map((a) => substitute(a, lets)) };
+    case 'sel':
+      return { ...e, c: substitute(e.c, lets), a: substitute(e.a, lets), b: substitute(e.b, lets) };
+    default:
+      return e;
+  }
+};

@@ -2,7 +2,7 @@
 // contiguous. Pointers and strides are in bytes. Two layouts cover what forward and backward passes need:
 //
 //   mm_rows(a, sam, sak, b, sbk, c, M, N, K)  B's rows contiguous (sbn = 4 bytes), A any strides:
-//       a 4-row × 8-column register tile; each step k splats A[i+r, k] and multiplies two vectors of B[k, j..j+8).
+//       a 4-row × 8-column register tile (2- and 1-row tiles for the last rows); each step k splats A[i+r, k] and multiplies two vectors of B[k, j..j+8).
 //       Covers x·W, and Aᵀ·B (a weight gradient) since A is read one scalar at a time.
 //   mm_dots(a, sam, b, sbn, c, M, N, K)       A's rows and B's columns contiguous along k (A·Bᵀ):
 //       a 2 × 4 tile of dot products, each a vector accumulator over k summed across lanes at the end.
@@ -118,6 +118,7 @@ const mmRows = (): WasmFunction => {
     ...range(4).flatMap((r) => [...set(f.at(`ra${r}`), mul(L('sam'), i32(r))), ...set(f.at(`rc${r}`), mul(L('ldc'), i32(r)))]),
     ...set(f.at('i'), i32(0)),
     ...rows(4),
+    ...rows(2),
     ...rows(1),
   ];
   return f.fn('mm_rows', params.length, body);
