@@ -13,6 +13,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
 import { nativeUnavailable, reprobeNative } from '../compiler/native/backend.js';
+import { parallelLoop } from '../compiler/native/parallelC.js';
+import * as loops from '../compiler/loops/loops.js';
 import { setNativeThreads } from '../runtime/native/load.js';
 import { Rng } from '../runtime/random.js';
 import type { Tensor } from '../runtime/tensor.js';
@@ -219,5 +221,55 @@ describe.skipIf(why !== undefined)('native batched products sharing B, and exp',
     expect(got[3]).toBeGreaterThan(0);
     const tiny = Float64Array.of(2.2250738585072014e-308, 1e-310);
     expect([tiny[0]! / 4, tiny[1]! * 1]).toEqual([5.562684646268003e-309, 1e-310]);
+  });
+});
+
+// moduleC.ts splits a top-level kernel's loop over threads only where parallelC.ts proves its iterations
+// independent: each written buffer's accesses in a window of c elements around c·i, nothing carried over
+describe('native printer: which loops run on threads', () => {
+  const N = 1 << 16;
+  const { add, load, loop, mul, num, set, letMut, store, v } = loops;
+  test.each([
+    ['out[i] = a[i] · 2', [loop('i', N, [store('o', v('i'), mul(load('a', v('i')), num(2)))])], true],
+    ['rows: out[32i + j] = exp(a[32i + j]) after a row maximum', rowKernel(32), true],
+    ['in place: o[i] = o[i] + 1', [loop('i', N, [store('o', v('i'), add(load('o', v('i')), num(1)))])], true],
+    ['a row past its own: out[32i + j] for j < 33', rowKernel(33), false],
+    ['the next element: o[i + 1] = o[i]', [loop('i', N, [store('o', add(v('i'), num(1)), load('o', v('i')))])], false],
+    ['a gathered write: o[idx[i]] = 1', [loop('i', N, [store('o', load('idx', v('i')), num(1))])], false],
+    ['a carried sum: s += a[i]; o[i] = s', [letMut('s', num(0)), loop('i', N, [set('s', add(v('s'), load('a', v('i')))), store('o', v('i'), v('s'))])], false],
+    ['too small to pay', [loop('i', N / 4, [store('o', v('i'), load('a', v('i')))])], false],
+  ] as const)('%s', (_, body, parallel) => {
+    expect(parallelLoop(body as readonly loops.Stmt[]) !== undefined).toBe(parallel);
+  });
+
+  function rowKernel(w: number): loops.Stmt[] {
+    const at = add(mul(v('i'), num(32)), v('j'));
+    return [
+      loop('i', N / 16, [
+        letMut('m', num(-Infinity)),
+        loop('j', w, [set('m', add(v('m'), load('a', at)))]),
+        loop('j', w, [store('o', at, add(load('a', at), v('m')))]),
+      ]),
+    ];
+  }
+
+  test.skipIf(why !== undefined)('a model of such loops: the same bits on one and two threads and the JavaScript values, forward and gradient', () => {
+    const src = 'model P {\n  input x: f32[512, 256]\n  param w: f32[256] = ones\n  output y = softmax(x * w) * gelu(x) + tanh(x)\n  loss sum(y * x)\n}';
+    const ins = { x: { data: normal(new Rng(2), 512 * 256), shape: [512, 256] } };
+    const js = compileOk(src).model(undefined, { backend: 'js' });
+    const want = [js.forward(ins)['y']!.data, js.valueAndGrad(ins).grads['w']!];
+    const got = [1, 2].map((t) => {
+      setNativeThreads(t);
+      const m = compileOk(src).model(undefined, { backend: 'native' });
+      expect(m.run(m.ir.fn, ins).native!.source).toMatch(/_unit\(void \*dlm_ctx/);
+      return [m.forward(ins)['y']!.data, m.valueAndGrad(ins).grads['w']!];
+    });
+    setNativeThreads(undefined);
+    want.forEach((w, k) => {
+      let err = 0;
+      for (let i = 0; i < w.length; i++) err = Math.max(err, Math.abs(got[1]![k]![i]! - w[i]!) / (1 + Math.abs(w[i]!)));
+      expect(err).toBeLessThan(k === 0 ? 1e-5 : 1e-4);
+      expect(Buffer.from(got[1]![k]!.buffer).equals(Buffer.from(got[0]![k]!.buffer))).toBe(true);
+    });
   });
 });

@@ -17,6 +17,7 @@ import type { ModuleInfo } from '../codegen/module.js';
 import { cPrelude } from '../../runtime/native/preludeC.js';
 import { mathCDefs } from '../ops/math.js';
 import { CPrinter, type CReal } from './emitC.js';
+import { parallelLoop, type ParallelLoop } from './parallelC.js';
 import type { Stmt } from '../loops/loops.js';
 
 /** The symbol the runtime loads (runtime/native/load.ts). */
@@ -47,19 +48,48 @@ const emitKernels = (s: Schedule, plan: MemoryPlan, base: number, info: ModuleIn
     const p = new CPrinter();
     p.infer(k.body);
     lines.push(`/* ${ident(k.name)}: ${safeComment(info.locate ? info.locate(k.note) : k.note)} */`);
-    lines.push(`static void ${ident(k.name)}(${params.join(', ') || 'void'}) {`);
-    lines.push(
-      ...p.stmts(
-        k.body.filter((x, i) => !(i === 0 && x.k === 'comment' && x.text === k.note)),
-        '  ',
-      ),
-    );
-    lines.push('}', '');
+    const par = restrict && real === 'f32' ? parallelLoop(k.body) : undefined;
+    if (par) lines.push(...parallelKernel(k.name, [...k.writes, ...k.reads], par, p));
+    else {
+      lines.push(`static void ${ident(k.name)}(${params.join(', ') || 'void'}) {`);
+      lines.push(
+        ...p.stmts(
+          k.body.filter((x, i) => !(i === 0 && x.k === 'comment' && x.text === k.note)),
+          '  ',
+        ),
+      );
+      lines.push('}');
+    }
+    lines.push('');
   }
   for (const pl of plan.placements) {
     if (!Number.isInteger(pl.offset) || !Number.isInteger(pl.size) || pl.offset < 0) throw new InternalError('codegen: bad placement');
     placed.push({ name: pl.name, at: base + pl.offset, size: pl.size });
   }
+};
+
+/**
+ * A kernel whose loop's iterations are independent (parallelC.ts) as units of the kernels' pool: unit u
+ * runs iterations [n·u/units, n·(u+1)/units) with the kernel's buffers from a context struct; up to 4 units
+ * a thread, one unit (the loop as it was) on one thread.
+ */
+const parallelKernel = (name: string, buffers: readonly string[], par: ParallelLoop, p: CPrinter): string[] => {
+  const k = ident(name),
+    bufs = buffers.map(ident);
+  const loop: Stmt = { ...par.loop, from: { k: 'var', name: 'dlm_lo' }, to: { k: 'var', name: 'dlm_hi' } };
+  return [
+    `struct ${k}_ctx { ${bufs.map((b) => `elem *${b};`).join(' ')} };`,
+    `static void ${k}_unit(void *dlm_ctx, long dlm_u) {`,
+    `  const struct ${k}_ctx *dlm_c = dlm_ctx;`,
+    ...bufs.map((b) => `  elem *restrict ${b} = dlm_c->${b};`),
+    `  const long dlm_units = dlm_c_units(${par.n}), dlm_lo = ${par.n}L * dlm_u / dlm_units, dlm_hi = ${par.n}L * (dlm_u + 1) / dlm_units;`,
+    ...p.stmts([loop], '  '),
+    '}',
+    `static void ${k}(${bufs.map((b) => `elem *restrict ${b}`).join(', ')}) {`,
+    `  struct ${k}_ctx dlm_c = { ${bufs.join(', ')} };`,
+    `  dlm_parallel(dlm_threads, ${k}_unit, &dlm_c, dlm_c_units(${par.n}));`,
+    '}',
+  ];
 };
 
 export const emitCModule = (s: Schedule, plan: MemoryPlan, info: ModuleInfo, real: CReal): string => {

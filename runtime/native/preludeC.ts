@@ -70,6 +70,11 @@ static inline real dlm_isfinite(real x) { uint64_t u; memcpy(&u, &x, 8); return 
 
 /** Declarations of the kernels, which are compiled once into their own object (kernelsC.ts) and linked in. */
 const KERNEL_DECLS = String.raw`
+/* the kernels' pool (poolC.ts) and thread count, for kernels whose loop's iterations are split over threads */
+__attribute__((visibility("hidden"))) void dlm_parallel(int threads, void (*fn)(void *, long), void *ctx, long units);
+__attribute__((visibility("hidden"))) extern int dlm_threads;
+/* units of a loop of n iterations: one on one thread, else up to 4 a thread */
+static inline long dlm_c_units(long n) { long u = dlm_threads <= 1 ? 1 : 4L * dlm_threads; return u < n ? u : n; }
 __attribute__((visibility("hidden"))) void mm_rows(const float *a, long sam, long sak, const float *b, long sbk, float *c, long M, long N, long K);
 __attribute__((visibility("hidden"))) void mm_dots(const float *a, long sam, const float *b, long sbn, float *c, long M, long N, long K);
 __attribute__((visibility("hidden"))) void mm_strided(const float *a, long sam, long sak, const float *b, long sbk, long sbn, float *c, long M, long N, long K);
