@@ -465,6 +465,20 @@ export class WasmPrinter {
     ];
   }
 
+  /**
+   * A loop of at most 4 passes with constant bounds and a small body (a pooling window, a 2 × 2 or 3 × 3
+   * kernel) printed once per pass with its variable set: no loop branches, and V8 folds the constant in.
+   */
+  private unrolled(s: Stmt & { k: 'for' }): Code | undefined {
+    if (s.from.k !== 'num' || s.to.k !== 'num' || !isIntLiteral(s.from.v) || !isIntLiteral(s.to.v)) return undefined;
+    const passes = Math.max(0, Math.ceil((s.to.v - s.from.v) / s.step));
+    if (passes > 4 || weight(s.body) * passes > 24) return undefined;
+    const l = this.local(s.v);
+    const out: number[] = [];
+    for (let k = 0; k < passes; k++) out.push(...set(l.idx, i32(s.from.v + k * s.step)), ...this.stmts(s.body));
+    return out;
+  }
+
   /** `for i in [a, b) buf[i] = 0` (zeroing a buffer before a scatter or a gather) as memory.fill. */
   private zeroFill(s: Stmt & { k: 'for' }): Code | undefined {
     const [st] = s.body;
@@ -506,7 +520,7 @@ export class WasmPrinter {
       }
       case 'for': {
         if (!Number.isInteger(s.step) || s.step <= 0) throw new InternalError('codegen: a loop step that is not a positive integer');
-        const fill = this.zeroFill(s) ?? this.vectorCopy(s);
+        const fill = this.zeroFill(s) ?? this.vectorCopy(s) ?? this.unrolled(s);
         if (fill) return fill;
         const l = this.local(s.v);
         // a bound that is not a literal or a variable is computed once (bounds never read what the body assigns)
@@ -590,3 +604,13 @@ const loadsOrVars = (s: Stmt): Set<string> => {
   if (s.k === 'set' || s.k === 'let') walk(s.e);
   return out;
 };
+
+/** Statements a body runs per pass, nested loops counted by their passes where constant (else 8). */
+const weight = (ss: readonly Stmt[]): number =>
+  ss.reduce((w, s) => {
+    if (s.k === 'for') {
+      const n = s.from.k === 'num' && s.to.k === 'num' ? Math.ceil((s.to.v - s.from.v) / s.step) : 8;
+      return w + 1 + Math.max(0, n) * weight(s.body);
+    }
+    return w + 1 + (s.k === 'if' ? weight(s.body) : 0);
+  }, 0);

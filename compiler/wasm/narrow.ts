@@ -98,7 +98,105 @@ const narrowStmt = (s: Stmt): Stmt => {
   return s;
 };
 
-export const narrowBounds = (ss: readonly Stmt[]): Stmt[] => ss.map(narrowStmt);
+// ---- guards that always hold ---------------------------------------------------------------------------
+// With loop bounds that are constants, each loop variable lies in [from, to − 1] and each integral let in
+// an interval computed from its expression; a bounds test such as `h >= 0 && h < 28` that holds over the
+// whole interval (an unpadded pool or convolution) is dropped before narrowing.
+
+type Interval = readonly [number, number];
+type Env = ReadonlyMap<string, Interval>;
+
+const interval = (e: Expr, env: Env): Interval | undefined => {
+  switch (e.k) {
+    case 'num':
+      return Number.isInteger(e.v) && Math.abs(e.v) < 2 ** 31 ? [e.v, e.v] : undefined;
+    case 'var':
+      return env.get(e.name);
+    case 'negate': {
+      const a = interval(e.a, env);
+      return a && [-a[1], -a[0]];
+    }
+    case 'bin': {
+      const a = interval(e.a, env),
+        b = interval(e.b, env);
+      if (!a || !b) return undefined;
+      if (e.op === '+') return [a[0] + b[0], a[1] + b[1]];
+      if (e.op === '-') return [a[0] - b[1], a[1] - b[0]];
+      if (e.op === '*') {
+        const xs = [a[0] * b[0], a[0] * b[1], a[1] * b[0], a[1] * b[1]];
+        return [xs.reduce((m, x) => Math.min(m, x)), xs.reduce((m, x) => Math.max(m, x))];
+      }
+      return undefined;
+    }
+    default:
+      return undefined;
+  }
+};
+
+/** Whether a comparison holds for every value in the intervals of its sides. */
+const alwaysTrue = (c: Expr, env: Env): boolean => {
+  if (c.k !== 'bin') return false;
+  const a = interval(c.a, env),
+    b = interval(c.b, env);
+  if (!a || !b) return false;
+  switch (c.op) {
+    case '<':
+      return a[1] < b[0];
+    case '<=':
+      return a[1] <= b[0];
+    case '>':
+      return a[0] > b[1];
+    case '>=':
+      return a[0] >= b[1];
+    default:
+      return false;
+  }
+};
+
+const assignedIn = (ss: readonly Stmt[], out = new Set<string>()): Set<string> => {
+  for (const s of ss) {
+    if (s.k === 'set' || (s.k === 'let' && s.mutable)) out.add(s.name);
+    if (s.k === 'for') {
+      out.add(s.v);
+      assignedIn(s.body, out);
+    }
+    if (s.k === 'if') assignedIn(s.body, out);
+  }
+  return out;
+};
+
+const dropProven = (ss: readonly Stmt[], outer: Env): Stmt[] => {
+  const env = new Map(outer);
+  const out: Stmt[] = [];
+  for (const s of ss) {
+    if (s.k === 'let') {
+      const r = s.mutable ? undefined : interval(s.e, env);
+      if (r) env.set(s.name, r);
+      else env.delete(s.name);
+      out.push(s);
+    } else if (s.k === 'set') {
+      env.delete(s.name);
+      out.push(s);
+    } else if (s.k === 'for') {
+      const lo = interval(s.from, env),
+        hi = interval(s.to, env);
+      const inner = new Map(env);
+      for (const x of assignedIn(s.body)) inner.delete(x);
+      if (lo && hi && s.step > 0 && !assignedIn(s.body).has(s.v)) inner.set(s.v, [lo[0], hi[1] - 1]);
+      else inner.delete(s.v);
+      out.push({ ...s, body: dropProven(s.body, inner) });
+      env.delete(s.v);
+    } else if (s.k === 'if') {
+      const conds = s.conds.filter((c) => !alwaysTrue(c, env));
+      const body = dropProven(s.body, env);
+      if (conds.length) out.push({ ...s, conds, body });
+      else out.push(...body);
+    } else out.push(s);
+  }
+  return out;
+};
+
+export const narrowBounds = (ss: readonly Stmt[]): Stmt[] => dropProven(ss, new Map()).map(narrowStmt);
 
 /** e with the variables `lets` defines replaced by their expressions (to see an index as an offset of a loop variable). */
 export const substitute = (e: Expr, lets: ReadonlyMap<string, Expr>): Expr => {
