@@ -95,6 +95,10 @@ const sources = (dir) =>
     .sort();
 const files = given.length ? given : Object.keys(TESTS).flatMap(sources);
 if (argv.includes('--recheck')) {
+  if (!given.length) {
+    console.error('mutate: --recheck needs the files whose reports to re-check');
+    process.exit(2);
+  }
   for (const file of files) recheck(file, override ?? TESTS[Object.keys(TESTS).find((d) => file.startsWith(`${d}/`))]);
   process.exit(0);
 }
