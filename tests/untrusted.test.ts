@@ -232,8 +232,10 @@ describe('data files with bad sizes name the file', () => {
 });
 
 describe('in a child process with the heap capped at 500 MB', () => {
-  const bundle = resolve('dist', 'untrusted-test-cli.mjs');
+  // Beside dist/, not in it: dist/ is what `npm pack` ships (tests/embed/consumer.test.ts bounds its size)
+  const bundle = resolve('scratch', 'untrusted-test-cli.mjs');
   beforeAll(async () => {
+    mkdirSync('scratch', { recursive: true });
     await build({
       entryPoints: ['compiler/cli.ts'],
       outfile: bundle,
