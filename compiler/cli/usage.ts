@@ -83,8 +83,8 @@ commands:
       --suffix _l0|none   recurrent tensor names written by --to torch: weight_ih_l0 (nn.LSTM, default) or weight_ih (nn.LSTMCell)
 
 common options: --model NAME (which model in the file), --seed N, -h/--help, -v/--version
-  --backend wasm|native|js|auto   what compiled steps run as: wasm (default: JavaScript loops with WebAssembly
-                        SIMD matmuls), native (C compiled by the system's cc, loaded with koffi), js, or auto
+  --backend wasm|native|js|auto   what compiled steps run as: wasm (default: the whole step as one WebAssembly
+                        module), native (C compiled by the system's cc, loaded with koffi), js, or auto
                         (native when cc and koffi work, else wasm; says which on stderr)
   --import-path DIR     another directory imports may read from (repeatable; DLM_PATH adds more)
   limits (a program over one gets a diagnostic, E06xx): --max-nodes N (200000 IR nodes per model)

@@ -1,6 +1,6 @@
 // Which code a specialized program runs as:
 //   js      JavaScript loops only (float32 matmuls too)
-//   wasm    JavaScript loops with WebAssembly SIMD matrix products in float32 (the default)
+//   wasm    the loop IR printed as one WebAssembly module (compiler/wasm/), SIMD matmuls in it (the default)
 //   native  the loop IR printed as C, compiled by the system C compiler and called through koffi
 //   auto    native when a C compiler and koffi work, otherwise wasm; says which once per process
 import { forgetToolchain, nativeToolchain, type Toolchain } from '../../runtime/native/load.js';
