@@ -10,6 +10,7 @@
 // and an index that is not integral is converted with a cast.
 import { InternalError } from '../diagnostics/diagnostic.js';
 import { ident, safeComment } from '../codegen/emitJs.js';
+import { inferIntegral } from '../loops/integral.js';
 import type { Expr, ExternArg, Stmt } from '../loops/loops.js';
 import { MATH, type MathFn } from '../ops/math.js';
 
@@ -42,34 +43,9 @@ export class CPrinter {
   /** Values are double in every module (see the header), so literals and math functions are double's. */
   readonly real: CReal = 'f64';
 
-  /** Infers integral variables of a kernel body: optimistic start, then drop any with a real assignment (fixpoint). */
+  /** Infers integral variables of a kernel body (loops/integral.ts). */
   infer(body: readonly Stmt[]): void {
-    const assigned = new Map<string, Expr[]>();
-    const loopVars: string[] = [];
-    const walk = (ss: readonly Stmt[]) => {
-      for (const s of ss) {
-        if (s.k === 'for') {
-          loopVars.push(s.v);
-          walk(s.body);
-        } else if (s.k === 'if') walk(s.body);
-        else if (s.k === 'let' || s.k === 'set') {
-          const a = assigned.get(s.name) ?? [];
-          a.push(s.e);
-          assigned.set(s.name, a);
-        }
-      }
-    };
-    walk(body);
-    for (const l of loopVars) this.ints.add(l);
-    for (const name of assigned.keys()) this.ints.add(name);
-    for (let changed = true; changed; ) {
-      changed = false;
-      for (const [name, es] of assigned)
-        if (this.ints.has(name) && !es.every((e) => this.isInt(e))) {
-          this.ints.delete(name);
-          changed = true;
-        }
-    }
+    inferIntegral(body, this.ints, (e) => this.isInt(e), false);
   }
 
   isInt(e: Expr): boolean {

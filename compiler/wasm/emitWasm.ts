@@ -7,14 +7,14 @@
 //
 // Values are computed in f64, as JavaScript computes them, and a float32 module rounds when it stores
 // (f32.demote_f64), so results equal the JavaScript backend's. The loop IR is untyped, so each
-// variable's type is inferred as in the C printer: integral (i32) when every value assigned to it is an
-// integer literal under 2³¹, an integral variable, + − × of those or a comparison; otherwise f64.
-// Division is always f64 division. Math functions wasm has with JavaScript's exact results are inlined
-// (sqrt, abs, floor, ceil, trunc, min, max, fround, round half to even, sign, isfinite); the others
-// are imported from JavaScript (Math.exp, …, and ops/math.ts's own implementations), so they give the
-// JavaScript backend's values bit for bit.
+// variable's type is inferred as in the C printer (loops/integral.ts): i32 when every value assigned to
+// it is an integer literal under 2³¹, an i32 variable, + − × of those or a comparison; otherwise f64
+// (division always). Math functions: wasmOps.ts.
 import { InternalError } from '../diagnostics/diagnostic.js';
 import { offsetOf, substitute } from './narrow.js';
+import { inferIntegral } from '../loops/integral.js';
+import { loadsOrVars, replaceLoads, unconditionalLoads, weight } from './loopFacts.js';
+import { CMP, F64_ARITH, F64_CMP, I32_ARITH, I32_CMP, UNARY_INLINE, checkNumber, isIntLiteral, type T } from './wasmOps.js';
 import { loadsIn, type Expr, type ExternArg, type Stmt } from '../loops/loops.js';
 import type { MathName } from '../ops/math.js';
 import {
@@ -41,34 +41,6 @@ import {
   type AnyValType,
   type Code,
 } from '../../runtime/wasm/encode.js';
-
-type T = 'i' | 'f';
-const CMP = new Set(['<', '<=', '>', '>=', '==', '!=']);
-const I32_CMP: Record<string, number> = { '<': OP.i32LtS, '<=': OP.i32LeS, '>': OP.i32GtS, '>=': OP.i32GeS, '==': OP.i32Eq, '!=': OP.i32Ne };
-const F64_CMP: Record<string, number> = { '<': OP.f64Lt, '<=': OP.f64Le, '>': OP.f64Gt, '>=': OP.f64Ge, '==': OP.f64Eq, '!=': OP.f64Ne };
-const I32_ARITH: Record<string, number> = { '+': OP.i32Add, '-': OP.i32Sub, '*': OP.i32Mul };
-const F64_ARITH: Record<string, number> = { '+': OP.f64Add, '-': OP.f64Sub, '*': OP.f64Mul, '/': OP.f64Div };
-
-/** Functions inlined as wasm instructions, with exactly Math's results (−0 and NaN included: IEEE 754 min/max/floor/…). */
-const UNARY_INLINE: Partial<Record<MathName, number>> = {
-  sqrt: OP.f64Sqrt,
-  abs: OP.f64Abs,
-  floor: OP.f64Floor,
-  ceil: OP.f64Ceil,
-  trunc: OP.f64Trunc,
-  // round half to even (ops/math.ts round) is IEEE roundTiesToEven: f64.nearest
-  round: OP.f64Nearest,
-};
-
-/** Every math function the printer inlines (the others are imported from JavaScript). */
-export const INLINED: ReadonlySet<MathName> = new Set([...(Object.keys(UNARY_INLINE) as MathName[]), 'min', 'max', 'fround', 'isfinite', 'sign', 'sigmoid']);
-
-/** A validated number literal: integral values under 2³¹ (not −0) are i32, everything else f64. */
-const isIntLiteral = (v: number): boolean => Number.isInteger(v) && Math.abs(v) < 2 ** 31 && !Object.is(v, -0);
-const checkNumber = (v: unknown): number => {
-  if (typeof v !== 'number') throw new InternalError('codegen: non-numeric literal');
-  return v;
-};
 
 /** Where a buffer is: a constant byte address, or a byte address passed in a parameter (a loop body's kernels). */
 export type BufRef = { readonly k: 'const'; readonly byte: number } | { readonly k: 'param'; readonly local: number };
@@ -108,34 +80,9 @@ export class WasmPrinter {
   }
   private readonly nParams: number;
 
-  /** Integral variables of a body: optimistic start, then drop any with a real assignment (fixpoint), as the C printer. */
+  /** Integral variables of a body (loops/integral.ts); loop counters are i32 locals whatever they are set to. */
   infer(body: readonly Stmt[]): void {
-    const assigned = new Map<string, Expr[]>();
-    const loopVars: string[] = [];
-    const walk = (ss: readonly Stmt[]) => {
-      for (const s of ss) {
-        if (s.k === 'for') {
-          loopVars.push(s.v);
-          walk(s.body);
-        } else if (s.k === 'if') walk(s.body);
-        else if (s.k === 'let' || s.k === 'set') {
-          const a = assigned.get(s.name) ?? [];
-          a.push(s.e);
-          assigned.set(s.name, a);
-        }
-      }
-    };
-    walk(body);
-    for (const name of assigned.keys()) this.ints.add(name);
-    for (const l of loopVars) this.ints.add(l);
-    for (let changed = true; changed; ) {
-      changed = false;
-      for (const [name, es] of assigned)
-        if (this.ints.has(name) && !loopVars.includes(name) && !es.every((e) => this.type(e) === 'i')) {
-          this.ints.delete(name);
-          changed = true;
-        }
-    }
+    inferIntegral(body, this.ints, (e) => this.type(e) === 'i', true);
   }
 
   type(e: Expr): T {
@@ -551,66 +498,3 @@ export class WasmPrinter {
     }
   }
 }
-
-/** Loads an expression always evaluates (not under a select's arm), outer ones first. */
-const unconditionalLoads = (e: Expr, out: (Expr & { k: 'load' })[] = []): (Expr & { k: 'load' })[] => {
-  if (e.k === 'load') out.push(e);
-  else if (e.k === 'bin') {
-    unconditionalLoads(e.a, out);
-    unconditionalLoads(e.b, out);
-  } else if (e.k === 'negate') unconditionalLoads(e.a, out);
-  else if (e.k === 'call') for (const x of e.args) unconditionalLoads(x, out);
-  else if (e.k === 'sel') unconditionalLoads(e.c, out);
-  return out;
-};
-
-/** e with every load equal to one of `loads` (by structure) replaced by its variable. */
-const replaceLoads = (e: Expr, loads: ReadonlyMap<string, string>): Expr => {
-  switch (e.k) {
-    case 'load': {
-      const v = loads.get(JSON.stringify(e));
-      return v !== undefined ? { k: 'var', name: v } : { ...e, index: replaceLoads(e.index, loads) };
-    }
-    case 'bin':
-      return { ...e, a: replaceLoads(e.a, loads), b: replaceLoads(e.b, loads) };
-    case 'negate':
-      return { ...e, a: replaceLoads(e.a, loads) };
-    case 'call':
-      return { ...e, args: e.args.map((x) => replaceLoads(x, loads)) };
-    case 'sel':
-      return { ...e, c: replaceLoads(e.c, loads), a: replaceLoads(e.a, loads), b: replaceLoads(e.b, loads) };
-    default:
-      return e;
-  }
-};
-
-/** The variables a statement's expressions read. */
-const loadsOrVars = (s: Stmt): Set<string> => {
-  const out = new Set<string>();
-  const walk = (e: Expr): void => {
-    if (e.k === 'var') out.add(e.name);
-    else if (e.k === 'bin') {
-      walk(e.a);
-      walk(e.b);
-    } else if (e.k === 'negate') walk(e.a);
-    else if (e.k === 'load') walk(e.index);
-    else if (e.k === 'call') e.args.forEach(walk);
-    else if (e.k === 'sel') {
-      walk(e.c);
-      walk(e.a);
-      walk(e.b);
-    }
-  };
-  if (s.k === 'set' || s.k === 'let') walk(s.e);
-  return out;
-};
-
-/** Statements a body runs per pass, nested loops counted by their passes where constant (else 8). */
-const weight = (ss: readonly Stmt[]): number =>
-  ss.reduce((w, s) => {
-    if (s.k === 'for') {
-      const n = s.from.k === 'num' && s.to.k === 'num' ? Math.ceil((s.to.v - s.from.v) / s.step) : 8;
-      return w + 1 + Math.max(0, n) * weight(s.body);
-    }
-    return w + 1 + (s.k === 'if' ? weight(s.body) : 0);
-  }, 0);

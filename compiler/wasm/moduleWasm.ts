@@ -33,7 +33,8 @@ import {
   type FunctionImport,
   type ProgramFunction,
 } from '../../runtime/wasm/encode.js';
-import { INLINED, WasmPrinter, type BufRef } from './emitWasm.js';
+import { WasmPrinter, type BufRef } from './emitWasm.js';
+import { INLINED } from './wasmOps.js';
 import { narrowBounds } from './narrow.js';
 
 const PAGE = 65536;
