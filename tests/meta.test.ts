@@ -31,6 +31,25 @@ describe('repository rules', () => {
     expect(offenders).toEqual([]);
   });
 
+  // Issue 21: every fusion decision is fusion.ts's; the scheduler (schedule.ts and the two files it is
+  // split into) only turns placements into kernels, so it never builds a placement or plan, nor reads the
+  // thresholds and rules that decide them, and each file stays small.
+  test('the scheduler decides no placement and each of its files is at most 300 lines', () => {
+    const files = ['schedule.ts', 'scheduleContext.ts', 'nodeKernels.ts'].map((f) => join('compiler', 'codegen', f));
+    const kinds = 'input|constant|view|inline|broadcast|row|epilogue|buffer|loopResult|unused|map|reduce|contraction|pieces|kernel|scan';
+    const problems: string[] = [];
+    for (const f of files) {
+      const text = readFileSync(f, 'utf8');
+      if (text.split('\n').length > 300) problems.push(`${f}: ${text.split('\n').length} lines`);
+      if (new RegExp(`(?<!& )\\{ k: '(${kinds})'`).test(text)) problems.push(`${f}: builds a placement or kernel plan`);
+      if (/\bplace\(|\bP\.set\(|CHEAP_OPS|EPILOGUE|epilogueConsumer|axisGroups/.test(text)) problems.push(`${f}: reads or makes a fusion decision`);
+      const fromFusion = [...text.matchAll(/^import \{([^}]*)\} from '\.\/fusion(Rules)?\.js'/gm)].flatMap((m) => m[1]!.split(',').map((s) => s.trim()));
+      const values = fromFusion.filter((s) => s && !s.startsWith('type ') && s !== 'planFusion' && s !== 'graphOf');
+      if (values.length) problems.push(`${f}: imports ${values.join(', ')} from the fusion plan`);
+    }
+    expect(problems).toEqual([]);
+  });
+
   test('runtime/ never imports compiler/', () => {
     const bad = sources('runtime').filter((f) => /from '\.\.\/(\.\.\/)?compiler\//.test(readFileSync(f, 'utf8')));
     expect(bad).toEqual([]);
