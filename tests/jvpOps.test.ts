@@ -50,7 +50,7 @@ describe('forward-mode rules of the registry', () => {
       const b = new IrBuilder();
       const span = { file: 'm.dlm', start: 3, end: 9 };
       const x = b.input('x', 'input', { dtype: 'f32', shape: [2] }, span);
-      const y = b.at(span, () => b.op('fake_op', [x]));
+      const y = b.at(span, () => b.opNamed('fake_op', [x]));
       const f = b.finish('f', [{ name: 'y', id: y }]);
       expect(() => jvpProgram(f, ['x'])).toThrow(JvpError);
       try {

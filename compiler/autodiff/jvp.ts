@@ -67,7 +67,7 @@ const tangentOf = (
     case 'zero':
       return null;
     case 'linear':
-      return b.op(
+      return b.opNamed(
         def.name,
         ins.map((x, i) => (isFloat(inTypes[i]!) ? (t[i] ?? zerosOf(b, inTypes[i]!)) : x)),
         n.attrs,
@@ -77,7 +77,7 @@ const tangentOf = (
         ti === null
           ? []
           : [
-              b.op(
+              b.opNamed(
                 def.name,
                 ins.map((x, j) => (j === i ? ti : x)),
                 n.attrs,
@@ -174,7 +174,7 @@ export const forwardMode = (
         }
         const def = opDef(n.op);
         if (!def) throw new InternalError(`jvp: unknown op ${n.op}`);
-        const v = b.op(n.op, ins, n.attrs);
+        const v = b.opNamed(n.op, ins, n.attrs);
         val.set(n.id, v);
         tan.set(
           n.id,

@@ -224,7 +224,7 @@ export const scanVjp = (b: IrBuilder, n: Node, cts: readonly ScanCotangent[], vj
     const stacked = m.inputs.map((v) => {
       if (asDx.has(v)) return dxAll[asDx.get(v)!]!;
       const lv = asView.get(v);
-      if (lv) return b.op(lv.op, [lv.carry >= 0 ? fwdBefore(lv.carry) : n.inputs[s.carries + lv.x]!], lv.attrs);
+      if (lv) return b.opNamed(lv.op, [lv.carry >= 0 ? fwdBefore(lv.carry) : n.inputs[s.carries + lv.x]!], lv.attrs);
       return stackedParts[partOf.get(v)!]!;
     });
     result[s.carries + s.xs + j] = opDef(m.op)!.algebra!.stackSum!(b, stacked) ?? null;

@@ -3,7 +3,7 @@
 import { InternalError } from '../diagnostics/diagnostic.js';
 import { NO_SPAN, type Span } from '../diagnostics/span.js';
 import type { Attrs, GradBuilder, Value } from '../ops/op.js';
-import { opDef } from '../ops/registry.js';
+import { opDef, type OpName } from '../ops/registry.js';
 import { isShapeError, type ShapeError } from '../types/shapes.js';
 import type { Dim, TensorType } from '../types/types.js';
 import { CONST, INPUT, type InputRole, type IrFunction, type Node, type Output, type Update } from './ir.js';
@@ -73,7 +73,12 @@ export class IrBuilder implements GradBuilder {
   }
 
   /** Adds a primitive node; a shape error here is a compiler bug (derivative rules must be well-typed). */
-  op(name: string, inputs: readonly Value[], attrs: Attrs = {}): Value {
+  op(name: OpName, inputs: readonly Value[], attrs: Attrs = {}): Value {
+    return this.opNamed(name, inputs, attrs);
+  }
+
+  /** `op` for a name known only at run time (an existing node's op, an op entry's name), checked by the registry lookup. */
+  opNamed(name: string, inputs: readonly Value[], attrs: Attrs = {}): Value {
     const r = this.tryOp(name, inputs, attrs);
     if (isShapeError(r)) {
       const ctx = printNodes(inputs.map((i) => this.node(i)));

@@ -25,7 +25,7 @@ export const inlineFunction = (b: IrBuilder, f: IrFunction, args: ReadonlyMap<st
         }
         if (n.op === CONST) return b.num(n.attrs['value'] as number | string, n.attrs['dtype'] === 'f32' ? 'f32' : 'i32');
         if (n.op === SCAN || n.op === SCAN_OUT || n.op === CUSTOM_VJP) return b.structural(n.op, n.inputs.map(get), n.attrs, n.type);
-        return b.op(n.op, n.inputs.map(get), n.attrs);
+        return b.opNamed(n.op, n.inputs.map(get), n.attrs);
       },
       n.backward ?? b.backward,
     );

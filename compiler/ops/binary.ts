@@ -9,6 +9,7 @@ import { broadcastablePair, broadcastType, maskedDiv, maskedMul, mul, neg, promo
 import { MATH } from './math.js';
 import { mapBroadcast } from './ndarray.js';
 import type { GradBuilder, NodeView, OpDef, Rewriter, Value } from './op.js';
+import type { OpName } from './registry.js';
 
 interface BinarySpec {
   readonly doc: string;
@@ -75,10 +76,14 @@ const ZERO_ORDER = 'dlm orders −0 below +0 (IEEE 754 maximum/minimum, Math.max
 
 // ½ at ties: d max(a,b)/da = 1 − [a < b] − ½[a = b], which is [a > b] + ½[a = b] for numbers and 1 when
 // either is NaN (the result is NaN; PyTorch gives each side the whole cotangent then).
-const tieWeight = (b: GradBuilder, lose: string, x: Value, y: Value): Value =>
+const tieWeight = (b: GradBuilder, lose: OpName, x: Value, y: Value): Value =>
   sub(b, sub(b, b.num(1), toF32(b, b.op(lose, [x, y]))), mul(b, b.num(0.5), toF32(b, b.op('eq', [x, y]))));
 
-export const BINARY = {
+/** The names of the binary primitives, declared rather than inferred from the table so that derivative rules can take
+ * an OpName (ops/op.ts: inferring them would make the table's type depend on itself). */
+export type BinaryName = 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum' | 'minimum' | 'lt' | 'le' | 'gt' | 'ge' | 'eq' | 'ne';
+
+export const BINARY: Readonly<Record<BinaryName, OpDef>> = {
   add: binary('add', {
     special: sv([[Infinity, -Infinity], NaN], [[-0, -0], -0], [[0, -0], 0]),
     doc: 'sum x + y',
@@ -171,7 +176,7 @@ export const BINARY = {
   ge: compare('ge', '>=', (x, y) => x >= y),
   eq: compare('eq', '==', (x, y) => x === y),
   ne: compare('ne', '!=', (x, y) => x !== y),
-} satisfies Record<string, OpDef>;
+};
 
 /** where(c, x, y): x where c ≠ 0 else y. The cotangent is masked, so a NaN in the untaken branch never leaks. */
 export const WHERE: OpDef = {

@@ -395,11 +395,15 @@ const concatCall: Signature = {
   },
 };
 
-export const MOVEMENT = {
+/** The names of the movement primitives, declared rather than inferred from the table so that derivative rules can take
+ * an OpName (ops/op.ts: inferring them would make the table's type depend on itself). */
+export type MovementName = 'reshape' | 'transpose' | 'broadcast_to' | 'concat' | 'slice' | 'pad';
+
+export const MOVEMENT: Readonly<Record<MovementName, OpDef>> = {
   reshape: { ...reshape, call: reshapeCall },
   transpose: { ...transpose, call: transposeCall },
   broadcast_to: { ...broadcastTo, call: { params: [X, { name: 'shape', kind: 'dims' }] } },
   slice,
   pad,
   concat: { ...concat, call: concatCall },
-} satisfies Record<string, OpDef>;
+};

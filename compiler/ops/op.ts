@@ -1,5 +1,6 @@
 // The OpDef record: everything about one primitive (shape rule, reference eval, code emission, derivative)
 // lives in its entry. Passes and codegen only ask these fields; nothing outside compiler/ops/ names an op.
+import type { OpName } from './registry.js';
 import type { Expr, Stmt } from '../loops/loops.js';
 import type { ShapeError } from '../types/shapes.js';
 import type { Dim, DType, TensorType } from '../types/types.js';
@@ -24,7 +25,7 @@ export type Value = number;
 
 /** What a derivative rule may do: build IR nodes. ir/builder.ts implements it, so ops/ never imports ir/. */
 export interface GradBuilder {
-  op(name: string, inputs: readonly Value[], attrs?: Attrs): Value;
+  op(name: OpName, inputs: readonly Value[], attrs?: Attrs): Value;
   /** An f32 scalar constant; `value` may be a symbolic dim (e.g. the batch size B). */
   num(value: number | Dim): Value;
   type(v: Value): TensorType;

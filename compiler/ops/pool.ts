@@ -178,7 +178,7 @@ const DOC_TAIL =
   'the gradient goes to the first maximum of each window; a window with a NaN gives NaN (its gradient to the last NaN), ' +
   'an all −∞ window gives −∞ (its gradient to its first element); a window with no input element (dilation skipping it) gives −∞ and no gradient';
 
-const maxPool = (r: number): OpDef => ({
+const maxPool = (r: 2 | 3): OpDef => ({
   name: `maxpool${r}d`,
   arity: 1,
   kind: 'reduce',
@@ -208,7 +208,7 @@ const maxPool = (r: number): OpDef => ({
   flops: (_ins, o, a) => prod(o) * prod(poolAxes(a).map((q) => q.k)),
 });
 
-const maxPoolGrad = (r: number): OpDef => ({
+const maxPoolGrad = (r: 2 | 3): OpDef => ({
   name: `maxpool${r}d_grad`,
   arity: 2,
   kind: 'reduce',
@@ -259,7 +259,7 @@ const maxPoolGrad = (r: number): OpDef => ({
  * t of x's shape. Linear in t (its vjp is maxpool_grad, the scatter to the same positions) and piecewise
  * constant in x, so forward and reverse mode pick the same element of each window, ties included.
  */
-const maxPoolAt = (r: number): OpDef => ({
+const maxPoolAt = (r: 2 | 3): OpDef => ({
   name: `maxpool${r}d_at`,
   arity: 2,
   kind: 'reduce',

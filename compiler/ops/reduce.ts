@@ -72,7 +72,11 @@ const reduce = (
   ...(name === 'max' ? { domain: 'away-from-ties' as const, differs: 'the max of an empty axis is −∞, its identity; torch.amax raises an error' } : {}),
 });
 
-export const REDUCE = {
+/** The names of the reductions, declared rather than inferred from the table so that derivative rules can take
+ * an OpName (ops/op.ts: inferring them would make the table's type depend on itself). */
+export type ReduceName = 'sum' | 'max';
+
+export const REDUCE: Readonly<Record<ReduceName, OpDef>> = {
   sum: reduce(
     'sum',
     'sum over axes; over an empty axis it is 0',
@@ -97,6 +101,6 @@ export const REDUCE = {
       return [mul(b, expandBack(b, ct, inShape, axes), div(b, hit, b.op('broadcast_to', [count], { shape: inShape })))];
     },
   ),
-} satisfies Record<string, OpDef>;
+};
 
 export const reducedSize = (shape: readonly number[], axes: readonly number[]): number => size(axes.map((a) => shape[a]!));

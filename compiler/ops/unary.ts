@@ -61,7 +61,11 @@ const withMath = (s: UnarySpec): UnarySpec & Required<Pick<UnarySpec, 'eval' | '
   return { ...s, eval: s.eval ?? ((x) => f(x)), emit: s.emit ?? ((x) => call(fn, x)) };
 };
 
-export const UNARY = {
+/** The names of the unary primitives, declared rather than inferred from the table so that derivative rules can take
+ * an OpName (ops/op.ts: inferring them would make the table's type depend on itself). */
+export type UnaryName = 'neg' | 'exp' | 'log' | 'sqrt' | 'abs' | 'sign' | 'tanh' | 'sigmoid' | 'sin' | 'cos' | 'stop_gradient' | 'cast';
+
+export const UNARY: Readonly<Record<UnaryName, OpDef>> = {
   neg: unary('neg', {
     special: sv([[0], -0], [[-0], 0], [[NaN], NaN]),
     doc: 'negation −x',
@@ -165,4 +169,4 @@ export const UNARY = {
       ],
     },
   }),
-} satisfies Record<string, OpDef>;
+};

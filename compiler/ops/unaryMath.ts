@@ -16,7 +16,32 @@ const bool = (): DType => 'bool';
 /** ct / √(±(1 − x²)) style partials: ct / f(x), exactly 0 where ct is 0 (so an untaken where-branch stays 0). */
 const over = (b: GradBuilder, ct: Value, d: Value): Value => maskedDiv(b, ct, d);
 
-export const UNARY_MATH = {
+/** The names of the elementwise primitives computed by a math-table function, declared rather than inferred from the table so that derivative rules can take
+ * an OpName (ops/op.ts: inferring them would make the table's type depend on itself). */
+export type UnaryMathName =
+  | 'log1p'
+  | 'log2'
+  | 'log10'
+  | 'expm1'
+  | 'erf'
+  | 'tan'
+  | 'asin'
+  | 'acos'
+  | 'atan'
+  | 'sinh'
+  | 'cosh'
+  | 'asinh'
+  | 'acosh'
+  | 'atanh'
+  | 'floor'
+  | 'ceil'
+  | 'round'
+  | 'trunc'
+  | 'isnan'
+  | 'isinf'
+  | 'isfinite';
+
+export const UNARY_MATH: Readonly<Record<UnaryMathName, OpDef>> = {
   log1p: unary('log1p', {
     special: sv([[-1], -Infinity], [[-2], NaN], [[-0], -0], [[1e-300], 1e-300]),
     doc: 'log(1 + x), accurate for small |x|; derivative 1/(1 + x)',
@@ -164,4 +189,4 @@ export const UNARY_MATH = {
     vjp: () => null,
     differentiable: false,
   }),
-} satisfies Record<string, OpDef>;
+};

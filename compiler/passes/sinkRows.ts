@@ -153,7 +153,7 @@ const sinkInto = (b: IrBuilder, id: Value, pinned: ReadonlySet<Value>): void => 
           const c = capture(i);
           return ri.drop === undefined ? c : ib.op('reshape', [c], { shape: b.type(i).shape.filter((_, d) => d !== ri.drop) });
         });
-        const v = ib.op(p.op, ins, rule.attrs);
+        const v = ib.opNamed(p.op, ins, rule.attrs);
         if (!sameShape(ib.type(v), rowType(p.type, axis))) throw new InternalError(`sinkRows: a row of ${p.op} along axis ${axis} is not ${p.op} of rows`);
         if (p.label) ib.label(v, p.label);
         return v;

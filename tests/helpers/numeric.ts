@@ -25,7 +25,7 @@ export const opProgram = (op: OpDef, sample: OpSample, dtypes: readonly DType[],
   const b = new IrBuilder();
   const ins = sample.shapes.map((s, i) => b.input(`in${i}`, 'input', { dtype: dtypes[i]!, shape: s }, NO_SPAN));
   const from = b.nodes.length;
-  const out = b.op(op.name, ins, sample.attrs);
+  const out = b.opNamed(op.name, ins, sample.attrs);
   const outputs = [{ name: 'out', id: out }];
   const grads: number[] = [];
   if (withCt) {
