@@ -3,7 +3,8 @@
 // needs nothing from dlm. It reads these module-level constants, emitted by standalone.ts:
 //   MODEL (name), SEED, TRAIN (optimizer, lr, slots) or null, DECLARED ({ inputs, outputs }),
 //   SPECS: [{ kind: 'predict'|'step', shapes: {input: shape}, variants: [{ make, arenaSize, homes, inputs, outputs }] }],
-//   WEIGHT_NAMES: [{ name, shape, slot? }], WEIGHTS_B64 (safetensors bytes) and WASM_B64 (the SIMD matmul kernels).
+//   WEIGHT_NAMES: [{ name, shape, slot? }], WEIGHTS_B64 (safetensors bytes), WASM_B64 and WASM_FMA_B64 (the SIMD matmul kernels
+//   without and with relaxed SIMD's fused multiply-add) and WASM_SCRATCH (the bytes of scratch they need).
 // Nothing here uses eval or new Function: the kernels are functions of the module itself.
 
 export const RUNTIME_JS = String.raw`
@@ -23,10 +24,16 @@ function fromBase64(s) {
 let wasmModule;
 // One WebAssembly memory per specialization: the arena, then a home for each float32 weight the SIMD kernels read.
 function wasmHeap(arenaSize, homeSizes) {
-  wasmModule ??= new WebAssembly.Module(fromBase64(WASM_B64));
+  // the kernels with relaxed SIMD's fused multiply-add where the engine validates them
+  if (!wasmModule) {
+    const fma = fromBase64(WASM_FMA_B64);
+    wasmModule = new WebAssembly.Module(WebAssembly.validate(fma) ? fma : fromBase64(WASM_B64));
+  }
   const floats = arenaSize + homeSizes.reduce((a, b) => a + b, 0);
-  const memory = new WebAssembly.Memory({ initial: Math.max(1, Math.ceil((floats * 4) / 65536)) });
-  const instance = new WebAssembly.Instance(wasmModule, { env: { memory } });
+  // the kernels' scratch (WASM_SCRATCH bytes) after the homes, 16-byte aligned
+  const scratch = Math.ceil((floats * 4) / 16) * 16;
+  const memory = new WebAssembly.Memory({ initial: Math.ceil((scratch + WASM_SCRATCH) / 65536) });
+  const instance = new WebAssembly.Instance(wasmModule, { env: { memory, scratch } });
   const arena = new Float32Array(memory.buffer, 0, arenaSize);
   let at = arenaSize;
   const homes = homeSizes.map((n) => { const h = new Float32Array(memory.buffer, at * 4, n); at += n; return h; });

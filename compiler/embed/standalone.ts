@@ -5,7 +5,7 @@
 // kernels' WebAssembly bytes with a scalar fallback. It imports nothing.
 import { encodeSafetensors } from '../../runtime/checkpoint.js';
 import { setOwn, type Tensor } from '../../runtime/tensor.js';
-import { matmulModuleBytes } from '../../runtime/wasm/matmulKernels.js';
+import { SCRATCH_BYTES, matmulModuleBytes } from '../../runtime/wasm/matmulKernels.js';
 import { EXTERN_KERNELS } from '../../runtime/wasm/heap.js';
 import type { Model } from '../api/model.js';
 import { Trainer } from '../api/trainer.js';
@@ -179,6 +179,8 @@ export const standaloneModule = (model: Model, opts: StandaloneOptions = {}): St
     `const DECLARED = ${table(declared)};`,
     `const WEIGHT_NAMES = ${json(weightNames)};`,
     `const WASM_B64 = ${json(usesWasm ? toBase64(matmulModuleBytes()) : '')};`,
+    `const WASM_FMA_B64 = ${json(usesWasm ? toBase64(matmulModuleBytes(true)) : '')};`,
+    `const WASM_SCRATCH = ${lit(SCRATCH_BYTES)};`,
     `const WEIGHTS_B64 = ${json(toBase64(weights))};`,
     '',
   ];

@@ -13,6 +13,7 @@ import { HOME_ROLES, lastWriter, type Schedule } from '../codegen/scheduleTypes.
 import { stmtExprs, type Expr, type Stmt } from '../loops/loops.js';
 import type { MathName } from '../ops/math.js';
 import type { ProgramLayout } from '../../runtime/wasm/program.js';
+import { SCRATCH_BYTES } from '../../runtime/wasm/matmulKernels.js';
 import {
   F64,
   I32,
@@ -73,7 +74,7 @@ interface KernelAt {
   readonly params: readonly string[];
 }
 
-/** Bytes per element and the byte layout of arena and homes (homes 16-byte aligned). */
+/** Bytes per element and the byte layout of arena, homes and the SIMD kernels' scratch (all 16-byte aligned). */
 export const wasmLayout = (s: Schedule, plan: MemoryPlan, elem: 'f32' | 'f64') => {
   const esize = elem === 'f32' ? 4 : 8;
   let at = Math.ceil((plan.arenaSize * esize) / 16) * 16;
@@ -83,11 +84,11 @@ export const wasmLayout = (s: Schedule, plan: MemoryPlan, elem: 'f32' | 'f64') =
     at += Math.ceil((size * esize) / 16) * 16;
     return { byte, size };
   });
-  return { esize, inputs, bytes: Math.max(at, 16) };
+  return { esize, inputs, scratch: at, bytes: at + SCRATCH_BYTES };
 };
 
 export const emitWasmProgram = (s: Schedule, plan: MemoryPlan, elem: 'f32' | 'f64'): { bytes: Uint8Array; layout: ProgramLayout } => {
-  const { esize, inputs, bytes: total } = wasmLayout(s, plan, elem);
+  const { esize, inputs, scratch, bytes: total } = wasmLayout(s, plan, elem);
   if (total > MAX_WASM_BYTES) throw new InternalError('codegen: the program does not fit a WebAssembly memory');
   const buffers = new Map<string, BufRef>();
   const sizes = new Map<string, number>();
@@ -162,6 +163,7 @@ export const emitWasmProgram = (s: Schedule, plan: MemoryPlan, elem: 'f32' | 'f6
     }),
     math: mathIdx,
     kernels: externIdx,
+    scratch,
   };
   return { bytes: programModule(imports, fns, layout.pages), layout };
 };

@@ -46,6 +46,7 @@ const simd = (op: number): number[] => [0xfd, ...u32(op)];
 const memarg = (alignLog2: number, offset: number): number[] => [...u32(alignLog2), ...u32(offset)];
 
 export const get = (l: number): Code => [0x20, ...u32(l)];
+export const globalGet = (g: number): Code => [0x23, ...u32(g)];
 export const set = (l: number, value: Code): Code => [...value, 0x21, ...u32(l)];
 export const i32 = (n: number): Code => [0x41, ...s32(n)];
 export const add = (a: Code, b: Code): Code => [...a, ...b, 0x6a];
@@ -69,9 +70,13 @@ export const v128Load = (addr: Code, offset = 0): Code => [...addr, ...simd(0x00
 export const v128Store = (addr: Code, value: Code, offset = 0): Code => [...addr, ...value, ...simd(0x0b), ...memarg(0, offset)];
 export const v128Zero: Code = [...simd(0x0c), ...new Array<number>(16).fill(0)];
 export const f32x4Splat = (x: Code): Code => [...x, ...simd(0x13)];
+/** v128.load32_splat: one float32 read into all four lanes (a broadcast load, no shuffle). */
+export const v128Load32Splat = (addr: Code, offset = 0): Code => [...addr, ...simd(0x09), ...memarg(2, offset)];
 export const f32x4Lane = (x: Code, lane: number): Code => [...x, ...simd(0x1f), lane];
 export const f32x4Add = (a: Code, b: Code): Code => [...a, ...b, ...simd(0xe4)];
 export const f32x4Mul = (a: Code, b: Code): Code => [...a, ...b, ...simd(0xe6)];
+/** Relaxed SIMD f32x4.relaxed_madd: a·b + c, fused (one rounding) where the engine has FMA, else a·b then + c. */
+export const f32x4RelaxedMadd = (a: Code, b: Code, c: Code): Code => [...a, ...b, ...c, ...simd(0x105)];
 
 /**
  * `while (!exit) { body }`: a block around a loop; `exit` is tested before each pass. Branch depths
@@ -87,10 +92,13 @@ export interface WasmFunction {
   readonly body: Code;
 }
 
-/** A module importing `env.memory` and exporting the given functions (no results: they write memory). */
-export const module = (fns: readonly WasmFunction[]): Uint8Array => {
+/**
+ * A module importing `env.memory` and the given immutable i32 globals (`env.<name>`, global indices in
+ * order), exporting the given functions (no results: they write memory).
+ */
+export const module = (fns: readonly WasmFunction[], globals: readonly string[] = []): Uint8Array => {
   const types = section(1, vec(fns.map((f) => [0x60, ...vec(f.params.map((p) => [p])), 0])));
-  const imports = section(2, vec([[...utf8('env'), ...utf8('memory'), 0x02, 0x00, 0]]));
+  const imports = section(2, vec([[...utf8('env'), ...utf8('memory'), 0x02, 0x00, 0], ...globals.map((g) => [...utf8('env'), ...utf8(g), 0x03, I32, 0])]));
   const funcs = section(3, vec(fns.map((_, i) => u32(i))));
   const exports = section(7, vec(fns.map((f, i) => [...utf8(f.name), 0x00, ...u32(i)])));
   const code = section(

@@ -1,15 +1,18 @@
 // Float32 matrix products in WebAssembly SIMD (f32x4), C[M, N] = A[M, K] · B[K, N], C row-major and
 // contiguous. Pointers and strides are in bytes. Two layouts cover what forward and backward passes need:
 //
-//   mm_rows(a, sam, sak, b, sbk, c, M, N, K)  B's rows contiguous (sbn = 4 bytes), A any strides:
-//       a 4-row × 8-column register tile (2- and 1-row tiles for the last rows); each step k splats A[i+r, k] and multiplies two vectors of B[k, j..j+8).
+//   mm_rows(a, sam, sak, b, sbk, c, M, N, K)  B's rows contiguous (sbn = 4 bytes), A any strides
+//       (mmRows.ts: a 4-row × 8-column register tile over panels of B packed into the scratch).
 //       Covers x·W, and Aᵀ·B (a weight gradient) since A is read one scalar at a time.
 //   mm_dots(a, sam, b, sbn, c, M, N, K)       A's rows and B's columns contiguous along k (A·Bᵀ):
 //       a 2 × 4 tile of dot products, each a vector accumulator over k summed across lanes at the end.
 //
-// Each kernel is generated from one tile function for every (rows, columns) remainder, so any M, N, K
-// works. Summation order per element is k ascending within a lane (mm_rows matches scalar code exactly
-// up to float32 rounding of the running sum; mm_dots sums four interleaved partial sums).
+// The module imports `env.memory` and `env.scratch`, the byte address of SCRATCH_BYTES bytes (16-byte
+// aligned) of that memory the kernels may overwrite at every call. Each kernel is generated from one tile
+// function for every (rows, columns) remainder, so any M, N, K works. Summation order per element is k
+// ascending within a lane (mm_rows matches scalar code exactly up to float32 rounding of the running
+// sum; mm_dots sums four interleaved partial sums). With `fma` (relaxed SIMD, where the engine has it:
+// features.ts) mm_rows multiplies and adds with f32x4.relaxed_madd, one rounding per step instead of two.
 import {
   I32,
   F32,
@@ -25,7 +28,6 @@ import {
   f32x4Add,
   f32x4Lane,
   f32x4Mul,
-  f32x4Splat,
   get,
   gtS,
   i32,
@@ -35,94 +37,15 @@ import {
   set,
   shrU,
   v128Load,
-  v128Store,
   v128Zero,
   whileNot,
   type Code,
-  type ValType,
   type WasmFunction,
 } from './encode.js';
+import { Frame, range } from './frame.js';
+import { DEFAULT_ROWS, mmRows } from './mmRows.js';
 
-/** Names local slots: parameters first, then locals in order of declaration. */
-class Frame {
-  private readonly types: ValType[] = [];
-  private readonly names = new Map<string, number>();
-  constructor(params: readonly string[]) {
-    params.forEach((p) => {
-      this.local(p, I32);
-    });
-  }
-  local(name: string, t: ValType): number {
-    this.names.set(name, this.types.length);
-    this.types.push(t);
-    return this.types.length - 1;
-  }
-  at(name: string): number {
-    const i = this.names.get(name);
-    if (i === undefined) throw new Error(`wasm kernel: no local ${name}`);
-    return i;
-  }
-  fn(name: string, nParams: number, body: Code): WasmFunction {
-    return { name, params: this.types.slice(0, nParams), locals: this.types.slice(nParams), body };
-  }
-}
-
-const range = (n: number): number[] => [...Array(n).keys()];
-
-const mmRows = (): WasmFunction => {
-  const params = ['a', 'sam', 'sak', 'b', 'sbk', 'c', 'M', 'N', 'K'];
-  const f = new Frame(params);
-  for (const n of ['i', 'j', 'k', 'pa', 'pb', 'pc', 'ldc']) f.local(n, I32);
-  for (const r of range(4)) f.local(`ra${r}`, I32); // row offsets r·sam
-  for (const r of range(4)) f.local(`rc${r}`, I32); // row offsets r·ldc
-  for (const v of range(2)) f.local(`b${v}`, V128);
-  f.local('av', V128);
-  for (const r of range(4)) for (const v of range(2)) f.local(`acc${r}${v}`, V128);
-  f.local('fb', F32);
-  for (const r of range(4)) f.local(`facc${r}`, F32);
-  const L = (n: string) => get(f.at(n));
-
-  /** One tile: mr rows, and either nv vectors of 4 columns or one scalar column (nv = 0). */
-  const tile = (mr: number, nv: number): Code => {
-    const width = nv === 0 ? 1 : 4 * nv;
-    const acc = (r: number, v: number) => f.at(nv === 0 ? `facc${r}` : `acc${r}${v}`);
-    const cols = nv === 0 ? [0] : range(nv);
-    const aAt = (r: number): Code => f32Load(add(L('pa'), L(`ra${r}`)));
-    const step: Code =
-      nv === 0
-        ? [...set(f.at('fb'), f32Load(L('pb'))), ...range(mr).flatMap((r) => set(acc(r, 0), f32Add(get(acc(r, 0)), f32Mul(aAt(r), L('fb')))))]
-        : [
-            ...cols.flatMap((v) => set(f.at(`b${v}`), v128Load(L('pb'), 16 * v))),
-            ...range(mr).flatMap((r) => [
-              ...set(f.at('av'), f32x4Splat(aAt(r))),
-              ...cols.flatMap((v) => set(acc(r, v), f32x4Add(get(acc(r, v)), f32x4Mul(L('av'), L(`b${v}`))))),
-            ]),
-          ];
-    const store = (r: number, v: number): Code =>
-      nv === 0 ? f32Store(add(L('pc'), L(`rc${r}`)), get(acc(r, v))) : v128Store(add(L('pc'), L(`rc${r}`)), get(acc(r, v)), 16 * v);
-    return whileNot(gtS(add(L('j'), i32(width)), L('N')), [
-      ...range(mr).flatMap((r) => cols.flatMap((v) => set(acc(r, v), nv === 0 ? f32Const0 : v128Zero))),
-      ...set(f.at('pa'), add(L('a'), mul(L('i'), L('sam')))),
-      ...set(f.at('pb'), add(L('b'), mul(L('j'), i32(4)))),
-      ...set(f.at('k'), L('K')),
-      ...whileNot(eqz(L('k')), [...step, ...inc(f.at('pa'), L('sak')), ...inc(f.at('pb'), L('sbk')), ...inc(f.at('k'), i32(-1))]),
-      ...set(f.at('pc'), add(L('c'), add(mul(L('i'), L('ldc')), mul(L('j'), i32(4))))),
-      ...range(mr).flatMap((r) => cols.flatMap((v) => store(r, v))),
-      ...inc(f.at('j'), i32(width)),
-    ]);
-  };
-  const rows = (mr: number): Code =>
-    whileNot(gtS(add(L('i'), i32(mr)), L('M')), [...set(f.at('j'), i32(0)), ...tile(mr, 2), ...tile(mr, 1), ...tile(mr, 0), ...inc(f.at('i'), i32(mr))]);
-  const body: Code = [
-    ...set(f.at('ldc'), mul(L('N'), i32(4))),
-    ...range(4).flatMap((r) => [...set(f.at(`ra${r}`), mul(L('sam'), i32(r))), ...set(f.at(`rc${r}`), mul(L('ldc'), i32(r)))]),
-    ...set(f.at('i'), i32(0)),
-    ...rows(4),
-    ...rows(2),
-    ...rows(1),
-  ];
-  return f.fn('mm_rows', params.length, body);
-};
+export { SCRATCH_BYTES } from './mmRows.js';
 
 const mmDots = (): WasmFunction => {
   const params = ['a', 'sam', 'b', 'sbn', 'c', 'M', 'N', 'K'];
@@ -190,6 +113,6 @@ const mmDots = (): WasmFunction => {
   return f.fn('mm_dots', params.length, body);
 };
 
-/** The kernels' module bytes, built once. */
-let bytes: Uint8Array | undefined;
-export const matmulModuleBytes = (): Uint8Array => (bytes ??= module([mmRows(), mmDots()]));
+/** The kernels' module bytes (with fused multiply-adds or without), each built once. */
+const bytes: (Uint8Array | undefined)[] = [];
+export const matmulModuleBytes = (fma = false): Uint8Array => (bytes[+fma] ??= module([mmRows({ ...DEFAULT_ROWS, fma }), mmDots()], ['scratch']));

@@ -5,6 +5,7 @@
 // module's entry once, and copies updated values back out to arrays that are not their homes.
 import type { CompiledModule } from '../compiled.js';
 import type { FloatArray, TensorData } from '../tensor.js';
+import { hasRelaxedSimd } from './features.js';
 import { matmulModuleBytes } from './matmulKernels.js';
 
 export interface ProgramLayout {
@@ -22,6 +23,8 @@ export interface ProgramLayout {
   /** Imported math functions (namespace `math`) and runtime kernels (namespace `kernels`), by name. */
   readonly math: readonly string[];
   readonly kernels: readonly string[];
+  /** The byte address of the SIMD kernels' scratch (SCRATCH_BYTES, after the homes). */
+  readonly scratch: number;
 }
 
 let matmul: WebAssembly.Module | undefined;
@@ -30,8 +33,8 @@ export const instantiateProgram = (bytes: Uint8Array, layout: ProgramLayout, mat
   const memory = new WebAssembly.Memory({ initial: layout.pages });
   const kernels: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
   if (layout.kernels.length) {
-    matmul ??= new WebAssembly.Module(matmulModuleBytes());
-    const inst = new WebAssembly.Instance(matmul, { env: { memory } });
+    matmul ??= new WebAssembly.Module(matmulModuleBytes(hasRelaxedSimd()));
+    const inst = new WebAssembly.Instance(matmul, { env: { memory, scratch: layout.scratch } });
     for (const k of layout.kernels) kernels[k] = inst.exports[k];
   }
   const math: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
