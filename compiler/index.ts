@@ -3,7 +3,7 @@
 export { Program, compile, compileFile, compileOrThrow, render, type CompileOptions } from './compile.js';
 export { Model } from './api/model.js';
 export { optimize } from './pipeline.js';
-export { setNativeThreads } from './pipeline.js';
+export { setNativeThreads, setWasmThreads, wasmThreadsReady, disposeWasmThreads } from './pipeline.js';
 export { Trainer, type StepResult } from './api/trainer.js';
 export { loadModel, loadTrainer, type LoadOptions } from './api/persist.js';
 export { fit, fitAsync, evaluate, type FitOptions, type FitResult, type EpochReport } from './api/fit.js';

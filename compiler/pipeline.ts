@@ -305,4 +305,5 @@ export { parameterMemory } from './jit/memory.js';
 export { simdHomes } from './codegen/module.js';
 export { JS_SIMD } from './backends.js';
 export { BACKENDS, isBackend, setBackendNotes, setNativeThreads, type Backend, type BackendChoice } from './native/backend.js';
+export { setWasmThreads, wasmThreadsReady, disposeWasmThreads } from './wasm/backend.js';
 export type { PassOptions } from './passes/pass.js';

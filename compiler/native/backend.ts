@@ -4,6 +4,7 @@
 //   native  the loop IR printed as C, compiled by the system C compiler and called through koffi
 //   auto    native when a C compiler and koffi work, otherwise wasm; says which once per process
 import { forgetToolchain, nativeToolchain, type Toolchain } from '../../runtime/native/load.js';
+import { setWasmThreadNotes } from '../../runtime/wasm/threads.js';
 
 /** The native backend's threads for large matrix products from now on (undefined: $DLM_NATIVE_THREADS, else the cores, at most 4). */
 export { setNativeThreads } from '../../runtime/native/load.js';
@@ -18,6 +19,7 @@ export const isBackend = (s: string): s is BackendChoice => (BACKENDS as readonl
 let noteSink: (text: string) => void = (t) => console.warn(t);
 export const setBackendNotes = (sink: (text: string) => void): void => {
   noteSink = sink;
+  setWasmThreadNotes(sink);
 };
 
 let saidAuto = false;

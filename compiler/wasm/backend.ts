@@ -14,6 +14,12 @@ import { InternalError } from '../diagnostics/diagnostic.js';
 import { MATH, type MathFn } from '../ops/math.js';
 import { MAX_WASM_BYTES, emitWasmProgram, wasmLayout } from './moduleWasm.js';
 
+/**
+ * The wasm backend's threads from now on (undefined: $DLM_WASM_THREADS, else 1): read when a program is
+ * loaded and at every product (runtime/wasm/threads.ts); wasmThreadsReady() waits for the workers.
+ */
+export { setWasmThreads, wasmThreadsReady, disposeWasmThreads } from '../../runtime/wasm/threads.js';
+
 const MARK = '//# dlm-wasm ';
 
 const fits = (s: Schedule, plan: MemoryPlan, precision: Precision): boolean => wasmLayout(s, plan, precision).bytes <= MAX_WASM_BYTES;

@@ -7,6 +7,7 @@ import type { CompiledModule } from '../compiled.js';
 import type { FloatArray, TensorData } from '../tensor.js';
 import { hasRelaxedSimd } from './features.js';
 import { matmulModuleBytes } from './matmulKernels.js';
+import { threadedProgram } from './threadsKernels.js';
 
 export interface ProgramLayout {
   readonly elem: 'f32' | 'f64';
@@ -30,16 +31,18 @@ export interface ProgramLayout {
 let matmul: WebAssembly.Module | undefined;
 
 export const instantiateProgram = (bytes: Uint8Array, layout: ProgramLayout, mathFns: (name: string) => (...xs: number[]) => number): CompiledModule => {
-  const memory = new WebAssembly.Memory({ initial: layout.pages });
-  const kernels: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
-  if (layout.kernels.length) {
+  // more than one thread (threads.ts): a shared memory, its products split over the workers
+  const threaded = threadedProgram(layout, hasRelaxedSimd());
+  const memory = threaded?.memory ?? new WebAssembly.Memory({ initial: layout.pages });
+  const kernels: Record<string, unknown> = threaded?.kernels ?? (Object.create(null) as Record<string, unknown>);
+  if (layout.kernels.length && !threaded) {
     matmul ??= new WebAssembly.Module(matmulModuleBytes(hasRelaxedSimd()));
     const inst = new WebAssembly.Instance(matmul, { env: { memory, scratch: layout.scratch } });
     for (const k of layout.kernels) kernels[k] = inst.exports[k];
   }
   const math: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
   for (const m of layout.math) math[m] = mathFns(m);
-  const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory }, math, kernels });
+  const instance = new WebAssembly.Instance(threaded?.module(bytes) ?? new WebAssembly.Module(bytes), { env: { memory }, math, kernels });
   const entry = instance.exports['run'] as () => number;
   const Real = layout.elem === 'f64' ? Float64Array : Float32Array;
   const esize = Real.BYTES_PER_ELEMENT;
@@ -61,5 +64,6 @@ export const instantiateProgram = (bytes: Uint8Array, layout: ProgramLayout, mat
     }
     return true;
   };
+  threaded?.register(run);
   return { run, buffers, arena, homes };
 };

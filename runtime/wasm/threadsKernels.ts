@@ -1,0 +1,106 @@
+// The float32 matrix products (matmulKernels.ts) split over the wasm threads (threads.ts) by rows of C:
+// unit u computes rows [r₀, r₁) as the whole product would (A's and C's pointers advanced by r₀ rows, M
+// the unit's rows), the rows cut at multiples of ROW_BLOCK so every register tile is the one the
+// single-threaded call uses. Each element of C is then summed by one thread in the same order: the same
+// bits for any thread count. Products under PARALLEL_MACS multiply-adds stay on the caller.
+import { SCRATCH_BYTES, matmulModuleBytes } from './matmulKernels.js';
+import { shareMemoryImport } from './threadsMemory.js';
+import { threadedMemory, wasmThreads, type Threaded } from './threads.js';
+
+/** Rows per cut: a multiple of every kernel's register tile height (mm_rows 4, 2, 1; mm_dots 2, 1). */
+export const ROW_BLOCK = 4;
+/** Products of at least this many multiply-adds (M·N·K) are split (bench/wasmThreads.ts measures where it pays). */
+export const PARALLEL_MACS = 1 << 18;
+let parallelMacs = PARALLEL_MACS;
+/** Test seam: split products from this many multiply-adds on (undefined: PARALLEL_MACS). */
+export const setParallelMacs = (n: number | undefined): void => {
+  parallelMacs = n ?? PARALLEL_MACS;
+};
+/** Units a thread may take of one product (more than one evens out a late or slow thread). */
+const UNITS_PER_THREAD = 4;
+
+type Fn = (...a: number[]) => void;
+
+/** Per kernel: its arity, where M, N, K are, and the byte pointers that move with the row: [pointer, its row stride's argument | −1: C's N·4]. */
+const SPLITS: Record<string, { arity: number; m: number; n: number; k: number; rows: readonly (readonly [number, number])[] }> = {
+  mm_rows: {
+    arity: 9,
+    m: 6,
+    n: 7,
+    k: 8,
+    rows: [
+      [0, 1],
+      [5, -1],
+    ],
+  }, // (a, sam, sak, b, sbk, c, M, N, K)
+  mm_dots: {
+    arity: 8,
+    m: 5,
+    n: 6,
+    k: 7,
+    rows: [
+      [0, 1],
+      [4, -1],
+    ],
+  }, // (a, sam, b, sbn, c, M, N, K)
+};
+
+/** `local` split by rows over `t`'s threads when large enough; `fn`: its index in the registration. */
+const splitByRows = (t: Threaded, name: string, fn: number, local: Fn): Fn => {
+  const s = SPLITS[name];
+  if (!s) return local;
+  const args = new Int32Array(64 * s.arity);
+  return (...a: number[]) => {
+    const M = a[s.m]!,
+      blocks = Math.ceil(M / ROW_BLOCK);
+    const threads = M * a[s.n]! * a[s.k]! >= parallelMacs && blocks > 1 ? t.threads() : 1;
+    if (threads <= 1) return local(...a);
+    const units = Math.min(blocks, UNITS_PER_THREAD * threads);
+    for (let u = 0; u < units; u++) {
+      const r0 = ROW_BLOCK * Math.floor((blocks * u) / units),
+        r1 = Math.min(M, ROW_BLOCK * Math.floor((blocks * (u + 1)) / units));
+      const at = u * s.arity;
+      for (let i = 0; i < s.arity; i++) args[at + i] = a[i]!;
+      for (const [p, stride] of s.rows) args[at + p] = a[p]! + r0 * (stride < 0 ? a[s.n]! * 4 : a[stride]!);
+      args[at + s.m] = r1 - r0;
+    }
+    t.run(fn, units, s.arity, args, local);
+  };
+};
+
+const sharedMatmul: (WebAssembly.Module | undefined)[] = [];
+const PAGE = 65536;
+
+/**
+ * A program's memory and kernels on threads, or undefined to run it on one (see threads.ts). Thread t
+ * (the caller 0, workers 1, 2, …) packs its panels of B into its own scratch, SCRATCH_BYTES from
+ * layout.scratch + t · SCRATCH_BYTES: the memory has room for as many threads as were asked for at load.
+ */
+export const threadedProgram = (layout: { pages: number; kernels: readonly string[]; scratch: number }, fma: boolean) => {
+  const slots = wasmThreads();
+  const pages = Math.max(layout.pages, Math.ceil((layout.scratch + slots * SCRATCH_BYTES) / PAGE));
+  const t = layout.kernels.length ? threadedMemory(pages) : undefined;
+  if (!t) return undefined;
+  const matmul = (sharedMatmul[+fma] ??= new WebAssembly.Module(shareMemoryImport(matmulModuleBytes(fma))));
+  const inst = new WebAssembly.Instance(matmul, { env: { memory: t.memory, scratch: layout.scratch } });
+  const kernels: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
+  layout.kernels.forEach((k, i) => {
+    kernels[k] = splitByRows(t, k, i, inst.exports[k] as Fn);
+  });
+  return {
+    memory: t.memory,
+    kernels,
+    /** The program's module over the shared memory. */
+    module: (bytes: Uint8Array) => new WebAssembly.Module(shareMemoryImport(bytes)),
+    /** Gives the workers the kernels, for as long as `owner` lives. */
+    register: (owner: object) =>
+      t.register(
+        {
+          slots,
+          modules: [{ module: matmul, math: [], perThread: { scratch: [layout.scratch, SCRATCH_BYTES] } }],
+          fns: layout.kernels.map((k) => [0, k] as const),
+        },
+        owner,
+      ),
+  };
+};
