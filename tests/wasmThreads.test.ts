@@ -140,6 +140,22 @@ model M {
     30_000,
   );
 
+  test('products whose units pack panels of B (8 rows and more, K over one block): each thread its own scratch, the bits of one', async () => {
+    setParallelMacs(undefined);
+    await workerUp();
+    const src = 'model MM {\n  input a: f32[M, K]\n  input b: f32[K, N]\n  output c = a @ b\n}';
+    const [M, K, N] = [128, 700, 40];
+    const a = { data: Float32Array.from({ length: M * K }, (_, i) => Math.sin(i * 0.37)), shape: [M, K] };
+    const b = { data: Float32Array.from({ length: K * N }, (_, i) => Math.cos(i * 0.11)), shape: [K, N] };
+    const one = withThreads(1, () => compileOk(src).model('MM', { backend: 'wasm' }));
+    const two = withThreads(2, () => compileOk(src).model('MM', { backend: 'wasm' }));
+    setWasmThreads(1);
+    const want = one.evaluate({ a, b }, 'f32')['c']!.data;
+    setWasmThreads(2);
+    await untilWorkerRan(() => sameBits(want, two.evaluate({ a, b }, 'f32')['c']!.data, 'c'));
+    for (let i = 0; i < 20; i++) sameBits(want, two.evaluate({ a, b }, 'f32')['c']!.data, 'c');
+  }, 20_000);
+
   test('the threshold: a product under PARALLEL_MACS multiply-adds stays on the caller, one at it is split', async () => {
     setParallelMacs(undefined);
     await workerUp();
