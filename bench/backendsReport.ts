@@ -1,11 +1,11 @@
 // The backends section's table and targets (bench/backends.ts has the workloads and the PyTorch peer):
-// each workload on each dlm backend, native also on two threads (setNativeThreads(2)), beside PyTorch
+// each workload on each dlm backend, native and wasm also on two threads (setNativeThreads(2), setWasmThreads(2)), beside PyTorch
 // at 1 and 2 threads, and both on one thread by CPU time; ratios against PyTorch's better figure; the
 // compile time of every backend cold and cached; the issue's targets as PASS/MISS (n/a where not measured).
 import { availableParallelism, loadavg } from 'node:os';
 import { nativeUnavailable, type Backend } from '../compiler/native/backend.js';
 import { compileTimes, torchPeer, WORKLOADS, type CompileTimes, type Torch } from './backends.js';
-import { cpuPass, median, pass, withThreads } from './timing.js';
+import { cpuPass, median, pass, withThreads, withWasmThreads } from './timing.js';
 
 const fmt = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? '—' : v >= 100 ? Math.round(v).toLocaleString('en-US') : v.toPrecision(3));
 
@@ -57,8 +57,11 @@ export const backendsReport = (tfjsWasm: Record<string, number> = {}, opts: Back
     // native twice: one thread (the default) and two; passes interleaved so drift hits every column alike
     const runs: (readonly [string, () => void])[] = backends.map((b) => [b, b === 'native' ? withThreads(1, () => w.make(b)) : w.make(b)] as const);
     if (backends.includes('native')) runs.push(['native-2t', withThreads(2, () => w.make('native'))]);
-    const timed = (col: string, f: () => number) => (col === 'native-2t' ? withThreads(2, f) : col === 'native' ? withThreads(1, f) : f());
-    for (const [c, f] of runs) timed(c, () => pass(f, 0.05));
+    // wasm on two threads (runtime/wasm/threads.ts): its workers start in the background, so a longer warm-up
+    if (backends.includes('wasm')) runs.push(['wasm-2t', withWasmThreads(2, () => w.make('wasm'))]);
+    const timed = (col: string, f: () => number) =>
+      col === 'native-2t' ? withThreads(2, f) : col === 'native' ? withThreads(1, f) : col === 'wasm-2t' ? withWasmThreads(2, f) : f();
+    for (const [c, f] of runs) timed(c, () => pass(f, c === 'wasm-2t' ? 0.3 : 0.05));
     const times: Record<string, number[]> = {};
     for (const [c] of runs) times[c] = [];
     for (let p = 0; p < 3; p++) for (const [c, f] of runs) times[c]!.push(timed(c, () => pass(f, 0.3)));
@@ -82,7 +85,7 @@ export const backendsReport = (tfjsWasm: Record<string, number> = {}, opts: Back
   const compile = !opts.keys || opts.keys.includes('compile') ? Object.fromEntries(backends.map((b) => [b, compileTimes(b)])) : undefined;
   const nativeCompile = compile?.['native'];
 
-  const cols = ['js', 'wasm', 'native', 'native-2t', 'torch-1', 'torch-2', 'tfjs-wasm', 'native-cpu', 'torch-cpu'].filter((c) =>
+  const cols = ['js', 'wasm', 'wasm-2t', 'native', 'native-2t', 'torch-1', 'torch-2', 'tfjs-wasm', 'native-cpu', 'torch-cpu'].filter((c) =>
     rows.some((r) => r.values[c] !== undefined),
   );
   const lower = (unit: string) => unit.startsWith('µs');
@@ -97,6 +100,7 @@ export const backendsReport = (tfjsWasm: Record<string, number> = {}, opts: Back
   const nativeBest = (r: BackendReport['rows'][number]) => better(r.unit, [r.values['native'], r.values['native-2t']]);
   type Ratio = [string, (r: BackendReport['rows'][number]) => number | undefined];
   const ratioCols: Ratio[] = backends.map((b): Ratio => [`${b}/torch`, (r) => over(r.unit, b === 'native' ? nativeBest(r) : r.values[b], torchBest(r))]);
+  if (backends.includes('wasm')) ratioCols.push(['wasm-2t/torch', (r) => over(r.unit, r.values['wasm-2t'], torchBest(r))]);
   if (backends.includes('native')) ratioCols.push(['cpu-1t ratio', (r) => over(r.unit, r.values['native-cpu'], r.values['torch-cpu'])]);
   const peer = 'skipped' in torch ? '(skipped)' : `${torch.version}; ${torch.note}`;
   console.log(`\nbackends beside PyTorch ${peer} (ratios: dlm / the better of PyTorch's 1- and 2-thread figures; native: its better of 1 and 2 threads)`);

@@ -1,6 +1,7 @@
 // Timing: each system's workload runs for at least `minSeconds` per pass; bench/main.ts interleaves the
 // passes of all systems (A, B, C, A, B, C, …) and reports the median, so drift hits every system alike.
 import { setNativeThreads } from '../runtime/native/load.js';
+import { setWasmThreads } from '../runtime/wasm/threads.js';
 
 export type Workload = () => void;
 
@@ -38,5 +39,15 @@ export const withThreads = <T>(n: number, f: () => T): T => {
     return f();
   } finally {
     setNativeThreads(undefined);
+  }
+};
+
+/** `f` with the wasm backend on `n` threads (read when a program is loaded and at every product). */
+export const withWasmThreads = <T>(n: number, f: () => T): T => {
+  setWasmThreads(n);
+  try {
+    return f();
+  } finally {
+    setWasmThreads(undefined);
   }
 };
