@@ -17,7 +17,7 @@ export const setParallelMacs = (n: number | undefined): void => {
   parallelMacs = n ?? PARALLEL_MACS;
 };
 /** Units a thread may take of one product (more than one evens out a late or slow thread). */
-const UNITS_PER_THREAD = 4;
+const UNITS_PER_THREAD = 2;
 
 type Fn = (...a: number[]) => void;
 
