@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
 import { nativeUnavailable, reprobeNative } from '../compiler/native/backend.js';
-import { parallelLoop } from '../compiler/native/parallelC.js';
+import { parallelLoop } from '../compiler/loops/parallel.js';
 import * as loops from '../compiler/loops/loops.js';
 import { setNativeThreads } from '../runtime/native/load.js';
 import { Rng } from '../runtime/random.js';
@@ -224,7 +224,7 @@ describe.skipIf(why !== undefined)('native batched products sharing B, and exp',
   });
 });
 
-// moduleC.ts splits a top-level kernel's loop over threads only where parallelC.ts proves its iterations
+// moduleC.ts splits a top-level kernel's loop over threads only where loops/parallel.ts proves its iterations
 // independent: each written buffer's accesses in a window of c elements around c·i, nothing carried over
 describe('native printer: which loops run on threads', () => {
   const N = 1 << 16;

@@ -17,7 +17,7 @@ import type { ModuleInfo } from '../codegen/module.js';
 import { cPrelude } from '../../runtime/native/preludeC.js';
 import { mathCDefs } from '../ops/math.js';
 import { CPrinter, type CReal } from './emitC.js';
-import { parallelLoop, type ParallelLoop } from './parallelC.js';
+import { parallelLoop, type ParallelLoop } from '../loops/parallel.js';
 import type { Stmt } from '../loops/loops.js';
 
 /** The symbol the runtime loads (runtime/native/load.ts). */
@@ -69,7 +69,7 @@ const emitKernels = (s: Schedule, plan: MemoryPlan, base: number, info: ModuleIn
 };
 
 /**
- * A kernel whose loop's iterations are independent (parallelC.ts) as units of the kernels' pool: unit u
+ * A kernel whose loop's iterations are independent (loops/parallel.ts) as units of the kernels' pool: unit u
  * runs iterations [n·u/units, n·(u+1)/units) with the kernel's buffers from a context struct; up to 4 units
  * a thread, one unit (the loop as it was) on one thread.
  */

@@ -1,4 +1,4 @@
-// Which top-level kernels the native printer splits over threads (moduleC.ts prints them as units of
+// Which top-level kernels a printer splits over threads (native: moduleC.ts prints them as units of
 // the kernels' pool, runtime/native/poolC.ts): a kernel whose body is one loop, large enough, whose
 // iterations are independent. Independent is proved, not assumed:
 //   • every index of a buffer the loop writes is affine in the loop variables, c·v + Σ cᵢ·wᵢ + c₀ with
@@ -8,7 +8,7 @@
 //   • no calls of other kernels and no matrix-product kernels (they have threads of their own).
 // Each element is then computed by one iteration exactly as in the serial loop: the same bits for any
 // thread count.
-import type { Expr, Stmt } from '../loops/loops.js';
+import type { Expr, Stmt } from './loops.js';
 
 /** At least this many element stores (iterations × inner trip counts) for the threads to pay off. */
 export const PARALLEL_STORES = 1 << 16;
