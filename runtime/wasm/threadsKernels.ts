@@ -81,7 +81,8 @@ export const threadedProgram = (layout: { pages: number; kernels: readonly strin
   const pages = Math.max(layout.pages, Math.ceil((layout.scratch + slots * SCRATCH_BYTES) / PAGE));
   const t = layout.kernels.length ? threadedMemory(pages) : undefined;
   if (!t) return undefined;
-  const matmul = (sharedMatmul[+fma] ??= new WebAssembly.Module(shareMemoryImport(matmulModuleBytes(fma))));
+  sharedMatmul[+fma] ??= new WebAssembly.Module(shareMemoryImport(matmulModuleBytes(fma)));
+  const matmul = sharedMatmul[+fma]!;
   const inst = new WebAssembly.Instance(matmul, { env: { memory: t.memory, scratch: layout.scratch } });
   const kernels: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
   layout.kernels.forEach((k, i) => {
