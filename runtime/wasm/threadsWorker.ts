@@ -80,7 +80,8 @@ const claim = (gen) => {
       const f = fns && fns[ctrl[S.FN]];
       if (!f) throw new Error('wasm worker ' + id + ': no function ' + ctrl[S.FN] + ' for memory ' + ctrl[S.KEY]);
       const a = S.ARGS + u * arity;
-      f(ctrl[a], ctrl[a + 1], ctrl[a + 2], ctrl[a + 3], ctrl[a + 4], ctrl[a + 5], ctrl[a + 6], ctrl[a + 7], ctrl[a + 8], ctrl[a + 9], ctrl[a + 10], ctrl[a + 11]);
+      const c = ctrl;
+      f(c[a], c[a + 1], c[a + 2], c[a + 3], c[a + 4], c[a + 5], c[a + 6], c[a + 7], c[a + 8], c[a + 9], c[a + 10], c[a + 11]);
     } catch (e) {
       fail(e);
     }
