@@ -1,6 +1,7 @@
-// IR invariants, checked after every pass in tests: SSA order, known ops, arity, and that each node's
-// stored type is what its op's shape rule gives. A failure is a compiler bug (InternalError with excerpt).
+// IR invariants, checked after every pass in tests: SSA order, known ops, arity, attributes of the types
+// the op declares (ops/attrs.ts), and that each node's stored type is what its op's shape rule gives. A failure is a compiler bug (InternalError with excerpt).
 import { InternalError } from '../diagnostics/diagnostic.js';
+import { attrsProblem } from '../ops/attrs.js';
 import { opDef } from '../ops/registry.js';
 import { isShapeError } from '../types/shapes.js';
 import { fmtType, sameType } from '../types/types.js';
@@ -29,6 +30,8 @@ export const verify = (f: IrFunction): IrFunction => {
       const def = opDef(n.op);
       if (!def) fail(`unknown op ${n.op}`, i);
       if (def!.arity !== 'variadic' && def!.arity !== n.inputs.length) fail(`${n.op} takes ${def!.arity} inputs, has ${n.inputs.length}`, i);
+      const wrong = attrsProblem(def!, n.attrs);
+      if (wrong) fail(`%${n.id}: ${wrong}`, i);
       const t = def!.shape(
         n.inputs.map((x) => f.nodes[seen.get(x)!]!.type),
         n.attrs,

@@ -71,6 +71,7 @@ const scatterKernel = (k: KernelArgs): Stmt[] => {
 export const TAKE_ALONG: OpDef = {
   name: 'take_along',
   arity: 2,
+  attrs: { axis: 'int' },
   kind: 'movement',
   internal: true,
   doc: 'entries along an axis at integer positions: out[…, j, …] = x[…, idx[…, j, …], …] (torch.gather, np.take_along_axis); out-of-range positions read 0',
@@ -111,6 +112,7 @@ export const TAKE_ALONG: OpDef = {
 export const SCATTER_ALONG: OpDef = {
   name: 'scatter_along',
   arity: 2,
+  attrs: { axis: 'int', n: 'int' },
   kind: 'movement',
   internal: true,
   doc:

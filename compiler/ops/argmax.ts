@@ -47,6 +47,7 @@ const kernel = (k: KernelArgs): Stmt[] => {
 export const ARGMAX: OpDef = {
   name: 'argmax',
   arity: 1,
+  attrs: { axis: 'int', keepdims: { kind: 'bool', optional: true } },
   kind: 'movement',
   internal: true,
   doc: 'index of the largest element along an axis (i32): the first of tied maxima, a NaN counts as the largest (the first NaN); no gradient',

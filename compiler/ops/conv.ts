@@ -210,6 +210,7 @@ const convFlops = (y: readonly number[], w: readonly number[]): number => (2 * y
 export const CONV2D: OpDef = {
   name: 'conv2d',
   arity: 2,
+  attrs: { stride: 'ints', pad: 'ints', dilation: 'ints', groups: 'int' },
   kind: 'contraction',
   jvp: 'bilinear',
   internal: true,
@@ -291,6 +292,7 @@ const without = (a: Attrs, ...keys: string[]): Attrs => Object.fromEntries(Objec
 export const CONV2D_INPUT_GRAD: OpDef = {
   name: 'conv2d_input_grad',
   arity: 2,
+  attrs: { stride: 'ints', pad: 'ints', dilation: 'ints', groups: 'int', in_hw: 'ints' },
   kind: 'contraction',
   jvp: 'bilinear',
   internal: true,
@@ -345,6 +347,7 @@ export const CONV2D_INPUT_GRAD: OpDef = {
 export const CONV2D_FILTER_GRAD: OpDef = {
   name: 'conv2d_filter_grad',
   arity: 2,
+  attrs: { stride: 'ints', pad: 'ints', dilation: 'ints', groups: 'int', k_hw: 'ints' },
   kind: 'contraction',
   jvp: 'bilinear',
   internal: true,

@@ -82,6 +82,7 @@ export const GATHER: OpDef = {
 export const SCATTER_ADD: OpDef = {
   name: 'scatter_add',
   arity: 2,
+  attrs: { n: 'int' },
   kind: 'movement',
   internal: true,
   doc: 'sums rows into a table of n rows by integer index (the transpose of gather)',

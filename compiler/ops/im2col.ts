@@ -99,6 +99,7 @@ const sample = (k: { int(lo: number, hi: number): number; pick<T>(xs: readonly T
 export const IM2COL: OpDef = {
   name: 'im2col',
   arity: 1,
+  attrs: { stride: 'ints', pad: 'ints', dilation: 'ints', k_hw: 'ints' },
   kind: 'movement',
   internal: true,
   doc: 'convolution patches: cols[n, c, kh, kw, oh, ow] = x[n, c, oh·s − p + kh·d, ow·s − p + kw·d] (0 in the padding)',
@@ -129,6 +130,7 @@ export const IM2COL: OpDef = {
 export const COL2IM: OpDef = {
   name: 'col2im',
   arity: 1,
+  attrs: { stride: 'ints', pad: 'ints', dilation: 'ints', k_hw: 'ints', in_hw: 'ints', channels: 'int' },
   kind: 'movement',
   internal: true,
   doc: 'the adjoint of im2col: x[n, c, h, w] = Σ of the cols entries that read pixel (h, w)',

@@ -58,6 +58,7 @@ const shifted = (b: GradBuilder, x: Value, shape: Shape, axis: number, towardEnd
 export const LINREC: OpDef = {
   name: 'linrec',
   arity: 2,
+  attrs: { axis: 'int', reverse: { kind: 'bool', optional: true } },
   kind: 'movement',
   internal: true,
   doc:

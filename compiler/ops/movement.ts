@@ -269,6 +269,7 @@ const padPieces = (_s: readonly (readonly number[])[], a: Attrs) => [ints(a, 'be
 const pad: OpDef = {
   name: 'pad',
   arity: 1,
+  attrs: { before: 'ints', after: 'ints' },
   kind: 'movement',
   internal: true,
   doc: 'zero padding: `before[i]` and `after[i]` zeros around axis i (the built-in pad crops for negative widths and fills with `value`)',
@@ -306,6 +307,7 @@ const concatPieces = (shapes: readonly (readonly number[])[], a: Attrs) => conca
 const concat: OpDef = {
   name: 'concat',
   arity: 'variadic',
+  attrs: { axis: 'int' },
   kind: 'movement',
   doc: 'join tensors along an existing axis',
   shape: (ins, a) => {
@@ -400,10 +402,10 @@ const concatCall: Signature = {
 export type MovementName = 'reshape' | 'transpose' | 'broadcast_to' | 'concat' | 'slice' | 'pad';
 
 export const MOVEMENT: Readonly<Record<MovementName, OpDef>> = {
-  reshape: { ...reshape, call: reshapeCall },
-  transpose: { ...transpose, call: transposeCall },
-  broadcast_to: { ...broadcastTo, call: { params: [X, { name: 'shape', kind: 'dims' }] } },
-  slice,
+  reshape: { ...reshape, attrs: { shape: 'dims' }, call: reshapeCall },
+  transpose: { ...transpose, attrs: { perm: 'ints' }, call: transposeCall },
+  broadcast_to: { ...broadcastTo, attrs: { shape: 'dims' }, call: { params: [X, { name: 'shape', kind: 'dims' }] } },
+  slice: { ...slice, attrs: { begin: 'ints', end: 'dims' } },
   pad,
   concat: { ...concat, call: concatCall },
 };

@@ -173,10 +173,21 @@ export interface Signature {
   readonly resolve?: (attrs: Attrs, ins: readonly TensorType[]) => Attrs | ShapeError;
 }
 
+/**
+ * The type of one attribute's value: 'int' an integer; 'size' an integer or a symbolic dim; 'ints' a list
+ * of integers; 'dims' a list of integers and symbolic dims (a shape); 'numbers' a list of finite numbers;
+ * 'bool' a flag; 'dtype' an element type; a list of strings: one of them.
+ */
+export type AttrKind = 'int' | 'size' | 'ints' | 'dims' | 'numbers' | 'bool' | 'dtype' | readonly string[];
+/** An op's attributes by name; `optional` ones may be absent (their rules then take the default). */
+export type AttrSchema = Readonly<Record<string, AttrKind | { readonly kind: AttrKind; readonly optional: true }>>;
+
 export interface OpDef {
   readonly name: string;
   /** Number of inputs, or 'variadic' (concat). */
   readonly arity: number | 'variadic';
+  /** The attributes a node of this op carries, each typed (ops/attrs.ts checks a node; absent: none). */
+  readonly attrs?: AttrSchema;
   readonly kind: OpKind;
   readonly doc: string;
   shape(ins: readonly TensorType[], attrs: Attrs): TensorType | ShapeError;

@@ -9,7 +9,7 @@ import { add, bin, comment, letMut, load, loop, mul, num, set, store, v, when, t
 import { shapeError } from '../types/shapes.js';
 import { type Dim, type TensorType, fmtShape } from '../types/types.js';
 import { nd } from './ndarray.js';
-import type { Attrs, GenKit, KernelArgs, NdArray, OpDef, OpSample } from './op.js';
+import type { Attrs, AttrSchema, GenKit, KernelArgs, NdArray, OpDef, OpSample } from './op.js';
 
 /** Per spatial axis: window k, stride s, padding before p0 and after p1, dilation d. */
 export interface PoolAxis {
@@ -178,9 +178,13 @@ const DOC_TAIL =
   'the gradient goes to the first maximum of each window; a window with a NaN gives NaN (its gradient to the last NaN), ' +
   'an all −∞ window gives −∞ (its gradient to its first element); a window with no input element (dilation skipping it) gives −∞ and no gradient';
 
+/** A pooling node's window: its size, stride, padding and dilation per spatial axis, and ceil mode. */
+const POOL_ATTRS: AttrSchema = { size: 'ints', stride: 'ints', pad: 'ints', dilation: 'ints', ceil: 'bool' };
+
 const maxPool = (r: 2 | 3): OpDef => ({
   name: `maxpool${r}d`,
   arity: 1,
+  attrs: POOL_ATTRS,
   kind: 'reduce',
   internal: true,
   doc: `max over ${r === 2 ? 'NCHW' : 'NCDHW'} windows (size, stride, padding before/after each axis, dilation, floor or ceil mode as PyTorch); ${DOC_TAIL}`,
@@ -211,6 +215,7 @@ const maxPool = (r: 2 | 3): OpDef => ({
 const maxPoolGrad = (r: 2 | 3): OpDef => ({
   name: `maxpool${r}d_grad`,
   arity: 2,
+  attrs: POOL_ATTRS,
   kind: 'reduce',
   internal: true,
   doc: `the gradient of maxpool${r}d: each window’s cotangent added at the first maximum of that window`,
@@ -262,6 +267,7 @@ const maxPoolGrad = (r: 2 | 3): OpDef => ({
 const maxPoolAt = (r: 2 | 3): OpDef => ({
   name: `maxpool${r}d_at`,
   arity: 2,
+  attrs: POOL_ATTRS,
   kind: 'reduce',
   internal: true,
   doc: `t at the first maximum of x in each maxpool${r}d window of x (max pooling's forward-mode tangent; 0 for a window without input)`,

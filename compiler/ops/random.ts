@@ -14,6 +14,7 @@ export const uniformHash = MATH.uniform.impl;
 export const UNIFORM: OpDef = {
   name: 'uniform',
   arity: 1,
+  attrs: { shape: 'dims', stream: 'int' },
   internal: true,
   kind: 'elementwise',
   doc: 'uniform(key): a tensor of the given shape with values in [0, 1), determined by (key, stream, index)',

@@ -49,6 +49,7 @@ const reduce = (
   name,
   arity: 1,
   kind: 'reduce',
+  attrs: { axes: 'ints', keepdims: { kind: 'bool', optional: true } },
   doc,
   shape: ([x], a) => {
     const axes = normAxes(a['axes'] as readonly number[] | undefined, x!.shape.length);

@@ -77,6 +77,7 @@ const kernel = (k: KernelArgs): Stmt[] => {
 export const ARGSORT: OpDef = {
   name: 'argsort',
   arity: 1,
+  attrs: { axis: 'int', descending: { kind: 'bool', optional: true } },
   kind: 'movement',
   internal: true,
   doc: 'the stable sorting permutation along an axis (i32), ascending or `descending`; a NaN sorts as the largest; no gradient',

@@ -6,6 +6,7 @@ import type { OpDef } from './op.js';
 export const IOTA: OpDef = {
   name: 'iota',
   arity: 0,
+  attrs: { n: 'size' },
   kind: 'elementwise',
   doc: 'the integers 0 … n−1 as an i32 vector',
   shape: (_ins, a) => ({ dtype: 'i32', shape: [a['n'] as Dim] }),

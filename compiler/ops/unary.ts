@@ -11,6 +11,8 @@ import type { Attrs, GradBuilder, NodeView, OpDef, Value } from './op.js';
 
 interface UnarySpec {
   readonly doc: string;
+  /** Its attributes (cast's dtype); none by default. */
+  readonly attrs?: OpDef['attrs'];
   /** A function of the math table (ops/math.ts): eval and emit both come from it. */
   readonly math?: MathName;
   readonly eval?: (x: number, attrs: Attrs) => number;
@@ -31,6 +33,7 @@ export const unary = (name: string, spec: UnarySpec): OpDef => {
   return {
     name,
     arity: 1,
+    ...(s.attrs ? { attrs: s.attrs } : {}),
     kind: 'elementwise',
     doc: s.doc,
     shape: ([x], attrs) => {
@@ -154,6 +157,7 @@ export const UNARY: Readonly<Record<UnaryName, OpDef>> = {
     differentiable: false,
   }),
   cast: unary('cast', {
+    attrs: { dtype: 'dtype' },
     doc: 'convert element type: to i32 truncates toward zero, to bool tests ≠ 0',
     floatOnly: false,
     outDtype: (_d, a) => a['dtype'] as DType,

@@ -14,7 +14,7 @@ import { bin, call, comment, load, loop, num, sel, store, v, type Expr, type Stm
 import { shapeError } from '../types/shapes.js';
 import { type Dim, type TensorType, fmtShape } from '../types/types.js';
 import { nd } from './ndarray.js';
-import type { Attrs, GenKit, KernelArgs, OpDef, OpSample } from './op.js';
+import type { Attrs, AttrSchema, GenKit, KernelArgs, OpDef, OpSample } from './op.js';
 
 /** The arithmetic the index rule needs, for numbers (the interpreter) and for loop expressions (codegen). */
 interface Arith<T> {
@@ -185,9 +185,13 @@ const DOC =
   'exactly as PyTorch’s F.interpolate (float32 nearest indices, float64 linear weights); ' +
   'a NaN or ±∞ reaches every output that reads it (times a weight, 0 · ∞ = NaN, as PyTorch)';
 
+/** An upsampling: its mode and corner alignment, output size, each axis's scale and the factors asked for ([] when sized). */
+const UPSAMPLE_ATTRS: AttrSchema = { mode: ['nearest', 'linear'], align: 'bool', out: 'ints', scale: 'numbers', factor: 'numbers' };
+
 export const UPSAMPLE: OpDef = {
   name: 'upsample',
   arity: 1,
+  attrs: UPSAMPLE_ATTRS,
   kind: 'movement',
   internal: true,
   doc: DOC,
@@ -225,6 +229,7 @@ export const UPSAMPLE: OpDef = {
 export const UPSAMPLE_GRAD: OpDef = {
   name: 'upsample_grad',
   arity: 1,
+  attrs: { ...UPSAMPLE_ATTRS, in: 'ints' },
   kind: 'movement',
   internal: true,
   doc: 'the adjoint of upsample: dx[n, c, i…] = Σ of w · g over the outputs whose taps read i',
