@@ -5,6 +5,7 @@
 // largest live set, each against storing, and issue 17's target: an arena under 8 MiB at ≤ 1.4× the
 // step time of storing. tests/remat_sink.test.ts asserts the memory plan; the time is only measured here.
 // Alone: npx esbuild bench/remat.ts --bundle --platform=node --format=esm --packages=external --outfile=dist/remat.js && node dist/remat.js
+// (`node dist/remat.js --checkpoints 0,16` runs only those; `--passes N` and `--seconds S` set the passes and their length)
 import { readFileSync } from 'node:fs';
 import { compileOrThrow } from '../compiler/index.js';
 import { Trainer } from '../compiler/api/trainer.js';
@@ -116,4 +117,14 @@ export const printRematReport = (rows: readonly RematRow[]): void => {
   console.log(`  ${t.ok ? 'PASS' : 'MISS'}  ${REMAT_TARGET_NAME}${best}`);
 };
 
-if (process.argv[1] && /remat\.(js|ts|mjs)$/.test(process.argv[1])) printRematReport(rematReport());
+/** `--name value` from the command line, when given. */
+const arg = (name: string): string | undefined => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1] : undefined;
+};
+
+if (process.argv[1] && /remat\.(js|ts|mjs)$/.test(process.argv[1])) {
+  const ks = arg('checkpoints')?.split(',').map(Number);
+  if (ks && !ks.every((k) => Number.isInteger(k) && k >= 0)) throw new Error('--checkpoints: whole numbers, e.g. 0,16');
+  printRematReport(rematReport(ks, Number(arg('passes') ?? 5), Number(arg('seconds') ?? 1)));
+}

@@ -14,7 +14,7 @@ import { pipe } from 'fp-ts/lib/function.js';
 import type { CompiledModule, Precision } from '../runtime/compiled.js';
 import { setOwn, type FloatArray } from '../runtime/tensor.js';
 import { RunError } from './api/errors.js';
-import { gradientsOf } from './autodiff/grad.js';
+import { gradientsReading } from './autodiff/grad.js';
 import { JvpError, jvpProgram } from './autodiff/jvp.js';
 import { EMITTERS, type Emitter } from './backends.js';
 import { DEFAULT_LIMITS, type Limits } from './check/limits.js';
@@ -111,15 +111,19 @@ export interface Gradients {
 /** Reverse mode: `fn`'s nodes and the gradients asked for; outputs `keep`, then each gradient. */
 export const gradientProgram = (fn: IrFunction, name: string, keep: readonly Output[], asked: readonly Gradients[]): IrFunction => {
   const b = new IrBuilder(fn.nodes);
+  let kept = keep;
   const grads = asked.flatMap((g) => {
-    const ds = gradientsOf(
+    // the kept outputs are read from a checkpointed loop's segmented loop too (autodiff/grad.ts VjpRequest.reads)
+    const ds = gradientsReading(
       b,
       g.loss,
       g.wrt.map((x) => x.id),
+      kept.map((o) => o.id),
     );
-    return g.wrt.map((x, i) => ({ name: x.name, id: ds[i]! }));
+    kept = kept.map((o, i) => ({ ...o, id: ds.reads[i]! }));
+    return g.wrt.map((x, i) => ({ name: x.name, id: ds.grads[i]! }));
   });
-  return b.finish(name, [...keep, ...grads]);
+  return b.finish(name, [...kept, ...grads]);
 };
 
 /** A whole training step (forward, gradient, clipping, optimizer update) as one IR function. */

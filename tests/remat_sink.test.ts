@@ -152,6 +152,22 @@ describe('sinkRows', () => {
   });
 });
 
+describe('time: the forward steps run once before the backward pass', () => {
+  test('a training step reads its outputs (the logits) from the segmented loop, not from the loop run again storing every step', () => {
+    const T = 24;
+    const ids = (m: number) => ({ data: Int32Array.from({ length: 2 * T }, (_, i) => (i * m) % 27), shape: [2, T] });
+    const feed = { x: ids(7), y: ids(5) };
+    const trainer = (k: number) => new Trainer(compileOk(charLstm(T, k)).model(undefined, { seed: 0 }));
+    const t8 = trainer(8);
+    const forwardLoops = dce.run(t8.program.fn).nodes.filter((n) => n.op === 'scan' && !n.backward);
+    // one loop over the 3 segments (the backward loop recomputes each); none over the T steps
+    expect(forwardLoops.map((n) => [n.attrs['length'], n.attrs['segment']])).toEqual([[3, 8]]);
+    const [a, b] = [t8.step(feed), trainer(0).step(feed)];
+    expect([...a.outputs['logits']!]).toEqual([...b.outputs['logits']!]);
+    expect(Math.abs(a.loss - b.loss)).toBeLessThanOrEqual(1e-6);
+  });
+});
+
 describe('memory: issue 17’s target', () => {
   test('char_lstm’s training step at T = 512, batch 16, checkpoint = 16 plans an arena under 8 MiB (storing every step: over 40 MiB)', () => {
     const ids = (m: number) => ({ data: Int32Array.from({ length: 16 * 512 }, (_, i) => (i * m) % 27), shape: [16, 512] });

@@ -30,14 +30,17 @@ const zerosOf = (b: IrBuilder, t: TensorType): Value => {
 /**
  * Rewrites every loop with checkpoint = k among b.nodes[from…] into segments (see above); returns what
  * each of the old loop's results (SCAN_OUT nodes) became. The old loops are left without readers.
+ * `reads`: the other values the program will read (its outputs).
  */
-export const expandCheckpoints = (b: IrBuilder, from: number, targets: readonly Value[]): Map<Value, Value> => {
+export const expandCheckpoints = (b: IrBuilder, from: number, targets: readonly Value[], reads: readonly Value[] = []): Map<Value, Value> => {
   const subst = new Map<Value, Value>();
   const todo = b.nodes.slice(from).filter((n) => n.op === SCAN && scanInfo(n).checkpoint > 0);
   if (todo.length === 0) return subst;
-  // Only the results the differentiated values depend on are rebuilt (not the stacked cell states of an
-  // LSTM whose program reads only its hidden states); the others stay on the old loop, same values.
-  const needed = new Set(targets);
+  // Only the results the differentiated values or the program's outputs depend on are rebuilt (not the
+  // stacked cell states of an LSTM whose program reads only its hidden states). A result the outputs
+  // read but the differentiated values do not (a training step's logits beside its loss) is rebuilt
+  // too: left on the old loop, it would run all the forward steps a second time, storing every step.
+  const needed = new Set([...targets, ...reads]);
   for (let i = b.nodes.length - 1; i >= 0; i--) if (needed.has(b.nodes[i]!.id)) for (const x of b.nodes[i]!.inputs) needed.add(x);
   for (const n of todo) {
     // k ≥ T is one segment: the loop as it is, storing every step

@@ -23,13 +23,27 @@ export interface VjpRequest {
   readonly seeds?: readonly { readonly out: Value; readonly seed: Value }[];
   /** Values to differentiate with respect to. */
   readonly wrt: readonly Value[];
+  /**
+   * Values the program reads besides the differentiated ones (its other outputs, such as the logits of a
+   * training step): what they need of a checkpointed loop is computed by its segmented loop too, so the
+   * loop does not also run as it was, storing every step (a third pass over the forward steps).
+   */
+  readonly reads?: readonly Value[];
 }
 
 /** Appends the backward program to `b`; returns one cotangent per `wrt` (null = identically zero). */
-export const vjp = (b: IrBuilder, request: VjpRequest): (Value | null)[] => {
+export const vjp = (b: IrBuilder, request: VjpRequest): (Value | null)[] => vjpReading(b, request).grads;
+
+/** `vjp`, and what each of `request.reads` became (a checkpointed loop's result is replaced by its segmented loop's). */
+export const vjpReading = (b: IrBuilder, request: VjpRequest): { grads: (Value | null)[]; reads: Value[] } => {
   // loops with checkpoint = k become loops over segments first (autodiff/checkpoint.ts)
-  const moved = expandCheckpoints(b, request.from, [...(request.out !== undefined ? [request.out] : []), ...(request.seeds ?? []).map((x) => x.out)]);
-  const req = moved.size === 0 ? request : renamed(request, (v) => moved.get(v) ?? v);
+  const targets = [...(request.out !== undefined ? [request.out] : []), ...(request.seeds ?? []).map((x) => x.out)];
+  const moved = expandCheckpoints(b, request.from, targets, request.reads ?? []);
+  const reads = (request.reads ?? []).map((v) => moved.get(v) ?? v);
+  return { grads: differentiate(b, moved.size === 0 ? request : renamed(request, (v) => moved.get(v) ?? v)), reads };
+};
+
+const differentiate = (b: IrBuilder, req: VjpRequest): (Value | null)[] => {
   const region = b.nodes.slice(req.from);
   // Only nodes that depend on a wrt value need cotangents.
   const live = new Set<number>(req.wrt);
@@ -116,8 +130,14 @@ const renamed = (r: VjpRequest, f: (v: Value) => Value): VjpRequest => ({
 });
 
 /** Cotangents of a scalar `out` with respect to `wrt`, a zero tensor where there is none (training steps). */
-export const gradientsOf = (b: IrBuilder, out: Value, wrt: readonly Value[]): Value[] =>
-  b.at(b.node(out).span, () => vjp(b, { from: 0, out, wrt }).map((g, i) => g ?? zerosLike(b, wrt[i]!)));
+export const gradientsOf = (b: IrBuilder, out: Value, wrt: readonly Value[]): Value[] => gradientsReading(b, out, wrt, []).grads;
+
+/** `gradientsOf`, for a program that also reads `reads` (its outputs): the values to read them from (see VjpRequest.reads). */
+export const gradientsReading = (b: IrBuilder, out: Value, wrt: readonly Value[], reads: readonly Value[]): { grads: Value[]; reads: Value[] } =>
+  b.at(b.node(out).span, () => {
+    const r = vjpReading(b, { from: 0, out, wrt, reads });
+    return { grads: r.grads.map((g, i) => g ?? zerosLike(b, wrt[i]!)), reads: r.reads };
+  });
 
 /** A materialized zero of the given value's type, for callers that need a tensor where the gradient is zero. */
 export const zerosLike = (b: IrBuilder, like: Value): Value => {

@@ -2,7 +2,7 @@
 // with respect to every parameter, optional clipping, and the optimizer update. Parameters and optimizer
 // state are inputs that the step updates in place (IrFunction.updates).
 import { didYouMean } from '../diagnostics/suggest.js';
-import { gradientsOf } from '../autodiff/grad.js';
+import { gradientsReading } from '../autodiff/grad.js';
 import type { LossGroup, ModelIR } from '../check/model.js';
 import { error, note } from '../diagnostics/codes.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
@@ -138,10 +138,17 @@ export const buildTrainStep = (m: ModelIR, cfg: TrainConfig, group: LossGroup = 
   const trained = m.params.filter((p) => group.params.includes(p.id));
   const prefix = m.losses.length > 1 ? `${group.name}/` : '';
   const params = trained.map((p) => p.id);
-  let grads: Value[] = gradientsOf(b, loss.id, params);
   // Only what training reads (`keep`: the logged scalars and the output scored for accuracy): an output
   // the loss does not need, such as a sampler, is computed by eval/predict/run, not in every step.
-  const outputs: Output[] = [...m.fn.outputs.filter((o) => o.name !== 'loss' && (!keep || keep.includes(o.name))), loss];
+  const read = m.fn.outputs.filter((o) => o.name !== 'loss' && (!keep || keep.includes(o.name)));
+  const g = gradientsReading(
+    b,
+    loss.id,
+    params,
+    read.map((o) => o.id),
+  );
+  let grads: Value[] = g.grads;
+  const outputs: Output[] = [...read.map((o, i) => ({ ...o, id: g.reads[i]! })), loss];
   b.at(m.span, () => {
     // ‖g‖ = √Σ_p Σ g_p², computed every step: the guard checks it (a NaN or ±Inf anywhere in any
     // gradient makes it non-finite) before any parameter or optimizer state is written.
