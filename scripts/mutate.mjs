@@ -64,11 +64,15 @@ const recheck = (file, tests) => {
   if (readFileSync(file, 'utf8') !== source) throw new Error(`mutate: ${file} changed since its report; run Stryker again`);
   const lines = source.split('\n');
   const at = (loc) => lines.slice(0, loc.line - 1).reduce((o, l) => o + l.length + 1, 0) + loc.column - 1;
+  const run = () => spawnSync('npx', ['vitest', 'run', ...tests.map((t) => `tests/${t}.test.ts`)], { encoding: 'utf8' });
+  // a test file that fails (or does not even load) on the unchanged code would count every mutant as killed
+  const clean = run();
+  if (clean.status !== 0) throw new Error(`mutate: ${tests.join(', ')} fail without a mutant:\n${clean.stdout.slice(-2000)}${clean.stderr.slice(-2000)}`);
   try {
     for (const m of report.files[file].mutants.filter((x) => x.status === 'Survived' || x.status === 'NoCoverage')) {
       const [a, b] = [at(m.location.start), at(m.location.end)];
       writeFileSync(file, source.slice(0, a) + m.replacement + source.slice(b));
-      const r = spawnSync('npx', ['vitest', 'run', ...tests.map((t) => `tests/${t}.test.ts`)], { encoding: 'utf8' });
+      const r = run();
       const where = `${m.location.start.line}:${m.location.start.column}`;
       console.log(`${r.status === 0 ? 'survives' : 'killed  '} ${where} ${m.mutatorName}: ${source.slice(a, b).slice(0, 60)} → ${m.replacement.slice(0, 60)}`);
     }

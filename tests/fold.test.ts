@@ -6,6 +6,9 @@ import { NO_SPAN } from '../compiler/diagnostics/span.js';
 import { IrBuilder } from '../compiler/ir/builder.js';
 import type { IrFunction } from '../compiler/ir/ir.js';
 import { fold } from '../compiler/passes/fold.js';
+import { PIPELINE } from '../compiler/passes/index.js';
+import { runPasses } from '../compiler/passes/pass.js';
+import { compileOk } from './helpers/compile.js';
 
 const out = (f: IrFunction) => f.nodes.find((n) => n.id === f.outputs[0]!.id)!;
 
@@ -37,4 +40,51 @@ test('left alone: a tensor result, an input operand, a symbolic dim, a non-finit
     ]),
   );
   expect(f.outputs.map((o) => f.nodes.find((n) => n.id === o.id)!.op)).toEqual(['broadcast_to', 'mul', 'mul', 'div']);
+});
+
+test('folded: a reduction and a movement of a scalar constant (sum over no axis, a reshape to [])', () => {
+  const b = new IrBuilder();
+  const s = b.op('sum', [b.num(3)], { axes: [] });
+  const r = b.op('reshape', [b.num(4)], { shape: [] });
+  const f = fold.run(
+    b.finish('f', [
+      { name: 's', id: s },
+      { name: 'r', id: r },
+    ]),
+  );
+  expect(f.outputs.map((o) => f.nodes.find((n) => n.id === o.id)!.attrs)).toEqual([
+    { value: 3, dtype: 'f32' },
+    { value: 4, dtype: 'f32' },
+  ]);
+});
+
+test('left alone: a comparison with an input or a symbolic dim (NaN < 2 is a finite 0, so only the operands show it is no constant)', () => {
+  const b = new IrBuilder();
+  const x = b.input('x', 'input', { dtype: 'f32', shape: [] }, NO_SPAN);
+  const withInput = b.op('lt', [x, b.num(2)]);
+  const withDim = b.op('lt', [b.num('B'), b.num(2)]);
+  const f = fold.run(
+    b.finish('f', [
+      { name: 'a', id: withInput },
+      { name: 'd', id: withDim },
+    ]),
+  );
+  expect(f.outputs.map((o) => f.nodes.find((n) => n.id === o.id)!.op)).toEqual(['lt', 'lt']);
+});
+
+test('is the pass that `disable: ["fold"]` names, and leaves a custom-gradient call on constants to lower-custom', () => {
+  const b = new IrBuilder();
+  const y = b.op('add', [b.num(2), b.num(3)]);
+  const f = b.finish('f', [{ name: 'y', id: y }]);
+  expect(out(runPasses(PIPELINE, f)).op).toBe('const');
+  expect(out(runPasses(PIPELINE, f, { disable: ['fold'] })).op).toBe('add');
+  // fold runs before differentiation (PRE_GRAD), where ad.log1pexp(2) is a custom_vjp node on constants
+  const m = compileOk(`import ad
+model M {
+  input x: f32[2]
+  output y = x * ad.log1pexp(2.0)
+}`).model();
+  const v = m.forward({ x: { data: Float32Array.of(1, -1), shape: [2] } }, 'f64').y!.data;
+  expect(v[0]).toBeCloseTo(Math.log1p(Math.E ** 2), 12);
+  expect(v[1]).toBeCloseTo(-Math.log1p(Math.E ** 2), 12);
 });
