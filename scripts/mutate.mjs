@@ -1,6 +1,6 @@
 // `npm run mutate [-- FILE…]`: Stryker mutation testing of compiler/codegen, compiler/autodiff and
 // compiler/passes (or of the files given), one Stryker run per file, each against the tests of its
-// directory (TESTS below; `--tests a,b` overrides them). Results are incremental per file
+// directory or the file's own set (TESTS, FILE_TESTS below; `--tests a,b` overrides them). Results are incremental per file
 // (reports/mutation/incremental/<file>.json): a later run tests only mutants in code or tests that
 // changed. Each run's report is reports/mutation/<file>.json; `npm run mutate -- --summary` prints the
 // table of all of them (the one in docs/mutation.md); `--recheck FILE --tests a,b` applies the survivors of
@@ -14,6 +14,23 @@ const TESTS = {
   'compiler/codegen': ['fusion', 'fusionPlan', 'kernels', 'inplace', 'inplaceSafety', 'codegen', 'views'],
   'compiler/autodiff': ['gradients', 'second', 'scan', 'customGrad'],
 };
+// The narrowest set that reaches each file's code and checks what it does (docs/mutation.md gives each
+// score with its set); a file not listed gets its directory's.
+const FILE_TESTS = {
+  'compiler/passes/fold.ts': ['fold', 'passes'],
+  'compiler/passes/dce.ts': ['mutantsPasses', 'passes'],
+  'compiler/passes/lowerCustom.ts': ['mutantsPasses', 'customGrad', 'passes'],
+  'compiler/passes/order.ts': ['mutantsPasses', 'passes'],
+  'compiler/passes/simplify.ts': ['mutantsPasses', 'passes', 'edges'],
+  'compiler/passes/stabilize.ts': ['stabilize', 'passes'],
+  'compiler/passes/sinkRows.ts': ['remat_sink'],
+  'compiler/autodiff/grad.ts': ['gradients', 'second', 'mutantsGrad'],
+  'compiler/autodiff/jvp.ts': ['jvp', 'jvpOps'],
+  'compiler/autodiff/jvpScan.ts': ['jvp'],
+  'compiler/autodiff/scan.ts': ['scan', 'mutantsGrad'],
+  'compiler/autodiff/checkpoint.ts': ['remat', 'mutantsGrad'],
+};
+const testsFor = (file) => FILE_TESTS[file] ?? TESTS[Object.keys(TESTS).find((d) => file.startsWith(`${d}/`))];
 const REPORTS = 'reports/mutation';
 const slug = (file) =>
   file
@@ -103,7 +120,7 @@ if (argv.includes('--recheck')) {
     console.error('mutate: --recheck needs the files whose reports to re-check');
     process.exit(2);
   }
-  for (const file of files) recheck(file, override ?? TESTS[Object.keys(TESTS).find((d) => file.startsWith(`${d}/`))]);
+  for (const file of files) recheck(file, override ?? testsFor(file));
   process.exit(0);
 }
 for (const file of files) {
@@ -112,11 +129,13 @@ for (const file of files) {
     console.error(`mutate: ${file} is not a file under ${Object.keys(TESTS).join(', ')}`);
     process.exit(2);
   }
-  const names = override ?? TESTS[dir];
+  const names = override ?? testsFor(file);
   const env = {
     ...process.env,
     DLM_MUTATE_TESTS: names.map((n) => `tests/${n}.test.ts`).join(','),
     DLM_MUTATE_REPORT: `${REPORTS}/${slug(file)}.json`,
+    // 40 random programs, not 1000, in tests/gradients.test.ts: each mutant runs it (docs/mutation.md)
+    DLM_PROGRAM_RUNS: process.env['DLM_PROGRAM_RUNS'] ?? '40',
   };
   const args = ['stryker', 'run', '--mutate', file, '--incrementalFile', `${REPORTS}/incremental/${slug(file)}.json`, ...extra];
   console.log(`mutate ${file} against ${names.join(', ')}`);
