@@ -156,6 +156,20 @@ model M {
     for (let i = 0; i < 20; i++) sameBits(want, two.evaluate({ a, b }, 'f32')['c']!.data, 'c');
   }, 20_000);
 
+  test('top-level loops of independent iterations on the threads: the bits of one thread, also through imported math functions', async () => {
+    await workerUp();
+    const src = 'model E {\n  input x: f32[N, M]\n  output y = tanh(x) * sigmoid(x) + erf(x * 0.5)\n}';
+    const x = { data: Float32Array.from({ length: 300 * 300 }, (_, i) => Math.sin(i * 0.013) * 3), shape: [300, 300] };
+    const one = withThreads(1, () => compileOk(src).model('E', { backend: 'wasm' }));
+    const two = withThreads(2, () => compileOk(src).model('E', { backend: 'wasm' }));
+    setWasmThreads(1);
+    const want = one.evaluate({ x }, 'f32')['y']!.data;
+    setWasmThreads(2);
+    const before = wasmThreadStats().jobs;
+    await untilWorkerRan(() => sameBits(want, two.evaluate({ x }, 'f32')['y']!.data, 'y'));
+    expect(wasmThreadStats().jobs).toBeGreaterThan(before);
+  }, 20_000);
+
   test('the threshold: a product under PARALLEL_MACS multiply-adds stays on the caller, one at it is split', async () => {
     setParallelMacs(undefined);
     await workerUp();

@@ -71,12 +71,18 @@ export class WasmPrinter {
   constructor(
     private readonly ctx: WasmModuleContext,
     paramBufs: readonly string[],
+    /** Integral variables bound to i32 parameters after the buffers' (a loop's range on threads: parallelWasm.ts). */
+    intParams: readonly string[] = [],
   ) {
     this.params = new Map();
     paramBufs.forEach((b, i) => {
       if (!this.params.has(b)) this.params.set(b, i);
     });
-    this.nParams = paramBufs.length;
+    intParams.forEach((v, i) => {
+      this.ints.add(v);
+      this.localOf.set(v, { idx: paramBufs.length + i, t: 'i' });
+    });
+    this.nParams = paramBufs.length + intParams.length;
   }
   private readonly nParams: number;
 

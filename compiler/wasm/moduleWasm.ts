@@ -20,6 +20,7 @@ import {
   OP,
   call,
   doWhile,
+  eqz,
   f32Load,
   f64Const,
   f64Load,
@@ -37,6 +38,7 @@ import {
 import { WasmPrinter, type BufRef } from './emitWasm.js';
 import { INLINED } from './wasmOps.js';
 import { narrowBounds } from './narrow.js';
+import { parallelKernels, rangeFunction } from './parallelWasm.js';
 
 const PAGE = 65536;
 /** The largest memory a module asks for (wasm32 addresses 4 GiB; keep a page of margin). */
@@ -115,10 +117,14 @@ export const emitWasmProgram = (s: Schedule, plan: MemoryPlan, elem: 'f32' | 'f6
   const math = new Map<MathName, number>(),
     externs = new Map<string, number>();
   for (const k of kernels) callees(k.body, math, externs);
+  // top-level loops the threads may split (parallelWasm.ts): the entry asks the host threads.par(j, n) first
+  const par = parallelKernels(s.kernels);
   const imports: FunctionImport[] = [
     ...[...math].map(([name, n]): FunctionImport => ({ module: 'math', name, params: new Array(n).fill(F64), results: [F64] })),
     ...[...externs].map(([name, n]): FunctionImport => ({ module: 'kernels', name, params: new Array(n).fill(I32), results: [] })),
+    ...(par.size ? [{ module: 'threads', name: 'par', params: [I32, I32], results: [I32] } satisfies FunctionImport] : []),
   ];
+  const parImport = math.size + externs.size;
   const mathIdx = [...math.keys()];
   const externIdx = [...externs.keys()];
   const kernelIdx = new Map(kernels.map((k, i) => [k.name, imports.length + i]));
@@ -145,7 +151,12 @@ export const emitWasmProgram = (s: Schedule, plan: MemoryPlan, elem: 'f32' | 'f6
     const body = p.stmts(rewritten);
     return { params: k.params.map(() => I32), results: [], locals: p.locals, body, name: ident(k.name) };
   });
-  fns.push({ params: [], results: [I32], locals: [I32, F64], body: entry(s, plan, ctx, esize, elem, inputs) });
+  for (const [name, k] of par) fns.push(rangeFunction(ctx, name, k));
+  const parCall = (name: string): Code | undefined => {
+    const k = par.get(name);
+    return k && call(parImport, [i32(k.j), i32(k.n)]);
+  };
+  fns.push({ params: [], results: [I32], locals: [I32, F64], body: entry(s, plan, { ...ctx, par: parCall }, esize, elem, inputs) });
   fns[fns.length - 1] = { ...fns[fns.length - 1]!, export: 'run' };
 
   const layout: ProgramLayout = {
@@ -163,6 +174,7 @@ export const emitWasmProgram = (s: Schedule, plan: MemoryPlan, elem: 'f32' | 'f6
     }),
     math: mathIdx,
     kernels: externIdx,
+    loops: [...par.values()].map((k) => k.n),
     scratch,
   };
   return { bytes: programModule(imports, fns, layout.pages), layout };
@@ -172,7 +184,7 @@ export const emitWasmProgram = (s: Schedule, plan: MemoryPlan, elem: 'f32' | 'f6
 const entry = (
   s: Schedule,
   plan: MemoryPlan,
-  ctx: { kernel(name: string): number; buffer(name: string): BufRef },
+  ctx: { kernel(name: string): number; buffer(name: string): BufRef; par(name: string): Code | undefined },
   esize: number,
   elem: 'f32' | 'f64',
   inputs: readonly { byte: number; size: number }[],
@@ -196,7 +208,9 @@ const entry = (
   const guardAfter = s.guards.map((g) => ({ g, at: lastWriter(s.kernels, g) }));
   for (const x of guardAfter) if (x.at < 0) out.push(...guard(x.g));
   s.kernels.forEach((k, i) => {
-    out.push(...call(ctx.kernel(k.name), []));
+    const asked = ctx.par(k.name);
+    // a loop on threads: the host ran it when threads.par returned 1, else the kernel as ever
+    out.push(...(asked ? ifElse(eqz(asked), undefined, call(ctx.kernel(k.name), [])) : call(ctx.kernel(k.name), [])));
     for (const x of guardAfter) if (x.at === i) out.push(...guard(x.g));
   });
   for (const u of s.updates) {

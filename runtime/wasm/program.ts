@@ -7,7 +7,7 @@ import type { CompiledModule } from '../compiled.js';
 import type { FloatArray, TensorData } from '../tensor.js';
 import { hasRelaxedSimd } from './features.js';
 import { matmulModuleBytes } from './matmulKernels.js';
-import { threadedProgram } from './threadsKernels.js';
+import { threadedProgram } from './threadsProgram.js';
 
 export interface ProgramLayout {
   readonly elem: 'f32' | 'f64';
@@ -24,6 +24,8 @@ export interface ProgramLayout {
   /** Imported math functions (namespace `math`) and runtime kernels (namespace `kernels`), by name. */
   readonly math: readonly string[];
   readonly kernels: readonly string[];
+  /** Trip counts of the top-level loops the threads may split (export p<j> runs loop j over [lo, hi)). */
+  readonly loops: readonly number[];
   /** The byte address of the SIMD kernels' scratch (SCRATCH_BYTES, after the homes). */
   readonly scratch: number;
 }
@@ -32,7 +34,7 @@ let matmul: WebAssembly.Module | undefined;
 
 export const instantiateProgram = (bytes: Uint8Array, layout: ProgramLayout, mathFns: (name: string) => (...xs: number[]) => number): CompiledModule => {
   // more than one thread (threads.ts): a shared memory, its products split over the workers
-  const threaded = threadedProgram(layout, hasRelaxedSimd());
+  const threaded = threadedProgram(layout, hasRelaxedSimd(), mathFns);
   const memory = threaded?.memory ?? new WebAssembly.Memory({ initial: layout.pages });
   const kernels: Record<string, unknown> = threaded?.kernels ?? (Object.create(null) as Record<string, unknown>);
   if (layout.kernels.length && !threaded) {
@@ -42,7 +44,12 @@ export const instantiateProgram = (bytes: Uint8Array, layout: ProgramLayout, mat
   }
   const math: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
   for (const m of layout.math) math[m] = mathFns(m);
-  const instance = new WebAssembly.Instance(threaded?.module(bytes) ?? new WebAssembly.Module(bytes), { env: { memory }, math, kernels });
+  const instance = new WebAssembly.Instance(threaded?.module(bytes) ?? new WebAssembly.Module(bytes), {
+    env: { memory },
+    math,
+    kernels,
+    threads: threaded?.threads ?? { par: () => 0 },
+  });
   const entry = instance.exports['run'] as () => number;
   const Real = layout.elem === 'f64' ? Float64Array : Float32Array;
   const esize = Real.BYTES_PER_ELEMENT;
@@ -64,6 +71,6 @@ export const instantiateProgram = (bytes: Uint8Array, layout: ProgramLayout, mat
     }
     return true;
   };
-  threaded?.register(run);
+  threaded?.register(instance.exports, run);
   return { run, buffers, arena, homes };
 };

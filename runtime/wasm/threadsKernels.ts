@@ -3,9 +3,7 @@
 // the unit's rows), the rows cut at multiples of ROW_BLOCK so every register tile is the one the
 // single-threaded call uses. Each element of C is then summed by one thread in the same order: the same
 // bits for any thread count. Products under PARALLEL_MACS multiply-adds stay on the caller.
-import { SCRATCH_BYTES, matmulModuleBytes } from './matmulKernels.js';
-import { shareMemoryImport } from './threadsMemory.js';
-import { threadedMemory, wasmThreads, type Threaded } from './threads.js';
+import type { Threaded } from './threads.js';
 
 /** Rows per cut: a multiple of every kernel's register tile height (mm_rows 4, 2, 1; mm_dots 2, 1). */
 export const ROW_BLOCK = 4;
@@ -19,7 +17,7 @@ export const setParallelMacs = (n: number | undefined): void => {
 /** Units a thread may take of one product (more than one evens out a late or slow thread). */
 const UNITS_PER_THREAD = 2;
 
-type Fn = (...a: number[]) => void;
+export type Fn = (...a: number[]) => void;
 
 /** Per kernel: its arity, where M, N, K are, and the byte pointers that move with the row: [pointer, its row stride's argument | −1: C's N·4]. */
 const SPLITS: Record<string, { arity: number; m: number; n: number; k: number; rows: readonly (readonly [number, number])[] }> = {
@@ -46,7 +44,7 @@ const SPLITS: Record<string, { arity: number; m: number; n: number; k: number; r
 };
 
 /** `local` split by rows over `t`'s threads when large enough; `fn`: its index in the registration. */
-const splitByRows = (t: Threaded, name: string, fn: number, local: Fn): Fn => {
+export const splitByRows = (t: Threaded, name: string, fn: number, local: Fn): Fn => {
   const s = SPLITS[name];
   if (!s) return local;
   const args = new Int32Array(64 * s.arity);
@@ -65,43 +63,5 @@ const splitByRows = (t: Threaded, name: string, fn: number, local: Fn): Fn => {
       args[at + s.m] = r1 - r0;
     }
     t.run(fn, units, s.arity, args, local);
-  };
-};
-
-const sharedMatmul: (WebAssembly.Module | undefined)[] = [];
-const PAGE = 65536;
-
-/**
- * A program's memory and kernels on threads, or undefined to run it on one (see threads.ts). Thread t
- * (the caller 0, workers 1, 2, …) packs its panels of B into its own scratch, SCRATCH_BYTES from
- * layout.scratch + t · SCRATCH_BYTES: the memory has room for as many threads as were asked for at load.
- */
-export const threadedProgram = (layout: { pages: number; kernels: readonly string[]; scratch: number }, fma: boolean) => {
-  const slots = wasmThreads();
-  const pages = Math.max(layout.pages, Math.ceil((layout.scratch + slots * SCRATCH_BYTES) / PAGE));
-  const t = layout.kernels.length ? threadedMemory(pages) : undefined;
-  if (!t) return undefined;
-  sharedMatmul[+fma] ??= new WebAssembly.Module(shareMemoryImport(matmulModuleBytes(fma)));
-  const matmul = sharedMatmul[+fma]!;
-  const inst = new WebAssembly.Instance(matmul, { env: { memory: t.memory, scratch: layout.scratch } });
-  const kernels: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
-  layout.kernels.forEach((k, i) => {
-    kernels[k] = splitByRows(t, k, i, inst.exports[k] as Fn);
-  });
-  return {
-    memory: t.memory,
-    kernels,
-    /** The program's module over the shared memory. */
-    module: (bytes: Uint8Array) => new WebAssembly.Module(shareMemoryImport(bytes)),
-    /** Gives the workers the kernels, for as long as `owner` lives. */
-    register: (owner: object) =>
-      t.register(
-        {
-          slots,
-          modules: [{ module: matmul, math: [], perThread: { scratch: [layout.scratch, SCRATCH_BYTES] } }],
-          fns: layout.kernels.map((k) => [0, k] as const),
-        },
-        owner,
-      ),
   };
 };

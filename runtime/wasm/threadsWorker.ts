@@ -39,12 +39,13 @@ const instantiate = (m) => {
   // m.modules[i]: { module, math: [[name, source]], kernels: index of an earlier instance whose exports it imports }
   const instances = [];
   for (const x of m.modules) {
-    const math = Object.create(null);
-    for (const [n, src] of x.math) math[n] = (0, eval)('(' + src + ')');
+    // the math functions in one scope, as the JavaScript printer's prelude defines them
+    const decls = x.math.map(([n, src]) => 'const ' + n + ' = (' + src + ');').join('\n');
+    const math = (0, eval)('(() => {\n' + decls + '\nreturn { ' + x.math.map(([n]) => n).join(', ') + ' };\n})()');
     const kernels = x.kernels === undefined ? {} : instances[x.kernels].exports;
     const env = { memory: m.memory };
     for (const [n, [base, stride]] of Object.entries(x.perThread || {})) env[n] = base + id * stride;
-    instances.push(new WebAssembly.Instance(x.module, { env, math, kernels }));
+    instances.push(new WebAssembly.Instance(x.module, { env, math, kernels, threads: { par: () => 0 } }));
   }
   return m.fns.map(([i, name]) => instances[i].exports[name]);
 };
