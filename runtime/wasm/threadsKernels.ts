@@ -7,7 +7,7 @@ import type { Threaded } from './threads.js';
 
 /** Rows per cut: a multiple of every kernel's register tile height (mm_rows 4, 2, 1; mm_dots 2, 1). */
 export const ROW_BLOCK = 4;
-/** Products of at least this many multiply-adds are split: below native's 2²⁰ since wasm's products are slower (2¹⁸ ≈ 50 µs at 10 GFLOP/s); not measured quiet. */
+/** Products of at least this many multiply-adds are split: under native's 2²⁰ as wasm's products are slower (2¹⁸ ≈ 50 µs at 10 GFLOP/s); not measured quiet. */
 export const PARALLEL_MACS = 1 << 18;
 let parallelMacs = PARALLEL_MACS;
 /** Test seam: split products from this many multiply-adds on (undefined: PARALLEL_MACS). */
