@@ -4,6 +4,9 @@
 // so that `npm run mutate` can run them on every mutant of grad.ts (docs/mutation.md).
 import { describe, expect, test } from 'vitest';
 import { gradcheck } from '../compiler/api/gradcheck.js';
+import { gradientsOf } from '../compiler/autodiff/grad.js';
+import { IrBuilder } from '../compiler/ir/builder.js';
+import { SCAN } from '../compiler/ir/scan.js';
 import { compileOk } from './helpers/compile.js';
 
 const rnn = (checkpoint: string) => `model L {
@@ -49,5 +52,81 @@ model M {
     Array.from(g['v']!).forEach((gi, i) => {
       expect(gi).toBeCloseTo(2 * v[i]! * x.data[i]!, 12);
     });
+  });
+});
+
+describe('what the driver differentiates', () => {
+  test('grad(f)(x) treats what f captures as a constant, even when it was computed from x; zeros of x’s shape when f does not use its argument', () => {
+    const m = compileOk(`model M {
+  input x: f32[3]
+  let y = tanh(x)
+  fn f(a) = sum(a * y)
+  fn c(a) = sum(y) * 2
+  output g = grad(f)(x)
+  output z = grad(c)(x)
+}`).model();
+    const xs = [0.5, -1, 2];
+    const r = m.forward({ x: { data: Float32Array.from(xs), shape: [3] } }, 'f64');
+    expect(Array.from(r['g']!.data)).toEqual(xs.map(Math.tanh));
+    expect(Array.from(r['z']!.data)).toEqual([0, 0, 0]);
+    expect(r['z']!.shape).toEqual([3]);
+  });
+
+  test('stop_gradient gives no cotangent (in a loss and in a loop step), so a weight read only through it gets zero', () => {
+    const m = compileOk(`model M {
+  input x: f32[2, 1, 2]
+  param w: f32[2] = normal(std = 1.0)
+  param V: f32[2, 2] = normal(std = 1.0)
+  fn step(h, xt) = tanh(xt + h @ stop_gradient(V))
+  loss sum(stop_gradient(w) * w) + sum(scan(step, [broadcast_to(0, [1, 2])], x)[0] * w)
+}`).model(undefined, { seed: 4 });
+    const g = m.valueAndGrad({ x: { data: Float32Array.of(0.5, -1, 2, 0.25), shape: [2, 1, 2] } }, 'f64').grads;
+    expect(Array.from(g['V']!)).toEqual([0, 0, 0, 0]);
+    // d/dw Σ sg(w)·w² = 2w², with sg(w) a constant
+    const n = compileOk(`model M {
+  param w: f32[2] = normal(std = 1.0)
+  loss sum(stop_gradient(w) * w * w)
+}`).model(undefined, { seed: 1 });
+    const w = Array.from(n.params['w']!);
+    Array.from(n.valueAndGrad({}, 'f64').grads['w']!).forEach((gi, i) => {
+      expect(gi).toBeCloseTo(2 * w[i]! ** 2, 12);
+    });
+  });
+
+  test('two loops in one program: each gets the cotangents of its own results', () => {
+    const two = rnn('').replace(
+      '  loss mean(square(s[0] - 0.3)) + mean(s[1] * s[1][-1:])',
+      `  param R: f32[3, 4] = normal(std = 0.7)
+  fn step2(h, xt) = tanh(xt @ R + h)
+  let q = scan(step2, [broadcast_to(0, [B, 4])], x, reverse = true)
+  loss mean(square(s[0] - 0.3)) + mean(s[1] * s[1][-1:]) + mean(q[0] * s[0])`,
+    );
+    expect(fd(two, { T: 3, B: 2 })).toEqual([]);
+  });
+
+  test('checkpoint = k rebuilds the loop that the loss reads as a loop over segments', () => {
+    const scans = (src: string) =>
+      compileOk(src)
+        .model()
+        .gradProgram()
+        .nodes.filter((n) => n.op === SCAN).length;
+    expect(scans(rnn(', checkpoint = 2'))).toBeGreaterThan(scans(rnn('')));
+  });
+
+  test('every node the driver appends is marked backward (the NaN report and --stats tell the passes apart by it)', () => {
+    const m = compileOk(`fn f(a, b) = a * b grad (a, b, dy) = [dy * b, dy * a]
+${rnn('').replace('  loss mean(', '  param w: f32[4] = normal(std = 1.0)\n  loss sum(f(w, w)) + mean(')}`).model();
+    const ir = m.ir;
+    const b = new IrBuilder(ir.fn.nodes);
+    const loss = ir.losses[0]!.id;
+    const g = gradientsOf(
+      b,
+      loss,
+      ir.params.map((p) => p.id),
+    );
+    expect(g.length).toBe(4);
+    const added = b.nodes.slice(b.nodes.findIndex((n) => n.id === loss) + 1);
+    expect(added.length).toBeGreaterThan(20);
+    expect(added.filter((n) => !n.backward).map((n) => n.op)).toEqual([]);
   });
 });
