@@ -11,9 +11,9 @@
 // it is an integer literal under 2³¹, an i32 variable, + − × of those or a comparison; otherwise f64
 // (division always). Math functions: wasmOps.ts.
 import { InternalError } from '../diagnostics/diagnostic.js';
-import { offsetOf, substitute } from './narrow.js';
 import { inferIntegral } from '../loops/integral.js';
 import { loadsOrVars, replaceLoads, unconditionalLoads, weight } from './loopFacts.js';
+import { vectorCopy, zeroFill } from './loopForms.js';
 import { CMP, F64_ARITH, F64_CMP, I32_ARITH, I32_CMP, UNARY_INLINE, checkNumber, isIntLiteral, type T } from './wasmOps.js';
 import { loadsIn, type Expr, type ExternArg, type Stmt } from '../loops/loops.js';
 import type { MathName } from '../ops/math.js';
@@ -32,12 +32,9 @@ import {
   i32,
   i32TruncSatF64,
   ifElse,
-  memoryFill,
   op,
   set,
   tee,
-  v128Load,
-  v128Store,
   type AnyValType,
   type Code,
 } from '../../runtime/wasm/encode.js';
@@ -69,7 +66,7 @@ export class WasmPrinter {
   private scratch = 0;
 
   constructor(
-    private readonly ctx: WasmModuleContext,
+    readonly ctx: WasmModuleContext,
     paramBufs: readonly string[],
     /** Integral variables bound to i32 parameters after the buffers' (a loop's range on threads: parallelWasm.ts). */
     intParams: readonly string[] = [],
@@ -109,7 +106,7 @@ export class WasmPrinter {
     }
   }
 
-  private local(name: string): { idx: number; t: T } {
+  local(name: string): { idx: number; t: T } {
     let l = this.localOf.get(name);
     if (!l) {
       const t: T = this.ints.has(name) ? 'i' : 'f';
@@ -121,12 +118,12 @@ export class WasmPrinter {
   }
 
   /** A fresh local of type t, by a name no loop-IR variable has. */
-  private tmpVar(t: T): { idx: number; name: string } {
+  tmpVar(t: T): { idx: number; name: string } {
     const name = `\u0000tmp${this.scratch++}${t}`;
     if (t === 'i') this.ints.add(name);
     return { idx: this.local(name).idx, name };
   }
-  private tmp(t: T): number {
+  tmp(t: T): number {
     return this.tmpVar(t).idx;
   }
 
@@ -162,7 +159,7 @@ export class WasmPrinter {
     return this.type(e) === 'i' ? this.expr(e) : op(OP.f64Ne, this.expr(e), f64Const(0));
   }
 
-  private bufBase(buf: string): { base: Code; offset: number } {
+  bufBase(buf: string): { base: Code; offset: number } {
     const p = this.params.get(buf);
     if (p !== undefined) return { base: get(p), offset: 0 };
     const r = this.ctx.buffer(buf);
@@ -170,7 +167,7 @@ export class WasmPrinter {
   }
 
   /** The byte address of element `index` of `buf`, as an i32 and a constant memarg offset. */
-  private address(buf: string, index: Expr): { addr: Code; offset: number } {
+  address(buf: string, index: Expr): { addr: Code; offset: number } {
     const { base, offset } = this.bufBase(buf);
     const shift = this.ctx.elem === 'f32' ? 2 : 3;
     if (index.k === 'num' && isIntLiteral(index.v) && index.v >= 0) {
@@ -376,49 +373,6 @@ export class WasmPrinter {
   }
 
   /**
-   * `for v in [a, b) dst[p + v] = src[q + v]` (an im2col row, a scan's slice, a contiguous copy) as
-   * 16-byte v128 loads and stores, then single elements: the same values (a float32 read widened to f64
-   * and rounded back is itself). Only between two buffers at constant addresses, which one kernel never
-   * overlaps (the memory plan gives co-live buffers disjoint places).
-   */
-  private vectorCopy(s: Stmt & { k: 'for' }): Code | undefined {
-    const st = s.body[s.body.length - 1];
-    const lets = s.body.slice(0, -1);
-    if (s.step !== 1 || st?.k !== 'store' || st.e.k !== 'load' || st.e.buf === st.buf) return undefined;
-    if (!lets.every((x) => x.k === 'let' && !x.mutable)) return undefined;
-    const defs = new Map<string, Expr>();
-    for (const x of lets) if (x.k === 'let') defs.set(x.name, substitute(x.e, defs));
-    const none = new Set([s.v]);
-    const p = offsetOf(substitute(st.index, defs), s.v, none),
-      q = offsetOf(substitute(st.e.index, defs), s.v, none);
-    const [d, r] = [this.bufBase(st.buf), this.bufBase(st.e.buf)];
-    if (!p || !q || d.base.length || r.base.length || this.type(s.from) !== 'i' || this.type(s.to) !== 'i') return undefined;
-    const shift = this.ctx.elem === 'f32' ? 2 : 3;
-    const [n, pd, ps] = [this.tmp('i'), this.tmp('i'), this.tmp('i')];
-    const from = this.tmp('i');
-    const at = (off: Expr, base: number): Code => op(OP.i32Add, op(OP.i32Shl, op(OP.i32Add, this.as(off, 'i'), get(from)), i32(shift)), i32(base));
-    const vec = 16 >> shift;
-    const step = (bytes: number): Code => [...set(pd, op(OP.i32Add, get(pd), i32(bytes))), ...set(ps, op(OP.i32Add, get(ps), i32(bytes)))];
-    const one = this.ctx.elem === 'f32' ? f32Store(get(pd), f32Load(get(ps))) : f64Store(get(pd), f64Load(get(ps)));
-    return [
-      ...set(from, this.expr(s.from)),
-      ...set(n, op(OP.i32Sub, this.expr(s.to), get(from))),
-      ...set(pd, at(p, d.offset)),
-      ...set(ps, at(q, r.offset)),
-      ...ifElse(
-        op(OP.i32GeS, get(n), i32(vec)),
-        undefined,
-        doWhile([...v128Store(get(pd), v128Load(get(ps))), ...step(16), ...set(n, op(OP.i32Sub, get(n), i32(vec)))], op(OP.i32GeS, get(n), i32(vec))),
-      ),
-      ...ifElse(
-        op(OP.i32GtS, get(n), i32(0)),
-        undefined,
-        doWhile([...one, ...step(1 << shift), ...set(n, op(OP.i32Sub, get(n), i32(1)))], op(OP.i32GtS, get(n), i32(0))),
-      ),
-    ];
-  }
-
-  /**
    * A loop of at most 4 passes with constant bounds and a small body (a pooling window, a 2 × 2 or 3 × 3
    * kernel) printed once per pass with its variable set: no loop branches, and V8 folds the constant in.
    */
@@ -430,18 +384,6 @@ export class WasmPrinter {
     const out: number[] = [];
     for (let k = 0; k < passes; k++) out.push(...set(l.idx, i32(s.from.v + k * s.step)), ...this.stmts(s.body));
     return out;
-  }
-
-  /** `for i in [a, b) buf[i] = 0` (zeroing a buffer before a scatter or a gather) as memory.fill. */
-  private zeroFill(s: Stmt & { k: 'for' }): Code | undefined {
-    const [st] = s.body;
-    if (s.body.length !== 1 || st?.k !== 'store' || s.step !== 1) return undefined;
-    if (st.index.k !== 'var' || st.index.name !== s.v || st.e.k !== 'num' || !Object.is(st.e.v, 0)) return undefined;
-    if (s.from.k !== 'num' || s.to.k !== 'num' || !isIntLiteral(s.from.v) || !isIntLiteral(s.to.v) || s.from.v < 0 || s.to.v <= s.from.v) return undefined;
-    const esize = this.ctx.elem === 'f32' ? 4 : 8;
-    const { addr, offset } = this.address(st.buf, s.from);
-    const start = offset ? op(OP.i32Add, addr, i32(offset)) : addr;
-    return memoryFill(start, i32(0), i32((s.to.v - s.from.v) * esize));
   }
 
   stmts(ss: readonly Stmt[]): Code {
@@ -473,7 +415,7 @@ export class WasmPrinter {
       }
       case 'for': {
         if (!Number.isInteger(s.step) || s.step <= 0) throw new InternalError('codegen: a loop step that is not a positive integer');
-        const fill = this.zeroFill(s) ?? this.vectorCopy(s) ?? this.unrolled(s);
+        const fill = zeroFill(this, s) ?? vectorCopy(this, s) ?? this.unrolled(s);
         if (fill) return fill;
         const l = this.local(s.v);
         // a bound that is not a literal or a variable is computed once (bounds never read what the body assigns)
