@@ -6,6 +6,7 @@ import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { build } from 'esbuild';
 import { beforeAll, describe, expect, test } from 'vitest';
+import { compileOrThrow } from '../compiler/index.js';
 import { hasRelaxedSimd } from '../runtime/wasm/features.js';
 import { matmulModuleBytes } from '../runtime/wasm/matmulKernels.js';
 import { checkProducts, productCases } from './helpers/mmCheck.js';
@@ -46,4 +47,32 @@ describe('with relaxed SIMD (a child node --experimental-wasm-relaxed-simd)', ()
     // the worst error as a fraction of the float32 bound K·2⁻²⁴·Σ|products|
     expect(out.modelError).toBeLessThanOrEqual(1);
   }, 60_000);
+});
+
+describe('im2col (each patch element written once where the width stride is 1)', () => {
+  test('conv2d through im2col on the wasm and js backends equals the direct loop nest: padding, stride, dilation, asymmetric pads', () => {
+    const configs = ['', ', padding = 2', ', padding = [1, 3]', ', padding = 1, stride = [2, 1]', ', padding = 2, dilation = 2', ', stride = 2, padding = 1'];
+    // rows of 9 (zeros stored one by one) and of 40 (memory.fill)
+    for (const [attrs, W] of [...configs.map((c) => [c, 9] as const), [', padding = 2', 40] as const]) {
+      const src = `model C {
+  input x: f32[B, 2, 7, ${W}]
+  param w: f32[3, 2, 3, 4] = normal(std = 1.0)
+  output y = conv2d(x, w${attrs})
+}`;
+      const x = { data: Float32Array.from({ length: 2 * 2 * 7 * W }, (_, i) => Math.sin(i) + 0.25), shape: [2, 2, 7, W] };
+      const ref = compileOrThrow(src, { convLowering: 'direct' }).model('C', { seed: 1, backend: 'js' }).forward({ x })['y']!;
+      for (const backend of ['wasm', 'js'] as const) {
+        const m = compileOrThrow(src).model('C', { seed: 1, backend });
+        const spec = m.run(m.ir.fn, { x });
+        // NaN wherever the patches are not written: a padding element left unwritten would show
+        spec.module.arena.fill(Number.NaN);
+        spec.module.run(spec.schedule.inputs.map((s) => (s.name === 'x' ? x.data : m.params[s.name]!)));
+        const y = spec.outputs['y']!;
+        expect(y.length, attrs).toBe(ref.data.length);
+        let worst = 0;
+        for (let i = 0; i < y.length; i++) worst = Math.max(worst, Math.abs(y[i]! - ref.data[i]!));
+        expect(worst, `${backend}${attrs}`).toBeLessThan(1e-5); // NaN fails too
+      }
+    }
+  });
 });

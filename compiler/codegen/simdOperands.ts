@@ -29,6 +29,11 @@ export interface SimdContext {
 
 /** A native fused epilogue's product scratch, in elements (128 KiB): the C kernels pack B once per call, so they want whole products. */
 const NATIVE_ROW_BUDGET = 1 << 15;
+/**
+ * The wasm backend's (32 KiB, within L1 beside a panel of B): whole products of small ones (LeNet's
+ * 6 × 784 convolution is one call per image, not a 4-row and a 2-row call each reading the patches).
+ */
+const WASM_ROW_BUDGET = 1 << 13;
 
 export const simdOperands = (c: SimdContext) => {
   const inMemory = (buf: string): boolean => {
@@ -43,6 +48,7 @@ export const simdOperands = (c: SimdContext) => {
             scratch: (n: number) => c.newTemp([n], `scratch of ${note}`),
             copyA: !inMemory(a.buf),
             ...(c.addressing === 'native' ? { rowBudget: NATIVE_ROW_BUDGET, anyStrides: true, foldBatch: true } : {}),
+            ...(c.addressing === 'wasm' ? { rowBudget: WASM_ROW_BUDGET } : {}),
           }
         : undefined,
     /** `l`, or the same view of a copy of its batch input in the arena. */

@@ -2,7 +2,7 @@
 // becomes one batched matrix product W [C_out, C·KH·KW] @ cols[n] [C·KH·KW, OH·OW] whose result is already
 // NCHW. cols[n, c, kh, kw, oh, ow] = x[n, c, oh·s − p + kh·d, ow·s − p + kw·d], or 0 in the padding.
 // col2im sums patches back onto the image (the derivative of im2col); each is the other's derivative.
-import { add, comment, loop, mul, num, store, v, when, load, bin, let_, type Expr, type Stmt } from '../loops/loops.js';
+import { add, comment, loop, mul, num, sel, store, v, when, load, bin, let_, type Expr, type Stmt } from '../loops/loops.js';
 import { shapeError } from '../types/shapes.js';
 import { type Dim, fmtShape } from '../types/types.js';
 import { nd } from './ndarray.js';
@@ -75,6 +75,57 @@ const nest = (k: KernelArgs, xs: readonly number[], cs: readonly number[], body:
   return [comment(`im2col ${fmtShape(xs)} ↔ ${fmtShape(cs)}`), loop(n, N, [loop(c, C, [loop(kh, g.KH, [loop(kw, g.KW, [rows])])])])];
 };
 
+/** min(max(e, 0), hi) */
+const clamp = (e: Expr, hi: number): Expr => sel(bin('<', e, num(0)), num(0), sel(bin('>', e, num(hi)), num(hi), e));
+
+/**
+ * im2col writing every element once, for a stride of 1 along the width: per row of output positions
+ * inside the image, zeros for ow < lo, the copy for lo ≤ ow < hi (w = ow − p + kw·d inside the image:
+ * a contiguous run the printers copy as vectors), zeros after; a row outside the image is all zeros.
+ * No pass of zeros over the whole buffer first.
+ */
+const splitNest = (k: KernelArgs, xs: readonly number[], cs: readonly number[]): Stmt[] => {
+  const g = geom(k.attrs);
+  const [N, C, H, W] = xs as [number, number, number, number];
+  const [, , , , OH, OW] = cs as [number, number, number, number, number, number];
+  const [n, c, kh, kw, oh, h, w, base, lo, hi] = ['n', 'c', 'kh', 'kw', 'oh', 'h', 'w', 'o', 'lo', 'hi'].map(k.fresh) as string[] as [
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+  ];
+  const rowBase = mul(add(mul(add(mul(add(mul(add(mul(v(n), num(C)), v(c)), num(g.KH)), v(kh)), num(g.KW)), v(kw)), num(OH)), v(oh)), num(OW));
+  const img = add(mul(add(mul(add(mul(v(n), num(C)), v(c)), num(H)), v(h)), num(W)), v(w));
+  const shift = add(num(-g.pl), mul(v(kw), num(g.dw)));
+  const zeros = (from: Expr, to: Expr): Stmt => {
+    const z = k.fresh('ow');
+    return loop(z, to, [store(k.out, add(v(base), v(z)), num(0))], from);
+  };
+  const ow = k.fresh('ow');
+  const inside: Stmt[] = [
+    // w ≥ 0 ⟺ ow ≥ p − kw·d; w < W ⟺ ow < W + p − kw·d
+    let_(lo, clamp(add(num(g.pl), mul(v(kw), num(-g.dw))), OW)),
+    let_(hi, clamp(add(num(W + g.pl), mul(v(kw), num(-g.dw))), OW)),
+    zeros(num(0), v(lo)),
+    loop(ow, v(hi), [let_(w, add(v(ow), shift)), store(k.out, add(v(base), v(ow)), load(k.ins[0]!, img))], v(lo)),
+    zeros(v(hi), num(OW)),
+  ];
+  const rows = loop(oh, OH, [
+    let_(h, add(add(mul(v(oh), num(g.sh)), num(-g.pt)), mul(v(kh), num(g.dh)))),
+    let_(base, rowBase),
+    when([bin('>=', v(h), num(0)), bin('<', v(h), num(H))], inside),
+    when([bin('<', v(h), num(0))], [zeros(num(0), num(OW))]),
+    when([bin('>=', v(h), num(H))], [zeros(num(0), num(OW))]),
+  ]);
+  return [comment(`im2col ${fmtShape(xs)} → ${fmtShape(cs)}, each element written once`), loop(n, N, [loop(c, C, [loop(kh, g.KH, [loop(kw, g.KW, [rows])])])])];
+};
+
 const size = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
 const zero = (out: string, n: number, fresh: (h: string) => string): Stmt => {
   const i = fresh('i');
@@ -116,7 +167,13 @@ export const IM2COL: OpDef = {
   },
   emit: {
     kind: 'kernel',
-    kernel: (k) => [zero(k.out, size(k.outShape), k.fresh), ...nest(k, k.inShapes[0]!, k.outShape, (col, img) => [store(k.out, col, load(k.ins[0]!, img))])],
+    kernel: (k) => {
+      const g = geom(k.attrs);
+      const copy = nest(k, k.inShapes[0]!, k.outShape, (col, img) => [store(k.out, col, load(k.ins[0]!, img))]);
+      // without padding every position is inside the image: nothing to zero
+      if (g.pt === 0 && g.pb === 0 && g.pl === 0 && g.pr === 0) return copy;
+      return g.sw === 1 ? splitNest(k, k.inShapes[0]!, k.outShape) : [zero(k.out, size(k.outShape), k.fresh), ...copy];
+    },
   },
   vjp: (b, ct, n) => [b.op('col2im', [ct], { ...n.attrs, in_hw: [n.inTypes[0]!.shape[2]!, n.inTypes[0]!.shape[3]!], channels: n.inTypes[0]!.shape[1]! })],
   differentiable: true,

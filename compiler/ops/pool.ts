@@ -121,8 +121,20 @@ const argmaxes = (x: NdArray, os: readonly number[], a: Attrs): Int32Array => {
   return out;
 };
 
-/** The loop nest of both kernels: per window, find the first maximum, then `done(value, index)`. */
-const windows = (k: KernelArgs, xs: readonly number[], os: readonly number[], X: string, done: (best: Expr, at: Expr, o: Expr) => Stmt[]): Stmt[] => {
+/**
+ * The loop nest of the kernels: per window, find the first maximum, then `done(value, index)`. Without
+ * `withAt` (the forward value only) the index is not tracked, and an element replaces the best so far
+ * when [x > best] + [x ≠ x] > 0: the same values, as the first element the index rule takes always
+ * either beats −∞ or equals it (−∞ kept).
+ */
+const windows = (
+  k: KernelArgs,
+  xs: readonly number[],
+  os: readonly number[],
+  X: string,
+  done: (best: Expr, at: Expr, o: Expr) => Stmt[],
+  withAt = true,
+): Stmt[] => {
   const axes = poolAxes(k.attrs),
     r = axes.length;
   const sp = xs.slice(2),
@@ -139,16 +151,16 @@ const windows = (k: KernelArgs, xs: readonly number[], os: readonly number[], X:
     out = flat(v(nc), o.map(v), osp);
   const inBounds = p.flatMap((q, i) => [bin('>=', v(q), num(0)), bin('<', v(q), num(sp[i]!))]);
   // `takes` above: [x > best] + [x ≠ x] + [at < 0] > 0; strictly greater keeps the first maximum in row-major order
-  const pick = when(
-    [...inBounds, bin('>', add(add(bin('>', load(X, idx), v(best)), bin('!=', load(X, idx), load(X, idx))), bin('<', v(at), num(0))), num(0))],
-    [set(best, load(X, idx)), set(at, idx)],
-  );
+  const beats = add(bin('>', load(X, idx), v(best)), bin('!=', load(X, idx), load(X, idx)));
+  const pick = withAt
+    ? when([...inBounds, bin('>', add(beats, bin('<', v(at), num(0))), num(0))], [set(best, load(X, idx)), set(at, idx)])
+    : when([...inBounds, bin('>', beats, num(0))], [set(best, load(X, idx))]);
   let taps: Stmt[] = [pick];
   for (let i = r - 1; i >= 0; i--) {
     const pos: Stmt = { k: 'let', name: p[i]!, e: add(add(mul(v(o[i]!), num(axes[i]!.s)), num(-axes[i]!.p0)), mul(v(kk[i]!), num(axes[i]!.d))) };
     taps = [loop(kk[i]!, axes[i]!.k, [pos, ...taps])];
   }
-  let body: Stmt[] = [letMut(best, num(-Infinity)), letMut(at, num(-1)), ...taps, ...done(v(best), v(at), out)];
+  let body: Stmt[] = [letMut(best, num(-Infinity)), ...(withAt ? [letMut(at, num(-1))] : []), ...taps, ...done(v(best), v(at), out)];
   for (let i = r - 1; i >= 0; i--) body = [loop(o[i]!, osp[i]!, body)];
   const desc = axes.map((q) => `${q.k}/${q.s}/${q.p0}+${q.p1}/${q.d}`).join(' × ');
   const title = `max pool (window/stride/pads/dilation) ${desc}${k.attrs['ceil'] === true ? ' ceil' : ''} on ${fmtShape(xs)}`;
@@ -199,7 +211,7 @@ const maxPool = (r: 2 | 3): OpDef => ({
     });
     return res;
   },
-  emit: { kind: 'kernel', kernel: (k) => windows(k, k.inShapes[0]!, k.outShape, k.ins[0]!, (best, _at, o) => [store(k.out, o, best)]) },
+  emit: { kind: 'kernel', kernel: (k) => windows(k, k.inShapes[0]!, k.outShape, k.ins[0]!, (best, _at, o) => [store(k.out, o, best)], false) },
   vjp: (b, ct, n) => [b.op(`maxpool${r}d_grad`, [n.inputs[0]!, ct], n.attrs)],
   // forward mode: the tangent at each window's first maximum (maxpool_at), the transpose of its vjp
   jvp: (b, t, n) => (t[0] ? b.op(`maxpool${r}d_at`, [n.inputs[0]!, t[0]], n.attrs) : null),
