@@ -22,6 +22,7 @@ import type { Node } from '../compiler/ir/ir.js';
 import type { Expr, Stmt } from '../compiler/loops/loops.js';
 import { MATH, type MathName } from '../compiler/ops/math.js';
 import { WasmPrinter } from '../compiler/wasm/emitWasm.js';
+import { vectorMap } from '../compiler/wasm/vectorMap.js';
 import { emitWasm, loadWasm } from '../compiler/wasm/backend.js';
 import { instantiate } from '../runtime/compiled.js';
 import { Rng } from '../runtime/random.js';
@@ -132,6 +133,93 @@ describe('the printer on loop IR', () => {
         ],
       },
     );
+  });
+
+  test('elementwise loops the printer runs four lanes at a time (vectorMap) store what the JavaScript module stores, bit for bit', () => {
+    // leaves: a contiguous load, a splat (one element for every i), the output itself in place, constants
+    const cur: Expr = { k: 'load', buf: 'in0', index: { k: 'var', name: 'i' } },
+      prev: Expr = { k: 'load', buf: 'in0', index: { k: 'bin', op: '-', a: { k: 'var', name: 'i' }, b: { k: 'num', v: 1 } } };
+    const leaf = fc.oneof(
+      fc.constantFrom(...SPECIAL).map((v): Expr => ({ k: 'num', v })),
+      fc.constant(cur),
+      fc.constant(prev),
+      fc.constant<Expr>({ k: 'load', buf: 'in0', index: { k: 'num', v: 3 } }),
+      fc.constant<Expr>({ k: 'load', buf: 't0', index: { k: 'var', name: 'i' } }),
+    );
+    const elementwise: fc.Arbitrary<Expr> = fc.letrec<{ e: Expr }>((tie) => ({
+      e: fc.oneof(
+        { depthSize: 'small', withCrossShrink: true },
+        leaf,
+        leaf,
+        fc.tuple(fc.constantFrom('+', '-', '*', '/' as const), tie('e'), tie('e')).map(([op, a, b]): Expr => ({ k: 'bin', op, a, b })),
+        tie('e').map((a): Expr => ({ k: 'negate', a })),
+        fc
+          .tuple(
+            fc.constantFrom('<', '<=', '>', '>=', '==', '!=' as const),
+            tie('e'),
+            fc.oneof(tie('e'), fc.constant<Expr>({ k: 'num', v: 0 })),
+            tie('e'),
+            tie('e'),
+            fc.boolean(),
+          )
+          // a condition as lowerings also write it: (a < b) != 0
+          .map(([op, a, b, x, y, wrapped]): Expr => {
+            const c: Expr = { k: 'bin', op, a, b };
+            return { k: 'sel', c: wrapped ? { k: 'bin', op: '!=', a: c, b: { k: 'num', v: 0 } } : c, a: x, b: y };
+          }),
+        fc
+          .tuple(fc.constantFrom('abs', 'sqrt', 'min', 'max' as const), tie('e'), tie('e'))
+          .map(([fn, a, b]): Expr => ({ k: 'call', fn, args: fn === 'abs' || fn === 'sqrt' ? [a] : [a, b] })),
+      ),
+    })).e;
+    let vectorized = 0,
+      runs = 0;
+    fc.assert(
+      fc.property(elementwise, (e) => {
+        // i from 1 to N: four passes of four lanes, then three single elements
+        const loop: Stmt & { k: 'for' } = {
+          k: 'for',
+          v: 'i',
+          from: { k: 'num', v: 1 },
+          to: { k: 'num', v: N },
+          step: 1,
+          body: [{ k: 'store', buf: 't0', index: { k: 'var', name: 'i' }, e }],
+        };
+        const { s, plan } = kernelProgram([loop]);
+        runs++;
+        const probe = new WasmPrinter({ elem: 'f32', mathImport: () => 0, kernel: () => 0, extern: () => 0, buffer: () => ({ k: 'const', byte: 0 }) }, []);
+        if (vectorMap(probe, loop)) vectorized++;
+        const js = instantiate(emitModule(s, plan, { title: 't' }), plan.arenaSize, 'f32');
+        const wasm = loadWasm(emitWasm(s, plan, { title: 't' }, 'f32'), s, plan, 'f32');
+        if (E.isLeft(wasm)) throw new Error('load');
+        // the special values, then floats with full mantissas over small and wide ranges (where rounding twice,
+        // or a sum absorbed into its larger term, would show)
+        const widths = [(i: number) => 3 ** (i % 5), (i: number) => 2 ** (((i * 7) % 61) - 30)];
+        const absorbs = Float32Array.from(SPECIAL, (_, i) => (i % 2 ? 1e-9 : 1 + i)); // 1 + i + 1e-9 is 1 + i in float32
+        for (const x of [Float32Array.from(SPECIAL), ...widths.map((w) => Float32Array.from(SPECIAL, (_, i) => Math.sin(i + 1) * w(i))), absorbs]) {
+          js.run([x]);
+          wasm.right.module.run([x]);
+          sameBits(js.buffers['t0']!, wasm.right.module.buffers['t0']!, `f32 ${JSON.stringify(e)}`);
+        }
+      }),
+      {
+        numRuns: 300,
+        seed: 23,
+        // x[i] + x[i − 1] > x[i] holds in f64 where float32 absorbs the smaller term: not four lanes
+        examples: [
+          [
+            {
+              k: 'sel',
+              c: { k: 'bin', op: '>', a: { k: 'bin', op: '+', a: cur, b: prev }, b: cur },
+              a: { k: 'num', v: 1 },
+              b: { k: 'num', v: 0 },
+            },
+          ],
+        ],
+      },
+    );
+    // the property reaches the four-lane path, not only the scalar fallback
+    expect(vectorized).toBeGreaterThan(runs / 4);
   });
 
   test('only validated numbers are printed: a literal that is not a number is an internal error', () => {

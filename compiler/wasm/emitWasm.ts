@@ -14,6 +14,7 @@ import { InternalError } from '../diagnostics/diagnostic.js';
 import { inferIntegral } from '../loops/integral.js';
 import { loadsOrVars, replaceLoads, unconditionalLoads, weight } from './loopFacts.js';
 import { vectorCopy, zeroFill } from './loopForms.js';
+import { vectorMap } from './vectorMap.js';
 import { CMP, F64_ARITH, F64_CMP, I32_ARITH, I32_CMP, UNARY_INLINE, checkNumber, isIntLiteral, type T } from './wasmOps.js';
 import { loadsIn, type Expr, type ExternArg, type Stmt } from '../loops/loops.js';
 import type { MathName } from '../ops/math.js';
@@ -415,7 +416,7 @@ export class WasmPrinter {
       }
       case 'for': {
         if (!Number.isInteger(s.step) || s.step <= 0) throw new InternalError('codegen: a loop step that is not a positive integer');
-        const fill = zeroFill(this, s) ?? vectorCopy(this, s) ?? this.unrolled(s);
+        const fill = zeroFill(this, s) ?? vectorCopy(this, s) ?? this.unrolled(s) ?? vectorMap(this, s);
         if (fill) return fill;
         const l = this.local(s.v);
         // a bound that is not a literal or a variable is computed once (bounds never read what the body assigns)

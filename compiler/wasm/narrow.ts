@@ -12,7 +12,7 @@
 import { bin, sel, type Expr, type Stmt } from '../loops/loops.js';
 
 /** Whether e reads none of `vars` (and no memory: the bounds are computed before the loop). */
-const invariant = (e: Expr, vars: ReadonlySet<string>): boolean => {
+export const invariant = (e: Expr, vars: ReadonlySet<string>): boolean => {
   switch (e.k) {
     case 'num':
       return Number.isInteger(e.v) && !Object.is(e.v, -0);
