@@ -44,6 +44,22 @@ const pairs = (xs: readonly number[], cs: readonly number[], g: G, f: (col: numb
             }
 };
 
+/**
+ * The flat offsets a nest reads and writes: cols[n, c, kh, kw, oh, 0] (cols is [N, C, KH, KW, OH, OW])
+ * and image[n, c, h, w], over the nest's loop variables.
+ */
+const indices = (g: ReturnType<typeof geom>, xs: readonly number[], cs: readonly number[], i: Record<'n' | 'c' | 'kh' | 'kw' | 'oh' | 'h' | 'w', string>) => {
+  const [, C, H, W] = xs as [number, number, number, number];
+  const [, , , , OH, OW] = cs as [number, number, number, number, number, number];
+  const rowBase = mul(add(mul(add(mul(add(mul(add(mul(v(i.n), num(C)), v(i.c)), num(g.KH)), v(i.kh)), num(g.KW)), v(i.kw)), num(OH)), v(i.oh)), num(OW));
+  const img = add(mul(add(mul(add(mul(v(i.n), num(C)), v(i.c)), num(H)), v(i.h)), num(W)), v(i.w));
+  return { rowBase, img };
+};
+
+/** `rows` for every image, channel and kernel position: for n, c, kh, kw. */
+const overPatches = (g: ReturnType<typeof geom>, N: number, C: number, i: Record<'n' | 'c' | 'kh' | 'kw', string>, rows: Stmt): Stmt =>
+  loop(i.n, N, [loop(i.c, C, [loop(i.kh, g.KH, [loop(i.kw, g.KW, [rows])])])]);
+
 /** The shared loop nest: for each (n, c, kh, kw, oh, ow) inside the image, `body(colIndex, imgIndex)`. */
 const nest = (k: KernelArgs, xs: readonly number[], cs: readonly number[], body: (col: Expr, img: Expr) => Stmt[]): Stmt[] => {
   const g = geom(k.attrs);
@@ -61,9 +77,8 @@ const nest = (k: KernelArgs, xs: readonly number[], cs: readonly number[], body:
     string,
   ];
   // cols is [N, C, KH, KW, OH, OW]: the innermost loop walks a row of output positions
-  const rowBase = mul(add(mul(add(mul(add(mul(add(mul(v(n), num(C)), v(c)), num(g.KH)), v(kh)), num(g.KW)), v(kw)), num(OH)), v(oh)), num(OW));
+  const { rowBase, img } = indices(g, xs, cs, { n, c, kh, kw, oh, h, w });
   const col = add(v(base), v(ow));
-  const img = add(mul(add(mul(add(mul(v(n), num(C)), v(c)), num(H)), v(h)), num(W)), v(w));
   const inner = loop(ow, OW, [
     let_(w, add(add(mul(v(ow), num(g.sw)), num(-g.pl)), mul(v(kw), num(g.dw)))),
     when([bin('>=', v(w), num(0)), bin('<', v(w), num(W))], body(col, img)),
@@ -72,7 +87,7 @@ const nest = (k: KernelArgs, xs: readonly number[], cs: readonly number[], body:
     let_(h, add(add(mul(v(oh), num(g.sh)), num(-g.pt)), mul(v(kh), num(g.dh)))),
     when([bin('>=', v(h), num(0)), bin('<', v(h), num(H))], [let_(base, rowBase), inner]),
   ]);
-  return [comment(`im2col ${fmtShape(xs)} ↔ ${fmtShape(cs)}`), loop(n, N, [loop(c, C, [loop(kh, g.KH, [loop(kw, g.KW, [rows])])])])];
+  return [comment(`im2col ${fmtShape(xs)} ↔ ${fmtShape(cs)}`), overPatches(g, N, C, { n, c, kh, kw }, rows)];
 };
 
 /** min(max(e, 0), hi) */
@@ -100,8 +115,7 @@ const splitNest = (k: KernelArgs, xs: readonly number[], cs: readonly number[]):
     string,
     string,
   ];
-  const rowBase = mul(add(mul(add(mul(add(mul(add(mul(v(n), num(C)), v(c)), num(g.KH)), v(kh)), num(g.KW)), v(kw)), num(OH)), v(oh)), num(OW));
-  const img = add(mul(add(mul(add(mul(v(n), num(C)), v(c)), num(H)), v(h)), num(W)), v(w));
+  const { rowBase, img } = indices(g, xs, cs, { n, c, kh, kw, oh, h, w });
   const shift = add(num(-g.pl), mul(v(kw), num(g.dw)));
   const zeros = (from: Expr, to: Expr): Stmt => {
     const z = k.fresh('ow');
@@ -123,7 +137,7 @@ const splitNest = (k: KernelArgs, xs: readonly number[], cs: readonly number[]):
     when([bin('<', v(h), num(0))], [zeros(num(0), num(OW))]),
     when([bin('>=', v(h), num(H))], [zeros(num(0), num(OW))]),
   ]);
-  return [comment(`im2col ${fmtShape(xs)} → ${fmtShape(cs)}, each element written once`), loop(n, N, [loop(c, C, [loop(kh, g.KH, [loop(kw, g.KW, [rows])])])])];
+  return [comment(`im2col ${fmtShape(xs)} → ${fmtShape(cs)}, each element written once`), overPatches(g, N, C, { n, c, kh, kw }, rows)];
 };
 
 const size = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
