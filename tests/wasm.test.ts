@@ -28,7 +28,7 @@ import { instantiate } from '../runtime/compiled.js';
 import { Rng } from '../runtime/random.js';
 import type { Tensor } from '../runtime/tensor.js';
 import { compileOk } from './helpers/compile.js';
-import { lstmMomentumSource, twoLossesSource } from './helpers/models.js';
+import { labelTensor, lstmMomentumSource, normalTensor, smallConvSource, twoLossesSource } from './helpers/models.js';
 
 /** max |a − b| / (1 + |a|) over two arrays of the same length. */
 const relDiff = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
@@ -255,25 +255,11 @@ describe('the wasm backend', () => {
     );
   }, 60_000);
 
-  const normal = (r: Rng, shape: number[]): Tensor => ({ data: Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => r.normal()), shape });
-  const labels = (r: Rng, shape: number[], n: number): Tensor => ({
-    data: Int32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => r.int(n)),
-    shape,
-  });
+  const normal = normalTensor,
+    labels = labelTensor;
   const MODELS: Record<string, { src: string; batch: (r: Rng) => Record<string, Tensor> }> = {
     conv: {
-      src: `import nn
-model M {
-  input x: f32[B, 1, 10, 10]
-  target y: i32[B]
-  layer c1 = nn.Conv2d(1, 3, 3, padding = 1)
-  layer c2 = nn.Conv2d(3, 4, 3, stride = 2)
-  layer out = nn.Dense(4 * 1 * 1, 5)
-  let s = avg_pool2d(relu(c2(max_pool2d(relu(c1(x)), 2))), 2)
-  output logits = out(nn.flatten(s))
-  loss nn.cross_entropy(logits, y)
-  optimizer adam(lr = 0.01)
-}`,
+      src: smallConvSource,
       batch: (r) => ({ x: normal(r, [3, 1, 10, 10]), y: labels(r, [3], 5) }),
     },
     lstm: { src: lstmMomentumSource(5, 4, 8), batch: (r) => ({ x: normal(r, [3, 5, 4]), y: labels(r, [3, 5], 4) }) },

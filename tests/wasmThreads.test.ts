@@ -21,7 +21,7 @@ import { I32, get, i32, programModule } from '../runtime/wasm/encode.js';
 import { setParallelMacs } from '../runtime/wasm/threadsKernels.js';
 import { shareMemoryImport } from '../runtime/wasm/threadsMemory.js';
 import { compileOk } from './helpers/compile.js';
-import { lstmMomentumSource } from './helpers/models.js';
+import { labelTensor, lstmMomentumSource, normalTensor, smallConvSource } from './helpers/models.js';
 
 afterAll(() => {
   setWasmThreads(undefined);
@@ -97,25 +97,10 @@ describe('wasm on two threads', () => {
     );
   }, 30_000);
 
-  const normal = (r: Rng, shape: number[]): Tensor => ({ data: Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => r.normal()), shape });
-  const labels = (r: Rng, shape: number[], n: number): Tensor => ({
-    data: Int32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => r.int(n)),
-    shape,
-  });
-  const CONV = `import nn
-model M {
-  input x: f32[B, 1, 10, 10]
-  target y: i32[B]
-  layer c1 = nn.Conv2d(1, 3, 3, padding = 1)
-  layer c2 = nn.Conv2d(3, 4, 3, stride = 2)
-  layer out = nn.Dense(4 * 1 * 1, 5)
-  let s = avg_pool2d(relu(c2(max_pool2d(relu(c1(x)), 2))), 2)
-  output logits = out(nn.flatten(s))
-  loss nn.cross_entropy(logits, y)
-  optimizer adam(lr = 0.01)
-}`;
+  const normal = normalTensor,
+    labels = labelTensor;
   const STEPS: Record<string, { src: string; batch: (r: Rng) => Record<string, Tensor> }> = {
-    conv: { src: CONV, batch: (r) => ({ x: normal(r, [6, 1, 10, 10]), y: labels(r, [6], 5) }) },
+    conv: { src: smallConvSource, batch: (r) => ({ x: normal(r, [6, 1, 10, 10]), y: labels(r, [6], 5) }) },
     lstm: { src: lstmMomentumSource(5, 4, 8), batch: (r) => ({ x: normal(r, [9, 5, 4]), y: labels(r, [9, 5], 4) }) },
   };
   test.each(Object.keys(STEPS))(
