@@ -5,11 +5,11 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { build } from 'esbuild';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { main } from '../compiler/cli.js';
 import type { Out } from '../compiler/cli/io.js';
+import { bundleForChild } from './helpers/scratch.js';
 
 const run = async (...args: string[]) => {
   const o: string[] = [],
@@ -232,21 +232,9 @@ describe('data files with bad sizes name the file', () => {
 });
 
 describe('in a child process with the heap capped at 500 MB', () => {
-  // Beside dist/, not in it: dist/ is what `npm pack` ships (tests/embed/consumer.test.ts bounds its size)
-  const bundle = resolve('scratch', 'untrusted-test-cli.mjs');
+  let bundle = '';
   beforeAll(async () => {
-    mkdirSync('scratch', { recursive: true });
-    await build({
-      entryPoints: ['compiler/cli.ts'],
-      outfile: bundle,
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      target: 'node20',
-      packages: 'external',
-      logLevel: 'error',
-      footer: { js: 'process.exitCode = await main(process.argv.slice(2));' },
-    });
+    bundle = await bundleForChild('compiler/cli.ts', 'untrusted-test-cli.mjs', 'process.exitCode = await main(process.argv.slice(2));');
   }, 30_000);
   const child = (...args: string[]) => {
     const t0 = performance.now();

@@ -2,14 +2,12 @@
 // seeded random ones, without fused multiply-adds here and, in a child `node
 // --experimental-wasm-relaxed-simd`, with them (the runtime picks them where the engine validates them).
 import { spawnSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { build } from 'esbuild';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { compileOrThrow } from '../compiler/index.js';
 import { hasRelaxedSimd } from '../runtime/wasm/features.js';
 import { matmulModuleBytes } from '../runtime/wasm/matmulKernels.js';
 import { checkProducts, productCases } from './helpers/mmCheck.js';
+import { bundleForChild } from './helpers/scratch.js';
 
 describe('mm_rows', () => {
   test('within float32 rounding of float64 and the same bits packed as in place: empty dims, N = 1, M = 1, K across blocks', () => {
@@ -23,19 +21,9 @@ describe('mm_rows', () => {
 });
 
 describe('with relaxed SIMD (a child node --experimental-wasm-relaxed-simd)', () => {
-  const bundle = resolve('scratch', 'wasm-fma-child.mjs');
+  let bundle = '';
   beforeAll(async () => {
-    mkdirSync('scratch', { recursive: true });
-    await build({
-      entryPoints: ['tests/helpers/wasmFmaChild.ts'],
-      outfile: bundle,
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      target: 'node20',
-      packages: 'external',
-      logLevel: 'error',
-    });
+    bundle = await bundleForChild('tests/helpers/wasmFmaChild.ts', 'wasm-fma-child.mjs');
   }, 30_000);
 
   test('fused multiply-add kernels: within float32 rounding, packed equal to in place; a Dense layer on the wasm backend', () => {
