@@ -9,7 +9,7 @@
 // A target that is not a regular file (a device such as /dev/null, a FIFO, /dev/stdout) is written
 // directly and never renamed over; a symlink is followed and its target replaced, the link kept.
 // Temporary files left behind by a process that was killed (SIGKILL, power loss) are removed by the
-// next write to the same target.
+// next write to the same target, or by removeStaleTempFiles (a training run calls it for its files).
 import * as nodeFs from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { DataError } from './data/errors.js';
@@ -145,6 +145,21 @@ const removeStaleTemps = (fs: WriteFs, target: string): void => {
         /* another run got it */
       }
   }
+};
+
+/**
+ * Removes the temporary files that killed processes left beside each of `targets`. A run that writes
+ * several files calls it when it starts: each file's own write cleans only its own temporaries, so a
+ * run killed while writing one file, then again while writing another, would otherwise leave two.
+ */
+export const removeStaleTempFiles = (targets: readonly string[], opts: WriteOptions = {}): void => {
+  const fs = opts.fs ?? realFs;
+  for (const t of targets)
+    try {
+      removeStaleTemps(fs, followLinks(fs, t));
+    } catch {
+      /* a link loop: the write itself reports it */
+    }
 };
 
 /**

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { main } from '../compiler/cli.js';
 import type { Out } from '../compiler/cli/io.js';
+import { RunFiles, runPaths } from '../compiler/cli/run.js';
 import { WriteError, writeFileAtomic, type WriteFs } from '../runtime/write.js';
 import { scratchDir } from './helpers/scratch.js';
 
@@ -139,6 +140,18 @@ describe('writeFileAtomic', () => {
     fs.writeFileSync(`${p}.tmp-999999999-abc`, 'left by kill -9');
     writeFileAtomic(p, 'fresh');
     expect(fs.existsSync(`${p}.tmp-999999999-abc`)).toBe(false);
+  });
+
+  test("a training run's files start without the temp files of killed runs, a live process's kept", () => {
+    // kill -9 during the curves write, then again during the checkpoint write, left one temp file each
+    const d = join(dir, 'run');
+    fs.mkdirSync(d);
+    const paths = runPaths(join(d, 'T.safetensors'));
+    const stale = [paths.checkpoint, paths.best, paths.log, paths.curves].map((p) => `${p}.tmp-999999999-abc`);
+    const live = `${paths.curves}.tmp-${process.ppid}-abc`;
+    for (const t of [...stale, live]) fs.writeFileSync(t, 'left by kill -9');
+    new RunFiles(paths, 0);
+    expect(temps(d)).toEqual([`T.curves.svg.tmp-${process.ppid}-abc`]);
   });
 });
 

@@ -7,6 +7,7 @@ import { existsSync, linkSync, readdirSync, readFileSync, rmSync } from 'node:fs
 import { basename, dirname, join } from 'node:path';
 import { DataError } from '../../runtime/data/errors.js';
 import type { RngState } from '../../runtime/random.js';
+import { removeStaleTempFiles } from '../../runtime/write.js';
 import type { EpochReport, RunState } from '../api/fit.js';
 import type { Model } from '../api/model.js';
 import type { Trainer } from '../api/trainer.js';
@@ -98,6 +99,7 @@ export class RunFiles {
     private readonly keep: number,
     resumed?: { epochs: number; log: string; bestVal?: number },
   ) {
+    removeStaleTempFiles([paths.checkpoint, paths.best, paths.log, paths.curves]);
     this.reports = resumed ? readLog(resumed.log, resumed.epochs) : [];
     this.bestVal = resumed?.bestVal ?? Infinity;
   }
