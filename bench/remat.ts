@@ -5,12 +5,12 @@
 // largest live set, each against storing, and issue 17's target: an arena under 8 MiB at ≤ 1.4× the
 // step time of storing. tests/remat_sink.test.ts asserts the memory plan; the time is only measured here.
 // Alone: npx esbuild bench/remat.ts --bundle --platform=node --format=esm --packages=external --outfile=dist/remat.js && node dist/remat.js
-// (`node dist/remat.js --checkpoints 0,16` runs only those; `--passes N` and `--seconds S` set the passes and their length)
+// (`node dist/remat.js --checkpoints 0,16` runs only those; `--passes N` and `--seconds S` set the passes and their length; `--cpu` times CPU)
 import { readFileSync } from 'node:fs';
 import { compileOrThrow } from '../compiler/index.js';
 import { Trainer } from '../compiler/api/trainer.js';
 import type { Tensor } from '../runtime/tensor.js';
-import { median, pass } from './timing.js';
+import { cpuPass, median, pass } from './timing.js';
 
 export const REMAT = { T: 512, B: 16 };
 export const REMAT_TARGET = { arenaBytes: 8 * 1048576, timeRatio: 1.4 };
@@ -46,7 +46,8 @@ export const rematBatch = (T = REMAT.T, B = REMAT.B): Record<string, Tensor> => 
   return { x: { data: x, shape: [B, T] }, y: { data: y, shape: [B, T] } };
 };
 
-export const rematReport = (checkpoints: readonly number[] = [0, 8, 16, 32, 64], passes = 5, minSeconds = 1): RematRow[] => {
+/** `cpu`: each pass's time is this process's CPU time (what a step costs whatever the machine's load) instead of wall time. */
+export const rematReport = (checkpoints: readonly number[] = [0, 8, 16, 32, 64], passes = 5, minSeconds = 1, cpu = false): RematRow[] => {
   const batch = rematBatch();
   const steps = checkpoints.map((checkpoint) => {
     const t0 = performance.now();
@@ -59,7 +60,7 @@ export const rematReport = (checkpoints: readonly number[] = [0, 8, 16, 32, 64],
   for (let p = 0; p < passes; p++)
     for (const s of steps)
       s.times.push(
-        pass(() => {
+        (cpu ? cpuPass : pass)(() => {
           s.trainer.step(batch);
         }, minSeconds),
       );
@@ -126,5 +127,5 @@ const arg = (name: string): string | undefined => {
 if (process.argv[1] && /remat\.(js|ts|mjs)$/.test(process.argv[1])) {
   const ks = arg('checkpoints')?.split(',').map(Number);
   if (ks && !ks.every((k) => Number.isInteger(k) && k >= 0)) throw new Error('--checkpoints: whole numbers, e.g. 0,16');
-  printRematReport(rematReport(ks, Number(arg('passes') ?? 5), Number(arg('seconds') ?? 1)));
+  printRematReport(rematReport(ks, Number(arg('passes') ?? 5), Number(arg('seconds') ?? 1), process.argv.includes('--cpu')));
 }
