@@ -15,6 +15,7 @@ import { dce } from '../compiler/passes/dce.js';
 import type { Model } from '../compiler/api/model.js';
 import { Rng } from '../runtime/random.js';
 import { compileOk } from './helpers/compile.js';
+import { emitWasmProgram } from '../compiler/wasm/moduleWasm.js';
 
 const B = 2;
 // [B, T, 3] (or [T, B, 3] when the loop runs over axis 0) from x and the ids
@@ -152,6 +153,41 @@ describe('sinkRows', () => {
   });
 });
 
+/** The parameter count of each function a WebAssembly module defines (its type and function sections). */
+const definedParamCounts = (bytes: Uint8Array): number[] => {
+  let at = 8;
+  const u32 = () => {
+    let n = 0,
+      shift = 0,
+      b = 0;
+    do {
+      b = bytes[at++]!;
+      n += (b & 0x7f) * 2 ** shift;
+      shift += 7;
+    } while (b & 0x80);
+    return n;
+  };
+  const types: number[] = [];
+  let counts: number[] = [];
+  while (at < bytes.length) {
+    const id = bytes[at++]!,
+      size = u32(),
+      end = at + size;
+    if (id === 1)
+      for (let i = 0, n = u32(); i < n; i++) {
+        at++; // 0x60
+        const params = u32();
+        at += params;
+        const results = u32();
+        at += results;
+        types.push(params);
+      }
+    if (id === 3) counts = Array.from({ length: u32() }, () => types[u32()]!);
+    at = end;
+  }
+  return counts;
+};
+
 describe('time: the forward steps run once before the backward pass', () => {
   test('a training step reads its outputs (the logits) from the segmented loop, not from the loop run again storing every step', () => {
     const T = 24;
@@ -165,6 +201,10 @@ describe('time: the forward steps run once before the backward pass', () => {
     const [a, b] = [t8.step(feed), trainer(0).step(feed)];
     expect([...a.outputs['logits']!]).toEqual([...b.outputs['logits']!]);
     expect(Math.abs(a.loss - b.loss)).toBeLessThanOrEqual(1e-6);
+    // wasm: the kernels of the loops nested in the backward loop's body (the recomputed segment and its
+    // backward loop) address their buffers as constants, as the top-level ones do: no function takes parameters
+    const spec = trainer(8).compile(feed)[0]!;
+    expect(definedParamCounts(emitWasmProgram(spec.schedule, spec.plan, 'f32').bytes).filter((n) => n > 0)).toEqual([]);
   });
 });
 

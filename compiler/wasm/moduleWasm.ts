@@ -76,6 +76,66 @@ interface KernelAt {
   readonly params: readonly string[];
 }
 
+type Fixed = ReadonlyMap<string, ReadonlyMap<string, { readonly ref: BufRef; readonly size: number | undefined }>>;
+
+/**
+ * The loop bodies' kernels whose every parameter is a buffer at a constant address: each is called from
+ * one place (its loop's kernel) with the loop's carry, slice and capture buffers, all in the arena. Such
+ * a kernel is printed addressing them as constants, like a top-level kernel: its copies become v128
+ * copies and its selects know the buffers' sizes (emitWasm.ts), which a loop nested in a loop's body
+ * (a checkpointed loop's segments, recomputed in the backward pass) would otherwise do without at every
+ * step. Callers come after their callees in `kernels` (collect): walked last to first.
+ */
+const constantParams = (kernels: readonly KernelAt[], buffers: ReadonlyMap<string, BufRef>, sizes: ReadonlyMap<string, number>, esize: number): Fixed => {
+  const fixed = new Map<string, Map<string, { ref: BufRef; size: number | undefined }>>();
+  const sites = new Map<string, (ReturnType<typeof resolve> | undefined)[][]>();
+  const kernelNames = new Set(kernels.map((k) => k.name));
+  const resolve = (k: KernelAt, name: string) => {
+    if (k.params.includes(name)) return fixed.get(k.name)?.get(name);
+    const ref = buffers.get(name);
+    return ref?.k === 'const' ? { ref, size: sizes.get(name) } : undefined;
+  };
+  const calls = (ss: readonly Stmt[], k: KernelAt): void => {
+    for (const st of ss) {
+      if (st.k === 'call' && kernelNames.has(st.fn)) {
+        const list = sites.get(st.fn) ?? [];
+        list.push(st.args.map((a) => resolve(k, a)));
+        sites.set(st.fn, list);
+      } else if (st.k === 'for' || st.k === 'if') calls(st.body, k);
+    }
+  };
+  for (let i = kernels.length - 1; i >= 0; i--) {
+    const k = kernels[i]!;
+    const at = sites.get(k.name);
+    if (k.params.length && at?.length === 1 && at[0]!.length === k.params.length && at[0]!.every((r) => r !== undefined)) {
+      const own = new Map<string, { ref: BufRef; size: number | undefined }>();
+      k.params.forEach((p, j) => {
+        if (!own.has(p)) own.set(p, at[0]![j]!);
+      });
+      if (disjoint([...own.values()], esize)) fixed.set(k.name, own);
+    }
+    calls(k.body, k);
+  }
+  return fixed;
+};
+
+/** Whether the buffers passed under different names are apart (as the memory plan places co-live buffers), sizes known. */
+const disjoint = (bufs: readonly { readonly ref: BufRef; readonly size: number | undefined }[], esize: number): boolean => {
+  const spans = bufs.map((b) => (b.ref.k === 'const' && b.size !== undefined ? [b.ref.byte, b.ref.byte + b.size * esize] : undefined));
+  if (spans.some((x) => x === undefined)) return false;
+  const sorted = (spans as number[][]).filter((x) => x[1]! > x[0]!).sort((a, b) => a[0]! - b[0]!);
+  // (a buffer under two names would look like two to the printer's copies: keep the parameters then)
+  return sorted.every((x, i) => i === 0 || x[0]! >= sorted[i - 1]![1]!);
+};
+
+/** Calls of the kernels in `fixed` pass no addresses (those kernels have none to take). */
+const withoutArgs = (ss: readonly Stmt[], fixed: Fixed): Stmt[] =>
+  ss.map((st) => {
+    if (st.k === 'call' && fixed.has(st.fn)) return { ...st, args: [] };
+    if (st.k === 'for' || st.k === 'if') return { ...st, body: withoutArgs(st.body, fixed) };
+    return st;
+  });
+
 /** Bytes per element and the byte layout of arena, homes and the SIMD kernels' scratch (all 16-byte aligned). */
 export const wasmLayout = (s: Schedule, plan: MemoryPlan, elem: 'f32' | 'f64') => {
   const esize = elem === 'f32' ? 4 : 8;
@@ -144,12 +204,18 @@ export const emitWasmProgram = (s: Schedule, plan: MemoryPlan, elem: 'f32' | 'f6
       return b;
     },
   };
+  const fixed = constantParams(kernels, buffers, sizes, esize);
   const fns: ProgramFunction[] = kernels.map((k) => {
-    const p = new WasmPrinter(ctx, k.params);
-    const rewritten = narrowBounds(k.body);
+    const own = fixed.get(k.name);
+    const kctx = own
+      ? { ...ctx, buffer: (n: string) => own.get(n)?.ref ?? ctx.buffer(n), bufferSize: (n: string) => (own.has(n) ? own.get(n)!.size : sizes.get(n)) }
+      : ctx;
+    const params = own ? [] : k.params;
+    const p = new WasmPrinter(kctx, params);
+    const rewritten = narrowBounds(withoutArgs(k.body, fixed));
     p.infer(rewritten);
     const body = p.stmts(rewritten);
-    return { params: k.params.map(() => I32), results: [], locals: p.locals, body, name: ident(k.name) };
+    return { params: params.map(() => I32), results: [], locals: p.locals, body, name: ident(k.name) };
   });
   for (const [name, k] of par) fns.push(rangeFunction(ctx, name, k));
   const parCall = (name: string): Code | undefined => {
