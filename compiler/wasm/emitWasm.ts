@@ -9,14 +9,16 @@
 // (f32.demote_f64), so results equal the JavaScript backend's. The loop IR is untyped, so each
 // variable's type is inferred as in the C printer (loops/integral.ts): i32 when every value assigned to
 // it is an integer literal under 2³¹, an i32 variable, + − × of those or a comparison; otherwise f64
-// (division always). Math functions: wasmOps.ts.
+// (division always). Math functions: mathCalls.ts; branch-free conditionals: selects.ts.
 import { InternalError } from '../diagnostics/diagnostic.js';
 import { inferIntegral } from '../loops/integral.js';
-import { loadsOrVars, replaceLoads, unconditionalLoads, weight } from './loopFacts.js';
+import { replaceLoads, unconditionalLoads, weight } from './loopFacts.js';
+import { mathCall } from './mathCalls.js';
+import { loadOnce, safeArm, selectCode, selectIf } from './selects.js';
 import { vectorCopy, zeroFill } from './loopForms.js';
 import { vectorMap } from './vectorMap.js';
-import { CMP, F64_ARITH, F64_CMP, I32_ARITH, I32_CMP, UNARY_INLINE, checkNumber, isIntLiteral, type T } from './wasmOps.js';
-import { loadsIn, type Expr, type ExternArg, type Stmt } from '../loops/loops.js';
+import { CMP, F64_ARITH, F64_CMP, I32_ARITH, I32_CMP, checkNumber, isIntLiteral, type T } from './wasmOps.js';
+import type { Expr, ExternArg, Stmt } from '../loops/loops.js';
 import type { MathName } from '../ops/math.js';
 import {
   F64,
@@ -35,7 +37,6 @@ import {
   ifElse,
   op,
   set,
-  tee,
   type AnyValType,
   type Code,
 } from '../../runtime/wasm/encode.js';
@@ -142,7 +143,7 @@ export class WasmPrinter {
       case 'bin':
         return CMP.has(e.op) ? op(OP.f64ConvertI32S, this.cond(e)) : op(F64_ARITH[e.op]!, this.as(e.a, 'f'), this.as(e.b, 'f'));
       case 'sel':
-        if (this.safe(e.a, e.c) && this.safe(e.b, e.c)) return this.select('f', this.as(e.a, 'f'), this.as(e.b, 'f'), this.cond(e.c));
+        if (safeArm(this, e.a, e.c) && safeArm(this, e.b, e.c)) return selectCode('f', this.as(e.a, 'f'), this.as(e.b, 'f'), this.cond(e.c));
         return ifElse(this.cond(e.c), F64, this.as(e.a, 'f'), this.as(e.b, 'f'));
       default:
         return op(OP.f64ConvertI32S, this.expr(e));
@@ -158,6 +159,11 @@ export class WasmPrinter {
     }
     // JavaScript's `x !== 0`: NaN is true
     return this.type(e) === 'i' ? this.expr(e) : op(OP.f64Ne, this.expr(e), f64Const(0));
+  }
+
+  /** Whether a buffer is one of the kernel's parameters (its size is not known here). */
+  isParam(buf: string): boolean {
+    return this.params.has(buf);
   }
 
   bufBase(buf: string): { base: Code; offset: number } {
@@ -178,88 +184,6 @@ export class WasmPrinter {
     return { addr: base.length ? op(OP.i32Add, base, scaled) : scaled, offset };
   }
 
-  /**
-   * Whether an arm of a select may be evaluated whatever the condition (wasm's `select`, no branch to
-   * mispredict on data: relu(x + b), a max pool's running maximum): no calls (cost), and every load in
-   * it is in bounds whenever the condition's loads are — the same load, or the same index into a buffer
-   * at least as large as one the condition reads (sizes known: not a loop body's parameters).
-   */
-  private safe(arm: Expr, c: Expr): boolean {
-    if (this.plain(arm)) return true;
-    if (!this.ctx.bufferSize) return false;
-    const inCond = loadsIn(c);
-    const ok = (e: Expr): boolean => {
-      switch (e.k) {
-        case 'num':
-        case 'var':
-          return true;
-        case 'call':
-          return false;
-        case 'load': {
-          const key = JSON.stringify(e.index);
-          const size = this.params.has(e.buf) ? undefined : this.ctx.bufferSize!(e.buf);
-          return (
-            size !== undefined &&
-            inCond.some((l) => {
-              if (JSON.stringify(l.index) !== key || this.params.has(l.buf)) return false;
-              const s = this.ctx.bufferSize!(l.buf);
-              return s !== undefined && s <= size;
-            })
-          );
-        }
-        case 'negate':
-          return ok(e.a);
-        case 'sel':
-          return ok(e.c) && ok(e.a) && ok(e.b);
-        case 'bin':
-          return ok(e.a) && ok(e.b);
-      }
-    };
-    return ok(arm);
-  }
-
-  /** Reads each distinct load once into a fresh f64 local: the code, and load (by structure) → its variable. */
-  private loadOnce(loads: readonly (Expr & { k: 'load' })[]): { pre: Code; map: Map<string, string> } {
-    const map = new Map<string, string>();
-    const pre: number[] = [];
-    for (const l of loads) {
-      const key = JSON.stringify(l);
-      if (map.has(key)) continue;
-      const t = this.tmpVar('f');
-      pre.push(...set(t.idx, this.expr(l)));
-      map.set(key, t.name);
-    }
-    return { pre, map };
-  }
-
-  /**
-   * `c ? a : b` without a branch. V8 compiles an f64 `select` to a branch on x64 (no conditional move
-   * between float registers), so f64 values go through their bits: an i64 select (cmov) between
-   * i64.reinterpret_f64 of both, 4× faster on data-dependent conditions (relu, a running maximum).
-   */
-  private select(t: T, a: Code, b: Code, c: Code): Code {
-    if (t === 'i') return [...a, ...b, ...c, OP.select];
-    return [...a, OP.i64ReinterpretF64, ...b, OP.i64ReinterpretF64, ...c, OP.select, OP.f64ReinterpretI64];
-  }
-
-  /** A pure expression without loads or calls is cheap and safe to evaluate on both arms (`select`). */
-  private plain(e: Expr): boolean {
-    switch (e.k) {
-      case 'num':
-      case 'var':
-        return true;
-      case 'load':
-      case 'call':
-        return false;
-      case 'negate':
-        return this.plain(e.a);
-      case 'sel':
-        return this.plain(e.c) && this.plain(e.a) && this.plain(e.b);
-      case 'bin':
-        return this.plain(e.a) && this.plain(e.b);
-    }
-  }
-
   expr(e: Expr): Code {
     switch (e.k) {
       case 'num': {
@@ -277,16 +201,16 @@ export class WasmPrinter {
       case 'negate':
         return this.type(e.a) === 'i' ? op(OP.i32Sub, i32(0), this.expr(e.a)) : op(OP.f64Neg, this.expr(e.a));
       case 'call':
-        return this.callExpr(e.fn, e.args);
+        return mathCall(this, e.fn, e.args);
       case 'sel': {
         const t = this.type(e);
         const [a, b] = [this.as(e.a, t), this.as(e.b, t)];
-        if (this.safe(e.a, e.c) && this.safe(e.b, e.c)) {
+        if (safeArm(this, e.a, e.c) && safeArm(this, e.b, e.c)) {
           // the condition's loads are read once, then shared by the arms (relu(x + b) reads x + b once)
-          const { pre, map } = this.loadOnce(unconditionalLoads(e.c));
-          if (!map.size) return this.select(t, a, b, this.cond(e.c));
+          const { pre, map } = loadOnce(this, unconditionalLoads(e.c));
+          if (!map.size) return selectCode(t, a, b, this.cond(e.c));
           const [c, x, y] = [e.c, e.a, e.b].map((z) => replaceLoads(z, map)) as [Expr, Expr, Expr];
-          return [...pre, ...this.select(t, this.as(x, t), this.as(y, t), this.cond(c))];
+          return [...pre, ...selectCode(t, this.as(x, t), this.as(y, t), this.cond(c))];
         }
         return ifElse(this.cond(e.c), t === 'i' ? I32 : F64, a, b);
       }
@@ -299,78 +223,12 @@ export class WasmPrinter {
     }
   }
 
-  private callExpr(fn: MathName, args: readonly Expr[]): Code {
-    const xs = args.map((a) => this.as(a, 'f'));
-    const unary = UNARY_INLINE[fn];
-    if (unary !== undefined && xs.length === 1) return op(unary, xs[0]!);
-    if ((fn === 'min' || fn === 'max') && xs.length >= 1) {
-      // f64.min/max are IEEE minimum/maximum: NaN if either is NaN, min(−0, +0) = −0, as Math.min/max
-      const code = fn === 'min' ? OP.f64Min : OP.f64Max;
-      return xs.slice(1).reduce((acc, x) => op(code, acc, x), xs[0]!);
-    }
-    if (fn === 'fround' && xs.length === 1) return op(OP.f64PromoteF32, op(OP.f32DemoteF64, xs[0]!));
-    if (fn === 'isfinite' && xs.length === 1) {
-      // x − x is 0 exactly when x is finite (NaN and ±∞ give NaN)
-      const t = this.tmp('f');
-      return op(OP.f64ConvertI32S, op(OP.f64Eq, op(OP.f64Sub, tee(t, xs[0]!), get(t)), f64Const(0)));
-    }
-    if (fn === 'sign' && xs.length === 1) {
-      // (x > 0) − (x < 0): 0 for ±0 and NaN, as ops/math.ts sign
-      const t = this.tmp('f');
-      return op(OP.f64ConvertI32S, op(OP.i32Sub, op(OP.f64Gt, tee(t, xs[0]!), f64Const(0)), op(OP.f64Lt, get(t), f64Const(0))));
-    }
-    if (fn === 'sigmoid' && xs.length === 1) {
-      // ops/math.ts sigmoid with Math.exp imported: x ≥ 0 ? 1/(1 + e⁻ˣ) : eˣ/(1 + eˣ), the same operations
-      const t = this.tmp('f'),
-        e = this.tmp('f');
-      const exp = (x: Code) => call(this.ctx.mathImport('exp', 1), [x]);
-      const pos = op(OP.f64Div, f64Const(1), op(OP.f64Add, f64Const(1), exp(op(OP.f64Neg, get(t)))));
-      const negative = op(OP.f64Div, tee(e, exp(get(t))), op(OP.f64Add, f64Const(1), get(e)));
-      return ifElse(op(OP.f64Ge, tee(t, xs[0]!), f64Const(0)), F64, pos, negative);
-    }
-    if (fn === 'pow' && xs.length === 2) {
-      // ops/math.ts pow: 1ʸ = 1 and (−1)^±∞ = 1, else Math.pow (JavaScript's **)
-      const x = this.tmp('f'),
-        y = this.tmp('f');
-      const one = op(
-        OP.i32Or,
-        op(OP.f64Eq, tee(x, xs[0]!), f64Const(1)),
-        op(OP.i32And, op(OP.f64Eq, get(x), f64Const(-1)), op(OP.f64Eq, op(OP.f64Abs, tee(y, xs[1]!)), f64Const(Infinity))),
-      );
-      return ifElse(one, F64, f64Const(1), call(this.ctx.mathImport('pow', 2), [get(x), get(y)]));
-    }
-    return call(this.ctx.mathImport(fn, xs.length), xs);
-  }
-
   private externArg(a: ExternArg): Code {
     if (a.k === 'ptr') {
       const { addr, offset } = this.address(a.buf, a.index);
       return offset ? op(OP.i32Add, addr, i32(offset)) : addr;
     }
     return this.as(a, 'i');
-  }
-
-  /**
-   * An `if` whose body only assigns locals from values safe to evaluate whenever its last condition is
-   * (a max pool's `best = x; at = i`) assigns through selects, `x = c ? e : x`, with the earlier
-   * conditions (bounds, which guard the loads) still a branch, as the C printer does.
-   */
-  private selectIf(s: Stmt & { k: 'if' }): Code | undefined {
-    const last = s.conds[s.conds.length - 1];
-    if (!last || !s.body.length || !s.body.every((b) => b.k === 'set' && this.safe(b.e, last))) return undefined;
-    // a later value may read an earlier variable's old value: keep the branch then
-    if (s.body.some((b, i) => s.body.slice(i + 1).some((later) => loadsOrVars(later).has((b as Stmt & { k: 'set' }).name)))) return undefined;
-    const c = this.tmp('i');
-    // the condition's loads are read once, before it, and shared by the values (a max pool's x)
-    const { pre, map } = this.loadOnce(unconditionalLoads(last));
-    const sets = s.body.flatMap((b) => {
-      const x = b as Stmt & { k: 'set' };
-      const l = this.local(x.name);
-      return set(l.idx, this.select(l.t, this.as(replaceLoads(x.e, map), l.t), get(l.idx), get(c)));
-    });
-    let code: Code = [...pre, ...set(c, this.cond(replaceLoads(last, map))), ...sets];
-    for (let i = s.conds.length - 2; i >= 0; i--) code = ifElse(this.cond(s.conds[i]!), undefined, code);
-    return code;
   }
 
   /**
@@ -407,7 +265,7 @@ export class WasmPrinter {
         return this.ctx.elem === 'f32' ? f32Store(addr, op(OP.f32DemoteF64, this.as(s.e, 'f')), offset) : f64Store(addr, this.as(s.e, 'f'), offset);
       }
       case 'if': {
-        const selected = this.selectIf(s);
+        const selected = selectIf(this, s);
         if (selected) return selected;
         // nested ifs: a later condition may load what an earlier one guards (JavaScript's &&)
         let body = this.stmts(s.body);
