@@ -1,7 +1,7 @@
 // Loop IR → JavaScript source. The only JS printer: numbers pass through `lit` (which rejects anything
 // that is not a finite number or ±Infinity), and names are generated identifiers checked by `ident`.
 import { InternalError } from '../diagnostics/diagnostic.js';
-import { mul, num, type Expr, type ExternArg, type Intrinsic, type Stmt } from '../loops/loops.js';
+import { COMPARISONS, mul, num, type Expr, type ExternArg, type Intrinsic, type Stmt } from '../loops/loops.js';
 import { MATH, mathPrelude, type MathFn } from '../ops/math.js';
 
 const IDENT = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
@@ -31,14 +31,13 @@ export const safeComment = (s: string): string =>
 /** How generated code calls a math function: its JavaScript builtin, or the prelude's copy of its implementation. */
 const jsFn = (fn: Intrinsic): string => (MATH[fn] as MathFn).builtin ?? ident(fn);
 
-const CMP = new Set(['<', '<=', '>', '>=', '==', '!=']);
 const JS_CMP: Record<string, string> = { '==': '===', '!=': '!==' };
 
 /** An expression in boolean position (no 1/0 conversion needed). */
 const cond = (e: Expr): string => {
-  if (e.k === 'bin' && CMP.has(e.op)) {
+  if (e.k === 'bin' && COMPARISONS.has(e.op)) {
     // `c != 0` where c is itself a comparison is just c.
-    if (e.op === '!=' && e.b.k === 'num' && e.b.v === 0 && e.a.k === 'bin' && CMP.has(e.a.op)) return cond(e.a);
+    if (e.op === '!=' && e.b.k === 'num' && e.b.v === 0 && e.a.k === 'bin' && COMPARISONS.has(e.a.op)) return cond(e.a);
     return `${expr(e.a)} ${JS_CMP[e.op] ?? e.op} ${expr(e.b)}`;
   }
   return `${expr(e)} !== 0`;
@@ -59,14 +58,14 @@ export const expr = (e: Expr): string => {
     case 'sel':
       return `(${cond(e.c)} ? ${expr(e.a)} : ${expr(e.b)})`;
     case 'bin':
-      return CMP.has(e.op) ? `(${cond(e)} ? 1 : 0)` : `(${expr(e.a)} ${e.op} ${expr(e.b)})`;
+      return COMPARISONS.has(e.op) ? `(${cond(e)} ? 1 : 0)` : `(${expr(e.a)} ${e.op} ${expr(e.b)})`;
   }
 };
 
 /** Strip the outer parentheses of a top-level expression for readability. */
 const top = (e: Expr): string => {
   const s = expr(e);
-  return e.k === 'bin' && !CMP.has(e.op) ? s.slice(1, -1) : s;
+  return e.k === 'bin' && !COMPARISONS.has(e.op) ? s.slice(1, -1) : s;
 };
 
 /** Bytes per element of the buffers extern (float32) kernels address. */

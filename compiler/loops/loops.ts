@@ -7,6 +7,9 @@ import type { MathName } from '../ops/math.js';
 
 export type BinOp = '+' | '-' | '*' | '/' | '<' | '<=' | '>' | '>=' | '==' | '!=';
 
+/** The comparisons among the binary operators: their value is 1 or 0 (every printer needs to tell them apart). */
+export const COMPARISONS: ReadonlySet<BinOp> = new Set(['<', '<=', '>', '>=', '==', '!=']);
+
 /** Math functions a backend must provide: the keys of the one math table, ops/math.ts. */
 export type Intrinsic = MathName;
 

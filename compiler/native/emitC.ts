@@ -11,10 +11,8 @@
 import { InternalError } from '../diagnostics/diagnostic.js';
 import { ident, safeComment } from '../codegen/emitJs.js';
 import { inferIntegral } from '../loops/integral.js';
-import type { Expr, ExternArg, Stmt } from '../loops/loops.js';
+import { COMPARISONS, type Expr, type ExternArg, type Stmt } from '../loops/loops.js';
 import { MATH, type MathFn } from '../ops/math.js';
-
-const CMP = new Set(['<', '<=', '>', '>=', '==', '!=']);
 
 /** Calls whose result is integral whatever their arguments (none today: floor and friends return real). */
 const INT_CALLS: ReadonlySet<string> = new Set();
@@ -63,13 +61,13 @@ export class CPrinter {
       case 'sel':
         return this.isInt(e.a) && this.isInt(e.b);
       case 'bin':
-        return CMP.has(e.op) || (e.op !== '/' && this.isInt(e.a) && this.isInt(e.b));
+        return COMPARISONS.has(e.op) || (e.op !== '/' && this.isInt(e.a) && this.isInt(e.b));
     }
   }
 
   private cond(e: Expr): string {
-    if (e.k === 'bin' && CMP.has(e.op)) {
-      if (e.op === '!=' && e.b.k === 'num' && e.b.v === 0 && e.a.k === 'bin' && CMP.has(e.a.op)) return this.cond(e.a);
+    if (e.k === 'bin' && COMPARISONS.has(e.op)) {
+      if (e.op === '!=' && e.b.k === 'num' && e.b.v === 0 && e.a.k === 'bin' && COMPARISONS.has(e.a.op)) return this.cond(e.a);
       return `${this.expr(e.a)} ${e.op} ${this.expr(e.b)}`;
     }
     return `${this.expr(e)} != 0`;
@@ -98,7 +96,7 @@ export class CPrinter {
       case 'sel':
         return `(${this.cond(e.c)} ? ${this.expr(e.a)} : ${this.expr(e.b)})`;
       case 'bin':
-        if (CMP.has(e.op)) return `(${this.cond(e)})`;
+        if (COMPARISONS.has(e.op)) return `(${this.cond(e)})`;
         // JavaScript division is real division, also of two integers
         if (e.op === '/') return `((real)${this.expr(e.a)} / ${this.expr(e.b)})`;
         return `(${this.expr(e.a)} ${e.op} ${this.expr(e.b)})`;
@@ -107,7 +105,7 @@ export class CPrinter {
 
   private top(e: Expr): string {
     const s = this.expr(e);
-    return e.k === 'bin' && !CMP.has(e.op) && e.op !== '/' ? s.slice(1, -1) : s;
+    return e.k === 'bin' && !COMPARISONS.has(e.op) && e.op !== '/' ? s.slice(1, -1) : s;
   }
 
   /** Extern (float32 runtime kernel) arguments: element pointers, and integers (byte strides, sizes). */

@@ -17,8 +17,8 @@ import { mathCall } from './mathCalls.js';
 import { loadOnce, safeArm, selectCode, selectIf } from './selects.js';
 import { vectorCopy, zeroFill } from './loopForms.js';
 import { vectorMap } from './vectorMap.js';
-import { CMP, F64_ARITH, F64_CMP, I32_ARITH, I32_CMP, checkNumber, isIntLiteral, type T } from './wasmOps.js';
-import type { Expr, ExternArg, Stmt } from '../loops/loops.js';
+import { F64_ARITH, F64_CMP, I32_ARITH, I32_CMP, checkNumber, isIntLiteral, type T } from './wasmOps.js';
+import { COMPARISONS, type Expr, type ExternArg, type Stmt } from '../loops/loops.js';
 import type { MathName } from '../ops/math.js';
 import {
   F64,
@@ -104,7 +104,7 @@ export class WasmPrinter {
       case 'sel':
         return this.type(e.a) === 'i' && this.type(e.b) === 'i' ? 'i' : 'f';
       case 'bin':
-        return CMP.has(e.op) || (e.op !== '/' && this.type(e.a) === 'i' && this.type(e.b) === 'i') ? 'i' : 'f';
+        return COMPARISONS.has(e.op) || (e.op !== '/' && this.type(e.a) === 'i' && this.type(e.b) === 'i') ? 'i' : 'f';
     }
   }
 
@@ -141,7 +141,7 @@ export class WasmPrinter {
       case 'negate':
         return op(OP.f64Neg, this.as(e.a, 'f'));
       case 'bin':
-        return CMP.has(e.op) ? op(OP.f64ConvertI32S, this.cond(e)) : op(F64_ARITH[e.op]!, this.as(e.a, 'f'), this.as(e.b, 'f'));
+        return COMPARISONS.has(e.op) ? op(OP.f64ConvertI32S, this.cond(e)) : op(F64_ARITH[e.op]!, this.as(e.a, 'f'), this.as(e.b, 'f'));
       case 'sel':
         if (safeArm(this, e.a, e.c) && safeArm(this, e.b, e.c)) return selectCode('f', this.as(e.a, 'f'), this.as(e.b, 'f'), this.cond(e.c));
         return ifElse(this.cond(e.c), F64, this.as(e.a, 'f'), this.as(e.b, 'f'));
@@ -152,8 +152,8 @@ export class WasmPrinter {
 
   /** A condition as an i32 (nonzero: true). */
   cond(e: Expr): Code {
-    if (e.k === 'bin' && CMP.has(e.op)) {
-      if (e.op === '!=' && e.b.k === 'num' && e.b.v === 0 && e.a.k === 'bin' && CMP.has(e.a.op)) return this.cond(e.a);
+    if (e.k === 'bin' && COMPARISONS.has(e.op)) {
+      if (e.op === '!=' && e.b.k === 'num' && e.b.v === 0 && e.a.k === 'bin' && COMPARISONS.has(e.a.op)) return this.cond(e.a);
       if (this.type(e.a) === 'i' && this.type(e.b) === 'i') return op(I32_CMP[e.op]!, this.expr(e.a), this.expr(e.b));
       return op(F64_CMP[e.op]!, this.as(e.a, 'f'), this.as(e.b, 'f'));
     }
@@ -215,7 +215,7 @@ export class WasmPrinter {
         return ifElse(this.cond(e.c), t === 'i' ? I32 : F64, a, b);
       }
       case 'bin': {
-        if (CMP.has(e.op)) return this.cond(e);
+        if (COMPARISONS.has(e.op)) return this.cond(e);
         const t = this.type(e);
         if (t === 'i') return op(I32_ARITH[e.op]!, this.expr(e.a), this.expr(e.b));
         return op(F64_ARITH[e.op]!, this.as(e.a, 'f'), this.as(e.b, 'f'));

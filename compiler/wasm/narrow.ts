@@ -9,7 +9,7 @@
 // runs over the iterations where the guard holds instead, v in [max(from, −c), min(to, K − c)),
 // with only `rest` left to test (iterations outside did nothing but compute the lets). Conditions the
 // loop cannot change (a max pool's row bound inside its column loop) are tested once, before it.
-import { bin, sel, type Expr, type Stmt } from '../loops/loops.js';
+import { COMPARISONS, bin, sel, type Expr, type Stmt } from '../loops/loops.js';
 
 /** Whether e reads none of `vars` (and no memory: the bounds are computed before the loop). */
 export const invariant = (e: Expr, vars: ReadonlySet<string>): boolean => {
@@ -40,8 +40,6 @@ export const offsetOf = (e: Expr, v: string, vars: ReadonlySet<string>): Expr | 
   return undefined;
 };
 
-const CMP = new Set(['<', '<=', '>', '>=', '==', '!=']);
-
 const max = (a: Expr, b: Expr): Expr => sel(bin('>', a, b), a, b);
 const min = (a: Expr, b: Expr): Expr => sel(bin('<', a, b), a, b);
 
@@ -66,7 +64,7 @@ const narrowFor = (s: Stmt & { k: 'for' }): Stmt => {
   // conditions the loop does not change (and that read no memory) are tested once, before it
   const hoisted: Expr[] = [];
   for (const c of last.conds) {
-    if (c.k === 'bin' && CMP.has(c.op) && invariant(c.a, local) && invariant(c.b, local)) {
+    if (c.k === 'bin' && COMPARISONS.has(c.op) && invariant(c.a, local) && invariant(c.b, local)) {
       hoisted.push(c);
       continue;
     }

@@ -11,7 +11,6 @@ import { OP } from '../../runtime/wasm/encode.js';
 /** A loop-IR value's wasm type: i32 (integral) or f64. */
 export type T = 'i' | 'f';
 
-export const CMP = new Set(['<', '<=', '>', '>=', '==', '!=']);
 export const I32_CMP: Record<string, number> = { '<': OP.i32LtS, '<=': OP.i32LeS, '>': OP.i32GtS, '>=': OP.i32GeS, '==': OP.i32Eq, '!=': OP.i32Ne };
 export const F64_CMP: Record<string, number> = { '<': OP.f64Lt, '<=': OP.f64Le, '>': OP.f64Gt, '>=': OP.f64Ge, '==': OP.f64Eq, '!=': OP.f64Ne };
 export const I32_ARITH: Record<string, number> = { '+': OP.i32Add, '-': OP.i32Sub, '*': OP.i32Mul };
