@@ -6,11 +6,7 @@
 // reaching the C source. Float32 modules compute in double and round when they store, as JavaScript
 // does. Skipped, saying why, where no C compiler or koffi is available.
 import { readFileSync } from 'node:fs';
-import * as E from 'fp-ts/lib/Either.js';
-import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { compile } from '../compiler/index.js';
-import { programArb } from '../compiler/testing/programs.js';
 import { randomInputs } from '../compiler/api/gradcheck.js';
 import { Trainer } from '../compiler/api/trainer.js';
 import { RunError } from '../compiler/api/errors.js';
@@ -21,47 +17,19 @@ import { Rng } from '../runtime/random.js';
 import type { Tensor } from '../runtime/tensor.js';
 import { compileOk } from './helpers/compile.js';
 import { runCli } from './helpers/cli.js';
-import { lstmMomentumSource, twoLossesSource } from './helpers/models.js';
+import { assertBackendMatchesJs, relDiff } from './helpers/backendEquivalence.js';
+import { labelTensor, lstmMomentumSource, normalTensor, twoLossesSource } from './helpers/models.js';
 
 const why = nativeUnavailable();
 if (why) console.warn(`tests/native.test.ts skipped: ${why}`);
 
-/** max |a − b| / (1 + |a|) over two arrays of the same length. */
-const relDiff = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
-  expect(b.length).toBe(a.length);
-  let d = 0;
-  for (let i = 0; i < a.length; i++) d = Math.max(d, Math.abs(a[i]! - b[i]!) / (1 + Math.abs(a[i]!)));
-  return d;
-};
-
 describe.skipIf(why !== undefined)('native backend', () => {
   test('random programs: forward passes and gradients equal the JavaScript backend (f64 to 1e-12, f32 to rounding)', () => {
-    fc.assert(
-      fc.property(programArb(2, 12), fc.nat(50), (p, seed) => {
-        const r = compile(p.source);
-        if (E.isLeft(r)) throw new Error(p.source);
-        const [js, native] = (['js', 'native'] as const).map((backend) => r.right.model(undefined, { backend }));
-        const ins = randomInputs(js!, new Rng(seed), {});
-        for (const [precision, tol] of [
-          ['f64', 1e-12],
-          ['f32', 1e-5],
-        ] as const) {
-          const a = js!.valueAndGrad(ins, precision),
-            b = native!.valueAndGrad(ins, precision);
-          expect(relDiff([a.loss], [b.loss]), `${precision} loss of\n${p.source}`).toBeLessThanOrEqual(tol);
-          for (const k of Object.keys(a.grads)) expect(relDiff(a.grads[k]!, b.grads[k]!), `${precision} grad ${k} of\n${p.source}`).toBeLessThanOrEqual(tol);
-          const fa = js!.evaluate(ins, precision),
-            fb = native!.evaluate(ins, precision);
-          for (const k of Object.keys(fa)) expect(relDiff(fa[k]!.data, fb[k]!.data), `${precision} ${k} of\n${p.source}`).toBeLessThanOrEqual(tol);
-        }
-      }),
-      { numRuns: 5, seed: 7 },
-    );
+    assertBackendMatchesJs('native', 5, 7);
   }, 120_000);
 
-  const normal = (r: Rng, shape: number[]): Tensor => ({ data: Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => r.normal()), shape });
-  const count = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
-  const labels = (r: Rng, shape: number[], n: number): Tensor => ({ data: Int32Array.from({ length: count(shape) }, () => r.int(n)), shape });
+  const normal = normalTensor,
+    labels = labelTensor;
 
   const MODELS: Record<string, { src: string; batch: (r: Rng) => Record<string, Tensor> }> = {
     mlp: {

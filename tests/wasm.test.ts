@@ -10,8 +10,6 @@ import { readFileSync } from 'node:fs';
 import * as E from 'fp-ts/lib/Either.js';
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { compile } from '../compiler/index.js';
-import { programArb } from '../compiler/testing/programs.js';
 import { randomInputs } from '../compiler/api/gradcheck.js';
 import { Trainer } from '../compiler/api/trainer.js';
 import type { RunError } from '../compiler/api/errors.js';
@@ -28,15 +26,9 @@ import { instantiate } from '../runtime/compiled.js';
 import { Rng } from '../runtime/random.js';
 import type { Tensor } from '../runtime/tensor.js';
 import { compileOk } from './helpers/compile.js';
+import { assertBackendMatchesJs, relDiff } from './helpers/backendEquivalence.js';
 import { labelTensor, lstmMomentumSource, normalTensor, smallConvSource, twoLossesSource } from './helpers/models.js';
 
-/** max |a − b| / (1 + |a|) over two arrays of the same length. */
-const relDiff = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
-  expect(b.length).toBe(a.length);
-  let d = 0;
-  for (let i = 0; i < a.length; i++) d = Math.max(d, Math.abs(a[i]! - b[i]!) / (1 + Math.abs(a[i]!)));
-  return d;
-};
 /** Equal element for element, NaN equal to NaN and −0 apart from +0 (Object.is). */
 const sameBits = (a: ArrayLike<number>, b: ArrayLike<number>, what: string): void => {
   expect(b.length).toBe(a.length);
@@ -232,27 +224,7 @@ describe('the printer on loop IR', () => {
 
 describe('the wasm backend', () => {
   test('random programs: forward passes and gradients equal the JavaScript backend (f64 to 1e-12, f32 to rounding)', () => {
-    fc.assert(
-      fc.property(programArb(2, 12), fc.nat(50), (p, seed) => {
-        const r = compile(p.source);
-        if (E.isLeft(r)) throw new Error(p.source);
-        const [js, wasm] = (['js', 'wasm'] as const).map((backend) => r.right.model(undefined, { backend }));
-        const ins = randomInputs(js!, new Rng(seed), {});
-        for (const [precision, tol] of [
-          ['f64', 1e-12],
-          ['f32', 1e-5],
-        ] as const) {
-          const a = js!.valueAndGrad(ins, precision),
-            b = wasm!.valueAndGrad(ins, precision);
-          expect(relDiff([a.loss], [b.loss]), `${precision} loss of\n${p.source}`).toBeLessThanOrEqual(tol);
-          for (const k of Object.keys(a.grads)) expect(relDiff(a.grads[k]!, b.grads[k]!), `${precision} grad ${k} of\n${p.source}`).toBeLessThanOrEqual(tol);
-          const fa = js!.evaluate(ins, precision),
-            fb = wasm!.evaluate(ins, precision);
-          for (const k of Object.keys(fa)) expect(relDiff(fa[k]!.data, fb[k]!.data), `${precision} ${k} of\n${p.source}`).toBeLessThanOrEqual(tol);
-        }
-      }),
-      { numRuns: 8, seed: 22 },
-    );
+    assertBackendMatchesJs('wasm', 8, 22);
   }, 60_000);
 
   const normal = normalTensor,
