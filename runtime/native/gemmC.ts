@@ -5,15 +5,17 @@
 //   for each block of K (at most GKC rows, equal-sized but the last):   pack B's rows of it into panels
 //     of GNR columns, panel-major (each panel [kc, GNR] contiguous, zero past column N, at p·kb·GNR for
 //     the largest block kb: threads in different blocks never share a panel's place);
-//     for each tile of GMR rows:   pack A's tile into [kc, GMR] (read in place instead when its rows
-//       are contiguous along k and the tile is full), then for
-//       each panel one GMR × GNR register tile: per k, two vector loads of the panel and GMR
-//       broadcasts of A, 2·GMR fused multiply-adds into accumulators that start from C (0 in the
-//       first block), so each element is summed k ascending, as one thread or many.
+//     A's rows contiguous along k (read in place):   for each panel, for each tile of GMR rows, one
+//       GMR × GNR register tile (edge tiles: A's rows packed into [kc, GMR]) — the panel stays in L1
+//       while A's tiles stream past it from L2;
+//     A strided:   for each tile of GMR rows, pack it into [kc, GMR], then for each panel one tile.
+//   A register tile: per k, two vector loads of the panel and GMR broadcasts of A, 2·GMR fused
+//     multiply-adds into accumulators that start from C (0 in the first block), so each element is
+//     summed k ascending, as one thread or many.
 // Threads take units of B's panels (poolC.ts): none reads what another writes, so there is no barrier but the end.
 //
 // Packing makes both operands contiguous whatever their strides (a transposed operand costs one pass),
-// keeps a tile of A in L1 across the panels, and avoids the cache-set conflicts of reading B's rows at
+// keeps the operand reused in L1, and avoids the cache-set conflicts of reading B's rows at
 // a power-of-two stride (256 columns). Tiles: 8 × 32 with AVX-512 (16 accumulators), 6 × 16 with AVX2
 // (12), 4 × 8 otherwise. Edge tiles go through a full-size scratch tile.
 
@@ -59,6 +61,7 @@ GAI void gemm_tile(long kc, const float *a, long ars, long aks, const float *bp,
     if (first) acc[r][0] = acc[r][1] = (gv){0};
     else { acc[r][0] = gload(c + r * ldc); acc[r][1] = gload(c + r * ldc + GW); }
   }
+#pragma GCC unroll 4
   for (long k = 0; k < kc; k++) {
     gv b0 = gload(bp + k * GNR), b1 = gload(bp + k * GNR + GW);
     for (int r = 0; r < GMR; r++) {
@@ -101,20 +104,31 @@ static void gemm_unit(void *ctx, long u) {
   for (long k0 = 0; k0 < K; k0 += g->kb) {
     long kc = K - k0 < g->kb ? K - k0 : g->kb;
     for (long p = p0; p < p1; p++) gemm_pack_b(b + k0 * sbk, sbk, sbn, kc, N, bp + p * g->kb * GNR, p);
-    for (long t = 0; t < g->nt; t++) {
-      long i = t * GMR, mr = M - i < GMR ? M - i : GMR;
-      const float *at = a + i * sam + k0 * sak;
-      /* a full tile of rows contiguous along k is read in place; others are packed (strided, or past row M) */
-      int direct = sak == 1 && mr == GMR;
-      if (!direct) gemm_pack_a(at, sam, sak, mr, kc, ap);
+    if (sak == 1) {
+      /* A read in place: a panel of B stays in L1 while A's tiles stream past it from L2 */
       for (long p = p0; p < p1; p++) {
         long j = p * GNR, nr = N - j < GNR ? N - j : GNR;
-        if (direct && nr == GNR) gemm_rows(kc, at, sam, bp + p * g->kb * GNR, c + i * N + j, N, k0 == 0);
-        else if (mr == GMR && nr == GNR) gemm_full(kc, ap, bp + p * g->kb * GNR, c + i * N + j, N, k0 == 0);
-        else {
-          if (direct) { gemm_pack_a(at, sam, sak, mr, kc, ap); direct = 0; }
-          gemm_edge(kc, ap, bp + p * g->kb * GNR, c + i * N + j, N, k0 == 0, mr, nr);
+        const float *bpp = bp + p * g->kb * GNR;
+        for (long t = 0; t < g->nt; t++) {
+          long i = t * GMR, mr = M - i < GMR ? M - i : GMR;
+          const float *at = a + i * sam + k0;
+          if (mr == GMR && nr == GNR) gemm_rows(kc, at, sam, bpp, c + i * N + j, N, k0 == 0);
+          else {
+            gemm_pack_a(at, sam, 1, mr, kc, ap);
+            gemm_edge(kc, ap, bpp, c + i * N + j, N, k0 == 0, mr, nr);
+          }
         }
+      }
+      continue;
+    }
+    /* A strided: each tile packed once, then every panel */
+    for (long t = 0; t < g->nt; t++) {
+      long i = t * GMR, mr = M - i < GMR ? M - i : GMR;
+      gemm_pack_a(a + i * sam + k0 * sak, sam, sak, mr, kc, ap);
+      for (long p = p0; p < p1; p++) {
+        long j = p * GNR, nr = N - j < GNR ? N - j : GNR;
+        if (mr == GMR && nr == GNR) gemm_full(kc, ap, bp + p * g->kb * GNR, c + i * N + j, N, k0 == 0);
+        else gemm_edge(kc, ap, bp + p * g->kb * GNR, c + i * N + j, N, k0 == 0, mr, nr);
       }
     }
   }
@@ -132,7 +146,8 @@ __attribute__((visibility("hidden"))) void dlm_gemm(const float *a, long sam, lo
   if (gemm_bp_size < np * GNR * kb) {
     free(gemm_bp);
     gemm_bp_size = np * GNR * kb;
-    gemm_bp = malloc(sizeof(float) * gemm_bp_size);
+    /* on a cache line: a panel's row is two whole lines (malloc's 16-byte alignment splits every vector load in two) */
+    gemm_bp = aligned_alloc(64, sizeof(float) * gemm_bp_size);
   }
   long units = threads <= 1 ? 1 : (sak == 1 ? 4L : 1L) * threads;
   if (units > np) units = np;
