@@ -6,7 +6,7 @@
 //     never reads back its own output — so no partial result is ever mistaken for the old value),
 //   • every guard (the loss must be finite, or nothing is updated) is decided before that kernel.
 // The arena then holds no copy of the parameters, and `run` no longer copies them back.
-import { externBuffers, loadsIn, stmtExprs, type Expr, type Stmt } from '../loops/loops.js';
+import { externBuffers, loadsIn, rewriteExpr, stmtExprs, type Expr, type Stmt } from '../loops/loops.js';
 import { lastWriter as lastWriterIn, type Kernel, type Schedule } from './scheduleTypes.js';
 
 /** An index expression with the kernel's constant variables substituted and `+ 0` dropped, as a key. */
@@ -67,22 +67,8 @@ const readsOldOnlyWhereStoring = (k: Kernel, old: string, out: string): boolean 
   return ok;
 };
 
-const renameExpr = (e: Expr, from: string, to: string): Expr => {
-  switch (e.k) {
-    case 'load':
-      return { ...e, buf: e.buf === from ? to : e.buf, index: renameExpr(e.index, from, to) };
-    case 'bin':
-      return { ...e, a: renameExpr(e.a, from, to), b: renameExpr(e.b, from, to) };
-    case 'negate':
-      return { ...e, a: renameExpr(e.a, from, to) };
-    case 'call':
-      return { ...e, args: e.args.map((a) => renameExpr(a, from, to)) };
-    case 'sel':
-      return { ...e, c: renameExpr(e.c, from, to), a: renameExpr(e.a, from, to), b: renameExpr(e.b, from, to) };
-    default:
-      return e;
-  }
-};
+const renameExpr = (e: Expr, from: string, to: string): Expr =>
+  rewriteExpr(e, (x, recur) => (x.k === 'load' && x.buf === from ? { ...x, buf: to, index: recur(x.index) } : undefined));
 const renameStmt = (s: Stmt, from: string, to: string): Stmt => {
   switch (s.k) {
     case 'store':

@@ -81,6 +81,32 @@ export const loadsIn = (e: Expr, out: (Expr & { k: 'load' })[] = []): (Expr & { 
   return out;
 };
 
+/**
+ * e rewritten: where `visit` returns an expression it replaces that sub-expression; elsewhere the node is
+ * rebuilt around its rewritten parts (leaves kept). `visit` gets `recur` to rewrite parts of its own.
+ */
+export const rewriteExpr = (e: Expr, visit: (x: Expr, recur: (y: Expr) => Expr) => Expr | undefined): Expr => {
+  const recur = (x: Expr): Expr => {
+    const r = visit(x, recur);
+    if (r !== undefined) return r;
+    switch (x.k) {
+      case 'load':
+        return { ...x, index: recur(x.index) };
+      case 'bin':
+        return { ...x, a: recur(x.a), b: recur(x.b) };
+      case 'negate':
+        return { ...x, a: recur(x.a) };
+      case 'call':
+        return { ...x, args: x.args.map(recur) };
+      case 'sel':
+        return { ...x, c: recur(x.c), a: recur(x.a), b: recur(x.b) };
+      default:
+        return x;
+    }
+  };
+  return recur(e);
+};
+
 /** The expressions a statement evaluates itself (a nested body's are its statements'). */
 export const stmtExprs = (s: Stmt): Expr[] => {
   switch (s.k) {

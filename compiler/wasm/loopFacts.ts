@@ -1,7 +1,7 @@
 // Facts about loop-IR expressions and statements that the WebAssembly printer (emitWasm.ts) uses to
 // choose a shorter encoding: which loads always run, loads replaced by variables, what a statement
 // reads, and how many statements a loop body runs.
-import type { Expr, Stmt } from '../loops/loops.js';
+import { rewriteExpr, type Expr, type Stmt } from '../loops/loops.js';
 
 /** Loads an expression always evaluates (not under a select's arm), outer ones first. */
 export const unconditionalLoads = (e: Expr, out: (Expr & { k: 'load' })[] = []): (Expr & { k: 'load' })[] => {
@@ -16,24 +16,11 @@ export const unconditionalLoads = (e: Expr, out: (Expr & { k: 'load' })[] = []):
 };
 
 /** e with every load equal to one of `loads` (by structure) replaced by its variable. */
-export const replaceLoads = (e: Expr, loads: ReadonlyMap<string, string>): Expr => {
-  switch (e.k) {
-    case 'load': {
-      const v = loads.get(JSON.stringify(e));
-      return v !== undefined ? { k: 'var', name: v } : { ...e, index: replaceLoads(e.index, loads) };
-    }
-    case 'bin':
-      return { ...e, a: replaceLoads(e.a, loads), b: replaceLoads(e.b, loads) };
-    case 'negate':
-      return { ...e, a: replaceLoads(e.a, loads) };
-    case 'call':
-      return { ...e, args: e.args.map((x) => replaceLoads(x, loads)) };
-    case 'sel':
-      return { ...e, c: replaceLoads(e.c, loads), a: replaceLoads(e.a, loads), b: replaceLoads(e.b, loads) };
-    default:
-      return e;
-  }
-};
+export const replaceLoads = (e: Expr, loads: ReadonlyMap<string, string>): Expr =>
+  rewriteExpr(e, (x) => {
+    const v = x.k === 'load' ? loads.get(JSON.stringify(x)) : undefined;
+    return v !== undefined ? { k: 'var', name: v } : undefined;
+  });
 
 /** The variables a statement's expressions read. */
 export const loadsOrVars = (s: Stmt): Set<string> => {

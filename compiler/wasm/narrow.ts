@@ -9,7 +9,7 @@
 // runs over the iterations where the guard holds instead, v in [max(from, −c), min(to, K − c)),
 // with only `rest` left to test (iterations outside did nothing but compute the lets). Conditions the
 // loop cannot change (a max pool's row bound inside its column loop) are tested once, before it.
-import { COMPARISONS, bin, sel, type Expr, type Stmt } from '../loops/loops.js';
+import { COMPARISONS, bin, rewriteExpr, sel, type Expr, type Stmt } from '../loops/loops.js';
 
 /** Whether e reads none of `vars` (and no memory: the bounds are computed before the loop). */
 export const invariant = (e: Expr, vars: ReadonlySet<string>): boolean => {
@@ -197,21 +197,4 @@ const dropProven = (ss: readonly Stmt[], outer: Env): Stmt[] => {
 export const narrowBounds = (ss: readonly Stmt[]): Stmt[] => dropProven(ss, new Map()).map(narrowStmt);
 
 /** e with the variables `lets` defines replaced by their expressions (to see an index as an offset of a loop variable). */
-export const substitute = (e: Expr, lets: ReadonlyMap<string, Expr>): Expr => {
-  switch (e.k) {
-    case 'var':
-      return lets.get(e.name) ?? e;
-    case 'bin':
-      return { ...e, a: substitute(e.a, lets), b: substitute(e.b, lets) };
-    case 'negate':
-      return { ...e, a: substitute(e.a, lets) };
-    case 'load':
-      return { ...e, index: substitute(e.index, lets) };
-    case 'call':
-      return { ...e, args: e.args.map((a) => substitute(a, lets)) };
-    case 'sel':
-      return { ...e, c: substitute(e.c, lets), a: substitute(e.a, lets), b: substitute(e.b, lets) };
-    default:
-      return e;
-  }
-};
+export const substitute = (e: Expr, lets: ReadonlyMap<string, Expr>): Expr => rewriteExpr(e, (x) => (x.k === 'var' ? (lets.get(x.name) ?? x) : undefined));
