@@ -12,8 +12,9 @@ import { Trainer } from '../compiler/api/trainer.js';
 import type { Backend } from '../compiler/native/backend.js';
 import { Rng } from '../runtime/random.js';
 import type { Tensor } from '../runtime/tensor.js';
-import { compiledRunner, forwardProgram, MATMUL_SOURCE, MLP_SOURCE, SMALL_SOURCE, trainStep } from './dlm.js';
-import { BLOCK, BLOCK_SOURCE, LSTM, LSTM_SOURCE, dlmSequenceStep } from './sequence.js';
+import { MATMUL_SOURCE, MLP_SOURCE, SMALL_SOURCE, trainStep } from './dlm.js';
+import { tf, tfLenet, tfMatmul, tfMlp, type MlpWeights } from './peers.js';
+import { BLOCK, BLOCK_SOURCE, LSTM, LSTM_SOURCE, dlmSequenceStep, tfBlockStep, tfLstmStep } from './sequence.js';
 import { median } from './timing.js';
 
 const PY = '/usr/bin/python3';
@@ -27,6 +28,8 @@ interface Workload {
   readonly items: number;
   readonly training: boolean;
   readonly make: (backend: Backend) => () => void;
+  /** The same workload in tfjs-wasm (its backend already set), through its public API; absent where tfjs-wasm cannot run it. */
+  readonly tfjs?: () => () => void;
 }
 
 const rand = (n: number, seed: number) => {
@@ -38,11 +41,26 @@ const lenetSource = () => readFileSync(new URL('../examples/lenet5.dlm', import.
 
 const model = (src: string, name: string, backend: Backend) => compileOrThrow(src).model(name, { seed: 0, backend });
 const batchOf = (x: Float32Array, shape: number[], B: number): Record<string, Tensor> => ({ x: { data: x, shape }, y: { data: labels(B, 10), shape: [B] } });
-/** A zero-allocation forward runner of a model on the given inputs. */
-const forward = (src: string, name: string, b: Backend, inputs: Record<string, Tensor>, whole = false) => {
+/**
+ * A model's forward pass through the public API, Model.forward: the inputs validated and copied in, the
+ * outputs returned as fresh arrays (tfjs-wasm's rows likewise upload, run, download and dispose).
+ */
+const forward = (src: string, name: string, b: Backend, inputs: Record<string, Tensor>) => {
   const m = model(src, name, b);
-  return compiledRunner(m, whole ? m.ir.fn : forwardProgram(m), inputs).run;
+  return () => {
+    m.forward(inputs);
+  };
 };
+/** The same weights for tfjs (initialization does not depend on the backend). */
+const weightsOf = (src: string, name: string) => model(src, name, 'js').params;
+const mlpWeights = (src: string, name: string, sizes: number[], act?: 'sigmoid'): MlpWeights => {
+  const p = weightsOf(src, name);
+  return { W: ['l1.W', 'l2.W', 'l3.W'].map((k) => p[k]!), b: ['l1.b', 'l2.b', 'l3.b'].map((k) => p[k]!), sizes, ...(act ? { act } : {}) };
+};
+const oneHot = (y: Int32Array, k: number) => Float32Array.from({ length: y.length * k }, (_, i) => (i % k === y[Math.floor(i / k)] ? 1 : 0));
+/** tfjs's training step on tensors made once (the upload of a batch is not timed; dlm's Trainer.step copies it in, ~1% of a step). */
+const tfMlpTrain = (w: MlpWeights, x: Float32Array, B: number, lr: number) =>
+  tfMlp(w).train(tf.tensor2d(x, [B, 784]), tf.tensor2d(oneHot(labels(B, 10), 10), [B, 10]), lr);
 
 export const WORKLOADS: readonly Workload[] = [
   {
@@ -52,6 +70,7 @@ export const WORKLOADS: readonly Workload[] = [
     items: 64,
     training: true,
     make: (b) => trainStep(model(MLP_SOURCE, 'MLP', b), batchOf(rand(64 * 784, 4), [64, 784], 64), 0.01),
+    tfjs: () => tfMlpTrain(mlpWeights(MLP_SOURCE, 'MLP', [784, 128, 64, 10]), rand(64 * 784, 4), 64, 0.01),
   },
   {
     key: 'small_train',
@@ -60,6 +79,7 @@ export const WORKLOADS: readonly Workload[] = [
     items: 32,
     training: true,
     make: (b) => trainStep(model(SMALL_SOURCE, 'Small', b), batchOf(rand(32 * 784, 5), [32, 784], 32), 0.1),
+    tfjs: () => tfMlpTrain(mlpWeights(SMALL_SOURCE, 'Small', [784, 16, 16, 10], 'sigmoid'), rand(32 * 784, 5), 32, 0.1),
   },
   {
     key: 'lenet_train',
@@ -76,6 +96,8 @@ export const WORKLOADS: readonly Workload[] = [
     items: 32,
     training: false,
     make: (b) => forward(lenetSource(), 'LeNet5', b, { x: { data: rand(32 * 784, 6), shape: [32, 1, 28, 28] } }),
+    // one channel: the NCHW batch is also NHWC, tfjs's layout
+    tfjs: () => tfLenet(weightsOf(lenetSource(), 'LeNet5')).predictArray(rand(32 * 784, 6), 32),
   },
   {
     key: 'lstm_train',
@@ -84,6 +106,7 @@ export const WORKLOADS: readonly Workload[] = [
     items: LSTM.T * LSTM.B,
     training: true,
     make: (b) => dlmSequenceStep(LSTM_SOURCE, 'LstmBench', LSTM, true, undefined, b).run,
+    tfjs: tfLstmStep,
   },
   {
     key: 'block_train',
@@ -92,6 +115,7 @@ export const WORKLOADS: readonly Workload[] = [
     items: BLOCK.T * BLOCK.B,
     training: true,
     make: (b) => dlmSequenceStep(BLOCK_SOURCE, 'BlockBench', BLOCK, false, BLOCK.d, b).run,
+    tfjs: tfBlockStep,
   },
   {
     key: 'mlp_infer_256',
@@ -100,6 +124,7 @@ export const WORKLOADS: readonly Workload[] = [
     items: 256,
     training: false,
     make: (b) => forward(MLP_SOURCE, 'MLP', b, { x: { data: rand(256 * 784, 1), shape: [256, 784] } }),
+    tfjs: () => tfMlp(mlpWeights(MLP_SOURCE, 'MLP', [784, 128, 64, 10])).predictArray(rand(256 * 784, 1), 256),
   },
   {
     key: 'mlp_infer_1',
@@ -108,6 +133,7 @@ export const WORKLOADS: readonly Workload[] = [
     items: 0,
     training: false,
     make: (b) => forward(MLP_SOURCE, 'MLP', b, { x: { data: rand(784, 1), shape: [1, 784] } }),
+    tfjs: () => tfMlp(mlpWeights(MLP_SOURCE, 'MLP', [784, 128, 64, 10])).predictArray(rand(784, 1), 1),
   },
   {
     key: 'matmul_256',
@@ -115,7 +141,8 @@ export const WORKLOADS: readonly Workload[] = [
     unit: 'GFLOP/s',
     items: (2 * 256 ** 3) / 1e9,
     training: false,
-    make: (b) => forward(MATMUL_SOURCE, 'MM', b, { a: { data: rand(65536, 2), shape: [256, 256] }, b: { data: rand(65536, 3), shape: [256, 256] } }, true),
+    make: (b) => forward(MATMUL_SOURCE, 'MM', b, { a: { data: rand(65536, 2), shape: [256, 256] }, b: { data: rand(65536, 3), shape: [256, 256] } }),
+    tfjs: () => tfMatmul(rand(65536, 2), rand(65536, 3), 256).runArrays,
   },
 ];
 

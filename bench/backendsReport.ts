@@ -5,6 +5,7 @@
 import { availableParallelism, loadavg } from 'node:os';
 import { nativeUnavailable, type Backend } from '../compiler/native/backend.js';
 import { compileTimes, torchPeer, WORKLOADS, type CompileTimes, type Torch } from './backends.js';
+import { useBackend } from './peers.js';
 import { cpuPass, median, pass, withThreads, withWasmThreads } from './timing.js';
 
 const fmt = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? '—' : v >= 100 ? Math.round(v).toLocaleString('en-US') : v.toPrecision(3));
@@ -42,11 +43,16 @@ const printCompileTimes = (compile: Partial<Record<Backend, CompileTimes>>) => {
   console.log(`  (parsing and checking the source into a model, the same for every backend: ${front.toFixed(1)} ms more)`);
 };
 
-/** Runs the section; `tfjsWasm` gives tfjs-wasm's figures by workload key where the full bench measured them. */
-export const backendsReport = (tfjsWasm: Record<string, number> = {}, opts: BackendOptions = {}): BackendReport => {
+/**
+ * Runs the section. Where the wasm backend runs, tfjs-wasm runs each workload too, in the same
+ * interleaved passes (its backend is set to wasm for the section: nothing after it uses tfjs).
+ */
+export const backendsReport = async (opts: BackendOptions = {}): Promise<BackendReport> => {
   const why = nativeUnavailable();
   if (why) console.log(`native backend skipped: ${why}`);
   const backends = (opts.backends ?? ['js', 'wasm', 'native']).filter((b) => b !== 'native' || !why);
+  const withTfjs = backends.includes('wasm');
+  if (withTfjs) await useBackend('wasm');
   const workloads = WORKLOADS.filter((w) => !opts.keys || opts.keys.includes(w.key));
   // a shared machine's load moves PyTorch's figures more than dlm's: print it beside the table
   const load0 = loadavg()[0]!;
@@ -59,6 +65,7 @@ export const backendsReport = (tfjsWasm: Record<string, number> = {}, opts: Back
     if (backends.includes('native')) runs.push(['native-2t', withThreads(2, () => w.make('native'))]);
     // wasm on two threads (runtime/wasm/threads.ts): its workers start in the background, so a longer warm-up
     if (backends.includes('wasm')) runs.push(['wasm-2t', withWasmThreads(2, () => w.make('wasm'))]);
+    if (withTfjs && w.tfjs) runs.push(['tfjs-wasm', w.tfjs()]);
     const timed = (col: string, f: () => number) =>
       col === 'native-2t' ? withThreads(2, f) : col === 'native' ? withThreads(1, f) : col === 'wasm-2t' ? withWasmThreads(2, f) : f();
     for (const [c, f] of runs) timed(c, () => pass(f, c === 'wasm-2t' ? 0.3 : 0.05));
@@ -69,6 +76,17 @@ export const backendsReport = (tfjsWasm: Record<string, number> = {}, opts: Back
     // stretches wall times, PyTorch's more than dlm's); PyTorch's the same way (torch_peer.py)
     const native1 = runs.find(([c]) => c === 'native');
     if (native1) times['native-cpu'] = [withThreads(1, () => cpuPass(native1[1], 0.3))];
+    // wasm and tfjs-wasm by CPU time too, interleaved (both one thread)
+    const wasm1 = runs.find(([c]) => c === 'wasm'),
+      tfjs1 = runs.find(([c]) => c === 'tfjs-wasm');
+    if (wasm1 && tfjs1) {
+      times['wasm-cpu'] = [];
+      times['tfjs-wasm-cpu'] = [];
+      for (let p = 0; p < 3; p++) {
+        times['wasm-cpu'].push(cpuPass(wasm1[1], 0.2));
+        times['tfjs-wasm-cpu'].push(cpuPass(tfjs1[1], 0.2));
+      }
+    }
     const value = (s: number) => (w.items === 0 ? s * 1e6 : w.items / s);
     const values: Record<string, number> = Object.fromEntries(Object.entries(times).map(([b, t]) => [b, value(median(t))]));
     if (!('skipped' in torch)) {
@@ -79,15 +97,25 @@ export const backendsReport = (tfjsWasm: Record<string, number> = {}, opts: Back
       const c = torch.rows[w.key]?.['cpu1'];
       if (c !== undefined) values['torch-cpu'] = value(c);
     }
-    if (tfjsWasm[w.key] !== undefined) values['tfjs-wasm'] = tfjsWasm[w.key]!;
     rows.push({ key: w.key, name: w.name, unit: w.unit, values });
   }
   const compile = !opts.keys || opts.keys.includes('compile') ? Object.fromEntries(backends.map((b) => [b, compileTimes(b)])) : undefined;
   const nativeCompile = compile?.['native'];
 
-  const cols = ['js', 'wasm', 'wasm-2t', 'native', 'native-2t', 'torch-1', 'torch-2', 'tfjs-wasm', 'native-cpu', 'torch-cpu'].filter((c) =>
-    rows.some((r) => r.values[c] !== undefined),
-  );
+  const cols = [
+    'js',
+    'wasm',
+    'wasm-2t',
+    'native',
+    'native-2t',
+    'torch-1',
+    'torch-2',
+    'tfjs-wasm',
+    'native-cpu',
+    'torch-cpu',
+    'wasm-cpu',
+    'tfjs-wasm-cpu',
+  ].filter((c) => rows.some((r) => r.values[c] !== undefined));
   const lower = (unit: string) => unit.startsWith('µs');
   const better = (unit: string, xs: (number | undefined)[]) => {
     const t = xs.filter((v): v is number => v !== undefined);
@@ -102,10 +130,18 @@ export const backendsReport = (tfjsWasm: Record<string, number> = {}, opts: Back
   const ratioCols: Ratio[] = backends.map((b): Ratio => [`${b}/torch`, (r) => over(r.unit, b === 'native' ? nativeBest(r) : r.values[b], torchBest(r))]);
   if (backends.includes('wasm')) ratioCols.push(['wasm-2t/torch', (r) => over(r.unit, r.values['wasm-2t'], torchBest(r))]);
   if (backends.includes('native')) ratioCols.push(['cpu-1t ratio', (r) => over(r.unit, r.values['native-cpu'], r.values['torch-cpu'])]);
+  if (withTfjs) {
+    ratioCols.push(['wasm/tfjs-wasm', (r) => over(r.unit, r.values['wasm'], r.values['tfjs-wasm'])]);
+    ratioCols.push(['same, by CPU', (r) => over(r.unit, r.values['wasm-cpu'], r.values['tfjs-wasm-cpu'])]);
+  }
   const peer = 'skipped' in torch ? '(skipped)' : `${torch.version}; ${torch.note}`;
   console.log(`\nbackends beside PyTorch ${peer} (ratios: dlm / the better of PyTorch's 1- and 2-thread figures; native: its better of 1 and 2 threads)`);
   console.log(`load average ${load0.toFixed(1)} at the start, ${loadavg()[0]!.toFixed(1)} at the end, on ${availableParallelism()} cores`);
   console.log('native-cpu, torch-cpu: one thread, by the CPU time the process ran (robust to the load; cpu-1t ratio compares those two)');
+  if (withTfjs) {
+    console.log('tfjs-wasm: measured here, interleaved with dlm; inference rows on both sides from Float32Array inputs to Float32Array outputs');
+    console.log('  (dlm: Model.forward; tfjs: tf.tensor, the ops in tf.tidy, dataSync, dispose); wasm-cpu, tfjs-wasm-cpu: the same by CPU time');
+  }
   const heads = ratioCols.map(([h]) => h.padStart(12)).join(' ');
   console.log(`${'workload'.padEnd(58)} ${'unit'.padEnd(20)} ${cols.map((c) => c.padStart(10)).join(' ')}  ${heads}`);
   for (const r of rows) {

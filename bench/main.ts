@@ -66,7 +66,7 @@ const main = async () => {
     return;
   }
   if (only) {
-    const b = backendsReport({}, only.opts);
+    const b = await backendsReport(only.opts);
     writeAtomic(fileURLToPath(new URL('../bench/results-backends.json', import.meta.url)), JSON.stringify({ date: new Date().toISOString(), ...b }, null, 2));
     return;
   }
@@ -322,21 +322,8 @@ const main = async () => {
   }
 
   report(g.dlm! / f.dlm!);
-  // 10. every row on each backend beside PyTorch (issue 22), with tfjs-wasm's figures from above
-  const wasmOf = (w: string) => rows.find((r) => r.workload.startsWith(w))?.values['tfjs-wasm'];
-  const tfjsWasm = Object.fromEntries(
-    Object.entries({
-      mlp_train: wasmOf('MLP training step (SGD), batch 64'),
-      small_train: wasmOf('MLP 784-16-16-10'),
-      lenet_infer: wasmOf('LeNet-5 inference'),
-      lstm_train: wasmOf('LSTM training'),
-      block_train: wasmOf('transformer block'),
-      mlp_infer_256: wasmOf('MLP 784-128-64-10 inference, batch 256'),
-      mlp_infer_1: wasmOf('MLP 784-128-64-10 inference, batch 1'),
-      matmul_256: wasmOf('matmul 256'),
-    }).filter(([, v]) => v !== undefined),
-  ) as Record<string, number>;
-  const b = backendsReport(tfjsWasm);
+  // 10. every row on each backend beside PyTorch (issue 22), tfjs-wasm measured again beside them
+  const b = await backendsReport();
   const path = fileURLToPath(new URL('../bench/results.json', import.meta.url));
   writeAtomic(path, JSON.stringify({ ...JSON.parse(readFileSync(path, 'utf8')), backends: b }, null, 2));
   // 11. the scaling curves against batch size and width (their own JSON and SVG files)

@@ -39,6 +39,14 @@ export const tfMlp = (w: MlpWeights) => {
       y.dataSync();
       y.dispose();
     },
+    /** From a Float32Array to a Float32Array, as a user calls it: upload, forward, download, dispose. */
+    predictArray: (x: Float32Array, B: number) => () => {
+      const t = tf.tensor2d(x, [B, w.sizes[0]!]);
+      const y = tf.tidy(() => logits(t));
+      y.dataSync();
+      y.dispose();
+      t.dispose();
+    },
     logitsOf: (x: tf.Tensor2D) => {
       const y = tf.tidy(() => logits(x));
       const d = y.dataSync().slice();
@@ -73,6 +81,16 @@ export const tfMatmul = (a: Float32Array, b: Float32Array, n: number) => {
   const A = tf.tensor2d(a, [n, n]),
     B = tf.tensor2d(b, [n, n]);
   return {
+    /** From two Float32Arrays to one: both uploaded, multiplied, the product downloaded. */
+    runArrays: () => {
+      const x = tf.tensor2d(a, [n, n]),
+        y = tf.tensor2d(b, [n, n]);
+      const c = tf.matMul(x, y);
+      c.dataSync();
+      c.dispose();
+      x.dispose();
+      y.dispose();
+    },
     run: () => {
       const c = tf.matMul(A, B);
       c.dataSync();
@@ -124,6 +142,14 @@ export const tfLenet = (p: Record<string, Float32Array>) => {
       const y = tf.tidy(() => logits(x));
       y.dataSync();
       y.dispose();
+    },
+    /** From a Float32Array (NHWC) to a Float32Array: upload, forward, download, dispose. */
+    predictArray: (x: Float32Array, B: number) => () => {
+      const t = tf.tensor4d(x, [B, 28, 28, 1]);
+      const y = tf.tidy(() => logits(t));
+      y.dataSync();
+      y.dispose();
+      t.dispose();
     },
     train: (x: tf.Tensor4D, y: tf.Tensor2D, lr: number) => {
       const opt = tf.train.sgd(lr);
