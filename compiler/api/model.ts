@@ -29,6 +29,7 @@ import { saveModel } from './save.js';
 import type { Trainer } from './trainer.js';
 import { RANDOM_KEY, TRAINING_FLAG } from '../check/hypers.js';
 import { DEFAULT_LIMITS } from '../check/limits.js';
+import { CallCache } from './callCache.js';
 
 export interface ModelOptions {
   readonly seed?: number;
@@ -78,6 +79,7 @@ export class Model {
   private fullFn?: IrFunction;
   private readonly gradFns = new Map<string, IrFunction>();
   private readonly jvpFns = new Map<string, IrFunction>();
+  private readonly calls = new CallCache(() => ({ params: new Set(this.ir.params.map((p) => p.name)), states: new Set(this.ir.states.map((p) => p.name)) }));
 
   /** The checked model, its forward program already through the PRE_GRAD passes. */
   readonly ir: ModelIR;
@@ -147,15 +149,37 @@ export class Model {
     return Object.values(this.params).reduce((s, a) => s + a.length, 0);
   }
 
-  /** Runs `f` on named inputs plus the parameters; throws RunError (with diagnostics) on bad inputs. */
+  /**
+   * Runs `f` on named inputs plus the parameters; throws RunError (with diagnostics) on bad inputs.
+   * A call with the precision and input shapes of an earlier one reuses what that call worked out
+   * (bound dims, the specialized program, where each of its inputs comes from: callCache.ts), so
+   * it only checks every array's length and copies the arrays in.
+   */
   run(f: IrFunction, inputs: Readonly<Record<string, Tensor>>, precision: Precision = 'f32', mode: RunOptions = {}): Specialized {
-    const all: Record<string, Tensor> = { ...inputs, ...this.hyperDefaults(mode.training ?? false, mode.key) };
+    const training = mode.training ?? false,
+      key = mode.key ?? this.opts.seed ?? 0;
+    const sig = this.calls.signature(f, inputs, precision);
+    const hit = this.calls.get(f, sig);
+    if (hit) {
+      const ins = hit.gather(inputs, this.params, this.states, key, training ? 1 : 0);
+      if (ins) {
+        try {
+          hit.spec.module.run(ins);
+        } finally {
+          hit.release();
+        }
+        return hit.spec;
+      }
+    }
+    const all: Record<string, Tensor> = { ...inputs, ...this.hyperDefaults(training, key) };
     for (const p of this.ir.params) setOwn(all, p.name, { data: this.params[p.name]!, shape: p.type.shape as number[] });
     for (const p of this.ir.states) setOwn(all, p.name, { data: this.states[p.name]!, shape: p.type.shape as number[] });
     const { env, errors } = bindInputs(f, all);
     if (errors.length) throw new RunError(errors);
     const spec = specialize(optimize(f, this.opts.passes), env, precision, this.opts.passes?.disable, this.opts.maxMemory, this.opts.backend);
-    spec.module.run(spec.schedule.inputs.map((s) => all[s.name]!.data as TensorData));
+    const ins = spec.schedule.inputs.map((s) => all[s.name]!.data as TensorData);
+    this.calls.set(f, sig, spec, ins);
+    spec.module.run(ins);
     return spec;
   }
 
