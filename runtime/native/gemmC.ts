@@ -33,9 +33,12 @@ export const GEMM_C = String.raw`
 #define GNR (2 * GW)
 #define GKC 384
 typedef float gv __attribute__((vector_size(GW * 4), aligned(4)));
+typedef float gv_mem __attribute__((vector_size(GW * 4), aligned(4), may_alias));
 #define GAI static inline __attribute__((always_inline))
-GAI gv gload(const float *p) { gv v; memcpy(&v, p, sizeof v); return v; }
-GAI void gstore(float *p, gv v) { memcpy(p, &v, sizeof v); }
+/* through the 4-byte-aligned, may_alias type, not memcpy: with AVX2 tuning gcc copies 32 bytes as two
+   16-byte halves through the stack (a store-forwarding stall every load) */
+GAI gv gload(const float *p) { return *(const gv_mem *)p; }
+GAI void gstore(float *p, gv v) { *(gv_mem *)p = v; }
 
 /* panel p of B's rows [0, kc): d[k·GNR + j] = B[k, p·GNR + j], zero past column N */
 static void gemm_pack_b(const float *b, long sbk, long sbn, long kc, long N, float *d, long p) {
