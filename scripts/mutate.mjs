@@ -4,7 +4,7 @@
 // (reports/mutation/incremental/<file>.json): a later run tests only mutants in code or tests that
 // changed. Each run's report is reports/mutation/<file>.json; `npm run mutate -- --summary` prints the
 // table of all of them (the one in docs/mutation.md); `--recheck FILE --tests a,b` applies the survivors of
-// FILE's report by hand and runs those tests on each. Extra Stryker flags go after `--`, e.g.
+// FILE's report by hand and runs those tests on each (`--at 12:5,40:3`: only the mutants starting there). Extra Stryker flags go after `--`, e.g.
 // `npm run mutate -- compiler/passes/cse.ts -- --concurrency 1`.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
@@ -75,7 +75,7 @@ const summary = () => {
  * how static mutants are checked (Stryker 9.6.1's vitest runner activates them after the module loaded,
  * stryker-js #6144, so they are reported as surviving even when a test kills them).
  */
-const recheck = (file, tests) => {
+const recheck = (file, tests, only) => {
   const report = JSON.parse(readFileSync(`${REPORTS}/${slug(file)}.json`, 'utf8'));
   const source = report.files[file].source;
   if (readFileSync(file, 'utf8') !== source) throw new Error(`mutate: ${file} changed since its report; run Stryker again`);
@@ -86,7 +86,8 @@ const recheck = (file, tests) => {
   const clean = run();
   if (clean.status !== 0) throw new Error(`mutate: ${tests.join(', ')} fail without a mutant:\n${clean.stdout.slice(-2000)}${clean.stderr.slice(-2000)}`);
   try {
-    for (const m of report.files[file].mutants.filter((x) => x.status === 'Survived' || x.status === 'NoCoverage')) {
+    const left = report.files[file].mutants.filter((x) => x.status === 'Survived' || x.status === 'NoCoverage');
+    for (const m of left.filter((x) => !only || only.includes(`${x.location.start.line}:${x.location.start.column}`))) {
       const [a, b] = [at(m.location.start), at(m.location.end)];
       writeFileSync(file, source.slice(0, a) + m.replacement + source.slice(b));
       const r = run();
@@ -108,7 +109,9 @@ const own = dash < 0 ? argv : argv.slice(0, dash);
 const extra = dash < 0 ? [] : argv.slice(dash + 1);
 const t = own.indexOf('--tests');
 const override = t < 0 ? undefined : own[t + 1]?.split(',');
-const given = own.filter((a, i) => a !== '--recheck' && (t < 0 || (i !== t && i !== t + 1)));
+const a = own.indexOf('--at');
+const only = a < 0 ? undefined : own[a + 1]?.split(',');
+const given = own.filter((x, i) => x !== '--recheck' && (t < 0 || (i !== t && i !== t + 1)) && (a < 0 || (i !== a && i !== a + 1)));
 const sources = (dir) =>
   readdirSync(dir, { recursive: true })
     .filter((f) => String(f).endsWith('.ts'))
@@ -120,7 +123,7 @@ if (argv.includes('--recheck')) {
     console.error('mutate: --recheck needs the files whose reports to re-check');
     process.exit(2);
   }
-  for (const file of files) recheck(file, override ?? testsFor(file));
+  for (const file of files) recheck(file, override ?? testsFor(file), only);
   process.exit(0);
 }
 for (const file of files) {

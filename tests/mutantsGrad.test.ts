@@ -6,7 +6,8 @@ import { describe, expect, test } from 'vitest';
 import { gradcheck } from '../compiler/api/gradcheck.js';
 import { gradientsOf } from '../compiler/autodiff/grad.js';
 import { IrBuilder } from '../compiler/ir/builder.js';
-import { SCAN } from '../compiler/ir/scan.js';
+import type { IrFunction, Node } from '../compiler/ir/ir.js';
+import { SCAN, scanInfo } from '../compiler/ir/scan.js';
 import { compileOk } from './helpers/compile.js';
 
 const rnn = (checkpoint: string) => `model L {
@@ -115,7 +116,7 @@ describe('what the driver differentiates', () => {
 
   test('every node the driver appends is marked backward (the NaN report and --stats tell the passes apart by it)', () => {
     const m = compileOk(`fn f(a, b) = a * b grad (a, b, dy) = [dy * b, dy * a]
-${rnn('').replace('  loss mean(', '  param w: f32[4] = normal(std = 1.0)\n  loss sum(f(w, w)) + mean(')}`).model();
+${rnn('').replace('  loss mean(', '  param w: f32[4] = normal(std = 1.0)\n  loss sum(f(w, w)) + sum(W * W) + mean(')}`).model();
     const ir = m.ir;
     const b = new IrBuilder(ir.fn.nodes);
     const loss = ir.losses[0]!.id;
@@ -128,5 +129,64 @@ ${rnn('').replace('  loss mean(', '  param w: f32[4] = normal(std = 1.0)\n  loss
     const added = b.nodes.slice(b.nodes.findIndex((n) => n.id === loss) + 1);
     expect(added.length).toBeGreaterThan(20);
     expect(added.filter((n) => !n.backward).map((n) => n.op)).toEqual([]);
+  });
+
+  test('the driver alone (no reads, as a loop body is differentiated) still segments a checkpointed loop: its backward loop recomputes segments', () => {
+    const ir = compileOk(rnn(', checkpoint = 2')).model().ir;
+    const b = new IrBuilder(ir.fn.nodes);
+    const n0 = b.nodes.length;
+    gradientsOf(
+      b,
+      ir.losses[0]!.id,
+      ir.params.map((p) => p.id),
+    );
+    const nested = (n: Node) => scanInfo(n).body.nodes.some((m) => m.op === SCAN);
+    expect(b.nodes.slice(n0).filter((n) => n.op === SCAN && n.backward && nested(n)).length).toBe(1);
+  });
+
+  test('a checkpointed loop nested in a loop body whose result is the body’s output (its seeds are renamed to the segmented loop)', () => {
+    const src = `model N {
+  input x: f32[T, B, 3]
+  param W: f32[3, 4] = normal(std = 0.7)
+  param U: f32[4, 4] = normal(std = 0.7)
+  param Q: f32[3, 4] = normal(std = 0.7)
+  fn inner(g, qt) = tanh(g @ U + qt)
+  fn step(h, xt) = scan(inner, [tanh(xt @ W + h[2])], broadcast_to(reshape(Q, [3, 1, 4]), [3, B, 4]), checkpoint = 2)[0]
+  loss mean(square(scan(step, [broadcast_to(0, [3, B, 4])], x)[0] - 0.2))
+}`;
+    expect(fd(src, { T: 2, B: 2 })).toEqual([]);
+    // and the backward program runs the inner loop as 2 segments of 2 steps (a loop of length 2 in a loop body, holding one of length 2)
+    const segmented = (f: IrFunction, depth: number): boolean =>
+      f.nodes.some(
+        (n) =>
+          n.op === SCAN &&
+          ((depth > 0 && scanInfo(n).length === 2 && scanInfo(n).body.nodes.some((m) => m.op === SCAN && scanInfo(m).length === 2)) ||
+            segmented(scanInfo(n).body, depth + 1)),
+      );
+    expect(segmented(compileOk(src).model().gradProgram(), 0)).toBe(true);
+  });
+
+  test('a loop the loss does not read gets no backward loop, even though it depends on a parameter', () => {
+    const ir = compileOk(rnn('').replace(/ {2}loss .*/, '  output o = s[0]\n  loss sum(W * W)')).model().ir;
+    const b = new IrBuilder(ir.fn.nodes);
+    const loss = ir.losses[0]!.id;
+    const n0 = b.nodes.length;
+    const g = gradientsOf(
+      b,
+      loss,
+      ir.params.map((p) => p.id),
+    );
+    expect(b.nodes.slice(n0).filter((n) => n.op === SCAN).length).toBe(0);
+    expect(g.length).toBe(3);
+  });
+
+  test('a second derivative through max pooling (its gradient op gives no cotangent to the pooled input)', () => {
+    const src = `model M {
+  input x: f32[1, 1, 2, 4]
+  param w: f32[1, 1, 2, 4] = normal(std = 1.0)
+  fn f(a) = sum(square(max_pool2d(a * w, [1, 2])))
+  loss sum(square(grad(f)(x)))
+}`;
+    expect(fd(src, {})).toEqual([]);
   });
 });
