@@ -79,4 +79,17 @@ describe('Model.forward called again at the same shapes', () => {
     expect(m.run(f, ins, 'f64')).not.toBe(a);
     expect(m.valueAndGrad(ins).grads['l1.W']).toEqual(fresh().valueAndGrad(ins).grads['l1.W']);
   });
+
+  test('Trainer.step after a good step: data too long or too short for its shape is E0403, nothing trained', () => {
+    const m = fresh();
+    const t = new Trainer(m);
+    const r = new Rng(11);
+    const y = labelTensor(r, [2], 3);
+    t.step({ x: normalTensor(r, [2, 6]), y });
+    const before = bits({ data: m.params['l1.W']!, shape: [] });
+    for (const n of [13, 11]) expect(() => t.step({ x: { data: new Float32Array(n), shape: [2, 6] }, y })).toThrow(/E0403/);
+    expect(bits({ data: m.params['l1.W']!, shape: [] })).toEqual(before);
+    t.step({ x: normalTensor(r, [2, 6]), y });
+    expect(bits({ data: m.params['l1.W']!, shape: [] })).not.toEqual(before);
+  });
 });

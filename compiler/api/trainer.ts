@@ -230,12 +230,18 @@ type Undo = [Record<string, FloatArray>, string, FloatArray][];
 /** A user-named entry, never one from the prototype chain (`toString`, `constructor`). */
 const ownEntry = <T>(r: Readonly<Record<string, T>>, k: string): T | undefined => (Object.hasOwn(r, k) ? r[k] : undefined);
 
-/** Whether a batch has the shapes of the one a step was compiled for (no allocation). */
+/** Whether a batch has the shapes of the one a step was compiled for, and data of those sizes (no allocation). */
 const sameShapes = (batch: Readonly<Record<string, Tensor>>, list: readonly { name: string; shape: readonly number[] }[]): boolean => {
   for (const { name, shape } of list) {
     const t = ownEntry(batch, name);
     if (!t || t.shape.length !== shape.length) return false;
-    for (let i = 0; i < shape.length; i++) if (t.shape[i] !== shape[i]) return false;
+    let size = 1;
+    for (let i = 0; i < shape.length; i++) {
+      if (t.shape[i] !== shape[i]) return false;
+      size *= shape[i]!;
+    }
+    // a batch whose data does not fit its shape goes the slow way, which reports it (E0403)
+    if (t.data.length !== size) return false;
   }
   return true;
 };
