@@ -92,6 +92,8 @@ describe.skipIf(why !== undefined)('native matrix-product kernels', () => {
     [64, 128, 200, 'nn'],
     [37, 45, 300, 'nn'],
     [40, 50, 800, 'nn'],
+    // A read in place, a panel at a time: edge tiles in both directions in every block of K
+    [45, 70, 800, 'nn'],
     [33, 70, 400, 'tn'],
     [50, 90, 300, 'nt'],
     // direct: small M, narrow N, B small enough for L1; mm_dots below and from 8 rows
@@ -119,6 +121,7 @@ describe.skipIf(why !== undefined)('native matrix-product kernels', () => {
     [96, 130, 120, 'nt'],
     [100, 140, 90, 'tt'], // packed (columns split)
     [40, 50, 800, 'nn'], // packed, three blocks of K, the last shorter (each panel's place is the longest block's)
+    [203, 77, 96, 'nn'], // packed, A in place, edge tiles in both directions (panels split)
     [1200, 64, 16, 'nn'],
     [1100, 60, 16, 'tn'], // direct (row blocks split)
   ] as const)('%i × %i × %i (%s) on two and three threads gives the bits of one thread', (M, N, K, layout) => {
