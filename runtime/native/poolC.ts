@@ -14,9 +14,12 @@
 //            ticket is published, stay until every claimed unit is done.
 //   workers  sleep on a condition variable between jobs, with every signal blocked (Node's signals stay on
 //            its own threads); the caller wakes them when it publishes a job and starts on the units itself.
-//            A worker whose last job came within POOL_HOT of the one before spins that long for the next
-//            before it sleeps: products in a row (a training step's, a benchmark's) then find it awake,
-//            while sparse jobs cost no spinning (on a loaded machine a spinning worker loses its core).
+//            A worker whose last job came within POOL_WARM of the one before waits that long for the next
+//            before it sleeps, spinning for the first POOL_HOT and then yielding its core between looks
+//            (sched_yield: at once back on an idle core, behind others on a busy one): products in a row
+//            (a training step's, a benchmark's, calls through Model.forward with ~50 µs of JavaScript
+//            between them) then find it awake, while sparse jobs cost no waiting (on a loaded machine a
+//            spinning worker loses its core).
 //
 // Which thread runs a unit does not change what it computes: results are the same bits for any count.
 
@@ -40,6 +43,8 @@ static inline uint64_t pool_now(void) { static uint64_t n; return n += 64; }
 #define POOL_SPIN 20000ULL
 /* a worker's spin for the next job after jobs in a row, in ticks (about 50 µs) */
 #define POOL_HOT 120000ULL
+/* how long, in ticks (about 0.5 ms), a worker keeps looking for the next job after jobs in a row, yielding past POOL_HOT */
+#define POOL_WARM 1000000ULL
 #define POOL_MAX 63
 
 typedef void (*pool_fn)(void *ctx, long unit);
@@ -76,7 +81,12 @@ static void *pool_worker(void *arg) {
   int hot = 0;
   for (;;) {
     uint64_t t0 = POOL_NOW(), gen;
-    while ((gen = TICKET_GEN(__atomic_load_n(&pool_ticket, __ATOMIC_ACQUIRE))) == seen && hot && POOL_NOW() - t0 < POOL_HOT) POOL_PAUSE();
+    while ((gen = TICKET_GEN(__atomic_load_n(&pool_ticket, __ATOMIC_ACQUIRE))) == seen && hot) {
+      uint64_t waited = POOL_NOW() - t0;
+      if (waited < POOL_HOT) POOL_PAUSE();
+      else if (waited < POOL_WARM) sched_yield();
+      else break;
+    }
     if (gen == seen) {
       pthread_mutex_lock(&pool_mu);
       pool_sleepers++;
@@ -84,8 +94,8 @@ static void *pool_worker(void *arg) {
       pool_sleepers--;
       pthread_mutex_unlock(&pool_mu);
     }
-    /* this job came within POOL_HOT of the end of the last one: spin for the next */
-    hot = POOL_NOW() - t0 < POOL_HOT;
+    /* this job came within POOL_WARM of the end of the last one: wait for the next */
+    hot = POOL_NOW() - t0 < POOL_WARM;
     seen = gen;
     if (id < __atomic_load_n(&pool_job_threads, __ATOMIC_RELAXED)) pool_claim(gen);
   }
