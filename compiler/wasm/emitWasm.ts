@@ -17,6 +17,7 @@ import { mathCall } from './mathCalls.js';
 import { loadOnce, safeArm, selectCode, selectIf } from './selects.js';
 import { vectorCopy, zeroFill } from './loopForms.js';
 import { vectorMap } from './vectorMap.js';
+import { vectorPool } from './vectorPool.js';
 import { F64_ARITH, F64_CMP, I32_ARITH, I32_CMP, checkNumber, isIntLiteral, type T } from './wasmOps.js';
 import { COMPARISONS, type Expr, type ExternArg, type Stmt } from '../loops/loops.js';
 import type { MathName } from '../ops/math.js';
@@ -274,7 +275,7 @@ export class WasmPrinter {
       }
       case 'for': {
         if (!Number.isInteger(s.step) || s.step <= 0) throw new InternalError('codegen: a loop step that is not a positive integer');
-        const fill = zeroFill(this, s) ?? vectorCopy(this, s) ?? this.unrolled(s) ?? vectorMap(this, s);
+        const fill = zeroFill(this, s) ?? vectorCopy(this, s) ?? vectorPool(this, s) ?? this.unrolled(s) ?? vectorMap(this, s);
         if (fill) return fill;
         const l = this.local(s.v);
         // a bound that is not a literal or a variable is computed once (bounds never read what the body assigns)
