@@ -70,6 +70,16 @@ const scale = (a: Lin, k: number): Lin => ({ m: new Map([...a.m].map(([v, x]) =>
 /** The variable part of a form without `v`, as a key (zero coefficients dropped). */
 const restKey = (a: Lin, v: string): string => JSON.stringify([...a.m].filter(([k, x]) => k !== v && x !== 0).sort(([p], [q]) => (p < q ? -1 : 1)));
 
+const varsOf = (e: Expr, out: string[] = []): string[] => {
+  if (e.k === 'var') out.push(e.name);
+  else if (e.k === 'load') varsOf(e.index, out);
+  else if (e.k === 'negate') varsOf(e.a, out);
+  else if (e.k === 'bin') varsOf(e.b, varsOf(e.a, out));
+  else if (e.k === 'sel') varsOf(e.b, varsOf(e.a, varsOf(e.c, out)));
+  else if (e.k === 'call') for (const a of e.args) varsOf(a, out);
+  return out;
+};
+
 interface Tap {
   /** The load's index with every tap variable replaced by its constant. */
   index: Expr;
@@ -105,13 +115,18 @@ export const vectorPool = (pr: WasmPrinter, s: Stmt & { k: 'for' }): Code | unde
 
   // the taps, their loop variables replaced by constants
   const raw: { conds: Expr[]; load: Expr & { k: 'load' } }[] = [];
+  // names the body defines: what the lanes compute may read none of them (only o and outer variables)
+  const inner = new Set<string>([best]);
   const walk = (ss: readonly Stmt[], env: Map<string, Expr>): boolean => {
     for (const x of ss) {
       if (x.k === 'comment') continue;
-      if (x.k === 'let' && !x.mutable && x.name !== best) env.set(x.name, substitute(x.e, env));
-      else if (x.k === 'for') {
+      if (x.k === 'let' && !x.mutable && x.name !== best) {
+        inner.add(x.name);
+        env.set(x.name, substitute(x.e, env));
+      } else if (x.k === 'for') {
         if (x.from.k !== 'num' || x.to.k !== 'num' || !isIntLiteral(x.from.v) || !isIntLiteral(x.to.v) || !Number.isInteger(x.step) || x.step <= 0)
           return false;
+        inner.add(x.v);
         for (let k = x.from.v; k < x.to.v; k += x.step) if (raw.length > 16 || !walk(x.body, new Map(env).set(x.v, { k: 'num', v: k }))) return false;
       } else if (x.k === 'if') {
         const [set0] = x.body;
@@ -125,7 +140,8 @@ export const vectorPool = (pr: WasmPrinter, s: Stmt & { k: 'for' }): Code | unde
 
   const taps: Tap[] = [];
   let rest: string | undefined;
-  const only = new Set([s.v]);
+  if (varsOf(st.index).some((x) => inner.has(x))) return undefined;
+  const only = new Set([s.v, best]);
   for (const t of raw) {
     const L = t.load;
     if (L.buf !== raw[0]!.load.buf || L.buf === st.buf || pr.type(L.index) !== 'i') return undefined;
@@ -155,6 +171,7 @@ export const vectorPool = (pr: WasmPrinter, s: Stmt & { k: 'for' }): Code | unde
       if (!d || [...d.m].some(([k, x]) => k !== s.v && x !== 0)) return undefined;
       cols.push({ k: d.m.get(s.v) ?? 0, c: d.c, op: c.op });
     }
+    if ([L.index, ...t.conds.slice(0, -1)].some((e) => varsOf(e).some((x) => inner.has(x)))) return undefined;
     taps.push({ index: L.index, c: f.c, guards, cols, guardKey: JSON.stringify(guards) });
   }
 
@@ -175,24 +192,37 @@ export const vectorPool = (pr: WasmPrinter, s: Stmt & { k: 'for' }): Code | unde
   });
   if (plan.some((p) => !p)) return undefined;
 
-  const first = pr.tmp('i');
-  pr.locals.push(V128, V128);
-  const [vb, vx] = [first + 1, first + 2];
+  // v128 locals: an i32 temporary's index, then ours after it (the printer's locals are I32 or F64)
+  const v128s = (n: number): number[] => {
+    const before = pr.tmp('i');
+    for (let i = 0; i < n; i++) pr.locals.push(V128);
+    return Array.from({ length: n }, (_, i) => before + 1 + i);
+  };
+  const [vb, vx] = v128s(2) as [number, number];
+  const pairs: number[][] = [];
   const src = raw[0]!.load.buf;
-  const addr = pr.tmp('i');
   const j = pr.local(s.v).idx;
   const groups: Code[] = [];
   for (let g = 0; g < taps.length; ) {
     let e = g;
     while (e < taps.length && taps[e]!.guardKey === taps[g]!.guardKey) e++;
     const code: number[] = [];
+    // taps under the same guards whose eight floats start at the same place share the two loads
+    const loaded = new Map<number, number[]>();
     for (let t = g; t < e; t++) {
       const tap = taps[t]!,
         p = plan[t]!;
-      const at = pr.address(src, p.start ? { k: 'bin', op: '+', a: tap.index, b: { k: 'num', v: p.start } } : tap.index);
+      let pair = loaded.get(tap.c + p.start);
+      if (!pair) {
+        if (pairs.length <= loaded.size) pairs.push(v128s(2));
+        pair = pairs[loaded.size]!;
+        loaded.set(tap.c + p.start, pair);
+        const at = pr.address(src, p.start ? { k: 'bin', op: '+', a: tap.index, b: { k: 'num', v: p.start } } : tap.index);
+        const addr = pr.tmp('i');
+        code.push(...set(addr, at.addr), ...set(pair[0]!, v128Load(get(addr), at.offset)), ...set(pair[1]!, v128Load(get(addr), at.offset + 16)));
+      }
       code.push(
-        ...set(addr, at.addr),
-        ...set(vx, pick(v128Load(get(addr), at.offset), v128Load(get(addr), at.offset + 16), p.parity)),
+        ...set(vx, pick(get(pair[0]!), get(pair[1]!), p.parity)),
         ...set(vb, vop(V.bitselect, get(vx), get(vb), vop(V.or, vop(V.gt, get(vx), get(vb)), vop(V.ne, get(vx), get(vx))))),
       );
     }
