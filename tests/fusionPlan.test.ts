@@ -6,6 +6,8 @@ import { optimize } from '../compiler/api/model.js';
 import { describePlacement, planFusion } from '../compiler/codegen/fusion.js';
 import { specialize } from '../compiler/jit/jit.js';
 import { selectOutputs } from '../compiler/train/step.js';
+import { NO_SPAN } from '../compiler/diagnostics/span.js';
+import { IrBuilder } from '../compiler/ir/builder.js';
 import { compileOk } from './helpers/compile.js';
 
 /** `op → placement` for every node of output `out` (inputs and constants left out), and its kernel count. */
@@ -155,6 +157,13 @@ describe('more decisions in words', () => {
     });
   });
 
+  test('a constant initial carry is written by the loop itself, not stored first', () => {
+    expect(planOf(`${step}  output out = scan(step, broadcast_to(0.5, [3]), x) * 2\n}`)).toEqual({
+      words: 'broadcast_to → constant 0.5, scan → buffer (scan kernel), scan_out → loopResult, mul → buffer (map kernel)',
+      kernels: 3,
+    });
+  });
+
   test('concat (pieces) and argmax (a kernel of its own) read their inputs from memory', () => {
     expect(plan('  input x: f32[4, 5]\n  output out = concat([exp(x), x], 0) * 2')).toEqual({
       words: 'exp → buffer (map kernel), concat → buffer (pieces kernel), mul → buffer (map kernel)',
@@ -164,5 +173,108 @@ describe('more decisions in words', () => {
       words: 'tanh → buffer (map kernel), argmax → buffer (kernel kernel)',
       kernels: 2,
     });
+  });
+});
+
+describe('decisions the mutation run showed no plan spelled out (docs/mutation.md, fusion.ts)', () => {
+  const x = '  input x: f32[4, 5]\n';
+  const mm = '  input x: f32[3, 2]\n  input w: f32[2, 4]\n';
+  const cases: [string, string, number][] = [
+    // a reduction over a trailing and a leading axis is no row reduction (every reduced axis must trail)
+    ['  input x: f32[2, 3, 4]\n  output out = tanh(sum(x, axis = [0, 2]))', 'sum → buffer (reduce kernel), tanh → buffer (map kernel)', 2],
+    // a row reduction needs every reader elementwise: one read by concat (pieces) too is its own kernel
+    [
+      `${x}  let s = sum(x, axis = -1, keepdims = true)\n  output out = concat([s * x, s], 1)`,
+      'sum → buffer (reduce kernel), mul → buffer (map kernel), concat → buffer (pieces kernel)',
+      3,
+    ],
+    // a cheap value (x · 2) read by a matmul as well as elementwise is stored where it is made, not recomputed
+    [
+      `${x}  input w: f32[5, 3]\n  let t = x * 2\n  output out = (t @ w) * 3 + sum(t + 1)`,
+      'mul → buffer (map kernel), matmul → epilogue of %10, mul → inline, add → inline, sum → buffer (reduce kernel, late), add → buffer (epilogue kernel)',
+      3,
+    ],
+    // the epilogue goes through a flat reshape only: not through a transpose of it, nor a slice (an offset)
+    [
+      `${mm}  input y: f32[4, 3]\n  output out = transpose(reshape(x @ w, [3, 4])) + y`,
+      'matmul → buffer (contraction kernel, late), transpose → view, add → buffer (map kernel)',
+      2,
+    ],
+    [`${mm}  input y: f32[2, 4]\n  output out = (x @ w)[1:] + y`, 'matmul → buffer (contraction kernel, late), slice → view, add → buffer (map kernel)', 2],
+    // a constant a kernel reads from memory is stored
+    [`${x}  output out = x @ broadcast_to(2.0, [5, 3])`, 'broadcast_to → constant 2, stored, matmul → buffer (contraction kernel)', 2],
+    // row reductions over different numbers of trailing axes make no row kernel (both are stored; a missed fusion)
+    [
+      '  input x: f32[2, 3, 4]\n  output out = x * sum(x, axis = -1, keepdims = true) * sum(x, axis = [1, 2], keepdims = true)',
+      'sum → buffer (reduce kernel, late), mul → inline, sum → buffer (reduce kernel, late), mul → buffer (map kernel)',
+      3,
+    ],
+    // a value computed from a stored row kernel's result, read by a larger elementwise op, is stored once
+    [
+      `${x}  input y: f32[2, 4, 5]\n  output out = tanh(softmax(x)) + y`,
+      'max → row, sub → inline, exp → buffer (row kernel), sum → buffer (reduce kernel, late), div → inline, tanh → inline, add → buffer (map kernel)',
+      3,
+    ],
+    // a broadcast of a per-row value that a matmul reads is made in memory, by the kernel the matmul waits for
+    [
+      `${x}  input w: f32[5, 3]\n  output out = broadcast_to(x - mean(x, axis = -1, keepdims = true), [2, 4, 5]) @ w`,
+      'sum → buffer (reduce kernel, late), div → inline, sub → inline, broadcast_to → buffer (map kernel, late), matmul → buffer (contraction kernel)',
+      3,
+    ],
+    // a kernel op (argmax) reads a transposed input through a contiguous copy
+    [`${x}  output out = argmax(transpose(x), axis = -1)`, 'transpose → view, then copied, argmax → buffer (kernel kernel)', 2],
+    // a tree reading two matmuls takes neither as its epilogue
+    [
+      `${mm}  input v: f32[2, 4]\n  output out = x @ w + x @ v`,
+      'matmul → buffer (contraction kernel, late), matmul → buffer (contraction kernel, late), add → buffer (map kernel)',
+      3,
+    ],
+    // a cheap bias add of a matmul recomputed inside a root of another shape: no epilogue (the shapes differ)
+    [
+      `${mm}  input y: f32[2, 3, 4]\n  let h = x @ w + 1\n  output out = h * y + h`,
+      'matmul → buffer (contraction kernel, late), add → inline, mul → inline, add → buffer (map kernel)',
+      2,
+    ],
+    // softmax over the last axis of a 3-D value: row kernels with two outer axes
+    ['  input x: f32[2, 3, 4]\n  output out = softmax(x)', 'max → row, sub → inline, exp → buffer (row kernel), sum → row, div → buffer (row kernel)', 2],
+    // two row reductions over the same trailing axis: one row kernel
+    [
+      `${x}  output out = x * sum(x, axis = -1, keepdims = true) * max(x, axis = -1, keepdims = true)`,
+      'sum → row, mul → inline, max → row, mul → buffer (row kernel)',
+      1,
+    ],
+    // a reduction over every axis and one over the last make no row kernel together
+    [
+      `${x}  output out = x * sum(x, axis = [0, 1], keepdims = true) * sum(x, axis = -1, keepdims = true)`,
+      'sum → buffer (reduce kernel, late), mul → inline, sum → buffer (reduce kernel, late), mul → buffer (map kernel)',
+      3,
+    ],
+    // a broadcast of an inline value stays unmaterialized: its reader evaluates it at its own indices
+    [
+      `${x}  input y: f32[2, 4, 5]\n  output out = broadcast_to(x - mean(x, axis = -1, keepdims = true), [2, 4, 5]) * y`,
+      'sum → buffer (reduce kernel, late), div → inline, sub → inline, broadcast_to → broadcast of %5, mul → buffer (map kernel)',
+      2,
+    ],
+    // a reduction over no axes is no row reduction
+    [`${x}  output out = tanh(sum(x, axis = []))`, 'sum → buffer (reduce kernel), tanh → buffer (map kernel)', 2],
+  ];
+  test.each(cases)('%s', (body, words, kernels) => {
+    expect(plan(body)).toEqual({ words, kernels });
+  });
+
+  test('scalar arithmetic on constants is folded in the plan (IR the fold pass did not see); on a scalar input it is not', () => {
+    const b = new IrBuilder();
+    const f32 = (shape: number[]) => ({ dtype: 'f32' as const, shape });
+    const xi = b.input('x', 'input', f32([4, 5]), NO_SPAN);
+    const si = b.input('s', 'input', f32([]), NO_SPAN);
+    const out = b.op('add', [b.op('mul', [xi, b.op('add', [b.num(2), b.num(3)])]), b.op('mul', [si, b.num(2)])]);
+    const f = b.finish('f', [{ name: 'out', id: out }]);
+    const P = planFusion(f, new Map());
+    expect(f.nodes.filter((n) => n.op !== 'input' && n.op !== 'const').map((n) => `${n.op} → ${describePlacement(P.get(n.id)!)}`)).toEqual([
+      'add → constant 5',
+      'mul → inline',
+      'mul → inline',
+      'add → buffer (map kernel)',
+    ]);
   });
 });

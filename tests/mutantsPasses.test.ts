@@ -8,6 +8,7 @@ import type { IrFunction } from '../compiler/ir/ir.js';
 import { dce } from '../compiler/passes/dce.js';
 import { order } from '../compiler/passes/order.js';
 import { simplify } from '../compiler/passes/simplify.js';
+import { stabilize } from '../compiler/passes/stabilize.js';
 import { verify } from '../compiler/ir/verify.js';
 import { PIPELINE } from '../compiler/passes/index.js';
 import { runPasses } from '../compiler/passes/pass.js';
@@ -288,5 +289,31 @@ describe('simplify', () => {
     const f = b.finish('f', [{ name: 'y', id: b.op('exp', [b.op('mul', [xi, b.num(1)])]) }]);
     expect(ops(runPasses(PIPELINE, f))).not.toContain('mul');
     expect(ops(runPasses(PIPELINE, f, { disable: ['simplify'] }))).toContain('mul');
+  });
+});
+
+describe('stabilize', () => {
+  // exp(log y) = y only for y known positive; a constant is positive when > 0
+  const stabilized = (build: (b: IrBuilder, x: number) => number) => {
+    const b = new IrBuilder();
+    const xi = b.input('x', 'input', f32([3]), NO_SPAN);
+    return verify(stabilize.run(b.finish('f', [{ name: 'y', id: build(b, xi) }])));
+  };
+  const outOp = (f: IrFunction) => f.nodes.find((n) => n.id === f.outputs[0]!.id)!.op;
+
+  test('exp(log c) is c for a positive constant, and stays for 0 or a negative one', () => {
+    const expLog = (c: number) => stabilized((b, x) => b.op('mul', [x, b.op('exp', [b.op('log', [b.op('broadcast_to', [b.num(c)], { shape: [3] })])])]));
+    const readsExp = (f: IrFunction) => f.nodes.find((n) => n.id === f.outputs[0]!.id)!.inputs.map((i) => f.nodes.find((n) => n.id === i)!.op);
+    expect(readsExp(expLog(2))).toEqual(['input', 'broadcast_to']);
+    expect(readsExp(expLog(0))).toEqual(['input', 'exp']);
+    expect(readsExp(expLog(-2))).toEqual(['input', 'exp']);
+  });
+
+  test('asks an op with no algebra (tan) whether it is positive without failing; marks no node backward', () => {
+    const f = stabilized((b, x) => b.op('log', [b.op('mul', [b.op('exp', [x]), b.op('tan', [x])])]));
+    expect(outOp(f)).toBe('log');
+    const g = stabilized((b, x) => b.op('log', [b.op('sigmoid', [x])]));
+    expect(g.nodes.length).toBeGreaterThan(3);
+    expect(g.nodes.filter((n) => n.backward)).toEqual([]);
   });
 });
