@@ -61,6 +61,18 @@ describe('forward mode agrees with reverse mode and finite differences', () => {
     );
   }, 60_000);
 
+  test('a loop with two carries and two sequences, each with a tangent (jvpScan indexes the second of each)', () => {
+    const src = `model L {
+  input x: f32[T, B, 3]
+  input y: f32[T, B, 3]
+  param W: f32[3, 3] = normal(std = 0.7)
+  fn step(h, g, xt, yt) = [tanh(xt @ W + g), tanh(yt * h + 0.5 * g)]
+  let s = scan(step, [broadcast_to(0, [B, 3]), broadcast_to(1, [B, 3])], [x, y])
+  output o = s[0] + s[1] * 2
+}`;
+    check(compileOk(src).model(undefined, { seed: 3 }), { T: 3, B: 2 }, 3, src, false);
+  });
+
   // lenet5 has max pooling (maxpool2d_at); the GANs' losses
   // detach (stop_gradient), which finite differences cannot see, and dcgan_small's 64 generated samples put
   // thousands of ReLU inputs within a finite-difference step of their kink
