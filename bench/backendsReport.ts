@@ -138,6 +138,7 @@ export const backendsReport = async (opts: BackendOptions = {}): Promise<Backend
   console.log(`\nbackends beside PyTorch ${peer} (ratios: dlm / the better of PyTorch's 1- and 2-thread figures; native: its better of 1 and 2 threads)`);
   console.log(`load average ${load0.toFixed(1)} at the start, ${loadavg()[0]!.toFixed(1)} at the end, on ${availableParallelism()} cores`);
   console.log('native-cpu, torch-cpu: one thread, by the CPU time the process ran (robust to the load; cpu-1t ratio compares those two)');
+  console.log("matmul 256: native writes into one output array (forward's out) as PyTorch runs torch.mm(a, b, out=c); js and wasm return fresh arrays");
   if (withTfjs) {
     console.log('tfjs-wasm: measured here, interleaved with dlm; inference rows on both sides from Float32Array inputs to Float32Array outputs');
     console.log('  (dlm: Model.forward; tfjs: tf.tensor, the ops in tf.tidy, dataSync, dispose); wasm-cpu, tfjs-wasm-cpu: the same by CPU time');

@@ -93,3 +93,40 @@ describe('Model.forward called again at the same shapes', () => {
     expect(bits({ data: m.params['l1.W']!, shape: [] })).not.toEqual(before);
   });
 });
+
+describe("forward's out: outputs written into the caller's arrays (PyTorch's out=)", () => {
+  test('the arrays given are filled with what a fresh copy holds and returned; others stay fresh copies', () => {
+    const m = fresh();
+    const x = batch(7, 4);
+    const into = new Float32Array(12).fill(Number.NaN);
+    const r = m.forward({ x }, { out: { logits: into } });
+    expect(r.logits!.data).toBe(into);
+    expect(bits(r.logits!)).toEqual(bits(fresh().forward({ x }).logits!));
+    // the next call writes the same array again, at the next data
+    m.forward({ x: batch(8, 4) }, { out: { logits: into } });
+    expect(bits({ data: into, shape: [4, 3] })).toEqual(bits(fresh().forward({ x: batch(8, 4) }).logits!));
+    const ev = m.evaluate({ x, y: labelTensor(new Rng(2), [4], 3) }, { out: { logits: into } });
+    expect(ev.logits!.data).toBe(into);
+    expect(ev['loss']!.data).not.toBe(into);
+  });
+
+  test('an array of another length or type, or an unknown output name, is E0405 naming both', () => {
+    const m = fresh();
+    const x = batch(7, 4);
+    const code = (out: Record<string, Float32Array | Float64Array>) => {
+      try {
+        m.forward({ x }, { out });
+      } catch (e) {
+        return (e as { diagnostics?: { code: string; message: string }[] }).diagnostics?.[0];
+      }
+      return undefined;
+    };
+    expect(code({ logits: new Float32Array(11) })).toMatchObject({
+      code: 'E0405',
+      message: expect.stringMatching(/Float32Array of 12 elements \(shape \[4, 3\]\), not a Float32Array of 11/),
+    });
+    expect(code({ logits: new Float64Array(12) })).toMatchObject({ code: 'E0405', message: expect.stringMatching(/not a Float64Array of 12/) });
+    expect(code({ logit: new Float32Array(12) })).toMatchObject({ code: 'E0405', message: expect.stringMatching(/no output 'logit' \(outputs: logits\)/) });
+    expect(code({ logits: null as unknown as Float32Array })).toMatchObject({ code: 'E0405', message: expect.stringMatching(/not a Null/) });
+  });
+});

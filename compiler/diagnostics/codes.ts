@@ -52,6 +52,7 @@ export const CODES = {
   E0402: 'missing input',
   E0403: 'input data does not match its shape',
   E0404: 'non-finite value during training',
+  E0405: 'an output array given to forward (out) does not fit the output',
   E0801: 'an op cannot be exported to this format',
   E0802: 'a symbolic size cannot be computed in the exported graph',
   E0803: 'unknown output to export',
