@@ -10,6 +10,7 @@ import { jvpProgram } from '../../compiler/autodiff/jvp.js';
 import { IrBuilder } from '../../compiler/ir/builder.js';
 import { interpret } from '../../compiler/ir/interp.js';
 import { INPUT, inputName, type IrFunction } from '../../compiler/ir/ir.js';
+import { verify } from '../../compiler/ir/verify.js';
 import type { DimEnv } from '../../compiler/ir/bind.js';
 import { nd } from '../../compiler/ops/ndarray.js';
 import type { NdArray } from '../../compiler/ops/op.js';
@@ -32,7 +33,9 @@ export const checkJvp = (
   what: string,
 ): JvpReport => {
   const v = Object.fromEntries(wrt.map((w) => [w, feed[w]!.data.map(() => rand())]));
-  const J = jvpProgram(f, wrt);
+  // the program must also be well formed: a body input declared with the wrong type can give right values
+  // through broadcasting (a sequence's tangent typed as a carry's step), which only the verifier sees
+  const J = verify(jvpProgram(f, wrt));
   const tangentFeed = Object.fromEntries(wrt.map((w) => [`tangent:${w}`, nd(feed[w]!.shape, v[w]!)]));
   const out = interpret(J, { ...feed, ...tangentFeed }, env).outputs;
   const u = Object.fromEntries(f.outputs.map((o) => [o.name, out[o.name]!.data.map(() => rand())]));
