@@ -7,7 +7,7 @@ import { add, bin, comment, let_, letMut, load, loop, mul, num, set, store, v, w
 import { isShapeError, shapeError, type ShapeError } from '../types/shapes.js';
 import { type Dim, type TensorType, fmtShape } from '../types/types.js';
 import { forEachIndex, nd } from './ndarray.js';
-import type { Attrs, GenKit, KernelArgs, OpDef, OpSample } from './op.js';
+import { freshNames, type Attrs, type GenKit, type KernelArgs, type OpDef, type OpSample } from './op.js';
 
 /** A window's placement on the image: strides, paddings (top, bottom, left, right) and dilations. */
 export interface Window {
@@ -128,18 +128,7 @@ const nest = (
   const [Co, Cg, KH, KW] = ws as [number, number, number, number];
   const [, , OH, OW] = os as [number, number, number, number];
   const per = Co / g.groups;
-  const [n, gr, cog, oh, ow, c, kh, kw, h, w] = ['n', 'g', 'co', 'oh', 'ow', 'c', 'kh', 'kw', 'h', 'w'].map(k.fresh) as [
-    string,
-    string,
-    string,
-    string,
-    string,
-    string,
-    string,
-    string,
-    string,
-    string,
-  ];
+  const [n, gr, cog, oh, ow, c, kh, kw, h, w] = freshNames(k, ['n', 'g', 'co', 'oh', 'ow', 'c', 'kh', 'kw', 'h', 'w']);
   const t: TapVars = {
     n: v(n),
     co: add(mul(v(gr), num(per)), v(cog)),

@@ -8,7 +8,7 @@ import { add, bin, comment, load, loop, mul, num, sel, store, v, when, type Stmt
 import { shapeError } from '../types/shapes.js';
 import { type Dim, fmtShape } from '../types/types.js';
 import { nd, size } from './ndarray.js';
-import type { KernelArgs, OpDef } from './op.js';
+import { freshNames, type KernelArgs, type OpDef } from './op.js';
 import { gatherRows } from './rows.js';
 
 const rowSize = (shape: readonly number[]): number => size(shape.slice(1));
@@ -18,7 +18,7 @@ const gatherKernel = (k: KernelArgs): Stmt[] => {
   const V = k.inShapes[0]![0]!,
     R = rowSize(k.inShapes[0]!),
     n = size(k.inShapes[1]!);
-  const [i, j, r] = ['i', 'j', 'row'].map(k.fresh) as [string, string, string];
+  const [i, j, r] = freshNames(k, ['i', 'j', 'row']);
   const inRange = [bin('>=', v(r), num(0)), bin('<', v(r), num(V))];
   return [
     comment(`gather ${n} rows of ${R} from a table of ${V}`),
@@ -34,7 +34,7 @@ const scatterKernel = (k: KernelArgs): Stmt[] => {
   const V = k.outShape[0]!,
     R = rowSize(k.outShape),
     n = size(k.inShapes[1]!);
-  const [z, i, j, r] = ['z', 'i', 'j', 'row'].map(k.fresh) as [string, string, string, string];
+  const [z, i, j, r] = freshNames(k, ['z', 'i', 'j', 'row']);
   return [
     comment(`scatter-add ${n} rows of ${R} into ${V}`),
     loop(z, V * R, [store(k.out, v(z), num(0))]),

@@ -6,7 +6,7 @@ import { add, comment, loop, mul, num, sel, store, v, when, load, bin, let_, typ
 import { shapeError } from '../types/shapes.js';
 import { type Dim, fmtShape } from '../types/types.js';
 import { nd } from './ndarray.js';
-import type { Attrs, KernelArgs, OpDef, OpSample } from './op.js';
+import { freshNames, type Attrs, type KernelArgs, type OpDef, type OpSample } from './op.js';
 import { outSize, windowOf, type Window } from './conv.js';
 
 interface G extends Window {
@@ -65,17 +65,7 @@ const nest = (k: KernelArgs, xs: readonly number[], cs: readonly number[], body:
   const g = geom(k.attrs);
   const [N, C, H, W] = xs as [number, number, number, number];
   const [, , , , OH, OW] = cs as [number, number, number, number, number, number];
-  const [n, c, kh, kw, oh, ow, h, w, base] = ['n', 'c', 'kh', 'kw', 'oh', 'ow', 'h', 'w', 'o'].map(k.fresh) as [
-    string,
-    string,
-    string,
-    string,
-    string,
-    string,
-    string,
-    string,
-    string,
-  ];
+  const [n, c, kh, kw, oh, ow, h, w, base] = freshNames(k, ['n', 'c', 'kh', 'kw', 'oh', 'ow', 'h', 'w', 'o']);
   // cols is [N, C, KH, KW, OH, OW]: the innermost loop walks a row of output positions
   const { rowBase, img } = indices(g, xs, cs, { n, c, kh, kw, oh, h, w });
   const col = add(v(base), v(ow));
@@ -103,18 +93,7 @@ const splitNest = (k: KernelArgs, xs: readonly number[], cs: readonly number[]):
   const g = geom(k.attrs);
   const [N, C, H, W] = xs as [number, number, number, number];
   const [, , , , OH, OW] = cs as [number, number, number, number, number, number];
-  const [n, c, kh, kw, oh, h, w, base, lo, hi] = ['n', 'c', 'kh', 'kw', 'oh', 'h', 'w', 'o', 'lo', 'hi'].map(k.fresh) as string[] as [
-    string,
-    string,
-    string,
-    string,
-    string,
-    string,
-    string,
-    string,
-    string,
-    string,
-  ];
+  const [n, c, kh, kw, oh, h, w, base, lo, hi] = freshNames(k, ['n', 'c', 'kh', 'kw', 'oh', 'h', 'w', 'o', 'lo', 'hi']);
   const { rowBase, img } = indices(g, xs, cs, { n, c, kh, kw, oh, h, w });
   const shift = add(num(-g.pl), mul(v(kw), num(g.dw)));
   const zeros = (from: Expr, to: Expr): Stmt => {

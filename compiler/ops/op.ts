@@ -86,6 +86,10 @@ export interface KernelArgs {
   readonly scratch?: (size: number) => string;
 }
 
+/** Fresh variable names, one per hint, as a tuple of the same length: `const [i, j] = freshNames(k, ['i', 'j'])`. */
+export const freshNames = <const H extends readonly string[]>(k: Pick<KernelArgs, 'fresh'>, hints: H): { -readonly [I in keyof H]: string } =>
+  hints.map((h) => k.fresh(h)) as { -readonly [I in keyof H]: string };
+
 /** Operands of a contraction, already resolved to strided views of concrete buffers. */
 export interface ContractionArgs {
   readonly out: string;

@@ -8,7 +8,7 @@ import { InternalError } from '../diagnostics/diagnostic.js';
 import { shapeError } from '../types/shapes.js';
 import { along, axisAttr, checkAxis, forEachLine, genAxis, lineLoops } from './lines.js';
 import { nd } from './ndarray.js';
-import type { Attrs, KernelArgs, OpDef } from './op.js';
+import { freshNames, type Attrs, type KernelArgs, type OpDef } from './op.js';
 
 const desc = (a: Attrs): boolean => a['descending'] === true;
 
@@ -37,7 +37,7 @@ const kernel = (k: KernelArgs): Stmt[] => {
     let src = 0;
     for (let w = 1; w < n; w *= 2) {
       const dst = n - src;
-      const [lo, mid, hi, i, j, t, si, sj, right] = ['lo', 'mid', 'hi', 'i', 'j', 't', 'si', 'sj', 'right'].map(k.fresh) as string[];
+      const [lo, mid, hi, i, j, t, si, sj, right] = freshNames(k, ['lo', 'mid', 'hi', 'i', 'j', 't', 'si', 'sj', 'right']);
       const key = (s: string) => load(X, along(base, v(s), l.inner));
       body.push(
         loop(
