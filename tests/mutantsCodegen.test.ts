@@ -1,0 +1,193 @@
+// Small checks of compiler/codegen written to kill the mutants `npm run mutate` left surviving there
+// (docs/mutation.md lists each file's survivors, and why the rest are equivalent). Each test was checked
+// to fail on the mutants it is named for (`npm run mutate -- --recheck FILE --tests mutantsCodegen --at L:C`).
+import { describe, expect, test } from 'vitest';
+import { optimize } from '../compiler/api/model.js';
+import { Trainer } from '../compiler/api/trainer.js';
+import { axisGroups, callsFunction, sameDims } from '../compiler/codegen/fusionRules.js';
+import { planMemory } from '../compiler/codegen/plan.js';
+import { formatStats, programStats } from '../compiler/codegen/stats.js';
+import { compileOrThrow } from '../compiler/index.js';
+import { specialize } from '../compiler/jit/jit.js';
+import { bin, call, load, neg, sel, v } from '../compiler/loops/loops.js';
+import type { Kernel, Schedule, TempBuffer } from '../compiler/codegen/scheduleTypes.js';
+
+const kernel = (writes: string[], reads: string[] = []): Kernel => ({ name: writes.join(), body: [], writes, reads, note: '' });
+const temp = (name: string, size: number, body?: number): TempBuffer => ({ name, size, note: name, ...(body === undefined ? {} : { body }) });
+const sched = (kernels: Kernel[], temps: TempBuffer[], extra: Partial<Schedule> = {}): Schedule => ({
+  kernels,
+  temps,
+  inputs: [],
+  outputs: [],
+  updates: [],
+  guards: [],
+  subs: [],
+  ...extra,
+});
+const offsets = (s: Schedule, reuse = true) => Object.fromEntries(planMemory(s, reuse).placements.map((p) => [p.name, p.offset]));
+
+describe('plan.ts: the memory plan', () => {
+  // a → b → c, each of 4 elements: c may take a's place (a's last read is before c is written), b may not
+  const chain = sched([kernel(['a']), kernel(['b'], ['a']), kernel(['c'], ['b'])], [temp('a', 4), temp('b', 4), temp('c', 4)]);
+
+  test('a buffer is free once its last use is strictly before another one is written', () => {
+    const p = planMemory(chain);
+    expect(offsets(chain)).toEqual({ a: 0, b: 4, c: 0 });
+    expect(p.arenaSize).toBe(8);
+    expect(p.unplannedSize).toBe(12);
+    // a and b are live together at kernel 1, b and c at kernel 2
+    expect(p.peakLive).toBe(8);
+    expect(p.placements.map((x) => x.size)).toEqual([4, 4, 4]);
+  });
+
+  test('without reuse every buffer has its own place', () => {
+    expect(offsets(chain, false)).toEqual({ a: 0, b: 4, c: 8 });
+    expect(planMemory(chain, false).arenaSize).toBe(12);
+  });
+
+  test('outputs and updates live to the end', () => {
+    expect(offsets({ ...chain, outputs: [{ name: 'y', buf: 'a', shape: [4] }] })).toEqual({ a: 0, b: 4, c: 8 });
+    expect(offsets({ ...chain, updates: [{ input: 0, buf: 'a' }] })).toEqual({ a: 0, b: 4, c: 8 });
+    const out = planMemory({ ...chain, outputs: [{ name: 'y', buf: 'a', shape: [4] }] });
+    expect(out.arenaSize).toBe(12);
+    expect(out.peakLive).toBe(12);
+  });
+
+  test('first fit: a freed gap takes a buffer that fits it, not one larger; larger buffers first among equals', () => {
+    // k0 writes A, B, C (B is read by nobody after); k1 writes D (fits B's gap) and E (does not)
+    const s = sched(
+      [kernel(['A', 'B', 'C']), kernel(['E', 'D']), kernel(['F'], ['A', 'C', 'D', 'E'])],
+      [temp('A', 4), temp('B', 4), temp('C', 4), temp('D', 4), temp('E', 5), temp('F', 1)],
+    );
+    const p = planMemory(s);
+    expect(offsets(s)).toEqual({ A: 0, B: 4, C: 8, E: 12, D: 4, F: 17 });
+    // placed in order of first use, the larger first when two start together
+    expect(p.placements.map((x) => x.name)).toEqual(['A', 'B', 'C', 'E', 'D', 'F']);
+    expect(p.arenaSize).toBe(18);
+  });
+
+  test('an exact fit at the start and between two live buffers', () => {
+    // k0 writes A and B; A dies; k1 writes C of A's size (to offset 0), then D larger than the gap
+    const s = sched([kernel(['A', 'B']), kernel(['C', 'D'], ['B']), kernel([], ['C', 'D'])], [temp('A', 3), temp('B', 2), temp('C', 3), temp('D', 1)]);
+    expect(offsets(s)).toEqual({ A: 0, B: 3, C: 0, D: 5 });
+  });
+
+  test('a loop body is planned first and its arena sized by that plan', () => {
+    const body = sched([kernel(['x']), kernel(['y'], ['x'])], [temp('x', 3), temp('y', 5)]);
+    const s = sched([kernel(['arena']), kernel(['z'], ['arena'])], [temp('arena', 0, 0), temp('z', 2)], {
+      subs: [{ prefix: 'b_', schedule: body, arena: 'arena' }],
+    });
+    const p = planMemory(s);
+    expect(p.subs.map((q) => q.arenaSize)).toEqual([8]);
+    expect(offsets(s)).toEqual({ arena: 0, z: 8 });
+    expect(p.arenaSize).toBe(10);
+    expect(p.unplannedSize).toBe(10);
+  });
+
+  test('a buffer no kernel uses is placed at the start, live at kernel 0 only', () => {
+    const s = sched([kernel(['a']), kernel(['b'], ['a'])], [temp('u', 2), temp('a', 1), temp('b', 1)]);
+    // u is live only at kernel 0 (as a); b, written at kernel 1, takes u's place
+    expect(offsets(s)).toEqual({ u: 0, a: 2, b: 0 });
+    expect(planMemory(s).peakLive).toBe(3);
+  });
+});
+
+describe('stats.ts: what a program costs', () => {
+  test('formatStats: kFLOP below a million, MFLOP from it; KiB with one decimal below 10 KiB', () => {
+    const st = {
+      kernels: 3,
+      loops: 2,
+      flops: 999_999,
+      arenaBytes: 10_240,
+      unplannedBytes: 10_239,
+      livePeakBytes: 1024,
+      paramBytes: 512,
+      stateBytes: 256,
+      savedActivationBytes: 2048,
+      peakBytes: 11_008,
+    };
+    expect(formatStats(st)).toBe(
+      'kernels 3, loops 2, 1000.0 kFLOP per call\n' +
+        'arena 10 KiB (10.0 KiB without reuse; largest live set 1.0 KiB)\n' +
+        'memory: parameters 0.5 KiB + state 0.3 KiB + arena 10 KiB = peak 11 KiB',
+    );
+    const lines = formatStats({ ...st, flops: 1e6, minimumBytes: 4096 }).split('\n');
+    expect([lines[0], lines[3]]).toEqual([
+      'kernels 3, loops 2, 1.00 MFLOP per call',
+      'minimum: parameters + gradients 1.0 KiB + state 0.3 KiB + saved activations 2.0 KiB = 4.0 KiB; peak / minimum = 2.69',
+    ]);
+  });
+
+  test('a training step: saved activations are the forward values backward reads (not inputs, not constants)', () => {
+    const m = compileOrThrow('model M {\n  input x: f32[B, 4]\n  param w: f32[4, 3] = zeros\n  loss mean(tanh(x @ w))\n  optimizer sgd(lr = 0.1)\n}').model();
+    const f = optimize(new Trainer(m).program.fn);
+    const spec = specialize(f, new Map([['B', 2]]));
+    const st = programStats(f, spec.env, spec.schedule, spec.plan, spec.source);
+    // backward reads tanh(x @ w) [2, 3] (tanh' = 1 − y²), x itself (an input) and the constant B·3
+    expect(st.savedActivationBytes).toBe(2 * 3 * 4);
+    expect(st.paramBytes).toBe(4 * 3 * 4);
+    expect(st.minimumBytes).toBe(2 * 48 + 24);
+    expect(st.arenaBytes).toBe(spec.plan.arenaSize * 4);
+    expect(st.unplannedBytes).toBe(spec.plan.unplannedSize * 4);
+    expect(st.livePeakBytes).toBe(spec.plan.peakLive * 4);
+    expect(st.kernels).toBe(spec.schedule.kernels.length);
+    expect(st.loops).toBe(spec.source.split('for (').length - 1);
+    // a forward program has no minimum
+    const g = optimize(m.ir.fn);
+    const fwd = specialize(g, new Map([['B', 2]]));
+    expect(programStats(g, fwd.env, fwd.schedule, fwd.plan, fwd.source).minimumBytes).toBeUndefined();
+  });
+
+  test('a loop body’s kernels count with the program’s', () => {
+    const m = compileOrThrow(
+      'import seq\nmodel R {\n  input x: f32[B, T, 3]\n  layer cell = seq.RNNCell(3, 6)\n  output h = seq.rnn(cell, x, seq.zeros_state(x, 6))\n}',
+    ).model();
+    const f = optimize(m.ir.fn);
+    const spec = specialize(
+      f,
+      new Map([
+        ['B', 2],
+        ['T', 3],
+      ]),
+    );
+    const inLoops = spec.schedule.subs.reduce((p, b) => p + b.schedule.kernels.length, 0);
+    expect(inLoops).toBeGreaterThan(0);
+    expect(programStats(f, spec.env, spec.schedule, spec.plan, spec.source).kernels).toBe(spec.schedule.kernels.length + inLoops);
+  });
+});
+
+describe('fusionRules.ts: facts the planner decides with', () => {
+  test('axisGroups: consecutive axes whose sizes multiply to each target dim, size-1 axes their own group', () => {
+    expect(axisGroups([2, 3, 4], [6, 4])).toEqual([[0, 1], [2]]);
+    expect(axisGroups([2, 3, 4], [2, 12])).toEqual([[0], [1, 2]]);
+    expect(axisGroups([1, 6], [6])).toEqual([[0, 1]]);
+    expect(axisGroups([6, 1], [6, 1])).toEqual([[0], [1]]);
+    expect(axisGroups([6, 1, 2], [6, 1, 2])).toEqual([[0], [1], [2]]);
+    expect(axisGroups([6], [6])).toEqual([[0]]);
+    // not a flat reshape: a target dim that no run of axes makes, axes left over, a size-1 dim from nothing
+    expect(axisGroups([2, 3], [3, 2])).toBeUndefined();
+    expect(axisGroups([2, 3, 4], [6])).toBeUndefined();
+    expect(axisGroups([6], [6, 1])).toBeUndefined();
+    expect(axisGroups([4, 3], [2, 6])).toBeUndefined();
+  });
+
+  test('sameDims and callsFunction', () => {
+    expect(sameDims([2, 3], [2, 3])).toBe(true);
+    expect(sameDims([2, 3], [2, 4])).toBe(false);
+    expect(sameDims([2], [2, 1])).toBe(false);
+    expect(sameDims([2, 1], [2])).toBe(false);
+    const e = call('exp', v('x'));
+    expect(callsFunction(e)).toBe(true);
+    expect(callsFunction(bin('+', v('x'), v('y')))).toBe(false);
+    expect(callsFunction(bin('+', e, v('y')))).toBe(true);
+    expect(callsFunction(bin('+', v('y'), e))).toBe(true);
+    expect(callsFunction(neg(e))).toBe(true);
+    expect(callsFunction(neg(v('x')))).toBe(false);
+    expect(callsFunction(sel(e, v('x'), v('y')))).toBe(true);
+    expect(callsFunction(sel(v('c'), e, v('y')))).toBe(true);
+    expect(callsFunction(sel(v('c'), v('x'), e))).toBe(true);
+    expect(callsFunction(sel(v('c'), v('x'), v('y')))).toBe(false);
+    expect(callsFunction(load('b', e))).toBe(true);
+    expect(callsFunction(load('b', v('i')))).toBe(false);
+  });
+});
