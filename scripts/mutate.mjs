@@ -29,7 +29,7 @@ const FILE_TESTS = {
   'compiler/codegen/fusionRules.ts': ['mutantsCodegen', 'fusionPlan', 'fusion', 'codegen', 'kernels', 'views'],
   'compiler/autodiff/grad.ts': ['gradients', 'second', 'mutantsGrad'],
   'compiler/autodiff/jvp.ts': ['jvp', 'jvpOps'],
-  'compiler/autodiff/jvpScan.ts': ['jvp'],
+  'compiler/autodiff/jvpScan.ts': ['jvp', 'mutantsAutodiff'],
   'compiler/autodiff/scan.ts': ['scan', 'mutantsGrad'],
   'compiler/autodiff/checkpoint.ts': ['remat', 'mutantsGrad'],
 };
