@@ -30,8 +30,8 @@ const FILE_TESTS = {
   'compiler/autodiff/grad.ts': ['gradients', 'second', 'mutantsGrad'],
   'compiler/autodiff/jvp.ts': ['jvp', 'jvpOps'],
   'compiler/autodiff/jvpScan.ts': ['jvp', 'mutantsAutodiff'],
-  'compiler/autodiff/scan.ts': ['scan', 'mutantsGrad'],
-  'compiler/autodiff/checkpoint.ts': ['remat', 'mutantsGrad'],
+  'compiler/autodiff/scan.ts': ['mutantsAutodiff', 'mutantsGrad', 'scan'],
+  'compiler/autodiff/checkpoint.ts': ['mutantsAutodiff', 'mutantsGrad', 'remat'],
 };
 const testsFor = (file) => FILE_TESTS[file] ?? TESTS[Object.keys(TESTS).find((d) => file.startsWith(`${d}/`))];
 const REPORTS = 'reports/mutation';

@@ -19,6 +19,9 @@ import { compileOk } from './helpers/compile.js';
 import { checkJvp } from './helpers/jvpCheck.js';
 import { bodyArb, bodySource } from './helpers/scanBodies.js';
 
+// 120 random programs; `npm run mutate` asks for 40 (DLM_PROGRAM_RUNS, as tests/gradients.test.ts), run on every mutant
+const RUNS = Math.min(120, Number(process.env['DLM_PROGRAM_RUNS'] ?? 120));
+
 /** Every input of the model's program in float64: drawn inputs, parameters, hyper inputs (evaluation mode). */
 const feedOf = (m: Model, dims: Record<string, number>, seed: number) => {
   const tensors = { ...randomInputs(m, new Rng(seed), dims), ...m.hyperDefaults(false) };
@@ -47,7 +50,7 @@ describe('forward mode agrees with reverse mode and finite differences', () => {
         if (E.isLeft(r)) throw new Error(`generated program does not compile:\n${p.source}\n${render(r.left)}`);
         check(r.right.model(undefined, { seed }), {}, seed, p.source, false);
       }),
-      { numRuns: 120, seed: 20261201 },
+      { numRuns: RUNS, seed: 20261201 },
     );
   }, 60_000);
 
