@@ -165,7 +165,10 @@ describe('checkpoint = k: the loop over segments (checkpoint.ts)', () => {
       for (const reverse of [false, true]) {
         const want = values(T, 0, reverse),
           got = values(T, k, reverse);
-        for (const [name, v] of Object.entries(want)) v.forEach((w, i) => expect(got[name]![i]).toBeCloseTo(w, 12));
+        for (const [name, v] of Object.entries(want))
+          v.forEach((w, i) => {
+            expect(got[name]![i]).toBeCloseTo(w, 12);
+          });
       }
   });
 
