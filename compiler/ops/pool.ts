@@ -132,7 +132,7 @@ const windows = (
   xs: readonly number[],
   os: readonly number[],
   X: string,
-  done: (best: Expr, at: Expr, o: Expr) => Stmt[],
+  done: (best: Expr, at: Expr, o: Expr, found: boolean) => Stmt[],
   withAt = true,
 ): Stmt[] => {
   const axes = poolAxes(k.attrs),
@@ -149,18 +149,33 @@ const windows = (
   const flat = (base: Expr, ix: readonly Expr[], sizes: readonly number[]) => ix.reduce<Expr>((e, i, j) => add(mul(e, num(sizes[j]!)), i), base);
   const idx = flat(v(nc), p.map(v), sp),
     out = flat(v(nc), o.map(v), osp);
-  const inBounds = p.flatMap((q, i) => [bin('>=', v(q), num(0)), bin('<', v(q), num(sp[i]!))]);
-  // `takes` above: [x > best] + [x ≠ x] + [at < 0] > 0; strictly greater keeps the first maximum in row-major order
+  // p = o·s − p0 + k·d lies in [−p0, (O − 1)·s − p0 + (K − 1)·d]: a bound that no tap can cross is not tested
+  const inBounds = p.flatMap((q, i) => [
+    ...(axes[i]!.p0 > 0 ? [bin('>=', v(q), num(0))] : []),
+    ...((osp[i]! - 1) * axes[i]!.s - axes[i]!.p0 + (axes[i]!.k - 1) * axes[i]!.d >= sp[i]! ? [bin('<', v(q), num(sp[i]!))] : []),
+  ]);
+  // Without leading padding every window's first tap (k = 0 on every axis) is inside the input (poolOut),
+  // so the index rule's "the first element always" is the start: best, at = x[first], first, and the
+  // rest is [x > best] + [x ≠ x] > 0 (the first tap, seen again, changes nothing: x > x is false, a NaN
+  // replaces itself). Otherwise `takes` above: [x > best] + [x ≠ x] + [at < 0] > 0.
+  const firstInside = withAt && axes.every((q) => q.p0 === 0);
+  const first = flat(
+    v(nc),
+    o.map((q, i) => mul(v(q), num(axes[i]!.s))),
+    sp,
+  );
+  // strictly greater keeps the first maximum in row-major order
   const beats = add(bin('>', load(X, idx), v(best)), bin('!=', load(X, idx), load(X, idx)));
   const pick = withAt
-    ? when([...inBounds, bin('>', add(beats, bin('<', v(at), num(0))), num(0))], [set(best, load(X, idx)), set(at, idx)])
+    ? when([...inBounds, bin('>', firstInside ? beats : add(beats, bin('<', v(at), num(0))), num(0))], [set(best, load(X, idx)), set(at, idx)])
     : when([...inBounds, bin('>', beats, num(0))], [set(best, load(X, idx))]);
   let taps: Stmt[] = [pick];
   for (let i = r - 1; i >= 0; i--) {
     const pos: Stmt = { k: 'let', name: p[i]!, e: add(add(mul(v(o[i]!), num(axes[i]!.s)), num(-axes[i]!.p0)), mul(v(kk[i]!), num(axes[i]!.d))) };
     taps = [loop(kk[i]!, axes[i]!.k, [pos, ...taps])];
   }
-  let body: Stmt[] = [letMut(best, num(-Infinity)), ...(withAt ? [letMut(at, num(-1))] : []), ...taps, ...done(v(best), v(at), out)];
+  const start = firstInside ? [letMut(best, load(X, first)), letMut(at, first)] : [letMut(best, num(-Infinity)), ...(withAt ? [letMut(at, num(-1))] : [])];
+  let body: Stmt[] = [...start, ...taps, ...done(v(best), v(at), out, firstInside)];
   for (let i = r - 1; i >= 0; i--) body = [loop(o[i]!, osp[i]!, body)];
   const desc = axes.map((q) => `${q.k}/${q.s}/${q.p0}+${q.p1}/${q.d}`).join(' × ');
   const title = `max pool (window/stride/pads/dilation) ${desc}${k.attrs['ceil'] === true ? ' ceil' : ''} on ${fmtShape(xs)}`;
@@ -253,8 +268,12 @@ const maxPoolGrad = (r: 2 | 3): OpDef => ({
       const [X, G] = k.ins as [string, string];
       const i = k.fresh('i');
       const zero = loop(i, prod(xs), [store(k.out, v(i), num(0))]);
-      const addAt = (at: Expr, o: Expr): Stmt[] => [when([bin('>=', at, num(0))], [store(k.out, at, add(load(k.out, at), load(G, o)))])];
-      return [zero, ...windows(k, xs, k.inShapes[1]!, X, (_best, at, o) => addAt(at, o))];
+      // found: every window has an input element, so `at` is an index (no test)
+      const addAt = (at: Expr, o: Expr, found: boolean): Stmt[] => {
+        const add1 = store(k.out, at, add(load(k.out, at), load(G, o)));
+        return [found ? add1 : when([bin('>=', at, num(0))], [add1])];
+      };
+      return [zero, ...windows(k, xs, k.inShapes[1]!, X, (_best, at, o, found) => addAt(at, o, found))];
     },
   },
   // linear in the cotangent g with transpose maxpool_at (the read at the same positions), piecewise
@@ -303,7 +322,9 @@ const maxPoolAt = (r: 2 | 3): OpDef => ({
       const [X, T] = k.ins as [string, string];
       const i = k.fresh('i');
       const zero = loop(i, prod(k.outShape), [store(k.out, v(i), num(0))]);
-      return [zero, ...windows(k, k.inShapes[0]!, k.outShape, X, (_best, at, o) => [when([bin('>=', at, num(0))], [store(k.out, o, load(T, at))])])];
+      const read = (at: Expr, o: Expr, found: boolean): Stmt =>
+        found ? store(k.out, o, load(T, at)) : when([bin('>=', at, num(0))], [store(k.out, o, load(T, at))]);
+      return [zero, ...windows(k, k.inShapes[0]!, k.outShape, X, (_best, at, o, found) => [read(at, o, found)])];
     },
   },
   vjp: (b, ct, n) => [null, b.op(`maxpool${r}d_grad`, [n.inputs[0]!, ct], n.attrs)],
