@@ -1,7 +1,8 @@
 // What the mutation runs of compiler/autodiff showed no test deciding (docs/mutation.md names the mutants
-// each test kills): forward mode through a loop whose tangents reach only some of its inputs (jvpScan.ts).
-// Small programs in float64; forward mode is checked as in tests/jvp.test.ts (against reverse mode and
-// finite differences).
+// each test kills): forward mode through a loop whose tangents reach only some of its inputs (jvpScan.ts);
+// the shape of a checkpointed loop's rewrite into segments (checkpoint.ts); what backpropagation through a
+// loop stores (scan.ts). Small programs in float64; forward mode is checked as in tests/jvp.test.ts
+// (against reverse mode and finite differences).
 import { describe, expect, test } from 'vitest';
 import { expandCheckpoints } from '../compiler/autodiff/checkpoint.js';
 import { gradientsOf } from '../compiler/autodiff/grad.js';
@@ -10,7 +11,7 @@ import { NO_SPAN } from '../compiler/diagnostics/span.js';
 import { IrBuilder } from '../compiler/ir/builder.js';
 import { interpret } from '../compiler/ir/interp.js';
 import { INPUT, inputName, type Node } from '../compiler/ir/ir.js';
-import { SCAN, SCAN_OUT, SCAN_TYPE, scanAttrs, scanInfo, windowType } from '../compiler/ir/scan.js';
+import { SCAN, SCAN_OUT, SCAN_TYPE, scanAttrs, scanInfo, windowType, type Keep } from '../compiler/ir/scan.js';
 import { verify } from '../compiler/ir/verify.js';
 import { bindInputs } from '../compiler/jit/jit.js';
 import { nd } from '../compiler/ops/ndarray.js';
@@ -70,78 +71,79 @@ describe('forward mode through a loop (jvpScan.ts)', () => {
   });
 });
 
-describe('checkpoint = k: the loop over segments (checkpoint.ts)', () => {
-  // cᵗ⁺¹ = (tanh(xᵗ·W + hᵗ), accᵗ + hᵗ, nᵗ + 1) over T steps, with checkpoint = k; the program reads h
-  // stacked, acc at its last step and n stacked (an i32 carry), or only what `reads` names. `second`: the
-  // loss also reads a second loop (checkpoint 0, h from zero) made after it; `backward`: the loop is made
-  // by a backward pass (its nodes marked so)
-  const build = (T: number | string, k: number, o: { reverse?: boolean; second?: boolean; backward?: boolean } = {}) => {
-    const span = NO_SPAN;
-    const f32 = (shape: (number | string)[]) => ({ dtype: 'f32' as const, shape });
-    const bb = new IrBuilder();
-    const body = bb.at(span, () => {
-      const h = bb.input('c0', 'input', f32([2, 3]), span),
-        acc = bb.input('c1', 'input', f32([2, 3]), span),
-        n = bb.input('c2', 'input', { dtype: 'i32', shape: [2, 1] }, span),
-        xt = bb.input('x0', 'input', f32([2, 3]), span),
-        W = bb.input('k0', 'input', f32([3, 3]), span);
-      const h1 = bb.op('tanh', [bb.op('add', [bb.op('matmul', [xt, W]), h])]);
-      return bb.finish('step', [
-        { name: 'c0', id: h1 },
-        { name: 'c1', id: bb.op('add', [acc, h]) },
-        { name: 'c2', id: bb.op('add', [n, bb.num(1, 'i32')]) },
-      ]);
-    });
-    const b = new IrBuilder();
-    const x = b.input('x', 'input', f32([T, 2, 3]), span),
-      W = b.input('W', 'param', f32([3, 3]), span),
-      h0 = b.input('h0', 'param', f32([2, 3]), span);
-    return b.at(
-      span,
-      () => {
-        const zero = b.op('broadcast_to', [b.num(0)], { shape: [2, 3] });
-        const n0 = b.op('broadcast_to', [b.num(0, 'i32')], { shape: [2, 1] });
-        const scan = (init: number, checkpoint: number) => {
-          const attrs = scanAttrs({
-            body,
-            carries: 3,
-            xs: 1,
-            keep: ['all', 'all', 'all'],
-            reverse: o.reverse ?? false,
-            length: T,
-            truncate: 0,
-            checkpoint,
-            segment: 0,
-          });
-          const loop = b.structural(SCAN, [init, zero, n0, x, W], attrs, SCAN_TYPE);
-          return (index: number, window: 'after' | 'last', t: { dtype: 'f32' | 'i32'; shape: (number | string)[] }) =>
-            b.structural(SCAN_OUT, [loop], { index, window }, windowType(t, window, T));
-        };
-        const out = scan(h0, k);
-        const hs = out(0, 'after', f32([2, 3])),
-          accLast = out(1, 'last', f32([2, 3])),
-          ns = out(2, 'after', { dtype: 'i32', shape: [2, 1] }),
-          accs = out(1, 'after', f32([2, 3]));
-        const all = (v: number) => ({ axes: [...b.type(v).shape.keys()], keepdims: false });
-        const terms = [b.op('sum', [b.op('mul', [hs, b.op('cast', [ns], { dtype: 'f32' })])], all(hs)), b.op('sum', [accLast], all(accLast))];
-        if (o.second) {
-          const hs2 = scan(zero, 0)(0, 'after', f32([2, 3]));
-          terms.push(b.op('sum', [b.op('mul', [hs2, hs2])], all(hs2)));
-        }
-        return { b, loss: terms.reduce((p, q) => b.op('add', [p, q])), hs, accLast, ns, accs, from: b.nodes.length };
-      },
-      o.backward ?? false,
+// cᵗ⁺¹ = (tanh(xᵗ·W + hᵗ), accᵗ + hᵗ, nᵗ + 1) over T steps, with checkpoint = k; the program reads h
+// stacked, acc at its last step and n stacked (an i32 carry), or only what `reads` names. `second`: the
+// loss also reads a second loop (checkpoint 0, h from zero) made after it; `backward`: the loop is made
+// by a backward pass (its nodes marked so); `keep`: what the loop stores of each carry
+const build = (T: number | string, k: number, o: { reverse?: boolean; second?: boolean; backward?: boolean; keep?: Keep[] } = {}) => {
+  const span = NO_SPAN;
+  const f32 = (shape: (number | string)[]) => ({ dtype: 'f32' as const, shape });
+  const bb = new IrBuilder();
+  const body = bb.at(span, () => {
+    const h = bb.input('c0', 'input', f32([2, 3]), span),
+      acc = bb.input('c1', 'input', f32([2, 3]), span),
+      n = bb.input('c2', 'input', { dtype: 'i32', shape: [2, 1] }, span),
+      xt = bb.input('x0', 'input', f32([2, 3]), span),
+      W = bb.input('k0', 'input', f32([3, 3]), span);
+    const h1 = bb.op('tanh', [bb.op('add', [bb.op('matmul', [xt, W]), h])]);
+    return bb.finish('step', [
+      { name: 'c0', id: h1 },
+      { name: 'c1', id: bb.op('add', [acc, h]) },
+      { name: 'c2', id: bb.op('add', [n, bb.num(1, 'i32')]) },
+    ]);
+  });
+  const b = new IrBuilder();
+  const x = b.input('x', 'input', f32([T, 2, 3]), span),
+    W = b.input('W', 'param', f32([3, 3]), span),
+    h0 = b.input('h0', 'param', f32([2, 3]), span);
+  return b.at(
+    span,
+    () => {
+      const zero = b.op('broadcast_to', [b.num(0)], { shape: [2, 3] });
+      const n0 = b.op('broadcast_to', [b.num(0, 'i32')], { shape: [2, 1] });
+      const scan = (init: number, checkpoint: number) => {
+        const attrs = scanAttrs({
+          body,
+          carries: 3,
+          xs: 1,
+          keep: o.keep ?? ['all', 'all', 'all'],
+          reverse: o.reverse ?? false,
+          length: T,
+          truncate: 0,
+          checkpoint,
+          segment: 0,
+        });
+        const loop = b.structural(SCAN, [init, zero, n0, x, W], attrs, SCAN_TYPE);
+        return (index: number, window: 'after' | 'last', t: { dtype: 'f32' | 'i32'; shape: (number | string)[] }) =>
+          b.structural(SCAN_OUT, [loop], { index, window }, windowType(t, window, T));
+      };
+      const out = scan(h0, k);
+      const hs = out(0, 'after', f32([2, 3])),
+        accLast = out(1, 'last', f32([2, 3])),
+        ns = out(2, 'after', { dtype: 'i32', shape: [2, 1] }),
+        accs = out(1, 'after', f32([2, 3]));
+      const all = (v: number) => ({ axes: [...b.type(v).shape.keys()], keepdims: false });
+      const terms = [b.op('sum', [b.op('mul', [hs, b.op('cast', [ns], { dtype: 'f32' })])], all(hs)), b.op('sum', [accLast], all(accLast))];
+      if (o.second) {
+        const hs2 = scan(zero, 0)(0, 'after', f32([2, 3]));
+        terms.push(b.op('sum', [b.op('mul', [hs2, hs2])], all(hs2)));
+      }
+      return { b, loss: terms.reduce((p, q) => b.op('add', [p, q])), hs, accLast, ns, accs, from: b.nodes.length };
+    },
+    o.backward ?? false,
+  );
+};
+const feed = (T: number) => {
+  const r = new Rng(3);
+  const t = (shape: number[]) =>
+    nd(
+      shape,
+      Float64Array.from({ length: shape.reduce((a, c) => a * c, 1) }, () => r.normal()),
     );
-  };
-  const feed = (T: number) => {
-    const r = new Rng(3);
-    const t = (shape: number[]) =>
-      nd(
-        shape,
-        Float64Array.from({ length: shape.reduce((a, c) => a * c, 1) }, () => r.normal()),
-      );
-    return { x: t([T, 2, 3]), W: t([3, 3]), h0: t([2, 3]) };
-  };
+  return { x: t([T, 2, 3]), W: t([3, 3]), h0: t([2, 3]) };
+};
+
+describe('checkpoint = k: the loop over segments (checkpoint.ts)', () => {
   const values = (T: number, k: number, reverse: boolean) => {
     const { b, loss, hs, accLast, ns } = build(T, k, { reverse, second: true });
     expandCheckpoints(b, 0, [loss]);
@@ -235,28 +237,85 @@ describe('backpropagation through a loop: what it stores (scan.ts)', () => {
   // h ← tanh(xᵗ·W + h·U): the gradient's values are checked by tests/mutantsGrad.test.ts and tests/scan.test.ts;
   // here, that it stores the step's matmul results instead of recomputing them, and that the weights'
   // gradients are one product each after the loop instead of sums carried through it
-  const src = `model R {
+  const rnn = (step: string, xs: string, extra = '') => `model R {
   input x: f32[T, B, 2]
   param W: f32[2, 3] = normal(std = 0.6)
   param U: f32[3, 3] = normal(std = 0.6)
   param h0: f32[3] = normal(std = 0.5)
-  fn step(h, xt) = tanh(xt @ W + h @ U)
-  let hs = scan(step, broadcast_to(h0, [B, 3]), x)
+  fn step(h, xt) = ${step}
+  let hs = scan(step, broadcast_to(h0, [B, 3]), ${xs}${extra})
   loss sum(hs)
 }`;
-  test('the forward loop keeps each matmul result per step; the backward loop carries ∂h, ∂x and ∂z, and W, U get one product each', () => {
+  const backward = (src: string, withX: boolean, only?: string) => {
     const m = compileOk(src).model(undefined, { seed: 1 });
     const b = new IrBuilder(m.ir.fn.nodes);
     const x = m.ir.fn.nodes.find((n) => n.op === INPUT && inputName(n) === 'x')!.id;
     const from = b.nodes.length;
-    const g = gradientsOf(b, m.ir.losses[0]!.id, [...m.ir.params.map((p) => p.id), x]);
-    const [fwd, bwd] = loops(b.nodes).map((n) => scanInfo(n));
-    expect([fwd!.carries, fwd!.keep, fwd!.body.outputs.length]).toEqual([3, ['all', 'all', 'all'], 3]);
-    expect([bwd!.reverse, bwd!.carries, bwd!.keep, bwd!.xs]).toEqual([true, 3, ['last', 'all', 'all'], 5]);
-    // ∂W and ∂U: a matmul after the backward loop (Σₜ xₜᵀ·dzₜ, Σₜ hₜᵀ·dzₜ)
-    const after = b.nodes.slice(from);
-    const [gW, gU] = [g[0]!, g[1]!].map((id) => b.node(id).op);
-    expect([gW, gU]).toEqual(['matmul', 'matmul']);
-    expect(after.filter((n) => n.op === 'matmul').length).toBe(2);
+    const g = gradientsOf(b, m.ir.losses[0]!.id, [...m.ir.params.filter((p) => !only || p.name === only).map((p) => p.id), ...(withX ? [x] : [])]);
+    const ln = loops(b.nodes);
+    const ls = ln.map((n) => scanInfo(n));
+    const bwd = ls[ls.length - 1]!;
+    // the matmuls of the backward body something reads (a recomputed forward product would be one more)
+    const used = new Set([...bwd.body.nodes.flatMap((n) => n.inputs), ...bwd.body.outputs.map((o) => o.id)]);
+    const live = bwd.body.nodes.filter((n) => n.op === 'matmul' && used.has(n.id)).length;
+    const captures = ln[ln.length - 1]!.inputs.length - bwd.carries - bwd.xs;
+    // what the forward loop starts from is not marked backward (its residuals' zeros included)
+    const fwdInits = ln[0]!.inputs.map((i) => b.node(i).backward ?? false);
+    return {
+      fwd: ls[0]!,
+      bwd,
+      ops: g.map((id) => b.node(id!).op),
+      products: b.nodes.slice(from).filter((n) => n.op === 'matmul').length,
+      live,
+      captures,
+      fwdInits,
+    };
+  };
+
+  test('the forward loop keeps each matmul result per step; the backward loop carries ∂h, ∂x and ∂z, and W, U get one product each', () => {
+    const { fwd, bwd, ops, products, live, captures, fwdInits } = backward(rnn('tanh(xt @ W + h @ U)', 'x'), true);
+    expect([fwd.carries, fwd.keep, fwd.body.outputs.length]).toEqual([3, ['all', 'all', 'all'], 3]);
+    expect([bwd.reverse, bwd.carries, bwd.keep, bwd.xs, bwd.body.name]).toEqual([true, 3, ['last', 'all', 'all'], 5, 'scan_step_vjp']);
+    // the backward body reads the stored products (two live matmuls: dz·Uᵀ, dz·Wᵀ) and captures only W and U
+    expect([live, captures, fwdInits.some((x) => x)]).toEqual([2, 2, false]);
+    // ∂W and ∂U: a matmul after the backward loop (Σₜ xₜᵀ·dzₜ, Σₜ hₜᵀ·dzₜ), the operands views of x and of h before each step
+    expect([ops.slice(0, 2), products]).toEqual([['matmul', 'matmul'], 2]);
+  });
+
+  test('∂z that is a sequence’s cotangent (z = xpₜ + h·U) is not stored twice; in a checkpointed loop the weights’ gradients are carried', () => {
+    const direct = backward(rnn('tanh(xt + h @ U)', 'x @ W'), false);
+    expect([direct.fwd.carries, direct.bwd.carries, direct.bwd.keep, direct.ops[1]]).toEqual([2, 2, ['last', 'all'], 'matmul']);
+    // only ∂h0 wanted: the backward loop carries ∂h alone, nothing for the captures W and U
+    const h0 = backward(rnn('tanh(xt @ W + h @ U)', 'x'), false, 'h0');
+    expect([h0.bwd.carries, h0.bwd.keep]).toEqual([1, ['last']]);
+    // per segment: the outer backward loop carries ∂h, ∂(stacked h) and one sum per weight
+    const seg = backward(rnn('tanh(xt @ W + h @ U)', 'x', ', checkpoint = 2'), false);
+    // the segments' stacked h is not read by the step: it comes as a capture of zeros, not as stored values
+    expect([seg.bwd.xs, seg.captures]).toEqual([4, 3]);
+    expect([seg.bwd.segment, seg.bwd.carries, seg.bwd.keep, seg.ops.slice(0, 2), seg.products]).toEqual([
+      0,
+      4,
+      ['last', 'last', 'last', 'last'],
+      ['scan_out', 'scan_out'],
+      0,
+    ]);
+  });
+
+  test('a loop that kept only some carries’ last values (a backward loop differentiated again) is made to keep every step', () => {
+    const grads = (keep: Keep[]) => {
+      const { b, loss } = build(4, 0, { keep });
+      const [W, h0] = b.nodes.filter((n) => n.op === INPUT && n.attrs['role'] === 'param').map((n) => n.id);
+      const from = b.nodes.length;
+      const g = gradientsOf(b, loss, [W!, h0!]);
+      const f = verify(
+        b.finish('g', [
+          { name: 'W', id: g[0]! },
+          { name: 'h0', id: g[1]! },
+        ]),
+      );
+      expect(loops(f.nodes.slice(0, from)).map((n) => scanInfo(n).keep)).toEqual([['all', 'all', 'all', 'all']]); // and the matmul's residual
+      return Object.values(interpret(f, feed(4), new Map()).outputs).map((v) => [...v.data]);
+    };
+    expect(grads(['all', 'last', 'all'])).toEqual(grads(['all', 'all', 'all']));
   });
 });
