@@ -10,7 +10,9 @@ import { formatStats, programStats } from '../compiler/codegen/stats.js';
 import { compileOrThrow } from '../compiler/index.js';
 import { specialize } from '../compiler/jit/jit.js';
 import { bin, call, load, neg, sel, v } from '../compiler/loops/loops.js';
-import type { Kernel, Schedule, TempBuffer } from '../compiler/codegen/scheduleTypes.js';
+import type { Located } from '../compiler/codegen/placement.js';
+import type { InputSlot, Kernel, Schedule, TempBuffer } from '../compiler/codegen/scheduleTypes.js';
+import { simdOperands, type Addressing } from '../compiler/codegen/simdOperands.js';
 
 const kernel = (writes: string[], reads: string[] = []): Kernel => ({ name: writes.join(), body: [], writes, reads, note: '' });
 const temp = (name: string, size: number, body?: number): TempBuffer => ({ name, size, note: name, ...(body === undefined ? {} : { body }) });
@@ -189,5 +191,100 @@ describe('fusionRules.ts: facts the planner decides with', () => {
     expect(callsFunction(sel(v('c'), v('x'), v('y')))).toBe(false);
     expect(callsFunction(load('b', e))).toBe(true);
     expect(callsFunction(load('b', v('i')))).toBe(false);
+  });
+});
+
+describe('simdOperands.ts: which operands of a SIMD matmul must be copied into memory', () => {
+  const slots: InputSlot[] = [
+    { name: 'x', role: 'input', buf: 'in0', shape: [2, 3], dtype: 'f32', node: undefined as unknown as InputSlot['node'] },
+    { name: 'w', role: 'param', buf: 'in1', shape: [3, 4], dtype: 'f32', node: undefined as unknown as InputSlot['node'] },
+    { name: 'ids', role: 'input', buf: 'in2', shape: [2], dtype: 'i32', node: undefined as unknown as InputSlot['node'] },
+    { name: 's', role: 'state', buf: 'in3', shape: [4], dtype: 'f32', node: undefined as unknown as InputSlot['node'] },
+  ];
+  const make = (addressing: Addressing, on = true, loopBody = false) => {
+    const temps: string[][] = [],
+      kernels: [number, string, string][] = [];
+    let n = 0;
+    const ops = simdOperands({
+      on,
+      addressing,
+      loopBody,
+      inputs: slots,
+      newTemp: (shape, note) => {
+        temps.push([shape.join('x'), note]);
+        return `t${temps.length - 1}`;
+      },
+      addKernel: (body, writes, note) => {
+        kernels.push([body.length, writes, note]);
+      },
+      fresh: (h) => `${h}${n++}`,
+    });
+    return { ops, temps, kernels };
+  };
+  const at = (buf: string): Located => ({ buf, view: { offset: 0, strides: [3, 1] }, shape: [2, 3] });
+
+  test('kernel: scalar loops off or in float64; a batch input copied in js, a parameter, state or temp not', () => {
+    expect(make('js', false).ops.kernel(true, at('in0'), 'mm')).toBeUndefined();
+    expect(make('js').ops.kernel(false, at('in0'), 'mm')).toBeUndefined();
+    const js = make('js');
+    expect(js.ops.kernel(true, at('in0'), 'mm')).toMatchObject({ copyA: true });
+    expect(js.ops.kernel(true, at('in0'), 'mm')).not.toHaveProperty('rowBudget');
+    expect(js.ops.kernel(true, at('in1'), 'mm')).toMatchObject({ copyA: false });
+    expect(js.ops.kernel(true, at('in3'), 'mm')).toMatchObject({ copyA: false });
+    expect(js.ops.kernel(true, at('t5'), 'mm')).toMatchObject({ copyA: false });
+    // in a loop body every input is in memory (its scan passes arena buffers, homes or copies)
+    expect(make('js', true, true).ops.kernel(true, at('in0'), 'mm')).toMatchObject({ copyA: false });
+    js.ops.kernel(true, at('in0'), 'mm')!.scratch(7);
+    expect(js.temps).toEqual([['7', 'scratch of mm']]);
+  });
+
+  test('kernel: wasm and native address every buffer; their row budgets and native’s C contracts', () => {
+    const wasm = make('wasm').ops.kernel(true, at('in0'), 'mm')!;
+    expect(wasm).toMatchObject({ copyA: false, rowBudget: 1 << 13 });
+    expect(wasm).not.toHaveProperty('anyStrides');
+    expect(wasm).not.toHaveProperty('foldBatch');
+    expect(make('native').ops.kernel(true, at('in0'), 'mm')).toMatchObject({ copyA: false, rowBudget: 1 << 15, anyStrides: true, foldBatch: true });
+  });
+
+  test('addressable: a float32 batch input in js is copied whole into a temp (the same view of it); nothing else is', () => {
+    const js = make('js');
+    const l = { ...at('in0'), view: { offset: 1, strides: [1, 2] } };
+    expect(js.ops.addressable(l)).toEqual({ ...l, buf: 't0' });
+    expect(js.temps).toEqual([['2x3', 'copy of input x for a SIMD kernel']]);
+    expect(js.kernels.map(([len, w, note]) => [len > 0, w, note])).toEqual([[true, 't0', 'copy of input x into WebAssembly memory']]);
+    for (const buf of ['in1', 'in2', 'in3', 't4']) expect(js.ops.addressable(at(buf))).toEqual(at(buf));
+    expect(js.temps.length).toBe(1);
+    expect(make('js', false).ops.addressable(at('in0'))).toEqual(at('in0'));
+    expect(make('wasm').ops.addressable(at('in0'))).toEqual(at('in0'));
+    expect(make('js', true, true).ops.addressable(at('in0'))).toEqual(at('in0'));
+  });
+});
+
+describe('schedule.ts: outputs own their buffers', () => {
+  const scheduled = (body: string) => {
+    const f = optimize(compileOrThrow(`model M {\n  input x: f32[2, 3]\n${body}\n}`).model().ir.fn);
+    const s = specialize(f, new Map()).schedule;
+    return { kernels: s.kernels.map((k) => `${k.writes} <- ${k.reads}: ${k.note.split(' ')[0]}`), outputs: s.outputs.map((o) => [o.name, o.buf, o.shape]) };
+  };
+  test('an input given out is copied', () => {
+    expect(scheduled('  output a = x')).toEqual({ kernels: ['t0 <- in0: copy'], outputs: [['a', 't0', [2, 3]]] });
+  });
+  test('a value under two output names is stored once', () => {
+    expect(scheduled('  let y = tanh(x)\n  output a = y\n  output b = y')).toEqual({
+      kernels: ['t0 <- in0: tanh'],
+      outputs: [
+        ['a', 't0', [2, 3]],
+        ['b', 't0', [2, 3]],
+      ],
+    });
+  });
+  test('a view of another output’s buffer is copied', () => {
+    expect(scheduled('  let y = tanh(x)\n  output a = y\n  output b = reshape(y, [3, 2])')).toEqual({
+      kernels: ['t0 <- in0: tanh', 't1 <- t0: copy'],
+      outputs: [
+        ['a', 't0', [2, 3]],
+        ['b', 't1', [3, 2]],
+      ],
+    });
   });
 });
