@@ -28,9 +28,9 @@ const canon = (text: string): string => {
 
 // the top level's inputs (numbered %0 … %12 in this order)
 const source = (pre: string, post: string, opts = 'axis = 1, checkpoint = 2', extra = '') => `model S {
-  input x: f32[B, 4, 3]
-  input xt: f32[4, B, 3]
-  input ids: i32[B, 4]
+  input x: f32[B, 5, 3]
+  input xt: f32[5, B, 3]
+  input ids: i32[B, 5]
   param E: f32[5, 3] = zeros
   param W: f32[3, 4] = zeros
   param b: f32[4] = zeros
@@ -38,8 +38,8 @@ const source = (pre: string, post: string, opts = 'axis = 1, checkpoint = 2', ex
   param R: f32[4, 4] = zeros
   param h0: f32[4] = zeros
   param c: f32[1, 4] = zeros
-  input x4: f32[4, B, 4]
-  target yt: f32[B, 4, 4]
+  input x4: f32[5, B, 4]
+  target yt: f32[B, 5, 4]
   fn step(h, ut) = tanh(ut + h @ U)
   let u = ${pre}
   let hs = scan(step, broadcast_to(h0, [B, 4]), u, ${opts})
@@ -56,10 +56,10 @@ describe('sinkRows builds', () => {
       [
         'fn S {',
         '  %12: f32[B, 4] = broadcast_to %8 {shape=[B,4]}',
-        '  %13: i32[4, B] = transpose %2 {perm=[1,0]}',
+        '  %13: i32[5, B] = transpose %2 {perm=[1,0]}',
         '  %14: f32 = const 0',
         '  %15: f32[B, 4] = broadcast_to %14 {shape=[B,4]}',
-        '  %16 = scan over 4 steps (checkpoint every 2): carries %12 %15 (keep all,all), sequences %13, captures %6 %3 %4 %5 %7',
+        '  %16 = scan over 5 steps (checkpoint every 2): carries %12 %15 (keep all,all), sequences %13, captures %6 %3 %4 %5 %7',
         '    fn scan_step {',
         '      %0: f32[B, 4] = input input c0',
         '      %1: f32[B, 4] = input input c1',
@@ -83,8 +83,8 @@ describe('sinkRows builds', () => {
         '      %19: f32[B, 4] = mul %17 %18  # o',
         '      return c0=%14, c1=%19',
         '    }',
-        '  %17: f32[4, B, 4] = scan_out %16 {index=1, window=after}',
-        '  %18: f32[B, 4, 4] = transpose %17 {perm=[1,0,2]}  # o',
+        '  %17: f32[5, B, 4] = scan_out %16 {index=1, window=after}',
+        '  %18: f32[B, 5, 4] = transpose %17 {perm=[1,0,2]}  # o',
         '  %19: f32 = sum %18 {axes=[0,1,2], keepdims=false}',
         '  return o=%18, loss=%19',
         '}',
@@ -99,7 +99,7 @@ describe('sinkRows builds', () => {
         '  %12: f32[B, 4] = broadcast_to %8 {shape=[B,4]}',
         '  %13: f32 = const 0',
         '  %14: f32[B, 4] = broadcast_to %13 {shape=[B,4]}',
-        '  %15 = scan reverse over 4 steps (checkpoint every 2): carries %12 %14 (keep all,all), sequences %1, captures %6 %4 %5',
+        '  %15 = scan reverse over 5 steps (checkpoint every 2): carries %12 %14 (keep all,all), sequences %1, captures %6 %4 %5',
         '    fn scan_step {',
         '      %0: f32[B, 4] = input input c0',
         '      %1: f32[B, 4] = input input c1',
@@ -114,8 +114,8 @@ describe('sinkRows builds', () => {
         '      %10: f32[B, 4] = mul %9 %4  # o',
         '      return c0=%9, c1=%10',
         '    }',
-        '  %16: f32[4, B, 4] = scan_out %15 {index=1, window=after}',
-        '  %17: f32[4, B, 4] = transpose %16 {perm=[0,1,2]}  # o',
+        '  %16: f32[5, B, 4] = scan_out %15 {index=1, window=after}',
+        '  %17: f32[5, B, 4] = transpose %16 {perm=[0,1,2]}  # o',
         '  %18: f32 = sum %17 {axes=[0,1,2], keepdims=false}',
         '  return o=%17, loss=%18',
         '}',
@@ -128,10 +128,10 @@ describe('sinkRows builds', () => {
       [
         'fn S {',
         '  %12: f32[B, 4] = broadcast_to %8 {shape=[B,4]}',
-        '  %13: f32[4, B, 3] = transpose %0 {perm=[1,0,2]}',
+        '  %13: f32[5, B, 3] = transpose %0 {perm=[1,0,2]}',
         '  %14: f32 = const 0',
         '  %15: f32[B, 4] = broadcast_to %14 {shape=[B,4]}',
-        '  %16 = scan over 4 steps (checkpoint every 2): carries %12 %15 (keep all,all), sequences %13, captures %6 %4 %9',
+        '  %16 = scan over 5 steps (checkpoint every 2): carries %12 %15 (keep all,all), sequences %13, captures %6 %4 %9',
         '    fn scan_step {',
         '      %0: f32[B, 4] = input input c0',
         '      %1: f32[B, 4] = input input c1',
@@ -149,8 +149,8 @@ describe('sinkRows builds', () => {
         '      %13: f32[B, 4] = add %11 %12  # o',
         '      return c0=%10, c1=%13',
         '    }',
-        '  %17: f32[4, B, 4] = scan_out %16 {index=1, window=after}',
-        '  %18: f32[B, 4, 4] = transpose %17 {perm=[1,0,2]}  # o',
+        '  %17: f32[5, B, 4] = scan_out %16 {index=1, window=after}',
+        '  %18: f32[B, 5, 4] = transpose %17 {perm=[1,0,2]}  # o',
         '  %19: f32 = sum %18 {axes=[0,1,2], keepdims=false}',
         '  return o=%18, loss=%19',
         '}',
@@ -163,12 +163,12 @@ describe('sinkRows builds', () => {
       [
         'fn S {',
         '  %12: f32[B, 4] = broadcast_to %8 {shape=[B,4]}',
-        '  %13: f32[4, B, 3] = transpose %0 {perm=[1,0,2]}',
+        '  %13: f32[5, B, 3] = transpose %0 {perm=[1,0,2]}',
         '  %14: f32 = const 0',
         '  %15: f32[B, 4] = broadcast_to %14 {shape=[B,4]}',
         '  %16: f32 = const 0',
         '  %17: f32[B, 4] = broadcast_to %16 {shape=[B,4]}',
-        '  %18 = scan over 4 steps (checkpoint every 2): carries %12 %15 %17 (keep all,all,all), sequences %13, captures %6 %4',
+        '  %18 = scan over 5 steps (checkpoint every 2): carries %12 %15 %17 (keep all,all,all), sequences %13, captures %6 %4',
         '    fn scan_step {',
         '      %0: f32[B, 4] = input input c0',
         '      %1: f32[B, 4] = input input c1',
@@ -186,11 +186,11 @@ describe('sinkRows builds', () => {
         '      %13: f32[B, 4] = tanh %11',
         '      return c0=%10, c1=%12, c2=%13',
         '    }',
-        '  %19: f32[4, B, 4] = scan_out %18 {index=1, window=after}',
-        '  %20: f32[4, B, 4] = scan_out %18 {index=2, window=after}',
-        '  %21: f32[B, 4, 4] = transpose %19 {perm=[1,0,2]}  # o',
+        '  %19: f32[5, B, 4] = scan_out %18 {index=1, window=after}',
+        '  %20: f32[5, B, 4] = scan_out %18 {index=2, window=after}',
+        '  %21: f32[B, 5, 4] = transpose %19 {perm=[1,0,2]}  # o',
         '  %22: f32 = sum %21 {axes=[0,1,2], keepdims=false}',
-        '  %23: f32[B, 4, 4] = transpose %20 {perm=[1,0,2]}',
+        '  %23: f32[B, 5, 4] = transpose %20 {perm=[1,0,2]}',
         '  %24: f32[B, 4] = sum %23 {axes=[1], keepdims=false}',
         '  %25: f32[B, 4] = mul %24 %5',
         '  %26: f32 = sum %25 {axes=[0,1], keepdims=false}',
@@ -207,12 +207,12 @@ describe('sinkRows builds', () => {
         'fn S {',
         '  %12: f32[B, 4] = broadcast_to %8 {shape=[B,4]}',
         '  %13: f32[4] = exp %5',
-        '  %14: f32[4, B, 3] = transpose %0 {perm=[1,0,2]}',
+        '  %14: f32[5, B, 3] = transpose %0 {perm=[1,0,2]}',
         '  %15: f32 = const 0',
         '  %16: f32[B, 4] = broadcast_to %15 {shape=[B,4]}',
         '  %17: f32 = const 0',
         '  %18: f32[B, 4] = broadcast_to %17 {shape=[B,4]}',
-        '  %19 = scan over 4 steps (checkpoint every 2): carries %12 %16 %18 (keep all,all,all), sequences %14, captures %6 %4 %13 %7',
+        '  %19 = scan over 5 steps (checkpoint every 2): carries %12 %16 %18 (keep all,all,all), sequences %14, captures %6 %4 %13 %7',
         '    fn scan_step {',
         '      %0: f32[B, 4] = input input c0',
         '      %1: f32[B, 4] = input input c1',
@@ -234,12 +234,12 @@ describe('sinkRows builds', () => {
         '      %17: f32[B, 4] = tanh %16',
         '      return c0=%12, c1=%15, c2=%17',
         '    }',
-        '  %20: f32[4, B, 4] = scan_out %19 {index=1, window=after}',
-        '  %21: f32[4, B, 4] = scan_out %19 {index=2, window=after}',
-        '  %22: f32[B, 4, 4] = transpose %20 {perm=[1,0,2]}  # o',
+        '  %20: f32[5, B, 4] = scan_out %19 {index=1, window=after}',
+        '  %21: f32[5, B, 4] = scan_out %19 {index=2, window=after}',
+        '  %22: f32[B, 5, 4] = transpose %20 {perm=[1,0,2]}  # o',
         '  %23: f32 = sum %22 {axes=[0,1,2], keepdims=false}',
-        '  %24: f32[B, 4, 4] = transpose %21 {perm=[1,0,2]}',
-        '  %25: f32[B, 4, 4] = mul %24 %11',
+        '  %24: f32[B, 5, 4] = transpose %21 {perm=[1,0,2]}',
+        '  %25: f32[B, 5, 4] = mul %24 %11',
         '  %26: f32 = sum %25 {axes=[0,1,2], keepdims=false}',
         '  %27: f32 = add %23 %26',
         '  return o=%22, loss=%27',
@@ -254,7 +254,7 @@ describe('sinkRows builds', () => {
   });
 
   test('a loop stored whole (checkpoint ≥ its length, or 0) is left as it is', () => {
-    for (const opts of ['axis = 1, checkpoint = 4', 'axis = 1, checkpoint = 5', 'axis = 1']) {
+    for (const opts of ['axis = 1, checkpoint = 5', 'axis = 1, checkpoint = 6', 'axis = 1']) {
       const f = before(source('gather(E, ids) @ W + b', 'tanh(hs @ R) * 2', opts));
       expect(sinkRows.run(f)).toBe(f);
     }
