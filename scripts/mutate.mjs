@@ -89,7 +89,9 @@ const recheck = (file, tests, only) => {
   if (readFileSync(file, 'utf8') !== source) throw new Error(`mutate: ${file} changed since its report; run Stryker again`);
   const lines = source.split('\n');
   const at = (loc) => lines.slice(0, loc.line - 1).reduce((o, l) => o + l.length + 1, 0) + loc.column - 1;
-  const run = () => spawnSync('npx', ['vitest', 'run', ...tests.map((t) => `tests/${t}.test.ts`)], { encoding: 'utf8' });
+  // the mutation config, as Stryker runs them: in-process tests only, no dist/ build before each run
+  const env = { ...process.env, DLM_MUTATE_TESTS: tests.map((t) => `tests/${t}.test.ts`).join(',') };
+  const run = () => spawnSync('npx', ['vitest', 'run', '--config', 'vitest.mutate.config.ts'], { encoding: 'utf8', env });
   // a test file that fails (or does not even load) on the unchanged code would count every mutant as killed
   const clean = run();
   if (clean.status !== 0) throw new Error(`mutate: ${tests.join(', ')} fail without a mutant:\n${clean.stdout.slice(-2000)}${clean.stderr.slice(-2000)}`);
