@@ -5,11 +5,12 @@ import { describe, expect, test } from 'vitest';
 import { optimize } from '../compiler/api/model.js';
 import { Trainer } from '../compiler/api/trainer.js';
 import { axisGroups, callsFunction, sameDims } from '../compiler/codegen/fusionRules.js';
+import { copyKernel } from '../compiler/codegen/kernels.js';
 import { planMemory } from '../compiler/codegen/plan.js';
-import { formatStats, programStats } from '../compiler/codegen/stats.js';
+import { formatStats, programFlops, programStats } from '../compiler/codegen/stats.js';
 import { compileOrThrow } from '../compiler/index.js';
 import { specialize } from '../compiler/jit/jit.js';
-import { bin, call, load, neg, sel, v } from '../compiler/loops/loops.js';
+import { bin, call, load, neg, sel, v, type Stmt } from '../compiler/loops/loops.js';
 import type { Located } from '../compiler/codegen/placement.js';
 import type { InputSlot, Kernel, Schedule, TempBuffer } from '../compiler/codegen/scheduleTypes.js';
 import { simdOperands, type Addressing } from '../compiler/codegen/simdOperands.js';
@@ -140,6 +141,35 @@ describe('stats.ts: what a program costs', () => {
     expect(programStats(g, fwd.env, fwd.schedule, fwd.plan, fwd.source).minimumBytes).toBeUndefined();
   });
 
+  test('flops: a movement op costs nothing, a reduction one per input element, a loop its body per step', () => {
+    const g = compileOrThrow(
+      'model M {\n  input a: f32[3, 5]\n  param w: f32[5, 7] = zeros\n  output y = transpose(a @ w, [1, 0])\n  output s = sum(a, axis = 1)\n}',
+    ).model();
+    expect(programFlops(g.ir.fn, new Map())).toBe(2 * 3 * 7 * 5 + 3 * 5);
+    const r = compileOrThrow(
+      'import seq\nmodel R {\n  input x: f32[B, T, 3]\n  layer cell = seq.RNNCell(3, 6)\n  output h = seq.rnn(cell, x, seq.zeros_state(x, 6))\n}',
+    ).model();
+    // at least the recurrent product h·Wh, 2·B·6·6 per step
+    expect(
+      programFlops(
+        r.ir.fn,
+        new Map([
+          ['B', 2],
+          ['T', 8],
+        ]),
+      ),
+    ).toBeGreaterThanOrEqual(8 * 2 * 2 * 6 * 6);
+  });
+
+  test('saved activations: a view backward reads counts as its source, once', () => {
+    const m = compileOrThrow(
+      'model M {\n  input x: f32[B, 4]\n  param w: f32[4, 3] = zeros\n  loss sum(square(reshape(tanh(x @ w), [B * 3])))\n  optimizer sgd(lr = 0.1)\n}',
+    ).model();
+    const f = optimize(new Trainer(m).program.fn);
+    const spec = specialize(f, new Map([['B', 2]]));
+    expect(programStats(f, spec.env, spec.schedule, spec.plan, spec.source).savedActivationBytes).toBe(2 * 3 * 4);
+  });
+
   test('a loop body’s kernels count with the program’s', () => {
     const m = compileOrThrow(
       'import seq\nmodel R {\n  input x: f32[B, T, 3]\n  layer cell = seq.RNNCell(3, 6)\n  output h = seq.rnn(cell, x, seq.zeros_state(x, 6))\n}',
@@ -203,7 +233,8 @@ describe('simdOperands.ts: which operands of a SIMD matmul must be copied into m
   ];
   const make = (addressing: Addressing, on = true, loopBody = false) => {
     const temps: string[][] = [],
-      kernels: [number, string, string][] = [];
+      kernels: [number, string, string][] = [],
+      bodies: Stmt[][] = [];
     let n = 0;
     const ops = simdOperands({
       on,
@@ -216,10 +247,11 @@ describe('simdOperands.ts: which operands of a SIMD matmul must be copied into m
       },
       addKernel: (body, writes, note) => {
         kernels.push([body.length, writes, note]);
+        bodies.push(body);
       },
       fresh: (h) => `${h}${n++}`,
     });
-    return { ops, temps, kernels };
+    return { ops, temps, kernels, bodies };
   };
   const at = (buf: string): Located => ({ buf, view: { offset: 0, strides: [3, 1] }, shape: [2, 3] });
 
@@ -252,6 +284,9 @@ describe('simdOperands.ts: which operands of a SIMD matmul must be copied into m
     expect(js.ops.addressable(l)).toEqual({ ...l, buf: 't0' });
     expect(js.temps).toEqual([['2x3', 'copy of input x for a SIMD kernel']]);
     expect(js.kernels.map(([len, w, note]) => [len > 0, w, note])).toEqual([[true, 't0', 'copy of input x into WebAssembly memory']]);
+    // the whole input, from element 0 of each axis
+    let n = 0;
+    expect(js.bodies[0]).toEqual(copyKernel('t0', [2, 3], [0, 0], [2, 3], { buf: 'in0', offset: 0, strides: [3, 1] }, (h) => `${h}${n++}`));
     for (const buf of ['in1', 'in2', 'in3', 't4']) expect(js.ops.addressable(at(buf))).toEqual(at(buf));
     expect(js.temps.length).toBe(1);
     expect(make('js', false).ops.addressable(at('in0'))).toEqual(at('in0'));
