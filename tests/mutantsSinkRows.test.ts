@@ -539,6 +539,76 @@ describe('sinkRows builds', () => {
     );
   });
 
+  test('a loop over two sequences, one of them row-wise, with nothing row-wise after it: that one moves in', () => {
+    expect(sunk(source('x @ W', 'sum(scan(step2, broadcast_to(h0, [B, 4]), [x4, xt @ W], checkpoint = 2), axis = 0)'))).toBe(
+      [
+        'fn S {',
+        '  %12: f32[B, 4] = broadcast_to %8 {shape=[B,4]}',
+        '  %13 = scan over 5 steps (checkpoint every 2): carries %12 (keep all), sequences %10 %1, captures %6 %4',
+        '    fn scan_step {',
+        '      %0: f32[B, 4] = input input c0',
+        '      %1: f32[4, 4] = input input k0',
+        '      %2: f32[3, 4] = input input k1',
+        '      %3: f32[B, 4] = input input x0',
+        '      %4: f32[B, 3] = input input x1',
+        '      %5: f32[B, 4] = matmul %4 %2',
+        '      %6: f32[B, 4] = mul %3 %5',
+        '      %7: f32[B, 4] = matmul %0 %1',
+        '      %8: f32[B, 4] = add %6 %7',
+        '      %9: f32[B, 4] = tanh %8',
+        '      return c0=%9',
+        '    }',
+        '  %14: f32[5, B, 4] = scan_out %13 {index=0, window=after}',
+        '  %15: f32[B, 4] = sum %14 {axes=[0], keepdims=false}  # o',
+        '  %16: f32 = sum %15 {axes=[0,1], keepdims=false}',
+        '  return o=%15, loss=%16',
+        '}',
+      ].join('\n'),
+    );
+  });
+
+  test('a sunk value that a node left outside also reads is stacked for it', () => {
+    expect(sunk(source('x @ W', '{\n    let v = tanh(hs)\n    v * 2 + sum(v, axis = 1, keepdims = true)\n  }'))).toBe(
+      [
+        'fn S {',
+        '  %12: f32[B, 4] = broadcast_to %8 {shape=[B,4]}',
+        '  %13: f32[5, B, 3] = transpose %0 {perm=[1,0,2]}',
+        '  %14: f32 = const 0',
+        '  %15: f32[B, 4] = broadcast_to %14 {shape=[B,4]}',
+        '  %16: f32 = const 0',
+        '  %17: f32[B, 4] = broadcast_to %16 {shape=[B,4]}',
+        '  %18 = scan over 5 steps (checkpoint every 2): carries %12 %15 %17 (keep all,all,all), sequences %13, captures %6 %4',
+        '    fn scan_step {',
+        '      %0: f32[B, 4] = input input c0',
+        '      %1: f32[B, 4] = input input c1',
+        '      %2: f32[B, 4] = input input c2',
+        '      %3: f32[4, 4] = input input k0',
+        '      %4: f32[3, 4] = input input k1',
+        '      %5: f32[B, 3] = input input x0',
+        '      %6: f32[B, 4] = matmul %5 %4  # u',
+        '      %7: f32[B, 4] = transpose %6 {perm=[0,1]}',
+        '      %8: f32[B, 4] = matmul %0 %3',
+        '      %9: f32[B, 4] = add %7 %8',
+        '      %10: f32[B, 4] = tanh %9',
+        '      %11: f32[B, 4] = transpose %10 {perm=[0,1]}  # hs',
+        '      %12: f32[B, 4] = tanh %11  # v',
+        '      %13: f32 = const 2',
+        '      %14: f32[B, 4] = mul %12 %13',
+        '      return c0=%10, c1=%12, c2=%14',
+        '    }',
+        '  %19: f32[5, B, 4] = scan_out %18 {index=1, window=after}',
+        '  %20: f32[5, B, 4] = scan_out %18 {index=2, window=after}',
+        '  %21: f32[B, 5, 4] = transpose %19 {perm=[1,0,2]}  # v',
+        '  %22: f32[B, 5, 4] = transpose %20 {perm=[1,0,2]}',
+        '  %23: f32[B, 1, 4] = sum %21 {axes=[1], keepdims=true}',
+        '  %24: f32[B, 5, 4] = add %22 %23  # o',
+        '  %25: f32 = sum %24 {axes=[0,1,2], keepdims=false}',
+        '  return o=%24, loss=%25',
+        '}',
+      ].join('\n'),
+    );
+  });
+
   test('nothing row-wise on either side: the program is unchanged', () => {
     const src = source('x4', 'sum(hs, axis = 0)', 'checkpoint = 2');
     expect(sunk(src)).toBe(canon(printFunction(dce.run(unsunk(src)))));
