@@ -161,13 +161,20 @@ describe('stats.ts: what a program costs', () => {
     ).toBeGreaterThanOrEqual(8 * 2 * 2 * 6 * 6);
   });
 
-  test('saved activations: a view backward reads counts as its source, once', () => {
+  test('saved activations: a view backward reads counts as its source, once; a concat is a value of its own', () => {
     const m = compileOrThrow(
       'model M {\n  input x: f32[B, 4]\n  param w: f32[4, 3] = zeros\n  loss sum(square(reshape(tanh(x @ w), [B * 3])))\n  optimizer sgd(lr = 0.1)\n}',
     ).model();
     const f = optimize(new Trainer(m).program.fn);
     const spec = specialize(f, new Map([['B', 2]]));
     expect(programStats(f, spec.env, spec.schedule, spec.plan, spec.source).savedActivationBytes).toBe(2 * 3 * 4);
+    // square's backward reads the concat [2, 7], tanh's its output [2, 3]
+    const c = compileOrThrow(
+      'model M {\n  input x: f32[B, 4]\n  param w: f32[4, 3] = zeros\n  loss sum(square(concat([tanh(x @ w), x], axis = 1)))\n  optimizer sgd(lr = 0.1)\n}',
+    ).model();
+    const g = optimize(new Trainer(c).program.fn);
+    const gs = specialize(g, new Map([['B', 2]]));
+    expect(programStats(g, gs.env, gs.schedule, gs.plan, gs.source).savedActivationBytes).toBe((2 * 7 + 2 * 3) * 4);
   });
 
   test('a loop body’s kernels count with the program’s', () => {
