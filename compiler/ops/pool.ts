@@ -182,6 +182,9 @@ const windows = (
   return [comment(title), loop(nc, xs[0]! * xs[1]!, body)];
 };
 
+/** `s` where the window had an input element (at ≥ 0); found: every window has one, so no test. */
+const atIndex = (at: Expr, found: boolean, s: Stmt): Stmt => (found ? s : when([bin('>=', at, num(0))], [s]));
+
 const sample = (k: GenKit, r: number): { x: number[]; attrs: Attrs } => {
   const size: number[] = [],
     stride: number[] = [],
@@ -268,11 +271,7 @@ const maxPoolGrad = (r: 2 | 3): OpDef => ({
       const [X, G] = k.ins as [string, string];
       const i = k.fresh('i');
       const zero = loop(i, prod(xs), [store(k.out, v(i), num(0))]);
-      // found: every window has an input element, so `at` is an index (no test)
-      const addAt = (at: Expr, o: Expr, found: boolean): Stmt[] => {
-        const add1 = store(k.out, at, add(load(k.out, at), load(G, o)));
-        return [found ? add1 : when([bin('>=', at, num(0))], [add1])];
-      };
+      const addAt = (at: Expr, o: Expr, found: boolean) => [atIndex(at, found, store(k.out, at, add(load(k.out, at), load(G, o))))];
       return [zero, ...windows(k, xs, k.inShapes[1]!, X, (_best, at, o, found) => addAt(at, o, found))];
     },
   },
@@ -322,9 +321,7 @@ const maxPoolAt = (r: 2 | 3): OpDef => ({
       const [X, T] = k.ins as [string, string];
       const i = k.fresh('i');
       const zero = loop(i, prod(k.outShape), [store(k.out, v(i), num(0))]);
-      const read = (at: Expr, o: Expr, found: boolean): Stmt =>
-        found ? store(k.out, o, load(T, at)) : when([bin('>=', at, num(0))], [store(k.out, o, load(T, at))]);
-      return [zero, ...windows(k, k.inShapes[0]!, k.outShape, X, (_best, at, o, found) => [read(at, o, found)])];
+      return [zero, ...windows(k, k.inShapes[0]!, k.outShape, X, (_best, at, o, found) => [atIndex(at, found, store(k.out, o, load(T, at)))])];
     },
   },
   vjp: (b, ct, n) => [null, b.op(`maxpool${r}d_grad`, [n.inputs[0]!, ct], n.attrs)],
