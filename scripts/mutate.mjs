@@ -28,7 +28,7 @@ const FILE_TESTS = {
   'compiler/codegen/plan.ts': ['mutantsCodegen', 'stats'],
   'compiler/codegen/stats.ts': ['mutantsCodegen', 'stats'],
   'compiler/codegen/simdOperands.ts': ['mutantsCodegen', 'kernels', 'codegen'],
-  'compiler/codegen/schedule.ts': ['mutantsCodegen', 'codegen', 'fusion', 'inplace', 'kernels'],
+  'compiler/codegen/schedule.ts': ['mutantsCodegen', 'mutantsCodegenSchedule', 'codegen', 'fusion', 'inplace', 'kernels'],
   'compiler/codegen/scheduleContext.ts': ['mutantsCodegen', 'fusion', 'fusionPlan', 'kernels', 'inplace', 'inplaceSafety', 'codegen', 'views'],
   'compiler/codegen/placement.ts': ['mutantsCodegen', 'fusion', 'fusionPlan', 'kernels', 'inplace', 'inplaceSafety', 'codegen', 'views'],
   'compiler/codegen/fusionRules.ts': ['mutantsCodegen', 'fusionPlan', 'fusion', 'codegen', 'kernels', 'views'],
