@@ -8,7 +8,7 @@
 //   with padding counted:  min(o·s − p0 + k, n + p1) − (o·s − p0)   (the window clipped to the padded input)
 //   without:               min(o·s − p0 + k, n) − max(o·s − p0, 0)  (the input elements it covers)
 import type { Span } from '../diagnostics/span.js';
-import { poolAxes, poolOut } from '../ops/pool.js';
+import { poolAxes, poolOut } from '../ops/poolGeometry.js';
 import type { OpName } from '../ops/registry.js';
 import type { Dim } from '../types/types.js';
 import type { CallArgs } from './args.js';

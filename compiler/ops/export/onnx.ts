@@ -6,7 +6,7 @@ import type { OnnxBuilder, OnnxNodeView, OnnxRule } from './onnxApi.js';
 import { backwardOnlyRules } from './rule.js';
 import { ONNX_MATH_RULES } from './onnxMath.js';
 import { uniformOnnx } from './onnxRandom.js';
-import { floorPads } from '../pool.js';
+import { floorPads } from '../poolGeometry.js';
 
 const ints = (n: OnnxNodeView, key: string): number[] => [...(n.attrs[key] as readonly number[])];
 

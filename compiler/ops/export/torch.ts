@@ -6,7 +6,7 @@ import type { Dim, DType } from '../../types/types.js';
 import type { TorchEmitter, TorchNodeView, TorchRule } from './torchApi.js';
 import { backwardOnlyRules } from './rule.js';
 import { TORCH_MATH_RULES } from './torchMath.js';
-import { floorPads } from '../pool.js';
+import { floorPads } from '../poolGeometry.js';
 
 const ints = (n: TorchNodeView, key: string): number[] => [...(n.attrs[key] as readonly number[])];
 const tuple = (xs: readonly (number | string)[]): string => (xs.length === 1 ? `(${xs[0]},)` : `(${xs.join(', ')})`);
