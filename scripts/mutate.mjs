@@ -4,7 +4,7 @@
 // (reports/mutation/incremental/<file>.json): a later run tests only mutants in code or tests that
 // changed. Each run's report is reports/mutation/<file>.json; `npm run mutate -- --summary` prints the
 // table of all of them (the one in docs/mutation.md); `--recheck FILE --tests a,b` applies the survivors of
-// FILE's report by hand and runs those tests on each (`--at 12:5,40:3`: only the mutants starting there). Extra Stryker flags go after `--`, e.g.
+// FILE's report (without one, every mutant of FILE) by hand and runs those tests on each (`--at 12:5,40:3`: only the mutants starting there). Extra Stryker flags go after `--`, e.g.
 // `npm run mutate -- compiler/passes/cse.ts -- --concurrency 1`.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
@@ -35,7 +35,7 @@ const FILE_TESTS = {
   'compiler/autodiff/grad.ts': ['gradients', 'second', 'mutantsGrad'],
   'compiler/autodiff/jvp.ts': ['jvp', 'jvpOps'],
   'compiler/autodiff/jvpScan.ts': ['jvp', 'mutantsAutodiff'],
-  'compiler/autodiff/scan.ts': ['mutantsAutodiff', 'mutantsGrad', 'scan'],
+  'compiler/autodiff/scan.ts': ['mutantsAutodiff', 'mutantsAutodiffTruncate', 'mutantsAutodiffWindows', 'mutantsGrad', 'scan'],
   'compiler/autodiff/checkpoint.ts': ['mutantsAutodiff', 'mutantsGrad', 'remat'],
 };
 const testsFor = (file) => FILE_TESTS[file] ?? TESTS[Object.keys(TESTS).find((d) => file.startsWith(`${d}/`))];
@@ -83,8 +83,9 @@ const summary = () => {
  * how static mutants are checked (Stryker 9.6.1's vitest runner activates them after the module loaded,
  * stryker-js #6144, so they are reported as surviving even when a test kills them).
  */
-const recheck = (file, tests, only) => {
-  const report = JSON.parse(readFileSync(`${REPORTS}/${slug(file)}.json`, 'utf8'));
+const recheck = async (file, tests, only) => {
+  const path = `${REPORTS}/${slug(file)}.json`;
+  const report = existsSync(path) ? JSON.parse(readFileSync(path, 'utf8')) : await allMutants(file);
   const source = report.files[file].source;
   if (readFileSync(file, 'utf8') !== source) throw new Error(`mutate: ${file} changed since its report; run Stryker again`);
   const lines = source.split('\n');
@@ -107,6 +108,22 @@ const recheck = (file, tests, only) => {
   } finally {
     writeFileSync(file, source);
   }
+};
+
+/**
+ * Without a report (reports/ is not committed), every mutant Stryker's instrumenter makes of `file`, as
+ * a report in which each survived: `--recheck FILE --at L:C,…` then applies the ones named.
+ */
+const allMutants = async (file) => {
+  const { Instrumenter } = await import('@stryker-mutator/instrumenter');
+  const quiet = new Proxy({}, { get: (_, k) => (String(k).startsWith('is') ? () => false : () => {}) });
+  const source = readFileSync(file, 'utf8');
+  const r = await new Instrumenter(quiet).instrument([{ name: file, content: source, mutate: true }], { plugins: null, excludedMutations: [], ignorers: [] });
+  // the instrumenter counts lines and columns from 0, reports from 1
+  const at = (p) => ({ line: p.line + 1, column: p.column + 1 });
+  const mutants = r.mutants.map((m) => ({ ...m, status: 'Survived', location: { start: at(m.location.start), end: at(m.location.end) } }));
+  console.log(`mutate: no report for ${file}; ${mutants.length} mutants from the instrumenter`);
+  return { files: { [file]: { source, mutants } } };
 };
 
 const argv = process.argv.slice(2);
@@ -133,7 +150,7 @@ if (argv.includes('--recheck')) {
     console.error('mutate: --recheck needs the files whose reports to re-check');
     process.exit(2);
   }
-  for (const file of files) recheck(file, override ?? testsFor(file), only);
+  for (const file of files) await recheck(file, override ?? testsFor(file), only);
   process.exit(0);
 }
 for (const file of files) {
