@@ -50,3 +50,15 @@ test('memory: peak counts parameters, optimizer state and arena; the minimum, gr
   expect(st.savedActivationBytes).toBeGreaterThanOrEqual(16 * 20 * 4);
   expect(st.minimumBytes).toBe(2 * params + 2 * params + st.savedActivationBytes);
 });
+
+test('saved activations of a training step through a loop: what the forward loop stored per step, not the backward loop’s own', () => {
+  // h ← tanh(xₜ + h·U), T = 4, B = 2, H = 3: backward reads the forward loop's h before each step and the stored
+  // h·U per step (scan_out reads, [4, 2, 3] each = 96 bytes); its own loop's results (dz) are not saved activations
+  const m = compileOrThrow(
+    'model R {\n  input x: f32[4, 2, 3]\n  param U: f32[3, 3] = zeros\n  fn step(h, xt) = tanh(xt + h @ U)\n' +
+      '  loss sum(scan(step, broadcast_to(0, [2, 3]), x)[-1])\n  optimizer sgd(lr = 0.1)\n}',
+  ).model();
+  const f = optimize(new Trainer(m).program.fn);
+  const spec = specialize(f, new Map());
+  expect(programStats(f, spec.env, spec.schedule, spec.plan, spec.source).savedActivationBytes).toBe(2 * 4 * 2 * 3 * 4);
+});
