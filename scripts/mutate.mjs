@@ -4,7 +4,8 @@
 // (reports/mutation/incremental/<file>.json): a later run tests only mutants in code or tests that
 // changed. Each run's report is reports/mutation/<file>.json; `npm run mutate -- --summary` prints the
 // table of all of them (the one in docs/mutation.md); `--recheck FILE --tests a,b` applies the survivors of
-// FILE's report (without one, every mutant of FILE) by hand and runs those tests on each (`--at 12:5,40:3`: only the mutants starting there). Extra Stryker flags go after `--`, e.g.
+// FILE's report (without one, every mutant of FILE) by hand and runs those tests on each
+// (`--at 12:5,40:3`: only the mutants starting there). Extra Stryker flags go after `--`, e.g.
 // `npm run mutate -- compiler/passes/cse.ts -- --concurrency 1`.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
