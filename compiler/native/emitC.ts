@@ -7,7 +7,10 @@
 // The loop IR is untyped (JavaScript has one number type), so each variable's C type is inferred: a
 // variable is integral when every value assigned to it is (integer literals, integral variables, + − ×
 // of those, comparisons); everything else is real. Division is always real division (JavaScript's),
-// and an index that is not integral is converted with a cast.
+// and an index that is not integral is converted with a cast. A real variable whose every value is an
+// element as it is (a load, a literal the element type holds exactly, another such variable, a select or
+// negation of them) is an `elem`: the same value, since float → double is exact, but a float32 module then
+// compares and moves floats (max pooling's running maximum) instead of converting every element it reads.
 import { InternalError } from '../diagnostics/diagnostic.js';
 import { ident, safeComment } from '../codegen/emitJs.js';
 import { inferIntegral } from '../loops/integral.js';
@@ -35,15 +38,53 @@ export const cnum = (v: number, real: CReal): string => {
   return v < 0 ? `(${s})` : s;
 };
 
-/** Printer state for one kernel: which variables are integral. */
+/** Whether the element type holds `v` exactly (NaN and ±∞ included). */
+const exactIn = (v: number, elem: CReal): boolean => elem === 'f64' || Number.isNaN(v) || Math.fround(v) === v;
+
+/**
+ * Fills `elems` with the variables of `body` (not in `ints`) whose every assigned value is an element as
+ * it is: optimistic start, then drop to a fixpoint, as loops/integral.ts does for integers.
+ */
+const inferElems = (body: readonly Stmt[], ints: ReadonlySet<string>, elems: Set<string>, elem: CReal): void => {
+  const assigned = new Map<string, Expr[]>();
+  const walk = (ss: readonly Stmt[]) => {
+    for (const s of ss) {
+      if (s.k === 'for' || s.k === 'if') walk(s.body);
+      else if ((s.k === 'let' || s.k === 'set') && !ints.has(s.name)) assigned.set(s.name, [...(assigned.get(s.name) ?? []), s.e]);
+    }
+  };
+  walk(body);
+  const isElem = (e: Expr): boolean =>
+    e.k === 'load' ||
+    (e.k === 'num' && exactIn(e.v, elem)) ||
+    (e.k === 'var' && elems.has(e.name)) ||
+    (e.k === 'negate' && isElem(e.a)) ||
+    (e.k === 'sel' && isElem(e.a) && isElem(e.b));
+  for (const name of assigned.keys()) elems.add(name);
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (const [name, es] of assigned)
+      if (elems.has(name) && !es.every(isElem)) {
+        elems.delete(name);
+        changed = true;
+      }
+  }
+};
+
+/** Printer state for one kernel: which variables are integral, and which hold elements as they are. */
 export class CPrinter {
   private readonly ints = new Set<string>();
+  private readonly elems = new Set<string>();
   /** Values are double in every module (see the header), so literals and math functions are double's. */
   readonly real: CReal = 'f64';
 
-  /** Infers integral variables of a kernel body (loops/integral.ts). */
+  /** `elem`: the module's element type (buffers' `elem`). */
+  constructor(private readonly elem: CReal = 'f64') {}
+
+  /** Infers integral variables of a kernel body (loops/integral.ts), then the element-valued ones among the rest. */
   infer(body: readonly Stmt[]): void {
     inferIntegral(body, this.ints, (e) => this.isInt(e), false);
+    inferElems(body, this.ints, this.elems, this.elem);
   }
 
   isInt(e: Expr): boolean {
@@ -82,7 +123,8 @@ export class CPrinter {
       case 'num':
         return cnum(e.v, this.real);
       case 'var':
-        return ident(e.name);
+        // an element-valued variable is read as real, so arithmetic on it is double's, as before
+        return this.elems.has(e.name) ? `((real)${ident(e.name)})` : ident(e.name);
       case 'load':
         return `${ident(e.buf)}[${this.index(e.index)}]`;
       case 'negate':
@@ -151,7 +193,7 @@ export class CPrinter {
           out.push(`${indent}${ident(s.fn)}(${s.args.map((a) => this.externArg(a)).join(', ')});`);
           break;
         case 'let': {
-          const type = this.ints.has(s.name) ? 'long' : 'real';
+          const type = this.ints.has(s.name) ? 'long' : this.elems.has(s.name) ? 'elem' : 'real';
           out.push(`${indent}${s.mutable ? '' : 'const '}${type} ${ident(s.name)} = ${this.top(s.e)};`);
           break;
         }

@@ -45,7 +45,7 @@ const emitKernels = (s: Schedule, plan: MemoryPlan, base: number, info: ModuleIn
     // scan's bindings, so they keep plain pointers.
     const restrict = top && !callsKernel(k.body) ? 'restrict ' : '';
     const params = [...k.writes, ...k.reads].map((b) => `elem *${restrict}${ident(b)}`);
-    const p = new CPrinter();
+    const p = new CPrinter(real);
     p.infer(k.body);
     lines.push(`/* ${ident(k.name)}: ${safeComment(info.locate ? info.locate(k.note) : k.note)} */`);
     const par = restrict && real === 'f32' ? parallelLoop(k.body) : undefined;
