@@ -5,12 +5,13 @@
 // The gradient ops are linear in their cotangent: maxpool_grad's derivative is maxpool_at and back, so
 // second derivatives through max pooling work (zero with respect to x, whose windows' choices are
 // piecewise constant).
-import { add, bin, comment, letMut, load, loop, mul, num, set, store, v, when, type Expr, type Stmt } from '../loops/loops.js';
+import { add, load, loop, num, store, v, type Expr } from '../loops/loops.js';
 import { shapeError } from '../types/shapes.js';
 import { fmtShape } from '../types/types.js';
 import { nd } from './ndarray.js';
-import type { Attrs, AttrSchema, GenKit, KernelArgs, NdArray, OpDef, OpSample } from './op.js';
+import type { Attrs, AttrSchema, GenKit, NdArray, OpDef, OpSample } from './op.js';
 import { poolAxes, poolShape } from './poolGeometry.js';
+import { atIndex, tiledGrad, tiles, windows } from './poolLoops.js';
 
 /**
  * Whether element x replaces the window's best so far (PyTorch's rule): the first element always, then
@@ -64,76 +65,24 @@ const argmaxes = (x: NdArray, os: readonly number[], a: Attrs): Int32Array => {
   return out;
 };
 
-/**
- * The loop nest of the kernels: per window, find the first maximum, then `done(value, index)`. Without
- * `withAt` (the forward value only) the index is not tracked, and an element replaces the best so far
- * when [x > best] + [x ≠ x] > 0: the same values, as the first element the index rule takes always
- * either beats −∞ or equals it (−∞ kept).
- */
-const windows = (
-  k: KernelArgs,
-  xs: readonly number[],
-  os: readonly number[],
-  X: string,
-  done: (best: Expr, at: Expr, o: Expr, found: boolean) => Stmt[],
-  withAt = true,
-): Stmt[] => {
-  const axes = poolAxes(k.attrs),
-    r = axes.length;
-  const sp = xs.slice(2),
-    osp = os.slice(2);
-  const nc = k.fresh('nc'),
-    best = k.fresh('best'),
-    at = k.fresh('at');
-  const o = axes.map(() => k.fresh('o')),
-    kk = axes.map(() => k.fresh('k')),
-    p = axes.map(() => k.fresh('p'));
-  // flat indices: ((nc·S0 + i0)·S1 + i1)·S2 + … with every size a constant
-  const flat = (base: Expr, ix: readonly Expr[], sizes: readonly number[]) => ix.reduce<Expr>((e, i, j) => add(mul(e, num(sizes[j]!)), i), base);
-  const idx = flat(v(nc), p.map(v), sp),
-    out = flat(v(nc), o.map(v), osp);
-  // p = o·s − p0 + k·d lies in [−p0, (O − 1)·s − p0 + (K − 1)·d]: a bound that no tap can cross is not tested
-  const inBounds = p.flatMap((q, i) => [
-    ...(axes[i]!.p0 > 0 ? [bin('>=', v(q), num(0))] : []),
-    ...((osp[i]! - 1) * axes[i]!.s - axes[i]!.p0 + (axes[i]!.k - 1) * axes[i]!.d >= sp[i]! ? [bin('<', v(q), num(sp[i]!))] : []),
-  ]);
-  // Without leading padding every window's first tap (k = 0 on every axis) is inside the input (poolOut),
-  // so the index rule's "the first element always" is the start: best, at = x[first], first, and the
-  // rest is [x > best] + [x ≠ x] > 0 (the first tap, seen again, changes nothing: x > x is false, a NaN
-  // replaces itself). Otherwise `takes` above: [x > best] + [x ≠ x] + [at < 0] > 0.
-  const firstInside = withAt && axes.every((q) => q.p0 === 0);
-  const first = flat(
-    v(nc),
-    o.map((q, i) => mul(v(q), num(axes[i]!.s))),
-    sp,
-  );
-  // strictly greater keeps the first maximum in row-major order
-  const beats = add(bin('>', load(X, idx), v(best)), bin('!=', load(X, idx), load(X, idx)));
-  const pick = withAt
-    ? when([...inBounds, bin('>', firstInside ? beats : add(beats, bin('<', v(at), num(0))), num(0))], [set(best, load(X, idx)), set(at, idx)])
-    : when([...inBounds, bin('>', beats, num(0))], [set(best, load(X, idx))]);
-  let taps: Stmt[] = [pick];
-  for (let i = r - 1; i >= 0; i--) {
-    const pos: Stmt = { k: 'let', name: p[i]!, e: add(add(mul(v(o[i]!), num(axes[i]!.s)), num(-axes[i]!.p0)), mul(v(kk[i]!), num(axes[i]!.d))) };
-    taps = [loop(kk[i]!, axes[i]!.k, [pos, ...taps])];
-  }
-  const start = firstInside ? [letMut(best, load(X, first)), letMut(at, first)] : [letMut(best, num(-Infinity)), ...(withAt ? [letMut(at, num(-1))] : [])];
-  let body: Stmt[] = [...start, ...taps, ...done(v(best), v(at), out, firstInside)];
-  for (let i = r - 1; i >= 0; i--) body = [loop(o[i]!, osp[i]!, body)];
-  const desc = axes.map((q) => `${q.k}/${q.s}/${q.p0}+${q.p1}/${q.d}`).join(' × ');
-  const title = `max pool (window/stride/pads/dilation) ${desc}${k.attrs['ceil'] === true ? ' ceil' : ''} on ${fmtShape(xs)}`;
-  return [comment(title), loop(nc, xs[0]! * xs[1]!, body)];
-};
-
-/** `s` where the window had an input element (at ≥ 0); found: every window has one, so no test. */
-const atIndex = (at: Expr, found: boolean, s: Stmt): Stmt => (found ? s : when([bin('>=', at, num(0))], [s]));
-
 const sample = (k: GenKit, r: number): { x: number[]; attrs: Attrs } => {
   const size: number[] = [],
     stride: number[] = [],
     pad: number[] = [],
     dilation: number[] = [],
     x = [k.int(1, 2), k.int(1, 2)];
+  // a third of the samples: windows that tile the input (maxpool_grad's two-pass kernel)
+  if (k.int(0, 2) === 0) {
+    for (let i = 0; i < r; i++) {
+      const kk = k.int(1, 3);
+      size.push(kk);
+      stride.push(kk);
+      dilation.push(1);
+      pad.push(0, 0);
+      x.push(kk * k.int(1, 2));
+    }
+    return { x, attrs: { size, stride, pad, dilation, ceil: k.bool() } };
+  }
   for (let i = 0; i < r; i++) {
     const kk = k.int(1, 3),
       d = k.int(1, 2);
@@ -210,8 +159,9 @@ const maxPoolGrad = (r: 2 | 3): OpDef => ({
   emit: {
     kind: 'kernel',
     kernel: (k) => {
-      const [xs] = k.inShapes as [number[], number[]];
+      const [xs, os] = k.inShapes as [number[], number[]];
       const [X, G] = k.ins as [string, string];
+      if (tiles(k, xs, os)) return tiledGrad(k, xs, os, X, G);
       const i = k.fresh('i');
       const zero = loop(i, prod(xs), [store(k.out, v(i), num(0))]);
       const addAt = (at: Expr, o: Expr, found: boolean) => [atIndex(at, found, store(k.out, at, add(load(k.out, at), load(G, o))))];
