@@ -1,0 +1,80 @@
+// Checks of the scheduler's shared state (compiler/codegen/scheduleContext.ts) written to kill the
+// mutants `npm run mutate` left surviving there (docs/mutation.md lists them, and why the rest are
+// equivalent): compiled float64 values against the interpreter where a loop body's arena or a kernel's
+// buffer list matters, and what a loop body copies for a SIMD matmul.
+import { describe, expect, test } from 'vitest';
+import { optimize } from '../compiler/api/model.js';
+import { schedule } from '../compiler/codegen/schedule.js';
+import { compileOrThrow } from '../compiler/index.js';
+import { interpret } from '../compiler/ir/interp.js';
+import type { IrFunction } from '../compiler/ir/ir.js';
+import { specialize } from '../compiler/jit/jit.js';
+import { nd } from '../compiler/ops/ndarray.js';
+
+const fnOf = (src: string) => optimize(compileOrThrow(src).model().ir.fn);
+const numbers = (n: number, seed: number) => Float64Array.from({ length: n }, (_, i) => Math.sin(seed * 3.7 + i * 1.3));
+
+/** The largest difference between the compiled float64 outputs (js backend) and the interpreter's. */
+const worst = (f: IrFunction): number => {
+  const s = specialize(f, new Map(), 'f64', [], undefined, 'js');
+  const feeds = s.schedule.inputs.map((inp, k) =>
+    numbers(
+      inp.shape.reduce((a, b) => a * b, 1),
+      k + 1,
+    ),
+  );
+  s.module.run(feeds);
+  const ref = interpret(f, Object.fromEntries(s.schedule.inputs.map((inp, k) => [inp.name, nd(inp.shape, feeds[k]!)])), new Map()).outputs;
+  let w = 0;
+  for (const [name, r] of Object.entries(ref)) {
+    const got = s.outputs[name]!;
+    expect(got.length).toBe(r.data.length);
+    for (let i = 0; i < r.data.length; i++) w = Math.max(w, Math.abs(got[i]! - r.data[i]!));
+  }
+  return w;
+};
+
+const RNN = `model R {
+  input x: f32[3, 2, 3]
+  input W: f32[3, 4]
+  input U: f32[4, 4]
+  fn step(h, xt) = tanh(xt @ W + h @ U)
+  let hs = scan(step, [broadcast_to(0, [2, 4])], x)[0]
+  output out = hs * 2
+  output states = hs
+  output y = exp(x)
+}`;
+
+describe('scheduleContext.ts: temporaries and kernels', () => {
+  test('a loop body’s arena is a temporary sized by the body’s own plan, and the loop computes the interpreter’s values', () => {
+    // without `body` on the arena it is a buffer of size 0, and the body's buffers overlap the parent's (kills 76:78, 76:104);
+    // `states`, the stacked carries from step 1 on, is a window at an offset: given out, it is copied (kills 130:28, 130:36)
+    const f = fnOf(RNN);
+    const s = specialize(f, new Map(), 'f64', [], undefined, 'js');
+    const arenas = s.schedule.temps.filter((t) => t.body !== undefined);
+    expect(arenas.map((t) => [t.body, t.size])).toEqual([[0, 0]]);
+    const placed = s.plan.placements.find((p) => p.name === arenas[0]!.name)!;
+    expect(placed.size).toBe(s.plan.subs[0]!.arenaSize);
+    expect(placed.size).toBeGreaterThan(0);
+    expect(worst(f)).toBeLessThan(1e-12);
+  });
+
+  test('a kernel reads the buffers its guarded statements load (a padded convolution’s im2col)', () => {
+    // im2col loads the image only inside `if` bounds checks: a kernel that did not list it would not be passed it (kills 89:30, 89:38)
+    const f = fnOf('model C {\n  input img: f32[1, 1, 3, 3]\n  input K: f32[1, 1, 2, 2]\n  output c = conv2d(img, K, padding = 1)\n}');
+    expect(worst(f)).toBeLessThan(1e-12);
+  });
+});
+
+describe('scheduleContext.ts: SIMD operands in a loop body', () => {
+  test('JavaScript addressing copies a batch input for a SIMD matmul, but never a loop body’s input (the parent’s buffers)', () => {
+    // schedule's defaults: JavaScript addressing, SIMD on; the body's inputs (h, x_t, W, U) are the scan
+    // kernel's carries, slices and captures (kills 152:75 `loopBody: false` and 152:86)
+    const s = schedule(fnOf(RNN), new Map());
+    const notes = (k: readonly { note: string }[]) => k.map((x) => x.note.split(' ').slice(0, 2).join(' '));
+    expect(notes(s.subs[0]!.schedule.kernels)).toEqual(['matmul ->', 'matmul ->', 'tanh ->']);
+    // the same matmul at the top level copies its batch input
+    const top = schedule(fnOf('model M {\n  input h: f32[2, 4]\n  input U: f32[4, 4]\n  output out = h @ U\n}'), new Map());
+    expect(notes(top.kernels)).toEqual(['copy of', 'matmul ->']);
+  });
+});
