@@ -78,3 +78,37 @@ describe('scheduleContext.ts: SIMD operands in a loop body', () => {
     expect(notes(top.kernels)).toEqual(['copy of', 'matmul ->']);
   });
 });
+
+describe('placement.ts: where a kernel reads a value', () => {
+  const model = (body: string) =>
+    fnOf(
+      `model P {\n  input x: f32[4, 5]\n  input v: f32[5, 3]\n  input z: f32[2, 4, 3]\n  input b: f32[1, 3]\n  input img: f32[2, 1, 3, 3]\n  input K: f32[1, 1, 2, 2]\n${body}\n}`,
+    );
+
+  test('a slice at an offset read by a kernel op whole is copied from its start (conv2d of the second image)', () => {
+    // img[1:2] is contiguous but starts at element 9: a kernel op reads buffers from 0 (kills 65:10)
+    expect(worst(model('  output c = conv2d(img[1:2], K, padding = 1)'))).toBeLessThan(1e-12);
+  });
+
+  test('a transposed [1, 3] value is still contiguous: given out, it is its own buffer, not copied', () => {
+    // the size-1 axis's stride does not matter (kills 65:64)
+    const s = specialize(model('  output o = transpose(exp(b))'), new Map(), 'f64', [], undefined, 'js').schedule;
+    expect(s.kernels.map((k) => k.note.split(' ')[0])).toEqual(['exp']);
+  });
+
+  const centred = 'broadcast_to(x - mean(x, axis = -1, keepdims = true), [2, 4, 5])';
+  test('a broadcast of an inline value made in memory for a matmul: a leaf of lower rank reads its size-1 axes with stride 0', () => {
+    // the broadcast's kernel loops over [2, 4, 5] and reads the row sums [4, 1] at stride 0 along the 5 (kills 74:60)
+    expect(worst(model(`  output o = ${centred} @ v`))).toBeLessThan(1e-12);
+  });
+
+  test('an index-reading op inline in a loop of higher rank reads its own axes (rand)', () => {
+    // uniform's value depends on its flat index over [4, 3], read at axes 1 and 2 of the [2, 4, 3] loop (kills 130:29)
+    expect(worst(model('  output o = broadcast_to(rand([4, 3]), [2, 4, 3]) + z'))).toBeLessThan(1e-12);
+  });
+
+  test('a broadcast of a broadcast made in memory for a matmul is its inline input’s tree', () => {
+    // the kernel root is a reshape (adding an axis) of the broadcast of x − mean: the tree goes through both views (kills 120:11, 120:22)
+    expect(worst(model(`  output o = reshape(${centred}, [1, 2, 4, 5]) @ v`))).toBeLessThan(1e-12);
+  });
+});
