@@ -80,10 +80,8 @@ describe('scheduleContext.ts: SIMD operands in a loop body', () => {
 });
 
 describe('placement.ts: where a kernel reads a value', () => {
-  const model = (body: string) =>
-    fnOf(
-      `model P {\n  input x: f32[4, 5]\n  input v: f32[5, 3]\n  input z: f32[2, 4, 3]\n  input b: f32[1, 3]\n  input img: f32[2, 1, 3, 3]\n  input K: f32[1, 1, 2, 2]\n${body}\n}`,
-    );
+  const inputs = ['x: f32[4, 5]', 'v: f32[5, 3]', 'z: f32[2, 4, 3]', 'b: f32[1, 3]', 'img: f32[2, 1, 3, 3]', 'K: f32[1, 1, 2, 2]'];
+  const model = (body: string) => fnOf(`model P {\n${inputs.map((i) => `  input ${i}\n`).join('')}${body}\n}`);
 
   test('a slice at an offset read by a kernel op whole is copied from its start (conv2d of the second image)', () => {
     // img[1:2] is contiguous but starts at element 9: a kernel op reads buffers from 0 (kills 65:10)
