@@ -25,6 +25,7 @@ const FILE_TESTS = {
   'compiler/passes/simplify.ts': ['mutantsPasses', 'passes', 'edges'],
   'compiler/passes/stabilize.ts': ['stabilize', 'passes'],
   'compiler/passes/pass.ts': ['mutantsPass', 'mutantsPasses', 'cse', 'fold'],
+  'compiler/passes/index.ts': ['mutantsPassIndex', 'mutantsPasses', 'cse', 'fold'],
   'compiler/passes/sinkRows.ts': ['remat_sink', 'mutantsSinkRows', 'mutantsSinkRowsOutside'],
   'compiler/codegen/plan.ts': ['mutantsCodegen', 'stats'],
   'compiler/codegen/stats.ts': ['mutantsCodegen', 'stats'],
