@@ -56,7 +56,7 @@ const FILE_TESTS = {
   ],
   'compiler/codegen/fusionRules.ts': ['mutantsCodegen', 'fusionPlan', 'fusion', 'codegen', 'kernels', 'views'],
   'compiler/autodiff/grad.ts': ['gradients', 'second', 'mutantsGrad'],
-  'compiler/autodiff/jvp.ts': ['jvp', 'jvpOps'],
+  'compiler/autodiff/jvp.ts': ['jvp', 'jvpOps', 'mutantsAutodiff', 'mutantsAutodiffJvp'],
   'compiler/autodiff/jvpScan.ts': ['jvp', 'mutantsAutodiff'],
   'compiler/autodiff/scan.ts': ['mutantsAutodiff', 'mutantsAutodiffTruncate', 'mutantsAutodiffWindows', 'mutantsGrad', 'scan'],
   'compiler/autodiff/checkpoint.ts': ['mutantsAutodiff', 'mutantsGrad', 'remat'],
