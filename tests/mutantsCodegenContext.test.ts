@@ -66,6 +66,15 @@ describe('scheduleContext.ts: temporaries and kernels', () => {
   });
 });
 
+describe('nodeKernels.ts: kernels of their own', () => {
+  test('pieces: a concat writes each input at its start, a pad fills around its input', () => {
+    const f = fnOf(
+      'model C {\n  input x: f32[2, 3]\n  input y: f32[2, 2]\n  output c = concat([tanh(x), y, x], axis = 1) * 2\n  output p = pad(y, [1, 0], [0, 2])\n}',
+    );
+    expect(worst(f)).toBeLessThan(1e-12);
+  });
+});
+
 describe('scheduleContext.ts: SIMD operands in a loop body', () => {
   test('JavaScript addressing copies a batch input for a SIMD matmul, but never a loop body’s input (the parent’s buffers)', () => {
     // schedule's defaults: JavaScript addressing, SIMD on; the body's inputs (h, x_t, W, U) are the scan
