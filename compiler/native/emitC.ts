@@ -13,7 +13,7 @@
 // compares and moves floats (max pooling's running maximum) instead of converting every element it reads.
 import { InternalError } from '../diagnostics/diagnostic.js';
 import { ident, safeComment } from '../codegen/emitJs.js';
-import { inferIntegral } from '../loops/integral.js';
+import { inferIntegral, narrowByAssignments } from '../loops/integral.js';
 import { COMPARISONS, type Expr, type ExternArg, type Stmt } from '../loops/loops.js';
 import { MATH, type MathFn } from '../ops/math.js';
 
@@ -41,34 +41,15 @@ export const cnum = (v: number, real: CReal): string => {
 /** Whether the element type holds `v` exactly (NaN and ±∞ included). */
 const exactIn = (v: number, elem: CReal): boolean => elem === 'f64' || Number.isNaN(v) || Math.fround(v) === v;
 
-/**
- * Fills `elems` with the variables of `body` (not in `ints`) whose every assigned value is an element as
- * it is: optimistic start, then drop to a fixpoint, as loops/integral.ts does for integers.
- */
-const inferElems = (body: readonly Stmt[], ints: ReadonlySet<string>, elems: Set<string>, elem: CReal): void => {
-  const assigned = new Map<string, Expr[]>();
-  const walk = (ss: readonly Stmt[]) => {
-    for (const s of ss) {
-      if (s.k === 'for' || s.k === 'if') walk(s.body);
-      else if ((s.k === 'let' || s.k === 'set') && !ints.has(s.name)) assigned.set(s.name, [...(assigned.get(s.name) ?? []), s.e]);
-    }
-  };
-  walk(body);
-  const isElem = (e: Expr): boolean =>
+/** Whether an expression is an element as it is: a load, a literal the element type holds exactly, an element-valued variable, a select or negation of them. */
+const isElemOf = (elems: ReadonlySet<string>, elem: CReal): ((e: Expr) => boolean) => {
+  const ok = (e: Expr): boolean =>
     e.k === 'load' ||
     (e.k === 'num' && exactIn(e.v, elem)) ||
     (e.k === 'var' && elems.has(e.name)) ||
-    (e.k === 'negate' && isElem(e.a)) ||
-    (e.k === 'sel' && isElem(e.a) && isElem(e.b));
-  for (const name of assigned.keys()) elems.add(name);
-  for (let changed = true; changed; ) {
-    changed = false;
-    for (const [name, es] of assigned)
-      if (elems.has(name) && !es.every(isElem)) {
-        elems.delete(name);
-        changed = true;
-      }
-  }
+    (e.k === 'negate' && ok(e.a)) ||
+    (e.k === 'sel' && ok(e.a) && ok(e.b));
+  return ok;
 };
 
 /** Printer state for one kernel: which variables are integral, and which hold elements as they are. */
@@ -84,7 +65,7 @@ export class CPrinter {
   /** Infers integral variables of a kernel body (loops/integral.ts), then the element-valued ones among the rest. */
   infer(body: readonly Stmt[]): void {
     inferIntegral(body, this.ints, (e) => this.isInt(e), false);
-    inferElems(body, this.ints, this.elems, this.elem);
+    narrowByAssignments(body, this.ints, this.elems, isElemOf(this.elems, this.elem));
   }
 
   isInt(e: Expr): boolean {
