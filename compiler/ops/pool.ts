@@ -8,7 +8,7 @@
 import { add, load, loop, num, store, v, type Expr } from '../loops/loops.js';
 import { shapeError } from '../types/shapes.js';
 import { fmtShape } from '../types/types.js';
-import { nd } from './ndarray.js';
+import { nd, size } from './ndarray.js';
 import type { Attrs, AttrSchema, GenKit, NdArray, OpDef, OpSample } from './op.js';
 import { poolAxes, poolShape } from './poolGeometry.js';
 import { atIndex, TILED_MIN_ROW, tiledGrad, tiles, windows } from './poolLoops.js';
@@ -20,17 +20,15 @@ import { atIndex, TILED_MIN_ROW, tiledGrad, tiles, windows } from './poolLoops.j
  */
 const takes = (x: number, best: number, at: number): boolean => x > best || Number.isNaN(x) || at < 0;
 
-const prod = (s: readonly number[]) => s.reduce((p, q) => p * q, 1);
-
 /** For every output position, the flat input index of the first maximum of its window (−1 if no input in it). */
 const argmaxes = (x: NdArray, os: readonly number[], a: Attrs): Int32Array => {
   const axes = poolAxes(a),
     r = axes.length;
   const sp = x.shape.slice(2),
     osp = os.slice(2);
-  const inner = prod(sp),
-    outer = prod(osp);
-  const out = new Int32Array(prod(x.shape.slice(0, 2)) * outer);
+  const inner = size(sp),
+    outer = size(osp);
+  const out = new Int32Array(size(x.shape.slice(0, 2)) * outer);
   const o = new Array<number>(r).fill(0),
     kk = new Array<number>(r).fill(0);
   for (let nc = 0; nc < x.shape[0]! * x.shape[1]!; nc++)
@@ -41,7 +39,7 @@ const argmaxes = (x: NdArray, os: readonly number[], a: Attrs): Int32Array => {
       }
       let best = -Infinity,
         at = -1;
-      for (let t = 0; t < prod(axes.map((q) => q.k)); t++) {
+      for (let t = 0; t < size(axes.map((q) => q.k)); t++) {
         for (let i = r - 1, f = t; i >= 0; i--) {
           kk[i] = f % axes[i]!.k;
           f = Math.floor(f / axes[i]!.k);
@@ -132,7 +130,7 @@ const maxPool = (r: 2 | 3): OpDef => ({
     const s = sample(k, r);
     return { shapes: [s.x], attrs: s.attrs };
   },
-  flops: (_ins, o, a) => prod(o) * prod(poolAxes(a).map((q) => q.k)),
+  flops: (_ins, o, a) => size(o) * size(poolAxes(a).map((q) => q.k)),
 });
 
 const maxPoolGrad = (r: 2 | 3): OpDef => ({
@@ -164,7 +162,7 @@ const maxPoolGrad = (r: 2 | 3): OpDef => ({
       const [X, G] = k.ins as [string, string];
       if (tiles(k, xs, os)) return tiledGrad(k, xs, os, X, G);
       const i = k.fresh('i');
-      const zero = loop(i, prod(xs), [store(k.out, v(i), num(0))]);
+      const zero = loop(i, size(xs), [store(k.out, v(i), num(0))]);
       const addAt = (at: Expr, o: Expr, found: boolean) => [atIndex(at, found, store(k.out, at, add(load(k.out, at), load(G, o))))];
       return [zero, ...windows(k, xs, k.inShapes[1]!, X, (_best, at, o, found) => addAt(at, o, found))];
     },
@@ -214,7 +212,7 @@ const maxPoolAt = (r: 2 | 3): OpDef => ({
     kernel: (k) => {
       const [X, T] = k.ins as [string, string];
       const i = k.fresh('i');
-      const zero = loop(i, prod(k.outShape), [store(k.out, v(i), num(0))]);
+      const zero = loop(i, size(k.outShape), [store(k.out, v(i), num(0))]);
       return [zero, ...windows(k, k.inShapes[0]!, k.outShape, X, (_best, at, o, found) => [atIndex(at, found, store(k.out, o, load(T, at)))])];
     },
   },
@@ -226,7 +224,7 @@ const maxPoolAt = (r: 2 | 3): OpDef => ({
     const s = sample(k, r);
     return { shapes: [s.x, s.x], attrs: s.attrs };
   },
-  flops: (_ins, o, a) => prod(o) * prod(poolAxes(a).map((q) => q.k)),
+  flops: (_ins, o, a) => size(o) * size(poolAxes(a).map((q) => q.k)),
 });
 
 export const MAXPOOL2D = maxPool(2);

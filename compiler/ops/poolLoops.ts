@@ -2,10 +2,9 @@
 // index (`windows`), and the gradient's two-pass form where the windows tile the input (`tiledGrad`).
 import { add, bin, comment, let_, letMut, load, loop, mul, num, sel, set, store, v, when, type Expr, type Stmt } from '../loops/loops.js';
 import { fmtShape } from '../types/types.js';
+import { size } from './ndarray.js';
 import type { KernelArgs } from './op.js';
 import { poolAxes } from './poolGeometry.js';
-
-const prod = (s: readonly number[]) => s.reduce((p, q) => p * q, 1);
 
 // flat indices: ((nc·S0 + i0)·S1 + i1)·S2 + … with every size a constant
 const flat = (base: Expr, ix: readonly Expr[], sizes: readonly number[]) => ix.reduce<Expr>((e, i, j) => add(mul(e, num(sizes[j]!)), i), base);
@@ -80,7 +79,7 @@ export const TILED_MIN_ROW = 8;
 export const tiles = (k: KernelArgs, xs: readonly number[], os: readonly number[]): boolean => {
   const axes = poolAxes(k.attrs);
   // the last tap's offset from the first, Σ (kᵢ − 1)·Πⱼ>ᵢ Nⱼ, must be exact in a float32
-  const span = axes.reduce((e, q, i) => e + (q.k - 1) * prod(xs.slice(i + 3)), 0);
+  const span = axes.reduce((e, q, i) => e + (q.k - 1) * size(xs.slice(i + 3)), 0);
   return (
     span < 2 ** 24 &&
     os[os.length - 1]! >= TILED_MIN_ROW &&
