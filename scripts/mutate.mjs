@@ -92,6 +92,56 @@ const summary = () => {
  * how static mutants are checked (Stryker 9.6.1's vitest runner activates them after the module loaded,
  * stryker-js #6144, so they are reported as surviving even when a test kills them).
  */
+/**
+ * A mutant's text as Stryker applies it: the replacement of one AST node, so an expression goes in
+ * parenthesized (spliced bare, `a && b` → `a || b` inside `a && b && c` would parse as `a || (b && c)`).
+ */
+const spliced = async (source, a, b, m) =>
+  `${source.slice(0, a)}${(await isExpression(source, a, b)) ? `(${m.replacement})` : m.replacement}${source.slice(b)}`;
+
+/** Whether source[a, b) is exactly one expression (not a statement, a block or a switch case). */
+const isExpression = async (source, a, b) => {
+  const ts = (await import('typescript')).default;
+  let found = false;
+  const walk = (n) => {
+    if (n.getStart() === a && n.end === b && ts.isExpression(n)) found = true;
+    else if (n.getStart() <= a && n.end >= b) ts.forEachChild(n, walk);
+  };
+  walk(ts.createSourceFile('m.ts', source, ts.ScriptTarget.Latest, true));
+  return found;
+};
+
+/** A tree's node kinds, parentheses left out: two texts with the same one parse alike. */
+const shape = async (text) => {
+  const ts = (await import('typescript')).default;
+  const out = [];
+  const walk = (n) => {
+    if (n.kind === ts.SyntaxKind.ParenthesizedExpression) return void ts.forEachChild(n, walk);
+    out.push(n.kind, '(');
+    ts.forEachChild(n, walk);
+    out.push(')');
+  };
+  walk(ts.createSourceFile('m.ts', text, ts.ScriptTarget.Latest, false));
+  return out.join(',');
+};
+
+/** `--ambiguous FILE…`: the mutants of each file (all of them, from the instrumenter) that a bare splice
+ * (what --recheck did before spliced()) applies as a different program from Stryker's: their earlier
+ * hand-recheck results must be redone. */
+const ambiguous = async (file) => {
+  const report = await allMutants(file);
+  const source = report.files[file].source;
+  const lines = source.split('\n');
+  const at = (loc) => lines.slice(0, loc.line - 1).reduce((o, l) => o + l.length + 1, 0) + loc.column - 1;
+  for (const m of report.files[file].mutants) {
+    const [a, b] = [at(m.location.start), at(m.location.end)];
+    const bare = source.slice(0, a) + m.replacement + source.slice(b),
+      wrapped = await spliced(source, a, b, m);
+    if ((await shape(bare)) !== (await shape(wrapped)))
+      console.log(`${file} ${m.location.start.line}:${m.location.start.column} ${m.mutatorName}: ${m.replacement.slice(0, 70)}`);
+  }
+};
+
 const recheck = async (file, tests, only) => {
   const path = `${REPORTS}/${slug(file)}.json`;
   const report = existsSync(path) ? JSON.parse(readFileSync(path, 'utf8')) : await allMutants(file);
@@ -109,7 +159,7 @@ const recheck = async (file, tests, only) => {
     const left = report.files[file].mutants.filter((x) => x.status === 'Survived' || x.status === 'NoCoverage');
     for (const m of left.filter((x) => !only || only.includes(`${x.location.start.line}:${x.location.start.column}`))) {
       const [a, b] = [at(m.location.start), at(m.location.end)];
-      writeFileSync(file, source.slice(0, a) + m.replacement + source.slice(b));
+      writeFileSync(file, await spliced(source, a, b, m));
       const r = run();
       const where = `${m.location.start.line}:${m.location.start.column}`;
       console.log(`${r.status === 0 ? 'survives' : 'killed  '} ${where} ${m.mutatorName}: ${source.slice(a, b).slice(0, 60)} → ${m.replacement.slice(0, 60)}`);
@@ -138,6 +188,10 @@ const allMutants = async (file) => {
 const argv = process.argv.slice(2);
 if (argv.includes('--summary')) {
   summary();
+  process.exit(0);
+}
+if (argv.includes('--ambiguous')) {
+  for (const f of argv.filter((x) => x !== '--ambiguous')) await ambiguous(f);
   process.exit(0);
 }
 const dash = argv.indexOf('--');
