@@ -86,34 +86,35 @@ const summary = () => {
   }
 };
 
-/**
- * Applies each surviving or uncovered mutant of `file`'s last report by hand (the same edit Stryker
- * made) and runs `tests` on it: how survivors are re-checked after new tests without a full run, and
- * how static mutants are checked (Stryker 9.6.1's vitest runner activates them after the module loaded,
- * stryker-js #6144, so they are reported as surviving even when a test kills them).
- */
+/** The source offset of a report's { line, column } (both from 1). */
+const offsetsIn = (source) => {
+  const lines = source.split('\n');
+  return (loc) => lines.slice(0, loc.line - 1).reduce((o, l) => o + l.length + 1, 0) + loc.column - 1;
+};
+
+const typescript = async () => (await import('typescript')).default;
+
+/** The spans `start:end` of `source` that are exactly one expression (not a statement, a block or a switch case). */
+const expressionSpans = async (source) => {
+  const ts = await typescript();
+  const spans = new Set();
+  const walk = (n) => {
+    if (ts.isExpression(n)) spans.add(`${n.getStart()}:${n.end}`);
+    ts.forEachChild(n, walk);
+  };
+  walk(ts.createSourceFile('m.ts', source, ts.ScriptTarget.Latest, true));
+  return spans;
+};
+
 /**
  * A mutant's text as Stryker applies it: the replacement of one AST node, so an expression goes in
  * parenthesized (spliced bare, `a && b` → `a || b` inside `a && b && c` would parse as `a || (b && c)`).
+ * `spans`: expressionSpans(source).
  */
-const spliced = async (source, a, b, m) =>
-  `${source.slice(0, a)}${(await isExpression(source, a, b)) ? `(${m.replacement})` : m.replacement}${source.slice(b)}`;
-
-/** Whether source[a, b) is exactly one expression (not a statement, a block or a switch case). */
-const isExpression = async (source, a, b) => {
-  const ts = (await import('typescript')).default;
-  let found = false;
-  const walk = (n) => {
-    if (n.getStart() === a && n.end === b && ts.isExpression(n)) found = true;
-    else if (n.getStart() <= a && n.end >= b) ts.forEachChild(n, walk);
-  };
-  walk(ts.createSourceFile('m.ts', source, ts.ScriptTarget.Latest, true));
-  return found;
-};
+const spliced = (source, spans, a, b, m) => `${source.slice(0, a)}${spans.has(`${a}:${b}`) ? `(${m.replacement})` : m.replacement}${source.slice(b)}`;
 
 /** A tree's node kinds, parentheses left out: two texts with the same one parse alike. */
-const shape = async (text) => {
-  const ts = (await import('typescript')).default;
+const shape = (ts, text) => {
   const out = [];
   const walk = (n) => {
     if (n.kind === ts.SyntaxKind.ParenthesizedExpression) return void ts.forEachChild(n, walk);
@@ -131,24 +132,29 @@ const shape = async (text) => {
 const ambiguous = async (file) => {
   const report = await allMutants(file);
   const source = report.files[file].source;
-  const lines = source.split('\n');
-  const at = (loc) => lines.slice(0, loc.line - 1).reduce((o, l) => o + l.length + 1, 0) + loc.column - 1;
+  const at = offsetsIn(source);
+  const [ts, spans] = [await typescript(), await expressionSpans(source)];
   for (const m of report.files[file].mutants) {
     const [a, b] = [at(m.location.start), at(m.location.end)];
-    const bare = source.slice(0, a) + m.replacement + source.slice(b),
-      wrapped = await spliced(source, a, b, m);
-    if ((await shape(bare)) !== (await shape(wrapped)))
+    const bare = source.slice(0, a) + m.replacement + source.slice(b);
+    if (shape(ts, bare) !== shape(ts, spliced(source, spans, a, b, m)))
       console.log(`${file} ${m.location.start.line}:${m.location.start.column} ${m.mutatorName}: ${m.replacement.slice(0, 70)}`);
   }
 };
 
+/**
+ * Applies each surviving or uncovered mutant of `file`'s last report by hand (the same edit Stryker
+ * made) and runs `tests` on it: how survivors are re-checked after new tests without a full run, and
+ * how static mutants are checked (Stryker 9.6.1's vitest runner activates them after the module loaded,
+ * stryker-js #6144, so they are reported as surviving even when a test kills them).
+ */
 const recheck = async (file, tests, only) => {
   const path = `${REPORTS}/${slug(file)}.json`;
   const report = existsSync(path) ? JSON.parse(readFileSync(path, 'utf8')) : await allMutants(file);
   const source = report.files[file].source;
   if (readFileSync(file, 'utf8') !== source) throw new Error(`mutate: ${file} changed since its report; run Stryker again`);
-  const lines = source.split('\n');
-  const at = (loc) => lines.slice(0, loc.line - 1).reduce((o, l) => o + l.length + 1, 0) + loc.column - 1;
+  const at = offsetsIn(source);
+  const spans = await expressionSpans(source);
   // the mutation config, as Stryker runs them: in-process tests only, no dist/ build before each run
   const env = { ...process.env, DLM_MUTATE_TESTS: tests.map((t) => `tests/${t}.test.ts`).join(',') };
   const run = () => spawnSync('npx', ['vitest', 'run', '--config', 'vitest.mutate.config.ts'], { encoding: 'utf8', env });
@@ -159,7 +165,7 @@ const recheck = async (file, tests, only) => {
     const left = report.files[file].mutants.filter((x) => x.status === 'Survived' || x.status === 'NoCoverage');
     for (const m of left.filter((x) => !only || only.includes(`${x.location.start.line}:${x.location.start.column}`))) {
       const [a, b] = [at(m.location.start), at(m.location.end)];
-      writeFileSync(file, await spliced(source, a, b, m));
+      writeFileSync(file, spliced(source, spans, a, b, m));
       const r = run();
       const where = `${m.location.start.line}:${m.location.start.column}`;
       console.log(`${r.status === 0 ? 'survives' : 'killed  '} ${where} ${m.mutatorName}: ${source.slice(a, b).slice(0, 60)} → ${m.replacement.slice(0, 60)}`);
