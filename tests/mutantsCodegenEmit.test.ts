@@ -3,14 +3,11 @@
 // for each kind of expression and statement, and what `ident`, `lit` and `safeComment` accept and reject.
 import { describe, expect, test } from 'vitest';
 import { expr, ident, lit, PRELUDE, safeComment, stmts } from '../compiler/codegen/emitJs.js';
-import type { BinOp, Expr, Stmt } from '../compiler/loops/loops.js';
+import { num as n, sel, v as x, type BinOp, type Expr, type Stmt } from '../compiler/loops/loops.js';
 import { mathPrelude } from '../compiler/ops/math.js';
 
-// raw nodes (loops.ts's `bin` folds constants; these do not)
-const n = (v: number): Expr => ({ k: 'num', v });
-const x = (name: string): Expr => ({ k: 'var', name });
+// a raw binary node (loops.ts's `bin` folds constants; this does not)
 const b = (op: BinOp, a: Expr, c: Expr): Expr => ({ k: 'bin', op, a, b: c });
-const sel = (c: Expr, a: Expr, e: Expr): Expr => ({ k: 'sel', c, a, b: e });
 const one = (s: Stmt, indent = ''): string[] => stmts([s], indent);
 
 describe('emitJs.ts: names, numbers and comments', () => {
