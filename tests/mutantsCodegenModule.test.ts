@@ -6,7 +6,7 @@ import { describe, expect, test } from 'vitest';
 import { emitModule } from '../compiler/codegen/module.js';
 import { planMemory } from '../compiler/codegen/plan.js';
 import { lastWriter, type InputSlot, type Kernel, type Schedule } from '../compiler/codegen/scheduleTypes.js';
-import { bin, load, loop, num, store, v, type Stmt } from '../compiler/loops/loops.js';
+import { bin, comment, load, loop, num, store, v, type Stmt } from '../compiler/loops/loops.js';
 import { instantiate } from '../runtime/compiled.js';
 
 const N = 2;
@@ -59,6 +59,64 @@ describe('module.ts: the step guard', () => {
     expect(m.run([Float64Array.from([NaN, 0]), w])).toBe(false);
     expect([...w]).toEqual([1, 2]);
     expect(m.run([Float64Array.from([0, 0]), w])).toBe(true);
+    expect([...w]).toEqual([2, 3]);
+  });
+});
+
+/** The lines of kernel function `name` in the module's source, header comment first. */
+const functionOf = (src: string, name: string): string[] => {
+  const lines = src.split('\n');
+  const at = lines.findIndex((l) => l.startsWith(`function ${name}(`));
+  return lines.slice(at - 1, lines.indexOf('}', at) + 1);
+};
+
+describe('module.ts: kernel functions', () => {
+  test('a body’s first statement is left out when it is the comment the header line already prints, and only then', () => {
+    const first = kernel('k0', ['t0'], [], comment('k0'), loop('i', N, [store('t0', i, num(1))]));
+    const later = kernel('k1', ['t1'], [], comment('other'), loop('i', N, [store('t1', i, num(2))]), comment('k1'));
+    const s = sched([first, later], {
+      temps: [
+        { name: 't0', size: N, note: '' },
+        { name: 't1', size: N, note: '' },
+      ],
+    });
+    const src = emitModule(s, planMemory(s), { title: 'test' });
+    expect(functionOf(src, 'k0').filter((l) => l.includes('//'))).toEqual(['// k0: k0']);
+    // a comment that is not first stays even when it repeats the note (kills 30:35, `i === 0 || s.k === 'comment'`),
+    // and a first comment that is not the note stays
+    expect(functionOf(src, 'k1').filter((l) => l.includes('//'))).toEqual(['// k1: k1', '  // other', '  // k1']);
+  });
+});
+
+describe('module.ts: run', () => {
+  // k0 writes the loss t0 = 0, k1 overwrites it with in0 + 0, k2 makes w's new value t1 = w + 1
+  const s = sched([kernel('k0', ['t0'], [], loop('i', N, [store('t0', i, num(0))])), plus('k1', 't0', 'in0', 0), plus('k2', 't1', 'in1', 1)], {
+    temps: [
+      { name: 't0', size: N, note: 'loss' },
+      { name: 't1', size: N, note: 'new w' },
+    ],
+    guards: ['t0'],
+    updates: [{ input: 1, buf: 't1' }],
+  });
+
+  test('the guard is checked after the last kernel that writes it; the new w is copied in only when it passes', () => {
+    const m = load64(s);
+    const w = Float64Array.from([1, 2]);
+    // checked after k0 (a loss of zeros) the NaN written by k1 would pass
+    expect(m.run([Float64Array.from([0, NaN]), w])).toBe(false);
+    expect([...w]).toEqual([1, 2]);
+    expect(m.run([Float64Array.from([0, 0]), w])).toBe(true);
+    expect([...w]).toEqual([2, 3]);
+    // the temporaries are the module's buffers, by name
+    expect(Object.keys(m.buffers)).toEqual(['t0', 't1']);
+    expect([...m.buffers['t1']!]).toEqual([2, 3]);
+  });
+
+  test('an update computed in place is not copied again', () => {
+    const inPlace = sched([plus('k0', 'in1', 'in1', 1)], { updates: [{ input: 1, buf: 'in1', inPlace: true }] });
+    expect(emitModule(inPlace, planMemory(inPlace), { title: 'test' })).not.toContain('.set(');
+    const w = Float64Array.from([1, 2]);
+    expect(load64(inPlace).run([Float64Array.from([0, 0]), w])).toBe(true);
     expect([...w]).toEqual([2, 3]);
   });
 });
