@@ -1,0 +1,53 @@
+// Checks of the loop nests codegen builds (compiler/codegen/kernels.ts), written to kill the mutants
+// `npm run mutate` left surviving there (docs/mutation.md lists them, and why the rest are equivalent):
+// compiled float64 values (JavaScript backend) against the interpreter.
+import { describe, expect, test } from 'vitest';
+import { optimize } from '../compiler/api/model.js';
+import { compileOrThrow } from '../compiler/index.js';
+import { interpret } from '../compiler/ir/interp.js';
+import type { IrFunction } from '../compiler/ir/ir.js';
+import { specialize } from '../compiler/jit/jit.js';
+import { nd } from '../compiler/ops/ndarray.js';
+
+const fnOf = (src: string) => optimize(compileOrThrow(src).model().ir.fn);
+const numbers = (n: number, seed: number) => Float64Array.from({ length: n }, (_, i) => Math.sin(seed * 3.7 + i * 1.3));
+
+/** The largest difference between the compiled float64 outputs (js backend) and the interpreter's. */
+const worst = (f: IrFunction): number => {
+  const s = specialize(f, new Map(), 'f64', [], undefined, 'js');
+  const feeds = s.schedule.inputs.map((inp, k) =>
+    numbers(
+      inp.shape.reduce((a, b) => a * b, 1),
+      k + 1,
+    ),
+  );
+  s.module.run(feeds);
+  const ref = interpret(f, Object.fromEntries(s.schedule.inputs.map((inp, k) => [inp.name, nd(inp.shape, feeds[k]!)])), new Map()).outputs;
+  let w = 0;
+  for (const [name, r] of Object.entries(ref)) {
+    const got = s.outputs[name]!;
+    expect(got.length).toBe(r.data.length);
+    for (let i = 0; i < r.data.length; i++) w = Math.max(w, Math.abs(got[i]! - r.data[i]!));
+  }
+  return w;
+};
+
+describe('kernels.ts: reductions', () => {
+  test('a reduction over a leading and a trailing axis (not a suffix) accumulates into the output', () => {
+    // axes [0, 2] of [2, 3, 4]: 2 is trailing but 0 is not, so no local accumulator over the row (kills 90:18, `every` → `some`)
+    const f = fnOf('model R {\n  input u: f32[2, 3, 4]\n  output s = sum(u * 2, axis = [0, 2])\n}');
+    expect(worst(f)).toBeLessThan(1e-12);
+  });
+});
+
+describe('kernels.ts: row kernels', () => {
+  test('a per-row value that reads a transposed input keeps the outer axes apart', () => {
+    // softmax over the last axis of a [2, 3, 4] value, scaled per row by t transposed: the row kernel's outer
+    // axes 0 and 1 could merge for x but not for the per-row value's leaf (kills 161:123)
+    const f = fnOf(
+      'model R {\n  input x: f32[2, 3, 4]\n  input t: f32[3, 2, 1]\n  let e = exp(x)\n' +
+        '  let z = sum(e, axis = -1, keepdims = true) * transpose(t, [1, 0, 2])\n  output y = e / z\n}',
+    );
+    expect(worst(f)).toBeLessThan(1e-12);
+  });
+});
