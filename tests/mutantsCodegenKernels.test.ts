@@ -2,6 +2,7 @@
 // `npm run mutate` left surviving there (docs/mutation.md lists them, and why the rest are equivalent):
 // compiled float64 values (JavaScript backend) against the interpreter.
 import { describe, expect, test } from 'vitest';
+import { collapse } from '../compiler/codegen/kernels.js';
 import { optimize } from '../compiler/api/model.js';
 import { compileOrThrow } from '../compiler/index.js';
 import { interpret } from '../compiler/ir/interp.js';
@@ -49,5 +50,26 @@ describe('kernels.ts: row kernels', () => {
         '  let z = sum(e, axis = -1, keepdims = true) * transpose(t, [1, 0, 2])\n  output y = e / z\n}',
     );
     expect(worst(f)).toBeLessThan(1e-12);
+  });
+  test('a row reduction and a map that read element positions (a random draw) see the inner loop index', () => {
+    // rand_like(x) hashes each element's flat index, so the reduction and the map call axisIndex on the inner axis (kills 167:21)
+    const f = fnOf('model R {\n  input x: f32[2, 3, 4]\n  let e = exp(x + rand_like(x))\n  output y = e / sum(e, axis = -1, keepdims = true)\n}');
+    expect(worst(f)).toBeLessThan(1e-12);
+  });
+
+  test('a per-row value that reads element positions (a random draw per row) sees the outer loop indices', () => {
+    // rand([2, 3, 1]) varies per row only, so it is computed once per row with axisRow (kills 175:19)
+    const f = fnOf(
+      'model R {\n  input x: f32[2, 3, 4]\n  let e = exp(x)\n' + '  let z = sum(e, axis = -1, keepdims = true) * (1 + rand([2, 3, 1]))\n  output y = e / z\n}',
+    );
+    expect(worst(f)).toBeLessThan(1e-12);
+  });
+});
+
+describe('kernels.ts: collapse', () => {
+  test('with no stride vectors to keep apart every axis merges into one group, the first starting it', () => {
+    // the first axis has no group to join: `g !== undefined` → `true` would push onto none (kills 23:16)
+    expect(collapse([2, 3, 4], [])).toEqual([[0, 1, 2]]);
+    expect(collapse([2, 3, 4], [], new Set([1]))).toEqual([[0], [1, 2]]);
   });
 });
