@@ -81,7 +81,8 @@ describe('nodeKernels.ts: a scan’s operands', () => {
   test('a constant sequence is one element filled in a buffer of its own, named after its value and its scan', () => {
     // the fill kernel and its buffer say what they hold in the generated code (kills 112:38, 113:64)
     const f = fnOf(
-      'model R {\n  input x: f32[2, 3]\n  input U: f32[3, 3]\n  fn step(h, xt) = tanh(xt + h @ U)\n  output hs = scan(step, [x], broadcast_to(1, [4, 2, 3]))[0]\n}',
+      'model R {\n  input x: f32[2, 3]\n  input U: f32[3, 3]\n  fn step(h, xt) = tanh(xt + h @ U)\n' +
+        '  output hs = scan(step, [x], broadcast_to(1, [4, 2, 3]))[0]\n}',
     );
     const s = schedule(f, new Map());
     expect(kernels(s)[0]).toBe('constant 1');
