@@ -39,7 +39,7 @@ const FILE_TESTS = {
   'compiler/codegen/scheduleTypes.ts': ['mutantsCodegenModule', 'mutantsCodegen', 'inplaceSafety', 'inplace', 'guard', 'simd', 'kernels'],
   'compiler/codegen/nodeKernels.ts': ['mutantsCodegenNodeKernels', 'mutantsCodegenContext', 'mutantsCodegenSchedule', 'fusion', 'kernels', 'codegen', 'views'],
   'compiler/codegen/scanKernel.ts': ['mutantsCodegenScan', 'mutantsCodegenContext', 'mutantsGrad', 'mutantsCodegen'],
-  'compiler/codegen/module.ts': ['mutantsCodegenModule', 'codegen', 'guard', 'simd', 'inplace', 'kernels'],
+  'compiler/codegen/module.ts': ['mutantsCodegenModule', 'mutantsCodegenModuleSource', 'codegen', 'guard', 'simd', 'inplace', 'kernels'],
   'compiler/autodiff/grad.ts': ['gradients', 'second', 'mutantsGrad'],
   'compiler/autodiff/jvp.ts': ['jvp', 'jvpOps', 'mutantsAutodiff', 'mutantsAutodiffJvp'],
   'compiler/autodiff/jvpScan.ts': ['jvp', 'mutantsAutodiff'],

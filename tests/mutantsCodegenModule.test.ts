@@ -120,3 +120,23 @@ describe('module.ts: run', () => {
     expect([...w]).toEqual([2, 3]);
   });
 });
+
+describe('module.ts: a guard written by the first kernel', () => {
+  test('is checked after that kernel only, not also before it (where it still holds the last call’s value)', () => {
+    // k0 writes the loss t0 = in0 + 0, k1 makes w's new value; a NaN loss left in t0 by one call must not
+    // fail the next (kills 81:35, `x.at < 0` → `x.at <= 0`)
+    const s = sched([plus('k0', 't0', 'in0', 0), plus('k1', 't1', 'in1', 1)], {
+      temps: [
+        { name: 't0', size: N, note: 'loss' },
+        { name: 't1', size: N, note: 'new w' },
+      ],
+      guards: ['t0'],
+      updates: [{ input: 1, buf: 't1' }],
+    });
+    const m = load64(s);
+    const w = Float64Array.from([1, 2]);
+    expect(m.run([Float64Array.from([NaN, 0]), w])).toBe(false);
+    expect(m.run([Float64Array.from([0, 0]), w])).toBe(true);
+    expect([...w]).toEqual([2, 3]);
+  });
+});
