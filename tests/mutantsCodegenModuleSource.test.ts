@@ -75,9 +75,8 @@ describe('module.ts: the WebAssembly kernels’ homes', () => {
     const homes = simdHomes(spec.schedule)!.homes;
     expect(homes.length).toBe(2);
     // the homes of both parameters, in the header a reader loads the module with
-    expect(spec.source.split('\n')[1]).toBe(
-      `// load with dlm/runtime: instantiate(source, ${spec.plan.arenaSize}, 'f32', { homes: [${homes.map((h) => `{ input: ${h.input}, size: ${h.size} }`).join(', ')}] })`,
-    );
+    const listed = homes.map((h) => `{ input: ${h.input}, size: ${h.size} }`).join(', ');
+    expect(spec.source.split('\n')[1]).toBe(`// load with dlm/runtime: instantiate(source, ${spec.plan.arenaSize}, 'f32', { homes: [${listed}] })`);
   });
 });
 
