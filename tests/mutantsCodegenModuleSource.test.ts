@@ -4,16 +4,12 @@
 // region of the arena (float64 values against the interpreter), and which inputs a module that calls
 // the WebAssembly kernels keeps in their memory.
 import { describe, expect, test } from 'vitest';
+import { fnOf, worst } from './helpers/compiledVsInterp.js';
 import { optimize } from '../compiler/api/model.js';
 import { simdHomes } from '../compiler/codegen/module.js';
 import { compileOrThrow } from '../compiler/index.js';
-import { interpret } from '../compiler/ir/interp.js';
 import { specialize } from '../compiler/jit/jit.js';
-import { nd } from '../compiler/ops/ndarray.js';
 import { JS_SIMD } from '../compiler/pipeline.js';
-
-const fnOf = (src: string) => optimize(compileOrThrow(src).model().ir.fn);
-const numbers = (n: number, seed: number) => Float64Array.from({ length: n }, (_, i) => Math.sin(seed * 3.7 + i * 1.3));
 
 // an RNN whose step has buffers of its own (the products), so its loop body gets a region of the arena
 const RNN = `model R {
@@ -50,19 +46,7 @@ describe('module.ts: the generated JavaScript', () => {
 
   test('a loop body’s buffers are views of its own region: values equal the interpreter’s', () => {
     // region offset found by the body's arena name (kills 19:44 ×2) and added to the base (kills 22:46)
-    const feeds = spec.schedule.inputs.map((inp, k) =>
-      numbers(
-        inp.shape.reduce((a, b) => a * b, 1),
-        k + 1,
-      ),
-    );
-    spec.module.run(feeds);
-    const env = Object.fromEntries(spec.schedule.inputs.map((inp, k) => [inp.name, nd(inp.shape, feeds[k]!)]));
-    const ref = interpret(spec.fn, env, new Map()).outputs['hs']!;
-    const got = spec.outputs['hs']!;
-    let worst = 0;
-    for (let i = 0; i < ref.data.length; i++) worst = Math.max(worst, Math.abs(got[i]! - ref.data[i]!));
-    expect(worst).toBeLessThan(1e-12);
+    expect(worst(spec.fn)).toBeLessThan(1e-12);
   });
 });
 

@@ -3,37 +3,9 @@
 // compiled float64 values (js backend) against the interpreter for the kernels no other test in the
 // file's set compiles, and which kernels and buffers the schedule makes (SIMD or scalar loops, notes).
 import { describe, expect, test } from 'vitest';
-import { optimize } from '../compiler/api/model.js';
+import { fnOf, worst } from './helpers/compiledVsInterp.js';
 import { schedule } from '../compiler/codegen/schedule.js';
 import type { Schedule } from '../compiler/codegen/scheduleTypes.js';
-import { compileOrThrow } from '../compiler/index.js';
-import { interpret } from '../compiler/ir/interp.js';
-import type { IrFunction } from '../compiler/ir/ir.js';
-import { specialize } from '../compiler/jit/jit.js';
-import { nd } from '../compiler/ops/ndarray.js';
-
-const fnOf = (src: string) => optimize(compileOrThrow(src).model().ir.fn);
-const numbers = (n: number, seed: number) => Float64Array.from({ length: n }, (_, i) => Math.sin(seed * 3.7 + i * 1.3));
-
-/** The largest difference between the compiled float64 outputs (js backend) and the interpreter's. */
-const worst = (f: IrFunction): number => {
-  const s = specialize(f, new Map(), 'f64', [], undefined, 'js');
-  const feeds = s.schedule.inputs.map((inp, k) =>
-    numbers(
-      inp.shape.reduce((a, b) => a * b, 1),
-      k + 1,
-    ),
-  );
-  s.module.run(feeds);
-  const ref = interpret(f, Object.fromEntries(s.schedule.inputs.map((inp, k) => [inp.name, nd(inp.shape, feeds[k]!)])), new Map()).outputs;
-  let w = 0;
-  for (const [name, r] of Object.entries(ref)) {
-    const got = s.outputs[name]!;
-    expect(got.length).toBe(r.data.length);
-    for (let i = 0; i < r.data.length; i++) w = Math.max(w, Math.abs(got[i]! - r.data[i]!));
-  }
-  return w;
-};
 
 /** Each kernel's note up to its type, and whether its body calls an extern (SIMD) kernel. */
 const kernels = (s: Schedule) => s.kernels.map((k) => `${k.note.split(/:| ->/)[0]}${JSON.stringify(k.body).includes('"k":"extern"') ? ' (extern)' : ''}`);

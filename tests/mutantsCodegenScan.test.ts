@@ -4,40 +4,13 @@
 // how it copies a strided carry or slice (axes contiguous in the source merged into one loop), and its
 // compiled float64 values (js backend) against the interpreter, where a carry is read at its last step.
 import { describe, expect, test } from 'vitest';
-import { optimize } from '../compiler/api/model.js';
+import { fnOf, worst } from './helpers/compiledVsInterp.js';
 import { schedule } from '../compiler/codegen/schedule.js';
 import type { Schedule } from '../compiler/codegen/scheduleTypes.js';
-import { compileOrThrow } from '../compiler/index.js';
-import { interpret } from '../compiler/ir/interp.js';
 import type { IrFunction, Node } from '../compiler/ir/ir.js';
 import { SCAN_OUT } from '../compiler/ir/scan.js';
 import { verify } from '../compiler/ir/verify.js';
-import { specialize } from '../compiler/jit/jit.js';
 import type { Stmt } from '../compiler/loops/loops.js';
-import { nd } from '../compiler/ops/ndarray.js';
-
-const fnOf = (src: string) => optimize(compileOrThrow(src).model().ir.fn);
-const numbers = (n: number, seed: number) => Float64Array.from({ length: n }, (_, i) => Math.sin(seed * 3.7 + i * 1.3));
-
-/** The largest difference between the compiled float64 outputs (js backend) and the interpreter's. */
-const worst = (f: IrFunction): number => {
-  const s = specialize(f, new Map(), 'f64', [], undefined, 'js');
-  const feeds = s.schedule.inputs.map((inp, k) =>
-    numbers(
-      inp.shape.reduce((a, b) => a * b, 1),
-      k + 1,
-    ),
-  );
-  s.module.run(feeds);
-  const ref = interpret(f, Object.fromEntries(s.schedule.inputs.map((inp, k) => [inp.name, nd(inp.shape, feeds[k]!)])), new Map()).outputs;
-  let w = 0;
-  for (const [name, r] of Object.entries(ref)) {
-    const got = s.outputs[name]!;
-    expect(got.length).toBe(r.data.length);
-    for (let i = 0; i < r.data.length; i++) w = Math.max(w, Math.abs(got[i]! - r.data[i]!));
-  }
-  return w;
-};
 
 /** The scan's buffers: size and note up to the scan's type. */
 const scanTemps = (s: Schedule) => s.temps.filter((t) => t.note.includes(' of scan')).map((t) => `${t.size} ${t.note.split(' ->')[0]}`);

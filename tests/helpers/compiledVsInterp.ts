@@ -1,0 +1,35 @@
+// Compiled float64 code (JavaScript backend) against the interpreter on one program, for the mutation
+// tests of the code generator (tests/mutantsCodegen*.test.ts): the same deterministic inputs on both sides.
+import { expect } from 'vitest';
+import { optimize } from '../../compiler/api/model.js';
+import { compileOrThrow } from '../../compiler/index.js';
+import { interpret } from '../../compiler/ir/interp.js';
+import type { IrFunction } from '../../compiler/ir/ir.js';
+import { specialize } from '../../compiler/jit/jit.js';
+import { nd } from '../../compiler/ops/ndarray.js';
+
+/** The forward program of a source's only model, through the PRE_GRAD passes. */
+export const fnOf = (src: string): IrFunction => optimize(compileOrThrow(src).model().ir.fn);
+
+/** n deterministic values in [−1, 1], different for each seed. */
+export const numbers = (n: number, seed: number): Float64Array => Float64Array.from({ length: n }, (_, i) => Math.sin(seed * 3.7 + i * 1.3));
+
+/** The largest difference between the compiled float64 outputs (js backend) and the interpreter's. */
+export const worst = (f: IrFunction): number => {
+  const s = specialize(f, new Map(), 'f64', [], undefined, 'js');
+  const feeds = s.schedule.inputs.map((inp, k) =>
+    numbers(
+      inp.shape.reduce((a, b) => a * b, 1),
+      k + 1,
+    ),
+  );
+  s.module.run(feeds);
+  const ref = interpret(f, Object.fromEntries(s.schedule.inputs.map((inp, k) => [inp.name, nd(inp.shape, feeds[k]!)])), new Map()).outputs;
+  let w = 0;
+  for (const [name, r] of Object.entries(ref)) {
+    const got = s.outputs[name]!;
+    expect(got.length).toBe(r.data.length);
+    for (let i = 0; i < r.data.length; i++) w = Math.max(w, Math.abs(got[i]! - r.data[i]!));
+  }
+  return w;
+};
