@@ -5,9 +5,7 @@
 // the WebAssembly kernels keeps in their memory.
 import { describe, expect, test } from 'vitest';
 import { fnOf, worst } from './helpers/compiledVsInterp.js';
-import { optimize } from '../compiler/api/model.js';
 import { simdHomes } from '../compiler/codegen/module.js';
-import { compileOrThrow } from '../compiler/index.js';
 import { specialize } from '../compiler/jit/jit.js';
 import { JS_SIMD } from '../compiler/pipeline.js';
 
@@ -52,10 +50,10 @@ describe('module.ts: the generated JavaScript', () => {
 
 describe('module.ts: the WebAssembly kernels’ homes', () => {
   test('every float32 parameter a kernel reads is listed in the header', () => {
-    const m = compileOrThrow(
+    const f = fnOf(
       'model M {\n  input x: f32[B, 64]\n  param W1: f32[64, 32] = glorot_uniform\n  param W2: f32[32, 16] = glorot_uniform\n  output y = relu(x @ W1) @ W2\n}',
-    ).model('M');
-    const spec = specialize(optimize(m.ir.fn), new Map([['B', 8]]), 'f32', [], undefined, JS_SIMD);
+    );
+    const spec = specialize(f, new Map([['B', 8]]), 'f32', [], undefined, JS_SIMD);
     const homes = simdHomes(spec.schedule)!.homes;
     expect(homes.length).toBe(2);
     // the homes of both parameters, in the header a reader loads the module with
