@@ -49,7 +49,13 @@ const step = (pool: readonly Val[], pick: number[]): Val | undefined => {
   const rank = a.shape.length,
     last = a.shape[rank - 1]!;
   const flipped = pool.filter((p) => p.shape.length === 3 && [p.shape[0], p.shape[2], p.shape[1]].join() === a.shape.join());
-  switch (pick[0]! % 14) {
+  switch (pick[0]! % 16) {
+    // a reduction without keepdims read back by broadcasting: over the last axis of a square value it
+    // lines up with the inner axis (s[j], not s[i]); over every axis it is a scalar
+    case 15:
+      return rank === 2 && a.shape[0] === a.shape[1] ? { text: `(${a.text} / (sum(${a.text} * ${a.text}, axis = -1) + 1))`, shape: a.shape } : undefined;
+    case 14:
+      return { text: `(${a.text} - mean(${a.text}) * 2)`, shape: a.shape };
     // a matmul's product viewed as 3-D, plus a transposed 3-D value: its epilogue would read a strided leaf
     case 13:
       return rank === 2 && b.shape.length === 2 && a.shape[1] === b.shape[0] && a.shape[0] === 4 && b.shape[1] === 4
@@ -125,6 +131,18 @@ describe('fusion keeps values', () => {
   test('reshape(x @ w, [3, 2, 2]) + transpose(y, [0, 2, 1]) (an epilogue without its contiguity check gave 4.11 for 1.11)', () => {
     const inputs = { x: [3, 2], w: [2, 4], y: [3, 2, 2] };
     expect(compare('  output out = reshape(x @ w, [3, 2, 2]) + transpose(y, [0, 2, 1])', inputs)).toBeLessThan(1e-12);
+  });
+
+  test.each([['x / sum(x, axis = -1)'], ['x / (sum(x, axis = -1) * 2 + 1)'], ['exp(x) / sum(exp(x), axis = -1)'], ['x - max(x, axis = -1)']])(
+    '%s on a square x: a reduction without keepdims broadcasts along the inner axis, so no row kernel reads it',
+    (expr) => {
+      // the row kernel substituted its per-row accumulator (s[i]) where the program reads s[j]: 1.38 off (relative) on the first
+      expect(compare(`  output out = ${expr}`)).toBeLessThan(1e-12);
+    },
+  );
+
+  test('a full reduction to a scalar (no keepdims) inside a row kernel: x / (sum(x) · 2 + 1)', () => {
+    expect(compare('  output out = x / (sum(x) * 2 + 1) + y @ z')).toBeLessThan(1e-12);
   });
 
   test.each([[[1, 1]], [[3, 1]]])(

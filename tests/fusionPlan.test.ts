@@ -8,6 +8,7 @@ import { specialize } from '../compiler/jit/jit.js';
 import { selectOutputs } from '../compiler/train/step.js';
 import { NO_SPAN } from '../compiler/diagnostics/span.js';
 import { IrBuilder } from '../compiler/ir/builder.js';
+import type { IrFunction } from '../compiler/ir/ir.js';
 import { compileOk } from './helpers/compile.js';
 
 /** `op → placement` for every node of output `out` (inputs and constants left out), and its kernel count. */
@@ -92,8 +93,11 @@ describe('more decisions in words', () => {
     [`${x}  output out = sum(exp(x), axis = 0)`, 'exp → inline, sum → buffer (reduce kernel)', 1],
     // a reduction that is the output itself is stored by its own kernel
     [`${x}  output out = sum(x, axis = -1)`, 'sum → buffer (reduce kernel)', 1],
-    // (a missed fusion: the tanh could be the reduce kernel's epilogue; today the sum is stored first)
-    [`${x}  output out = tanh(sum(x, axis = -1))`, 'sum → buffer (reduce kernel, late), tanh → buffer (map kernel)', 2],
+    // (a missed fusion: the tanh could be the reduce kernel's epilogue; today the sum is stored first). Without
+    // keepdims the sum is no row reduction, so it is stored where it is made; with keepdims it is first a row
+    // reduction, declined when the tanh's kernel makes no row kernel, and stored late
+    [`${x}  output out = tanh(sum(x, axis = -1))`, 'sum → buffer (reduce kernel), tanh → buffer (map kernel)', 2],
+    [`${x}  output out = tanh(sum(x, axis = -1, keepdims = true))`, 'sum → buffer (reduce kernel, late), tanh → buffer (map kernel)', 2],
     // a row reduction and a column reduction in one expression: the row one inside the root's row kernel
     [
       `${x}  output out = sum(exp(x), axis = -1, keepdims = true) * sum(x, axis = 0, keepdims = true)`,
@@ -176,6 +180,13 @@ describe('more decisions in words', () => {
   });
 });
 
+/** The placement of the output's node, a buffer. */
+const rootPlacement = (f: IrFunction) => {
+  const p = planFusion(f, new Map()).get(f.outputs[0]!.id)!;
+  if (p.k !== 'buffer') throw new Error(`the output is placed ${describePlacement(p)}`);
+  return p;
+};
+
 describe('decisions the mutation run showed no plan spelled out (docs/mutation.md, fusion.ts)', () => {
   const x = '  input x: f32[4, 5]\n';
   const mm = '  input x: f32[3, 2]\n  input w: f32[2, 4]\n';
@@ -257,9 +268,39 @@ describe('decisions the mutation run showed no plan spelled out (docs/mutation.m
     ],
     // a reduction over no axes is no row reduction
     [`${x}  output out = tanh(sum(x, axis = []))`, 'sum → buffer (reduce kernel), tanh → buffer (map kernel)', 2],
+    // four operations on v: f32[4] read once by a broadcasting add over [3, 4] are stored, not recomputed for each
+    // of the 3 rows: inlining a value read several times inside one root is for more than one reader (kills 278:11, 279:11)
+    [
+      '  input v: f32[4]\n  input x: f32[3, 4]\n  output out = x + ((v * 2 + 1) * 3 - 1)',
+      'mul → inline, add → inline, mul → inline, sub → buffer (map kernel), add → buffer (map kernel)',
+      2,
+    ],
+    // a value a ReLU reads twice is recomputed at each read only when every inline input costs at most CHEAP_OPS (3)
+    // operations: with an input of 4 (… − 1) it is stored (kills 283:11, 283:33, 283:63), with one of exactly 3 it
+    // is inline (kills 283:75 ×3)
+    [
+      `${x}  output out = relu(((x * 2 + 1) * 3 - 1) * (x * 3))`,
+      'mul → inline, add → inline, mul → inline, sub → inline, mul → inline, mul → buffer (map kernel), le → inline, where → buffer (map kernel)',
+      2,
+    ],
+    [`${x}  output out = relu((x * 2 + 1) * 3 * x)`, 'mul → inline, add → inline, mul → inline, mul → inline, le → inline, where → buffer (map kernel)', 1],
   ];
   test.each(cases)('%s', (body, words, kernels) => {
     expect(plan(body)).toEqual({ words, kernels });
+  });
+
+  test.each([
+    // a scalar from a full sum (no keepdims): sum · 2 is computed once per row, not at every element; adding
+    // a vector along the row makes a value that varies along it, so that add is not (kills 192:61, i ± lead)
+    ['  input x: f32[4, 5]\n  output out = x / (sum(x) * 2 + 1)', ['add']],
+    ['  input x: f32[4, 5]\n  input v: f32[5]\n  output out = x / (sum(x) * 2 + v)', ['mul']],
+    // a value of lower rank whose axes are outer or 1: v: f32[4, 1] against rows of [2, 4, 5]
+    ['  input x: f32[2, 4, 5]\n  input v: f32[4, 1]\n  output out = x / (sum(x, axis = -1, keepdims = true) * 2 + v)', ['add']],
+  ])('per-row values of a row kernel, computed once per row: %s', (body, lets) => {
+    const f = optimize(selectOutputs(compileOk(`model P {\n${body}\n}`).model().ir.fn, ['out']));
+    const root = rootPlacement(f);
+    expect(root.kernel.k).toBe('row');
+    expect(root.kernel.k === 'row' && root.kernel.lets.map((id) => f.nodes.find((n) => n.id === id)!.op)).toEqual(lets);
   });
 
   test('scalar arithmetic on constants is folded in the plan (IR the fold pass did not see); on a scalar input it is not', () => {

@@ -181,7 +181,8 @@ export const planFusion = (f: IrFunction, env: DimEnv, off: ReadonlySet<string> 
       nOuter = k;
     }
     // Per-row values: inline nodes on the root's path (not the root: it is the kernel's output) that read a
-    // reduction and are 1 on every reduced axis — a root of that shape has reduced axes of size 1.
+    // reduction and are 1 on every reduced axis — a root of that shape has reduced axes of size 1. A value of lower rank (one reading
+    // a scalar sum) lines up with the root's trailing axes, as broadcasting does: those it has must be outer or 1.
     const lets: NodeId[] = [];
     const perRow = (vid: NodeId): void => {
       const e = effective(P, vid);
@@ -189,7 +190,7 @@ export const planFusion = (f: IrFunction, env: DimEnv, off: ReadonlySet<string> 
       if (p.k !== 'inline' || rows.includes(vid) || lets.includes(vid) || !readsRow(vid)) return;
       const s = g.shape(e);
       const lead = rank - s.length;
-      if (vid !== id && lead <= nOuter && s.every((d, i) => i + lead < nOuter || d === 1)) {
+      if (vid !== id && s.every((d, i) => i + lead < nOuter || d === 1)) {
         lets.push(vid);
         return;
       }
@@ -325,11 +326,17 @@ export const planFusion = (f: IrFunction, env: DimEnv, off: ReadonlySet<string> 
       case 'reduce': {
         const axes = n.attrs['axes'] as readonly number[];
         const cs = g.readers(n.id);
+        const inRank = g.shape(n.inputs[0]!).length;
+        // A row kernel reads the reduction at the row it is in: its value must broadcast along the reduced
+        // axes. With keepdims it does; without, right-aligned it would line up with the inner axes (x / sum(x,
+        // axis = -1) on a square x reads s[j]), unless it holds one value.
+        const perRow = shape.length === inRank || size(shape) === 1;
         if (
           FUSION &&
           !escapes &&
+          perRow &&
           axes.length > 0 &&
-          axes.every((a) => a >= g.shape(n.inputs[0]!).length - axes.length) &&
+          axes.every((a) => a >= inRank - axes.length) &&
           cs.length > 0 &&
           cs.every((c) => g.kind(c) === 'scalar')
         )
