@@ -24,8 +24,15 @@ describe('kernels.ts: row kernels', () => {
     expect(worst(f)).toBeLessThan(1e-12);
   });
   test('a row reduction and a map that read element positions (a random draw) see the inner loop index', () => {
-    // rand_like(x) hashes each element's flat index inside a row softmax; this does not kill 167:21 (the row kernel's axisIndex → undefined survives it)
+    // rand_like(x) hashes each element's flat index inside a row softmax (exp is stored: it is read twice)
     const f = fnOf('model R {\n  input x: f32[2, 3, 4]\n  let e = exp(x + rand_like(x))\n  output y = e / sum(e, axis = -1, keepdims = true)\n}');
+    expect(worst(f)).toBeLessThan(1e-12);
+  });
+
+  test('a row reduction and a map that read an axis position (iota) see the inner loop index', () => {
+    // w = x · iota(4) is inline (cheap) in both the row sum and the division, so the row kernel's
+    // reduction and map each read axis 2's index (kills 167:21; exp(x · iota) would be stored, read twice)
+    const f = fnOf('model R {\n  input x: f32[2, 3, 4]\n  let w = x * cast(iota(4), f32)\n  output y = w / sum(x * x + w, axis = -1, keepdims = true)\n}');
     expect(worst(f)).toBeLessThan(1e-12);
   });
 

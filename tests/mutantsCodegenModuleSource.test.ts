@@ -62,6 +62,27 @@ describe('module.ts: the WebAssembly kernels’ homes', () => {
   });
 });
 
+describe('module.ts: integer inputs have no float32 home', () => {
+  test('an i32 state past 2^24 keeps its exact value in a module that calls the kernels', () => {
+    // a float32 home would round 16,777,217 to 16,777,216 (kills 55:46, `inp.dtype === 'f32'` → `true`)
+    const f = fnOf(`model M {
+  input x: f32[8, 64]
+  param W: f32[64, 32] = glorot_uniform
+  state n: i32[1] = zeros
+  output y = x @ W
+  output m = n + 1
+}`);
+    const spec = specialize(f, new Map(), 'f32', [], undefined, JS_SIMD);
+    const n = spec.schedule.inputs.findIndex((inp) => inp.name === 'n');
+    expect(simdHomes(spec.schedule)!.homes.map((h) => h.input)).not.toContain(n);
+    const feeds = spec.schedule.inputs.map((inp) =>
+      inp.dtype === 'i32' ? Int32Array.of(2 ** 24 + 1) : new Float32Array(inp.shape.reduce((a, b) => a * b, 1)).fill(0.5),
+    );
+    spec.module.run(feeds);
+    expect(Array.from(spec.outputs['m']!)).toEqual([2 ** 24 + 2]);
+  });
+});
+
 describe('module.ts: which modules call the WebAssembly kernels', () => {
   type Body = readonly { readonly k: string; readonly body?: Body }[];
   const externAt = (ss: Body, depth: number): number[] =>
