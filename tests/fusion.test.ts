@@ -49,7 +49,12 @@ const step = (pool: readonly Val[], pick: number[]): Val | undefined => {
   const rank = a.shape.length,
     last = a.shape[rank - 1]!;
   const flipped = pool.filter((p) => p.shape.length === 3 && [p.shape[0], p.shape[2], p.shape[1]].join() === a.shape.join());
-  switch (pick[0]! % 16) {
+  switch (pick[0]! % 18) {
+    // reductions over leading axes, or over the two trailing axes of a 3-D value, read back by broadcasting
+    case 17:
+      return rank === 3 ? { text: `(${a.text} * max(${a.text}, axis = [1, 2], keepdims = true))`, shape: a.shape } : undefined;
+    case 16:
+      return { text: pick[3]! % 2 ? `(${a.text} - sum(${a.text}, axis = 0))` : `(${a.text} - max(${a.text}, axis = 0, keepdims = true))`, shape: a.shape };
     // a reduction without keepdims read back by broadcasting: over the last axis of a square value it
     // lines up with the inner axis (s[j], not s[i]); over every axis it is a scalar
     case 15:
