@@ -266,6 +266,13 @@ describe('decisions the mutation run showed no plan spelled out (docs/mutation.m
       'sum → buffer (reduce kernel, late), div → inline, sub → inline, broadcast_to → broadcast of %5, mul → buffer (map kernel)',
       2,
     ],
+    // a broadcast of a broadcast (expand_dims, then broadcast_to) of an inline per-row value stays unmaterialized
+    // too (kills 303:55 and 303:65 of f5e4e6a: without it the first broadcast is made in memory)
+    [
+      `${x}  input y: f32[2, 4, 5]\n  output out = broadcast_to(expand_dims(x - mean(x, axis = -1, keepdims = true), 0), [2, 4, 5]) * y`,
+      'sum → buffer (reduce kernel, late), div → inline, sub → inline, reshape → broadcast of %5, broadcast_to → broadcast of %6, mul → buffer (map kernel)',
+      2,
+    ],
     // a reduction over no axes is no row reduction
     [`${x}  output out = tanh(sum(x, axis = []))`, 'sum → buffer (reduce kernel), tanh → buffer (map kernel)', 2],
     // four operations on v: f32[4] read once by a broadcasting add over [3, 4] are stored, not recomputed for each
