@@ -127,7 +127,8 @@ export const treeExpr =
       return def.emit.expr(
         n.inputs.map((i) => go(i, false)),
         n.attrs,
-        (axis) => axisIndex(lead + axis),
+        // an axis of size 1 is broadcast: index 0 there, whatever the loop's index (iota(1) + v is v)
+        (axis) => (shape[axis] === 1 ? num(0) : axisIndex(lead + axis)),
         shape,
       );
     };
