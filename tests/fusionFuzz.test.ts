@@ -376,12 +376,13 @@ describe('fusion fuzz: reductions, views and positions in fused loops', () => {
   });
 });
 
-// Programs the properties found, shrunk by hand. Each fails today; it should pass once the bug is fixed.
+// Programs the properties found, shrunk by hand; each failed until the fix named.
 describe('fusion fuzz findings', () => {
   // An inline value of shape [1] that reads its position (iota(1), always 0) broadcast along an axis of
-  // size > 1 is evaluated at the loop's index on that axis: treeExpr (placement.ts) passes axisIndex(lead +
-  // axis) without the stride-0 treatment leafOf gives a size-1 axis, so iota(1) reads 0, 1, 2, 3 instead of
-  // 0. Every kernel that inlines the iota shows it; with 'fusion' off the iota is stored and read correctly.
+  // size > 1 was evaluated at the loop's index on that axis: treeExpr (placement.ts) passed axisIndex(lead +
+  // axis) without the stride-0 treatment leafOf gives a size-1 axis, so iota(1) read 0, 1, 2, 3 instead of
+  // 0, in every kernel that inlines it (with 'fusion' off the iota is stored and read correctly). Fixed:
+  // a size-1 axis of an inline node reads index 0.
   test.each([
     ['v + cast(iota(1), f32)', 'map kernel'],
     ['a + cast(iota(1), f32)', 'map kernel, 2-D'],
