@@ -8,10 +8,9 @@ import { describe, expect, test } from 'vitest';
 import { optimize } from '../compiler/api/model.js';
 import { Trainer } from '../compiler/api/trainer.js';
 import { inPlaceUpdates } from '../compiler/codegen/inplace.js';
-import { interpret } from '../compiler/ir/interp.js';
 import { specialize } from '../compiler/jit/jit.js';
-import { nd } from '../compiler/ops/ndarray.js';
 import { compileOk } from './helpers/compile.js';
+import { modelWorst } from './helpers/compiledVsInterp.js';
 
 type Shape = readonly number[];
 interface Val {
@@ -21,23 +20,8 @@ interface Val {
 
 const INPUTS: Record<string, Shape> = { x: [4, 4], y: [4, 6], z: [6, 4], u: [4, 2, 2], v: [4] };
 
-const data = (shape: Shape, seed: number): Float64Array =>
-  Float64Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => Math.sin(seed * 7.1 + i * 1.37) * 1.5);
-
-/** Compiled f64 and interpreted outputs of a model whose inputs are INPUTS (their names as declared). */
-const compare = (body: string, inputs: Record<string, Shape> = INPUTS, disable: string[] = []): number => {
-  const decls = Object.entries(inputs)
-    .map(([k, s]) => `  input ${k}: f32[${s.join(', ')}]`)
-    .join('\n');
-  const m = compileOk(`model P {\n${decls}\n${body}\n}`).model('P', { passes: { disable } });
-  const feeds = Object.fromEntries(Object.entries(inputs).map(([k, s], i) => [k, { data: data(s, i + 1), shape: [...s] }]));
-  const compiled = m.run(m.ir.fn, feeds, 'f64').outputs['out']!;
-  const ref = interpret(m.ir.fn, Object.fromEntries(Object.entries(feeds).map(([k, t]) => [k, nd(t.shape, t.data)])), new Map()).outputs['out']!;
-  let worst = 0;
-  for (let i = 0; i < ref.data.length; i++) worst = Math.max(worst, Math.abs(compiled[i]! - ref.data[i]!) / (1 + Math.abs(ref.data[i]!)));
-  expect(compiled.length).toBe(ref.data.length);
-  return worst;
-};
+/** Compiled f64 (the default backend) against the interpreter on a model whose inputs are INPUTS. */
+const compare = (body: string, inputs: Record<string, Shape> = INPUTS, disable: string[] = []): number => modelWorst(body, inputs, { disable });
 
 /** One random step: an op applied to values from the pool, well-typed by construction. */
 const step = (pool: readonly Val[], pick: number[]): Val | undefined => {

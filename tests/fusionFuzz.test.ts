@@ -11,9 +11,7 @@
 // with the plan as is and with the 'fusion' and 'epilogue' code generation steps switched off.
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { interpret } from '../compiler/ir/interp.js';
-import { nd } from '../compiler/ops/ndarray.js';
-import { compileOk } from './helpers/compile.js';
+import { modelWorst } from './helpers/compiledVsInterp.js';
 
 type Shape = readonly number[];
 interface Val {
@@ -34,28 +32,8 @@ const INPUTS: Record<string, Shape> = {
 };
 
 const sizeOf = (s: Shape): number => s.reduce((x, y) => x * y, 1);
-const data = (shape: Shape, seed: number): Float64Array => Float64Array.from({ length: sizeOf(shape) }, (_, i) => Math.sin(seed * 7.1 + i * 1.37) * 1.5);
-
 /** The largest relative difference over every output between compiled f64 (js backend) and the interpreter. */
-const compare = (body: string, disable: string[] = []): number => {
-  const decls = Object.entries(INPUTS)
-    .map(([k, s]) => `  input ${k}: f32[${s.join(', ')}]`)
-    .join('\n');
-  const m = compileOk(`model P {\n${decls}\n${body}\n}`).model('P', { passes: { disable }, backend: 'js' });
-  const feeds = Object.fromEntries(Object.entries(INPUTS).map(([k, s], i) => [k, { data: data(s, i + 1), shape: [...s] }]));
-  const compiled = m.run(m.ir.fn, feeds, 'f64').outputs;
-  const ref = interpret(m.ir.fn, Object.fromEntries(Object.entries(feeds).map(([k, t]) => [k, nd(t.shape, t.data)])), new Map()).outputs;
-  let worst = 0;
-  for (const [name, r] of Object.entries(ref)) {
-    const got = compiled[name]!;
-    expect(got.length).toBe(r.data.length);
-    for (let i = 0; i < r.data.length; i++) {
-      const d = Math.abs(got[i]! - r.data[i]!) / (1 + Math.abs(r.data[i]!));
-      worst = Math.max(worst, Number.isNaN(d) ? Infinity : d);
-    }
-  }
-  return worst;
-};
+const compare = (body: string, disable: string[] = []): number => modelWorst(body, INPUTS, { disable, backend: 'js' });
 
 /** numpy broadcasting of two shapes, or undefined. */
 const bcast = (s: Shape, t: Shape): Shape | undefined => {
