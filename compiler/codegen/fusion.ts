@@ -181,8 +181,9 @@ export const planFusion = (f: IrFunction, env: DimEnv, off: ReadonlySet<string> 
       nOuter = k;
     }
     // Per-row values: inline nodes on the root's path (not the root: it is the kernel's output) that read a
-    // reduction and are 1 on every reduced axis — a root of that shape has reduced axes of size 1. A value of lower rank (one reading
-    // a scalar sum) lines up with the root's trailing axes, as broadcasting does: those it has must be outer or 1.
+    // reduction and are 1 on every reduced axis — a root of that shape has reduced axes of size 1. A value
+    // of lower rank (one reading a scalar sum) lines up with the root's trailing axes, as broadcasting does:
+    // those it has must be outer or 1.
     const lets: NodeId[] = [];
     const perRow = (vid: NodeId): void => {
       const e = effective(P, vid);
@@ -330,11 +331,11 @@ export const planFusion = (f: IrFunction, env: DimEnv, off: ReadonlySet<string> 
         // A row kernel reads the reduction at the row it is in: its value must broadcast along the reduced
         // axes. With keepdims it does; without, right-aligned it would line up with the inner axes (x / sum(x,
         // axis = -1) on a square x reads s[j]), unless it holds one value.
-        const perRow = shape.length === inRank || size(shape) === 1;
+        const constantAlongRow = shape.length === inRank || size(shape) === 1;
         if (
           FUSION &&
           !escapes &&
-          perRow &&
+          constantAlongRow &&
           axes.length > 0 &&
           axes.every((a) => a >= inRank - axes.length) &&
           cs.length > 0 &&
